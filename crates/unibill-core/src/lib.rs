@@ -1,1 +1,49 @@
-//! placeholder
+//! Core of **unibill**: the neutral customer model, the
+//! [`CustomerUpdater`] trait every backend implements, the [`Error`] type,
+//! and the HTTP [`transport`] the backends share.
+//!
+//! Core knows no vendor. A caller builds a [`CustomerPatch`] once and hands
+//! it to any backend (ChartMogul, Fusebill, Everlytic), chosen by cargo
+//! feature and configuration in the `unibill` facade crate.
+//!
+//! ```
+//! use unibill_core::{CustomerPatch, CustomerStatus};
+//! let patch = CustomerPatch::new()
+//!     .city("San Francisco")
+//!     .country("US")
+//!     .status(CustomerStatus::Active)
+//!     .custom("CAC", 25);
+//! assert!(patch.validate().is_ok());
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod attribute;
+pub mod capability;
+pub mod change;
+pub mod customer;
+pub mod error;
+pub mod kind;
+pub mod patch;
+pub mod status;
+pub mod updater;
+pub mod values;
+
+pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
+pub use capability::{Capabilities, Field, FieldCaps, Op};
+pub use change::Change;
+pub use customer::{Acquisition, Address, Customer};
+pub use error::{Error, ErrorKind, Result};
+pub use kind::{BackendKind, CustomerId};
+pub use patch::{
+    AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
+};
+pub use status::CustomerStatus;
+pub use updater::{
+    CheckedPatch, CustomerUpdater, DryRun, Ignored, PlannedRequest, UnsupportedPolicy,
+    UpdateOptions, UpdateOutcome,
+};
+pub use values::{CountryCode, Currency, Decimal, Money};
+
+pub use async_trait::async_trait;
+pub use secrecy::{ExposeSecret, SecretString};

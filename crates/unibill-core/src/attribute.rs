@@ -1,0 +1,474 @@
+//! Typed custom attributes ([`AttributeValue`], [`CustomAttribute`]).
+//!
+//! The rules are those of ChartMogul's custom attributes, the strictest of
+//! the vendors: a key is `[A-Za-z0-9_]+`; a value has one of five types.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::values::Decimal;
+
+/// The most characters a `String` attribute may hold.
+pub const MAX_STRING_CHARS: usize = 255;
+
+/// The type of a custom attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AttributeType {
+    /// Text of at most 255 characters.
+    String,
+    /// A whole number (`i64`).
+    Integer,
+    /// An exact decimal number.
+    Decimal,
+    /// An ISO 8601 date-time.
+    Timestamp,
+    /// True or false.
+    Boolean,
+}
+
+impl AttributeType {
+    /// The vendor's name for the type (`"Integer"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AttributeType::String => "String",
+            AttributeType::Integer => "Integer",
+            AttributeType::Decimal => "Decimal",
+            AttributeType::Timestamp => "Timestamp",
+            AttributeType::Boolean => "Boolean",
+        }
+    }
+}
+
+impl fmt::Display for AttributeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A typed custom attribute value.
+///
+/// Build one with `From` (`25.into()`, `true.into()`, `"Twitter".into()`)
+/// or parse text as a given type with [`AttributeValue::parse`]. Whatever
+/// way it was built, [`AttributeValue::check`] applies the rules and every
+/// backend calls it (through [`crate::CustomerPatch::validate`]) before the
+/// first request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttributeValue {
+    /// Text of at most 255 characters.
+    String(String),
+    /// A whole number.
+    Integer(i64),
+    /// An exact decimal.
+    Decimal(Decimal),
+    /// A point in time with its offset.
+    Timestamp(DateTime<FixedOffset>),
+    /// True or false.
+    Boolean(bool),
+}
+
+fn field(key: &str) -> String {
+    format!("custom.{key}")
+}
+
+/// Checks a custom attribute key: one or more of `A-Z a-z 0-9 _`.
+pub fn check_attribute_key(key: &str) -> Result<(), Error> {
+    if key.is_empty() {
+        return Err(Error::validation("custom", "attribute key is empty"));
+    }
+    if let Some(c) = key
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Err(Error::validation(
+            field(key),
+            format!("attribute key may hold only letters A-Z, digits and `_`, found {c:?}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses an ISO 8601 date-time as the vendors accept it: RFC 3339
+/// (`2015-06-13T15:45:13Z`, `...+02:00`, fractions allowed), a date and
+/// time with a space or `T` and no offset (taken as UTC:
+/// `2015-01-01 00:00:00`), or a date alone (midnight UTC).
+pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
+    let t = text.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d);
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)) {
+        return Some(d);
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
+            return Some(Utc.from_utc_datetime(&n).fixed_offset());
+        }
+    }
+    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+}
+
+/// Parses the Boolean spellings the vendor accepts: `TRUE true t 1` and
+/// `FALSE false f 0`, nothing else.
+pub fn parse_boolean(text: &str) -> Option<bool> {
+    match text {
+        "TRUE" | "true" | "t" | "1" => Some(true),
+        "FALSE" | "false" | "f" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+impl AttributeValue {
+    /// The value's type.
+    pub fn attribute_type(&self) -> AttributeType {
+        match self {
+            AttributeValue::String(_) => AttributeType::String,
+            AttributeValue::Integer(_) => AttributeType::Integer,
+            AttributeValue::Decimal(_) => AttributeType::Decimal,
+            AttributeValue::Timestamp(_) => AttributeType::Timestamp,
+            AttributeValue::Boolean(_) => AttributeType::Boolean,
+        }
+    }
+
+    /// Parses text as the given type, with the vendor's accepted formats;
+    /// the error names `custom.{key}` and the rule.
+    pub fn parse(key: &str, ty: AttributeType, text: &str) -> Result<Self, Error> {
+        let err = |rule: &str| Error::validation(field(key), format!("{ty} value `{text}` {rule}"));
+        let v = match ty {
+            AttributeType::String => AttributeValue::String(text.to_owned()),
+            AttributeType::Integer => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(err("must contain only digits (an optional leading `-`)"));
+                }
+                AttributeValue::Integer(text.parse().map_err(|_| err("does not fit in 64 bits"))?)
+            }
+            AttributeType::Decimal => {
+                AttributeValue::Decimal(text.parse().map_err(|_| err("is not a decimal number"))?)
+            }
+            AttributeType::Timestamp => AttributeValue::Timestamp(
+                parse_timestamp(text).ok_or_else(|| err("is not an ISO 8601 date-time"))?,
+            ),
+            AttributeType::Boolean => AttributeValue::Boolean(
+                parse_boolean(text)
+                    .ok_or_else(|| err("must be one of TRUE, true, t, 1, FALSE, false, f, 0"))?,
+            ),
+        };
+        v.check(key)?;
+        Ok(v)
+    }
+
+    /// Reads a JSON value as the given type: the JSON type the vendor
+    /// accepts for it, or its text form (`"25"` for an Integer, `"t"` for a
+    /// Boolean).
+    pub fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
+        let mismatch = || {
+            Error::validation(
+                field(key),
+                format!("{ty} attribute cannot take the JSON value {value}"),
+            )
+        };
+        let v = match (ty, value) {
+            (_, Value::String(s)) => return Self::parse(key, ty, s),
+            (AttributeType::Integer, Value::Number(n)) => {
+                AttributeValue::Integer(n.as_i64().ok_or_else(mismatch)?)
+            }
+            (AttributeType::Decimal, Value::Number(n)) => {
+                AttributeValue::Decimal(Decimal::from_json_number(n).map_err(|_| mismatch())?)
+            }
+            (AttributeType::Boolean, Value::Bool(b)) => AttributeValue::Boolean(*b),
+            (AttributeType::Boolean, Value::Number(n)) => match n.as_u64() {
+                Some(1) => AttributeValue::Boolean(true),
+                Some(0) => AttributeValue::Boolean(false),
+                _ => return Err(mismatch()),
+            },
+            _ => return Err(mismatch()),
+        };
+        v.check(key)?;
+        Ok(v)
+    }
+
+    /// Applies the rules that construction through `From` cannot: a
+    /// `String` holds at most 255 characters.
+    pub fn check(&self, key: &str) -> Result<(), Error> {
+        if let AttributeValue::String(s) = self {
+            let n = s.chars().count();
+            if n > MAX_STRING_CHARS {
+                return Err(Error::validation(
+                    field(key),
+                    format!(
+                        "String value has {n} characters; at most {MAX_STRING_CHARS} are allowed"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value as the neutral JSON form: strings, numbers, booleans, and
+    /// RFC 3339 text for timestamps; decimals as a JSON number where that
+    /// keeps every digit, else as text.
+    pub fn to_json(&self) -> Value {
+        match self {
+            AttributeValue::String(s) => Value::String(s.clone()),
+            AttributeValue::Integer(i) => Value::from(*i),
+            AttributeValue::Decimal(d) => d
+                .to_json_number()
+                .map(Value::Number)
+                .unwrap_or_else(|| Value::String(d.to_string())),
+            AttributeValue::Timestamp(t) => Value::String(t.to_rfc3339()),
+            AttributeValue::Boolean(b) => Value::Bool(*b),
+        }
+    }
+}
+
+impl From<&str> for AttributeValue {
+    fn from(s: &str) -> Self {
+        AttributeValue::String(s.to_owned())
+    }
+}
+impl From<String> for AttributeValue {
+    fn from(s: String) -> Self {
+        AttributeValue::String(s)
+    }
+}
+impl From<i64> for AttributeValue {
+    fn from(n: i64) -> Self {
+        AttributeValue::Integer(n)
+    }
+}
+impl From<i32> for AttributeValue {
+    fn from(n: i32) -> Self {
+        AttributeValue::Integer(n.into())
+    }
+}
+impl From<u32> for AttributeValue {
+    fn from(n: u32) -> Self {
+        AttributeValue::Integer(n.into())
+    }
+}
+impl From<bool> for AttributeValue {
+    fn from(b: bool) -> Self {
+        AttributeValue::Boolean(b)
+    }
+}
+impl From<Decimal> for AttributeValue {
+    fn from(d: Decimal) -> Self {
+        AttributeValue::Decimal(d)
+    }
+}
+impl From<DateTime<FixedOffset>> for AttributeValue {
+    fn from(t: DateTime<FixedOffset>) -> Self {
+        AttributeValue::Timestamp(t)
+    }
+}
+impl From<DateTime<Utc>> for AttributeValue {
+    fn from(t: DateTime<Utc>) -> Self {
+        AttributeValue::Timestamp(t.fixed_offset())
+    }
+}
+
+/// A custom attribute to set: a typed value and, optionally, the `source`
+/// the vendor shows for it (ChartMogul defaults it to `"API"`).
+///
+/// In JSON: `{"type":"Integer","value":25,"source":"crm"}`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomAttribute {
+    /// The typed value.
+    pub value: AttributeValue,
+    /// Where the value came from, as shown in the vendor's UI.
+    pub source: Option<String>,
+}
+
+impl CustomAttribute {
+    /// A value without a source.
+    pub fn new(value: impl Into<AttributeValue>) -> Self {
+        Self {
+            value: value.into(),
+            source: None,
+        }
+    }
+
+    /// The same value with a source.
+    pub fn with_source(mut self, source: impl Into<String>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomAttributeJson {
+    #[serde(rename = "type")]
+    ty: AttributeType,
+    value: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+}
+
+impl Serialize for CustomAttribute {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        CustomAttributeJson {
+            ty: self.value.attribute_type(),
+            value: self.value.to_json(),
+            source: self.source.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for CustomAttribute {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let j = CustomAttributeJson::deserialize(d)?;
+        let value =
+            AttributeValue::from_json("?", j.ty, &j.value).map_err(serde::de::Error::custom)?;
+        Ok(CustomAttribute {
+            value,
+            source: j.source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys() {
+        assert!(check_attribute_key("CAC").is_ok());
+        assert!(check_attribute_key("utm_Campaign_2").is_ok());
+        let e = check_attribute_key("bad-key").unwrap_err().to_string();
+        assert!(e.contains("custom.bad-key") && e.contains("'-'"), "{e}");
+        assert!(check_attribute_key("").is_err());
+        assert!(check_attribute_key("naïve").is_err());
+        assert!(check_attribute_key("a b").is_err());
+    }
+
+    #[test]
+    fn strings_up_to_255_characters() {
+        let ok = AttributeValue::from("é".repeat(255));
+        assert!(ok.check("k").is_ok());
+        let e = AttributeValue::from("x".repeat(256))
+            .check("k")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("custom.k") && e.contains("256"), "{e}");
+    }
+
+    #[test]
+    fn booleans_only_the_documented_spellings() {
+        for (t, v) in [
+            ("TRUE", true),
+            ("true", true),
+            ("t", true),
+            ("1", true),
+            ("FALSE", false),
+            ("false", false),
+            ("f", false),
+            ("0", false),
+        ] {
+            assert_eq!(
+                AttributeValue::parse("b", AttributeType::Boolean, t).unwrap(),
+                AttributeValue::Boolean(v)
+            );
+        }
+        for t in ["True", "yes", "T", "2", "", "y"] {
+            let e = AttributeValue::parse("b", AttributeType::Boolean, t)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("custom.b"), "{e}");
+        }
+        assert_eq!(
+            AttributeValue::from_json("b", AttributeType::Boolean, &json!(1)).unwrap(),
+            AttributeValue::Boolean(true)
+        );
+        assert!(AttributeValue::from_json("b", AttributeType::Boolean, &json!(2)).is_err());
+    }
+
+    #[test]
+    fn integers_digits_only() {
+        assert_eq!(
+            AttributeValue::parse("n", AttributeType::Integer, "25").unwrap(),
+            AttributeValue::Integer(25)
+        );
+        assert_eq!(
+            AttributeValue::parse("n", AttributeType::Integer, "-3").unwrap(),
+            AttributeValue::Integer(-3)
+        );
+        for t in ["2.5", "1e3", "", "abc", "12 ", "99999999999999999999"] {
+            assert!(
+                AttributeValue::parse("n", AttributeType::Integer, t).is_err(),
+                "{t}"
+            );
+        }
+        assert!(AttributeValue::from_json("n", AttributeType::Integer, &json!(2.5)).is_err());
+        assert!(AttributeValue::from_json("n", AttributeType::Integer, &json!(true)).is_err());
+    }
+
+    #[test]
+    fn decimals_exact() {
+        let v = AttributeValue::parse("d", AttributeType::Decimal, "0.1").unwrap();
+        assert_eq!(v.to_json(), json!(0.1));
+        let v = AttributeValue::from_json("d", AttributeType::Decimal, &json!(12.5)).unwrap();
+        assert_eq!(v, AttributeValue::Decimal("12.5".parse().unwrap()));
+        assert!(AttributeValue::parse("d", AttributeType::Decimal, "12,5").is_err());
+    }
+
+    #[test]
+    fn timestamps_iso_8601() {
+        for t in [
+            "2022-09-08 00:00:00",
+            "2015-06-13T15:45:13.000Z",
+            "2015-06-19T13:16:00-04:00",
+            "2015-01-01",
+            "2015-01-01T10:00:00",
+        ] {
+            assert!(
+                AttributeValue::parse("t", AttributeType::Timestamp, t).is_ok(),
+                "{t}"
+            );
+        }
+        for t in [
+            "yesterday",
+            "2015-13-01",
+            "01/02/2015",
+            "2015-01-01T25:00:00Z",
+        ] {
+            assert!(
+                AttributeValue::parse("t", AttributeType::Timestamp, t).is_err(),
+                "{t}"
+            );
+        }
+        let v =
+            AttributeValue::parse("t", AttributeType::Timestamp, "2015-01-01 00:00:00").unwrap();
+        assert_eq!(v.to_json(), json!("2015-01-01T00:00:00+00:00"));
+    }
+
+    #[test]
+    fn custom_attribute_json() {
+        let a = CustomAttribute::new(25).with_source("crm");
+        let j = serde_json::to_value(&a).unwrap();
+        assert_eq!(j, json!({"type":"Integer","value":25,"source":"crm"}));
+        let back: CustomAttribute = serde_json::from_value(j).unwrap();
+        assert_eq!(back, a);
+        assert!(
+            serde_json::from_value::<CustomAttribute>(json!({"type":"Integer","value":"x"}))
+                .is_err()
+        );
+        assert!(
+            serde_json::from_value::<CustomAttribute>(json!({"type":"Money","value":1})).is_err()
+        );
+    }
+}

@@ -1,0 +1,299 @@
+//! Neutral fields and what each backend can do with them.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::kind::BackendKind;
+
+macro_rules! fields {
+    ($( $(#[$m:meta])* $v:ident => $name:literal ),* $(,)?) => {
+        /// A neutral customer field, named in errors and capability tables
+        /// by its path in the neutral JSON (`"address.city"`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Field {
+            $( $(#[$m])* $v, )*
+        }
+
+        impl Field {
+            /// Every field, in table order.
+            pub const ALL: &'static [Field] = &[ $( Field::$v, )* ];
+
+            /// The field's path in the neutral JSON, e.g. `"address.city"`.
+            pub const fn name(self) -> &'static str {
+                match self { $( Field::$v => $name, )* }
+            }
+        }
+    };
+}
+
+fields! {
+    /// Display name (ChartMogul `name`, Everlytic `name`).
+    DisplayName => "name",
+    /// Courtesy title (Mr, Ms, ...).
+    Title => "title",
+    /// Given name.
+    FirstName => "first_name",
+    /// Middle name.
+    MiddleName => "middle_name",
+    /// Family name.
+    LastName => "last_name",
+    /// Name suffix (Jr., Sr.).
+    Suffix => "suffix",
+    /// Company name.
+    Company => "company",
+    /// Primary email.
+    Email => "email",
+    /// Secondary email.
+    SecondaryEmail => "secondary_email",
+    /// Primary phone.
+    Phone => "phone",
+    /// Secondary phone.
+    SecondaryPhone => "secondary_phone",
+    /// Website URL.
+    Website => "website",
+    /// Street address, first line.
+    AddressLine1 => "address.line1",
+    /// Street address, second line.
+    AddressLine2 => "address.line2",
+    /// City.
+    City => "address.city",
+    /// State, province or region.
+    Region => "address.region",
+    /// Postal or ZIP code.
+    PostalCode => "address.postal_code",
+    /// ISO 3166-1 alpha-2 country.
+    Country => "address.country",
+    /// Customer status.
+    Status => "status",
+    /// ISO 4217 billing currency.
+    Currency => "currency",
+    /// The caller's own reference for the customer.
+    ExternalReference => "external_reference",
+    /// When the customer became a lead.
+    LeadCreatedAt => "lead_created_at",
+    /// When the customer's free trial started.
+    FreeTrialStartedAt => "free_trial_started_at",
+    /// Tags (set = add tags, clear = remove tags).
+    Tags => "tags",
+    /// Typed custom attributes (set = create or update, clear = delete).
+    CustomAttributes => "custom",
+    /// Acquisition campaign.
+    Campaign => "acquisition.campaign",
+    /// Acquisition source.
+    AcquisitionSource => "acquisition.source",
+    /// Acquisition medium.
+    Medium => "acquisition.medium",
+    /// Acquisition keyword.
+    Keyword => "acquisition.keyword",
+    /// Acquisition ad content.
+    AdContent => "acquisition.ad_content",
+    /// Acquisition landing page.
+    LandingPage => "acquisition.landing_page",
+    /// When the customer started paying (read only everywhere).
+    CustomerSince => "customer_since",
+    /// Monthly recurring revenue (read only everywhere).
+    Mrr => "mrr",
+    /// Annual run rate (read only everywhere).
+    Arr => "arr",
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// What a patch does to a field: give it a value or remove it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// Give a value (for tags and custom attributes: add or update).
+    Set,
+    /// Remove the value (for tags and custom attributes: remove entries).
+    Clear,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Op::Set => "set",
+            Op::Clear => "clear",
+        })
+    }
+}
+
+/// Whether a backend can read, set and clear one field.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct FieldCaps {
+    /// The field is filled in on [`crate::Customer`] when the vendor has it.
+    pub read: bool,
+    /// A patch may set it.
+    pub set: bool,
+    /// A patch may clear it.
+    pub clear: bool,
+}
+
+impl FieldCaps {
+    /// Not supported at all.
+    pub const NONE: FieldCaps = FieldCaps {
+        read: false,
+        set: false,
+        clear: false,
+    };
+    /// Read only.
+    pub const READ: FieldCaps = FieldCaps {
+        read: true,
+        set: false,
+        clear: false,
+    };
+    /// Read and set, but not clear.
+    pub const READ_SET: FieldCaps = FieldCaps {
+        read: true,
+        set: true,
+        clear: false,
+    };
+    /// Read, set and clear.
+    pub const ALL: FieldCaps = FieldCaps {
+        read: true,
+        set: true,
+        clear: true,
+    };
+
+    /// Whether `op` is allowed.
+    pub fn allows(&self, op: Op) -> bool {
+        match op {
+            Op::Set => self.set,
+            Op::Clear => self.clear,
+        }
+    }
+
+    /// `"read set clear"`-style summary, `-` for nothing.
+    pub fn summary(&self) -> String {
+        let parts: Vec<&str> = [
+            (self.read, "read"),
+            (self.set, "set"),
+            (self.clear, "clear"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, n)| *n)
+        .collect();
+        if parts.is_empty() {
+            "-".into()
+        } else {
+            parts.join(" ")
+        }
+    }
+}
+
+/// What one backend can do with each neutral field.
+///
+/// A patch touching something the backend cannot do fails with
+/// [`crate::Error::Unsupported`] before any request (or is listed as
+/// ignored when the caller opts in with [`crate::UpdateOptions`]).
+///
+/// ```
+/// use unibill_core::{BackendKind, Capabilities, Field, FieldCaps, Op};
+/// let caps = Capabilities::new(BackendKind::new("demo"))
+///     .with(Field::City, FieldCaps::ALL)
+///     .with(Field::Mrr, FieldCaps::READ);
+/// assert!(caps.get(Field::City).allows(Op::Clear));
+/// assert!(!caps.get(Field::Mrr).allows(Op::Set));
+/// assert_eq!(caps.get(Field::Tags), FieldCaps::NONE);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    backend: BackendKind,
+    fields: Vec<FieldCaps>,
+}
+
+impl Capabilities {
+    /// A backend that supports nothing yet; add fields with [`Self::with`].
+    pub fn new(backend: BackendKind) -> Self {
+        Self {
+            backend,
+            fields: vec![FieldCaps::NONE; Field::ALL.len()],
+        }
+    }
+
+    /// Sets one field's capabilities.
+    pub fn with(mut self, field: Field, caps: FieldCaps) -> Self {
+        self.fields[field as usize] = caps;
+        self
+    }
+
+    /// Sets the same capabilities on several fields.
+    pub fn with_all(mut self, fields: &[Field], caps: FieldCaps) -> Self {
+        for f in fields {
+            self.fields[*f as usize] = caps;
+        }
+        self
+    }
+
+    /// The backend these capabilities describe.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// One field's capabilities.
+    pub fn get(&self, field: Field) -> FieldCaps {
+        self.fields[field as usize]
+    }
+
+    /// Whether the backend can do `op` on `field`.
+    pub fn allows(&self, field: Field, op: Op) -> bool {
+        self.get(field).allows(op)
+    }
+
+    /// Every field with its capabilities, in [`Field::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Field, FieldCaps)> + '_ {
+        Field::ALL.iter().map(move |f| (*f, self.get(*f)))
+    }
+
+    /// Checks a patch: the first field it touches that this backend cannot
+    /// honour is returned as [`crate::Error::Unsupported`].
+    pub fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
+        match patch
+            .touched()
+            .into_iter()
+            .find(|(f, op)| !self.allows(*f, *op))
+        {
+            Some((field, op)) => Err(crate::Error::Unsupported {
+                backend: self.backend,
+                field,
+                op,
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_unique_and_in_order() {
+        let mut names: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+        for (i, f) in Field::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Field::ALL.len());
+    }
+
+    #[test]
+    fn summary() {
+        assert_eq!(FieldCaps::ALL.summary(), "read set clear");
+        assert_eq!(FieldCaps::READ.summary(), "read");
+        assert_eq!(FieldCaps::NONE.summary(), "-");
+    }
+}

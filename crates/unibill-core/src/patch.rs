@@ -1,0 +1,837 @@
+//! [`CustomerPatch`]: the neutral description of an update.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::attribute::{check_attribute_key, AttributeType, AttributeValue, CustomAttribute};
+use crate::capability::{Field, Op};
+use crate::change::Change;
+use crate::error::Error;
+use crate::status::CustomerStatus;
+use crate::values::{CountryCode, Currency};
+
+/// Address changes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AddressPatch {
+    /// Street address, first line.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub line1: Change<String>,
+    /// Street address, second line.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub line2: Change<String>,
+    /// City.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub city: Change<String>,
+    /// State, province or region.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub region: Change<String>,
+    /// Postal or ZIP code.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub postal_code: Change<String>,
+    /// ISO 3166-1 alpha-2 country.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub country: Change<CountryCode>,
+}
+
+impl AddressPatch {
+    /// True when no address field changes.
+    pub fn is_empty(&self) -> bool {
+        self.line1.is_keep()
+            && self.line2.is_keep()
+            && self.city.is_keep()
+            && self.region.is_keep()
+            && self.postal_code.is_keep()
+            && self.country.is_keep()
+    }
+}
+
+/// Marketing acquisition changes (Fusebill's `customerAcquisition`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AcquisitionPatch {
+    /// Campaign name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub campaign: Change<String>,
+    /// Where the campaign originates (a site, a company).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub source: Change<String>,
+    /// Campaign medium (banner, email, ...).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub medium: Change<String>,
+    /// Search keyword.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub keyword: Change<String>,
+    /// Ad content description.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub ad_content: Change<String>,
+    /// Entrance page.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub landing_page: Change<String>,
+}
+
+impl AcquisitionPatch {
+    /// True when no acquisition field changes.
+    pub fn is_empty(&self) -> bool {
+        self.campaign.is_keep()
+            && self.source.is_keep()
+            && self.medium.is_keep()
+            && self.keyword.is_keep()
+            && self.ad_content.is_keep()
+            && self.landing_page.is_keep()
+    }
+}
+
+/// Tags to add and to remove.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagChanges {
+    /// Tags to add (adding a tag already present is a no-op).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub add: BTreeSet<String>,
+    /// Tags to remove (removing an absent tag is a no-op).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub remove: BTreeSet<String>,
+}
+
+impl TagChanges {
+    /// True when no tag changes.
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+}
+
+/// A typed set of fields that only one backend has (Fusebill's sales
+/// tracking codes, Everlytic's quotas, ...), carried in a patch under the
+/// backend's key. Other backends ignore it.
+///
+/// Each backend crate defines its extension type; core only stores it.
+pub trait PatchExtension: Serialize + DeserializeOwned {
+    /// The key the extension is stored under: the backend's name.
+    const KEY: &'static str;
+}
+
+/// Per-backend extensions of a patch, keyed by backend name and kept in
+/// their JSON form so a patch stays plain data (clonable, comparable,
+/// serializable) whatever backends are compiled in.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Extensions(BTreeMap<String, Value>);
+
+impl Extensions {
+    /// True when there is no extension.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Stores an extension, replacing one of the same type.
+    pub fn insert<E: PatchExtension>(&mut self, ext: &E) -> Result<(), Error> {
+        let v = serde_json::to_value(ext)
+            .map_err(|e| Error::validation(format!("extensions.{}", E::KEY), e.to_string()))?;
+        self.0.insert(E::KEY.to_owned(), v);
+        Ok(())
+    }
+
+    /// Reads the extension of type `E`, if the patch has one; a malformed
+    /// one (e.g. from JSON) is a validation error naming its field.
+    pub fn get<E: PatchExtension>(&self) -> Result<Option<E>, Error> {
+        self.0
+            .get(E::KEY)
+            .map(|v| {
+                E::deserialize(v)
+                    .map_err(|e| Error::validation(format!("extensions.{}", E::KEY), e.to_string()))
+            })
+            .transpose()
+    }
+
+    /// Whether an extension is stored under `key`.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+
+    /// The keys of the stored extensions.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+}
+
+/// A neutral update of a customer: every field is a [`Change`] (keep, set
+/// or clear), so serialized a patch *is* a JSON Merge Patch (RFC 7396) of
+/// the neutral customer.
+///
+/// Build one fluently; mistakes made while building (a bad country code, a
+/// bad attribute key) are kept and reported by [`CustomerPatch::validate`],
+/// which every backend runs before its first request.
+///
+/// ```
+/// use unibill_core::{CustomerPatch, Change};
+/// let patch = CustomerPatch::new()
+///     .city("Paris")
+///     .country("FR")
+///     .clear_phone()
+///     .custom("CAC", 25)
+///     .add_tag("vip");
+/// patch.validate().unwrap();
+/// assert_eq!(patch.address.city, Change::Set("Paris".to_string()));
+/// let json = serde_json::to_value(&patch).unwrap();
+/// assert_eq!(json["phone"], serde_json::Value::Null);
+/// assert_eq!(json["address"]["country"], "FR");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct CustomerPatch {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub name: Change<String>,
+    /// Courtesy title (Mr, Mrs, Ms, Miss, Dr).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub title: Change<String>,
+    /// Given name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub first_name: Change<String>,
+    /// Middle name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub middle_name: Change<String>,
+    /// Family name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub last_name: Change<String>,
+    /// Name suffix.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub suffix: Change<String>,
+    /// Company name.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub company: Change<String>,
+    /// Primary email.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub email: Change<String>,
+    /// Secondary email.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub secondary_email: Change<String>,
+    /// Primary phone.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub phone: Change<String>,
+    /// Secondary phone.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub secondary_phone: Change<String>,
+    /// Website URL.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub website: Change<String>,
+    /// Address changes.
+    #[serde(default, skip_serializing_if = "AddressPatch::is_empty")]
+    pub address: AddressPatch,
+    /// Status.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub status: Change<CustomerStatus>,
+    /// Billing currency.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub currency: Change<Currency>,
+    /// The caller's own reference for this customer.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub external_reference: Change<String>,
+    /// When the customer became a lead.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub lead_created_at: Change<DateTime<Utc>>,
+    /// When the customer's free trial started.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub free_trial_started_at: Change<DateTime<Utc>>,
+    /// Tags to add and remove.
+    #[serde(default, skip_serializing_if = "TagChanges::is_empty")]
+    pub tags: TagChanges,
+    /// Custom attributes to set (create or update) or clear (delete).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom: BTreeMap<String, Change<CustomAttribute>>,
+    /// Acquisition changes.
+    #[serde(default, skip_serializing_if = "AcquisitionPatch::is_empty")]
+    pub acquisition: AcquisitionPatch,
+    /// Per-backend extensions.
+    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+    pub extensions: Extensions,
+    /// Mistakes made while building, reported by `validate`.
+    #[serde(skip)]
+    deferred: Vec<(String, String)>,
+}
+
+macro_rules! string_setters {
+    ($( $field:ident $(. $sub:ident)? : $set:ident, $clear:ident, $doc:literal; )*) => {
+        $(
+            #[doc = concat!("Sets ", $doc, ".")]
+            pub fn $set(mut self, value: impl Into<String>) -> Self {
+                self.$field $(.$sub)? = Change::Set(value.into());
+                self
+            }
+            #[doc = concat!("Clears ", $doc, ".")]
+            pub fn $clear(mut self) -> Self {
+                self.$field $(.$sub)? = Change::Clear;
+                self
+            }
+        )*
+    };
+}
+
+impl CustomerPatch {
+    /// An empty patch (changes nothing).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    string_setters! {
+        name: name, clear_name, "the display name";
+        title: title, clear_title, "the courtesy title";
+        first_name: first_name, clear_first_name, "the first name";
+        middle_name: middle_name, clear_middle_name, "the middle name";
+        last_name: last_name, clear_last_name, "the last name";
+        suffix: suffix, clear_suffix, "the name suffix";
+        company: company, clear_company, "the company name";
+        email: email, clear_email, "the primary email";
+        secondary_email: secondary_email, clear_secondary_email, "the secondary email";
+        phone: phone, clear_phone, "the primary phone";
+        secondary_phone: secondary_phone, clear_secondary_phone, "the secondary phone";
+        website: website, clear_website, "the website URL";
+        external_reference: external_reference, clear_external_reference, "the caller's reference";
+        address.line1: address_line1, clear_address_line1, "the first address line";
+        address.line2: address_line2, clear_address_line2, "the second address line";
+        address.city: city, clear_city, "the city";
+        address.region: region, clear_region, "the state, province or region";
+        address.postal_code: postal_code, clear_postal_code, "the postal code";
+        acquisition.campaign: campaign, clear_campaign, "the acquisition campaign";
+        acquisition.source: acquisition_source, clear_acquisition_source, "the acquisition source";
+        acquisition.medium: medium, clear_medium, "the acquisition medium";
+        acquisition.keyword: keyword, clear_keyword, "the acquisition keyword";
+        acquisition.ad_content: ad_content, clear_ad_content, "the acquisition ad content";
+        acquisition.landing_page: landing_page, clear_landing_page, "the acquisition landing page";
+    }
+
+    /// Sets the country (ISO 3166-1 alpha-2, upper case). A bad code is
+    /// reported by [`Self::validate`].
+    pub fn country(mut self, code: &str) -> Self {
+        match CountryCode::new(code) {
+            Ok(c) => self.address.country = Change::Set(c),
+            Err(e) => self.defer(e),
+        }
+        self
+    }
+
+    /// Clears the country.
+    pub fn clear_country(mut self) -> Self {
+        self.address.country = Change::Clear;
+        self
+    }
+
+    /// Sets the currency (ISO 4217). A bad code is reported by
+    /// [`Self::validate`].
+    pub fn currency(mut self, code: &str) -> Self {
+        match Currency::new(code) {
+            Ok(c) => self.currency = Change::Set(c),
+            Err(e) => self.defer(e),
+        }
+        self
+    }
+
+    /// Clears the currency.
+    pub fn clear_currency(mut self) -> Self {
+        self.currency = Change::Clear;
+        self
+    }
+
+    /// Sets the status.
+    pub fn status(mut self, status: CustomerStatus) -> Self {
+        self.status = Change::Set(status);
+        self
+    }
+
+    /// Clears the status.
+    pub fn clear_status(mut self) -> Self {
+        self.status = Change::Clear;
+        self
+    }
+
+    /// Sets when the customer became a lead.
+    pub fn lead_created_at(mut self, at: DateTime<Utc>) -> Self {
+        self.lead_created_at = Change::Set(at);
+        self
+    }
+
+    /// Clears when the customer became a lead.
+    pub fn clear_lead_created_at(mut self) -> Self {
+        self.lead_created_at = Change::Clear;
+        self
+    }
+
+    /// Sets when the free trial started.
+    pub fn free_trial_started_at(mut self, at: DateTime<Utc>) -> Self {
+        self.free_trial_started_at = Change::Set(at);
+        self
+    }
+
+    /// Clears when the free trial started.
+    pub fn clear_free_trial_started_at(mut self) -> Self {
+        self.free_trial_started_at = Change::Clear;
+        self
+    }
+
+    /// Adds a tag.
+    pub fn add_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.add.insert(tag.into());
+        self
+    }
+
+    /// Removes a tag.
+    pub fn remove_tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.remove.insert(tag.into());
+        self
+    }
+
+    /// Sets a custom attribute (created with the value's type if missing).
+    pub fn custom(self, key: impl Into<String>, value: impl Into<AttributeValue>) -> Self {
+        self.custom_attribute(key, CustomAttribute::new(value))
+    }
+
+    /// Sets a custom attribute with the `source` the vendor displays.
+    pub fn custom_with_source(
+        self,
+        key: impl Into<String>,
+        value: impl Into<AttributeValue>,
+        source: impl Into<String>,
+    ) -> Self {
+        self.custom_attribute(key, CustomAttribute::new(value).with_source(source))
+    }
+
+    /// Sets a custom attribute from text read as `ty` (`"t"` as a Boolean,
+    /// `"2022-09-08 00:00:00"` as a Timestamp). Text the type does not
+    /// accept is reported by [`Self::validate`].
+    pub fn custom_parsed(mut self, key: impl Into<String>, ty: AttributeType, text: &str) -> Self {
+        let key = key.into();
+        match AttributeValue::parse(&key, ty, text) {
+            Ok(v) => self.custom_attribute(key, CustomAttribute::new(v)),
+            Err(e) => {
+                self.defer(e);
+                self
+            }
+        }
+    }
+
+    /// Sets a custom attribute.
+    pub fn custom_attribute(mut self, key: impl Into<String>, attr: CustomAttribute) -> Self {
+        self.custom.insert(key.into(), Change::Set(attr));
+        self
+    }
+
+    /// Deletes a custom attribute from the customer.
+    pub fn clear_custom(mut self, key: impl Into<String>) -> Self {
+        self.custom.insert(key.into(), Change::Clear);
+        self
+    }
+
+    /// Attaches a backend's extension (replacing one of the same type).
+    pub fn extension<E: PatchExtension>(mut self, ext: E) -> Self {
+        if let Err(e) = self.extensions.insert(&ext) {
+            self.defer(e);
+        }
+        self
+    }
+
+    /// Reads the extension of type `E`, if any.
+    pub fn get_extension<E: PatchExtension>(&self) -> Result<Option<E>, Error> {
+        self.extensions.get::<E>()
+    }
+
+    fn defer(&mut self, e: Error) {
+        let (field, reason) = match e {
+            Error::Validation { field, reason } => (field, reason),
+            other => ("patch".to_owned(), other.to_string()),
+        };
+        self.deferred.push((field, reason));
+    }
+
+    /// True when the patch changes nothing (no field, tag, attribute or
+    /// extension).
+    pub fn is_empty(&self) -> bool {
+        self.touched().is_empty() && self.extensions.is_empty()
+    }
+
+    /// Every neutral field the patch touches, with what it does to it (a
+    /// field may appear twice: tags added and removed).
+    pub fn touched(&self) -> Vec<(Field, Op)> {
+        fn op<T>(c: &Change<T>) -> Option<Op> {
+            match c {
+                Change::Keep => None,
+                Change::Set(_) => Some(Op::Set),
+                Change::Clear => Some(Op::Clear),
+            }
+        }
+        let a = &self.address;
+        let q = &self.acquisition;
+        let plain = [
+            (Field::DisplayName, op(&self.name)),
+            (Field::Title, op(&self.title)),
+            (Field::FirstName, op(&self.first_name)),
+            (Field::MiddleName, op(&self.middle_name)),
+            (Field::LastName, op(&self.last_name)),
+            (Field::Suffix, op(&self.suffix)),
+            (Field::Company, op(&self.company)),
+            (Field::Email, op(&self.email)),
+            (Field::SecondaryEmail, op(&self.secondary_email)),
+            (Field::Phone, op(&self.phone)),
+            (Field::SecondaryPhone, op(&self.secondary_phone)),
+            (Field::Website, op(&self.website)),
+            (Field::AddressLine1, op(&a.line1)),
+            (Field::AddressLine2, op(&a.line2)),
+            (Field::City, op(&a.city)),
+            (Field::Region, op(&a.region)),
+            (Field::PostalCode, op(&a.postal_code)),
+            (Field::Country, op(&a.country)),
+            (Field::Status, op(&self.status)),
+            (Field::Currency, op(&self.currency)),
+            (Field::ExternalReference, op(&self.external_reference)),
+            (Field::LeadCreatedAt, op(&self.lead_created_at)),
+            (Field::FreeTrialStartedAt, op(&self.free_trial_started_at)),
+            (Field::Campaign, op(&q.campaign)),
+            (Field::AcquisitionSource, op(&q.source)),
+            (Field::Medium, op(&q.medium)),
+            (Field::Keyword, op(&q.keyword)),
+            (Field::AdContent, op(&q.ad_content)),
+            (Field::LandingPage, op(&q.landing_page)),
+        ];
+        let mut out: Vec<(Field, Op)> = plain
+            .into_iter()
+            .filter_map(|(f, o)| o.map(|o| (f, o)))
+            .collect();
+        if !self.tags.add.is_empty() {
+            out.push((Field::Tags, Op::Set));
+        }
+        if !self.tags.remove.is_empty() {
+            out.push((Field::Tags, Op::Clear));
+        }
+        if self.custom.values().any(|c| matches!(c, Change::Set(_))) {
+            out.push((Field::CustomAttributes, Op::Set));
+        }
+        if self.custom.values().any(|c| matches!(c, Change::Clear)) {
+            out.push((Field::CustomAttributes, Op::Clear));
+        }
+        out
+    }
+
+    /// The same patch without the given change (used when a caller opts to
+    /// ignore what a backend cannot do).
+    pub fn without(mut self, field: Field, op: Op) -> Self {
+        fn drop<T>(c: &mut Change<T>, op: Op) {
+            let matches = matches!(
+                (&*c, op),
+                (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
+            );
+            if matches {
+                *c = Change::Keep;
+            }
+        }
+        let a = &mut self.address;
+        let q = &mut self.acquisition;
+        match field {
+            Field::DisplayName => drop(&mut self.name, op),
+            Field::Title => drop(&mut self.title, op),
+            Field::FirstName => drop(&mut self.first_name, op),
+            Field::MiddleName => drop(&mut self.middle_name, op),
+            Field::LastName => drop(&mut self.last_name, op),
+            Field::Suffix => drop(&mut self.suffix, op),
+            Field::Company => drop(&mut self.company, op),
+            Field::Email => drop(&mut self.email, op),
+            Field::SecondaryEmail => drop(&mut self.secondary_email, op),
+            Field::Phone => drop(&mut self.phone, op),
+            Field::SecondaryPhone => drop(&mut self.secondary_phone, op),
+            Field::Website => drop(&mut self.website, op),
+            Field::AddressLine1 => drop(&mut a.line1, op),
+            Field::AddressLine2 => drop(&mut a.line2, op),
+            Field::City => drop(&mut a.city, op),
+            Field::Region => drop(&mut a.region, op),
+            Field::PostalCode => drop(&mut a.postal_code, op),
+            Field::Country => drop(&mut a.country, op),
+            Field::Status => drop(&mut self.status, op),
+            Field::Currency => drop(&mut self.currency, op),
+            Field::ExternalReference => drop(&mut self.external_reference, op),
+            Field::LeadCreatedAt => drop(&mut self.lead_created_at, op),
+            Field::FreeTrialStartedAt => drop(&mut self.free_trial_started_at, op),
+            Field::Campaign => drop(&mut q.campaign, op),
+            Field::AcquisitionSource => drop(&mut q.source, op),
+            Field::Medium => drop(&mut q.medium, op),
+            Field::Keyword => drop(&mut q.keyword, op),
+            Field::AdContent => drop(&mut q.ad_content, op),
+            Field::LandingPage => drop(&mut q.landing_page, op),
+            Field::Tags => match op {
+                Op::Set => self.tags.add.clear(),
+                Op::Clear => self.tags.remove.clear(),
+            },
+            Field::CustomAttributes => self.custom.retain(|_, c| {
+                !matches!(
+                    (&*c, op),
+                    (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
+                )
+            }),
+            Field::CustomerSince | Field::Mrr | Field::Arr => {}
+        }
+        self
+    }
+
+    /// Checks everything that can be checked without a vendor: mistakes
+    /// made while building, custom attribute keys and values, tags, and
+    /// empty strings (ambiguous: use `clear_*` to remove a value). The
+    /// error names the field and the rule.
+    pub fn validate(&self) -> Result<(), Error> {
+        if let Some((field, reason)) = self.deferred.first() {
+            return Err(Error::validation(field.clone(), reason.clone()));
+        }
+        let strings: [(&str, &Change<String>); 22] = [
+            ("name", &self.name),
+            ("title", &self.title),
+            ("first_name", &self.first_name),
+            ("middle_name", &self.middle_name),
+            ("last_name", &self.last_name),
+            ("suffix", &self.suffix),
+            ("company", &self.company),
+            ("email", &self.email),
+            ("secondary_email", &self.secondary_email),
+            ("phone", &self.phone),
+            ("secondary_phone", &self.secondary_phone),
+            ("website", &self.website),
+            ("external_reference", &self.external_reference),
+            ("address.line1", &self.address.line1),
+            ("address.line2", &self.address.line2),
+            ("address.city", &self.address.city),
+            ("address.region", &self.address.region),
+            ("address.postal_code", &self.address.postal_code),
+            ("acquisition.campaign", &self.acquisition.campaign),
+            ("acquisition.source", &self.acquisition.source),
+            ("acquisition.medium", &self.acquisition.medium),
+            ("acquisition.keyword", &self.acquisition.keyword),
+        ];
+        let more = [
+            ("acquisition.ad_content", &self.acquisition.ad_content),
+            ("acquisition.landing_page", &self.acquisition.landing_page),
+        ];
+        for (field, c) in strings.into_iter().chain(more) {
+            if let Change::Set(s) = c {
+                if s.trim().is_empty() {
+                    return Err(Error::validation(
+                        field,
+                        "empty value; clear the field instead of setting it to an empty string",
+                    ));
+                }
+                if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                    return Err(Error::validation(field, "contains control characters"));
+                }
+            }
+        }
+        if let Change::Set(CustomerStatus::Other(s)) = &self.status {
+            if s.trim().is_empty() {
+                return Err(Error::validation("status", "empty status"));
+            }
+        }
+        for (key, change) in &self.custom {
+            check_attribute_key(key)?;
+            match change {
+                Change::Set(attr) => attr.value.check(key)?,
+                Change::Clear => {}
+                Change::Keep => {
+                    return Err(Error::validation(
+                        format!("custom.{key}"),
+                        "a custom attribute entry must set or clear",
+                    ))
+                }
+            }
+        }
+        for tag in self.tags.add.iter().chain(&self.tags.remove) {
+            if tag.trim().is_empty() {
+                return Err(Error::validation("tags", "empty tag"));
+            }
+        }
+        if let Some(t) = self.tags.add.intersection(&self.tags.remove).next() {
+            return Err(Error::validation(
+                "tags",
+                format!("tag `{t}` is both added and removed"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_round_trip_keep_set_clear() {
+        let p = CustomerPatch::new().city("Paris").clear_phone();
+        let j = serde_json::to_value(&p).unwrap();
+        assert_eq!(j, json!({"phone": null, "address": {"city": "Paris"}}));
+        let back: CustomerPatch = serde_json::from_value(j).unwrap();
+        assert_eq!(back, p);
+        assert_eq!(back.email, Change::Keep);
+        assert_eq!(back.phone, Change::Clear);
+        assert_eq!(back.address.city, Change::Set("Paris".into()));
+        let empty: CustomerPatch = serde_json::from_str("{}").unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(serde_json::to_value(&empty).unwrap(), json!({}));
+    }
+
+    #[test]
+    fn unknown_json_fields_refused() {
+        let e = serde_json::from_value::<CustomerPatch>(json!({"citty": "x"})).unwrap_err();
+        assert!(e.to_string().contains("citty"));
+        assert!(
+            serde_json::from_value::<CustomerPatch>(json!({"address": {"country": "us"}})).is_err()
+        );
+    }
+
+    #[test]
+    fn builder_covers_fields_and_touched_lists_them() {
+        let p = CustomerPatch::new()
+            .name("Ben")
+            .title("Mr")
+            .first_name("Ben")
+            .middle_name("B")
+            .last_name("Smith")
+            .suffix("Sr.")
+            .company("Acme")
+            .email("ben@example.com")
+            .secondary_email("b2@example.com")
+            .phone("1")
+            .secondary_phone("2")
+            .website("https://example.com")
+            .address_line1("1 Main St")
+            .address_line2("Suite 2")
+            .city("Paris")
+            .region("IDF")
+            .postal_code("75001")
+            .country("FR")
+            .status(CustomerStatus::Active)
+            .currency("EUR")
+            .external_reference("ref")
+            .lead_created_at(Utc::now())
+            .free_trial_started_at(Utc::now())
+            .add_tag("a")
+            .remove_tag("b")
+            .custom("CAC", 25)
+            .clear_custom("old")
+            .campaign("c")
+            .acquisition_source("s")
+            .medium("m")
+            .keyword("k")
+            .ad_content("ad")
+            .landing_page("/lp");
+        p.validate().unwrap();
+        let touched = p.touched();
+        let writable = Field::ALL.len() - 3; // customer_since, mrr, arr
+                                             // every writable field once, tags and custom twice (set + clear)
+        assert_eq!(touched.len(), writable + 2);
+        let round: CustomerPatch =
+            serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
+        assert_eq!(round, p);
+    }
+
+    #[test]
+    fn deferred_builder_errors_name_the_field() {
+        let e = CustomerPatch::new()
+            .country("France")
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Validation { field, .. } if field == "address.country"),
+            "{e}"
+        );
+        let e = CustomerPatch::new().currency("usd").validate().unwrap_err();
+        assert!(
+            matches!(&e, Error::Validation { field, .. } if field == "currency"),
+            "{e}"
+        );
+        let e = CustomerPatch::new()
+            .custom_parsed("pro", AttributeType::Boolean, "yes")
+            .validate()
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Validation { field, .. } if field == "custom.pro"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn validation_rules() {
+        let cases = [
+            (CustomerPatch::new().custom("bad key", 1), "custom.bad key"),
+            (
+                CustomerPatch::new().custom("s", "x".repeat(256)),
+                "custom.s",
+            ),
+            (CustomerPatch::new().city("  "), "address.city"),
+            (CustomerPatch::new().add_tag("x").remove_tag("x"), "tags"),
+            (CustomerPatch::new().add_tag(""), "tags"),
+            (CustomerPatch::new().name("a\u{0}b"), "name"),
+        ];
+        for (p, field) in cases {
+            match p.validate() {
+                Err(Error::Validation { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn without_drops_only_the_named_change() {
+        let p = CustomerPatch::new()
+            .city("Paris")
+            .clear_phone()
+            .add_tag("a")
+            .remove_tag("b")
+            .custom("k", 1)
+            .clear_custom("j");
+        let q = p.clone().without(Field::City, Op::Set);
+        assert!(q.address.city.is_keep());
+        assert_eq!(q.phone, Change::Clear);
+        let q = p.clone().without(Field::Phone, Op::Set);
+        assert_eq!(q.phone, Change::Clear, "op must match");
+        let q = p
+            .clone()
+            .without(Field::Tags, Op::Set)
+            .without(Field::CustomAttributes, Op::Clear);
+        assert!(q.tags.add.is_empty() && !q.tags.remove.is_empty());
+        assert!(q.custom.contains_key("k") && !q.custom.contains_key("j"));
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq, Default)]
+    #[serde(deny_unknown_fields)]
+    struct DemoExt {
+        #[serde(default, skip_serializing_if = "Change::is_keep")]
+        quota: Change<u32>,
+    }
+    impl PatchExtension for DemoExt {
+        const KEY: &'static str = "demo";
+    }
+
+    #[test]
+    fn extensions_are_typed_and_keyed() {
+        let p = CustomerPatch::new().extension(DemoExt {
+            quota: Change::Set(5),
+        });
+        assert_eq!(
+            p.get_extension::<DemoExt>().unwrap(),
+            Some(DemoExt {
+                quota: Change::Set(5)
+            })
+        );
+        let j = serde_json::to_value(&p).unwrap();
+        assert_eq!(j, json!({"extensions": {"demo": {"quota": 5}}}));
+        let bad: CustomerPatch =
+            serde_json::from_value(json!({"extensions": {"demo": {"quota": -1}}})).unwrap();
+        let e = bad.get_extension::<DemoExt>().unwrap_err();
+        assert!(
+            matches!(&e, Error::Validation { field, .. } if field == "extensions.demo"),
+            "{e}"
+        );
+        assert!(!p.is_empty());
+    }
+}

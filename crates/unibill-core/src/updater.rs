@@ -1,0 +1,256 @@
+//! The [`CustomerUpdater`] trait and what it returns.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::capability::{Capabilities, Field, Op};
+use crate::customer::Customer;
+use crate::error::{Error, Result};
+use crate::kind::{BackendKind, CustomerId};
+use crate::patch::CustomerPatch;
+
+/// What to do with parts of a patch the backend cannot honour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnsupportedPolicy {
+    /// Refuse the whole patch with [`Error::Unsupported`] (the default).
+    #[default]
+    Fail,
+    /// Drop those parts, apply the rest, and list what was dropped in
+    /// [`UpdateOutcome::ignored`].
+    Ignore,
+}
+
+/// Options for [`CustomerUpdater::update_with`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpdateOptions {
+    /// What to do with unsupported fields.
+    pub unsupported: UnsupportedPolicy,
+}
+
+impl UpdateOptions {
+    /// Options that ignore unsupported fields instead of failing.
+    pub fn ignore_unsupported() -> Self {
+        Self {
+            unsupported: UnsupportedPolicy::Ignore,
+        }
+    }
+}
+
+/// A change that was left out because the backend cannot do it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The field.
+    pub field: Field,
+    /// Set or clear.
+    pub op: Op,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.op, self.field)
+    }
+}
+
+/// A patch that passed validation and the backend's capability check: the
+/// only form a backend's [`CustomerUpdater::apply`] accepts, so no backend
+/// can skip the checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedPatch {
+    patch: CustomerPatch,
+    ignored: Vec<Ignored>,
+}
+
+impl CheckedPatch {
+    /// Checks `patch` against `caps` (refusing or dropping what the
+    /// backend cannot do, per `options`), then validates what remains.
+    pub fn check(
+        caps: &Capabilities,
+        patch: &CustomerPatch,
+        options: &UpdateOptions,
+    ) -> Result<Self> {
+        let mut effective = patch.clone();
+        let mut ignored = Vec::new();
+        for (field, op) in patch.touched() {
+            if caps.allows(field, op) {
+                continue;
+            }
+            match options.unsupported {
+                UnsupportedPolicy::Fail => {
+                    return Err(Error::Unsupported {
+                        backend: caps.backend(),
+                        field,
+                        op,
+                    })
+                }
+                UnsupportedPolicy::Ignore => {
+                    effective = effective.without(field, op);
+                    ignored.push(Ignored { field, op });
+                }
+            }
+        }
+        effective.validate()?;
+        Ok(Self {
+            patch: effective,
+            ignored,
+        })
+    }
+
+    /// The patch to apply.
+    pub fn patch(&self) -> &CustomerPatch {
+        &self.patch
+    }
+
+    /// What was dropped.
+    pub fn ignored(&self) -> &[Ignored] {
+        &self.ignored
+    }
+}
+
+impl std::ops::Deref for CheckedPatch {
+    type Target = CustomerPatch;
+    fn deref(&self) -> &CustomerPatch {
+        &self.patch
+    }
+}
+
+/// One vendor request, as sent or as a dry run would send it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl PlannedRequest {
+    /// A request description.
+    pub fn new(method: impl Into<String>, url: impl Into<String>, body: Option<Value>) -> Self {
+        Self {
+            method: method.into(),
+            url: url.into(),
+            body,
+        }
+    }
+}
+
+impl fmt::Display for PlannedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)?;
+        if let Some(b) = &self.body {
+            write!(f, " {b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of an update.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct UpdateOutcome {
+    /// The customer as the vendor holds it afterwards.
+    pub customer: Customer,
+    /// The write requests that were sent, in order (empty: the patch
+    /// changed nothing and no write was sent).
+    pub writes: Vec<PlannedRequest>,
+    /// Changes left out under [`UnsupportedPolicy::Ignore`].
+    pub ignored: Vec<Ignored>,
+}
+
+impl UpdateOutcome {
+    /// An outcome with no ignored changes.
+    pub fn new(customer: Customer, writes: Vec<PlannedRequest>) -> Self {
+        Self {
+            customer,
+            writes,
+            ignored: Vec::new(),
+        }
+    }
+
+    /// Whether any write was sent.
+    pub fn changed(&self) -> bool {
+        !self.writes.is_empty()
+    }
+}
+
+/// What an update would send, computed without writing anything.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DryRun {
+    /// The write requests an update would send now, in order.
+    pub writes: Vec<PlannedRequest>,
+    /// Changes that would be left out under [`UnsupportedPolicy::Ignore`].
+    pub ignored: Vec<Ignored>,
+}
+
+/// Reads and updates customers at one vendor.
+///
+/// Object safe: hold it as `Box<dyn CustomerUpdater>` or
+/// `Arc<dyn CustomerUpdater>` and switch vendors without touching the
+/// calling code. Backends implement [`Self::get`], [`Self::apply`] and
+/// [`Self::plan`]; callers use [`Self::update`], [`Self::update_with`] and
+/// [`Self::dry_run`], which validate the patch and check it against
+/// [`Self::capabilities`] before any request.
+#[async_trait]
+pub trait CustomerUpdater: Send + Sync + fmt::Debug {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// What this backend can do with each neutral field.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// Reads one customer.
+    async fn get(&self, id: &CustomerId) -> Result<Customer>;
+
+    /// Backend hook: applies a checked patch and returns the customer as
+    /// the vendor holds it afterwards with the writes sent. Call
+    /// [`Self::update`] instead.
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome>;
+
+    /// Backend hook: the writes [`Self::apply`] would send now, without
+    /// sending any (reads are allowed). Call [`Self::dry_run`] instead.
+    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>>;
+
+    /// Applies a patch; anything the backend cannot do is refused with
+    /// [`Error::Unsupported`] before any request.
+    async fn update(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Customer> {
+        Ok(self
+            .update_with(id, patch, &UpdateOptions::default())
+            .await?
+            .customer)
+    }
+
+    /// Applies a patch with options, returning the full outcome.
+    async fn update_with(
+        &self,
+        id: &CustomerId,
+        patch: &CustomerPatch,
+        options: &UpdateOptions,
+    ) -> Result<UpdateOutcome> {
+        let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
+        let mut outcome = self.apply(id, &checked).await?;
+        outcome.ignored = checked.ignored().to_vec();
+        Ok(outcome)
+    }
+
+    /// Lists the writes an update would send, without writing.
+    async fn dry_run(
+        &self,
+        id: &CustomerId,
+        patch: &CustomerPatch,
+        options: &UpdateOptions,
+    ) -> Result<DryRun> {
+        let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
+        let writes = self.plan(id, &checked).await?;
+        Ok(DryRun {
+            writes,
+            ignored: checked.ignored().to_vec(),
+        })
+    }
+}

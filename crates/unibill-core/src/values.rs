@@ -1,0 +1,481 @@
+//! Validated value types: [`CountryCode`], [`Currency`], [`Decimal`], [`Money`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+
+/// Every officially assigned ISO 3166-1 alpha-2 code (249).
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ \
+BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
+CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ \
+DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY \
+HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP \
+KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY \
+MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ \
+NA NC NE NF NG NI NL NO NP NR NU NZ OM \
+PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW \
+SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
+TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ \
+VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// Active ISO 4217 currency codes, funds and precious-metal codes included.
+const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
+BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK \
+DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR \
+ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD \
+MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB \
+PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP \
+STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES \
+VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR \
+ZMW ZWG ZWL";
+
+const ZERO_DECIMAL: &str = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
+const THREE_DECIMAL: &str = "BHD IQD JOD KWD LYD OMR TND";
+const FOUR_DECIMAL: &str = "CLF UYW";
+
+fn listed(list: &str, code: &str) -> bool {
+    list.split_ascii_whitespace().any(|c| c == code)
+}
+
+fn two_or_three_upper(s: &str, n: usize) -> Option<[u8; 3]> {
+    let b = s.as_bytes();
+    if b.len() != n || !b.iter().all(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let mut out = [0u8; 3];
+    out[..n].copy_from_slice(b);
+    Some(out)
+}
+
+macro_rules! code_type {
+    ($name:ident, $len:expr) => {
+        impl $name {
+            /// The code as text.
+            pub fn as_str(&self) -> &str {
+                // Only ASCII upper-case letters are ever stored.
+                std::str::from_utf8(&self.0[..$len]).unwrap_or_default()
+            }
+        }
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Debug::fmt(self.as_str(), f)
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $name {
+            type Err = Error;
+            fn from_str(s: &str) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+        impl TryFrom<&str> for $name {
+            type Error = Error;
+            fn try_from(s: &str) -> Result<Self, Error> {
+                Self::new(s)
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::new(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+/// An ISO 3166-1 alpha-2 country code such as `US`, checked against the
+/// list of officially assigned codes. Lower case is refused rather than
+/// guessed at: `"us"` is an error.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CountryCode([u8; 3]);
+
+impl CountryCode {
+    /// Parses a code; the error names `address.country` and the rule.
+    pub fn new(code: &str) -> Result<Self, Error> {
+        match two_or_three_upper(code, 2) {
+            Some(b) if listed(COUNTRIES, code) => Ok(Self(b)),
+            Some(_) => Err(Error::validation(
+                "address.country",
+                format!("`{code}` is not an assigned ISO 3166-1 alpha-2 code"),
+            )),
+            None => Err(Error::validation(
+                "address.country",
+                format!("`{code}` is not two upper-case letters (ISO 3166-1 alpha-2)"),
+            )),
+        }
+    }
+}
+code_type!(CountryCode, 2);
+
+/// An ISO 4217 currency code such as `USD`, checked against the list of
+/// active codes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// US dollar.
+    pub const USD: Currency = Currency(*b"USD");
+    /// Euro.
+    pub const EUR: Currency = Currency(*b"EUR");
+
+    /// Parses a code; the error names `currency` and the rule.
+    pub fn new(code: &str) -> Result<Self, Error> {
+        match two_or_three_upper(code, 3) {
+            Some(b) if listed(CURRENCIES, code) => Ok(Self(b)),
+            Some(_) => Err(Error::validation(
+                "currency",
+                format!("`{code}` is not an active ISO 4217 currency code"),
+            )),
+            None => Err(Error::validation(
+                "currency",
+                format!("`{code}` is not three upper-case letters (ISO 4217)"),
+            )),
+        }
+    }
+
+    /// How many decimal digits the currency's minor unit has (2 for USD,
+    /// 0 for JPY, 3 for KWD).
+    pub fn minor_exponent(&self) -> u32 {
+        let c = self.as_str();
+        if listed(ZERO_DECIMAL, c) {
+            0
+        } else if listed(THREE_DECIMAL, c) {
+            3
+        } else if listed(FOUR_DECIMAL, c) {
+            4
+        } else {
+            2
+        }
+    }
+}
+code_type!(Currency, 3);
+
+/// An exact decimal number (mantissa and scale), so that `0.1` stays `0.1`
+/// and `250.00` converts to `25000` cents without float rounding.
+///
+/// ```
+/// use unibill_core::Decimal;
+/// let d: Decimal = "12.50".parse().unwrap();
+/// assert_eq!(d.to_string(), "12.50");
+/// assert_eq!(d.mantissa(), 1250);
+/// assert_eq!(d.scale(), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    mantissa: i128,
+    scale: u32,
+}
+
+/// The largest scale a [`Decimal`] keeps.
+pub const MAX_DECIMAL_SCALE: u32 = 28;
+
+impl Decimal {
+    /// `mantissa × 10^-scale`.
+    pub fn new(mantissa: i128, scale: u32) -> Result<Self, Error> {
+        if scale > MAX_DECIMAL_SCALE {
+            return Err(Error::validation(
+                "decimal",
+                format!("scale {scale} exceeds {MAX_DECIMAL_SCALE}"),
+            ));
+        }
+        Ok(Self { mantissa, scale })
+    }
+
+    /// The digits as an integer.
+    pub fn mantissa(&self) -> i128 {
+        self.mantissa
+    }
+
+    /// How many of the digits are after the point.
+    pub fn scale(&self) -> u32 {
+        self.scale
+    }
+
+    /// The same number without trailing fractional zeros (`2.50` -> `2.5`).
+    pub fn normalized(&self) -> Self {
+        let mut d = *self;
+        while d.scale > 0 && d.mantissa % 10 == 0 {
+            d.mantissa /= 10;
+            d.scale -= 1;
+        }
+        d
+    }
+
+    /// The value scaled by `10^exp` if that is a whole number fitting in
+    /// `i64` (used to turn currency units into minor units exactly).
+    pub fn to_scaled_integer(&self, exp: u32) -> Option<i64> {
+        let d = self.normalized();
+        let v = if d.scale <= exp {
+            d.mantissa.checked_mul(10i128.checked_pow(exp - d.scale)?)?
+        } else {
+            return None;
+        };
+        i64::try_from(v).ok()
+    }
+
+    /// The nearest `f64` (lossy for long mantissas; use only for display).
+    pub fn to_f64(&self) -> f64 {
+        self.to_string().parse().unwrap_or(f64::NAN)
+    }
+
+    /// A JSON number with exactly these digits where `serde_json` can hold
+    /// it without changing them, else `None`.
+    pub fn to_json_number(&self) -> Option<serde_json::Number> {
+        let text = self.to_string();
+        let n: serde_json::Number = serde_json::from_str(&text).ok()?;
+        let back: Decimal = n.to_string().parse().ok()?;
+        (back.normalized() == self.normalized()).then_some(n)
+    }
+
+    /// Reads a JSON number exactly (from its textual form).
+    pub fn from_json_number(n: &serde_json::Number) -> Result<Self, Error> {
+        n.to_string().parse()
+    }
+}
+
+impl FromStr for Decimal {
+    type Err = Error;
+
+    /// Accepts `-12`, `12.50`, `.5`, `1e3`, `2.5E-2`; refuses anything else.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let bad = || Error::validation("decimal", format!("`{s}` is not a decimal number"));
+        let t = s.trim();
+        let (neg, body) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        let (num, exp) = match body.find(['e', 'E']) {
+            Some(i) => (&body[..i], body[i + 1..].parse::<i32>().map_err(|_| bad())?),
+            None => (body, 0),
+        };
+        let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+        if int.is_empty() && frac.is_empty() {
+            return Err(bad());
+        }
+        if !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let mut mantissa: i128 = 0;
+        for b in int.bytes().chain(frac.bytes()) {
+            mantissa = mantissa
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(i128::from(b - b'0')))
+                .ok_or_else(bad)?;
+        }
+        let mut scale = i64::try_from(frac.len()).map_err(|_| bad())? - i64::from(exp);
+        while scale < 0 {
+            mantissa = mantissa.checked_mul(10).ok_or_else(bad)?;
+            scale += 1;
+        }
+        let mut d = Decimal {
+            mantissa: if neg { -mantissa } else { mantissa },
+            scale: u32::try_from(scale).map_err(|_| bad())?,
+        };
+        while d.scale > MAX_DECIMAL_SCALE {
+            if d.mantissa % 10 != 0 {
+                return Err(Error::validation(
+                    "decimal",
+                    format!("`{s}` has more than {MAX_DECIMAL_SCALE} decimal places"),
+                ));
+            }
+            d.mantissa /= 10;
+            d.scale -= 1;
+        }
+        Ok(d)
+    }
+}
+
+impl fmt::Display for Decimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let digits = self.mantissa.unsigned_abs().to_string();
+        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let scale = self.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (i, frac) = padded.split_at(padded.len() - scale);
+        write!(f, "{sign}{i}.{frac}")
+    }
+}
+
+impl From<i64> for Decimal {
+    fn from(n: i64) -> Self {
+        Decimal {
+            mantissa: i128::from(n),
+            scale: 0,
+        }
+    }
+}
+
+impl Serialize for Decimal {
+    /// As a string, so no JSON reader can round it.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Decimal {
+    /// From a string or a JSON number, exactly.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
+            serde_json::Value::Number(n) => {
+                Decimal::from_json_number(&n).map_err(serde::de::Error::custom)
+            }
+            other => Err(serde::de::Error::custom(format!(
+                "expected a decimal number, found {other}"
+            ))),
+        }
+    }
+}
+
+/// An amount of money in minor units (cents for USD) of a currency.
+///
+/// ChartMogul reports cents, Fusebill decimal currency units: backends
+/// convert into this one form so the two can never be mixed up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    /// The amount in the currency's minor unit (see
+    /// [`Currency::minor_exponent`]).
+    pub minor_units: i64,
+    /// The currency.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// An amount already in minor units.
+    pub fn from_minor(minor_units: i64, currency: Currency) -> Self {
+        Self {
+            minor_units,
+            currency,
+        }
+    }
+
+    /// Converts an amount in major units (`250.00` USD) exactly; an amount
+    /// with more decimals than the currency has is an error, never rounded.
+    pub fn from_major(amount: Decimal, currency: Currency) -> Result<Self, Error> {
+        let exp = currency.minor_exponent();
+        amount
+            .to_scaled_integer(exp)
+            .map(|minor_units| Self {
+                minor_units,
+                currency,
+            })
+            .ok_or_else(|| {
+                Error::validation(
+                    "money",
+                    format!("{amount} {currency} is not a whole number of minor units or is out of range"),
+                )
+            })
+    }
+
+    /// The amount in major units, exactly (`25000` cents -> `250.00`).
+    pub fn to_major(&self) -> Decimal {
+        Decimal {
+            mantissa: i128::from(self.minor_units),
+            scale: self.currency.minor_exponent(),
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.to_major(), self.currency)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn country_list_is_complete_and_checked() {
+        assert_eq!(COUNTRIES.split_ascii_whitespace().count(), 249);
+        assert!(CountryCode::new("US").is_ok());
+        assert!(CountryCode::new("us").is_err());
+        assert!(CountryCode::new("XX").is_err());
+        assert!(CountryCode::new("USA").is_err());
+        let e = CountryCode::new("ZZ").unwrap_err().to_string();
+        assert!(e.contains("address.country") && e.contains("ZZ"), "{e}");
+    }
+
+    #[test]
+    fn currency_checked_with_exponents() {
+        assert_eq!(Currency::new("USD").unwrap(), Currency::USD);
+        assert!(Currency::new("usd").is_err());
+        assert!(Currency::new("ABC").is_err());
+        assert_eq!(Currency::new("JPY").unwrap().minor_exponent(), 0);
+        assert_eq!(Currency::new("KWD").unwrap().minor_exponent(), 3);
+        assert_eq!(Currency::USD.minor_exponent(), 2);
+    }
+
+    #[test]
+    fn decimal_parses_exactly() {
+        let d: Decimal = "0.1".parse().unwrap();
+        assert_eq!((d.mantissa(), d.scale()), (1, 1));
+        assert_eq!(
+            "250".parse::<Decimal>().unwrap().to_scaled_integer(2),
+            Some(25000)
+        );
+        assert_eq!(
+            "250.5".parse::<Decimal>().unwrap().to_scaled_integer(2),
+            Some(25050)
+        );
+        assert_eq!(
+            "250.505".parse::<Decimal>().unwrap().to_scaled_integer(2),
+            None
+        );
+        assert_eq!("1e3".parse::<Decimal>().unwrap().to_string(), "1000");
+        assert_eq!("2.5E-2".parse::<Decimal>().unwrap().to_string(), "0.025");
+        assert_eq!("-0.05".parse::<Decimal>().unwrap().to_string(), "-0.05");
+        assert_eq!(".5".parse::<Decimal>().unwrap().to_string(), "0.5");
+        for bad in ["", ".", "1.2.3", "abc", "1,5", "NaN", "1e", "--1"] {
+            assert!(bad.parse::<Decimal>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimal_json_number_round_trip() {
+        let d: Decimal = "12.345".parse().unwrap();
+        assert_eq!(d.to_json_number().unwrap().to_string(), "12.345");
+        let n: serde_json::Number = serde_json::from_str("250.0").unwrap();
+        assert_eq!(
+            Decimal::from_json_number(&n).unwrap().to_scaled_integer(2),
+            Some(25000)
+        );
+        // 30 significant digits cannot be an f64 without change.
+        let long: Decimal = "1234567890.12345678901234567890".parse().unwrap();
+        assert!(long.to_json_number().is_none());
+    }
+
+    #[test]
+    fn money_converts_exactly() {
+        let m = Money::from_major("250.00".parse().unwrap(), Currency::USD).unwrap();
+        assert_eq!(m.minor_units, 25000);
+        assert_eq!(m.to_major().to_string(), "250.00");
+        assert!(Money::from_major("0.001".parse().unwrap(), Currency::USD).is_err());
+        let jpy = Currency::new("JPY").unwrap();
+        assert_eq!(
+            Money::from_major("300".parse().unwrap(), jpy)
+                .unwrap()
+                .minor_units,
+            300
+        );
+        assert_eq!(m.to_string(), "250.00 USD");
+    }
+}

@@ -1,0 +1,170 @@
+//! The trait's provided methods: checks before any backend call, ignore
+//! mode, object safety.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use unibill_core::{
+    async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
+    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, Op, PlannedRequest, Result,
+    UpdateOptions, UpdateOutcome,
+};
+
+const KIND: BackendKind = BackendKind::new("memory");
+
+/// Counts calls that reach the backend hooks.
+#[derive(Debug)]
+struct Counting {
+    caps: Capabilities,
+    applied: AtomicUsize,
+}
+
+impl Counting {
+    fn new() -> Self {
+        Self {
+            caps: Capabilities::new(KIND)
+                .with(Field::City, FieldCaps::ALL)
+                .with(Field::Email, FieldCaps::READ_SET)
+                .with(Field::Mrr, FieldCaps::READ),
+            applied: AtomicUsize::new(0),
+        }
+    }
+}
+
+#[async_trait]
+impl CustomerUpdater for Counting {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+        Ok(Customer::new(id.clone(), serde_json::json!({})))
+    }
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+        self.applied.fetch_add(1, Ordering::SeqCst);
+        let mut c = Customer::new(id.clone(), serde_json::json!({}));
+        c.address.city = patch.address.city.as_set().cloned();
+        Ok(UpdateOutcome::new(
+            c,
+            vec![PlannedRequest::new("PUT", "memory://x", None)],
+        ))
+    }
+    async fn plan(&self, _id: &CustomerId, _patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        Ok(vec![PlannedRequest::new("PUT", "memory://x", None)])
+    }
+}
+
+#[tokio::test]
+async fn unsupported_field_refused_before_the_backend_is_called() {
+    let b = Counting::new();
+    let id = CustomerId::from("1");
+    let err = b
+        .update(&id, &CustomerPatch::new().city("Paris").add_tag("vip"))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Unsupported { backend, field, op } => {
+            assert_eq!((backend, field, op), (KIND, Field::Tags, Op::Set));
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = b
+        .update(&id, &CustomerPatch::new().clear_email())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                field: Field::Email,
+                op: Op::Clear,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(b.applied.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn invalid_input_refused_before_the_backend_is_called() {
+    let b = Counting::new();
+    let err = b
+        .update(&"1".into(), &CustomerPatch::new().city(""))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Validation { field, .. } if field == "address.city"),
+        "{err}"
+    );
+    assert_eq!(b.applied.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn ignore_mode_drops_and_lists() {
+    let b = Counting::new();
+    let patch = CustomerPatch::new()
+        .city("Paris")
+        .add_tag("vip")
+        .clear_email();
+    let out = b
+        .update_with(&"1".into(), &patch, &UpdateOptions::ignore_unsupported())
+        .await
+        .unwrap();
+    assert_eq!(out.customer.address.city.as_deref(), Some("Paris"));
+    assert_eq!(
+        out.ignored,
+        vec![
+            Ignored {
+                field: Field::Email,
+                op: Op::Clear
+            },
+            Ignored {
+                field: Field::Tags,
+                op: Op::Set
+            }
+        ]
+    );
+    assert!(out.changed());
+    let dry = b
+        .dry_run(&"1".into(), &patch, &UpdateOptions::ignore_unsupported())
+        .await
+        .unwrap();
+    assert_eq!(dry.ignored.len(), 2);
+    assert_eq!(
+        b.applied.load(Ordering::SeqCst),
+        1,
+        "dry run must not apply"
+    );
+}
+
+#[tokio::test]
+async fn checked_patch_only_from_check() {
+    let caps = Counting::new().caps;
+    let c = CheckedPatch::check(
+        &caps,
+        &CustomerPatch::new().city("Paris"),
+        &UpdateOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(c.address.city, Change::Set("Paris".into()));
+    assert!(caps.check(&CustomerPatch::new().custom("k", 1)).is_err());
+}
+
+#[tokio::test]
+async fn object_safe_in_box_and_arc() {
+    let boxed: Box<dyn CustomerUpdater> = Box::new(Counting::new());
+    let shared: Arc<dyn CustomerUpdater> = Arc::new(Counting::new());
+    for u in [boxed.as_ref(), shared.as_ref()] {
+        assert_eq!(u.kind(), KIND);
+        let c = u
+            .update(&"7".into(), &CustomerPatch::new().city("Lyon"))
+            .await
+            .unwrap();
+        assert_eq!(c.id.as_str(), "7");
+    }
+    fn assert_send_sync<T: Send + Sync + ?Sized>() {}
+    assert_send_sync::<dyn CustomerUpdater>();
+}
