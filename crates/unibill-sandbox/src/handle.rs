@@ -1,0 +1,518 @@
+//! The per-vendor handle and its shared state.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::everlytic::PutShape;
+use crate::fault::{Fault, RateLimit, RequestMatcher};
+use crate::http::{Req, Resp};
+use crate::journal::JournalEntry;
+use crate::{chartmogul, everlytic, fusebill};
+
+/// Which vendor an emulator plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Vendor {
+    /// ChartMogul (`/v1/customers/...`, Basic auth with the API key as user).
+    ChartMogul,
+    /// Fusebill (`/v1/customers`, `Authorization: Basic {key as issued}`).
+    Fusebill,
+    /// Everlytic (`/api/2.0/customers/...`, Basic `username:apikey`).
+    Everlytic,
+}
+
+impl Vendor {
+    /// Lower-case name (`"chartmogul"`, `"fusebill"`, `"everlytic"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Vendor::ChartMogul => "chartmogul",
+            Vendor::Fusebill => "fusebill",
+            Vendor::Everlytic => "everlytic",
+        }
+    }
+}
+
+pub(crate) enum VendorState {
+    ChartMogul(chartmogul::State),
+    Fusebill(fusebill::State),
+    Everlytic(everlytic::State),
+}
+
+impl VendorState {
+    pub(crate) fn new(vendor: Vendor, base_url: &str) -> VendorState {
+        match vendor {
+            Vendor::ChartMogul => VendorState::ChartMogul(chartmogul::State::seeded()),
+            Vendor::Fusebill => VendorState::Fusebill(fusebill::State::seeded()),
+            Vendor::Everlytic => VendorState::Everlytic(everlytic::State::seeded(base_url)),
+        }
+    }
+
+    fn handle(&mut self, req: &Req) -> Resp {
+        match self {
+            VendorState::ChartMogul(s) => s.handle(req),
+            VendorState::Fusebill(s) => s.handle(req),
+            VendorState::Everlytic(s) => s.handle(req),
+        }
+    }
+
+    fn error_response(&self, status: u16, message: &str) -> Resp {
+        match self {
+            VendorState::ChartMogul(_) => chartmogul::error_response(status, message),
+            VendorState::Fusebill(_) => fusebill::error_response(status, message),
+            VendorState::Everlytic(_) => everlytic::error_response(status, message),
+        }
+    }
+
+    fn customer(&self, id: &str) -> Option<Value> {
+        match self {
+            VendorState::ChartMogul(s) => s.customer(id),
+            VendorState::Fusebill(s) => s.customer(id),
+            VendorState::Everlytic(s) => s.customer(id),
+        }
+    }
+
+    fn update_customer(&mut self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
+        match self {
+            VendorState::ChartMogul(s) => s.update_customer(id, f),
+            VendorState::Fusebill(s) => s.update_customer(id, f),
+            VendorState::Everlytic(s) => s.update_customer(id, f),
+        }
+    }
+}
+
+/// Sliding-window request counter, also the source of Fusebill's
+/// `X-Rate-Limit-*` headers.
+pub(crate) struct RateState {
+    limit: Option<RateLimit>,
+    window: VecDeque<Instant>,
+    day_count: u64,
+    day: chrono::NaiveDate,
+}
+
+impl RateState {
+    fn new() -> RateState {
+        RateState {
+            limit: None,
+            window: VecDeque::new(),
+            day_count: 0,
+            day: chrono::Utc::now().date_naive(),
+        }
+    }
+
+    fn per(&self) -> Duration {
+        self.limit.map(|l| l.per).unwrap_or(Duration::from_secs(60))
+    }
+
+    fn purge(&mut self, now: Instant) {
+        let per = self.per();
+        while let Some(front) = self.window.front() {
+            if now.duration_since(*front) >= per {
+                self.window.pop_front();
+            } else {
+                break;
+            }
+        }
+        let today = chrono::Utc::now().date_naive();
+        if today != self.day {
+            self.day = today;
+            self.day_count = 0;
+        }
+    }
+
+    /// Counts the request if it is within the limit; `false` means 429.
+    fn admit(&mut self, now: Instant) -> bool {
+        self.purge(now);
+        if let Some(limit) = self.limit {
+            if self.window.len() >= limit.requests as usize {
+                return false;
+            }
+        }
+        self.window.push_back(now);
+        self.day_count += 1;
+        true
+    }
+
+    fn fusebill_headers(&mut self, now: Instant) -> Vec<(String, String)> {
+        self.purge(now);
+        let per = self.per();
+        let minute_limit = self.limit.map(|l| l.requests as u64).unwrap_or(1000);
+        let used = self.window.len() as u64;
+        let reset = match self.window.front() {
+            Some(front) => {
+                let left = per.saturating_sub(now.duration_since(*front));
+                left.as_secs() + u64::from(left.subsec_nanos() > 0)
+            }
+            None => per.as_secs(),
+        };
+        let day_limit: u64 = if self.limit == Some(RateLimit::FUSEBILL_SANDBOX) {
+            5_000
+        } else {
+            180_000
+        };
+        let now_utc = chrono::Utc::now();
+        let midnight = (now_utc.date_naive() + chrono::Days::new(1))
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc());
+        let day_reset = midnight
+            .map(|m| (m - now_utc).num_seconds().max(0))
+            .unwrap_or(0);
+        vec![
+            ("X-Rate-Limit-Limit-Minute".into(), minute_limit.to_string()),
+            (
+                "X-Rate-Limit-Remaining-Minute".into(),
+                minute_limit.saturating_sub(used).to_string(),
+            ),
+            ("X-Rate-Limit-Reset-Minute".into(), reset.to_string()),
+            ("X-Rate-Limit-Limit-Day".into(), day_limit.to_string()),
+            (
+                "X-Rate-Limit-Remaining-Day".into(),
+                day_limit.saturating_sub(self.day_count).to_string(),
+            ),
+            ("X-Rate-Limit-Reset-Day".into(), day_reset.to_string()),
+        ]
+    }
+}
+
+type Hook = Box<dyn FnOnce(&VendorHandle) + Send + 'static>;
+
+pub(crate) struct Inner {
+    pub(crate) vendor: Vendor,
+    pub(crate) base_url: String,
+    state: Mutex<VendorState>,
+    journal: Mutex<Vec<(u64, JournalEntry)>>,
+    seq: AtomicU64,
+    faults: Mutex<VecDeque<Fault>>,
+    latency: Mutex<Duration>,
+    rate: Mutex<RateState>,
+    hooks: Mutex<Vec<(RequestMatcher, Hook)>>,
+    pub(crate) connections: AtomicUsize,
+    pub(crate) live_connections: AtomicUsize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What the request pipeline should do with a request.
+pub(crate) enum Outcome {
+    /// Send this response.
+    Respond(Resp),
+    /// Close the connection without a response.
+    Drop,
+}
+
+const GARBAGE: &[u8] = b"<!-- upstream --> }{ \"customer\": [unterminated \xff\xfe \x01 garbage";
+
+impl Inner {
+    pub(crate) fn new(vendor: Vendor, base_url: String, latency: Duration) -> Inner {
+        Inner {
+            vendor,
+            state: Mutex::new(VendorState::new(vendor, &base_url)),
+            base_url,
+            journal: Mutex::new(Vec::new()),
+            seq: AtomicU64::new(0),
+            faults: Mutex::new(VecDeque::new()),
+            latency: Mutex::new(latency),
+            rate: Mutex::new(RateState::new()),
+            hooks: Mutex::new(Vec::new()),
+            connections: AtomicUsize::new(0),
+            live_connections: AtomicUsize::new(0),
+        }
+    }
+
+    fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let idx = faults
+            .iter()
+            .position(|f| f.matcher.matches(method, path))?;
+        let fault = faults.get_mut(idx)?;
+        fault.times = fault.times.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.times == 0 {
+            faults.remove(idx);
+        }
+        Some(taken)
+    }
+
+    fn reserve_entry(&self, req: &Req) -> u64 {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst);
+        let headers = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), mask_header(k, v)))
+            .collect();
+        let raw_body = String::from_utf8_lossy(&req.body).into_owned();
+        let body = if req.has_body() {
+            serde_json::from_slice(&req.body).ok()
+        } else {
+            None
+        };
+        let entry = JournalEntry {
+            method: req.method.clone(),
+            path: req.path_and_query(),
+            headers,
+            body,
+            raw_body,
+            status: 0,
+            fault: None,
+        };
+        lock(&self.journal).push((seq, entry));
+        seq
+    }
+
+    fn complete_entry(&self, seq: u64, status: u16, fault: Option<String>) {
+        let mut journal = lock(&self.journal);
+        if let Some((_, entry)) = journal.iter_mut().rev().find(|(s, _)| *s == seq) {
+            entry.status = status;
+            entry.fault = fault;
+        }
+    }
+
+    fn add_vendor_headers(&self, resp: &mut Resp) {
+        if self.vendor == Vendor::Fusebill {
+            let headers = lock(&self.rate).fusebill_headers(Instant::now());
+            for (k, v) in headers {
+                resp.set_header(&k, v);
+            }
+        }
+    }
+
+    /// The whole pipeline for one request: journal, fault, latency, rate
+    /// limit, vendor logic, garbage, hooks.
+    pub(crate) async fn process(self: &Arc<Inner>, req: Req) -> Outcome {
+        let path = req.path_and_query();
+        let seq = self.reserve_entry(&req);
+        let fault = self.take_fault(&req.method, &path);
+        let latency = *lock(&self.latency);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let mut garbage = false;
+        let mut fault_text = None;
+        if let Some(fault) = fault {
+            fault_text = Some(fault.describe());
+            match fault.kind {
+                crate::fault::FaultKind::Delay(d) => tokio::time::sleep(d).await,
+                crate::fault::FaultKind::GarbageBody => garbage = true,
+                crate::fault::FaultKind::DropConnection => {
+                    self.complete_entry(seq, 0, fault_text);
+                    return Outcome::Drop;
+                }
+                crate::fault::FaultKind::Status(code) => {
+                    let mut resp = lock(&self.state).error_response(code, "injected fault");
+                    match fault.retry_after {
+                        Some(crate::fault::RetryAfter::Seconds(s)) => {
+                            resp.set_header("Retry-After", s.to_string())
+                        }
+                        Some(crate::fault::RetryAfter::Date(at)) => {
+                            resp.set_header("Retry-After", crate::time::http_date(at))
+                        }
+                        None => {}
+                    }
+                    self.add_vendor_headers(&mut resp);
+                    self.complete_entry(seq, resp.status, fault_text);
+                    return Outcome::Respond(resp);
+                }
+            }
+        }
+        let admitted = lock(&self.rate).admit(Instant::now());
+        if !admitted {
+            let mut resp = lock(&self.state).error_response(429, "rate limit");
+            self.add_vendor_headers(&mut resp);
+            let text = match fault_text {
+                Some(f) => format!("{f}; rate_limit"),
+                None => "rate_limit".to_string(),
+            };
+            self.complete_entry(seq, 429, Some(text));
+            return Outcome::Respond(resp);
+        }
+        let mut resp = lock(&self.state).handle(&req);
+        self.add_vendor_headers(&mut resp);
+        if garbage {
+            resp.body = GARBAGE.to_vec();
+        }
+        self.complete_entry(seq, resp.status, fault_text);
+        self.run_hooks(&req.method, &path);
+        Outcome::Respond(resp)
+    }
+
+    /// Answer for a body that could not be read (too large / broken).
+    pub(crate) fn body_error(self: &Arc<Inner>, req: Req, status: u16, message: &str) -> Resp {
+        let seq = self.reserve_entry(&req);
+        let mut resp = lock(&self.state).error_response(status, message);
+        self.add_vendor_headers(&mut resp);
+        self.complete_entry(seq, resp.status, None);
+        resp
+    }
+
+    fn run_hooks(self: &Arc<Inner>, method: &str, path: &str) {
+        let due: Vec<Hook> = {
+            let mut hooks = lock(&self.hooks);
+            let mut due = Vec::new();
+            let mut keep = Vec::new();
+            for (m, h) in hooks.drain(..) {
+                if m.matches(method, path) {
+                    due.push(h);
+                } else {
+                    keep.push((m, h));
+                }
+            }
+            *hooks = keep;
+            due
+        };
+        if due.is_empty() {
+            return;
+        }
+        let handle = VendorHandle {
+            inner: Arc::clone(self),
+        };
+        for hook in due {
+            hook(&handle);
+        }
+    }
+}
+
+fn mask_header(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case("authorization")
+        || name.eq_ignore_ascii_case("proxy-authorization")
+    {
+        match value.trim().split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} ***"),
+            None => "***".to_string(),
+        }
+    } else if name.eq_ignore_ascii_case("cookie") {
+        "***".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+/// Control and inspection handle for one vendor emulator.
+///
+/// Cheap to clone (an `Arc` inside), `Send + Sync`; clones share the same
+/// emulator. A handle stays usable after the [`Sandbox`](crate::Sandbox) is
+/// shut down (its store and journal remain readable), but nothing listens
+/// any more.
+#[derive(Clone)]
+pub struct VendorHandle {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for VendorHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorHandle")
+            .field("vendor", &self.inner.vendor)
+            .field("base_url", &self.inner.base_url)
+            .finish()
+    }
+}
+
+impl VendorHandle {
+    /// Which vendor this emulator plays.
+    pub fn vendor(&self) -> Vendor {
+        self.inner.vendor
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash; clients append
+    /// `/v1/...` (ChartMogul, Fusebill) or `/api/2.0/...` (Everlytic).
+    pub fn base_url(&self) -> String {
+        self.inner.base_url.clone()
+    }
+
+    /// Every request received so far, in arrival order, including faulted,
+    /// rate-limited and unauthenticated ones. A request still in flight shows
+    /// status 0 until it is answered.
+    pub fn journal(&self) -> Vec<JournalEntry> {
+        lock(&self.inner.journal)
+            .iter()
+            .map(|(_, e)| e.clone())
+            .collect()
+    }
+
+    /// Forget all journal entries.
+    pub fn clear_journal(&self) {
+        lock(&self.inner.journal).clear();
+    }
+
+    /// Queue a fault; see [`Fault`] for the semantics.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.inner.faults).push_back(fault);
+    }
+
+    /// Remove all queued faults.
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    /// Number of queued faults (a fault with `times(n)` counts once).
+    pub fn pending_faults(&self) -> usize {
+        lock(&self.inner.faults).len()
+    }
+
+    /// Latency added to every request before it is handled
+    /// (`Duration::ZERO` to turn it off).
+    pub fn set_latency(&self, d: Duration) {
+        *lock(&self.inner.latency) = d;
+    }
+
+    /// Enforce a server-side rate limit (`None` to lift it). Beyond the
+    /// limit the vendor answers 429 in its own error shape: ChartMogul and
+    /// Everlytic without `Retry-After`, Fusebill with its `X-Rate-Limit-*`
+    /// headers and no `Retry-After`.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut rate = lock(&self.inner.rate);
+        rate.limit = limit;
+        rate.window.clear();
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connections_accepted(&self) -> usize {
+        self.inner.connections.load(Ordering::SeqCst)
+    }
+
+    /// The stored customer as the vendor would answer `GET` (for Everlytic
+    /// the bare item, without the `{"links","item"}` wrapper). The id is the
+    /// ChartMogul uuid, the Fusebill numeric id or the Everlytic id, as text.
+    pub fn customer(&self, id: &str) -> Option<Value> {
+        lock(&self.inner.state).customer(id)
+    }
+
+    /// Edit a stored customer directly, as another user of the vendor
+    /// account would: no request is journaled. On Fusebill the
+    /// `modifiedTimestamp` advances; on ChartMogul the `address` object is
+    /// re-derived from the top-level `city`/`state`/`zip`/`country`.
+    /// Does nothing when the id is unknown.
+    pub fn update_customer(&self, id: &str, f: impl FnOnce(&mut Value)) {
+        let mut f = Some(f);
+        let mut call = |v: &mut Value| {
+            if let Some(f) = f.take() {
+                f(v)
+            }
+        };
+        lock(&self.inner.state).update_customer(id, &mut call);
+    }
+
+    /// Run `hook` right after the next request matching `matcher` has been
+    /// handled by the vendor logic, before its response is sent. Requests
+    /// answered by a status fault, a dropped connection or the rate limiter
+    /// are not handled and do not trigger hooks. Every pending hook whose
+    /// matcher matches runs (in registration order) and is then discarded.
+    pub fn on_next_request(
+        &self,
+        matcher: RequestMatcher,
+        hook: impl FnOnce(&VendorHandle) + Send + 'static,
+    ) {
+        lock(&self.inner.hooks).push((matcher, Box::new(hook)));
+    }
+
+    /// Choose how the Everlytic emulator answers a successful `PUT`
+    /// (default [`PutShape::Wrapped`]). No effect on other vendors.
+    pub fn set_everlytic_put_shape(&self, shape: PutShape) {
+        if let VendorState::Everlytic(s) = &mut *lock(&self.inner.state) {
+            s.put_shape = shape;
+        }
+    }
+}
