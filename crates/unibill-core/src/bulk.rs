@@ -1,0 +1,461 @@
+//! Bulk updates: many `(id, patch)` pairs through one [`CustomerUpdater`],
+//! with bounded concurrency, one result per item and a final summary.
+//!
+//! ```no_run
+//! # async fn demo(updater: &dyn unibill_core::CustomerUpdater) {
+//! use unibill_core::bulk::{run_bulk, BulkOptions};
+//! use unibill_core::{CustomerId, CustomerPatch};
+//!
+//! // A lazily generated input: nothing is collected, whatever its size.
+//! let items = (1..=10_000u64)
+//!     .map(|n| (CustomerId::from(n), CustomerPatch::new().city("Paris")));
+//! let summary = run_bulk(updater, items, BulkOptions::new().concurrency(8), |item| {
+//!     if let Err(e) = &item.result {
+//!         eprintln!("#{} {}: {e}", item.index, item.id);
+//!     }
+//! })
+//! .await;
+//! println!("{summary}");
+//! # }
+//! ```
+//!
+//! What it guarantees:
+//!
+//! - **Bounded concurrency**: at most [`BulkOptions::concurrency`] updates
+//!   are in flight, and the input is pulled at most that many items ahead
+//!   of the results, so memory stays flat for any batch size: neither the
+//!   input nor the output is ever collected.
+//! - **One failure never stops the batch**: each item yields its own
+//!   `Result`, tagged with its position in the input ([`BulkItemResult::index`]).
+//!   Results come in completion order by default, or in input order with
+//!   [`BulkOptions::ordered`].
+//! - **A summary**: applied, unchanged (no write was needed), failed by
+//!   [`ErrorKind`], the transport retries spent and the elapsed time
+//!   ([`BulkStream::summary`], or the return value of [`run_bulk`]).
+//!
+//! Rate limiting is the backend's job: its transport holds one limiter
+//! shared by every request of that client, so a bulk run goes as fast as
+//! the vendor allows and no faster. Bulk only bounds how many updates wait
+//! on it at once. Pick a concurrency of roughly *rate limit × latency ×
+//! requests per update* (plus a little headroom) to keep the limiter busy.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{self, Stream, StreamExt};
+
+use crate::error::{Error, ErrorKind};
+use crate::kind::CustomerId;
+use crate::patch::CustomerPatch;
+use crate::updater::{CustomerUpdater, UpdateOptions, UpdateOutcome};
+
+/// The default number of updates in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+/// A progress callback: called once per finished item with the running
+/// counts (a small `Copy` value; nothing is allocated per call).
+pub type ProgressFn = Arc<dyn Fn(&BulkProgress) + Send + Sync>;
+
+/// How to run a bulk update.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct BulkOptions {
+    /// How many updates may be in flight at once (at least 1; default
+    /// [`DEFAULT_CONCURRENCY`]).
+    pub concurrency: usize,
+    /// Yield results in input order instead of completion order. Ordered
+    /// output holds finished results back behind a slow item (still at most
+    /// `concurrency` of them), so it can be slower; unordered results
+    /// carry their input position in [`BulkItemResult::index`] anyway.
+    pub ordered: bool,
+    /// Options applied to every update (e.g. ignoring unsupported fields).
+    pub update_options: UpdateOptions,
+    /// Called after each item with the running counts.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for BulkOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: DEFAULT_CONCURRENCY,
+            ordered: false,
+            update_options: UpdateOptions::default(),
+            progress: None,
+        }
+    }
+}
+
+impl fmt::Debug for BulkOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkOptions")
+            .field("concurrency", &self.concurrency)
+            .field("ordered", &self.ordered)
+            .field("update_options", &self.update_options)
+            .field(
+                "progress",
+                &self.progress.as_ref().map(|_| "Fn(&BulkProgress)"),
+            )
+            .finish()
+    }
+}
+
+impl BulkOptions {
+    /// The defaults: 8 in flight, completion order, no progress callback.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets how many updates may be in flight at once (0 counts as 1).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Yields results in input order.
+    pub fn ordered(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// Options for every update of the run.
+    pub fn update_options(mut self, options: UpdateOptions) -> Self {
+        self.update_options = options;
+        self
+    }
+
+    /// Calls `f` after each finished item with the running counts.
+    pub fn on_progress(mut self, f: impl Fn(&BulkProgress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Arc::new(f));
+        self
+    }
+}
+
+/// The result of one item of a bulk run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BulkItemResult {
+    /// The item's position in the input, from 0.
+    pub index: u64,
+    /// The customer id the item named.
+    pub id: CustomerId,
+    /// What the update did, or why it failed.
+    pub result: Result<UpdateOutcome, Error>,
+}
+
+impl BulkItemResult {
+    /// Whether the update sent at least one write.
+    pub fn applied(&self) -> bool {
+        matches!(&self.result, Ok(o) if o.changed())
+    }
+
+    /// Whether the update succeeded without needing any write.
+    pub fn unchanged(&self) -> bool {
+        matches!(&self.result, Ok(o) if !o.changed())
+    }
+}
+
+/// Running counts of a bulk run, passed to the progress callback.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkProgress {
+    /// Items finished so far (applied + unchanged + failed).
+    pub done: u64,
+    /// Items that sent at least one write.
+    pub applied: u64,
+    /// Items that succeeded without a write (the patch was a no-op).
+    pub unchanged: u64,
+    /// Items that failed.
+    pub failed: u64,
+    /// Transport retries spent since the run started.
+    pub retries: u64,
+    /// Time since the run started (its first poll).
+    pub elapsed: Duration,
+}
+
+/// The outcome of a whole bulk run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkSummary {
+    /// Items processed (applied + unchanged + failed).
+    pub total: u64,
+    /// Items that sent at least one write.
+    pub applied: u64,
+    /// Items that succeeded without a write.
+    pub unchanged: u64,
+    /// Items that failed, by kind of error.
+    pub failed_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Transport retries spent during the run, as reported by
+    /// [`CustomerUpdater::retries`]. The counter belongs to the client, so
+    /// other work sharing that client at the same time is counted too.
+    pub retries: u64,
+    /// Wall time from the first poll to the last result.
+    pub elapsed: Duration,
+}
+
+impl BulkSummary {
+    /// Items that failed, all kinds together.
+    pub fn failed(&self) -> u64 {
+        self.failed_by_kind.values().sum()
+    }
+
+    /// Items that failed with this kind of error.
+    pub fn failed_with(&self, kind: ErrorKind) -> u64 {
+        self.failed_by_kind.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Whether every item succeeded.
+    pub fn all_succeeded(&self) -> bool {
+        self.failed_by_kind.is_empty()
+    }
+
+    /// Items finished per second of wall time (0 for an empty run).
+    pub fn items_per_second(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.total as f64 / secs
+        } else {
+            0.0
+        }
+    }
+}
+
+impl fmt::Display for BulkSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} item(s) in {:.3}s: {} applied, {} unchanged, {} failed",
+            self.total,
+            self.elapsed.as_secs_f64(),
+            self.applied,
+            self.unchanged,
+            self.failed()
+        )?;
+        if !self.failed_by_kind.is_empty() {
+            let kinds: Vec<String> = self
+                .failed_by_kind
+                .iter()
+                .map(|(k, n)| format!("{k:?}: {n}"))
+                .collect();
+            write!(f, " ({})", kinds.join(", "))?;
+        }
+        write!(f, ", {} retries", self.retries)
+    }
+}
+
+type ResultStream<'a> = Pin<Box<dyn Stream<Item = BulkItemResult> + Send + 'a>>;
+
+/// The results of a bulk run, as a stream: one [`BulkItemResult`] per
+/// input item. Nothing runs until it is polled; dropping it cancels the
+/// updates still in flight. [`Self::summary`] gives the counts so far, and
+/// the final summary once the stream has ended.
+#[must_use = "a bulk run does nothing until its stream is polled"]
+pub struct BulkStream<'a> {
+    inner: ResultStream<'a>,
+    updater: &'a dyn CustomerUpdater,
+    progress_fn: Option<ProgressFn>,
+    started: Option<(Instant, u64)>,
+    finished: Option<Duration>,
+    applied: u64,
+    unchanged: u64,
+    failed: u64,
+    failed_by_kind: BTreeMap<ErrorKind, u64>,
+}
+
+impl fmt::Debug for BulkStream<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkStream")
+            .field("backend", &self.updater.kind())
+            .field("progress", &self.progress())
+            .field("finished", &self.finished.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> BulkStream<'a> {
+    fn retries_now(&self) -> u64 {
+        match self.started {
+            Some((_, at_start)) => self.updater.retries().saturating_sub(at_start),
+            None => 0,
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        match (self.finished, self.started) {
+            (Some(d), _) => d,
+            (None, Some((t, _))) => t.elapsed(),
+            (None, None) => Duration::ZERO,
+        }
+    }
+
+    /// The running counts.
+    pub fn progress(&self) -> BulkProgress {
+        BulkProgress {
+            done: self.applied + self.unchanged + self.failed,
+            applied: self.applied,
+            unchanged: self.unchanged,
+            failed: self.failed,
+            retries: self.retries_now(),
+            elapsed: self.elapsed(),
+        }
+    }
+
+    /// Whether every item has been yielded.
+    pub fn is_finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    /// The summary of the items yielded so far (the whole run once the
+    /// stream has ended).
+    pub fn summary(&self) -> BulkSummary {
+        BulkSummary {
+            total: self.applied + self.unchanged + self.failed,
+            applied: self.applied,
+            unchanged: self.unchanged,
+            failed_by_kind: self.failed_by_kind.clone(),
+            retries: self.retries_now(),
+            elapsed: self.elapsed(),
+        }
+    }
+
+    /// Drains the stream, handing each result to `on_item`, and returns
+    /// the summary.
+    pub async fn for_each_result(mut self, mut on_item: impl FnMut(BulkItemResult)) -> BulkSummary {
+        while let Some(item) = self.next().await {
+            on_item(item);
+        }
+        self.summary()
+    }
+
+    fn record(&mut self, item: &BulkItemResult) {
+        match &item.result {
+            Ok(o) if o.changed() => self.applied += 1,
+            Ok(_) => self.unchanged += 1,
+            Err(e) => {
+                self.failed += 1;
+                *self.failed_by_kind.entry(e.kind()).or_insert(0) += 1;
+            }
+        }
+        if let Some(f) = &self.progress_fn {
+            f(&self.progress());
+        }
+    }
+}
+
+impl Stream for BulkStream<'_> {
+    type Item = BulkItemResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkItemResult>> {
+        let this = &mut *self;
+        if this.finished.is_some() {
+            return Poll::Ready(None);
+        }
+        if this.started.is_none() {
+            this.started = Some((Instant::now(), this.updater.retries()));
+        }
+        match this.inner.as_mut().poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                this.record(&item);
+                Poll::Ready(Some(item))
+            }
+            Poll::Ready(None) => {
+                this.finished = Some(this.elapsed());
+                Poll::Ready(None)
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.finished.is_some() {
+            (0, Some(0))
+        } else {
+            self.inner.size_hint()
+        }
+    }
+}
+
+/// Runs one update per item of `items` (a [`Stream`]) through `updater`,
+/// at most `options.concurrency` at a time, and yields one result per
+/// item. See the [module docs](self).
+pub fn bulk_update_stream<'a, S>(
+    updater: &'a dyn CustomerUpdater,
+    items: S,
+    options: BulkOptions,
+) -> BulkStream<'a>
+where
+    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+{
+    let BulkOptions {
+        concurrency,
+        ordered,
+        update_options,
+        progress,
+    } = options;
+    let concurrency = concurrency.max(1);
+    let mut index = 0u64;
+    let futures = items.map(move |(id, patch)| {
+        let i = index;
+        index += 1;
+        let opts = update_options.clone();
+        async move {
+            let result = updater.update_with(&id, &patch, &opts).await;
+            BulkItemResult {
+                index: i,
+                id,
+                result,
+            }
+        }
+    });
+    let inner: ResultStream<'a> = if ordered {
+        Box::pin(futures.buffered(concurrency))
+    } else {
+        Box::pin(futures.buffer_unordered(concurrency))
+    };
+    BulkStream {
+        inner,
+        updater,
+        progress_fn: progress,
+        started: None,
+        finished: None,
+        applied: 0,
+        unchanged: 0,
+        failed: 0,
+        failed_by_kind: BTreeMap::new(),
+    }
+}
+
+/// [`bulk_update_stream`] over an iterator (a `Vec`, a lazily generated
+/// range, the lines of a file, ...). The iterator is pulled lazily, at
+/// most `options.concurrency` items ahead of the results.
+pub fn bulk_update<'a, I>(
+    updater: &'a dyn CustomerUpdater,
+    items: I,
+    options: BulkOptions,
+) -> BulkStream<'a>
+where
+    I: IntoIterator<Item = (CustomerId, CustomerPatch)>,
+    I::IntoIter: Send + 'a,
+{
+    bulk_update_stream(updater, stream::iter(items), options)
+}
+
+/// Runs a whole bulk update over an iterator, hands each result to
+/// `on_item` as it arrives, and returns the summary.
+pub async fn run_bulk<'a, I>(
+    updater: &'a dyn CustomerUpdater,
+    items: I,
+    options: BulkOptions,
+    on_item: impl FnMut(BulkItemResult),
+) -> BulkSummary
+where
+    I: IntoIterator<Item = (CustomerId, CustomerPatch)>,
+    I::IntoIter: Send + 'a,
+{
+    bulk_update(updater, items, options)
+        .for_each_result(on_item)
+        .await
+}

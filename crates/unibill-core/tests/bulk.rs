@@ -1,0 +1,491 @@
+//! Bulk updates: one result per item tagged with its index, bounded
+//! concurrency, failures counted by kind without stopping the batch, a
+//! lazily pulled input, and the summary.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use unibill_core::bulk::{bulk_update, bulk_update_stream, run_bulk, BulkOptions, BulkProgress};
+use unibill_core::{
+    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch,
+    CustomerUpdater, Error, ErrorKind, Field, FieldCaps, PlannedRequest, Result, UpdateOptions,
+    UpdateOutcome,
+};
+
+const KIND: BackendKind = BackendKind::new("memory");
+
+/// An in-memory backend. Ids decide the behaviour:
+/// - `missing-*` -> NotFound, `limit-*` -> RateLimited, `boom-*` -> Vendor 500;
+/// - a patch whose city equals the stored one -> no write (unchanged);
+/// - otherwise the city is stored and one write is reported.
+///
+/// Each update yields to the runtime `1 + index % 5` times (so completion
+/// order differs from input order) and counts updates in flight.
+#[derive(Debug)]
+struct Memory {
+    caps: Capabilities,
+    cities: Mutex<BTreeMap<String, String>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    calls: AtomicUsize,
+    retries: AtomicU64,
+    sleep: Option<Duration>,
+}
+
+impl Memory {
+    fn new() -> Self {
+        Self {
+            caps: Capabilities::new(KIND)
+                .with(Field::City, FieldCaps::ALL)
+                .with(Field::Email, FieldCaps::READ),
+            cities: Mutex::new(BTreeMap::new()),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
+            calls: AtomicUsize::new(0),
+            retries: AtomicU64::new(0),
+            sleep: None,
+        }
+    }
+
+    fn sleeping(d: Duration) -> Self {
+        Self {
+            sleep: Some(d),
+            ..Self::new()
+        }
+    }
+
+    fn city(&self, id: &str) -> Option<String> {
+        self.cities.lock().unwrap().get(id).cloned()
+    }
+}
+
+struct InFlight<'a>(&'a AtomicUsize);
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl CustomerUpdater for Memory {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+    fn retries(&self) -> u64 {
+        self.retries.load(Ordering::SeqCst)
+    }
+    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+        Ok(Customer::new(id.clone(), serde_json::json!({})))
+    }
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+        let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let _guard = InFlight(&self.in_flight);
+        self.max_in_flight.fetch_max(n, Ordering::SeqCst);
+        let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.sleep {
+            Some(d) => tokio::time::sleep(d).await,
+            None => {
+                for _ in 0..=(call % 5) {
+                    tokio::task::yield_now().await;
+                }
+            }
+        }
+        let key = id.as_str();
+        if key.starts_with("missing-") {
+            return Err(Error::NotFound {
+                backend: KIND,
+                id: key.to_owned(),
+            });
+        }
+        if key.starts_with("limit-") {
+            self.retries.fetch_add(3, Ordering::SeqCst);
+            return Err(Error::RateLimited {
+                backend: KIND,
+                retry_after: Some(Duration::from_secs(1)),
+            });
+        }
+        if key.starts_with("boom-") {
+            self.retries.fetch_add(1, Ordering::SeqCst);
+            return Err(Error::Vendor {
+                backend: KIND,
+                status: 500,
+                messages: vec!["internal error".into()],
+            });
+        }
+        let mut c = Customer::new(id.clone(), serde_json::json!({}));
+        let wanted = patch.address.city.as_set().cloned();
+        let mut cities = self.cities.lock().unwrap();
+        let writes = if cities.get(key) == wanted.as_ref() {
+            vec![]
+        } else {
+            match &wanted {
+                Some(city) => cities.insert(key.to_owned(), city.clone()),
+                None => cities.remove(key),
+            };
+            vec![PlannedRequest::new("PUT", format!("memory://{key}"), None)]
+        };
+        c.address.city = wanted;
+        Ok(UpdateOutcome::new(c, writes))
+    }
+    async fn plan(&self, _id: &CustomerId, _patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        Ok(vec![])
+    }
+}
+
+fn city(n: u64) -> (CustomerId, CustomerPatch) {
+    (
+        CustomerId::from(format!("c{n}")),
+        CustomerPatch::new().city(format!("City {n}")),
+    )
+}
+
+#[tokio::test]
+async fn every_item_yields_one_result_tagged_with_its_index() {
+    let m = Memory::new();
+    let items: Vec<_> = (0..200).map(city).collect();
+    let mut seen = Vec::new();
+    let mut completion_order = Vec::new();
+    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(8), |item| {
+        let outcome = item.result.as_ref().expect("in-memory update succeeds");
+        // The result belongs to the item at `index`.
+        assert_eq!(item.id.as_str(), format!("c{}", item.index));
+        assert_eq!(
+            outcome.customer.address.city.as_deref(),
+            Some(format!("City {}", item.index).as_str())
+        );
+        completion_order.push(item.index);
+        seen.push(item.index);
+    })
+    .await;
+    seen.sort_unstable();
+    assert_eq!(seen, (0..200).collect::<Vec<u64>>());
+    assert_ne!(
+        completion_order, seen,
+        "with uneven work, completion order differs from input order"
+    );
+    assert_eq!(
+        (summary.total, summary.applied, summary.unchanged),
+        (200, 200, 0)
+    );
+    assert!(summary.all_succeeded());
+    assert_eq!(m.city("c137").as_deref(), Some("City 137"));
+}
+
+#[tokio::test]
+async fn ordered_mode_yields_in_input_order() {
+    let m = Memory::new();
+    let results: Vec<u64> = bulk_update(
+        &m,
+        (0..200).map(city),
+        BulkOptions::new().concurrency(8).ordered(true),
+    )
+    .map(|item| {
+        assert!(item.result.is_ok());
+        item.index
+    })
+    .collect()
+    .await;
+    assert_eq!(results, (0..200).collect::<Vec<u64>>());
+    assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 8);
+}
+
+#[tokio::test]
+async fn concurrency_bound_is_reached_and_never_exceeded() {
+    for concurrency in [1usize, 3, 16] {
+        let m = Memory::sleeping(Duration::from_millis(2));
+        let summary = run_bulk(
+            &m,
+            (0..64).map(city),
+            BulkOptions::new().concurrency(concurrency),
+            |_| {},
+        )
+        .await;
+        assert_eq!(summary.applied, 64);
+        assert_eq!(
+            m.max_in_flight.load(Ordering::SeqCst),
+            concurrency,
+            "concurrency {concurrency}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn zero_concurrency_counts_as_one() {
+    let m = Memory::new();
+    let summary = run_bulk(
+        &m,
+        (0..10).map(city),
+        BulkOptions::new().concurrency(0),
+        |_| {},
+    )
+    .await;
+    assert_eq!(summary.applied, 10);
+    assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn failures_are_counted_by_kind_and_do_not_stop_the_batch() {
+    let m = Memory::new();
+    let items = (0..100u64).map(|n| {
+        let id = match n % 10 {
+            3 => format!("missing-{n}"),
+            5 => format!("limit-{n}"),
+            7 if n < 50 => format!("boom-{n}"),
+            _ => format!("c{n}"),
+        };
+        (CustomerId::from(id), CustomerPatch::new().city("Oslo"))
+    });
+    let mut errors = BTreeMap::new();
+    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(4), |item| {
+        if let Err(e) = &item.result {
+            // The error is the typed one the backend raised for this item.
+            match (item.index % 10, e) {
+                (3, Error::NotFound { id, .. }) => {
+                    assert_eq!(id, &format!("missing-{}", item.index))
+                }
+                (5, Error::RateLimited { retry_after, .. }) => {
+                    assert_eq!(*retry_after, Some(Duration::from_secs(1)))
+                }
+                (7, Error::Vendor { status: 500, .. }) => {}
+                other => panic!("unexpected failure {other:?}"),
+            }
+            *errors.entry(e.kind()).or_insert(0u64) += 1;
+        }
+    })
+    .await;
+    assert_eq!(summary.total, 100);
+    assert_eq!(summary.applied, 100 - 10 - 10 - 5);
+    assert_eq!(summary.unchanged, 0);
+    assert_eq!(summary.failed(), 25);
+    assert_eq!(summary.failed_with(ErrorKind::NotFound), 10);
+    assert_eq!(summary.failed_with(ErrorKind::RateLimited), 10);
+    assert_eq!(summary.failed_with(ErrorKind::Vendor), 5);
+    assert_eq!(summary.failed_with(ErrorKind::Conflict), 0);
+    assert_eq!(summary.failed_by_kind, errors);
+    // 10 rate-limited items spent 3 retries each, 5 vendor errors 1 each.
+    assert_eq!(summary.retries, 35);
+    assert!(!summary.all_succeeded());
+    // The last items ran after all of those failures.
+    assert_eq!(m.city("c99").as_deref(), Some("Oslo"));
+}
+
+#[tokio::test]
+async fn retries_are_counted_from_the_start_of_the_run() {
+    let m = Memory::new();
+    m.retries.store(1000, Ordering::SeqCst);
+    let items = vec![
+        (CustomerId::from("limit-1"), CustomerPatch::new().city("A")),
+        (CustomerId::from("c2"), CustomerPatch::new().city("B")),
+    ];
+    let summary = run_bulk(&m, items, BulkOptions::new(), |_| {}).await;
+    assert_eq!(summary.retries, 3);
+}
+
+#[tokio::test]
+async fn unchanged_items_are_told_apart_from_applied_ones() {
+    let m = Memory::new();
+    // First run stores City n for every even n.
+    let first = run_bulk(
+        &m,
+        (0..50u64).filter(|n| n % 2 == 0).map(city),
+        BulkOptions::new(),
+        |_| {},
+    )
+    .await;
+    assert_eq!((first.applied, first.unchanged), (25, 0));
+    // Second run: even ids already hold their city (no write), odd ids don't.
+    let mut unchanged = HashSet::new();
+    let second = run_bulk(&m, (0..50u64).map(city), BulkOptions::new(), |item| {
+        assert_eq!(item.applied(), item.index % 2 == 1);
+        if item.unchanged() {
+            unchanged.insert(item.index);
+        }
+    })
+    .await;
+    assert_eq!(
+        (second.total, second.applied, second.unchanged),
+        (50, 25, 25)
+    );
+    assert_eq!(unchanged, (0..50u64).filter(|n| n % 2 == 0).collect());
+    assert_eq!(
+        second.to_string().split(" in ").next(),
+        Some("50 item(s)"),
+        "{second}"
+    );
+}
+
+#[tokio::test]
+async fn patches_are_checked_against_capabilities_per_item() {
+    let m = Memory::new();
+    let items = vec![
+        (CustomerId::from("c1"), CustomerPatch::new().city("Rome")),
+        // Email is read-only here: refused before the backend is called.
+        (
+            CustomerId::from("c2"),
+            CustomerPatch::new().email("a@b.example"),
+        ),
+        // Invalid country code: refused by validation.
+        (
+            CustomerId::from("c3"),
+            CustomerPatch::new().city("Lyon").country("FRANCE"),
+        ),
+    ];
+    let summary = run_bulk(&m, items.clone(), BulkOptions::new(), |_| {}).await;
+    assert_eq!(summary.applied, 1);
+    assert_eq!(summary.failed_with(ErrorKind::Unsupported), 1);
+    assert_eq!(summary.failed_with(ErrorKind::Validation), 1);
+    assert_eq!(
+        m.calls.load(Ordering::SeqCst),
+        1,
+        "only c1 reached the backend"
+    );
+
+    // Ignoring unsupported fields turns c2 into a no-op; c3 is still invalid.
+    let m = Memory::new();
+    let mut ignored = Vec::new();
+    let summary = run_bulk(
+        &m,
+        items,
+        BulkOptions::new().update_options(UpdateOptions::ignore_unsupported()),
+        |item| {
+            if let Ok(o) = &item.result {
+                ignored.push((item.index, o.ignored.len()));
+            }
+        },
+    )
+    .await;
+    ignored.sort_unstable();
+    assert_eq!(ignored, vec![(0, 0), (1, 1)]);
+    assert_eq!((summary.applied, summary.unchanged), (1, 1));
+    assert_eq!(summary.failed_with(ErrorKind::Validation), 1);
+}
+
+#[tokio::test]
+async fn a_lazy_input_of_100k_items_is_pulled_at_most_concurrency_ahead() {
+    const N: u64 = 100_000;
+    const CONCURRENCY: u64 = 16;
+    let m = Memory::new();
+    let pulled = Arc::new(AtomicU64::new(0));
+    let generator = {
+        let pulled = pulled.clone();
+        (0..N).map(move |n| {
+            pulled.fetch_add(1, Ordering::SeqCst);
+            city(n)
+        })
+    };
+    let mut yielded = 0u64;
+    let mut max_ahead = 0u64;
+    let mut index_sum = 0u64;
+    let summary = run_bulk(
+        &m,
+        generator,
+        BulkOptions::new().concurrency(CONCURRENCY as usize),
+        |item| {
+            yielded += 1;
+            index_sum += item.index;
+            let ahead = pulled.load(Ordering::SeqCst) - yielded;
+            max_ahead = max_ahead.max(ahead);
+            assert!(ahead < CONCURRENCY, "generator pulled {ahead} items ahead");
+        },
+    )
+    .await;
+    assert_eq!(pulled.load(Ordering::SeqCst), N);
+    assert_eq!(yielded, N);
+    assert_eq!(index_sum, N * (N - 1) / 2, "every index exactly once");
+    assert_eq!(max_ahead, CONCURRENCY - 1);
+    assert_eq!((summary.total, summary.applied), (N, N));
+}
+
+#[tokio::test]
+async fn progress_callback_sees_running_counts() {
+    let m = Memory::new();
+    let last = Arc::new(Mutex::new(Vec::<BulkProgress>::new()));
+    let calls = Arc::new(AtomicU64::new(0));
+    let options = {
+        let last = last.clone();
+        let calls = calls.clone();
+        BulkOptions::new().concurrency(5).on_progress(move |p| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            assert_eq!(p.done, n);
+            assert_eq!(p.done, p.applied + p.unchanged + p.failed);
+            if n == 30 {
+                last.lock().unwrap().push(*p);
+            }
+        })
+    };
+    let items = (0..30u64).map(|n| {
+        if n % 3 == 0 {
+            (
+                CustomerId::from(format!("missing-{n}")),
+                CustomerPatch::new().city("X"),
+            )
+        } else {
+            city(n)
+        }
+    });
+    let summary = run_bulk(&m, items, options, |_| {}).await;
+    assert_eq!(calls.load(Ordering::SeqCst), 30);
+    let final_progress = last.lock().unwrap()[0];
+    assert_eq!(
+        (
+            final_progress.done,
+            final_progress.applied,
+            final_progress.failed
+        ),
+        (30, 20, 10)
+    );
+    assert_eq!(summary.failed_with(ErrorKind::NotFound), 10);
+}
+
+#[tokio::test]
+async fn the_stream_form_exposes_the_summary_as_it_goes() {
+    let m = Memory::new();
+    let input = futures_util::stream::iter((0..20u64).map(city));
+    let mut results = bulk_update_stream(&m, input, BulkOptions::new().concurrency(2));
+    assert_eq!(results.summary().total, 0);
+    let mut count = 0;
+    while let Some(item) = results.next().await {
+        assert!(item.result.is_ok());
+        count += 1;
+        assert_eq!(results.summary().total, count);
+        assert!(!results.is_finished());
+    }
+    assert!(results.is_finished());
+    assert!(
+        results.next().await.is_none(),
+        "a finished stream stays finished"
+    );
+    let summary = results.summary();
+    assert_eq!((summary.total, summary.applied), (20, 20));
+    assert_eq!(
+        summary.elapsed,
+        results.summary().elapsed,
+        "elapsed is frozen at the end"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_input_gives_an_empty_summary() {
+    let m = Memory::new();
+    let summary = run_bulk(&m, Vec::new(), BulkOptions::new(), |_| panic!("no items")).await;
+    assert_eq!(summary.total, 0);
+    assert!(summary.all_succeeded());
+    assert_eq!(m.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn works_through_an_arc_dyn_updater_and_in_a_spawned_task() {
+    let updater: Arc<dyn CustomerUpdater> = Arc::new(Memory::new());
+    let task = tokio::spawn({
+        let updater = updater.clone();
+        async move { run_bulk(&*updater, (0..40u64).map(city), BulkOptions::new(), |_| {}).await }
+    });
+    let summary = task.await.unwrap();
+    assert_eq!(summary.applied, 40);
+}
