@@ -1,0 +1,378 @@
+//! The [`Everlytic`] client and its builder.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde_json::{Map, Value};
+use unibill_core::transport::{
+    Auth, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
+};
+use unibill_core::{
+    BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch, CustomerUpdater,
+    Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+};
+
+use crate::error::{error_in_success, from_response};
+use crate::{extension, mapping, wire, KIND};
+
+/// What Everlytic can do with each neutral field.
+///
+/// `name` and `email` are required by the platform, so they can be set but
+/// never cleared; `status` takes one of four values and `country` a
+/// two-character code, so neither can be emptied. Everything not listed
+/// (first/last name, company, city, second address line, currency, tags,
+/// custom attributes, ...) does not exist on the platform.
+pub fn capabilities() -> Capabilities {
+    Capabilities::new(KIND)
+        .with_all(
+            &[
+                Field::DisplayName,
+                Field::Email,
+                Field::Status,
+                Field::Country,
+            ],
+            FieldCaps::READ_SET,
+        )
+        .with_all(
+            &[
+                Field::AddressLine1,
+                Field::Region,
+                Field::PostalCode,
+                Field::Phone,
+                Field::Website,
+                Field::ExternalReference,
+            ],
+            FieldCaps::ALL,
+        )
+}
+
+/// Builds an [`Everlytic`] client. The install's address, the user name
+/// and the API key are required.
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_everlytic::Everlytic;
+/// let client = Everlytic::builder()
+///     .base_url("https://mail.example.com")
+///     .username("acme-admin")
+///     .api_key("not-a-real-key")
+///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("not-a-real-key"));
+/// ```
+#[derive(Default)]
+pub struct EverlyticBuilder {
+    base_url: Option<String>,
+    username: Option<String>,
+    api_key: Option<SecretString>,
+    config: TransportConfig,
+    client: Option<reqwest::Client>,
+}
+
+impl fmt::Debug for EverlyticBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EverlyticBuilder")
+            .field("base_url", &self.base_url)
+            .field("username", &self.username)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("config", &self.config)
+            .field("http_client", &self.client.is_some())
+            .finish()
+    }
+}
+
+impl EverlyticBuilder {
+    /// The address of your Everlytic install (`https://mail.example.com`,
+    /// optionally with a path prefix for installs served below one);
+    /// required, there is no default host. Give the install's address, not
+    /// the API's: `/api/2.0` is added by the client.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// The user name the API key belongs to (required).
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// The API key (required), kept as a [`SecretString`]: never shown by
+    /// `Debug`, errors or logs.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// Replaces the whole transport configuration.
+    pub fn transport_config(mut self, config: TransportConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The retry policy.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// A client-side rate limit; `None` (the default) sends without pacing:
+    /// the platform documents no limit.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.config.rate_limit = limit;
+        self
+    }
+
+    /// Connect and per-request timeouts.
+    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
+        self.config.connect_timeout = connect;
+        self.config.request_timeout = request;
+        self
+    }
+
+    /// Uses this `reqwest` client (its own connect timeout, user agent and
+    /// redirect policy apply).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Builds the client. A missing or malformed setting is an
+    /// [`Error::Config`] naming it (`base_url`, `username`, `api_key`).
+    pub fn build(self) -> Result<Everlytic> {
+        let base = self
+            .base_url
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                Error::config(
+                    "base_url",
+                    "required: the address of your Everlytic install (there is no default host)",
+                )
+            })?;
+        if base.to_ascii_lowercase().ends_with("/api/2.0") {
+            return Err(Error::config(
+                "base_url",
+                "give the install's address without `/api/2.0` (the client adds it)",
+            ));
+        }
+        let username = self
+            .username
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| Error::config("username", "required: the API user's name"))?;
+        if username.contains(':') {
+            return Err(Error::config("username", "must not contain `:`"));
+        }
+        let key = self
+            .api_key
+            .filter(|k| !secrecy::ExposeSecret::expose_secret(k).trim().is_empty())
+            .ok_or_else(|| Error::config("api_key", "required: the user's API key"))?;
+        let auth = Auth::Basic {
+            username: username.clone(),
+            password: key,
+        };
+        let transport = Transport::new(KIND, &base, auth, self.config, self.client)?;
+        Ok(Everlytic {
+            transport,
+            caps: capabilities(),
+            username,
+        })
+    }
+}
+
+/// An Everlytic install's customers behind the neutral
+/// [`CustomerUpdater`] API.
+///
+/// * `get` reads `GET /api/2.0/customers/{id}` (the `{"links":[..],
+///   "item":{..}}` envelope is unwrapped; a bare object is accepted too).
+/// * `update` sends one `PUT /api/2.0/customers/{id}` with the changed
+///   properties plus `name` and `email`, which the platform requires on
+///   every update. When the patch sets both, that `PUT` is the only
+///   request; otherwise the customer is read first and its current values
+///   are sent. A patch whose values the platform already holds sends no
+///   `PUT`. When the `PUT` answers something other than a customer (the
+///   XML-RPC-style integer, an empty body), the customer is read again so
+///   the result is what the platform holds afterwards.
+///
+/// Cloning is cheap and clones share the connection pool, the rate limit
+/// and the retry counter.
+#[derive(Clone)]
+pub struct Everlytic {
+    transport: Transport,
+    caps: Capabilities,
+    username: String,
+}
+
+impl fmt::Debug for Everlytic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Everlytic")
+            .field("base_url", &self.transport.base_url())
+            .field("username", &self.username)
+            .field("api_key", &"***")
+            .finish()
+    }
+}
+
+/// What an update will do, computed by [`Everlytic::prepare`] for both
+/// `apply` and `plan`.
+struct Prepared {
+    /// The customer read on the way (when the patch needed it).
+    current: Option<Customer>,
+    /// The write, if any: path and body.
+    put: Option<(String, Value)>,
+}
+
+impl Everlytic {
+    /// A builder.
+    pub fn builder() -> EverlyticBuilder {
+        EverlyticBuilder::default()
+    }
+
+    /// The install's address as configured (without a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        self.transport.base_url()
+    }
+
+    /// The API user's name.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    fn customer_path(&self, id: &CustomerId) -> Result<String> {
+        mapping::check_id(id)?;
+        let [a, b, c] = wire::CUSTOMERS;
+        self.transport.path(&[a, b, c, id.as_str()])
+    }
+
+    async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
+        let resp = self.transport.send(Request::get(path)).await?;
+        if !resp.is_success() {
+            return Err(from_response(&resp, Some(id.as_str())));
+        }
+        let raw: Value = resp
+            .json()
+            .map_err(|e| Error::decode(KIND, "customer response", e))?;
+        mapping::customer_from_answer(id, raw)
+    }
+
+    /// Validates the patch and works out the write: everything that can
+    /// be refused is refused here, before the first request. Reads the
+    /// customer when the patch does not set both `name` and `email`.
+    async fn prepare(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Prepared> {
+        let path = self.customer_path(id)?;
+        let ext = extension::from_patch(patch)?;
+        let mut changes = mapping::changes(patch, ext.as_ref())?;
+        if changes.is_empty() {
+            return Ok(Prepared {
+                current: None,
+                put: None,
+            });
+        }
+        if mapping::sets_name_and_email(&changes) {
+            let body = mapping::put_body(changes, None)?;
+            return Ok(Prepared {
+                current: None,
+                put: Some((path, body)),
+            });
+        }
+        let current = self.read(id, &path).await?;
+        let empty = Map::new();
+        let obj = wire::customer_object(&current.raw).unwrap_or(&empty);
+        mapping::drop_unchanged(&mut changes, obj);
+        if changes.is_empty() {
+            return Ok(Prepared {
+                current: Some(current),
+                put: None,
+            });
+        }
+        let body = mapping::put_body(changes, Some(obj))?;
+        Ok(Prepared {
+            current: Some(current),
+            put: Some((path, body)),
+        })
+    }
+
+    /// The customer after a successful `PUT`: from its answer when that is
+    /// a customer object, otherwise read again.
+    async fn after_put(&self, id: &CustomerId, path: &str, resp: &Response) -> Result<Customer> {
+        let answer: Option<Value> = if resp.body.iter().all(u8::is_ascii_whitespace) {
+            None
+        } else {
+            resp.json().ok()
+        };
+        if let Some(raw) = answer {
+            if wire::customer_object(&raw).is_some() {
+                return mapping::customer_from_answer(id, raw);
+            }
+        }
+        tracing::debug!(
+            backend = %KIND,
+            "update answered without a customer object; reading the customer"
+        );
+        self.read(id, path)
+            .await
+            .map_err(|source| Error::PartialUpdate {
+                backend: KIND,
+                applied: vec![format!("PUT {path}")],
+                failed: format!("GET {path}"),
+                source: Box::new(source),
+            })
+    }
+}
+
+#[async_trait]
+impl CustomerUpdater for Everlytic {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+        let path = self.customer_path(id)?;
+        self.read(id, &path).await
+    }
+
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+        let prepared = self.prepare(id, patch).await?;
+        let Some((path, body)) = prepared.put else {
+            let customer = match prepared.current {
+                Some(c) => c,
+                None => self.get(id).await?,
+            };
+            return Ok(UpdateOutcome::new(customer, Vec::new()));
+        };
+        let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body.clone()));
+        let resp = self.transport.send(Request::put(&path).json(&body)).await?;
+        if !resp.is_success() {
+            return Err(from_response(&resp, Some(id.as_str())));
+        }
+        if let Some(messages) = error_in_success(&resp.body) {
+            return Err(Error::Vendor {
+                backend: KIND,
+                status: resp.status,
+                messages,
+            });
+        }
+        let customer = self.after_put(id, &path, &resp).await?;
+        Ok(UpdateOutcome::new(customer, vec![planned]))
+    }
+
+    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        let prepared = self.prepare(id, patch).await?;
+        Ok(prepared
+            .put
+            .map(|(path, body)| PlannedRequest::new("PUT", self.transport.url(&path), Some(body)))
+            .into_iter()
+            .collect())
+    }
+
+    fn retries(&self) -> u64 {
+        self.transport.retries()
+    }
+}

@@ -1,0 +1,298 @@
+//! [`EverlyticExtension`]: the platform-only properties a patch can change.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use unibill_core::{Change, CustomerPatch, Error, PatchExtension};
+
+use crate::wire::Industry;
+
+/// The largest quota or package id sent: PHP's `PHP_INT_MAX` on 64-bit
+/// installs (`i64::MAX`); anything above would overflow on the platform.
+pub const MAX_INTEGER: u64 = i64::MAX as u64;
+
+/// Properties only Everlytic has, carried in a neutral patch under the key
+/// `"everlytic"` (other backends ignore it).
+///
+/// Quotas and package ids are unsigned, so a negative value cannot even be
+/// written in Rust; one arriving in JSON is refused by
+/// [`Everlytic`](crate::Everlytic) before any request, as is an industry
+/// not on the platform's list and any unknown key.
+///
+/// ```
+/// use unibill_core::CustomerPatch;
+/// use unibill_everlytic::{EverlyticExtension, Industry};
+/// let patch = CustomerPatch::new().extension(
+///     EverlyticExtension::new()
+///         .email_quota(50_000)
+///         .industry(Industry::HospitalityTravelTourism),
+/// );
+/// assert_eq!(
+///     serde_json::to_value(&patch).unwrap(),
+///     serde_json::json!({"extensions": {"everlytic": {
+///         "email_quota": 50000,
+///         "industry": "Hospitality, Travel & Tourism"
+///     }}})
+/// );
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EverlyticExtension {
+    /// Email package id (`email_package_id`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub email_package_id: Change<u64>,
+    /// Prepaid email quota (`email_quota`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub email_quota: Change<u64>,
+    /// Prepaid SMS quota (`sms_quota`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub sms_quota: Change<u64>,
+    /// Transactions package id (`transactions_package_id`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub transactions_package_id: Change<u64>,
+    /// Prepaid transactions quota (`transactions_quota`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub transactions_quota: Change<u64>,
+    /// Industry (`industry`), one of the platform's list.
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub industry: Change<Industry>,
+    /// The customer's deleted flag (`deleted`, sent as `yes`/`no`).
+    #[serde(default, skip_serializing_if = "Change::is_keep")]
+    pub deleted: Change<bool>,
+}
+
+impl PatchExtension for EverlyticExtension {
+    const KEY: &'static str = "everlytic";
+}
+
+macro_rules! setters {
+    ($( $field:ident : $ty:ty, $doc:literal; )*) => {
+        $(
+            #[doc = concat!("Sets ", $doc, ".")]
+            pub fn $field(mut self, value: $ty) -> Self {
+                self.$field = Change::Set(value);
+                self
+            }
+        )*
+    };
+}
+
+impl EverlyticExtension {
+    /// An extension that changes nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    setters! {
+        email_package_id: u64, "the email package id";
+        email_quota: u64, "the prepaid email quota";
+        sms_quota: u64, "the prepaid SMS quota";
+        transactions_package_id: u64, "the transactions package id";
+        transactions_quota: u64, "the prepaid transactions quota";
+        industry: Industry, "the industry";
+        deleted: bool, "the deleted flag (`yes` when true, `no` when false)";
+    }
+
+    /// True when the extension changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Checks what a Rust type cannot rule out: integers above
+    /// [`MAX_INTEGER`], and clearing (`null` in JSON), which the platform
+    /// does not accept for these properties: its integer properties take
+    /// only integers and its enumerations only listed values. The error
+    /// names the field.
+    pub fn validate(&self) -> Result<(), Error> {
+        for (name, c) in [
+            ("email_package_id", &self.email_package_id),
+            ("email_quota", &self.email_quota),
+            ("sms_quota", &self.sms_quota),
+            ("transactions_package_id", &self.transactions_package_id),
+            ("transactions_quota", &self.transactions_quota),
+        ] {
+            match c {
+                Change::Set(n) if *n > MAX_INTEGER => {
+                    return Err(Error::validation(
+                        field_path(name),
+                        format!("{n} exceeds the platform's largest integer {MAX_INTEGER}"),
+                    ));
+                }
+                Change::Clear => {
+                    return Err(Error::validation(
+                        field_path(name),
+                        "cannot be cleared: the platform accepts only a non-negative integer (set 0 for none)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if self.industry == Change::Clear {
+            return Err(Error::validation(
+                field_path("industry"),
+                "cannot be cleared: the platform accepts only an industry of its list",
+            ));
+        }
+        if self.deleted == Change::Clear {
+            return Err(Error::validation(
+                field_path("deleted"),
+                "cannot be cleared: set it to true (yes) or false (no)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn field_path(name: &str) -> String {
+    format!("extensions.{}.{name}", EverlyticExtension::KEY)
+}
+
+/// The extension in its JSON form, read so that a malformed one is
+/// reported field by field (`extensions.everlytic.email_quota`) instead of
+/// as one opaque error.
+#[derive(Serialize, Deserialize)]
+#[serde(transparent)]
+struct RawExtension(Value);
+
+impl PatchExtension for RawExtension {
+    const KEY: &'static str = EverlyticExtension::KEY;
+}
+
+const KEYS: [&str; 7] = [
+    "email_package_id",
+    "email_quota",
+    "sms_quota",
+    "transactions_package_id",
+    "transactions_quota",
+    "industry",
+    "deleted",
+];
+
+/// The patch's Everlytic extension, checked: an unknown key, a negative or
+/// fractional or too large number, a number given as text, an industry off
+/// the list or a cleared property is an [`Error::Validation`] naming
+/// `extensions.everlytic.<key>`.
+pub(crate) fn from_patch(patch: &CustomerPatch) -> Result<Option<EverlyticExtension>, Error> {
+    let Some(RawExtension(raw)) = patch.get_extension::<RawExtension>()? else {
+        return Ok(None);
+    };
+    let Value::Object(map) = &raw else {
+        return Err(Error::validation(
+            format!("extensions.{}", EverlyticExtension::KEY),
+            "must be a JSON object",
+        ));
+    };
+    for (key, value) in map {
+        if !KEYS.contains(&key.as_str()) {
+            return Err(Error::validation(
+                field_path(key),
+                format!(
+                    "unknown Everlytic property; expected one of: {}",
+                    KEYS.join(", ")
+                ),
+            ));
+        }
+        let check = match key.as_str() {
+            "industry" => serde_json::from_value::<Option<Industry>>(value.clone()).map(|_| ()),
+            "deleted" => serde_json::from_value::<Option<bool>>(value.clone()).map(|_| ()),
+            _ => serde_json::from_value::<Option<u64>>(value.clone()).map(|_| ()),
+        };
+        if let Err(e) = check {
+            let reason = match key.as_str() {
+                "industry" | "deleted" => e.to_string(),
+                _ => format!("must be a non-negative integer: {e}"),
+            };
+            return Err(Error::validation(field_path(key), reason));
+        }
+    }
+    let ext = serde_json::from_value::<EverlyticExtension>(raw).map_err(|e| {
+        Error::validation(
+            format!("extensions.{}", EverlyticExtension::KEY),
+            e.to_string(),
+        )
+    })?;
+    ext.validate()?;
+    Ok(Some(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn patch_with(ext: Value) -> CustomerPatch {
+        serde_json::from_value(json!({"extensions": {"everlytic": ext}})).unwrap()
+    }
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::Validation { field, .. } => field,
+            other => panic!("not a validation error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn typed_values_read_back() {
+        let p = patch_with(json!({
+            "email_quota": 5, "sms_quota": 0, "industry": "Industry, Trade & Manufacture",
+            "deleted": false
+        }));
+        let ext = from_patch(&p).unwrap().unwrap();
+        assert_eq!(ext.email_quota, Change::Set(5));
+        assert_eq!(ext.sms_quota, Change::Set(0));
+        assert_eq!(
+            ext.industry,
+            Change::Set(Industry::IndustryTradeManufacture)
+        );
+        assert_eq!(ext.deleted, Change::Set(false));
+        assert_eq!(ext.transactions_quota, Change::Keep);
+        assert_eq!(from_patch(&CustomerPatch::new()).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cases = [
+            (
+                json!({"email_quota": -1}),
+                "extensions.everlytic.email_quota",
+            ),
+            (json!({"sms_quota": 1.5}), "extensions.everlytic.sms_quota"),
+            (
+                json!({"transactions_quota": "10"}),
+                "extensions.everlytic.transactions_quota",
+            ),
+            (
+                json!({"email_package_id": u64::MAX}),
+                "extensions.everlytic.email_package_id",
+            ),
+            (
+                json!({"industry": "Hospitality"}),
+                "extensions.everlytic.industry",
+            ),
+            (json!({"deleted": "yes"}), "extensions.everlytic.deleted"),
+            (json!({"deleted": null}), "extensions.everlytic.deleted"),
+            (json!({"sms_quota": null}), "extensions.everlytic.sms_quota"),
+            (json!({"industry": null}), "extensions.everlytic.industry"),
+            (json!({"quota": 1}), "extensions.everlytic.quota"),
+            (json!([1]), "extensions.everlytic"),
+        ];
+        for (ext, field) in cases {
+            let e = from_patch(&patch_with(ext.clone())).unwrap_err();
+            assert_eq!(field_of(e), field, "{ext}");
+        }
+    }
+
+    #[test]
+    fn builder_methods() {
+        let e = EverlyticExtension::new()
+            .email_package_id(1)
+            .transactions_quota(0)
+            .deleted(true);
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            json!({"email_package_id": 1, "transactions_quota": 0, "deleted": true})
+        );
+        assert!(!e.is_empty());
+        assert!(EverlyticExtension::new().is_empty());
+    }
+}

@@ -1,0 +1,53 @@
+//! Everlytic backend of **unibill**: an email platform's customers
+//! (`/api/2.0/customers`, on Everlytic's own hosts or a white-label install)
+//! behind the neutral [`CustomerUpdater`] API.
+//!
+//! ```no_run
+//! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};
+//! use unibill_everlytic::{Everlytic, EverlyticExtension, Industry};
+//!
+//! # async fn demo() -> unibill_core::Result<()> {
+//! let everlytic = Everlytic::builder()
+//!     .base_url("https://mail.example.com") // your install: there is no default
+//!     .username("acme-admin")
+//!     .api_key(std::env::var("EVERLYTIC_API_KEY").unwrap_or_default())
+//!     .build()?;
+//!
+//! let patch = CustomerPatch::new()
+//!     .status(CustomerStatus::Active)
+//!     .postal_code("8001")
+//!     .extension(
+//!         EverlyticExtension::new()
+//!             .email_quota(50_000)
+//!             .industry(Industry::RetailWholesale),
+//!     );
+//! // Reads the customer for its name and email (required on every
+//! // update), then sends one PUT.
+//! let customer = everlytic.update(&CustomerId::new("1001"), &patch).await?;
+//! println!("{:?} {:?}", customer.name, customer.status);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! See `docs/everlytic.md` for the field mapping, the requests each update
+//! sends, the validation rules and the error mapping.
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod client;
+mod error;
+mod extension;
+mod mapping;
+mod wire;
+
+use unibill_core::BackendKind;
+
+pub use client::{capabilities, Everlytic, EverlyticBuilder};
+pub use extension::{EverlyticExtension, MAX_INTEGER};
+pub use mapping::EverlyticFields;
+pub use wire::{Industry, IndustryValue, UnknownIndustry};
+
+pub use unibill_core::{CustomerUpdater, PatchExtension};
+
+/// This backend's name: `"everlytic"`.
+pub const KIND: BackendKind = BackendKind::new("everlytic");

@@ -1,0 +1,591 @@
+//! Neutral model <-> Everlytic properties, both ways. Pure functions: no
+//! I/O, so every rule here is unit-tested on its own.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use unibill_core::customer::json_text;
+use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error};
+
+use crate::extension::EverlyticExtension;
+use crate::wire::{self, prop, read_u64, read_yes_no, IndustryValue};
+use crate::KIND;
+
+/// The largest id accepted: the platform's ids are PHP integers.
+const MAX_ID_DIGITS: usize = 18;
+
+/// Checks a customer id: the platform's ids are positive integers, so
+/// only ASCII digits are accepted (an [`Error::Validation`] on `id`
+/// otherwise, before any request).
+pub(crate) fn check_id(id: &CustomerId) -> Result<(), Error> {
+    let s = id.as_str();
+    if s.is_empty() {
+        return Err(Error::validation(
+            "id",
+            "empty; an Everlytic customer id is an integer",
+        ));
+    }
+    if !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::validation(
+            "id",
+            format!("`{s}` is not an Everlytic customer id (digits only)"),
+        ));
+    }
+    if s.len() > MAX_ID_DIGITS {
+        return Err(Error::validation(
+            "id",
+            format!("`{s}` is longer than {MAX_ID_DIGITS} digits"),
+        ));
+    }
+    Ok(())
+}
+
+/// The platform's `status` for a neutral status. Only four exist; any
+/// other neutral status is refused naming `status`.
+pub(crate) fn status_to_wire(status: &CustomerStatus) -> Result<&'static str, Error> {
+    match status {
+        CustomerStatus::Active => Ok(wire::status::ON),
+        CustomerStatus::Inactive => Ok(wire::status::OFF),
+        CustomerStatus::Suspended => Ok(wire::status::SUSPENDED),
+        CustomerStatus::Deleted => Ok(wire::status::DELETED),
+        other => Err(Error::validation(
+            "status",
+            format!(
+                "Everlytic has no `{other}` status; use active (on), inactive (off), suspended or deleted"
+            ),
+        )),
+    }
+}
+
+/// The neutral status for the platform's `status` text (case and spaces
+/// forgiven); an unknown value is kept as [`CustomerStatus::Other`].
+pub(crate) fn status_from_wire(text: &str) -> CustomerStatus {
+    match text.trim().to_ascii_lowercase().as_str() {
+        wire::status::ON => CustomerStatus::Active,
+        wire::status::OFF => CustomerStatus::Inactive,
+        wire::status::SUSPENDED => CustomerStatus::Suspended,
+        wire::status::DELETED => CustomerStatus::Deleted,
+        _ => CustomerStatus::Other(text.to_owned()),
+    }
+}
+
+/// A plausible email address: one `@` with text on both sides and no
+/// spaces. The platform's own checks go further; this catches the typos
+/// worth catching before a request.
+fn check_email(email: &str) -> Result<(), Error> {
+    let ok = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "email",
+            format!("`{email}` is not an email address"),
+        ))
+    }
+}
+
+/// A string property the platform lets us empty: `Set` sends the text,
+/// `Clear` sends `""` (the platform's "empty" default; it does not accept
+/// `null` for string properties).
+fn put_text(out: &mut Map<String, Value>, key: &str, change: &Change<String>) {
+    match change {
+        Change::Keep => {}
+        Change::Set(s) => {
+            out.insert(key.to_owned(), Value::String(s.clone()));
+        }
+        Change::Clear => {
+            out.insert(key.to_owned(), Value::String(String::new()));
+        }
+    }
+}
+
+fn not_clearable(field: &str, why: &str) -> Error {
+    Error::validation(field, format!("cannot be cleared: {why}"))
+}
+
+/// The properties a patch changes, by wire name, validated: every rule of
+/// the platform that can be checked without it is checked here, so that a
+/// refused patch sends nothing. Does not include `name`/`email` unless the
+/// patch changes them; see [`put_body`].
+pub(crate) fn changes(
+    patch: &CustomerPatch,
+    ext: Option<&EverlyticExtension>,
+) -> Result<Map<String, Value>, Error> {
+    let mut out = Map::new();
+    match &patch.name {
+        Change::Keep => {}
+        Change::Set(name) => {
+            out.insert(prop::NAME.into(), Value::String(name.clone()));
+        }
+        Change::Clear => return Err(not_clearable("name", "the platform requires a name")),
+    }
+    match &patch.email {
+        Change::Keep => {}
+        Change::Set(email) => {
+            check_email(email)?;
+            out.insert(prop::EMAIL.into(), Value::String(email.clone()));
+        }
+        Change::Clear => return Err(not_clearable("email", "the platform requires an email")),
+    }
+    match &patch.status {
+        Change::Keep => {}
+        Change::Set(s) => {
+            out.insert(prop::STATUS.into(), status_to_wire(s)?.into());
+        }
+        Change::Clear => {
+            return Err(not_clearable(
+                "status",
+                "the platform accepts only on, off, suspended or deleted",
+            ))
+        }
+    }
+    let a = &patch.address;
+    put_text(&mut out, prop::ADDRESS, &a.line1);
+    put_text(&mut out, prop::STATE_PROVINCES, &a.region);
+    put_text(&mut out, prop::POSTAL_CODE, &a.postal_code);
+    match &a.country {
+        Change::Keep => {}
+        Change::Set(c) => {
+            out.insert(prop::COUNTRY.into(), c.as_str().into());
+        }
+        Change::Clear => {
+            return Err(not_clearable(
+                "address.country",
+                "the platform accepts only a two-character country code",
+            ))
+        }
+    }
+    put_text(&mut out, prop::TELEPHONE, &patch.phone);
+    put_text(&mut out, prop::WEBSITE_URL, &patch.website);
+    put_text(&mut out, prop::UNIQUE_ID, &patch.external_reference);
+    if let Some(ext) = ext {
+        ext.validate()?;
+        for (key, c) in [
+            (prop::EMAIL_PACKAGE_ID, &ext.email_package_id),
+            (prop::EMAIL_QUOTA, &ext.email_quota),
+            (prop::SMS_QUOTA, &ext.sms_quota),
+            (prop::TRANSACTIONS_PACKAGE_ID, &ext.transactions_package_id),
+            (prop::TRANSACTIONS_QUOTA, &ext.transactions_quota),
+        ] {
+            if let Change::Set(n) = c {
+                out.insert(key.into(), Value::from(*n));
+            }
+        }
+        if let Change::Set(i) = &ext.industry {
+            out.insert(prop::INDUSTRY.into(), i.as_str().into());
+        }
+        if let Change::Set(d) = &ext.deleted {
+            out.insert(prop::DELETED.into(), wire::yes_no(*d).into());
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the platform already holds `new` for `key` (read as the
+/// platform writes it: numbers as numbers or strings, `""` as empty).
+fn holds(current: &Map<String, Value>, key: &str, new: &Value) -> bool {
+    let cur = current.get(key);
+    match key {
+        prop::EMAIL_PACKAGE_ID
+        | prop::EMAIL_QUOTA
+        | prop::SMS_QUOTA
+        | prop::TRANSACTIONS_PACKAGE_ID
+        | prop::TRANSACTIONS_QUOTA => read_u64(cur).is_some() && read_u64(cur) == new.as_u64(),
+        prop::DELETED => read_yes_no(cur).is_some() && read_yes_no(cur) == read_yes_no(Some(new)),
+        prop::STATUS => match (json_text(cur), new.as_str()) {
+            (Some(c), Some(n)) => c.trim().eq_ignore_ascii_case(n),
+            _ => false,
+        },
+        _ => json_text(cur) == json_text(Some(new)),
+    }
+}
+
+/// Drops the changes the platform already holds (when the customer was
+/// read anyway), so that a patch that changes nothing sends nothing.
+pub(crate) fn drop_unchanged(changes: &mut Map<String, Value>, current: &Map<String, Value>) {
+    changes.retain(|key, new| !holds(current, key, new));
+}
+
+/// The `PUT` body: `name` and `email` (required on every update: the
+/// patch's values, else the current ones) followed by the changes.
+pub(crate) fn put_body(
+    changes: Map<String, Value>,
+    current: Option<&Map<String, Value>>,
+) -> Result<Value, Error> {
+    let mut body = Map::new();
+    for (key, field) in [(prop::NAME, "name"), (prop::EMAIL, "email")] {
+        let value = match changes.get(key) {
+            Some(v) => v.clone(),
+            None => match current.and_then(|c| json_text(c.get(key))) {
+                Some(text) if !text.trim().is_empty() => Value::String(text),
+                _ => {
+                    return Err(Error::validation(
+                        field,
+                        format!(
+                            "the platform requires `{key}` on every update and holds none for this customer; set it in the patch"
+                        ),
+                    ))
+                }
+            },
+        };
+        body.insert(key.into(), value);
+    }
+    for (key, value) in changes {
+        body.entry(key).or_insert(value);
+    }
+    Ok(Value::Object(body))
+}
+
+/// Whether a patch carries both required properties, so no read is needed.
+pub(crate) fn sets_name_and_email(changes: &Map<String, Value>) -> bool {
+    changes.contains_key(prop::NAME) && changes.contains_key(prop::EMAIL)
+}
+
+/// The neutral customer of an answer holding a customer object (wrapped
+/// in `{"links":[..],"item":{..}}` or bare). `raw` keeps the whole answer.
+pub(crate) fn customer_from_answer(requested: &CustomerId, raw: Value) -> Result<Customer, Error> {
+    let Some(obj) = wire::customer_object(&raw) else {
+        return Err(Error::decode(
+            KIND,
+            "customer response",
+            "no customer object (expected {\"links\":[..],\"item\":{..}} or a customer object)",
+        ));
+    };
+    let id = json_text(obj.get("id"))
+        .map(CustomerId::new)
+        .unwrap_or_else(|| requested.clone());
+    let name = json_text(obj.get(prop::NAME));
+    let email = json_text(obj.get(prop::EMAIL));
+    let status = json_text(obj.get(prop::STATUS)).map(|s| status_from_wire(&s));
+    let line1 = json_text(obj.get(prop::ADDRESS));
+    let region = json_text(obj.get(prop::STATE_PROVINCES));
+    let postal_code = json_text(obj.get(prop::POSTAL_CODE));
+    let country = json_text(obj.get(prop::COUNTRY));
+    let phone = json_text(obj.get(prop::TELEPHONE));
+    let website = json_text(obj.get(prop::WEBSITE_URL));
+    let external_reference = json_text(obj.get(prop::UNIQUE_ID));
+    let mut c = Customer::new(id, raw);
+    c.name = name;
+    c.email = email;
+    c.status = status;
+    c.address.line1 = line1;
+    c.address.region = region;
+    c.address.postal_code = postal_code;
+    c.address.country = country;
+    c.phone = phone;
+    c.website = website;
+    c.external_reference = external_reference;
+    Ok(c)
+}
+
+/// The platform-only properties of a customer, read from its raw answer
+/// (numbers given as numbers or as strings; `None` where the platform has
+/// no readable value: [`Customer::raw`] always keeps the original).
+///
+/// ```
+/// use unibill_everlytic::{EverlyticFields, Industry, IndustryValue};
+/// let raw = serde_json::json!({"links": [], "item": {
+///     "id": "7", "name": "A", "email_quota": "5000", "deleted": "no",
+///     "industry": "Retail & Wholesale"
+/// }});
+/// let f = EverlyticFields::from_raw(&raw);
+/// assert_eq!(f.email_quota, Some(5000));
+/// assert_eq!(f.deleted, Some(false));
+/// assert_eq!(f.industry, Some(IndustryValue::Known(Industry::RetailWholesale)));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct EverlyticFields {
+    /// `email_package_id`.
+    pub email_package_id: Option<u64>,
+    /// `email_quota`.
+    pub email_quota: Option<u64>,
+    /// `sms_quota`.
+    pub sms_quota: Option<u64>,
+    /// `transactions_package_id`.
+    pub transactions_package_id: Option<u64>,
+    /// `transactions_quota`.
+    pub transactions_quota: Option<u64>,
+    /// `industry`, recognised or verbatim.
+    pub industry: Option<IndustryValue>,
+    /// `deleted` (`yes` = true).
+    pub deleted: Option<bool>,
+}
+
+impl EverlyticFields {
+    /// Reads the fields from a customer's [`Customer::raw`].
+    pub fn from_customer(customer: &Customer) -> Self {
+        Self::from_raw(&customer.raw)
+    }
+
+    /// Reads the fields from an answer (wrapped or bare customer object);
+    /// all `None` when it holds none.
+    pub fn from_raw(raw: &Value) -> Self {
+        let Some(obj) = wire::customer_object(raw) else {
+            return Self::default();
+        };
+        Self {
+            email_package_id: read_u64(obj.get(prop::EMAIL_PACKAGE_ID)),
+            email_quota: read_u64(obj.get(prop::EMAIL_QUOTA)),
+            sms_quota: read_u64(obj.get(prop::SMS_QUOTA)),
+            transactions_package_id: read_u64(obj.get(prop::TRANSACTIONS_PACKAGE_ID)),
+            transactions_quota: read_u64(obj.get(prop::TRANSACTIONS_QUOTA)),
+            industry: json_text(obj.get(prop::INDUSTRY)).map(|t| IndustryValue::from_text(&t)),
+            deleted: read_yes_no(obj.get(prop::DELETED)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Industry;
+    use serde_json::json;
+
+    fn field_of(r: Result<impl std::fmt::Debug, Error>) -> String {
+        match r {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_are_digits_only() {
+        for ok in ["1", "1001", "000123"] {
+            check_id(&CustomerId::new(ok)).unwrap();
+        }
+        for bad in [
+            "",
+            "abc",
+            "12a",
+            "-1",
+            "1.5",
+            " 1",
+            "1/2",
+            "..",
+            "١٢",
+            "1234567890123456789",
+        ] {
+            assert_eq!(field_of(check_id(&CustomerId::new(bad))), "id", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_both_ways() {
+        for (neutral, wire_text) in [
+            (CustomerStatus::Active, "on"),
+            (CustomerStatus::Inactive, "off"),
+            (CustomerStatus::Suspended, "suspended"),
+            (CustomerStatus::Deleted, "deleted"),
+        ] {
+            assert_eq!(status_to_wire(&neutral).unwrap(), wire_text);
+            assert_eq!(status_from_wire(wire_text), neutral);
+        }
+        assert_eq!(status_from_wire(" ON "), CustomerStatus::Active);
+        assert_eq!(
+            status_from_wire("pending"),
+            CustomerStatus::Other("pending".into())
+        );
+        for bad in [
+            CustomerStatus::Cancelled,
+            CustomerStatus::Lead,
+            CustomerStatus::Hold,
+            CustomerStatus::Other("on".into()),
+        ] {
+            assert_eq!(field_of(status_to_wire(&bad)), "status");
+        }
+    }
+
+    #[test]
+    fn every_neutral_field_maps_to_its_property() {
+        let patch = CustomerPatch::new()
+            .name("Acme")
+            .email("a@acme.example")
+            .status(CustomerStatus::Suspended)
+            .address_line1("1 Main Rd")
+            .region("Gauteng")
+            .postal_code("2000")
+            .country("ZA")
+            .phone("+27 11 555 0000")
+            .website("https://acme.example")
+            .external_reference("AC-1");
+        let ext = EverlyticExtension::new()
+            .email_package_id(4)
+            .email_quota(0)
+            .sms_quota(12)
+            .transactions_package_id(5)
+            .transactions_quota(6)
+            .industry(Industry::LifestyleArtsEntertainment)
+            .deleted(true);
+        let out = changes(&patch, Some(&ext)).unwrap();
+        assert_eq!(
+            Value::Object(out),
+            json!({
+                "name": "Acme", "email": "a@acme.example", "status": "suspended",
+                "address": "1 Main Rd", "state_provinces": "Gauteng", "postal_code": "2000",
+                "country": "ZA", "telephone": "+27 11 555 0000",
+                "website_url": "https://acme.example", "unique_id": "AC-1",
+                "email_package_id": 4, "email_quota": 0, "sms_quota": 12,
+                "transactions_package_id": 5, "transactions_quota": 6,
+                "industry": "Lifestyle, Arts & Entertainment", "deleted": "yes"
+            })
+        );
+    }
+
+    #[test]
+    fn clearable_strings_send_empty_text() {
+        let patch = CustomerPatch::new()
+            .clear_address_line1()
+            .clear_region()
+            .clear_postal_code()
+            .clear_phone()
+            .clear_website()
+            .clear_external_reference();
+        let out = changes(&patch, None).unwrap();
+        assert_eq!(
+            Value::Object(out),
+            json!({"address": "", "state_provinces": "", "postal_code": "",
+                   "telephone": "", "website_url": "", "unique_id": ""})
+        );
+    }
+
+    #[test]
+    fn refused_changes_name_their_field() {
+        let cases = [
+            (CustomerPatch::new().clear_name(), "name"),
+            (CustomerPatch::new().clear_email(), "email"),
+            (CustomerPatch::new().email("not-an-email"), "email"),
+            (CustomerPatch::new().email("a b@x.example"), "email"),
+            (CustomerPatch::new().clear_status(), "status"),
+            (
+                CustomerPatch::new().status(CustomerStatus::PastDue),
+                "status",
+            ),
+            (CustomerPatch::new().clear_country(), "address.country"),
+        ];
+        for (p, field) in cases {
+            assert_eq!(field_of(changes(&p, None)), field);
+        }
+    }
+
+    #[test]
+    fn body_carries_name_and_email_first_from_patch_or_current() {
+        let current = json!({"id": 1, "name": "Old", "email": "old@x.example", "sms_quota": "3"});
+        let cur = current.as_object().unwrap();
+        let mut ch = Map::new();
+        ch.insert("sms_quota".into(), json!(4));
+        let body = put_body(ch.clone(), Some(cur)).unwrap();
+        assert_eq!(
+            body,
+            json!({"name": "Old", "email": "old@x.example", "sms_quota": 4})
+        );
+        ch.insert("name".into(), json!("New"));
+        let body = put_body(ch, Some(cur)).unwrap();
+        assert_eq!(
+            body,
+            json!({"name": "New", "email": "old@x.example", "sms_quota": 4})
+        );
+        let nameless = json!({"id": 1, "name": "", "email": "e@x.example"});
+        let e = put_body(Map::new(), nameless.as_object());
+        assert_eq!(field_of(e), "name");
+    }
+
+    #[test]
+    fn unchanged_values_are_dropped_whatever_their_json_type() {
+        let current = json!({
+            "name": "A", "email_quota": "50", "sms_quota": 7, "deleted": "no",
+            "status": "On", "telephone": "", "country": "ZA"
+        });
+        let cur = current.as_object().unwrap();
+        let mut ch = Map::new();
+        for (k, v) in [
+            ("name", json!("A")),
+            ("email_quota", json!(50)),
+            ("sms_quota", json!(8)),
+            ("deleted", json!("no")),
+            ("status", json!("on")),
+            ("telephone", json!("")),
+            ("country", json!("ZA")),
+            ("website_url", json!("")),
+            ("unique_id", json!("U")),
+        ] {
+            ch.insert(k.into(), v);
+        }
+        drop_unchanged(&mut ch, cur);
+        assert_eq!(Value::Object(ch), json!({"sms_quota": 8, "unique_id": "U"}));
+    }
+
+    fn seed_like() -> Value {
+        json!({"links": [{"rel": "self", "href": "https://x/api/2.0/customers/1001"}],
+               "item": {
+            "id": 1001, "name": "Cape Mailers (Pty) Ltd", "email": "a@c.example",
+            "status": "on", "email_package_id": "3", "email_quota": 50000, "sms_quota": 2000,
+            "transactions_package_id": 2, "transactions_quota": "10000", "deleted": "no",
+            "address": "12 Loop Street, Cape Town City Centre", "state_provinces": "Western Cape",
+            "postal_code": 8001, "telephone": "+27 21 555 0100",
+            "website_url": "https://c.example", "country": "ZA",
+            "industry": "Hospitality, Travel & Tourism", "unique_id": "CM-0001"
+        }})
+    }
+
+    #[test]
+    fn wrapped_customer_decodes_with_raw_kept() {
+        let raw = seed_like();
+        let c = customer_from_answer(&CustomerId::new("1001"), raw.clone()).unwrap();
+        assert_eq!(c.id, CustomerId::new("1001"));
+        assert_eq!(c.name.as_deref(), Some("Cape Mailers (Pty) Ltd"));
+        assert_eq!(c.email.as_deref(), Some("a@c.example"));
+        assert_eq!(c.status, Some(CustomerStatus::Active));
+        assert_eq!(
+            c.address.line1.as_deref(),
+            Some("12 Loop Street, Cape Town City Centre")
+        );
+        assert_eq!(c.address.region.as_deref(), Some("Western Cape"));
+        assert_eq!(c.address.postal_code.as_deref(), Some("8001"));
+        assert_eq!(c.address.country.as_deref(), Some("ZA"));
+        assert_eq!(c.phone.as_deref(), Some("+27 21 555 0100"));
+        assert_eq!(c.website.as_deref(), Some("https://c.example"));
+        assert_eq!(c.external_reference.as_deref(), Some("CM-0001"));
+        assert_eq!(c.raw, raw);
+        let f = EverlyticFields::from_customer(&c);
+        assert_eq!(
+            f,
+            EverlyticFields {
+                email_package_id: Some(3),
+                email_quota: Some(50000),
+                sms_quota: Some(2000),
+                transactions_package_id: Some(2),
+                transactions_quota: Some(10000),
+                industry: Some(IndustryValue::Known(Industry::HospitalityTravelTourism)),
+                deleted: Some(false),
+            }
+        );
+    }
+
+    #[test]
+    fn bare_customer_decodes_and_other_answers_do_not() {
+        let item = seed_like()["item"].clone();
+        let c = customer_from_answer(&CustomerId::new("1001"), item.clone()).unwrap();
+        assert_eq!(c.raw, item);
+        assert_eq!(c.name.as_deref(), Some("Cape Mailers (Pty) Ltd"));
+        let no_id = json!({"name": "N", "status": "frozen"});
+        let c = customer_from_answer(&CustomerId::new("5"), no_id).unwrap();
+        assert_eq!(c.id, CustomerId::new("5"));
+        assert_eq!(c.status, Some(CustomerStatus::Other("frozen".into())));
+        for not_customer in [json!(1001), json!(true), json!({"links": []}), json!("ok")] {
+            let e = customer_from_answer(&CustomerId::new("5"), not_customer).unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+        }
+        assert_eq!(
+            EverlyticFields::from_raw(&json!(1)),
+            EverlyticFields::default()
+        );
+    }
+}

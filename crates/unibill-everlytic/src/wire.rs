@@ -1,0 +1,365 @@
+//! Everlytic's JSON, as the `/api/2.0` customer endpoints speak it.
+//!
+//! The platform is a PHP application: it answers numbers as JSON numbers or
+//! as strings depending on the install and the field, wraps REST answers in
+//! `{"links":[..],"item":{..}}`, and its XML-RPC twin answers an update with
+//! a bare integer. The readers here accept all of those forms; the writers
+//! send exactly the documented types (strings, integers, `yes`/`no`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// The path segments of the customer collection: `/api/2.0/customers`.
+pub(crate) const CUSTOMERS: [&str; 3] = ["api", "2.0", "customers"];
+
+/// The customer properties the update call accepts, by their wire names.
+pub(crate) mod prop {
+    pub const NAME: &str = "name";
+    pub const EMAIL: &str = "email";
+    pub const STATUS: &str = "status";
+    pub const ADDRESS: &str = "address";
+    pub const STATE_PROVINCES: &str = "state_provinces";
+    pub const POSTAL_CODE: &str = "postal_code";
+    pub const TELEPHONE: &str = "telephone";
+    pub const WEBSITE_URL: &str = "website_url";
+    pub const COUNTRY: &str = "country";
+    pub const UNIQUE_ID: &str = "unique_id";
+    pub const EMAIL_PACKAGE_ID: &str = "email_package_id";
+    pub const EMAIL_QUOTA: &str = "email_quota";
+    pub const SMS_QUOTA: &str = "sms_quota";
+    pub const TRANSACTIONS_PACKAGE_ID: &str = "transactions_package_id";
+    pub const TRANSACTIONS_QUOTA: &str = "transactions_quota";
+    pub const INDUSTRY: &str = "industry";
+    pub const DELETED: &str = "deleted";
+}
+
+/// The platform's `status` values.
+pub(crate) mod status {
+    pub const ON: &str = "on";
+    pub const OFF: &str = "off";
+    pub const SUSPENDED: &str = "suspended";
+    pub const DELETED: &str = "deleted";
+}
+
+macro_rules! industries {
+    ($( $(#[$m:meta])* $v:ident => $text:literal ),* $(,)?) => {
+        /// A customer industry, one of the platform's fixed list (19
+        /// values). Several contain a comma (`"Hospitality, Travel &
+        /// Tourism"`): each is one value, never split.
+        ///
+        /// Serialized as the platform's exact text. Deserializing is
+        /// strict (anything else is refused), so a patch can only carry a
+        /// value the platform accepts; reading a customer is tolerant, see
+        /// [`IndustryValue`].
+        ///
+        /// ```
+        /// use unibill_everlytic::Industry;
+        /// let i: Industry = "Hospitality, Travel & Tourism".parse().unwrap();
+        /// assert_eq!(i, Industry::HospitalityTravelTourism);
+        /// assert!("Hospitality".parse::<Industry>().is_err());
+        /// assert_eq!(Industry::ALL.len(), 19);
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Industry {
+            $( $(#[$m])* $v, )*
+        }
+
+        impl Industry {
+            /// Every industry, in the platform's order.
+            pub const ALL: &'static [Industry] = &[ $( Industry::$v, )* ];
+
+            /// The platform's text for this industry.
+            pub const fn as_str(self) -> &'static str {
+                match self { $( Industry::$v => $text, )* }
+            }
+        }
+    };
+}
+
+industries! {
+    /// `Personal Use`
+    PersonalUse => "Personal Use",
+    /// `Agriculture & Environmental`
+    AgricultureEnvironmental => "Agriculture & Environmental",
+    /// `Automotive`
+    Automotive => "Automotive",
+    /// `Business & Consulting Services`
+    BusinessConsultingServices => "Business & Consulting Services",
+    /// `E-commerce`
+    ECommerce => "E-commerce",
+    /// `Education & Training`
+    EducationTraining => "Education & Training",
+    /// `Financial Institutions`
+    FinancialInstitutions => "Financial Institutions",
+    /// `Governmental Organisations`
+    GovernmentalOrganisations => "Governmental Organisations",
+    /// `Hospitality, Travel & Tourism`
+    HospitalityTravelTourism => "Hospitality, Travel & Tourism",
+    /// `Industry, Trade & Manufacture`
+    IndustryTradeManufacture => "Industry, Trade & Manufacture",
+    /// `Lifestyle, Arts & Entertainment`
+    LifestyleArtsEntertainment => "Lifestyle, Arts & Entertainment",
+    /// `Logistic Services`
+    LogisticServices => "Logistic Services",
+    /// `Publishing & Media`
+    PublishingMedia => "Publishing & Media",
+    /// `Agencies & Marketing`
+    AgenciesMarketing => "Agencies & Marketing",
+    /// `Medical & Healthcare`
+    MedicalHealthcare => "Medical & Healthcare",
+    /// `Non Governmental Organisations`
+    NonGovernmentalOrganisations => "Non Governmental Organisations",
+    /// `Property & Real Estate`
+    PropertyRealEstate => "Property & Real Estate",
+    /// `Retail & Wholesale`
+    RetailWholesale => "Retail & Wholesale",
+    /// `Technology & Science`
+    TechnologyScience => "Technology & Science",
+}
+
+impl Industry {
+    /// The industry whose platform text is exactly `text`.
+    pub fn from_text(text: &str) -> Option<Industry> {
+        Industry::ALL.iter().copied().find(|i| i.as_str() == text)
+    }
+
+    /// The industry whose text matches `text` ignoring case and surrounding
+    /// spaces (how values are recognised when reading a customer).
+    fn from_text_loose(text: &str) -> Option<Industry> {
+        let t = text.trim();
+        Industry::ALL
+            .iter()
+            .copied()
+            .find(|i| i.as_str().eq_ignore_ascii_case(t))
+    }
+
+    fn refusal(text: &str) -> String {
+        let list: Vec<&str> = Industry::ALL.iter().map(|i| i.as_str()).collect();
+        format!(
+            "`{text}` is not an Everlytic industry; expected one of: {}",
+            list.join(" | ")
+        )
+    }
+}
+
+impl fmt::Display for Industry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error of parsing an [`Industry`]: the text is not on the list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownIndustry(pub String);
+
+impl fmt::Display for UnknownIndustry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&Industry::refusal(&self.0))
+    }
+}
+
+impl std::error::Error for UnknownIndustry {}
+
+impl FromStr for Industry {
+    type Err = UnknownIndustry;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Industry::from_text(s).ok_or_else(|| UnknownIndustry(s.to_owned()))
+    }
+}
+
+impl Serialize for Industry {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Industry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Industry::from_text(&text).ok_or_else(|| serde::de::Error::custom(Industry::refusal(&text)))
+    }
+}
+
+/// An industry as read from the platform: one of the list, or a value the
+/// list does not have (older installs, white-label customisations), kept
+/// verbatim.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum IndustryValue {
+    /// A value of the documented list.
+    Known(Industry),
+    /// Any other text, verbatim.
+    Other(String),
+}
+
+impl IndustryValue {
+    /// Reads the platform's text (case and surrounding spaces are
+    /// forgiven when recognising a listed value).
+    pub fn from_text(text: &str) -> IndustryValue {
+        match Industry::from_text_loose(text) {
+            Some(i) => IndustryValue::Known(i),
+            None => IndustryValue::Other(text.to_owned()),
+        }
+    }
+
+    /// The platform's text.
+    pub fn as_str(&self) -> &str {
+        match self {
+            IndustryValue::Known(i) => i.as_str(),
+            IndustryValue::Other(s) => s,
+        }
+    }
+}
+
+/// The customer object inside an answer: the `item` of the REST envelope,
+/// or the answer itself when it is a bare customer object (one with an
+/// `id`, `name` or `email`). `None` for anything else (an integer, `true`,
+/// an envelope without an item, ...).
+pub(crate) fn customer_object(answer: &Value) -> Option<&Map<String, Value>> {
+    let obj = answer.as_object()?;
+    if let Some(item) = obj.get("item") {
+        return item.as_object();
+    }
+    if ["id", "name", "email"].iter().any(|k| obj.contains_key(*k)) {
+        return Some(obj);
+    }
+    None
+}
+
+/// Reads a non-negative integer sent as a JSON number or as digits in a
+/// string (`12`, `"12"`, `" 12 "`); `None` for null, `""` or anything else.
+pub(crate) fn read_u64(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            // `12.0` from a float-happy PHP encoder.
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Reads the `deleted` flag: `yes`/`no` as documented, and the other
+/// spellings PHP backends produce (`true`/`false`, `1`/`0`).
+pub(crate) fn read_yes_no(v: Option<&Value>) -> Option<bool> {
+    match v? {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "1" => Some(true),
+            "no" | "n" | "false" | "0" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The wire text of the `deleted` flag.
+pub(crate) fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nineteen_industries_with_commas_kept_whole() {
+        assert_eq!(Industry::ALL.len(), 19);
+        let comma: Vec<&str> = Industry::ALL
+            .iter()
+            .map(|i| i.as_str())
+            .filter(|t| t.contains(','))
+            .collect();
+        assert_eq!(
+            comma,
+            [
+                "Hospitality, Travel & Tourism",
+                "Industry, Trade & Manufacture",
+                "Lifestyle, Arts & Entertainment"
+            ]
+        );
+        for i in Industry::ALL {
+            assert_eq!(Industry::from_text(i.as_str()), Some(*i));
+            let j = serde_json::to_value(i).unwrap();
+            assert_eq!(serde_json::from_value::<Industry>(j).unwrap(), *i);
+        }
+        let mut texts: Vec<&str> = Industry::ALL.iter().map(|i| i.as_str()).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), 19);
+    }
+
+    #[test]
+    fn industry_strict_for_writing_tolerant_for_reading() {
+        for bad in ["Hospitality", "Travel & Tourism", "automotive", "", "Other"] {
+            let e = serde_json::from_value::<Industry>(json!(bad)).unwrap_err();
+            assert!(e.to_string().contains("not an Everlytic industry"), "{e}");
+            assert!(bad.parse::<Industry>().is_err());
+        }
+        assert_eq!(
+            IndustryValue::from_text(" automotive "),
+            IndustryValue::Known(Industry::Automotive)
+        );
+        assert_eq!(
+            IndustryValue::from_text("Space Mining"),
+            IndustryValue::Other("Space Mining".into())
+        );
+    }
+
+    #[test]
+    fn numbers_as_numbers_or_strings() {
+        assert_eq!(read_u64(Some(&json!(12))), Some(12));
+        assert_eq!(read_u64(Some(&json!("12"))), Some(12));
+        assert_eq!(read_u64(Some(&json!(" 7 "))), Some(7));
+        assert_eq!(read_u64(Some(&json!(3.0))), Some(3));
+        assert_eq!(read_u64(Some(&json!(""))), None);
+        assert_eq!(read_u64(Some(&json!(-1))), None);
+        assert_eq!(read_u64(Some(&json!("-1"))), None);
+        assert_eq!(read_u64(Some(&json!(null))), None);
+        assert_eq!(read_u64(None), None);
+    }
+
+    #[test]
+    fn yes_no_spellings() {
+        for (v, b) in [
+            (json!("yes"), Some(true)),
+            (json!("No"), Some(false)),
+            (json!(true), Some(true)),
+            (json!(0), Some(false)),
+            (json!("1"), Some(true)),
+            (json!("maybe"), None),
+            (json!(""), None),
+        ] {
+            assert_eq!(read_yes_no(Some(&v)), b, "{v}");
+        }
+        assert_eq!(yes_no(true), "yes");
+        assert_eq!(yes_no(false), "no");
+    }
+
+    #[test]
+    fn customer_object_in_every_shape() {
+        let item = json!({"id": "7", "name": "A"});
+        let wrapped = json!({"links": [], "item": item.clone()});
+        assert_eq!(customer_object(&wrapped), item.as_object());
+        assert_eq!(customer_object(&item), item.as_object());
+        assert_eq!(customer_object(&json!(1)), None);
+        assert_eq!(customer_object(&json!(true)), None);
+        assert_eq!(customer_object(&json!({"links": []})), None);
+        assert_eq!(customer_object(&json!({"links": [], "item": 1})), None);
+    }
+}
