@@ -1,0 +1,773 @@
+//! The HTTP transport shared by all backends.
+//!
+//! A [`Transport`] sends [`Request`]s to one vendor's base URL with the
+//! vendor's credentials, and takes care of what every backend needs:
+//! timeouts, retries that never double-apply an update, an optional
+//! client-side rate limit, a cap on response size, percent-encoded ids in
+//! paths and keeping API keys out of every `Debug`, error and log line.
+//! It answers with the raw [`Response`] for any HTTP status: mapping a
+//! vendor's error body to [`Error`] is the backend's job.
+
+mod auth;
+mod rate_limit;
+mod retry;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use bytes::{Bytes, BytesMut};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode, Url};
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::kind::BackendKind;
+
+pub use auth::Auth;
+pub use rate_limit::RateLimit;
+pub use retry::RetryConfig;
+
+use rate_limit::Limiter;
+use retry::Reason;
+
+/// A backend-supplied reading of a 429 answer without `Retry-After`: how
+/// long to wait, from the vendor's own headers (e.g. Fusebill's
+/// `X-Rate-Limit-Reset-Minute`).
+pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
+
+/// Settings of a [`Transport`].
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_core::transport::{RateLimit, TransportConfig};
+///
+/// let config = TransportConfig {
+///     rate_limit: Some(RateLimit::per_minute(50)),
+///     retry_hint: Some(|headers| {
+///         let secs = headers.get("x-rate-limit-reset-minute")?.to_str().ok()?.trim().parse().ok()?;
+///         Some(Duration::from_secs(secs))
+///     }),
+///     ..TransportConfig::default()
+/// };
+/// assert_eq!(config.request_timeout, Duration::from_secs(30));
+/// ```
+#[derive(Clone)]
+pub struct TransportConfig {
+    /// Time allowed to open a connection (TCP and TLS). Default 10 s.
+    /// Ignored when [`Transport::new`] is given a client.
+    pub connect_timeout: Duration,
+    /// Time allowed for one attempt, from sending the request to the end
+    /// of the response body. Default 30 s.
+    pub request_timeout: Duration,
+    /// Retry policy; see [`Transport`].
+    pub retry: RetryConfig,
+    /// Client-side rate limit shared by all clones of the transport;
+    /// `None` (the default) sends without pacing.
+    pub rate_limit: Option<RateLimit>,
+    /// Largest response body accepted, in bytes; a bigger one fails with
+    /// [`Error::ResponseTooLarge`] without being read into memory.
+    /// Default 4 MiB.
+    pub max_response_bytes: usize,
+    /// `User-Agent` of every request. Default `unibill/<version>`.
+    /// Ignored when [`Transport::new`] is given a client.
+    pub user_agent: String,
+    /// How long to wait on a 429 that has no `Retry-After`; `None` (the
+    /// default) or a `None` answer falls back to exponential backoff. A
+    /// hint above [`RetryConfig::max_retry_after`] returns the 429 at once.
+    pub retry_hint: Option<RetryHint>,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            retry: RetryConfig::default(),
+            rate_limit: None,
+            max_response_bytes: 4 * 1024 * 1024,
+            user_agent: concat!("unibill/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry_hint: None,
+        }
+    }
+}
+
+impl fmt::Debug for TransportConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TransportConfig")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("user_agent", &self.user_agent)
+            .field("retry_hint", &self.retry_hint.map(|_| "fn"))
+            .finish()
+    }
+}
+
+/// Whether a request may be sent again after a failure that leaves its
+/// effect unknown (a 5xx, a timeout, a connection lost mid-way).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Idempotency {
+    /// Repeating the request has the same effect as sending it once (GET,
+    /// HEAD, PUT, PATCH and DELETE by default).
+    Idempotent,
+    /// Repeating could apply it twice (POST by default): only retried when
+    /// the server certainly did not process it (429, 503, connect failure).
+    NonIdempotent,
+    /// A POST the backend vouches cannot double-apply (e.g. adding a tag
+    /// that is a set member); retried like [`Idempotency::Idempotent`].
+    RetrySafe,
+}
+
+/// One request to the vendor: method, path below the base URL, optional
+/// JSON body and extra non-secret headers.
+///
+/// ```
+/// use unibill_core::transport::{Idempotency, Request};
+///
+/// let req = Request::post("/v1/customers/cus_1/attributes/tags")
+///     .json(&serde_json::json!({ "tags": ["vip"] }))
+///     .idempotency(Idempotency::RetrySafe);
+/// assert_eq!(req.method(), &reqwest::Method::POST);
+/// assert_eq!(req.body(), Some(&serde_json::json!({ "tags": ["vip"] })));
+/// ```
+#[derive(Clone)]
+pub struct Request {
+    method: Method,
+    path: String,
+    body: Option<(serde_json::Value, Bytes)>,
+    idempotency: Idempotency,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl fmt::Debug for Request {
+    /// Shows the method, path, idempotency and header names; the body only
+    /// by size (it holds customer data).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("idempotency", &self.idempotency)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
+            .finish()
+    }
+}
+
+impl Request {
+    /// A request with no body. Idempotency follows the method: GET, HEAD,
+    /// PUT, PATCH, DELETE, OPTIONS and TRACE are idempotent, anything else
+    /// (POST) is not.
+    pub fn new(method: Method, path: impl Into<String>) -> Self {
+        let idempotency = match method {
+            Method::GET
+            | Method::HEAD
+            | Method::PUT
+            | Method::PATCH
+            | Method::DELETE
+            | Method::OPTIONS
+            | Method::TRACE => Idempotency::Idempotent,
+            _ => Idempotency::NonIdempotent,
+        };
+        Self {
+            method,
+            path: path.into(),
+            body: None,
+            idempotency,
+            headers: Vec::new(),
+        }
+    }
+
+    /// A `GET` request.
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    /// A `PUT` request.
+    pub fn put(path: impl Into<String>) -> Self {
+        Self::new(Method::PUT, path)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(path: impl Into<String>) -> Self {
+        Self::new(Method::PATCH, path)
+    }
+
+    /// A `POST` request ([`Idempotency::NonIdempotent`] unless changed).
+    pub fn post(path: impl Into<String>) -> Self {
+        Self::new(Method::POST, path)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path)
+    }
+
+    /// Sets a JSON body and `Content-Type: application/json`.
+    pub fn json(mut self, body: &serde_json::Value) -> Self {
+        let bytes = Bytes::from(body.to_string());
+        self.body = Some((body.clone(), bytes));
+        self
+    }
+
+    /// Overrides the idempotency derived from the method.
+    pub fn idempotency(mut self, idempotency: Idempotency) -> Self {
+        self.idempotency = idempotency;
+        self
+    }
+
+    /// Adds a non-secret header. An invalid name or value makes
+    /// [`Transport::send`] fail with [`Error::Transport`] before sending.
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// The method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The path (below the base URL), as given.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The JSON body, if any.
+    pub fn body(&self) -> Option<&serde_json::Value> {
+        self.body.as_ref().map(|(v, _)| v)
+    }
+}
+
+/// The vendor's answer, whatever its status, with the body read in full
+/// (up to [`TransportConfig::max_response_bytes`]).
+#[derive(Clone)]
+pub struct Response {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The response body.
+    pub body: Bytes,
+    /// How many attempts it took (1 = no retry).
+    pub attempts: u32,
+}
+
+impl fmt::Debug for Response {
+    /// Shows the status, attempts, header names and body size: bodies and
+    /// header values may hold customer data or tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.headers.keys().map(|n| n.as_str()).collect();
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
+impl Response {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Decodes the body as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+
+    /// The body as text, invalid UTF-8 replaced.
+    pub fn text_lossy(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+
+    /// The `Retry-After` header as a duration from now: delta-seconds or
+    /// an HTTP-date (a past date gives zero). `None` when absent or
+    /// unreadable.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after_of(&self.headers)
+    }
+}
+
+fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    retry::parse_retry_after(value, SystemTime::now())
+}
+
+/// Characters left as they are in a path segment: RFC 3986 unreserved.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The HTTP client of one backend: base URL, credentials, retries, rate
+/// limit and response cap.
+///
+/// Cloning is cheap; clones share the connection pool, the rate limiter
+/// and the retry counter.
+///
+/// # Retry policy
+///
+/// | outcome of an attempt | `Idempotent` / `RetrySafe` | `NonIdempotent` (POST) |
+/// |---|---|---|
+/// | 2xx, 3xx, 4xx except 429 | returned | returned |
+/// | 429 Too Many Requests, 503 Service Unavailable | retried | retried |
+/// | 500, 502, 504 and other 5xx (not 501, 505) | retried | returned |
+/// | connect failure (DNS, refused, TLS handshake): nothing was sent | retried | retried |
+/// | timeout, connection lost, body error: the request may have been processed | retried | [`Error::Transport`] |
+/// | body above the cap | [`Error::ResponseTooLarge`] | [`Error::ResponseTooLarge`] |
+///
+/// - At most [`RetryConfig::max_attempts`] attempts, all within
+///   [`RetryConfig::deadline`]: a retry whose wait would end past the
+///   deadline is not made and the last outcome is returned.
+/// - The wait before a retry is, in order of preference: the server's
+///   `Retry-After` (delta-seconds or HTTP-date) exactly, without jitter;
+///   for a 429 without it, [`TransportConfig::retry_hint`]; otherwise a
+///   "full jitter" backoff, uniformly random in
+///   `[0, min(max_backoff, initial_backoff * 2^n)]` for retry `n` (from 0).
+///   A `Retry-After` or hint above [`RetryConfig::max_retry_after`]
+///   returns the answer at once.
+/// - When retries are exhausted the last answer is returned as it is
+///   (e.g. the final 429, for the backend to map to
+///   [`Error::RateLimited`]), or the last error.
+/// - Every attempt, retries included, takes a rate-limiter permit.
+/// - Redirects are not followed: a 3xx is returned.
+///
+/// # Example
+///
+/// ```no_run
+/// use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
+/// use unibill_core::BackendKind;
+///
+/// # async fn run() -> Result<(), unibill_core::Error> {
+/// let transport = Transport::new(
+///     BackendKind::new("chartmogul"),
+///     "https://api.chartmogul.com",
+///     Auth::KeyAsUser("my-api-key".into()),
+///     TransportConfig::default(),
+///     None,
+/// )?;
+/// let path = transport.path(&["v1", "customers", "cus_00000000-0000-0000-0000-000000000000"])?;
+/// let response = transport.send(Request::get(path)).await?;
+/// if response.is_success() {
+///     let customer: serde_json::Value = response.json().map_err(|e| {
+///         unibill_core::Error::decode(transport.backend(), "customer response", e)
+///     })?;
+///     println!("{}", customer["name"]);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    backend: BackendKind,
+    base_url: String,
+    auth: Auth,
+    auth_header: Option<HeaderValue>,
+    config: TransportConfig,
+    client: reqwest::Client,
+    limiter: Option<Limiter>,
+    retries: AtomicU64,
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &*self.inner;
+        f.debug_struct("Transport")
+            .field("backend", &inner.backend)
+            .field("base_url", &inner.base_url)
+            .field("auth", &inner.auth)
+            .field("config", &inner.config)
+            .field("retries", &inner.retries.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// What one attempt produced.
+type Attempt = Result<Response, Error>;
+
+impl Transport {
+    /// A transport for `backend` at `base_url`.
+    ///
+    /// `base_url` must be `https`, or `http` only when the host is loopback
+    /// (`localhost`, `127.0.0.0/8`, `[::1]`), without credentials, query or
+    /// fragment; a path prefix (`https://host/prefix`) is kept and every
+    /// request path goes below it. Otherwise [`Error::Config`] with field
+    /// `base_url`; a key unusable in a header gives [`Error::Config`] with
+    /// field `auth` (never showing the key), and a rate limit of zero
+    /// requests [`Error::Config`] with field `rate_limit`.
+    ///
+    /// Without `client`, a `reqwest` client is built with rustls,
+    /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`],
+    /// a reused connection pool and no redirects. A supplied `client` is
+    /// used as it is: its own connect timeout, user agent and redirect
+    /// policy apply, and of the timeouts only
+    /// [`TransportConfig::request_timeout`] is added per request.
+    pub fn new(
+        backend: BackendKind,
+        base_url: &str,
+        auth: Auth,
+        config: TransportConfig,
+        client: Option<reqwest::Client>,
+    ) -> Result<Self, Error> {
+        let base_url = validate_base_url(base_url)?;
+        let auth_header = auth.header_value()?;
+        if config.rate_limit.is_some_and(|l| l.requests == 0) {
+            return Err(Error::config(
+                "rate_limit",
+                "must allow at least one request per window",
+            ));
+        }
+        let client = match client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .use_rustls_tls()
+                .connect_timeout(config.connect_timeout)
+                .user_agent(config.user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|source| Error::Transport { backend, source })?,
+        };
+        let limiter = config.rate_limit.map(Limiter::new);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                base_url,
+                auth,
+                auth_header,
+                config,
+                client,
+                limiter,
+                retries: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The backend this transport talks to.
+    pub fn backend(&self) -> BackendKind {
+        self.inner.backend
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &TransportConfig {
+        &self.inner.config
+    }
+
+    /// Builds a path from segments, each percent-encoded so that no id can
+    /// change the path it is placed in: everything but `A-Z a-z 0-9 - . _ ~`
+    /// is encoded (`/`, `?`, `#`, `%` included).
+    ///
+    /// ```
+    /// # use unibill_core::transport::{Auth, Transport, TransportConfig};
+    /// # use unibill_core::BackendKind;
+    /// # let t = Transport::new(BackendKind::new("x"), "https://example.com", Auth::None, TransportConfig::default(), None).unwrap();
+    /// assert_eq!(t.path(&["v1", "customers", "a/../b"]).unwrap(), "/v1/customers/a%2F..%2Fb");
+    /// assert!(t.path(&["v1", "customers", ".."]).is_err());
+    /// ```
+    ///
+    /// A segment that is empty, `.` or `..`, or percent-decodes to one of
+    /// them, is refused with [`Error::Validation`] on field `id`.
+    pub fn path(&self, segments: &[&str]) -> Result<String, Error> {
+        encode_path(segments)
+    }
+
+    /// The full URL of `path`: the base URL followed by `path` (a missing
+    /// leading `/` is added). Used for dry-run listings.
+    pub fn url(&self, path: &str) -> String {
+        let base = &self.inner.base_url;
+        if path.starts_with('/') {
+            format!("{base}{path}")
+        } else {
+            format!("{base}/{path}")
+        }
+    }
+
+    /// Total retries made by this transport and its clones.
+    pub fn retries(&self) -> u64 {
+        self.inner.retries.load(Ordering::Relaxed)
+    }
+
+    /// Sends `req`, retrying per the [policy](Transport#retry-policy).
+    ///
+    /// Answers `Ok` with the final [`Response`] for any HTTP status (the
+    /// backend maps error statuses and bodies); `Err` only for
+    /// [`Error::Transport`] (connection, timeout, an invalid extra header)
+    /// and [`Error::ResponseTooLarge`].
+    pub async fn send(&self, req: Request) -> Result<Response, Error> {
+        let span = tracing::debug_span!(
+            "unibill.request",
+            backend = %self.inner.backend,
+            method = %req.method,
+            path = %req.path,
+            attempt = tracing::field::Empty,
+            status = tracing::field::Empty,
+            elapsed_ms = tracing::field::Empty,
+        );
+        self.send_inner(req, span.clone()).instrument(span).await
+    }
+
+    async fn send_inner(&self, req: Request, span: tracing::Span) -> Result<Response, Error> {
+        let inner = &*self.inner;
+        let retry = &inner.config.retry;
+        let max_attempts = retry.max_attempts.max(1);
+        let url = self.url(&req.path);
+
+        if let Some(limiter) = &inner.limiter {
+            limiter.acquire().await;
+        }
+        let started = Instant::now();
+        let deadline = started.checked_add(retry.deadline);
+        let mut attempt: u32 = 1;
+        loop {
+            span.record("attempt", attempt);
+            let timeout = if attempt == 1 {
+                inner.config.request_timeout
+            } else {
+                let left = deadline.map_or(Duration::MAX, |d| {
+                    d.saturating_duration_since(Instant::now())
+                });
+                inner.config.request_timeout.min(left)
+            };
+            let outcome = self.attempt(&req, &url, timeout, attempt).await;
+            span.record("elapsed_ms", millis(started.elapsed()));
+            if let Ok(response) = &outcome {
+                span.record("status", response.status);
+            }
+
+            let reason = match &outcome {
+                Ok(response) => retry::classify_status(response.status, req.idempotency),
+                Err(Error::Transport { source, .. }) => {
+                    retry::classify_error(source, req.idempotency)
+                }
+                Err(_) => None,
+            };
+            let Some(reason) = reason else { return outcome };
+            if attempt >= max_attempts {
+                return outcome;
+            }
+
+            let wait = match self.wait_before_retry(&outcome, reason, attempt - 1) {
+                Some(wait) => wait,
+                None => return outcome, // the server asked for longer than we wait
+            };
+            if let Some(deadline) = deadline {
+                let resume = Instant::now().checked_add(wait);
+                if resume.map_or(true, |r| r >= deadline) {
+                    tracing::debug!(reason = %reason, wait_ms = millis(wait), "not retrying: deadline");
+                    return outcome;
+                }
+            }
+            tracing::debug!(reason = %reason, wait_ms = millis(wait), attempt, "retrying");
+            tokio::time::sleep(wait).await;
+            if let Some(limiter) = &inner.limiter {
+                limiter.acquire().await;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                tracing::debug!(reason = %reason, "not retrying: deadline passed while rate limited");
+                return outcome;
+            }
+            inner.retries.fetch_add(1, Ordering::Relaxed);
+            attempt += 1;
+        }
+    }
+
+    /// How long to wait before retry number `retry` (from 0); `None` when
+    /// the server asked for more than [`RetryConfig::max_retry_after`].
+    fn wait_before_retry(&self, outcome: &Attempt, reason: Reason, retry: u32) -> Option<Duration> {
+        let config = &self.inner.config;
+        let asked = match outcome {
+            Ok(response) => match retry_after_of(&response.headers) {
+                Some(d) => Some(d),
+                None if response.status == 429 => {
+                    config.retry_hint.and_then(|hint| hint(&response.headers))
+                }
+                None => None,
+            },
+            Err(_) => None,
+        };
+        match asked {
+            Some(d) if d > config.retry.max_retry_after => {
+                tracing::debug!(reason = %reason, wait_ms = millis(d), "not retrying: server asks to wait too long");
+                None
+            }
+            Some(d) => Some(d),
+            None => Some(config.retry.backoff(retry)),
+        }
+    }
+
+    /// One attempt: build, send, read the body under the cap.
+    async fn attempt(&self, req: &Request, url: &str, timeout: Duration, attempt: u32) -> Attempt {
+        let inner = &*self.inner;
+        let backend = inner.backend;
+        let transport = |source| Error::Transport { backend, source };
+
+        let mut builder = inner
+            .client
+            .request(req.method.clone(), url)
+            .timeout(timeout)
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        if let Some(auth) = &inner.auth_header {
+            builder = builder.header(AUTHORIZATION, auth.clone());
+        }
+        for (name, value) in &req.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        if let Some((_, bytes)) = &req.body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(bytes.clone());
+        }
+
+        let mut response = builder.send().await.map_err(transport)?;
+        let limit = inner.config.max_response_bytes;
+        let too_large = || Error::ResponseTooLarge { backend, limit };
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let status: StatusCode = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let capacity = declared
+            .map_or(0, |n| usize::try_from(n).unwrap_or(limit))
+            .min(limit);
+        let mut body = BytesMut::with_capacity(capacity);
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len().saturating_add(chunk.len()) > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status: status.as_u16(),
+            headers,
+            body: body.freeze(),
+            attempts: attempt,
+        })
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn validate_base_url(raw: &str) -> Result<String, Error> {
+    let bad = |reason: &str| Error::config("base_url", reason);
+    let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("must not contain credentials; pass them as `Auth`"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("has no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let ip = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || ip
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(bad(
+                    "must use https (plain http is allowed for loopback hosts only)",
+                ));
+            }
+        }
+        other => return Err(bad(&format!("unsupported scheme `{other}`: use https"))),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn encode_path(segments: &[&str]) -> Result<String, Error> {
+    let mut out = String::new();
+    for segment in segments {
+        let decoded = percent_decode_str(segment).decode_utf8_lossy();
+        if segment.is_empty() || matches!(&*decoded, "" | "." | "..") {
+            return Err(Error::validation(
+                "id",
+                "must not be empty, `.` or `..` (a path segment cannot be blank or move up)",
+            ));
+        }
+        out.push('/');
+        out.extend(utf8_percent_encode(segment, SEGMENT));
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_segments() {
+        assert_eq!(
+            encode_path(&["v1", "customers", "a/../b"]).unwrap(),
+            "/v1/customers/a%2F..%2Fb"
+        );
+        assert_eq!(
+            encode_path(&["x y", "?#%", "jöhn"]).unwrap(),
+            "/x%20y/%3F%23%25/j%C3%B6hn"
+        );
+        assert_eq!(encode_path(&["A-z0_9.~"]).unwrap(), "/A-z0_9.~");
+        assert_eq!(encode_path(&[]).unwrap(), "/");
+        for bad in ["", ".", "..", "%2e%2e", "%2E", "%2e."] {
+            let err = encode_path(&["v1", bad]).unwrap_err();
+            assert!(
+                matches!(&err, Error::Validation { field, .. } if field == "id"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(encode_path(&["..."]).unwrap(), "/...");
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(
+            validate_base_url("https://h.example/p/").unwrap(),
+            "https://h.example/p"
+        );
+        assert_eq!(
+            validate_base_url("https://h.example").unwrap(),
+            "https://h.example"
+        );
+        assert!(validate_base_url("http://h.example").is_err());
+        assert!(validate_base_url("http://localhost.h.example").is_err());
+        assert!(validate_base_url("http://127.0.0.1.nip.io").is_err());
+        assert!(validate_base_url("http://LOCALHOST:1").is_ok());
+        assert!(validate_base_url("http://127.9.9.9").is_ok());
+        assert!(validate_base_url("http://[::1]:8080/x").is_ok());
+        assert!(validate_base_url("http://[::2]").is_err());
+        assert!(validate_base_url("http://10.0.0.1").is_err());
+        assert!(validate_base_url("ftp://h.example").is_err());
+        assert!(validate_base_url("https://h.example/?").is_err());
+        assert!(validate_base_url("https://h.example/#x").is_err());
+        assert!(validate_base_url("https://u:p@h.example").is_err());
+        assert!(validate_base_url("not a url").is_err());
+    }
+}

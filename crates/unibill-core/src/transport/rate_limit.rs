@@ -1,0 +1,163 @@
+//! The client-side rate limiter: an exact sliding window.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// A client-side request budget: at most `requests` requests in any window
+/// of length `per`.
+///
+/// The window is exact, not a token bucket: the limiter remembers the
+/// instants of the last `requests` grants (one `Instant` each), and a new
+/// request waits until the oldest of them is `per` old. Every attempt,
+/// retries included, takes a grant, and waiting requests are served in
+/// arrival order.
+///
+/// Vendors' own limits (ChartMogul 40/s, Fusebill 1,000/min live and
+/// 50/min sandbox) answer 429 beyond; pacing requests here avoids wasting
+/// attempts on refusals.
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_core::transport::RateLimit;
+///
+/// assert_eq!(
+///     RateLimit::per_minute(50),
+///     RateLimit { requests: 50, per: Duration::from_secs(60) }
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// How many requests the window admits; must be at least 1.
+    pub requests: u32,
+    /// The window length.
+    pub per: Duration,
+}
+
+impl RateLimit {
+    /// `n` requests per second.
+    pub const fn per_second(n: u32) -> Self {
+        Self {
+            requests: n,
+            per: Duration::from_secs(1),
+        }
+    }
+
+    /// `n` requests per minute.
+    pub const fn per_minute(n: u32) -> Self {
+        Self {
+            requests: n,
+            per: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The shared limiter state: the instants of the last `requests` grants,
+/// oldest first. Grants are handed out in non-decreasing order, and each
+/// new grant is at least `per` after the grant `requests` places before it,
+/// so no window of length `per` ever holds more than `requests` grants.
+#[derive(Debug)]
+pub(crate) struct Limiter {
+    limit: RateLimit,
+    grants: Mutex<VecDeque<Instant>>,
+}
+
+impl Limiter {
+    pub(crate) fn new(limit: RateLimit) -> Self {
+        Self {
+            limit,
+            grants: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Waits for a permit. The slot is reserved under the lock and the wait
+    /// happens outside it, so concurrent callers queue in arrival order.
+    /// A caller dropped while waiting forfeits its slot (the limiter errs on
+    /// the slow side).
+    pub(crate) async fn acquire(&self) {
+        let at = self.reserve(Instant::now());
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
+    }
+
+    /// Reserves the next grant for a caller arriving at `now` and returns
+    /// when it may proceed.
+    pub(crate) fn reserve(&self, now: Instant) -> Instant {
+        let capacity = self.limit.requests.max(1) as usize;
+        let mut grants = self
+            .grants
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let at = if grants.len() < capacity {
+            // Fewer than `capacity` grants ever: only order matters.
+            grants.back().map_or(now, |last| now.max(*last))
+        } else {
+            let oldest = grants.pop_front().unwrap_or(now);
+            let free = oldest.checked_add(self.limit.per).unwrap_or(oldest);
+            now.max(free)
+        };
+        grants.push_back(at);
+        at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn sliding_window_never_exceeds_limit() {
+        let limiter = Limiter::new(RateLimit {
+            requests: 3,
+            per: ms(1000),
+        });
+        let t0 = Instant::now();
+        // Three immediate grants, the fourth waits until the first is 1 s old.
+        assert_eq!(limiter.reserve(t0), t0);
+        assert_eq!(limiter.reserve(t0 + ms(100)), t0 + ms(100));
+        assert_eq!(limiter.reserve(t0 + ms(200)), t0 + ms(200));
+        assert_eq!(limiter.reserve(t0 + ms(300)), t0 + ms(1000));
+        // Queued behind it: the next slots free up as the 2nd and 3rd age out.
+        assert_eq!(limiter.reserve(t0 + ms(300)), t0 + ms(1100));
+        assert_eq!(limiter.reserve(t0 + ms(300)), t0 + ms(1200));
+        // Later arrivals after a quiet period go straight through.
+        assert_eq!(limiter.reserve(t0 + ms(5000)), t0 + ms(5000));
+    }
+
+    #[test]
+    fn every_window_holds_at_most_n_grants() {
+        let per = ms(250);
+        let limiter = Limiter::new(RateLimit { requests: 4, per });
+        let t0 = Instant::now();
+        let mut grants = Vec::new();
+        let mut now = t0;
+        for i in 0..200u64 {
+            now += ms(fastrand::u64(0..60) * (i % 3));
+            grants.push(limiter.reserve(now));
+        }
+        for w in grants.windows(2) {
+            assert!(w[0] <= w[1], "grants are handed out in order");
+        }
+        for w in grants.windows(5) {
+            assert!(w[4] - w[0] >= per, "5 grants within one window");
+        }
+    }
+
+    #[test]
+    fn zero_requests_is_treated_as_one() {
+        let limiter = Limiter::new(RateLimit {
+            requests: 0,
+            per: ms(10),
+        });
+        let t0 = Instant::now();
+        assert_eq!(limiter.reserve(t0), t0);
+        assert_eq!(limiter.reserve(t0), t0 + ms(10));
+    }
+}
