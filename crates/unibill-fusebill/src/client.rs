@@ -1,0 +1,553 @@
+//! The [`Fusebill`] client: builder, [`CustomerUpdater`] implementation
+//! and Fusebill-only methods.
+
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::Value;
+use tracing::debug;
+use unibill_core::transport::{
+    Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
+};
+use unibill_core::{
+    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerUpdater,
+    Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+};
+
+use crate::merge::{merge, Edit};
+use crate::{error, mapping, wire, KIND};
+
+/// Fusebill's production host; paths are `/v1/customers...` below it.
+pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
+
+/// Fusebill's limit on live accounts: 1,000 requests per minute (sandbox
+/// accounts get 50: set [`FusebillBuilder::rate_limit`] accordingly).
+pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::per_minute(1000);
+
+/// How [`Fusebill`] guards an update against an edit made by someone else
+/// between its read and its write (Fusebill has no ETag / If-Match and
+/// does not check `modifiedTimestamp` on `PUT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictCheck {
+    /// Read the customer again just before the `PUT` and compare it, as a
+    /// whole (`modifiedTimestamp` included), with the record the merge was
+    /// based on. When it changed, merge the patch again onto the fresh
+    /// record (patches are declarative, so this is safe) and check again,
+    /// for at most `max_rounds` rounds, then fail with [`Error::Conflict`].
+    /// Costs one more `GET` per update that writes. The default, with 3
+    /// rounds.
+    Reread {
+        /// Merge rounds before giving up (at least 1).
+        max_rounds: u32,
+    },
+    /// No re-read: `GET` then `PUT`. An edit made by someone else between
+    /// the two is overwritten.
+    Off,
+}
+
+impl Default for ConflictCheck {
+    fn default() -> Self {
+        ConflictCheck::Reread { max_rounds: 3 }
+    }
+}
+
+/// What [`Fusebill`] can do with each neutral field.
+///
+/// | field | caps | Fusebill property |
+/// |---|---|---|
+/// | title | read set clear | `title` (Mr, Mrs, Ms, Miss, Dr) |
+/// | first/middle/last name, suffix | read set clear | `firstName`, `middleName`, `lastName`, `suffix` |
+/// | company | read set clear | `companyName` |
+/// | email, secondary_email | read set clear | `primaryEmail`, `secondaryEmail` |
+/// | phone, secondary_phone | read set clear | `primaryPhone`, `secondaryPhone` |
+/// | external_reference | read set clear | `reference` |
+/// | status | read set | `status` (required; `Suspended` refused) |
+/// | currency | read set | `currency` |
+/// | acquisition.* | read set clear | `customerAcquisition.*` |
+/// | mrr | read | `monthlyRecurringRevenue` |
+/// | everything else | - | (no display name, website, address, tags, custom attributes or dates on this endpoint) |
+pub fn capabilities() -> Capabilities {
+    Capabilities::new(KIND)
+        .with_all(
+            &[
+                Field::Title,
+                Field::FirstName,
+                Field::MiddleName,
+                Field::LastName,
+                Field::Suffix,
+                Field::Company,
+                Field::Email,
+                Field::SecondaryEmail,
+                Field::Phone,
+                Field::SecondaryPhone,
+                Field::ExternalReference,
+                Field::Campaign,
+                Field::AcquisitionSource,
+                Field::Medium,
+                Field::Keyword,
+                Field::AdContent,
+                Field::LandingPage,
+            ],
+            FieldCaps::ALL,
+        )
+        .with(Field::Status, FieldCaps::READ_SET)
+        .with(Field::Currency, FieldCaps::READ_SET)
+        .with(Field::Mrr, FieldCaps::READ)
+}
+
+/// Builds a [`Fusebill`] client. Only the API key is required.
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_fusebill::Fusebill;
+/// let fusebill = Fusebill::builder()
+///     .api_key("MDp1bmliaWxs...") // exactly as Fusebill issued it
+///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{fusebill:?}").contains("MDp1bmliaWxs"));
+/// ```
+#[derive(Clone)]
+pub struct FusebillBuilder {
+    api_key: Option<SecretString>,
+    base_url: String,
+    config: TransportConfig,
+    client: Option<reqwest::Client>,
+    conflict: ConflictCheck,
+}
+
+impl fmt::Debug for FusebillBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FusebillBuilder")
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("base_url", &self.base_url)
+            .field("config", &self.config)
+            .field("client", &self.client.as_ref().map(|_| "custom"))
+            .field("conflict", &self.conflict)
+            .finish()
+    }
+}
+
+impl Default for FusebillBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            config: TransportConfig {
+                rate_limit: Some(DEFAULT_RATE_LIMIT),
+                retry_hint: Some(error::rate_limit_wait),
+                ..TransportConfig::default()
+            },
+            client: None,
+            conflict: ConflictCheck::default(),
+        }
+    }
+}
+
+impl FusebillBuilder {
+    /// The API key exactly as Fusebill issued it (it already is base64
+    /// text): it is sent as `Authorization: Basic {key}` without being
+    /// encoded again. Held as a secret: never printed.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// The API host (default [`DEFAULT_BASE_URL`]); `https` only, plain
+    /// `http` for loopback hosts (tests, the sandbox).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Replaces all transport settings. Without a
+    /// [`retry_hint`](TransportConfig::retry_hint), Fusebill's
+    /// `X-Rate-Limit-*` reading is used. Later calls to [`Self::retry`],
+    /// [`Self::rate_limit`] and [`Self::timeouts`] adjust it.
+    pub fn transport_config(mut self, config: TransportConfig) -> Self {
+        self.config = config;
+        if self.config.retry_hint.is_none() {
+            self.config.retry_hint = Some(error::rate_limit_wait);
+        }
+        self
+    }
+
+    /// Retry policy (default [`RetryConfig::default`]).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// Client-side rate limit (default [`DEFAULT_RATE_LIMIT`], Fusebill's
+    /// 1,000 requests a minute); `None` sends without pacing.
+    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.config.rate_limit = limit;
+        self
+    }
+
+    /// Connect and per-request timeouts.
+    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
+        self.config.connect_timeout = connect;
+        self.config.request_timeout = request;
+        self
+    }
+
+    /// Uses this `reqwest` client (its own timeouts, TLS and proxy
+    /// settings apply; the per-request timeout is still set).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// How updates guard against concurrent edits (default
+    /// [`ConflictCheck::Reread`] with 3 rounds).
+    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
+        self.conflict = check;
+        self
+    }
+
+    /// Builds the client: [`Error::Config`] when the API key is missing or
+    /// blank, or the base URL is not usable.
+    pub fn build(self) -> Result<Fusebill> {
+        use secrecy::ExposeSecret;
+        let key = match self.api_key {
+            Some(k) if !k.expose_secret().trim().is_empty() => k,
+            _ => {
+                return Err(Error::config(
+                    "api_key",
+                    "missing: pass the Fusebill API key as issued",
+                ))
+            }
+        };
+        let transport = Transport::new(
+            KIND,
+            &self.base_url,
+            Auth::PreEncoded(key),
+            self.config,
+            self.client,
+        )?;
+        Ok(Fusebill {
+            transport,
+            caps: capabilities(),
+            conflict: self.conflict,
+        })
+    }
+}
+
+/// A Fusebill account, as a [`CustomerUpdater`].
+///
+/// An update is a lossless read-modify-write, because Fusebill's
+/// `PUT /v1/customers` nulls every property its body leaves out:
+///
+/// 1. `GET /v1/customers/{id}`;
+/// 2. the patch is merged into the JSON as read ([`crate::merge`]): every
+///    property is sent back, known or not, with its JSON type; only the
+///    patched ones change. If the merged body equals the record, nothing
+///    is written and the update ends here (1 request);
+/// 3. with [`ConflictCheck::Reread`] (the default), `GET` again and
+///    compare: on a difference, merge again onto the fresh record and
+///    repeat (at most 3 rounds, then [`Error::Conflict`]);
+/// 4. `PUT /v1/customers` with the merged object.
+///
+/// An update that writes thus costs 3 requests (2 with
+/// [`ConflictCheck::Off`]); one that changes nothing costs 1.
+///
+/// **Remaining race window**: Fusebill offers no conditional write, so an
+/// edit made by someone else after the last `GET` and before the `PUT`
+/// lands (about one round trip) is overwritten. If Fusebill answers the
+/// `PUT` with 429 or 503 (not processed), the transport waits and sends
+/// the same body again: the window then also spans that wait (at most
+/// [`RetryConfig::max_retry_after`]). A `PUT` that fails with another 5xx
+/// or times out is not sent again (it may have applied); re-running the
+/// update is safe, since it reads again.
+#[derive(Clone, Debug)]
+pub struct Fusebill {
+    transport: Transport,
+    caps: Capabilities,
+    conflict: ConflictCheck,
+}
+
+const PUT_PATH: &str = "/v1/customers";
+
+impl Fusebill {
+    /// A builder with Fusebill's defaults.
+    pub fn builder() -> FusebillBuilder {
+        FusebillBuilder::default()
+    }
+
+    /// The transport (base URL, settings, retry counter).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The customer as Fusebill answers `GET /v1/customers/{id}`, unchanged.
+    pub async fn get_raw(&self, id: &CustomerId) -> Result<Value> {
+        let n = mapping::parse_id(id)?;
+        self.read(n, id).await
+    }
+
+    /// Customers whose `reference` is `reference`
+    /// (`GET /v1/customers?query=reference:{reference}`).
+    pub async fn find_by_reference(&self, reference: &str) -> Result<Vec<Customer>> {
+        let r = reference.trim();
+        if r.is_empty() || r.encode_utf16().count() > mapping::MAX_LONG {
+            return Err(Error::validation(
+                "external_reference",
+                "must be 1 to 255 characters",
+            ));
+        }
+        let query: String = url_encode(&format!("reference:{r}"));
+        let response = self
+            .transport
+            .send(Request::get(format!("{PUT_PATH}?query={query}")))
+            .await?;
+        if !response.is_success() {
+            return Err(error::from_response(&response, None));
+        }
+        let list: Vec<Value> = decode(&response, "customer list")?;
+        list.into_iter()
+            .map(|raw| {
+                let id = wire::get_ci(
+                    raw.as_object().ok_or_else(|| {
+                        Error::decode(KIND, "customer list", "an entry is not an object")
+                    })?,
+                    wire::ID,
+                )
+                .and_then(|v| unibill_core::customer::json_text(Some(v)))
+                .ok_or_else(|| Error::decode(KIND, "customer list", "an entry has no id"))?;
+                mapping::customer_from_json(&CustomerId::new(id), raw)
+            })
+            .collect()
+    }
+
+    async fn read(&self, n: u64, id: &CustomerId) -> Result<Value> {
+        let path = self.transport.path(&["v1", "customers", &n.to_string()])?;
+        let response = self.transport.send(Request::get(path)).await?;
+        if !response.is_success() {
+            return Err(error::from_response(&response, Some(id.as_str())));
+        }
+        let raw: Value = decode(&response, "customer")?;
+        mapping::check_record(id, &raw)?;
+        Ok(raw)
+    }
+
+    /// Validates the patch and turns it into edits: shared by `apply` and
+    /// `plan`, and done before any request.
+    fn prepare(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<(u64, Vec<Edit>)> {
+        let n = mapping::parse_id(id)?;
+        let edits = mapping::edits(n, patch)?;
+        Ok((n, edits))
+    }
+
+    /// The body to `PUT` for `record`, or `None` when the patch changes
+    /// nothing: shared by `apply` and `plan`.
+    fn write_for(&self, record: &Value, edits: &[Edit]) -> Result<Option<Value>> {
+        let merged =
+            merge(record, edits).map_err(|e| Error::decode(KIND, "customer", e.to_string()))?;
+        Ok((merged != *record).then_some(merged))
+    }
+
+    fn planned_put(&self, body: Value) -> PlannedRequest {
+        PlannedRequest::new("PUT", self.transport.url(PUT_PATH), Some(body))
+    }
+
+    async fn put(&self, n: u64, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
+        // Not re-sent after a 5xx or a timeout: it may have applied, and a
+        // late copy of a read-modify-write could overwrite a newer edit.
+        let request = Request::put(PUT_PATH)
+            .json(&body)
+            .idempotency(Idempotency::NonIdempotent);
+        let response = self.transport.send(request).await?;
+        if !response.is_success() {
+            return Err(error::from_response(&response, Some(id.as_str())));
+        }
+        let written = vec![self.planned_put(body)];
+        let answer = decode::<Value>(&response, "PUT answer")
+            .and_then(|raw| mapping::customer_from_json(id, raw));
+        match answer {
+            Ok(customer) => Ok(UpdateOutcome::new(customer, written)),
+            Err(e) => {
+                // The write applied; read the result back instead.
+                debug!(backend = %KIND, customer = %id, error = %e, "unreadable PUT answer; reading back");
+                match self.read(n, id).await {
+                    Ok(raw) => Ok(UpdateOutcome::new(
+                        mapping::customer_from_json(id, raw)?,
+                        written,
+                    )),
+                    Err(source) => Err(Error::PartialUpdate {
+                        backend: KIND,
+                        applied: vec![format!("PUT {PUT_PATH}")],
+                        failed: format!("GET {PUT_PATH}/{n}"),
+                        source: Box::new(source),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(response: &Response, what: &str) -> Result<T> {
+    response.json().map_err(|source| Error::Decode {
+        backend: KIND,
+        what: what.to_owned(),
+        source,
+    })
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved).
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl CustomerUpdater for Fusebill {
+    fn kind(&self) -> BackendKind {
+        KIND
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn retries(&self) -> u64 {
+        self.transport.retries()
+    }
+
+    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+        let n = mapping::parse_id(id)?;
+        let raw = self.read(n, id).await?;
+        mapping::customer_from_json(id, raw)
+    }
+
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+        let (n, edits) = self.prepare(id, patch)?;
+        let rounds = match self.conflict {
+            ConflictCheck::Reread { max_rounds } => max_rounds.max(1),
+            ConflictCheck::Off => 1,
+        };
+        let mut base = self.read(n, id).await?;
+        for round in 1..=rounds {
+            let Some(body) = self.write_for(&base, &edits)? else {
+                return Ok(UpdateOutcome::new(
+                    mapping::customer_from_json(id, base)?,
+                    Vec::new(),
+                ));
+            };
+            if matches!(self.conflict, ConflictCheck::Reread { .. }) {
+                let fresh = self.read(n, id).await?;
+                if fresh != base {
+                    debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; merging again");
+                    base = fresh;
+                    continue;
+                }
+            }
+            return self.put(n, id, body).await;
+        }
+        Err(Error::Conflict {
+            backend: KIND,
+            message: format!(
+                "customer {id} changed every time it was read back ({rounds} rounds); \
+                 nothing was written, try again later"
+            ),
+        })
+    }
+
+    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        let (n, edits) = self.prepare(id, patch)?;
+        let record = self.read(n, id).await?;
+        Ok(self
+            .write_for(&record, &edits)?
+            .map(|body| vec![self.planned_put(body)])
+            .unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unibill_core::Op;
+
+    #[test]
+    fn missing_key_is_a_config_error() {
+        for b in [Fusebill::builder(), Fusebill::builder().api_key("  ")] {
+            match b.build().unwrap_err() {
+                Error::Config { field, .. } => assert_eq!(field, "api_key"),
+                other => panic!("{other:?}"),
+            }
+        }
+        match Fusebill::builder()
+            .api_key("k")
+            .base_url("http://example.com")
+            .build()
+        {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "base_url"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let key = "c2VjcmV0LWZ1c2ViaWxsLWtleQ==";
+        let b = Fusebill::builder().api_key(key);
+        assert!(!format!("{b:?}").contains(key));
+        assert!(format!("{b:?}").contains("***"));
+        let f = b.build().unwrap();
+        let shown = format!("{f:?} {f:#?}");
+        assert!(!shown.contains(key), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+    }
+
+    #[test]
+    fn defaults() {
+        let f = Fusebill::builder().api_key("k").build().unwrap();
+        assert_eq!(f.transport().base_url(), DEFAULT_BASE_URL);
+        assert_eq!(
+            f.transport().config().rate_limit,
+            Some(RateLimit::per_minute(1000))
+        );
+        assert!(f.transport().config().retry_hint.is_some());
+        let custom = Fusebill::builder()
+            .api_key("k")
+            .transport_config(TransportConfig::default())
+            .rate_limit(None)
+            .build()
+            .unwrap();
+        assert!(custom.transport().config().retry_hint.is_some());
+        assert_eq!(custom.transport().config().rate_limit, None);
+    }
+
+    #[test]
+    fn capability_table() {
+        let c = capabilities();
+        assert_eq!(c.get(Field::FirstName), FieldCaps::ALL);
+        assert!(!c.allows(Field::Status, Op::Clear));
+        assert!(!c.allows(Field::Currency, Op::Clear));
+        assert_eq!(c.get(Field::Mrr), FieldCaps::READ);
+        for f in [
+            Field::DisplayName,
+            Field::Website,
+            Field::City,
+            Field::Tags,
+            Field::CustomAttributes,
+            Field::Arr,
+            Field::CustomerSince,
+        ] {
+            assert_eq!(c.get(f), FieldCaps::NONE, "{f}");
+        }
+    }
+
+    #[test]
+    fn query_encoding() {
+        assert_eq!(url_encode("reference:A B/1"), "reference%3AA%20B%2F1");
+    }
+}

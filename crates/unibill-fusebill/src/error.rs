@@ -1,0 +1,167 @@
+//! Fusebill's error answers -> [`unibill_core::Error`], keeping Fusebill's
+//! own words.
+//!
+//! | HTTP | neutral error |
+//! |---|---|
+//! | 400 | [`Error::Vendor`] with each `Errors[]` entry as `"Key: Value"` |
+//! | 401, 403 | [`Error::Unauthorized`] (a key sent base64-encoded twice lands here) |
+//! | 404 | [`Error::NotFound`] |
+//! | 409 | [`Error::Conflict`]: a business rule was broken |
+//! | 429 | [`Error::RateLimited`], after the transport's retries |
+//! | other | [`Error::Vendor`] |
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use unibill_core::transport::Response;
+use unibill_core::Error;
+
+use crate::wire;
+use crate::KIND;
+
+/// Longest plain-text error body kept in a message, in characters.
+const MAX_TEXT: usize = 300;
+
+/// The vendor's messages in an error body: the `Errors[]` entries of
+/// Fusebill's JSON shape, else a short excerpt of a non-JSON body.
+pub fn vendor_messages(body: &[u8]) -> Vec<String> {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return wire::error_messages(&v);
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let mut short: String = text.chars().take(MAX_TEXT).collect();
+    if text.chars().count() > MAX_TEXT {
+        short.push('…');
+    }
+    vec![short]
+}
+
+/// The neutral error for a non-2xx answer. `id` is the customer the
+/// request was about, for [`Error::NotFound`].
+pub fn from_response(response: &Response, id: Option<&str>) -> Error {
+    let messages = vendor_messages(&response.body);
+    let retry_after = match response.status {
+        429 => response
+            .retry_after()
+            .or_else(|| rate_limit_wait(&response.headers)),
+        _ => None,
+    };
+    Error::from_status(KIND, response.status, messages, retry_after, id)
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    let text = headers.get(name)?.to_str().ok()?.trim();
+    if let Ok(n) = text.parse::<u64>() {
+        return Some(n);
+    }
+    // Fractional seconds, rounded up.
+    if let Ok(f) = text.parse::<f64>() {
+        if f.is_finite() && f >= 0.0 && f < 1e12 {
+            return Some(f.ceil() as u64);
+        }
+    }
+    // A .NET TimeSpan ("00:00:42").
+    let parts: Vec<&str> = text.split(':').collect();
+    if let [h, m, s] = parts.as_slice() {
+        let h: u64 = h.parse().ok()?;
+        let m: u64 = m.parse().ok()?;
+        let s: f64 = s.parse().ok()?;
+        if s.is_finite() && s >= 0.0 {
+            return Some(h * 3600 + m * 60 + s.ceil() as u64);
+        }
+    }
+    None
+}
+
+/// Seconds read from an `X-Rate-Limit-Reset-*` header: a delay in
+/// seconds, or, for values that can only be a Unix time, the delay until
+/// that time.
+fn reset_delay(headers: &HeaderMap, name: &str) -> Option<Duration> {
+    let n = header_u64(headers, name)?;
+    // No window is a billion seconds long: such a value is a Unix time.
+    if n >= 1_000_000_000 {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
+        return Some(Duration::from_secs(n.saturating_sub(now)));
+    }
+    Some(Duration::from_secs(n))
+}
+
+/// How long to wait on a 429 that has no `Retry-After`, from Fusebill's
+/// rate-limit headers: until the daily window resets when
+/// `X-Rate-Limit-Remaining-Day` is 0, else until the minute window resets
+/// (`X-Rate-Limit-Reset-Minute`, seconds until the window resets). `None`
+/// when the headers are absent or unreadable (the transport then backs off
+/// exponentially). Used as the transport's
+/// [`retry_hint`](unibill_core::transport::TransportConfig::retry_hint).
+pub fn rate_limit_wait(headers: &HeaderMap) -> Option<Duration> {
+    if header_u64(headers, "x-rate-limit-remaining-day") == Some(0) {
+        if let Some(d) = reset_delay(headers, "x-rate-limit-reset-day") {
+            return Some(d);
+        }
+    }
+    reset_delay(headers, "x-rate-limit-reset-minute")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn reset_headers() {
+        let h = headers(&[
+            ("X-Rate-Limit-Reset-Minute", "42"),
+            ("X-Rate-Limit-Remaining-Day", "100"),
+        ]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(42)));
+        let h = headers(&[("X-Rate-Limit-Reset-Minute", "1.2")]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(2)));
+        let h = headers(&[("X-Rate-Limit-Reset-Minute", "00:00:07")]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(7)));
+        let h = headers(&[
+            ("X-Rate-Limit-Reset-Minute", "5"),
+            ("X-Rate-Limit-Remaining-Day", "0"),
+            ("X-Rate-Limit-Reset-Day", "3600"),
+        ]);
+        assert_eq!(rate_limit_wait(&h), Some(Duration::from_secs(3600)));
+        let past = headers(&[("X-Rate-Limit-Reset-Minute", "1000000000")]);
+        assert_eq!(rate_limit_wait(&past), Some(Duration::ZERO));
+        assert_eq!(
+            rate_limit_wait(&headers(&[("X-Rate-Limit-Reset-Minute", "soon")])),
+            None
+        );
+        assert_eq!(rate_limit_wait(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn messages_from_json_and_text() {
+        let body = br#"{"ErrorId":0,"HttpStatusCode":409,"Errors":[{"Key":"Api Error","Value":"Customer has unpaid invoices"}]}"#;
+        assert_eq!(
+            vendor_messages(body),
+            vec!["Api Error: Customer has unpaid invoices"]
+        );
+        assert_eq!(
+            vendor_messages(b"  Service Unavailable \n"),
+            vec!["Service Unavailable"]
+        );
+        assert!(vendor_messages(b"").is_empty());
+        let long = "x".repeat(1000);
+        assert_eq!(
+            vendor_messages(long.as_bytes())[0].chars().count(),
+            MAX_TEXT + 1
+        );
+    }
+}

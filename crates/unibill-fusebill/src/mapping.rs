@@ -1,0 +1,727 @@
+//! Neutral model <-> Fusebill JSON, both ways, as pure functions.
+//!
+//! * [`edits`] turns a neutral [`CustomerPatch`] (and its
+//!   [`FusebillExtension`]) into the [`Edit`]s [`crate::merge::merge`]
+//!   applies to the customer as read, validating every value against
+//!   Fusebill's documented rules first, so nothing invalid is ever sent.
+//! * [`customer_from_json`] reads Fusebill's customer JSON into a neutral
+//!   [`Customer`], keeping the whole answer in [`Customer::raw`].
+
+use serde_json::{json, Map, Value};
+use tracing::warn;
+use unibill_core::customer::json_text;
+use unibill_core::{
+    Change, Currency, Customer, CustomerId, CustomerPatch, CustomerStatus, Decimal, Error, Money,
+    Result,
+};
+
+use crate::extension::{FusebillExtension, SalesTrackingCode};
+use crate::merge::Edit;
+use crate::wire;
+use crate::KIND;
+
+/// Maximum length of name parts, company, suffix and phones.
+pub const MAX_SHORT: usize = 50;
+/// Maximum length of emails, reference, reference1-3, acquisition fields
+/// and sales tracking code types and codes.
+pub const MAX_LONG: usize = 255;
+/// Most sales tracking codes a customer can have.
+pub const MAX_SALES_TRACKING_CODES: usize = 5;
+
+/// Parses a Fusebill customer id: a positive integer that fits Fusebill's
+/// 64-bit ids. Anything else is a validation error naming `id`.
+pub fn parse_id(id: &CustomerId) -> Result<u64> {
+    let s = id.as_str();
+    let bad =
+        |why: &str| Error::validation("id", format!("`{s}` is not a Fusebill customer id: {why}"));
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("Fusebill ids are positive integers"));
+    }
+    match s.parse::<u64>() {
+        Ok(0) => Err(bad("Fusebill ids start at 1")),
+        Ok(n) if n <= i64::MAX as u64 => Ok(n),
+        _ => Err(bad("larger than a 64-bit id")),
+    }
+}
+
+/// The wire name of a neutral status a patch may set. `Suspended` is
+/// refused (Fusebill suspends customers itself), as is any status Fusebill
+/// does not have.
+pub fn status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
+    match status {
+        CustomerStatus::Draft => Ok("Draft"),
+        CustomerStatus::Active => Ok("Active"),
+        CustomerStatus::Hold => Ok("Hold"),
+        CustomerStatus::Cancelled => Ok("Cancelled"),
+        CustomerStatus::Suspended => Err(Error::validation(
+            "status",
+            "Fusebill does not let any API call suspend a customer: the system suspends \
+             customers itself (e.g. for non-payment); use hold or cancelled instead",
+        )),
+        other => Err(Error::validation(
+            "status",
+            format!(
+                "`{other}` is not a Fusebill status; a patch may set draft, active, hold or cancelled"
+            ),
+        )),
+    }
+}
+
+/// The neutral status of a Fusebill status text (case-insensitive);
+/// unknown texts are kept as [`CustomerStatus::Other`].
+pub fn status_from_wire(text: &str) -> CustomerStatus {
+    let canon = wire::STATUSES
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(text.trim()))
+        .copied();
+    match canon {
+        Some("Draft") => CustomerStatus::Draft,
+        Some("Active") => CustomerStatus::Active,
+        Some("Hold") => CustomerStatus::Hold,
+        Some("Suspended") => CustomerStatus::Suspended,
+        Some("Cancelled") => CustomerStatus::Cancelled,
+        _ => CustomerStatus::Other(text.to_owned()),
+    }
+}
+
+/// The canonical Fusebill title for `text` (`mr`, `Mr.` -> `Mr`); other
+/// titles are refused: Fusebill accepts only Mr, Mrs, Ms, Miss and Dr.
+pub fn title_to_wire(text: &str) -> Result<&'static str> {
+    let t = text.trim();
+    let t = t.strip_suffix('.').unwrap_or(t);
+    wire::TITLES
+        .iter()
+        .find(|c| c.eq_ignore_ascii_case(t))
+        .copied()
+        .ok_or_else(|| {
+            Error::validation(
+                "title",
+                format!("`{text}` is not a Fusebill title; use one of Mr, Mrs, Ms, Miss, Dr"),
+            )
+        })
+}
+
+/// Length as Fusebill (a .NET service) counts it: UTF-16 code units, so a
+/// character outside the Basic Multilingual Plane counts twice.
+pub fn wire_len(s: &str) -> usize {
+    s.encode_utf16().count()
+}
+
+fn check_len(field: &str, s: &str, max: usize) -> Result<()> {
+    let n = wire_len(s);
+    if n > max {
+        return Err(Error::validation(
+            field,
+            format!("{n} characters; Fusebill allows at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_text(field: &str, s: &str, max: usize) -> Result<()> {
+    if s.trim().is_empty() {
+        return Err(Error::validation(
+            field,
+            "empty value; clear the field instead of setting it to an empty string",
+        ));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::validation(field, "contains control characters"));
+    }
+    check_len(field, s, max)
+}
+
+fn plausible_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(char::is_whitespace)
+}
+
+/// An email field: one address or several separated by `;`
+/// (`"a@x.com; b@y.com"`), at most 255 characters in all.
+fn check_emails(field: &str, s: &str) -> Result<()> {
+    check_text(field, s, MAX_LONG)?;
+    for part in s.split(';').map(str::trim) {
+        if part.is_empty() {
+            return Err(Error::validation(
+                field,
+                "empty entry in the `;`-separated list of addresses",
+            ));
+        }
+        if !plausible_email(part) {
+            return Err(Error::validation(
+                field,
+                format!("`{part}` is not an email address"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Collects edits while validating.
+struct Builder {
+    edits: Vec<Edit>,
+}
+
+impl Builder {
+    fn text(
+        &mut self,
+        field: &str,
+        path: &[&str],
+        change: &Change<String>,
+        max: usize,
+    ) -> Result<()> {
+        match change {
+            Change::Keep => {}
+            Change::Set(s) => {
+                check_text(field, s, max)?;
+                self.edits.push(Edit::set(path, Value::String(s.clone())));
+            }
+            Change::Clear => self.edits.push(Edit::clear(path)),
+        }
+        Ok(())
+    }
+
+    fn emails(&mut self, field: &str, path: &[&str], change: &Change<String>) -> Result<()> {
+        match change {
+            Change::Keep => {}
+            Change::Set(s) => {
+                check_emails(field, s)?;
+                self.edits
+                    .push(Edit::set(path, Value::String(s.trim().to_owned())));
+            }
+            Change::Clear => self.edits.push(Edit::clear(path)),
+        }
+        Ok(())
+    }
+
+    fn integer(
+        &mut self,
+        field: &str,
+        path: &[&str],
+        change: &Change<u64>,
+        own_id: u64,
+    ) -> Result<()> {
+        match change {
+            Change::Keep => {}
+            Change::Set(n) => {
+                if *n == 0 || *n > i64::MAX as u64 {
+                    return Err(Error::validation(
+                        field,
+                        format!("{n} is not a Fusebill id"),
+                    ));
+                }
+                if path == [wire::PARENT_ID] && *n == own_id {
+                    return Err(Error::validation(
+                        field,
+                        "a customer cannot be its own parent",
+                    ));
+                }
+                self.edits.push(Edit::set(path, json!(n)));
+            }
+            Change::Clear => self.edits.push(Edit::clear(path)),
+        }
+        Ok(())
+    }
+}
+
+fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Value> {
+    const FIELD: &str = "extensions.fusebill.sales_tracking_codes";
+    if codes.len() > MAX_SALES_TRACKING_CODES {
+        return Err(Error::validation(
+            FIELD,
+            format!(
+                "{} codes; Fusebill allows at most {MAX_SALES_TRACKING_CODES}",
+                codes.len()
+            ),
+        ));
+    }
+    let mut out = Vec::with_capacity(codes.len());
+    for (i, c) in codes.iter().enumerate() {
+        check_text(&format!("{FIELD}[{i}].type"), &c.kind, MAX_LONG)?;
+        check_text(&format!("{FIELD}[{i}].code"), &c.code, MAX_LONG)?;
+        if codes[..i]
+            .iter()
+            .any(|p| p.kind.trim().eq_ignore_ascii_case(c.kind.trim()))
+        {
+            return Err(Error::validation(
+                format!("{FIELD}[{i}].type"),
+                format!("type `{}` is given more than once", c.kind),
+            ));
+        }
+        out.push(json!({"type": c.kind, "code": c.code}));
+    }
+    Ok(Value::Array(out))
+}
+
+/// Validates `patch` against Fusebill's rules and turns it into edits of
+/// the customer JSON (see [`crate::merge`]). `id` is the customer's id
+/// (a customer cannot be its own parent). Every error is raised here,
+/// before any request.
+///
+/// The patch must already have passed the capability check (fields
+/// Fusebill does not have, such as tags, are refused there); this function
+/// ignores them.
+pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
+    use wire::*;
+    let mut b = Builder { edits: Vec::new() };
+    match &patch.title {
+        Change::Keep => {}
+        Change::Set(t) => b.edits.push(Edit::set(&[TITLE], json!(title_to_wire(t)?))),
+        Change::Clear => b.edits.push(Edit::clear(&[TITLE])),
+    }
+    b.text("first_name", &[FIRST_NAME], &patch.first_name, MAX_SHORT)?;
+    b.text("middle_name", &[MIDDLE_NAME], &patch.middle_name, MAX_SHORT)?;
+    b.text("last_name", &[LAST_NAME], &patch.last_name, MAX_SHORT)?;
+    b.text("suffix", &[SUFFIX], &patch.suffix, MAX_SHORT)?;
+    b.text("company", &[COMPANY_NAME], &patch.company, MAX_SHORT)?;
+    b.emails("email", &[PRIMARY_EMAIL], &patch.email)?;
+    b.emails(
+        "secondary_email",
+        &[SECONDARY_EMAIL],
+        &patch.secondary_email,
+    )?;
+    b.text("phone", &[PRIMARY_PHONE], &patch.phone, MAX_SHORT)?;
+    b.text(
+        "secondary_phone",
+        &[SECONDARY_PHONE],
+        &patch.secondary_phone,
+        MAX_SHORT,
+    )?;
+    b.text(
+        "external_reference",
+        &[REFERENCE],
+        &patch.external_reference,
+        MAX_LONG,
+    )?;
+    match &patch.status {
+        Change::Keep => {}
+        Change::Set(s) => b
+            .edits
+            .push(Edit::set(&[STATUS], json!(status_to_wire(s)?))),
+        Change::Clear => {
+            return Err(Error::validation(
+                "status",
+                "Fusebill requires a status on every customer; it cannot be cleared",
+            ))
+        }
+    }
+    match &patch.currency {
+        Change::Keep => {}
+        Change::Set(c) => b.edits.push(Edit::set(&[CURRENCY], json!(c.as_str()))),
+        Change::Clear => {
+            return Err(Error::validation(
+                "currency",
+                "clearing would silently switch the customer to the account's default \
+                 currency; set the currency you want instead",
+            ))
+        }
+    }
+    let q = &patch.acquisition;
+    let acq: [(&str, &str, &Change<String>); 6] = [
+        ("acquisition.campaign", CAMPAIGN, &q.campaign),
+        ("acquisition.source", SOURCE, &q.source),
+        ("acquisition.medium", MEDIUM, &q.medium),
+        ("acquisition.keyword", KEYWORD, &q.keyword),
+        ("acquisition.ad_content", AD_CONTENT, &q.ad_content),
+        ("acquisition.landing_page", LANDING_PAGE, &q.landing_page),
+    ];
+    for (field, name, change) in acq {
+        b.text(field, &[CUSTOMER_ACQUISITION, name], change, MAX_LONG)?;
+    }
+    if let Some(ext) = patch.get_extension::<FusebillExtension>()? {
+        let refs = [&ext.reference1, &ext.reference2, &ext.reference3];
+        for (i, change) in refs.into_iter().enumerate() {
+            let name = REFERENCE_N[i];
+            b.text(
+                &format!("extensions.fusebill.{name}"),
+                &[CUSTOMER_REFERENCE, name],
+                change,
+                MAX_LONG,
+            )?;
+        }
+        match &ext.sales_tracking_codes {
+            Change::Keep => {}
+            Change::Set(codes) => b.edits.push(Edit::set(
+                &[CUSTOMER_REFERENCE, SALES_TRACKING_CODES],
+                sales_tracking_codes(codes)?,
+            )),
+            Change::Clear => b.edits.push(Edit::set(
+                &[CUSTOMER_REFERENCE, SALES_TRACKING_CODES],
+                json!([]),
+            )),
+        }
+        b.integer(
+            "extensions.fusebill.parent_id",
+            &[PARENT_ID],
+            &ext.parent_id,
+            id,
+        )?;
+        match &ext.quickbooks_latch_type {
+            Change::Keep => {}
+            Change::Set(t) => b
+                .edits
+                .push(Edit::set(&[QUICKBOOKS_LATCH_TYPE], json!(t.as_str()))),
+            Change::Clear => b.edits.push(Edit::clear(&[QUICKBOOKS_LATCH_TYPE])),
+        }
+        b.integer(
+            "extensions.fusebill.quickbooks_id",
+            &[QUICKBOOKS_ID],
+            &ext.quickbooks_id,
+            id,
+        )?;
+    }
+    Ok(b.edits)
+}
+
+/// Checks that `raw` is a customer object about `id` (its `id` property,
+/// a number or a string, equals the id asked for).
+pub fn check_record(id: &CustomerId, raw: &Value) -> Result<()> {
+    let Some(obj) = raw.as_object() else {
+        return Err(Error::decode(KIND, "customer", "expected a JSON object"));
+    };
+    match json_text(wire::get_ci(obj, wire::ID)) {
+        Some(got) if got == id.as_str() => Ok(()),
+        Some(got) => Err(Error::decode(
+            KIND,
+            "customer",
+            format!("asked for customer {id}, Fusebill answered customer {got}"),
+        )),
+        None => Err(Error::decode(KIND, "customer", "the answer has no `id`")),
+    }
+}
+
+fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
+    json_text(wire::get_ci(obj, name))
+}
+
+/// Reads Fusebill's customer JSON into a neutral [`Customer`].
+///
+/// `id` is the id that was asked for; an answer about another customer is
+/// a decode error. Numbers where Fusebill documents strings (phones,
+/// `reference`) become text; the MRR, in decimal currency units, becomes
+/// exact minor units of the customer's currency. [`Customer::raw`] keeps
+/// the answer unchanged.
+pub fn customer_from_json(id: &CustomerId, raw: Value) -> Result<Customer> {
+    check_record(id, &raw)?;
+    let Some(obj) = raw.as_object() else {
+        return Err(Error::decode(KIND, "customer", "expected a JSON object"));
+    };
+    let mut c = Customer::new(id.clone(), Value::Null);
+    c.title = text_at(obj, wire::TITLE);
+    c.first_name = text_at(obj, wire::FIRST_NAME);
+    c.middle_name = text_at(obj, wire::MIDDLE_NAME);
+    c.last_name = text_at(obj, wire::LAST_NAME);
+    c.suffix = text_at(obj, wire::SUFFIX);
+    c.company = text_at(obj, wire::COMPANY_NAME);
+    c.email = text_at(obj, wire::PRIMARY_EMAIL);
+    c.secondary_email = text_at(obj, wire::SECONDARY_EMAIL);
+    c.phone = text_at(obj, wire::PRIMARY_PHONE);
+    c.secondary_phone = text_at(obj, wire::SECONDARY_PHONE);
+    c.external_reference = text_at(obj, wire::REFERENCE);
+    c.status = text_at(obj, wire::STATUS).map(|s| status_from_wire(&s));
+    c.currency = text_at(obj, wire::CURRENCY).and_then(|s| match Currency::new(s.trim()) {
+        Ok(cur) => Some(cur),
+        Err(_) => {
+            warn!(backend = %KIND, customer = %id, currency = %s, "unknown currency code");
+            None
+        }
+    });
+    c.mrr = mrr(
+        id,
+        wire::get_ci(obj, wire::MONTHLY_RECURRING_REVENUE),
+        c.currency,
+    );
+    if let Some(Value::Object(a)) = wire::get_ci(obj, wire::CUSTOMER_ACQUISITION) {
+        c.acquisition.campaign = text_at(a, wire::CAMPAIGN);
+        c.acquisition.source = text_at(a, wire::SOURCE);
+        c.acquisition.medium = text_at(a, wire::MEDIUM);
+        c.acquisition.keyword = text_at(a, wire::KEYWORD);
+        c.acquisition.ad_content = text_at(a, wire::AD_CONTENT);
+        c.acquisition.landing_page = text_at(a, wire::LANDING_PAGE);
+    }
+    c.raw = raw;
+    Ok(c)
+}
+
+/// `monthlyRecurringRevenue` (decimal currency units, a JSON number or a
+/// numeric string) as exact minor units; `None` when absent, when the
+/// currency is unknown or when the amount is not a whole number of minor
+/// units (never rounded; [`Customer::raw`] keeps it).
+fn mrr(id: &CustomerId, v: Option<&Value>, currency: Option<Currency>) -> Option<Money> {
+    let amount = match v? {
+        Value::Number(n) => Decimal::from_json_number(n).ok(),
+        Value::String(s) => s.parse::<Decimal>().ok(),
+        _ => None,
+    };
+    let (Some(amount), Some(currency)) = (amount, currency) else {
+        if !v?.is_null() {
+            warn!(backend = %KIND, customer = %id, "monthlyRecurringRevenue not read: no currency or not a number");
+        }
+        return None;
+    };
+    match Money::from_major(amount, currency) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            warn!(backend = %KIND, customer = %id, error = %e, "monthlyRecurringRevenue not read");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extension::QuickBooksLatchType;
+    use unibill_core::Error;
+
+    fn field_of(e: Error) -> String {
+        match e {
+            Error::Validation { field, .. } => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ids_must_be_positive_integers() {
+        assert_eq!(parse_id(&"12000750".into()).unwrap(), 12000750);
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+5",
+            "12a",
+            "1.5",
+            " 1",
+            "cus_123",
+            "99999999999999999999",
+        ] {
+            assert_eq!(field_of(parse_id(&bad.into()).unwrap_err()), "id", "{bad}");
+        }
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(status_to_wire(&CustomerStatus::Hold).unwrap(), "Hold");
+        let e = status_to_wire(&CustomerStatus::Suspended).unwrap_err();
+        assert!(e.to_string().contains("suspends customers itself"), "{e}");
+        assert_eq!(field_of(e), "status");
+        assert_eq!(
+            field_of(status_to_wire(&CustomerStatus::PastDue).unwrap_err()),
+            "status"
+        );
+        assert_eq!(status_from_wire("ACTIVE"), CustomerStatus::Active);
+        assert_eq!(status_from_wire("Suspended"), CustomerStatus::Suspended);
+        assert_eq!(
+            status_from_wire("Frozen"),
+            CustomerStatus::Other("Frozen".into())
+        );
+    }
+
+    #[test]
+    fn titles() {
+        assert_eq!(title_to_wire("miss").unwrap(), "Miss");
+        assert_eq!(title_to_wire("Dr.").unwrap(), "Dr");
+        assert_eq!(field_of(title_to_wire("Sir").unwrap_err()), "title");
+    }
+
+    #[test]
+    fn edits_cover_every_mapped_field() {
+        let patch = CustomerPatch::new()
+            .title("mr")
+            .first_name("A")
+            .clear_middle_name()
+            .last_name("B")
+            .suffix("Jr.")
+            .company("Acme")
+            .email("a@x.com; b@y.org")
+            .clear_secondary_email()
+            .phone("+1 555")
+            .secondary_phone("2")
+            .external_reference("ext-1")
+            .status(CustomerStatus::Cancelled)
+            .currency("CAD")
+            .campaign("c")
+            .acquisition_source("s")
+            .medium("m")
+            .keyword("k")
+            .ad_content("ad")
+            .clear_landing_page()
+            .extension(
+                FusebillExtension::new()
+                    .reference1("r1")
+                    .clear_reference2()
+                    .sales_tracking_codes([SalesTrackingCode::new("Sales Tracking Code 1", "X")])
+                    .parent_id(5u64)
+                    .quickbooks_latch_type(QuickBooksLatchType::CreateNew)
+                    .clear_quickbooks_id(),
+            );
+        let got: Vec<(String, Value)> = edits(7, &patch)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.dotted(), e.value))
+            .collect();
+        let want: Vec<(String, Value)> = [
+            ("title", json!("Mr")),
+            ("firstName", json!("A")),
+            ("middleName", Value::Null),
+            ("lastName", json!("B")),
+            ("suffix", json!("Jr.")),
+            ("companyName", json!("Acme")),
+            ("primaryEmail", json!("a@x.com; b@y.org")),
+            ("secondaryEmail", Value::Null),
+            ("primaryPhone", json!("+1 555")),
+            ("secondaryPhone", json!("2")),
+            ("reference", json!("ext-1")),
+            ("status", json!("Cancelled")),
+            ("currency", json!("CAD")),
+            ("customerAcquisition.campaign", json!("c")),
+            ("customerAcquisition.source", json!("s")),
+            ("customerAcquisition.medium", json!("m")),
+            ("customerAcquisition.keyword", json!("k")),
+            ("customerAcquisition.adContent", json!("ad")),
+            ("customerAcquisition.landingPage", Value::Null),
+            ("customerReference.reference1", json!("r1")),
+            ("customerReference.reference2", Value::Null),
+            (
+                "customerReference.salesTrackingCodes",
+                json!([{"type": "Sales Tracking Code 1", "code": "X"}]),
+            ),
+            ("parentId", json!(5)),
+            ("quickBooksLatchType", json!("CreateNew")),
+            ("quickBooksId", Value::Null),
+        ]
+        .into_iter()
+        .map(|(p, v)| (p.to_owned(), v))
+        .collect();
+        assert_eq!(got, want);
+        assert!(edits(7, &CustomerPatch::new()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let long50 = "x".repeat(51);
+        let long255 = "y".repeat(256);
+        // 26 emoji = 52 UTF-16 units > 50, though only 26 characters.
+        let emoji = "\u{1F600}".repeat(26);
+        let ext = |e: FusebillExtension| CustomerPatch::new().extension(e);
+        let code = |t: &str, c: &str| SalesTrackingCode::new(t, c);
+        let cases: Vec<(CustomerPatch, &str)> = vec![
+            (CustomerPatch::new().first_name(&long50), "first_name"),
+            (CustomerPatch::new().last_name(emoji), "last_name"),
+            (CustomerPatch::new().middle_name(&long50), "middle_name"),
+            (CustomerPatch::new().suffix(&long50), "suffix"),
+            (CustomerPatch::new().company(&long50), "company"),
+            (CustomerPatch::new().phone(&long50), "phone"),
+            (
+                CustomerPatch::new().secondary_phone(&long50),
+                "secondary_phone",
+            ),
+            (
+                CustomerPatch::new().email(format!("{long255}@x.com")),
+                "email",
+            ),
+            (CustomerPatch::new().email("not-an-email"), "email"),
+            (CustomerPatch::new().email("a@x.com;"), "email"),
+            (
+                CustomerPatch::new().secondary_email("a@b"),
+                "secondary_email",
+            ),
+            (
+                CustomerPatch::new().external_reference(&long255),
+                "external_reference",
+            ),
+            (
+                CustomerPatch::new().campaign(&long255),
+                "acquisition.campaign",
+            ),
+            (
+                CustomerPatch::new().landing_page(&long255),
+                "acquisition.landing_page",
+            ),
+            (CustomerPatch::new().title("Sir"), "title"),
+            (
+                CustomerPatch::new().status(CustomerStatus::Suspended),
+                "status",
+            ),
+            (CustomerPatch::new().clear_status(), "status"),
+            (CustomerPatch::new().clear_currency(), "currency"),
+            (
+                ext(FusebillExtension::new().reference3(&long255)),
+                "extensions.fusebill.reference3",
+            ),
+            (
+                ext(FusebillExtension::new().reference1(" ")),
+                "extensions.fusebill.reference1",
+            ),
+            (
+                ext(FusebillExtension::new().parent_id(7u64)),
+                "extensions.fusebill.parent_id",
+            ),
+            (
+                ext(FusebillExtension::new().parent_id(0u64)),
+                "extensions.fusebill.parent_id",
+            ),
+            (
+                ext(FusebillExtension::new().sales_tracking_codes(
+                    (1..=6).map(|i| code(&format!("Sales Tracking Code {i}"), "c")),
+                )),
+                "extensions.fusebill.sales_tracking_codes",
+            ),
+            (
+                ext(FusebillExtension::new().sales_tracking_codes([code("T", &long255)])),
+                "extensions.fusebill.sales_tracking_codes[0].code",
+            ),
+            (
+                ext(FusebillExtension::new().sales_tracking_codes([code("T", "a"), code("t", "b")])),
+                "extensions.fusebill.sales_tracking_codes[1].type",
+            ),
+        ];
+        for (patch, field) in cases {
+            assert_eq!(field_of(edits(7, &patch).unwrap_err()), field);
+        }
+        // Exactly at the limits is fine.
+        let ok = CustomerPatch::new()
+            .first_name("x".repeat(50))
+            .email(format!("{}@x.com", "a".repeat(249)));
+        assert_eq!(edits(7, &ok).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn decoding_requires_the_asked_id() {
+        let e = customer_from_json(&"5".into(), json!({"id": 6})).unwrap_err();
+        assert!(e.to_string().contains("customer 6"), "{e}");
+        assert!(customer_from_json(&"5".into(), json!({"firstName": "x"})).is_err());
+        assert!(customer_from_json(&"5".into(), json!("5")).is_err());
+        let c = customer_from_json(&"5".into(), json!({"ID": "5", "Status": "hold"})).unwrap();
+        assert_eq!(c.status, Some(CustomerStatus::Hold));
+    }
+
+    #[test]
+    fn mrr_is_exact_or_absent() {
+        let read = |mrr: Value, cur: &str| {
+            customer_from_json(
+                &"1".into(),
+                json!({"id": 1, "currency": cur, "monthlyRecurringRevenue": mrr}),
+            )
+            .unwrap()
+            .mrr
+        };
+        assert_eq!(
+            read(json!(250), "USD"),
+            Some(Money::from_minor(25000, Currency::USD))
+        );
+        assert_eq!(read(json!(19.99), "USD").unwrap().minor_units, 1999);
+        assert_eq!(read(json!("0.10"), "USD").unwrap().minor_units, 10);
+        assert_eq!(read(json!(300), "JPY").unwrap().minor_units, 300);
+        assert_eq!(read(json!(1.005), "USD"), None);
+        assert_eq!(read(json!(250), "XYZ"), None);
+        assert_eq!(read(Value::Null, "USD"), None);
+    }
+}

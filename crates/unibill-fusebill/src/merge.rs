@@ -1,0 +1,282 @@
+//! The lossless merge at the heart of a Fusebill update.
+//!
+//! Fusebill's `PUT /v1/customers` replaces the whole customer: every
+//! property the body leaves out is nulled. An update therefore reads the
+//! customer, applies the patch to the JSON *as read*, and sends the result
+//! back. [`merge`] is that middle step, a pure function:
+//!
+//! * every property of the record is kept, known to unibill or not, nested
+//!   objects included, with the JSON value and type it came with (a phone
+//!   number Fusebill sent as a JSON number stays a number);
+//! * only the paths named by the [`Edit`]s change;
+//! * property names are matched ignoring ASCII case, as Fusebill matches
+//!   them: when the record says `"Status"`, that key is updated rather than
+//!   a second `"status"` being added (every case variant present is
+//!   updated, so no stale duplicate survives);
+//! * clearing a property that is absent, or whose parent object is absent
+//!   or `null`, changes nothing: on a `PUT` an absent property already
+//!   means `null`, so the merged body stays equal to the record and no
+//!   write is needed;
+//! * setting a property under an absent or `null` parent creates the
+//!   parent object with just that property (Fusebill nulls its other
+//!   members, which were `null` already).
+//!
+//! ```
+//! use serde_json::json;
+//! use unibill_fusebill::merge::{merge, Edit};
+//! let read = json!({"id": 7, "Status": "Active", "primaryPhone": 5551234,
+//!                   "customerAcquisition": {"campaign": null, "id": 7}});
+//! let merged = merge(&read, &[
+//!     Edit::set(&["status"], json!("Hold")),
+//!     Edit::set(&["customerAcquisition", "campaign"], json!("spring")),
+//! ]).unwrap();
+//! assert_eq!(merged, json!({"id": 7, "Status": "Hold", "primaryPhone": 5551234,
+//!                           "customerAcquisition": {"campaign": "spring", "id": 7}}));
+//! ```
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// One change to the customer JSON: set the property at `path` to `value`,
+/// or clear it when `value` is `null`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    /// Property names from the top of the customer object, e.g.
+    /// `["customerAcquisition", "campaign"]`. Never empty.
+    pub path: Vec<String>,
+    /// The new value; `null` clears.
+    pub value: Value,
+}
+
+impl Edit {
+    /// Sets `path` to `value` (a `null` value clears).
+    pub fn set(path: &[&str], value: Value) -> Self {
+        Self {
+            path: path.iter().map(|s| (*s).to_owned()).collect(),
+            value,
+        }
+    }
+
+    /// Clears `path` (sends `null`).
+    pub fn clear(path: &[&str]) -> Self {
+        Self::set(path, Value::Null)
+    }
+
+    /// The path as `a.b`, for messages.
+    pub fn dotted(&self) -> String {
+        self.path.join(".")
+    }
+}
+
+/// Why a record could not be merged: the customer JSON is not shaped as
+/// Fusebill documents it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MergeError {
+    /// The customer is not a JSON object.
+    NotAnObject,
+    /// An edit goes through a property that holds neither an object nor
+    /// `null` (e.g. `customerAcquisition` holding a string).
+    NotAnObjectAt(String),
+    /// An edit with an empty path.
+    EmptyPath,
+}
+
+impl fmt::Display for MergeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MergeError::NotAnObject => f.write_str("the customer is not a JSON object"),
+            MergeError::NotAnObjectAt(p) => {
+                write!(f, "`{p}` holds neither an object nor null")
+            }
+            MergeError::EmptyPath => f.write_str("an edit has an empty path"),
+        }
+    }
+}
+
+impl std::error::Error for MergeError {}
+
+/// Applies `edits`, in order, to a copy of `record` (see the module docs
+/// for the rules). Returns the body to `PUT`; when it equals `record` the
+/// patch changes nothing and no write is needed.
+pub fn merge(record: &Value, edits: &[Edit]) -> Result<Value, MergeError> {
+    let mut out = record.clone();
+    let obj = out.as_object_mut().ok_or(MergeError::NotAnObject)?;
+    for edit in edits {
+        if edit.path.is_empty() {
+            return Err(MergeError::EmptyPath);
+        }
+        apply(obj, &edit.path, &edit.value, &edit.path)?;
+    }
+    Ok(out)
+}
+
+fn apply(
+    obj: &mut Map<String, Value>,
+    path: &[String],
+    value: &Value,
+    full: &[String],
+) -> Result<(), MergeError> {
+    let Some((name, rest)) = path.split_first() else {
+        return Err(MergeError::EmptyPath);
+    };
+    let keys: Vec<String> = obj
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
+    if keys.is_empty() {
+        // Absent: a PUT would send null anyway, so clearing is a no-op.
+        if !value.is_null() {
+            obj.insert(name.clone(), build(rest, value));
+        }
+        return Ok(());
+    }
+    for key in keys {
+        let Some(slot) = obj.get_mut(&key) else {
+            continue;
+        };
+        if rest.is_empty() {
+            *slot = value.clone();
+            continue;
+        }
+        match slot {
+            Value::Object(child) => apply(child, rest, value, full)?,
+            Value::Null => {
+                if !value.is_null() {
+                    *slot = build(rest, value);
+                }
+            }
+            _ => {
+                let depth = full.len() - rest.len();
+                return Err(MergeError::NotAnObjectAt(full[..depth].join(".")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{rest[0]: {rest[1]: ... value}}`, or `value` itself for an empty path.
+fn build(rest: &[String], value: &Value) -> Value {
+    rest.iter().rev().fold(value.clone(), |acc, name| {
+        let mut m = Map::new();
+        m.insert(name.clone(), acc);
+        Value::Object(m)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn seed() -> Value {
+        json!({
+            "firstName": "Katelyn", "primaryPhone": 9964413586u64, "reference": 100986,
+            "status": "Active", "monthlyRecurringRevenue": 250,
+            "customerReference": {"reference1": null, "salesTrackingCodes": [], "id": 1, "uri": "u"},
+            "customerAcquisition": null,
+            "unknownVendorField": {"deep": [1, "two", {"three": 3.5}]},
+            "id": 1
+        })
+    }
+
+    #[test]
+    fn only_the_edited_paths_change() {
+        let read = seed();
+        let merged = merge(&read, &[Edit::set(&["firstName"], json!("Kate"))]).unwrap();
+        let mut expected = read.clone();
+        expected["firstName"] = json!("Kate");
+        assert_eq!(merged, expected);
+        assert_eq!(merged["primaryPhone"], json!(9964413586u64));
+        assert!(merged["reference"].is_number());
+    }
+
+    #[test]
+    fn nested_set_keeps_siblings_and_creates_null_parent() {
+        let read = seed();
+        let merged = merge(
+            &read,
+            &[
+                Edit::set(&["customerReference", "reference1"], json!("r1")),
+                Edit::set(&["customerAcquisition", "campaign"], json!("spring")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            merged["customerReference"],
+            json!({"reference1": "r1", "salesTrackingCodes": [], "id": 1, "uri": "u"})
+        );
+        assert_eq!(merged["customerAcquisition"], json!({"campaign": "spring"}));
+    }
+
+    #[test]
+    fn clearing_absent_or_under_null_is_a_no_op() {
+        let read = seed();
+        let merged = merge(
+            &read,
+            &[
+                Edit::clear(&["middleName"]),
+                Edit::clear(&["customerAcquisition", "campaign"]),
+                Edit::clear(&["customerReference", "reference1"]),
+                Edit::clear(&["nowhere", "deeper"]),
+            ],
+        )
+        .unwrap();
+        assert_eq!(merged, read);
+    }
+
+    #[test]
+    fn case_variants_are_updated_not_duplicated() {
+        let read = json!({"Status": "Active", "CustomerAcquisition": {"Campaign": "a"}, "id": 1});
+        let merged = merge(
+            &read,
+            &[
+                Edit::set(&["status"], json!("Hold")),
+                Edit::set(&["customerAcquisition", "campaign"], json!("b")),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            merged,
+            json!({"Status": "Hold", "CustomerAcquisition": {"Campaign": "b"}, "id": 1})
+        );
+        let dup = json!({"status": "Active", "STATUS": "Active"});
+        let merged = merge(&dup, &[Edit::set(&["Status"], json!("Hold"))]).unwrap();
+        assert_eq!(merged, json!({"status": "Hold", "STATUS": "Hold"}));
+    }
+
+    #[test]
+    fn shape_errors() {
+        assert_eq!(merge(&json!([1]), &[]), Err(MergeError::NotAnObject));
+        let read = json!({"customerAcquisition": "oops"});
+        let e = merge(
+            &read,
+            &[Edit::set(&["customerAcquisition", "campaign"], json!("x"))],
+        )
+        .unwrap_err();
+        assert_eq!(e, MergeError::NotAnObjectAt("customerAcquisition".into()));
+        assert!(e.to_string().contains("customerAcquisition"));
+        assert_eq!(
+            merge(
+                &read,
+                &[Edit {
+                    path: vec![],
+                    value: json!(1)
+                }]
+            ),
+            Err(MergeError::EmptyPath)
+        );
+    }
+
+    #[test]
+    fn merge_is_idempotent() {
+        let edits = [
+            Edit::set(&["firstName"], json!("Kate")),
+            Edit::clear(&["reference"]),
+            Edit::set(&["customerAcquisition", "campaign"], json!("x")),
+        ];
+        let once = merge(&seed(), &edits).unwrap();
+        assert_eq!(merge(&once, &edits).unwrap(), once);
+    }
+}
