@@ -217,6 +217,22 @@ impl Sandbox {
         }
     }
 
+    /// The variables a unibill client reads to reach this sandbox
+    /// (`CHARTMOGUL_BASE_URL`, `CHARTMOGUL_API_KEY`, `FUSEBILL_BASE_URL`,
+    /// `FUSEBILL_API_KEY`, `EVERLYTIC_URL`, `EVERLYTIC_USERNAME`,
+    /// `EVERLYTIC_API_KEY`), as the binary prints them.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("CHARTMOGUL_BASE_URL", self.chartmogul.base_url()),
+            ("CHARTMOGUL_API_KEY", CHARTMOGUL_API_KEY.to_string()),
+            ("FUSEBILL_BASE_URL", self.fusebill.base_url()),
+            ("FUSEBILL_API_KEY", FUSEBILL_API_KEY.to_string()),
+            ("EVERLYTIC_URL", self.everlytic.base_url()),
+            ("EVERLYTIC_USERNAME", EVERLYTIC_USERNAME.to_string()),
+            ("EVERLYTIC_API_KEY", EVERLYTIC_API_KEY.to_string()),
+        ]
+    }
+
     /// Stop the listeners, close open connections and wait (up to about a
     /// second) until every connection is closed. Handles stay readable.
     pub async fn shutdown(mut self) {

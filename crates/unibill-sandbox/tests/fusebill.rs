@@ -1,0 +1,571 @@
+//! Fusebill emulator: documented behaviour over real HTTP.
+
+mod common;
+
+use base64_free::encode;
+use common::{client, fb, send, start};
+use serde_json::{json, Value};
+use unibill_sandbox::fusebill::{PARENT_CUSTOMER_ID, SEED_CUSTOMER_ID};
+use unibill_sandbox::FUSEBILL_API_KEY;
+
+/// Tiny base64 encoder so the test does not share the crate's codec.
+mod base64_free {
+    pub fn encode(input: &[u8]) -> String {
+        const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in input.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+            out.push(T[(n >> 18) as usize & 63] as char);
+            out.push(T[(n >> 12) as usize & 63] as char);
+            out.push(if chunk.len() > 1 {
+                T[(n >> 6) as usize & 63] as char
+            } else {
+                '='
+            });
+            out.push(if chunk.len() > 2 {
+                T[n as usize & 63] as char
+            } else {
+                '='
+            });
+        }
+        out
+    }
+}
+
+fn path() -> String {
+    format!("/v1/customers/{SEED_CUSTOMER_ID}")
+}
+
+async fn get_seed(sb: &unibill_sandbox::Sandbox) -> Value {
+    let r = send(fb(sb, "GET", &path())).await;
+    assert_eq!(r.status, 200);
+    r.json()
+}
+
+fn assert_ticks(ts: &Value) {
+    let s = ts.as_str().expect("timestamp is a string");
+    // YYYY-MM-DDTHH:MM:SS.fffffffZ
+    assert_eq!(s.len(), 28, "{s}");
+    assert_eq!(&s[10..11], "T", "{s}");
+    assert_eq!(&s[19..20], ".", "{s}");
+    assert!(s[20..27].bytes().all(|b| b.is_ascii_digit()), "{s}");
+    assert!(s.ends_with('Z'), "{s}");
+}
+
+#[tokio::test]
+async fn get_answers_the_seed_customer_as_printed() {
+    let sb = start().await;
+    let r = send(fb(&sb, "GET", &path())).await;
+    assert_eq!(r.status, 200);
+    let c = r.json();
+    assert_eq!(c["id"], json!(12000750));
+    assert_eq!(c["firstName"], json!("Katelyn"));
+    assert_eq!(c["primaryPhone"], json!(9964413586u64));
+    assert_eq!(c["secondaryPhone"], json!(9555473089u64));
+    assert_eq!(c["reference"], json!(100986));
+    assert_eq!(c["salesforceId"], json!(12345678));
+    assert_eq!(c["netsuiteId"], json!(12345678));
+    assert_eq!(c["geotabId"], json!("7813"));
+    assert_eq!(c["monthlyRecurringRevenue"], json!(250));
+    assert_eq!(c["netMonthlyRecurringRevenue"], json!(220));
+    assert_eq!(c["parentId"], json!(12000749));
+    assert_eq!(
+        c["modifiedTimestamp"],
+        json!("2019-11-07T15:51:11.1915461Z")
+    );
+    assert_eq!(c["createdTimestamp"], json!("2018-01-01T03:33:33.02"));
+    assert_eq!(c["customerReference"]["reference2"], json!("customValue"));
+    assert_eq!(c["customerReference"]["salesTrackingCodes"], json!([]));
+    assert_eq!(
+        c["uri"],
+        json!("https://secure.fusebill.com/v1/customers/12000750")
+    );
+    assert_eq!(
+        r.header("x-rate-limit-limit-minute").as_deref(),
+        Some("1000")
+    );
+    assert_eq!(
+        r.header("x-rate-limit-remaining-minute").as_deref(),
+        Some("999")
+    );
+    assert!(r.header("x-rate-limit-reset-minute").is_some());
+    assert_eq!(
+        r.header("x-rate-limit-limit-day").as_deref(),
+        Some("180000")
+    );
+    assert_eq!(
+        r.header("x-rate-limit-remaining-day").as_deref(),
+        Some("179999")
+    );
+    assert!(r.header("x-rate-limit-reset-day").is_some());
+    let parent = send(fb(
+        &sb,
+        "GET",
+        &format!("/v1/customers/{PARENT_CUSTOMER_ID}"),
+    ))
+    .await;
+    assert_eq!(parent.status, 200);
+}
+
+#[tokio::test]
+async fn auth_wants_the_key_exactly_as_issued() {
+    let sb = start().await;
+    let url = format!("{}{}", sb.fusebill().base_url(), path());
+    let double = encode(FUSEBILL_API_KEY.as_bytes());
+    let r = send(
+        client()
+            .get(&url)
+            .header("Authorization", format!("Basic {double}")),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let body = r.json();
+    assert_eq!(body["HttpStatusCode"], json!(401));
+    assert_eq!(body["ErrorId"], json!(0));
+    assert!(body["Errors"][0]["Key"].is_string());
+    // base64("key:") as a generic Basic client would send it.
+    let r = send(client().get(&url).basic_auth(FUSEBILL_API_KEY, Some(""))).await;
+    assert_eq!(r.status, 401);
+    let r = send(client().get(&url)).await;
+    assert_eq!(r.status, 401);
+    let r = send(
+        client()
+            .get(&url)
+            .header("Authorization", format!("Bearer {FUSEBILL_API_KEY}")),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let r = send(
+        client()
+            .get(&url)
+            .header("Authorization", format!("Basic {FUSEBILL_API_KEY}")),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn get_unknown_id_is_404_in_the_error_shape() {
+    let sb = start().await;
+    let r = send(fb(&sb, "GET", "/v1/customers/999")).await;
+    assert_eq!(r.status, 404);
+    let b = r.json();
+    assert_eq!(b["HttpStatusCode"], json!(404));
+    assert_eq!(b["ErrorId"], json!(0));
+    assert_eq!(b["Errors"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn put_nulls_every_absent_field_including_nested_and_undocumented() {
+    let sb = start().await;
+    let before = get_seed(&sb).await;
+    let body = json!({"id": 12000750, "title": "Mr", "firstName": "John", "lastName": "Smith", "companyName": "Acme Inc.", "Status": "Active"});
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(c["firstName"], json!("John"));
+    assert_eq!(c["title"], json!("Mr"));
+    assert_eq!(c["status"], json!("Active"));
+    assert!(c.get("Status").is_none());
+    for nulled in [
+        "middleName",
+        "suffix",
+        "primaryEmail",
+        "primaryPhone",
+        "secondaryEmail",
+        "secondaryPhone",
+        "reference",
+        "parentId",
+        "salesforceId",
+        "salesforceSynchStatus",
+        "netsuiteId",
+        "netsuiteSynchStatus",
+        "netsuiteCustomerType",
+        "portalUserName",
+        "geotabId",
+    ] {
+        assert_eq!(c[nulled], Value::Null, "{nulled}");
+    }
+    assert_eq!(c["customerReference"]["reference2"], Value::Null);
+    assert_eq!(c["customerReference"]["salesTrackingCodes"], json!([]));
+    assert_eq!(c["customerReference"]["id"], json!(12000750));
+    assert_eq!(
+        c["customerReference"]["uri"],
+        before["customerReference"]["uri"]
+    );
+    assert_eq!(c["customerAcquisition"]["id"], json!(12000750));
+    // System-managed fields keep their values; currency defaults.
+    assert_eq!(c["id"], json!(12000750));
+    assert_eq!(c["uri"], before["uri"]);
+    assert_eq!(c["customerAccountStatus"], json!("Good"));
+    assert_eq!(c["monthlyRecurringRevenue"], json!(250));
+    assert_eq!(c["netMonthlyRecurringRevenue"], json!(220));
+    assert_eq!(c["createdTimestamp"], json!("2018-01-01T03:33:33.02"));
+    assert_eq!(c["currency"], json!("USD"));
+    assert_ne!(c["modifiedTimestamp"], before["modifiedTimestamp"]);
+    // PUT answers the stored record.
+    assert_eq!(sb.fusebill().customer(SEED_CUSTOMER_ID), Some(c.clone()));
+    assert_eq!(get_seed(&sb).await, c);
+}
+
+#[tokio::test]
+async fn read_modify_write_keeps_everything_with_its_json_type() {
+    let sb = start().await;
+    let before = get_seed(&sb).await;
+    let mut body = before.clone();
+    body["companyName"] = json!("Ronbert Ltd");
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut after = r.json();
+    assert_eq!(after["companyName"], json!("Ronbert Ltd"));
+    assert_eq!(after["primaryPhone"], json!(9964413586u64));
+    assert_eq!(after["reference"], json!(100986));
+    assert_eq!(after["salesforceId"], json!(12345678));
+    assert_eq!(after["geotabId"], json!("7813"));
+    after["companyName"] = before["companyName"].clone();
+    after["modifiedTimestamp"] = before["modifiedTimestamp"].clone();
+    assert_eq!(after, before);
+}
+
+#[tokio::test]
+async fn fields_only_the_record_knows_are_writable_too() {
+    let sb = start().await;
+    sb.fusebill().update_customer(SEED_CUSTOMER_ID, |c| {
+        c["loyaltyTier"] = json!("gold");
+        c["customerReference"]["crmCode"] = json!(77);
+    });
+    let mut body = get_seed(&sb).await;
+    assert_eq!(body["loyaltyTier"], json!("gold"));
+    // Sending it back keeps it.
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.json()["loyaltyTier"], json!("gold"));
+    assert_eq!(r.json()["customerReference"]["crmCode"], json!(77));
+    // Leaving it out nulls it.
+    body.as_object_mut().unwrap().remove("loyaltyTier");
+    body["customerReference"]
+        .as_object_mut()
+        .unwrap()
+        .remove("crmCode");
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["loyaltyTier"], Value::Null);
+    assert_eq!(r.json()["customerReference"]["crmCode"], Value::Null);
+    // Keys unknown to the record are ignored, not stored.
+    body["favouriteColour"] = json!("teal");
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("favouriteColour").is_none());
+}
+
+#[tokio::test]
+async fn property_names_are_case_insensitive_and_stored_canonically() {
+    let sb = start().await;
+    let body = json!({
+        "ID": 12000750, "STATUS": "active", "FirstName": "Kate", "primaryemail": "k@example.com",
+        "CustomerReference": {"Reference1": "r1", "SalesTrackingCodes": [{"Type": "Sales Tracking Code 1", "Code": "SPRING"}]}
+    });
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(c["firstName"], json!("Kate"));
+    assert_eq!(c["primaryEmail"], json!("k@example.com"));
+    assert_eq!(c["status"], json!("Active"));
+    assert_eq!(c["customerReference"]["reference1"], json!("r1"));
+    assert_eq!(
+        c["customerReference"]["salesTrackingCodes"],
+        json!([{"type": "Sales Tracking Code 1", "code": "SPRING"}])
+    );
+    for k in [
+        "FirstName",
+        "primaryemail",
+        "STATUS",
+        "ID",
+        "CustomerReference",
+    ] {
+        assert!(c.get(k).is_none(), "{k}");
+    }
+    // The same property twice in different case is ambiguous.
+    let r = send(
+        fb(&sb, "PUT", "/v1/customers")
+            .json(&json!({"id": 12000750, "status": "Active", "firstName": "a", "FIRSTNAME": "b"})),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test]
+async fn id_and_status_are_required() {
+    let sb = start().await;
+    let before = get_seed(&sb).await;
+    let r =
+        send(fb(&sb, "PUT", "/v1/customers").json(&json!({"status": "Active", "firstName": "X"})))
+            .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["Errors"][0]["Key"], json!("id"));
+    assert_eq!(r.json()["HttpStatusCode"], json!(400));
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&json!({"id": 12000750, "firstName": "X"})))
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["Errors"][0]["Key"], json!("status"));
+    let r =
+        send(fb(&sb, "PUT", "/v1/customers").json(&json!({"id": 12000750, "status": null}))).await;
+    assert_eq!(r.status, 400);
+    let r =
+        send(fb(&sb, "PUT", "/v1/customers").json(&json!({"id": "12000750", "status": "Active"})))
+            .await;
+    assert_eq!(r.status, 400);
+    let r =
+        send(fb(&sb, "PUT", "/v1/customers").json(&json!({"id": 4242, "status": "Active"}))).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(get_seed(&sb).await, before);
+}
+
+#[tokio::test]
+async fn suspended_cannot_be_set_by_hand() {
+    let sb = start().await;
+    let before = get_seed(&sb).await;
+    let r =
+        send(fb(&sb, "PUT", "/v1/customers").json(&json!({"id": 12000750, "status": "Suspended"})))
+            .await;
+    assert_eq!(r.status, 400);
+    let b = r.json();
+    assert_eq!(b["ErrorId"], json!(0));
+    assert_eq!(b["HttpStatusCode"], json!(400));
+    assert_eq!(b["Errors"][0]["Key"], json!("Api Error"));
+    assert!(b["Errors"][0]["Value"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("suspend"));
+    assert_eq!(get_seed(&sb).await, before);
+    // A customer the system suspended can be written back unchanged.
+    sb.fusebill()
+        .update_customer(SEED_CUSTOMER_ID, |c| c["status"] = json!("Suspended"));
+    let body = get_seed(&sb).await;
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[tokio::test]
+async fn enums_are_enforced() {
+    let sb = start().await;
+    let base = get_seed(&sb).await;
+    let cases = [
+        ("status", json!("Paused")),
+        ("title", json!("Sir")),
+        ("quickBooksLatchType", json!("Merge")),
+        ("status", json!(1)),
+    ];
+    for (field, value) in cases {
+        let mut body = base.clone();
+        body[field] = value.clone();
+        let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+        assert_eq!(r.status, 400, "{field}={value}");
+        assert_eq!(r.json()["Errors"][0]["Key"], json!(field));
+    }
+    for (field, value, stored) in [
+        ("title", "dr", "Dr"),
+        ("quickBooksLatchType", "createnew", "CreateNew"),
+        ("status", "Hold", "Hold"),
+        ("status", "Cancelled", "Cancelled"),
+    ] {
+        let mut body = base.clone();
+        body[field] = json!(value);
+        let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+        assert_eq!(r.status, 200, "{field}={value}");
+        assert_eq!(r.json()[field], json!(stored));
+    }
+}
+
+#[tokio::test]
+async fn max_lengths_and_sales_tracking_codes() {
+    let sb = start().await;
+    let base = get_seed(&sb).await;
+    for (field, max) in [
+        ("firstName", 50),
+        ("middleName", 50),
+        ("lastName", 50),
+        ("companyName", 50),
+        ("suffix", 50),
+        ("primaryPhone", 50),
+        ("secondaryPhone", 50),
+        ("reference", 255),
+    ] {
+        let mut ok = base.clone();
+        ok[field] = json!("a".repeat(max));
+        let r = send(fb(&sb, "PUT", "/v1/customers").json(&ok)).await;
+        assert_eq!(r.status, 200, "{field} at {max}");
+        let mut too_long = base.clone();
+        too_long[field] = json!("a".repeat(max + 1));
+        let r = send(fb(&sb, "PUT", "/v1/customers").json(&too_long)).await;
+        assert_eq!(r.status, 400, "{field} at {}", max + 1);
+        assert_eq!(r.json()["Errors"][0]["Key"], json!(field));
+    }
+    let long_email = format!("{}@example.com", "a".repeat(244));
+    assert_eq!(long_email.len(), 256);
+    let mut body = base.clone();
+    body["primaryEmail"] = json!(long_email);
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        400
+    );
+    body["primaryEmail"] = json!("a@example.com; b@example.com");
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        200
+    );
+    body["primaryEmail"] = json!("not an email");
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        400
+    );
+
+    let mut body = base.clone();
+    body["customerReference"]["reference1"] = json!("r".repeat(256));
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["Errors"][0]["Key"],
+        json!("customerReference.reference1")
+    );
+    let mut body = base.clone();
+    body["customerAcquisition"]["campaign"] = json!("c".repeat(256));
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.json()["Errors"][0]["Key"],
+        json!("customerAcquisition.campaign")
+    );
+
+    let code = |n: usize| json!({"type": format!("Sales Tracking Code {}", (n % 5) + 1), "code": format!("C{n}")});
+    let mut body = base.clone();
+    body["customerReference"]["salesTrackingCodes"] = json!((0..5).map(code).collect::<Vec<_>>());
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        200
+    );
+    body["customerReference"]["salesTrackingCodes"] = json!((0..6).map(code).collect::<Vec<_>>());
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        400
+    );
+    body["customerReference"]["salesTrackingCodes"] =
+        json!([{"type": "Sales Tracking Code 1", "code": "x".repeat(256)}]);
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        400
+    );
+    body["customerReference"]["salesTrackingCodes"] = json!([{"type": "Region", "code": "EU"}]);
+    assert_eq!(
+        send(fb(&sb, "PUT", "/v1/customers").json(&body))
+            .await
+            .status,
+        400
+    );
+}
+
+#[tokio::test]
+async fn currency_and_integer_fields_are_typed() {
+    let sb = start().await;
+    let base = get_seed(&sb).await;
+    for (field, value) in [
+        ("currency", json!("usd")),
+        ("currency", json!("DOLLARS")),
+        ("currency", json!("XYZ")),
+        ("parentId", json!("12000749")),
+        ("parentId", json!(1.5)),
+        ("parentId", json!(777)),
+        ("quickBooksId", json!("42")),
+        ("firstName", json!(true)),
+        ("customerReference", json!("ref")),
+    ] {
+        let mut body = base.clone();
+        body[field] = value.clone();
+        let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+        assert_eq!(r.status, 400, "{field}={value}");
+    }
+    let mut body = base.clone();
+    body["currency"] = json!("EUR");
+    body["quickBooksId"] = json!(42);
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["currency"], json!("EUR"));
+    assert_eq!(r.json()["quickBooksId"], json!(42));
+    // A string stays a string, a number stays a number.
+    let mut body = r.json();
+    body["primaryPhone"] = json!("613-555-0100");
+    body["reference"] = json!(555);
+    let r = send(fb(&sb, "PUT", "/v1/customers").json(&body)).await;
+    assert_eq!(r.json()["primaryPhone"], json!("613-555-0100"));
+    assert_eq!(r.json()["reference"], json!(555));
+}
+
+#[tokio::test]
+async fn modified_timestamp_advances_on_every_write() {
+    let sb = start().await;
+    let first = get_seed(&sb).await;
+    let r1 = send(fb(&sb, "PUT", "/v1/customers").json(&first))
+        .await
+        .json();
+    let r2 = send(fb(&sb, "PUT", "/v1/customers").json(&r1)).await.json();
+    assert_ticks(&r1["modifiedTimestamp"]);
+    assert_ticks(&r2["modifiedTimestamp"]);
+    let t0 = first["modifiedTimestamp"].as_str().unwrap().to_string();
+    let t1 = r1["modifiedTimestamp"].as_str().unwrap().to_string();
+    let t2 = r2["modifiedTimestamp"].as_str().unwrap().to_string();
+    assert!(t0 < t1 && t1 < t2, "{t0} {t1} {t2}");
+    sb.fusebill()
+        .update_customer(SEED_CUSTOMER_ID, |c| c["firstName"] = json!("Kay"));
+    let t3 = sb.fusebill().customer(SEED_CUSTOMER_ID).unwrap()["modifiedTimestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(t2 < t3, "{t2} {t3}");
+    // GET does not advance it.
+    let g = get_seed(&sb).await;
+    assert_eq!(g["modifiedTimestamp"], json!(t3));
+}
+
+#[tokio::test]
+async fn find_by_reference_and_wrong_content_type() {
+    let sb = start().await;
+    let r = send(fb(&sb, "GET", "/v1/customers?query=reference:100986")).await;
+    assert_eq!(r.status, 200);
+    let list = r.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["id"], json!(12000750));
+    let r = send(fb(&sb, "GET", "/v1/customers?query=reference:nope")).await;
+    assert_eq!(r.json(), json!([]));
+    let r = send(
+        fb(&sb, "PUT", "/v1/customers")
+            .header("content-type", "text/plain")
+            .body(r#"{"id":12000750,"status":"Active"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 415);
+    let r = send(
+        fb(&sb, "PUT", "/v1/customers")
+            .header("content-type", "application/json")
+            .body("{id:12000750"),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["HttpStatusCode"], json!(400));
+}
