@@ -1,0 +1,528 @@
+//! Neutral model <-> ChartMogul JSON, both ways, as pure functions.
+//!
+//! Reading: [`customer_from_json`] turns a customer answer into a neutral
+//! [`Customer`] (cents + currency into [`Money`], the vendor's status
+//! labels into [`CustomerStatus`], the whole answer kept in `raw`).
+//!
+//! Writing: [`plan_writes`] turns a checked patch into the ordered list of
+//! [`Call`]s an update sends, after [`validate`] has refused everything
+//! ChartMogul would refuse. The client and the dry run share it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use serde_json::{Map, Value};
+use unibill_core::attribute::parse_timestamp;
+use unibill_core::customer::json_text;
+use unibill_core::{
+    AttributeValue, Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
+    CustomerStatus, Error, Money, Result,
+};
+
+use crate::extension::ChartMogulExtension;
+use crate::wire::{
+    AddCustomAttributes, CustomerResponse, CustomerUpdate, NewCustomAttribute,
+    RemoveCustomAttributes, Tags,
+};
+use crate::KIND;
+
+/// ChartMogul's labels of the lead stages: the only statuses a PATCH may
+/// set.
+pub const LEAD_STATUSES: [(CustomerStatus, &str); 4] = [
+    (CustomerStatus::NewLead, "New Lead"),
+    (CustomerStatus::WorkingLead, "Working Lead"),
+    (CustomerStatus::QualifiedLead, "Qualified Lead"),
+    (CustomerStatus::UnqualifiedLead, "Unqualified Lead"),
+];
+
+// ----- reading -------------------------------------------------------------
+
+/// The neutral status for a ChartMogul status label; an unknown label is
+/// kept verbatim as [`CustomerStatus::Other`].
+pub fn status_from_wire(label: &str) -> CustomerStatus {
+    match label {
+        "Lead" => CustomerStatus::Lead,
+        "Active" => CustomerStatus::Active,
+        "Past due" => CustomerStatus::PastDue,
+        "Cancelled" => CustomerStatus::Cancelled,
+        other => LEAD_STATUSES
+            .iter()
+            .find(|(_, l)| *l == other)
+            .map(|(s, _)| s.clone())
+            .unwrap_or_else(|| CustomerStatus::Other(other.to_owned())),
+    }
+}
+
+fn decode_err(what: &str, msg: impl std::fmt::Display) -> Error {
+    Error::decode(KIND, what, msg)
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+fn timestamp(field: &str, text: Option<String>) -> Result<Option<DateTime<FixedOffset>>> {
+    match non_empty(text) {
+        None => Ok(None),
+        Some(t) => parse_timestamp(&t).map(Some).ok_or_else(|| {
+            decode_err(
+                "customer response",
+                format!("`{field}` is not a timestamp: `{t}`"),
+            )
+        }),
+    }
+}
+
+fn cents(field: &str, n: &serde_json::Number) -> Result<i64> {
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    // Some answers carry cents as `3000.0`; accept whole values only.
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(decode_err(
+            "customer response",
+            format!("`{field}` is not a whole number of cents: {n}"),
+        )),
+    }
+}
+
+/// Reads a customer answer (`GET`/`PATCH /v1/customers/{uuid}`, or one
+/// entry of the by-email answer) into a neutral [`Customer`]; `raw` keeps
+/// the whole answer. `fallback_id` is used when the answer has no `uuid`.
+///
+/// Location fields are read from the top-level keys, falling back to the
+/// `address` object. `mrr`/`arr` are cents of `currency`; without a
+/// currency they stay `None` (the raw answer still has them).
+pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Result<Customer> {
+    let wire: CustomerResponse =
+        serde_json::from_value(raw.clone()).map_err(|source| Error::Decode {
+            backend: KIND,
+            what: "customer response".into(),
+            source,
+        })?;
+    let id = match (non_empty(wire.uuid.clone()), fallback_id) {
+        (Some(uuid), _) => CustomerId::new(uuid),
+        (None, Some(id)) => id.clone(),
+        (None, None) => return Err(decode_err("customer response", "no `uuid`")),
+    };
+    let mut c = Customer::new(id, raw);
+    let address = wire.address.unwrap_or_default();
+    c.name = non_empty(wire.name);
+    c.email = non_empty(wire.email);
+    c.company = non_empty(wire.company);
+    c.website = non_empty(wire.website_url);
+    c.address.city = non_empty(wire.city).or_else(|| non_empty(address.city));
+    c.address.region = non_empty(wire.state).or_else(|| non_empty(address.state));
+    c.address.postal_code = non_empty(wire.zip).or_else(|| non_empty(address.address_zip));
+    c.address.country = non_empty(wire.country).or_else(|| non_empty(address.country));
+    c.status = non_empty(wire.status).map(|s| status_from_wire(&s));
+    c.external_reference = json_text(wire.external_id.as_ref());
+    c.lead_created_at = timestamp("lead_created_at", wire.lead_created_at)?;
+    c.free_trial_started_at = timestamp("free_trial_started_at", wire.free_trial_started_at)?;
+    c.customer_since = timestamp("customer-since", wire.customer_since)?;
+    c.currency = match non_empty(wire.currency) {
+        None => None,
+        Some(code) => Some(Currency::new(&code).map_err(|_| {
+            decode_err(
+                "customer response",
+                format!("`currency` is not ISO 4217: `{code}`"),
+            )
+        })?),
+    };
+    if let Some(cur) = c.currency {
+        c.mrr = wire
+            .mrr
+            .as_ref()
+            .map(|n| cents("mrr", n))
+            .transpose()?
+            .map(|m| Money::from_minor(m, cur));
+        c.arr = wire
+            .arr
+            .as_ref()
+            .map(|n| cents("arr", n))
+            .transpose()?
+            .map(|m| Money::from_minor(m, cur));
+    }
+    if let Some(attrs) = wire.attributes {
+        c.tags = attrs.tags.unwrap_or_default();
+        c.custom = attrs.custom.unwrap_or_default();
+    }
+    Ok(c)
+}
+
+// ----- validation ----------------------------------------------------------
+
+fn check_text(field: &str, s: &str) -> Result<()> {
+    if s.trim().is_empty() {
+        return Err(Error::validation(
+            field,
+            "empty value; clear the field instead of setting it to an empty string",
+        ));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::validation(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+/// Checks an email the way ChartMogul does: `local@domain`, no spaces.
+pub fn check_email(field: &str, email: &str) -> Result<()> {
+    check_text(field, email)?;
+    let ok = match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(char::is_whitespace)
+        }
+        None => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            field,
+            format!("`{email}` is not an email address"),
+        ))
+    }
+}
+
+/// The ChartMogul label of a lead stage; any other status is refused:
+/// ChartMogul derives `Active`, `Past due` and `Cancelled` from
+/// subscriptions, and a PATCH sets only the four lead stages.
+pub fn lead_status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
+    let found = LEAD_STATUSES
+        .iter()
+        .find(|(s, label)| s == status || matches!(status, CustomerStatus::Other(o) if o == label));
+    match found {
+        Some((_, label)) => Ok(label),
+        None => Err(Error::validation(
+            "status",
+            format!(
+                "ChartMogul sets only the lead stages (new_lead, working_lead, qualified_lead, unqualified_lead); `{status}` is derived from the customer's subscriptions"
+            ),
+        )),
+    }
+}
+
+/// Formats a timestamp as ChartMogul's input form `YYYY-MM-DD HH:MM:SS`
+/// (UTC). ChartMogul keeps whole seconds: a value with a fraction of a
+/// second is refused rather than silently truncated.
+pub fn timestamp_to_wire(field: &str, at: &DateTime<Utc>) -> Result<String> {
+    if !(1..=9999).contains(&at.year()) {
+        return Err(Error::validation(
+            field,
+            format!("year {} is outside 0001-9999", at.year()),
+        ));
+    }
+    if at.nanosecond() != 0 {
+        return Err(Error::validation(
+            field,
+            "ChartMogul stores whole seconds; truncate the fraction (e.g. chrono's `trunc_subsecs(0)`)",
+        ));
+    }
+    Ok(at.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn check_source(key: &str, attr: &CustomAttribute) -> Result<()> {
+    if let Some(src) = &attr.source {
+        check_text(&format!("custom.{key}.source"), src)?;
+    }
+    Ok(())
+}
+
+/// Checks one custom attribute to send: key, value and source.
+pub fn check_custom_attribute(key: &str, attr: &CustomAttribute) -> Result<()> {
+    unibill_core::attribute::check_attribute_key(key)?;
+    attr.value.check(key)?;
+    check_source(key, attr)
+}
+
+/// Everything ChartMogul would refuse in a patch that core's checks do
+/// not cover: the lead-only status, timestamp precision and range, email
+/// form, attribute sources and the extension's values. Runs before the
+/// first request; the error names the field.
+pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Result<()> {
+    if let Change::Set(email) = &patch.email {
+        check_email("email", email)?;
+    }
+    if let Change::Set(status) = &patch.status {
+        lead_status_to_wire(status)?;
+    }
+    if let Change::Set(at) = &patch.lead_created_at {
+        timestamp_to_wire("lead_created_at", at)?;
+    }
+    if let Change::Set(at) = &patch.free_trial_started_at {
+        timestamp_to_wire("free_trial_started_at", at)?;
+    }
+    for (key, change) in &patch.custom {
+        if let Change::Set(attr) = change {
+            check_custom_attribute(key, attr)?;
+        }
+    }
+    if let Some(ext) = ext {
+        if let Change::Set(owner) = &ext.owner {
+            check_email("extensions.chartmogul.owner", owner)?;
+        }
+        for (name, change) in ext.primary_contact.fields() {
+            if let Change::Set(v) = change {
+                let field = format!("extensions.chartmogul.primary_contact.{name}");
+                if name == "email" {
+                    check_email(&field, v)?;
+                } else {
+                    check_text(&field, v)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+// ----- writing -------------------------------------------------------------
+
+/// The PATCH body of a patch: only the plain fields it changes (`null`
+/// clears). `current_contact` is the customer's primary contact as last
+/// read, merged under the changes so the whole object is sent (see
+/// `docs/chartmogul.md`). Call [`validate`] first.
+pub fn customer_update(
+    patch: &CustomerPatch,
+    ext: Option<&ChartMogulExtension>,
+    current_contact: Option<&Map<String, Value>>,
+) -> Result<CustomerUpdate> {
+    let ts = |field: &str, c: &Change<DateTime<Utc>>| -> Result<Change<String>> {
+        c.clone().try_map(|at| timestamp_to_wire(field, &at))
+    };
+    let mut up = CustomerUpdate {
+        name: patch.name.clone(),
+        email: patch.email.clone(),
+        company: patch.company.clone(),
+        city: patch.address.city.clone(),
+        state: patch.address.region.clone(),
+        zip: patch.address.postal_code.clone(),
+        country: patch.address.country.clone().map(|c| c.as_str().to_owned()),
+        website_url: patch.website.clone(),
+        lead_created_at: ts("lead_created_at", &patch.lead_created_at)?,
+        free_trial_started_at: ts("free_trial_started_at", &patch.free_trial_started_at)?,
+        status: patch
+            .status
+            .clone()
+            .try_map(|s| lead_status_to_wire(&s).map(str::to_owned))?,
+        ..CustomerUpdate::default()
+    };
+    if let Some(ext) = ext {
+        up.owner = ext.owner.clone();
+        if !ext.primary_contact.is_empty() {
+            let mut contact = current_contact.cloned().unwrap_or_default();
+            for (name, change) in ext.primary_contact.fields() {
+                match change {
+                    Change::Keep => {}
+                    Change::Set(v) => {
+                        contact.insert(name.to_owned(), Value::String(v.clone()));
+                    }
+                    Change::Clear => {
+                        contact.insert(name.to_owned(), Value::Null);
+                    }
+                }
+            }
+            up.primary_contact = Change::Set(contact);
+        }
+    }
+    Ok(up)
+}
+
+/// The typed form of one custom attribute for the POST calls.
+pub fn new_custom_attribute(key: &str, attr: &CustomAttribute) -> NewCustomAttribute {
+    NewCustomAttribute {
+        ty: attr.value.attribute_type().as_str(),
+        key: key.to_owned(),
+        value: attribute_value_to_wire(&attr.value),
+        source: attr.source.clone(),
+    }
+}
+
+/// An attribute value in the JSON ChartMogul accepts for its type
+/// (timestamps as RFC 3339, an ISO 8601 form; decimals as JSON numbers
+/// where that is exact, else as decimal text).
+pub fn attribute_value_to_wire(v: &AttributeValue) -> Value {
+    v.to_json()
+}
+
+/// One value of the `PUT` body: bare, or `{"value", "source"}`.
+pub fn updated_custom_attribute(attr: &CustomAttribute) -> Value {
+    let value = attribute_value_to_wire(&attr.value);
+    match &attr.source {
+        None => value,
+        Some(src) => serde_json::json!({ "value": value, "source": src }),
+    }
+}
+
+/// HTTP method of a [`Call`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// `PATCH`.
+    Patch,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Method {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Patch => "PATCH",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// Which endpoint a [`Call`] goes to, below `/v1/customers/{uuid}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `/v1/customers/{uuid}`.
+    Customer,
+    /// `/v1/customers/{uuid}/attributes/custom`.
+    Custom,
+    /// `/v1/customers/{uuid}/attributes/tags`.
+    Tags,
+}
+
+/// One write of an update, before it gets a URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    /// Method.
+    pub method: Method,
+    /// Endpoint.
+    pub target: Target,
+    /// JSON body.
+    pub body: Value,
+    /// Whether re-sending after an unknown outcome is safe (the POSTs of
+    /// attributes and tags set state, so they are).
+    pub retry_safe: bool,
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Value {
+    // Serializing these plain structs cannot fail; `Null` is unreachable.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// The writes a patch needs, in the order they are sent:
+///
+/// 1. `PATCH /v1/customers/{uuid}` with the plain fields that change (left
+///    out when none do);
+/// 2. `POST .../attributes/custom` with the attributes to create or set,
+///    each with its type;
+/// 3. `DELETE .../attributes/custom` with the keys to remove;
+/// 4. `POST .../attributes/tags` with the tags to add;
+/// 5. `DELETE .../attributes/tags` with the tags to remove.
+///
+/// A patch that changes nothing gives no call. Call [`validate`] first.
+pub fn plan_writes(
+    patch: &CustomerPatch,
+    ext: Option<&ChartMogulExtension>,
+    current_contact: Option<&Map<String, Value>>,
+) -> Result<Vec<Call>> {
+    let mut calls = Vec::new();
+    let update = customer_update(patch, ext, current_contact)?;
+    if !update.is_empty() {
+        calls.push(Call {
+            method: Method::Patch,
+            target: Target::Customer,
+            body: to_value(&update),
+            retry_safe: true,
+        });
+    }
+    let mut sets = Vec::new();
+    let mut clears = Vec::new();
+    for (key, change) in &patch.custom {
+        match change {
+            Change::Set(attr) => sets.push(new_custom_attribute(key, attr)),
+            Change::Clear => clears.push(key.clone()),
+            Change::Keep => {}
+        }
+    }
+    if !sets.is_empty() {
+        calls.push(Call {
+            method: Method::Post,
+            target: Target::Custom,
+            body: to_value(&AddCustomAttributes { custom: sets }),
+            retry_safe: true,
+        });
+    }
+    if !clears.is_empty() {
+        calls.push(Call {
+            method: Method::Delete,
+            target: Target::Custom,
+            body: to_value(&RemoveCustomAttributes { custom: clears }),
+            retry_safe: true,
+        });
+    }
+    if !patch.tags.add.is_empty() {
+        calls.push(Call {
+            method: Method::Post,
+            target: Target::Tags,
+            body: to_value(&Tags {
+                tags: patch.tags.add.iter().cloned().collect(),
+            }),
+            retry_safe: true,
+        });
+    }
+    if !patch.tags.remove.is_empty() {
+        calls.push(Call {
+            method: Method::Delete,
+            target: Target::Tags,
+            body: to_value(&Tags {
+                tags: patch.tags.remove.iter().cloned().collect(),
+            }),
+            retry_safe: true,
+        });
+    }
+    Ok(calls)
+}
+
+/// Custom attributes given as a list: refuses an empty list and a key
+/// given twice, checks each, and keeps the caller's order.
+pub fn custom_list<K: Into<String>>(
+    attrs: impl IntoIterator<Item = (K, CustomAttribute)>,
+) -> Result<Vec<(String, CustomAttribute)>> {
+    let list: Vec<(String, CustomAttribute)> =
+        attrs.into_iter().map(|(k, a)| (k.into(), a)).collect();
+    if list.is_empty() {
+        return Err(Error::validation("custom", "no custom attribute given"));
+    }
+    let mut seen = BTreeMap::new();
+    for (key, attr) in &list {
+        check_custom_attribute(key, attr)?;
+        if seen.insert(key.as_str(), ()).is_some() {
+            return Err(Error::validation(
+                format!("custom.{key}"),
+                "key given twice",
+            ));
+        }
+    }
+    Ok(list)
+}
+
+/// Tags given as a list: refuses an empty list and empty tags; drops
+/// duplicates, keeping the first.
+pub fn tag_list<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.into();
+        check_text("tags", &t)
+            .map_err(|_| Error::validation("tags", "empty tag or control characters"))?;
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::validation("tags", "no tag given"));
+    }
+    Ok(out)
+}

@@ -1,0 +1,387 @@
+//! Updates on the sandbox: the calls each patch makes, in order, with
+//! their exact bodies, and the customer returned.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+use unibill_chartmogul::{ChartMogulExtension, PrimaryContactPatch};
+use unibill_core::{
+    Change, Currency, CustomAttribute, CustomerPatch, CustomerStatus, CustomerUpdater, Decimal,
+    Money, UpdateOptions,
+};
+use unibill_sandbox::{chartmogul, Sandbox};
+
+use common::*;
+
+/// The example of the "Update a Customer" page (seed 000): location,
+/// lead and trial timestamps, custom `CAC` and `channel` (with a source)
+/// and the tag `high-value`.
+fn seed_000_patch() -> CustomerPatch {
+    CustomerPatch::new()
+        .lead_created_at(Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap())
+        .free_trial_started_at(Utc.with_ymd_and_hms(2015, 6, 13, 15, 45, 13).unwrap())
+        .city("San Francisco")
+        .country("US")
+        .region("CA")
+        .custom("CAC", 25)
+        .custom_with_source("channel", "Twitter", "integration2")
+        .add_tag("high-value")
+}
+
+#[tokio::test]
+async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribute_calls() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let outcome = cm
+        .update_with(&seed_id(), &seed_000_patch(), &UpdateOptions::default())
+        .await
+        .unwrap();
+
+    assert_eq!(
+        calls(h),
+        vec![
+            call("PATCH", &seed_path("")),
+            call("POST", &seed_path("/attributes/custom")),
+            call("POST", &seed_path("/attributes/tags")),
+            call("GET", &seed_path("")),
+        ]
+    );
+    let j = h.journal();
+    assert!(j.iter().all(|e| e.status == 200), "{j:?}");
+    assert_eq!(
+        j[0].body,
+        Some(json!({
+            "lead_created_at": "2015-01-01 00:00:00",
+            "free_trial_started_at": "2015-06-13 15:45:13",
+            "city": "San Francisco",
+            "country": "US",
+            "state": "CA"
+        }))
+    );
+    assert_eq!(
+        j[1].body,
+        Some(json!({"custom": [
+            {"type": "Integer", "key": "CAC", "value": 25},
+            {"type": "String", "key": "channel", "value": "Twitter", "source": "integration2"}
+        ]}))
+    );
+    assert_eq!(j[2].body, Some(json!({"tags": ["high-value"]})));
+    assert_eq!(j[3].body, None);
+    assert_eq!(j[0].header("authorization"), Some("Basic ***"));
+    assert!(j[0]
+        .header("content-type")
+        .is_some_and(|v| v.starts_with("application/json")));
+
+    // The result is the customer as ChartMogul holds it afterwards.
+    let c = &outcome.customer;
+    assert_eq!(c.raw, h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap());
+    assert_eq!(c.address.city.as_deref(), Some("San Francisco"));
+    assert_eq!(c.custom.get("channel"), Some(&json!("Twitter")));
+    assert_eq!(c.custom.get("CAC"), Some(&json!(25)));
+    assert_eq!(c.tags, vec!["high-value".to_string()]);
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(
+        outcome
+            .writes
+            .iter()
+            .map(|w| (w.method.as_str(), w.url.clone()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("PATCH", format!("{}{}", h.base_url(), seed_path(""))),
+            (
+                "POST",
+                format!("{}{}", h.base_url(), seed_path("/attributes/custom"))
+            ),
+            (
+                "POST",
+                format!("{}{}", h.base_url(), seed_path("/attributes/tags"))
+            ),
+        ]
+    );
+    assert_eq!(outcome.writes[0].body, j[0].body);
+}
+
+#[tokio::test]
+async fn dry_run_lists_the_same_writes_and_sends_nothing() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let dry = cm
+        .dry_run(&seed_id(), &seed_000_patch(), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(h.journal().is_empty());
+    let methods: Vec<&str> = dry.writes.iter().map(|w| w.method.as_str()).collect();
+    assert_eq!(methods, vec!["PATCH", "POST", "POST"]);
+    assert_eq!(
+        dry.writes[0].body,
+        Some(json!({
+            "lead_created_at": "2015-01-01 00:00:00",
+            "free_trial_started_at": "2015-06-13 15:45:13",
+            "city": "San Francisco",
+            "country": "US",
+            "state": "CA"
+        }))
+    );
+    assert_eq!(dry.writes[2].body, Some(json!({"tags": ["high-value"]})));
+}
+
+#[tokio::test]
+async fn plain_field_patch_is_exactly_one_request_and_null_clears() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let patch = CustomerPatch::new()
+        .name("Ben Smith")
+        .company("Acme")
+        .website("https://acme.example")
+        .clear_postal_code()
+        .status(CustomerStatus::WorkingLead);
+    let c = cm.update(&seed_id(), &patch).await.unwrap();
+    assert_eq!(calls(h), vec![call("PATCH", &seed_path(""))]);
+    assert_eq!(
+        h.journal()[0].body,
+        Some(json!({
+            "name": "Ben Smith",
+            "company": "Acme",
+            "website_url": "https://acme.example",
+            "zip": null,
+            "status": "Working Lead"
+        }))
+    );
+    assert_eq!(c.name.as_deref(), Some("Ben Smith"));
+    assert_eq!(c.website.as_deref(), Some("https://acme.example"));
+    assert_eq!(c.address.postal_code, None);
+    assert_eq!(c.status, Some(CustomerStatus::WorkingLead));
+    assert_eq!(c.raw, h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap());
+}
+
+#[tokio::test]
+async fn custom_set_clear_and_tags_make_the_documented_calls_in_order() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let at = Utc.with_ymd_and_hms(2022, 9, 8, 0, 0, 0).unwrap();
+    let patch = CustomerPatch::new()
+        .custom("seats", 12)
+        .custom("discount", "12.5".parse::<Decimal>().unwrap())
+        .custom("pro", true)
+        .custom("renewal", at)
+        .custom("CAC", 30) // an existing key: set by the same POST
+        .clear_custom("SalesRep")
+        .add_tag("vip")
+        .remove_tag("high-value");
+    let c = cm.update(&seed_id(), &patch).await.unwrap();
+    assert_eq!(
+        calls(h),
+        vec![
+            call("POST", &seed_path("/attributes/custom")),
+            call("DELETE", &seed_path("/attributes/custom")),
+            call("POST", &seed_path("/attributes/tags")),
+            call("DELETE", &seed_path("/attributes/tags")),
+            call("GET", &seed_path("")),
+        ]
+    );
+    let j = h.journal();
+    assert_eq!(
+        j[0].body,
+        Some(json!({"custom": [
+            {"type": "Integer", "key": "CAC", "value": 30},
+            {"type": "Decimal", "key": "discount", "value": 12.5},
+            {"type": "Boolean", "key": "pro", "value": true},
+            {"type": "Timestamp", "key": "renewal", "value": "2022-09-08T00:00:00+00:00"},
+            {"type": "Integer", "key": "seats", "value": 12}
+        ]}))
+    );
+    assert_eq!(j[1].body, Some(json!({"custom": ["SalesRep"]})));
+    assert_eq!(j[2].body, Some(json!({"tags": ["vip"]})));
+    assert_eq!(j[3].body, Some(json!({"tags": ["high-value"]})));
+    assert_eq!(c.tags, vec!["vip".to_string()]);
+    assert_eq!(c.custom.get("SalesRep"), None);
+    assert_eq!(c.custom.get("CAC"), Some(&json!(30)));
+    assert_eq!(c.custom.get("seats"), Some(&json!(12)));
+    assert_eq!(c.custom.get("pro"), Some(&json!(true)));
+    assert_eq!(c.raw, h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap());
+}
+
+#[tokio::test]
+async fn a_patch_with_nothing_to_do_sends_no_write() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let outcome = cm
+        .update_with(&seed_id(), &CustomerPatch::new(), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(outcome.writes.is_empty());
+    assert!(!outcome.changed());
+    assert_eq!(calls(h), vec![call("GET", &seed_path(""))]);
+    assert_eq!(outcome.customer.name.as_deref(), Some("Ben"));
+}
+
+#[tokio::test]
+async fn put_updates_existing_custom_attributes_only() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let map = cm
+        .update_custom_attributes(
+            &second_id(),
+            vec![
+                ("pro", CustomAttribute::new(true)),
+                (
+                    "channel",
+                    CustomAttribute::new("Twitter").with_source("integration2"),
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls(h),
+        vec![call("PUT", &second_path("/attributes/custom"))]
+    );
+    assert_eq!(
+        h.journal()[0].body,
+        Some(json!({"custom": {
+            "pro": true,
+            "channel": {"value": "Twitter", "source": "integration2"}
+        }}))
+    );
+    assert_eq!(map.get("pro"), Some(&json!(true)));
+    assert_eq!(map.get("channel"), Some(&json!("Twitter")));
+    assert_eq!(map.get("CAC"), Some(&json!(213)));
+
+    // A key the customer does not have is refused by ChartMogul (400).
+    let err = cm
+        .update_custom_attributes(&second_id(), vec![("missing", CustomAttribute::new(1))])
+        .await
+        .unwrap_err();
+    match err {
+        unibill_core::Error::Vendor {
+            status, messages, ..
+        } => {
+            assert_eq!(status, 400);
+            assert!(messages[0].contains("missing"), "{messages:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn add_custom_attributes_by_email_changes_every_matching_customer() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let customers = cm
+        .add_custom_attributes_by_email(
+            chartmogul::SECOND_CUSTOMER_EMAIL,
+            vec![
+                (
+                    "channel",
+                    CustomAttribute::new("Facebook").with_source("integration"),
+                ),
+                ("age", CustomAttribute::new(8)),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls(h),
+        vec![call("POST", "/v1/customers/attributes/custom")]
+    );
+    assert_eq!(
+        h.journal()[0].body,
+        Some(json!({
+            "email": chartmogul::SECOND_CUSTOMER_EMAIL,
+            "custom": [
+                {"type": "String", "key": "channel", "value": "Facebook", "source": "integration"},
+                {"type": "Integer", "key": "age", "value": 8}
+            ]
+        }))
+    );
+    assert_eq!(customers.len(), 1);
+    let c = &customers[0];
+    assert_eq!(c.id.as_str(), chartmogul::SECOND_CUSTOMER_UUID);
+    assert_eq!(c.custom.get("age"), Some(&json!(8)));
+    assert_eq!(c.custom.get("channel"), Some(&json!("Facebook")));
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(c.tags, vec!["important".to_string(), "Prio1".to_string()]);
+}
+
+#[tokio::test]
+async fn add_and_remove_tags_directly() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    let tags = cm
+        .add_tags(&seed_id(), ["vip", "beta", "vip"])
+        .await
+        .unwrap();
+    assert_eq!(tags, vec!["high-value", "vip", "beta"]);
+    let tags = cm.remove_tags(&seed_id(), ["high-value"]).await.unwrap();
+    assert_eq!(tags, vec!["vip", "beta"]);
+    assert_eq!(
+        calls(h),
+        vec![
+            call("POST", &seed_path("/attributes/tags")),
+            call("DELETE", &seed_path("/attributes/tags")),
+        ]
+    );
+    let j = h.journal();
+    assert_eq!(j[0].body, Some(json!({"tags": ["vip", "beta"]})));
+    assert_eq!(j[1].body, Some(json!({"tags": ["high-value"]})));
+}
+
+#[tokio::test]
+async fn primary_contact_and_owner_go_in_the_patch_with_the_whole_contact() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let h = sb.chartmogul();
+    h.update_customer(chartmogul::SEED_CUSTOMER_UUID, |c| {
+        c["primary_contact"] = json!({
+            "first_name": "Ben", "last_name": "Old", "email": "ben@example.com",
+            "title": null, "phone": "+1 555", "linked_in": null, "twitter": null, "notes": null
+        });
+    });
+    let patch = CustomerPatch::new().extension(ChartMogulExtension {
+        owner: Change::Set(chartmogul::ACCOUNT_USERS[1].to_owned()),
+        primary_contact: PrimaryContactPatch {
+            last_name: Change::Set("Smith".into()),
+            phone: Change::Clear,
+            ..Default::default()
+        },
+    });
+    let c = cm.update(&seed_id(), &patch).await.unwrap();
+    assert_eq!(
+        calls(h),
+        vec![call("GET", &seed_path("")), call("PATCH", &seed_path(""))]
+    );
+    assert_eq!(
+        h.journal()[1].body,
+        Some(json!({
+            "owner": chartmogul::ACCOUNT_USERS[1],
+            "primary_contact": {
+                "first_name": "Ben", "last_name": "Smith", "email": "ben@example.com",
+                "title": null, "phone": null, "linked_in": null, "twitter": null, "notes": null
+            }
+        }))
+    );
+    assert_eq!(c.raw["primary_contact"]["last_name"], json!("Smith"));
+    assert_eq!(c.raw["owner"], json!(chartmogul::ACCOUNT_USERS[1]));
+}
+
+#[tokio::test]
+async fn get_reads_the_seed_customer() {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client(&sb);
+    let c = cm.get(&seed_id()).await.unwrap();
+    assert_eq!(c.id.as_str(), chartmogul::SEED_CUSTOMER_UUID);
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(c.arr, Some(Money::from_minor(36000, Currency::USD)));
+    assert_eq!(c.status, Some(CustomerStatus::Active));
+    assert_eq!(c.external_reference.as_deref(), Some("34916129"));
+    assert_eq!(calls(sb.chartmogul()), vec![call("GET", &seed_path(""))]);
+}
