@@ -1,0 +1,958 @@
+//! The Everlytic backend against the sandbox's emulator: exact requests
+//! (journal), answer shapes, errors, and nothing sent for refused patches.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use unibill_core::transport::RetryConfig;
+use unibill_core::{
+    Change, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op,
+    UpdateOptions,
+};
+use unibill_everlytic::{Everlytic, EverlyticExtension, EverlyticFields, Industry, IndustryValue};
+use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID};
+use unibill_sandbox::{
+    Fault, JournalEntry, PutShape, Sandbox, VendorHandle, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME,
+};
+
+const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";
+
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        ..RetryConfig::default()
+    }
+}
+
+fn client(ev: &VendorHandle) -> Everlytic {
+    Everlytic::builder()
+        .base_url(ev.base_url())
+        .username(EVERLYTIC_USERNAME)
+        .api_key(EVERLYTIC_API_KEY)
+        .retry(fast_retry())
+        .build()
+        .unwrap()
+}
+
+fn seed() -> CustomerId {
+    CustomerId::new(SEED_CUSTOMER_ID)
+}
+
+fn path(id: &str) -> String {
+    format!("/api/2.0/customers/{id}")
+}
+
+/// `(method, path)` of every journaled request.
+fn calls(journal: &[JournalEntry]) -> Vec<(String, String)> {
+    journal
+        .iter()
+        .map(|e| (e.method.clone(), e.path.clone()))
+        .collect()
+}
+
+fn get_put(id: &str) -> Vec<(String, String)> {
+    vec![("GET".into(), path(id)), ("PUT".into(), path(id))]
+}
+
+type Platform = (
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<u64>,
+    Option<IndustryValue>,
+    Option<bool>,
+);
+
+/// The platform-only fields of a customer, in the order of
+/// [`EverlyticFields`].
+fn platform(c: &unibill_core::Customer) -> Platform {
+    let f = EverlyticFields::from_customer(c);
+    (
+        f.email_package_id,
+        f.email_quota,
+        f.sms_quota,
+        f.transactions_package_id,
+        f.transactions_quota,
+        f.industry,
+        f.deleted,
+    )
+}
+
+fn quota(n: u64) -> CustomerPatch {
+    CustomerPatch::new().extension(EverlyticExtension::new().email_quota(n))
+}
+
+#[tokio::test]
+async fn seeded_customer_decodes_with_every_value_and_raw() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let c = client(ev).get(&seed()).await.unwrap();
+
+    assert_eq!(c.id, seed());
+    assert_eq!(c.name.as_deref(), Some(SEED_NAME));
+    assert_eq!(c.email.as_deref(), Some(SEED_CUSTOMER_EMAIL));
+    assert_eq!(c.status, Some(CustomerStatus::Active));
+    assert_eq!(
+        c.address.line1.as_deref(),
+        Some("12 Loop Street, Cape Town City Centre")
+    );
+    assert_eq!(c.address.region.as_deref(), Some("Western Cape"));
+    assert_eq!(c.address.postal_code.as_deref(), Some("8001"));
+    assert_eq!(c.address.country.as_deref(), Some("ZA"));
+    assert_eq!(c.phone.as_deref(), Some("+27 21 555 0100"));
+    assert_eq!(
+        c.website.as_deref(),
+        Some("https://capemailers.example.com")
+    );
+    assert_eq!(c.external_reference.as_deref(), Some("CM-0001"));
+    // Fields the platform does not have stay empty.
+    assert_eq!(c.company, None);
+    assert_eq!(c.address.city, None);
+    assert!(c.tags.is_empty() && c.custom.is_empty());
+
+    // raw is the whole answer: the envelope, its links and the item.
+    let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+    assert_eq!(c.raw["item"], stored);
+    assert_eq!(c.raw["links"][0]["rel"], "self");
+    assert_eq!(
+        c.raw["links"][0]["href"],
+        format!("{}{}", ev.base_url(), path(SEED_CUSTOMER_ID))
+    );
+
+    assert_eq!(
+        platform(&c),
+        (
+            Some(3),
+            Some(50000),
+            Some(2000),
+            Some(2),
+            Some(10000),
+            Some(IndustryValue::Known(Industry::HospitalityTravelTourism)),
+            Some(false)
+        )
+    );
+
+    // Every stored property is accounted for: neutral fields + platform
+    // fields + id.
+    let keys: Vec<&str> = stored
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys.len(), 18, "{keys:?}");
+
+    let j = ev.journal();
+    assert_eq!(calls(&j), [("GET".into(), path(SEED_CUSTOMER_ID))]);
+    assert_eq!(j[0].header("accept"), Some("application/json"));
+    assert_eq!(j[0].header("authorization"), Some("Basic ***"));
+    assert_eq!(j[0].status, 200);
+}
+
+#[tokio::test]
+async fn quota_only_patch_reads_then_puts_name_email_and_quota() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let out = client(ev)
+        .update_with(&seed(), &quota(75_000), &UpdateOptions::default())
+        .await
+        .unwrap();
+
+    let j = ev.journal();
+    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(
+        j[1].body,
+        Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 75000}))
+    );
+    assert_eq!(j[1].header("content-type"), Some("application/json"));
+    assert_eq!(out.writes.len(), 1);
+    assert_eq!(out.writes[0].method, "PUT");
+    assert_eq!(
+        out.writes[0].url,
+        format!("{}{}", ev.base_url(), path(SEED_CUSTOMER_ID))
+    );
+    assert_eq!(out.writes[0].body, j[1].body);
+    assert_eq!(
+        EverlyticFields::from_customer(&out.customer).email_quota,
+        Some(75000)
+    );
+    assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap()["email_quota"], 75000);
+}
+
+#[tokio::test]
+async fn patch_setting_name_and_email_sends_one_put() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let patch = CustomerPatch::new()
+        .name("Cape Mailers Group")
+        .email("billing@capemailers.example.com")
+        .phone("+27 21 555 0111");
+    let c = client(ev).update(&seed(), &patch).await.unwrap();
+
+    let j = ev.journal();
+    assert_eq!(calls(&j), [("PUT".to_string(), path(SEED_CUSTOMER_ID))]);
+    assert_eq!(
+        j[0].body,
+        Some(json!({
+            "name": "Cape Mailers Group",
+            "email": "billing@capemailers.example.com",
+            "telephone": "+27 21 555 0111"
+        }))
+    );
+    assert_eq!(c.name.as_deref(), Some("Cape Mailers Group"));
+    assert_eq!(c.email.as_deref(), Some("billing@capemailers.example.com"));
+    assert_eq!(c.phone.as_deref(), Some("+27 21 555 0111"));
+    // Untouched values survive.
+    assert_eq!(c.external_reference.as_deref(), Some("CM-0001"));
+}
+
+#[tokio::test]
+async fn one_required_property_in_the_patch_reads_the_other() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let patch = CustomerPatch::new().name("Cape Mailers Group");
+    client(ev).update(&seed(), &patch).await.unwrap();
+    let j = ev.journal();
+    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(
+        j[1].body,
+        Some(json!({"name": "Cape Mailers Group", "email": SEED_CUSTOMER_EMAIL}))
+    );
+}
+
+#[tokio::test]
+async fn every_neutral_and_platform_field_is_written_and_read_back() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let patch = CustomerPatch::new()
+        .status(CustomerStatus::Suspended)
+        .address_line1("1 Long Street")
+        .region("Gauteng")
+        .postal_code("2000")
+        .country("NA")
+        .website("https://cm.example.com")
+        .external_reference("CM-9")
+        .extension(
+            EverlyticExtension::new()
+                .email_package_id(4)
+                .email_quota(1)
+                .sms_quota(0)
+                .transactions_package_id(5)
+                .transactions_quota(6)
+                .industry(Industry::IndustryTradeManufacture)
+                .deleted(true),
+        );
+    let c = client(ev).update(&seed(), &patch).await.unwrap();
+    let j = ev.journal();
+    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(
+        j[1].body,
+        Some(json!({
+            "name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "status": "suspended",
+            "address": "1 Long Street", "state_provinces": "Gauteng", "postal_code": "2000",
+            "country": "NA", "website_url": "https://cm.example.com", "unique_id": "CM-9",
+            "email_package_id": 4, "email_quota": 1, "sms_quota": 0,
+            "transactions_package_id": 5, "transactions_quota": 6,
+            "industry": "Industry, Trade & Manufacture", "deleted": "yes"
+        }))
+    );
+    assert_eq!(c.status, Some(CustomerStatus::Suspended));
+    assert_eq!(c.address.line1.as_deref(), Some("1 Long Street"));
+    assert_eq!(c.address.region.as_deref(), Some("Gauteng"));
+    assert_eq!(c.address.postal_code.as_deref(), Some("2000"));
+    assert_eq!(c.address.country.as_deref(), Some("NA"));
+    assert_eq!(c.website.as_deref(), Some("https://cm.example.com"));
+    assert_eq!(c.external_reference.as_deref(), Some("CM-9"));
+    assert_eq!(
+        platform(&c),
+        (
+            Some(4),
+            Some(1),
+            Some(0),
+            Some(5),
+            Some(6),
+            Some(IndustryValue::Known(Industry::IndustryTradeManufacture)),
+            Some(true)
+        )
+    );
+    // Each neutral status reaches the platform as its own value.
+    for (status, text) in [
+        (CustomerStatus::Inactive, "off"),
+        (CustomerStatus::Deleted, "deleted"),
+        (CustomerStatus::Active, "on"),
+    ] {
+        let c = client(ev)
+            .update(&seed(), &CustomerPatch::new().status(status.clone()))
+            .await
+            .unwrap();
+        assert_eq!(c.status, Some(status));
+        assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap()["status"], text);
+    }
+}
+
+#[tokio::test]
+async fn cleared_strings_are_emptied_on_the_platform() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let patch = CustomerPatch::new()
+        .clear_address_line1()
+        .clear_region()
+        .clear_postal_code()
+        .clear_phone()
+        .clear_website()
+        .clear_external_reference();
+    let c = client(ev).update(&seed(), &patch).await.unwrap();
+    let j = ev.journal();
+    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(
+        j[1].body,
+        Some(json!({
+            "name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "address": "",
+            "state_provinces": "", "postal_code": "", "telephone": "",
+            "website_url": "", "unique_id": ""
+        }))
+    );
+    assert_eq!(j[1].status, 200);
+    let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+    for key in [
+        "address",
+        "state_provinces",
+        "postal_code",
+        "telephone",
+        "website_url",
+        "unique_id",
+    ] {
+        assert_eq!(stored[key], "", "{key}");
+    }
+    assert_eq!(c.address.line1, None);
+    assert_eq!(c.address.region, None);
+    assert_eq!(c.address.postal_code, None);
+    assert_eq!(c.phone, None);
+    assert_eq!(c.website, None);
+    assert_eq!(c.external_reference, None);
+    assert_eq!(c.address.country.as_deref(), Some("ZA"));
+}
+
+fn validation_field(e: Error) -> String {
+    match e {
+        Error::Validation { field, .. } => field,
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn invalid_input_fails_before_any_request() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    let from_json = |v: Value| -> CustomerPatch { serde_json::from_value(v).unwrap() };
+    let cases: Vec<(CustomerPatch, &str)> = vec![
+        (
+            from_json(json!({"extensions": {"everlytic": {"industry": "Hospitality"}}})),
+            "extensions.everlytic.industry",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"industry": "travel"}}})),
+            "extensions.everlytic.industry",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"email_quota": -5}}})),
+            "extensions.everlytic.email_quota",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"sms_quota": -1}}})),
+            "extensions.everlytic.sms_quota",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"transactions_quota": null}}})),
+            "extensions.everlytic.transactions_quota",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"deleted": "maybe"}}})),
+            "extensions.everlytic.deleted",
+        ),
+        (
+            from_json(json!({"extensions": {"everlytic": {"smsQuota": 1}}})),
+            "extensions.everlytic.smsQuota",
+        ),
+        (
+            CustomerPatch::new().status(CustomerStatus::Cancelled),
+            "status",
+        ),
+        (from_json(json!({"status": "frozen"})), "status"),
+        (CustomerPatch::new().country("France"), "address.country"),
+        (CustomerPatch::new().country("XX"), "address.country"),
+        (CustomerPatch::new().email("nobody"), "email"),
+        (CustomerPatch::new().name("  "), "name"),
+    ];
+    for (patch, field) in cases {
+        let e = everlytic.update(&seed(), &patch).await.unwrap_err();
+        assert_eq!(validation_field(e), field);
+        let e = everlytic
+            .dry_run(&seed(), &patch, &UpdateOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(validation_field(e), field);
+    }
+    for bad_id in ["abc", "10 01", "../1001", "", "-1"] {
+        let e = everlytic.get(&CustomerId::new(bad_id)).await.unwrap_err();
+        assert_eq!(validation_field(e), "id", "{bad_id:?}");
+        let e = everlytic
+            .update(&CustomerId::new(bad_id), &quota(1))
+            .await
+            .unwrap_err();
+        assert_eq!(validation_field(e), "id", "{bad_id:?}");
+    }
+    assert!(ev.journal().is_empty(), "{:?}", calls(&ev.journal()));
+}
+
+#[tokio::test]
+async fn unsupported_fields_are_refused_before_any_request() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    let cases = [
+        (CustomerPatch::new().city("Cape Town"), Field::City, Op::Set),
+        (
+            CustomerPatch::new().company("Acme"),
+            Field::Company,
+            Op::Set,
+        ),
+        (CustomerPatch::new().add_tag("vip"), Field::Tags, Op::Set),
+        (
+            CustomerPatch::new().custom("CAC", 25),
+            Field::CustomAttributes,
+            Op::Set,
+        ),
+        (
+            CustomerPatch::new().currency("ZAR"),
+            Field::Currency,
+            Op::Set,
+        ),
+        (
+            CustomerPatch::new().clear_name(),
+            Field::DisplayName,
+            Op::Clear,
+        ),
+        (CustomerPatch::new().clear_email(), Field::Email, Op::Clear),
+        (
+            CustomerPatch::new().clear_status(),
+            Field::Status,
+            Op::Clear,
+        ),
+        (
+            CustomerPatch::new().clear_country(),
+            Field::Country,
+            Op::Clear,
+        ),
+    ];
+    for (patch, field, op) in cases {
+        match everlytic.update(&seed(), &patch).await {
+            Err(Error::Unsupported {
+                backend,
+                field: f,
+                op: o,
+            }) => {
+                assert_eq!(backend, unibill_everlytic::KIND);
+                assert_eq!((f, o), (field, op));
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(ev.journal().is_empty());
+
+    // Opting in to ignoring them applies the rest and says what was left out.
+    let patch = CustomerPatch::new().city("Cape Town").postal_code("8005");
+    let out = everlytic
+        .update_with(&seed(), &patch, &UpdateOptions::ignore_unsupported())
+        .await
+        .unwrap();
+    assert_eq!(out.ignored.len(), 1);
+    assert_eq!(
+        (out.ignored[0].field, out.ignored[0].op),
+        (Field::City, Op::Set)
+    );
+    assert_eq!(out.customer.address.postal_code.as_deref(), Some("8005"));
+    assert_eq!(
+        ev.journal()[1].body,
+        Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "postal_code": "8005"}))
+    );
+}
+
+#[tokio::test]
+async fn bad_credentials_are_unauthorized_with_the_platform_message() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = Everlytic::builder()
+        .base_url(ev.base_url())
+        .username(EVERLYTIC_USERNAME)
+        .api_key("wrong-key")
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    match everlytic.get(&seed()).await {
+        Err(Error::Unauthorized {
+            backend,
+            status,
+            message,
+        }) => {
+            assert_eq!(backend, unibill_everlytic::KIND);
+            assert_eq!(status, 401);
+            assert_eq!(
+                message,
+                "Authentication failed: invalid username or API key"
+            );
+            assert!(!message.contains("wrong-key"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = everlytic
+        .update(
+            &seed(),
+            &CustomerPatch::new().name("A").email("a@b.example"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Unauthorized { status: 401, .. }),
+        "{e:?}"
+    );
+    assert!(!format!("{e} {e:?}").contains("wrong-key"));
+    // Not retried: one request each.
+    assert_eq!(
+        calls(&ev.journal()),
+        [
+            ("GET".to_string(), path(SEED_CUSTOMER_ID)),
+            ("PUT".to_string(), path(SEED_CUSTOMER_ID))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn missing_customer_is_not_found() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    let missing = CustomerId::new("9999");
+    for result in [
+        everlytic.get(&missing).await.map(|_| ()),
+        everlytic.update(&missing, &quota(1)).await.map(|_| ()),
+        everlytic
+            .update(
+                &missing,
+                &CustomerPatch::new().name("A").email("a@b.example"),
+            )
+            .await
+            .map(|_| ()),
+    ] {
+        match result {
+            Err(Error::NotFound { backend, id }) => {
+                assert_eq!(backend, unibill_everlytic::KIND);
+                assert_eq!(id, "9999");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The quota patch stopped at its read: no PUT.
+    assert_eq!(
+        calls(&ev.journal()),
+        [
+            ("GET".to_string(), path("9999")),
+            ("GET".to_string(), path("9999")),
+            ("PUT".to_string(), path("9999"))
+        ]
+    );
+}
+
+#[tokio::test]
+async fn platform_refusal_keeps_its_message() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    // Plausible to the client, refused by the platform's own check.
+    let patch = CustomerPatch::new().email("someone@localhost");
+    match client(ev).update(&seed(), &patch).await {
+        Err(Error::Vendor {
+            backend,
+            status,
+            messages,
+        }) => {
+            assert_eq!(backend, unibill_everlytic::KIND);
+            assert_eq!(status, 400);
+            assert_eq!(
+                messages,
+                ["'someone@localhost' is not a valid email address"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        ev.customer(SEED_CUSTOMER_ID).unwrap()["email"],
+        SEED_CUSTOMER_EMAIL
+    );
+}
+
+#[tokio::test]
+async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
+    for (shape, reads_again) in [
+        (PutShape::Wrapped, false),
+        (PutShape::Bare, false),
+        (PutShape::Integer, true),
+    ] {
+        let sb = Sandbox::start().await.unwrap();
+        let ev = sb.everlytic();
+        ev.set_everlytic_put_shape(shape);
+        let everlytic = client(ev);
+
+        // Name and email in the patch: no read before the PUT.
+        let patch = CustomerPatch::new()
+            .name("Cape Mailers Group")
+            .email(SEED_CUSTOMER_EMAIL)
+            .extension(EverlyticExtension::new().sms_quota(2500));
+        let c = everlytic.update(&seed(), &patch).await.unwrap();
+        let mut expected = vec![("PUT".to_string(), path(SEED_CUSTOMER_ID))];
+        if reads_again {
+            expected.push(("GET".to_string(), path(SEED_CUSTOMER_ID)));
+        }
+        assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
+        assert_eq!(c.id, seed(), "{shape:?}");
+        assert_eq!(c.name.as_deref(), Some("Cape Mailers Group"), "{shape:?}");
+        assert_eq!(c.email.as_deref(), Some(SEED_CUSTOMER_EMAIL));
+        assert_eq!(c.external_reference.as_deref(), Some("CM-0001"));
+        assert_eq!(EverlyticFields::from_customer(&c).sms_quota, Some(2500));
+        let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+        match shape {
+            PutShape::Bare => assert_eq!(c.raw, stored),
+            _ => assert_eq!(c.raw["item"], stored),
+        }
+
+        // Without them: read, PUT, and (integer answer) read again.
+        ev.clear_journal();
+        let c = everlytic.update(&seed(), &quota(60_000)).await.unwrap();
+        let mut expected = get_put(SEED_CUSTOMER_ID);
+        if reads_again {
+            expected.push(("GET".to_string(), path(SEED_CUSTOMER_ID)));
+        }
+        assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
+        assert_eq!(EverlyticFields::from_customer(&c).email_quota, Some(60_000));
+        assert_eq!(c.name.as_deref(), Some("Cape Mailers Group"));
+    }
+}
+
+#[tokio::test]
+async fn unreadable_put_answer_is_followed_by_a_read() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    ev.inject(Fault::garbage_body().matching("PUT", "/api/2.0/customers"));
+    let patch = CustomerPatch::new()
+        .name(SEED_NAME)
+        .email(SEED_CUSTOMER_EMAIL)
+        .postal_code("8005");
+    let c = client(ev).update(&seed(), &patch).await.unwrap();
+    assert_eq!(
+        calls(&ev.journal()),
+        [
+            ("PUT".to_string(), path(SEED_CUSTOMER_ID)),
+            ("GET".to_string(), path(SEED_CUSTOMER_ID))
+        ]
+    );
+    assert_eq!(c.address.postal_code.as_deref(), Some("8005"));
+}
+
+#[tokio::test]
+async fn failed_read_after_the_put_is_a_partial_update() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    ev.set_everlytic_put_shape(PutShape::Integer);
+    ev.inject(Fault::status(500).matching("GET", "/api/2.0/customers"));
+    let everlytic = Everlytic::builder()
+        .base_url(ev.base_url())
+        .username(EVERLYTIC_USERNAME)
+        .api_key(EVERLYTIC_API_KEY)
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let patch = CustomerPatch::new()
+        .name(SEED_NAME)
+        .email(SEED_CUSTOMER_EMAIL)
+        .postal_code("8005");
+    match everlytic.update(&seed(), &patch).await {
+        Err(Error::PartialUpdate {
+            backend,
+            applied,
+            failed,
+            source,
+        }) => {
+            assert_eq!(backend, unibill_everlytic::KIND);
+            assert_eq!(applied, [format!("PUT {}", path(SEED_CUSTOMER_ID))]);
+            assert_eq!(failed, format!("GET {}", path(SEED_CUSTOMER_ID)));
+            assert!(
+                matches!(*source, Error::Vendor { status: 500, .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        ev.customer(SEED_CUSTOMER_ID).unwrap()["postal_code"],
+        "8005"
+    );
+}
+
+#[tokio::test]
+async fn patch_the_platform_already_holds_sends_no_put() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    let patch = CustomerPatch::new()
+        .status(CustomerStatus::Active)
+        .postal_code("8001")
+        .extension(
+            EverlyticExtension::new()
+                .email_quota(50000)
+                .deleted(false)
+                .industry(Industry::HospitalityTravelTourism),
+        );
+    let out = everlytic
+        .update_with(&seed(), &patch, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(!out.changed());
+    assert_eq!(out.customer.name.as_deref(), Some(SEED_NAME));
+    assert_eq!(
+        calls(&ev.journal()),
+        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
+    );
+
+    // An empty patch: just the read that returns the customer.
+    ev.clear_journal();
+    let out = everlytic
+        .update_with(&seed(), &CustomerPatch::new(), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(out.writes.is_empty());
+    assert_eq!(out.customer.id, seed());
+    assert_eq!(
+        calls(&ev.journal()),
+        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
+    );
+}
+
+#[tokio::test]
+async fn dry_run_reads_but_never_writes() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    let before = ev.customer(SEED_CUSTOMER_ID).unwrap();
+
+    let plan = everlytic
+        .dry_run(&seed(), &quota(1), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(plan.writes.len(), 1);
+    assert_eq!(plan.writes[0].method, "PUT");
+    assert_eq!(
+        plan.writes[0].url,
+        format!("{}{}", ev.base_url(), path(SEED_CUSTOMER_ID))
+    );
+    assert_eq!(
+        plan.writes[0].body,
+        Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 1}))
+    );
+    assert_eq!(
+        calls(&ev.journal()),
+        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
+    );
+
+    // Name and email given: nothing to read, nothing sent.
+    ev.clear_journal();
+    let patch = CustomerPatch::new().name("N").email("n@x.example");
+    let plan = everlytic
+        .dry_run(&seed(), &patch, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.writes[0].body,
+        Some(json!({"name": "N", "email": "n@x.example"}))
+    );
+    assert!(ev.journal().is_empty());
+
+    // A no-op plan is empty.
+    let plan = everlytic
+        .dry_run(&seed(), &quota(50000), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(plan.writes.is_empty());
+    assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap(), before);
+}
+
+#[tokio::test]
+async fn put_is_retried_on_server_errors() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    ev.inject(Fault::status(503).matching("PUT", "/api/2.0/customers"));
+    let everlytic = client(ev);
+    let patch = CustomerPatch::new()
+        .name(SEED_NAME)
+        .email(SEED_CUSTOMER_EMAIL)
+        .phone("1");
+    let c = everlytic.update(&seed(), &patch).await.unwrap();
+    assert_eq!(c.phone.as_deref(), Some("1"));
+    let j = ev.journal();
+    assert_eq!(j.len(), 2);
+    assert_eq!((j[0].status, j[1].status), (503, 200));
+    assert_eq!(j[0].body, j[1].body);
+    assert_eq!(everlytic.retries(), 1);
+}
+
+#[tokio::test]
+async fn numbers_sent_as_strings_are_read() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    ev.update_customer(SEED_CUSTOMER_ID, |v| {
+        v["email_quota"] = json!("50000");
+        v["sms_quota"] = json!("2000");
+        v["postal_code"] = json!(8001);
+    });
+    let everlytic = client(ev);
+    let c = everlytic.get(&seed()).await.unwrap();
+    assert_eq!(c.id, seed());
+    assert_eq!(c.address.postal_code.as_deref(), Some("8001"));
+    let f = EverlyticFields::from_customer(&c);
+    assert_eq!((f.email_quota, f.sms_quota), (Some(50000), Some(2000)));
+    // The same value given as a number is recognised as held: no PUT.
+    ev.clear_journal();
+    let out = everlytic
+        .update_with(&seed(), &quota(50000), &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(!out.changed());
+    assert_eq!(ev.journal().len(), 1);
+}
+
+#[tokio::test]
+async fn install_path_prefix_is_kept() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = Everlytic::builder()
+        .base_url(format!("{}/mail/", ev.base_url()))
+        .username(EVERLYTIC_USERNAME)
+        .api_key(EVERLYTIC_API_KEY)
+        .build()
+        .unwrap();
+    let patch = CustomerPatch::new().name("N").email("n@x.example");
+    let plan = everlytic
+        .dry_run(&seed(), &patch, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.writes[0].url,
+        format!("{}/mail/api/2.0/customers/1001", ev.base_url())
+    );
+    assert!(ev.journal().is_empty());
+}
+
+#[test]
+fn builder_requires_install_user_and_key() {
+    let config_field = |r: Result<Everlytic, Error>| match r {
+        Err(Error::Config { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    let full = || {
+        Everlytic::builder()
+            .base_url("https://mail.example.com")
+            .username("u")
+            .api_key("k")
+    };
+    full().build().unwrap();
+    assert_eq!(
+        config_field(Everlytic::builder().username("u").api_key("k").build()),
+        "base_url"
+    );
+    assert_eq!(config_field(full().base_url("  ").build()), "base_url");
+    assert_eq!(
+        config_field(full().base_url("https://mail.example.com/api/2.0").build()),
+        "base_url"
+    );
+    assert_eq!(
+        config_field(full().base_url("http://mail.example.com").build()),
+        "base_url"
+    );
+    assert_eq!(
+        config_field(
+            Everlytic::builder()
+                .base_url("https://mail.example.com")
+                .api_key("k")
+                .build()
+        ),
+        "username"
+    );
+    assert_eq!(config_field(full().username("a:b").build()), "username");
+    assert_eq!(
+        config_field(
+            Everlytic::builder()
+                .base_url("https://mail.example.com")
+                .username("u")
+                .build()
+        ),
+        "api_key"
+    );
+    assert_eq!(config_field(full().api_key("").build()), "api_key");
+}
+
+#[test]
+fn debug_never_shows_the_key() {
+    let key = "ev_super_secret_key_123";
+    let builder = Everlytic::builder()
+        .base_url("https://mail.example.com")
+        .username("acme-admin")
+        .api_key(key);
+    let shown = format!("{builder:?}");
+    assert!(!shown.contains(key), "{shown}");
+    assert!(shown.contains("acme-admin"));
+    let client = builder.build().unwrap();
+    let shown = format!("{client:?} {client:#?}");
+    assert!(!shown.contains(key), "{shown}");
+    assert!(shown.contains("https://mail.example.com"));
+}
+
+#[test]
+fn capabilities_are_true_to_the_platform() {
+    let everlytic = Everlytic::builder()
+        .base_url("https://mail.example.com")
+        .username("u")
+        .api_key("k")
+        .build()
+        .unwrap();
+    let caps = everlytic.capabilities();
+    let table: Vec<(Field, String)> = caps
+        .iter()
+        .filter(|(_, c)| c.read || c.set || c.clear)
+        .map(|(f, c)| (f, c.summary()))
+        .collect();
+    let rs = "read set".to_string();
+    let all = "read set clear".to_string();
+    assert_eq!(
+        table,
+        [
+            (Field::DisplayName, rs.clone()),
+            (Field::Email, rs.clone()),
+            (Field::Phone, all.clone()),
+            (Field::Website, all.clone()),
+            (Field::AddressLine1, all.clone()),
+            (Field::Region, all.clone()),
+            (Field::PostalCode, all.clone()),
+            (Field::Country, rs.clone()),
+            (Field::Status, rs),
+            (Field::ExternalReference, all),
+        ]
+    );
+    assert_eq!(everlytic.kind(), unibill_everlytic::KIND);
+    assert_eq!(unibill_everlytic::KIND.as_str(), "everlytic");
+    // Other backends' extensions are not ours to judge.
+    let mut p = CustomerPatch::new();
+    p.name = Change::Set("x".into());
+    assert!(p.get_extension::<EverlyticExtension>().unwrap().is_none());
+}
