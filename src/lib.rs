@@ -1,1 +1,74 @@
-//! unibill
+//! # unibill
+//!
+//! Update a billing customer at **ChartMogul**, **Fusebill** or an
+//! **Everlytic** install through one neutral API. The calling code is the
+//! same for every vendor; which one receives the update is a cargo feature
+//! plus one line of configuration.
+//!
+//! ```no_run
+//! use unibill::{Config, CustomerPatch, CustomerId};
+//!
+//! # async fn run() -> unibill::Result<()> {
+//! let updater = Config::from_env()?.build()?;   // UNIBILL_BACKEND=fusebill, FUSEBILL_API_KEY=...
+//! let patch = CustomerPatch::new().first_name("Katelyn").email("katelyn@example.com");
+//! let customer = updater.update(&CustomerId::from("12000750"), &patch).await?;
+//! println!("{:?}", customer.email);
+//! # Ok(()) }
+//! ```
+//!
+//! - [`CustomerPatch`]: the neutral update (a JSON Merge Patch of the
+//!   neutral customer: keep / set / clear per field, tags, typed custom
+//!   attributes, per-backend extensions).
+//! - [`CustomerUpdater`]: the object-safe trait every backend implements;
+//!   [`Capabilities`] says what each can do, and anything else is refused
+//!   with [`Error::Unsupported`] before any request.
+//! - [`Config`]: a serde-friendly choice of backend and settings that
+//!   builds an `Arc<dyn CustomerUpdater>`; [`Config::from_env`] reads the
+//!   variables listed in [`config::vars`].
+//! - [`bulk`]: many updates at the vendor's rate limit.
+//!
+//! Backends are behind cargo features `chartmogul`, `fusebill` and
+//! `everlytic` (all three on by default; use `default-features = false`
+//! and name the one you use to compile only it). Each enabled backend's
+//! crate is re-exported under its name (`unibill::fusebill::Fusebill`).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod config;
+
+pub use config::{
+    ChartMogulConfig, Config, EverlyticConfig, FusebillConfig, RateLimitSetting, Settings,
+};
+pub use unibill_core::*;
+
+/// The ChartMogul backend (feature `chartmogul`).
+#[cfg(feature = "chartmogul")]
+pub use unibill_chartmogul as chartmogul;
+
+/// The Fusebill backend (feature `fusebill`).
+#[cfg(feature = "fusebill")]
+pub use unibill_fusebill as fusebill;
+
+/// The Everlytic backend (feature `everlytic`).
+#[cfg(feature = "everlytic")]
+pub use unibill_everlytic as everlytic;
+
+/// The capability table of every compiled-in backend, as Markdown (one row
+/// per neutral field, one column per backend). Builds each backend with
+/// placeholder credentials; makes no network call.
+pub fn capability_table() -> Result<String> {
+    let configs: Vec<Config> = vec![
+        #[cfg(feature = "chartmogul")]
+        Config::chartmogul("placeholder"),
+        #[cfg(feature = "fusebill")]
+        Config::fusebill("placeholder"),
+        #[cfg(feature = "everlytic")]
+        Config::everlytic("https://install.example.com", "placeholder", "placeholder"),
+    ];
+    let updaters = configs
+        .iter()
+        .map(Config::build)
+        .collect::<Result<Vec<_>>>()?;
+    let caps: Vec<&Capabilities> = updaters.iter().map(|u| u.capabilities()).collect();
+    Ok(capability::markdown_table(&caps))
+}

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribute;
+pub mod bulk;
 pub mod capability;
 pub mod change;
 pub mod customer;
@@ -26,10 +27,15 @@ pub mod error;
 pub mod kind;
 pub mod patch;
 pub mod status;
+pub mod transport;
 pub mod updater;
 pub mod values;
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
+pub use bulk::{
+    bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
+    BulkStream, BulkSummary,
+};
 pub use capability::{Capabilities, Field, FieldCaps, Op};
 pub use change::Change;
 pub use customer::{Acquisition, Address, Customer};
@@ -39,6 +45,9 @@ pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
 pub use status::CustomerStatus;
+pub use transport::{
+    Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
+};
 pub use updater::{
     CheckedPatch, CustomerUpdater, DryRun, Ignored, PlannedRequest, UnsupportedPolicy,
     UpdateOptions, UpdateOutcome,

@@ -217,6 +217,12 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// sending any (reads are allowed). Call [`Self::dry_run`] instead.
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>>;
 
+    /// How many times this backend's transport has retried a request so
+    /// far (shared by clones); `0` for backends without a transport.
+    fn retries(&self) -> u64 {
+        0
+    }
+
     /// Applies a patch; anything the backend cannot do is refused with
     /// [`Error::Unsupported`] before any request.
     async fn update(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Customer> {

@@ -1,0 +1,629 @@
+//! [`Config`]: which backend, with which settings, in one serde-friendly
+//! value that builds an `Arc<dyn CustomerUpdater>`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+use unibill_core::ExposeSecret;
+use unibill_core::{
+    CustomerUpdater, Error, RateLimit, Result, RetryConfig, SecretString, TransportConfig,
+};
+
+/// The environment variables [`Config::from_env`] reads.
+pub mod vars {
+    /// `chartmogul`, `fusebill` or `everlytic`.
+    pub const BACKEND: &str = "UNIBILL_BACKEND";
+    /// ChartMogul API key.
+    pub const CHARTMOGUL_API_KEY: &str = "CHARTMOGUL_API_KEY";
+    /// ChartMogul base URL override (default `https://api.chartmogul.com`).
+    pub const CHARTMOGUL_BASE_URL: &str = "CHARTMOGUL_BASE_URL";
+    /// Fusebill API key, exactly as issued.
+    pub const FUSEBILL_API_KEY: &str = "FUSEBILL_API_KEY";
+    /// Fusebill base URL override (default `https://secure.fusebill.com`).
+    pub const FUSEBILL_BASE_URL: &str = "FUSEBILL_BASE_URL";
+    /// The Everlytic install's URL (required: there is no default host).
+    pub const EVERLYTIC_URL: &str = "EVERLYTIC_URL";
+    /// Everlytic user name.
+    pub const EVERLYTIC_USERNAME: &str = "EVERLYTIC_USERNAME";
+    /// Everlytic API key.
+    pub const EVERLYTIC_API_KEY: &str = "EVERLYTIC_API_KEY";
+    /// Per-attempt request timeout in seconds (optional).
+    pub const TIMEOUT_SECS: &str = "UNIBILL_TIMEOUT_SECS";
+    /// Total attempts per request, first included (optional).
+    pub const MAX_ATTEMPTS: &str = "UNIBILL_MAX_ATTEMPTS";
+    /// Client-side rate limit: `40/s`, `1000/min` or `off` (optional;
+    /// default: the vendor's documented limit).
+    pub const RATE_LIMIT: &str = "UNIBILL_RATE_LIMIT";
+}
+
+/// The backend names a [`Config`] may name.
+pub const BACKENDS: [&str; 3] = ["chartmogul", "fusebill", "everlytic"];
+
+/// Transport settings shared by every backend; each is optional and
+/// defaults to the backend's own default.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Per-attempt request timeout, seconds.
+    #[serde(default)]
+    pub timeout_secs: Option<f64>,
+    /// Connect timeout, seconds.
+    #[serde(default)]
+    pub connect_timeout_secs: Option<f64>,
+    /// Total attempts per request (1 = no retries).
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// First retry backoff, milliseconds.
+    #[serde(default)]
+    pub initial_backoff_ms: Option<u64>,
+    /// Client-side rate limit; `Some(None)` (JSON `null` / `off`) turns
+    /// the vendor's default limit off.
+    #[serde(default, deserialize_with = "rate_limit_setting")]
+    pub rate_limit: Option<Option<RateLimitSetting>>,
+}
+
+/// A client-side rate limit in a config file: `requests` per `per_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSetting {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// Window length in seconds.
+    pub per_secs: f64,
+}
+
+fn rate_limit_setting<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Option<RateLimitSetting>>, D::Error> {
+    Ok(Some(Option::<RateLimitSetting>::deserialize(d)?))
+}
+
+fn secs(field: &str, v: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Error::config(field, format!("{v} is not a positive number of seconds")))
+}
+
+impl Settings {
+    /// Connect and per-attempt timeouts, when either is set (the other
+    /// keeps its default).
+    pub fn timeouts(&self) -> Result<Option<(Duration, Duration)>> {
+        if self.timeout_secs.is_none() && self.connect_timeout_secs.is_none() {
+            return Ok(None);
+        }
+        let d = TransportConfig::default();
+        let connect = match self.connect_timeout_secs {
+            Some(v) => secs("connect_timeout_secs", v)?,
+            None => d.connect_timeout,
+        };
+        let request = match self.timeout_secs {
+            Some(v) => secs("timeout_secs", v)?,
+            None => d.request_timeout,
+        };
+        Ok(Some((connect, request)))
+    }
+
+    /// The retry policy, when a retry setting is given (the rest keeps the
+    /// defaults).
+    pub fn retry(&self) -> Result<Option<RetryConfig>> {
+        if self.max_attempts.is_none() && self.initial_backoff_ms.is_none() {
+            return Ok(None);
+        }
+        let mut r = RetryConfig::default();
+        if let Some(n) = self.max_attempts {
+            if n == 0 {
+                return Err(Error::config("max_attempts", "must be at least 1"));
+            }
+            r.max_attempts = n;
+        }
+        if let Some(ms) = self.initial_backoff_ms {
+            r.initial_backoff = Duration::from_millis(ms);
+        }
+        Ok(Some(r))
+    }
+
+    /// The rate limit, when set: `Some(None)` turns the vendor's default
+    /// limit off.
+    pub fn rate_limit(&self) -> Result<Option<Option<RateLimit>>> {
+        self.rate_limit
+            .map(|rl| {
+                rl.map(|r| {
+                    if r.requests == 0 {
+                        return Err(Error::config("rate_limit", "requests must be at least 1"));
+                    }
+                    Ok(RateLimit {
+                        requests: r.requests,
+                        per: secs("rate_limit.per_secs", r.per_secs)?,
+                    })
+                })
+                .transpose()
+            })
+            .transpose()
+    }
+}
+
+/// Applies [`Settings`] to a backend builder through its own setters, so
+/// the backend's defaults (its rate limit, its retry hints) stay in force
+/// for everything the settings do not name.
+#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+macro_rules! tuned {
+    ($builder:expr, $settings:expr) => {{
+        let mut b = $builder;
+        let s: &Settings = $settings;
+        if let Some((connect, request)) = s.timeouts()? {
+            b = b.timeouts(connect, request);
+        }
+        if let Some(retry) = s.retry()? {
+            b = b.retry(retry);
+        }
+        if let Some(limit) = s.rate_limit()? {
+            b = b.rate_limit(limit);
+        }
+        b
+    }};
+}
+
+/// ChartMogul settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ChartMogulConfig {
+    /// API key (sent as the Basic user name).
+    pub api_key: SecretString,
+    /// Base URL; default `https://api.chartmogul.com`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Transport settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+/// Fusebill settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FusebillConfig {
+    /// API key exactly as issued (already base64 text; sent verbatim).
+    pub api_key: SecretString,
+    /// Base URL; default `https://secure.fusebill.com`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Transport settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+/// Everlytic settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EverlyticConfig {
+    /// The install's URL (required).
+    pub base_url: String,
+    /// User name.
+    pub username: String,
+    /// API key.
+    pub api_key: SecretString,
+    /// Transport settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+macro_rules! redacted_debug {
+    ($t:ty, $name:literal, $($field:ident),*) => {
+        impl fmt::Debug for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct($name)
+                    .field("api_key", &"***")
+                    $(.field(stringify!($field), &self.$field))*
+                    .finish()
+            }
+        }
+    };
+}
+redacted_debug!(ChartMogulConfig, "ChartMogulConfig", base_url, settings);
+redacted_debug!(FusebillConfig, "FusebillConfig", base_url, settings);
+redacted_debug!(
+    EverlyticConfig,
+    "EverlyticConfig",
+    base_url,
+    username,
+    settings
+);
+
+/// Which backend to use and how to reach it.
+///
+/// Deserializes from a tagged object, e.g. (JSON)
+/// `{"backend": "fusebill", "api_key": "..."}`; switching vendor is
+/// changing this one value. [`Config::build`] fails with
+/// [`Error::Config`] when the named backend's cargo feature is off.
+///
+/// ```
+/// let config: unibill::Config = serde_json::from_str(
+///     r#"{"backend": "chartmogul", "api_key": "secret-key"}"#,
+/// ).unwrap();
+/// assert_eq!(config.backend(), "chartmogul");
+/// assert!(!format!("{config:?}").contains("secret-key"));
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Config {
+    /// ChartMogul.
+    #[serde(rename = "chartmogul")]
+    ChartMogul(ChartMogulConfig),
+    /// Fusebill.
+    Fusebill(FusebillConfig),
+    /// An Everlytic install.
+    Everlytic(EverlyticConfig),
+}
+
+impl Config {
+    /// A ChartMogul config with default settings.
+    pub fn chartmogul(api_key: impl Into<String>) -> Self {
+        Config::ChartMogul(ChartMogulConfig {
+            api_key: SecretString::from(api_key.into()),
+            base_url: None,
+            settings: Settings::default(),
+        })
+    }
+
+    /// A Fusebill config with default settings.
+    pub fn fusebill(api_key: impl Into<String>) -> Self {
+        Config::Fusebill(FusebillConfig {
+            api_key: SecretString::from(api_key.into()),
+            base_url: None,
+            settings: Settings::default(),
+        })
+    }
+
+    /// An Everlytic config with default settings.
+    pub fn everlytic(
+        base_url: impl Into<String>,
+        username: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> Self {
+        Config::Everlytic(EverlyticConfig {
+            base_url: base_url.into(),
+            username: username.into(),
+            api_key: SecretString::from(api_key.into()),
+            settings: Settings::default(),
+        })
+    }
+
+    /// The same config with another base URL (for ChartMogul and Fusebill;
+    /// for Everlytic it replaces the install URL).
+    pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        match &mut self {
+            Config::ChartMogul(c) => c.base_url = Some(url),
+            Config::Fusebill(c) => c.base_url = Some(url),
+            Config::Everlytic(c) => c.base_url = url,
+        }
+        self
+    }
+
+    /// The same config with other transport settings.
+    pub fn with_settings(mut self, settings: Settings) -> Self {
+        *self.settings_mut() = settings;
+        self
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        match self {
+            Config::ChartMogul(c) => &mut c.settings,
+            Config::Fusebill(c) => &mut c.settings,
+            Config::Everlytic(c) => &mut c.settings,
+        }
+    }
+
+    /// The transport settings.
+    pub fn settings(&self) -> &Settings {
+        match self {
+            Config::ChartMogul(c) => &c.settings,
+            Config::Fusebill(c) => &c.settings,
+            Config::Everlytic(c) => &c.settings,
+        }
+    }
+
+    /// The backend's name.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Config::ChartMogul(_) => "chartmogul",
+            Config::Fusebill(_) => "fusebill",
+            Config::Everlytic(_) => "everlytic",
+        }
+    }
+
+    /// Reads the config from the environment (see [`vars`]).
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the config from any name -> value lookup, with the same
+    /// variables as [`Config::from_env`] (handy in tests: no process-wide
+    /// environment to race on).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let need = |name: &str| {
+            get(name).ok_or_else(|| Error::config(name, "is not set (required for this backend)"))
+        };
+        let backend = need(vars::BACKEND)?;
+        let mut config = match backend.trim().to_ascii_lowercase().as_str() {
+            "chartmogul" => Config::ChartMogul(ChartMogulConfig {
+                api_key: need(vars::CHARTMOGUL_API_KEY)?.into(),
+                base_url: get(vars::CHARTMOGUL_BASE_URL),
+                settings: Settings::default(),
+            }),
+            "fusebill" => Config::Fusebill(FusebillConfig {
+                api_key: need(vars::FUSEBILL_API_KEY)?.into(),
+                base_url: get(vars::FUSEBILL_BASE_URL),
+                settings: Settings::default(),
+            }),
+            "everlytic" => Config::Everlytic(EverlyticConfig {
+                base_url: need(vars::EVERLYTIC_URL)?,
+                username: need(vars::EVERLYTIC_USERNAME)?,
+                api_key: need(vars::EVERLYTIC_API_KEY)?.into(),
+                settings: Settings::default(),
+            }),
+            other => {
+                return Err(Error::config(
+                    vars::BACKEND,
+                    format!("`{other}` is not one of {}", BACKENDS.join(", ")),
+                ))
+            }
+        };
+        let s = config.settings_mut();
+        if let Some(v) = get(vars::TIMEOUT_SECS) {
+            let n: f64 = v.trim().parse().map_err(|_| {
+                Error::config(
+                    vars::TIMEOUT_SECS,
+                    format!("`{v}` is not a number of seconds"),
+                )
+            })?;
+            secs(vars::TIMEOUT_SECS, n)?;
+            s.timeout_secs = Some(n);
+        }
+        if let Some(v) = get(vars::MAX_ATTEMPTS) {
+            let n: u32 = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::config(
+                    vars::MAX_ATTEMPTS,
+                    format!("`{v}` is not a positive whole number"),
+                )
+            })?;
+            s.max_attempts = Some(n);
+        }
+        if let Some(v) = get(vars::RATE_LIMIT) {
+            s.rate_limit = Some(parse_rate_limit(&v)?);
+        }
+        Ok(config)
+    }
+
+    /// Builds the updater. Fails with [`Error::Config`] when the backend's
+    /// cargo feature is not enabled or a setting is malformed. Makes no
+    /// network call.
+    pub fn build(&self) -> Result<Arc<dyn CustomerUpdater>> {
+        match self {
+            #[cfg(feature = "chartmogul")]
+            Config::ChartMogul(c) => {
+                let mut b =
+                    unibill_chartmogul::ChartMogul::builder().api_key(c.api_key.expose_secret());
+                if let Some(u) = &c.base_url {
+                    b = b.base_url(u.clone());
+                }
+                Ok(Arc::new(tuned!(b, &c.settings).build()?))
+            }
+            #[cfg(feature = "fusebill")]
+            Config::Fusebill(c) => {
+                let mut b =
+                    unibill_fusebill::Fusebill::builder().api_key(c.api_key.expose_secret());
+                if let Some(u) = &c.base_url {
+                    b = b.base_url(u.clone());
+                }
+                Ok(Arc::new(tuned!(b, &c.settings).build()?))
+            }
+            #[cfg(feature = "everlytic")]
+            Config::Everlytic(c) => {
+                let b = unibill_everlytic::Everlytic::builder()
+                    .base_url(c.base_url.clone())
+                    .username(c.username.clone())
+                    .api_key(c.api_key.expose_secret());
+                Ok(Arc::new(tuned!(b, &c.settings).build()?))
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(Error::config(
+                "backend",
+                format!(
+                    "backend `{0}` is not compiled in: enable the `{0}` cargo feature of unibill",
+                    other.backend()
+                ),
+            )),
+        }
+    }
+}
+
+/// Parses `40/s`, `1000/min`, `5000/day`... or `off`.
+fn parse_rate_limit(v: &str) -> Result<Option<RateLimitSetting>> {
+    let t = v.trim();
+    if t.eq_ignore_ascii_case("off") || t.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::config(
+            vars::RATE_LIMIT,
+            format!("`{v}` is not like `40/s`, `1000/min`, `5000/day` or `off`"),
+        )
+    };
+    let (n, unit) = t.split_once('/').ok_or_else(bad)?;
+    let requests: u32 = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+    let per_secs = match unit.trim() {
+        "s" | "sec" | "second" => 1.0,
+        "m" | "min" | "minute" => 60.0,
+        "h" | "hour" => 3600.0,
+        "d" | "day" => 86400.0,
+        _ => return Err(bad()),
+    };
+    Ok(Some(RateLimitSetting { requests, per_secs }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use unibill_core::ExposeSecret;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| m.get(k).cloned()
+    }
+
+    #[test]
+    fn env_names_backend_and_keys() {
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k=="),
+        ]))
+        .unwrap();
+        match &c {
+            Config::Fusebill(f) => {
+                assert_eq!(f.api_key.expose_secret(), "k==");
+                assert_eq!(f.base_url, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "Everlytic"),
+            ("EVERLYTIC_URL", "https://mail.example.com"),
+            ("EVERLYTIC_USERNAME", "u"),
+            ("EVERLYTIC_API_KEY", "k"),
+            ("UNIBILL_RATE_LIMIT", "10/s"),
+            ("UNIBILL_MAX_ATTEMPTS", "2"),
+        ]))
+        .unwrap();
+        assert_eq!(c.backend(), "everlytic");
+        assert_eq!(
+            c.settings().rate_limit,
+            Some(Some(RateLimitSetting {
+                requests: 10,
+                per_secs: 1.0
+            }))
+        );
+        assert_eq!(c.settings().max_attempts, Some(2));
+    }
+
+    #[test]
+    fn env_errors_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], "UNIBILL_BACKEND"),
+            (&[("UNIBILL_BACKEND", "stripe")], "UNIBILL_BACKEND"),
+            (&[("UNIBILL_BACKEND", "chartmogul")], "CHARTMOGUL_API_KEY"),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "chartmogul"),
+                    ("CHARTMOGUL_API_KEY", " "),
+                ],
+                "CHARTMOGUL_API_KEY",
+            ),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "everlytic"),
+                    ("EVERLYTIC_USERNAME", "u"),
+                    ("EVERLYTIC_API_KEY", "k"),
+                ],
+                "EVERLYTIC_URL",
+            ),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "fusebill"),
+                    ("FUSEBILL_API_KEY", "k"),
+                    ("UNIBILL_RATE_LIMIT", "fast"),
+                ],
+                "UNIBILL_RATE_LIMIT",
+            ),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "fusebill"),
+                    ("FUSEBILL_API_KEY", "k"),
+                    ("UNIBILL_TIMEOUT_SECS", "-1"),
+                ],
+                "UNIBILL_TIMEOUT_SECS",
+            ),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "fusebill"),
+                    ("FUSEBILL_API_KEY", "k"),
+                    ("UNIBILL_MAX_ATTEMPTS", "0"),
+                ],
+                "UNIBILL_MAX_ATTEMPTS",
+            ),
+        ];
+        for (pairs, var) in cases {
+            match Config::from_lookup(lookup(pairs)) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, *var, "{pairs:?}"),
+                other => panic!("{pairs:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        for c in [
+            Config::chartmogul("cm-secret-1"),
+            Config::fusebill("fb-secret-2"),
+            Config::everlytic("https://x.example", "user", "ev-secret-3"),
+        ] {
+            let d = format!("{c:?} {c:#?}");
+            assert!(!d.contains("secret"), "{d}");
+            assert!(d.contains("***"));
+        }
+    }
+
+    #[test]
+    fn serde_config_with_settings() {
+        let c: Config = serde_json::from_str(
+            r#"{"backend":"fusebill","api_key":"k","settings":{"timeout_secs":5,"rate_limit":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.settings().rate_limit, Some(None));
+        assert_eq!(c.settings().rate_limit().unwrap(), Some(None));
+        let (connect, request) = c.settings().timeouts().unwrap().unwrap();
+        assert_eq!(request, Duration::from_secs(5));
+        assert_eq!(connect, TransportConfig::default().connect_timeout);
+        assert_eq!(c.settings().retry().unwrap(), None);
+        assert!(serde_json::from_str::<Config>(
+            r#"{"backend":"fusebill","api_key":"k","apikey":"x"}"#
+        )
+        .is_err());
+        assert!(serde_json::from_str::<Config>(r#"{"backend":"paypal","api_key":"k"}"#).is_err());
+    }
+
+    #[test]
+    fn rate_limit_forms() {
+        assert_eq!(
+            parse_rate_limit("40/s").unwrap(),
+            Some(RateLimitSetting {
+                requests: 40,
+                per_secs: 1.0
+            })
+        );
+        assert_eq!(
+            parse_rate_limit("1000/min").unwrap(),
+            Some(RateLimitSetting {
+                requests: 1000,
+                per_secs: 60.0
+            })
+        );
+        assert_eq!(parse_rate_limit("off").unwrap(), None);
+        for bad in ["0/s", "40", "40/fortnight", "x/s"] {
+            assert!(parse_rate_limit(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! One behaviour suite, run against every enabled backend on the sandbox.
+//!
+//! Each scenario is written once, against `Arc<dyn CustomerUpdater>` built
+//! from configuration; the macro at the bottom instantiates it per
+//! backend. A scenario never asks which backend it runs on: it chooses
+//! fields from `capabilities()`.
+
+mod common;
+
+use common::Fixture;
+use serde_json::{json, Value};
+use unibill::{Change, CustomerPatch, Error, Field, Op, UpdateOptions};
+use unibill_sandbox::Fault;
+
+/// A valid sample value for each plain neutral field, as neutral JSON.
+fn sample(field: Field) -> Option<Value> {
+    Some(json!(match field {
+        Field::DisplayName => "Ada Lovelace",
+        Field::Title => "Dr",
+        Field::FirstName => "Ada",
+        Field::MiddleName => "King",
+        Field::LastName => "Lovelace",
+        Field::Suffix => "Jr.",
+        Field::Company => "Analytical Engines",
+        Field::Email => "ada@example.com",
+        Field::SecondaryEmail => "ada.king@example.com",
+        Field::Phone => "+44 20 7946 0000",
+        Field::SecondaryPhone => "+44 20 7946 0001",
+        Field::Website => "https://ada.example.com",
+        Field::AddressLine1 => "12 St James's Square",
+        Field::AddressLine2 => "Floor 2",
+        Field::City => "London",
+        Field::Region => "Greater London",
+        Field::PostalCode => "SW1Y 4JH",
+        Field::Country => "GB",
+        Field::ExternalReference => "ada-001",
+        Field::Campaign => "spring-launch",
+        Field::AcquisitionSource => "newsletter",
+        Field::Medium => "email",
+        Field::Keyword => "billing",
+        Field::AdContent => "banner-a",
+        Field::LandingPage => "https://example.com/landing",
+        _ => return None,
+    }))
+}
+
+/// Sets `value` at a dotted path of a JSON object.
+fn put_path(target: &mut Value, path: &str, value: Value) {
+    let mut cur = target;
+    let parts: Vec<&str> = path.split('.').collect();
+    for p in &parts[..parts.len() - 1] {
+        cur = cur
+            .as_object_mut()
+            .expect("object")
+            .entry(p.to_string())
+            .or_insert_with(|| json!({}));
+    }
+    cur.as_object_mut()
+        .expect("object")
+        .insert(parts[parts.len() - 1].to_string(), value);
+}
+
+fn get_path<'a>(v: &'a Value, path: &str) -> &'a Value {
+    path.split('.').fold(v, |v, p| &v[p])
+}
+
+/// A patch made from neutral JSON (a patch is a JSON Merge Patch).
+fn patch_from(fields: &[(Field, Value)]) -> CustomerPatch {
+    let mut j = json!({});
+    for (f, v) in fields {
+        put_path(&mut j, f.name(), v.clone());
+    }
+    serde_json::from_value(j).expect("valid neutral patch")
+}
+
+/// Fields this backend can set and read, with sample values.
+fn settable(fx: &Fixture) -> Vec<(Field, Value)> {
+    let caps = fx.updater.capabilities();
+    Field::ALL
+        .iter()
+        .filter(|f| caps.get(**f).set && caps.get(**f).read)
+        .filter_map(|f| sample(*f).map(|v| (*f, v)))
+        .collect()
+}
+
+fn writes(fx: &Fixture) -> usize {
+    fx.vendor()
+        .journal()
+        .iter()
+        .filter(|e| e.is_write())
+        .count()
+}
+
+async fn get_seeded_customer(fx: Fixture) {
+    let c = fx.updater.get(&fx.seed_id()).await.expect("get");
+    assert_eq!(c.id, fx.seed_id());
+    assert!(
+        c.raw.is_object(),
+        "raw keeps the vendor's answer: {}",
+        c.raw
+    );
+    assert!(c.email.as_deref().is_some_and(|e| e.contains('@')), "{c:?}");
+    // Every neutral field the backend says it reads and the vendor holds
+    // is filled in: compare with the stored record through a fresh read.
+    let again = fx.updater.get(&fx.seed_id()).await.expect("get again");
+    assert_eq!(again, c, "reads are stable");
+    assert_eq!(fx.vendor().journal().len(), 2);
+    assert_eq!(writes(&fx), 0);
+}
+
+async fn set_and_read_back(fx: Fixture) {
+    let fields = settable(&fx);
+    assert!(fields.len() >= 2, "{}: too few settable fields", fx.backend);
+    let patch = patch_from(&fields);
+    let updated = fx
+        .updater
+        .update(&fx.seed_id(), &patch)
+        .await
+        .expect("update");
+    let read = fx.updater.get(&fx.seed_id()).await.expect("get");
+    let updated_json = serde_json::to_value(&updated).unwrap();
+    let read_json = serde_json::to_value(&read).unwrap();
+    for (f, v) in &fields {
+        assert_eq!(
+            get_path(&updated_json, f.name()),
+            v,
+            "{}: {f} in the update's answer",
+            fx.backend
+        );
+        assert_eq!(
+            get_path(&read_json, f.name()),
+            v,
+            "{}: {f} read back",
+            fx.backend
+        );
+    }
+}
+
+async fn clear_where_allowed(fx: Fixture) {
+    let caps = fx.updater.capabilities().clone();
+    let clearable: Vec<(Field, Value)> = settable(&fx)
+        .into_iter()
+        .filter(|(f, _)| caps.allows(*f, Op::Clear))
+        .collect();
+    if clearable.is_empty() {
+        // Nothing may be cleared: every clear must be refused cleanly.
+        let (f, _) = settable(&fx)[0].clone();
+        let mut j = json!({});
+        put_path(&mut j, f.name(), Value::Null);
+        let p: CustomerPatch = serde_json::from_value(j).unwrap();
+        let e = fx.updater.update(&fx.seed_id(), &p).await.unwrap_err();
+        assert!(matches!(e, Error::Unsupported { op: Op::Clear, .. }), "{e}");
+        return;
+    }
+    // Give them values first so clearing is observable.
+    fx.updater
+        .update(&fx.seed_id(), &patch_from(&settable(&fx)))
+        .await
+        .expect("set");
+    let nulls: Vec<(Field, Value)> = clearable.iter().map(|(f, _)| (*f, Value::Null)).collect();
+    let patch = patch_from(&nulls);
+    assert!(patch.touched().iter().all(|(_, op)| *op == Op::Clear));
+    fx.updater
+        .update(&fx.seed_id(), &patch)
+        .await
+        .expect("clear");
+    let read = serde_json::to_value(fx.updater.get(&fx.seed_id()).await.unwrap()).unwrap();
+    for (f, _) in &clearable {
+        assert_eq!(
+            get_path(&read, f.name()),
+            &Value::Null,
+            "{}: {f} cleared",
+            fx.backend
+        );
+    }
+}
+
+async fn unsupported_refused_before_any_request(fx: Fixture) {
+    let caps = fx.updater.capabilities().clone();
+    // Candidates: plain fields with a sample, tags, custom attributes.
+    let mut candidates: Vec<(Field, CustomerPatch)> = Field::ALL
+        .iter()
+        .filter_map(|f| sample(*f).map(|v| (*f, patch_from(&[(*f, v)]))))
+        .collect();
+    candidates.push((Field::Tags, CustomerPatch::new().add_tag("vip")));
+    candidates.push((
+        Field::CustomAttributes,
+        CustomerPatch::new().custom("CAC", 25),
+    ));
+    let (field, patch) = candidates
+        .into_iter()
+        .find(|(f, _)| !caps.allows(*f, Op::Set))
+        .unwrap_or_else(|| (Field::Mrr, CustomerPatch::new()));
+    assert_ne!(
+        field,
+        Field::Mrr,
+        "{}: every field settable? then nothing to refuse",
+        fx.backend
+    );
+    let err = fx.updater.update(&fx.seed_id(), &patch).await.unwrap_err();
+    match &err {
+        Error::Unsupported {
+            backend,
+            field: f,
+            op,
+        } => {
+            assert_eq!(backend.as_str(), fx.backend);
+            assert_eq!((*f, *op), (field, Op::Set));
+        }
+        other => panic!("{}: expected Unsupported, got {other}", fx.backend),
+    }
+    assert!(
+        fx.vendor().journal().is_empty(),
+        "{}: nothing may be sent",
+        fx.backend
+    );
+
+    // Opting in to ignore: the rest applies and the outcome lists the field.
+    let (ok_field, ok_value) = settable(&fx)[0].clone();
+    let both = match sample(field) {
+        Some(v) => patch_from(&[(ok_field, ok_value.clone()), (field, v)]),
+        None => {
+            let mut p = patch_from(&[(ok_field, ok_value.clone())]);
+            p.tags = patch.tags.clone();
+            p.custom = patch.custom.clone();
+            p
+        }
+    };
+    let out = fx
+        .updater
+        .update_with(&fx.seed_id(), &both, &UpdateOptions::ignore_unsupported())
+        .await
+        .expect("ignore mode");
+    assert!(
+        out.ignored
+            .iter()
+            .any(|i| i.field == field && i.op == Op::Set),
+        "{:?}",
+        out.ignored
+    );
+    let read = serde_json::to_value(&out.customer).unwrap();
+    assert_eq!(get_path(&read, ok_field.name()), &ok_value);
+}
+
+async fn invalid_input_refused_before_any_request(fx: Fixture) {
+    let (field, _) = settable(&fx)[0].clone();
+    let mut j = json!({});
+    put_path(&mut j, field.name(), json!("   "));
+    let blank: CustomerPatch = serde_json::from_value(j).unwrap();
+    let cases = [
+        (blank, field.name().to_string()),
+        (
+            CustomerPatch::new().country("XX"),
+            "address.country".to_string(),
+        ),
+        (CustomerPatch::new().currency("usd"), "currency".to_string()),
+    ];
+    for (patch, expect_field) in cases {
+        match fx.updater.update(&fx.seed_id(), &patch).await {
+            Err(Error::Validation { field, .. }) => {
+                assert_eq!(field, expect_field, "{}", fx.backend)
+            }
+            other => panic!(
+                "{}: expected Validation on {expect_field}, got {other:?}",
+                fx.backend
+            ),
+        }
+    }
+    // An id that would change the URL path is refused, not sent.
+    let e = fx.updater.get(&"..".into()).await.unwrap_err();
+    assert!(matches!(e, Error::Validation { .. }), "{e}");
+    assert!(
+        fx.vendor().journal().is_empty(),
+        "{}: nothing may be sent",
+        fx.backend
+    );
+}
+
+async fn not_found_is_neutral(fx: Fixture) {
+    let missing = common::missing_id(fx.backend);
+    let e = fx.updater.get(&missing).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::NotFound { id, .. } if *id == missing.as_str()),
+        "{}: {e}",
+        fx.backend
+    );
+    let patch = patch_from(&settable(&fx));
+    let e = fx.updater.update(&missing, &patch).await.unwrap_err();
+    assert!(matches!(&e, Error::NotFound { .. }), "{}: {e}", fx.backend);
+    assert!(!e.is_retryable());
+}
+
+async fn unauthorized_is_neutral(fx: Fixture) {
+    let bad = common::bad_key_config(&fx.sandbox, fx.backend)
+        .build()
+        .unwrap();
+    let e = bad.get(&fx.seed_id()).await.unwrap_err();
+    assert!(
+        matches!(e, Error::Unauthorized { .. }),
+        "{}: {e}",
+        fx.backend
+    );
+    let text = format!("{e} {e:?}");
+    assert!(!text.contains("d3Jvbmcta2V5"), "key leaked: {text}");
+    let e = bad
+        .update(&fx.seed_id(), &patch_from(&settable(&fx)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, Error::Unauthorized { .. }),
+        "{}: {e}",
+        fx.backend
+    );
+    assert_eq!(
+        writes(&fx),
+        fx.vendor()
+            .journal()
+            .iter()
+            .filter(|e| e.is_write() && e.status == 401)
+            .count()
+    );
+}
+
+async fn rate_limit_retried_transparently(fx: Fixture) {
+    fx.vendor()
+        .inject(Fault::status(429).retry_after_secs(1).times(1));
+    let fields = settable(&fx);
+    let c = fx
+        .updater
+        .update(&fx.seed_id(), &patch_from(&fields))
+        .await
+        .expect("retried");
+    let v = serde_json::to_value(&c).unwrap();
+    assert_eq!(get_path(&v, fields[0].0.name()), &fields[0].1);
+    let j = fx.vendor().journal();
+    assert_eq!(j[0].status, 429, "{}", fx.backend);
+    assert!(
+        j[1..].iter().all(|e| e.status < 400),
+        "{:?}",
+        j.iter().map(|e| e.status).collect::<Vec<_>>()
+    );
+    assert!(fx.updater.retries() >= 1, "{}: retry counted", fx.backend);
+}
+
+async fn dry_run_sends_no_write_and_matches_the_update(fx: Fixture) {
+    let patch = patch_from(&settable(&fx));
+    let dry = fx
+        .updater
+        .dry_run(&fx.seed_id(), &patch, &UpdateOptions::default())
+        .await
+        .expect("dry run");
+    assert!(
+        !dry.writes.is_empty(),
+        "{}: the patch changes something",
+        fx.backend
+    );
+    assert_eq!(writes(&fx), 0, "{}: a dry run writes nothing", fx.backend);
+    let out = fx
+        .updater
+        .update_with(&fx.seed_id(), &patch, &UpdateOptions::default())
+        .await
+        .expect("update");
+    assert_eq!(
+        out.writes, dry.writes,
+        "{}: the update sent what the dry run listed",
+        fx.backend
+    );
+    let sent: Vec<(String, Option<Value>)> = fx
+        .vendor()
+        .journal()
+        .into_iter()
+        .filter(|e| e.is_write())
+        .map(|e| (e.method, e.body))
+        .collect();
+    let listed: Vec<(String, Option<Value>)> = dry
+        .writes
+        .iter()
+        .map(|w| (w.method.clone(), w.body.clone()))
+        .collect();
+    assert_eq!(sent, listed, "{}: journal matches the dry run", fx.backend);
+}
+
+async fn noop_patch_sends_no_write(fx: Fixture) {
+    let current = fx.updater.get(&fx.seed_id()).await.unwrap();
+    let email = current.email.clone().expect("seed has an email");
+    let patch = CustomerPatch::new();
+    assert!(patch.is_empty());
+    let out = fx
+        .updater
+        .update_with(&fx.seed_id(), &patch, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert!(!out.changed());
+    assert_eq!(out.customer.email.as_deref(), Some(email.as_str()));
+    assert_eq!(writes(&fx), 0);
+    assert_eq!(Change::<String>::Keep, patch.email);
+}
+
+macro_rules! behaviour {
+    ($($scenario:ident),* $(,)?) => {
+        #[cfg(feature = "chartmogul")]
+        mod chartmogul {
+            $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("chartmogul").await).await } )*
+        }
+        #[cfg(feature = "fusebill")]
+        mod fusebill {
+            $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("fusebill").await).await } )*
+        }
+        #[cfg(feature = "everlytic")]
+        mod everlytic {
+            $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("everlytic").await).await } )*
+        }
+    };
+}
+
+behaviour!(
+    get_seeded_customer,
+    set_and_read_back,
+    clear_where_allowed,
+    unsupported_refused_before_any_request,
+    invalid_input_refused_before_any_request,
+    not_found_is_neutral,
+    unauthorized_is_neutral,
+    rate_limit_retried_transparently,
+    dry_run_sends_no_write_and_matches_the_update,
+    noop_patch_sends_no_write,
+);
