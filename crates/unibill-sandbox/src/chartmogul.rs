@@ -3,6 +3,7 @@
 //! Endpoints (all under `/v1`, HTTP Basic with [`API_KEY`] as the user name
 //! and any password):
 //!
+//! * `GET /v1/ping` → `{"data":"pong!"}` (to check credentials);
 //! * `GET /v1/customers/{uuid}` and `PATCH /v1/customers/{uuid}` (partial
 //!   update of the writable fields, see `docs/sandbox.md`);
 //! * `GET /v1/customers/{uuid}/attributes` →
@@ -458,6 +459,10 @@ impl State {
         let segs = req.segments();
         let method = req.method.as_str();
         match segs.as_slice() {
+            ["v1", "ping"] => match method {
+                "GET" => Resp::json(200, &json!({"data": "pong!"})),
+                _ => method_not_allowed("GET"),
+            },
             ["v1", "customers", "attributes", "custom"] => match method {
                 "POST" => self.with_body(req, |s, body| s.post_custom_by_email(body)),
                 _ => method_not_allowed("POST"),

@@ -190,6 +190,17 @@ pub(crate) struct Inner {
     hooks: Mutex<Vec<(RequestMatcher, Hook)>>,
     pub(crate) connections: AtomicUsize,
     pub(crate) live_connections: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: Mutex<Option<usize>>,
+}
+
+/// Decrements the in-flight counter when a request leaves the pipeline.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -220,6 +231,8 @@ impl Inner {
             hooks: Mutex::new(Vec::new()),
             connections: AtomicUsize::new(0),
             live_connections: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: Mutex::new(None),
         }
     }
 
@@ -285,6 +298,16 @@ impl Inner {
     pub(crate) async fn process(self: &Arc<Inner>, req: Req) -> Outcome {
         let path = req.path_and_query();
         let seq = self.reserve_entry(&req);
+        let running = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        let _in_flight = InFlight(&self.in_flight);
+        if let Some(max) = *lock(&self.max_in_flight) {
+            if running > max {
+                let mut resp = lock(&self.state).error_response(503, "too many parallel requests");
+                self.add_vendor_headers(&mut resp);
+                self.complete_entry(seq, resp.status, Some("concurrency_limit".to_string()));
+                return Outcome::Respond(resp);
+            }
+        }
         let fault = self.take_fault(&req.method, &path);
         let latency = *lock(&self.latency);
         if !latency.is_zero() {
@@ -466,6 +489,15 @@ impl VendorHandle {
         let mut rate = lock(&self.inner.rate);
         rate.limit = limit;
         rate.window.clear();
+    }
+
+    /// Answer 503 (in the vendor's 5xx shape) to a request that arrives
+    /// while `max` requests are already being processed; `None` (the
+    /// default) lifts the limit. ChartMogul documents 503 beyond 20 parallel
+    /// connections: `sandbox.chartmogul().set_max_in_flight(Some(20))`.
+    /// Such requests are journaled with fault `"concurrency_limit"`.
+    pub fn set_max_in_flight(&self, max: Option<usize>) {
+        *lock(&self.inner.max_in_flight) = max;
     }
 
     /// TCP connections accepted so far.

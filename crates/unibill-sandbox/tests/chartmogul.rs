@@ -622,3 +622,13 @@ async fn update_customer_edits_the_store_directly() {
     assert_eq!(c["address"]["city"], json!("Oakland"));
     assert!(sb.chartmogul().journal().iter().all(|e| e.method == "GET"));
 }
+
+#[tokio::test]
+async fn ping_checks_credentials() {
+    let sb = start().await;
+    let r = send(cm(&sb, "GET", "/v1/ping")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json(), json!({"data": "pong!"}));
+    let r = send(client().get(format!("{}/v1/ping", sb.chartmogul().base_url()))).await;
+    assert_eq!(r.status, 401);
+}

@@ -226,7 +226,7 @@ async fn faults_are_fifo_counted_and_matched() {
 #[tokio::test]
 async fn rate_limiter_answers_429_per_vendor_rules() {
     let sb = start().await;
-    let window = Duration::from_millis(600);
+    let window = Duration::from_millis(1500);
     sb.chartmogul()
         .set_rate_limit(Some(RateLimit::new(3, window)));
     let t = Instant::now();
@@ -484,4 +484,29 @@ async fn oversized_body_is_refused() {
     .await;
     assert_eq!(r.status, 413);
     assert_eq!(sb.everlytic().journal()[0].status, 413);
+}
+
+#[tokio::test]
+async fn parallel_requests_beyond_the_limit_get_503() {
+    let sb = start().await;
+    let h = sb.chartmogul();
+    h.set_max_in_flight(Some(2));
+    h.set_latency(Duration::from_millis(1000));
+    let mut tasks = Vec::new();
+    for _ in 0..3 {
+        let rb = cm(&sb, "GET", &cm_path());
+        tasks.push(tokio::spawn(async move { send(rb).await.status }));
+        // Make sure the first two are in flight before the third arrives.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses, vec![200, 200, 503]);
+    let faults: Vec<_> = h.journal().into_iter().filter_map(|e| e.fault).collect();
+    assert_eq!(faults, vec!["concurrency_limit".to_string()]);
+    h.set_max_in_flight(None);
+    h.set_latency(Duration::ZERO);
+    assert_eq!(send(cm(&sb, "GET", &cm_path())).await.status, 200);
 }
