@@ -589,3 +589,96 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod prop_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            ".{0,12}".prop_map(Value::from),
+            proptest::sample::select(vec![
+                "on",
+                "off",
+                "deleted",
+                "yes",
+                "no",
+                "12",
+                "-3",
+                "Automotive",
+            ])
+            .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 48, 8, |inner| {
+            let keys = proptest::sample::select(vec![
+                "id",
+                "item",
+                "links",
+                "name",
+                "email",
+                "status",
+                "email_quota",
+                "sms_quota",
+                "industry",
+                "deleted",
+                "country",
+                "postal_code",
+                "error",
+                "message",
+                "x",
+            ]);
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..8).prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_answer_decodes_or_errors_without_panicking(v in json_value()) {
+            let id = CustomerId::new("1");
+            if let Ok(c) = customer_from_answer(&id, v.clone()) {
+                prop_assert_eq!(&c.raw, &v);
+            }
+            let _ = EverlyticFields::from_raw(&v);
+            let _ = crate::error::vendor_messages(v.to_string().as_bytes());
+            if let Some(obj) = v.as_object() {
+                let mut ch = Map::new();
+                ch.insert("sms_quota".into(), Value::from(1u64));
+                drop_unchanged(&mut ch, obj);
+                let _ = put_body(ch, Some(obj));
+            }
+        }
+
+        #[test]
+        fn any_bytes_give_messages_without_panicking(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let m = crate::error::vendor_messages(&b);
+            prop_assert!(m.iter().all(|s| !s.trim().is_empty()));
+            if serde_json::from_slice::<Value>(&b).is_err() {
+                prop_assert!(m.len() <= 1);
+                prop_assert!(m.iter().all(|s| s.chars().count() <= 301));
+            }
+        }
+
+        #[test]
+        fn ids_accepted_iff_short_digit_strings(s in "[0-9a-z/. -]{0,22}") {
+            let ok = !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+            prop_assert_eq!(check_id(&CustomerId::new(s.clone())).is_ok(), ok);
+        }
+
+        #[test]
+        fn quotas_read_from_numbers_and_text_alike(n in any::<u64>()) {
+            prop_assert_eq!(read_u64(Some(&Value::from(n))), Some(n));
+            prop_assert_eq!(read_u64(Some(&Value::from(n.to_string()))), Some(n));
+        }
+    }
+}
