@@ -1,0 +1,248 @@
+//! Mapping round trips on the vendor's own samples (no network).
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+use unibill_chartmogul::mapping::{self, customer_from_json, plan_writes, Method, Target};
+use unibill_core::{Currency, CustomerId, CustomerPatch, CustomerStatus, Error, Money};
+
+/// The "Result Format" of the "Update a Customer" page (seed 000), exactly
+/// as captured except for one character: the capture has a trailing comma
+/// after `"SalesRep": "Mike"`, which is not JSON (no JSON reader, ChartMogul's
+/// clients included, accepts it), so it is removed here.
+const SEED_000_RESPONSE: &str = r#"{
+    "id": 12150249,
+    "uuid": "cus_ab223d54-75b4-431b-adb2-eb6b9e234571",
+    "data_source_uuid": "ds_fef05d54-47b4-431b-aed2-eb6b9e545430",
+    "data_source_uuids": ["ds_fef05d54-47b4-431b-aed2-eb6b9e545430"],
+    "external_id": "34916129",
+    "external_ids": ["34916129"],
+    "name": "Ben",
+    "email": "[email protected]",
+    "company": "Example Company",
+    "city": "San Francisco",
+    "country": "US",
+    "state": "CA",
+    "zip": "99801",
+    "lead_created_at": "2015-01-01T00:00:00.000Z",
+    "free_trial_started_at": "2015-06-13T15:45:13.000Z",
+    "customer-since": "2015-06-19T13:16:00-04:00",
+    "status": "Active",
+    "address": {
+      "address_zip": "99801",
+      "city": "San Francisco",
+      "country": "US",
+      "state": "CA"
+     },
+    "attributes": {
+      "custom": {
+        "CAC": 25,
+        "SalesRep": "Mike"
+      },
+      "clearbit": {},
+      "stripe": {},
+      "tags": ["high-value"]
+    },
+    "mrr": 3000,
+    "arr": 36000,
+    "billing-system-url": "",
+    "chartmogul-url": "https:\/\/app.chartmogul.com\/#customers\/12150249-Example_Company",
+    "billing-system-type": "Custom",
+    "currency": "USD",
+    "currency-sign": "$"
+}"#;
+
+/// One entry of the by-email answer (seed 002), as captured.
+const SEED_002_ENTRY: &str = r#"{ "id": 25647, "uuid": "cus_de305d54-75b4-431b-adb2-eb6b9e546012", "external_id": "cus_0001", "email": "[email protected]", "name": "Smith Company", "mrr": 3000, "arr": 36000, "status": "Active", "customer-since": "2022-06-09T13:16:00-04:00", "billing-system-url": "https://dashboard.stripe.com/customers/cus_4Z2ZpyJFuQ0XMb", "chartmogul-url": "https://app.chartmogul.com/#customers/25647-Smith_Company", "billing-system-type": "Stripe", "currency": "USD", "currency-sign": "$", "attributes": { "tags": ["important", "Prio1"], "stripe": { "coupon": true }, "custom": { "channel": "Facebook", "age": 8 } } }"#;
+
+#[test]
+fn the_captured_sample_really_has_the_trailing_comma() {
+    let captured =
+        SEED_000_RESPONSE.replace("\"SalesRep\": \"Mike\"\n", "\"SalesRep\": \"Mike\",\n");
+    assert!(serde_json::from_str::<Value>(&captured).is_err());
+}
+
+#[test]
+fn seed_000_response_decodes_with_mrr_tags_custom_and_raw_intact() {
+    let raw: Value = serde_json::from_str(SEED_000_RESPONSE).unwrap();
+    let c = customer_from_json(raw.clone(), None).unwrap();
+    assert_eq!(c.id.as_str(), "cus_ab223d54-75b4-431b-adb2-eb6b9e234571");
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(c.mrr.unwrap().to_major().to_string(), "30.00");
+    assert_eq!(c.arr, Some(Money::from_minor(36000, Currency::USD)));
+    assert_eq!(c.currency, Some(Currency::USD));
+    assert_eq!(c.tags, vec!["high-value".to_string()]);
+    assert_eq!(c.custom.len(), 2);
+    assert_eq!(c.custom["CAC"], json!(25));
+    assert_eq!(c.custom["SalesRep"], json!("Mike"));
+    assert_eq!(c.raw, raw, "raw is the whole answer, unchanged");
+    assert_eq!(c.name.as_deref(), Some("Ben"));
+    assert_eq!(c.email.as_deref(), Some("[email protected]"));
+    assert_eq!(c.company.as_deref(), Some("Example Company"));
+    assert_eq!(c.address.city.as_deref(), Some("San Francisco"));
+    assert_eq!(c.address.region.as_deref(), Some("CA"));
+    assert_eq!(c.address.postal_code.as_deref(), Some("99801"));
+    assert_eq!(c.address.country.as_deref(), Some("US"));
+    assert_eq!(c.status, Some(CustomerStatus::Active));
+    assert_eq!(c.external_reference.as_deref(), Some("34916129"));
+    assert_eq!(
+        c.lead_created_at,
+        Some(
+            Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0)
+                .unwrap()
+                .fixed_offset()
+        )
+    );
+    assert_eq!(
+        c.free_trial_started_at,
+        Some(
+            Utc.with_ymd_and_hms(2015, 6, 13, 15, 45, 13)
+                .unwrap()
+                .fixed_offset()
+        )
+    );
+    let since = c.customer_since.unwrap();
+    assert_eq!(
+        since,
+        DateTime::parse_from_rfc3339("2015-06-19T13:16:00-04:00").unwrap()
+    );
+    assert_eq!(since.offset().local_minus_utc(), -4 * 3600, "offset kept");
+    assert_eq!(c.website, None);
+}
+
+#[test]
+fn by_email_entry_decodes_without_address_fields() {
+    let raw: Value = serde_json::from_str(SEED_002_ENTRY).unwrap();
+    let c = customer_from_json(raw.clone(), None).unwrap();
+    assert_eq!(c.id.as_str(), "cus_de305d54-75b4-431b-adb2-eb6b9e546012");
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(c.tags, vec!["important".to_string(), "Prio1".to_string()]);
+    assert_eq!(c.custom["age"], json!(8));
+    assert_eq!(c.external_reference.as_deref(), Some("cus_0001"));
+    assert_eq!(c.address.city, None);
+    assert_eq!(c.raw, raw);
+}
+
+#[test]
+fn vendor_quirks_are_read_not_guessed() {
+    let mut raw: Value = serde_json::from_str(SEED_000_RESPONSE).unwrap();
+    // Cents sent as a float (the Go and Python clients show 3000.0).
+    raw["mrr"] = json!(3000.0);
+    // A status unibill does not know survives verbatim.
+    raw["status"] = json!("Frozen");
+    // Address only in the nested object, country spelled out.
+    raw["city"] = Value::Null;
+    raw["country"] = Value::Null;
+    raw["address"]["country"] = json!("United States");
+    let c = customer_from_json(raw, None).unwrap();
+    assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));
+    assert_eq!(c.status, Some(CustomerStatus::Other("Frozen".into())));
+    assert_eq!(c.address.city.as_deref(), Some("San Francisco"));
+    assert_eq!(c.address.country.as_deref(), Some("United States"));
+
+    for (status, expected) in [
+        ("Lead", CustomerStatus::Lead),
+        ("New Lead", CustomerStatus::NewLead),
+        ("Working Lead", CustomerStatus::WorkingLead),
+        ("Qualified Lead", CustomerStatus::QualifiedLead),
+        ("Unqualified Lead", CustomerStatus::UnqualifiedLead),
+        ("Past due", CustomerStatus::PastDue),
+        ("Cancelled", CustomerStatus::Cancelled),
+    ] {
+        assert_eq!(mapping::status_from_wire(status), expected);
+    }
+}
+
+#[test]
+fn malformed_answers_are_decode_errors() {
+    let base: Value = serde_json::from_str(SEED_000_RESPONSE).unwrap();
+    let cases = [
+        ("mrr", json!(30.5)),
+        ("currency", json!("dollars")),
+        ("lead_created_at", json!("yesterday")),
+        ("name", json!(42)),
+        ("attributes", json!({"tags": "high-value"})),
+    ];
+    for (key, value) in cases {
+        let mut raw = base.clone();
+        raw[key] = value;
+        match customer_from_json(raw, None) {
+            Err(Error::Decode { .. }) => {}
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    // No uuid: the id asked for is used; none at all is an error.
+    let mut raw = base.clone();
+    raw.as_object_mut().unwrap().remove("uuid");
+    let id = CustomerId::from("cus_x");
+    assert_eq!(customer_from_json(raw.clone(), Some(&id)).unwrap().id, id);
+    assert!(matches!(
+        customer_from_json(raw, None),
+        Err(Error::Decode { .. })
+    ));
+    // Without a currency, cents cannot become money: left to `raw`.
+    let mut raw = base;
+    raw["currency"] = Value::Null;
+    let c = customer_from_json(raw, None).unwrap();
+    assert_eq!((c.mrr, c.currency), (None, None));
+}
+
+#[test]
+fn seed_000_patch_plans_the_documented_bodies() {
+    let patch = CustomerPatch::new()
+        .lead_created_at(Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap())
+        .free_trial_started_at(Utc.with_ymd_and_hms(2015, 6, 13, 15, 45, 13).unwrap())
+        .city("San Francisco")
+        .country("US")
+        .region("CA")
+        .custom("CAC", 25)
+        .custom_with_source("channel", "Twitter", "integration2")
+        .add_tag("high-value");
+    mapping::validate(&patch, None).unwrap();
+    let calls = plan_writes(&patch, None, None).unwrap();
+    let shape: Vec<(Method, Target)> = calls.iter().map(|c| (c.method, c.target)).collect();
+    assert_eq!(
+        shape,
+        vec![
+            (Method::Patch, Target::Customer),
+            (Method::Post, Target::Custom),
+            (Method::Post, Target::Tags),
+        ]
+    );
+    assert_eq!(
+        calls[0].body,
+        json!({
+            "lead_created_at": "2015-01-01 00:00:00",
+            "free_trial_started_at": "2015-06-13 15:45:13",
+            "city": "San Francisco",
+            "country": "US",
+            "state": "CA"
+        })
+    );
+    assert!(plan_writes(&CustomerPatch::new(), None, None)
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn only_lead_stages_map_to_a_patch_status() {
+    assert_eq!(
+        mapping::lead_status_to_wire(&CustomerStatus::NewLead).unwrap(),
+        "New Lead"
+    );
+    assert_eq!(
+        mapping::lead_status_to_wire(&CustomerStatus::Other("Qualified Lead".into())).unwrap(),
+        "Qualified Lead"
+    );
+    for s in [
+        CustomerStatus::Lead,
+        CustomerStatus::Active,
+        CustomerStatus::PastDue,
+        CustomerStatus::Cancelled,
+        CustomerStatus::Other("new lead".into()),
+    ] {
+        assert!(
+            matches!(mapping::lead_status_to_wire(&s), Err(Error::Validation { ref field, .. }) if field == "status"),
+            "{s}"
+        );
+    }
+}
