@@ -510,3 +510,40 @@ async fn parallel_requests_beyond_the_limit_get_503() {
     h.set_latency(Duration::ZERO);
     assert_eq!(send(cm(&sb, "GET", &cm_path())).await.status, 200);
 }
+
+#[test]
+fn handles_are_clone_send_sync() {
+    fn assert_traits<T: Clone + Send + Sync + 'static>() {}
+    assert_traits::<unibill_sandbox::VendorHandle>();
+    assert_traits::<unibill_sandbox::Fault>();
+    assert_traits::<unibill_sandbox::JournalEntry>();
+    fn assert_send<T: Send>() {}
+    assert_send::<Sandbox>();
+}
+
+#[tokio::test]
+async fn credentials_method_matches_the_constants() {
+    let sb = start().await;
+    let c = sb.credentials();
+    assert_eq!(c.chartmogul_api_key, CHARTMOGUL_API_KEY);
+    assert_eq!(c.fusebill_api_key, FUSEBILL_API_KEY);
+    assert_eq!(c.everlytic_api_key, EVERLYTIC_API_KEY);
+    assert_eq!(c.everlytic_username, unibill_sandbox::EVERLYTIC_USERNAME);
+    // The Fusebill key looks like issued base64 text.
+    assert!(FUSEBILL_API_KEY
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
+    assert_eq!(FUSEBILL_API_KEY.len() % 4, 0);
+    for vendor in [
+        unibill_sandbox::Vendor::ChartMogul,
+        unibill_sandbox::Vendor::Fusebill,
+        unibill_sandbox::Vendor::Everlytic,
+    ] {
+        assert_eq!(sb.vendor(vendor).vendor(), vendor);
+        assert!(sb
+            .vendor(vendor)
+            .base_url()
+            .starts_with("http://127.0.0.1:"));
+        assert!(!sb.vendor(vendor).base_url().ends_with('/'));
+    }
+}
