@@ -61,7 +61,7 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     }
     // Fractional seconds, rounded up.
     if let Ok(f) = text.parse::<f64>() {
-        if f.is_finite() && f >= 0.0 && f < 1e12 {
+        if (0.0..1e12).contains(&f) {
             return Some(f.ceil() as u64);
         }
     }
