@@ -246,3 +246,33 @@ fn only_lead_stages_map_to_a_patch_status() {
         );
     }
 }
+
+#[test]
+fn capabilities_are_what_chartmogul_can_do() {
+    use unibill_core::{Field, FieldCaps};
+    let caps = unibill_chartmogul::capabilities();
+    assert_eq!(caps.backend(), unibill_chartmogul::KIND);
+    for (field, got) in caps.iter() {
+        let expected = match field {
+            Field::DisplayName | Field::Status => FieldCaps::READ_SET,
+            Field::Email
+            | Field::Company
+            | Field::Website
+            | Field::City
+            | Field::Region
+            | Field::PostalCode
+            | Field::Country
+            | Field::LeadCreatedAt
+            | Field::FreeTrialStartedAt
+            | Field::Tags
+            | Field::CustomAttributes => FieldCaps::ALL,
+            Field::ExternalReference
+            | Field::Currency
+            | Field::CustomerSince
+            | Field::Mrr
+            | Field::Arr => FieldCaps::READ,
+            _ => FieldCaps::NONE,
+        };
+        assert_eq!(got, expected, "{field}");
+    }
+}
