@@ -256,7 +256,11 @@ impl FusebillBuilder {
 ///
 /// **Remaining race window**: Fusebill offers no conditional write, so an
 /// edit made by someone else after the last `GET` and before the `PUT`
-/// lands (about one round trip) is overwritten. If Fusebill answers the
+/// lands (about one round trip, plus any client-side rate-limit wait) is
+/// overwritten. The re-read catches and merges edits made between the
+/// first read and itself, but leaves a window as long as a plain
+/// `GET`+`PUT` has; it helps most when the read and the write are far
+/// apart. If Fusebill answers the
 /// `PUT` with 429 or 503 (not processed), the transport waits and sends
 /// the same body again: the window then also spans that wait (at most
 /// [`RetryConfig::max_retry_after`]). A `PUT` that fails with another 5xx
