@@ -571,7 +571,7 @@ impl Transport {
             };
             if let Some(deadline) = deadline {
                 let resume = Instant::now().checked_add(wait);
-                if resume.map_or(true, |r| r >= deadline) {
+                if resume.is_none_or(|r| r >= deadline) {
                     tracing::debug!(reason = %reason, wait_ms = millis(wait), "not retrying: deadline");
                     return outcome;
                 }
