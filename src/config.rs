@@ -168,14 +168,16 @@ macro_rules! tuned {
     }};
 }
 
-/// ChartMogul settings.
+/// Settings of a backend reached with one API key at a fixed host
+/// (ChartMogul, Fusebill).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
-pub struct ChartMogulConfig {
-    /// API key (sent as the Basic user name).
+pub struct KeyConfig {
+    /// API key. ChartMogul: sent as the Basic user name. Fusebill: exactly
+    /// as issued (already base64 text), sent verbatim.
     pub api_key: SecretString,
-    /// Base URL; default `https://api.chartmogul.com`.
+    /// Base URL; default the vendor's API host.
     #[serde(default)]
     pub base_url: Option<String>,
     /// Transport settings.
@@ -183,19 +185,14 @@ pub struct ChartMogulConfig {
     pub settings: Settings,
 }
 
-/// Fusebill settings.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct FusebillConfig {
-    /// API key exactly as issued (already base64 text; sent verbatim).
-    pub api_key: SecretString,
-    /// Base URL; default `https://secure.fusebill.com`.
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// Transport settings.
-    #[serde(default)]
-    pub settings: Settings,
+impl KeyConfig {
+    fn new(api_key: String) -> Self {
+        Self {
+            api_key: api_key.into(),
+            base_url: None,
+            settings: Settings::default(),
+        }
+    }
 }
 
 /// Everlytic settings.
@@ -226,8 +223,7 @@ macro_rules! redacted_debug {
         }
     };
 }
-redacted_debug!(ChartMogulConfig, "ChartMogulConfig", base_url, settings);
-redacted_debug!(FusebillConfig, "FusebillConfig", base_url, settings);
+redacted_debug!(KeyConfig, "KeyConfig", base_url, settings);
 redacted_debug!(
     EverlyticConfig,
     "EverlyticConfig",
@@ -256,9 +252,9 @@ redacted_debug!(
 pub enum Config {
     /// ChartMogul.
     #[serde(rename = "chartmogul")]
-    ChartMogul(ChartMogulConfig),
+    ChartMogul(KeyConfig),
     /// Fusebill.
-    Fusebill(FusebillConfig),
+    Fusebill(KeyConfig),
     /// An Everlytic install.
     Everlytic(EverlyticConfig),
 }
@@ -266,20 +262,12 @@ pub enum Config {
 impl Config {
     /// A ChartMogul config with default settings.
     pub fn chartmogul(api_key: impl Into<String>) -> Self {
-        Config::ChartMogul(ChartMogulConfig {
-            api_key: SecretString::from(api_key.into()),
-            base_url: None,
-            settings: Settings::default(),
-        })
+        Config::ChartMogul(KeyConfig::new(api_key.into()))
     }
 
     /// A Fusebill config with default settings.
     pub fn fusebill(api_key: impl Into<String>) -> Self {
-        Config::Fusebill(FusebillConfig {
-            api_key: SecretString::from(api_key.into()),
-            base_url: None,
-            settings: Settings::default(),
-        })
+        Config::Fusebill(KeyConfig::new(api_key.into()))
     }
 
     /// An Everlytic config with default settings.
@@ -355,15 +343,13 @@ impl Config {
         };
         let backend = need(vars::BACKEND)?;
         let mut config = match backend.trim().to_ascii_lowercase().as_str() {
-            "chartmogul" => Config::ChartMogul(ChartMogulConfig {
-                api_key: need(vars::CHARTMOGUL_API_KEY)?.into(),
+            "chartmogul" => Config::ChartMogul(KeyConfig {
                 base_url: get(vars::CHARTMOGUL_BASE_URL),
-                settings: Settings::default(),
+                ..KeyConfig::new(need(vars::CHARTMOGUL_API_KEY)?)
             }),
-            "fusebill" => Config::Fusebill(FusebillConfig {
-                api_key: need(vars::FUSEBILL_API_KEY)?.into(),
+            "fusebill" => Config::Fusebill(KeyConfig {
                 base_url: get(vars::FUSEBILL_BASE_URL),
-                settings: Settings::default(),
+                ..KeyConfig::new(need(vars::FUSEBILL_API_KEY)?)
             }),
             "everlytic" => Config::Everlytic(EverlyticConfig {
                 base_url: need(vars::EVERLYTIC_URL)?,

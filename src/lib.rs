@@ -37,7 +37,7 @@
 pub mod config;
 
 pub use config::{
-    ChartMogulConfig, Config, EverlyticConfig, FusebillConfig, RateLimitSetting, Settings,
+    Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings,
 };
 pub use unibill_core::*;
 

@@ -32,37 +32,20 @@ pub fn test_settings() -> Settings {
 /// The config for `backend` on this sandbox, built the way a user would:
 /// from the variables the sandbox binary prints.
 pub fn config(sandbox: &Sandbox, backend: &str) -> Config {
-    let vars: HashMap<String, String> = sandbox
-        .env_vars()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    Config::from_lookup(|name| {
-        if name == "UNIBILL_BACKEND" {
-            Some(backend.to_string())
-        } else {
-            vars.get(name).cloned()
-        }
-    })
-    .expect("sandbox config")
-    .with_settings(test_settings())
+    sandbox_config(sandbox, backend, None)
 }
 
 /// The same config with a wrong key.
 pub fn bad_key_config(sandbox: &Sandbox, backend: &str) -> Config {
-    let vars: HashMap<String, String> = sandbox
-        .env_vars()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-    Config::from_lookup(|name| {
-        if name == "UNIBILL_BACKEND" {
-            Some(backend.to_string())
-        } else if name.ends_with("_API_KEY") {
-            Some("d3Jvbmcta2V5".to_string())
-        } else {
-            vars.get(name).cloned()
-        }
+    sandbox_config(sandbox, backend, Some("d3Jvbmcta2V5"))
+}
+
+fn sandbox_config(sandbox: &Sandbox, backend: &str, key: Option<&str>) -> Config {
+    let vars: HashMap<&str, String> = sandbox.env_vars().into_iter().collect();
+    Config::from_lookup(|name| match name {
+        "UNIBILL_BACKEND" => Some(backend.to_string()),
+        n if n.ends_with("_API_KEY") && key.is_some() => key.map(str::to_string),
+        n => vars.get(n).cloned(),
     })
     .expect("sandbox config")
     .with_settings(test_settings())

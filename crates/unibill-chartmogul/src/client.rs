@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::Duration;
 
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unibill_core::transport::{
-    Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
+    Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
 };
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
@@ -92,35 +91,17 @@ pub fn capabilities() -> Capabilities {
 ///     .unwrap();
 /// assert!(!format!("{cm:?}").contains("my-secret-key"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ChartMogulBuilder {
     api_key: Option<SecretString>,
-    base_url: String,
-    config: TransportConfig,
-    client: Option<reqwest::Client>,
-}
-
-impl fmt::Debug for ChartMogulBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChartMogulBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
-            .field("config", &self.config)
-            .field("http_client", &self.client.is_some())
-            .finish()
-    }
+    options: ClientOptions,
 }
 
 impl Default for ChartMogulBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            config: TransportConfig {
-                rate_limit: Some(DEFAULT_RATE_LIMIT),
-                ..TransportConfig::default()
-            },
-            client: None,
+            options: ClientOptions::new(Some(DEFAULT_BASE_URL)).with_rate_limit(DEFAULT_RATE_LIMIT),
         }
     }
 }
@@ -133,47 +114,7 @@ impl ChartMogulBuilder {
         self
     }
 
-    /// The API host, default [`DEFAULT_BASE_URL`] (paths start with
-    /// `/v1/`). Must be `https` (plain `http` only for loopback, e.g. the
-    /// sandbox).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
-    /// Replaces every transport setting at once (timeouts, retry, rate
-    /// limit, response cap, user agent).
-    pub fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// The retry policy.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.config.retry = retry;
-        self
-    }
-
-    /// The client-side rate limit, default [`DEFAULT_RATE_LIMIT`]; `None`
-    /// sends without pacing.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.config.rate_limit = limit;
-        self
-    }
-
-    /// Connect and per-attempt request timeouts.
-    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        self.config.connect_timeout = connect;
-        self.config.request_timeout = request;
-        self
-    }
-
-    /// Use this `reqwest` client (its own connect timeout, user agent and
-    /// redirect policy apply).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
+    unibill_core::client_option_setters!();
 
     /// The client; [`Error::Config`] when the key is missing or empty, or
     /// the base URL or a setting is unusable.
@@ -183,15 +124,8 @@ impl ChartMogulBuilder {
             Some(_) => return Err(Error::config("api_key", "the ChartMogul API key is empty")),
             None => return Err(Error::config("api_key", "a ChartMogul API key is required")),
         };
-        let transport = Transport::new(
-            KIND,
-            &self.base_url,
-            Auth::KeyAsUser(key),
-            self.config,
-            self.client,
-        )?;
         Ok(ChartMogul {
-            transport,
+            transport: self.options.transport(KIND, Auth::KeyAsUser(key))?,
             caps: capabilities(),
         })
     }

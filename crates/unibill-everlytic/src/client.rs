@@ -1,14 +1,11 @@
 //! The [`Everlytic`] client and its builder.
 
 use std::fmt;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
-use unibill_core::transport::{
-    Auth, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
-};
+use unibill_core::transport::{Auth, ClientOptions, Request, Response, Transport};
 use unibill_core::{
     BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch, CustomerUpdater,
     Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
@@ -51,6 +48,11 @@ pub fn capabilities() -> Capabilities {
 /// Builds an [`Everlytic`] client. The install's address, the user name
 /// and the API key are required.
 ///
+/// The address is your install's (`https://mail.example.com`, optionally
+/// with a path prefix for installs served below one), not the API's:
+/// `/api/2.0` is added by the client. There is no default host and no
+/// default rate limit (the platform documents none).
+///
 /// ```
 /// use std::time::Duration;
 /// use unibill_everlytic::Everlytic;
@@ -63,37 +65,24 @@ pub fn capabilities() -> Capabilities {
 ///     .unwrap();
 /// assert!(!format!("{client:?}").contains("not-a-real-key"));
 /// ```
-#[derive(Default)]
+#[derive(Clone, Debug)]
 pub struct EverlyticBuilder {
-    base_url: Option<String>,
     username: Option<String>,
     api_key: Option<SecretString>,
-    config: TransportConfig,
-    client: Option<reqwest::Client>,
+    options: ClientOptions,
 }
 
-impl fmt::Debug for EverlyticBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EverlyticBuilder")
-            .field("base_url", &self.base_url)
-            .field("username", &self.username)
-            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
-            .field("config", &self.config)
-            .field("http_client", &self.client.is_some())
-            .finish()
+impl Default for EverlyticBuilder {
+    fn default() -> Self {
+        Self {
+            username: None,
+            api_key: None,
+            options: ClientOptions::new(None),
+        }
     }
 }
 
 impl EverlyticBuilder {
-    /// The address of your Everlytic install (`https://mail.example.com`,
-    /// optionally with a path prefix for installs served below one);
-    /// required, there is no default host. Give the install's address, not
-    /// the API's: `/api/2.0` is added by the client.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
     /// The user name the API key belongs to (required).
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());
@@ -107,44 +96,15 @@ impl EverlyticBuilder {
         self
     }
 
-    /// Replaces the whole transport configuration.
-    pub fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// The retry policy.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.config.retry = retry;
-        self
-    }
-
-    /// A client-side rate limit; `None` (the default) sends without pacing:
-    /// the platform documents no limit.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.config.rate_limit = limit;
-        self
-    }
-
-    /// Connect and per-request timeouts.
-    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        self.config.connect_timeout = connect;
-        self.config.request_timeout = request;
-        self
-    }
-
-    /// Uses this `reqwest` client (its own connect timeout, user agent and
-    /// redirect policy apply).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
+    unibill_core::client_option_setters!();
 
     /// Builds the client. A missing or malformed setting is an
     /// [`Error::Config`] naming it (`base_url`, `username`, `api_key`).
-    pub fn build(self) -> Result<Everlytic> {
+    pub fn build(mut self) -> Result<Everlytic> {
         let base = self
+            .options
             .base_url
+            .take()
             .map(|u| u.trim().trim_end_matches('/').to_owned())
             .filter(|u| !u.is_empty())
             .ok_or_else(|| {
@@ -174,7 +134,8 @@ impl EverlyticBuilder {
             username: username.clone(),
             password: key,
         };
-        let transport = Transport::new(KIND, &base, auth, self.config, self.client)?;
+        self.options.set_base_url(base);
+        let transport = self.options.transport(KIND, auth)?;
         Ok(Everlytic {
             transport,
             caps: capabilities(),

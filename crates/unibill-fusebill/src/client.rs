@@ -1,14 +1,11 @@
 //! The [`Fusebill`] client: builder, [`CustomerUpdater`] implementation
 //! and Fusebill-only methods.
 
-use std::fmt;
-use std::time::Duration;
-
 use secrecy::SecretString;
 use serde_json::Value;
 use tracing::debug;
 use unibill_core::transport::{
-    Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
+    Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
 };
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerUpdater,
@@ -109,38 +106,20 @@ pub fn capabilities() -> Capabilities {
 ///     .unwrap();
 /// assert!(!format!("{fusebill:?}").contains("MDp1bmliaWxs"));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FusebillBuilder {
     api_key: Option<SecretString>,
-    base_url: String,
-    config: TransportConfig,
-    client: Option<reqwest::Client>,
+    options: ClientOptions,
     conflict: ConflictCheck,
-}
-
-impl fmt::Debug for FusebillBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FusebillBuilder")
-            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
-            .field("base_url", &self.base_url)
-            .field("config", &self.config)
-            .field("client", &self.client.as_ref().map(|_| "custom"))
-            .field("conflict", &self.conflict)
-            .finish()
-    }
 }
 
 impl Default for FusebillBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
-            base_url: DEFAULT_BASE_URL.to_owned(),
-            config: TransportConfig {
-                rate_limit: Some(DEFAULT_RATE_LIMIT),
-                retry_hint: Some(error::rate_limit_wait),
-                ..TransportConfig::default()
-            },
-            client: None,
+            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
+                .with_rate_limit(DEFAULT_RATE_LIMIT)
+                .with_retry_hint(error::rate_limit_wait),
             conflict: ConflictCheck::default(),
         }
     }
@@ -155,51 +134,7 @@ impl FusebillBuilder {
         self
     }
 
-    /// The API host (default [`DEFAULT_BASE_URL`]); `https` only, plain
-    /// `http` for loopback hosts (tests, the sandbox).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
-    /// Replaces all transport settings. Without a
-    /// [`retry_hint`](TransportConfig::retry_hint), Fusebill's
-    /// `X-Rate-Limit-*` reading is used. Later calls to [`Self::retry`],
-    /// [`Self::rate_limit`] and [`Self::timeouts`] adjust it.
-    pub fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.config = config;
-        if self.config.retry_hint.is_none() {
-            self.config.retry_hint = Some(error::rate_limit_wait);
-        }
-        self
-    }
-
-    /// Retry policy (default [`RetryConfig::default`]).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.config.retry = retry;
-        self
-    }
-
-    /// Client-side rate limit (default [`DEFAULT_RATE_LIMIT`], Fusebill's
-    /// 1,000 requests a minute); `None` sends without pacing.
-    pub fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.config.rate_limit = limit;
-        self
-    }
-
-    /// Connect and per-request timeouts.
-    pub fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        self.config.connect_timeout = connect;
-        self.config.request_timeout = request;
-        self
-    }
-
-    /// Uses this `reqwest` client (its own timeouts, TLS and proxy
-    /// settings apply; the per-request timeout is still set).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
+    unibill_core::client_option_setters!();
 
     /// How updates guard against concurrent edits (default
     /// [`ConflictCheck::Reread`] with 3 rounds).
@@ -221,13 +156,7 @@ impl FusebillBuilder {
                 ))
             }
         };
-        let transport = Transport::new(
-            KIND,
-            &self.base_url,
-            Auth::PreEncoded(key),
-            self.config,
-            self.client,
-        )?;
+        let transport = self.options.transport(KIND, Auth::PreEncoded(key))?;
         Ok(Fusebill {
             transport,
             caps: capabilities(),
@@ -504,7 +433,7 @@ mod tests {
         let key = "c2VjcmV0LWZ1c2ViaWxsLWtleQ==";
         let b = Fusebill::builder().api_key(key);
         assert!(!format!("{b:?}").contains(key));
-        assert!(format!("{b:?}").contains("***"));
+        assert!(format!("{b:?}").contains("REDACTED"));
         let f = b.build().unwrap();
         let shown = format!("{f:?} {f:#?}");
         assert!(!shown.contains(key), "{shown}");
@@ -522,7 +451,7 @@ mod tests {
         assert!(f.transport().config().retry_hint.is_some());
         let custom = Fusebill::builder()
             .api_key("k")
-            .transport_config(TransportConfig::default())
+            .transport_config(unibill_core::TransportConfig::default())
             .rate_limit(None)
             .build()
             .unwrap();

@@ -9,6 +9,7 @@
 //! vendor's error body to [`Error`] is the backend's job.
 
 mod auth;
+mod options;
 mod rate_limit;
 mod retry;
 
@@ -29,6 +30,7 @@ use crate::error::Error;
 use crate::kind::BackendKind;
 
 pub use auth::Auth;
+pub use options::ClientOptions;
 pub use rate_limit::RateLimit;
 pub use retry::RetryConfig;
 

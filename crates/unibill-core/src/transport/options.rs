@@ -1,0 +1,239 @@
+//! [`ClientOptions`]: the connection settings every backend builder shares.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::{Auth, RateLimit, RetryConfig, RetryHint, Transport, TransportConfig};
+use crate::error::{Error, Result};
+use crate::kind::BackendKind;
+
+/// The connection settings every backend builder shares: the base URL, the
+/// [`TransportConfig`] and an optional caller-supplied `reqwest::Client`.
+///
+/// A backend builder holds one and exposes its setters with
+/// [`client_option_setters!`](crate::client_option_setters), so every
+/// backend is configured with the same methods and the same defaults
+/// rules.
+///
+/// ```
+/// use unibill_core::transport::{Auth, ClientOptions, RateLimit, TransportConfig};
+/// use unibill_core::{BackendKind, SecretString};
+///
+/// let options = ClientOptions::new(Some("https://api.example.com"))
+///     .with_rate_limit(RateLimit::per_second(40));
+/// let transport = options
+///     .transport(BackendKind::new("demo"), Auth::KeyAsUser(SecretString::from("key".to_string())))
+///     .unwrap();
+/// assert_eq!(transport.base_url(), "https://api.example.com");
+/// ```
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// The API's base URL; `None` when the backend has no default host and
+    /// none was given.
+    pub base_url: Option<String>,
+    /// Timeouts, retries, rate limit, response cap, user agent.
+    pub config: TransportConfig,
+    /// A caller-supplied client (its own connect timeout, user agent and
+    /// redirect policy then apply).
+    pub client: Option<reqwest::Client>,
+    /// The backend's reading of its rate-limit headers, used whenever the
+    /// config names no `retry_hint` of its own.
+    pub default_retry_hint: Option<RetryHint>,
+}
+
+impl ClientOptions {
+    /// Options with the backend's default host (if it has one) and the
+    /// default transport settings.
+    pub fn new(default_base_url: Option<&str>) -> Self {
+        Self {
+            base_url: default_base_url.map(str::to_owned),
+            config: TransportConfig::default(),
+            client: None,
+            default_retry_hint: None,
+        }
+    }
+
+    /// The same options with the backend's default rate limit.
+    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
+    /// The same options with the backend's reading of its rate-limit
+    /// headers.
+    pub fn with_retry_hint(mut self, hint: RetryHint) -> Self {
+        self.default_retry_hint = Some(hint);
+        self
+    }
+
+    /// Replaces the base URL.
+    pub fn set_base_url(&mut self, url: String) {
+        self.base_url = Some(url);
+    }
+
+    /// Replaces the whole transport configuration (the backend's retry
+    /// hint still applies when the new config has none).
+    pub fn set_config(&mut self, config: TransportConfig) {
+        self.config = config;
+    }
+
+    /// Replaces the retry policy.
+    pub fn set_retry(&mut self, retry: RetryConfig) {
+        self.config.retry = retry;
+    }
+
+    /// Sets or removes the client-side rate limit.
+    pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
+        self.config.rate_limit = limit;
+    }
+
+    /// Sets the connect and per-attempt timeouts.
+    pub fn set_timeouts(&mut self, connect: Duration, request: Duration) {
+        self.config.connect_timeout = connect;
+        self.config.request_timeout = request;
+    }
+
+    /// Uses this `reqwest` client.
+    pub fn set_http_client(&mut self, client: reqwest::Client) {
+        self.client = Some(client);
+    }
+
+    /// Builds the transport: [`Error::Config`] naming `base_url` when
+    /// there is none, or whatever [`Transport::new`] refuses.
+    pub fn transport(self, backend: BackendKind, auth: Auth) -> Result<Transport> {
+        let base_url = self.base_url.ok_or_else(|| {
+            Error::config(
+                "base_url",
+                format!("{backend} has no default host: give the base URL"),
+            )
+        })?;
+        let mut config = self.config;
+        if config.retry_hint.is_none() {
+            config.retry_hint = self.default_retry_hint;
+        }
+        Transport::new(backend, &base_url, auth, config, self.client)
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("base_url", &self.base_url)
+            .field("config", &self.config)
+            .field("http_client", &self.client.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// Adds the shared connection setters (`base_url`, `transport_config`,
+/// `retry`, `rate_limit`, `timeouts`, `http_client`) to a backend builder
+/// that keeps a [`ClientOptions`] in a field named `options`.
+///
+/// ```
+/// use unibill_core::transport::ClientOptions;
+///
+/// pub struct DemoBuilder {
+///     options: ClientOptions,
+/// }
+/// impl DemoBuilder {
+///     unibill_core::client_option_setters!();
+/// }
+/// let b = DemoBuilder { options: ClientOptions::new(None) }.base_url("https://x.example");
+/// assert_eq!(b.options.base_url.as_deref(), Some("https://x.example"));
+/// ```
+#[macro_export]
+macro_rules! client_option_setters {
+    () => {
+        /// The API's base URL (`https`; plain `http` only for loopback
+        /// hosts such as the sandbox).
+        pub fn base_url(mut self, url: impl Into<String>) -> Self {
+            self.options.set_base_url(url.into());
+            self
+        }
+
+        /// Replaces every transport setting at once (timeouts, retry, rate
+        /// limit, response cap, user agent). The backend's reading of its
+        /// rate-limit headers still applies when the config has no
+        /// `retry_hint`.
+        pub fn transport_config(mut self, config: $crate::transport::TransportConfig) -> Self {
+            self.options.set_config(config);
+            self
+        }
+
+        /// The retry policy.
+        pub fn retry(mut self, retry: $crate::transport::RetryConfig) -> Self {
+            self.options.set_retry(retry);
+            self
+        }
+
+        /// The client-side rate limit (`None` sends without pacing).
+        pub fn rate_limit(mut self, limit: Option<$crate::transport::RateLimit>) -> Self {
+            self.options.set_rate_limit(limit);
+            self
+        }
+
+        /// Connect and per-attempt request timeouts.
+        pub fn timeouts(
+            mut self,
+            connect: ::std::time::Duration,
+            request: ::std::time::Duration,
+        ) -> Self {
+            self.options.set_timeouts(connect, request);
+            self
+        }
+
+        /// Uses this `reqwest` client (its own connect timeout, user agent
+        /// and redirect policy apply; the per-attempt timeout is still
+        /// set per request).
+        pub fn http_client(mut self, client: reqwest::Client) -> Self {
+            self.options.set_http_client(client);
+            self
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+
+    fn hint(_: &reqwest::header::HeaderMap) -> Option<Duration> {
+        Some(Duration::from_secs(7))
+    }
+
+    #[test]
+    fn missing_base_url_is_a_config_error() {
+        let e = ClientOptions::new(None)
+            .transport(BackendKind::new("demo"), Auth::None)
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Config { field, .. } if field == "base_url"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn backend_hint_survives_a_replaced_config() {
+        let mut o = ClientOptions::new(Some("https://x.example")).with_retry_hint(hint);
+        o.set_config(TransportConfig::default());
+        let t = o
+            .transport(
+                BackendKind::new("demo"),
+                Auth::PreEncoded(SecretString::from("k".to_string())),
+            )
+            .unwrap();
+        let f = t.config().retry_hint.expect("hint kept");
+        assert_eq!(
+            f(&reqwest::header::HeaderMap::new()),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_client_internals() {
+        let mut o = ClientOptions::new(Some("https://x.example"));
+        o.set_http_client(reqwest::Client::new());
+        let d = format!("{o:?}");
+        assert!(d.contains("custom") && d.contains("x.example"), "{d}");
+    }
+}
