@@ -153,39 +153,9 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
 
 // ----- validation ----------------------------------------------------------
 
-fn check_text(field: &str, s: &str) -> Result<()> {
-    if s.trim().is_empty() {
-        return Err(Error::validation(
-            field,
-            "empty value; clear the field instead of setting it to an empty string",
-        ));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::validation(field, "contains control characters"));
-    }
-    Ok(())
-}
-
-/// Checks an email the way ChartMogul does: `local@domain`, no spaces.
+/// Checks an email: one plausible address (see [`unibill_core::check::email`]).
 pub fn check_email(field: &str, email: &str) -> Result<()> {
-    check_text(field, email)?;
-    let ok = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::validation(
-            field,
-            format!("`{email}` is not an email address"),
-        ))
-    }
+    unibill_core::check::email(field, email)
 }
 
 /// The ChartMogul label of a lead stage; any other status is refused:
@@ -227,7 +197,7 @@ pub fn timestamp_to_wire(field: &str, at: &DateTime<Utc>) -> Result<String> {
 
 fn check_source(key: &str, attr: &CustomAttribute) -> Result<()> {
     if let Some(src) = &attr.source {
-        check_text(&format!("custom.{key}.source"), src)?;
+        unibill_core::check::text(&format!("custom.{key}.source"), src)?;
     }
     Ok(())
 }
@@ -271,7 +241,7 @@ pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Res
                 if name == "email" {
                     check_email(&field, v)?;
                 } else {
-                    check_text(&field, v)?;
+                    unibill_core::check::text(&field, v)?;
                 }
             }
         }
@@ -515,7 +485,7 @@ pub fn tag_list<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Ve
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.into();
-        check_text("tags", &t)
+        unibill_core::check::text("tags", &t)
             .map_err(|_| Error::validation("tags", "empty tag or control characters"))?;
         if !out.contains(&t) {
             out.push(t);

@@ -22,6 +22,7 @@ pub mod attribute;
 pub mod bulk;
 pub mod capability;
 pub mod change;
+pub mod check;
 pub mod customer;
 pub mod error;
 pub mod kind;

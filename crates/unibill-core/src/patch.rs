@@ -615,15 +615,7 @@ impl CustomerPatch {
         ];
         for (field, c) in strings.into_iter().chain(more) {
             if let Change::Set(s) = c {
-                if s.trim().is_empty() {
-                    return Err(Error::validation(
-                        field,
-                        "empty value; clear the field instead of setting it to an empty string",
-                    ));
-                }
-                if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-                    return Err(Error::validation(field, "contains control characters"));
-                }
+                crate::check::text(field, s)?;
             }
         }
         if let Change::Set(CustomerStatus::Other(s)) = &self.status {

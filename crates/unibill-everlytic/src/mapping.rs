@@ -68,29 +68,6 @@ pub(crate) fn status_from_wire(text: &str) -> CustomerStatus {
     }
 }
 
-/// A plausible email address: one `@` with text on both sides and no
-/// spaces. The platform's own checks go further; this catches the typos
-/// worth catching before a request.
-fn check_email(email: &str) -> Result<(), Error> {
-    let ok = match email.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !email.chars().any(char::is_whitespace)
-        }
-        None => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::validation(
-            "email",
-            format!("`{email}` is not an email address"),
-        ))
-    }
-}
-
 /// A string property the platform lets us empty: `Set` sends the text,
 /// `Clear` sends `""` (the platform's "empty" default; it does not accept
 /// `null` for string properties).
@@ -129,7 +106,7 @@ pub(crate) fn changes(
     match &patch.email {
         Change::Keep => {}
         Change::Set(email) => {
-            check_email(email)?;
+            unibill_core::check::email("email", email)?;
             out.insert(prop::EMAIL.into(), Value::String(email.clone()));
         }
         Change::Clear => return Err(not_clearable("email", "the platform requires an email")),

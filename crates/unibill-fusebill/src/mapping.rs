@@ -119,28 +119,8 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<()> {
 }
 
 fn check_text(field: &str, s: &str, max: usize) -> Result<()> {
-    if s.trim().is_empty() {
-        return Err(Error::validation(
-            field,
-            "empty value; clear the field instead of setting it to an empty string",
-        ));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(Error::validation(field, "contains control characters"));
-    }
+    unibill_core::check::text(field, s)?;
     check_len(field, s, max)
-}
-
-fn plausible_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s.chars().any(char::is_whitespace)
 }
 
 /// An email field: one address or several separated by `;`
@@ -154,7 +134,7 @@ fn check_emails(field: &str, s: &str) -> Result<()> {
                 "empty entry in the `;`-separated list of addresses",
             ));
         }
-        if !plausible_email(part) {
+        if !unibill_core::check::is_email(part) {
             return Err(Error::validation(
                 field,
                 format!("`{part}` is not an email address"),
