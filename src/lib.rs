@@ -36,9 +36,12 @@
 
 pub mod config;
 
-pub use config::{
-    Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings,
-};
+/// The README's examples, compiled as doc tests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+pub use config::{Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings};
 pub use unibill_core::*;
 
 /// The ChartMogul backend (feature `chartmogul`).
