@@ -1,0 +1,174 @@
+//! One client reuses keep-alive connections: a bulk run opens no more TCP
+//! connections than its concurrency, and a second run on the same client
+//! opens none (counted by the sandbox's listener).
+
+// With only some backends compiled in, helpers for the others go unused.
+#![cfg_attr(
+    not(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic")),
+    allow(dead_code, unused_imports)
+)]
+
+mod common;
+
+use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::{CustomerId, CustomerPatch, ErrorKind, Settings};
+use unibill_sandbox::Sandbox;
+
+/// Quick retries and no client-side rate limit: this is about connections.
+fn settings() -> Settings {
+    serde_json::from_value(serde_json::json!({
+        "initial_backoff_ms": 10,
+        "max_attempts": 4,
+        "timeout_secs": 10,
+        "rate_limit": null
+    }))
+    .expect("valid settings")
+}
+
+/// The two seeded customers of each emulator.
+fn ids(backend: &str) -> [&'static str; 2] {
+    match backend {
+        "chartmogul" => [
+            unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID,
+            unibill_sandbox::chartmogul::SECOND_CUSTOMER_UUID,
+        ],
+        "fusebill" => [
+            unibill_sandbox::fusebill::SEED_CUSTOMER_ID,
+            unibill_sandbox::fusebill::PARENT_CUSTOMER_ID,
+        ],
+        "everlytic" => [
+            unibill_sandbox::everlytic::SEED_CUSTOMER_ID,
+            unibill_sandbox::everlytic::SECOND_CUSTOMER_ID,
+        ],
+        other => panic!("unknown backend {other}"),
+    }
+}
+
+/// Item `n`: a field every backend can set, with a value that changes per
+/// item so that every update writes.
+fn item(backend: &str, n: u64) -> (CustomerId, CustomerPatch) {
+    let id = CustomerId::from(ids(backend)[(n % 2) as usize]);
+    let patch = match backend {
+        "chartmogul" => CustomerPatch::new().city(format!("City {n}")),
+        "fusebill" => CustomerPatch::new().first_name(format!("Name {n}")),
+        _ => CustomerPatch::new().postal_code(format!("{:04}", n % 10_000)),
+    };
+    (id, patch)
+}
+
+/// Runs two bulk runs of `ITEMS` updates at each concurrency on one
+/// client and returns, per concurrency, the connections the sandbox
+/// accepted during those two runs.
+async fn connections_per_round(backend: &'static str) -> Vec<(usize, usize)> {
+    const ITEMS: u64 = 300;
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let vendor = common::vendor(&sandbox, backend);
+    let updater = common::config(&sandbox, backend)
+        .with_settings(settings())
+        .build()
+        .expect("updater builds");
+    let mut rounds = Vec::new();
+    for concurrency in [1usize, 4, 8] {
+        let before = vendor.connections_accepted();
+        for first in [0, ITEMS] {
+            let summary = run_bulk(
+                &*updater,
+                (first..first + ITEMS).map(|n| item(backend, n)),
+                BulkOptions::new().concurrency(concurrency),
+                |r| match &r.result {
+                    // Two customers, several updates in flight: Fusebill's
+                    // concurrent-edit check may refuse to overwrite.
+                    Err(e) if e.kind() == ErrorKind::Conflict && backend == "fusebill" => {}
+                    Err(e) => panic!("{backend} item {}: {e}", r.index),
+                    Ok(_) => {}
+                },
+            )
+            .await;
+            assert_eq!(
+                summary.applied + summary.failed_with(ErrorKind::Conflict),
+                ITEMS,
+                "{backend}: {summary}"
+            );
+        }
+        rounds.push((concurrency, vendor.connections_accepted() - before));
+    }
+    let requests = vendor.journal().len();
+    let connections = vendor.connections_accepted();
+    assert!(
+        requests >= 6 * ITEMS as usize,
+        "{backend}: {requests} requests"
+    );
+    // Whatever the scheduling, connections are reused: a connection per
+    // request (or per update) would be hundreds.
+    assert!(
+        connections * 50 <= requests,
+        "{backend}: {connections} connections for {requests} requests"
+    );
+    rounds
+}
+
+/// On a single-threaded runtime a bulk run never opens more connections
+/// than its concurrency, and later runs reuse them: the pool that a
+/// concurrency-1 round left (1 connection) grows to 4, then to 8.
+async fn strict_bound(backend: &'static str) {
+    let rounds = connections_per_round(backend).await;
+    let mut total = 0;
+    for (concurrency, opened) in &rounds {
+        total += opened;
+        assert!(
+            total <= *concurrency,
+            "{backend}: {total} connections by the end of the concurrency-{concurrency} round ({rounds:?})"
+        );
+    }
+    assert!(total >= 1);
+}
+
+/// On a multi-threaded runtime a request can start just before the
+/// previous response's connection is back in hyper's pool, and the pool
+/// then dials a spare (a bare reqwest loop does the same). The count stays
+/// bounded by the concurrency, not by the number of requests.
+async fn loose_bound(backend: &'static str) {
+    let rounds = connections_per_round(backend).await;
+    for (concurrency, opened) in &rounds {
+        assert!(
+            *opened <= 2 * concurrency + 4,
+            "{backend}: {opened} new connections in the concurrency-{concurrency} round ({rounds:?})"
+        );
+    }
+}
+
+#[cfg(feature = "chartmogul")]
+#[tokio::test]
+async fn chartmogul_bulk_opens_at_most_concurrency_connections() {
+    strict_bound("chartmogul").await;
+}
+
+#[cfg(feature = "fusebill")]
+#[tokio::test]
+async fn fusebill_bulk_opens_at_most_concurrency_connections() {
+    strict_bound("fusebill").await;
+}
+
+#[cfg(feature = "everlytic")]
+#[tokio::test]
+async fn everlytic_bulk_opens_at_most_concurrency_connections() {
+    strict_bound("everlytic").await;
+}
+
+#[cfg(feature = "chartmogul")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chartmogul_bulk_reuses_connections_on_a_multi_threaded_runtime() {
+    loose_bound("chartmogul").await;
+}
+
+#[cfg(feature = "fusebill")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fusebill_bulk_reuses_connections_on_a_multi_threaded_runtime() {
+    loose_bound("fusebill").await;
+}
+
+#[cfg(feature = "everlytic")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everlytic_bulk_reuses_connections_on_a_multi_threaded_runtime() {
+    loose_bound("everlytic").await;
+}
