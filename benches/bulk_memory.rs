@@ -1,0 +1,243 @@
+//! Benchmark 4: peak memory of a bulk run, at 10,000 and 100,000 items.
+//!
+//! A counting global allocator tracks the bytes live on the heap; before
+//! each run its high-water mark is reset to the current level, so the
+//! figure is what the run added on top of the client and the sandbox as
+//! they were (the peak RSS, `VmHWM`, is reset too and reported beside it).
+//! The sandbox runs in this process, so its own allocations are counted:
+//! its request journal is cleared every 256 items to keep that constant.
+//!
+//! Beside each backend, the same run through an in-memory updater (no
+//! HTTP) is the baseline: what bulk itself holds.
+//!
+//! ```text
+//! cargo bench --bench bulk_memory              # 10,000 and 100,000 items
+//! cargo bench --bench bulk_memory -- --test    # quick smoke run (1,000 and 5,000)
+//! ```
+
+// With only some backends compiled in, helpers for the others go unused.
+#![cfg_attr(
+    not(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic")),
+    allow(dead_code, unused_imports, unused_variables, unused_mut)
+)]
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::{
+    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerUpdater,
+    Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+};
+use unibill_sandbox::Sandbox;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(n: usize) {
+    let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counters are only bookkeeping.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Starts a measurement: the heap high-water mark and the peak RSS are
+/// reset to the current level; returns the heap level.
+fn start_measuring() -> usize {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let now = LIVE.load(Ordering::Relaxed);
+    PEAK.store(now, Ordering::Relaxed);
+    now
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The in-memory baseline: an updater that answers every update at once.
+#[derive(Debug)]
+struct InMemory(Capabilities);
+
+const MEMORY: BackendKind = BackendKind::new("memory");
+
+#[async_trait]
+impl CustomerUpdater for InMemory {
+    fn kind(&self) -> BackendKind {
+        MEMORY
+    }
+    fn capabilities(&self) -> &Capabilities {
+        &self.0
+    }
+    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+        Ok(Customer::new(id.clone(), serde_json::json!({})))
+    }
+    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+        tokio::task::yield_now().await;
+        let mut c = Customer::new(id.clone(), serde_json::json!({ "id": id.as_str() }));
+        c.address.city = patch.address.city.as_set().cloned();
+        Ok(UpdateOutcome::new(
+            c,
+            vec![PlannedRequest::new("PUT", "memory://customer", None)],
+        ))
+    }
+    async fn plan(&self, _: &CustomerId, _: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        Ok(Vec::new())
+    }
+}
+
+async fn measure(
+    name: &str,
+    updater: &dyn CustomerUpdater,
+    backend: &'static str,
+    items: u64,
+    concurrency: usize,
+    clear: impl Fn() + Send + Sync + 'static,
+) -> usize {
+    let base = start_measuring();
+    let started = Instant::now();
+    let summary = run_bulk(
+        updater,
+        (0..items).map(|n| support::item(backend, n)),
+        BulkOptions::new()
+            .concurrency(concurrency)
+            .on_progress(move |p| {
+                if p.done % 256 == 0 {
+                    clear();
+                }
+            }),
+        |r| {
+            std::hint::black_box(r);
+        },
+    )
+    .await;
+    let elapsed = started.elapsed();
+    let peak = PEAK.load(Ordering::Relaxed).saturating_sub(base);
+    println!(
+        "{name:<24} {items:>7} items: peak heap +{:.2} MiB, peak RSS {:.1} MiB, {:.0} items/s ({} applied, {} unchanged, {} failed)",
+        mib(peak),
+        vm_hwm_kib().map_or(0.0, |k| k as f64 / 1024.0),
+        items as f64 / elapsed.as_secs_f64(),
+        summary.applied,
+        summary.unchanged,
+        summary.failed(),
+    );
+    peak
+}
+
+fn main() {
+    let quick = support::quick();
+    let sizes: [u64; 2] = if quick {
+        [1_000, 5_000]
+    } else {
+        [10_000, 100_000]
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("bulk_memory on {}", support::machine());
+    rt.block_on(async {
+        let memory = InMemory(Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL));
+        let mut peaks = Vec::new();
+        for items in sizes {
+            peaks.push(
+                measure(
+                    "in-memory (baseline)",
+                    &memory,
+                    "chartmogul",
+                    items,
+                    8,
+                    || {},
+                )
+                .await,
+            );
+        }
+        report_flatness("in-memory (baseline)", &sizes, &peaks);
+        for backend in support::selected() {
+            let sandbox = Sandbox::start().await.expect("sandbox starts");
+            let vendor = support::vendor(&sandbox, backend).clone();
+            let updater = support::updater(&sandbox, backend, false);
+            let concurrency = support::concurrency(backend);
+            // Warm up: connections, lazily built state.
+            let _ = run_bulk(
+                &*updater,
+                (0..64).map(|n| support::item(backend, n)),
+                BulkOptions::new().concurrency(concurrency),
+                |_| {},
+            )
+            .await;
+            vendor.clear_journal();
+            let mut peaks = Vec::new();
+            for items in sizes {
+                let v = vendor.clone();
+                peaks.push(
+                    measure(backend, &*updater, backend, items, concurrency, move || {
+                        v.clear_journal()
+                    })
+                    .await,
+                );
+            }
+            report_flatness(backend, &sizes, &peaks);
+            sandbox.shutdown().await;
+        }
+    });
+}
+
+fn report_flatness(name: &str, sizes: &[u64; 2], peaks: &[usize]) {
+    if let [small, large] = peaks {
+        println!(
+            "{name:<24} {}x the items: peak {:.2}x ({:.2} -> {:.2} MiB)",
+            sizes[1] / sizes[0],
+            *large as f64 / (*small).max(1) as f64,
+            mib(*small),
+            mib(*large)
+        );
+    }
+}
