@@ -21,7 +21,8 @@
 //! Variables: `UNIBILL_BENCH_BULK_ITEMS` (default 10,000; 40 in quick
 //! mode), `UNIBILL_BENCH_BULK_ITEMS_<BACKEND>` (per backend, e.g.
 //! `_FUSEBILL`), `UNIBILL_BENCH_CONCURRENCY`, `UNIBILL_BENCH_LATENCY_MS`
-//! (default 50).
+//! (default 50), `UNIBILL_BENCH_CLIENT_LIMIT` (the client-side limit as
+//! `requests/seconds`, e.g. `40/1.02`; default: the backend's own).
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -43,6 +44,17 @@ fn vendor_limit(backend: &str) -> Option<RateLimit> {
         "fusebill" => Some(RateLimit::FUSEBILL),
         _ => None,
     }
+}
+
+/// `UNIBILL_BENCH_CLIENT_LIMIT=40/1.02`: the client-side limit as
+/// `requests/seconds`, instead of the backend's default.
+fn client_limit() -> Option<unibill::Settings> {
+    let v = std::env::var("UNIBILL_BENCH_CLIENT_LIMIT").ok()?;
+    let (n, per) = v.split_once('/')?;
+    let requests: u32 = n.trim().parse().ok()?;
+    let per_secs: f64 = per.trim().parse().ok()?;
+    let json = serde_json::json!({ "rate_limit": { "requests": requests, "per_secs": per_secs } });
+    serde_json::from_value(json).ok()
 }
 
 fn main() {
@@ -72,7 +84,14 @@ async fn run(backend: &'static str, items: u64, concurrency: usize, latency: Dur
     let limit = vendor_limit(backend);
     vendor.set_latency(latency);
     vendor.set_rate_limit(limit);
-    let updater = support::updater(&sandbox, backend, true);
+    let updater = match client_limit() {
+        // The client's limiter set by hand (e.g. with a safety margin).
+        Some(settings) => support::config(&sandbox, backend)
+            .with_settings(settings)
+            .build()
+            .expect("updater builds"),
+        None => support::updater(&sandbox, backend, true),
+    };
 
     let started = Instant::now();
     let mut surfaced = std::collections::BTreeMap::<ErrorKind, u64>::new();

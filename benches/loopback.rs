@@ -6,7 +6,8 @@
 //! unibill update of each of two patches, so both sides send identical
 //! requests: the ratio is the cost of unibill's own work per update
 //! (validation, mapping, decoding the answer into a `Customer`, retry and
-//! rate-limit bookkeeping) on top of HTTP. The two patches alternate so
+//! rate-limit bookkeeping) on top of HTTP. `raw_reqwest_json` also parses
+//! each answer into a `serde_json::Value`, which any real client must do. The two patches alternate so
 //! that every update really changes something. The client-side rate
 //! limit is off; nothing else differs from the default configuration.
 //!
@@ -41,7 +42,9 @@ struct RawLoop {
 }
 
 impl RawLoop {
-    async fn update(&self, which: usize) {
+    /// Sends the update's requests; with `decode`, parses each answer as
+    /// JSON too, as any real client must.
+    async fn update(&self, which: usize, decode: bool) {
         for r in &self.updates[which] {
             let mut req = self
                 .client
@@ -57,6 +60,10 @@ impl RawLoop {
             let status = resp.status();
             let body = resp.bytes().await.expect("raw body");
             assert!(status.is_success(), "{status}: {body:?}");
+            if decode {
+                let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+                std::hint::black_box(json);
+            }
             std::hint::black_box(body);
         }
     }
@@ -150,7 +157,13 @@ fn compare(
     g.bench_function("raw_reqwest", |b| {
         b.iter(|| {
             turn ^= 1;
-            rt.block_on(raw.update(turn));
+            rt.block_on(raw.update(turn, false));
+        })
+    });
+    g.bench_function("raw_reqwest_json", |b| {
+        b.iter(|| {
+            turn ^= 1;
+            rt.block_on(raw.update(turn, true));
         })
     });
     g.finish();
