@@ -166,9 +166,7 @@ fn is_decimal_text(s: &str) -> bool {
     let int = parts.next().unwrap_or("");
     let frac = parts.next();
     let int_ok = int.bytes().all(|b| b.is_ascii_digit());
-    let frac_ok = frac.is_none_or(|f| {
-        !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit())
-    });
+    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
     int_ok && frac_ok && !(int.is_empty() && frac.is_none())
 }
 
