@@ -195,6 +195,8 @@ impl FusebillBuilder {
 /// [`RetryConfig::max_retry_after`]). A `PUT` that fails with another 5xx
 /// or times out is not sent again (it may have applied); re-running the
 /// update is safe, since it reads again.
+///
+/// [`RetryConfig::max_retry_after`]: unibill_core::transport::RetryConfig::max_retry_after
 #[derive(Clone, Debug)]
 pub struct Fusebill {
     transport: Transport,
