@@ -16,22 +16,25 @@
     allow(dead_code, unused_imports, unused_variables, unused_mut)
 )]
 
+use std::fmt::Debug;
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::{json, Value};
 use tokio::runtime::Runtime;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater, UpdateOptions};
-use unibill_sandbox::Sandbox;
+use unibill_sandbox::{Sandbox, VendorHandle};
 
 /// A current-thread runtime to drive `dry_run` (it completes without any
 /// I/O for these patches) and a sandbox whose journal proves no request
 /// was made.
-fn runtime() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
+fn runtime_and_sandbox() -> (Runtime, Sandbox) {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("runtime")
+        .expect("runtime");
+    let sandbox = rt.block_on(Sandbox::start()).expect("sandbox");
+    (rt, sandbox)
 }
 
 #[allow(dead_code)]
@@ -49,11 +52,30 @@ fn bodies(
         .collect()
 }
 
+/// Checks that `unibill` and `baseline` build the same bodies, then times
+/// both in the group `mapping/{backend}`.
+fn compare<T: PartialEq + Debug>(
+    c: &mut Criterion,
+    backend: &str,
+    mut unibill: impl FnMut() -> T,
+    mut baseline: impl FnMut() -> T,
+) {
+    assert_eq!(unibill(), baseline());
+    let mut g = c.benchmark_group(format!("mapping/{backend}"));
+    g.bench_function("unibill", |b| b.iter(|| black_box(unibill())));
+    g.bench_function("baseline", |b| b.iter(|| black_box(baseline())));
+    g.finish();
+}
+
+/// Asserts the emulator was sent no request.
+fn assert_no_request(vendor: &VendorHandle) {
+    assert!(vendor.journal().is_empty(), "no request was sent");
+}
+
 #[cfg(feature = "chartmogul")]
 fn chartmogul(c: &mut Criterion) {
     use unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID as ID;
-    let rt = runtime();
-    let sandbox = rt.block_on(Sandbox::start()).expect("sandbox");
+    let (rt, sandbox) = runtime_and_sandbox();
     let updater = unibill::Config::chartmogul(unibill_sandbox::CHARTMOGUL_API_KEY)
         .with_base_url(sandbox.chartmogul().base_url())
         .build()
@@ -78,20 +100,13 @@ fn chartmogul(c: &mut Criterion) {
             json!({ "custom": [{ "key": "CAC", "type": "Integer", "value": 25 }] }),
         ]
     };
-    assert_eq!(bodies(&rt, &*updater, &id, &patch), baseline());
-
-    let mut g = c.benchmark_group("mapping/chartmogul");
-    g.bench_function("unibill", |b| {
-        b.iter(|| bodies(&rt, &*updater, black_box(&id), black_box(&patch)))
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| rt.block_on(async { black_box(baseline()) }))
-    });
-    g.finish();
-    assert!(
-        sandbox.chartmogul().journal().is_empty(),
-        "no request was sent"
+    compare(
+        c,
+        "chartmogul",
+        || bodies(&rt, &*updater, black_box(&id), black_box(&patch)),
+        || rt.block_on(async { black_box(baseline()) }),
     );
+    assert_no_request(sandbox.chartmogul());
 }
 
 #[cfg(feature = "fusebill")]
@@ -131,19 +146,13 @@ fn fusebill(c: &mut Criterion) {
         assert!(body != record);
         body
     };
-    assert_eq!(unibill_body(), baseline());
-
-    let mut g = c.benchmark_group("mapping/fusebill");
-    g.bench_function("unibill", |b| b.iter(|| black_box(unibill_body())));
-    g.bench_function("baseline", |b| b.iter(|| black_box(baseline())));
-    g.finish();
+    compare(c, "fusebill", unibill_body, baseline);
 }
 
 #[cfg(feature = "everlytic")]
 fn everlytic(c: &mut Criterion) {
     use unibill_sandbox::everlytic::SEED_CUSTOMER_ID as ID;
-    let rt = runtime();
-    let sandbox = rt.block_on(Sandbox::start()).expect("sandbox");
+    let (rt, sandbox) = runtime_and_sandbox();
     let updater = unibill::Config::everlytic(
         sandbox.everlytic().base_url(),
         unibill_sandbox::EVERLYTIC_USERNAME,
@@ -170,20 +179,13 @@ fn everlytic(c: &mut Criterion) {
             "telephone": "+27 21 555 0101"
         })]
     };
-    assert_eq!(bodies(&rt, &*updater, &id, &patch), baseline());
-
-    let mut g = c.benchmark_group("mapping/everlytic");
-    g.bench_function("unibill", |b| {
-        b.iter(|| bodies(&rt, &*updater, black_box(&id), black_box(&patch)))
-    });
-    g.bench_function("baseline", |b| {
-        b.iter(|| rt.block_on(async { black_box(baseline()) }))
-    });
-    g.finish();
-    assert!(
-        sandbox.everlytic().journal().is_empty(),
-        "no request was sent"
+    compare(
+        c,
+        "everlytic",
+        || bodies(&rt, &*updater, black_box(&id), black_box(&patch)),
+        || rt.block_on(async { black_box(baseline()) }),
     );
+    assert_no_request(sandbox.everlytic());
 }
 
 fn all(c: &mut Criterion) {

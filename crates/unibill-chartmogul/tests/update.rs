@@ -10,7 +10,7 @@ use unibill_core::{
     Change, Currency, CustomAttribute, CustomerPatch, CustomerStatus, CustomerUpdater, Decimal,
     Money, UpdateOptions,
 };
-use unibill_sandbox::{chartmogul, Sandbox};
+use unibill_sandbox::chartmogul;
 
 use common::*;
 
@@ -29,10 +29,20 @@ fn seed_000_patch() -> CustomerPatch {
         .add_tag("high-value")
 }
 
+/// The body of the PATCH that `seed_000_patch` makes.
+fn seed_000_patch_body() -> serde_json::Value {
+    json!({
+        "lead_created_at": "2015-01-01 00:00:00",
+        "free_trial_started_at": "2015-06-13 15:45:13",
+        "city": "San Francisco",
+        "country": "US",
+        "state": "CA"
+    })
+}
+
 #[tokio::test]
 async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribute_calls() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let outcome = cm
         .update_with(&seed_id(), &seed_000_patch(), &UpdateOptions::default())
@@ -50,16 +60,7 @@ async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribut
     );
     let j = h.journal();
     assert!(j.iter().all(|e| e.status == 200), "{j:?}");
-    assert_eq!(
-        j[0].body,
-        Some(json!({
-            "lead_created_at": "2015-01-01 00:00:00",
-            "free_trial_started_at": "2015-06-13 15:45:13",
-            "city": "San Francisco",
-            "country": "US",
-            "state": "CA"
-        }))
-    );
+    assert_eq!(j[0].body, Some(seed_000_patch_body()));
     assert_eq!(
         j[1].body,
         Some(json!({"custom": [
@@ -105,8 +106,7 @@ async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribut
 
 #[tokio::test]
 async fn dry_run_lists_the_same_writes_and_sends_nothing() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let dry = cm
         .dry_run(&seed_id(), &seed_000_patch(), &UpdateOptions::default())
@@ -115,23 +115,13 @@ async fn dry_run_lists_the_same_writes_and_sends_nothing() {
     assert!(h.journal().is_empty());
     let methods: Vec<&str> = dry.writes.iter().map(|w| w.method.as_str()).collect();
     assert_eq!(methods, vec!["PATCH", "POST", "POST"]);
-    assert_eq!(
-        dry.writes[0].body,
-        Some(json!({
-            "lead_created_at": "2015-01-01 00:00:00",
-            "free_trial_started_at": "2015-06-13 15:45:13",
-            "city": "San Francisco",
-            "country": "US",
-            "state": "CA"
-        }))
-    );
+    assert_eq!(dry.writes[0].body, Some(seed_000_patch_body()));
     assert_eq!(dry.writes[2].body, Some(json!({"tags": ["high-value"]})));
 }
 
 #[tokio::test]
 async fn plain_field_patch_is_exactly_one_request_and_null_clears() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let patch = CustomerPatch::new()
         .name("Ben Smith")
@@ -160,8 +150,7 @@ async fn plain_field_patch_is_exactly_one_request_and_null_clears() {
 
 #[tokio::test]
 async fn custom_set_clear_and_tags_make_the_documented_calls_in_order() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let at = Utc.with_ymd_and_hms(2022, 9, 8, 0, 0, 0).unwrap();
     let patch = CustomerPatch::new()
@@ -208,8 +197,7 @@ async fn custom_set_clear_and_tags_make_the_documented_calls_in_order() {
 
 #[tokio::test]
 async fn a_patch_with_nothing_to_do_sends_no_write() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let outcome = cm
         .update_with(&seed_id(), &CustomerPatch::new(), &UpdateOptions::default())
@@ -223,8 +211,7 @@ async fn a_patch_with_nothing_to_do_sends_no_write() {
 
 #[tokio::test]
 async fn put_updates_existing_custom_attributes_only() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let map = cm
         .update_custom_attributes(
@@ -259,21 +246,13 @@ async fn put_updates_existing_custom_attributes_only() {
         .update_custom_attributes(&second_id(), vec![("missing", CustomAttribute::new(1))])
         .await
         .unwrap_err();
-    match err {
-        unibill_core::Error::Vendor {
-            status, messages, ..
-        } => {
-            assert_eq!(status, 400);
-            assert!(messages[0].contains("missing"), "{messages:?}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let messages = vendor_messages(err, 400);
+    assert!(messages[0].contains("missing"), "{messages:?}");
 }
 
 #[tokio::test]
 async fn add_custom_attributes_by_email_changes_every_matching_customer() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let customers = cm
         .add_custom_attributes_by_email(
@@ -313,8 +292,7 @@ async fn add_custom_attributes_by_email_changes_every_matching_customer() {
 
 #[tokio::test]
 async fn add_and_remove_tags_directly() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     let tags = cm
         .add_tags(&seed_id(), ["vip", "beta", "vip"])
@@ -337,8 +315,7 @@ async fn add_and_remove_tags_directly() {
 
 #[tokio::test]
 async fn primary_contact_and_owner_go_in_the_patch_with_the_whole_contact() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let h = sb.chartmogul();
     h.update_customer(chartmogul::SEED_CUSTOMER_UUID, |c| {
         c["primary_contact"] = json!({
@@ -375,8 +352,7 @@ async fn primary_contact_and_owner_go_in_the_patch_with_the_whole_contact() {
 
 #[tokio::test]
 async fn get_reads_the_seed_customer() {
-    let sb = Sandbox::start().await.unwrap();
-    let cm = client(&sb);
+    let (sb, cm) = start().await;
     let c = cm.get(&seed_id()).await.unwrap();
     assert_eq!(c.id.as_str(), chartmogul::SEED_CUSTOMER_UUID);
     assert_eq!(c.mrr, Some(Money::from_minor(3000, Currency::USD)));

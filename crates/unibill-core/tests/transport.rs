@@ -176,6 +176,18 @@ impl Server {
     }
 }
 
+/// Appends the next bytes the client sends to `buf`; false once it has closed or failed.
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 4096];
+    match stream.read(&mut chunk).await {
+        Ok(0) | Err(_) => false,
+        Ok(n) => {
+            buf.extend_from_slice(&chunk[..n]);
+            true
+        }
+    }
+}
+
 async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     let mut buf = Vec::new();
     loop {
@@ -184,10 +196,8 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break pos + 4;
             }
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            if !read_more(&mut stream, &mut buf).await {
+                return;
             }
         };
         let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
@@ -205,10 +215,8 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(0);
         while buf.len() < head_end + length {
-            let mut chunk = [0u8; 4096];
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            if !read_more(&mut stream, &mut buf).await {
+                return;
             }
         }
         let body = buf[head_end..head_end + length].to_vec();
@@ -278,6 +286,23 @@ fn with_attempts(max_attempts: u32) -> TransportConfig {
     let mut config = fast();
     config.retry.max_attempts = max_attempts;
     config
+}
+
+/// `fast()` with a rate limit of `requests` per 300 ms.
+fn rate_limited(requests: u32) -> TransportConfig {
+    TransportConfig {
+        rate_limit: Some(RateLimit {
+            requests,
+            per: Duration::from_millis(300),
+        }),
+        ..fast()
+    }
+}
+
+/// Asserts that at least `at_least` has passed since `start`.
+fn assert_waited(start: Instant, at_least: Duration) {
+    let elapsed = start.elapsed();
+    assert!(elapsed >= at_least, "{elapsed:?}");
 }
 
 fn is_transport(err: &Error) -> bool {
@@ -453,11 +478,7 @@ async fn retry_after_seconds_is_honoured() {
     let start = Instant::now();
     let res = t.send(Request::post("/x")).await.unwrap();
     assert_eq!((res.status, res.attempts), (200, 2));
-    assert!(
-        start.elapsed() >= Duration::from_millis(990),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(990));
 }
 
 fn http_date(at: SystemTime) -> String {
@@ -474,11 +495,7 @@ async fn retry_after_http_date_is_honoured() {
     let start = Instant::now();
     let res = t.send(Request::get("/x")).await.unwrap();
     assert_eq!((res.status, res.attempts), (200, 2));
-    assert!(
-        start.elapsed() >= Duration::from_millis(900),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(900));
 }
 
 #[tokio::test]
@@ -526,11 +543,7 @@ async fn retry_hint_is_used_for_429_without_retry_after() {
     let res = t.send(Request::post("/x")).await.unwrap();
     assert_eq!((res.status, res.attempts), (200, 2));
     // Backoff alone would have waited at most 5 ms.
-    assert!(
-        start.elapsed() >= Duration::from_millis(390),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(390));
 
     // A hint beyond max_retry_after returns the 429 at once.
     let mut config = config;
@@ -794,48 +807,35 @@ async fn ids_are_percent_encoded_into_one_segment() {
 // Headers, auth and secrets
 // ---------------------------------------------------------------------------
 
-async fn auth_header_sent(auth: Auth) -> Option<String> {
+/// Asserts the `Authorization` header a request sent with `auth` carries.
+async fn assert_auth_header(auth: Auth, want: Option<&str>) {
     let server = Server::start(vec![ok()]).await;
     let t = Transport::new(KIND, &server.base(), auth, fast(), None).unwrap();
     t.send(Request::get("/x")).await.unwrap();
-    server.requests()[0]
-        .header("authorization")
-        .map(str::to_owned)
+    assert_eq!(server.requests()[0].header("authorization"), want);
 }
 
 #[tokio::test]
 async fn auth_headers_are_exact() {
     // ChartMogul: the key as user name, empty password: base64("key:").
-    assert_eq!(
-        auth_header_sent(Auth::KeyAsUser("key".into()))
-            .await
-            .as_deref(),
-        Some("Basic a2V5Og==")
-    );
+    assert_auth_header(Auth::KeyAsUser("key".into()), Some("Basic a2V5Og==")).await;
     // Fusebill: the key exactly as issued, not encoded again.
-    assert_eq!(
-        auth_header_sent(Auth::PreEncoded("MDpGdXNlYmlsbEtleQ==".into()))
-            .await
-            .as_deref(),
-        Some("Basic MDpGdXNlYmlsbEtleQ==")
-    );
+    assert_auth_header(
+        Auth::PreEncoded("MDpGdXNlYmlsbEtleQ==".into()),
+        Some("Basic MDpGdXNlYmlsbEtleQ=="),
+    )
+    .await;
     // Everlytic: username:apikey.
-    assert_eq!(
-        auth_header_sent(Auth::Basic {
+    assert_auth_header(
+        Auth::Basic {
             username: "user".into(),
-            password: "pass".into()
-        })
-        .await
-        .as_deref(),
-        Some("Basic dXNlcjpwYXNz")
-    );
-    assert_eq!(
-        auth_header_sent(Auth::Bearer("tok".into()))
-            .await
-            .as_deref(),
-        Some("Bearer tok")
-    );
-    assert_eq!(auth_header_sent(Auth::None).await, None);
+            password: "pass".into(),
+        },
+        Some("Basic dXNlcjpwYXNz"),
+    )
+    .await;
+    assert_auth_header(Auth::Bearer("tok".into()), Some("Bearer tok")).await;
+    assert_auth_header(Auth::None, None).await;
 }
 
 #[tokio::test]
@@ -947,37 +947,19 @@ async fn secrets_never_appear_in_debug_or_errors() {
 #[tokio::test]
 async fn rate_limiter_delays_the_request_beyond_the_window() {
     let server = Server::start(vec![ok()]).await;
-    let config = TransportConfig {
-        rate_limit: Some(RateLimit {
-            requests: 2,
-            per: Duration::from_millis(300),
-        }),
-        ..fast()
-    };
-    let t = transport(&server, config);
+    let t = transport(&server, rate_limited(2));
     let start = Instant::now();
     t.send(Request::get("/1")).await.unwrap();
     t.send(Request::get("/2")).await.unwrap();
     t.send(Request::get("/3")).await.unwrap();
-    assert!(
-        start.elapsed() >= Duration::from_millis(295),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(295));
     assert_eq!(server.request_count(), 3);
 }
 
 #[tokio::test]
 async fn rate_limiter_is_shared_by_clones() {
     let server = Server::start(vec![ok()]).await;
-    let config = TransportConfig {
-        rate_limit: Some(RateLimit {
-            requests: 2,
-            per: Duration::from_millis(300),
-        }),
-        ..fast()
-    };
-    let a = transport(&server, config);
+    let a = transport(&server, rate_limited(2));
     let b = a.clone();
     let c = a.clone();
     let start = Instant::now();
@@ -987,32 +969,17 @@ async fn rate_limiter_is_shared_by_clones() {
         c.send(Request::get("/c"))
     );
     assert!(ra.is_ok() && rb.is_ok() && rc.is_ok());
-    assert!(
-        start.elapsed() >= Duration::from_millis(295),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(295));
 }
 
 #[tokio::test]
 async fn retries_take_rate_limit_permits() {
     let server = Server::start(vec![status(503), ok()]).await;
-    let config = TransportConfig {
-        rate_limit: Some(RateLimit {
-            requests: 1,
-            per: Duration::from_millis(300),
-        }),
-        ..fast()
-    };
-    let t = transport(&server, config);
+    let t = transport(&server, rate_limited(1));
     let start = Instant::now();
     let res = t.send(Request::get("/x")).await.unwrap();
     assert_eq!((res.status, res.attempts), (200, 2));
-    assert!(
-        start.elapsed() >= Duration::from_millis(295),
-        "{:?}",
-        start.elapsed()
-    );
+    assert_waited(start, Duration::from_millis(295));
 }
 
 #[test]

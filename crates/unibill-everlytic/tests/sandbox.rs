@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{
-    Change, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op,
+    Change, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun, Error, Field, Op,
     UpdateOptions,
 };
 use unibill_everlytic::{Everlytic, EverlyticExtension, EverlyticFields, Industry, IndustryValue};
@@ -52,8 +52,43 @@ fn calls(journal: &[JournalEntry]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// `(method, path)` of a request on customer `id`.
+fn call(method: &str, id: &str) -> (String, String) {
+    (method.to_owned(), path(id))
+}
+
 fn get_put(id: &str) -> Vec<(String, String)> {
-    vec![("GET".into(), path(id)), ("PUT".into(), path(id))]
+    vec![call("GET", id), call("PUT", id)]
+}
+
+/// Asserts the journal is a GET then a PUT of the seed customer with
+/// `body`, and returns the PUT.
+fn assert_get_then_put(ev: &VendorHandle, body: Value) -> JournalEntry {
+    let j = ev.journal();
+    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(j[1].body, Some(body));
+    j[1].clone()
+}
+
+/// The dry run of `patch` on the seed customer, with default options.
+async fn dry_run_seed(everlytic: &Everlytic, patch: &CustomerPatch) -> DryRun {
+    everlytic
+        .dry_run(&seed(), patch, &UpdateOptions::default())
+        .await
+        .unwrap()
+}
+
+/// The seed customer as the emulator holds it now.
+fn stored_seed(ev: &VendorHandle) -> Value {
+    ev.customer(SEED_CUSTOMER_ID).unwrap()
+}
+
+/// A patch that names the seed customer's own name and email, so the
+/// PUT needs no read first.
+fn seed_name_and_email() -> CustomerPatch {
+    CustomerPatch::new()
+        .name(SEED_NAME)
+        .email(SEED_CUSTOMER_EMAIL)
 }
 
 type Platform = (
@@ -114,7 +149,7 @@ async fn seeded_customer_decodes_with_every_value_and_raw() {
     assert!(c.tags.is_empty() && c.custom.is_empty());
 
     // raw is the whole answer: the envelope, its links and the item.
-    let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+    let stored = stored_seed(ev);
     assert_eq!(c.raw["item"], stored);
     assert_eq!(c.raw["links"][0]["rel"], "self");
     assert_eq!(
@@ -146,7 +181,7 @@ async fn seeded_customer_decodes_with_every_value_and_raw() {
     assert_eq!(keys.len(), 18, "{keys:?}");
 
     let j = ev.journal();
-    assert_eq!(calls(&j), [("GET".into(), path(SEED_CUSTOMER_ID))]);
+    assert_eq!(calls(&j), [call("GET", SEED_CUSTOMER_ID)]);
     assert_eq!(j[0].header("accept"), Some("application/json"));
     assert_eq!(j[0].header("authorization"), Some("Basic ***"));
     assert_eq!(j[0].status, 200);
@@ -161,25 +196,23 @@ async fn quota_only_patch_reads_then_puts_name_email_and_quota() {
         .await
         .unwrap();
 
-    let j = ev.journal();
-    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
-    assert_eq!(
-        j[1].body,
-        Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 75000}))
+    let put = assert_get_then_put(
+        ev,
+        json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 75000}),
     );
-    assert_eq!(j[1].header("content-type"), Some("application/json"));
+    assert_eq!(put.header("content-type"), Some("application/json"));
     assert_eq!(out.writes.len(), 1);
     assert_eq!(out.writes[0].method, "PUT");
     assert_eq!(
         out.writes[0].url,
         format!("{}{}", ev.base_url(), path(SEED_CUSTOMER_ID))
     );
-    assert_eq!(out.writes[0].body, j[1].body);
+    assert_eq!(out.writes[0].body, put.body);
     assert_eq!(
         EverlyticFields::from_customer(&out.customer).email_quota,
         Some(75000)
     );
-    assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap()["email_quota"], 75000);
+    assert_eq!(stored_seed(ev)["email_quota"], 75000);
 }
 
 #[tokio::test]
@@ -193,7 +226,7 @@ async fn patch_setting_name_and_email_sends_one_put() {
     let c = client(ev).update(&seed(), &patch).await.unwrap();
 
     let j = ev.journal();
-    assert_eq!(calls(&j), [("PUT".to_string(), path(SEED_CUSTOMER_ID))]);
+    assert_eq!(calls(&j), [call("PUT", SEED_CUSTOMER_ID)]);
     assert_eq!(
         j[0].body,
         Some(json!({
@@ -215,11 +248,9 @@ async fn one_required_property_in_the_patch_reads_the_other() {
     let ev = sb.everlytic();
     let patch = CustomerPatch::new().name("Cape Mailers Group");
     client(ev).update(&seed(), &patch).await.unwrap();
-    let j = ev.journal();
-    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
-    assert_eq!(
-        j[1].body,
-        Some(json!({"name": "Cape Mailers Group", "email": SEED_CUSTOMER_EMAIL}))
+    assert_get_then_put(
+        ev,
+        json!({"name": "Cape Mailers Group", "email": SEED_CUSTOMER_EMAIL}),
     );
 }
 
@@ -246,18 +277,16 @@ async fn every_neutral_and_platform_field_is_written_and_read_back() {
                 .deleted(true),
         );
     let c = client(ev).update(&seed(), &patch).await.unwrap();
-    let j = ev.journal();
-    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
-    assert_eq!(
-        j[1].body,
-        Some(json!({
+    assert_get_then_put(
+        ev,
+        json!({
             "name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "status": "suspended",
             "address": "1 Long Street", "state_provinces": "Gauteng", "postal_code": "2000",
             "country": "NA", "website_url": "https://cm.example.com", "unique_id": "CM-9",
             "email_package_id": 4, "email_quota": 1, "sms_quota": 0,
             "transactions_package_id": 5, "transactions_quota": 6,
             "industry": "Industry, Trade & Manufacture", "deleted": "yes"
-        }))
+        }),
     );
     assert_eq!(c.status, Some(CustomerStatus::Suspended));
     assert_eq!(c.address.line1.as_deref(), Some("1 Long Street"));
@@ -289,7 +318,7 @@ async fn every_neutral_and_platform_field_is_written_and_read_back() {
             .await
             .unwrap();
         assert_eq!(c.status, Some(status));
-        assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap()["status"], text);
+        assert_eq!(stored_seed(ev)["status"], text);
     }
 }
 
@@ -305,18 +334,16 @@ async fn cleared_strings_are_emptied_on_the_platform() {
         .clear_website()
         .clear_external_reference();
     let c = client(ev).update(&seed(), &patch).await.unwrap();
-    let j = ev.journal();
-    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
-    assert_eq!(
-        j[1].body,
-        Some(json!({
+    let put = assert_get_then_put(
+        ev,
+        json!({
             "name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "address": "",
             "state_provinces": "", "postal_code": "", "telephone": "",
             "website_url": "", "unique_id": ""
-        }))
+        }),
     );
-    assert_eq!(j[1].status, 200);
-    let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+    assert_eq!(put.status, 200);
+    let stored = stored_seed(ev);
     for key in [
         "address",
         "state_provinces",
@@ -524,10 +551,7 @@ async fn bad_credentials_are_unauthorized_with_the_platform_message() {
     // Not retried: one request each.
     assert_eq!(
         calls(&ev.journal()),
-        [
-            ("GET".to_string(), path(SEED_CUSTOMER_ID)),
-            ("PUT".to_string(), path(SEED_CUSTOMER_ID))
-        ]
+        [call("GET", SEED_CUSTOMER_ID), call("PUT", SEED_CUSTOMER_ID)]
     );
 }
 
@@ -560,9 +584,9 @@ async fn missing_customer_is_not_found() {
     assert_eq!(
         calls(&ev.journal()),
         [
-            ("GET".to_string(), path("9999")),
-            ("GET".to_string(), path("9999")),
-            ("PUT".to_string(), path("9999"))
+            call("GET", "9999"),
+            call("GET", "9999"),
+            call("PUT", "9999")
         ]
     );
 }
@@ -588,10 +612,7 @@ async fn platform_refusal_keeps_its_message() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        ev.customer(SEED_CUSTOMER_ID).unwrap()["email"],
-        SEED_CUSTOMER_EMAIL
-    );
+    assert_eq!(stored_seed(ev)["email"], SEED_CUSTOMER_EMAIL);
 }
 
 #[tokio::test]
@@ -612,9 +633,9 @@ async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
             .email(SEED_CUSTOMER_EMAIL)
             .extension(EverlyticExtension::new().sms_quota(2500));
         let c = everlytic.update(&seed(), &patch).await.unwrap();
-        let mut expected = vec![("PUT".to_string(), path(SEED_CUSTOMER_ID))];
+        let mut expected = vec![call("PUT", SEED_CUSTOMER_ID)];
         if reads_again {
-            expected.push(("GET".to_string(), path(SEED_CUSTOMER_ID)));
+            expected.push(call("GET", SEED_CUSTOMER_ID));
         }
         assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
         assert_eq!(c.id, seed(), "{shape:?}");
@@ -622,7 +643,7 @@ async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
         assert_eq!(c.email.as_deref(), Some(SEED_CUSTOMER_EMAIL));
         assert_eq!(c.external_reference.as_deref(), Some("CM-0001"));
         assert_eq!(EverlyticFields::from_customer(&c).sms_quota, Some(2500));
-        let stored = ev.customer(SEED_CUSTOMER_ID).unwrap();
+        let stored = stored_seed(ev);
         match shape {
             PutShape::Bare => assert_eq!(c.raw, stored),
             _ => assert_eq!(c.raw["item"], stored),
@@ -633,7 +654,7 @@ async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
         let c = everlytic.update(&seed(), &quota(60_000)).await.unwrap();
         let mut expected = get_put(SEED_CUSTOMER_ID);
         if reads_again {
-            expected.push(("GET".to_string(), path(SEED_CUSTOMER_ID)));
+            expected.push(call("GET", SEED_CUSTOMER_ID));
         }
         assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
         assert_eq!(EverlyticFields::from_customer(&c).email_quota, Some(60_000));
@@ -646,17 +667,11 @@ async fn unreadable_put_answer_is_followed_by_a_read() {
     let sb = Sandbox::start().await.unwrap();
     let ev = sb.everlytic();
     ev.inject(Fault::garbage_body().matching("PUT", "/api/2.0/customers"));
-    let patch = CustomerPatch::new()
-        .name(SEED_NAME)
-        .email(SEED_CUSTOMER_EMAIL)
-        .postal_code("8005");
+    let patch = seed_name_and_email().postal_code("8005");
     let c = client(ev).update(&seed(), &patch).await.unwrap();
     assert_eq!(
         calls(&ev.journal()),
-        [
-            ("PUT".to_string(), path(SEED_CUSTOMER_ID)),
-            ("GET".to_string(), path(SEED_CUSTOMER_ID))
-        ]
+        [call("PUT", SEED_CUSTOMER_ID), call("GET", SEED_CUSTOMER_ID)]
     );
     assert_eq!(c.address.postal_code.as_deref(), Some("8005"));
 }
@@ -674,10 +689,7 @@ async fn failed_read_after_the_put_is_a_partial_update() {
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    let patch = CustomerPatch::new()
-        .name(SEED_NAME)
-        .email(SEED_CUSTOMER_EMAIL)
-        .postal_code("8005");
+    let patch = seed_name_and_email().postal_code("8005");
     match everlytic.update(&seed(), &patch).await {
         Err(Error::PartialUpdate {
             backend,
@@ -695,10 +707,7 @@ async fn failed_read_after_the_put_is_a_partial_update() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        ev.customer(SEED_CUSTOMER_ID).unwrap()["postal_code"],
-        "8005"
-    );
+    assert_eq!(stored_seed(ev)["postal_code"], "8005");
 }
 
 #[tokio::test]
@@ -721,10 +730,7 @@ async fn patch_the_platform_already_holds_sends_no_put() {
         .unwrap();
     assert!(!out.changed());
     assert_eq!(out.customer.name.as_deref(), Some(SEED_NAME));
-    assert_eq!(
-        calls(&ev.journal()),
-        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
-    );
+    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 
     // An empty patch: just the read that returns the customer.
     ev.clear_journal();
@@ -734,10 +740,7 @@ async fn patch_the_platform_already_holds_sends_no_put() {
         .unwrap();
     assert!(out.writes.is_empty());
     assert_eq!(out.customer.id, seed());
-    assert_eq!(
-        calls(&ev.journal()),
-        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
-    );
+    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 }
 
 #[tokio::test]
@@ -745,12 +748,9 @@ async fn dry_run_reads_but_never_writes() {
     let sb = Sandbox::start().await.unwrap();
     let ev = sb.everlytic();
     let everlytic = client(ev);
-    let before = ev.customer(SEED_CUSTOMER_ID).unwrap();
+    let before = stored_seed(ev);
 
-    let plan = everlytic
-        .dry_run(&seed(), &quota(1), &UpdateOptions::default())
-        .await
-        .unwrap();
+    let plan = dry_run_seed(&everlytic, &quota(1)).await;
     assert_eq!(plan.writes.len(), 1);
     assert_eq!(plan.writes[0].method, "PUT");
     assert_eq!(
@@ -761,18 +761,12 @@ async fn dry_run_reads_but_never_writes() {
         plan.writes[0].body,
         Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 1}))
     );
-    assert_eq!(
-        calls(&ev.journal()),
-        [("GET".to_string(), path(SEED_CUSTOMER_ID))]
-    );
+    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 
     // Name and email given: nothing to read, nothing sent.
     ev.clear_journal();
     let patch = CustomerPatch::new().name("N").email("n@x.example");
-    let plan = everlytic
-        .dry_run(&seed(), &patch, &UpdateOptions::default())
-        .await
-        .unwrap();
+    let plan = dry_run_seed(&everlytic, &patch).await;
     assert_eq!(
         plan.writes[0].body,
         Some(json!({"name": "N", "email": "n@x.example"}))
@@ -780,12 +774,9 @@ async fn dry_run_reads_but_never_writes() {
     assert!(ev.journal().is_empty());
 
     // A no-op plan is empty.
-    let plan = everlytic
-        .dry_run(&seed(), &quota(50000), &UpdateOptions::default())
-        .await
-        .unwrap();
+    let plan = dry_run_seed(&everlytic, &quota(50000)).await;
     assert!(plan.writes.is_empty());
-    assert_eq!(ev.customer(SEED_CUSTOMER_ID).unwrap(), before);
+    assert_eq!(stored_seed(ev), before);
 }
 
 #[tokio::test]
@@ -794,10 +785,7 @@ async fn put_is_retried_on_server_errors() {
     let ev = sb.everlytic();
     ev.inject(Fault::status(503).matching("PUT", "/api/2.0/customers"));
     let everlytic = client(ev);
-    let patch = CustomerPatch::new()
-        .name(SEED_NAME)
-        .email(SEED_CUSTOMER_EMAIL)
-        .phone("1");
+    let patch = seed_name_and_email().phone("1");
     let c = everlytic.update(&seed(), &patch).await.unwrap();
     assert_eq!(c.phone.as_deref(), Some("1"));
     let j = ev.journal();
@@ -843,10 +831,7 @@ async fn install_path_prefix_is_kept() {
         .build()
         .unwrap();
     let patch = CustomerPatch::new().name("N").email("n@x.example");
-    let plan = everlytic
-        .dry_run(&seed(), &patch, &UpdateOptions::default())
-        .await
-        .unwrap();
+    let plan = dry_run_seed(&everlytic, &patch).await;
     assert_eq!(
         plan.writes[0].url,
         format!("{}/mail/api/2.0/customers/1001", ev.base_url())

@@ -37,6 +37,13 @@ fn client(sb: &Sandbox) -> Fusebill {
     client_with(sb, FUSEBILL_API_KEY, ConflictCheck::default())
 }
 
+/// A fresh sandbox and a client on it with the default conflict check.
+async fn start() -> (Sandbox, Fusebill) {
+    let sb = Sandbox::start().await.unwrap();
+    let f = client(&sb);
+    (sb, f)
+}
+
 fn seed_id() -> CustomerId {
     CustomerId::new(SEED_CUSTOMER_ID)
 }
@@ -53,6 +60,21 @@ fn call(method: &str, path: &str) -> (String, String) {
     (method.to_owned(), path.to_owned())
 }
 
+/// The journal entry of a GET of the seed customer.
+fn get_seed() -> (String, String) {
+    call("GET", GET_SEED)
+}
+
+/// The journal entry of a customer PUT.
+fn put() -> (String, String) {
+    call("PUT", "/v1/customers")
+}
+
+/// The seed customer as the emulator holds it now.
+fn stored_seed(h: &VendorHandle) -> Value {
+    h.customer(SEED_CUSTOMER_ID).unwrap()
+}
+
 fn put_bodies(h: &VendorHandle) -> Vec<Value> {
     h.journal()
         .into_iter()
@@ -63,10 +85,9 @@ fn put_bodies(h: &VendorHandle) -> Vec<Value> {
 
 #[tokio::test]
 async fn first_name_update_sends_back_the_get_answer_except_first_name() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let before = fb.customer(SEED_CUSTOMER_ID).unwrap();
-    let f = client(&sb);
+    let before = stored_seed(fb);
 
     let outcome = f
         .update_with(
@@ -77,14 +98,7 @@ async fn first_name_update_sends_back_the_get_answer_except_first_name() {
         .await
         .unwrap();
 
-    assert_eq!(
-        calls(fb),
-        vec![
-            call("GET", GET_SEED),
-            call("GET", GET_SEED),
-            call("PUT", "/v1/customers")
-        ]
-    );
+    assert_eq!(calls(fb), vec![get_seed(), get_seed(), put()]);
     let mut expected = before.clone();
     expected["firstName"] = json!("Kate");
     let puts = put_bodies(fb);
@@ -99,7 +113,7 @@ async fn first_name_update_sends_back_the_get_answer_except_first_name() {
     assert!(outcome.writes[0].url.ends_with("/v1/customers"));
 
     // Fusebill kept everything else.
-    let after = fb.customer(SEED_CUSTOMER_ID).unwrap();
+    let after = stored_seed(fb);
     let mut after_cmp = after.clone();
     after_cmp["modifiedTimestamp"] = before["modifiedTimestamp"].clone();
     assert_eq!(after_cmp, expected);
@@ -110,9 +124,8 @@ async fn first_name_update_sends_back_the_get_answer_except_first_name() {
 
 #[tokio::test]
 async fn no_op_patch_sends_only_the_get() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
     let patches = [
         CustomerPatch::new().first_name("Katelyn"),
         // Already null: clearing changes nothing.
@@ -129,7 +142,7 @@ async fn no_op_patch_sends_only_the_get() {
             .update_with(&seed_id(), &patch, &UpdateOptions::default())
             .await
             .unwrap();
-        assert_eq!(calls(fb), vec![call("GET", GET_SEED)], "{patch:?}");
+        assert_eq!(calls(fb), vec![get_seed()], "{patch:?}");
         assert!(outcome.writes.is_empty());
         assert!(!outcome.changed());
         assert_eq!(outcome.customer.first_name.as_deref(), Some("Katelyn"));
@@ -138,9 +151,8 @@ async fn no_op_patch_sends_only_the_get() {
 
 #[tokio::test]
 async fn concurrent_edit_between_get_and_put_is_merged_over() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
     fb.on_next_request(RequestMatcher::new("GET", GET_SEED), |h| {
         h.update_customer(SEED_CUSTOMER_ID, |c| {
             c["lastName"] = json!("Floyd-Smith");
@@ -157,15 +169,7 @@ async fn concurrent_edit_between_get_and_put_is_merged_over() {
         .unwrap();
 
     // Read, re-read (changed: merge again), re-read (unchanged), write.
-    assert_eq!(
-        calls(fb),
-        vec![
-            call("GET", GET_SEED),
-            call("GET", GET_SEED),
-            call("GET", GET_SEED),
-            call("PUT", "/v1/customers")
-        ]
-    );
+    assert_eq!(calls(fb), vec![get_seed(), get_seed(), get_seed(), put()]);
     let put = &put_bodies(fb)[0];
     assert_eq!(
         put["lastName"],
@@ -175,7 +179,7 @@ async fn concurrent_edit_between_get_and_put_is_merged_over() {
     assert_eq!(put["customerAcquisition"]["source"], json!("partner"));
     assert_eq!(put["firstName"], json!("Kate"), "our edit applies");
     assert_eq!(put["customerAcquisition"]["campaign"], json!("spring"));
-    let stored = fb.customer(SEED_CUSTOMER_ID).unwrap();
+    let stored = stored_seed(fb);
     assert_eq!(stored["lastName"], json!("Floyd-Smith"));
     assert_eq!(stored["firstName"], json!("Kate"));
     assert_eq!(customer.last_name.as_deref(), Some("Floyd-Smith"));
@@ -193,9 +197,8 @@ fn churn(h: &VendorHandle) {
 
 #[tokio::test]
 async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
     fb.on_next_request(RequestMatcher::new("GET", GET_SEED), churn);
 
     let err = f
@@ -210,11 +213,8 @@ async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
         other => panic!("expected a conflict, got {other:?}"),
     }
     assert!(err.is_retryable());
-    assert_eq!(calls(fb), vec![call("GET", GET_SEED); 4]);
-    assert_eq!(
-        fb.customer(SEED_CUSTOMER_ID).unwrap()["firstName"],
-        json!("Katelyn")
-    );
+    assert_eq!(calls(fb), vec![get_seed(); 4]);
+    assert_eq!(stored_seed(fb)["firstName"], json!("Katelyn"));
 }
 
 #[tokio::test]
@@ -225,10 +225,7 @@ async fn conflict_check_off_is_get_then_put() {
     f.update(&seed_id(), &CustomerPatch::new().phone("+1 613 555 0100"))
         .await
         .unwrap();
-    assert_eq!(
-        calls(fb),
-        vec![call("GET", GET_SEED), call("PUT", "/v1/customers")]
-    );
+    assert_eq!(calls(fb), vec![get_seed(), put()]);
     // Set by the patch: now a string.
     assert_eq!(put_bodies(fb)[0]["primaryPhone"], json!("+1 613 555 0100"));
     assert_eq!(put_bodies(fb)[0]["secondaryPhone"], json!(9555473089u64));
@@ -236,9 +233,8 @@ async fn conflict_check_off_is_get_then_put() {
 
 #[tokio::test]
 async fn invalid_patches_fail_before_any_request() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
     let validation: Vec<(CustomerId, CustomerPatch, &str)> = vec![
         (
             seed_id(),
@@ -337,8 +333,7 @@ async fn invalid_patches_fail_before_any_request() {
 
 #[tokio::test]
 async fn ignored_unsupported_fields_are_listed_and_the_rest_applies() {
-    let sb = Sandbox::start().await.unwrap();
-    let f = client(&sb);
+    let (sb, f) = start().await;
     let outcome = f
         .update_with(
             &seed_id(),
@@ -474,7 +469,7 @@ async fn error_statuses_map_to_neutral_errors() {
     fb.clear_journal();
     fb.inject(Fault::status(503).matching("GET", GET_SEED));
     assert!(f.get(&seed_id()).await.is_ok());
-    assert_eq!(calls(fb), vec![call("GET", GET_SEED); 2]);
+    assert_eq!(calls(fb), vec![get_seed(); 2]);
 }
 
 #[tokio::test]
@@ -519,10 +514,9 @@ async fn a_429_without_retry_after_waits_for_the_reset_header() {
 
 #[tokio::test]
 async fn dry_run_reads_and_never_writes() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
-    let before = fb.customer(SEED_CUSTOMER_ID).unwrap();
+    let before = stored_seed(fb);
     let dry = f
         .dry_run(
             &seed_id(),
@@ -531,7 +525,7 @@ async fn dry_run_reads_and_never_writes() {
         )
         .await
         .unwrap();
-    assert_eq!(calls(fb), vec![call("GET", GET_SEED)]);
+    assert_eq!(calls(fb), vec![get_seed()]);
     let mut expected = before.clone();
     expected["title"] = json!("Dr");
     expected["secondaryPhone"] = Value::Null;
@@ -539,7 +533,7 @@ async fn dry_run_reads_and_never_writes() {
     assert_eq!(dry.writes[0].method, "PUT");
     assert_eq!(dry.writes[0].url, format!("{}/v1/customers", fb.base_url()));
     assert_eq!(dry.writes[0].body.as_ref(), Some(&expected));
-    assert_eq!(fb.customer(SEED_CUSTOMER_ID).unwrap(), before);
+    assert_eq!(stored_seed(fb), before);
     let none = f
         .dry_run(
             &seed_id(),
@@ -553,10 +547,9 @@ async fn dry_run_reads_and_never_writes() {
 
 #[tokio::test]
 async fn extension_fields_and_acquisition_are_written_in_place() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
-    let before = fb.customer(SEED_CUSTOMER_ID).unwrap();
+    let before = stored_seed(fb);
     let patch = CustomerPatch::new()
         .status(CustomerStatus::Hold)
         .landing_page("/pricing")
@@ -585,7 +578,7 @@ async fn extension_fields_and_acquisition_are_written_in_place() {
         customer.acquisition.landing_page.as_deref(),
         Some("/pricing")
     );
-    let stored = fb.customer(SEED_CUSTOMER_ID).unwrap();
+    let stored = stored_seed(fb);
     assert_eq!(stored["customerReference"]["reference1"], json!("crm-991"));
     assert_eq!(
         stored["customerReference"]["uri"],
@@ -596,32 +589,20 @@ async fn extension_fields_and_acquisition_are_written_in_place() {
     let patch = CustomerPatch::new()
         .extension(FusebillExtension::new().parent_id(PARENT_CUSTOMER_ID.parse::<u64>().unwrap()));
     f.update(&seed_id(), &patch).await.unwrap();
-    assert_eq!(
-        fb.customer(SEED_CUSTOMER_ID).unwrap()["parentId"],
-        json!(12000749)
-    );
+    assert_eq!(stored_seed(fb)["parentId"], json!(12000749));
 }
 
 #[tokio::test]
 async fn an_unreadable_put_answer_is_read_back() {
-    let sb = Sandbox::start().await.unwrap();
+    let (sb, f) = start().await;
     let fb = sb.fusebill();
-    let f = client(&sb);
     fb.inject(Fault::garbage_body().matching("PUT", "/v1/customers"));
     let customer = f
         .update(&seed_id(), &CustomerPatch::new().first_name("Kate"))
         .await
         .unwrap();
     assert_eq!(customer.first_name.as_deref(), Some("Kate"));
-    assert_eq!(
-        calls(fb),
-        vec![
-            call("GET", GET_SEED),
-            call("GET", GET_SEED),
-            call("PUT", "/v1/customers"),
-            call("GET", GET_SEED)
-        ]
-    );
+    assert_eq!(calls(fb), vec![get_seed(), get_seed(), put(), get_seed()]);
 
     // Read-back failing too (a 404 injected once the PUT is handled): a
     // partial update naming what applied.
@@ -646,21 +627,17 @@ async fn an_unreadable_put_answer_is_read_back() {
         }
         other => panic!("expected a partial update, got {other:?}"),
     }
-    assert_eq!(
-        fb.customer(SEED_CUSTOMER_ID).unwrap()["firstName"],
-        json!("Kit")
-    );
+    assert_eq!(stored_seed(fb)["firstName"], json!("Kit"));
 }
 
 #[tokio::test]
 async fn find_by_reference_matches_numeric_references() {
-    let sb = Sandbox::start().await.unwrap();
-    let f = client(&sb);
+    let (sb, f) = start().await;
     let found = f.find_by_reference("100986").await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id.as_str(), SEED_CUSTOMER_ID);
     assert_eq!(found[0].external_reference.as_deref(), Some("100986"));
     assert!(f.find_by_reference("RG 0001/x").await.unwrap().is_empty());
     let raw = f.get_raw(&seed_id()).await.unwrap();
-    assert_eq!(raw, sb.fusebill().customer(SEED_CUSTOMER_ID).unwrap());
+    assert_eq!(raw, stored_seed(sb.fusebill()));
 }

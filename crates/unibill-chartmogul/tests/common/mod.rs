@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
-use unibill_core::CustomerId;
+use unibill_core::{CustomerId, Error};
 use unibill_sandbox::{chartmogul, JournalEntry, Sandbox, VendorHandle, CHARTMOGUL_API_KEY};
 
 pub fn fast_retry() -> RetryConfig {
@@ -21,6 +21,18 @@ pub fn fast_retry() -> RetryConfig {
 
 pub fn client(sb: &Sandbox) -> ChartMogul {
     client_with(sb, fast_retry())
+}
+
+/// A fresh sandbox and a client on it with fast retries.
+pub async fn start() -> (Sandbox, ChartMogul) {
+    start_with(fast_retry()).await
+}
+
+/// A fresh sandbox and a client on it with the given retries.
+pub async fn start_with(retry: RetryConfig) -> (Sandbox, ChartMogul) {
+    let sb = Sandbox::start().await.unwrap();
+    let cm = client_with(&sb, retry);
+    (sb, cm)
 }
 
 pub fn client_with(sb: &Sandbox, retry: RetryConfig) -> ChartMogul {
@@ -62,4 +74,19 @@ pub fn call(method: &str, path: &str) -> (String, String) {
 
 pub fn writes(h: &VendorHandle) -> Vec<JournalEntry> {
     h.journal().into_iter().filter(|e| e.is_write()).collect()
+}
+
+/// Asserts `err` is a vendor error with HTTP `status` and returns its messages.
+pub fn vendor_messages(err: Error, status: u16) -> Vec<String> {
+    match err {
+        Error::Vendor {
+            status: got,
+            messages,
+            ..
+        } => {
+            assert_eq!(got, status);
+            messages
+        }
+        other => panic!("{other:?}"),
+    }
 }
