@@ -37,8 +37,27 @@ const ZERO_DECIMAL: &str = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND 
 const THREE_DECIMAL: &str = "BHD IQD JOD KWD LYD OMR TND";
 const FOUR_DECIMAL: &str = "CLF UYW";
 
+/// Whether `code` is in `list`: sorted codes of one length, each followed
+/// by one space but the last (checked by a test), so a binary search over
+/// fixed-width slots finds it without scanning.
 fn listed(list: &str, code: &str) -> bool {
-    list.split_ascii_whitespace().any(|c| c == code)
+    let width = code.len();
+    let fits = list.len() == width || list.as_bytes().get(width) == Some(&b' ');
+    if width == 0 || !code.is_ascii() || !fits {
+        return false;
+    }
+    let slots = (list.len() + 1) / (width + 1);
+    let slot = |i: usize| list.get(i * (width + 1)..i * (width + 1) + width);
+    let (mut lo, mut hi) = (0, slots);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match slot(mid).map(|c| c.cmp(code)) {
+            Some(std::cmp::Ordering::Equal) => return true,
+            Some(std::cmp::Ordering::Less) => lo = mid + 1,
+            _ => hi = mid,
+        }
+    }
+    false
 }
 
 fn two_or_three_upper(s: &str, n: usize) -> Option<[u8; 3]> {
@@ -402,6 +421,29 @@ impl fmt::Display for Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_lists_are_sorted_fixed_width_slots() {
+        for (list, width) in [
+            (COUNTRIES, 2),
+            (CURRENCIES, 3),
+            (ZERO_DECIMAL, 3),
+            (THREE_DECIMAL, 3),
+            (FOUR_DECIMAL, 3),
+        ] {
+            let codes: Vec<&str> = list.split_ascii_whitespace().collect();
+            assert!(codes.windows(2).all(|w| w[0] < w[1]), "{list}");
+            assert!(codes.iter().all(|c| c.len() == width), "{list}");
+            assert_eq!(list.len() + 1, codes.len() * (width + 1), "{list}");
+            for code in &codes {
+                assert!(listed(list, code), "{code}");
+            }
+        }
+        for absent in ["", "A", "AA", "ZZ", "ZZZ", "AAA", "usd", "US ", "é"] {
+            assert!(!listed(COUNTRIES, absent), "{absent}");
+            assert!(!listed(CURRENCIES, absent), "{absent}");
+        }
+    }
 
     #[test]
     fn country_list_is_complete_and_checked() {
