@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use unibill_core::attribute::parse_timestamp;
 use unibill_core::customer::json_text;
@@ -95,12 +96,12 @@ fn cents(field: &str, n: &serde_json::Number) -> Result<i64> {
 /// `address` object. `mrr`/`arr` are cents of `currency`; without a
 /// currency they stay `None` (the raw answer still has them).
 pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Result<Customer> {
-    let wire: CustomerResponse =
-        serde_json::from_value(raw.clone()).map_err(|source| Error::Decode {
-            backend: KIND,
-            what: "customer response".into(),
-            source,
-        })?;
+    // Deserialized from a borrow of `raw`: no copy of the tree.
+    let wire = CustomerResponse::deserialize(&raw).map_err(|source| Error::Decode {
+        backend: KIND,
+        what: "customer response".into(),
+        source,
+    })?;
     let id = match (non_empty(wire.uuid.clone()), fallback_id) {
         (Some(uuid), _) => CustomerId::new(uuid),
         (None, Some(id)) => id.clone(),
