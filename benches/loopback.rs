@@ -7,11 +7,20 @@
 //! requests: the ratio is the cost of unibill's own work per update
 //! (validation, mapping, decoding the answer into a `Customer`, retry and
 //! rate-limit bookkeeping) on top of HTTP. `raw_reqwest_json` also parses
-//! each answer into a `serde_json::Value`, which any real client must do. The two patches alternate so
-//! that every update really changes something. The client-side rate
-//! limit is off; nothing else differs from the default configuration.
+//! each answer into a `serde_json::Value`, which any real client must do.
+//! The two patches alternate so that every update really changes
+//! something. The client-side rate limit is off; nothing else differs from
+//! the default configuration.
 //!
-//! Run: `cargo bench --bench loopback` (quick smoke run: `-- --test`).
+//! After each criterion group, a paired run interleaves five sides update
+//! by update (unibill, raw, raw + JSON, the core transport alone, the
+//! transport + JSON) and prints their medians and ratios: drift on a shared
+//! machine then hits all sides alike, and the transport sides split the
+//! overhead between HTTP handling and the backend's own work.
+//! `UNIBILL_BENCH_PAIRED_ROUNDS` sets its length (default 4,000).
+//!
+//! Run: `cargo bench --bench loopback` (quick smoke run: `-- --test`; only
+//! the paired runs: `-- paired`, a filter no criterion benchmark matches).
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -22,7 +31,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::runtime::Runtime;
-use unibill::{Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
+use unibill::{BackendKind, Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
+use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
 /// One request as the raw loop replays it.
@@ -30,15 +40,19 @@ use unibill_sandbox::{Sandbox, VendorHandle};
 struct Raw {
     method: reqwest::Method,
     url: String,
+    path: String,
     body: Option<Vec<u8>>,
 }
 
 /// The raw side: one keep-alive client, the vendor's auth header, and the
-/// request sequence of each of the two updates.
+/// request sequence of each of the two updates; and unibill's transport
+/// alone (retry, limiter and timeout bookkeeping, no backend) replaying the
+/// same sequence.
 struct RawLoop {
     client: reqwest::Client,
     auth: HeaderValue,
     updates: [Vec<Raw>; 2],
+    transport: Transport,
 }
 
 impl RawLoop {
@@ -65,6 +79,23 @@ impl RawLoop {
                 std::hint::black_box(json);
             }
             std::hint::black_box(body);
+        }
+    }
+
+    /// The same requests through `unibill_core::transport::Transport`.
+    async fn via_transport(&self, which: usize, decode: bool) {
+        for r in &self.updates[which] {
+            let mut req = Request::new(r.method.clone(), r.path.as_str());
+            if let Some(body) = &r.body {
+                req = req.json(&serde_json::from_slice(body).expect("JSON body"));
+            }
+            let resp = self.transport.send(req).await.expect("transport");
+            assert!(resp.is_success(), "{}", resp.status);
+            if decode {
+                let json: serde_json::Value = resp.json().expect("JSON");
+                std::hint::black_box(json);
+            }
+            std::hint::black_box(resp);
         }
     }
 }
@@ -116,6 +147,7 @@ fn capture(
             .map(|e| Raw {
                 method: e.method.parse().expect("method"),
                 url: format!("{base}{}", e.path),
+                path: e.path,
                 body: (!e.raw_body.is_empty()).then(|| e.raw_body.into_bytes()),
             })
             .collect();
@@ -130,12 +162,22 @@ fn compare(
     vendor: &VendorHandle,
     updater: &dyn CustomerUpdater,
     items: [(CustomerId, CustomerPatch); 2],
-    auth: HeaderValue,
+    auth: (HeaderValue, Auth),
 ) {
+    let settings = TransportConfig::default();
+    let transport = Transport::new(
+        BackendKind::new("raw"),
+        &vendor.base_url(),
+        auth.1,
+        settings,
+        None,
+    )
+    .expect("transport");
     let raw = RawLoop {
         client: reqwest::Client::new(),
-        auth,
+        auth: auth.0,
         updates: capture(rt, vendor, updater, &items),
+        transport,
     };
     eprintln!(
         "{name}: {} + {} requests per update pair",
@@ -167,7 +209,84 @@ fn compare(
         })
     });
     g.finish();
+    paired(name, rt, updater, &items, &raw);
     vendor.clear_journal();
+}
+
+/// Rounds of the paired measurement; fewer in quick mode.
+fn rounds() -> usize {
+    let quick = std::env::args().any(|a| a == "--test")
+        || std::env::var("UNIBILL_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    if quick {
+        20
+    } else {
+        std::env::var("UNIBILL_BENCH_PAIRED_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4000)
+    }
+}
+
+/// Five sides interleaved update by update (rotating which goes first),
+/// so that drift in the machine's speed hits all alike: unibill, the raw
+/// loop, the raw loop + JSON parse, the core transport alone replaying the
+/// same requests, and the transport + JSON parse. Prints each side's median
+/// and the ratios of medians. Criterion's groups above time each side in
+/// its own stretch of seconds, which on a shared VM lets drift pass for a
+/// difference. (The transport sides also parse the request body they
+/// replay, about a microsecond, which unibill's backends do not.)
+fn paired(
+    name: &str,
+    rt: &Runtime,
+    updater: &dyn CustomerUpdater,
+    items: &[(CustomerId, CustomerPatch); 2],
+    raw: &RawLoop,
+) {
+    const SIDES: usize = 5;
+    let rounds = rounds();
+    let mut times: [Vec<f64>; SIDES] = Default::default();
+    let mut turn = 0usize;
+    rt.block_on(async {
+        for round in 0..rounds {
+            for k in 0..SIDES {
+                let side = (round + k) % SIDES;
+                turn ^= 1;
+                let started = std::time::Instant::now();
+                match side {
+                    0 => {
+                        let (id, patch) = &items[turn];
+                        let outcome = updater
+                            .update_with(id, patch, &Default::default())
+                            .await
+                            .expect("update");
+                        std::hint::black_box(outcome);
+                    }
+                    1 => raw.update(turn, false).await,
+                    2 => raw.update(turn, true).await,
+                    3 => raw.via_transport(turn, false).await,
+                    _ => raw.via_transport(turn, true).await,
+                }
+                times[side].push(started.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+    });
+    let [uni, bare, json, transport, transport_json] = times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    });
+    println!(
+        "loopback/{name} paired, median of {rounds} rounds: unibill {uni:.1} µs, \
+         raw {bare:.1} µs, raw + JSON {json:.1} µs, transport {transport:.1} µs, \
+         transport + JSON {transport_json:.1} µs"
+    );
+    println!(
+        "  unibill ÷ raw = {:.3}; unibill ÷ (raw + JSON) = {:.3}; transport ÷ raw = {:.3}; \
+         unibill ÷ (transport + JSON) = {:.3}",
+        uni / bare,
+        uni / json,
+        transport / bare,
+        uni / transport_json
+    );
 }
 
 #[cfg(feature = "chartmogul")]
@@ -189,7 +308,10 @@ fn chartmogul(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
             CustomerPatch::new().city("Porto").company("Ben Ltd"),
         ),
     ];
-    let auth = basic(unibill_sandbox::CHARTMOGUL_API_KEY, "");
+    let auth = (
+        basic(unibill_sandbox::CHARTMOGUL_API_KEY, ""),
+        Auth::KeyAsUser(unibill_sandbox::CHARTMOGUL_API_KEY.into()),
+    );
     compare(c, "chartmogul", rt, vendor, &*updater, items, auth);
 }
 
@@ -198,8 +320,11 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     use unibill::fusebill::{ConflictCheck, Fusebill};
     use unibill_sandbox::fusebill::SEED_CUSTOMER_ID as ID;
     let vendor = sandbox.fusebill();
-    let auth = HeaderValue::from_str(&format!("Basic {}", unibill_sandbox::FUSEBILL_API_KEY))
-        .expect("header");
+    let auth = (
+        HeaderValue::from_str(&format!("Basic {}", unibill_sandbox::FUSEBILL_API_KEY))
+            .expect("header"),
+        Auth::PreEncoded(unibill_sandbox::FUSEBILL_API_KEY.into()),
+    );
     let items = || {
         [
             (
@@ -254,9 +379,15 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     .with_settings(no_rate_limit())
     .build()
     .expect("client");
-    let auth = basic(
-        unibill_sandbox::EVERLYTIC_USERNAME,
-        unibill_sandbox::EVERLYTIC_API_KEY,
+    let auth = (
+        basic(
+            unibill_sandbox::EVERLYTIC_USERNAME,
+            unibill_sandbox::EVERLYTIC_API_KEY,
+        ),
+        Auth::Basic {
+            username: unibill_sandbox::EVERLYTIC_USERNAME.into(),
+            password: unibill_sandbox::EVERLYTIC_API_KEY.into(),
+        },
     );
     // Without name and email: GET, then PUT.
     let items = [
