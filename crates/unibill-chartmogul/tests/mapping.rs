@@ -1,7 +1,11 @@
 //! Mapping round trips on the vendor's own samples (no network).
 
+mod seed_000;
+
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
+
+use seed_000::{seed_000_patch, seed_000_patch_body};
 use unibill_chartmogul::mapping::{self, customer_from_json, plan_writes, Method, Target};
 use unibill_core::{Currency, CustomerId, CustomerPatch, CustomerStatus, Error, Money};
 
@@ -188,15 +192,7 @@ fn malformed_answers_are_decode_errors() {
 
 #[test]
 fn seed_000_patch_plans_the_documented_bodies() {
-    let patch = CustomerPatch::new()
-        .lead_created_at(Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap())
-        .free_trial_started_at(Utc.with_ymd_and_hms(2015, 6, 13, 15, 45, 13).unwrap())
-        .city("San Francisco")
-        .country("US")
-        .region("CA")
-        .custom("CAC", 25)
-        .custom_with_source("channel", "Twitter", "integration2")
-        .add_tag("high-value");
+    let patch = seed_000_patch();
     mapping::validate(&patch, None).unwrap();
     let calls = plan_writes(&patch, None, None).unwrap();
     let shape: Vec<(Method, Target)> = calls.iter().map(|c| (c.method, c.target)).collect();
@@ -208,16 +204,7 @@ fn seed_000_patch_plans_the_documented_bodies() {
             (Method::Post, Target::Tags),
         ]
     );
-    assert_eq!(
-        calls[0].body,
-        json!({
-            "lead_created_at": "2015-01-01 00:00:00",
-            "free_trial_started_at": "2015-06-13 15:45:13",
-            "city": "San Francisco",
-            "country": "US",
-            "state": "CA"
-        })
-    );
+    assert_eq!(calls[0].body, seed_000_patch_body());
     assert!(plan_writes(&CustomerPatch::new(), None, None)
         .unwrap()
         .is_empty());

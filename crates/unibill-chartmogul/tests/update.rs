@@ -2,6 +2,7 @@
 //! their exact bodies, and the customer returned.
 
 mod common;
+mod seed_000;
 
 use chrono::{TimeZone, Utc};
 use serde_json::json;
@@ -13,32 +14,7 @@ use unibill_core::{
 use unibill_sandbox::chartmogul;
 
 use common::*;
-
-/// The example of the "Update a Customer" page (seed 000): location,
-/// lead and trial timestamps, custom `CAC` and `channel` (with a source)
-/// and the tag `high-value`.
-fn seed_000_patch() -> CustomerPatch {
-    CustomerPatch::new()
-        .lead_created_at(Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap())
-        .free_trial_started_at(Utc.with_ymd_and_hms(2015, 6, 13, 15, 45, 13).unwrap())
-        .city("San Francisco")
-        .country("US")
-        .region("CA")
-        .custom("CAC", 25)
-        .custom_with_source("channel", "Twitter", "integration2")
-        .add_tag("high-value")
-}
-
-/// The body of the PATCH that `seed_000_patch` makes.
-fn seed_000_patch_body() -> serde_json::Value {
-    json!({
-        "lead_created_at": "2015-01-01 00:00:00",
-        "free_trial_started_at": "2015-06-13 15:45:13",
-        "city": "San Francisco",
-        "country": "US",
-        "state": "CA"
-    })
-}
+use seed_000::{seed_000_patch, seed_000_patch_body};
 
 #[tokio::test]
 async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribute_calls() {
