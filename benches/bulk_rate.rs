@@ -22,7 +22,7 @@
 //! mode), `UNIBILL_BENCH_BULK_ITEMS_<BACKEND>` (per backend, e.g.
 //! `_FUSEBILL`), `UNIBILL_BENCH_CONCURRENCY`, `UNIBILL_BENCH_LATENCY_MS`
 //! (default 50), `UNIBILL_BENCH_CLIENT_LIMIT` (the client-side limit as
-//! `requests/seconds`, e.g. `40/1.02`; default: the backend's own).
+//! `requests/seconds`, e.g. `40/1`; default: the backend's own).
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -46,7 +46,7 @@ fn vendor_limit(backend: &str) -> Option<RateLimit> {
     }
 }
 
-/// `UNIBILL_BENCH_CLIENT_LIMIT=40/1.02`: the client-side limit as
+/// `UNIBILL_BENCH_CLIENT_LIMIT=40/1`: the client-side limit as
 /// `requests/seconds`, instead of the backend's default.
 fn client_limit() -> Option<unibill::Settings> {
     let v = std::env::var("UNIBILL_BENCH_CLIENT_LIMIT").ok()?;
