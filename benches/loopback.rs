@@ -28,10 +28,12 @@
     allow(dead_code, unused_imports, unused_variables, unused_mut)
 )]
 
+mod support;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::runtime::Runtime;
-use unibill::{BackendKind, Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
+use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
@@ -106,10 +108,6 @@ fn runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("runtime")
-}
-
-fn no_rate_limit() -> Settings {
-    serde_json::from_value(serde_json::json!({ "rate_limit": null })).expect("settings")
 }
 
 fn basic(user: &str, password: &str) -> HeaderValue {
@@ -215,9 +213,7 @@ fn compare(
 
 /// Rounds of the paired measurement; fewer in quick mode.
 fn rounds() -> usize {
-    let quick = std::env::args().any(|a| a == "--test")
-        || std::env::var("UNIBILL_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
-    if quick {
+    if support::quick() {
         20
     } else {
         std::env::var("UNIBILL_BENCH_PAIRED_ROUNDS")
@@ -293,11 +289,7 @@ fn paired(
 fn chartmogul(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     use unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID as ID;
     let vendor = sandbox.chartmogul();
-    let updater = Config::chartmogul(unibill_sandbox::CHARTMOGUL_API_KEY)
-        .with_base_url(vendor.base_url())
-        .with_settings(no_rate_limit())
-        .build()
-        .expect("client");
+    let updater = support::updater(sandbox, "chartmogul", false);
     let items = [
         (
             ID.into(),
@@ -342,11 +334,7 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         ]
     };
     // As configured by default: GET, GET (concurrent-edit check), PUT.
-    let updater = Config::fusebill(unibill_sandbox::FUSEBILL_API_KEY)
-        .with_base_url(vendor.base_url())
-        .with_settings(no_rate_limit())
-        .build()
-        .expect("client");
+    let updater = support::updater(sandbox, "fusebill", false);
     compare(c, "fusebill", rt, vendor, &*updater, items(), auth.clone());
     // Without the check: GET, PUT.
     let updater = Fusebill::builder()
@@ -371,14 +359,7 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
 fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL as EMAIL, SEED_CUSTOMER_ID as ID};
     let vendor = sandbox.everlytic();
-    let updater = Config::everlytic(
-        vendor.base_url(),
-        unibill_sandbox::EVERLYTIC_USERNAME,
-        unibill_sandbox::EVERLYTIC_API_KEY,
-    )
-    .with_settings(no_rate_limit())
-    .build()
-    .expect("client");
+    let updater = support::updater(sandbox, "everlytic", false);
     let auth = (
         basic(
             unibill_sandbox::EVERLYTIC_USERNAME,

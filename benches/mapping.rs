@@ -16,6 +16,8 @@
     allow(dead_code, unused_imports, unused_variables, unused_mut)
 )]
 
+mod support;
+
 use std::fmt::Debug;
 use std::hint::black_box;
 
@@ -76,10 +78,7 @@ fn assert_no_request(vendor: &VendorHandle) {
 fn chartmogul(c: &mut Criterion) {
     use unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID as ID;
     let (rt, sandbox) = runtime_and_sandbox();
-    let updater = unibill::Config::chartmogul(unibill_sandbox::CHARTMOGUL_API_KEY)
-        .with_base_url(sandbox.chartmogul().base_url())
-        .build()
-        .expect("client");
+    let updater = support::updater(&sandbox, "chartmogul", true);
     let id = CustomerId::from(ID);
     let patch = CustomerPatch::new()
         .name("Ben Smith")
@@ -153,13 +152,7 @@ fn fusebill(c: &mut Criterion) {
 fn everlytic(c: &mut Criterion) {
     use unibill_sandbox::everlytic::SEED_CUSTOMER_ID as ID;
     let (rt, sandbox) = runtime_and_sandbox();
-    let updater = unibill::Config::everlytic(
-        sandbox.everlytic().base_url(),
-        unibill_sandbox::EVERLYTIC_USERNAME,
-        unibill_sandbox::EVERLYTIC_API_KEY,
-    )
-    .build()
-    .expect("client");
+    let updater = support::updater(&sandbox, "everlytic", true);
     let id = CustomerId::from(ID);
     // Name and email in the patch: the PUT needs no read first.
     let patch = CustomerPatch::new()

@@ -11,7 +11,7 @@
 mod common;
 
 use unibill::bulk::{run_bulk, BulkOptions};
-use unibill::{CustomerId, CustomerPatch, ErrorKind, Settings};
+use unibill::{ErrorKind, Settings};
 use unibill_sandbox::Sandbox;
 
 /// Quick retries and no client-side rate limit: this is about connections.
@@ -23,37 +23,6 @@ fn settings() -> Settings {
         "rate_limit": null
     }))
     .expect("valid settings")
-}
-
-/// The two seeded customers of each emulator.
-fn ids(backend: &str) -> [&'static str; 2] {
-    match backend {
-        "chartmogul" => [
-            unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID,
-            unibill_sandbox::chartmogul::SECOND_CUSTOMER_UUID,
-        ],
-        "fusebill" => [
-            unibill_sandbox::fusebill::SEED_CUSTOMER_ID,
-            unibill_sandbox::fusebill::PARENT_CUSTOMER_ID,
-        ],
-        "everlytic" => [
-            unibill_sandbox::everlytic::SEED_CUSTOMER_ID,
-            unibill_sandbox::everlytic::SECOND_CUSTOMER_ID,
-        ],
-        other => panic!("unknown backend {other}"),
-    }
-}
-
-/// Item `n`: a field every backend can set, with a value that changes per
-/// item so that every update writes.
-fn item(backend: &str, n: u64) -> (CustomerId, CustomerPatch) {
-    let id = CustomerId::from(ids(backend)[(n % 2) as usize]);
-    let patch = match backend {
-        "chartmogul" => CustomerPatch::new().city(format!("City {n}")),
-        "fusebill" => CustomerPatch::new().first_name(format!("Name {n}")),
-        _ => CustomerPatch::new().postal_code(format!("{:04}", n % 10_000)),
-    };
-    (id, patch)
 }
 
 /// Runs two bulk runs of `ITEMS` updates at each concurrency on one
@@ -73,7 +42,7 @@ async fn connections_per_round(backend: &'static str) -> Vec<(usize, usize)> {
         for first in [0, ITEMS] {
             let summary = run_bulk(
                 &*updater,
-                (first..first + ITEMS).map(|n| item(backend, n)),
+                (first..first + ITEMS).map(|n| common::item(backend, n)),
                 BulkOptions::new().concurrency(concurrency),
                 |r| match &r.result {
                     // Two customers, several updates in flight: Fusebill's

@@ -1,21 +1,19 @@
-//! Shared by the bulk benchmarks: which backends are compiled in, their
-//! updaters on a sandbox, and a workload over the two seeded customers.
-#![allow(dead_code)]
+//! Shared by the benchmarks: quick mode, backend selection, knobs from the
+//! environment, and (from the root tests' fixtures) the backends compiled
+//! in, their configs on a sandbox and a workload over the two seeded
+//! customers.
+#![allow(dead_code)] // each benchmark uses some of these
 
 use std::sync::Arc;
 
-use unibill::{Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
-use unibill_sandbox::{Sandbox, VendorHandle};
+use unibill::{CustomerUpdater, Settings};
+use unibill_sandbox::Sandbox;
 
-/// The backends compiled into this benchmark.
-pub const ENABLED: &[&str] = &[
-    #[cfg(feature = "chartmogul")]
-    "chartmogul",
-    #[cfg(feature = "fusebill")]
-    "fusebill",
-    #[cfg(feature = "everlytic")]
-    "everlytic",
-];
+#[path = "../../tests/common/mod.rs"]
+mod common;
+
+#[allow(unused_imports)] // each benchmark uses some of them
+pub use common::{default_config as config, item, vendor, ENABLED};
 
 /// Whether this is the quick smoke run: `cargo bench -- --test` (what
 /// criterion calls test mode) or `UNIBILL_BENCH_QUICK=1`.
@@ -46,69 +44,19 @@ pub fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The emulator a backend talks to.
-pub fn vendor<'a>(sandbox: &'a Sandbox, backend: &str) -> &'a VendorHandle {
-    match backend {
-        "chartmogul" => sandbox.chartmogul(),
-        "fusebill" => sandbox.fusebill(),
-        _ => sandbox.everlytic(),
-    }
-}
-
-/// The backend's config on this sandbox, as a caller would write it.
-pub fn config(sandbox: &Sandbox, backend: &str) -> Config {
-    let base = vendor(sandbox, backend).base_url();
-    match backend {
-        "chartmogul" => Config::chartmogul(unibill_sandbox::CHARTMOGUL_API_KEY).with_base_url(base),
-        "fusebill" => Config::fusebill(unibill_sandbox::FUSEBILL_API_KEY).with_base_url(base),
-        _ => Config::everlytic(
-            base,
-            unibill_sandbox::EVERLYTIC_USERNAME,
-            unibill_sandbox::EVERLYTIC_API_KEY,
-        ),
-    }
-}
-
 /// The backend's updater with its default settings (vendor rate limit
 /// included), or with the client-side rate limit off.
 pub fn updater(sandbox: &Sandbox, backend: &str, rate_limited: bool) -> Arc<dyn CustomerUpdater> {
     let mut config = config(sandbox, backend);
     if !rate_limited {
-        let off: Settings =
-            serde_json::from_value(serde_json::json!({ "rate_limit": null })).expect("settings");
-        config = config.with_settings(off);
+        config = config.with_settings(no_rate_limit());
     }
     config.build().expect("updater builds")
 }
 
-/// The two seeded customers of each emulator.
-pub fn ids(backend: &str) -> [&'static str; 2] {
-    match backend {
-        "chartmogul" => [
-            unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID,
-            unibill_sandbox::chartmogul::SECOND_CUSTOMER_UUID,
-        ],
-        "fusebill" => [
-            unibill_sandbox::fusebill::SEED_CUSTOMER_ID,
-            unibill_sandbox::fusebill::PARENT_CUSTOMER_ID,
-        ],
-        _ => [
-            unibill_sandbox::everlytic::SEED_CUSTOMER_ID,
-            unibill_sandbox::everlytic::SECOND_CUSTOMER_ID,
-        ],
-    }
-}
-
-/// Item `n` of a bulk run: alternating customers, a value that changes
-/// every time so every update writes.
-pub fn item(backend: &'static str, n: u64) -> (CustomerId, CustomerPatch) {
-    let id = CustomerId::from(ids(backend)[(n % 2) as usize]);
-    let patch = match backend {
-        "chartmogul" => CustomerPatch::new().city(format!("City {n}")),
-        "fusebill" => CustomerPatch::new().first_name(format!("Name {n}")),
-        _ => CustomerPatch::new().postal_code(format!("{:04}", n % 10_000)),
-    };
-    (id, patch)
+/// Default settings but no client-side rate limit.
+pub fn no_rate_limit() -> Settings {
+    serde_json::from_value(serde_json::json!({ "rate_limit": null })).expect("settings")
 }
 
 /// Updates in flight: 8, except Fusebill: with only two seeded customers,

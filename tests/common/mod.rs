@@ -1,12 +1,14 @@
-//! Shared fixtures for the root test suites: a sandbox, and for each
-//! enabled backend the config that points at it. Only configuration
-//! differs between backends; the code under test is the same.
+//! Shared fixtures for the root test suites (and, through `#[path]`, the
+//! benchmarks): a sandbox, and for each enabled backend the config that
+//! points at it and a workload over its seeded customers. Only
+//! configuration differs between backends; the code under test is the
+//! same.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use unibill::{Config, CustomerId, CustomerUpdater, Settings};
+use unibill::{Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
 /// The backends compiled into this test binary.
@@ -41,6 +43,16 @@ pub fn bad_key_config(sandbox: &Sandbox, backend: &str) -> Config {
 }
 
 fn sandbox_config(sandbox: &Sandbox, backend: &str, key: Option<&str>) -> Config {
+    lookup_config(sandbox, backend, key).with_settings(test_settings())
+}
+
+/// The config for `backend` on this sandbox with the backend's default
+/// settings (its retries and rate limit), as a caller would write it.
+pub fn default_config(sandbox: &Sandbox, backend: &str) -> Config {
+    lookup_config(sandbox, backend, None)
+}
+
+fn lookup_config(sandbox: &Sandbox, backend: &str, key: Option<&str>) -> Config {
     let vars: HashMap<&str, String> = sandbox.env_vars().into_iter().collect();
     Config::from_lookup(|name| match name {
         "UNIBILL_BACKEND" => Some(backend.to_string()),
@@ -48,7 +60,6 @@ fn sandbox_config(sandbox: &Sandbox, backend: &str, key: Option<&str>) -> Config
         n => vars.get(n).cloned(),
     })
     .expect("sandbox config")
-    .with_settings(test_settings())
 }
 
 /// The emulator a backend talks to.
@@ -69,6 +80,38 @@ pub fn seed_id(backend: &str) -> CustomerId {
         "everlytic" => unibill_sandbox::everlytic::SEED_CUSTOMER_ID.into(),
         other => panic!("unknown backend {other}"),
     }
+}
+
+/// The two seeded customers of each emulator.
+pub fn ids(backend: &str) -> [&'static str; 2] {
+    match backend {
+        "chartmogul" => [
+            unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID,
+            unibill_sandbox::chartmogul::SECOND_CUSTOMER_UUID,
+        ],
+        "fusebill" => [
+            unibill_sandbox::fusebill::SEED_CUSTOMER_ID,
+            unibill_sandbox::fusebill::PARENT_CUSTOMER_ID,
+        ],
+        "everlytic" => [
+            unibill_sandbox::everlytic::SEED_CUSTOMER_ID,
+            unibill_sandbox::everlytic::SECOND_CUSTOMER_ID,
+        ],
+        other => panic!("unknown backend {other}"),
+    }
+}
+
+/// Item `n` of a bulk workload: the two seeded customers in turn, and a
+/// field every backend can set, with a value that changes per item so
+/// that every update writes.
+pub fn item(backend: &str, n: u64) -> (CustomerId, CustomerPatch) {
+    let id = CustomerId::from(ids(backend)[(n % 2) as usize]);
+    let patch = match backend {
+        "chartmogul" => CustomerPatch::new().city(format!("City {n}")),
+        "fusebill" => CustomerPatch::new().first_name(format!("Name {n}")),
+        _ => CustomerPatch::new().postal_code(format!("{:04}", n % 10_000)),
+    };
+    (id, patch)
 }
 
 /// A well-formed id that no emulator holds.
