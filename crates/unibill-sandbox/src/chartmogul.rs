@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::http::{json_type, Req, Resp};
+use crate::http::{json_type, plausible_email, Req, Resp};
 use crate::time::{format_millis_z, parse_timestamp};
 
 /// The API key the emulator accepts (Basic user name; password ignored).
@@ -172,18 +172,6 @@ fn is_decimal_text(s: &str) -> bool {
 
 fn valid_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn plausible_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.is_empty()
-                && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 // ----- error shapes -------------------------------------------------------
@@ -543,7 +531,9 @@ impl State {
                 }
             } else if k == "email" {
                 match value {
-                    Value::String(s) if plausible_email(s) => sets.push((k.into(), value.clone())),
+                    Value::String(s) if plausible_email(s, false) => {
+                        sets.push((k.into(), value.clone()))
+                    }
                     Value::Null => sets.push((k.into(), Value::Null)),
                     Value::String(s) => return bad(format!("'{s}' is not a valid email address")),
                     other => {
@@ -628,7 +618,7 @@ impl State {
                                 );
                             }
                             match cv {
-                                Value::String(s) if ck == "email" && !plausible_email(s) => {
+                                Value::String(s) if ck == "email" && !plausible_email(s, false) => {
                                     return err_code(
                                         422,
                                         &format!("'{s}' is not a valid email address"),

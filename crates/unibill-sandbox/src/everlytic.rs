@@ -16,7 +16,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::http::{json_type, Req, Resp};
+use crate::http::{json_type, plausible_email, Req, Resp};
 
 /// The user name the emulator accepts.
 pub const USERNAME: &str = "sandbox-admin";
@@ -168,20 +168,6 @@ pub(crate) struct State {
     customers: Vec<Value>,
     base_url: String,
     pub(crate) put_shape: PutShape,
-}
-
-fn plausible_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
 }
 
 impl State {
@@ -348,7 +334,7 @@ impl State {
                     );
                 }
             }
-            if k == "email" && !plausible_email(s) {
+            if k == "email" && !plausible_email(s, true) {
                 return error(400, &format!("'{s}' is not a valid email address"));
             }
             if k == "country" && !(s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic())) {

@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
-use crate::http::{json_type, Req, Resp};
+use crate::http::{json_type, plausible_email, Req, Resp};
 use crate::time::{format_ticks_z, parse_timestamp};
 
 /// The API key the emulator accepts, exactly as issued (base64 text).
@@ -289,20 +289,6 @@ fn text_len(v: &Value) -> usize {
     }
 }
 
-fn plausible_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-                && !domain.contains('@')
-                && !s.chars().any(char::is_whitespace)
-        }
-        None => false,
-    }
-}
-
 /// Validates one simple field; pushes an error and returns `None` on failure.
 fn check(name: &str, kind: Kind, v: &Value, errs: &mut Vec<(String, String)>) -> Option<Value> {
     match (kind, v) {
@@ -332,7 +318,10 @@ fn check(name: &str, kind: Kind, v: &Value, errs: &mut Vec<(String, String)>) ->
                 ));
                 return None;
             }
-            let all_ok = s.split(';').map(str::trim).all(plausible_email);
+            let all_ok = s
+                .split(';')
+                .map(str::trim)
+                .all(|e| plausible_email(e, true));
             if s.trim().is_empty() || all_ok {
                 Some(v.clone())
             } else {

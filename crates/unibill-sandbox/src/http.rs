@@ -189,6 +189,22 @@ pub(crate) fn reason(status: u16) -> &'static str {
     }
 }
 
+/// Whether `s` looks like one email address: a non-empty local part, one
+/// `@`, a non-empty domain and no whitespace; with `dotted_domain`, the
+/// domain must also hold a dot, not at either end (Fusebill and Everlytic
+/// check that much; ChartMogul's pages do not say it checks the domain).
+pub(crate) fn plausible_email(s: &str, dotted_domain: bool) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let dotted = domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.');
+    !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !s.chars().any(char::is_whitespace)
+        && (dotted || !dotted_domain)
+}
+
 /// Short JSON type name for error messages.
 pub(crate) fn json_type(v: &Value) -> &'static str {
     match v {
@@ -198,5 +214,28 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible_email;
+
+    #[test]
+    fn email_shapes() {
+        for ok in ["a@example.com", "first.last@mail.example.co.uk"] {
+            assert!(plausible_email(ok, true), "{ok}");
+            assert!(plausible_email(ok, false), "{ok}");
+        }
+        // Accepted only where the domain need not be dotted.
+        assert!(plausible_email("a@localhost", false));
+        assert!(!plausible_email("a@localhost", true));
+        for bad in ["", "a", "@example.com", "a@", "a@b@c.com", "a b@example.com"] {
+            assert!(!plausible_email(bad, false), "{bad}");
+            assert!(!plausible_email(bad, true), "{bad}");
+        }
+        for bad in ["a@.example.com", "a@example.com."] {
+            assert!(!plausible_email(bad, true), "{bad}");
+        }
     }
 }
