@@ -230,7 +230,14 @@ mod tests {
         // Accepted only where the domain need not be dotted.
         assert!(plausible_email("a@localhost", false));
         assert!(!plausible_email("a@localhost", true));
-        for bad in ["", "a", "@example.com", "a@", "a@b@c.com", "a b@example.com"] {
+        for bad in [
+            "",
+            "a",
+            "@example.com",
+            "a@",
+            "a@b@c.com",
+            "a b@example.com",
+        ] {
             assert!(!plausible_email(bad, false), "{bad}");
             assert!(!plausible_email(bad, true), "{bad}");
         }
