@@ -204,7 +204,8 @@ pub struct Fusebill {
     conflict: ConflictCheck,
 }
 
-const PUT_PATH: &str = "/v1/customers";
+/// The customer collection: `PUT` target and list endpoint.
+const CUSTOMERS_PATH: &str = "/v1/customers";
 
 impl Fusebill {
     /// A builder with Fusebill's defaults.
@@ -227,7 +228,7 @@ impl Fusebill {
     /// (`GET /v1/customers?query=reference:{reference}`).
     pub async fn find_by_reference(&self, reference: &str) -> Result<Vec<Customer>> {
         let r = reference.trim();
-        if r.is_empty() || r.encode_utf16().count() > mapping::MAX_LONG {
+        if r.is_empty() || mapping::wire_len(r) > mapping::MAX_LONG {
             return Err(Error::validation(
                 "external_reference",
                 "must be 1 to 255 characters",
@@ -236,7 +237,7 @@ impl Fusebill {
         let query: String = url_encode(&format!("reference:{r}"));
         let response = self
             .transport
-            .send(Request::get(format!("{PUT_PATH}?query={query}")))
+            .send(Request::get(format!("{CUSTOMERS_PATH}?query={query}")))
             .await?;
         if !response.is_success() {
             return Err(error::from_response(&response, None));
@@ -285,13 +286,13 @@ impl Fusebill {
     }
 
     fn planned_put(&self, body: Value) -> PlannedRequest {
-        PlannedRequest::new("PUT", self.transport.url(PUT_PATH), Some(body))
+        PlannedRequest::new("PUT", self.transport.url(CUSTOMERS_PATH), Some(body))
     }
 
     async fn put(&self, n: u64, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
         // Not re-sent after a 5xx or a timeout: it may have applied, and a
         // late copy of a read-modify-write could overwrite a newer edit.
-        let request = Request::put(PUT_PATH)
+        let request = Request::put(CUSTOMERS_PATH)
             .json(&body)
             .idempotency(Idempotency::NonIdempotent);
         let response = self.transport.send(request).await?;
@@ -313,8 +314,8 @@ impl Fusebill {
                     )),
                     Err(source) => Err(Error::PartialUpdate {
                         backend: KIND,
-                        applied: vec![format!("PUT {PUT_PATH}")],
-                        failed: format!("GET {PUT_PATH}/{n}"),
+                        applied: vec![format!("PUT {CUSTOMERS_PATH}")],
+                        failed: format!("GET {CUSTOMERS_PATH}/{n}"),
                         source: Box::new(source),
                     }),
                 }

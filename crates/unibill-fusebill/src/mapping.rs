@@ -28,8 +28,13 @@ pub const MAX_LONG: usize = 255;
 /// Most sales tracking codes a customer can have.
 pub const MAX_SALES_TRACKING_CODES: usize = 5;
 
+/// Largest id Fusebill (a .NET service with signed 64-bit ids) has.
+const MAX_ID: u64 = i64::MAX as u64;
+
 /// Parses a Fusebill customer id: a positive integer that fits Fusebill's
-/// 64-bit ids. Anything else is a validation error naming `id`.
+/// 64-bit ids, written as Fusebill writes it (no leading zero: the answer
+/// must carry the id asked for). Anything else is a validation error
+/// naming `id`.
 pub fn parse_id(id: &CustomerId) -> Result<u64> {
     let s = id.as_str();
     let bad =
@@ -39,7 +44,8 @@ pub fn parse_id(id: &CustomerId) -> Result<u64> {
     }
     match s.parse::<u64>() {
         Ok(0) => Err(bad("Fusebill ids start at 1")),
-        Ok(n) if n <= i64::MAX as u64 => Ok(n),
+        Ok(_) if s.starts_with('0') => Err(bad("leading zero; write the id without it")),
+        Ok(n) if n <= MAX_ID => Ok(n),
         _ => Err(bad("larger than a 64-bit id")),
     }
 }
@@ -150,6 +156,22 @@ struct Builder {
 }
 
 impl Builder {
+    /// The edit of `change` at `path`: a set goes through `to_wire`, which
+    /// validates and gives the JSON to send; a clear sends `null`.
+    fn change<T>(
+        &mut self,
+        path: &[&str],
+        change: &Change<T>,
+        to_wire: impl FnOnce(&T) -> Result<Value>,
+    ) -> Result<()> {
+        match change {
+            Change::Keep => {}
+            Change::Set(v) => self.edits.push(Edit::set(path, to_wire(v)?)),
+            Change::Clear => self.edits.push(Edit::clear(path)),
+        }
+        Ok(())
+    }
+
     fn text(
         &mut self,
         field: &str,
@@ -157,58 +179,29 @@ impl Builder {
         change: &Change<String>,
         max: usize,
     ) -> Result<()> {
-        match change {
-            Change::Keep => {}
-            Change::Set(s) => {
-                check_text(field, s, max)?;
-                self.edits.push(Edit::set(path, Value::String(s.clone())));
-            }
-            Change::Clear => self.edits.push(Edit::clear(path)),
-        }
-        Ok(())
+        self.change(path, change, |s| {
+            check_text(field, s, max)?;
+            Ok(Value::String(s.clone()))
+        })
     }
 
     fn emails(&mut self, field: &str, path: &[&str], change: &Change<String>) -> Result<()> {
-        match change {
-            Change::Keep => {}
-            Change::Set(s) => {
-                check_emails(field, s)?;
-                self.edits
-                    .push(Edit::set(path, Value::String(s.trim().to_owned())));
-            }
-            Change::Clear => self.edits.push(Edit::clear(path)),
-        }
-        Ok(())
+        self.change(path, change, |s| {
+            check_emails(field, s)?;
+            Ok(Value::String(s.trim().to_owned()))
+        })
     }
+}
 
-    fn integer(
-        &mut self,
-        field: &str,
-        path: &[&str],
-        change: &Change<u64>,
-        own_id: u64,
-    ) -> Result<()> {
-        match change {
-            Change::Keep => {}
-            Change::Set(n) => {
-                if *n == 0 || *n > i64::MAX as u64 {
-                    return Err(Error::validation(
-                        field,
-                        format!("{n} is not a Fusebill id"),
-                    ));
-                }
-                if path == [wire::PARENT_ID] && *n == own_id {
-                    return Err(Error::validation(
-                        field,
-                        "a customer cannot be its own parent",
-                    ));
-                }
-                self.edits.push(Edit::set(path, json!(n)));
-            }
-            Change::Clear => self.edits.push(Edit::clear(path)),
-        }
-        Ok(())
+/// An id held in an extension field (`parentId`, `quickBooksId`).
+fn extension_id(field: &str, n: u64) -> Result<Value> {
+    if n == 0 || n > MAX_ID {
+        return Err(Error::validation(
+            field,
+            format!("{n} is not an id: ids are integers from 1 to 2^63-1"),
+        ));
     }
+    Ok(json!(n))
 }
 
 fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Value> {
@@ -251,11 +244,7 @@ fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Value> {
 pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
     use wire::*;
     let mut b = Builder { edits: Vec::new() };
-    match &patch.title {
-        Change::Keep => {}
-        Change::Set(t) => b.edits.push(Edit::set(&[TITLE], json!(title_to_wire(t)?))),
-        Change::Clear => b.edits.push(Edit::clear(&[TITLE])),
-    }
+    b.change(&[TITLE], &patch.title, |t| Ok(json!(title_to_wire(t)?)))?;
     b.text("first_name", &[FIRST_NAME], &patch.first_name, MAX_SHORT)?;
     b.text("middle_name", &[MIDDLE_NAME], &patch.middle_name, MAX_SHORT)?;
     b.text("last_name", &[LAST_NAME], &patch.last_name, MAX_SHORT)?;
@@ -280,29 +269,21 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
         &patch.external_reference,
         MAX_LONG,
     )?;
-    match &patch.status {
-        Change::Keep => {}
-        Change::Set(s) => b
-            .edits
-            .push(Edit::set(&[STATUS], json!(status_to_wire(s)?))),
-        Change::Clear => {
-            return Err(Error::validation(
-                "status",
-                "Fusebill requires a status on every customer; it cannot be cleared",
-            ))
-        }
+    if matches!(patch.status, Change::Clear) {
+        return Err(Error::validation(
+            "status",
+            "Fusebill requires a status on every customer; it cannot be cleared",
+        ));
     }
-    match &patch.currency {
-        Change::Keep => {}
-        Change::Set(c) => b.edits.push(Edit::set(&[CURRENCY], json!(c.as_str()))),
-        Change::Clear => {
-            return Err(Error::validation(
-                "currency",
-                "clearing would silently switch the customer to the account's default \
-                 currency; set the currency you want instead",
-            ))
-        }
+    b.change(&[STATUS], &patch.status, |s| Ok(json!(status_to_wire(s)?)))?;
+    if matches!(patch.currency, Change::Clear) {
+        return Err(Error::validation(
+            "currency",
+            "clearing would silently switch the customer to the account's default \
+             currency; set the currency you want instead",
+        ));
     }
+    b.change(&[CURRENCY], &patch.currency, |c| Ok(json!(c.as_str())))?;
     let q = &patch.acquisition;
     let acq: [(&str, &str, &Change<String>); 6] = [
         ("acquisition.campaign", CAMPAIGN, &q.campaign),
@@ -316,58 +297,48 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
         b.text(field, &[CUSTOMER_ACQUISITION, name], change, MAX_LONG)?;
     }
     if let Some(ext) = patch.get_extension::<FusebillExtension>()? {
-        let refs = [&ext.reference1, &ext.reference2, &ext.reference3];
-        for (i, change) in refs.into_iter().enumerate() {
-            let name = REFERENCE_N[i];
-            b.text(
-                &format!("extensions.fusebill.{name}"),
-                &[CUSTOMER_REFERENCE, name],
-                change,
-                MAX_LONG,
-            )?;
+        let refs = [
+            ("extensions.fusebill.reference1", &ext.reference1),
+            ("extensions.fusebill.reference2", &ext.reference2),
+            ("extensions.fusebill.reference3", &ext.reference3),
+        ];
+        for ((field, change), name) in refs.into_iter().zip(REFERENCE_N) {
+            b.text(field, &[CUSTOMER_REFERENCE, name], change, MAX_LONG)?;
         }
+        let codes = [CUSTOMER_REFERENCE, SALES_TRACKING_CODES];
         match &ext.sales_tracking_codes {
-            Change::Keep => {}
-            Change::Set(codes) => b.edits.push(Edit::set(
-                &[CUSTOMER_REFERENCE, SALES_TRACKING_CODES],
-                sales_tracking_codes(codes)?,
-            )),
-            Change::Clear => b.edits.push(Edit::set(
-                &[CUSTOMER_REFERENCE, SALES_TRACKING_CODES],
-                json!([]),
-            )),
+            // An empty list, not null: the customer keeps a list.
+            Change::Clear => b.edits.push(Edit::set(&codes, json!([]))),
+            other => b.change(&codes, other, |c| sales_tracking_codes(c))?,
         }
-        b.integer(
-            "extensions.fusebill.parent_id",
-            &[PARENT_ID],
-            &ext.parent_id,
-            id,
-        )?;
-        match &ext.quickbooks_latch_type {
-            Change::Keep => {}
-            Change::Set(t) => b
-                .edits
-                .push(Edit::set(&[QUICKBOOKS_LATCH_TYPE], json!(t.as_str()))),
-            Change::Clear => b.edits.push(Edit::clear(&[QUICKBOOKS_LATCH_TYPE])),
-        }
-        b.integer(
-            "extensions.fusebill.quickbooks_id",
-            &[QUICKBOOKS_ID],
-            &ext.quickbooks_id,
-            id,
-        )?;
+        const PARENT: &str = "extensions.fusebill.parent_id";
+        b.change(&[PARENT_ID], &ext.parent_id, |&n| {
+            if n == id {
+                return Err(Error::validation(
+                    PARENT,
+                    "a customer cannot be its own parent",
+                ));
+            }
+            extension_id(PARENT, n)
+        })?;
+        b.change(&[QUICKBOOKS_LATCH_TYPE], &ext.quickbooks_latch_type, |t| {
+            Ok(json!(t.as_str()))
+        })?;
+        b.change(&[QUICKBOOKS_ID], &ext.quickbooks_id, |&n| {
+            extension_id("extensions.fusebill.quickbooks_id", n)
+        })?;
     }
     Ok(b.edits)
 }
 
 /// Checks that `raw` is a customer object about `id` (its `id` property,
-/// a number or a string, equals the id asked for).
-pub fn check_record(id: &CustomerId, raw: &Value) -> Result<()> {
+/// a number or a string, equals the id asked for) and returns the object.
+pub fn check_record<'a>(id: &CustomerId, raw: &'a Value) -> Result<&'a Map<String, Value>> {
     let Some(obj) = raw.as_object() else {
         return Err(Error::decode(KIND, "customer", "expected a JSON object"));
     };
     match json_text(wire::get_ci(obj, wire::ID)) {
-        Some(got) if got == id.as_str() => Ok(()),
+        Some(got) if got == id.as_str() => Ok(obj),
         Some(got) => Err(Error::decode(
             KIND,
             "customer",
@@ -389,10 +360,7 @@ fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
 /// exact minor units of the customer's currency. [`Customer::raw`] keeps
 /// the answer unchanged.
 pub fn customer_from_json(id: &CustomerId, raw: Value) -> Result<Customer> {
-    check_record(id, &raw)?;
-    let Some(obj) = raw.as_object() else {
-        return Err(Error::decode(KIND, "customer", "expected a JSON object"));
-    };
+    let obj = check_record(id, &raw)?;
     let mut c = Customer::new(id.clone(), Value::Null);
     c.title = text_at(obj, wire::TITLE);
     c.first_name = text_at(obj, wire::FIRST_NAME);
@@ -479,6 +447,8 @@ mod tests {
             "12a",
             "1.5",
             " 1",
+            "012000750",
+            "00",
             "cus_123",
             "99999999999999999999",
         ] {

@@ -19,7 +19,12 @@
 //!   write is needed;
 //! * setting a property under an absent or `null` parent creates the
 //!   parent object with just that property (Fusebill nulls its other
-//!   members, which were `null` already).
+//!   members, which were `null` already);
+//! * setting a string where the record holds a number or boolean of the
+//!   same text (`"9964413586"` over `9964413586`) keeps the value as read:
+//!   Fusebill documents these properties as strings and reads both alike,
+//!   so the value does not change and neither does its JSON type (nor is a
+//!   write needed).
 //!
 //! ```
 //! use serde_json::json;
@@ -37,6 +42,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value};
+use unibill_core::customer::json_text;
 
 /// One change to the customer JSON: set the property at `path` to `value`,
 /// or clear it when `value` is `null`.
@@ -103,9 +109,6 @@ pub fn merge(record: &Value, edits: &[Edit]) -> Result<Value, MergeError> {
     let mut out = record.clone();
     let obj = out.as_object_mut().ok_or(MergeError::NotAnObject)?;
     for edit in edits {
-        if edit.path.is_empty() {
-            return Err(MergeError::EmptyPath);
-        }
         apply(obj, &edit.path, &edit.value, &edit.path)?;
     }
     Ok(out)
@@ -120,24 +123,13 @@ fn apply(
     let Some((name, rest)) = path.split_first() else {
         return Err(MergeError::EmptyPath);
     };
-    let keys: Vec<String> = obj
-        .keys()
-        .filter(|k| k.eq_ignore_ascii_case(name))
-        .cloned()
-        .collect();
-    if keys.is_empty() {
-        // Absent: a PUT would send null anyway, so clearing is a no-op.
-        if !value.is_null() {
-            obj.insert(name.clone(), build(rest, value));
-        }
-        return Ok(());
-    }
-    for key in keys {
-        let Some(slot) = obj.get_mut(&key) else {
-            continue;
-        };
+    let mut found = false;
+    for (_, slot) in obj.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        found = true;
         if rest.is_empty() {
-            *slot = value.clone();
+            if !same_text(slot, value) {
+                *slot = value.clone();
+            }
             continue;
         }
         match slot {
@@ -153,7 +145,22 @@ fn apply(
             }
         }
     }
+    // Absent: a PUT would send null anyway, so clearing is a no-op.
+    if !found && !value.is_null() {
+        obj.insert(name.clone(), build(rest, value));
+    }
     Ok(())
+}
+
+/// Whether `value` is a string that `slot`, a number or boolean as read,
+/// already holds as text (see the module docs).
+fn same_text(slot: &Value, value: &Value) -> bool {
+    match (slot, value) {
+        (Value::Number(_) | Value::Bool(_), Value::String(s)) => {
+            json_text(Some(slot)).as_deref() == Some(s.as_str())
+        }
+        _ => false,
+    }
 }
 
 /// `{rest[0]: {rest[1]: ... value}}`, or `value` itself for an empty path.
@@ -244,6 +251,29 @@ mod tests {
         let dup = json!({"status": "Active", "STATUS": "Active"});
         let merged = merge(&dup, &[Edit::set(&["Status"], json!("Hold"))]).unwrap();
         assert_eq!(merged, json!({"status": "Hold", "STATUS": "Hold"}));
+    }
+
+    #[test]
+    fn a_string_equal_to_the_number_read_keeps_the_number() {
+        let read = seed();
+        let edits = [
+            Edit::set(&["primaryPhone"], json!("9964413586")),
+            Edit::set(&["REFERENCE"], json!("100986")),
+        ];
+        assert_eq!(merge(&read, &edits).unwrap(), read);
+        let flag = json!({"active": true, "n": 1.5});
+        assert_eq!(
+            merge(&flag, &[Edit::set(&["active"], json!("true"))]).unwrap(),
+            flag
+        );
+        // A different text, or a number over a string, is a change.
+        let merged = merge(&read, &[Edit::set(&["primaryPhone"], json!("+1 555"))]).unwrap();
+        assert_eq!(merged["primaryPhone"], json!("+1 555"));
+        let merged = merge(&flag, &[Edit::set(&["n"], json!("1.50"))]).unwrap();
+        assert_eq!(merged["n"], json!("1.50"));
+        let text = json!({"geotabId": "7813"});
+        let merged = merge(&text, &[Edit::set(&["geotabId"], json!(7813))]).unwrap();
+        assert_eq!(merged["geotabId"], json!(7813));
     }
 
     #[test]

@@ -150,6 +150,37 @@ async fn no_op_patch_sends_only_the_get() {
 }
 
 #[tokio::test]
+async fn setting_the_text_of_a_number_fusebill_holds_changes_nothing() {
+    let (sb, f) = start().await;
+    let fb = sb.fusebill();
+    // The seed answers these as JSON numbers; the neutral customer reads
+    // them as this text.
+    let same = CustomerPatch::new()
+        .phone("9964413586")
+        .secondary_phone("9555473089")
+        .external_reference("100986");
+    let outcome = f
+        .update_with(&seed_id(), &same, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(calls(fb), vec![get_seed()]);
+    assert!(outcome.writes.is_empty());
+    assert_eq!(outcome.customer.phone.as_deref(), Some("9964413586"));
+
+    // Alongside a real change, they go back as the numbers they were.
+    fb.clear_journal();
+    f.update(&seed_id(), &same.first_name("Kate"))
+        .await
+        .unwrap();
+    let puts = put_bodies(fb);
+    assert_eq!(puts.len(), 1);
+    assert_eq!(puts[0]["primaryPhone"], json!(9964413586u64));
+    assert_eq!(puts[0]["secondaryPhone"], json!(9555473089u64));
+    assert_eq!(puts[0]["reference"], json!(100986));
+    assert_eq!(puts[0]["firstName"], json!("Kate"));
+}
+
+#[tokio::test]
 async fn concurrent_edit_between_get_and_put_is_merged_over() {
     let (sb, f) = start().await;
     let fb = sb.fusebill();
@@ -278,6 +309,11 @@ async fn invalid_patches_fail_before_any_request() {
         ),
         (
             CustomerId::new("cus_123"),
+            CustomerPatch::new().first_name("Kate"),
+            "id",
+        ),
+        (
+            CustomerId::new("012000750"),
             CustomerPatch::new().first_name("Kate"),
             "id",
         ),
