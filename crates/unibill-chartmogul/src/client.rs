@@ -8,6 +8,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use unibill_core::check;
 use unibill_core::transport::{
     Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
 };
@@ -183,6 +184,19 @@ pub fn check_id(id: &CustomerId) -> Result<()> {
     }
 }
 
+/// A request with a JSON body. Every `POST` this backend sends sets
+/// state (typed attributes, tags), so repeating it after an unknown
+/// outcome leaves the same state: it is marked retry-safe.
+fn write_request(method: Method, path: String, body: &Value) -> Request {
+    let retry_safe = method == Method::POST;
+    let req = Request::new(method, path).json(body);
+    if retry_safe {
+        req.idempotency(Idempotency::RetrySafe)
+    } else {
+        req
+    }
+}
+
 /// A write ready to send: the call, its path, and its `"METHOD path"`
 /// label for [`Error::PartialUpdate`].
 struct Prepared {
@@ -196,18 +210,7 @@ impl Prepared {
     }
 
     fn request(&self) -> Request {
-        let req = match self.call.method {
-            Method::Patch => Request::patch(self.path.clone()),
-            Method::Post => Request::post(self.path.clone()),
-            Method::Put => Request::put(self.path.clone()),
-            Method::Delete => Request::delete(self.path.clone()),
-        }
-        .json(&self.call.body);
-        if self.call.method == Method::Post && self.call.retry_safe {
-            req.idempotency(Idempotency::RetrySafe)
-        } else {
-            req
-        }
+        write_request(self.call.method.clone(), self.path.clone(), &self.call.body)
     }
 }
 
@@ -217,19 +220,14 @@ impl ChartMogul {
         ChartMogulBuilder::default()
     }
 
-    fn customer_path(&self, id: &CustomerId, rest: &[&str]) -> Result<String> {
+    /// `/v1/customers/{uuid}`, after checking the id.
+    fn customer_path(&self, id: &CustomerId) -> Result<String> {
         check_id(id)?;
-        let mut segs = vec!["v1", "customers", id.as_str()];
-        segs.extend_from_slice(rest);
-        self.transport.path(&segs)
+        self.transport.path(&["v1", "customers", id.as_str()])
     }
 
     fn target_path(&self, id: &CustomerId, target: Target) -> Result<String> {
-        match target {
-            Target::Customer => self.customer_path(id, &[]),
-            Target::Custom => self.customer_path(id, &["attributes", "custom"]),
-            Target::Tags => self.customer_path(id, &["attributes", "tags"]),
-        }
+        Ok(self.customer_path(id)? + target.suffix())
     }
 
     /// Sends a request; an error status becomes the neutral error (`who`
@@ -256,35 +254,45 @@ impl ChartMogul {
         })
     }
 
-    async fn get_raw(&self, id: &CustomerId) -> Result<Value> {
-        let path = self.customer_path(id, &[])?;
+    /// `GET` of the customer at `path` (its [`Self::customer_path`]).
+    async fn read_raw(&self, id: &CustomerId, path: &str) -> Result<Value> {
         let resp = self.send_ok(Request::get(path), id.as_str()).await?;
         Self::decode(&resp, "customer response")
     }
 
+    async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
+        mapping::customer_from_json(self.read_raw(id, path).await?, Some(id))
+    }
+
     /// Validates a patch and computes its writes; shared by `apply` and
-    /// `plan`. Reads the customer first only when the primary contact
-    /// changes (its whole object is sent back, see the docs).
-    async fn prepare(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<Prepared>> {
-        check_id(id)?;
+    /// `plan`. `path` is the customer's path (the id is checked). Reads
+    /// the customer first only when the primary contact changes (its whole
+    /// object is sent back, see the docs).
+    async fn prepare(
+        &self,
+        id: &CustomerId,
+        path: &str,
+        patch: &CheckedPatch,
+    ) -> Result<Vec<Prepared>> {
         let ext = patch.get_extension::<ChartMogulExtension>()?;
         mapping::validate(patch, ext.as_ref())?;
         let contact: Option<Map<String, Value>> = match &ext {
-            Some(e) if !e.primary_contact.is_empty() => self
-                .get_raw(id)
-                .await?
-                .get("primary_contact")
-                .and_then(Value::as_object)
-                .cloned(),
+            Some(e) if !e.primary_contact.is_empty() => match self.read_raw(id, path).await? {
+                Value::Object(mut customer) => match customer.remove("primary_contact") {
+                    Some(Value::Object(contact)) => Some(contact),
+                    _ => None,
+                },
+                _ => None,
+            },
             _ => None,
         };
-        mapping::plan_writes(patch, ext.as_ref(), contact.as_ref())?
+        Ok(mapping::plan_writes(patch, ext.as_ref(), contact.as_ref())?
             .into_iter()
-            .map(|call| {
-                let path = self.target_path(id, call.target)?;
-                Ok(Prepared { call, path })
+            .map(|call| Prepared {
+                path: format!("{path}{}", call.target.suffix()),
+                call,
             })
-            .collect()
+            .collect())
     }
 
     fn planned(&self, p: &Prepared) -> PlannedRequest {
@@ -308,24 +316,21 @@ impl ChartMogul {
         email: &str,
         attrs: impl IntoIterator<Item = (K, CustomAttribute)>,
     ) -> Result<Vec<Customer>> {
-        mapping::check_email("email", email)?;
+        check::email("email", email)?;
         let list = mapping::custom_list(attrs)?;
-        let body = AddCustomAttributesByEmail {
+        let body = mapping::to_value(&AddCustomAttributesByEmail {
             email: email.to_owned(),
             custom: list
                 .iter()
                 .map(|(k, a)| mapping::new_custom_attribute(k, a))
                 .collect(),
-        };
-        let body =
-            serde_json::to_value(&body).map_err(|e| Error::validation("custom", e.to_string()))?;
+        });
         let path = self
             .transport
             .path(&["v1", "customers", "attributes", "custom"])?;
-        let req = Request::post(path)
-            .json(&body)
-            .idempotency(Idempotency::RetrySafe);
-        let resp = self.send_ok(req, email).await?;
+        let resp = self
+            .send_ok(write_request(Method::POST, path, &body), email)
+            .await?;
         let entries: EntriesResponse = Self::decode(&resp, "custom attributes by email response")?;
         entries
             .entries
@@ -345,18 +350,16 @@ impl ChartMogul {
         id: &CustomerId,
         attrs: impl IntoIterator<Item = (K, CustomAttribute)>,
     ) -> Result<BTreeMap<String, Value>> {
-        let path = self.customer_path(id, &["attributes", "custom"])?;
+        let path = self.target_path(id, Target::Custom)?;
         let list = mapping::custom_list(attrs)?;
-        let body = UpdateCustomAttributes {
+        let body = mapping::to_value(&UpdateCustomAttributes {
             custom: list
                 .iter()
                 .map(|(k, a)| (k.clone(), mapping::updated_custom_attribute(a)))
                 .collect(),
-        };
-        let body =
-            serde_json::to_value(&body).map_err(|e| Error::validation("custom", e.to_string()))?;
+        });
         let resp = self
-            .send_ok(Request::put(path).json(&body), id.as_str())
+            .send_ok(write_request(Method::PUT, path, &body), id.as_str())
             .await?;
         let answer: CustomAttributesResponse = Self::decode(&resp, "custom attributes response")?;
         Ok(answer.custom)
@@ -370,7 +373,7 @@ impl ChartMogul {
         id: &CustomerId,
         tags: impl IntoIterator<Item = T>,
     ) -> Result<Vec<String>> {
-        self.tags(id, tags, Method::Post).await
+        self.tags(id, tags, Method::POST).await
     }
 
     /// Removes tags (`DELETE /v1/customers/{uuid}/attributes/tags`);
@@ -380,7 +383,7 @@ impl ChartMogul {
         id: &CustomerId,
         tags: impl IntoIterator<Item = T>,
     ) -> Result<Vec<String>> {
-        self.tags(id, tags, Method::Delete).await
+        self.tags(id, tags, Method::DELETE).await
     }
 
     async fn tags<T: Into<String>>(
@@ -389,18 +392,13 @@ impl ChartMogul {
         tags: impl IntoIterator<Item = T>,
         method: Method,
     ) -> Result<Vec<String>> {
-        let path = self.customer_path(id, &["attributes", "tags"])?;
-        let body = Tags {
+        let path = self.target_path(id, Target::Tags)?;
+        let body = mapping::to_value(&Tags {
             tags: mapping::tag_list(tags)?,
-        };
-        let body =
-            serde_json::to_value(&body).map_err(|e| Error::validation("tags", e.to_string()))?;
-        let req = match method {
-            Method::Delete => Request::delete(path),
-            _ => Request::post(path).idempotency(Idempotency::RetrySafe),
-        }
-        .json(&body);
-        let resp = self.send_ok(req, id.as_str()).await?;
+        });
+        let resp = self
+            .send_ok(write_request(method, path, &body), id.as_str())
+            .await?;
         let answer: TagsResponse = Self::decode(&resp, "tags response")?;
         Ok(answer.tags)
     }
@@ -417,25 +415,26 @@ impl CustomerUpdater for ChartMogul {
     }
 
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
-        let raw = self.get_raw(id).await?;
-        mapping::customer_from_json(raw, Some(id))
+        let path = self.customer_path(id)?;
+        self.read(id, &path).await
     }
 
     async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
-        let prepared = self.prepare(id, patch).await?;
+        let path = self.customer_path(id)?;
+        let prepared = self.prepare(id, &path, patch).await?;
         if prepared.is_empty() {
-            return Ok(UpdateOutcome::new(self.get(id).await?, Vec::new()));
+            return Ok(UpdateOutcome::new(self.read(id, &path).await?, Vec::new()));
         }
-        let mut applied: Vec<String> = Vec::new();
+        let mut applied: Vec<String> = Vec::with_capacity(prepared.len());
         let mut writes = Vec::with_capacity(prepared.len());
-        let mut last: Option<(Method, Response)> = None;
+        let mut answer: Option<Response> = None;
         for p in &prepared {
             tracing::debug!(backend = %KIND, call = %p.label(), "chartmogul update call");
             match self.send_ok(p.request(), id.as_str()).await {
                 Ok(resp) => {
                     applied.push(p.label());
                     writes.push(self.planned(p));
-                    last = Some((p.call.method, resp));
+                    answer = Some(resp);
                 }
                 Err(source) if applied.is_empty() => return Err(source),
                 Err(source) => {
@@ -448,37 +447,37 @@ impl CustomerUpdater for ChartMogul {
                 }
             }
         }
-        let customer = match last {
-            // The PATCH answers the whole customer: when it was the only
-            // call, that answer is the result.
-            Some((Method::Patch, resp)) if prepared.len() == 1 => {
-                let raw: Value = Self::decode(&resp, "customer response")?;
-                mapping::customer_from_json(raw, Some(id))?
-            }
-            // The attribute calls answer fragments (or nothing): read the
-            // customer once to return it as ChartMogul now holds it.
-            _ => match self.get(id).await {
-                Ok(c) => c,
-                Err(source) => {
-                    let failed = self
-                        .customer_path(id, &[])
-                        .map(|p| format!("GET {p}"))
-                        .unwrap_or_else(|_| "GET customer".into());
-                    return Err(Error::PartialUpdate {
-                        backend: KIND,
-                        applied,
-                        failed,
-                        source: Box::new(source),
-                    });
-                }
-            },
+        // The PATCH answers the whole customer: when it was the only call
+        // and its answer reads as a customer, that answer is the result.
+        let patched = match (prepared.as_slice(), answer) {
+            ([only], Some(resp)) if only.call.method == Method::PATCH => resp
+                .json::<Value>()
+                .ok()
+                .and_then(|raw| mapping::customer_from_json(raw, Some(id)).ok()),
+            _ => None,
         };
-        Ok(UpdateOutcome::new(customer, writes))
+        if let Some(customer) = patched {
+            return Ok(UpdateOutcome::new(customer, writes));
+        }
+        // The attribute calls answer fragments (or nothing), and an
+        // unreadable PATCH answer says nothing: the writes applied, so read
+        // the customer once to return it as ChartMogul now holds it.
+        tracing::debug!(backend = %KIND, "reading the customer after the update");
+        match self.read(id, &path).await {
+            Ok(customer) => Ok(UpdateOutcome::new(customer, writes)),
+            Err(source) => Err(Error::PartialUpdate {
+                backend: KIND,
+                applied,
+                failed: format!("GET {path}"),
+                source: Box::new(source),
+            }),
+        }
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        let path = self.customer_path(id)?;
         Ok(self
-            .prepare(id, patch)
+            .prepare(id, &path, patch)
             .await?
             .iter()
             .map(|p| self.planned(p))

@@ -8,16 +8,17 @@
 //! [`Call`]s an update sends, after [`validate`] has refused everything
 //! ChartMogul would refuse. The client and the dry run share it.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use unibill_core::attribute::parse_timestamp;
+use unibill_core::check;
 use unibill_core::customer::json_text;
 use unibill_core::{
-    AttributeValue, Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
-    CustomerStatus, Error, Money, Result,
+    Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerStatus, Error,
+    Money, Result,
 };
 
 use crate::extension::ChartMogulExtension;
@@ -26,6 +27,9 @@ use crate::wire::{
     RemoveCustomAttributes, Tags,
 };
 use crate::KIND;
+
+/// HTTP method of a [`Call`]: the type core's transport takes.
+pub use reqwest::Method;
 
 /// ChartMogul's labels of the lead stages: the only statuses a PATCH may
 /// set.
@@ -102,7 +106,7 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
         what: "customer response".into(),
         source,
     })?;
-    let id = match (non_empty(wire.uuid.clone()), fallback_id) {
+    let id = match (non_empty(wire.uuid), fallback_id) {
         (Some(uuid), _) => CustomerId::new(uuid),
         (None, Some(id)) => id.clone(),
         (None, None) => return Err(decode_err("customer response", "no `uuid`")),
@@ -154,11 +158,6 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
 
 // ----- validation ----------------------------------------------------------
 
-/// Checks an email: one plausible address (see [`unibill_core::check::email`]).
-pub fn check_email(field: &str, email: &str) -> Result<()> {
-    unibill_core::check::email(field, email)
-}
-
 /// The ChartMogul label of a lead stage; any other status is refused:
 /// ChartMogul derives `Active`, `Past due` and `Cancelled` from
 /// subscriptions, and a PATCH sets only the four lead stages.
@@ -196,11 +195,13 @@ pub fn timestamp_to_wire(field: &str, at: &DateTime<Utc>) -> Result<String> {
     Ok(at.format("%Y-%m-%d %H:%M:%S").to_string())
 }
 
+/// Checks the `source` of a custom attribute: not blank, no control
+/// characters. Named `custom.{key}.source`.
 fn check_source(key: &str, attr: &CustomAttribute) -> Result<()> {
-    if let Some(src) = &attr.source {
-        unibill_core::check::text(&format!("custom.{key}.source"), src)?;
+    match &attr.source {
+        Some(src) => check::text(&format!("custom.{key}.source"), src),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks one custom attribute to send: key, value and source.
@@ -210,13 +211,25 @@ pub fn check_custom_attribute(key: &str, attr: &CustomAttribute) -> Result<()> {
     check_source(key, attr)
 }
 
+/// Checks one tag to add or remove: not blank, no control characters.
+/// The same rule for a patch's tags and for [`tag_list`].
+pub fn check_tag(tag: &str) -> Result<()> {
+    if tag.trim().is_empty() {
+        return Err(Error::validation("tags", "empty tag"));
+    }
+    check::text("tags", tag)
+        .map_err(|_| Error::validation("tags", format!("tag {tag:?} contains control characters")))
+}
+
 /// Everything ChartMogul would refuse in a patch that core's checks do
 /// not cover: the lead-only status, timestamp precision and range, email
-/// form, attribute sources and the extension's values. Runs before the
-/// first request; the error names the field.
+/// form, attribute sources, control characters in tags and the
+/// extension's values. Attribute keys and values are not checked again:
+/// [`CustomerPatch::validate`] has (every update runs it first). Runs
+/// before the first request; the error names the field.
 pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Result<()> {
     if let Change::Set(email) = &patch.email {
-        check_email("email", email)?;
+        check::email("email", email)?;
     }
     if let Change::Set(status) = &patch.status {
         lead_status_to_wire(status)?;
@@ -229,20 +242,23 @@ pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Res
     }
     for (key, change) in &patch.custom {
         if let Change::Set(attr) = change {
-            check_custom_attribute(key, attr)?;
+            check_source(key, attr)?;
         }
+    }
+    for tag in patch.tags.add.iter().chain(&patch.tags.remove) {
+        check_tag(tag)?;
     }
     if let Some(ext) = ext {
         if let Change::Set(owner) = &ext.owner {
-            check_email("extensions.chartmogul.owner", owner)?;
+            check::email("extensions.chartmogul.owner", owner)?;
         }
         for (name, change) in ext.primary_contact.fields() {
             if let Change::Set(v) = change {
                 let field = format!("extensions.chartmogul.primary_contact.{name}");
                 if name == "email" {
-                    check_email(&field, v)?;
+                    check::email(&field, v)?;
                 } else {
-                    unibill_core::check::text(&field, v)?;
+                    check::text(&field, v)?;
                 }
             }
         }
@@ -302,54 +318,25 @@ pub fn customer_update(
     Ok(up)
 }
 
-/// The typed form of one custom attribute for the POST calls.
+/// The typed form of one custom attribute for the POST calls. The value
+/// is in its type's JSON form ([`unibill_core::AttributeValue::to_json`]:
+/// timestamps as RFC 3339, an ISO 8601 form; decimals as JSON numbers
+/// where that is exact, else as decimal text).
 pub fn new_custom_attribute(key: &str, attr: &CustomAttribute) -> NewCustomAttribute {
     NewCustomAttribute {
         ty: attr.value.attribute_type().as_str(),
         key: key.to_owned(),
-        value: attribute_value_to_wire(&attr.value),
+        value: attr.value.to_json(),
         source: attr.source.clone(),
     }
 }
 
-/// An attribute value in the JSON ChartMogul accepts for its type
-/// (timestamps as RFC 3339, an ISO 8601 form; decimals as JSON numbers
-/// where that is exact, else as decimal text).
-pub fn attribute_value_to_wire(v: &AttributeValue) -> Value {
-    v.to_json()
-}
-
 /// One value of the `PUT` body: bare, or `{"value", "source"}`.
 pub fn updated_custom_attribute(attr: &CustomAttribute) -> Value {
-    let value = attribute_value_to_wire(&attr.value);
+    let value = attr.value.to_json();
     match &attr.source {
         None => value,
         Some(src) => serde_json::json!({ "value": value, "source": src }),
-    }
-}
-
-/// HTTP method of a [`Call`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// `PATCH`.
-    Patch,
-    /// `POST`.
-    Post,
-    /// `PUT`.
-    Put,
-    /// `DELETE`.
-    Delete,
-}
-
-impl Method {
-    /// Upper-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Patch => "PATCH",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-        }
     }
 }
 
@@ -364,7 +351,20 @@ pub enum Target {
     Tags,
 }
 
-/// One write of an update, before it gets a URL.
+impl Target {
+    /// The path below `/v1/customers/{uuid}` (empty for the customer).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Target::Customer => "",
+            Target::Custom => "/attributes/custom",
+            Target::Tags => "/attributes/tags",
+        }
+    }
+}
+
+/// One write of an update, before it gets a URL. Every write of an
+/// update sets state (no call increments anything), so each may be sent
+/// again after an unknown outcome; the client marks the POSTs retry-safe.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     /// Method.
@@ -373,13 +373,11 @@ pub struct Call {
     pub target: Target,
     /// JSON body.
     pub body: Value,
-    /// Whether re-sending after an unknown outcome is safe (the POSTs of
-    /// attributes and tags set state, so they are).
-    pub retry_safe: bool,
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
-    // Serializing these plain structs cannot fail; `Null` is unreachable.
+/// A request body as JSON. Serializing these plain structs (strings,
+/// numbers, maps with string keys) cannot fail; `Null` is unreachable.
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
@@ -400,14 +398,16 @@ pub fn plan_writes(
     current_contact: Option<&Map<String, Value>>,
 ) -> Result<Vec<Call>> {
     let mut calls = Vec::new();
+    let mut push = |method: Method, target: Target, body: Value| {
+        calls.push(Call {
+            method,
+            target,
+            body,
+        })
+    };
     let update = customer_update(patch, ext, current_contact)?;
     if !update.is_empty() {
-        calls.push(Call {
-            method: Method::Patch,
-            target: Target::Customer,
-            body: to_value(&update),
-            retry_safe: true,
-        });
+        push(Method::PATCH, Target::Customer, to_value(&update));
     }
     let mut sets = Vec::new();
     let mut clears = Vec::new();
@@ -419,40 +419,23 @@ pub fn plan_writes(
         }
     }
     if !sets.is_empty() {
-        calls.push(Call {
-            method: Method::Post,
-            target: Target::Custom,
-            body: to_value(&AddCustomAttributes { custom: sets }),
-            retry_safe: true,
-        });
+        let body = to_value(&AddCustomAttributes { custom: sets });
+        push(Method::POST, Target::Custom, body);
     }
     if !clears.is_empty() {
-        calls.push(Call {
-            method: Method::Delete,
-            target: Target::Custom,
-            body: to_value(&RemoveCustomAttributes { custom: clears }),
-            retry_safe: true,
-        });
+        let body = to_value(&RemoveCustomAttributes { custom: clears });
+        push(Method::DELETE, Target::Custom, body);
     }
-    if !patch.tags.add.is_empty() {
-        calls.push(Call {
-            method: Method::Post,
-            target: Target::Tags,
-            body: to_value(&Tags {
-                tags: patch.tags.add.iter().cloned().collect(),
-            }),
-            retry_safe: true,
-        });
-    }
-    if !patch.tags.remove.is_empty() {
-        calls.push(Call {
-            method: Method::Delete,
-            target: Target::Tags,
-            body: to_value(&Tags {
-                tags: patch.tags.remove.iter().cloned().collect(),
-            }),
-            retry_safe: true,
-        });
+    for (method, tags) in [
+        (Method::POST, &patch.tags.add),
+        (Method::DELETE, &patch.tags.remove),
+    ] {
+        if !tags.is_empty() {
+            let body = to_value(&Tags {
+                tags: tags.iter().cloned().collect(),
+            });
+            push(method, Target::Tags, body);
+        }
     }
     Ok(calls)
 }
@@ -467,10 +450,10 @@ pub fn custom_list<K: Into<String>>(
     if list.is_empty() {
         return Err(Error::validation("custom", "no custom attribute given"));
     }
-    let mut seen = BTreeMap::new();
+    let mut seen = BTreeSet::new();
     for (key, attr) in &list {
         check_custom_attribute(key, attr)?;
-        if seen.insert(key.as_str(), ()).is_some() {
+        if !seen.insert(key.as_str()) {
             return Err(Error::validation(
                 format!("custom.{key}"),
                 "key given twice",
@@ -480,14 +463,13 @@ pub fn custom_list<K: Into<String>>(
     Ok(list)
 }
 
-/// Tags given as a list: refuses an empty list and empty tags; drops
-/// duplicates, keeping the first.
+/// Tags given as a list: refuses an empty list and tags [`check_tag`]
+/// refuses; drops duplicates, keeping the first.
 pub fn tag_list<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.into();
-        unibill_core::check::text("tags", &t)
-            .map_err(|_| Error::validation("tags", "empty tag or control characters"))?;
+        check_tag(&t)?;
         if !out.contains(&t) {
             out.push(t);
         }

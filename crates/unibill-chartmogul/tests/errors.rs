@@ -493,3 +493,96 @@ async fn a_failing_final_read_reports_every_write_as_applied() {
         other => panic!("{other:?}"),
     }
 }
+
+#[tokio::test]
+async fn an_unreadable_patch_answer_is_followed_by_a_read() {
+    // The PATCH applied; only its answer is garbage. The update succeeds
+    // with the customer as ChartMogul holds it, read once.
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    h.inject(Fault::garbage_body().matching("PATCH", "/v1/customers/"));
+    let outcome = cm
+        .update_with(
+            &seed_id(),
+            &CustomerPatch::new().city("Boston"),
+            &UpdateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls(h),
+        vec![call("PATCH", &seed_path("")), call("GET", &seed_path(""))]
+    );
+    assert_eq!(outcome.customer.address.city.as_deref(), Some("Boston"));
+    assert_eq!(
+        outcome.customer.raw,
+        h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap()
+    );
+    assert_eq!(outcome.writes.len(), 1);
+    assert_eq!(outcome.writes[0].method, "PATCH");
+}
+
+#[tokio::test]
+async fn an_unreadable_patch_answer_and_a_failing_read_is_a_partial_update() {
+    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let h = sb.chartmogul();
+    h.inject(Fault::garbage_body().matching("PATCH", "/v1/customers/"));
+    h.inject(Fault::status(503).matching("GET", "/v1/customers/"));
+    match cm
+        .update(&seed_id(), &CustomerPatch::new().city("Boston"))
+        .await
+        .unwrap_err()
+    {
+        Error::PartialUpdate {
+            applied,
+            failed,
+            source,
+            ..
+        } => {
+            assert_eq!(applied, vec![format!("PATCH {}", seed_path(""))]);
+            assert_eq!(failed, format!("GET {}", seed_path("")));
+            assert!(
+                matches!(*source, Error::Vendor { status: 503, .. }),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let stored = h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap();
+    assert_eq!(stored["city"], "Boston");
+}
+
+#[tokio::test]
+async fn tags_are_checked_alike_in_a_patch_and_in_add_tags() {
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    let bad = "vip\u{7}";
+    let from_patch = cm
+        .update(&seed_id(), &CustomerPatch::new().add_tag(bad))
+        .await
+        .unwrap_err();
+    let from_remove = cm
+        .update(&seed_id(), &CustomerPatch::new().remove_tag(bad))
+        .await
+        .unwrap_err();
+    let direct = cm.add_tags(&seed_id(), [bad]).await.unwrap_err();
+    for err in [from_patch, from_remove, direct] {
+        match err {
+            Error::Validation { field, reason } => {
+                assert_eq!(field, "tags");
+                assert!(reason.contains("control characters"), "{reason}");
+                assert!(reason.contains("vip"), "names the tag: {reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // An empty tag says so.
+    match cm.add_tags(&seed_id(), [" "]).await.unwrap_err() {
+        Error::Validation { field, reason } => {
+            assert_eq!(field, "tags");
+            assert_eq!(reason, "empty tag");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(h.journal().is_empty(), "{:?}", h.journal());
+}

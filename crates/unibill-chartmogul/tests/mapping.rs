@@ -195,13 +195,13 @@ fn seed_000_patch_plans_the_documented_bodies() {
     let patch = seed_000_patch();
     mapping::validate(&patch, None).unwrap();
     let calls = plan_writes(&patch, None, None).unwrap();
-    let shape: Vec<(Method, Target)> = calls.iter().map(|c| (c.method, c.target)).collect();
+    let shape: Vec<(Method, Target)> = calls.iter().map(|c| (c.method.clone(), c.target)).collect();
     assert_eq!(
         shape,
         vec![
-            (Method::Patch, Target::Customer),
-            (Method::Post, Target::Custom),
-            (Method::Post, Target::Tags),
+            (Method::PATCH, Target::Customer),
+            (Method::POST, Target::Custom),
+            (Method::POST, Target::Tags),
         ]
     );
     assert_eq!(calls[0].body, seed_000_patch_body());

@@ -79,12 +79,12 @@ proptest! {
         p.validate().unwrap();
         validate(&p, None).unwrap();
         let calls = plan_writes(&p, None, None).unwrap();
-        let patch_call = calls.iter().find(|c| c.method == Method::Patch);
+        let patch_call = calls.iter().find(|c| c.method == Method::PATCH);
         if expected.is_empty() {
             prop_assert!(patch_call.is_none());
         } else {
             prop_assert_eq!(&patch_call.unwrap().body, &Value::Object(expected));
         }
-        prop_assert_eq!(calls.iter().filter(|c| c.method == Method::Post).count(), usize::from(tag.is_some()));
+        prop_assert_eq!(calls.iter().filter(|c| c.method == Method::POST).count(), usize::from(tag.is_some()));
     }
 }
