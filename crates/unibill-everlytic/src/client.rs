@@ -5,14 +5,14 @@ use std::fmt;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
-use unibill_core::transport::{Auth, ClientOptions, Request, Response, Transport};
+use unibill_core::transport::{Auth, ClientOptions, Request, Transport};
 use unibill_core::{
     BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch, CustomerUpdater,
     Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::error::{error_in_success, from_response};
-use crate::{extension, mapping, wire, KIND};
+use crate::{mapping, wire, KIND};
 
 /// What Everlytic can do with each neutral field.
 ///
@@ -213,9 +213,11 @@ impl Everlytic {
         if !resp.is_success() {
             return Err(from_response(&resp, Some(id.as_str())));
         }
-        let raw: Value = resp
-            .json()
-            .map_err(|e| Error::decode(KIND, "customer response", e))?;
+        let raw: Value = resp.json().map_err(|source| Error::Decode {
+            backend: KIND,
+            what: "customer response".into(),
+            source,
+        })?;
         mapping::customer_from_answer(id, raw)
     }
 
@@ -224,8 +226,7 @@ impl Everlytic {
     /// customer when the patch does not set both `name` and `email`.
     async fn prepare(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Prepared> {
         let path = self.customer_path(id)?;
-        let ext = extension::from_patch(patch)?;
-        let mut changes = mapping::changes(patch, ext.as_ref())?;
+        let mut changes = mapping::changes(patch)?;
         if changes.is_empty() {
             return Ok(Prepared {
                 current: None,
@@ -256,14 +257,15 @@ impl Everlytic {
         })
     }
 
-    /// The customer after a successful `PUT`: from its answer when that is
-    /// a customer object, otherwise read again.
-    async fn after_put(&self, id: &CustomerId, path: &str, resp: &Response) -> Result<Customer> {
-        let answer: Option<Value> = if resp.body.iter().all(u8::is_ascii_whitespace) {
-            None
-        } else {
-            resp.json().ok()
-        };
+    /// The customer after a successful `PUT` whose answer, read as JSON,
+    /// is `answer`: that answer when it is a customer object, otherwise
+    /// (an integer, an empty or unreadable body) the customer read again.
+    async fn after_put(
+        &self,
+        id: &CustomerId,
+        path: &str,
+        answer: Option<Value>,
+    ) -> Result<Customer> {
         if let Some(raw) = answer {
             if wire::customer_object(&raw).is_some() {
                 return mapping::customer_from_answer(id, raw);
@@ -313,14 +315,16 @@ impl CustomerUpdater for Everlytic {
         if !resp.is_success() {
             return Err(from_response(&resp, Some(id.as_str())));
         }
-        if let Some(messages) = error_in_success(&resp.body) {
+        // The answer is read once, for both checks below.
+        let answer: Option<Value> = resp.json().ok();
+        if let Some(messages) = answer.as_ref().and_then(error_in_success) {
             return Err(Error::Vendor {
                 backend: KIND,
                 status: resp.status,
                 messages,
             });
         }
-        let customer = self.after_put(id, &path, &resp).await?;
+        let customer = self.after_put(id, &path, answer).await?;
         Ok(UpdateOutcome::new(customer, vec![planned]))
     }
 

@@ -32,9 +32,29 @@ fn push_text(out: &mut Vec<String>, v: &Value) {
 /// The platform's own messages in an error body, in order; empty when the
 /// body has none.
 pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(o)) => {
+        Ok(v) => json_messages(&v),
+        Err(_) => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let cut: String = text.chars().take(MAX_TEXT).collect();
+            vec![if cut.len() < text.len() {
+                format!("{cut}…")
+            } else {
+                cut
+            }]
+        }
+    }
+}
+
+/// The messages of an error body already read as JSON.
+fn json_messages(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(o) => {
             if let Some(e) = o.get("error") {
                 match e {
                     Value::Object(eo) => {
@@ -66,34 +86,22 @@ pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
                 }
             }
         }
-        Ok(Value::String(s)) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
-        Ok(_) => {}
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if !text.is_empty() {
-                let cut: String = text.chars().take(MAX_TEXT).collect();
-                out.push(if cut.len() < text.len() {
-                    format!("{cut}…")
-                } else {
-                    cut
-                });
-            }
-        }
+        Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+        _ => {}
     }
     out
 }
 
-/// Whether a successful (2xx) answer is in fact an error report, as some
-/// PHP installs send: `{"error":{"message":..}}` with status 200.
-pub(crate) fn error_in_success(body: &[u8]) -> Option<Vec<String>> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    let o = v.as_object()?;
+/// Whether a successful (2xx) answer, read as JSON, is in fact an error
+/// report, as some PHP installs send: `{"error":{"message":..}}` with
+/// status 200.
+pub(crate) fn error_in_success(answer: &Value) -> Option<Vec<String>> {
+    let o = answer.as_object()?;
     if o.contains_key("item") || o.contains_key("id") {
         return None;
     }
     o.get("error")?;
-    let msgs = vendor_messages(body);
+    let msgs = json_messages(answer);
     (!msgs.is_empty()).then_some(msgs)
 }
 
@@ -143,12 +151,17 @@ mod tests {
 
     #[test]
     fn error_reported_with_success_status() {
+        let answer = |body: &str| serde_json::from_str::<Value>(body).unwrap();
         assert_eq!(
-            error_in_success(br#"{"error":{"message":"Invalid industry"}}"#),
+            error_in_success(&answer(r#"{"error":{"message":"Invalid industry"}}"#)),
             Some(vec!["Invalid industry".to_owned()])
         );
-        assert_eq!(error_in_success(br#"{"links":[],"item":{"id":1}}"#), None);
-        assert_eq!(error_in_success(b"1001"), None);
-        assert_eq!(error_in_success(b""), None);
+        assert_eq!(
+            error_in_success(&answer(r#"{"links":[],"item":{"id":1}}"#)),
+            None
+        );
+        assert_eq!(error_in_success(&answer("1001")), None);
+        // An empty body is not JSON: the caller has no answer to check.
+        assert_eq!(error_in_success(&Value::Null), None);
     }
 }

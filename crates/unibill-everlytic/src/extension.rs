@@ -1,10 +1,11 @@
 //! [`EverlyticExtension`]: the platform-only properties a patch can change.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use unibill_core::{Change, CustomerPatch, Error, PatchExtension};
 
-use crate::wire::Industry;
+use crate::wire::{prop, Industry};
 
 /// The largest quota or package id sent: PHP's `PHP_INT_MAX` on 64-bit
 /// installs (`i64::MAX`); anything above would overflow on the platform.
@@ -98,19 +99,25 @@ impl EverlyticExtension {
         *self == Self::default()
     }
 
+    /// The integer properties with their names, which are the platform's
+    /// property names too.
+    pub(crate) fn integers(&self) -> [(&'static str, &Change<u64>); 5] {
+        [
+            (prop::EMAIL_PACKAGE_ID, &self.email_package_id),
+            (prop::EMAIL_QUOTA, &self.email_quota),
+            (prop::SMS_QUOTA, &self.sms_quota),
+            (prop::TRANSACTIONS_PACKAGE_ID, &self.transactions_package_id),
+            (prop::TRANSACTIONS_QUOTA, &self.transactions_quota),
+        ]
+    }
+
     /// Checks what a Rust type cannot rule out: integers above
     /// [`MAX_INTEGER`], and clearing (`null` in JSON), which the platform
     /// does not accept for these properties: its integer properties take
     /// only integers and its enumerations only listed values. The error
     /// names the field.
     pub fn validate(&self) -> Result<(), Error> {
-        for (name, c) in [
-            ("email_package_id", &self.email_package_id),
-            ("email_quota", &self.email_quota),
-            ("sms_quota", &self.sms_quota),
-            ("transactions_package_id", &self.transactions_package_id),
-            ("transactions_quota", &self.transactions_quota),
-        ] {
+        for (name, c) in self.integers() {
             match c {
                 Change::Set(n) if *n > MAX_INTEGER => {
                     return Err(Error::validation(
@@ -129,13 +136,13 @@ impl EverlyticExtension {
         }
         if self.industry == Change::Clear {
             return Err(Error::validation(
-                field_path("industry"),
+                field_path(prop::INDUSTRY),
                 "cannot be cleared: the platform accepts only an industry of its list",
             ));
         }
         if self.deleted == Change::Clear {
             return Err(Error::validation(
-                field_path("deleted"),
+                field_path(prop::DELETED),
                 "cannot be cleared: set it to true (yes) or false (no)",
             ));
         }
@@ -158,20 +165,28 @@ impl PatchExtension for RawExtension {
     const KEY: &'static str = EverlyticExtension::KEY;
 }
 
+/// The keys the extension accepts, for the error naming an unknown one.
 const KEYS: [&str; 7] = [
-    "email_package_id",
-    "email_quota",
-    "sms_quota",
-    "transactions_package_id",
-    "transactions_quota",
-    "industry",
-    "deleted",
+    prop::EMAIL_PACKAGE_ID,
+    prop::EMAIL_QUOTA,
+    prop::SMS_QUOTA,
+    prop::TRANSACTIONS_PACKAGE_ID,
+    prop::TRANSACTIONS_QUOTA,
+    prop::INDUSTRY,
+    prop::DELETED,
 ];
+
+/// One property of the extension, typed; the error names it.
+fn typed<T: DeserializeOwned>(key: &str, value: &Value, rule: &str) -> Result<Change<T>, Error> {
+    Change::<T>::deserialize(value)
+        .map_err(|e| Error::validation(field_path(key), format!("{rule}{e}")))
+}
 
 /// The patch's Everlytic extension, checked: an unknown key, a negative or
 /// fractional or too large number, a number given as text, an industry off
 /// the list or a cleared property is an [`Error::Validation`] naming
-/// `extensions.everlytic.<key>`.
+/// `extensions.everlytic.<key>`. Each property is read once, straight from
+/// the patch's JSON.
 pub(crate) fn from_patch(patch: &CustomerPatch) -> Result<Option<EverlyticExtension>, Error> {
     let Some(RawExtension(raw)) = patch.get_extension::<RawExtension>()? else {
         return Ok(None);
@@ -182,35 +197,30 @@ pub(crate) fn from_patch(patch: &CustomerPatch) -> Result<Option<EverlyticExtens
             "must be a JSON object",
         ));
     };
+    const INTEGER: &str = "must be a non-negative integer: ";
+    let mut ext = EverlyticExtension::default();
     for (key, value) in map {
-        if !KEYS.contains(&key.as_str()) {
-            return Err(Error::validation(
-                field_path(key),
-                format!(
-                    "unknown Everlytic property; expected one of: {}",
-                    KEYS.join(", ")
-                ),
-            ));
-        }
-        let check = match key.as_str() {
-            "industry" => serde_json::from_value::<Option<Industry>>(value.clone()).map(|_| ()),
-            "deleted" => serde_json::from_value::<Option<bool>>(value.clone()).map(|_| ()),
-            _ => serde_json::from_value::<Option<u64>>(value.clone()).map(|_| ()),
-        };
-        if let Err(e) = check {
-            let reason = match key.as_str() {
-                "industry" | "deleted" => e.to_string(),
-                _ => format!("must be a non-negative integer: {e}"),
-            };
-            return Err(Error::validation(field_path(key), reason));
+        match key.as_str() {
+            prop::EMAIL_PACKAGE_ID => ext.email_package_id = typed(key, value, INTEGER)?,
+            prop::EMAIL_QUOTA => ext.email_quota = typed(key, value, INTEGER)?,
+            prop::SMS_QUOTA => ext.sms_quota = typed(key, value, INTEGER)?,
+            prop::TRANSACTIONS_PACKAGE_ID => {
+                ext.transactions_package_id = typed(key, value, INTEGER)?
+            }
+            prop::TRANSACTIONS_QUOTA => ext.transactions_quota = typed(key, value, INTEGER)?,
+            prop::INDUSTRY => ext.industry = typed(key, value, "")?,
+            prop::DELETED => ext.deleted = typed(key, value, "")?,
+            _ => {
+                return Err(Error::validation(
+                    field_path(key),
+                    format!(
+                        "unknown Everlytic property; expected one of: {}",
+                        KEYS.join(", ")
+                    ),
+                ))
+            }
         }
     }
-    let ext = serde_json::from_value::<EverlyticExtension>(raw).map_err(|e| {
-        Error::validation(
-            format!("extensions.{}", EverlyticExtension::KEY),
-            e.to_string(),
-        )
-    })?;
     ext.validate()?;
     Ok(Some(ext))
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use unibill_core::customer::json_text;
 use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error};
 
-use crate::extension::EverlyticExtension;
+use crate::extension;
 use crate::wire::{self, prop, read_u64, read_yes_no, IndustryValue};
 use crate::KIND;
 
@@ -88,13 +88,12 @@ fn not_clearable(field: &str, why: &str) -> Error {
 }
 
 /// The properties a patch changes, by wire name, validated: every rule of
-/// the platform that can be checked without it is checked here, so that a
-/// refused patch sends nothing. Does not include `name`/`email` unless the
-/// patch changes them; see [`put_body`].
-pub(crate) fn changes(
-    patch: &CustomerPatch,
-    ext: Option<&EverlyticExtension>,
-) -> Result<Map<String, Value>, Error> {
+/// the platform that can be checked without it is checked here (the
+/// patch's [`EverlyticExtension`](crate::EverlyticExtension) included,
+/// read and checked once), so that a refused patch sends nothing. Does not
+/// include `name`/`email` unless the patch changes them; see [`put_body`].
+pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error> {
+    let ext = extension::from_patch(patch)?;
     let mut out = Map::new();
     match &patch.name {
         Change::Keep => {}
@@ -143,14 +142,8 @@ pub(crate) fn changes(
     put_text(&mut out, prop::WEBSITE_URL, &patch.website);
     put_text(&mut out, prop::UNIQUE_ID, &patch.external_reference);
     if let Some(ext) = ext {
-        ext.validate()?;
-        for (key, c) in [
-            (prop::EMAIL_PACKAGE_ID, &ext.email_package_id),
-            (prop::EMAIL_QUOTA, &ext.email_quota),
-            (prop::SMS_QUOTA, &ext.sms_quota),
-            (prop::TRANSACTIONS_PACKAGE_ID, &ext.transactions_package_id),
-            (prop::TRANSACTIONS_QUOTA, &ext.transactions_quota),
-        ] {
+        // Checked by `from_patch`: nothing here is cleared.
+        for (key, c) in ext.integers() {
             if let Change::Set(n) = c {
                 out.insert(key.into(), Value::from(*n));
             }
@@ -170,11 +163,9 @@ pub(crate) fn changes(
 fn holds(current: &Map<String, Value>, key: &str, new: &Value) -> bool {
     let cur = current.get(key);
     match key {
-        prop::EMAIL_PACKAGE_ID
-        | prop::EMAIL_QUOTA
-        | prop::SMS_QUOTA
-        | prop::TRANSACTIONS_PACKAGE_ID
-        | prop::TRANSACTIONS_QUOTA => read_u64(cur).is_some() && read_u64(cur) == new.as_u64(),
+        _ if prop::INTEGERS.contains(&key) => {
+            read_u64(cur).is_some() && read_u64(cur) == new.as_u64()
+        }
         prop::DELETED => read_yes_no(cur).is_some() && read_yes_no(cur) == read_yes_no(Some(new)),
         prop::STATUS => match (json_text(cur), new.as_str()) {
             (Some(c), Some(n)) => c.trim().eq_ignore_ascii_case(n),
@@ -323,6 +314,7 @@ impl EverlyticFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extension::EverlyticExtension;
     use crate::wire::Industry;
     use serde_json::json;
 
@@ -401,7 +393,7 @@ mod tests {
             .transactions_quota(6)
             .industry(Industry::LifestyleArtsEntertainment)
             .deleted(true);
-        let out = changes(&patch, Some(&ext)).unwrap();
+        let out = changes(&patch.extension(ext)).unwrap();
         assert_eq!(
             Value::Object(out),
             json!({
@@ -425,7 +417,7 @@ mod tests {
             .clear_phone()
             .clear_website()
             .clear_external_reference();
-        let out = changes(&patch, None).unwrap();
+        let out = changes(&patch).unwrap();
         assert_eq!(
             Value::Object(out),
             json!({"address": "", "state_provinces": "", "postal_code": "",
@@ -448,7 +440,7 @@ mod tests {
             (CustomerPatch::new().clear_country(), "address.country"),
         ];
         for (p, field) in cases {
-            assert_eq!(field_of(changes(&p, None)), field);
+            assert_eq!(field_of(changes(&p)), field);
         }
     }
 

@@ -34,6 +34,14 @@ pub(crate) mod prop {
     pub const TRANSACTIONS_QUOTA: &str = "transactions_quota";
     pub const INDUSTRY: &str = "industry";
     pub const DELETED: &str = "deleted";
+    /// The integer properties (quotas and package ids).
+    pub const INTEGERS: [&str; 5] = [
+        EMAIL_PACKAGE_ID,
+        EMAIL_QUOTA,
+        SMS_QUOTA,
+        TRANSACTIONS_PACKAGE_ID,
+        TRANSACTIONS_QUOTA,
+    ];
 }
 
 /// The platform's `status` values.
