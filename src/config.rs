@@ -338,11 +338,24 @@ impl Config {
     /// environment to race on).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let backend = get(vars::BACKEND)
+            .ok_or_else(|| {
+                Error::config(
+                    vars::BACKEND,
+                    format!("is not set: name one of {}", BACKENDS.join(", ")),
+                )
+            })?
+            .trim()
+            .to_ascii_lowercase();
         let need = |name: &str| {
-            get(name).ok_or_else(|| Error::config(name, "is not set (required for this backend)"))
+            get(name).ok_or_else(|| {
+                Error::config(
+                    name,
+                    format!("is not set (required by backend `{backend}`)"),
+                )
+            })
         };
-        let backend = need(vars::BACKEND)?;
-        let mut config = match backend.trim().to_ascii_lowercase().as_str() {
+        let mut config = match backend.as_str() {
             "chartmogul" => Config::ChartMogul(KeyConfig {
                 base_url: get(vars::CHARTMOGUL_BASE_URL),
                 ..KeyConfig::new(need(vars::CHARTMOGUL_API_KEY)?)
@@ -351,12 +364,11 @@ impl Config {
                 base_url: get(vars::FUSEBILL_BASE_URL),
                 ..KeyConfig::new(need(vars::FUSEBILL_API_KEY)?)
             }),
-            "everlytic" => Config::Everlytic(EverlyticConfig {
-                base_url: need(vars::EVERLYTIC_URL)?,
-                username: need(vars::EVERLYTIC_USERNAME)?,
-                api_key: need(vars::EVERLYTIC_API_KEY)?.into(),
-                settings: Settings::default(),
-            }),
+            "everlytic" => Config::everlytic(
+                need(vars::EVERLYTIC_URL)?,
+                need(vars::EVERLYTIC_USERNAME)?,
+                need(vars::EVERLYTIC_API_KEY)?,
+            ),
             other => {
                 return Err(Error::config(
                     vars::BACKEND,
@@ -557,6 +569,18 @@ mod tests {
                 other => panic!("{pairs:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn env_errors_say_what_is_missing() {
+        let reason = |pairs: &[(&str, &str)]| match Config::from_lookup(lookup(pairs)) {
+            Err(Error::Config { reason, .. }) => reason,
+            other => panic!("{pairs:?}: {other:?}"),
+        };
+        let r = reason(&[]);
+        assert!(r.contains("chartmogul, fusebill, everlytic"), "{r}");
+        let r = reason(&[("UNIBILL_BACKEND", " Fusebill ")]);
+        assert!(r.contains("`fusebill`"), "{r}");
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! The rules are those of ChartMogul's custom attributes, the strictest of
 //! the vendors: a key is `[A-Za-z0-9_]+`; a value has one of five types.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::change::Change;
 use crate::error::Error;
 use crate::values::Decimal;
 
@@ -328,16 +330,48 @@ impl Serialize for CustomAttribute {
     }
 }
 
-impl<'de> Deserialize<'de> for CustomAttribute {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let j = CustomAttributeJson::deserialize(d)?;
-        let value =
-            AttributeValue::from_json("?", j.ty, &j.value).map_err(serde::de::Error::custom)?;
+impl CustomAttributeJson {
+    /// The attribute this JSON describes; an error names `custom.{key}`.
+    fn into_attribute(self, key: &str) -> Result<CustomAttribute, Error> {
         Ok(CustomAttribute {
-            value,
-            source: j.source,
+            value: AttributeValue::from_json(key, self.ty, &self.value)?,
+            source: self.source,
         })
     }
+}
+
+impl<'de> Deserialize<'de> for CustomAttribute {
+    /// Alone, an attribute does not know its key: an error gives the rule
+    /// only. Inside a [`CustomerPatch`](crate::CustomerPatch), the error
+    /// names `custom.{key}`.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CustomAttributeJson::deserialize(d)?
+            .into_attribute("")
+            .map_err(|e| match e {
+                Error::Validation { reason, .. } => serde::de::Error::custom(reason),
+                other => serde::de::Error::custom(other),
+            })
+    }
+}
+
+/// Reads a patch's `custom` map (`null` clears an attribute) so that a
+/// value the type refuses is reported as `custom.{key}`.
+pub(crate) fn deserialize_custom<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, Change<CustomAttribute>>, D::Error> {
+    BTreeMap::<String, Option<CustomAttributeJson>>::deserialize(d)?
+        .into_iter()
+        .map(|(key, entry)| {
+            let change = match entry {
+                Some(json) => Change::Set(
+                    json.into_attribute(&key)
+                        .map_err(serde::de::Error::custom)?,
+                ),
+                None => Change::Clear,
+            };
+            Ok((key, change))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -463,10 +497,10 @@ mod tests {
         assert_eq!(j, json!({"type":"Integer","value":25,"source":"crm"}));
         let back: CustomAttribute = serde_json::from_value(j).unwrap();
         assert_eq!(back, a);
-        assert!(
-            serde_json::from_value::<CustomAttribute>(json!({"type":"Integer","value":"x"}))
-                .is_err()
-        );
+        let e = serde_json::from_value::<CustomAttribute>(json!({"type":"Integer","value":"x"}))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("digits") && !e.contains("custom."), "{e}");
         assert!(
             serde_json::from_value::<CustomAttribute>(json!({"type":"Money","value":1})).is_err()
         );

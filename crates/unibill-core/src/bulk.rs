@@ -261,7 +261,6 @@ pub struct BulkStream<'a> {
     finished: Option<Duration>,
     applied: u64,
     unchanged: u64,
-    failed: u64,
     failed_by_kind: BTreeMap<ErrorKind, u64>,
 }
 
@@ -293,11 +292,12 @@ impl<'a> BulkStream<'a> {
 
     /// The running counts.
     pub fn progress(&self) -> BulkProgress {
+        let failed = self.failed_by_kind.values().sum();
         BulkProgress {
-            done: self.applied + self.unchanged + self.failed,
+            done: self.applied + self.unchanged + failed,
             applied: self.applied,
             unchanged: self.unchanged,
-            failed: self.failed,
+            failed,
             retries: self.retries_now(),
             elapsed: self.elapsed(),
         }
@@ -311,13 +311,14 @@ impl<'a> BulkStream<'a> {
     /// The summary of the items yielded so far (the whole run once the
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
+        let p = self.progress();
         BulkSummary {
-            total: self.applied + self.unchanged + self.failed,
-            applied: self.applied,
-            unchanged: self.unchanged,
+            total: p.done,
+            applied: p.applied,
+            unchanged: p.unchanged,
             failed_by_kind: self.failed_by_kind.clone(),
-            retries: self.retries_now(),
-            elapsed: self.elapsed(),
+            retries: p.retries,
+            elapsed: p.elapsed,
         }
     }
 
@@ -334,10 +335,7 @@ impl<'a> BulkStream<'a> {
         match &item.result {
             Ok(o) if o.changed() => self.applied += 1,
             Ok(_) => self.unchanged += 1,
-            Err(e) => {
-                self.failed += 1;
-                *self.failed_by_kind.entry(e.kind()).or_insert(0) += 1;
-            }
+            Err(e) => *self.failed_by_kind.entry(e.kind()).or_insert(0) += 1,
         }
         if let Some(f) = &self.progress_fn {
             f(&self.progress());
@@ -423,7 +421,6 @@ where
         finished: None,
         applied: 0,
         unchanged: 0,
-        failed: 0,
         failed_by_kind: BTreeMap::new(),
     }
 }

@@ -295,21 +295,21 @@ impl Error {
                 messages.join("; ")
             }
         };
-        match status {
-            401 | 403 => Error::Unauthorized {
+        match (status, id) {
+            (401 | 403, _) => Error::Unauthorized {
                 backend,
                 status,
                 message: joined(),
             },
-            404 if id.is_some() => Error::NotFound {
+            (404, Some(id)) => Error::NotFound {
                 backend,
-                id: id.unwrap_or_default().to_owned(),
+                id: id.to_owned(),
             },
-            409 => Error::Conflict {
+            (409, _) => Error::Conflict {
                 backend,
                 message: joined(),
             },
-            429 => Error::RateLimited {
+            (429, _) => Error::RateLimited {
                 backend,
                 retry_after,
             },
@@ -319,5 +319,31 @@ impl Error {
                 messages,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIND: BackendKind = BackendKind::new("demo");
+
+    #[test]
+    fn from_status_maps_the_same_for_every_backend() {
+        let map = |status, id| Error::from_status(KIND, status, vec![], None, id).kind();
+        assert_eq!(map(401, None), ErrorKind::Unauthorized);
+        assert_eq!(map(403, Some("7")), ErrorKind::Unauthorized);
+        assert_eq!(map(404, Some("7")), ErrorKind::NotFound);
+        // Without an id a 404 names no customer: the vendor's answer stays whole.
+        assert_eq!(map(404, None), ErrorKind::Vendor);
+        assert_eq!(map(409, None), ErrorKind::Conflict);
+        assert_eq!(map(429, None), ErrorKind::RateLimited);
+        assert_eq!(map(500, Some("7")), ErrorKind::Vendor);
+        match Error::from_status(KIND, 404, vec![], None, Some("cus_1")) {
+            Error::NotFound { backend, id } => assert_eq!((backend, id.as_str()), (KIND, "cus_1")),
+            other => panic!("{other:?}"),
+        }
+        let e = Error::from_status(KIND, 401, vec![], None, None);
+        assert_eq!(e.to_string(), "demo: unauthorized (HTTP 401): HTTP 401");
     }
 }

@@ -245,7 +245,11 @@ pub struct CustomerPatch {
     #[serde(default, skip_serializing_if = "TagChanges::is_empty")]
     pub tags: TagChanges,
     /// Custom attributes to set (create or update) or clear (delete).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "crate::attribute::deserialize_custom"
+    )]
     pub custom: BTreeMap<String, Change<CustomAttribute>>,
     /// Acquisition changes.
     #[serde(default, skip_serializing_if = "AcquisitionPatch::is_empty")]
@@ -585,37 +589,37 @@ impl CustomerPatch {
         if let Some((field, reason)) = self.deferred.first() {
             return Err(Error::validation(field.clone(), reason.clone()));
         }
-        let strings: [(&str, &Change<String>); 22] = [
-            ("name", &self.name),
-            ("title", &self.title),
-            ("first_name", &self.first_name),
-            ("middle_name", &self.middle_name),
-            ("last_name", &self.last_name),
-            ("suffix", &self.suffix),
-            ("company", &self.company),
-            ("email", &self.email),
-            ("secondary_email", &self.secondary_email),
-            ("phone", &self.phone),
-            ("secondary_phone", &self.secondary_phone),
-            ("website", &self.website),
-            ("external_reference", &self.external_reference),
-            ("address.line1", &self.address.line1),
-            ("address.line2", &self.address.line2),
-            ("address.city", &self.address.city),
-            ("address.region", &self.address.region),
-            ("address.postal_code", &self.address.postal_code),
-            ("acquisition.campaign", &self.acquisition.campaign),
-            ("acquisition.source", &self.acquisition.source),
-            ("acquisition.medium", &self.acquisition.medium),
-            ("acquisition.keyword", &self.acquisition.keyword),
+        let a = &self.address;
+        let q = &self.acquisition;
+        let texts = [
+            (Field::DisplayName, &self.name),
+            (Field::Title, &self.title),
+            (Field::FirstName, &self.first_name),
+            (Field::MiddleName, &self.middle_name),
+            (Field::LastName, &self.last_name),
+            (Field::Suffix, &self.suffix),
+            (Field::Company, &self.company),
+            (Field::Email, &self.email),
+            (Field::SecondaryEmail, &self.secondary_email),
+            (Field::Phone, &self.phone),
+            (Field::SecondaryPhone, &self.secondary_phone),
+            (Field::Website, &self.website),
+            (Field::ExternalReference, &self.external_reference),
+            (Field::AddressLine1, &a.line1),
+            (Field::AddressLine2, &a.line2),
+            (Field::City, &a.city),
+            (Field::Region, &a.region),
+            (Field::PostalCode, &a.postal_code),
+            (Field::Campaign, &q.campaign),
+            (Field::AcquisitionSource, &q.source),
+            (Field::Medium, &q.medium),
+            (Field::Keyword, &q.keyword),
+            (Field::AdContent, &q.ad_content),
+            (Field::LandingPage, &q.landing_page),
         ];
-        let more = [
-            ("acquisition.ad_content", &self.acquisition.ad_content),
-            ("acquisition.landing_page", &self.acquisition.landing_page),
-        ];
-        for (field, c) in strings.into_iter().chain(more) {
-            if let Change::Set(s) = c {
-                crate::check::text(field, s)?;
+        for (field, change) in texts {
+            if let Change::Set(s) = change {
+                crate::check::text(field.name(), s)?;
             }
         }
         if let Change::Set(CustomerStatus::Other(s)) = &self.status {
@@ -770,6 +774,24 @@ mod tests {
                 other => panic!("{field}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn json_attribute_errors_name_the_key() {
+        let e = serde_json::from_value::<CustomerPatch>(json!({
+            "custom": {"CAC": {"type": "Integer", "value": "x"}}
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`custom.CAC`") && e.contains("digits"), "{e}");
+        let p: CustomerPatch = serde_json::from_value(json!({
+            "custom": {"CAC": {"type": "Integer", "value": 25}, "old": null}
+        }))
+        .unwrap();
+        assert_eq!(
+            p,
+            CustomerPatch::new().custom("CAC", 25).clear_custom("old")
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::capability::{Capabilities, Field, Op};
 use crate::customer::Customer;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::kind::{BackendKind, CustomerId};
 use crate::patch::CustomerPatch;
 
@@ -16,7 +16,8 @@ use crate::patch::CustomerPatch;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UnsupportedPolicy {
-    /// Refuse the whole patch with [`Error::Unsupported`] (the default).
+    /// Refuse the whole patch with
+    /// [`Error::Unsupported`](crate::Error::Unsupported) (the default).
     #[default]
     Fail,
     /// Drop those parts, apply the rest, and list what was dropped in
@@ -73,26 +74,23 @@ impl CheckedPatch {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<Self> {
-        let mut effective = patch.clone();
-        let mut ignored = Vec::new();
-        for (field, op) in patch.touched() {
-            if caps.allows(field, op) {
-                continue;
+        let (effective, ignored) = match options.unsupported {
+            UnsupportedPolicy::Fail => {
+                caps.check(patch)?;
+                (patch.clone(), Vec::new())
             }
-            match options.unsupported {
-                UnsupportedPolicy::Fail => {
-                    return Err(Error::Unsupported {
-                        backend: caps.backend(),
-                        field,
-                        op,
-                    })
+            UnsupportedPolicy::Ignore => {
+                let mut effective = patch.clone();
+                let mut ignored = Vec::new();
+                for (field, op) in patch.touched() {
+                    if !caps.allows(field, op) {
+                        effective = effective.without(field, op);
+                        ignored.push(Ignored { field, op });
+                    }
                 }
-                UnsupportedPolicy::Ignore => {
-                    effective = effective.without(field, op);
-                    ignored.push(Ignored { field, op });
-                }
+                (effective, ignored)
             }
-        }
+        };
         effective.validate()?;
         Ok(Self {
             patch: effective,
@@ -224,7 +222,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     }
 
     /// Applies a patch; anything the backend cannot do is refused with
-    /// [`Error::Unsupported`] before any request.
+    /// [`Error::Unsupported`](crate::Error::Unsupported) before any request.
     async fn update(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Customer> {
         Ok(self
             .update_with(id, patch, &UpdateOptions::default())

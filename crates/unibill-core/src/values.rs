@@ -237,11 +237,8 @@ impl Decimal {
     /// `i64` (used to turn currency units into minor units exactly).
     pub fn to_scaled_integer(&self, exp: u32) -> Option<i64> {
         let d = self.normalized();
-        let v = if d.scale <= exp {
-            d.mantissa.checked_mul(10i128.checked_pow(exp - d.scale)?)?
-        } else {
-            return None;
-        };
+        let shift = exp.checked_sub(d.scale)?;
+        let v = d.mantissa.checked_mul(10i128.checked_pow(shift)?)?;
         i64::try_from(v).ok()
     }
 
@@ -296,6 +293,12 @@ impl FromStr for Decimal {
                 .ok_or_else(bad)?;
         }
         let mut scale = i64::try_from(frac.len()).map_err(|_| bad())? - i64::from(exp);
+        if mantissa == 0 {
+            // Zero has no digits to shift: clamp its scale at once rather
+            // than looping once per unit of exponent (`0e-2147483647`
+            // would otherwise spin for billions of steps).
+            scale = scale.clamp(0, i64::from(MAX_DECIMAL_SCALE));
+        }
         while scale < 0 {
             mantissa = mantissa.checked_mul(10).ok_or_else(bad)?;
             scale += 1;
@@ -489,6 +492,33 @@ mod tests {
         for bad in ["", ".", "1.2.3", "abc", "1,5", "NaN", "1e", "--1"] {
             assert!(bad.parse::<Decimal>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn zero_with_a_huge_exponent_parses_at_once() {
+        // Each of these took seconds to minutes (one loop step per unit of
+        // exponent) before zero's scale was clamped directly.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let parsed: Vec<Decimal> = ["0e-2147483647", "0e2147483647", "-0.0e-40", "0.00e5"]
+                .iter()
+                .map(|s| s.parse().unwrap())
+                .collect();
+            let _ = tx.send(parsed);
+        });
+        let parsed = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("parsing zero must not loop over the exponent");
+        let scales: Vec<(i128, u32)> = parsed.iter().map(|d| (d.mantissa(), d.scale())).collect();
+        assert_eq!(
+            scales,
+            [
+                (0, MAX_DECIMAL_SCALE),
+                (0, 0),
+                (0, MAX_DECIMAL_SCALE),
+                (0, 0)
+            ]
+        );
     }
 
     #[test]
