@@ -1002,6 +1002,51 @@ fn rate_limit_constructors() {
     ));
 }
 
+#[test]
+fn zero_windows_and_timeouts_are_config_errors() {
+    let refused = |config: TransportConfig| match Transport::new(
+        KIND,
+        "https://example.com",
+        Auth::None,
+        config,
+        None,
+    ) {
+        Err(Error::Config { field, reason }) => (field, reason),
+        other => panic!("{other:?}"),
+    };
+    let (field, reason) = refused(TransportConfig {
+        rate_limit: Some(RateLimit {
+            requests: 40,
+            per: Duration::ZERO,
+        }),
+        ..TransportConfig::default()
+    });
+    assert_eq!(field, "rate_limit");
+    assert!(reason.contains("window"), "{reason}");
+    let (field, _) = refused(TransportConfig {
+        connect_timeout: Duration::ZERO,
+        ..TransportConfig::default()
+    });
+    assert_eq!(field, "connect_timeout");
+    let (field, reason) = refused(TransportConfig {
+        request_timeout: Duration::ZERO,
+        ..TransportConfig::default()
+    });
+    assert_eq!(field, "request_timeout");
+    assert!(reason.contains("longer than zero"), "{reason}");
+    // The smallest non-zero settings are accepted.
+    let tiny = TransportConfig {
+        connect_timeout: Duration::from_millis(1),
+        request_timeout: Duration::from_millis(1),
+        rate_limit: Some(RateLimit {
+            requests: 1,
+            per: Duration::from_millis(1),
+        }),
+        ..TransportConfig::default()
+    };
+    assert!(Transport::new(KIND, "https://example.com", Auth::None, tiny, None).is_ok());
+}
+
 #[tokio::test]
 async fn retry_counter_is_shared_by_clones() {
     let server = Server::start(vec![status(503), ok(), status(429), status(503), ok()]).await;

@@ -410,8 +410,10 @@ impl Transport {
     /// fragment; a path prefix (`https://host/prefix`) is kept and every
     /// request path goes below it. Otherwise [`Error::Config`] with field
     /// `base_url`; a key unusable in a header gives [`Error::Config`] with
-    /// field `auth` (never showing the key), and a rate limit of zero
-    /// requests [`Error::Config`] with field `rate_limit`.
+    /// field `auth` (never showing the key), a rate limit of zero
+    /// requests or a zero window [`Error::Config`] with field `rate_limit`,
+    /// and a zero timeout [`Error::Config`] naming `connect_timeout` or
+    /// `request_timeout`.
     ///
     /// Without `client`, a `reqwest` client is built with rustls,
     /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`],
@@ -433,6 +435,23 @@ impl Transport {
                 "rate_limit",
                 "must allow at least one request per window",
             ));
+        }
+        if config.rate_limit.is_some_and(|l| l.per.is_zero()) {
+            return Err(Error::config(
+                "rate_limit",
+                "the window must be longer than zero (use no rate limit to turn pacing off)",
+            ));
+        }
+        for (field, timeout) in [
+            ("connect_timeout", config.connect_timeout),
+            ("request_timeout", config.request_timeout),
+        ] {
+            if timeout.is_zero() {
+                return Err(Error::config(
+                    field,
+                    "must be longer than zero: every request would time out",
+                ));
+            }
         }
         let client = match client {
             Some(client) => client,

@@ -32,7 +32,7 @@ use tokio::time::Instant;
 pub struct RateLimit {
     /// How many requests the window admits; must be at least 1.
     pub requests: u32,
-    /// The window length.
+    /// The window length; must be longer than zero.
     pub per: Duration,
 }
 
@@ -54,8 +54,8 @@ impl RateLimit {
     }
 }
 
-/// The shared limiter state: the instants of the last `requests` grants,
-/// oldest first. Grants are handed out in non-decreasing order, and each
+/// The shared limiter state: the instants of the last `requests` grants
+/// that are less than `per` old, oldest first. Grants are handed out in non-decreasing order, and each
 /// new grant is at least `per` after the grant `requests` places before it,
 /// so no window of length `per` ever holds more than `requests` grants.
 #[derive(Debug)]
@@ -91,6 +91,15 @@ impl Limiter {
             .grants
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A grant `per` old or older cannot hold back this one or any
+        // later: forget it, so that the memory held is that of the grants
+        // of the last window only, however large `requests` is.
+        while grants
+            .front()
+            .is_some_and(|g| g.checked_add(self.limit.per).is_some_and(|end| end <= now))
+        {
+            grants.pop_front();
+        }
         let at = if grants.len() < capacity {
             // Fewer than `capacity` grants ever: only order matters.
             grants.back().map_or(now, |last| now.max(*last))
@@ -148,6 +157,32 @@ mod tests {
         for w in grants.windows(5) {
             assert!(w[4] - w[0] >= per, "5 grants within one window");
         }
+    }
+
+    #[test]
+    fn memory_holds_only_the_last_window() {
+        // A huge budget never fills, so without forgetting old grants the
+        // limiter would keep one instant per request ever made.
+        let limiter = Limiter::new(RateLimit {
+            requests: u32::MAX,
+            per: ms(1000),
+        });
+        let t0 = Instant::now();
+        for i in 0..10_000u64 {
+            let now = t0 + ms(i * 100);
+            assert_eq!(limiter.reserve(now), now, "never held back");
+        }
+        let held = limiter.grants.lock().unwrap().len();
+        assert!(held <= 10, "{held} grants held for a 1 s window at 10/s");
+        // A small budget still counts what the window holds after pruning.
+        let limiter = Limiter::new(RateLimit {
+            requests: 2,
+            per: ms(1000),
+        });
+        assert_eq!(limiter.reserve(t0), t0);
+        assert_eq!(limiter.reserve(t0 + ms(1500)), t0 + ms(1500));
+        assert_eq!(limiter.reserve(t0 + ms(1600)), t0 + ms(1600));
+        assert_eq!(limiter.reserve(t0 + ms(1700)), t0 + ms(2500));
     }
 
     #[test]
