@@ -17,6 +17,10 @@
 //!   or `null`, changes nothing: on a `PUT` an absent property already
 //!   means `null`, so the merged body stays equal to the record and no
 //!   write is needed;
+//! * setting an empty list (`[]`) where the record holds nothing (the
+//!   property, or its parent, absent or `null`) changes nothing either:
+//!   there was no list entry to remove (clearing Fusebill's sales
+//!   tracking codes sends `[]`);
 //! * setting a property under an absent or `null` parent creates the
 //!   parent object with just that property (Fusebill nulls its other
 //!   members, which were `null` already);
@@ -127,7 +131,8 @@ fn apply(
     for (_, slot) in obj.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case(name)) {
         found = true;
         if rest.is_empty() {
-            if !same_text(slot, value) {
+            let unchanged = same_text(slot, value) || (slot.is_null() && empty(value));
+            if !unchanged {
                 *slot = value.clone();
             }
             continue;
@@ -135,7 +140,7 @@ fn apply(
         match slot {
             Value::Object(child) => apply(child, rest, value, full)?,
             Value::Null => {
-                if !value.is_null() {
+                if !empty(value) {
                     *slot = build(rest, value);
                 }
             }
@@ -146,10 +151,16 @@ fn apply(
         }
     }
     // Absent: a PUT would send null anyway, so clearing is a no-op.
-    if !found && !value.is_null() {
+    if !found && !empty(value) {
         obj.insert(name.clone(), build(rest, value));
     }
     Ok(())
+}
+
+/// Whether `value` puts nothing where nothing is: `null` or `[]` (see the
+/// module docs).
+fn empty(value: &Value) -> bool {
+    value.is_null() || value.as_array().is_some_and(Vec::is_empty)
 }
 
 /// Whether `value` is a string that `slot`, a number or boolean as read,
@@ -274,6 +285,29 @@ mod tests {
         let text = json!({"geotabId": "7813"});
         let merged = merge(&text, &[Edit::set(&["geotabId"], json!(7813))]).unwrap();
         assert_eq!(merged["geotabId"], json!(7813));
+    }
+
+    #[test]
+    fn an_empty_list_where_there_is_none_changes_nothing() {
+        let read = json!({"customerReference": {"salesTrackingCodes": null, "reference1": "a"},
+                          "parent": null});
+        let codes = ["customerReference", "salesTrackingCodes"];
+        for edits in [
+            vec![Edit::set(&codes, json!([]))],
+            vec![Edit::set(&["parent", "codes"], json!([]))],
+            vec![Edit::set(&["absent"], json!([]))],
+            vec![Edit::set(&["absent", "codes"], json!([]))],
+        ] {
+            assert_eq!(merge(&read, &edits).unwrap(), read, "{edits:?}");
+        }
+        // A list that is there is emptied.
+        let held =
+            json!({"customerReference": {"salesTrackingCodes": [{"type": "t", "code": "c"}]}});
+        let merged = merge(&held, &[Edit::set(&codes, json!([]))]).unwrap();
+        assert_eq!(
+            merged,
+            json!({"customerReference": {"salesTrackingCodes": []}})
+        );
     }
 
     #[test]

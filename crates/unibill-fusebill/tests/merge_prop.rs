@@ -63,7 +63,14 @@ fn leaf() -> impl Strategy<Value = Value> {
         (0u8..3).prop_map(Value::from),
         (0u8..3).prop_map(|n| Value::String(n.to_string())),
         Just(Value::String("true".to_owned())),
+        // An empty list: where the record holds nothing, it changes nothing.
+        Just(Value::Array(Vec::new())),
     ]
+}
+
+/// Whether an edit of `v` puts nothing where nothing is (`null` or `[]`).
+fn empty(v: &Value) -> bool {
+    v.is_null() || v.as_array().is_some_and(Vec::is_empty)
 }
 
 fn value() -> impl Strategy<Value = Value> {
@@ -148,19 +155,19 @@ fn must_fail(obj: &Map<String, Value>, edits: &[Edit]) -> bool {
     })
 }
 
-/// What a newly created property holds: the non-null edits under it, as
-/// nested objects (`None` when every edit under it clears).
+/// What a newly created property holds: the edits under it that are
+/// neither `null` nor `[]`, as nested objects (`None` when there are none).
 fn created(edits: &[(Vec<String>, Value)]) -> Option<Value> {
     if let Some((_, v)) = edits.iter().find(|(p, _)| p.is_empty()) {
-        return (!v.is_null()).then(|| v.clone());
+        return (!empty(v)).then(|| v.clone());
     }
     // Edits whose first names differ only in case land in one property,
     // spelled as the first of them that creates something (Fusebill's
-    // names are case-insensitive; a clear never creates).
+    // names are case-insensitive; a clear or `[]` never creates).
     let mut out = Map::new();
     let mut firsts: Vec<&String> = Vec::new();
     for (p, v) in edits {
-        if !v.is_null() && !firsts.iter().any(|f| f.eq_ignore_ascii_case(&p[0])) {
+        if !empty(v) && !firsts.iter().any(|f| f.eq_ignore_ascii_case(&p[0])) {
             firsts.push(&p[0]);
         }
     }
@@ -179,8 +186,12 @@ fn created(edits: &[(Vec<String>, Value)]) -> Option<Value> {
 
 /// What a property holding `before` holds once set to `v`: `v`, except
 /// that a string whose text is the number or boolean already there keeps
-/// the value as read (same value, same JSON type).
+/// the value as read (same value, same JSON type), and `[]` over `null`
+/// leaves the `null`.
 fn patched<'a>(before: &'a Value, v: &'a Value) -> &'a Value {
+    if before.is_null() && empty(v) {
+        return before;
+    }
     let read_text = match before {
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
@@ -237,7 +248,7 @@ fn check(
             }
         }
     }
-    // New properties: exactly the non-null edits whose first name matches
+    // New properties: exactly the edits, neither null nor `[]`, whose first name matches
     // nothing in the input, under the edit's own spelling.
     let mut expected_new = Map::new();
     let unmatched: Vec<(Vec<String>, Value)> = edits

@@ -150,6 +150,33 @@ async fn no_op_patch_sends_only_the_get() {
 }
 
 #[tokio::test]
+async fn clearing_sales_tracking_codes_the_customer_lacks_sends_no_put() {
+    let (sb, f) = start().await;
+    let fb = sb.fusebill();
+    let clear =
+        CustomerPatch::new().extension(FusebillExtension::new().clear_sales_tracking_codes());
+    // The seed holds `[]`; a customer whose reference block is null (as a
+    // PUT that left it out makes it) or lacks the list holds none either.
+    let states = [
+        json!(null),
+        json!({"reference1": "customValue"}),
+        json!({"reference1": "customValue", "salesTrackingCodes": null}),
+    ];
+    for state in states {
+        fb.update_customer(SEED_CUSTOMER_ID, |c| c["customerReference"] = state.clone());
+        let before = stored_seed(fb);
+        fb.clear_journal();
+        let outcome = f
+            .update_with(&seed_id(), &clear, &UpdateOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(calls(fb), vec![get_seed()], "{state}");
+        assert!(outcome.writes.is_empty());
+        assert_eq!(stored_seed(fb), before);
+    }
+}
+
+#[tokio::test]
 async fn setting_the_text_of_a_number_fusebill_holds_changes_nothing() {
     let (sb, f) = start().await;
     let fb = sb.fusebill();
