@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+use unibill_core::transport::redacted_url;
 #[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 use unibill_core::ExposeSecret;
 use unibill_core::{
@@ -211,26 +212,27 @@ pub struct EverlyticConfig {
     pub settings: Settings,
 }
 
-macro_rules! redacted_debug {
-    ($t:ty, $name:literal, $($field:ident),*) => {
-        impl fmt::Debug for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct($name)
-                    .field("api_key", &"***")
-                    $(.field(stringify!($field), &self.$field))*
-                    .finish()
-            }
-        }
-    };
+// `Debug` never shows the key, nor what may be a secret in a base URL.
+impl fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyConfig")
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("settings", &self.settings)
+            .finish()
+    }
 }
-redacted_debug!(KeyConfig, "KeyConfig", base_url, settings);
-redacted_debug!(
-    EverlyticConfig,
-    "EverlyticConfig",
-    base_url,
-    username,
-    settings
-);
+
+impl fmt::Debug for EverlyticConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EverlyticConfig")
+            .field("api_key", &"***")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("username", &self.username)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
 
 /// Which backend to use and how to reach it.
 ///
@@ -593,6 +595,15 @@ mod tests {
             let d = format!("{c:?} {c:#?}");
             assert!(!d.contains("secret"), "{d}");
             assert!(d.contains("***"));
+        }
+        // Nor a key put in a base URL by mistake.
+        for c in [
+            Config::chartmogul("k").with_base_url("https://cm-secret:@api.example.com"),
+            Config::fusebill("k").with_base_url("https://api.example.com/?key=fb-secret"),
+            Config::everlytic("https://u:ev-secret@x.example", "user", "k"),
+        ] {
+            let d = format!("{c:?}");
+            assert!(!d.contains("secret"), "{d}");
         }
     }
 

@@ -258,7 +258,8 @@ pub struct BulkStream<'a> {
     updater: &'a dyn CustomerUpdater,
     progress_fn: Option<ProgressFn>,
     started: Option<(Instant, u64)>,
-    finished: Option<Duration>,
+    /// Elapsed time and retries at the end of the run, frozen there.
+    finished: Option<(Duration, u64)>,
     applied: u64,
     unchanged: u64,
     failed_by_kind: BTreeMap<ErrorKind, u64>,
@@ -276,15 +277,16 @@ impl fmt::Debug for BulkStream<'_> {
 
 impl<'a> BulkStream<'a> {
     fn retries_now(&self) -> u64 {
-        match self.started {
-            Some((_, at_start)) => self.updater.retries().saturating_sub(at_start),
-            None => 0,
+        match (self.finished, self.started) {
+            (Some((_, retries)), _) => retries,
+            (None, Some((_, at_start))) => self.updater.retries().saturating_sub(at_start),
+            (None, None) => 0,
         }
     }
 
     fn elapsed(&self) -> Duration {
         match (self.finished, self.started) {
-            (Some(d), _) => d,
+            (Some((d, _)), _) => d,
             (None, Some((t, _))) => t.elapsed(),
             (None, None) => Duration::ZERO,
         }
@@ -360,7 +362,7 @@ impl Stream for BulkStream<'_> {
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {
-                this.finished = Some(this.elapsed());
+                this.finished = Some((this.elapsed(), this.retries_now()));
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,

@@ -288,6 +288,24 @@ async fn retries_are_counted_from_the_start_of_the_run() {
 }
 
 #[tokio::test]
+async fn retries_are_frozen_when_the_stream_ends() {
+    let m = Memory::new();
+    let items = vec![(CustomerId::from("limit-1"), CustomerPatch::new().city("A"))];
+    let mut results = bulk_update(&m, items, BulkOptions::new());
+    while results.next().await.is_some() {}
+    assert!(results.is_finished());
+    assert_eq!(results.summary().retries, 3);
+    // The client goes on working (and retrying) after the run.
+    m.retries.fetch_add(5, Ordering::SeqCst);
+    let summary = results.summary();
+    assert_eq!(
+        summary.retries, 3,
+        "retries after the run are not the run's"
+    );
+    assert_eq!(results.progress().retries, 3);
+}
+
+#[tokio::test]
 async fn unchanged_items_are_told_apart_from_applied_ones() {
     let m = Memory::new();
     // First run stores City n for every even n.

@@ -701,6 +701,25 @@ async fn body_cap_while_streaming_stops_early() {
     assert!(res.body.iter().all(|b| *b == b'b'));
 }
 
+#[tokio::test]
+async fn declared_length_does_not_size_the_buffer_up_front() {
+    // With no practical cap, a response announcing an absurd length and
+    // sending nothing must fail as a short body, not by reserving that
+    // much memory before reading a byte.
+    let server = Server::start(vec![Reply::raw(
+        "HTTP/1.1 200 OK\r\nContent-Length: 10000000000000000000\r\n\r\nabc",
+    )
+    .close()])
+    .await;
+    let config = TransportConfig {
+        retry: RetryConfig::disabled(),
+        ..capped(usize::MAX)
+    };
+    let t = transport(&server, config);
+    let err = t.send(Request::get("/x")).await.unwrap_err();
+    assert!(is_transport(&err), "{err:?}");
+}
+
 // ---------------------------------------------------------------------------
 // URLs and paths
 // ---------------------------------------------------------------------------

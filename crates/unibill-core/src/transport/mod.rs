@@ -30,7 +30,7 @@ use crate::error::Error;
 use crate::kind::BackendKind;
 
 pub use auth::Auth;
-pub use options::ClientOptions;
+pub use options::{redacted_url, ClientOptions};
 pub use rate_limit::RateLimit;
 pub use retry::RetryConfig;
 
@@ -667,9 +667,12 @@ impl Transport {
         }
         let status: StatusCode = response.status();
         let headers = std::mem::take(response.headers_mut());
+        // The declared length is the vendor's word, not bytes received:
+        // reserve at most `PREALLOCATE_MAX` up front and grow as data comes.
         let capacity = declared
             .map_or(0, |n| usize::try_from(n).unwrap_or(limit))
-            .min(limit);
+            .min(limit)
+            .min(PREALLOCATE_MAX);
         let mut body = BytesMut::with_capacity(capacity);
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len().saturating_add(chunk.len()) > limit {
@@ -685,6 +688,10 @@ impl Transport {
         })
     }
 }
+
+/// The most buffer reserved from a response's `Content-Length` before any
+/// of its body has arrived.
+const PREALLOCATE_MAX: usize = 256 * 1024;
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

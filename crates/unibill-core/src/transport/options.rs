@@ -1,5 +1,6 @@
 //! [`ClientOptions`]: the connection settings every backend builder shares.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
@@ -118,10 +119,47 @@ impl ClientOptions {
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
             .field("config", &self.config)
             .field("http_client", &self.client.as_ref().map(|_| "custom"))
             .finish()
+    }
+}
+
+/// A base URL as it may be shown in `Debug` output or logs: as given,
+/// unless it carries what may be a secret (user info, a query or a
+/// fragment, which [`Transport::new`](super::Transport::new) refuses
+/// anyway): those parts are shown as `***`.
+///
+/// ```
+/// use unibill_core::transport::redacted_url;
+/// assert_eq!(redacted_url("https://api.example.com/v1"), "https://api.example.com/v1");
+/// assert_eq!(redacted_url("https://key:@api.example.com/"), "https://***@api.example.com/");
+/// assert_eq!(redacted_url("https://api.example.com/?key=k"), "https://api.example.com/?***");
+/// ```
+pub fn redacted_url(raw: &str) -> Cow<'_, str> {
+    match reqwest::Url::parse(raw.trim()) {
+        Ok(mut url) => {
+            let userinfo = !url.username().is_empty() || url.password().is_some();
+            if !userinfo && url.query().is_none() && url.fragment().is_none() {
+                return Cow::Borrowed(raw);
+            }
+            if userinfo {
+                let _ = url.set_password(None);
+                let _ = url.set_username("***");
+            }
+            if url.query().is_some() {
+                url.set_query(Some("***"));
+            }
+            if url.fragment().is_some() {
+                url.set_fragment(Some("***"));
+            }
+            Cow::Owned(url.into())
+        }
+        // Not a URL (so unusable anyway): hide it only if it may hold user
+        // info, a query or a fragment.
+        Err(_) if raw.contains(['@', '?', '#']) => Cow::Borrowed("*** (not a valid URL)"),
+        Err(_) => Cow::Borrowed(raw),
     }
 }
 
@@ -227,6 +265,24 @@ mod tests {
             f(&reqwest::header::HeaderMap::new()),
             Some(Duration::from_secs(7))
         );
+    }
+
+    #[test]
+    fn debug_hides_credentials_put_in_the_base_url() {
+        for url in [
+            "https://sk_live_SECRET:@api.example.com",
+            "https://acme:SECRET@api.example.com/p",
+            "https://api.example.com/p?api_key=SECRET",
+            "https://api.example.com/p#SECRET",
+            "sk_live_SECRET@api.example.com",
+        ] {
+            let d = format!("{:?}", ClientOptions::new(Some(url)));
+            assert!(!d.contains("SECRET"), "{d}");
+        }
+        for shown in ["https://x.example/api/", "x.example"] {
+            let d = format!("{:?}", ClientOptions::new(Some(shown)));
+            assert!(d.contains(&format!("{shown:?}")), "{d}");
+        }
     }
 
     #[test]

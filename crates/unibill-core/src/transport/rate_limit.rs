@@ -54,10 +54,15 @@ impl RateLimit {
     }
 }
 
+/// How far off a grant is put when its window cannot be added to an
+/// instant: about 30 years, as good as never.
+const NEVER: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// The shared limiter state: the instants of the last `requests` grants
-/// that are less than `per` old, oldest first. Grants are handed out in non-decreasing order, and each
-/// new grant is at least `per` after the grant `requests` places before it,
-/// so no window of length `per` ever holds more than `requests` grants.
+/// that are less than `per` old, oldest first. Grants are handed out in
+/// non-decreasing order, and each new grant is at least `per` after the
+/// grant `requests` places before it, so no window of length `per` ever
+/// holds more than `requests` grants.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     limit: RateLimit,
@@ -105,7 +110,11 @@ impl Limiter {
             grants.back().map_or(now, |last| now.max(*last))
         } else {
             let oldest = grants.pop_front().unwrap_or(now);
-            let free = oldest.checked_add(self.limit.per).unwrap_or(oldest);
+            // A window too long to add to an instant never lets the oldest
+            // grant go: wait "forever" rather than not at all.
+            let free = oldest
+                .checked_add(self.limit.per)
+                .unwrap_or_else(|| now.checked_add(NEVER).unwrap_or(now));
             now.max(free)
         };
         grants.push_back(at);
@@ -183,6 +192,27 @@ mod tests {
         assert_eq!(limiter.reserve(t0 + ms(1500)), t0 + ms(1500));
         assert_eq!(limiter.reserve(t0 + ms(1600)), t0 + ms(1600));
         assert_eq!(limiter.reserve(t0 + ms(1700)), t0 + ms(2500));
+    }
+
+    #[test]
+    fn a_window_too_long_to_add_still_holds_requests_back() {
+        // `per` so long that `grant + per` overflows `Instant`: the first
+        // grant never leaves the window, so the second must wait, not go
+        // straight through.
+        let limiter = Limiter::new(RateLimit {
+            requests: 1,
+            per: Duration::MAX,
+        });
+        let t0 = Instant::now();
+        assert_eq!(limiter.reserve(t0), t0);
+        let second = limiter.reserve(t0 + ms(1));
+        assert!(
+            second > t0 + Duration::from_secs(86_400 * 365),
+            "{:?}",
+            second - t0
+        );
+        let third = limiter.reserve(t0 + ms(2));
+        assert!(third >= second, "grants stay in order");
     }
 
     #[test]

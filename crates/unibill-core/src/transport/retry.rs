@@ -164,7 +164,8 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
             .ok()?
     };
     let ts = naive.and_utc();
-    let secs = u64::try_from(ts.timestamp()).ok()?;
+    // A date before the epoch is in the past all the same: clamp it there.
+    let secs = u64::try_from(ts.timestamp()).unwrap_or(0);
     SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
@@ -249,6 +250,11 @@ mod tests {
         );
         assert_eq!(
             parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
+            Some(s(0))
+        );
+        // Any past date is "now", even one before the Unix epoch.
+        assert_eq!(
+            parse_retry_after("Fri, 01 Jan 1960 00:00:00 GMT", now),
             Some(s(0))
         );
         for bad in ["", "-1", "1.5", "soon", "Sun, 99 Nov 1994 08:49:37 GMT"] {
