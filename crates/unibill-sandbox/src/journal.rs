@@ -25,8 +25,12 @@ pub struct JournalEntry {
     /// response.
     pub status: u16,
     /// What happened out of the ordinary: the injected fault's
-    /// [`Fault::describe`](crate::Fault::describe) text, or `"rate_limit"`
-    /// for a 429 from the configured rate limiter; `None` otherwise.
+    /// [`Fault::describe`](crate::Fault::describe) text; `"rate_limit"`
+    /// for a 429 from the configured rate limiter (`"<fault>; rate_limit"`
+    /// when a delay or garbage fault was taken first);
+    /// `"concurrency_limit"` for a request refused by
+    /// [`VendorHandle::set_max_in_flight`](crate::VendorHandle::set_max_in_flight);
+    /// `None` otherwise.
     pub fault: Option<String>,
 }
 

@@ -5,9 +5,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 /// Parses the timestamp spellings ChartMogul accepts: `YYYY-MM-DD HH:MM:SS`,
 /// ISO 8601 / RFC 3339 (`T` or space separator, optional fraction, `Z` or a
 /// `+HH:MM`/`+HHMM` offset; no offset means UTC) and a bare `YYYY-MM-DD`.
+/// Fields have their fixed widths and nothing may surround the value.
 pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if s.is_empty() {
+    if !iso8601_shape(s) {
         return None;
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
@@ -34,6 +34,61 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         }
     }
     None
+}
+
+fn all_digits(b: &[u8]) -> bool {
+    b.iter().all(u8::is_ascii_digit)
+}
+
+/// Whether `s` is spelled `YYYY-MM-DD`, optionally followed by `T`/space,
+/// `HH:MM`, optional `:SS` with an optional fraction, and an optional `Z` or
+/// `+HH:MM` / `+HHMM` offset, every numeric field at its fixed width. The
+/// date/time parser alone would also take `2015-1-1 0:0:0`, a two-digit year
+/// or surrounding whitespace, none of which is ISO 8601.
+fn iso8601_shape(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 10
+        || !all_digits(&b[0..4])
+        || b[4] != b'-'
+        || !all_digits(&b[5..7])
+        || b[7] != b'-'
+        || !all_digits(&b[8..10])
+    {
+        return false;
+    }
+    let rest = &b[10..];
+    let Some((sep, rest)) = rest.split_first() else {
+        return true;
+    };
+    if !matches!(sep, b'T' | b't' | b' ')
+        || rest.len() < 5
+        || !all_digits(&rest[0..2])
+        || rest[2] != b':'
+        || !all_digits(&rest[3..5])
+    {
+        return false;
+    }
+    let mut rest = &rest[5..];
+    if let [b':', s1, s2, tail @ ..] = rest {
+        if !all_digits(&[*s1, *s2]) {
+            return false;
+        }
+        rest = tail;
+        if let [b'.', tail @ ..] = rest {
+            let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return false;
+            }
+            rest = &tail[n..];
+        }
+    }
+    match rest {
+        [] | [b'Z'] | [b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
+            all_digits(&[*h1, *h2, *m1, *m2])
+        }
+        _ => false,
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as ChartMogul answers timestamps.
@@ -69,8 +124,31 @@ mod tests {
         let t = parse_timestamp("2015-01-01").unwrap();
         assert_eq!(format_millis_z(t), "2015-01-01T00:00:00.000Z");
         assert!(parse_timestamp("yesterday").is_none());
+        let t = parse_timestamp("2015-06-13T17:45:13.5+0200").unwrap();
+        assert_eq!(format_millis_z(t), "2015-06-13T15:45:13.500Z");
+        let t = parse_timestamp("2015-06-13 15:45").unwrap();
+        assert_eq!(format_millis_z(t), "2015-06-13T15:45:00.000Z");
         assert!(parse_timestamp("2015-13-01 00:00:00").is_none());
         let t = parse_timestamp("2019-11-07T15:51:11.1915461Z").unwrap();
         assert_eq!(format_ticks_z(t), "2019-11-07T15:51:11.1915461Z");
+    }
+
+    #[test]
+    fn only_fixed_width_iso_8601_spellings_are_timestamps() {
+        for bad in [
+            "2015-1-1 0:0:0",
+            "2015-01-01 0:00:00",
+            "15-01-01 00:00:00",
+            "+2015-01-01 00:00:00",
+            " 2015-01-01 00:00:00",
+            "2015-01-01 00:00:00 ",
+            "2015-01-01T00:00:00 +02:00",
+            "2015-01-01T00:00:00.Z",
+            "2015-01-01T00:00.5",
+            "2015-01-01T00:00:00+2:00",
+            "",
+        ] {
+            assert!(parse_timestamp(bad).is_none(), "{bad:?}");
+        }
     }
 }

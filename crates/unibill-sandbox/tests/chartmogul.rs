@@ -192,6 +192,33 @@ async fn patch_accepts_both_timestamp_formats_and_answers_millis_z() {
 }
 
 #[tokio::test]
+async fn timestamps_must_be_fixed_width_iso_8601() {
+    let sb = start().await;
+    let before = sb.chartmogul().customer(SEED_CUSTOMER_UUID);
+    let not_iso = [
+        "2016-2-3 4:5:6",
+        "16-02-03 04:05:06",
+        " 2016-02-03 04:05:06",
+        "2016-02-03T04:05:06Z ",
+        "2016-02-03T04:05:06 +02:00",
+    ];
+    for bad in not_iso {
+        let r =
+            send(cm(&sb, "PATCH", &customer_path()).json(&json!({"lead_created_at": bad}))).await;
+        assert_eq!(r.status, 422, "{bad:?}: {}", r.text);
+        assert_eq!(r.json()["param"], json!("lead_created_at"));
+        let r =
+            send(cm(&sb, "POST", &custom_path(SEED_CUSTOMER_UUID)).json(
+                &json!({"custom": [{"type": "Timestamp", "key": "renewal_at", "value": bad}]}),
+            ))
+            .await;
+        assert_eq!(r.status, 422, "{bad:?}: {}", r.text);
+        assert!(r.json()["errors"]["renewal_at"].is_string(), "{bad:?}");
+    }
+    assert_eq!(sb.chartmogul().customer(SEED_CUSTOMER_UUID), before);
+}
+
+#[tokio::test]
 async fn patch_refuses_read_only_and_unknown_keys_naming_the_param() {
     let sb = start().await;
     let before = sb.chartmogul().customer(SEED_CUSTOMER_UUID);
