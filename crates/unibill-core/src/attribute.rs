@@ -96,29 +96,88 @@ pub fn check_attribute_key(key: &str) -> Result<(), Error> {
 /// Parses an ISO 8601 date-time as the vendors accept it: RFC 3339
 /// (`2015-06-13T15:45:13Z`, `...+02:00`, fractions allowed), a date and
 /// time with a space or `T` and no offset (taken as UTC:
-/// `2015-01-01 00:00:00`), or a date alone (midnight UTC).
+/// `2015-01-01 00:00:00`), or a date alone (midnight UTC). Every field has
+/// its fixed width: `2015-1-1` and two-digit years (`15-01-01`, which
+/// would be the year 15) are refused. Surrounding whitespace is ignored.
+///
+/// ```
+/// use unibill_core::attribute::parse_timestamp;
+/// assert!(parse_timestamp("2015-06-13 15:45:13").is_some());
+/// assert!(parse_timestamp("2015-06-13T15:45:13.5+0200").is_some());
+/// assert!(parse_timestamp("15-06-13 15:45:13").is_none());
+/// ```
 pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
     let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+    if !fixed_widths(t) {
+        return None;
+    }
+    let Some(time) = t.get(11..) else {
+        // A date alone: midnight UTC.
+        return NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|n| Utc.from_utc_datetime(&n).fixed_offset());
+    };
+    // One spelling for the rest: `T` between date and time, `Z` as +00:00.
+    let mut norm = format!("{}T{}", &t[..10], time);
+    if norm.ends_with(['Z', 'z']) {
+        norm.pop();
+        norm.push_str("+00:00");
+    }
+    let zoned = [
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M%z",
+    ];
+    if let Some(d) = zoned
+        .iter()
+        .find_map(|fmt| DateTime::parse_from_str(&norm, fmt).ok())
+    {
         return Some(d);
     }
-    if let Ok(d) = DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)) {
-        return Some(d);
+    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
+        .iter()
+        .find_map(|fmt| NaiveDateTime::parse_from_str(&norm, fmt).ok())
+        .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+}
+
+/// Whether `t` is spelled with ISO 8601's fixed field widths:
+/// `YYYY-MM-DD`, optionally followed by `T` (or a space) and `hh:mm`, then
+/// optionally `:ss` with a fraction, then optionally `Z` or an offset
+/// `±hh:mm` / `±hhmm`. Chrono's parsers alone take `2015-1-1` and short
+/// years. Compared as a template, every digit written `9`.
+fn fixed_widths(t: &str) -> bool {
+    let shape: String = t
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    let Some(mut rest) = shape.strip_prefix("9999-99-99") else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
     }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, fmt) {
-            return Some(Utc.from_utc_datetime(&n).fixed_offset());
+    match rest
+        .strip_prefix(['T', 't', ' '])
+        .and_then(|r| r.strip_prefix("99:99"))
+    {
+        Some(r) => rest = r,
+        None => return false,
+    }
+    if let Some(r) = rest.strip_prefix(":99") {
+        rest = r;
+        if let Some(fraction) = rest.strip_prefix('.') {
+            rest = fraction.trim_start_matches('9');
+            if rest.len() == fraction.len() {
+                return false; // a point without digits
+            }
         }
     }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+    matches!(
+        rest,
+        "" | "Z" | "z" | "+99:99" | "-99:99" | "+9999" | "-9999"
+    )
 }
 
 /// Parses the Boolean spellings the vendor accepts: `TRUE true t 1` and
@@ -468,6 +527,9 @@ mod tests {
             "2015-06-19T13:16:00-04:00",
             "2015-01-01",
             "2015-01-01T10:00:00",
+            "2015-01-01 10:00",
+            "2015-06-13t15:45:13.5+0200",
+            " 2015-01-01 00:00:00 ",
         ] {
             assert!(
                 AttributeValue::parse("t", AttributeType::Timestamp, t).is_ok(),
@@ -479,6 +541,15 @@ mod tests {
             "2015-13-01",
             "01/02/2015",
             "2015-01-01T25:00:00Z",
+            // Not ISO 8601's fixed widths; chrono alone would take them
+            // (the first as the year 15).
+            "15-01-01 00:00:00",
+            "2015-1-1",
+            "2015-01-01 0:00:00",
+            "+2015-01-01",
+            "2015-01-01T00:00:00.Z",
+            "2015-01-01T00:00:00 +02:00",
+            "2015-01-01T00:00:00+2:00",
         ] {
             assert!(
                 AttributeValue::parse("t", AttributeType::Timestamp, t).is_err(),
@@ -488,6 +559,25 @@ mod tests {
         let v =
             AttributeValue::parse("t", AttributeType::Timestamp, "2015-01-01 00:00:00").unwrap();
         assert_eq!(v.to_json(), json!("2015-01-01T00:00:00+00:00"));
+        // Every spelling means the instant it says, its offset kept.
+        for (given, instant) in [
+            (
+                "2015-06-13t15:45:13.5+0200",
+                "2015-06-13T15:45:13.500+02:00",
+            ),
+            ("2015-06-13T15:45:13.5z", "2015-06-13T15:45:13.500+00:00"),
+            ("2015-06-19T13:16:00-04:00", "2015-06-19T13:16:00-04:00"),
+            ("2015-06-19T13:16-0400", "2015-06-19T13:16:00-04:00"),
+            ("2015-01-01 10:00", "2015-01-01T10:00:00+00:00"),
+            ("2015-01-01", "2015-01-01T00:00:00+00:00"),
+        ] {
+            let parsed = parse_timestamp(given).unwrap();
+            assert_eq!(
+                parsed.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                instant,
+                "{given}"
+            );
+        }
     }
 
     #[test]
