@@ -24,21 +24,42 @@ use crate::KIND;
 const MAX_TEXT: usize = 300;
 
 /// The vendor's messages in an error body: the `Errors[]` entries of
-/// Fusebill's JSON shape, else a short excerpt of a non-JSON body.
+/// Fusebill's JSON shape (or its `Message`), a JSON string as it is, else
+/// a short excerpt of the body (non-JSON, or JSON of another shape).
 pub fn vendor_messages(body: &[u8]) -> Vec<String> {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
-        return wire::error_messages(&v);
+        if let Value::String(s) = &v {
+            // A message serialised as a JSON string.
+            return excerpt(s).into_iter().collect();
+        }
+        let messages = wire::error_messages(&v);
+        // Fusebill's own shape says what it says, even when its list is
+        // empty (as do `null` and `{}`); any other JSON is kept as text
+        // rather than dropped.
+        let says_nothing_more = match &v {
+            Value::Object(o) => o.is_empty() || wire::get_ci(o, "Errors").is_some(),
+            other => other.is_null(),
+        };
+        if !messages.is_empty() || says_nothing_more {
+            return messages;
+        }
     }
-    let text = String::from_utf8_lossy(body);
+    excerpt(&String::from_utf8_lossy(body))
+        .into_iter()
+        .collect()
+}
+
+/// A trimmed excerpt of at most [`MAX_TEXT`] characters (`None` when blank).
+fn excerpt(text: &str) -> Option<String> {
     let text = text.trim();
     if text.is_empty() {
-        return Vec::new();
+        return None;
     }
     let mut short: String = text.chars().take(MAX_TEXT).collect();
     if text.chars().count() > MAX_TEXT {
         short.push('…');
     }
-    vec![short]
+    Some(short)
 }
 
 /// The neutral error for a non-2xx answer. `id` is the customer the
@@ -71,9 +92,15 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
         let h: u64 = h.parse().ok()?;
         let m: u64 = m.parse().ok()?;
         let s: f64 = s.parse().ok()?;
-        if s.is_finite() && s >= 0.0 {
-            return Some(h * 3600 + m * 60 + s.ceil() as u64);
+        if !(0.0..1e12).contains(&s) {
+            return None;
         }
+        // Checked: a reading too large for 64 bits is unreadable, not a
+        // panic (or a wrapped, tiny wait).
+        return h
+            .checked_mul(3600)?
+            .checked_add(m.checked_mul(60)?)?
+            .checked_add(s.ceil() as u64);
     }
     None
 }
@@ -147,6 +174,22 @@ mod tests {
     }
 
     #[test]
+    fn absurd_reset_headers_do_not_overflow() {
+        // A `hh:mm:ss` reading whose seconds do not fit in 64 bits is
+        // unreadable (backoff applies), not an arithmetic overflow.
+        for v in [
+            "18446744073709551615:00:00",
+            "5124095576030432:00:00",
+            "0:307445734561825861:00",
+            "0:0:1e300",
+            "5124095576030431:0:1e19",
+        ] {
+            let h = headers(&[("X-Rate-Limit-Reset-Minute", v)]);
+            assert_eq!(rate_limit_wait(&h), None, "{v}");
+        }
+    }
+
+    #[test]
     fn messages_from_json_and_text() {
         let body = br#"{"ErrorId":0,"HttpStatusCode":409,"Errors":[{"Key":"Api Error","Value":"Customer has unpaid invoices"}]}"#;
         assert_eq!(
@@ -158,6 +201,25 @@ mod tests {
             vec!["Service Unavailable"]
         );
         assert!(vendor_messages(b"").is_empty());
+        // A message serialised as a bare JSON string, an `Errors` list of
+        // plain strings, or a JSON shape Fusebill does not document: the
+        // vendor's words are kept, never reduced to "HTTP 400".
+        assert_eq!(
+            vendor_messages(br#""Customer 5 is locked""#),
+            vec!["Customer 5 is locked"]
+        );
+        assert_eq!(
+            vendor_messages(br#"{"Errors":["firstName is too long"]}"#),
+            vec!["firstName is too long"]
+        );
+        assert_eq!(
+            vendor_messages(br#"{"detail":"gateway down"}"#),
+            vec![r#"{"detail":"gateway down"}"#]
+        );
+        // Fusebill's own shape with nothing in it stays empty.
+        assert!(vendor_messages(br#"{"ErrorId":0,"HttpStatusCode":500,"Errors":[]}"#).is_empty());
+        assert!(vendor_messages(b"{}").is_empty());
+        assert!(vendor_messages(b"null").is_empty());
         let long = "x".repeat(1000);
         assert_eq!(
             vendor_messages(long.as_bytes())[0].chars().count(),

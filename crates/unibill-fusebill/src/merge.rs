@@ -16,7 +16,8 @@
 //! * clearing a property that is absent, or whose parent object is absent
 //!   or `null`, changes nothing: on a `PUT` an absent property already
 //!   means `null`, so the merged body stays equal to the record and no
-//!   write is needed;
+//!   write is needed; nor does clearing one that holds `""`, which reads
+//!   as no value (a neutral customer sees `None` there);
 //! * setting an empty list (`[]`) where the record holds nothing (the
 //!   property, or its parent, absent or `null`) changes nothing either:
 //!   there was no list entry to remove (clearing Fusebill's sales
@@ -131,7 +132,9 @@ fn apply(
     for (_, slot) in obj.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case(name)) {
         found = true;
         if rest.is_empty() {
-            let unchanged = same_text(slot, value) || (slot.is_null() && empty(value));
+            let unchanged = same_text(slot, value)
+                || (slot.is_null() && empty(value))
+                || (value.is_null() && slot.as_str() == Some(""));
             if !unchanged {
                 *slot = value.clone();
             }
@@ -285,6 +288,24 @@ mod tests {
         let text = json!({"geotabId": "7813"});
         let merged = merge(&text, &[Edit::set(&["geotabId"], json!(7813))]).unwrap();
         assert_eq!(merged["geotabId"], json!(7813));
+    }
+
+    #[test]
+    fn clearing_an_empty_string_changes_nothing() {
+        // `""` reads as no value, like `null`: clearing it is a no-op, so
+        // no write is sent for it.
+        let read = json!({"middleName": "", "customerAcquisition": {"campaign": ""}, "id": 1});
+        let edits = [
+            Edit::clear(&["middleName"]),
+            Edit::clear(&["customerAcquisition", "campaign"]),
+        ];
+        assert_eq!(merge(&read, &edits).unwrap(), read);
+        // A blank that is not empty is a value: clearing it sends null.
+        let blank = json!({"middleName": " "});
+        assert_eq!(
+            merge(&blank, &[Edit::clear(&["middleName"])]).unwrap(),
+            json!({"middleName": null})
+        );
     }
 
     #[test]

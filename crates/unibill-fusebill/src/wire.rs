@@ -95,7 +95,8 @@ pub fn get_path<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
 
 /// The messages of a Fusebill error body
 /// `{"ErrorId":0,"HttpStatusCode":400,"Errors":[{"Key":..,"Value":..}]}`,
-/// each as `"Key: Value"` (or just the value when the key is empty). Also
+/// each as `"Key: Value"` (or just the value when the key is empty; an
+/// entry that is a bare string as it is). Also
 /// understands the `{"Message": ".."}` shape of the platform's generic
 /// errors. Property names are matched case-insensitively.
 pub fn error_messages(body: &Value) -> Vec<String> {
@@ -105,7 +106,13 @@ pub fn error_messages(body: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(Value::Array(errors)) = get_ci(obj, "Errors") {
         for e in errors {
-            let Some(e) = e.as_object() else { continue };
+            let Some(e) = e.as_object() else {
+                // A bare message in the list.
+                if e.is_string() {
+                    out.extend(text(Some(e)));
+                }
+                continue;
+            };
             let key = text(get_ci(e, "Key"));
             let value = text(get_ci(e, "Value"));
             match (key, value) {

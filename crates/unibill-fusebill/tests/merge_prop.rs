@@ -186,10 +186,14 @@ fn created(edits: &[(Vec<String>, Value)]) -> Option<Value> {
 
 /// What a property holding `before` holds once set to `v`: `v`, except
 /// that a string whose text is the number or boolean already there keeps
-/// the value as read (same value, same JSON type), and `[]` over `null`
-/// leaves the `null`.
+/// the value as read (same value, same JSON type), `[]` over `null`
+/// leaves the `null`, and clearing `""` leaves the `""`.
 fn patched<'a>(before: &'a Value, v: &'a Value) -> &'a Value {
     if before.is_null() && empty(v) {
+        return before;
+    }
+    // `""` reads as no value: clearing it changes nothing.
+    if v.is_null() && before.as_str() == Some("") {
         return before;
     }
     let read_text = match before {

@@ -177,6 +177,29 @@ async fn clearing_sales_tracking_codes_the_customer_lacks_sends_no_put() {
 }
 
 #[tokio::test]
+async fn clearing_a_field_fusebill_holds_as_an_empty_string_sends_no_put() {
+    let (sb, f) = start().await;
+    let fb = sb.fusebill();
+    fb.update_customer(SEED_CUSTOMER_ID, |c| {
+        c["middleName"] = json!("");
+        c["customerAcquisition"]["medium"] = json!("");
+    });
+    fb.clear_journal();
+    let outcome = f
+        .update_with(
+            &seed_id(),
+            &CustomerPatch::new().clear_middle_name().clear_medium(),
+            &UpdateOptions::default(),
+        )
+        .await
+        .unwrap();
+    // `""` reads as no value: the clear is already true.
+    assert_eq!(outcome.customer.middle_name, None);
+    assert_eq!(calls(fb), vec![get_seed()]);
+    assert!(outcome.writes.is_empty());
+}
+
+#[tokio::test]
 async fn setting_the_text_of_a_number_fusebill_holds_changes_nothing() {
     let (sb, f) = start().await;
     let fb = sb.fusebill();
@@ -273,6 +296,55 @@ async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
     assert!(err.is_retryable());
     assert_eq!(calls(fb), vec![get_seed(); 4]);
     assert_eq!(stored_seed(fb)["firstName"], json!("Katelyn"));
+}
+
+#[tokio::test]
+async fn a_concurrent_edit_that_already_made_the_change_is_a_no_op_not_a_conflict() {
+    // Someone else writes the very value this patch sets between the read
+    // and the re-read (two workers syncing the same change), on the last
+    // round: nothing is left to write, so the update succeeds without a
+    // PUT instead of failing with a conflict.
+    for rounds in [1, 3] {
+        let sb = Sandbox::start().await.unwrap();
+        let fb = sb.fusebill();
+        let f = client_with(
+            &sb,
+            FUSEBILL_API_KEY,
+            ConflictCheck::Reread { max_rounds: rounds },
+        );
+        // Every read but the last is followed by an unrelated edit; the
+        // last by the same edit the patch makes.
+        fn same_edit(h: &VendorHandle) {
+            h.update_customer(SEED_CUSTOMER_ID, |c| c["firstName"] = json!("Kate"));
+        }
+        fn churn_then_same(h: &VendorHandle, left: u32) {
+            if left == 0 {
+                same_edit(h);
+                return;
+            }
+            h.update_customer(SEED_CUSTOMER_ID, |c| {
+                c["middleName"] = json!(format!("K{left}"));
+            });
+            h.on_next_request(RequestMatcher::new("GET", GET_SEED), move |h| {
+                churn_then_same(h, left - 1)
+            });
+        }
+        fb.on_next_request(RequestMatcher::new("GET", GET_SEED), move |h| {
+            churn_then_same(h, rounds - 1)
+        });
+
+        let outcome = f
+            .update_with(
+                &seed_id(),
+                &CustomerPatch::new().first_name("Kate"),
+                &UpdateOptions::default(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{rounds} rounds: {e:?}"));
+        assert!(outcome.writes.is_empty(), "{rounds} rounds");
+        assert_eq!(outcome.customer.first_name.as_deref(), Some("Kate"));
+        assert_eq!(calls(fb), vec![get_seed(); rounds as usize + 1]);
+    }
 }
 
 #[tokio::test]
