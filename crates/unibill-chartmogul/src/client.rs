@@ -246,12 +246,19 @@ impl ChartMogul {
         }
     }
 
+    /// Decodes an answer that must be a JSON object (every answer this
+    /// backend reads is one): serde would otherwise read a struct from an
+    /// array, field by field, so `[]` would pass as an empty answer.
     fn decode<T: DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
-        resp.json().map_err(|source| Error::Decode {
+        let err = |source| Error::Decode {
             backend: KIND,
             what: what.to_owned(),
             source,
-        })
+        };
+        match resp.json::<Value>().map_err(err)? {
+            v @ Value::Object(_) => serde_json::from_value(v).map_err(err),
+            _ => Err(Error::decode(KIND, what, "not a JSON object")),
+        }
     }
 
     /// `GET` of the customer at `path` (its [`Self::customer_path`]).
@@ -502,5 +509,33 @@ mod tests {
             f64::from(DEFAULT_RATE_LIMIT.requests) / DEFAULT_RATE_LIMIT.per.as_secs_f64();
         // Below ChartMogul's 40/s, by no more than the 2% margin.
         assert!(per_second < 40.0 && per_second > 39.0, "{per_second}");
+    }
+
+    fn answer(body: &str) -> Response {
+        Response {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body: body.as_bytes().to_vec().into(),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn answers_must_be_objects_holding_what_they_answer() {
+        let ok: TagsResponse = ChartMogul::decode(&answer(r#"{"tags":["a"]}"#), "tags").unwrap();
+        assert_eq!(ok.tags, vec!["a"]);
+        // An array would otherwise be read field by field, and a missing
+        // field as "no tags": both are undecodable answers.
+        for body in ["[]", r#"[["a"]]"#, "{}", r#"{"tags":null}"#, "\"x\""] {
+            let e = ChartMogul::decode::<TagsResponse>(&answer(body), "tags").unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
+        }
+        for body in ["[]", "{}"] {
+            let e = ChartMogul::decode::<CustomAttributesResponse>(&answer(body), "custom")
+                .unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
+            let e = ChartMogul::decode::<EntriesResponse>(&answer(body), "entries").unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
+        }
     }
 }

@@ -17,8 +17,8 @@ use unibill_core::attribute::parse_timestamp;
 use unibill_core::check;
 use unibill_core::customer::json_text;
 use unibill_core::{
-    Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerStatus, Error,
-    Money, Result,
+    AttributeValue, Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
+    CustomerStatus, Error, Money, Result,
 };
 
 use crate::extension::ChartMogulExtension;
@@ -92,14 +92,44 @@ fn cents(field: &str, n: &serde_json::Number) -> Result<i64> {
     }
 }
 
+/// ChartMogul's `mrr`/`arr` are hundredths of the currency whatever its
+/// minor unit ("divide by 100"), while [`Money`] counts the currency's own
+/// minor unit. Equal for two-decimal currencies; for others the amount is
+/// rescaled exactly (JPY `3000` = 30 yen, KWD `3000` = 30.000 dinars), and
+/// an amount that is not a whole number of the minor unit (JPY `3050`)
+/// gives `None` rather than a rounded or hundredfold value.
+pub fn money_from_cents(cents: i64, currency: Currency) -> Option<Money> {
+    let exp = currency.minor_exponent();
+    let minor = if exp >= 2 {
+        10i64
+            .checked_pow(exp - 2)
+            .and_then(|f| cents.checked_mul(f))?
+    } else {
+        let f = 10i64.checked_pow(2 - exp)?;
+        if cents % f != 0 {
+            return None;
+        }
+        cents / f
+    };
+    Some(Money::from_minor(minor, currency))
+}
+
 /// Reads a customer answer (`GET`/`PATCH /v1/customers/{uuid}`, or one
 /// entry of the by-email answer) into a neutral [`Customer`]; `raw` keeps
 /// the whole answer. `fallback_id` is used when the answer has no `uuid`.
 ///
 /// Location fields are read from the top-level keys, falling back to the
-/// `address` object. `mrr`/`arr` are cents of `currency`; without a
-/// currency they stay `None` (the raw answer still has them).
+/// `address` object. `mrr`/`arr` are cents of `currency` (see
+/// [`money_from_cents`]); without a currency they stay `None` (the raw
+/// answer still has them). An answer that is not a JSON object is a
+/// decode error.
 pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Result<Customer> {
+    // A customer is a JSON object. Serde would also read a struct from an
+    // array (field by field, in order), turning `[]` into a blank customer
+    // and `["a","b"]` into one with uuid `b`.
+    if !raw.is_object() {
+        return Err(decode_err("customer response", "not a JSON object"));
+    }
     // Deserialized from a borrow of `raw`: no copy of the tree.
     let wire = CustomerResponse::deserialize(&raw).map_err(|source| Error::Decode {
         backend: KIND,
@@ -141,13 +171,13 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
             .as_ref()
             .map(|n| cents("mrr", n))
             .transpose()?
-            .map(|m| Money::from_minor(m, cur));
+            .and_then(|m| money_from_cents(m, cur));
         c.arr = wire
             .arr
             .as_ref()
             .map(|n| cents("arr", n))
             .transpose()?
-            .map(|m| Money::from_minor(m, cur));
+            .and_then(|m| money_from_cents(m, cur));
     }
     if let Some(attrs) = wire.attributes {
         c.tags = attrs.tags.unwrap_or_default();
@@ -204,10 +234,27 @@ fn check_source(key: &str, attr: &CustomAttribute) -> Result<()> {
     }
 }
 
+/// Checks what ChartMogul needs of a value beyond core's rules: a
+/// Timestamp is sent as ISO 8601, which writes years 0001-9999 only (the
+/// year as written and in UTC). Named `custom.{key}`.
+fn check_custom_value(key: &str, attr: &CustomAttribute) -> Result<()> {
+    if let AttributeValue::Timestamp(at) = &attr.value {
+        let years = [at.year(), at.naive_utc().year()];
+        if let Some(y) = years.iter().find(|y| !(1..=9999).contains(*y)) {
+            return Err(Error::validation(
+                format!("custom.{key}"),
+                format!("Timestamp year {y} is outside 0001-9999 (not ISO 8601)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Checks one custom attribute to send: key, value and source.
 pub fn check_custom_attribute(key: &str, attr: &CustomAttribute) -> Result<()> {
     unibill_core::attribute::check_attribute_key(key)?;
     attr.value.check(key)?;
+    check_custom_value(key, attr)?;
     check_source(key, attr)
 }
 
@@ -223,8 +270,9 @@ pub fn check_tag(tag: &str) -> Result<()> {
 
 /// Everything ChartMogul would refuse in a patch that core's checks do
 /// not cover: the lead-only status, timestamp precision and range, email
-/// form, attribute sources, control characters in tags and the
-/// extension's values. Attribute keys and values are not checked again:
+/// form, attribute sources, Timestamp attribute years, control
+/// characters in tags and the extension's values. Attribute keys and
+/// core's value rules are not checked again:
 /// [`CustomerPatch::validate`] has (every update runs it first). Runs
 /// before the first request; the error names the field.
 pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Result<()> {
@@ -242,6 +290,7 @@ pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Res
     }
     for (key, change) in &patch.custom {
         if let Change::Set(attr) = change {
+            check_custom_value(key, attr)?;
             check_source(key, attr)?;
         }
     }

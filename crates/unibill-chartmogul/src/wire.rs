@@ -244,8 +244,8 @@ pub struct Tags {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct CustomAttributesResponse {
-    /// Every custom attribute now on the customer.
-    #[serde(default)]
+    /// Every custom attribute now on the customer (required: an answer
+    /// without it says nothing about the attributes).
     pub custom: BTreeMap<String, Value>,
 }
 
@@ -253,8 +253,8 @@ pub struct CustomAttributesResponse {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct TagsResponse {
-    /// Every tag now on the customer.
-    #[serde(default)]
+    /// Every tag now on the customer (required: an answer without it
+    /// says nothing about the tags).
     pub tags: Vec<String>,
 }
 
@@ -263,7 +263,6 @@ pub struct TagsResponse {
 #[non_exhaustive]
 pub struct EntriesResponse {
     /// One summary per customer, as JSON (decoded one by one so each
-    /// keeps its raw form).
-    #[serde(default)]
+    /// keeps its raw form). Required.
     pub entries: Vec<Value>,
 }

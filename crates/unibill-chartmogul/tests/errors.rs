@@ -72,6 +72,22 @@ async fn every_validation_error_is_raised_before_any_request() {
             CustomerPatch::new().custom_with_source("CAC", 1, " "),
             "custom.CAC.source",
         ),
+        // ISO 8601 writes years 0001-9999 only (RFC 3339 text of year
+        // 10000 is `+10000-...`, which ChartMogul refuses).
+        (
+            CustomerPatch::new().custom("ts", Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap()),
+            "custom.ts",
+        ),
+        (
+            CustomerPatch::new().custom(
+                "ts",
+                chrono::FixedOffset::east_opt(3600)
+                    .unwrap()
+                    .with_ymd_and_hms(1, 1, 1, 0, 30, 0)
+                    .unwrap(),
+            ),
+            "custom.ts",
+        ),
         (CustomerPatch::new().add_tag(""), "tags"),
         (CustomerPatch::new().add_tag("a").remove_tag("a"), "tags"),
         (
@@ -134,6 +150,19 @@ async fn every_validation_error_is_raised_before_any_request() {
         .await
         .unwrap_err(),
         "custom.a-b",
+    );
+    let far = CustomAttribute::new(Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap());
+    assert_validation(
+        cm.add_custom_attributes_by_email("adam@example.com", vec![("ts", far.clone())])
+            .await
+            .unwrap_err(),
+        "custom.ts",
+    );
+    assert_validation(
+        cm.update_custom_attributes(&second_id(), vec![("convertedAt", far)])
+            .await
+            .unwrap_err(),
+        "custom.convertedAt",
     );
     assert_validation(
         cm.update_custom_attributes(

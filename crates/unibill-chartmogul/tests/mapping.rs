@@ -263,3 +263,50 @@ fn capabilities_are_what_chartmogul_can_do() {
         assert_eq!(got, expected, "{field}");
     }
 }
+
+#[test]
+fn answers_that_are_not_objects_are_decode_errors() {
+    // Serde reads a struct from an array field by field: `[]` would be a
+    // blank customer and `["a", "cus_b"]` one with uuid `cus_b`.
+    let id = CustomerId::from("cus_x");
+    for raw in [
+        json!([]),
+        json!([1, "cus_b"]),
+        json!("cus_b"),
+        json!(42),
+        Value::Null,
+    ] {
+        match customer_from_json(raw.clone(), Some(&id)) {
+            Err(Error::Decode { .. }) => {}
+            other => panic!("{raw}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn cents_are_hundredths_whatever_the_currency_s_minor_unit() {
+    // ChartMogul's `mrr`/`arr` are hundredths of the currency ("divide by
+    // 100"); `Money` counts the currency's own minor unit.
+    let base: Value = serde_json::from_str(SEED_000_RESPONSE).unwrap();
+    let read = |currency: &str, mrr: i64| {
+        let mut raw = base.clone();
+        raw["currency"] = json!(currency);
+        raw["mrr"] = json!(mrr);
+        customer_from_json(raw, None).unwrap().mrr
+    };
+    let jpy = Currency::new("JPY").unwrap();
+    let kwd = Currency::new("KWD").unwrap();
+    assert_eq!(
+        read("USD", 3000),
+        Some(Money::from_minor(3000, Currency::USD))
+    );
+    assert_eq!(read("JPY", 3000), Some(Money::from_minor(30, jpy)));
+    assert_eq!(read("KWD", 3000), Some(Money::from_minor(30000, kwd)));
+    // 30.50 yen is not a whole number of yen: left to `raw`, not rounded.
+    assert_eq!(read("JPY", 3050), None);
+    assert_eq!(
+        mapping::money_from_cents(i64::MAX, kwd),
+        None,
+        "overflow is no amount, not a panic"
+    );
+}
