@@ -218,7 +218,7 @@ impl Everlytic {
             what: "customer response".into(),
             source,
         })?;
-        mapping::customer_from_answer(id, raw)
+        decode_read(id, resp.status, raw)
     }
 
     /// Validates the patch and works out the write: everything that can
@@ -267,7 +267,7 @@ impl Everlytic {
         answer: Option<Value>,
     ) -> Result<Customer> {
         if let Some(raw) = answer {
-            if wire::customer_object(&raw).is_some() {
+            if holds_customer(&raw) {
                 return mapping::customer_from_answer(id, raw);
             }
         }
@@ -284,6 +284,30 @@ impl Everlytic {
                 source: Box::new(source),
             })
     }
+}
+
+/// The customer of a successful `GET` answer, read as JSON: an error
+/// reported with a success status (`{"error":{"message":..}}`) is
+/// [`Error::Vendor`] with the platform's message, not a decoding error.
+fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
+    if let Some(messages) = error_in_success(&raw) {
+        return Err(Error::Vendor {
+            backend: KIND,
+            status,
+            messages,
+        });
+    }
+    mapping::customer_from_answer(id, raw)
+}
+
+/// Whether a successful `PUT`'s answer is the updated customer: a customer
+/// object (wrapped or bare) that carries `name` or `email`, which every
+/// customer has. Anything else (`{"id":1001}`, an integer, an empty body)
+/// is no account of what the platform now holds, so the customer is read
+/// again.
+fn holds_customer(answer: &Value) -> bool {
+    wire::customer_object(answer)
+        .is_some_and(|o| o.contains_key(wire::prop::NAME) || o.contains_key(wire::prop::EMAIL))
 }
 
 #[async_trait]
@@ -339,5 +363,56 @@ impl CustomerUpdater for Everlytic {
 
     fn retries(&self) -> u64 {
         self.transport.retries()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_reported_by_a_successful_read_keeps_its_message() {
+        let id = CustomerId::new("9");
+        let raw = json!({"error": {"message": "Customer 9 not found"}});
+        match decode_read(&id, 200, raw) {
+            Err(Error::Vendor {
+                status, messages, ..
+            }) => {
+                assert_eq!(status, 200);
+                assert_eq!(messages, ["Customer 9 not found"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = decode_read(
+            &id,
+            200,
+            json!({"links": [], "item": {"id": 9, "name": "N"}}),
+        )
+        .unwrap();
+        assert_eq!(c.name.as_deref(), Some("N"));
+        let e = decode_read(&id, 200, json!(9)).unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn only_a_customer_with_its_properties_stands_for_the_update() {
+        for yes in [
+            json!({"links": [], "item": {"id": 1, "name": "A", "email": "a@x.example"}}),
+            json!({"id": 1, "name": "A"}),
+            json!({"email": "a@x.example"}),
+        ] {
+            assert!(holds_customer(&yes), "{yes}");
+        }
+        for no in [
+            json!({"id": 1001}),
+            json!({"links": [], "item": {"id": 1001}}),
+            json!({"links": [], "item": 1001}),
+            json!(1001),
+            json!(true),
+            json!({"links": []}),
+        ] {
+            assert!(!holds_customer(&no), "{no}");
+        }
     }
 }

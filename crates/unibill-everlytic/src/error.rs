@@ -92,17 +92,42 @@ fn json_messages(v: &Value) -> Vec<String> {
     out
 }
 
+/// Whether an `error` value says "no error" (`null`, `false`, `0`, `""`,
+/// `{}`, `[]`), as PHP code sometimes sends beside a normal answer.
+fn no_error(e: &Value) -> bool {
+    match e {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    }
+}
+
 /// Whether a successful (2xx) answer, read as JSON, is in fact an error
 /// report, as some PHP installs send: `{"error":{"message":..}}` with
-/// status 200.
+/// status 200. An error without a readable message (`{"error":true}`,
+/// `{"error":{"code":3}}`) is still an error; its JSON stands in for the
+/// message.
 pub(crate) fn error_in_success(answer: &Value) -> Option<Vec<String>> {
-    let o = answer.as_object()?;
-    if o.contains_key("item") || o.contains_key("id") {
+    if crate::wire::customer_object(answer).is_some() {
         return None;
     }
-    o.get("error")?;
+    let e = answer.as_object()?.get("error")?;
+    if no_error(e) {
+        return None;
+    }
     let msgs = json_messages(answer);
-    (!msgs.is_empty()).then_some(msgs)
+    if !msgs.is_empty() {
+        return Some(msgs);
+    }
+    let text = e.to_string();
+    let cut: String = text.chars().take(MAX_TEXT).collect();
+    Some(vec![format!(
+        "error reported with a success status: {cut}{}",
+        if cut.len() < text.len() { "…" } else { "" }
+    )])
 }
 
 /// The neutral error for a non-2xx answer: 401/403 -> `Unauthorized`,
@@ -161,7 +186,51 @@ mod tests {
             None
         );
         assert_eq!(error_in_success(&answer("1001")), None);
+        // A customer answer is never an error, whatever else it carries.
+        assert_eq!(
+            error_in_success(&answer(r#"{"id":5,"name":"A","error":"x"}"#)),
+            None
+        );
+        // "No error" spellings beside a non-customer answer.
+        for fine in [
+            r#"{"error":null}"#,
+            r#"{"error":false}"#,
+            r#"{"error":0}"#,
+            r#"{"error":""}"#,
+            r#"{"error":{}}"#,
+            r#"{"ok":true}"#,
+        ] {
+            assert_eq!(error_in_success(&answer(fine)), None, "{fine}");
+        }
         // An empty body is not JSON: the caller has no answer to check.
         assert_eq!(error_in_success(&Value::Null), None);
+    }
+
+    #[test]
+    fn error_without_a_message_in_a_success_answer_is_still_an_error() {
+        let answer = |body: &str| serde_json::from_str::<Value>(body).unwrap();
+        for body in [
+            r#"{"error":true}"#,
+            r#"{"error":{"code":3}}"#,
+            r#"{"error":{"message":""}}"#,
+            r#"{"error":1}"#,
+        ] {
+            let msgs = error_in_success(&answer(body)).unwrap_or_default();
+            assert_eq!(msgs.len(), 1, "{body}");
+            assert!(
+                msgs[0].starts_with("error reported with a success status: "),
+                "{body}: {msgs:?}"
+            );
+        }
+        // An envelope without a customer item is not a customer answer.
+        assert_eq!(
+            error_in_success(&answer(
+                r#"{"links":[],"item":null,"error":{"message":"Customer 9 not found"}}"#
+            )),
+            Some(vec!["Customer 9 not found".to_owned()])
+        );
+        let long = format!(r#"{{"error":{{"code":"{}"}}}}"#, "x".repeat(1000));
+        let msgs = error_in_success(&answer(&long)).unwrap();
+        assert!(msgs[0].chars().count() < 400);
     }
 }

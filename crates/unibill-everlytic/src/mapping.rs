@@ -182,7 +182,9 @@ pub(crate) fn drop_unchanged(changes: &mut Map<String, Value>, current: &Map<Str
 }
 
 /// The `PUT` body: `name` and `email` (required on every update: the
-/// patch's values, else the current ones) followed by the changes.
+/// patch's values, else the current ones) followed by the changes. A
+/// current email that is not an address is refused naming `email` rather
+/// than sent back: the platform would refuse the whole update.
 pub(crate) fn put_body(
     changes: Map<String, Value>,
     current: Option<&Map<String, Value>>,
@@ -192,6 +194,14 @@ pub(crate) fn put_body(
         let value = match changes.get(key) {
             Some(v) => v.clone(),
             None => match current.and_then(|c| json_text(c.get(key))) {
+                Some(text) if key == prop::EMAIL && !unibill_core::check::is_email(&text) => {
+                    return Err(Error::validation(
+                        field,
+                        format!(
+                            "the platform requires a valid `{key}` on every update and holds `{text}`, which is not an email address; set it in the patch"
+                        ),
+                    ))
+                }
                 Some(text) if !text.trim().is_empty() => Value::String(text),
                 _ => {
                     return Err(Error::validation(
@@ -467,6 +477,24 @@ mod tests {
     }
 
     #[test]
+    fn a_current_email_that_is_no_address_is_not_sent_back() {
+        for bad in [json!("not-an-address"), json!("a b@x.example"), json!(42)] {
+            let current = json!({"id": 1, "name": "A", "email": bad});
+            let mut ch = Map::new();
+            ch.insert("sms_quota".into(), json!(4));
+            let e = put_body(ch.clone(), current.as_object());
+            assert_eq!(field_of(e), "email", "{current}");
+            // Setting the email in the patch replaces it: no refusal.
+            ch.insert("email".into(), json!("new@x.example"));
+            let body = put_body(ch, current.as_object()).unwrap();
+            assert_eq!(
+                body,
+                json!({"name": "A", "email": "new@x.example", "sms_quota": 4})
+            );
+        }
+    }
+
+    #[test]
     fn unchanged_values_are_dropped_whatever_their_json_type() {
         let current = json!({
             "name": "A", "email_quota": "50", "sms_quota": 7, "deleted": "no",
@@ -620,6 +648,7 @@ mod prop_tests {
             }
             let _ = EverlyticFields::from_raw(&v);
             let _ = crate::error::vendor_messages(v.to_string().as_bytes());
+            let _ = crate::error::error_in_success(&v);
             if let Some(obj) = v.as_object() {
                 let mut ch = Map::new();
                 ch.insert("sms_quota".into(), Value::from(1u64));

@@ -744,6 +744,33 @@ async fn patch_the_platform_already_holds_sends_no_put() {
 }
 
 #[tokio::test]
+async fn held_email_that_is_no_address_is_refused_not_sent_back() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    let everlytic = client(ev);
+    // Someone else stored an email the platform itself would refuse on an
+    // update (no dotted domain).
+    ev.update_customer(SEED_CUSTOMER_ID, |c| {
+        c["email"] = json!("accounts@localhost")
+    });
+
+    let e = everlytic.update(&seed(), &quota(1)).await.unwrap_err();
+    assert_eq!(validation_field(e), "email");
+    // The read happened; no PUT carrying the bad value was sent.
+    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(stored_seed(ev)["email_quota"], 50000);
+
+    // Setting a good email in the same patch goes through.
+    ev.clear_journal();
+    let patch = quota(1).email(SEED_CUSTOMER_EMAIL);
+    everlytic.update(&seed(), &patch).await.unwrap();
+    assert_get_then_put(
+        ev,
+        json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 1}),
+    );
+}
+
+#[tokio::test]
 async fn dry_run_reads_but_never_writes() {
     let sb = Sandbox::start().await.unwrap();
     let ev = sb.everlytic();
