@@ -61,8 +61,11 @@ pub struct Settings {
     /// First retry backoff, milliseconds.
     #[serde(default)]
     pub initial_backoff_ms: Option<u64>,
-    /// Client-side rate limit; `Some(None)` (JSON `null` / `off`) turns
-    /// the vendor's default limit off.
+    /// Client-side rate limit; `Some(None)` (JSON `null` / `"off"`) turns
+    /// the vendor's default limit off. Written as an object
+    /// (`{"requests": 40, "per_secs": 1}`) or as text in the forms
+    /// [`vars::RATE_LIMIT`] takes (`"40/s"`, `"1000/min"`, `"5000/day"`,
+    /// `"off"`), for formats without `null` such as TOML.
     #[serde(default, deserialize_with = "rate_limit_setting")]
     pub rate_limit: Option<Option<RateLimitSetting>>,
 }
@@ -80,7 +83,46 @@ pub struct RateLimitSetting {
 fn rate_limit_setting<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Option<RateLimitSetting>>, D::Error> {
-    Ok(Some(Option::<RateLimitSetting>::deserialize(d)?))
+    Ok(Some(d.deserialize_option(RateLimitVisitor)?))
+}
+
+/// `null`, an object, or one of the text forms of [`vars::RATE_LIMIT`].
+struct RateLimitVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RateLimitVisitor {
+    type Value = Option<RateLimitSetting>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "null, `{\"requests\": .., \"per_secs\": ..}` or text like `40/s`, `1000/min`, `5000/day` or `off`",
+        )
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> std::result::Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+        rate_limit_text(v).ok_or_else(|| E::custom(rate_limit_text_error(v)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        map: A,
+    ) -> std::result::Result<Self::Value, A::Error> {
+        RateLimitSetting::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+    }
 }
 
 fn secs(field: &str, v: f64) -> Result<Duration> {
@@ -124,6 +166,8 @@ impl Settings {
         }
         if let Some(ms) = self.initial_backoff_ms {
             r.initial_backoff = Duration::from_millis(ms);
+            // The backoff cap must not cut the first backoff asked for.
+            r.max_backoff = r.max_backoff.max(r.initial_backoff);
         }
         Ok(Some(r))
     }
@@ -449,26 +493,30 @@ impl Config {
 
 /// Parses `40/s`, `1000/min`, `5000/day`... or `off`.
 fn parse_rate_limit(v: &str) -> Result<Option<RateLimitSetting>> {
+    rate_limit_text(v).ok_or_else(|| Error::config(vars::RATE_LIMIT, rate_limit_text_error(v)))
+}
+
+fn rate_limit_text_error(v: &str) -> String {
+    format!("`{v}` is not like `40/s`, `1000/min`, `5000/day` or `off`")
+}
+
+/// The text forms of a rate limit: `Some(None)` for `off`, `None` when
+/// malformed.
+fn rate_limit_text(v: &str) -> Option<Option<RateLimitSetting>> {
     let t = v.trim();
     if t.eq_ignore_ascii_case("off") || t.eq_ignore_ascii_case("none") {
-        return Ok(None);
+        return Some(None);
     }
-    let bad = || {
-        Error::config(
-            vars::RATE_LIMIT,
-            format!("`{v}` is not like `40/s`, `1000/min`, `5000/day` or `off`"),
-        )
-    };
-    let (n, unit) = t.split_once('/').ok_or_else(bad)?;
-    let requests: u32 = n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(bad)?;
+    let (n, unit) = t.split_once('/')?;
+    let requests: u32 = n.trim().parse().ok().filter(|n| *n > 0)?;
     let per_secs = match unit.trim() {
         "s" | "sec" | "second" => 1.0,
         "m" | "min" | "minute" => 60.0,
         "h" | "hour" => 3600.0,
         "d" | "day" => 86400.0,
-        _ => return Err(bad()),
+        _ => return None,
     };
-    Ok(Some(RateLimitSetting { requests, per_secs }))
+    Some(Some(RateLimitSetting { requests, per_secs }))
 }
 
 #[cfg(test)]
@@ -642,9 +690,175 @@ mod tests {
                 per_secs: 60.0
             })
         );
+        assert_eq!(
+            parse_rate_limit("5000/day").unwrap(),
+            Some(RateLimitSetting {
+                requests: 5000,
+                per_secs: 86400.0
+            })
+        );
         assert_eq!(parse_rate_limit("off").unwrap(), None);
-        for bad in ["0/s", "40", "40/fortnight", "x/s"] {
-            assert!(parse_rate_limit(bad).is_err(), "{bad}");
+        for bad in ["0/s", "40", "40/fortnight", "x/s", "-1/s", "/s", "40/"] {
+            match parse_rate_limit(bad) {
+                Err(Error::Config { field, reason }) => {
+                    assert_eq!(field, vars::RATE_LIMIT);
+                    assert!(reason.contains(&format!("`{bad}`")), "{reason}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn readme_config_file_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme
+            .find("`{\"backend\": \"chartmogul\"")
+            .expect("example in README")
+            + 1;
+        let end = start + readme[start..].find('`').expect("closing backtick");
+        let c: Config = serde_json::from_str(&readme[start..end]).unwrap();
+        let s = c.settings();
+        assert_eq!(s.max_attempts, Some(3));
+        assert_eq!(
+            s.rate_limit,
+            Some(Some(RateLimitSetting {
+                requests: 40,
+                per_secs: 1.0
+            }))
+        );
+    }
+
+    fn settings(json: &str) -> std::result::Result<Settings, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn serde_rate_limit_takes_the_text_forms_too() {
+        let limit = |json: &str| settings(json).unwrap().rate_limit;
+        assert_eq!(limit(r#"{}"#), None);
+        assert_eq!(limit(r#"{"rate_limit":null}"#), Some(None));
+        assert_eq!(limit(r#"{"rate_limit":"off"}"#), Some(None));
+        assert_eq!(
+            limit(r#"{"rate_limit":"40/s"}"#),
+            Some(Some(RateLimitSetting {
+                requests: 40,
+                per_secs: 1.0
+            }))
+        );
+        assert_eq!(
+            limit(r#"{"rate_limit":"5000/day"}"#),
+            Some(Some(RateLimitSetting {
+                requests: 5000,
+                per_secs: 86400.0
+            }))
+        );
+        assert_eq!(
+            limit(r#"{"rate_limit":{"requests":1000,"per_secs":60}}"#),
+            Some(Some(RateLimitSetting {
+                requests: 1000,
+                per_secs: 60.0
+            }))
+        );
+        // Inside a tagged config too (buffered before it is read).
+        let c: Config = serde_json::from_str(
+            r#"{"backend":"chartmogul","api_key":"k","settings":{"rate_limit":"1000/min"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.settings().rate_limit().unwrap(),
+            Some(Some(RateLimit::per_minute(1000)))
+        );
+        // Malformed text or objects are refused, saying what is wrong.
+        let e = settings(r#"{"rate_limit":"fast"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`fast`") && e.contains("40/s"), "{e}");
+        let e = settings(r#"{"rate_limit":{"requests":5,"per":1}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`per`"), "{e}");
+        assert!(settings(r#"{"rate_limit":5}"#).is_err());
+        assert!(settings(r#"{"rate_limit":"0/s"}"#).is_err());
+    }
+
+    #[test]
+    fn initial_backoff_is_not_cut_by_the_default_cap() {
+        let s = settings(r#"{"initial_backoff_ms":10000}"#).unwrap();
+        let r = s.retry().unwrap().expect("a retry setting");
+        assert_eq!(r.initial_backoff, Duration::from_secs(10));
+        assert_eq!(r.backoff_ceiling(0), Duration::from_secs(10));
+        // A small one leaves the default cap alone.
+        let s = settings(r#"{"initial_backoff_ms":10}"#).unwrap();
+        let r = s.retry().unwrap().expect("a retry setting");
+        assert_eq!(r.max_backoff, RetryConfig::default().max_backoff);
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let e =
+            serde_json::from_str::<Config>(r#"{"backend":"fusebill","api_key":"k","apikey":"x"}"#)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("`apikey`"), "{e}");
+        let e = serde_json::from_str::<Config>(
+            r#"{"backend":"fusebill","api_key":"k","settings":{"timeout":5}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`timeout`"), "{e}");
+    }
+
+    #[test]
+    fn a_backend_not_compiled_in_is_a_config_error_naming_its_feature() {
+        let configs = [
+            (cfg!(feature = "chartmogul"), Config::chartmogul("k")),
+            (cfg!(feature = "fusebill"), Config::fusebill("k")),
+            (
+                cfg!(feature = "everlytic"),
+                Config::everlytic("https://x.example", "u", "k"),
+            ),
+        ];
+        for (compiled, config) in configs {
+            let name = config.backend();
+            match config.build() {
+                Ok(u) => assert!(compiled, "{name} built without its feature: {u:?}"),
+                Err(Error::Config { field, reason }) if !compiled => {
+                    assert_eq!(field, "backend");
+                    assert!(
+                        reason.contains(&format!("`{name}` cargo feature")),
+                        "{reason}"
+                    );
+                }
+                Err(e) => panic!("{name}: {e:?}"),
+            }
+        }
+    }
+
+    /// Settings reach the client; what they do not name keeps the
+    /// backend's default (ChartMogul: its 40 per 1.02 s limit).
+    #[cfg(feature = "chartmogul")]
+    #[test]
+    fn settings_reach_the_client_and_keep_backend_defaults() {
+        let build = |json: &str| {
+            let c = Config::chartmogul("k").with_settings(settings(json).unwrap());
+            format!("{:?}", c.build().unwrap())
+        };
+        let default_limit = format!("{:?}", Some(unibill_chartmogul::DEFAULT_RATE_LIMIT));
+        let d = build(r#"{"timeout_secs":7,"max_attempts":2}"#);
+        assert!(d.contains("request_timeout: 7s"), "{d}");
+        assert!(d.contains("max_attempts: 2"), "{d}");
+        assert!(d.contains(&format!("rate_limit: {default_limit}")), "{d}");
+        let d = build(r#"{"rate_limit":"off"}"#);
+        assert!(d.contains("rate_limit: None"), "{d}");
+        assert!(d.contains("max_attempts: 4"), "{d}");
+        let d = build(r#"{"rate_limit":"10/s"}"#);
+        assert!(
+            d.contains(&format!(
+                "rate_limit: {:?}",
+                Some(RateLimit::per_second(10))
+            )),
+            "{d}"
+        );
     }
 }
