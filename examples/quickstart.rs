@@ -13,8 +13,9 @@ use std::collections::HashMap;
 use unibill::{Config, CustomerId, CustomerPatch, UpdateOptions};
 use unibill_sandbox::Sandbox;
 
+// `pub` so that tests/readme.rs can run the quickstart as a test.
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::start().await?;
     // The same variables `cargo run -p unibill-sandbox` prints.
     let env: HashMap<&str, String> = sandbox.env_vars().into_iter().collect();

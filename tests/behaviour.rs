@@ -97,17 +97,68 @@ fn writes(fx: &Fixture) -> usize {
         .count()
 }
 
+/// Every string and number in a JSON value, as text.
+fn leaves(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Array(a) => a.iter().for_each(|v| leaves(v, out)),
+        Value::Object(m) => m.values().for_each(|v| leaves(v, out)),
+        _ => {}
+    }
+}
+
+/// `null`, or an empty list or map (tags, custom attributes).
+fn is_empty_json(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
 async fn get_seeded_customer(fx: Fixture) {
     let c = fx.updater.get(&fx.seed_id()).await.expect("get");
     assert_eq!(c.id, fx.seed_id());
+    // `raw` is the vendor's answer, whole: the stored record (or, on a
+    // REST API that wraps its records, the record as its `item`).
+    let stored = fx
+        .vendor()
+        .customer(fx.seed_id().as_str())
+        .expect("seeded customer");
     assert!(
-        c.raw.is_object(),
-        "raw keeps the vendor's answer: {}",
+        c.raw == stored || c.raw.get("item") == Some(&stored),
+        "{}: raw {} is not the stored record {stored}",
+        fx.backend,
         c.raw
     );
     assert!(c.email.as_deref().is_some_and(|e| e.contains('@')), "{c:?}");
-    // Every neutral field the backend says it reads and the vendor holds
-    // is filled in: compare with the stored record through a fresh read.
+    // A field the backend says it cannot read is never filled in, and
+    // every text field it fills in comes from the vendor's answer.
+    let caps = fx.updater.capabilities();
+    let neutral = serde_json::to_value(&c).unwrap();
+    let mut raw_text = Vec::new();
+    leaves(&c.raw, &mut raw_text);
+    let mut traced = 0;
+    for f in Field::ALL {
+        let v = get_path(&neutral, f.name());
+        if !caps.get(*f).read {
+            assert!(is_empty_json(v), "{}: unreadable {f} is {v}", fx.backend);
+        } else if let (Some(_), Value::String(text)) = (sample(*f), v) {
+            assert!(
+                raw_text.contains(text),
+                "{}: {f} = {text:?} is not in the vendor's answer",
+                fx.backend
+            );
+            traced += 1;
+        }
+    }
+    assert!(
+        traced >= 3,
+        "{}: only {traced} text fields read",
+        fx.backend
+    );
     let again = fx.updater.get(&fx.seed_id()).await.expect("get again");
     assert_eq!(again, c, "reads are stable");
     assert_eq!(fx.vendor().journal().len(), 2);
@@ -159,10 +210,15 @@ async fn clear_where_allowed(fx: Fixture) {
         return;
     }
     // Give them values first so clearing is observable.
+    let all = settable(&fx);
     fx.updater
-        .update(&fx.seed_id(), &patch_from(&settable(&fx)))
+        .update(&fx.seed_id(), &patch_from(&all))
         .await
         .expect("set");
+    let read = serde_json::to_value(fx.updater.get(&fx.seed_id()).await.unwrap()).unwrap();
+    for (f, v) in &all {
+        assert_eq!(get_path(&read, f.name()), v, "{}: {f} set", fx.backend);
+    }
     let nulls: Vec<(Field, Value)> = clearable.iter().map(|(f, _)| (*f, Value::Null)).collect();
     let patch = patch_from(&nulls);
     assert!(patch.touched().iter().all(|(_, op)| *op == Op::Clear));
@@ -178,6 +234,14 @@ async fn clear_where_allowed(fx: Fixture) {
             "{}: {f} cleared",
             fx.backend
         );
+    }
+    // Clearing some fields loses none of the others.
+    let kept: Vec<&(Field, Value)> = all
+        .iter()
+        .filter(|(f, _)| !clearable.iter().any(|(c, _)| c == f))
+        .collect();
+    for (f, v) in kept {
+        assert_eq!(get_path(&read, f.name()), v, "{}: {f} kept", fx.backend);
     }
 }
 
@@ -348,6 +412,36 @@ async fn rate_limit_retried_transparently(fx: Fixture) {
     assert!(fx.updater.retries() >= 1, "{}: retry counted", fx.backend);
 }
 
+/// `max_attempts` from the config is what the client does: as many
+/// attempts as configured, then the vendor's refusal, typed.
+async fn configured_attempts_are_made_and_no_more(fx: Fixture) {
+    for attempts in [1u32, 3] {
+        let settings: unibill::Settings = serde_json::from_value(json!({
+            "initial_backoff_ms": 1,
+            "max_attempts": attempts,
+            "rate_limit": "off"
+        }))
+        .unwrap();
+        let updater = common::config(&fx.sandbox, fx.backend)
+            .with_settings(settings)
+            .build()
+            .unwrap();
+        fx.vendor().clear_journal();
+        fx.vendor().inject(Fault::status(503).times(5));
+        let e = updater.get(&fx.seed_id()).await.unwrap_err();
+        assert!(e.is_retryable(), "{}: {e}", fx.backend);
+        let statuses: Vec<u16> = fx.vendor().journal().iter().map(|e| e.status).collect();
+        assert_eq!(
+            statuses,
+            vec![503; attempts as usize],
+            "{}: max_attempts {attempts}",
+            fx.backend
+        );
+        assert_eq!(updater.retries(), u64::from(attempts - 1));
+        fx.vendor().clear_faults();
+    }
+}
+
 async fn dry_run_sends_no_write_and_matches_the_update(fx: Fixture) {
     let patch = patch_from(&settable(&fx));
     let dry = fx
@@ -388,18 +482,34 @@ async fn dry_run_sends_no_write_and_matches_the_update(fx: Fixture) {
 
 async fn noop_patch_sends_no_write(fx: Fixture) {
     let current = fx.updater.get(&fx.seed_id()).await.unwrap();
-    let email = current.email.clone().expect("seed has an email");
-    let patch = CustomerPatch::new();
-    assert!(patch.is_empty());
-    let out = fx
-        .updater
-        .update_with(&fx.seed_id(), &patch, &UpdateOptions::default())
-        .await
-        .unwrap();
-    assert!(!out.changed());
-    assert_eq!(out.customer.email.as_deref(), Some(email.as_str()));
+    let stored = fx.vendor().customer(fx.seed_id().as_str());
+    // Empty, whether built or read from JSON (absent = keep).
+    let built = CustomerPatch::new();
+    let parsed: CustomerPatch = serde_json::from_value(json!({})).unwrap();
+    for patch in [built, parsed] {
+        assert!(patch.is_empty());
+        assert_eq!(patch.email, Change::<String>::Keep);
+        let dry = fx
+            .updater
+            .dry_run(&fx.seed_id(), &patch, &UpdateOptions::default())
+            .await
+            .expect("dry run");
+        assert!(dry.writes.is_empty(), "{}: {:?}", fx.backend, dry.writes);
+        let out = fx
+            .updater
+            .update_with(&fx.seed_id(), &patch, &UpdateOptions::default())
+            .await
+            .unwrap();
+        assert!(!out.changed(), "{}: {:?}", fx.backend, out.writes);
+        assert!(out.ignored.is_empty());
+        assert_eq!(
+            out.customer, current,
+            "{}: the customer as it is",
+            fx.backend
+        );
+    }
     assert_eq!(writes(&fx), 0);
-    assert_eq!(Change::<String>::Keep, patch.email);
+    assert_eq!(fx.vendor().customer(fx.seed_id().as_str()), stored);
 }
 
 macro_rules! behaviour {
@@ -428,6 +538,7 @@ behaviour!(
     not_found_is_neutral,
     unauthorized_is_neutral,
     rate_limit_retried_transparently,
+    configured_attempts_are_made_and_no_more,
     dry_run_sends_no_write_and_matches_the_update,
     noop_patch_sends_no_write,
 );

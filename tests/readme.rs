@@ -1,5 +1,6 @@
 //! The README tells the truth: its capability table is what the backends
-//! declare, and its two set-up commands are the ones CI runs.
+//! declare, its two set-up commands are the ones CI runs, and the
+//! quickstart succeeds.
 
 #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 #[test]
@@ -15,6 +16,21 @@ fn readme_capability_table_matches_the_code() {
         table.trim(),
         "README capability table is stale: paste the output of `cargo run --example capabilities`"
     );
+}
+
+/// The quickstart, compiled into this test so that the first of the two
+/// commands is run by the second (CI builds the example but does not run
+/// it).
+#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+
+#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[test]
+fn readme_quickstart_runs_on_the_sandbox() {
+    if let Err(e) = quickstart::main() {
+        panic!("the quickstart fails: {e}");
+    }
 }
 
 #[test]
