@@ -18,7 +18,7 @@ use unibill_core::check;
 use unibill_core::customer::json_text;
 use unibill_core::{
     AttributeValue, Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
-    CustomerStatus, Error, Money, Result,
+    CustomerStatus, Decimal, Error, Money, Result,
 };
 
 use crate::extension::ChartMogulExtension;
@@ -99,19 +99,8 @@ fn cents(field: &str, n: &serde_json::Number) -> Result<i64> {
 /// an amount that is not a whole number of the minor unit (JPY `3050`)
 /// gives `None` rather than a rounded or hundredfold value.
 pub fn money_from_cents(cents: i64, currency: Currency) -> Option<Money> {
-    let exp = currency.minor_exponent();
-    let minor = if exp >= 2 {
-        10i64
-            .checked_pow(exp - 2)
-            .and_then(|f| cents.checked_mul(f))?
-    } else {
-        let f = 10i64.checked_pow(2 - exp)?;
-        if cents % f != 0 {
-            return None;
-        }
-        cents / f
-    };
-    Some(Money::from_minor(minor, currency))
+    let amount = Decimal::new(i128::from(cents), 2).ok()?;
+    Money::from_major(amount, currency).ok()
 }
 
 /// Reads a customer answer (`GET`/`PATCH /v1/customers/{uuid}`, or one
@@ -210,12 +199,7 @@ pub fn lead_status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
 /// (UTC). ChartMogul keeps whole seconds: a value with a fraction of a
 /// second is refused rather than silently truncated.
 pub fn timestamp_to_wire(field: &str, at: &DateTime<Utc>) -> Result<String> {
-    if !(1..=9999).contains(&at.year()) {
-        return Err(Error::validation(
-            field,
-            format!("year {} is outside 0001-9999", at.year()),
-        ));
-    }
+    check_year(field, at.year())?;
     if at.nanosecond() != 0 {
         return Err(Error::validation(
             field,
@@ -223,6 +207,19 @@ pub fn timestamp_to_wire(field: &str, at: &DateTime<Utc>) -> Result<String> {
         ));
     }
     Ok(at.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// ChartMogul's timestamps are ISO 8601, which writes the years 0001-9999
+/// only.
+fn check_year(field: &str, year: i32) -> Result<()> {
+    if (1..=9999).contains(&year) {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            field,
+            format!("year {year} is outside 0001-9999 (not ISO 8601)"),
+        ))
+    }
 }
 
 /// Checks the `source` of a custom attribute: not blank, no control
@@ -239,13 +236,9 @@ fn check_source(key: &str, attr: &CustomAttribute) -> Result<()> {
 /// year as written and in UTC). Named `custom.{key}`.
 fn check_custom_value(key: &str, attr: &CustomAttribute) -> Result<()> {
     if let AttributeValue::Timestamp(at) = &attr.value {
-        let years = [at.year(), at.naive_utc().year()];
-        if let Some(y) = years.iter().find(|y| !(1..=9999).contains(*y)) {
-            return Err(Error::validation(
-                format!("custom.{key}"),
-                format!("Timestamp year {y} is outside 0001-9999 (not ISO 8601)"),
-            ));
-        }
+        let field = format!("custom.{key}");
+        check_year(&field, at.year())?;
+        check_year(&field, at.naive_utc().year())?;
     }
     Ok(())
 }
@@ -258,23 +251,12 @@ pub fn check_custom_attribute(key: &str, attr: &CustomAttribute) -> Result<()> {
     check_source(key, attr)
 }
 
-/// Checks one tag to add or remove: not blank, no control characters.
-/// The same rule for a patch's tags and for [`tag_list`].
-pub fn check_tag(tag: &str) -> Result<()> {
-    if tag.trim().is_empty() {
-        return Err(Error::validation("tags", "empty tag"));
-    }
-    check::text("tags", tag)
-        .map_err(|_| Error::validation("tags", format!("tag {tag:?} contains control characters")))
-}
-
 /// Everything ChartMogul would refuse in a patch that core's checks do
 /// not cover: the lead-only status, timestamp precision and range, email
-/// form, attribute sources, Timestamp attribute years, control
-/// characters in tags and the extension's values. Attribute keys and
-/// core's value rules are not checked again:
-/// [`CustomerPatch::validate`] has (every update runs it first). Runs
-/// before the first request; the error names the field.
+/// form, attribute sources, Timestamp attribute years and the
+/// extension's values. Attribute keys, tags and core's value rules are
+/// not checked again: [`CustomerPatch::validate`] has (every update runs
+/// it first). Runs before the first request; the error names the field.
 pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Result<()> {
     if let Change::Set(email) = &patch.email {
         check::email("email", email)?;
@@ -293,9 +275,6 @@ pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Res
             check_custom_value(key, attr)?;
             check_source(key, attr)?;
         }
-    }
-    for tag in patch.tags.add.iter().chain(&patch.tags.remove) {
-        check_tag(tag)?;
     }
     if let Some(ext) = ext {
         if let Change::Set(owner) = &ext.owner {
@@ -512,13 +491,13 @@ pub fn custom_list<K: Into<String>>(
     Ok(list)
 }
 
-/// Tags given as a list: refuses an empty list and tags [`check_tag`]
-/// refuses; drops duplicates, keeping the first.
+/// Tags given as a list: refuses an empty list and the tags a patch
+/// would refuse ([`check::tag`]); drops duplicates, keeping the first.
 pub fn tag_list<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
         let t = t.into();
-        check_tag(&t)?;
+        check::tag(&t)?;
         if !out.contains(&t) {
             out.push(t);
         }

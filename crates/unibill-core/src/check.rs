@@ -12,8 +12,28 @@ pub fn text(field: &str, s: &str) -> Result<()> {
             "empty value; clear the field instead of setting it to an empty string",
         ));
     }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if has_control(s) {
         return Err(Error::validation(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+/// Whether `s` holds control characters other than newline and tab.
+fn has_control(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+}
+
+/// A tag to add or remove: not blank, no control characters (as
+/// [`text`]). The error is on `tags` and names the tag.
+pub fn tag(tag: &str) -> Result<()> {
+    if tag.trim().is_empty() {
+        return Err(Error::validation("tags", "empty tag"));
+    }
+    if has_control(tag) {
+        return Err(Error::validation(
+            "tags",
+            format!("tag {tag:?} contains control characters"),
+        ));
     }
     Ok(())
 }
@@ -60,6 +80,25 @@ mod tests {
                 matches!(&e, Error::Validation { field, .. } if field == "f"),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn tag_rules() {
+        assert!(tag("vip").is_ok());
+        assert!(tag("two words").is_ok());
+        for (bad, says) in [
+            ("", "empty tag"),
+            (" ", "empty tag"),
+            ("vip\u{7}", "control"),
+        ] {
+            match tag(bad).unwrap_err() {
+                Error::Validation { field, reason } => {
+                    assert_eq!(field, "tags");
+                    assert!(reason.contains(says), "{bad:?}: {reason}");
+                }
+                other => panic!("{other:?}"),
+            }
         }
     }
 

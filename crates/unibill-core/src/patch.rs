@@ -641,9 +641,7 @@ impl CustomerPatch {
             }
         }
         for tag in self.tags.add.iter().chain(&self.tags.remove) {
-            if tag.trim().is_empty() {
-                return Err(Error::validation("tags", "empty tag"));
-            }
+            crate::check::tag(tag)?;
         }
         if let Some(t) = self.tags.add.intersection(&self.tags.remove).next() {
             return Err(Error::validation(
