@@ -248,17 +248,17 @@ impl ChartMogul {
 
     /// Decodes an answer that must be a JSON object (every answer this
     /// backend reads is one): serde would otherwise read a struct from an
-    /// array, field by field, so `[]` would pass as an empty answer.
+    /// array, field by field, so `[]` would pass as an empty answer. The
+    /// first character decides, and the body is parsed once.
     fn decode<T: DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
-        let err = |source| Error::Decode {
+        if resp.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::decode(KIND, what, "not a JSON object"));
+        }
+        resp.json().map_err(|source| Error::Decode {
             backend: KIND,
             what: what.to_owned(),
             source,
-        };
-        match resp.json::<Value>().map_err(err)? {
-            v @ Value::Object(_) => serde_json::from_value(v).map_err(err),
-            _ => Err(Error::decode(KIND, what, "not a JSON object")),
-        }
+        })
     }
 
     /// `GET` of the customer at `path` (its [`Self::customer_path`]).
