@@ -18,12 +18,10 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use unibill_core::error::excerpt;
 use unibill_core::Error;
 
 use crate::KIND;
-
-/// The longest message kept from a non-JSON body, in characters.
-const MAX_TEXT_CHARS: usize = 300;
 
 /// The vendor's messages in an error body, in the order given; empty when
 /// the body is empty.
@@ -94,14 +92,9 @@ fn any_text(v: &Value) -> String {
     scalar_text(v).unwrap_or_else(|| truncate(&v.to_string()))
 }
 
+/// A non-blank text kept as a message (see [`excerpt`]).
 fn truncate(s: &str) -> String {
-    if s.chars().count() <= MAX_TEXT_CHARS {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(MAX_TEXT_CHARS).collect();
-        t.push('…');
-        t
-    }
+    excerpt(s).unwrap_or_default()
 }
 
 /// A plain-text or HTML body as one message: an HTML page's `<title>`
@@ -119,12 +112,7 @@ fn text_message(text: &str) -> Option<String> {
         None if lower.contains('<') && lower.contains('>') => strip_tags(text),
         None => text.to_owned(),
     };
-    let collapsed = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.is_empty() {
-        None
-    } else {
-        Some(truncate(&collapsed))
-    }
+    excerpt(&body.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn strip_tags(text: &str) -> String {
@@ -213,7 +201,7 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(
             vendor_messages(long.as_bytes())[0].chars().count(),
-            MAX_TEXT_CHARS + 1
+            unibill_core::error::MAX_EXCERPT_CHARS + 1
         );
     }
 

@@ -191,6 +191,35 @@ pub enum ErrorKind {
     Config,
 }
 
+/// The most characters of a vendor's text (an error page, an unexpected
+/// body) that [`excerpt`] keeps.
+pub const MAX_EXCERPT_CHARS: usize = 300;
+
+/// A vendor's text as an error message keeps it: trimmed, cut to
+/// [`MAX_EXCERPT_CHARS`] characters (then ending in `…`); `None` when
+/// blank. Backends use it for bodies that are not in the vendor's error
+/// shape, so a proxy's whole HTML page never becomes a message.
+///
+/// ```
+/// use unibill_core::error::{excerpt, MAX_EXCERPT_CHARS};
+/// assert_eq!(excerpt("  Bad Gateway \n").as_deref(), Some("Bad Gateway"));
+/// assert_eq!(excerpt(" "), None);
+/// let long = excerpt(&"x".repeat(1000)).unwrap();
+/// assert_eq!(long.chars().count(), MAX_EXCERPT_CHARS + 1);
+/// assert!(long.ends_with('…'));
+/// ```
+pub fn excerpt(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut cut: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    Some(cut)
+}
+
 impl Error {
     /// Shorthand for [`Error::Validation`].
     pub fn validation(field: impl Into<String>, reason: impl Into<String>) -> Self {

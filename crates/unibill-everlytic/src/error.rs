@@ -7,14 +7,11 @@
 //! message is taken from whichever is there.
 
 use serde_json::Value;
+use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
 use crate::KIND;
-
-/// The longest text kept from a body that is not JSON (an HTML error page
-/// from a proxy, say).
-const MAX_TEXT: usize = 300;
 
 fn push_text(out: &mut Vec<String>, v: &Value) {
     match v {
@@ -34,19 +31,10 @@ fn push_text(out: &mut Vec<String>, v: &Value) {
 pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v) => json_messages(&v),
-        Err(_) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() {
-                return Vec::new();
-            }
-            let cut: String = text.chars().take(MAX_TEXT).collect();
-            vec![if cut.len() < text.len() {
-                format!("{cut}…")
-            } else {
-                cut
-            }]
-        }
+        // Not JSON (an HTML error page from a proxy, say).
+        Err(_) => excerpt(&String::from_utf8_lossy(body))
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -122,11 +110,9 @@ pub(crate) fn error_in_success(answer: &Value) -> Option<Vec<String>> {
     if !msgs.is_empty() {
         return Some(msgs);
     }
-    let text = e.to_string();
-    let cut: String = text.chars().take(MAX_TEXT).collect();
+    let json = excerpt(&e.to_string()).unwrap_or_default();
     Some(vec![format!(
-        "error reported with a success status: {cut}{}",
-        if cut.len() < text.len() { "…" } else { "" }
+        "error reported with a success status: {json}"
     )])
 }
 
@@ -171,7 +157,10 @@ mod tests {
         assert!(msgs("").is_empty());
         assert!(msgs("{}").is_empty());
         let long = "x".repeat(1000);
-        assert_eq!(msgs(&long)[0].chars().count(), MAX_TEXT + 1);
+        assert_eq!(
+            msgs(&long)[0].chars().count(),
+            unibill_core::error::MAX_EXCERPT_CHARS + 1
+        );
     }
 
     #[test]

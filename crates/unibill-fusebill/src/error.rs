@@ -14,14 +14,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
 use crate::wire;
 use crate::KIND;
-
-/// Longest plain-text error body kept in a message, in characters.
-const MAX_TEXT: usize = 300;
 
 /// The vendor's messages in an error body: the `Errors[]` entries of
 /// Fusebill's JSON shape (or its `Message`), a JSON string as it is, else
@@ -47,19 +45,6 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
     excerpt(&String::from_utf8_lossy(body))
         .into_iter()
         .collect()
-}
-
-/// A trimmed excerpt of at most [`MAX_TEXT`] characters (`None` when blank).
-fn excerpt(text: &str) -> Option<String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut short: String = text.chars().take(MAX_TEXT).collect();
-    if text.chars().count() > MAX_TEXT {
-        short.push('…');
-    }
-    Some(short)
 }
 
 /// The neutral error for a non-2xx answer. `id` is the customer the
@@ -223,7 +208,7 @@ mod tests {
         let long = "x".repeat(1000);
         assert_eq!(
             vendor_messages(long.as_bytes())[0].chars().count(),
-            MAX_TEXT + 1
+            unibill_core::error::MAX_EXCERPT_CHARS + 1
         );
     }
 }
