@@ -286,17 +286,25 @@ impl Everlytic {
     }
 }
 
-/// The customer of a successful `GET` answer, read as JSON: an error
-/// reported with a success status (`{"error":{"message":..}}`) is
-/// [`Error::Vendor`] with the platform's message, not a decoding error.
-fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
-    if let Some(messages) = error_in_success(&raw) {
-        return Err(Error::Vendor {
+/// An error reported with a success status (`{"error":{"message":..}}`
+/// answered 2xx, read as JSON) as [`Error::Vendor`] with the platform's
+/// message; `Ok` for any other answer.
+fn reported_error(status: u16, answer: &Value) -> Result<()> {
+    match error_in_success(answer) {
+        Some(messages) => Err(Error::Vendor {
             backend: KIND,
             status,
             messages,
-        });
+        }),
+        None => Ok(()),
     }
+}
+
+/// The customer of a successful `GET` answer, read as JSON: an error
+/// reported with a success status is [`Error::Vendor`], not a decoding
+/// error.
+fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
+    reported_error(status, &raw)?;
     mapping::customer_from_answer(id, raw)
 }
 
@@ -341,12 +349,8 @@ impl CustomerUpdater for Everlytic {
         }
         // The answer is read once, for both checks below.
         let answer: Option<Value> = resp.json().ok();
-        if let Some(messages) = answer.as_ref().and_then(error_in_success) {
-            return Err(Error::Vendor {
-                backend: KIND,
-                status: resp.status,
-                messages,
-            });
+        if let Some(answer) = &answer {
+            reported_error(resp.status, answer)?;
         }
         let customer = self.after_put(id, &path, answer).await?;
         Ok(UpdateOutcome::new(customer, vec![planned]))
