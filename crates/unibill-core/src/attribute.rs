@@ -118,6 +118,10 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|n| Utc.from_utc_datetime(&n).fixed_offset());
     };
+    // The vendors' own answers are RFC 3339: read them without a copy.
+    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+        return Some(d);
+    }
     // One spelling for the rest: `T` between date and time, `Z` as +00:00.
     let mut norm = format!("{}T{}", &t[..10], time);
     if norm.ends_with(['Z', 'z']) {
@@ -146,38 +150,45 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
 /// `YYYY-MM-DD`, optionally followed by `T` (or a space) and `hh:mm`, then
 /// optionally `:ss` with a fraction, then optionally `Z` or an offset
 /// `±hh:mm` / `±hhmm`. Chrono's parsers alone take `2015-1-1` and short
-/// years. Compared as a template, every digit written `9`.
+/// years. Checked byte by byte against templates, `9` standing for a
+/// digit.
 fn fixed_widths(t: &str) -> bool {
-    let shape: String = t
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '9' } else { c })
-        .collect();
-    let Some(mut rest) = shape.strip_prefix("9999-99-99") else {
+    /// The rest of `t` after a head matching `template` (`9` for a digit).
+    fn after<'a>(t: &'a [u8], template: &str) -> Option<&'a [u8]> {
+        let head = t.get(..template.len())?;
+        let fits = head.iter().zip(template.bytes()).all(|(&c, p)| match p {
+            b'9' => c.is_ascii_digit(),
+            _ => c == p,
+        });
+        fits.then(|| &t[template.len()..])
+    }
+    let Some(mut rest) = after(t.as_bytes(), "9999-99-99") else {
         return false;
     };
     if rest.is_empty() {
         return true;
     }
-    match rest
-        .strip_prefix(['T', 't', ' '])
-        .and_then(|r| r.strip_prefix("99:99"))
-    {
-        Some(r) => rest = r,
-        None => return false,
+    match rest.split_first() {
+        Some((b'T' | b't' | b' ', time)) => match after(time, "99:99") {
+            Some(r) => rest = r,
+            None => return false,
+        },
+        _ => return false,
     }
-    if let Some(r) = rest.strip_prefix(":99") {
+    if let Some(r) = after(rest, ":99") {
         rest = r;
-        if let Some(fraction) = rest.strip_prefix('.') {
-            rest = fraction.trim_start_matches('9');
-            if rest.len() == fraction.len() {
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
                 return false; // a point without digits
             }
+            rest = &fraction[digits..];
         }
     }
-    matches!(
-        rest,
-        "" | "Z" | "z" | "+99:99" | "-99:99" | "+9999" | "-9999"
-    )
+    matches!(rest, b"" | b"Z" | b"z")
+        || ["+99:99", "-99:99", "+9999", "-9999"]
+            .iter()
+            .any(|offset| after(rest, offset).is_some_and(<[u8]>::is_empty))
 }
 
 /// Parses the Boolean spellings the vendor accepts: `TRUE true t 1` and
