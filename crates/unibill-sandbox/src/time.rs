@@ -45,6 +45,10 @@ fn all_digits(b: &[u8]) -> bool {
 /// `+HH:MM` / `+HHMM` offset, every numeric field at its fixed width. The
 /// date/time parser alone would also take `2015-1-1 0:0:0`, a two-digit year
 /// or surrounding whitespace, none of which is ISO 8601.
+///
+/// The emulator keeps its own check rather than use the client's
+/// (`unibill_core::attribute::parse_timestamp`): a rule shared by both
+/// would let a mistake in it pass every test.
 fn iso8601_shape(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 10
