@@ -374,13 +374,21 @@ impl CustomerUpdater for Fusebill {
             ConflictCheck::Off => 1,
         };
         let mut base = self.read(n, id).await?;
-        for round in 1..=rounds {
+        let mut round = 0;
+        loop {
+            // Merged onto every record read, the last included: when the
+            // record already holds what the patch sets (another writer
+            // may have made the same change), nothing is written.
             let Some(body) = self.write_for(&base, &edits)? else {
                 return Ok(UpdateOutcome::new(
                     mapping::customer_from_json(id, base)?,
                     Vec::new(),
                 ));
             };
+            round += 1;
+            if round > rounds {
+                break;
+            }
             if matches!(self.conflict, ConflictCheck::Reread { .. }) {
                 let fresh = self.read(n, id).await?;
                 if fresh != base {
@@ -390,15 +398,6 @@ impl CustomerUpdater for Fusebill {
                 }
             }
             return self.put(n, id, body).await;
-        }
-        // Every re-read saw a change. If the last record read already
-        // holds what the patch sets (another writer made the same change),
-        // nothing is left to write: that is a no-op, not a conflict.
-        if self.write_for(&base, &edits)?.is_none() {
-            return Ok(UpdateOutcome::new(
-                mapping::customer_from_json(id, base)?,
-                Vec::new(),
-            ));
         }
         Err(Error::Conflict {
             backend: KIND,
