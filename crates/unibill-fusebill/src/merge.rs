@@ -132,10 +132,7 @@ fn apply(
     for (_, slot) in obj.iter_mut().filter(|(k, _)| k.eq_ignore_ascii_case(name)) {
         found = true;
         if rest.is_empty() {
-            let unchanged = same_text(slot, value)
-                || (slot.is_null() && empty(value))
-                || (value.is_null() && slot.as_str() == Some(""));
-            if !unchanged {
+            if !holds_already(slot, value) {
                 *slot = value.clone();
             }
             continue;
@@ -166,13 +163,17 @@ fn empty(value: &Value) -> bool {
     value.is_null() || value.as_array().is_some_and(Vec::is_empty)
 }
 
-/// Whether `value` is a string that `slot`, a number or boolean as read,
-/// already holds as text (see the module docs).
-fn same_text(slot: &Value, value: &Value) -> bool {
+/// Whether a property holding `slot` (as read) already holds what setting
+/// `value` would put there, so it is kept as read (see the module docs):
+/// a string whose text is the number or boolean there; nothing (`null`
+/// or `[]`) over `null`; a clear over `""`.
+fn holds_already(slot: &Value, value: &Value) -> bool {
     match (slot, value) {
         (Value::Number(_) | Value::Bool(_), Value::String(s)) => {
             json_text(Some(slot)).as_deref() == Some(s.as_str())
         }
+        (Value::Null, _) => empty(value),
+        (Value::String(s), Value::Null) => s.is_empty(),
         _ => false,
     }
 }
