@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op, UpdateOptions,
+    UpdateOutcome,
 };
 use unibill_fusebill::{ConflictCheck, Fusebill, FusebillExtension, SalesTrackingCode};
 use unibill_sandbox::fusebill::{PARENT_CUSTOMER_ID, SEED_CUSTOMER_ID};
@@ -83,6 +84,23 @@ fn put_bodies(h: &VendorHandle) -> Vec<Value> {
         .collect()
 }
 
+/// Applies `patch` to the seed customer on a cleared journal and checks
+/// it was a no-op: only the `GET` went out and no write is reported.
+async fn update_sends_only_the_get(
+    f: &Fusebill,
+    fb: &VendorHandle,
+    patch: &CustomerPatch,
+) -> UpdateOutcome {
+    fb.clear_journal();
+    let outcome = f
+        .update_with(&seed_id(), patch, &UpdateOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(calls(fb), vec![get_seed()], "{patch:?}");
+    assert!(outcome.writes.is_empty(), "{patch:?}");
+    outcome
+}
+
 #[tokio::test]
 async fn first_name_update_sends_back_the_get_answer_except_first_name() {
     let (sb, f) = start().await;
@@ -137,13 +155,7 @@ async fn no_op_patch_sends_only_the_get() {
         CustomerPatch::new(),
     ];
     for patch in patches {
-        fb.clear_journal();
-        let outcome = f
-            .update_with(&seed_id(), &patch, &UpdateOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(calls(fb), vec![get_seed()], "{patch:?}");
-        assert!(outcome.writes.is_empty());
+        let outcome = update_sends_only_the_get(&f, fb, &patch).await;
         assert!(!outcome.changed());
         assert_eq!(outcome.customer.first_name.as_deref(), Some("Katelyn"));
     }
@@ -165,14 +177,8 @@ async fn clearing_sales_tracking_codes_the_customer_lacks_sends_no_put() {
     for state in states {
         fb.update_customer(SEED_CUSTOMER_ID, |c| c["customerReference"] = state.clone());
         let before = stored_seed(fb);
-        fb.clear_journal();
-        let outcome = f
-            .update_with(&seed_id(), &clear, &UpdateOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(calls(fb), vec![get_seed()], "{state}");
-        assert!(outcome.writes.is_empty());
-        assert_eq!(stored_seed(fb), before);
+        update_sends_only_the_get(&f, fb, &clear).await;
+        assert_eq!(stored_seed(fb), before, "{state}");
     }
 }
 
@@ -184,19 +190,10 @@ async fn clearing_a_field_fusebill_holds_as_an_empty_string_sends_no_put() {
         c["middleName"] = json!("");
         c["customerAcquisition"]["medium"] = json!("");
     });
-    fb.clear_journal();
-    let outcome = f
-        .update_with(
-            &seed_id(),
-            &CustomerPatch::new().clear_middle_name().clear_medium(),
-            &UpdateOptions::default(),
-        )
-        .await
-        .unwrap();
+    let clear = CustomerPatch::new().clear_middle_name().clear_medium();
+    let outcome = update_sends_only_the_get(&f, fb, &clear).await;
     // `""` reads as no value: the clear is already true.
     assert_eq!(outcome.customer.middle_name, None);
-    assert_eq!(calls(fb), vec![get_seed()]);
-    assert!(outcome.writes.is_empty());
 }
 
 #[tokio::test]
@@ -209,12 +206,7 @@ async fn setting_the_text_of_a_number_fusebill_holds_changes_nothing() {
         .phone("9964413586")
         .secondary_phone("9555473089")
         .external_reference("100986");
-    let outcome = f
-        .update_with(&seed_id(), &same, &UpdateOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(calls(fb), vec![get_seed()]);
-    assert!(outcome.writes.is_empty());
+    let outcome = update_sends_only_the_get(&f, fb, &same).await;
     assert_eq!(outcome.customer.phone.as_deref(), Some("9964413586"));
 
     // Alongside a real change, they go back as the numbers they were.
