@@ -33,9 +33,11 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::lock::{AccountId, DEFAULT_LOCK_WAIT};
 use unibill::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerUpdater,
-    Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
+    CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
+    WriteLocking,
 };
 use unibill_sandbox::Sandbox;
 
@@ -125,7 +127,10 @@ fn mib(bytes: isize) -> f64 {
 
 /// The in-memory baseline: an updater that answers every update at once.
 #[derive(Debug)]
-struct InMemory(Capabilities);
+struct InMemory {
+    caps: Capabilities,
+    locks: CustomerLocks,
+}
 
 const MEMORY: BackendKind = BackendKind::new("memory");
 
@@ -134,13 +139,21 @@ impl CustomerUpdater for InMemory {
     fn kind(&self) -> BackendKind {
         MEMORY
     }
+    fn locks(&self) -> &CustomerLocks {
+        &self.locks
+    }
     fn capabilities(&self) -> &Capabilities {
-        &self.0
+        &self.caps
     }
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        _lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
         tokio::task::yield_now().await;
         let mut c = Customer::new(id.clone(), serde_json::json!({ "id": id.as_str() }));
         c.address.city = patch.address.city.as_set().cloned();
@@ -210,7 +223,15 @@ fn main() {
     println!("bulk_memory on {}", support::machine());
     COUNTED.set(true);
 
-    let memory = InMemory(Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL));
+    let memory = InMemory {
+        caps: Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL),
+        locks: CustomerLocks::new(
+            MEMORY,
+            AccountId::of("memory://", b""),
+            &WriteLocking::InProcess,
+            DEFAULT_LOCK_WAIT,
+        ),
+    };
     let peaks: Vec<isize> = sizes
         .iter()
         .map(|&items| {

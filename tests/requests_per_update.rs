@@ -7,7 +7,9 @@
 //!   after the `GET`. The client's default concurrent-edit check reads once
 //!   more just before the `PUT` (3 requests); `ConflictCheck::Off` gives 2.
 //! - Everlytic: one `PUT` when the patch carries `name` and `email` (the
-//!   two fields every update must send); otherwise `GET` then `PUT`.
+//!   two fields every update must send); otherwise `GET` then `PUT`, with
+//!   the same concurrent-edit check as Fusebill by default (`GET`, `GET`,
+//!   `PUT`; `ConflictCheck::Off` gives 2).
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -145,16 +147,16 @@ async fn everlytic_update_is_one_put_with_name_and_email_else_get_then_put() {
     assert_eq!(stored["name"], "Cape Mailers Group");
     assert_eq!(stored["postal_code"], "8002");
 
-    // Without them, the current name and email are read and sent back.
+    // Without them, the current name and email are read and sent back;
+    // the default reads once more just before the PUT to catch an edit
+    // made in between.
     vendor.clear_journal();
     let patch = CustomerPatch::new().postal_code("8003");
     updater.update(&id, &patch).await.expect("update succeeds");
-    assert_eq!(
-        calls(vendor),
-        vec![format!("GET {path}"), format!("PUT {path}")]
-    );
-    let put = vendor.journal()[1].body.clone().expect("JSON body");
-    let sent = serde_json::to_string(&put).expect("JSON");
+    let (get, put) = (format!("GET {path}"), format!("PUT {path}"));
+    assert_eq!(calls(vendor), vec![get.clone(), get.clone(), put.clone()]);
+    let put_body = vendor.journal()[2].body.clone().expect("JSON body");
+    let sent = serde_json::to_string(&put_body).expect("JSON");
     assert!(
         sent.contains("Cape Mailers Group"),
         "name sent back: {sent}"
@@ -165,12 +167,25 @@ async fn everlytic_update_is_one_put_with_name_and_email_else_get_then_put() {
         "8003"
     );
 
+    // Without the check: GET then PUT.
+    let unchecked = unibill::everlytic::Everlytic::builder()
+        .base_url(vendor.base_url())
+        .username(unibill_sandbox::EVERLYTIC_USERNAME)
+        .api_key(unibill_sandbox::EVERLYTIC_API_KEY)
+        .conflict_check(unibill::ConflictCheck::Off)
+        .build()
+        .expect("client builds");
+    vendor.clear_journal();
+    let patch = CustomerPatch::new().postal_code("8004");
+    unchecked
+        .update(&id, &patch)
+        .await
+        .expect("update succeeds");
+    assert_eq!(calls(vendor), vec![get.clone(), put.clone()]);
+
     // Only one of the two is not enough to skip the read.
     vendor.clear_journal();
     let patch = CustomerPatch::new().name("Cape Mailers");
     updater.update(&id, &patch).await.expect("update succeeds");
-    assert_eq!(
-        calls(vendor),
-        vec![format!("GET {path}"), format!("PUT {path}")]
-    );
+    assert_eq!(calls(vendor), vec![get.clone(), get, put]);
 }

@@ -14,7 +14,8 @@ use unibill_core::transport::{
 };
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
-    CustomerUpdater, Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+    CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::error::from_answer;
@@ -359,6 +360,7 @@ impl ChartMogul {
     ) -> Result<BTreeMap<String, Value>> {
         let path = self.target_path(id, Target::Custom)?;
         let list = mapping::custom_list(attrs)?;
+        let _lock = self.transport.locks().acquire(id).await?;
         let body = mapping::to_value(&UpdateCustomAttributes {
             custom: list
                 .iter()
@@ -403,6 +405,7 @@ impl ChartMogul {
         let body = mapping::to_value(&Tags {
             tags: mapping::tag_list(tags)?,
         });
+        let _lock = self.transport.locks().acquire(id).await?;
         let resp = self
             .send_ok(write_request(method, path, &body), id.as_str())
             .await?;
@@ -426,7 +429,21 @@ impl CustomerUpdater for ChartMogul {
         self.read(id, &path).await
     }
 
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+    fn locks(&self) -> &CustomerLocks {
+        self.transport.locks()
+    }
+
+    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        check_id(id)?;
+        Ok(id.clone())
+    }
+
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
         let path = self.customer_path(id)?;
         let prepared = self.prepare(id, &path, patch).await?;
         if prepared.is_empty() {
@@ -437,7 +454,11 @@ impl CustomerUpdater for ChartMogul {
         let mut answer: Option<Response> = None;
         for p in &prepared {
             tracing::debug!(backend = %KIND, call = %p.label(), "chartmogul update call");
-            match self.send_ok(p.request(), id.as_str()).await {
+            let sent = match lock.ensure_held() {
+                Ok(()) => self.send_ok(p.request(), id.as_str()).await,
+                Err(lost) => Err(lost),
+            };
+            match sent {
                 Ok(resp) => {
                     applied.push(p.label());
                     writes.push(self.planned(p));

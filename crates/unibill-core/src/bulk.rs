@@ -22,9 +22,16 @@
 //! What it guarantees:
 //!
 //! - **Bounded concurrency**: at most [`BulkOptions::concurrency`] updates
-//!   are in flight, and the input is pulled at most that many items ahead
-//!   of the results, so memory stays flat for any batch size: neither the
-//!   input nor the output is ever collected.
+//!   are in flight, and the input is pulled at most four times that many
+//!   items ahead of the results, so memory stays flat for any batch size:
+//!   neither the input nor the output is ever collected.
+//! - **One customer at a time, in input order**: items naming the same
+//!   customer never run at once; each starts after the one before it in
+//!   the input has finished, so the last one in the input wins. They wait
+//!   beside the in-flight updates, not in their slots, so the other
+//!   customers' items keep going. (Every update also holds the customer's
+//!   write lock, see [`crate::lock`], which keeps a bulk run and any other
+//!   caller apart.)
 //! - **One failure never stops the batch**: each item yields its own
 //!   `Result`, tagged with its position in the input ([`BulkItemResult::index`]).
 //!   Results come in completion order by default, or in input order with
@@ -39,14 +46,14 @@
 //! on it at once. Pick a concurrency of roughly *rate limit × latency ×
 //! requests per update* (plus a little headroom) to keep the limiter busy.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind};
 use crate::kind::CustomerId;
@@ -378,9 +385,174 @@ impl Stream for BulkStream<'_> {
     }
 }
 
+/// How many input items a run may hold beyond those in flight, per unit of
+/// concurrency: room to queue later updates of a customer that is being
+/// updated without holding up the other customers.
+const LOOKAHEAD_PER_SLOT: usize = 4;
+
+/// One input item, numbered, not started yet.
+struct Pending {
+    index: u64,
+    id: CustomerId,
+    patch: CustomerPatch,
+}
+
+type Running<'a> = Pin<Box<dyn std::future::Future<Output = (String, BulkItemResult)> + Send + 'a>>;
+
+/// The scheduler behind [`bulk_update_stream`]: at most `concurrency`
+/// updates in flight, never two of the same customer, and the updates of
+/// one customer started in input order.
+struct Scheduler<'a, S> {
+    updater: &'a dyn CustomerUpdater,
+    options: UpdateOptions,
+    input: Pin<Box<S>>,
+    input_done: bool,
+    concurrency: usize,
+    /// Most items pulled from the input and not yet yielded.
+    window: usize,
+    /// Items pulled from the input and not yet yielded.
+    outstanding: usize,
+    next_index: u64,
+    running: FuturesUnordered<Running<'a>>,
+    /// Customers with an update running or about to start, each with the
+    /// later items for it, in input order.
+    busy: HashMap<String, VecDeque<Pending>>,
+    /// Items whose customer's previous update finished: they start before
+    /// any new input.
+    ready: VecDeque<(String, Pending)>,
+    /// Input order: finished results held until every earlier one is out.
+    ordered: Option<(u64, BTreeMap<u64, BulkItemResult>)>,
+}
+
+impl<'a, S> Scheduler<'a, S>
+where
+    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+{
+    /// The key that keeps the updates of one customer apart: its canonical
+    /// id (an id the backend refuses fails in its update anyway).
+    fn key(&self, id: &CustomerId) -> String {
+        match self.updater.canonical_id(id) {
+            Ok(c) => c.as_str().to_owned(),
+            Err(_) => id.as_str().to_owned(),
+        }
+    }
+
+    fn start(&mut self, key: String, item: Pending) {
+        let updater = self.updater;
+        let options = self.options.clone();
+        self.running.push(Box::pin(async move {
+            let result = updater.update_with(&item.id, &item.patch, &options).await;
+            (
+                key,
+                BulkItemResult {
+                    index: item.index,
+                    id: item.id,
+                    result,
+                },
+            )
+        }));
+    }
+
+    /// Starts what may start: queued followers first, then new input.
+    fn fill(&mut self, cx: &mut Context<'_>) {
+        while self.running.len() < self.concurrency {
+            if let Some((key, item)) = self.ready.pop_front() {
+                self.start(key, item);
+                continue;
+            }
+            if self.input_done || self.outstanding >= self.window {
+                return;
+            }
+            match self.input.as_mut().poll_next(cx) {
+                Poll::Ready(Some((id, patch))) => {
+                    let item = Pending {
+                        index: self.next_index,
+                        id,
+                        patch,
+                    };
+                    self.next_index += 1;
+                    self.outstanding += 1;
+                    let key = self.key(&item.id);
+                    match self.busy.get_mut(&key) {
+                        Some(queue) => queue.push_back(item),
+                        None => {
+                            self.busy.insert(key.clone(), VecDeque::new());
+                            self.start(key, item);
+                        }
+                    }
+                }
+                Poll::Ready(None) => self.input_done = true,
+                Poll::Pending => return,
+            }
+        }
+    }
+
+    /// A customer's update finished: its next item (if any) may start.
+    fn finished(&mut self, key: String) {
+        let next = self.busy.get_mut(&key).and_then(VecDeque::pop_front);
+        match next {
+            Some(item) => self.ready.push_back((key, item)),
+            None => {
+                self.busy.remove(&key);
+            }
+        }
+    }
+}
+
+impl<'a, S> Stream for Scheduler<'a, S>
+where
+    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+{
+    type Item = BulkItemResult;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkItemResult>> {
+        let this = &mut *self;
+        loop {
+            if let Some((next, held)) = &mut this.ordered {
+                if let Some(item) = held.remove(next) {
+                    *next += 1;
+                    this.outstanding -= 1;
+                    return Poll::Ready(Some(item));
+                }
+            }
+            this.fill(cx);
+            match Pin::new(&mut this.running).poll_next(cx) {
+                Poll::Ready(Some((key, item))) => {
+                    this.finished(key);
+                    match &mut this.ordered {
+                        Some((_, held)) => {
+                            held.insert(item.index, item);
+                        }
+                        None => {
+                            this.outstanding -= 1;
+                            return Poll::Ready(Some(item));
+                        }
+                    }
+                }
+                // Nothing running: either everything is out, or the input
+                // has nothing yet (it will wake us).
+                Poll::Ready(None) if this.ready.is_empty() => {
+                    let held = this.ordered.as_ref().is_some_and(|(_, h)| !h.is_empty());
+                    if this.input_done && !held {
+                        return Poll::Ready(None);
+                    }
+                    if !held {
+                        return Poll::Pending;
+                    }
+                }
+                Poll::Ready(None) => {}
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
 /// Runs one update per item of `items` (a [`Stream`]) through `updater`,
 /// at most `options.concurrency` at a time, and yields one result per
-/// item. See the [module docs](self).
+/// item. Items naming the same customer (by the backend's
+/// [`canonical_id`](CustomerUpdater::canonical_id)) run one after the
+/// other in input order, while other customers' items go on. See the
+/// [module docs](self).
 pub fn bulk_update_stream<'a, S>(
     updater: &'a dyn CustomerUpdater,
     items: S,
@@ -396,25 +568,20 @@ where
         progress,
     } = options;
     let concurrency = concurrency.max(1);
-    let mut index = 0u64;
-    let futures = items.map(move |(id, patch)| {
-        let i = index;
-        index += 1;
-        let opts = update_options.clone();
-        async move {
-            let result = updater.update_with(&id, &patch, &opts).await;
-            BulkItemResult {
-                index: i,
-                id,
-                result,
-            }
-        }
+    let inner: ResultStream<'a> = Box::pin(Scheduler {
+        updater,
+        options: update_options,
+        input: Box::pin(items),
+        input_done: false,
+        concurrency,
+        window: concurrency.saturating_mul(LOOKAHEAD_PER_SLOT),
+        outstanding: 0,
+        next_index: 0,
+        running: FuturesUnordered::new(),
+        busy: HashMap::new(),
+        ready: VecDeque::new(),
+        ordered: ordered.then(|| (0, BTreeMap::new())),
     });
-    let inner: ResultStream<'a> = if ordered {
-        Box::pin(futures.buffered(concurrency))
-    } else {
-        Box::pin(futures.buffer_unordered(concurrency))
-    };
     BulkStream {
         inner,
         updater,

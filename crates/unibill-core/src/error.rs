@@ -142,6 +142,19 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// The customer's write lock could not be had in time, or was lost
+    /// before a write (see [`crate::lock`]): nothing was written after
+    /// that point. Retryable.
+    #[error("{backend}: customer `{customer}` not updated: {reason}")]
+    Lock {
+        /// The backend.
+        backend: BackendKind,
+        /// The customer whose lock it was (cut to a few hundred characters).
+        customer: String,
+        /// What went wrong.
+        reason: crate::lock::LockFailure,
+    },
+
     /// A configuration value is missing or malformed, or names a backend
     /// that was not compiled in.
     #[error("configuration `{field}`: {reason}")]
@@ -187,6 +200,8 @@ pub enum ErrorKind {
     Decode,
     /// [`Error::PartialUpdate`]
     PartialUpdate,
+    /// [`Error::Lock`]
+    Lock,
     /// [`Error::Config`]
     Config,
 }
@@ -264,18 +279,20 @@ impl Error {
             Error::ResponseTooLarge { .. } => ErrorKind::ResponseTooLarge,
             Error::Decode { .. } => ErrorKind::Decode,
             Error::PartialUpdate { .. } => ErrorKind::PartialUpdate,
+            Error::Lock { .. } => ErrorKind::Lock,
             Error::Config { .. } => ErrorKind::Config,
         }
     }
 
     /// Whether running the same operation again later may succeed: rate
-    /// limits, conflicts, transport failures and the vendor's 5xx answers.
+    /// limits, conflicts, lock timeouts, transport failures and the
+    /// vendor's 5xx answers.
     /// Input errors, missing customers and bad credentials are not.
     /// Updates are declarative, so retrying a whole update is always safe
     /// (a [`Error::PartialUpdate`] is as retryable as its cause).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Conflict { .. } => true,
+            Error::RateLimited { .. } | Error::Conflict { .. } | Error::Lock { .. } => true,
             Error::Transport { source, .. } => {
                 source.is_connect()
                     || source.is_timeout()
@@ -300,7 +317,8 @@ impl Error {
             | Error::Transport { backend, .. }
             | Error::ResponseTooLarge { backend, .. }
             | Error::Decode { backend, .. }
-            | Error::PartialUpdate { backend, .. } => Some(*backend),
+            | Error::PartialUpdate { backend, .. }
+            | Error::Lock { backend, .. } => Some(*backend),
             Error::Validation { .. } | Error::Config { .. } => None,
         }
     }

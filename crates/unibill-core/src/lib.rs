@@ -26,6 +26,7 @@ pub mod check;
 pub mod customer;
 pub mod error;
 pub mod kind;
+pub mod lock;
 pub mod patch;
 pub mod status;
 pub mod transport;
@@ -42,6 +43,7 @@ pub use change::Change;
 pub use customer::{Acquisition, Address, Customer};
 pub use error::{Error, ErrorKind, Result};
 pub use kind::{BackendKind, CustomerId};
+pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
@@ -50,8 +52,8 @@ pub use transport::{
     Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
 };
 pub use updater::{
-    CheckedPatch, CustomerUpdater, DryRun, Ignored, PlannedRequest, UnsupportedPolicy,
-    UpdateOptions, UpdateOutcome,
+    CheckedPatch, ConflictCheck, CustomerUpdater, DryRun, Ignored, PlannedRequest,
+    UnsupportedPolicy, UpdateOptions, UpdateOutcome,
 };
 pub use values::{CountryCode, Currency, Decimal, Money};
 

@@ -10,6 +10,7 @@ use crate::capability::{Capabilities, Field, Op};
 use crate::customer::Customer;
 use crate::error::Result;
 use crate::kind::{BackendKind, CustomerId};
+use crate::lock::{CustomerLocks, LockGuard};
 use crate::patch::CustomerPatch;
 
 /// What to do with parts of a patch the backend cannot honour.
@@ -23,6 +24,50 @@ pub enum UnsupportedPolicy {
     /// Drop those parts, apply the rest, and list what was dropped in
     /// [`UpdateOutcome::ignored`].
     Ignore,
+}
+
+/// How a backend that reads a customer before writing it guards against an
+/// edit made outside unibill (another program, the vendor's own UI)
+/// between its read and its write, when the vendor offers no conditional
+/// write (no ETag / If-Match). Updates made through unibill in this process
+/// are already kept apart by the customer's write lock ([`crate::lock`]);
+/// this check is for everyone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictCheck {
+    /// Read the customer again just before the write and compare it, as a
+    /// whole, with the record the write was worked out from. When it
+    /// changed, work the write out again from the fresh record (patches are
+    /// declarative, so this is safe) and check again, for at most
+    /// `max_rounds` rounds, then fail with
+    /// [`Error::Conflict`](crate::Error::Conflict) (unless the patch changes
+    /// nothing on the last record read: then nothing is written and the
+    /// update succeeds). Costs one more `GET` per update that reads and
+    /// writes. The default, with 3 rounds.
+    Reread {
+        /// Rounds before giving up (at least 1).
+        max_rounds: u32,
+    },
+    /// No re-read: read, then write. An edit made by someone else between
+    /// the two is overwritten.
+    Off,
+}
+
+impl Default for ConflictCheck {
+    fn default() -> Self {
+        ConflictCheck::Reread { max_rounds: 3 }
+    }
+}
+
+impl ConflictCheck {
+    /// The re-read rounds allowed (at least 1), or `None` for
+    /// [`ConflictCheck::Off`].
+    pub fn reread_rounds(&self) -> Option<u32> {
+        match self {
+            ConflictCheck::Reread { max_rounds } => Some((*max_rounds).max(1)),
+            ConflictCheck::Off => None,
+        }
+    }
 }
 
 /// Options for [`CustomerUpdater::update_with`].
@@ -195,6 +240,15 @@ pub struct DryRun {
 /// [`Self::plan`]; callers use [`Self::update`], [`Self::update_with`] and
 /// [`Self::dry_run`], which validate the patch and check it against
 /// [`Self::capabilities`] before any request.
+///
+/// # Concurrent updates of one customer
+///
+/// [`Self::update_with`] (and so [`Self::update`] and bulk runs) holds the
+/// customer's write lock ([`Self::locks`], see [`crate::lock`]) from the
+/// backend's first read to its last write. Two updates of the same
+/// customer through any clients of the same account in this process
+/// therefore run one after the other, in the order they asked, and neither
+/// loses the other's edit; updates of different customers run in parallel.
 #[async_trait]
 pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// Which backend this is.
@@ -203,13 +257,33 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// What this backend can do with each neutral field.
     fn capabilities(&self) -> &Capabilities;
 
+    /// The per-customer write locks of this client (usually its
+    /// transport's, [`crate::Transport::locks`]).
+    fn locks(&self) -> &CustomerLocks;
+
+    /// The one spelling of `id` this backend's vendor stores (e.g. an
+    /// integer id without leading zeros), which keys the customer's write
+    /// lock; [`Error::Validation`](crate::Error::Validation) on field `id`,
+    /// before any request, for an id the vendor cannot hold. The default
+    /// takes the id as it is.
+    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        Ok(id.clone())
+    }
+
     /// Reads one customer.
     async fn get(&self, id: &CustomerId) -> Result<Customer>;
 
-    /// Backend hook: applies a checked patch and returns the customer as
-    /// the vendor holds it afterwards with the writes sent. Call
-    /// [`Self::update`] instead.
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome>;
+    /// Backend hook: applies a checked patch while `lock` holds the
+    /// customer's write lock, and returns the customer as the vendor holds
+    /// it afterwards with the writes sent. The backend calls
+    /// [`LockGuard::ensure_held`] before each write and sends nothing more
+    /// once it fails. Call [`Self::update`] instead.
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        lock: &LockGuard,
+    ) -> Result<UpdateOutcome>;
 
     /// Backend hook: the writes [`Self::apply`] would send now, without
     /// sending any (reads are allowed). Call [`Self::dry_run`] instead.
@@ -238,7 +312,10 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
         options: &UpdateOptions,
     ) -> Result<UpdateOutcome> {
         let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
-        let mut outcome = self.apply(id, &checked).await?;
+        let canonical = self.canonical_id(id)?;
+        let lock = self.locks().acquire(&canonical).await?;
+        let mut outcome = self.apply(id, &checked, &lock).await?;
+        drop(lock);
         outcome.ignored = checked.ignored().to_vec();
         Ok(outcome)
     }

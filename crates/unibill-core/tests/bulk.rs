@@ -9,13 +9,24 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update, bulk_update_stream, run_bulk, BulkOptions, BulkProgress};
+use unibill_core::lock::{AccountId, DEFAULT_LOCK_WAIT};
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch,
-    CustomerUpdater, Error, ErrorKind, Field, FieldCaps, PlannedRequest, Result, UpdateOptions,
-    UpdateOutcome,
+    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
+    CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard, PlannedRequest,
+    Result, UpdateOptions, UpdateOutcome, WriteLocking,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
+
+/// The process-wide in-memory write locks, as every real backend has.
+fn locks() -> CustomerLocks {
+    CustomerLocks::new(
+        KIND,
+        AccountId::of("memory://", b""),
+        &WriteLocking::InProcess,
+        DEFAULT_LOCK_WAIT,
+    )
+}
 
 /// An in-memory backend. Ids decide the behaviour:
 /// - `missing-*` -> NotFound, `limit-*` -> RateLimited, `boom-*` -> Vendor 500;
@@ -27,6 +38,7 @@ const KIND: BackendKind = BackendKind::new("memory");
 #[derive(Debug)]
 struct Memory {
     caps: Capabilities,
+    locks: CustomerLocks,
     cities: Mutex<BTreeMap<String, String>>,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
@@ -41,6 +53,7 @@ impl Memory {
             caps: Capabilities::new(KIND)
                 .with(Field::City, FieldCaps::ALL)
                 .with(Field::Email, FieldCaps::READ),
+            locks: locks(),
             cities: Mutex::new(BTreeMap::new()),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
@@ -74,6 +87,9 @@ impl CustomerUpdater for Memory {
     fn kind(&self) -> BackendKind {
         KIND
     }
+    fn locks(&self) -> &CustomerLocks {
+        &self.locks
+    }
     fn capabilities(&self) -> &Capabilities {
         &self.caps
     }
@@ -83,7 +99,12 @@ impl CustomerUpdater for Memory {
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        _lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
         let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let _guard = InFlight(&self.in_flight);
         self.max_in_flight.fetch_max(n, Ordering::SeqCst);

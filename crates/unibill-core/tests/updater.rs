@@ -4,18 +4,30 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use unibill_core::lock::{AccountId, DEFAULT_LOCK_WAIT};
 use unibill_core::{
     async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
-    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, Op, PlannedRequest, Result,
-    UpdateOptions, UpdateOutcome,
+    CustomerLocks, CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, LockGuard, Op,
+    PlannedRequest, Result, UpdateOptions, UpdateOutcome, WriteLocking,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
+
+/// The process-wide in-memory write locks, as every real backend has.
+fn locks() -> CustomerLocks {
+    CustomerLocks::new(
+        KIND,
+        AccountId::of("memory://", b""),
+        &WriteLocking::InProcess,
+        DEFAULT_LOCK_WAIT,
+    )
+}
 
 /// Counts calls that reach the backend hooks.
 #[derive(Debug)]
 struct Counting {
     caps: Capabilities,
+    locks: CustomerLocks,
     applied: AtomicUsize,
 }
 
@@ -26,6 +38,7 @@ impl Counting {
                 .with(Field::City, FieldCaps::ALL)
                 .with(Field::Email, FieldCaps::READ_SET)
                 .with(Field::Mrr, FieldCaps::READ),
+            locks: locks(),
             applied: AtomicUsize::new(0),
         }
     }
@@ -36,13 +49,21 @@ impl CustomerUpdater for Counting {
     fn kind(&self) -> BackendKind {
         KIND
     }
+    fn locks(&self) -> &CustomerLocks {
+        &self.locks
+    }
     fn capabilities(&self) -> &Capabilities {
         &self.caps
     }
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        _lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
         self.applied.fetch_add(1, Ordering::SeqCst);
         let mut c = Customer::new(id.clone(), serde_json::json!({}));
         c.address.city = patch.address.city.as_set().cloned();

@@ -7,8 +7,9 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 use unibill_core::transport::{Auth, ClientOptions, Request, Transport};
 use unibill_core::{
-    BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerPatch, CustomerUpdater,
-    Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+    BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerLocks,
+    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::error::{error_in_success, from_response};
@@ -70,6 +71,7 @@ pub struct EverlyticBuilder {
     username: Option<String>,
     api_key: Option<SecretString>,
     options: ClientOptions,
+    conflict: ConflictCheck,
 }
 
 impl Default for EverlyticBuilder {
@@ -78,6 +80,7 @@ impl Default for EverlyticBuilder {
             username: None,
             api_key: None,
             options: ClientOptions::new(None),
+            conflict: ConflictCheck::default(),
         }
     }
 }
@@ -97,6 +100,15 @@ impl EverlyticBuilder {
     }
 
     unibill_core::client_option_setters!();
+
+    /// How an update that reads the customer first (to send its current
+    /// `name` and `email`) guards against an edit made outside unibill
+    /// before its `PUT` (default [`ConflictCheck::Reread`] with 3 rounds:
+    /// one more `GET` per such update).
+    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
+        self.conflict = check;
+        self
+    }
 
     /// Builds the client. A missing or malformed setting is an
     /// [`Error::Config`] naming it (`base_url`, `username`, `api_key`).
@@ -140,6 +152,7 @@ impl EverlyticBuilder {
             transport,
             caps: capabilities(),
             username,
+            conflict: self.conflict,
         })
     }
 }
@@ -165,6 +178,7 @@ pub struct Everlytic {
     transport: Transport,
     caps: Capabilities,
     username: String,
+    conflict: ConflictCheck,
 }
 
 impl fmt::Debug for Everlytic {
@@ -180,10 +194,14 @@ impl fmt::Debug for Everlytic {
 /// What an update will do, computed by [`Everlytic::prepare`] for both
 /// `apply` and `plan`.
 struct Prepared {
+    /// The path of the customer.
+    path: String,
+    /// The validated changes, before comparison with the customer.
+    changes: Map<String, Value>,
     /// The customer read on the way (when the patch needed it).
     current: Option<Customer>,
-    /// The write, if any: path and body.
-    put: Option<(String, Value)>,
+    /// The write, if any: the `PUT` body.
+    put: Option<Value>,
 }
 
 impl Everlytic {
@@ -226,35 +244,45 @@ impl Everlytic {
     /// customer when the patch does not set both `name` and `email`.
     async fn prepare(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Prepared> {
         let path = self.customer_path(id)?;
-        let mut changes = mapping::changes(patch)?;
+        let changes = mapping::changes(patch)?;
         if changes.is_empty() {
             return Ok(Prepared {
+                path,
+                changes,
                 current: None,
                 put: None,
             });
         }
         if mapping::sets_name_and_email(&changes) {
-            let body = mapping::put_body(changes, None)?;
+            let body = mapping::put_body(changes.clone(), None)?;
             return Ok(Prepared {
+                path,
+                changes,
                 current: None,
-                put: Some((path, body)),
+                put: Some(body),
             });
         }
         let current = self.read(id, &path).await?;
+        let put = Self::write_for(&changes, &current)?;
+        Ok(Prepared {
+            path,
+            changes,
+            current: Some(current),
+            put,
+        })
+    }
+
+    /// The `PUT` body for `changes` over the customer as read (its `name`
+    /// and `email` filled in), or `None` when it already holds them all.
+    fn write_for(changes: &Map<String, Value>, current: &Customer) -> Result<Option<Value>> {
         let empty = Map::new();
         let obj = wire::customer_object(&current.raw).unwrap_or(&empty);
+        let mut changes = changes.clone();
         mapping::drop_unchanged(&mut changes, obj);
         if changes.is_empty() {
-            return Ok(Prepared {
-                current: Some(current),
-                put: None,
-            });
+            return Ok(None);
         }
-        let body = mapping::put_body(changes, Some(obj))?;
-        Ok(Prepared {
-            current: Some(current),
-            put: Some((path, body)),
-        })
+        mapping::put_body(changes, Some(obj)).map(Some)
     }
 
     /// The customer after a successful `PUT` whose answer, read as JSON,
@@ -333,15 +361,64 @@ impl CustomerUpdater for Everlytic {
         self.read(id, &path).await
     }
 
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
-        let prepared = self.prepare(id, patch).await?;
-        let Some((path, body)) = prepared.put else {
-            let customer = match prepared.current {
+    fn locks(&self) -> &CustomerLocks {
+        self.transport.locks()
+    }
+
+    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        mapping::check_id(id)?;
+        Ok(id.clone())
+    }
+
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
+        let Prepared {
+            path,
+            changes,
+            mut current,
+            mut put,
+        } = self.prepare(id, patch).await?;
+        // The current `name` and `email` (and what the patch need not
+        // send) came from a read: with `ConflictCheck::Reread`, read again
+        // just before the `PUT` and work the write out anew from the fresh
+        // record when someone else changed it in between.
+        if let (Some(_), Some(max_rounds)) = (&put, self.conflict.reread_rounds()) {
+            let mut round = 0;
+            while let Some(base) = &current {
+                let fresh = self.read(id, &path).await?;
+                if fresh.raw == base.raw {
+                    break;
+                }
+                round += 1;
+                if round >= max_rounds {
+                    return Err(Error::Conflict {
+                        backend: KIND,
+                        message: format!(
+                            "customer {id} changed every time it was read back ({round} rounds); \
+                             nothing was written, try again later"
+                        ),
+                    });
+                }
+                tracing::debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; working the write out again");
+                put = Self::write_for(&changes, &fresh)?;
+                current = Some(fresh);
+                if put.is_none() {
+                    break;
+                }
+            }
+        }
+        let Some(body) = put else {
+            let customer = match current {
                 Some(c) => c,
                 None => self.get(id).await?,
             };
             return Ok(UpdateOutcome::new(customer, Vec::new()));
         };
+        lock.ensure_held()?;
         let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body.clone()));
         let resp = self.transport.send(Request::put(&path).json(&body)).await?;
         if !resp.is_success() {
@@ -358,9 +435,10 @@ impl CustomerUpdater for Everlytic {
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
         let prepared = self.prepare(id, patch).await?;
+        let url = self.transport.url(&prepared.path);
         Ok(prepared
             .put
-            .map(|(path, body)| PlannedRequest::new("PUT", self.transport.url(&path), Some(body)))
+            .map(|body| PlannedRequest::new("PUT", url, Some(body)))
             .into_iter()
             .collect())
     }

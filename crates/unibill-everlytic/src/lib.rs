@@ -45,6 +45,10 @@ use unibill_core::BackendKind;
 pub use client::{capabilities, Everlytic, EverlyticBuilder};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
 pub use mapping::EverlyticFields;
+/// How an update that reads the customer first guards against edits made
+/// outside unibill before its `PUT` (the platform has no conditional
+/// write); shared with the other backends that read before they write.
+pub use unibill_core::ConflictCheck;
 pub use wire::{Industry, IndustryValue, UnknownIndustry};
 
 pub use unibill_core::{CustomerUpdater, PatchExtension};

@@ -6,13 +6,14 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{
-    Change, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun, Error, Field, Op,
-    UpdateOptions,
+    Change, ConflictCheck, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun,
+    Error, Field, Op, UpdateOptions,
 };
 use unibill_everlytic::{Everlytic, EverlyticExtension, EverlyticFields, Industry, IndustryValue};
 use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID};
 use unibill_sandbox::{
-    Fault, JournalEntry, PutShape, Sandbox, VendorHandle, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME,
+    Fault, JournalEntry, PutShape, RequestMatcher, Sandbox, VendorHandle, EVERLYTIC_API_KEY,
+    EVERLYTIC_USERNAME,
 };
 
 const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";
@@ -26,14 +27,27 @@ fn fast_retry() -> RetryConfig {
     }
 }
 
+/// A client without the concurrent-edit re-read, so that the journal of
+/// an update that reads first is exactly `GET`, `PUT` (the re-read has
+/// tests of its own, with [`checked_client`]).
 fn client(ev: &VendorHandle) -> Everlytic {
+    builder(ev)
+        .conflict_check(ConflictCheck::Off)
+        .build()
+        .unwrap()
+}
+
+/// A client with the default concurrent-edit check.
+fn checked_client(ev: &VendorHandle) -> Everlytic {
+    builder(ev).build().unwrap()
+}
+
+fn builder(ev: &VendorHandle) -> unibill_everlytic::EverlyticBuilder {
     Everlytic::builder()
         .base_url(ev.base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key(EVERLYTIC_API_KEY)
         .retry(fast_retry())
-        .build()
-        .unwrap()
 }
 
 fn seed() -> CustomerId {
@@ -967,4 +981,81 @@ fn capabilities_are_true_to_the_platform() {
     let mut p = CustomerPatch::new();
     p.name = Change::Set("x".into());
     assert!(p.get_extension::<EverlyticExtension>().unwrap().is_none());
+}
+
+/// An edit made outside unibill between the update's read and its `PUT`
+/// (here: the name, which the update must send back) is seen by the
+/// re-read, and the write is worked out again over it: both edits hold.
+#[tokio::test]
+async fn an_outside_edit_between_read_and_put_is_merged_not_overwritten() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ev = sandbox.everlytic();
+    let everlytic = checked_client(ev);
+    ev.on_next_request(RequestMatcher::new("GET", &path(SEED_CUSTOMER_ID)), |ev| {
+        ev.update_customer(SEED_CUSTOMER_ID, |c| {
+            c["name"] = json!("Renamed Elsewhere");
+        })
+    });
+    let out = everlytic
+        .update(&seed(), &CustomerPatch::new().postal_code("7700"))
+        .await
+        .unwrap();
+    let stored = stored_seed(ev);
+    assert_eq!(stored["name"], "Renamed Elsewhere", "{stored}");
+    assert_eq!(stored["postal_code"], "7700", "{stored}");
+    assert_eq!(out.name.as_deref(), Some("Renamed Elsewhere"));
+    let j = ev.journal();
+    // GET (then the outside edit), GET (differs), GET (same), PUT.
+    assert_eq!(
+        calls(&j),
+        vec![
+            call("GET", SEED_CUSTOMER_ID),
+            call("GET", SEED_CUSTOMER_ID),
+            call("GET", SEED_CUSTOMER_ID),
+            call("PUT", SEED_CUSTOMER_ID),
+        ]
+    );
+    assert_eq!(j[3].body.as_ref().unwrap()["name"], "Renamed Elsewhere");
+}
+
+/// A customer edited outside unibill before every re-read: after the
+/// allowed rounds the update fails with `Conflict` and writes nothing.
+#[tokio::test]
+async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ev = sandbox.everlytic();
+    let everlytic = checked_client(ev);
+    edit_on_each_read(ev, 3);
+    let before = {
+        // The hooks fire on GETs only: the stored record is read directly.
+        stored_seed(ev)
+    };
+    let e = everlytic
+        .update(&seed(), &CustomerPatch::new().postal_code("7701"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Conflict { .. }), "{e:?}");
+    assert!(e.is_retryable());
+    assert!(ev.journal().iter().all(|e| e.method == "GET"));
+    let after = stored_seed(ev);
+    assert_ne!(after["postal_code"], "7701");
+    assert_ne!(before["name"], after["name"]);
+}
+
+/// Edits the seed customer's name right after each of the next `n` reads
+/// of it (every pending hook fires on the next matching request, so each
+/// one registers the next).
+fn edit_on_each_read(ev: &VendorHandle, n: u32) {
+    if n == 0 {
+        return;
+    }
+    ev.on_next_request(
+        RequestMatcher::new("GET", &path(SEED_CUSTOMER_ID)),
+        move |ev| {
+            ev.update_customer(SEED_CUSTOMER_ID, |c| {
+                c["name"] = json!(format!("Outside edit {n}"));
+            });
+            edit_on_each_read(ev, n - 1);
+        },
+    );
 }

@@ -8,8 +8,9 @@ use unibill_core::transport::{
     Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
 };
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerUpdater,
-    Error, Field, FieldCaps, PlannedRequest, Result, UpdateOutcome,
+    async_trait, BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId,
+    CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::merge::{merge, Edit};
@@ -21,36 +22,6 @@ pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
 /// Fusebill's limit on live accounts: 1,000 requests per minute (sandbox
 /// accounts get 50: set [`FusebillBuilder::rate_limit`] accordingly).
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::per_minute(1000);
-
-/// How [`Fusebill`] guards an update against an edit made by someone else
-/// between its read and its write (Fusebill has no ETag / If-Match and
-/// does not check `modifiedTimestamp` on `PUT`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ConflictCheck {
-    /// Read the customer again just before the `PUT` and compare it, as a
-    /// whole (`modifiedTimestamp` included), with the record the merge was
-    /// based on. When it changed, merge the patch again onto the fresh
-    /// record (patches are declarative, so this is safe) and check again,
-    /// for at most `max_rounds` rounds, then fail with [`Error::Conflict`]
-    /// (unless the patch changes nothing on the last record read: then
-    /// nothing is written and the update succeeds).
-    /// Costs one more `GET` per update that writes. The default, with 3
-    /// rounds.
-    Reread {
-        /// Merge rounds before giving up (at least 1).
-        max_rounds: u32,
-    },
-    /// No re-read: `GET` then `PUT`. An edit made by someone else between
-    /// the two is overwritten.
-    Off,
-}
-
-impl Default for ConflictCheck {
-    fn default() -> Self {
-        ConflictCheck::Reread { max_rounds: 3 }
-    }
-}
 
 /// What [`Fusebill`] can do with each neutral field.
 ///
@@ -367,12 +338,23 @@ impl CustomerUpdater for Fusebill {
         mapping::customer_from_json(id, raw)
     }
 
-    async fn apply(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<UpdateOutcome> {
+    fn locks(&self) -> &CustomerLocks {
+        self.transport.locks()
+    }
+
+    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        Ok(CustomerId::from(mapping::parse_id(id)?))
+    }
+
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        lock: &LockGuard,
+    ) -> Result<UpdateOutcome> {
         let (n, edits) = self.prepare(id, patch)?;
-        let rounds = match self.conflict {
-            ConflictCheck::Reread { max_rounds } => max_rounds.max(1),
-            ConflictCheck::Off => 1,
-        };
+        let reread = self.conflict.reread_rounds();
+        let rounds = reread.unwrap_or(1);
         let mut base = self.read(n, id).await?;
         let mut round = 0;
         loop {
@@ -389,7 +371,7 @@ impl CustomerUpdater for Fusebill {
             if round > rounds {
                 break;
             }
-            if matches!(self.conflict, ConflictCheck::Reread { .. }) {
+            if reread.is_some() {
                 let fresh = self.read(n, id).await?;
                 if fresh != base {
                     debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; merging again");
@@ -397,6 +379,7 @@ impl CustomerUpdater for Fusebill {
                     continue;
                 }
             }
+            lock.ensure_held()?;
             return self.put(n, id, body).await;
         }
         Err(Error::Conflict {

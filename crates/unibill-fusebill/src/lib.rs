@@ -47,9 +47,12 @@ pub mod wire;
 
 use unibill_core::BackendKind;
 
-pub use client::{
-    capabilities, ConflictCheck, Fusebill, FusebillBuilder, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT,
-};
+/// How an update guards against edits made outside unibill between its
+/// read and its `PUT` (Fusebill has no conditional write); shared with the
+/// other backends that read before they write.
+pub use unibill_core::ConflictCheck;
+
+pub use client::{capabilities, Fusebill, FusebillBuilder, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{FusebillExtension, QuickBooksLatchType, SalesTrackingCode};
 
 /// The Fusebill backend's name: `"fusebill"`.

@@ -28,6 +28,7 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::kind::BackendKind;
+use crate::lock::{AccountId, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
 
 pub use auth::Auth;
 pub use options::{redacted_url, ClientOptions};
@@ -82,6 +83,13 @@ pub struct TransportConfig {
     /// default) or a `None` answer falls back to exponential backoff. A
     /// hint above [`RetryConfig::max_retry_after`] returns the 429 at once.
     pub retry_hint: Option<RetryHint>,
+    /// Which lock serialises the updates of one customer (see
+    /// [`crate::lock`]): the process-wide in-memory lock by default.
+    pub write_locking: WriteLocking,
+    /// How long an update waits for the lock while other updates of the
+    /// same customer run; then [`Error::Lock`]. Default
+    /// [`DEFAULT_LOCK_WAIT`] (120 s).
+    pub lock_wait: Duration,
 }
 
 impl Default for TransportConfig {
@@ -94,6 +102,8 @@ impl Default for TransportConfig {
             max_response_bytes: 4 * 1024 * 1024,
             user_agent: concat!("unibill/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry_hint: None,
+            write_locking: WriteLocking::default(),
+            lock_wait: DEFAULT_LOCK_WAIT,
         }
     }
 }
@@ -108,6 +118,8 @@ impl fmt::Debug for TransportConfig {
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
+            .field("write_locking", &self.write_locking)
+            .field("lock_wait", &self.lock_wait)
             .finish()
     }
 }
@@ -384,6 +396,7 @@ struct Inner {
     client: reqwest::Client,
     limiter: Option<Limiter>,
     retries: AtomicU64,
+    locks: CustomerLocks,
 }
 
 impl fmt::Debug for Transport {
@@ -463,7 +476,18 @@ impl Transport {
                 .build()
                 .map_err(|source| Error::Transport { backend, source })?,
         };
+        if config.lock_wait.is_zero() {
+            return Err(Error::config(
+                "lock_wait",
+                "must be longer than zero: an update of a customer another update is writing would fail at once",
+            ));
+        }
         let limiter = config.rate_limit.map(Limiter::new);
+        let account = AccountId::of(
+            &base_url,
+            auth_header.as_ref().map_or(&[][..], |h| h.as_bytes()),
+        );
+        let locks = CustomerLocks::new(backend, account, &config.write_locking, config.lock_wait);
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
@@ -474,6 +498,7 @@ impl Transport {
                 client,
                 limiter,
                 retries: AtomicU64::new(0),
+                locks,
             }),
         })
     }
@@ -520,6 +545,14 @@ impl Transport {
         } else {
             format!("{base}/{path}")
         }
+    }
+
+    /// The per-customer write locks of this client: scoped to the backend
+    /// and the account (base URL and credentials, hashed), and shared with
+    /// every other client of the same account in this process unless the
+    /// config says otherwise ([`TransportConfig::write_locking`]).
+    pub fn locks(&self) -> &CustomerLocks {
+        &self.inner.locks
     }
 
     /// Total retries made by this transport and its clones.

@@ -1,0 +1,654 @@
+//! Per-customer write locks: how unibill keeps concurrent updates of one
+//! customer from losing each other's edits.
+//!
+//! Fusebill's full-replacement `PUT`, Everlytic's fill-in of `name` and
+//! `email`, and ChartMogul's several calls per update all read or write in
+//! more than one step. Two updates of the same customer interleaving those
+//! steps would each write over the other's edit while both report `Ok`.
+//! So every write path holds a lock on the customer from its first read to
+//! its last write:
+//!
+//! - the key is a [`LockKey`]: backend, account (a hash of the base URL and
+//!   the credentials, never the credentials themselves) and the customer's
+//!   canonical id. Different customers never share a lock, so updates to
+//!   them run fully in parallel;
+//! - the lock is a [`WriteLock`]: by default [`InProcessLock::global`], one
+//!   registry for the whole process, so two clients built separately for
+//!   the same account serialise too. A lock shared by several processes
+//!   (on Redis, say) implements the same trait and is plugged in through
+//!   [`WriteLocking::Shared`];
+//! - waiting is bounded ([`CustomerLocks::wait`]): a lock that cannot be had
+//!   in time is [`Error::Lock`] with [`LockFailure::TimedOut`], never an
+//!   unlocked write.
+//!
+//! ```
+//! # async fn demo() -> unibill_core::Result<()> {
+//! use std::time::Duration;
+//! use unibill_core::lock::{AccountId, CustomerLocks, WriteLocking};
+//! use unibill_core::{BackendKind, CustomerId};
+//!
+//! let locks = CustomerLocks::new(
+//!     BackendKind::new("demo"),
+//!     AccountId::of("https://api.example.com", b"credentials"),
+//!     &WriteLocking::InProcess,
+//!     Duration::from_secs(5),
+//! );
+//! let guard = locks.acquire(&CustomerId::from("42")).await?;
+//! guard.ensure_held()?; // before each write
+//! drop(guard); // the next update of customer 42 may start
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::error::{excerpt, Error, Result};
+use crate::kind::{BackendKind, CustomerId};
+
+/// How long an update waits for another update of the same customer by
+/// default before giving up with [`LockFailure::TimedOut`]: 120 seconds,
+/// enough for a queue of updates at the vendors' rate limits.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
+
+/// Which account a client talks to, without revealing its credentials: the
+/// first 128 bits of SHA-256 over the base URL and the credentials' bytes,
+/// in hex. Stable across processes and machines, so a lock shared between
+/// processes keys on it too.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// The id of the account reached at `base_url` with `credentials` (any
+    /// bytes that identify the key, such as the `Authorization` header).
+    ///
+    /// ```
+    /// use unibill_core::lock::AccountId;
+    /// let a = AccountId::of("https://x.example", b"Basic a2V5Og==");
+    /// assert_eq!(a, AccountId::of("https://x.example", b"Basic a2V5Og=="));
+    /// assert_ne!(a, AccountId::of("https://y.example", b"Basic a2V5Og=="));
+    /// assert_eq!(a.as_str().len(), 32);
+    /// assert!(!a.as_str().contains("a2V5"));
+    /// ```
+    pub fn of(base_url: &str, credentials: &[u8]) -> Self {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        ctx.update(b"unibill-account-v1\0");
+        ctx.update(base_url.as_bytes());
+        ctx.update(b"\0");
+        ctx.update(credentials);
+        let digest = ctx.finish();
+        let hex = digest.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Self(hex)
+    }
+
+    /// The id as 32 hex digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key of one customer's write lock: `{backend}:{account}:{customer}`.
+///
+/// ```
+/// use unibill_core::lock::{AccountId, LockKey};
+/// use unibill_core::{BackendKind, CustomerId};
+/// let account = AccountId::of("https://x.example", b"k");
+/// let key = LockKey::new(BackendKind::new("demo"), &account, &CustomerId::from("42"));
+/// assert_eq!(key.as_str(), format!("demo:{account}:42"));
+/// assert_eq!(key.customer(), "42");
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct LockKey {
+    text: String,
+    customer_at: usize,
+    backend: BackendKind,
+}
+
+impl LockKey {
+    /// The key of `customer` (its canonical id) at `backend`'s `account`.
+    pub fn new(backend: BackendKind, account: &AccountId, customer: &CustomerId) -> Self {
+        let prefix = format!("{backend}:{account}:");
+        let customer_at = prefix.len();
+        Self {
+            text: prefix + customer.as_str(),
+            customer_at,
+            backend,
+        }
+    }
+
+    /// The whole key.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The backend part.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// The customer part.
+    pub fn customer(&self) -> &str {
+        &self.text[self.customer_at..]
+    }
+
+    /// The error for a lock on this key that could not be had or kept.
+    pub fn error(&self, reason: LockFailure) -> Error {
+        Error::Lock {
+            backend: self.backend,
+            customer: excerpt(self.customer()).unwrap_or_default(),
+            reason,
+        }
+    }
+}
+
+impl fmt::Debug for LockKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text, f)
+    }
+}
+
+impl fmt::Display for LockKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Why a customer's write lock could not be had or was lost; the reason of
+/// [`Error::Lock`]. Every case is retryable and in every case nothing was
+/// written after the failure.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LockFailure {
+    /// Other updates of the customer held the lock for longer than the
+    /// wait allowed.
+    #[error("another update of this customer held its write lock for the whole {:.3}s wait", .0.as_secs_f64())]
+    TimedOut(Duration),
+    /// The lock service could not be reached (a shared lock only).
+    #[error("the lock service is unavailable: {0}")]
+    Unavailable(String),
+    /// The lease ran out or was taken over before the write (a shared lock
+    /// only); the write was not sent.
+    #[error("the lock's lease was lost before the write; nothing more was sent")]
+    Lost,
+}
+
+/// A held lease on one customer's lock. Dropping it releases the lock.
+pub trait Lease: Send + Sync {
+    /// `Ok` while the lease is still held; [`LockFailure::Lost`] (or another
+    /// failure) once it is not. Checked before every write.
+    fn check(&self) -> std::result::Result<(), LockFailure>;
+}
+
+/// A held customer lock; dropping it releases the lock.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard {
+    key: LockKey,
+    lease: Option<Box<dyn Lease>>,
+}
+
+impl fmt::Debug for LockGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockGuard")
+            .field("key", &self.key)
+            .field("locked", &self.lease.is_some())
+            .finish()
+    }
+}
+
+impl LockGuard {
+    /// A guard over `lease` for `key` (for [`WriteLock`] implementations).
+    pub fn new(key: LockKey, lease: Box<dyn Lease>) -> Self {
+        Self {
+            key,
+            lease: Some(lease),
+        }
+    }
+
+    /// A guard that holds nothing: what [`WriteLocking::Off`] hands out.
+    pub fn unlocked(key: LockKey) -> Self {
+        Self { key, lease: None }
+    }
+
+    /// The key this guard is for.
+    pub fn key(&self) -> &LockKey {
+        &self.key
+    }
+
+    /// `Ok` while the lock is still held: a backend calls it before every
+    /// write and sends nothing more once it fails.
+    pub fn ensure_held(&self) -> Result<()> {
+        match &self.lease {
+            Some(lease) => lease.check().map_err(|reason| self.key.error(reason)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A lock service: hands out one [`LockGuard`] per key at a time.
+///
+/// Implementations must be fair enough that waiting updates of one
+/// customer are served roughly in arrival order, bound every wait by
+/// `wait` ([`LockFailure::TimedOut`] after it), and make sure a holder that
+/// disappears (a dropped task, a dead process) does not block the key
+/// forever: dropping the guard releases it, and a lock shared between
+/// processes must expire a lease whose holder stopped renewing it.
+#[async_trait]
+pub trait WriteLock: Send + Sync + fmt::Debug {
+    /// Waits at most `wait` for the lock on `key`.
+    async fn acquire(&self, key: &LockKey, wait: Duration) -> Result<LockGuard>;
+}
+
+/// Which lock serialises the writes of a client.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum WriteLocking {
+    /// The process-wide [`InProcessLock::global`] (the default): every
+    /// client of this process shares it, however it was built.
+    #[default]
+    InProcess,
+    /// A lock of the caller's choosing, e.g. one shared by several
+    /// processes.
+    Shared(Arc<dyn WriteLock>),
+    /// No lock at all. Only for callers that already make sure no two
+    /// updates of one customer run at once (e.g. one worker per customer
+    /// partition), and for measuring the lock's cost: concurrent updates of
+    /// one customer may then lose edits.
+    Off,
+}
+
+impl fmt::Debug for WriteLocking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteLocking::InProcess => f.write_str("InProcess"),
+            WriteLocking::Shared(lock) => f.debug_tuple("Shared").field(lock).finish(),
+            WriteLocking::Off => f.write_str("Off"),
+        }
+    }
+}
+
+/// The write locks of one client: which lock, for which backend and
+/// account, and how long to wait. Every backend holds one (built with its
+/// transport) and [`CustomerUpdater::update_with`] takes the customer's
+/// lock from it around the backend's read-modify-write.
+///
+/// [`CustomerUpdater::update_with`]: crate::CustomerUpdater::update_with
+#[derive(Clone)]
+pub struct CustomerLocks {
+    backend: BackendKind,
+    account: AccountId,
+    lock: Option<Arc<dyn WriteLock>>,
+    wait: Duration,
+}
+
+impl fmt::Debug for CustomerLocks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomerLocks")
+            .field("backend", &self.backend)
+            .field("account", &self.account)
+            .field("lock", &self.lock)
+            .field("wait", &self.wait)
+            .finish()
+    }
+}
+
+impl CustomerLocks {
+    /// The locks of a client of `backend` on `account`, per `locking`.
+    pub fn new(
+        backend: BackendKind,
+        account: AccountId,
+        locking: &WriteLocking,
+        wait: Duration,
+    ) -> Self {
+        let lock = match locking {
+            WriteLocking::InProcess => {
+                Some(Arc::new(InProcessLock::global()) as Arc<dyn WriteLock>)
+            }
+            WriteLocking::Shared(lock) => Some(Arc::clone(lock)),
+            WriteLocking::Off => None,
+        };
+        Self {
+            backend,
+            account,
+            lock,
+            wait,
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> BackendKind {
+        self.backend
+    }
+
+    /// The account the locks are scoped to.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// How long [`Self::acquire`] waits.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
+    /// Whether writes are serialised at all (not [`WriteLocking::Off`]).
+    pub fn is_enabled(&self) -> bool {
+        self.lock.is_some()
+    }
+
+    /// The key of `customer` (its canonical id).
+    pub fn key(&self, customer: &CustomerId) -> LockKey {
+        LockKey::new(self.backend, &self.account, customer)
+    }
+
+    /// Takes `customer`'s lock, waiting at most [`Self::wait`].
+    pub async fn acquire(&self, customer: &CustomerId) -> Result<LockGuard> {
+        let key = self.key(customer);
+        match &self.lock {
+            Some(lock) => lock.acquire(&key, self.wait).await,
+            None => Ok(LockGuard::unlocked(key)),
+        }
+    }
+}
+
+/// How many shards the in-process registry splits its map into, so that
+/// updates of different customers rarely touch the same mutex.
+const SHARDS: usize = 16;
+
+type Slot = Arc<tokio::sync::Mutex<()>>;
+type Shard = Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>;
+
+/// The in-process [`WriteLock`]: one fair (first come, first served) async
+/// mutex per key, kept in a sharded map only while some update holds or
+/// waits for it, so memory stays flat however many customers are updated.
+/// Clones share the registry.
+///
+/// A holder cannot disappear without dropping its guard (a cancelled or
+/// panicking task drops it), so no lease is needed in one process.
+#[derive(Clone)]
+pub struct InProcessLock {
+    registry: Arc<Registry>,
+}
+
+struct Registry {
+    shards: Box<[Shard]>,
+    hasher: RandomState,
+}
+
+impl fmt::Debug for InProcessLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InProcessLock")
+            .field("keys", &self.len())
+            .finish()
+    }
+}
+
+impl Default for InProcessLock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+static GLOBAL: LazyLock<InProcessLock> = LazyLock::new(InProcessLock::new);
+
+impl InProcessLock {
+    /// A registry of its own (two of them do not exclude each other: use
+    /// [`Self::global`] unless you mean to keep a set of clients apart).
+    pub fn new() -> Self {
+        Self {
+            registry: Arc::new(Registry {
+                shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+                hasher: RandomState::new(),
+            }),
+        }
+    }
+
+    /// The registry every client of this process uses by default.
+    pub fn global() -> InProcessLock {
+        GLOBAL.clone()
+    }
+
+    /// How many keys are held or waited for right now.
+    pub fn len(&self) -> usize {
+        (0..SHARDS).map(|i| self.registry.shard(i).len()).sum()
+    }
+
+    /// Whether no key is held or waited for.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Registry {
+    fn shard(&self, i: usize) -> MutexGuard<'_, HashMap<String, Weak<tokio::sync::Mutex<()>>>> {
+        // A panic while holding a shard cannot leave the map inconsistent
+        // (each operation is one insert or remove), so poisoning is ignored.
+        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn shard_of(&self, key: &str) -> usize {
+        (self.hasher.hash_one(key) as usize) % SHARDS
+    }
+
+    /// The mutex of `key`, created if nobody holds or waits for it.
+    fn slot(&self, key: &str) -> Slot {
+        let mut shard = self.shard(self.shard_of(key));
+        if let Some(live) = shard.get(key).and_then(Weak::upgrade) {
+            return live;
+        }
+        let slot: Slot = Arc::new(tokio::sync::Mutex::new(()));
+        shard.insert(key.to_owned(), Arc::downgrade(&slot));
+        slot
+    }
+
+    /// Forgets `key` when nobody holds or waits for it any more.
+    fn forget(&self, key: &str) {
+        let mut shard = self.shard(self.shard_of(key));
+        if shard.get(key).is_some_and(|w| w.strong_count() == 0) {
+            shard.remove(key);
+        }
+    }
+}
+
+/// A reference to a registry slot that forgets the key when the last
+/// reference goes (also when a waiting task is cancelled).
+struct SlotRef {
+    registry: Arc<Registry>,
+    key: String,
+    slot: Option<Slot>,
+}
+
+impl Drop for SlotRef {
+    fn drop(&mut self) {
+        drop(self.slot.take());
+        self.registry.forget(&self.key);
+    }
+}
+
+/// The lease of an in-process lock: the mutex guard, then the slot
+/// reference (dropped in that order).
+struct InProcessLease {
+    _guard: OwnedMutexGuard<()>,
+    _slot: SlotRef,
+}
+
+impl Lease for InProcessLease {
+    fn check(&self) -> std::result::Result<(), LockFailure> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl WriteLock for InProcessLock {
+    async fn acquire(&self, key: &LockKey, wait: Duration) -> Result<LockGuard> {
+        let slot = self.registry.slot(key.as_str());
+        let slot_ref = SlotRef {
+            registry: Arc::clone(&self.registry),
+            key: key.as_str().to_owned(),
+            slot: Some(Arc::clone(&slot)),
+        };
+        match tokio::time::timeout(wait, slot.lock_owned()).await {
+            Ok(guard) => Ok(LockGuard::new(
+                key.clone(),
+                Box::new(InProcessLease {
+                    _guard: guard,
+                    _slot: slot_ref,
+                }),
+            )),
+            Err(_) => Err(key.error(LockFailure::TimedOut(wait))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn locks(registry: &InProcessLock, wait: Duration) -> CustomerLocks {
+        CustomerLocks::new(
+            BackendKind::new("demo"),
+            AccountId::of("https://x.example", b"k"),
+            &WriteLocking::Shared(Arc::new(registry.clone())),
+            wait,
+        )
+    }
+
+    #[tokio::test]
+    async fn one_holder_per_key_and_keys_are_independent() {
+        let registry = InProcessLock::new();
+        let l = locks(&registry, Duration::from_millis(50));
+        let a = l.acquire(&"a".into()).await.unwrap();
+        // A second holder of "a" times out with a typed, retryable error...
+        let e = l.acquire(&"a".into()).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::Lock { reason: LockFailure::TimedOut(_), customer, .. } if customer == "a"),
+            "{e:?}"
+        );
+        assert!(e.is_retryable());
+        // ...while "b" is free.
+        let b = l.acquire(&"b".into()).await.unwrap();
+        assert_eq!(registry.len(), 2);
+        drop(a);
+        let a2 = l.acquire(&"a".into()).await.unwrap();
+        drop((a2, b));
+        assert!(registry.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn holders_never_overlap_and_entries_are_freed() {
+        let registry = InProcessLock::new();
+        let l = locks(&registry, Duration::from_secs(30));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max_inside = Arc::new(AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for n in 0..200u32 {
+            let (l, inside, max_inside) = (l.clone(), inside.clone(), max_inside.clone());
+            tasks.push(tokio::spawn(async move {
+                let id = CustomerId::from(format!("c{}", n % 4));
+                let g = l.acquire(&id).await.unwrap();
+                if id.as_str() == "c0" {
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    max_inside.fetch_max(now, Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                }
+                drop(g);
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(max_inside.load(Ordering::SeqCst), 1);
+        assert!(registry.is_empty(), "{registry:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_waiter_leaves_no_entry_behind() {
+        let registry = InProcessLock::new();
+        let l = locks(&registry, Duration::from_secs(30));
+        let held = l.acquire(&"x".into()).await.unwrap();
+        let waiter = {
+            let l = l.clone();
+            tokio::spawn(async move { l.acquire(&"x".into()).await.map(drop) })
+        };
+        tokio::task::yield_now().await;
+        waiter.abort();
+        let _ = waiter.await;
+        drop(held);
+        assert!(registry.is_empty(), "{registry:?}");
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_in_arrival_order() {
+        let registry = InProcessLock::new();
+        let l = locks(&registry, Duration::from_secs(30));
+        let held = l.acquire(&"x".into()).await.unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for n in 0..8 {
+            let (l, order) = (l.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                let _g = l.acquire(&"x".into()).await.unwrap();
+                order.lock().unwrap().push(n);
+            }));
+            // Let task n queue up before task n + 1 starts.
+            for _ in 0..4 {
+                tokio::task::yield_now().await;
+            }
+        }
+        drop(held);
+        for t in tasks {
+            t.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), (0..8).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn off_hands_out_guards_that_hold_nothing() {
+        let l = CustomerLocks::new(
+            BackendKind::new("demo"),
+            AccountId::of("https://x.example", b"k"),
+            &WriteLocking::Off,
+            Duration::from_millis(1),
+        );
+        assert!(!l.is_enabled());
+        let a = l.acquire(&"a".into()).await.unwrap();
+        let b = l.acquire(&"a".into()).await.unwrap();
+        assert!(a.ensure_held().is_ok() && b.ensure_held().is_ok());
+    }
+
+    #[test]
+    fn keys_scope_backend_account_and_customer() {
+        let acc = AccountId::of("https://x.example", b"secret-key");
+        let k = LockKey::new(BackendKind::new("demo"), &acc, &"7".into());
+        assert_eq!(k.backend(), BackendKind::new("demo"));
+        assert!(!k.as_str().contains("secret"));
+        assert_ne!(
+            k,
+            LockKey::new(
+                BackendKind::new("demo"),
+                &AccountId::of("https://x.example", b"other-key"),
+                &"7".into()
+            )
+        );
+    }
+}
