@@ -22,8 +22,8 @@ use crate::error::from_answer;
 use crate::extension::ChartMogulExtension;
 use crate::mapping::{self, Call, Method, Target};
 use crate::wire::{
-    AddCustomAttributesByEmail, CustomAttributesResponse, EntriesResponse, Tags, TagsResponse,
-    UpdateCustomAttributes,
+    AddCustomAttributesByEmail, AddTagsByEmail, CustomAttributesResponse, EntriesResponse, Tags,
+    TagsResponse, UpdateCustomAttributes,
 };
 use crate::KIND;
 
@@ -151,7 +151,8 @@ impl ChartMogulBuilder {
 ///
 /// Implements [`CustomerUpdater`] (see the crate docs for the calls an
 /// update makes) and adds the ChartMogul-only operations: custom
-/// attributes by email, the `PUT` of existing custom attributes, and tags.
+/// attributes and tags by email, the `PUT` of existing custom attributes,
+/// and tags.
 /// Cheap to clone; clones share the connection pool and the rate limit.
 #[derive(Clone)]
 pub struct ChartMogul {
@@ -339,7 +340,39 @@ impl ChartMogul {
         let resp = self
             .send_ok(write_request(Method::POST, path, &body), email)
             .await?;
-        let entries: EntriesResponse = Self::decode(&resp, "custom attributes by email response")?;
+        Self::entries(&resp, "custom attributes by email response")
+    }
+
+    /// Adds tags to **every** customer with this email
+    /// (`POST /v1/customers/attributes/tags`); a tag a customer already
+    /// has changes nothing. Answers the customers changed (the summaries
+    /// ChartMogul returns; `raw` holds each).
+    ///
+    /// Validated before the request: email form, a non-empty list of tags
+    /// (not blank, no control characters). Sent as retry-safe: repeating
+    /// it adds the same tags to the same customers.
+    pub async fn add_tags_by_email<T: Into<String>>(
+        &self,
+        email: &str,
+        tags: impl IntoIterator<Item = T>,
+    ) -> Result<Vec<Customer>> {
+        check::email("email", email)?;
+        let body = mapping::to_value(&AddTagsByEmail {
+            email: email.to_owned(),
+            tags: mapping::tag_list(tags)?,
+        });
+        let path = self
+            .transport
+            .path(&["v1", "customers", "attributes", "tags"])?;
+        let resp = self
+            .send_ok(write_request(Method::POST, path, &body), email)
+            .await?;
+        Self::entries(&resp, "tags by email response")
+    }
+
+    /// Decodes a by-email answer: `{"entries": [customer summary, ..]}`.
+    fn entries(resp: &Response, what: &str) -> Result<Vec<Customer>> {
+        let entries: EntriesResponse = Self::decode(resp, what)?;
         entries
             .entries
             .into_iter()

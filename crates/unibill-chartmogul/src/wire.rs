@@ -240,6 +240,17 @@ pub struct Tags {
     pub tags: Vec<String>,
 }
 
+/// `POST /v1/customers/attributes/tags`: the same tags on every customer
+/// with this email.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct AddTagsByEmail {
+    /// The customers' email.
+    pub email: String,
+    /// The tags to add.
+    pub tags: Vec<String>,
+}
+
 /// Answer of the custom attribute calls: the customer's whole map.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]

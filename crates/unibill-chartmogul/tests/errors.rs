@@ -151,6 +151,23 @@ async fn every_validation_error_is_raised_before_any_request() {
         .unwrap_err(),
         "custom.a-b",
     );
+    let no_tags: Vec<&str> = Vec::new();
+    assert_validation(
+        cm.add_tags_by_email("adam@example.com", no_tags)
+            .await
+            .unwrap_err(),
+        "tags",
+    );
+    assert_validation(
+        cm.add_tags_by_email("adam@example.com", ["ok", " "])
+            .await
+            .unwrap_err(),
+        "tags",
+    );
+    assert_validation(
+        cm.add_tags_by_email("nobody", ["vip"]).await.unwrap_err(),
+        "email",
+    );
     let far = CustomAttribute::new(Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap());
     assert_validation(
         cm.add_custom_attributes_by_email("adam@example.com", vec![("ts", far.clone())])
@@ -289,6 +306,14 @@ async fn unknown_customer_is_not_found() {
             "nobody@example.com",
             vec![("age", CustomAttribute::new(1))],
         )
+        .await
+        .unwrap_err()
+    {
+        Error::NotFound { id: got, .. } => assert_eq!(got, "nobody@example.com"),
+        other => panic!("{other:?}"),
+    }
+    match cm
+        .add_tags_by_email("nobody@example.com", ["vip"])
         .await
         .unwrap_err()
     {

@@ -337,3 +337,59 @@ async fn get_reads_the_seed_customer() {
     assert_eq!(c.external_reference.as_deref(), Some("34916129"));
     assert_eq!(calls(sb.chartmogul()), vec![call("GET", &seed_path(""))]);
 }
+
+#[tokio::test]
+async fn cleared_company_and_email_read_back_as_unset() {
+    // ChartMogul answers unset text as "" (not null); the client sends
+    // null to clear and reads "" back as no value.
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    let patch = CustomerPatch::new().clear_company().clear_email();
+    let c = cm.update(&seed_id(), &patch).await.unwrap();
+    assert_eq!(
+        h.journal()[0].body,
+        Some(json!({"company": null, "email": null}))
+    );
+    assert_eq!(c.raw["company"], json!(""));
+    assert_eq!(c.raw["email"], json!(""));
+    assert_eq!(c.company, None);
+    assert_eq!(c.email, None);
+    // The second seeded customer has no company: read as unset too.
+    let c = cm.get(&second_id()).await.unwrap();
+    assert_eq!(c.raw["company"], json!(""));
+    assert_eq!(c.company, None);
+}
+
+#[tokio::test]
+async fn add_tags_by_email_changes_every_matching_customer() {
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    let customers = cm
+        .add_tags_by_email(chartmogul::SECOND_CUSTOMER_EMAIL, ["vip", "Prio1"])
+        .await
+        .unwrap();
+    assert_eq!(
+        calls(h),
+        vec![call("POST", "/v1/customers/attributes/tags")]
+    );
+    assert_eq!(
+        h.journal()[0].body,
+        Some(json!({"email": chartmogul::SECOND_CUSTOMER_EMAIL, "tags": ["vip", "Prio1"]}))
+    );
+    assert_eq!(customers.len(), 1);
+    let c = &customers[0];
+    assert_eq!(c.id.as_str(), chartmogul::SECOND_CUSTOMER_UUID);
+    assert_eq!(
+        c.tags,
+        vec![
+            "important".to_string(),
+            "Prio1".to_string(),
+            "vip".to_string()
+        ]
+    );
+    assert_eq!(c.custom.get("CAC"), Some(&json!(213)));
+    assert_eq!(
+        h.customer(chartmogul::SECOND_CUSTOMER_UUID).unwrap()["attributes"]["tags"],
+        json!(["important", "Prio1", "vip"])
+    );
+}

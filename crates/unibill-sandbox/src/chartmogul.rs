@@ -7,10 +7,11 @@
 //! * `GET /v1/customers/{uuid}` and `PATCH /v1/customers/{uuid}` (partial
 //!   update of the writable fields, see `docs/sandbox.md`);
 //! * `GET /v1/customers/{uuid}/attributes` →
-//!   `{"attributes":{"tags","custom","stripe","clearbit"}}`;
+//!   `{"tags","stripe","clearbit","custom"}` (not wrapped);
 //! * `POST`/`PUT`/`DELETE /v1/customers/{uuid}/attributes/custom`;
 //! * `POST`/`DELETE /v1/customers/{uuid}/attributes/tags`;
-//! * `POST /v1/customers/attributes/custom` (by email).
+//! * `POST /v1/customers/attributes/custom` and
+//!   `POST /v1/customers/attributes/tags` (by email).
 //!
 //! The seeded customers are the ones printed in the vendor's pages, with
 //! realistic `example.com` addresses instead of the captured
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Map, Value};
 
 use crate::http::{json_type, plausible_email, Req, Resp};
-use crate::time::{format_millis_z, parse_timestamp};
+use crate::time::{format_millis_z, format_space_seconds, parse_timestamp};
 
 /// The API key the emulator accepts (Basic user name; password ignored).
 pub const API_KEY: &str = "3a9c1f0e7b2d4c8a9e6f5b1d0c7a2e48";
@@ -134,7 +135,7 @@ impl AttrType {
             },
             AttrType::Timestamp => match v {
                 Value::String(s) => parse_timestamp(s)
-                    .map(|t| Value::String(format_millis_z(t)))
+                    .map(|t| Value::String(format_space_seconds(t)))
                     .ok_or_else(|| "Timestamp values must be in ISO 8601 format".to_string()),
                 _ => Err("Timestamp values must be ISO 8601 strings".to_string()),
             },
@@ -263,7 +264,7 @@ fn second_customer() -> Value {
         "external_ids": ["cus_0001"],
         "name": "Smith Company",
         "email": SECOND_CUSTOMER_EMAIL,
-        "company": null,
+        "company": "",
         "city": null,
         "country": null,
         "state": null,
@@ -313,6 +314,10 @@ pub(crate) struct State {
 }
 
 const PATCH_STRINGS: &[&str] = &["name", "company", "state", "city", "zip", "website_url"];
+/// Text fields the vendor never answers as `null`: unset, they read `""`
+/// (chartmogul-python declares them non-nullable and its fixtures show
+/// `"company": ""`). A `null` sent for them is stored as `""`.
+const NEVER_NULL: &[&str] = &["name", "email", "company"];
 const PRIMARY_CONTACT_KEYS: &[&str] = &[
     "first_name",
     "last_name",
@@ -373,27 +378,55 @@ fn tags_list(c: &mut Value) -> Option<&mut Vec<Value>> {
     tags.as_array_mut()
 }
 
-fn summary(c: &Value) -> Value {
+/// Entry fields of the custom-attributes-by-email answer (seed 002).
+const CUSTOM_BY_EMAIL_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "external_id",
+    "email",
+    "name",
+    "mrr",
+    "arr",
+    "status",
+    "customer-since",
+    "billing-system-url",
+    "chartmogul-url",
+    "billing-system-type",
+    "currency",
+    "currency-sign",
+];
+
+/// Entry fields of the tags-by-email answer (the vendor's "Add Tags to
+/// Customers by Email" page).
+const TAGS_BY_EMAIL_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "external_id",
+    "name",
+    "email",
+    "status",
+    "customer-since",
+];
+
+/// One entry of a by-email answer: `fields`, then `attributes` with the
+/// groups the vendor prints there (`tags`, `stripe`, `custom`; no
+/// `clearbit`).
+fn summary(c: &Value, fields: &[&str]) -> Value {
     let mut out = Map::new();
-    for key in [
-        "id",
-        "uuid",
-        "external_id",
-        "email",
-        "name",
-        "mrr",
-        "arr",
-        "status",
-        "customer-since",
-        "billing-system-url",
-        "chartmogul-url",
-        "billing-system-type",
-        "currency",
-        "currency-sign",
-        "attributes",
-    ] {
-        out.insert(key.into(), c.get(key).cloned().unwrap_or(Value::Null));
+    for key in fields {
+        out.insert((*key).into(), c.get(*key).cloned().unwrap_or(Value::Null));
     }
+    let attrs = c.get("attributes");
+    let mut groups = Map::new();
+    for (k, default) in [
+        ("tags", json!([])),
+        ("stripe", json!({})),
+        ("custom", json!({})),
+    ] {
+        let v = attrs.and_then(|a| a.get(k)).cloned().unwrap_or(default);
+        groups.insert(k.into(), v);
+    }
+    out.insert("attributes".into(), Value::Object(groups));
     Value::Object(out)
 }
 
@@ -453,6 +486,10 @@ impl State {
                 "POST" => self.with_body(req, |s, body| s.post_custom_by_email(body)),
                 _ => method_not_allowed("POST"),
             },
+            ["v1", "customers", "attributes", "tags"] => match method {
+                "POST" => self.with_body(req, |s, body| s.post_tags_by_email(body)),
+                _ => method_not_allowed("POST"),
+            },
             ["v1", "customers", uuid] => match method {
                 "GET" => match self.find(uuid) {
                     Some(i) => Resp::json(200, &self.customers[i]),
@@ -473,7 +510,7 @@ impl State {
                             let default = if k == "tags" { json!([]) } else { json!({}) };
                             out.insert(k.into(), attrs.get(k).cloned().unwrap_or(default));
                         }
-                        Resp::json(200, &json!({ "attributes": out }))
+                        Resp::json(200, &Value::Object(out))
                     }
                     None => not_found(),
                 },
@@ -739,6 +776,11 @@ impl State {
         let customer = &mut self.customers[idx];
         if let Some(obj) = customer.as_object_mut() {
             for (k, v) in sets {
+                let v = if v.is_null() && NEVER_NULL.contains(&k.as_str()) {
+                    Value::String(String::new())
+                } else {
+                    v
+                };
                 obj.insert(k, v);
             }
         }
@@ -1025,26 +1067,30 @@ impl State {
             Ok(a) => a,
             Err(resp) => return resp,
         };
-        let matching: Vec<usize> = self
-            .customers
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| {
-                c.get("email")
-                    .and_then(Value::as_str)
-                    .is_some_and(|e| e.eq_ignore_ascii_case(&email))
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let matching = self.with_email(&email);
         if matching.is_empty() {
             return err_single(404, &format!("No customers found with email {email}"));
         }
         let mut entries = Vec::new();
         for idx in matching {
             self.apply_new_attrs(idx, &attrs);
-            entries.push(summary(&self.customers[idx]));
+            entries.push(summary(&self.customers[idx], CUSTOM_BY_EMAIL_FIELDS));
         }
         Resp::json(200, &json!({ "entries": entries }))
+    }
+
+    /// Indexes of the customers with this email (case-insensitive).
+    fn with_email(&self, email: &str) -> Vec<usize> {
+        self.customers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.get("email")
+                    .and_then(Value::as_str)
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     // ----- tags -----------------------------------------------------------
@@ -1053,21 +1099,10 @@ impl State {
         let Some(idx) = self.find(uuid) else {
             return not_found();
         };
-        let items = match body.get("tags") {
-            Some(Value::Array(items)) if !items.is_empty() => items.clone(),
-            Some(Value::Array(_)) => {
-                return one_error(400, "tags", "must contain at least one tag")
-            }
-            Some(_) => return one_error(400, "tags", "must be an array of strings"),
-            None => return one_error(400, "tags", "is required"),
+        let names = match parse_tags(&body) {
+            Ok(names) => names,
+            Err(resp) => return resp,
         };
-        let mut names = Vec::new();
-        for t in &items {
-            match t {
-                Value::String(s) if !s.trim().is_empty() => names.push(s.clone()),
-                _ => return one_error(422, "tags", "tags must be non-empty strings"),
-            }
-        }
         let Some(list) = tags_list(&mut self.customers[idx]) else {
             return not_found();
         };
@@ -1084,6 +1119,60 @@ impl State {
         let all = list.clone();
         Resp::json(200, &json!({ "tags": all }))
     }
+
+    /// `POST /v1/customers/attributes/tags`: adds the tags to every
+    /// customer with the email; answers `{"entries": [..]}`.
+    fn post_tags_by_email(&mut self, body: Value) -> Resp {
+        if !body.is_object() {
+            return err_single(400, "The request body must be a JSON object");
+        }
+        let email = match body.get("email") {
+            Some(Value::String(e)) if !e.trim().is_empty() => e.clone(),
+            _ => return one_error(400, "email", "is required"),
+        };
+        let names = match parse_tags(&body) {
+            Ok(names) => names,
+            Err(resp) => return resp,
+        };
+        let matching = self.with_email(&email);
+        if matching.is_empty() {
+            return err_single(404, &format!("No customers found with email {email}"));
+        }
+        let mut entries = Vec::new();
+        for idx in matching {
+            if let Some(list) = tags_list(&mut self.customers[idx]) {
+                for name in &names {
+                    let v = Value::String(name.clone());
+                    if !list.contains(&v) {
+                        list.push(v);
+                    }
+                }
+            }
+            entries.push(summary(&self.customers[idx], TAGS_BY_EMAIL_FIELDS));
+        }
+        Resp::json(200, &json!({ "entries": entries }))
+    }
+}
+
+/// Validates the `tags` array of a tag call: present, not empty, each a
+/// string that is not blank.
+fn parse_tags(body: &Value) -> Result<Vec<String>, Resp> {
+    let items = match body.get("tags") {
+        Some(Value::Array(items)) if !items.is_empty() => items,
+        Some(Value::Array(_)) => {
+            return Err(one_error(400, "tags", "must contain at least one tag"))
+        }
+        Some(_) => return Err(one_error(400, "tags", "must be an array of strings")),
+        None => return Err(one_error(400, "tags", "is required")),
+    };
+    let mut names = Vec::new();
+    for t in items {
+        match t {
+            Value::String(s) if !s.trim().is_empty() => names.push(s.clone()),
+            _ => return Err(one_error(422, "tags", "tags must be non-empty strings")),
+        }
+    }
+    Ok(names)
 }
 
 fn pointer_escape(key: &str) -> String {

@@ -100,6 +100,13 @@ pub(crate) fn format_millis_z(dt: DateTime<Utc>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// `YYYY-MM-DD HH:MM:SS` in UTC, as ChartMogul answers custom attributes
+/// of type Timestamp (every vendor page and both official SDKs' fixtures
+/// print them so; the fraction is not kept).
+pub(crate) fn format_space_seconds(dt: DateTime<Utc>) -> String {
+    dt.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.fffffffZ` (seven fractional digits), as Fusebill
 /// answers `modifiedTimestamp`.
 pub(crate) fn format_ticks_z(dt: DateTime<Utc>) -> String {

@@ -353,9 +353,11 @@ async fn get_attributes_answers_all_four_groups() {
     ))
     .await;
     assert_eq!(r.status, 200);
+    // Unwrapped, as the vendor's "Retrieve Customer's Attributes" page
+    // prints it and as both official SDKs (and their fixtures) read it.
     assert_eq!(
         r.json(),
-        json!({"attributes": {
+        json!({
             "tags": ["important", "Prio1"],
             "stripe": {"coupon": true},
             "clearbit": {},
@@ -366,7 +368,7 @@ async fn get_attributes_answers_all_four_groups() {
                 "pro": false,
                 "channel": "Facebook"
             }
-        }})
+        })
     );
 }
 
@@ -436,7 +438,7 @@ async fn put_custom_checks_the_value_against_the_key_type() {
     let custom = &r.json()["custom"];
     assert_eq!(custom["CAC"], json!(300));
     assert_eq!(custom["pro"], json!(true));
-    assert_eq!(custom["convertedAt"], json!("2023-01-02T03:04:05.000Z"));
+    assert_eq!(custom["convertedAt"], json!("2023-01-02 03:04:05"));
 }
 
 #[tokio::test]
@@ -462,7 +464,7 @@ async fn post_custom_validates_every_type_and_key() {
             "seats": 12,
             "discount": 12.5,
             "ratio": 0.25,
-            "renewal_at": "2022-09-08T00:00:00.000Z",
+            "renewal_at": "2022-09-08 00:00:00",
             "vip": false
         }})
     );
@@ -658,4 +660,149 @@ async fn ping_checks_credentials() {
     assert_eq!(r.json(), json!({"data": "pong!"}));
     let r = send(client().get(format!("{}/v1/ping", sb.chartmogul().base_url()))).await;
     assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn unset_text_is_answered_as_an_empty_string() {
+    let sb = start().await;
+    // The second seeded customer prints no company: answered "", as the
+    // vendor answers a customer without one (chartmogul-python reads
+    // `company` as a non-null string).
+    let r = send(cm(
+        &sb,
+        "GET",
+        &format!("/v1/customers/{SECOND_CUSTOMER_UUID}"),
+    ))
+    .await;
+    assert_eq!(r.json()["company"], json!(""));
+
+    // Clearing with null or "" stores the same unset value.
+    for clear in [json!(null), json!("")] {
+        let r = send(cm(&sb, "PATCH", &customer_path()).json(&json!({"company": clear}))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.json()["company"], json!(""), "answer to {clear}");
+        let r = send(cm(&sb, "GET", &customer_path())).await;
+        assert_eq!(r.json()["company"], json!(""), "read after {clear}");
+    }
+    let r = send(cm(&sb, "PATCH", &customer_path()).json(&json!({"email": null}))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.json()["email"], json!(""));
+    // Location fields and timestamps are nullable at the vendor.
+    let r = send(
+        cm(&sb, "PATCH", &customer_path())
+            .json(&json!({"city": null, "zip": null, "lead_created_at": null})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(c["city"], json!(null));
+    assert_eq!(c["address"]["address_zip"], json!(null));
+    assert_eq!(c["lead_created_at"], json!(null));
+}
+
+#[tokio::test]
+async fn custom_timestamps_are_answered_as_the_vendor_prints_them() {
+    let sb = start().await;
+    let path = custom_path(SECOND_CUSTOMER_UUID);
+    let r = send(cm(&sb, "POST", &path).json(&json!({"custom": [
+        {"type": "Timestamp", "key": "renewsAt", "value": "2024-03-01T10:00:00Z"},
+        {"type": "Timestamp", "key": "trialEnd", "value": "2024-03-01T12:30:00.250+02:00"}
+    ]})))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let custom = &r.json()["custom"];
+    // One spelling in the whole map: the seeded `convertedAt`'s.
+    assert_eq!(custom["convertedAt"], json!("2022-09-08 00:00:00"));
+    assert_eq!(custom["renewsAt"], json!("2024-03-01 10:00:00"));
+    assert_eq!(custom["trialEnd"], json!("2024-03-01 10:30:00"));
+    // The same through a PATCH.
+    let r = send(
+        cm(
+            &sb,
+            "PATCH",
+            &format!("/v1/customers/{SECOND_CUSTOMER_UUID}"),
+        )
+        .json(&json!({"attributes": {"custom": {"convertedAt": "2020-01-02"}}})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.json()["attributes"]["custom"]["convertedAt"],
+        json!("2020-01-02 00:00:00")
+    );
+}
+
+#[tokio::test]
+async fn by_email_entries_carry_the_printed_attribute_groups_only() {
+    let sb = start().await;
+    let r = send(
+        cm(&sb, "POST", "/v1/customers/attributes/custom").json(&json!({
+            "email": SECOND_CUSTOMER_EMAIL,
+            "custom": [{"type": "Integer", "key": "age", "value": 8}]
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let attrs = r.json()["entries"][0]["attributes"].clone();
+    let keys: Vec<&String> = attrs.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["custom", "stripe", "tags"], "{attrs}");
+}
+
+#[tokio::test]
+async fn tags_by_email_with_the_documented_example() {
+    let sb = start().await;
+    let path = "/v1/customers/attributes/tags";
+    let r = send(cm(&sb, "POST", path).json(&json!({
+        "email": SECOND_CUSTOMER_EMAIL.to_uppercase(),
+        "tags": ["important", "vip"]
+    })))
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let v = r.json();
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!(e["id"], json!(25647));
+    assert_eq!(e["uuid"], json!(SECOND_CUSTOMER_UUID));
+    assert_eq!(e["external_id"], json!("cus_0001"));
+    assert_eq!(e["name"], json!("Smith Company"));
+    assert_eq!(e["email"], json!(SECOND_CUSTOMER_EMAIL));
+    assert_eq!(e["status"], json!("Active"));
+    assert_eq!(e["customer-since"], json!("2022-06-09T13:16:00-04:00"));
+    assert_eq!(
+        e["attributes"]["tags"],
+        json!(["important", "Prio1", "vip"])
+    );
+    assert_eq!(e["attributes"]["stripe"], json!({"coupon": true}));
+    assert_eq!(e["attributes"]["custom"]["CAC"], json!(213));
+    let stored = sb.chartmogul().customer(SECOND_CUSTOMER_UUID).unwrap();
+    assert_eq!(
+        stored["attributes"]["tags"],
+        json!(["important", "Prio1", "vip"])
+    );
+
+    let r =
+        send(cm(&sb, "POST", path).json(&json!({"email": "nobody@example.com", "tags": ["x"]})))
+            .await;
+    assert_eq!(r.status, 404);
+    assert!(r.json()["error"].is_string());
+    let r = send(cm(&sb, "POST", path).json(&json!({"tags": ["x"]}))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["errors"]["email"].is_string());
+    let r = send(cm(&sb, "POST", path).json(&json!({"email": SECOND_CUSTOMER_EMAIL}))).await;
+    assert_eq!(r.status, 400);
+    assert!(r.json()["errors"]["tags"].is_string());
+    let r = send(
+        cm(&sb, "POST", path).json(&json!({"email": SECOND_CUSTOMER_EMAIL, "tags": ["ok", " "]})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    // Nothing applied by the refused calls.
+    let stored = sb.chartmogul().customer(SECOND_CUSTOMER_UUID).unwrap();
+    assert_eq!(
+        stored["attributes"]["tags"],
+        json!(["important", "Prio1", "vip"])
+    );
+    let r = send(cm(&sb, "GET", path)).await;
+    assert_eq!(r.status, 405);
 }
