@@ -38,6 +38,9 @@ pub mod vars {
     /// Client-side rate limit: `40/s`, `1000/min` or `off` (optional;
     /// default: the vendor's documented limit).
     pub const RATE_LIMIT: &str = "UNIBILL_RATE_LIMIT";
+    /// Longest wait, in seconds, for a customer's write lock while other
+    /// updates of that customer run (optional; default 120).
+    pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
 }
 
 /// The backend names a [`Config`] may name.
@@ -68,6 +71,9 @@ pub struct Settings {
     /// `"off"`), for formats without `null` such as TOML.
     #[serde(default, deserialize_with = "rate_limit_setting")]
     pub rate_limit: Option<Option<RateLimitSetting>>,
+    /// Longest wait for a customer's write lock, seconds (default 120).
+    #[serde(default)]
+    pub lock_wait_secs: Option<f64>,
 }
 
 /// A client-side rate limit in a config file: `requests` per `per_secs`.
@@ -172,6 +178,13 @@ impl Settings {
         Ok(Some(r))
     }
 
+    /// The longest wait for a customer's write lock, when set.
+    pub fn lock_wait(&self) -> Result<Option<Duration>> {
+        self.lock_wait_secs
+            .map(|v| secs("lock_wait_secs", v))
+            .transpose()
+    }
+
     /// The rate limit, when set: `Some(None)` turns the vendor's default
     /// limit off.
     pub fn rate_limit(&self) -> Result<Option<Option<RateLimit>>> {
@@ -208,6 +221,9 @@ macro_rules! tuned {
         }
         if let Some(limit) = s.rate_limit()? {
             b = b.rate_limit(limit);
+        }
+        if let Some(wait) = s.lock_wait()? {
+            b = b.lock_wait(wait);
         }
         b
     }};
@@ -445,6 +461,16 @@ impl Config {
         if let Some(v) = get(vars::RATE_LIMIT) {
             s.rate_limit = Some(parse_rate_limit(&v)?);
         }
+        if let Some(v) = get(vars::LOCK_WAIT_SECS) {
+            let n: f64 = v.trim().parse().map_err(|_| {
+                Error::config(
+                    vars::LOCK_WAIT_SECS,
+                    format!("`{v}` is not a number of seconds"),
+                )
+            })?;
+            secs(vars::LOCK_WAIT_SECS, n)?;
+            s.lock_wait_secs = Some(n);
+        }
         Ok(config)
     }
 
@@ -533,6 +559,28 @@ mod tests {
         move |k| m.get(k).cloned()
     }
 
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn lock_wait_reaches_the_client() {
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_LOCK_WAIT_SECS", "2.5"),
+        ]))
+        .unwrap();
+        assert_eq!(c.settings().lock_wait_secs, Some(2.5));
+        let updater = c.build().unwrap();
+        assert_eq!(updater.locks().wait(), Duration::from_millis(2500));
+        let default = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(default.locks().wait(), crate::lock::DEFAULT_LOCK_WAIT);
+    }
+
     #[test]
     fn env_names_backend_and_keys() {
         let c = Config::from_lookup(lookup(&[
@@ -611,6 +659,14 @@ mod tests {
                     ("UNIBILL_MAX_ATTEMPTS", "0"),
                 ],
                 "UNIBILL_MAX_ATTEMPTS",
+            ),
+            (
+                &[
+                    ("UNIBILL_BACKEND", "fusebill"),
+                    ("FUSEBILL_API_KEY", "k"),
+                    ("UNIBILL_LOCK_WAIT_SECS", "0"),
+                ],
+                "UNIBILL_LOCK_WAIT_SECS",
             ),
         ];
         for (pairs, var) in cases {

@@ -512,6 +512,210 @@ async fn noop_patch_sends_no_write(fx: Fixture) {
     assert_eq!(fx.vendor().customer(fx.seed_id().as_str()), stored);
 }
 
+/// A value for `field` that only update `n` writes, valid wherever the
+/// field's sample is; `None` for fields whose values are codes (country,
+/// title), which cannot tell 200 updates apart.
+fn unique(field: Field, n: usize) -> Option<Value> {
+    Some(json!(match field {
+        Field::Country | Field::Title => return None,
+        Field::Email | Field::SecondaryEmail => format!("u{n:04}@example.com"),
+        Field::Phone | Field::SecondaryPhone => format!("+44 20 7946 {n:04}"),
+        Field::Website | Field::LandingPage => format!("https://example.com/u{n:04}"),
+        Field::PostalCode => format!("{:05}", 10_000 + n),
+        f => format!("{} u{n:04}", sample(f)?.as_str()?),
+    }))
+}
+
+/// Up to 16 fields this backend can set and read, that [`unique`] gives
+/// values for.
+fn rotating_fields(fx: &Fixture) -> Vec<Field> {
+    settable(fx)
+        .into_iter()
+        .map(|(f, _)| f)
+        .filter(|f| unique(*f, 0).is_some())
+        .take(16)
+        .collect()
+}
+
+/// Where in `writes` (the JSON bodies of the writes, in the order the
+/// vendor received them) `value` was first sent: the write of the update
+/// that set it.
+fn first_sent(writes: &[String], value: &Value) -> Option<usize> {
+    let needle = value.to_string();
+    writes.iter().position(|body| body.contains(&needle))
+}
+
+/// The JSON bodies of the vendor's journaled writes, in order.
+fn write_bodies(fx: &Fixture) -> Vec<String> {
+    fx.vendor()
+        .journal()
+        .into_iter()
+        .filter(|e| e.is_write())
+        .map(|e| e.body.map(|b| b.to_string()).unwrap_or_default())
+        .collect()
+}
+
+/// Checks that, for every field, the stored record (read from the
+/// emulator, not through the client) holds the value of the update to it
+/// that the vendor received last: no edit that returned `Ok` was lost.
+fn assert_last_writes_hold(fx: &Fixture, updates: &[(Field, Value)], label: &str) {
+    let writes = write_bodies(fx);
+    let stored = fx
+        .vendor()
+        .customer(fx.seed_id().as_str())
+        .expect("seeded customer")
+        .to_string();
+    let fields: std::collections::BTreeSet<&str> = updates.iter().map(|(f, _)| f.name()).collect();
+    for name in fields {
+        let last = updates
+            .iter()
+            .filter(|(f, _)| f.name() == name)
+            .map(|(_, v)| {
+                let at = first_sent(&writes, v).unwrap_or_else(|| {
+                    panic!("{} {label}: {name} = {v} was never sent", fx.backend)
+                });
+                (at, v)
+            })
+            .max_by_key(|(at, _)| *at)
+            .expect("field updated")
+            .1;
+        assert!(
+            stored.contains(&last.to_string()),
+            "{} {label}: `{name}` lost its last update {last}; stored {stored}",
+            fx.backend
+        );
+    }
+}
+
+/// 200 concurrent single-field updates of one customer (16 fields in
+/// turn), first through clones of one client, then through 8 clients built
+/// separately for the same account: every update returns `Ok`, and every
+/// field holds the value of the last update the vendor received for it.
+async fn concurrent_updates_of_one_customer_lose_nothing(fx: Fixture) {
+    let fields = rotating_fields(&fx);
+    assert!(fields.len() >= 4, "{}: {fields:?}", fx.backend);
+    let separately_built: Vec<_> = (0..8)
+        .map(|_| {
+            common::config(&fx.sandbox, fx.backend)
+                .build()
+                .expect("updater builds")
+        })
+        .collect();
+    for (round, clients) in [vec![fx.updater.clone()], separately_built]
+        .into_iter()
+        .enumerate()
+    {
+        let label = if round == 0 {
+            "clones"
+        } else {
+            "separately built clients"
+        };
+        fx.vendor().clear_journal();
+        let mut tasks = Vec::new();
+        let mut updates = Vec::new();
+        for n in 0..200 {
+            let field = fields[n % fields.len()];
+            let value = unique(field, 1000 * round + n).expect("unique value");
+            updates.push((field, value.clone()));
+            let updater = clients[n % clients.len()].clone();
+            let id = fx.seed_id();
+            tasks.push(tokio::spawn(async move {
+                updater.update(&id, &patch_from(&[(field, value)])).await
+            }));
+        }
+        for (n, task) in tasks.into_iter().enumerate() {
+            let result = task.await.expect("task runs");
+            assert!(
+                result.is_ok(),
+                "{} {label}: update {n} failed: {result:?}",
+                fx.backend
+            );
+        }
+        assert_last_writes_hold(&fx, &updates, label);
+    }
+}
+
+/// `bulk` with 16 items for one customer: each field's last item in input
+/// order holds, all 16 are applied; the same field 16 times ends with the
+/// last value in the input.
+async fn bulk_items_for_one_customer_apply_in_input_order(fx: Fixture) {
+    use unibill::bulk::{run_bulk, BulkOptions};
+    let fields = rotating_fields(&fx);
+    let stored = |fx: &Fixture| {
+        fx.vendor()
+            .customer(fx.seed_id().as_str())
+            .expect("seeded customer")
+            .to_string()
+    };
+
+    let items: Vec<(Field, Value)> = (0..16)
+        .map(|n| {
+            let f = fields[n % fields.len()];
+            (f, unique(f, 2000 + n).expect("unique value"))
+        })
+        .collect();
+    let summary = run_bulk(
+        &*fx.updater,
+        items
+            .iter()
+            .map(|(f, v)| (fx.seed_id(), patch_from(&[(*f, v.clone())]))),
+        BulkOptions::new(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(
+        (summary.total, summary.applied),
+        (16, 16),
+        "{}: {summary}",
+        fx.backend
+    );
+    let now = stored(&fx);
+    for (n, (f, v)) in items.iter().enumerate() {
+        let later = items[n + 1..].iter().any(|(g, _)| g == f);
+        if !later {
+            assert!(
+                now.contains(&v.to_string()),
+                "{}: `{}` should hold {v} (its last item); stored {now}",
+                fx.backend,
+                f.name()
+            );
+        }
+    }
+
+    let field = fields[0];
+    let values: Vec<Value> = (0..16)
+        .map(|n| unique(field, 3000 + n).expect("unique value"))
+        .collect();
+    let summary = run_bulk(
+        &*fx.updater,
+        values
+            .iter()
+            .map(|v| (fx.seed_id(), patch_from(&[(field, v.clone())]))),
+        BulkOptions::new(),
+        |_| {},
+    )
+    .await;
+    assert_eq!(
+        (summary.total, summary.applied),
+        (16, 16),
+        "{}: {summary}",
+        fx.backend
+    );
+    let now = stored(&fx);
+    assert!(
+        now.contains(&values[15].to_string()),
+        "{}: the last value in input order wins; stored {now}",
+        fx.backend
+    );
+    for v in &values[..15] {
+        assert!(
+            !now.contains(&v.to_string()),
+            "{}: {v} was overwritten",
+            fx.backend
+        );
+    }
+}
+
 macro_rules! behaviour {
     ($($scenario:ident),* $(,)?) => {
         #[cfg(feature = "chartmogul")]
@@ -541,4 +745,6 @@ behaviour!(
     configured_attempts_are_made_and_no_more,
     dry_run_sends_no_write_and_matches_the_update,
     noop_patch_sends_no_write,
+    concurrent_updates_of_one_customer_lose_nothing,
+    bulk_items_for_one_customer_apply_in_input_order,
 );

@@ -393,3 +393,41 @@ async fn add_tags_by_email_changes_every_matching_customer() {
         json!(["important", "Prio1", "vip"])
     );
 }
+
+/// An update needing several calls (the `PATCH`, then the custom
+/// attributes) holds the customer's write lock across all of them:
+/// concurrent updates never interleave their calls, so the customer never
+/// ends with one update's city and another's attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_multi_call_updates_never_interleave() {
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    h.set_latency(std::time::Duration::from_millis(2));
+    let mut tasks = Vec::new();
+    for n in 0..24i64 {
+        let cm = cm.clone();
+        tasks.push(tokio::spawn(async move {
+            let patch = CustomerPatch::new()
+                .city(format!("City {n}"))
+                .custom("Round", n);
+            cm.update(&seed_id(), &patch).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().expect("update succeeds");
+    }
+    // Each update's PATCH is followed by its own custom-attributes call.
+    let writes: Vec<_> = h.journal().into_iter().filter(|e| e.is_write()).collect();
+    assert_eq!(writes.len(), 48);
+    for pair in writes.chunks(2) {
+        let city = pair[0].body.as_ref().unwrap()["city"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let round = &pair[1].body.as_ref().unwrap()["custom"][0]["value"];
+        assert_eq!(city, format!("City {round}"), "{pair:?}");
+    }
+    let stored = h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap();
+    let round = &stored["attributes"]["custom"]["Round"];
+    assert_eq!(stored["city"], json!(format!("City {round}")), "{stored}");
+}

@@ -45,6 +45,15 @@ struct Memory {
     calls: AtomicUsize,
     retries: AtomicU64,
     sleep: Option<Duration>,
+    /// Ids with an update running, and whether two ever overlapped.
+    busy: Mutex<HashSet<String>>,
+    overlapped: AtomicUsize,
+    /// `(id, city)` in the order updates started.
+    started: Mutex<Vec<(String, Option<String>)>>,
+    /// Updates of ids starting with `x` first wait until this many updates
+    /// of other ids have finished (`other_done`), failing after 5 s.
+    x_waits_for: Option<usize>,
+    other_done: AtomicUsize,
 }
 
 impl Memory {
@@ -60,6 +69,11 @@ impl Memory {
             calls: AtomicUsize::new(0),
             retries: AtomicU64::new(0),
             sleep: None,
+            busy: Mutex::new(HashSet::new()),
+            overlapped: AtomicUsize::new(0),
+            started: Mutex::new(Vec::new()),
+            x_waits_for: None,
+            other_done: AtomicUsize::new(0),
         }
     }
 
@@ -72,6 +86,13 @@ impl Memory {
 
     fn city(&self, id: &str) -> Option<String> {
         self.cities.lock().unwrap().get(id).cloned()
+    }
+}
+
+struct Busy<'a>(&'a Mutex<HashSet<String>>, String);
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().remove(&self.1);
     }
 }
 
@@ -109,6 +130,30 @@ impl CustomerUpdater for Memory {
         let _guard = InFlight(&self.in_flight);
         self.max_in_flight.fetch_max(n, Ordering::SeqCst);
         let call = self.calls.fetch_add(1, Ordering::SeqCst);
+        let key = id.as_str();
+        if !self.busy.lock().unwrap().insert(key.to_owned()) {
+            self.overlapped.fetch_add(1, Ordering::SeqCst);
+        }
+        let _busy = Busy(&self.busy, key.to_owned());
+        self.started
+            .lock()
+            .unwrap()
+            .push((key.to_owned(), patch.address.city.as_set().cloned()));
+        if let (Some(n), true) = (self.x_waits_for, key.starts_with('x')) {
+            let mut waited = 0;
+            while self.other_done.load(Ordering::SeqCst) < n {
+                if waited == 5_000 {
+                    return Err(Error::Conflict {
+                        backend: KIND,
+                        message: "the other customers' items never ran".into(),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                waited += 1;
+            }
+        } else {
+            self.other_done.fetch_add(1, Ordering::SeqCst);
+        }
         match self.sleep {
             Some(d) => tokio::time::sleep(d).await,
             None => {
@@ -117,7 +162,6 @@ impl CustomerUpdater for Memory {
                 }
             }
         }
-        let key = id.as_str();
         if key.starts_with("missing-") {
             return Err(Error::NotFound {
                 backend: KIND,
@@ -527,4 +571,77 @@ async fn works_through_an_arc_dyn_updater_and_in_a_spawned_task() {
     });
     let summary = task.await.unwrap();
     assert_eq!(summary.applied, 40);
+}
+
+/// Items naming one customer run one at a time, in input order, and wait
+/// beside the other customers' items instead of in their slots: here the
+/// first update of `x` cannot finish until the eight other customers' items
+/// have, which would never happen if `x`'s items filled every slot.
+#[tokio::test]
+async fn one_customers_items_run_in_input_order_without_holding_up_others() {
+    let m = Memory {
+        x_waits_for: Some(8),
+        ..Memory::new()
+    };
+    let items: Vec<_> = (0..16)
+        .map(|n| {
+            (
+                CustomerId::from("x"),
+                CustomerPatch::new().city(format!("City {n}")),
+            )
+        })
+        .chain((0..8).map(city))
+        .collect();
+    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(8), |_| {}).await;
+    assert!(summary.all_succeeded(), "{summary}");
+    assert_eq!((summary.total, summary.applied), (24, 24));
+    assert_eq!(
+        m.overlapped.load(Ordering::SeqCst),
+        0,
+        "x ran twice at once"
+    );
+    let x_order: Vec<String> = m
+        .started
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| id == "x")
+        .filter_map(|(_, c)| c.clone())
+        .collect();
+    let expected: Vec<String> = (0..16).map(|n| format!("City {n}")).collect();
+    assert_eq!(x_order, expected);
+    assert_eq!(m.city("x").as_deref(), Some("City 15"), "the last one wins");
+}
+
+/// Ordered output with queued items of one customer still yields every
+/// result once, in input order.
+#[tokio::test]
+async fn ordered_mode_with_repeated_customers_yields_in_input_order() {
+    let m = Memory::new();
+    let items: Vec<_> = (0..60u64)
+        .map(|n| {
+            (
+                CustomerId::from(format!("c{}", n % 3)),
+                CustomerPatch::new().city(format!("City {n}")),
+            )
+        })
+        .collect();
+    let mut indexes = Vec::new();
+    let summary = run_bulk(
+        &m,
+        items,
+        BulkOptions::new().concurrency(4).ordered(true),
+        |item| indexes.push(item.index),
+    )
+    .await;
+    assert_eq!(indexes, (0..60).collect::<Vec<u64>>());
+    assert_eq!(summary.applied, 60);
+    assert_eq!(m.overlapped.load(Ordering::SeqCst), 0);
+    for c in 0..3u64 {
+        assert_eq!(
+            m.city(&format!("c{c}")),
+            Some(format!("City {}", 57 + c)),
+            "last item of c{c} wins"
+        );
+    }
 }

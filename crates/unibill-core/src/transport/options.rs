@@ -94,6 +94,16 @@ impl ClientOptions {
         self.config.request_timeout = request;
     }
 
+    /// Chooses the lock that serialises the updates of one customer.
+    pub fn set_write_locking(&mut self, locking: crate::lock::WriteLocking) {
+        self.config.write_locking = locking;
+    }
+
+    /// Sets how long an update waits for its customer's write lock.
+    pub fn set_lock_wait(&mut self, wait: Duration) {
+        self.config.lock_wait = wait;
+    }
+
     /// Uses this `reqwest` client.
     pub fn set_http_client(&mut self, client: reqwest::Client) {
         self.client = Some(client);
@@ -164,7 +174,8 @@ pub fn redacted_url(raw: &str) -> Cow<'_, str> {
 }
 
 /// Adds the shared connection setters (`base_url`, `transport_config`,
-/// `retry`, `rate_limit`, `timeouts`, `http_client`) to a backend builder
+/// `retry`, `rate_limit`, `timeouts`, `write_locking`, `lock_wait`,
+/// `http_client`) to a backend builder
 /// that keeps a [`ClientOptions`] in a field named `options`.
 ///
 /// ```
@@ -217,6 +228,22 @@ macro_rules! client_option_setters {
             request: ::std::time::Duration,
         ) -> Self {
             self.options.set_timeouts(connect, request);
+            self
+        }
+
+        /// Which lock keeps concurrent updates of one customer apart
+        /// (default: the process-wide in-memory lock; see
+        /// [`unibill_core::lock`](crate::lock)).
+        pub fn write_locking(mut self, locking: $crate::lock::WriteLocking) -> Self {
+            self.options.set_write_locking(locking);
+            self
+        }
+
+        /// How long an update waits while other updates of the same
+        /// customer hold its write lock (default 120 s), before failing
+        /// with a retryable `Error::Lock`.
+        pub fn lock_wait(mut self, wait: ::std::time::Duration) -> Self {
+            self.options.set_lock_wait(wait);
             self
         }
 
