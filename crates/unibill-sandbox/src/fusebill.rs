@@ -136,7 +136,7 @@ fn error(status: u16, key: &str, value: &str) -> Resp {
 /// Answer for injected faults, rate limiting and unreadable bodies.
 pub(crate) fn error_response(status: u16, message: &str) -> Resp {
     let value = match status {
-        429 => "Too many requests: the API rate limit was exceeded".to_string(),
+        429 => format!("API rate limit exceeded: {message}"),
         401 => "Invalid API key".to_string(),
         _ => format!("{} ({message})", crate::http::reason(status)),
     };
@@ -446,7 +446,7 @@ impl State {
         if req.basic_credentials() != Some(API_KEY) {
             return error(
                 401,
-                "Unauthorized",
+                "Api Error",
                 "The API key is missing or invalid; send Authorization: Basic {APIKey} with the key as issued",
             );
         }
@@ -611,13 +611,29 @@ impl State {
             )),
         }
 
-        // currency: defaults to the account currency.
+        // currency: set once, when the customer is created ("This value can
+        // not be edited after the customer has been created"). Absent or
+        // null keeps it; the same code is accepted; another is refused.
+        let current_currency = stored
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or(DEFAULT_CURRENCY)
+            .to_string();
         match body.get("currency") {
             None | Some(Value::Null) => {
-                out.insert("currency".into(), Value::String(DEFAULT_CURRENCY.into()));
+                out.insert("currency".into(), Value::String(current_currency));
             }
             Some(Value::String(c)) if crate::iso::is_currency(c) => {
-                out.insert("currency".into(), Value::String(c.clone()));
+                if *c == current_currency {
+                    out.insert("currency".into(), Value::String(c.clone()));
+                } else {
+                    errs.push((
+                        "currency".into(),
+                        format!(
+                            "the customer's currency is {current_currency}; a customer's currency cannot be changed after it is created"
+                        ),
+                    ));
+                }
             }
             Some(other) => errs.push((
                 "currency".into(),
