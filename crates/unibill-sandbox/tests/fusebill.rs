@@ -639,3 +639,71 @@ async fn currency_cannot_change_after_creation() {
     assert_eq!(stored["currency"], json!("CAD"));
     assert_eq!(stored["firstName"], json!("Katelyn"));
 }
+
+fn ids(r: &common::Res) -> Vec<i64> {
+    r.json()
+        .as_array()
+        .expect("a JSON array")
+        .iter()
+        .filter_map(|c| c["id"].as_i64())
+        .collect()
+}
+
+/// Stax Bill "String Filtering" and "List Customers": any documented field,
+/// pairs joined by `;`, `*` wildcards, `[empty]` for null or empty, comma
+/// sets on enum and id fields, nested reference/acquisition fields.
+#[tokio::test]
+async fn list_filters_as_the_string_filtering_page_describes() {
+    let sb = start().await;
+    let list = |q: &str| {
+        let q = q.to_string();
+        let sb = &sb;
+        async move { send(fb(sb, "GET", &format!("/v1/customers?query={q}"))).await }
+    };
+    assert_eq!(ids(&list("firstName:Katelyn").await), vec![12000750]);
+    assert_eq!(
+        ids(&list("firstName:Katelyn;lastName:Floyd").await),
+        vec![12000750]
+    );
+    assert!(ids(&list("firstName:Katelyn;lastName:Bertram").await).is_empty());
+    assert_eq!(ids(&list("primaryPhone:996*").await), vec![12000750]);
+    assert_eq!(ids(&list("primaryPhone:*555*").await), vec![12000749]);
+    assert_eq!(ids(&list("secondaryEmail:[empty]").await), vec![12000749]);
+    assert_eq!(
+        ids(&list("status:Active,Draft").await),
+        vec![12000750, 12000749]
+    );
+    assert_eq!(ids(&list("id:12000749,123,456").await), vec![12000749]);
+    assert_eq!(
+        ids(&list("customerReference.reference2:customValue").await),
+        vec![12000750]
+    );
+    assert_eq!(ids(&list("Reference:RG-0001").await), vec![12000749]);
+    // What the sandbox does not emulate, or no such field: 400.
+    assert_eq!(
+        list("createdTimestamp:2018-01-01|2019-01-01").await.status,
+        400
+    );
+    assert_eq!(list("shoeSize:42").await.status, 400);
+}
+
+/// Stax Bill "Pagination": `pageSize`/`pageNumber` (from 0) and the
+/// `X-Count`, `X-CurrentPage`, `X-PreviousPage` (-1 for none),
+/// `X-NextPage`, `X-PageSize`, `X-MaxPageIndex`, `X-MaxCount` headers.
+#[tokio::test]
+async fn list_pages_with_the_documented_headers() {
+    let sb = start().await;
+    let r = send(fb(&sb, "GET", "/v1/customers?pageSize=1&pageNumber=0")).await;
+    assert_eq!(ids(&r), vec![12000750]);
+    assert_eq!(r.header("x-count").as_deref(), Some("2"));
+    assert_eq!(r.header("x-currentpage").as_deref(), Some("0"));
+    assert_eq!(r.header("x-previouspage").as_deref(), Some("-1"));
+    assert_eq!(r.header("x-nextpage").as_deref(), Some("1"));
+    assert_eq!(r.header("x-pagesize").as_deref(), Some("1"));
+    assert_eq!(r.header("x-maxpageindex").as_deref(), Some("1"));
+    let r = send(fb(&sb, "GET", "/v1/customers?pageSize=1&pageNumber=1")).await;
+    assert_eq!(ids(&r), vec![12000749]);
+    assert_eq!(r.header("x-previouspage").as_deref(), Some("0"));
+    let r = send(fb(&sb, "GET", "/v1/customers?pageSize=0")).await;
+    assert_eq!(r.status, 400);
+}
