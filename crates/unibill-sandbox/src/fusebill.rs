@@ -4,7 +4,8 @@
 //! issued):
 //!
 //! * `GET /v1/customers/{id}`;
-//! * `GET /v1/customers?query=reference:CODE` (a JSON array);
+//! * `GET /v1/customers` (a JSON array), filtered with `query=name:value;..`
+//!   and paged with `pageSize`/`pageNumber`, as Stax Bill's reference describes;
 //! * `PUT /v1/customers` with `id` in the body and full-replacement
 //!   semantics: every writable field absent from the body becomes `null`.
 //!
@@ -32,7 +33,8 @@ pub const SEED_CUSTOMER_SECONDARY_EMAIL: &str = "accounts@ronbert.example.com";
 pub const PARENT_CUSTOMER_ID: &str = "12000749";
 /// Primary email of [`PARENT_CUSTOMER_ID`].
 pub const PARENT_CUSTOMER_EMAIL: &str = "billing@ronbert-group.example.com";
-/// The account's default currency, used when a `PUT` sends none.
+/// The account's default currency (a `PUT` without `currency` keeps the
+/// customer's own: it cannot change after creation).
 pub const DEFAULT_CURRENCY: &str = "USD";
 /// Customer statuses.
 pub const STATUSES: &[&str] = &["Draft", "Active", "Hold", "Suspended", "Cancelled"];
