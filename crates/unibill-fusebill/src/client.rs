@@ -197,14 +197,25 @@ impl Fusebill {
         self.read(n, id).await
     }
 
-    /// Customers whose `reference` is `reference`
+    /// Customers whose `reference` is exactly `reference`
     /// (`GET /v1/customers?query=reference:{reference}`).
+    ///
+    /// Fusebill's query treats `*` as a wildcard and `;` as the separator
+    /// of filter pairs, so only entries whose reference equals the text
+    /// are kept, and a reference containing `;` is refused (it cannot be
+    /// searched for).
     pub async fn find_by_reference(&self, reference: &str) -> Result<Vec<Customer>> {
         let r = reference.trim();
         if r.is_empty() || mapping::wire_len(r) > mapping::MAX_LONG {
             return Err(Error::validation(
                 "external_reference",
                 "must be 1 to 255 characters",
+            ));
+        }
+        if r.contains(';') {
+            return Err(Error::validation(
+                "external_reference",
+                "cannot contain ';': Fusebill's query separates filters with it",
             ));
         }
         let query: String = url_encode(&format!("reference:{r}"));
@@ -217,6 +228,15 @@ impl Fusebill {
         }
         let list: Vec<Value> = decode(&response, "customer list")?;
         list.into_iter()
+            .filter(|raw| {
+                let found = raw
+                    .as_object()
+                    .and_then(|o| wire::get_ci(o, wire::REFERENCE))
+                    .and_then(|v| unibill_core::customer::json_text(Some(v)));
+                // An entry without a readable reference is kept: the vendor
+                // chose it, and mapping it reports what is wrong with it.
+                found.is_none_or(|f| f.trim() == r)
+            })
             .map(|raw| {
                 let id = wire::get_ci(
                     raw.as_object().ok_or_else(|| {

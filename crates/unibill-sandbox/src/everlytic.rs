@@ -218,16 +218,32 @@ impl State {
             Some((user, key)) if user == USERNAME && key == API_KEY => {}
             _ => return error(401, "Authentication failed: invalid username or API key"),
         }
+        // The vendor answers JSON unless XML is asked for ("Accept:
+        // application/json or Accept: application/xml"; a browser, whose
+        // Accept starts with text/html, is shown JSON). The sandbox serves
+        // no XML: an Accept that names XML and no JSON gets 406.
         if let Some(accept) = req.header("accept") {
-            let ok = accept.split(',').any(|part| {
-                let mime = part.split(';').next().unwrap_or("").trim();
-                mime.is_empty()
-                    || mime == "*/*"
-                    || mime.eq_ignore_ascii_case("application/*")
-                    || mime.eq_ignore_ascii_case("application/json")
+            let mimes: Vec<String> = accept
+                .split(',')
+                .map(|part| {
+                    part.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            let json_ok = mimes.iter().any(|m| {
+                m.is_empty() || m == "*/*" || m == "application/*" || m == "application/json"
             });
-            if !ok {
-                return error(406, "Only application/json responses are available");
+            let wants_xml = mimes
+                .iter()
+                .any(|m| m == "application/xml" || m == "text/xml");
+            if wants_xml && !json_ok {
+                return error(
+                    406,
+                    "The sandbox answers JSON only; the vendor would answer XML",
+                );
             }
         }
         let segs = req.segments();

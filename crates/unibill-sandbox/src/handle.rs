@@ -135,6 +135,24 @@ impl RateState {
         true
     }
 
+    /// Which limit a refused request hit, in words ("the limit of 50
+    /// requests per minute"), for the vendors whose 429 body says so.
+    fn describe_limit(&self) -> String {
+        match self.limit {
+            Some(l) => {
+                let per = match l.per.as_secs() {
+                    1 => "second".to_string(),
+                    60 => "minute".to_string(),
+                    3600 => "hour".to_string(),
+                    86400 => "day".to_string(),
+                    _ => format!("{:?}", l.per),
+                };
+                format!("the limit of {} requests per {per} was reached", l.requests)
+            }
+            None => "rate limit".to_string(),
+        }
+    }
+
     fn fusebill_headers(&mut self, now: Instant) -> Vec<(String, String)> {
         self.purge(now);
         let per = self.per();
@@ -343,7 +361,8 @@ impl Inner {
         }
         let admitted = lock(&self.rate).admit(Instant::now());
         if !admitted {
-            let mut resp = lock(&self.state).error_response(429, "rate limit");
+            let which = lock(&self.rate).describe_limit();
+            let mut resp = lock(&self.state).error_response(429, &which);
             self.add_vendor_headers(&mut resp);
             let text = match fault_text {
                 Some(f) => format!("{f}; rate_limit"),

@@ -243,3 +243,19 @@ async fn accept_header_must_allow_json() {
     let r = send(ev(&sb, "GET", &path()).header("Accept", "application/xml")).await;
     assert_eq!(r.status, 406);
 }
+
+/// Everlytic "The REST API": JSON or XML by `Accept`; the browser link
+/// (whose `Accept` starts with `text/html`) shows JSON. Only an `Accept`
+/// that asks for XML and not JSON gets the sandbox's 406 (it serves no XML).
+#[tokio::test]
+async fn accept_without_xml_gets_json() {
+    let sb = start().await;
+    for accept in ["text/html", "text/plain", "text/html,application/xhtml+xml"] {
+        let r = send(ev(&sb, "GET", &path()).header("Accept", accept)).await;
+        assert_eq!(r.status, 200, "{accept}");
+        assert_eq!(r.json()["item"]["id"], json!(1001), "{accept}");
+    }
+    let r = send(ev(&sb, "GET", &path()).header("Accept", "text/xml")).await;
+    assert_eq!(r.status, 406);
+    assert!(r.json()["error"]["message"].is_string());
+}
