@@ -291,11 +291,7 @@ impl Everlytic {
 /// message; `Ok` for any other answer.
 fn reported_error(status: u16, answer: &Value) -> Result<()> {
     match error_in_success(answer) {
-        Some(messages) => Err(Error::Vendor {
-            backend: KIND,
-            status,
-            messages,
-        }),
+        Some(messages) => Err(Error::vendor(KIND, status, messages)),
         None => Ok(()),
     }
 }
