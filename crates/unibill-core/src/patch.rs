@@ -617,9 +617,22 @@ impl CustomerPatch {
             (Field::AdContent, &q.ad_content),
             (Field::LandingPage, &q.landing_page),
         ];
+        for (field, change) in [
+            (Field::LeadCreatedAt, &self.lead_created_at),
+            (Field::FreeTrialStartedAt, &self.free_trial_started_at),
+        ] {
+            if let Change::Set(at) = change {
+                crate::check::timestamp(field.name(), at)?;
+            }
+        }
         for (field, change) in texts {
             if let Change::Set(s) = change {
-                crate::check::text(field.name(), s)?;
+                let max = match field {
+                    Field::PostalCode => crate::check::MAX_POSTAL_CODE_CHARS,
+                    Field::Email | Field::SecondaryEmail => crate::check::MAX_EMAIL_CHARS,
+                    _ => crate::check::MAX_TEXT_CHARS,
+                };
+                crate::check::text_within(field.name(), s, max)?;
             }
         }
         if let Change::Set(CustomerStatus::Other(s)) = &self.status {
