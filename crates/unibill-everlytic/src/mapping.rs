@@ -689,8 +689,11 @@ mod prop_tests {
         }
 
         #[test]
-        fn ids_accepted_iff_short_digit_strings(s in "[0-9a-z/. -]{0,22}") {
-            let ok = !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+        fn ids_accepted_iff_short_canonical_integers(s in "[0-9a-z/. -]{0,22}") {
+            let ok = !s.is_empty()
+                && s.len() <= 18
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && !s.starts_with('0');
             prop_assert_eq!(check_id(&CustomerId::new(s.clone())).is_ok(), ok);
         }
 
