@@ -299,7 +299,7 @@ fn reported_error(status: u16, answer: &Value) -> Result<()> {
 /// The customer of a successful `GET` answer, read as JSON: an error
 /// reported with a success status is [`Error::Vendor`], not a decoding
 /// error.
-fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
+pub(crate) fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
     reported_error(status, &raw)?;
     mapping::customer_from_answer(id, raw)
 }
