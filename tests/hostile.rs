@@ -141,7 +141,10 @@ async fn redirects_are_errors_naming_the_status() {
             matches!(err, Error::Vendor { status: 302, .. }),
             "{backend}: {err:?}"
         );
-        assert!(shown.contains("redirect") && shown.contains("302"), "{backend}: {shown}");
+        assert!(
+            shown.contains("redirect") && shown.contains("302"),
+            "{backend}: {shown}"
+        );
         assert_eq!(server.requests.load(Ordering::SeqCst), 1, "{backend}");
     }
 }
@@ -243,7 +246,12 @@ async fn control_characters_in_error_bodies_are_escaped() {
         "error": {"message": evil}
     })
     .to_string();
-    for status in ["400 Bad Request", "401 Unauthorized", "409 Conflict", "500 Internal Server Error"] {
+    for status in [
+        "400 Bad Request",
+        "401 Unauthorized",
+        "409 Conflict",
+        "500 Internal Server Error",
+    ] {
         for backend in ENABLED {
             let server = hostile(Some(raw(status, &[], body.as_bytes()))).await;
             let err = update_err(&*updater(backend, &server.base), backend).await;
@@ -259,13 +267,17 @@ async fn control_characters_in_error_bodies_are_escaped() {
 #[tokio::test]
 async fn a_truncated_body_is_a_retryable_transport_fault() {
     for backend in ENABLED {
-        let mut reply = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n".to_vec();
+        let mut reply =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n".to_vec();
         reply.extend_from_slice(b"{\"id\":1,\"na");
         let server = hostile(Some(reply)).await;
         let err = update_err(&*updater(backend, &server.base), backend).await;
         assert!(matches!(err, Error::Transport { .. }), "{backend}: {err:?}");
         assert!(err.is_retryable(), "{backend}: {err}");
-        assert!(err.to_string().contains("response body"), "{backend}: {err}");
+        assert!(
+            err.to_string().contains("response body"),
+            "{backend}: {err}"
+        );
         assert_tame(backend, &err);
     }
 }
@@ -277,7 +289,10 @@ async fn a_silent_server_times_out_and_says_so() {
         let u = config(backend, &server.base, 0.3).build().unwrap();
         let err = update_err(&*u, backend).await;
         let shown = err.to_string();
-        assert!(shown.contains("timed out after 0.3 s"), "{backend}: {shown}");
+        assert!(
+            shown.contains("timed out after 0.3 s"),
+            "{backend}: {shown}"
+        );
         assert!(err.is_retryable(), "{backend}");
         assert!(!shown.contains("127.0.0.1"), "{backend}: {shown}");
     }
