@@ -3,6 +3,7 @@
 //! control-character error bodies, a body cut short, a silent server and a
 //! refused port. Each must end in a clear, bounded, one-line error, never
 //! in `Ok` with a stranger's answer.
+#![cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 
 mod common;
 
