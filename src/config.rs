@@ -477,7 +477,18 @@ impl Config {
     /// Builds the updater. Fails with [`Error::Config`] when the backend's
     /// cargo feature is not enabled or a setting is malformed. Makes no
     /// network call.
+    ///
+    /// Every backend compiled in is registered as a known extension key
+    /// (see [`unibill_core::patch::register_extension_key`]), so another
+    /// backend's extension in a patch is refused as unsupported, not as
+    /// unknown.
     pub fn build(&self) -> Result<Arc<dyn CustomerUpdater>> {
+        #[cfg(feature = "chartmogul")]
+        unibill_core::patch::register_extension_key(unibill_chartmogul::KIND);
+        #[cfg(feature = "fusebill")]
+        unibill_core::patch::register_extension_key(unibill_fusebill::KIND);
+        #[cfg(feature = "everlytic")]
+        unibill_core::patch::register_extension_key(unibill_everlytic::KIND);
         match self {
             #[cfg(feature = "chartmogul")]
             Config::ChartMogul(c) => {

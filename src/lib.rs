@@ -42,18 +42,40 @@ pub mod config;
 pub struct ReadmeDoctests;
 
 pub use config::{Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings};
+
+// Everything of core stays reachable from here (`unibill::Transport`
+// included, for backends written outside this workspace), but the front
+// page lists only what callers use: the transport's internals are
+// documented under `unibill::transport`.
+#[doc(hidden)]
 pub use unibill_core::*;
+
+#[doc(inline)]
+pub use unibill_core::{
+    async_trait, attribute, bulk, bulk_update, bulk_update_stream, capability, change, check,
+    customer, error, kind, patch, run_bulk, status, transport, updater, values, Acquisition,
+    AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue, BackendKind,
+    BulkItemResult, BulkOptions, BulkProgress, BulkStream, BulkSummary, Capabilities, Change,
+    CheckedPatch, CountryCode, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
+    CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions,
+    Field, FieldCaps, Ignored, Money, Op, PatchExtension, PlannedRequest, RateLimit, Result,
+    RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions,
+    UpdateOutcome,
+};
 
 /// The ChartMogul backend (feature `chartmogul`).
 #[cfg(feature = "chartmogul")]
+#[doc(inline)]
 pub use unibill_chartmogul as chartmogul;
 
 /// The Fusebill backend (feature `fusebill`).
 #[cfg(feature = "fusebill")]
+#[doc(inline)]
 pub use unibill_fusebill as fusebill;
 
 /// The Everlytic backend (feature `everlytic`).
 #[cfg(feature = "everlytic")]
+#[doc(inline)]
 pub use unibill_everlytic as everlytic;
 
 /// The capability table of every compiled-in backend, as Markdown (one row

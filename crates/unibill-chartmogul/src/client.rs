@@ -181,7 +181,7 @@ pub fn check_id(id: &CustomerId) -> Result<()> {
     } else {
         Err(Error::validation(
             "id",
-            format!("`{s}` is not a ChartMogul customer UUID (`cus_` followed by letters, digits and `-`)"),
+            format!("`{}` is not a ChartMogul customer UUID (`cus_` followed by letters, digits and `-`)", unibill_core::error::clip(s)),
         ))
     }
 }

@@ -18,7 +18,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use unibill_core::error::excerpt;
+use unibill_core::error::{error_json, excerpt, MAX_ERROR_JSON_BYTES};
 use unibill_core::Error;
 
 use crate::KIND;
@@ -26,11 +26,14 @@ use crate::KIND;
 /// The vendor's messages in an error body, in the order given; empty when
 /// the body is empty.
 pub fn vendor_messages(body: &[u8]) -> Vec<String> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => json_messages(&v),
-        Err(_) => text_message(&String::from_utf8_lossy(body))
-            .into_iter()
-            .collect(),
+    match error_json(body) {
+        Some(v) => json_messages(&v),
+        // Not JSON, or too long to read as JSON: the text of its start.
+        None => text_message(&String::from_utf8_lossy(
+            &body[..body.len().min(MAX_ERROR_JSON_BYTES)],
+        ))
+        .into_iter()
+        .collect(),
     }
 }
 

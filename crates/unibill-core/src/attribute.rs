@@ -76,10 +76,22 @@ fn field(key: &str) -> String {
     format!("custom.{key}")
 }
 
-/// Checks a custom attribute key: one or more of `A-Z a-z 0-9 _`.
+/// The most characters of a custom attribute key (none is documented;
+/// keys are identifiers).
+pub const MAX_KEY_CHARS: usize = 255;
+
+/// Checks a custom attribute key: one to [`MAX_KEY_CHARS`] of
+/// `A-Z a-z 0-9 _`.
 pub fn check_attribute_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
         return Err(Error::validation("custom", "attribute key is empty"));
+    }
+    let n = key.chars().count();
+    if n > MAX_KEY_CHARS {
+        return Err(Error::validation(
+            field(&crate::error::clip(key)),
+            format!("attribute key has {n} characters; at most {MAX_KEY_CHARS} are allowed"),
+        ));
     }
     if let Some(c) = key
         .chars()
@@ -272,9 +284,15 @@ impl AttributeValue {
     }
 
     /// Applies the rules that construction through `From` cannot: a
-    /// `String` holds at most 255 characters.
+    /// `String` follows the text rule of every other text field
+    /// ([`crate::check::text`]: not blank, no control characters, no bidi
+    /// overrides) and holds at most 255 characters.
     pub fn check(&self, key: &str) -> Result<(), Error> {
+        if let AttributeValue::Timestamp(at) = self {
+            crate::check::timestamp(&field(key), at)?;
+        }
         if let AttributeValue::String(s) = self {
+            crate::check::text(&field(key), s)?;
             let n = s.chars().count();
             if n > MAX_STRING_CHARS {
                 return Err(Error::validation(
@@ -605,5 +623,80 @@ mod tests {
         assert!(
             serde_json::from_value::<CustomAttribute>(json!({"type":"Money","value":1})).is_err()
         );
+    }
+
+    #[test]
+    fn decimals_from_json_keep_every_digit_or_are_refused() {
+        let read = |json: &str| -> Result<CustomAttribute, String> {
+            let v: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+            serde_json::from_value(serde_json::json!({"type": "Decimal", "value": v}))
+                .map_err(|e| e.to_string())
+        };
+        for digits in [
+            "0.1234567890123456789012345",
+            "12345678901234567890123",
+            "-0.05",
+        ] {
+            let attr = read(digits).unwrap();
+            // A number where an f64 reader keeps the digits, else text.
+            assert_eq!(attr.value.to_json().to_string().trim_matches('"'), digits);
+            match &attr.value {
+                AttributeValue::Decimal(d) => assert_eq!(d.to_string(), digits),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Too small to hold in 28 decimal places: refused, never rounded to 0.
+        assert!(read("1e-400").is_err());
+        let patch: crate::CustomerPatch = serde_json::from_str(
+            r#"{"custom":{"d":{"type":"Decimal","value":12345678901234567890123}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&patch).unwrap()["custom"]["d"]["value"],
+            "12345678901234567890123"
+        );
+    }
+
+    #[test]
+    fn string_attributes_follow_the_text_rule() {
+        for bad in ["", "  ", "a\u{0}b", "\u{1b}[2J", "x\u{202e}y"] {
+            let e = AttributeValue::String(bad.into()).check("k").unwrap_err();
+            assert!(
+                matches!(&e, Error::Validation { field, .. } if field == "custom.k"),
+                "{bad:?}"
+            );
+        }
+        assert!(AttributeValue::String("two\nlines".into())
+            .check("k")
+            .is_ok());
+    }
+
+    #[test]
+    fn leap_seconds_are_refused_as_leap_seconds() {
+        let at = parse_timestamp("2015-06-30T23:59:60Z").unwrap();
+        let e = AttributeValue::Timestamp(at)
+            .check("t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("leap second"), "{e}");
+        assert!(!e.contains("fraction"), "{e}");
+        let e = crate::CustomerPatch::new()
+            .lead_created_at(at.with_timezone(&Utc))
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lead_created_at") && e.contains("leap second"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn attribute_keys_have_a_length_limit() {
+        assert!(check_attribute_key(&"k".repeat(MAX_KEY_CHARS)).is_ok());
+        let e = check_attribute_key(&"k".repeat(10_000))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("at most 255") && e.len() < 400, "{e}");
     }
 }

@@ -13,6 +13,12 @@ macro_rules! fields {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Field {
             $( $(#[$m])* $v, )*
+            /// Another backend's extension in a patch (`"extensions"`):
+            /// named by [`crate::Error::Unsupported`] and
+            /// [`crate::Ignored`]; not a row of the capability table (a
+            /// backend always honours its own extension and never
+            /// another's).
+            Extensions,
         }
 
         impl Field {
@@ -21,7 +27,7 @@ macro_rules! fields {
 
             /// The field's path in the neutral JSON, e.g. `"address.city"`.
             pub const fn name(self) -> &'static str {
-                match self { $( Field::$v => $name, )* }
+                match self { $( Field::$v => $name, )* Field::Extensions => "extensions" }
             }
         }
     };
@@ -216,7 +222,11 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// A backend that supports nothing yet; add fields with [`Self::with`].
+    ///
+    /// Registers `backend` as a known extension key
+    /// ([`crate::patch::register_extension_key`]).
     pub fn new(backend: BackendKind) -> Self {
+        crate::patch::register_extension_key(backend);
         Self {
             backend,
             fields: vec![FieldCaps::NONE; Field::ALL.len()],
@@ -225,14 +235,18 @@ impl Capabilities {
 
     /// Sets one field's capabilities.
     pub fn with(mut self, field: Field, caps: FieldCaps) -> Self {
-        self.fields[field as usize] = caps;
+        if let Some(slot) = self.fields.get_mut(field as usize) {
+            *slot = caps;
+        }
         self
     }
 
     /// Sets the same capabilities on several fields.
     pub fn with_all(mut self, fields: &[Field], caps: FieldCaps) -> Self {
         for f in fields {
-            self.fields[*f as usize] = caps;
+            if let Some(slot) = self.fields.get_mut(*f as usize) {
+                *slot = caps;
+            }
         }
         self
     }
@@ -244,7 +258,10 @@ impl Capabilities {
 
     /// One field's capabilities.
     pub fn get(&self, field: Field) -> FieldCaps {
-        self.fields[field as usize]
+        self.fields
+            .get(field as usize)
+            .copied()
+            .unwrap_or(FieldCaps::NONE)
     }
 
     /// Whether the backend can do `op` on `field`.

@@ -3,9 +3,37 @@
 
 use crate::error::{Error, Result};
 
-/// A text value to send: not blank (clearing is what removes a value) and
-/// without control characters other than newline and tab.
+/// The most characters of any neutral text value (a name, an address
+/// line, a URL, a custom `String` attribute's source) when the vendor
+/// documents no tighter limit: far above any real value, and low enough
+/// that no request carries megabytes of one field.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+/// The most characters of a tag (no vendor documents one; the same as
+/// ChartMogul's documented limit for `String` attributes).
+pub const MAX_TAG_CHARS: usize = 255;
+
+/// The most characters of a postal code: the longest in use are 10
+/// characters; 32 leaves room for any format.
+pub const MAX_POSTAL_CODE_CHARS: usize = 32;
+
+/// The most characters of an email address (RFC 5321's 254-octet path
+/// limit, counted in characters).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// A text value to send: not blank (clearing is what removes a value),
+/// without control characters other than newline and tab, without bidi
+/// embedding, override or isolate characters (U+202A–U+202E,
+/// U+2066–U+2069, which reorder how text is shown: a name could show as
+/// another), and at most [`MAX_TEXT_CHARS`] characters. Zero-width
+/// joiners and non-joiners and the left-to-right and right-to-left marks
+/// are kept: scripts and emoji need them.
 pub fn text(field: &str, s: &str) -> Result<()> {
+    text_within(field, s, MAX_TEXT_CHARS)
+}
+
+/// [`text`] with another length limit, in characters.
+pub fn text_within(field: &str, s: &str, max_chars: usize) -> Result<()> {
     if s.trim().is_empty() {
         return Err(Error::validation(
             field,
@@ -15,6 +43,19 @@ pub fn text(field: &str, s: &str) -> Result<()> {
     if has_control(s) {
         return Err(Error::validation(field, "contains control characters"));
     }
+    if has_bidi_control(s) {
+        return Err(Error::validation(
+            field,
+            "contains bidi embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
+        ));
+    }
+    let n = s.chars().count();
+    if n > max_chars {
+        return Err(Error::validation(
+            field,
+            format!("{n} characters; at most {max_chars} are allowed"),
+        ));
+    }
     Ok(())
 }
 
@@ -23,16 +64,39 @@ fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
 }
 
-/// A tag to add or remove: not blank, no control characters (as
-/// [`text`]). The error is on `tags` and names the tag.
+/// Whether `s` holds explicit bidi formatting: embeddings, overrides and
+/// isolates.
+fn has_bidi_control(s: &str) -> bool {
+    s.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+}
+
+/// A tag to add or remove: the rule of [`text`], at most
+/// [`MAX_TAG_CHARS`] characters. The error is on `tags` and names the tag.
 pub fn tag(tag: &str) -> Result<()> {
     if tag.trim().is_empty() {
         return Err(Error::validation("tags", "empty tag"));
     }
-    if has_control(tag) {
+    text_within("tags", tag, MAX_TAG_CHARS).map_err(|e| match e {
+        Error::Validation { field, reason } => Error::validation(
+            field,
+            format!("tag {:?}: {reason}", crate::error::clip(tag)),
+        ),
+        other => other,
+    })
+}
+
+/// A timestamp to send: not a leap second. chrono reads `23:59:60` as the
+/// last second of the minute with a nanosecond count of a second or more;
+/// no vendor stores leap seconds, and sending one as is (or as a
+/// "fraction") would be refused or moved by the vendor. The same rule for
+/// every timestamp, neutral fields and custom attributes alike.
+pub fn timestamp<Tz: chrono::TimeZone>(field: &str, at: &chrono::DateTime<Tz>) -> Result<()> {
+    use chrono::Timelike;
+    if at.nanosecond() >= 1_000_000_000 {
         return Err(Error::validation(
-            "tags",
-            format!("tag {tag:?} contains control characters"),
+            field,
+            "is a leap second (:60); no vendor stores leap seconds: write :59 of the same minute or 00 of the next",
         ));
     }
     Ok(())
@@ -55,7 +119,7 @@ pub fn is_email(s: &str) -> bool {
 
 /// A text value that must be one email address (see [`is_email`]).
 pub fn email(field: &str, s: &str) -> Result<()> {
-    text(field, s)?;
+    text_within(field, s, MAX_EMAIL_CHARS)?;
     if is_email(s) {
         Ok(())
     } else {

@@ -1,5 +1,6 @@
 //! The one error type of unibill.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::capability::{Field, Op};
@@ -21,7 +22,7 @@ pub enum Error {
     /// Input was refused before any request: `field` names the offending
     /// neutral field (e.g. `"address.country"`, `"custom.CAC"`, `"id"`) and
     /// `reason` the rule it broke.
-    #[error("invalid `{field}`: {reason}")]
+    #[error("invalid `{}`: {}", shown(field), shown(reason))]
     Validation {
         /// The field, as a path in the neutral patch (`"custom.CAC"`).
         field: String,
@@ -42,7 +43,7 @@ pub enum Error {
     },
 
     /// The vendor has no customer with this id.
-    #[error("{backend}: customer `{id}` not found")]
+    #[error("{backend}: customer `{}` not found", shown_id(id))]
     NotFound {
         /// The backend that answered.
         backend: BackendKind,
@@ -51,7 +52,7 @@ pub enum Error {
     },
 
     /// The vendor refused the credentials (HTTP 401 or 403).
-    #[error("{backend}: unauthorized (HTTP {status}): {message}")]
+    #[error("{backend}: unauthorized (HTTP {status}): {}", shown(message))]
     Unauthorized {
         /// The backend that answered.
         backend: BackendKind,
@@ -72,7 +73,7 @@ pub enum Error {
 
     /// The update collided with another change (HTTP 409, or a concurrent
     /// edit detected by a read-modify-write that kept losing the race).
-    #[error("{backend}: conflict: {message}")]
+    #[error("{backend}: conflict: {}", shown(message))]
     Conflict {
         /// The backend that answered.
         backend: BackendKind,
@@ -82,7 +83,7 @@ pub enum Error {
 
     /// The vendor answered with an error status not covered by a more
     /// specific variant; `messages` holds the vendor's own texts.
-    #[error("{backend}: HTTP {status}: {}", messages.join("; "))]
+    #[error("{backend}: HTTP {status}: {}", shown(&messages.join("; ")))]
     Vendor {
         /// The backend that answered.
         backend: BackendKind,
@@ -93,11 +94,16 @@ pub enum Error {
     },
 
     /// The request did not complete (connection refused or dropped,
-    /// timeout, TLS, ...).
-    #[error("{backend}: transport error: {source}")]
+    /// timeout, TLS, ...). `Display` names the cause in plain words
+    /// ("timed out after 30 s", "connection refused", "DNS lookup failed",
+    /// "TLS handshake failed", "connection lost while reading the
+    /// response body") without the URL or any credential.
+    #[error("{backend}: transport error: {}", transport_cause(source, *timeout))]
     Transport {
         /// The backend the request was for.
         backend: BackendKind,
+        /// The time limit of the attempt, when it timed out.
+        timeout: Option<Duration>,
         /// The underlying client error.
         #[source]
         source: reqwest::Error,
@@ -114,7 +120,7 @@ pub enum Error {
     },
 
     /// The vendor's answer could not be understood.
-    #[error("{backend}: could not decode {what}: {source}")]
+    #[error("{backend}: could not decode {}: {}", shown(what), shown(&source.to_string()))]
     Decode {
         /// The backend that answered.
         backend: BackendKind,
@@ -145,7 +151,7 @@ pub enum Error {
     /// The customer's write lock could not be had in time, or was lost
     /// before a write (see [`crate::lock`]): nothing was written after
     /// that point. Retryable.
-    #[error("{backend}: customer `{customer}` not updated: {reason}")]
+    #[error("{backend}: customer `{}` not updated: {reason}", shown_id(customer))]
     Lock {
         /// The backend.
         backend: BackendKind,
@@ -157,13 +163,133 @@ pub enum Error {
 
     /// A configuration value is missing or malformed, or names a backend
     /// that was not compiled in.
-    #[error("configuration `{field}`: {reason}")]
+    #[error("configuration `{}`: {}", shown(field), shown(reason))]
     Config {
         /// The setting (e.g. `"base_url"`, `"UNIBILL_BACKEND"`).
         field: String,
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// The most characters of one text field an error's `Display` shows
+/// (a vendor's messages joined, a reason); the rest is cut with `…`.
+pub const MAX_SHOWN_CHARS: usize = 4 * MAX_EXCERPT_CHARS;
+
+/// How many of a vendor's messages an error keeps; more are counted in a
+/// last message (`"… and 12 more"`).
+pub const MAX_MESSAGES: usize = 10;
+
+/// Text as an error's `Display` shows it: control characters (ESC, NUL,
+/// newline, ...) and invisible formatting characters (bidi overrides,
+/// zero-width characters) escaped as `\u{..}` so a message is one line
+/// that cannot rewrite a terminal or a log; cut after `limit` characters.
+struct Shown<'a> {
+    text: &'a str,
+    limit: usize,
+}
+
+fn shown(text: &str) -> Shown<'_> {
+    Shown {
+        text,
+        limit: MAX_SHOWN_CHARS,
+    }
+}
+
+fn shown_id(text: &str) -> Shown<'_> {
+    Shown {
+        text,
+        limit: MAX_EXCERPT_CHARS,
+    }
+}
+
+/// Whether `c` is invisible formatting that can reorder or hide text:
+/// bidi embeddings, overrides and isolates, zero-width characters and the
+/// byte order mark.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{061C}' // Arabic letter mark
+        | '\u{FEFF}' // zero-width no-break space (BOM)
+    )
+}
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for (n, c) in self.text.chars().enumerate() {
+            if n == self.limit {
+                return f.write_char('…');
+            }
+            if c.is_control() || is_invisible_format(c) {
+                write!(f, "\\u{{{:x}}}", u32::from(c))?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The cause of a transport failure in plain words, from the error chain
+/// of `source` (never its URL).
+fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String {
+    use std::error::Error as _;
+    let mut innermost: Option<String> = None;
+    let mut chain = String::new();
+    let mut refused = false;
+    let mut next = source.source();
+    while let Some(e) = next {
+        let text = e.to_string();
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        chain.push_str(&text.to_ascii_lowercase());
+        chain.push(' ');
+        innermost = Some(text);
+        next = e.source();
+    }
+    let detail = innermost
+        .as_deref()
+        .and_then(excerpt)
+        .map(|d| format!(": {}", shown(&d)))
+        .unwrap_or_default();
+    if source.is_timeout() {
+        return match timeout {
+            Some(t) => format!("timed out after {} s", t.as_secs_f64()),
+            None => "timed out".to_owned(),
+        };
+    }
+    if source.is_connect() {
+        return if refused || chain.contains("connection refused") {
+            "connection refused".to_owned()
+        } else if chain.contains("dns error") || chain.contains("lookup") {
+            format!("DNS lookup failed{detail}")
+        } else if ["tls", "certificate", "handshake", "rustls"]
+            .iter()
+            .any(|w| chain.contains(w))
+        {
+            format!("TLS handshake failed{detail}")
+        } else {
+            format!("could not connect{detail}")
+        };
+    }
+    if source.is_body() || source.is_decode() {
+        return format!("connection lost while reading the response body{detail}");
+    }
+    if source.is_builder() {
+        return format!("invalid request{detail}");
+    }
+    if source.is_redirect() {
+        return format!("redirect refused{detail}");
+    }
+    if source.is_request() {
+        return format!("connection lost before an answer{detail}");
+    }
+    format!("request failed{detail}")
 }
 
 fn fmt_retry_after(d: Option<Duration>) -> String {
@@ -235,7 +361,86 @@ pub fn excerpt(text: &str) -> Option<String> {
     Some(cut)
 }
 
+/// The most characters of a caller's value (an id, a key) quoted in an
+/// error's reason by [`clip`].
+pub const MAX_QUOTED_CHARS: usize = 64;
+
+/// A caller's value as an error's reason quotes it: cut after
+/// [`MAX_QUOTED_CHARS`] characters (then ending in `…`), so a 10 KB id
+/// gives a short message. Control characters are escaped when the error
+/// is displayed.
+///
+/// ```
+/// use unibill_core::error::clip;
+/// assert_eq!(clip("12000750"), "12000750");
+/// assert_eq!(clip(&"9".repeat(10_000)).chars().count(), 65);
+/// ```
+pub fn clip(value: &str) -> String {
+    let mut out: String = value.chars().take(MAX_QUOTED_CHARS).collect();
+    if out.len() < value.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// [`excerpt`] of a body given as bytes, reading only as many bytes as
+/// the excerpt can keep (invalid UTF-8 replaced): a huge body costs no
+/// more than a short one.
+pub fn excerpt_bytes(body: &[u8]) -> Option<String> {
+    // A character is at most 4 bytes; leading white space is trimmed, so
+    // read a little more than the excerpt needs.
+    let head = &body[..body.len().min(8 * MAX_EXCERPT_CHARS)];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if head.len() < body.len() {
+        // Make sure the excerpt is marked as cut.
+        text.push_str(" …");
+    }
+    excerpt(&text)
+}
+
+/// The largest error body read as JSON to find the vendor's messages
+/// ([`error_json`]); a bigger one is shown as an [`excerpt_bytes`].
+pub const MAX_ERROR_JSON_BYTES: usize = 64 * 1024;
+
+/// An error body read as JSON, when it is JSON and at most
+/// [`MAX_ERROR_JSON_BYTES`] long: reading a 4 MiB array of messages into
+/// memory as JSON values would take many times its size.
+pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
+    if body.len() > MAX_ERROR_JSON_BYTES {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+/// A vendor's messages as an error keeps them: each an [`excerpt`] (blank
+/// ones dropped), at most [`MAX_MESSAGES`], then one counting the rest.
+pub fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut more = 0usize;
+    for m in messages {
+        if kept.len() == MAX_MESSAGES {
+            more += 1;
+        } else if let Some(m) = excerpt(&m) {
+            kept.push(m);
+        }
+    }
+    if more > 0 {
+        kept.push(format!("… and {more} more"));
+    }
+    kept
+}
+
 impl Error {
+    /// [`Error::Vendor`] with the vendor's messages capped as
+    /// [`cap_messages`] does.
+    pub fn vendor(backend: BackendKind, status: u16, messages: Vec<String>) -> Self {
+        Error::Vendor {
+            backend,
+            status,
+            messages: cap_messages(messages),
+        }
+    }
+
     /// Shorthand for [`Error::Validation`].
     pub fn validation(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Validation {
@@ -293,11 +498,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::RateLimited { .. } | Error::Conflict { .. } | Error::Lock { .. } => true,
+            // Every failure to complete a request (connect, timeout, a
+            // connection lost, a body cut short) may go through next
+            // time; only a request that could not be built cannot.
             Error::Transport { source, .. } => {
-                source.is_connect()
-                    || source.is_timeout()
-                    || source.is_request()
-                    || source.is_body()
+                !(source.is_builder() || source.is_redirect() || source.is_status())
             }
             Error::Vendor { status, .. } => *status >= 500,
             Error::PartialUpdate { source, .. } => source.is_retryable(),
@@ -335,6 +540,7 @@ impl Error {
         retry_after: Option<Duration>,
         id: Option<&str>,
     ) -> Self {
+        let messages = cap_messages(messages);
         let joined = || {
             if messages.is_empty() {
                 format!("HTTP {status}")
@@ -392,5 +598,58 @@ mod tests {
         }
         let e = Error::from_status(KIND, 401, vec![], None, None);
         assert_eq!(e.to_string(), "demo: unauthorized (HTTP 401): HTTP 401");
+    }
+
+    #[test]
+    fn display_escapes_control_and_invisible_characters() {
+        let e = Error::from_status(
+            KIND,
+            400,
+            vec!["a\u{1b}[31mred\nnext\u{202e}x".into()],
+            None,
+            None,
+        );
+        let shown = e.to_string();
+        assert_eq!(shown, "demo: HTTP 400: a\\u{1b}[31mred\\u{a}next\\u{202e}x");
+        let e = Error::from_status(KIND, 404, vec![], None, Some("1\u{0}\n2"));
+        assert_eq!(e.to_string(), "demo: customer `1\\u{0}\\u{a}2` not found");
+        let e = Error::validation("custom.a\u{7}", "bad\r");
+        assert_eq!(e.to_string(), "invalid `custom.a\\u{7}`: bad\\u{d}");
+    }
+
+    #[test]
+    fn vendor_text_and_ids_are_capped() {
+        let huge = "v".repeat(3_000_000);
+        let e = Error::from_status(KIND, 400, vec![huge.clone()], None, None);
+        match &e {
+            Error::Vendor { messages, .. } => {
+                assert_eq!(messages[0].chars().count(), MAX_EXCERPT_CHARS + 1)
+            }
+            other => panic!("{other:?}"),
+        }
+        let many = (0..100_000).map(|n| format!("e{n}")).collect();
+        let e = Error::from_status(KIND, 400, many, None, None);
+        match &e {
+            Error::Vendor { messages, .. } => {
+                assert_eq!(messages.len(), MAX_MESSAGES + 1);
+                assert_eq!(messages[MAX_MESSAGES], "… and 99990 more");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = Error::from_status(KIND, 404, vec![], None, Some(&"9".repeat(10_000)));
+        assert!(e.to_string().len() < 400, "{e}");
+        assert!(e.to_string().len() < MAX_SHOWN_CHARS);
+    }
+
+    #[test]
+    fn excerpt_of_bytes_reads_only_the_start() {
+        let mut body = vec![b'x'; 4 << 20];
+        body[0] = b'<';
+        let cut = excerpt_bytes(&body).unwrap();
+        assert_eq!(cut.chars().count(), MAX_EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excerpt_bytes(b"  short  ").as_deref(), Some("short"));
+        assert!(error_json(&body).is_none());
+        assert!(error_json(br#"{"a":1}"#).is_some());
     }
 }

@@ -107,11 +107,48 @@ impl TagChanges {
     }
 }
 
+/// The extension keys known in this process: the name of every backend
+/// that built its [`Capabilities`](crate::Capabilities) (each backend
+/// does when it is built), plus any registered with
+/// [`register_extension_key`] (the `unibill` facade registers every
+/// backend compiled in). Core itself names no vendor.
+static KNOWN_EXTENSION_KEYS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Declares `backend`'s name as an extension key, so that a patch carrying
+/// it is another backend's extension (refused as
+/// [`Error::Unsupported`] or ignored) rather than an unknown key
+/// ([`Error::Validation`]). Called by [`Capabilities::new`](crate::Capabilities::new).
+pub fn register_extension_key(backend: crate::BackendKind) {
+    KNOWN_EXTENSION_KEYS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(backend.as_str());
+}
+
+/// The extension keys known in this process, sorted (see
+/// [`register_extension_key`]).
+pub fn known_extension_keys() -> Vec<&'static str> {
+    KNOWN_EXTENSION_KEYS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .copied()
+        .collect()
+}
+
 /// A typed set of fields that only one backend has (Fusebill's sales
 /// tracking codes, Everlytic's quotas, ...), carried in a patch under the
-/// backend's key. Other backends ignore it.
+/// backend's key.
 ///
 /// Each backend crate defines its extension type; core only stores it.
+/// Checking a patch for a backend ([`crate::CheckedPatch::check`]) treats
+/// every key the same way: the backend's own is applied; another known
+/// backend's is [`Error::Unsupported`] on `extensions` (or listed in
+/// [`crate::UpdateOutcome::ignored`] under
+/// [`crate::UpdateOptions::ignore_unsupported`]); a key no backend has
+/// (a misspelling) is [`Error::Validation`] naming the key and the known
+/// backends.
 pub trait PatchExtension: Serialize + DeserializeOwned {
     /// The key the extension is stored under: the backend's name.
     const KEY: &'static str;
@@ -148,6 +185,11 @@ impl Extensions {
                     .map_err(|e| Error::validation(format!("extensions.{}", E::KEY), e.to_string()))
             })
             .transpose()
+    }
+
+    /// Removes the extension stored under `key`, if any.
+    pub fn remove(&mut self, key: &str) {
+        self.0.remove(key);
     }
 
     /// Whether an extension is stored under `key`.
@@ -576,7 +618,9 @@ impl CustomerPatch {
                     (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
                 )
             }),
-            Field::CustomerSince | Field::Mrr | Field::Arr => {}
+            // Read-only fields are never in a patch; extensions are
+            // dropped by key ([`Extensions::remove`]).
+            Field::CustomerSince | Field::Mrr | Field::Arr | Field::Extensions => {}
         }
         self
     }
@@ -617,9 +661,22 @@ impl CustomerPatch {
             (Field::AdContent, &q.ad_content),
             (Field::LandingPage, &q.landing_page),
         ];
+        for (field, change) in [
+            (Field::LeadCreatedAt, &self.lead_created_at),
+            (Field::FreeTrialStartedAt, &self.free_trial_started_at),
+        ] {
+            if let Change::Set(at) = change {
+                crate::check::timestamp(field.name(), at)?;
+            }
+        }
         for (field, change) in texts {
             if let Change::Set(s) = change {
-                crate::check::text(field.name(), s)?;
+                let max = match field {
+                    Field::PostalCode => crate::check::MAX_POSTAL_CODE_CHARS,
+                    Field::Email | Field::SecondaryEmail => crate::check::MAX_EMAIL_CHARS,
+                    _ => crate::check::MAX_TEXT_CHARS,
+                };
+                crate::check::text_within(field.name(), s, max)?;
             }
         }
         if let Change::Set(CustomerStatus::Other(s)) = &self.status {

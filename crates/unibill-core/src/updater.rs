@@ -119,7 +119,7 @@ impl CheckedPatch {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<Self> {
-        let (effective, ignored) = match options.unsupported {
+        let (mut effective, mut ignored) = match options.unsupported {
             UnsupportedPolicy::Fail => {
                 caps.check(patch)?;
                 (patch.clone(), Vec::new())
@@ -136,6 +136,43 @@ impl CheckedPatch {
                 (effective, ignored)
             }
         };
+        let own = caps.backend().as_str();
+        let known = crate::patch::known_extension_keys();
+        let keys: Vec<String> = patch.extensions.keys().map(str::to_owned).collect();
+        for key in keys {
+            if key == own {
+                continue;
+            }
+            if !known.contains(&key.as_str()) {
+                return Err(crate::Error::validation(
+                    format!("extensions.{}", crate::error::clip(&key)),
+                    format!(
+                        "unknown extension `{}`: the known backends are {}",
+                        crate::error::clip(&key),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            match options.unsupported {
+                UnsupportedPolicy::Fail => {
+                    return Err(crate::Error::Unsupported {
+                        backend: caps.backend(),
+                        field: Field::Extensions,
+                        op: Op::Set,
+                    })
+                }
+                UnsupportedPolicy::Ignore => {
+                    effective.extensions.remove(&key);
+                    let entry = Ignored {
+                        field: Field::Extensions,
+                        op: Op::Set,
+                    };
+                    if !ignored.contains(&entry) {
+                        ignored.push(entry);
+                    }
+                }
+            }
+        }
         effective.validate()?;
         Ok(Self {
             patch: effective,

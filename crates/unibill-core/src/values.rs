@@ -249,11 +249,22 @@ impl Decimal {
 
     /// A JSON number with exactly these digits where `serde_json` can hold
     /// it without changing them, else `None`.
+    ///
+    /// "Hold" means a reader that takes JSON numbers as `f64` (as most
+    /// do) gets these digits back: longer decimals are left to the caller
+    /// to send as text.
     pub fn to_json_number(&self) -> Option<serde_json::Number> {
         let text = self.to_string();
-        let n: serde_json::Number = serde_json::from_str(&text).ok()?;
-        let back: Decimal = n.to_string().parse().ok()?;
-        (back.normalized() == self.normalized()).then_some(n)
+        let float: f64 = text.parse().ok()?;
+        let back: Decimal = serde_json::Number::from_f64(float)?
+            .as_f64()
+            .map(|f| f.to_string())?
+            .parse()
+            .ok()?;
+        if back.normalized() != self.normalized() {
+            return None;
+        }
+        serde_json::from_str(&text).ok()
     }
 
     /// Reads a JSON number exactly (from its textual form).

@@ -395,17 +395,68 @@ async fn client_errors_and_501_are_never_retried() {
 }
 
 #[tokio::test]
-async fn redirects_are_returned_not_followed() {
-    let server = Server::start(vec![reply(
-        302,
-        &[("Location", "https://elsewhere.example/")],
-        "",
-    )])
-    .await;
-    let t = transport(&server, fast());
+async fn redirects_are_an_error_naming_the_status_not_followed() {
+    for status in [301, 302, 303, 307, 308] {
+        let server = Server::start(vec![reply(
+            status,
+            &[("Location", "https://elsewhere.example/next?token=secret")],
+            "",
+        )])
+        .await;
+        let t = transport(&server, fast());
+        let err = t.send(Request::put("/x")).await.unwrap_err();
+        match &err {
+            Error::Vendor { status: s, .. } => assert_eq!(*s, status),
+            other => panic!("{status}: {other:?}"),
+        }
+        let shown = err.to_string();
+        assert!(shown.contains("redirect"), "{shown}");
+        assert!(shown.contains(&format!("HTTP {status}")), "{shown}");
+        assert!(shown.contains("https://elsewhere.example/next"), "{shown}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(!err.is_retryable());
+        assert_eq!(server.request_count(), 1);
+    }
+}
+
+/// A caller-supplied client that follows redirects: the answer of another
+/// origin is refused, never taken for the vendor's.
+#[tokio::test]
+async fn supplied_client_following_a_redirect_elsewhere_is_refused() {
+    let elsewhere = Server::start(vec![ok()]).await;
+    let target = format!("{}/stolen", elsewhere.base());
+    let server = Server::start(vec![reply(307, &[("Location", target.as_str())], "")]).await;
+    let t = Transport::new(
+        KIND,
+        &server.base(),
+        Auth::None,
+        fast(),
+        Some(reqwest::Client::new()),
+    )
+    .unwrap();
+    let err = t
+        .send(Request::put("/x").json(&serde_json::json!({"a": 1})))
+        .await
+        .unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, Error::Vendor { .. }), "{err:?}");
+    assert!(shown.contains("redirect"), "{shown}");
+    assert!(shown.contains(&elsewhere.base()), "{shown}");
+    assert!(!err.is_retryable());
+
+    // A redirect within the same origin, followed by the caller's client,
+    // is the vendor's own answer.
+    let server = Server::start(vec![reply(307, &[("Location", "/y")], ""), ok()]).await;
+    let t = Transport::new(
+        KIND,
+        &server.base(),
+        Auth::None,
+        fast(),
+        Some(reqwest::Client::new()),
+    )
+    .unwrap();
     let res = t.send(Request::get("/x")).await.unwrap();
-    assert_eq!(res.status, 302);
-    assert_eq!(server.request_count(), 1);
+    assert_eq!(res.status, 200);
 }
 
 #[tokio::test]
@@ -424,7 +475,9 @@ async fn connection_refused_is_retried_even_for_post() {
     .unwrap();
     let err = t.send(Request::post("/x")).await.unwrap_err();
     match &err {
-        Error::Transport { source, backend } => {
+        Error::Transport {
+            source, backend, ..
+        } => {
             assert!(source.is_connect(), "{source:?}");
             assert_eq!(*backend, KIND);
         }
@@ -454,6 +507,50 @@ async fn dropped_connection_mid_response_retried_for_get_only() {
     assert!(is_transport(&err), "{err:?}");
     assert_eq!(server.request_count(), 1);
     assert_eq!(t.retries(), 0);
+    // A body cut short is a transport fault: the caller may retry.
+    assert!(err.is_retryable(), "{err:?}");
+    let shown = err.to_string();
+    assert!(shown.contains("response body"), "{shown}");
+    assert!(!shown.contains("127.0.0.1"), "{shown}");
+}
+
+#[tokio::test]
+async fn transport_errors_say_why() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let t = Transport::new(
+        KIND,
+        &format!("http://127.0.0.1:{port}"),
+        Auth::KeyAsUser("sekret-key".into()),
+        with_attempts(1),
+        None,
+    )
+    .unwrap();
+    let shown = t.send(Request::get("/x")).await.unwrap_err().to_string();
+    assert!(shown.contains("connection refused"), "{shown}");
+    assert!(!shown.contains("sekret"), "{shown}");
+
+    let server = Server::start(vec![ok().delayed(Duration::from_secs(3))]).await;
+    let config = TransportConfig {
+        request_timeout: Duration::from_millis(200),
+        ..with_attempts(1)
+    };
+    let t = transport(&server, config);
+    let shown = t.send(Request::get("/x")).await.unwrap_err().to_string();
+    assert!(shown.contains("timed out after 0.2 s"), "{shown}");
+
+    let t = Transport::new(
+        KIND,
+        "https://unibill-test.invalid",
+        Auth::None,
+        with_attempts(1),
+        None,
+    )
+    .unwrap();
+    let shown = t.send(Request::get("/x")).await.unwrap_err().to_string();
+    assert!(shown.contains("DNS"), "{shown}");
 }
 
 #[tokio::test]

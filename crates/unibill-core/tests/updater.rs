@@ -189,3 +189,79 @@ async fn object_safe_in_box_and_arc() {
     fn assert_send_sync<T: Send + Sync + ?Sized>() {}
     assert_send_sync::<dyn CustomerUpdater>();
 }
+
+#[tokio::test]
+async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_named() {
+    // Another backend, known in this process because it was built.
+    let _other = Capabilities::new(BackendKind::new("othervendor"));
+    let u = Counting::new();
+    let id = CustomerId::from("1");
+    let with_ext = |key: &str| -> CustomerPatch {
+        serde_json::from_value(serde_json::json!({
+            "address": {"city": "Paris"},
+            "extensions": {key: {"quota": 1}}
+        }))
+        .unwrap()
+    };
+
+    // A misspelt key: Validation naming it and the known backends.
+    let err = u.update(&id, &with_ext("othervendr")).await.unwrap_err();
+    match &err {
+        Error::Validation { field, reason } => {
+            assert_eq!(field, "extensions.othervendr");
+            assert!(
+                reason.contains("othervendor") && reason.contains("memory"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = u
+        .update_with(
+            &id,
+            &with_ext("othervendr"),
+            &UpdateOptions::ignore_unsupported(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+
+    // Another backend's extension: Unsupported by default...
+    let err = u.update(&id, &with_ext("othervendor")).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                field: Field::Extensions,
+                op: Op::Set,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        u.applied.load(Ordering::SeqCst),
+        0,
+        "nothing reached the backend"
+    );
+
+    // ...and listed as ignored when the caller opts in.
+    let out = u
+        .update_with(
+            &id,
+            &with_ext("othervendor"),
+            &UpdateOptions::ignore_unsupported(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.ignored,
+        vec![Ignored {
+            field: Field::Extensions,
+            op: Op::Set
+        }]
+    );
+
+    // The backend's own extension goes through.
+    u.update(&id, &with_ext("memory")).await.unwrap();
+}

@@ -319,11 +319,7 @@ impl Everlytic {
 /// message; `Ok` for any other answer.
 fn reported_error(status: u16, answer: &Value) -> Result<()> {
     match error_in_success(answer) {
-        Some(messages) => Err(Error::Vendor {
-            backend: KIND,
-            status,
-            messages,
-        }),
+        Some(messages) => Err(Error::vendor(KIND, status, messages)),
         None => Ok(()),
     }
 }
@@ -331,7 +327,7 @@ fn reported_error(status: u16, answer: &Value) -> Result<()> {
 /// The customer of a successful `GET` answer, read as JSON: an error
 /// reported with a success status is [`Error::Vendor`], not a decoding
 /// error.
-fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
+pub(crate) fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Customer> {
     reported_error(status, &raw)?;
     mapping::customer_from_answer(id, raw)
 }

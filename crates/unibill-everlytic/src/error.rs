@@ -7,7 +7,7 @@
 //! message is taken from whichever is there.
 
 use serde_json::Value;
-use unibill_core::error::excerpt;
+use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
@@ -29,12 +29,11 @@ fn push_text(out: &mut Vec<String>, v: &Value) {
 /// The platform's own messages in an error body, in order; empty when the
 /// body has none.
 pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v) => json_messages(&v),
-        // Not JSON (an HTML error page from a proxy, say).
-        Err(_) => excerpt(&String::from_utf8_lossy(body))
-            .into_iter()
-            .collect(),
+    match error_json(body) {
+        Some(v) => json_messages(&v),
+        // Not JSON (an HTML error page from a proxy, say), or too long to
+        // read as JSON.
+        None => excerpt_bytes(body).into_iter().collect(),
     }
 }
 

@@ -55,3 +55,30 @@ pub use unibill_core::{CustomerUpdater, PatchExtension};
 
 /// This backend's name: `"everlytic"`.
 pub const KIND: BackendKind = BackendKind::new("everlytic");
+
+/// Entry points for the fuzz targets (`crates/unibill-fuzz`): the
+/// platform's answer and error decoders, from raw bytes. Not part of the
+/// API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use unibill_core::transport::Response;
+    use unibill_core::{CustomerId, Error};
+
+    /// Decodes a successful answer to a read, as the client does.
+    pub fn decode_answer(body: &[u8]) -> Result<unibill_core::Customer, Error> {
+        let raw = serde_json::from_slice(body)
+            .map_err(|e| Error::decode(crate::KIND, "customer response", e))?;
+        crate::client::decode_read(&CustomerId::new("1"), 200, raw)
+    }
+
+    /// Maps an error answer to the neutral error, as the client does.
+    pub fn decode_error(status: u16, body: &[u8]) -> Error {
+        let response = Response {
+            status,
+            headers: Default::default(),
+            body: body.to_vec().into(),
+            attempts: 1,
+        };
+        crate::error::from_response(&response, Some("1"))
+    }
+}

@@ -13,9 +13,12 @@ use crate::KIND;
 /// The largest id accepted: the platform's ids are PHP integers.
 const MAX_ID_DIGITS: usize = 18;
 
-/// Checks a customer id: the platform's ids are positive integers, so
-/// only ASCII digits are accepted (an [`Error::Validation`] on `id`
-/// otherwise, before any request).
+/// Checks a customer id: the platform's ids are positive integers (seed
+/// 004 types `id` as an integer), so only the canonical form is accepted:
+/// ASCII digits without a leading zero, not `0` (an [`Error::Validation`]
+/// on `id` otherwise, before any request). `012000750` would reach the
+/// same customer through PHP's integer cast, but the answer's id would not
+/// be the id asked for; as for Fusebill, write the id without the zero.
 pub(crate) fn check_id(id: &CustomerId) -> Result<(), Error> {
     let s = id.as_str();
     if s.is_empty() {
@@ -27,13 +30,28 @@ pub(crate) fn check_id(id: &CustomerId) -> Result<(), Error> {
     if !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::validation(
             "id",
-            format!("`{s}` is not an Everlytic customer id (digits only)"),
+            format!(
+                "`{}` is not an Everlytic customer id (digits only)",
+                unibill_core::error::clip(s)
+            ),
+        ));
+    }
+    if s.starts_with('0') {
+        return Err(Error::validation(
+            "id",
+            format!(
+                "`{}` is not an Everlytic customer id: ids are positive integers written without a leading zero",
+                unibill_core::error::clip(s)
+            ),
         ));
     }
     if s.len() > MAX_ID_DIGITS {
         return Err(Error::validation(
             "id",
-            format!("`{s}` is longer than {MAX_ID_DIGITS} digits"),
+            format!(
+                "`{}` is longer than {MAX_ID_DIGITS} digits",
+                unibill_core::error::clip(s)
+            ),
         ));
     }
     Ok(())
@@ -336,8 +354,8 @@ mod tests {
     }
 
     #[test]
-    fn ids_are_digits_only() {
-        for ok in ["1", "1001", "000123"] {
+    fn ids_are_canonical_integers() {
+        for ok in ["1", "1001", "123"] {
             check_id(&CustomerId::new(ok)).unwrap();
         }
         for bad in [
@@ -351,6 +369,9 @@ mod tests {
             "..",
             "١٢",
             "1234567890123456789",
+            "0",
+            "012000750",
+            "00",
         ] {
             assert_eq!(field_of(check_id(&CustomerId::new(bad))), "id", "{bad:?}");
         }
@@ -668,8 +689,11 @@ mod prop_tests {
         }
 
         #[test]
-        fn ids_accepted_iff_short_digit_strings(s in "[0-9a-z/. -]{0,22}") {
-            let ok = !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
+        fn ids_accepted_iff_short_canonical_integers(s in "[0-9a-z/. -]{0,22}") {
+            let ok = !s.is_empty()
+                && s.len() <= 18
+                && s.bytes().all(|b| b.is_ascii_digit())
+                && !s.starts_with('0');
             prop_assert_eq!(check_id(&CustomerId::new(s.clone())).is_ok(), ok);
         }
 

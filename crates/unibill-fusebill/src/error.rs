@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use unibill_core::error::excerpt;
+use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
@@ -25,7 +25,7 @@ use crate::KIND;
 /// Fusebill's JSON shape (or its `Message`), a JSON string as it is, else
 /// a short excerpt of the body (non-JSON, or JSON of another shape).
 pub fn vendor_messages(body: &[u8]) -> Vec<String> {
-    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+    if let Some(v) = error_json(body) {
         if let Value::String(s) = &v {
             // A message serialised as a JSON string.
             return excerpt(s).into_iter().collect();
@@ -42,9 +42,7 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
             return messages;
         }
     }
-    excerpt(&String::from_utf8_lossy(body))
-        .into_iter()
-        .collect()
+    excerpt_bytes(body).into_iter().collect()
 }
 
 /// The neutral error for a non-2xx answer. `id` is the customer the

@@ -37,8 +37,15 @@ const MAX_ID: u64 = i64::MAX as u64;
 /// naming `id`.
 pub fn parse_id(id: &CustomerId) -> Result<u64> {
     let s = id.as_str();
-    let bad =
-        |why: &str| Error::validation("id", format!("`{s}` is not a Fusebill customer id: {why}"));
+    let bad = |why: &str| {
+        Error::validation(
+            "id",
+            format!(
+                "`{}` is not a Fusebill customer id: {why}",
+                unibill_core::error::clip(s)
+            ),
+        )
+    };
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("Fusebill ids are positive integers"));
     }

@@ -334,7 +334,8 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 ///
 /// | outcome of an attempt | `Idempotent` / `RetrySafe` | `NonIdempotent` (POST) |
 /// |---|---|---|
-/// | 2xx, 3xx, 4xx except 429 | returned | returned |
+/// | 2xx, 4xx except 429 | returned | returned |
+/// | 3xx, or an answer from another origin | [`Error::Vendor`] saying "redirect" | [`Error::Vendor`] saying "redirect" |
 /// | 429 Too Many Requests, 503 Service Unavailable | retried | retried |
 /// | 500, 502, 504 and other 5xx (not 501, 505) | retried | returned |
 /// | connect failure (DNS, refused, TLS handshake): nothing was sent | retried | retried |
@@ -355,7 +356,17 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 ///   (e.g. the final 429, for the backend to map to
 ///   [`Error::RateLimited`]), or the last error.
 /// - Every attempt, retries included, takes a rate-limiter permit.
-/// - Redirects are not followed: a 3xx is returned.
+/// - Redirects are not followed: a 3xx answer is [`Error::Vendor`] with
+///   its status and a message saying "redirect" and where to (the
+///   target's origin and path, never its query). A client supplied to
+///   [`Transport::new`] keeps its own redirect policy, so it may follow a
+///   redirect (and, for a 307 or 308, send the body again to the new
+///   place): whatever it does, an answer whose final URL has another
+///   origin (scheme, host or port) than the request's is refused with
+///   [`Error::Vendor`] naming both origins, never returned as the
+///   vendor's answer. Give such a client
+///   `redirect(reqwest::redirect::Policy::none())` so nothing is sent
+///   elsewhere in the first place.
 ///
 /// # Example
 ///
@@ -433,7 +444,9 @@ impl Transport {
     /// a reused connection pool and no redirects. A supplied `client` is
     /// used as it is: its own connect timeout, user agent and redirect
     /// policy apply, and of the timeouts only
-    /// [`TransportConfig::request_timeout`] is added per request.
+    /// [`TransportConfig::request_timeout`] is added per request; an
+    /// answer it fetched from another origin after a redirect is refused
+    /// (see the [policy](Transport#retry-policy)).
     pub fn new(
         backend: BackendKind,
         base_url: &str,
@@ -474,7 +487,11 @@ impl Transport {
                 .user_agent(config.user_agent.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .map_err(|source| Error::Transport { backend, source })?,
+                .map_err(|source| Error::Transport {
+                    backend,
+                    timeout: None,
+                    source,
+                })?,
         };
         if config.lock_wait.is_zero() {
             return Err(Error::config(
@@ -563,9 +580,10 @@ impl Transport {
     /// Sends `req`, retrying per the [policy](Transport#retry-policy).
     ///
     /// Answers `Ok` with the final [`Response`] for any HTTP status (the
-    /// backend maps error statuses and bodies); `Err` only for
-    /// [`Error::Transport`] (connection, timeout, an invalid extra header)
-    /// and [`Error::ResponseTooLarge`].
+    /// backend maps error statuses and bodies) but a redirect; `Err` for
+    /// [`Error::Transport`] (connection, timeout, an invalid extra header),
+    /// [`Error::ResponseTooLarge`], and [`Error::Vendor`] for a redirect
+    /// (see the [policy](Transport#retry-policy)).
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
         let span = tracing::debug_span!(
             "unibill.request",
@@ -672,7 +690,11 @@ impl Transport {
     async fn attempt(&self, req: &Request, url: &str, timeout: Duration, attempt: u32) -> Attempt {
         let inner = &*self.inner;
         let backend = inner.backend;
-        let transport = |source| Error::Transport { backend, source };
+        let transport = |source: reqwest::Error| Error::Transport {
+            backend,
+            timeout: source.is_timeout().then_some(timeout),
+            source,
+        };
 
         let mut builder = inner
             .client
@@ -692,6 +714,9 @@ impl Transport {
         }
 
         let mut response = builder.send().await.map_err(transport)?;
+        if let Some(refusal) = redirect_refusal(backend, url, &response) {
+            return Err(refusal);
+        }
         let limit = inner.config.max_response_bytes;
         let too_large = || Error::ResponseTooLarge { backend, limit };
         let declared = response.content_length();
@@ -720,6 +745,60 @@ impl Transport {
             attempts: attempt,
         })
     }
+}
+
+/// Scheme, host and port of a URL: what a redirect must not change.
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// The error for an answer that is a redirect (a 3xx, which unibill never
+/// follows) or that came from another origin than the request was sent to
+/// (a caller-supplied client followed a redirect); `None` for any other
+/// answer.
+fn redirect_refusal(
+    backend: BackendKind,
+    url: &str,
+    response: &reqwest::Response,
+) -> Option<Error> {
+    let status = response.status();
+    let requested = Url::parse(url).ok()?;
+    let answered = response.url();
+    if origin(answered) != origin(&requested) {
+        return Some(Error::vendor(
+            backend,
+            status.as_u16(),
+            vec![format!(
+                "refused an answer from {} after a redirect away from {}: unibill never accepts a redirect to another origin",
+                origin(answered),
+                origin(&requested)
+            )],
+        ));
+    }
+    if !status.is_redirection() {
+        return None;
+    }
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(|l| answered.join(l).ok())
+        .map(|to| {
+            let place = if origin(&to) == origin(answered) {
+                to.path().to_owned()
+            } else {
+                format!("{}{}", origin(&to), to.path())
+            };
+            format!(" to {place}")
+        })
+        .unwrap_or_default();
+    Some(Error::vendor(
+        backend,
+        status.as_u16(),
+        vec![format!(
+            "redirect (HTTP {status}){target} not followed: unibill never follows redirects; check the base URL"
+        )],
+    ))
 }
 
 /// The most buffer reserved from a response's `Content-Length` before any

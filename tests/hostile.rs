@@ -1,0 +1,316 @@
+//! Hostile servers, through every enabled backend: a redirect (with the
+//! default client and with a caller's client that follows it), huge and
+//! control-character error bodies, a body cut short, a silent server and a
+//! refused port. Each must end in a clear, bounded, one-line error, never
+//! in `Ok` with a stranger's answer.
+#![cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{seed_id, ENABLED};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+use unibill::{Config, CustomerPatch, CustomerUpdater, Error, Settings};
+
+/// A server answering every request with `reply` (then closing when
+/// `close`); `None` never answers. Counts requests.
+struct Hostile {
+    base: String,
+    requests: Arc<AtomicUsize>,
+}
+
+async fn hostile(reply: Option<Vec<u8>>) -> Hostile {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(AtomicUsize::new(0));
+    let count = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let reply = reply.clone();
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut seen = Vec::new();
+                // Read the head (and any small body) before answering.
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                    if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                        break;
+                    }
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+                match reply {
+                    Some(bytes) => {
+                        let _ = stream.write_all(&bytes).await;
+                        let _ = stream.shutdown().await;
+                    }
+                    None => {
+                        // Silent: hold the connection open, say nothing.
+                        tokio::time::sleep(Duration::from_secs(30)).await;
+                    }
+                }
+            });
+        }
+    });
+    Hostile { base, requests }
+}
+
+fn raw(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
+    let mut out = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    let mut out = out.into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+fn settings(timeout_secs: f64) -> Settings {
+    serde_json::from_value(serde_json::json!({
+        "initial_backoff_ms": 1,
+        "max_attempts": 1,
+        "timeout_secs": timeout_secs
+    }))
+    .unwrap()
+}
+
+fn config(backend: &str, base: &str, timeout_secs: f64) -> Config {
+    let config = match backend {
+        "chartmogul" => Config::chartmogul("k"),
+        "fusebill" => Config::fusebill("k"),
+        "everlytic" => Config::everlytic(base, "u", "k"),
+        other => panic!("{other}"),
+    };
+    config
+        .with_base_url(base)
+        .with_settings(settings(timeout_secs))
+}
+
+fn updater(backend: &str, base: &str) -> Arc<dyn CustomerUpdater> {
+    config(backend, base, 10.0).build().unwrap()
+}
+
+fn patch() -> CustomerPatch {
+    CustomerPatch::new()
+        .city("Paris")
+        .name("Hostile Test")
+        .email("h@example.com")
+}
+
+async fn update_err(u: &dyn CustomerUpdater, backend: &str) -> Error {
+    let options = unibill::UpdateOptions::ignore_unsupported();
+    match u.update_with(&seed_id(backend), &patch(), &options).await {
+        Ok(out) => panic!("{backend}: Ok from a hostile server: {:?}", out.customer),
+        Err(e) => e,
+    }
+}
+
+/// One line, bounded, no raw control characters.
+fn assert_tame(backend: &str, err: &Error) {
+    let shown = err.to_string();
+    assert!(shown.len() < 4096, "{backend}: {} bytes", shown.len());
+    assert!(
+        !shown.chars().any(char::is_control),
+        "{backend}: raw control character in {shown:?}"
+    );
+    assert!(!shown.contains('\u{202e}'), "{backend}: {shown:?}");
+}
+
+#[tokio::test]
+async fn redirects_are_errors_naming_the_status() {
+    for backend in ENABLED {
+        let server = hostile(Some(raw(
+            "302 Found",
+            &[("Location", "https://elsewhere.example/x")],
+            b"",
+        )))
+        .await;
+        let err = update_err(&*updater(backend, &server.base), backend).await;
+        let shown = err.to_string();
+        assert!(
+            matches!(err, Error::Vendor { status: 302, .. }),
+            "{backend}: {err:?}"
+        );
+        assert!(
+            shown.contains("redirect") && shown.contains("302"),
+            "{backend}: {shown}"
+        );
+        assert_eq!(server.requests.load(Ordering::SeqCst), 1, "{backend}");
+    }
+}
+
+async fn with_following_client(backend: &str, base: &str) -> Arc<dyn CustomerUpdater> {
+    let client = reqwest::Client::new();
+    match backend {
+        #[cfg(feature = "chartmogul")]
+        "chartmogul" => Arc::new(
+            unibill::chartmogul::ChartMogul::builder()
+                .api_key("k")
+                .base_url(base)
+                .http_client(client)
+                .build()
+                .unwrap(),
+        ),
+        #[cfg(feature = "fusebill")]
+        "fusebill" => Arc::new(
+            unibill::fusebill::Fusebill::builder()
+                .api_key("k")
+                .base_url(base)
+                .http_client(client)
+                .build()
+                .unwrap(),
+        ),
+        #[cfg(feature = "everlytic")]
+        "everlytic" => Arc::new(
+            unibill::everlytic::Everlytic::builder()
+                .username("u")
+                .api_key("k")
+                .base_url(base)
+                .http_client(client)
+                .build()
+                .unwrap(),
+        ),
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_callers_client_following_a_redirect_elsewhere_gets_no_ok() {
+    for backend in ENABLED {
+        // The other host answers anything with a plausible customer.
+        let body = serde_json::json!({
+            "id": 1, "uuid": "cus_1", "name": "Stranger", "email": "s@example.com",
+            "attributes": {"tags": [], "custom": {}},
+            "item": {"id": 1, "name": "Stranger", "email": "s@example.com"}
+        })
+        .to_string();
+        let elsewhere = hostile(Some(raw("200 OK", &[], body.as_bytes()))).await;
+        let location = format!("{}/stolen", elsewhere.base);
+        let server = hostile(Some(raw(
+            "307 Temporary Redirect",
+            &[("Location", location.as_str())],
+            b"",
+        )))
+        .await;
+        let u = with_following_client(backend, &server.base).await;
+        let err = update_err(&*u, backend).await;
+        let shown = err.to_string();
+        assert!(shown.contains("redirect"), "{backend}: {shown}");
+        assert!(shown.contains(&elsewhere.base), "{backend}: {shown}");
+        assert!(!err.is_retryable(), "{backend}");
+        // The first answer from the other host ends the update: no second
+        // request follows it there.
+        assert_eq!(elsewhere.requests.load(Ordering::SeqCst), 1, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn huge_error_bodies_are_capped() {
+    let value = format!("\u{1b}[2J{}\n", "v".repeat(3_000_000));
+    let entries: Vec<_> = (0..5)
+        .map(|n| serde_json::json!({"Key": format!("k{n}"), "Value": value}))
+        .collect();
+    let body = serde_json::json!({
+        "Errors": entries, "message": value, "error": {"message": value}
+    })
+    .to_string();
+    let many: Vec<_> = (0..100_000)
+        .map(|n| serde_json::json!({"Key": "k", "Value": format!("e{n}")}))
+        .collect();
+    let many = serde_json::json!({ "Errors": many }).to_string();
+    for body in [body, many] {
+        for backend in ENABLED {
+            let server = hostile(Some(raw("400 Bad Request", &[], body.as_bytes()))).await;
+            let err = update_err(&*updater(backend, &server.base), backend).await;
+            assert_tame(backend, &err);
+        }
+    }
+}
+
+#[tokio::test]
+async fn control_characters_in_error_bodies_are_escaped() {
+    let evil = "bad\u{1b}[31m\nFAKE LOG LINE\r\u{0}\u{202e}x";
+    let body = serde_json::json!({
+        "Errors": [{"Key": "k", "Value": evil}],
+        "message": evil,
+        "error": {"message": evil}
+    })
+    .to_string();
+    for status in [
+        "400 Bad Request",
+        "401 Unauthorized",
+        "409 Conflict",
+        "500 Internal Server Error",
+    ] {
+        for backend in ENABLED {
+            let server = hostile(Some(raw(status, &[], body.as_bytes()))).await;
+            let err = update_err(&*updater(backend, &server.base), backend).await;
+            assert_tame(backend, &err);
+            let shown = err.to_string();
+            if matches!(err, Error::Vendor { .. }) {
+                assert!(shown.contains("\\u{1b}"), "{backend}: {shown}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_a_retryable_transport_fault() {
+    for backend in ENABLED {
+        let mut reply =
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n".to_vec();
+        reply.extend_from_slice(b"{\"id\":1,\"na");
+        let server = hostile(Some(reply)).await;
+        let err = update_err(&*updater(backend, &server.base), backend).await;
+        assert!(matches!(err, Error::Transport { .. }), "{backend}: {err:?}");
+        assert!(err.is_retryable(), "{backend}: {err}");
+        assert!(
+            err.to_string().contains("response body"),
+            "{backend}: {err}"
+        );
+        assert_tame(backend, &err);
+    }
+}
+
+#[tokio::test]
+async fn a_silent_server_times_out_and_says_so() {
+    for backend in ENABLED {
+        let server = hostile(None).await;
+        let u = config(backend, &server.base, 0.3).build().unwrap();
+        let err = update_err(&*u, backend).await;
+        let shown = err.to_string();
+        assert!(
+            shown.contains("timed out after 0.3 s"),
+            "{backend}: {shown}"
+        );
+        assert!(err.is_retryable(), "{backend}");
+        assert!(!shown.contains("127.0.0.1"), "{backend}: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_port_says_connection_refused() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    for backend in ENABLED {
+        let err = update_err(&*updater(backend, &base), backend).await;
+        let shown = err.to_string();
+        assert!(shown.contains("connection refused"), "{backend}: {shown}");
+        assert!(err.is_retryable(), "{backend}");
+        assert_tame(backend, &err);
+    }
+}
