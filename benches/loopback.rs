@@ -12,11 +12,13 @@
 //! something. The client-side rate limit is off; nothing else differs from
 //! the default configuration.
 //!
-//! After each criterion group, a paired run interleaves five sides update
+//! After each criterion group, a paired run interleaves six sides update
 //! by update (unibill, raw, raw + JSON, the core transport alone, the
-//! transport + JSON) and prints their medians and ratios: drift on a shared
-//! machine then hits all sides alike, and the transport sides split the
-//! overhead between HTTP handling and the backend's own work.
+//! transport + JSON, and unibill with its per-customer write lock turned
+//! off) and prints their medians and ratios: drift on a shared machine
+//! then hits all sides alike, the transport sides split the overhead
+//! between HTTP handling and the backend's own work, and the last side
+//! gives the lock's cost.
 //! `UNIBILL_BENCH_PAIRED_ROUNDS` sets its length (default 4,000).
 //!
 //! Run: `cargo bench --bench loopback` (quick smoke run: `-- --test`; only
@@ -33,7 +35,7 @@ mod support;
 use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::runtime::Runtime;
-use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater};
+use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, WriteLocking};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
@@ -153,12 +155,14 @@ fn capture(
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn compare(
     c: &mut Criterion,
     name: &str,
     rt: &Runtime,
     vendor: &VendorHandle,
     updater: &dyn CustomerUpdater,
+    unlocked: &dyn CustomerUpdater,
     items: [(CustomerId, CustomerPatch); 2],
     auth: (HeaderValue, Auth),
 ) {
@@ -207,7 +211,7 @@ fn compare(
         })
     });
     g.finish();
-    paired(name, rt, updater, &items, &raw);
+    paired(name, rt, [updater, unlocked], &items, &raw);
     vendor.clear_journal();
 }
 
@@ -234,11 +238,11 @@ fn rounds() -> usize {
 fn paired(
     name: &str,
     rt: &Runtime,
-    updater: &dyn CustomerUpdater,
+    [updater, unlocked]: [&dyn CustomerUpdater; 2],
     items: &[(CustomerId, CustomerPatch); 2],
     raw: &RawLoop,
 ) {
-    const SIDES: usize = 5;
+    const SIDES: usize = 6;
     let rounds = rounds();
     let mut times: [Vec<f64>; SIDES] = Default::default();
     let mut turn = 0usize;
@@ -260,13 +264,21 @@ fn paired(
                     1 => raw.update(turn, false).await,
                     2 => raw.update(turn, true).await,
                     3 => raw.via_transport(turn, false).await,
-                    _ => raw.via_transport(turn, true).await,
+                    4 => raw.via_transport(turn, true).await,
+                    _ => {
+                        let (id, patch) = &items[turn];
+                        let outcome = unlocked
+                            .update_with(id, patch, &Default::default())
+                            .await
+                            .expect("update");
+                        std::hint::black_box(outcome);
+                    }
                 }
                 times[side].push(started.elapsed().as_secs_f64() * 1e6);
             }
         }
     });
-    let [uni, bare, json, transport, transport_json] = times.map(|mut t| {
+    let [uni, bare, json, transport, transport_json, no_lock] = times.map(|mut t| {
         t.sort_by(f64::total_cmp);
         t[t.len() / 2]
     });
@@ -283,6 +295,11 @@ fn paired(
         transport / bare,
         uni / transport_json
     );
+    println!(
+        "  write lock: unibill {uni:.1} µs, without the lock {no_lock:.1} µs, \
+         unibill ÷ unlocked = {:.3}",
+        uni / no_lock
+    );
 }
 
 #[cfg(feature = "chartmogul")]
@@ -290,6 +307,13 @@ fn chartmogul(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     use unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID as ID;
     let vendor = sandbox.chartmogul();
     let updater = support::updater(sandbox, "chartmogul", false);
+    let unlocked = unibill::chartmogul::ChartMogul::builder()
+        .api_key(unibill_sandbox::CHARTMOGUL_API_KEY)
+        .base_url(vendor.base_url())
+        .rate_limit(None)
+        .write_locking(WriteLocking::Off)
+        .build()
+        .expect("client");
     let items = [
         (
             ID.into(),
@@ -304,7 +328,16 @@ fn chartmogul(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         basic(unibill_sandbox::CHARTMOGUL_API_KEY, ""),
         Auth::KeyAsUser(unibill_sandbox::CHARTMOGUL_API_KEY.into()),
     );
-    compare(c, "chartmogul", rt, vendor, &*updater, items, auth);
+    compare(
+        c,
+        "chartmogul",
+        rt,
+        vendor,
+        &*updater,
+        &unlocked,
+        items,
+        auth,
+    );
 }
 
 #[cfg(feature = "fusebill")]
@@ -335,13 +368,31 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     };
     // As configured by default: GET, GET (concurrent-edit check), PUT.
     let updater = support::updater(sandbox, "fusebill", false);
-    compare(c, "fusebill", rt, vendor, &*updater, items(), auth.clone());
+    let builder = || {
+        Fusebill::builder()
+            .api_key(unibill_sandbox::FUSEBILL_API_KEY)
+            .base_url(vendor.base_url())
+            .rate_limit(None)
+    };
+    let unlocked = builder()
+        .write_locking(WriteLocking::Off)
+        .build()
+        .expect("client");
+    compare(
+        c,
+        "fusebill",
+        rt,
+        vendor,
+        &*updater,
+        &unlocked,
+        items(),
+        auth.clone(),
+    );
     // Without the check: GET, PUT.
-    let updater = Fusebill::builder()
-        .api_key(unibill_sandbox::FUSEBILL_API_KEY)
-        .base_url(vendor.base_url())
-        .rate_limit(None)
-        .conflict_check(ConflictCheck::Off)
+    let builder = || builder().conflict_check(ConflictCheck::Off);
+    let updater = builder().build().expect("client");
+    let unlocked = builder()
+        .write_locking(WriteLocking::Off)
         .build()
         .expect("client");
     compare(
@@ -350,6 +401,7 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         rt,
         vendor,
         &updater,
+        &unlocked,
         items(),
         auth,
     );
@@ -360,6 +412,14 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL as EMAIL, SEED_CUSTOMER_ID as ID};
     let vendor = sandbox.everlytic();
     let updater = support::updater(sandbox, "everlytic", false);
+    let unlocked = unibill::everlytic::Everlytic::builder()
+        .base_url(vendor.base_url())
+        .username(unibill_sandbox::EVERLYTIC_USERNAME)
+        .api_key(unibill_sandbox::EVERLYTIC_API_KEY)
+        .rate_limit(None)
+        .write_locking(WriteLocking::Off)
+        .build()
+        .expect("client");
     let auth = (
         basic(
             unibill_sandbox::EVERLYTIC_USERNAME,
@@ -370,12 +430,21 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
             password: unibill_sandbox::EVERLYTIC_API_KEY.into(),
         },
     );
-    // Without name and email: GET, then PUT.
+    // Without name and email: GET, GET (concurrent-edit check), then PUT.
     let items = [
         (ID.into(), CustomerPatch::new().postal_code("8002")),
         (ID.into(), CustomerPatch::new().postal_code("8001")),
     ];
-    compare(c, "everlytic", rt, vendor, &*updater, items, auth.clone());
+    compare(
+        c,
+        "everlytic",
+        rt,
+        vendor,
+        &*updater,
+        &unlocked,
+        items,
+        auth.clone(),
+    );
     // With both: one PUT.
     let items = [
         (
@@ -395,6 +464,7 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         rt,
         vendor,
         &*updater,
+        &unlocked,
         items,
         auth,
     );
