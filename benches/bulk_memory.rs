@@ -33,11 +33,10 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use unibill::bulk::{run_bulk, BulkOptions};
-use unibill::lock::{AccountId, DEFAULT_LOCK_WAIT};
+use unibill::lock::AccountId;
 use unibill::{
     async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
     CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
-    WriteLocking,
 };
 use unibill_sandbox::Sandbox;
 
@@ -225,12 +224,7 @@ fn main() {
 
     let memory = InMemory {
         caps: Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL),
-        locks: CustomerLocks::new(
-            MEMORY,
-            AccountId::of("memory://", b""),
-            &WriteLocking::InProcess,
-            DEFAULT_LOCK_WAIT,
-        ),
+        locks: CustomerLocks::in_process(MEMORY, AccountId::of("memory://", b"")),
     };
     let peaks: Vec<isize> = sizes
         .iter()

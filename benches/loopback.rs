@@ -215,6 +215,15 @@ fn compare(
     vendor.clear_journal();
 }
 
+/// One update through `updater`, its outcome kept from the optimiser.
+async fn update_once(updater: &dyn CustomerUpdater, (id, patch): &(CustomerId, CustomerPatch)) {
+    let outcome = updater
+        .update_with(id, patch, &Default::default())
+        .await
+        .expect("update");
+    std::hint::black_box(outcome);
+}
+
 /// Rounds of the paired measurement; fewer in quick mode.
 fn rounds() -> usize {
     if support::quick() {
@@ -254,24 +263,14 @@ fn paired(
                 let started = std::time::Instant::now();
                 match side {
                     0 => {
-                        let (id, patch) = &items[turn];
-                        let outcome = updater
-                            .update_with(id, patch, &Default::default())
-                            .await
-                            .expect("update");
-                        std::hint::black_box(outcome);
+                        update_once(updater, &items[turn]).await;
                     }
                     1 => raw.update(turn, false).await,
                     2 => raw.update(turn, true).await,
                     3 => raw.via_transport(turn, false).await,
                     4 => raw.via_transport(turn, true).await,
                     _ => {
-                        let (id, patch) = &items[turn];
-                        let outcome = unlocked
-                            .update_with(id, patch, &Default::default())
-                            .await
-                            .expect("update");
-                        std::hint::black_box(outcome);
+                        update_once(unlocked, &items[turn]).await;
                     }
                 }
                 times[side].push(started.elapsed().as_secs_f64() * 1e6);

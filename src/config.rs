@@ -138,6 +138,19 @@ fn secs(field: &str, v: f64) -> Result<Duration> {
         .ok_or_else(|| Error::config(field, format!("{v} is not a positive number of seconds")))
 }
 
+/// A variable holding a positive number of seconds, when set.
+fn env_secs(get: &impl Fn(&str) -> Option<String>, var: &str) -> Result<Option<f64>> {
+    let Some(v) = get(var) else {
+        return Ok(None);
+    };
+    let n: f64 = v
+        .trim()
+        .parse()
+        .map_err(|_| Error::config(var, format!("`{v}` is not a number of seconds")))?;
+    secs(var, n)?;
+    Ok(Some(n))
+}
+
 impl Settings {
     /// Connect and per-attempt timeouts, when either is set (the other
     /// keeps its default).
@@ -439,14 +452,7 @@ impl Config {
             }
         };
         let s = config.settings_mut();
-        if let Some(v) = get(vars::TIMEOUT_SECS) {
-            let n: f64 = v.trim().parse().map_err(|_| {
-                Error::config(
-                    vars::TIMEOUT_SECS,
-                    format!("`{v}` is not a number of seconds"),
-                )
-            })?;
-            secs(vars::TIMEOUT_SECS, n)?;
+        if let Some(n) = env_secs(&get, vars::TIMEOUT_SECS)? {
             s.timeout_secs = Some(n);
         }
         if let Some(v) = get(vars::MAX_ATTEMPTS) {
@@ -461,14 +467,7 @@ impl Config {
         if let Some(v) = get(vars::RATE_LIMIT) {
             s.rate_limit = Some(parse_rate_limit(&v)?);
         }
-        if let Some(v) = get(vars::LOCK_WAIT_SECS) {
-            let n: f64 = v.trim().parse().map_err(|_| {
-                Error::config(
-                    vars::LOCK_WAIT_SECS,
-                    format!("`{v}` is not a number of seconds"),
-                )
-            })?;
-            secs(vars::LOCK_WAIT_SECS, n)?;
+        if let Some(n) = env_secs(&get, vars::LOCK_WAIT_SECS)? {
             s.lock_wait_secs = Some(n);
         }
         Ok(config)

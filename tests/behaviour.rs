@@ -635,11 +635,31 @@ async fn concurrent_updates_of_one_customer_lose_nothing(fx: Fixture) {
     }
 }
 
+/// Runs one single-field item per `(field, value)` on the seeded customer
+/// through `bulk` with default options; all must be applied.
+async fn bulk_on_seed(fx: &Fixture, items: &[(Field, Value)]) {
+    let summary = unibill::bulk::run_bulk(
+        &*fx.updater,
+        items
+            .iter()
+            .map(|(f, v)| (fx.seed_id(), patch_from(&[(*f, v.clone())]))),
+        unibill::bulk::BulkOptions::new(),
+        |_| {},
+    )
+    .await;
+    let n = items.len() as u64;
+    assert_eq!(
+        (summary.total, summary.applied),
+        (n, n),
+        "{}: {summary}",
+        fx.backend
+    );
+}
+
 /// `bulk` with 16 items for one customer: each field's last item in input
 /// order holds, all 16 are applied; the same field 16 times ends with the
 /// last value in the input.
 async fn bulk_items_for_one_customer_apply_in_input_order(fx: Fixture) {
-    use unibill::bulk::{run_bulk, BulkOptions};
     let fields = rotating_fields(&fx);
     let stored = |fx: &Fixture| {
         fx.vendor()
@@ -654,21 +674,7 @@ async fn bulk_items_for_one_customer_apply_in_input_order(fx: Fixture) {
             (f, unique(f, 2000 + n).expect("unique value"))
         })
         .collect();
-    let summary = run_bulk(
-        &*fx.updater,
-        items
-            .iter()
-            .map(|(f, v)| (fx.seed_id(), patch_from(&[(*f, v.clone())]))),
-        BulkOptions::new(),
-        |_| {},
-    )
-    .await;
-    assert_eq!(
-        (summary.total, summary.applied),
-        (16, 16),
-        "{}: {summary}",
-        fx.backend
-    );
+    bulk_on_seed(&fx, &items).await;
     let now = stored(&fx);
     for (n, (f, v)) in items.iter().enumerate() {
         let later = items[n + 1..].iter().any(|(g, _)| g == f);
@@ -686,21 +692,8 @@ async fn bulk_items_for_one_customer_apply_in_input_order(fx: Fixture) {
     let values: Vec<Value> = (0..16)
         .map(|n| unique(field, 3000 + n).expect("unique value"))
         .collect();
-    let summary = run_bulk(
-        &*fx.updater,
-        values
-            .iter()
-            .map(|v| (fx.seed_id(), patch_from(&[(field, v.clone())]))),
-        BulkOptions::new(),
-        |_| {},
-    )
-    .await;
-    assert_eq!(
-        (summary.total, summary.applied),
-        (16, 16),
-        "{}: {summary}",
-        fx.backend
-    );
+    let same_field: Vec<(Field, Value)> = values.iter().map(|v| (field, v.clone())).collect();
+    bulk_on_seed(&fx, &same_field).await;
     let now = stored(&fx);
     assert!(
         now.contains(&values[15].to_string()),

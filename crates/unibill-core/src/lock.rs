@@ -334,6 +334,17 @@ impl CustomerLocks {
         }
     }
 
+    /// The process-wide in-memory locks of `backend` on `account`, with
+    /// the default wait: what a client gets unless configured otherwise.
+    pub fn in_process(backend: BackendKind, account: AccountId) -> Self {
+        Self::new(
+            backend,
+            account,
+            &WriteLocking::InProcess,
+            DEFAULT_LOCK_WAIT,
+        )
+    }
+
     /// The backend.
     pub fn backend(&self) -> BackendKind {
         self.backend

@@ -9,23 +9,18 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update, bulk_update_stream, run_bulk, BulkOptions, BulkProgress};
-use unibill_core::lock::{AccountId, DEFAULT_LOCK_WAIT};
+use unibill_core::lock::AccountId;
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
     CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard, PlannedRequest,
-    Result, UpdateOptions, UpdateOutcome, WriteLocking,
+    Result, UpdateOptions, UpdateOutcome,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
 
 /// The process-wide in-memory write locks, as every real backend has.
 fn locks() -> CustomerLocks {
-    CustomerLocks::new(
-        KIND,
-        AccountId::of("memory://", b""),
-        &WriteLocking::InProcess,
-        DEFAULT_LOCK_WAIT,
-    )
+    CustomerLocks::in_process(KIND, AccountId::of("memory://", b""))
 }
 
 /// An in-memory backend. Ids decide the behaviour:

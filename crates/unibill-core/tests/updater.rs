@@ -4,23 +4,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use unibill_core::lock::{AccountId, DEFAULT_LOCK_WAIT};
+use unibill_core::lock::AccountId;
 use unibill_core::{
     async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, LockGuard, Op,
-    PlannedRequest, Result, UpdateOptions, UpdateOutcome, WriteLocking,
+    PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
 
 /// The process-wide in-memory write locks, as every real backend has.
 fn locks() -> CustomerLocks {
-    CustomerLocks::new(
-        KIND,
-        AccountId::of("memory://", b""),
-        &WriteLocking::InProcess,
-        DEFAULT_LOCK_WAIT,
-    )
+    CustomerLocks::in_process(KIND, AccountId::of("memory://", b""))
 }
 
 /// Counts calls that reach the backend hooks.
