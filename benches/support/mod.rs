@@ -59,12 +59,9 @@ pub fn no_rate_limit() -> Settings {
     serde_json::from_value(serde_json::json!({ "rate_limit": null })).expect("settings")
 }
 
-/// Updates in flight: 8, except Fusebill: with only two seeded customers,
-/// more than one in-flight update per customer makes its concurrent-edit
-/// check refuse to overwrite (an `Error::Conflict`), so 2.
-pub fn concurrency(backend: &str) -> usize {
-    let default = if backend == "fusebill" { 2 } else { 8 };
-    env_number("UNIBILL_BENCH_CONCURRENCY", default) as usize
+/// Updates in flight: 8 (`UNIBILL_BENCH_CONCURRENCY`).
+pub fn concurrency(_backend: &str) -> usize {
+    env_number("UNIBILL_BENCH_CONCURRENCY", 8) as usize
 }
 
 /// CPU model and core count, for the report.

@@ -459,6 +459,32 @@ impl State {
         self.find(uuid).map(|i| self.customers[i].clone())
     }
 
+    /// Adds `n` copies of the first seeded customer under fresh ids and
+    /// uuids (`cus_00000000-0000-4000-8000-` + a 12-digit counter); returns
+    /// their uuids.
+    pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
+        let template = seed_customer();
+        let next_id = self
+            .customers
+            .iter()
+            .filter_map(|c| c.get("id").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        (0..n)
+            .map(|k| {
+                let id = next_id + k as i64;
+                let uuid = format!("cus_00000000-0000-4000-8000-{id:012}");
+                let mut c = template.clone();
+                c["id"] = Value::from(id);
+                c["uuid"] = Value::from(uuid.clone());
+                c["external_id"] = Value::from(format!("copy_{id}"));
+                self.customers.push(c);
+                uuid
+            })
+            .collect()
+    }
+
     pub(crate) fn update_customer(&mut self, uuid: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
         match self.find(uuid) {
             Some(i) => {

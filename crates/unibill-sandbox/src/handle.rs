@@ -74,6 +74,14 @@ impl VendorState {
         }
     }
 
+    fn add_copies(&mut self, n: usize) -> Vec<String> {
+        match self {
+            VendorState::ChartMogul(s) => s.add_copies(n),
+            VendorState::Fusebill(s) => s.add_copies(n),
+            VendorState::Everlytic(s) => s.add_copies(n),
+        }
+    }
+
     fn update_customer(&mut self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
         match self {
             VendorState::ChartMogul(s) => s.update_customer(id, f),
@@ -529,6 +537,14 @@ impl VendorHandle {
     /// ChartMogul uuid, the Fusebill numeric id or the Everlytic id, as text.
     pub fn customer(&self, id: &str) -> Option<Value> {
         lock(&self.inner.state).customer(id)
+    }
+
+    /// Adds `n` customers, each a copy of the first seeded one under a
+    /// fresh id of the vendor's form (a ChartMogul uuid, a Fusebill or
+    /// Everlytic integer), and returns their ids. For workloads that spread
+    /// over many customers, such as bulk runs at a vendor's rate limit.
+    pub fn add_customers(&self, n: usize) -> Vec<String> {
+        lock(&self.inner.state).add_copies(n)
     }
 
     /// Edit a stored customer directly, as another user of the vendor

@@ -547,3 +547,40 @@ async fn credentials_method_matches_the_constants() {
         assert!(!sb.vendor(vendor).base_url().ends_with('/'));
     }
 }
+
+/// `add_customers` adds readable customers with fresh ids of each vendor's
+/// form, copies of the first seeded one, and leaves the seeded ones alone.
+#[tokio::test]
+async fn added_customers_have_fresh_ids_and_answer_reads() {
+    let sb = start().await;
+    let cm_ids = sb.chartmogul().add_customers(3);
+    let fb_ids = sb.fusebill().add_customers(3);
+    let ev_ids = sb.everlytic().add_customers(3);
+    for ids in [&cm_ids, &fb_ids, &ev_ids] {
+        assert_eq!(ids.len(), 3);
+        let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), 3, "{ids:?}");
+    }
+    for id in &cm_ids {
+        assert!(id.starts_with("cus_"), "{id}");
+        let r = send(cm(&sb, "GET", &format!("/v1/customers/{id}"))).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+        assert!(r.text.contains(id.as_str()), "{}", r.text);
+    }
+    for id in &fb_ids {
+        assert!(id.parse::<u64>().is_ok() && id.as_str() != SEED_CUSTOMER_ID);
+        let r = send(fb(&sb, "GET", &format!("/v1/customers/{id}"))).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+    }
+    for id in &ev_ids {
+        let r = send(ev(&sb, "GET", &format!("/api/2.0/customers/{id}"))).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+    }
+    // The seeded customer is untouched and still found by its own id.
+    let r = send(fb(&sb, "GET", &format!("/v1/customers/{SEED_CUSTOMER_ID}"))).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        sb.fusebill().customer(SEED_CUSTOMER_ID).unwrap()["id"],
+        json!(SEED_CUSTOMER_ID.parse::<i64>().unwrap())
+    );
+}
