@@ -204,7 +204,9 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 stop.store(true, Ordering::SeqCst);
-                eprintln!("interrupted: finishing the updates in flight (Ctrl-C again to quit now)");
+                eprintln!(
+                    "interrupted: finishing the updates in flight (Ctrl-C again to quit now)"
+                );
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
@@ -258,9 +260,7 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
                         Some(id) => {
                             let index = next_index;
                             next_index += 1;
-                            lock(&shared)
-                                .rows
-                                .insert(index, (row.line, row.reference));
+                            lock(&shared).rows.insert(index, (row.line, row.reference));
                             Some((index, id.clone(), patch))
                         }
                         None => None,
@@ -283,32 +283,33 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
             })
     };
 
-    let finish = |index: u64, status: Status, error: Option<RowError>, writes: &[PlannedRequest]| {
-        let counter = match status {
-            Status::Applied => &counts.applied,
-            Status::Unchanged => &counts.unchanged,
-            Status::Planned => &counts.planned,
-            Status::Failed => &counts.failed,
+    let finish =
+        |index: u64, status: Status, error: Option<RowError>, writes: &[PlannedRequest]| {
+            let counter = match status {
+                Status::Applied => &counts.applied,
+                Status::Unchanged => &counts.unchanged,
+                Status::Planned => &counts.planned,
+                Status::Failed => &counts.failed,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            let mut shared = lock(&shared);
+            let (line, reference) = shared.rows.remove(&index).unwrap_or_default();
+            shared.record(&Entry {
+                row: line,
+                reference: &reference,
+                status,
+                error,
+                writes,
+            });
+            drop(shared);
+            if let Some(bar) = &bar {
+                bar.set_position(counts.done());
+                bar.set_message(format!(
+                    "({} failed)",
+                    counts.failed.load(Ordering::Relaxed)
+                ));
+            }
         };
-        counter.fetch_add(1, Ordering::Relaxed);
-        let mut shared = lock(&shared);
-        let (line, reference) = shared.rows.remove(&index).unwrap_or_default();
-        shared.record(&Entry {
-            row: line,
-            reference: &reference,
-            status,
-            error,
-            writes,
-        });
-        drop(shared);
-        if let Some(bar) = &bar {
-            bar.set_position(counts.done());
-            bar.set_message(format!(
-                "({} failed)",
-                counts.failed.load(Ordering::Relaxed)
-            ));
-        }
-    };
 
     let options = args.common.options();
     if args.common.dry_run {
@@ -322,9 +323,7 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
             .buffer_unordered(args.concurrency.max(1));
         while let Some((index, result)) = plans.next().await {
             match result {
-                Ok(plan) if plan.writes.is_empty() => {
-                    finish(index, Status::Unchanged, None, &[])
-                }
+                Ok(plan) if plan.writes.is_empty() => finish(index, Status::Unchanged, None, &[]),
                 Ok(plan) => finish(index, Status::Planned, None, &plan.writes),
                 Err(e) => finish(index, Status::Failed, Some(failed_entry(&e)), &[]),
             }
@@ -353,7 +352,9 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
     let mut shared = lock(&shared);
     let flushed = shared.report.flush();
     if let Some(e) = shared.report_error.take().or(flushed.err()) {
-        return Err(Fail::failed(format!("the report could not be written: {e}")));
+        return Err(Fail::failed(format!(
+            "the report could not be written: {e}"
+        )));
     }
     drop(shared);
     let interrupted = stop.load(Ordering::SeqCst);

@@ -44,9 +44,7 @@ impl Environment {
                 if name == unibill::config::vars::BACKEND {
                     return Some(backend.clone());
                 }
-                vars.get(name)
-                    .cloned()
-                    .or_else(|| std::env::var(name).ok())
+                vars.get(name).cloned().or_else(|| std::env::var(name).ok())
             })?;
             sandbox = Some(sb);
             match &file {
