@@ -520,6 +520,10 @@ fn sigint_then_resume_applies_each_row_once() {
 #[test]
 fn a_terminal_shows_the_progress_bar() {
     if !Path::new("/usr/bin/script").exists() {
+        assert!(
+            std::env::var_os("UNIBILL_REQUIRE_PTY").is_none(),
+            "UNIBILL_REQUIRE_PTY is set but /usr/bin/script is missing"
+        );
         eprintln!("skipped: no `script` to make a pseudo-terminal");
         return;
     }
