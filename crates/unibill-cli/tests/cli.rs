@@ -366,6 +366,9 @@ fn bulk_csv_of_1000_rows_with_bad_rows() {
     assert_eq!(a["city"], "City998");
     assert_eq!(b["attributes"]["custom"]["tier"], 999);
     assert!(stderr(&out).contains("failed"), "summary on stderr");
+    let key = env.sandbox.credentials().chartmogul_api_key;
+    let text = std::fs::read_to_string(&rep).unwrap();
+    assert!(!text.contains(key) && !stderr(&out).contains(key));
 }
 
 #[test]
@@ -546,4 +549,42 @@ fn a_terminal_shows_the_progress_bar() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("20/20 rows"), "{text}");
     assert!(!text.contains("progress:"), "{text}");
+}
+
+#[test]
+fn sandbox_command_prints_its_variables_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vars = std::collections::HashMap::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            vars.insert(k.to_owned(), v.to_owned());
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    // The printed variables reach the running sandbox.
+    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .envs(&vars)
+        .env("UNIBILL_BACKEND", "fusebill")
+        .args(["get", FB])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{vars:?} {}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], FB);
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
 }
