@@ -186,9 +186,18 @@ impl<R: Read> Iterator for CsvRows<R> {
                     // The file itself failed: stop, after recording it.
                     return None;
                 }
+                // The cells read before the error, when the csv reader
+                // kept them, still name the customer for the report.
+                let reference = self
+                    .columns
+                    .iter()
+                    .position(|c| matches!(c, Column::Id))
+                    .and_then(|i| self.record.get(i))
+                    .map(|id| id.trim().to_owned())
+                    .unwrap_or_default();
                 Some(Row {
                     line,
-                    reference: String::new(),
+                    reference,
                     parsed: Err(format!("malformed CSV row: {e}")),
                 })
             }
@@ -292,6 +301,7 @@ mod tests {
         assert_eq!(p.tags.add.len(), 2);
         assert_eq!(rows[1].line, 3);
         assert!(rows[1].parsed.as_ref().unwrap_err().contains("malformed"));
+        assert_eq!(rows[1].reference, "2");
         assert!(rows[2].parsed.as_ref().unwrap_err().contains("custom.tier"));
         assert!(rows[3].parsed.is_ok());
         assert_eq!(rows[3].line, 5);
