@@ -1,0 +1,126 @@
+//! Turning field names and text values (flags, CSV columns) into a
+//! neutral [`CustomerPatch`].
+
+use serde_json::{Map, Value};
+use unibill::{AttributeType, AttributeValue, CustomAttribute, CustomerPatch, Field};
+
+/// The neutral field paths a patch can name (`address.city`), taken from
+/// [`Field::ALL`]: those the neutral JSON merge patch accepts, less `tags`
+/// and `custom`, which have their own syntax.
+pub fn settable_fields() -> Vec<&'static str> {
+    Field::ALL
+        .iter()
+        .map(|f| f.name())
+        .filter(|name| !matches!(*name, "tags" | "custom"))
+        .filter(|name| {
+            let mut probe = Map::new();
+            insert_path(&mut probe, name, Value::Null);
+            serde_json::from_value::<CustomerPatch>(Value::Object(probe)).is_ok()
+        })
+        .collect()
+}
+
+/// Puts `value` at a dotted `path` of a JSON object, creating the parents.
+pub fn insert_path(root: &mut Map<String, Value>, path: &str, value: Value) {
+    match path.split_once('.') {
+        None => {
+            root.insert(path.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let child = root
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !child.is_object() {
+                *child = Value::Object(Map::new());
+            }
+            if let Value::Object(m) = child {
+                insert_path(m, rest, value);
+            }
+        }
+    }
+}
+
+/// Checks a field path against [`settable_fields`]; the error lists the
+/// valid names.
+pub fn check_field(name: &str, valid: &[&'static str]) -> Result<(), String> {
+    if valid.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown field `{name}`; valid fields: {}, custom.KEY:Type, tags",
+            valid.join(", ")
+        ))
+    }
+}
+
+/// Reads a custom attribute type name (`Integer`, case-insensitive).
+pub fn parse_type(text: &str) -> Result<AttributeType, String> {
+    let all = [
+        AttributeType::String,
+        AttributeType::Integer,
+        AttributeType::Decimal,
+        AttributeType::Timestamp,
+        AttributeType::Boolean,
+    ];
+    all.into_iter()
+        .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
+        .ok_or_else(|| {
+            format!(
+                "unknown custom attribute type `{text}`; valid types: {}",
+                all.map(|t| t.as_str()).join(", ")
+            )
+        })
+}
+
+/// Reads `KEY:Type` (a `custom.` prefix is allowed).
+pub fn parse_custom_key(spec: &str) -> Result<(String, AttributeType), String> {
+    let spec = spec.strip_prefix("custom.").unwrap_or(spec);
+    let (key, ty) = spec
+        .rsplit_once(':')
+        .ok_or_else(|| format!("custom attribute `{spec}` needs a type: KEY:Type"))?;
+    if key.is_empty() {
+        return Err(format!("custom attribute `{spec}` has an empty key"));
+    }
+    Ok((key.to_owned(), parse_type(ty)?))
+}
+
+/// Reads `KEY:Type=value` into a custom attribute.
+pub fn parse_custom(spec: &str) -> Result<(String, CustomAttribute), String> {
+    let (head, value) = spec
+        .split_once('=')
+        .ok_or_else(|| format!("--custom `{spec}` needs the form KEY:Type=value"))?;
+    let (key, ty) = parse_custom_key(head)?;
+    let value = AttributeValue::parse(&key, ty, value).map_err(|e| e.to_string())?;
+    Ok((key, CustomAttribute::new(value)))
+}
+
+/// Deserialises a neutral JSON merge patch; the error names the field.
+pub fn patch_from_json(value: Value) -> Result<CustomerPatch, String> {
+    serde_json::from_value(value).map_err(|e| format!("invalid patch: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settable_fields_are_the_patch_paths() {
+        let f = settable_fields();
+        assert!(f.contains(&"address.city"));
+        assert!(f.contains(&"email"));
+        assert!(!f.contains(&"tags"));
+        assert!(!f.contains(&"mrr"), "read-only fields are not patch fields");
+    }
+
+    #[test]
+    fn custom_specs() {
+        let (k, a) = parse_custom("plan_tier:Integer=3").unwrap();
+        assert_eq!(k, "plan_tier");
+        assert_eq!(a.value, AttributeValue::Integer(3));
+        assert!(parse_custom("plan_tier:Integer=three")
+            .unwrap_err()
+            .contains("custom.plan_tier"));
+        assert!(parse_custom("x:Colour=1").unwrap_err().contains("Boolean"));
+        assert!(parse_custom("x=1").is_err());
+    }
+}

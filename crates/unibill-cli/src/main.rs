@@ -1,0 +1,315 @@
+//! `unibill`: read and update billing customers at ChartMogul, Fusebill or
+//! an Everlytic install from the command line, one at a time or in bulk
+//! from CSV or JSONL. See `docs/cli.md`.
+#![forbid(unsafe_code)]
+
+mod bulk;
+mod config;
+mod fields;
+mod input;
+mod reference;
+mod report;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Map, Value};
+use unibill::{CustomerPatch, CustomerUpdater, UpdateOptions};
+
+use crate::fields::{check_field, insert_path, parse_custom, patch_from_json, settable_fields};
+use crate::reference::CustomerRef;
+
+/// Exit code: some rows or the single update failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: usage or configuration error (nothing was sent).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: stopped by Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Read and update billing customers at ChartMogul, Fusebill or Everlytic.
+///
+/// Configuration comes from the environment (UNIBILL_BACKEND,
+/// FUSEBILL_API_KEY, ...) or from --config FILE; --sandbox runs against an
+/// in-process emulator instead.
+#[derive(Debug, Parser)]
+#[command(name = "unibill", version)]
+pub struct Cli {
+    /// A config file (TOML or JSON), e.g. `backend = "fusebill"` and `api_key = "..."`.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The backend: chartmogul, fusebill or everlytic (overrides UNIBILL_BACKEND).
+    #[arg(long, global = true, value_name = "NAME")]
+    backend: Option<String>,
+    /// Run against an in-process sandbox (the embedded emulators, seeded
+    /// with the vendors' example customers); backend fusebill unless named.
+    #[arg(long, global = true)]
+    sandbox: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print a customer as neutral JSON.
+    Get {
+        /// The customer: the vendor's customer id.
+        #[arg(value_name = "REF")]
+        reference: String,
+        /// Print the vendor's own record instead.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Update one customer; prints the writes sent and the customer afterwards.
+    Update(UpdateArgs),
+    /// Update many customers from a CSV or JSONL file.
+    Bulk(bulk::BulkArgs),
+    /// Print what each compiled-in backend can read, set and clear.
+    Capabilities,
+    /// Run the embedded sandbox until Ctrl-C and print its environment variables.
+    Sandbox,
+}
+
+#[derive(Debug, Args)]
+struct UpdateArgs {
+    /// The customer: the vendor's customer id.
+    #[arg(value_name = "REF")]
+    reference: String,
+    /// Set a field: `address.city=Paris` (repeatable).
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Clear a field: `phone`, or `custom.KEY` to delete a custom attribute (repeatable).
+    #[arg(long = "clear", value_name = "FIELD")]
+    clear: Vec<String>,
+    /// Add (`+vip`) or remove (`-trial`) a tag (repeatable).
+    #[arg(long = "tag", value_name = "+TAG|-TAG", allow_hyphen_values = true)]
+    tag: Vec<String>,
+    /// Set a typed custom attribute: `plan_tier:Integer=3` (repeatable).
+    #[arg(long = "custom", value_name = "KEY:TYPE=VALUE")]
+    custom: Vec<String>,
+    /// A neutral JSON merge patch from a file, or `-` for stdin; the other
+    /// options apply on top of it.
+    #[arg(long, value_name = "FILE|-")]
+    patch: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonUpdate,
+}
+
+/// Options shared by `update` and `bulk`.
+#[derive(Debug, Args, Clone)]
+pub struct CommonUpdate {
+    /// Print (or report) the writes that would be sent; send none.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Leave out changes the backend cannot make (listed in the output)
+    /// instead of refusing the update.
+    #[arg(long)]
+    pub ignore_unsupported: bool,
+}
+
+impl CommonUpdate {
+    /// The library options these flags ask for.
+    pub fn options(&self) -> UpdateOptions {
+        if self.ignore_unsupported {
+            UpdateOptions::ignore_unsupported()
+        } else {
+            UpdateOptions::default()
+        }
+    }
+}
+
+/// An error that ends the command, with its exit code.
+#[derive(Debug)]
+pub struct Fail {
+    /// Exit code.
+    pub code: u8,
+    /// What to print.
+    pub message: String,
+}
+
+impl Fail {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// A failed operation (exit 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_FAILED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<unibill::Error> for Fail {
+    fn from(e: unibill::Error) -> Self {
+        match e.kind() {
+            unibill::ErrorKind::Config => Fail::usage(e.to_string()),
+            _ => Fail::failed(e.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(fail) => {
+            eprintln!("error: {}", fail.message);
+            ExitCode::from(fail.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Fail> {
+    match &cli.command {
+        Command::Capabilities => {
+            print!("{}", unibill::capability_table()?);
+            return Ok(0);
+        }
+        Command::Sandbox => return config::serve_sandbox().await,
+        _ => {}
+    }
+    let env = config::Environment::load(&cli).await?;
+    let updater = env.updater.as_ref();
+    let code = match cli.command {
+        Command::Get { reference, raw } => get(updater, &reference, raw).await?,
+        Command::Update(args) => update(updater, args).await?,
+        Command::Bulk(args) => bulk::run(updater, args).await?,
+        Command::Capabilities | Command::Sandbox => 0,
+    };
+    env.shutdown().await;
+    Ok(code)
+}
+
+fn print_json(value: &Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    );
+}
+
+async fn get(updater: &dyn CustomerUpdater, reference: &str, raw: bool) -> Result<u8, Fail> {
+    let reference = CustomerRef::parse(reference)?;
+    let id = reference.resolve(updater).await?;
+    let customer = updater.get(&id).await?;
+    if raw {
+        print_json(&customer.raw);
+    } else {
+        let mut value = serde_json::to_value(&customer)
+            .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
+        if let Value::Object(m) = &mut value {
+            m.remove("raw");
+        }
+        print_json(&value);
+    }
+    Ok(0)
+}
+
+/// Builds the patch of `unibill update` from its flags.
+fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
+    let valid = settable_fields();
+    let mut json = match &args.patch {
+        None => Map::new(),
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+            } else {
+                std::fs::read_to_string(path)
+            }
+            .map_err(|e| Fail::usage(format!("cannot read --patch {}: {e}", path.display())))?;
+            match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(m)) => m,
+                Ok(_) => return Err(Fail::usage("--patch: the patch must be a JSON object")),
+                Err(e) => return Err(Fail::usage(format!("--patch: not JSON: {e}"))),
+            }
+        }
+    };
+    for spec in &args.set {
+        let (name, value) = spec
+            .split_once('=')
+            .ok_or_else(|| Fail::usage(format!("--set `{spec}` needs the form FIELD=VALUE")))?;
+        check_field(name, &valid).map_err(Fail::usage)?;
+        insert_path(&mut json, name, Value::String(value.to_owned()));
+    }
+    let mut clear_custom = Vec::new();
+    for name in &args.clear {
+        if let Some(key) = name.strip_prefix("custom.") {
+            clear_custom.push(key.to_owned());
+            continue;
+        }
+        check_field(name, &valid).map_err(Fail::usage)?;
+        insert_path(&mut json, name, Value::Null);
+    }
+    let mut patch = patch_from_json(Value::Object(json)).map_err(Fail::usage)?;
+    for key in clear_custom {
+        patch = patch.clear_custom(key);
+    }
+    for spec in &args.custom {
+        let (key, attr) = parse_custom(spec).map_err(Fail::usage)?;
+        patch = patch.custom_attribute(key, attr);
+    }
+    for tag in &args.tag {
+        patch = match (tag.strip_prefix('+'), tag.strip_prefix('-')) {
+            (Some(t), _) if !t.is_empty() => patch.add_tag(t),
+            (_, Some(t)) if !t.is_empty() => patch.remove_tag(t),
+            _ => {
+                return Err(Fail::usage(format!(
+                    "--tag `{tag}` must start with + (add) or - (remove)"
+                )))
+            }
+        };
+    }
+    if patch.is_empty() {
+        return Err(Fail::usage(
+            "nothing to update: give --set, --clear, --tag, --custom or --patch",
+        ));
+    }
+    Ok(patch)
+}
+
+async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, Fail> {
+    let patch = build_patch(&args)?;
+    let reference = CustomerRef::parse(&args.reference)?;
+    let id = reference.resolve(updater).await?;
+    let options = args.common.options();
+    let ignored_json = |ignored: &[unibill::Ignored]| -> Vec<String> {
+        ignored.iter().map(ToString::to_string).collect()
+    };
+    if args.common.dry_run {
+        let plan = updater.dry_run(&id, &patch, &options).await?;
+        print_json(&json!({
+            "dry_run": true,
+            "writes": plan.writes,
+            "ignored": ignored_json(&plan.ignored),
+        }));
+    } else {
+        let outcome = updater.update_with(&id, &patch, &options).await?;
+        let mut customer = serde_json::to_value(&outcome.customer)
+            .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
+        if let Value::Object(m) = &mut customer {
+            m.remove("raw");
+        }
+        print_json(&json!({
+            "writes": outcome.writes,
+            "ignored": ignored_json(&outcome.ignored),
+            "customer": customer,
+        }));
+    }
+    Ok(0)
+}

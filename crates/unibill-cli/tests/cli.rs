@@ -1,0 +1,590 @@
+//! The `unibill` binary, run for real against a sandbox the test starts
+//! (or the in-process one of `--sandbox`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use unibill_sandbox::Sandbox;
+
+const CM: &str = "cus_ab223d54-75b4-431b-adb2-eb6b9e234571";
+const CM2: &str = "cus_de305d54-75b4-431b-adb2-eb6b9e546012";
+const FB: &str = "12000750";
+
+/// A sandbox on its own runtime, for the binary to talk to.
+struct Env {
+    _rt: tokio::runtime::Runtime,
+    sandbox: Sandbox,
+    dir: PathBuf,
+}
+
+impl Env {
+    fn new(name: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = rt.block_on(Sandbox::start()).unwrap();
+        let dir = std::env::temp_dir().join(format!("unibill-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Env {
+            _rt: rt,
+            sandbox,
+            dir,
+        }
+    }
+
+    fn cmd(&self, backend: &str, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_unibill"));
+        c.env_clear()
+            .env("UNIBILL_BACKEND", backend)
+            .env("UNIBILL_RATE_LIMIT", "off")
+            .envs(self.sandbox.env_vars())
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, backend: &str, args: &[&str]) -> Output {
+        self.cmd(backend, args).output().unwrap()
+    }
+
+    fn file(&self, name: &str, text: &str) -> String {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).to_str().unwrap().to_owned()
+    }
+
+    fn writes(&self, vendor: &str) -> usize {
+        let h = match vendor {
+            "chartmogul" => self.sandbox.chartmogul(),
+            "fusebill" => self.sandbox.fusebill(),
+            _ => self.sandbox.everlytic(),
+        };
+        h.journal().iter().filter(|e| e.is_write()).count()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stdout_json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn report(path: &str) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn get_prints_the_neutral_customer_and_raw_prints_the_vendor_record() {
+    let env = Env::new("get");
+    let out = env.run("chartmogul", &["get", CM]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let c = stdout_json(&out);
+    assert_eq!(c["email"], "ben@example.com");
+    assert!(c.get("raw").is_none());
+    let raw = stdout_json(&env.run("chartmogul", &["get", CM, "--raw"]));
+    assert_eq!(raw["uuid"], CM);
+    let missing = env.run(
+        "chartmogul",
+        &["get", "cus_00000000-0000-0000-0000-000000000000"],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("not found"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn update_with_set_tag_custom_and_clear_applies_and_prints_the_writes() {
+    let env = Env::new("update");
+    let out = env.run(
+        "chartmogul",
+        &[
+            "update",
+            CM,
+            "--set",
+            "address.city=Paris",
+            "--tag",
+            "+vip",
+            "--tag",
+            "-high-value",
+            "--custom",
+            "tier:Integer=3",
+            "--clear",
+            "custom.CAC",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout_json(&out);
+    assert!(!printed["writes"].as_array().unwrap().is_empty());
+    assert_eq!(printed["customer"]["address"]["city"], "Paris");
+    let stored = env.sandbox.chartmogul().customer(CM).unwrap();
+    assert_eq!(stored["city"], "Paris");
+    let tags = stored["attributes"]["tags"].as_array().unwrap();
+    assert!(tags.contains(&"vip".into()) && !tags.contains(&"high-value".into()));
+    assert_eq!(stored["attributes"]["custom"]["tier"], 3);
+    assert!(stored["attributes"]["custom"].get("CAC").is_none());
+}
+
+#[test]
+fn update_from_a_patch_file_and_stdin() {
+    let env = Env::new("patch");
+    let file = env.file(
+        "p.json",
+        r#"{"address": {"city": "Lyon"}, "website": null}"#,
+    );
+    let out = env.run("chartmogul", &["update", CM, "--patch", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let stored = env.sandbox.chartmogul().customer(CM).unwrap();
+    assert_eq!(stored["city"], "Lyon");
+
+    let mut child = env
+        .cmd(
+            "chartmogul",
+            &["update", CM, "--patch", "-", "--set", "address.city=Nice"],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"address": {"city": "Lille", "zip": "x"}}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    // `zip` is not a neutral field: refused, naming it, before any write.
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("zip"), "{}", stderr(&out));
+    assert_eq!(
+        env.sandbox.chartmogul().customer(CM).unwrap()["city"],
+        "Lyon"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_writes_and_sends_none() {
+    let env = Env::new("dry");
+    let out = env.run(
+        "chartmogul",
+        &["update", CM, "--set", "address.city=Paris", "--dry-run"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout_json(&out);
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["writes"][0]["body"]["city"], "Paris");
+    assert_eq!(env.writes("chartmogul"), 0);
+    assert_ne!(
+        env.sandbox.chartmogul().customer(CM).unwrap()["city"],
+        "Paris"
+    );
+}
+
+#[test]
+fn unsupported_is_refused_unless_ignored() {
+    let env = Env::new("unsupported");
+    let args = [
+        "update",
+        FB,
+        "--set",
+        "first_name=Kate",
+        "--set",
+        "address.city=Paris",
+    ];
+    let out = env.run("fusebill", &args);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("address.city"), "{}", stderr(&out));
+    assert_eq!(env.writes("fusebill"), 0);
+
+    let mut ignoring = args.to_vec();
+    ignoring.push("--ignore-unsupported");
+    let out = env.run("fusebill", &ignoring);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let printed = stdout_json(&out);
+    assert_eq!(printed["ignored"][0], "set address.city");
+    assert_eq!(printed["customer"]["first_name"], "Kate");
+    assert!(env.writes("fusebill") > 0);
+}
+
+#[test]
+fn usage_errors_exit_2_before_any_request() {
+    let env = Env::new("usage");
+    for args in [
+        vec!["update", CM, "--set", "address.town=Paris"],
+        vec!["update", CM, "--custom", "tier:Colour=3"],
+        vec!["update", CM, "--tag", "vip"],
+        vec!["update", CM],
+        vec!["bogus"],
+    ] {
+        let out = env.run("chartmogul", &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let out = env.run("chartmogul", &["update", CM, "--set", "address.town=Paris"]);
+    assert!(stderr(&out).contains("address.city"), "lists valid names");
+    let out = env.run("nosuchvendor", &["get", CM]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(env.sandbox.chartmogul().journal().is_empty());
+}
+
+#[test]
+fn config_file_in_toml_and_json() {
+    let env = Env::new("config");
+    let vars: std::collections::HashMap<_, _> = env.sandbox.env_vars().into_iter().collect();
+    let toml = env.file(
+        "c.toml",
+        &format!(
+            "backend = \"chartmogul\"\napi_key = \"{}\"\nbase_url = \"{}\"\n",
+            vars["CHARTMOGUL_API_KEY"], vars["CHARTMOGUL_BASE_URL"]
+        ),
+    );
+    let out = env.run("", &["--config", &toml, "get", CM]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["email"], "ben@example.com");
+    let json = env.file(
+        "c.json",
+        &format!(
+            r#"{{"backend": "chartmogul", "api_key": "{}", "base_url": "{}"}}"#,
+            vars["CHARTMOGUL_API_KEY"], vars["CHARTMOGUL_BASE_URL"]
+        ),
+    );
+    let out = env.run("", &["--config", &json, "get", CM]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A key never shows, even in a config error.
+    let bad = env.file(
+        "bad.toml",
+        "backend = \"chartmogul\"\napi_key = \"sekrit-key-123\"\nbogus = 1\n",
+    );
+    let out = env.run("", &["--config", &bad, "get", CM]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("sekrit-key-123"), "{}", stderr(&out));
+    let out = env.run("", &["--config", &json, "--backend", "fusebill", "get", CM]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn in_process_sandbox_and_capabilities() {
+    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .args(["--sandbox", "--backend", "fusebill", "get", FB])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], FB);
+    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .arg("capabilities")
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("| `address.city` |"), "{table}");
+    assert!(table.contains("fusebill"));
+}
+
+/// 1,000 rows over two customers, a few of them bad: every row is in the
+/// report once, bad ones failed with their line, the rest applied in
+/// file order, exit 1.
+#[test]
+fn bulk_csv_of_1000_rows_with_bad_rows() {
+    let env = Env::new("bulk-csv");
+    let mut csv = String::from("id,custom.tier:Integer,address.city\n");
+    let mut bad_lines = Vec::new();
+    for i in 0..1000u32 {
+        let line = i + 2;
+        let id = if i % 2 == 0 { CM } else { CM2 };
+        if i % 250 == 7 {
+            bad_lines.push(line);
+            csv.push_str(&format!("{id},notanumber,X\n"));
+        } else if i == 500 {
+            bad_lines.push(line);
+            csv.push_str(&format!("{id},1\n")); // too few cells
+        } else {
+            csv.push_str(&format!("{id},{i},City{i}\n"));
+        }
+    }
+    let input = env.file("in.csv", &csv);
+    let rep = env.path("report.jsonl");
+    let out = env.run(
+        "chartmogul",
+        &["bulk", &input, "--report", &rep, "--concurrency", "4"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let lines = report(&rep);
+    assert_eq!(lines.len(), 1000);
+    let mut rows: Vec<u64> = lines.iter().map(|l| l["row"].as_u64().unwrap()).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    assert_eq!(rows.len(), 1000);
+    let mut failed: Vec<u32> = lines
+        .iter()
+        .filter(|l| l["status"] == "failed")
+        .map(|l| l["row"].as_u64().unwrap() as u32)
+        .collect();
+    failed.sort_unstable();
+    assert_eq!(failed, bad_lines);
+    for l in &lines {
+        if l["status"] == "failed" {
+            assert_eq!(l["error"]["kind"], "input");
+        } else {
+            assert_eq!(l["status"], "applied", "{l}");
+            assert!(!l["writes"].as_array().unwrap().is_empty());
+        }
+    }
+    // Duplicate ids apply in file order: the last good row of each wins.
+    let a = env.sandbox.chartmogul().customer(CM).unwrap();
+    let b = env.sandbox.chartmogul().customer(CM2).unwrap();
+    assert_eq!(a["attributes"]["custom"]["tier"], 998);
+    assert_eq!(a["city"], "City998");
+    assert_eq!(b["attributes"]["custom"]["tier"], 999);
+    assert!(stderr(&out).contains("failed"), "summary on stderr");
+    let key = env.sandbox.credentials().chartmogul_api_key;
+    let text = std::fs::read_to_string(&rep).unwrap();
+    assert!(!text.contains(key) && !stderr(&out).contains(key));
+}
+
+#[test]
+fn bulk_jsonl_with_a_malformed_line() {
+    let env = Env::new("bulk-jsonl");
+    let input = env.file(
+        "in.jsonl",
+        &format!(
+            "{{\"id\": \"{CM}\", \"patch\": {{\"address\": {{\"city\": \"Paris\"}}, \"tags\": {{\"add\": [\"a\"]}}}}}}\n\
+             {{oops\n\
+             {{\"id\": \"{CM2}\", \"patch\": {{\"website\": null}}}}\n\
+             {{\"id\": \"{CM}\", \"patch\": {{}}}}\n"
+        ),
+    );
+    let rep = env.path("r.jsonl");
+    let out = env.run("chartmogul", &["bulk", &input, "--report", &rep]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut lines = report(&rep);
+    lines.sort_by_key(|l| l["row"].as_u64());
+    let status: Vec<&str> = lines
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(status, ["applied", "failed", "applied", "unchanged"]);
+    assert_eq!(lines[1]["row"], 2);
+    assert_eq!(
+        env.sandbox.chartmogul().customer(CM).unwrap()["city"],
+        "Paris"
+    );
+}
+
+#[test]
+fn bulk_unknown_column_is_an_error_before_any_request() {
+    let env = Env::new("bulk-unknown");
+    let input = env.file("in.csv", &format!("id,address.town\n{CM},Paris\n"));
+    let out = env.run("chartmogul", &["bulk", &input]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("address.town") && err.contains("address.city"),
+        "{err}"
+    );
+    assert!(env.sandbox.chartmogul().journal().is_empty());
+}
+
+#[test]
+fn bulk_dry_run_plans_every_row_and_writes_nothing() {
+    let env = Env::new("bulk-dry");
+    let input = env.file(
+        "in.csv",
+        &format!("id,address.city,tags.add\n{CM},Paris,x;y\n{CM2},,\n{CM},Rome,\n"),
+    );
+    let rep = env.path("r.jsonl");
+    let out = env.run(
+        "chartmogul",
+        &["bulk", &input, "--dry-run", "--report", &rep],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut lines = report(&rep);
+    lines.sort_by_key(|l| l["row"].as_u64());
+    assert_eq!(lines[0]["status"], "planned");
+    assert_eq!(lines[1]["status"], "unchanged");
+    assert_eq!(lines[2]["status"], "planned");
+    assert_eq!(env.writes("chartmogul"), 0);
+}
+
+fn wait_for_lines(path: &str, n: usize) {
+    for _ in 0..3000 {
+        if std::fs::read_to_string(path).map_or(0, |t| t.lines().count()) >= n {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the report never reached {n} lines");
+}
+
+/// Ctrl-C stops taking rows, leaves a whole report and exits 130; a
+/// `--resume` then does the rest, and each row's write reaches the vendor
+/// exactly once.
+#[test]
+fn sigint_then_resume_applies_each_row_once() {
+    let env = Env::new("resume");
+    env.sandbox
+        .chartmogul()
+        .set_latency(Duration::from_millis(15));
+    let n = 120;
+    let mut csv = String::from("id,tags.add\n");
+    for i in 0..n {
+        let id = if i % 2 == 0 { CM } else { CM2 };
+        csv.push_str(&format!("{id},row{i}\n"));
+    }
+    let input = env.file("in.csv", &csv);
+    let rep = env.path("r.jsonl");
+    let child = env
+        .cmd(
+            "chartmogul",
+            &[
+                "bulk",
+                &input,
+                "--report",
+                &rep,
+                "--concurrency",
+                "2",
+                "--progress-secs",
+                "0.05",
+            ],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lines(&rep, 10);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("progress:"),
+        "plain progress lines off a terminal: {err}"
+    );
+    let first = report(&rep); // every line parses: the report was flushed whole
+    assert!(first.len() < n, "stopped early ({} rows)", first.len());
+
+    env.sandbox.chartmogul().set_latency(Duration::ZERO);
+    let out = env.run(
+        "chartmogul",
+        &["bulk", &input, "--report", &rep, "--resume"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("skipped"), "{}", stderr(&out));
+    let all = report(&rep);
+    assert_eq!(all.len(), n);
+    let mut rows: Vec<u64> = all.iter().map(|l| l["row"].as_u64().unwrap()).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    assert_eq!(rows.len(), n, "each row reported once");
+    let journal = env.sandbox.chartmogul().journal();
+    for i in 0..n {
+        let tag = format!("\"row{i}\"");
+        let sent = journal
+            .iter()
+            .filter(|e| e.is_write() && e.raw_body.contains(&tag))
+            .count();
+        assert_eq!(sent, 1, "row{i} written {sent} times");
+    }
+}
+
+#[test]
+fn a_terminal_shows_the_progress_bar() {
+    if !Path::new("/usr/bin/script").exists() {
+        assert!(
+            std::env::var_os("UNIBILL_REQUIRE_PTY").is_none(),
+            "UNIBILL_REQUIRE_PTY is set but /usr/bin/script is missing"
+        );
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let env = Env::new("pty");
+    let mut csv = String::from("id,address.city\n");
+    for i in 0..20 {
+        csv.push_str(&format!("{CM},C{i}\n"));
+    }
+    let input = env.file("in.csv", &csv);
+    let bin = env!("CARGO_BIN_EXE_unibill");
+    let mut c = Command::new("/usr/bin/script");
+    c.env_clear()
+        .env("UNIBILL_BACKEND", "chartmogul")
+        .env("UNIBILL_RATE_LIMIT", "off")
+        .env("TERM", "xterm")
+        .envs(env.sandbox.env_vars())
+        .args(["-qfec", &format!("{bin} bulk {input}"), "/dev/null"])
+        .stdin(Stdio::null());
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("20/20 rows"), "{text}");
+    assert!(!text.contains("progress:"), "{text}");
+}
+
+#[test]
+fn sandbox_command_prints_its_variables_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut vars = std::collections::HashMap::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            vars.insert(k.to_owned(), v.to_owned());
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    // The printed variables reach the running sandbox.
+    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .envs(&vars)
+        .env("UNIBILL_BACKEND", "fusebill")
+        .args(["get", FB])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{vars:?} {}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], FB);
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
