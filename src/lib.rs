@@ -78,6 +78,13 @@ pub use unibill_fusebill as fusebill;
 #[doc(inline)]
 pub use unibill_everlytic as everlytic;
 
+/// A rate limit and per-customer write lock shared by several processes
+/// through Redis (feature `redis`, off by default); see
+/// `docs/scaling.md`.
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use unibill_redis as redis;
+
 /// The capability table of every compiled-in backend, as Markdown (one row
 /// per neutral field, one column per backend). Builds each backend with
 /// placeholder credentials; makes no network call.
