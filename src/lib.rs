@@ -41,6 +41,8 @@ pub mod config;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+#[cfg(feature = "redis")]
+pub use config::RedisSetting;
 pub use config::{Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings};
 
 // Everything of core stays reachable from here (`unibill::Transport`
