@@ -1,0 +1,208 @@
+//! Benchmark: one ChartMogul budget shared by 4 OS processes through
+//! Redis, against one sandbox listener that enforces ChartMogul's 40
+//! requests/s and answers 429 beyond.
+//!
+//! The benchmark starts the sandbox, then runs 4 copies of itself as
+//! worker processes (`UNIBILL_BUDGET_WORKER=1`), each bulk-updating with
+//! the default ChartMogul client built by `Config::from_env`:
+//!
+//! 1. baseline: no `UNIBILL_REDIS_URL`, so each process limits itself to
+//!    40/s and together they offer 4 times the limit;
+//! 2. shared: `UNIBILL_REDIS_URL` set, so the four share one budget.
+//!
+//! It reports, for each run, the requests the sandbox saw, the share it
+//! refused with 429, the admitted throughput as a ratio of the limit, and
+//! as a ratio of the fastest the limit allows (at L per window W, k admitted requests need
+//! at least ⌊(k−1)/L⌋·W, measured from the first worker's start to the
+//! last worker's end, in wall-clock time across processes).
+//!
+//! Needs a Redis: `UNIBILL_REDIS_URL=redis://127.0.0.1:6390`; without it
+//! the benchmark prints SKIPPED.
+//!
+//! ```text
+//! UNIBILL_REDIS_URL=redis://127.0.0.1:6390 cargo bench --features redis --bench redis_budget
+//! UNIBILL_REDIS_URL=redis://127.0.0.1:6390 cargo bench --features redis --bench redis_budget -- --test   # quick
+//! ```
+//!
+//! Variables: `UNIBILL_BENCH_BUDGET_ITEMS` (updates per process; default
+//! 150, 40 in quick mode), `UNIBILL_BENCH_LATENCY_MS` (default 20).
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::{Config, CustomerPatch, ErrorKind};
+use unibill_sandbox::{RateLimit, Sandbox};
+
+const WORKERS: usize = 4;
+
+fn unix_ms() -> u128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis())
+}
+
+fn main() {
+    if std::env::var_os("UNIBILL_BUDGET_WORKER").is_some() {
+        return worker();
+    }
+    let Some(redis_url) = std::env::var("UNIBILL_REDIS_URL")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+    else {
+        println!("redis_budget: SKIPPED (UNIBILL_REDIS_URL is not set)");
+        return;
+    };
+    let quick = support::quick();
+    let items = support::env_number("UNIBILL_BENCH_BUDGET_ITEMS", if quick { 40 } else { 150 });
+    let latency = Duration::from_millis(support::env_number("UNIBILL_BENCH_LATENCY_MS", 20));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!("redis_budget on {}", support::machine());
+    println!(
+        "{WORKERS} processes x {items} ChartMogul updates, concurrency 8 each, latency {} ms, \
+         sandbox limit 40/s",
+        latency.as_millis()
+    );
+    rt.block_on(run("baseline, no Redis", None, items, latency));
+    rt.block_on(run(
+        "shared through Redis",
+        Some(&redis_url),
+        items,
+        latency,
+    ));
+}
+
+async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let vendor = sandbox.chartmogul();
+    vendor.set_latency(latency);
+    vendor.set_rate_limit(Some(RateLimit::CHARTMOGUL));
+    let exe = std::env::current_exe().expect("own path");
+    // One prefix per run, the same for every worker: one budget.
+    let prefix = format!("unibill-bench:{:016x}:", run_id());
+    let mut children = Vec::new();
+    for n in 0..WORKERS {
+        let mut cmd = Command::new(&exe);
+        cmd.env("UNIBILL_BUDGET_WORKER", n.to_string())
+            .env("UNIBILL_BUDGET_ITEMS", items.to_string())
+            .env("UNIBILL_BACKEND", "chartmogul")
+            .env_remove("UNIBILL_REDIS_URL")
+            .env_remove("UNIBILL_RATE_LIMIT")
+            .stdout(Stdio::piped());
+        for (k, v) in sandbox.env_vars() {
+            cmd.env(k, v);
+        }
+        if let Some(url) = redis {
+            cmd.env("UNIBILL_REDIS_URL", url)
+                .env("UNIBILL_REDIS_PREFIX", &prefix);
+        }
+        children.push(cmd.spawn().expect("worker starts"));
+    }
+    let outputs: Vec<_> = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("worker ends"))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("join");
+    let (mut start, mut end, mut failed) = (u128::MAX, 0u128, 0u64);
+    for out in &outputs {
+        assert!(out.status.success(), "a worker failed: {:?}", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("worker "))
+            .expect("worker report");
+        let f: Vec<u128> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|x| x.parse().expect("number"))
+            .collect();
+        start = start.min(f[0]);
+        end = end.max(f[1]);
+        failed += f[2] as u64;
+    }
+    let journal = vendor.journal();
+    let requests = journal.len() as u64;
+    let refused = journal
+        .iter()
+        .filter(|e| e.fault.as_deref() == Some("rate_limit"))
+        .count() as u64;
+    let admitted = requests - refused;
+    let span = (end.saturating_sub(start)) as f64 / 1000.0;
+    let floor = (admitted.saturating_sub(1) / 40) as f64;
+    println!("{label}:");
+    println!(
+        "  {requests} requests, {refused} answered 429 ({:.2}%), {admitted} admitted in {span:.2} s \
+         = {:.1} admitted/s = {:.3} of the limit; fastest the limit allows {floor:.0} s -> {:.3} of it; \
+         updates failed: {failed}",
+        100.0 * refused as f64 / requests.max(1) as f64,
+        admitted as f64 / span,
+        admitted as f64 / span / 40.0,
+        floor / span,
+    );
+    sandbox.shutdown().await;
+}
+
+/// A number telling runs apart (their Redis keys), without an extra
+/// dependency.
+fn run_id() -> u64 {
+    u64::from(std::process::id()) << 32 | (unix_ms() as u64 & 0xffff_ffff)
+}
+
+fn worker() {
+    let items: u64 = std::env::var("UNIBILL_BUDGET_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let n: u64 = std::env::var("UNIBILL_BUDGET_WORKER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let updater = Config::from_env()
+            .expect("config")
+            .build()
+            .expect("updater");
+        let ids = unibill_support_ids();
+        let start = unix_ms();
+        let summary = run_bulk(
+            &*updater,
+            (0..items).map(|i| {
+                let id = unibill::CustomerId::from(ids[((n + i) % 2) as usize]);
+                (id, CustomerPatch::new().city(format!("City {n}-{i}")))
+            }),
+            BulkOptions::new().concurrency(8),
+            |_| {},
+        )
+        .await;
+        let end = unix_ms();
+        let failed = summary.failed();
+        if failed > 0 {
+            eprintln!(
+                "worker {n}: {summary}; rate limited: {}",
+                summary.failed_with(ErrorKind::RateLimited)
+            );
+        }
+        println!("worker {start} {end} {failed}");
+    });
+}
+
+fn unibill_support_ids() -> [&'static str; 2] {
+    [
+        unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID,
+        unibill_sandbox::chartmogul::SECOND_CUSTOMER_UUID,
+    ]
+}
