@@ -76,6 +76,57 @@ fn main() {
         items,
         latency,
     ));
+    rt.block_on(cost(&redis_url, if quick { 200 } else { 5_000 }));
+}
+
+/// The per-update cost of the coordination alone: one limiter permit (at
+/// a limit never reached) plus one customer lock taken and released, on
+/// Redis over loopback against the in-process limiter and lock.
+async fn cost(redis_url: &str, rounds: u32) {
+    use std::sync::Arc;
+    use unibill::lock::{AccountId, InProcessLock, LockKey, WriteLock};
+    use unibill::transport::{Budget, RateLimiter, SlidingWindow};
+    let limit = unibill::RateLimit::per_second(u32::MAX);
+    let budget = Budget {
+        backend: unibill::BackendKind::new("chartmogul"),
+        account: AccountId::of("http://127.0.0.1:1", b"bench"),
+        limit,
+    };
+    let key = LockKey::new(budget.backend, &budget.account, &"cus_1".into());
+    let mut settings = unibill::redis::RedisSettings::new(redis_url).expect("url");
+    settings.prefix = format!("unibill-bench:{:016x}:", run_id());
+    let redis = unibill::redis::RedisCoordinator::new(settings).expect("coordinator");
+    let pairs: [(&str, Arc<dyn RateLimiter>, Arc<dyn WriteLock>); 2] = [
+        (
+            "in-process",
+            Arc::new(SlidingWindow::new(limit)),
+            Arc::new(InProcessLock::new()),
+        ),
+        ("redis", Arc::new(redis.limiter()), Arc::new(redis.lock())),
+    ];
+    let mut per_update = Vec::new();
+    for (name, limiter, lock) in pairs {
+        let started = std::time::Instant::now();
+        for _ in 0..rounds {
+            limiter.acquire(&budget).await.expect("permit");
+            let guard = lock
+                .acquire(&key, Duration::from_secs(5))
+                .await
+                .expect("lock");
+            guard.ensure_held().expect("held");
+            drop(guard);
+        }
+        let each = started.elapsed().as_secs_f64() / f64::from(rounds);
+        println!(
+            "  coordination per update, {name}: {:.1} µs ({rounds} rounds)",
+            each * 1e6
+        );
+        per_update.push(each);
+    }
+    println!(
+        "  redis ÷ in-process per update: {:.0}x",
+        per_update[1] / per_update[0].max(1e-9)
+    );
 }
 
 async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
