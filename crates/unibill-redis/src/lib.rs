@@ -11,7 +11,7 @@
 //! gives them one budget and one lock per customer:
 //!
 //! - [`RedisLimiter`] implements core's
-//!   [`RateLimiter`](unibill_core::transport::RateLimiter): one atomic Lua
+//!   [`RateLimiter`]: one atomic Lua
 //!   script keeps an exact sliding window per budget (a sorted set of the
 //!   grants of the last window) and takes the time from Redis (`TIME`), so
 //!   the machines' clocks do not matter. The key is
