@@ -79,13 +79,20 @@ fn main() {
     rt.block_on(cost(&redis_url, if quick { 200 } else { 5_000 }));
 }
 
+/// A name, a limiter and a lock, measured together.
+type Pair = (
+    &'static str,
+    std::sync::Arc<dyn unibill::transport::RateLimiter>,
+    std::sync::Arc<dyn unibill::lock::WriteLock>,
+);
+
 /// The per-update cost of the coordination alone: one limiter permit (at
 /// a limit never reached) plus one customer lock taken and released, on
 /// Redis over loopback against the in-process limiter and lock.
 async fn cost(redis_url: &str, rounds: u32) {
     use std::sync::Arc;
-    use unibill::lock::{AccountId, InProcessLock, LockKey, WriteLock};
-    use unibill::transport::{Budget, RateLimiter, SlidingWindow};
+    use unibill::lock::{AccountId, InProcessLock, LockKey};
+    use unibill::transport::{Budget, SlidingWindow};
     let limit = unibill::RateLimit::per_second(u32::MAX);
     let budget = Budget {
         backend: unibill::BackendKind::new("chartmogul"),
@@ -96,7 +103,7 @@ async fn cost(redis_url: &str, rounds: u32) {
     let mut settings = unibill::redis::RedisSettings::new(redis_url).expect("url");
     settings.prefix = format!("unibill-bench:{:016x}:", run_id());
     let redis = unibill::redis::RedisCoordinator::new(settings).expect("coordinator");
-    let pairs: [(&str, Arc<dyn RateLimiter>, Arc<dyn WriteLock>); 2] = [
+    let pairs: [Pair; 2] = [
         (
             "in-process",
             Arc::new(SlidingWindow::new(limit)),

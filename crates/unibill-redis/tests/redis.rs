@@ -395,3 +395,103 @@ fn settings_refuse_other_schemes_and_bad_shares() {
     assert!(RedisCoordinator::new(s).is_ok());
     assert!(RedisSettings::new("rediss://:x@cache.example:6380/1").is_ok());
 }
+
+/// A `redis-server` of the test's own on `port`, stopped on drop.
+struct OwnRedis(std::process::Child);
+
+impl OwnRedis {
+    fn start(port: u16) -> Option<OwnRedis> {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        Some(OwnRedis(child))
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn until_up(c: &RedisCoordinator) {
+    for _ in 0..100 {
+        if c.ping().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("redis-server did not come up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_redis_fails_closed_and_the_same_coordinator_carries_on_after_restart() {
+    // Needs the `redis-server` binary (CI installs it) to kill and restart.
+    if redis_url("killed_redis_fails_closed_and_the_same_coordinator_carries_on").is_none() {
+        return;
+    }
+    let port = 20_000 + (fastrand::u16(..) % 20_000);
+    let Some(server) = OwnRedis::start(port) else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "redis-server missing under CI"
+        );
+        println!("SKIPPED: no redis-server binary");
+        return;
+    };
+    let mut s = settings(
+        &format!("redis://127.0.0.1:{port}"),
+        Duration::from_millis(900),
+    );
+    s.timeout = Duration::from_millis(500);
+    let c = coordinator(&s);
+    until_up(&c).await;
+    let (lock, limiter) = (c.lock(), c.limiter());
+    let b = budget(1000, Duration::from_secs(1));
+    limiter.acquire(&b).await.unwrap();
+    let held = lock
+        .acquire(&key("k"), Duration::from_secs(1))
+        .await
+        .unwrap();
+    held.ensure_held().unwrap();
+
+    drop(server); // killed mid-run
+    let err = limiter.acquire(&b).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Limiter, "{err:?}");
+    let err = lock
+        .acquire(&key("other"), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Lock {
+                reason: LockFailure::Unavailable(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The held lease cannot be renewed: once it has run out, the holder
+    // is told before its next write.
+    let mut waited = 0;
+    while held.ensure_held().is_ok() {
+        assert!(waited < 100, "a lease that cannot be renewed never ran out");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    drop(held);
+
+    let _server = OwnRedis::start(port).expect("restart");
+    until_up(&c).await;
+    limiter.acquire(&b).await.unwrap();
+    let again = lock
+        .acquire(&key("k"), Duration::from_secs(5))
+        .await
+        .unwrap();
+    again.ensure_held().unwrap();
+}
