@@ -76,6 +76,17 @@ fn main() {
         items,
         latency,
     ));
+    let lock_items = if quick { 10 } else { 50 };
+    println!(
+        "{WORKERS} processes x {lock_items} concurrent single-field updates of one Fusebill customer"
+    );
+    rt.block_on(lock_run("lock, no Redis", None, lock_items, latency));
+    rt.block_on(lock_run(
+        "lock shared through Redis",
+        Some(&redis_url),
+        lock_items,
+        latency,
+    ));
     rt.block_on(cost(&redis_url, if quick { 200 } else { 5_000 }));
 }
 
@@ -141,6 +152,18 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
     let vendor = sandbox.chartmogul();
     vendor.set_latency(latency);
     vendor.set_rate_limit(Some(RateLimit::CHARTMOGUL));
+    let outputs = spawn_workers(&sandbox, "chartmogul", redis, items).await;
+    report(label, vendor, &outputs);
+    sandbox.shutdown().await;
+}
+
+/// Runs the workers to their end and returns their outputs.
+async fn spawn_workers(
+    sandbox: &Sandbox,
+    backend: &str,
+    redis: Option<&str>,
+    items: u64,
+) -> Vec<std::process::Output> {
     let exe = std::env::current_exe().expect("own path");
     // One prefix per run, the same for every worker: one budget.
     let prefix = format!("unibill-bench:{:016x}:", run_id());
@@ -149,7 +172,7 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
         let mut cmd = Command::new(&exe);
         cmd.env("UNIBILL_BUDGET_WORKER", n.to_string())
             .env("UNIBILL_BUDGET_ITEMS", items.to_string())
-            .env("UNIBILL_BACKEND", "chartmogul")
+            .env("UNIBILL_BACKEND", backend)
             .env_remove("UNIBILL_REDIS_URL")
             .env_remove("UNIBILL_RATE_LIMIT")
             .stdout(Stdio::piped());
@@ -162,16 +185,19 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
         }
         children.push(cmd.spawn().expect("worker starts"));
     }
-    let outputs: Vec<_> = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         children
             .into_iter()
             .map(|c| c.wait_with_output().expect("worker ends"))
             .collect::<Vec<_>>()
     })
     .await
-    .expect("join");
+    .expect("join")
+}
+
+fn report(label: &str, vendor: &unibill_sandbox::VendorHandle, outputs: &[std::process::Output]) {
     let (mut start, mut end, mut failed) = (u128::MAX, 0u128, 0u64);
-    for out in &outputs {
+    for out in outputs {
         assert!(out.status.success(), "a worker failed: {:?}", out.status);
         let text = String::from_utf8_lossy(&out.stdout);
         let line = text
@@ -206,6 +232,51 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
         admitted as f64 / span / 40.0,
         floor / span,
     );
+}
+
+/// 4 processes x `items` concurrent single-field updates of one Fusebill
+/// customer, each process on a field of its own. A lost edit is an applied
+/// `PUT` that changes more than one of the four fields against the `PUT`
+/// applied before it: it carried back a field another process had set.
+async fn lock_run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let vendor = sandbox.fusebill();
+    vendor.set_latency(latency);
+    let outputs = spawn_workers(&sandbox, "fusebill", redis, items).await;
+    let mut failed = 0u64;
+    for out in &outputs {
+        assert!(out.status.success(), "a worker failed: {:?}", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = text.lines().find(|l| l.starts_with("worker ")) {
+            failed += line
+                .split_whitespace()
+                .nth(3)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    let fields = ["firstName", "lastName", "companyName", "primaryPhone"];
+    let mut previous: Option<Vec<serde_json::Value>> = None;
+    let (mut puts, mut lost) = (0u64, 0u64);
+    for e in vendor.journal() {
+        if e.method != "PUT" || e.status != 200 {
+            continue;
+        }
+        let Some(body) = &e.body else { continue };
+        let now: Vec<_> = fields.iter().map(|f| body[*f].clone()).collect();
+        if let Some(prev) = &previous {
+            if prev.iter().zip(&now).filter(|(a, b)| a != b).count() > 1 {
+                lost += 1;
+            }
+        }
+        puts += 1;
+        previous = Some(now);
+    }
+    println!(
+        "{label}: {puts} PUTs applied, {lost} carried back another process's field (lost edits); \
+         updates failed: {failed} of {}",
+        WORKERS as u64 * items
+    );
     sandbox.shutdown().await;
 }
 
@@ -236,16 +307,41 @@ fn worker() {
             .expect("updater");
         let ids = unibill_support_ids();
         let start = unix_ms();
-        let summary = run_bulk(
-            &*updater,
-            (0..items).map(|i| {
-                let id = unibill::CustomerId::from(ids[((n + i) % 2) as usize]);
-                (id, CustomerPatch::new().city(format!("City {n}-{i}")))
-            }),
-            BulkOptions::new().concurrency(8),
-            |_| {},
-        )
-        .await;
+        let fusebill = std::env::var("UNIBILL_BACKEND").as_deref() == Ok("fusebill");
+        let summary = if fusebill {
+            // All updates on one customer, each worker on a field of its
+            // own, 50 in flight: only the lock keeps them from losing
+            // each other's edits.
+            run_bulk(
+                &*updater,
+                (0..items).map(|i| {
+                    let id = unibill::CustomerId::from(unibill_sandbox::fusebill::SEED_CUSTOMER_ID);
+                    let v = format!("w{n}-{i}");
+                    let p = CustomerPatch::new();
+                    let p = match n {
+                        0 => p.first_name(v),
+                        1 => p.last_name(v),
+                        2 => p.company(v),
+                        _ => p.phone(v),
+                    };
+                    (id, p)
+                }),
+                BulkOptions::new().concurrency(50),
+                |_| {},
+            )
+            .await
+        } else {
+            run_bulk(
+                &*updater,
+                (0..items).map(|i| {
+                    let id = unibill::CustomerId::from(ids[((n + i) % 2) as usize]);
+                    (id, CustomerPatch::new().city(format!("City {n}-{i}")))
+                }),
+                BulkOptions::new().concurrency(8),
+                |_| {},
+            )
+            .await
+        };
         let end = unix_ms();
         let failed = summary.failed();
         if failed > 0 {
