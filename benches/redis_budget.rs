@@ -16,6 +16,14 @@
 //! at least ⌊(k−1)/L⌋·W, measured from the first worker's start to the
 //! last worker's end, in wall-clock time across processes).
 //!
+//! Then the lock: 4 processes x 50 (10 in quick mode) concurrent
+//! single-field updates of one Fusebill customer, each process on a field
+//! of its own, without and with Redis. A lost edit is an applied `PUT`
+//! that changes more than one of the four fields against the `PUT`
+//! applied before it (it carried back another process's field), counted
+//! from the sandbox journal. Last, the per-update cost of the Redis
+//! limiter and lock against the in-process ones.
+//!
 //! Needs a Redis: `UNIBILL_REDIS_URL=redis://127.0.0.1:6390`; without it
 //! the benchmark prints SKIPPED.
 //!
