@@ -41,6 +41,18 @@ pub mod vars {
     /// Longest wait, in seconds, for a customer's write lock while other
     /// updates of that customer run (optional; default 120).
     pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
+    /// Redis shared by every process of the deployment, for one rate-limit
+    /// budget per vendor account and per-customer write locks across
+    /// processes: `redis://[:password@]host[:port][/db]` or `rediss://`
+    /// (TLS). Needs the `redis` cargo feature; set without it,
+    /// [`Config::from_env`](super::Config::from_env) fails rather than run
+    /// each process on its own budget.
+    pub const REDIS_URL: &str = "UNIBILL_REDIS_URL";
+    /// Prefix of every Redis key (default `unibill:`).
+    pub const REDIS_PREFIX: &str = "UNIBILL_REDIS_PREFIX";
+    /// Opt-in local fallback when Redis is unreachable: the share of each
+    /// limit one process may use alone, in `(0, 1]`. Unset: fail closed.
+    pub const REDIS_FALLBACK_SHARE: &str = "UNIBILL_REDIS_FALLBACK_SHARE";
 }
 
 /// The backend names a [`Config`] may name.
@@ -74,6 +86,66 @@ pub struct Settings {
     /// Longest wait for a customer's write lock, seconds (default 120).
     #[serde(default)]
     pub lock_wait_secs: Option<f64>,
+    /// A rate-limit budget and per-customer write locks shared with the
+    /// deployment's other processes through Redis (feature `redis`; see
+    /// `docs/scaling.md`). Unset: this process limits and locks alone.
+    #[cfg(feature = "redis")]
+    #[serde(default)]
+    pub redis: Option<RedisSetting>,
+}
+
+/// Redis in a config file (feature `redis`): e.g.
+/// `{"url": "rediss://:password@cache:6380", "prefix": "billing:"}`.
+#[cfg(feature = "redis")]
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RedisSetting {
+    /// `redis://` or `rediss://` (TLS); its password is never shown.
+    pub url: String,
+    /// Key prefix (default `unibill:`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Opt-in local fallback when Redis is unreachable: this process's
+    /// share of each limit, in `(0, 1]`. Unset: fail closed.
+    #[serde(default)]
+    pub fallback_share: Option<f64>,
+    /// Lease of a customer lock, seconds (default 10): how long a dead
+    /// holder blocks the customer.
+    #[serde(default)]
+    pub lease_secs: Option<f64>,
+}
+
+#[cfg(feature = "redis")]
+impl fmt::Debug for RedisSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSetting")
+            .field("url", &redacted_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("fallback_share", &self.fallback_share)
+            .field("lease_secs", &self.lease_secs)
+            .finish()
+    }
+}
+
+#[cfg(feature = "redis")]
+impl RedisSetting {
+    /// The coordinator these settings describe (no connection is made
+    /// yet). Errors name the field: `redis.url`, `redis.fallback_share`,
+    /// `redis.lease_secs`.
+    pub fn coordinator(&self) -> Result<unibill_redis::RedisCoordinator> {
+        let mut s = unibill_redis::RedisSettings::new(self.url.clone())?;
+        if let Some(prefix) = &self.prefix {
+            s.prefix = prefix.clone();
+        }
+        if let Some(share) = self.fallback_share {
+            s.unreachable = unibill_redis::Unreachable::LocalFallback { share };
+        }
+        if let Some(lease) = self.lease_secs {
+            s.lease = secs("redis.lease_secs", lease)?;
+        }
+        unibill_redis::RedisCoordinator::new(s)
+    }
 }
 
 /// A client-side rate limit in a config file: `requests` per `per_secs`.
@@ -237,6 +309,13 @@ macro_rules! tuned {
         }
         if let Some(wait) = s.lock_wait()? {
             b = b.lock_wait(wait);
+        }
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &s.redis {
+            let c = redis.coordinator()?;
+            b = b
+                .rate_limiting(c.rate_limiting())
+                .write_locking(c.write_locking());
         }
         b
     }};
@@ -470,6 +549,45 @@ impl Config {
         if let Some(n) = env_secs(&get, vars::LOCK_WAIT_SECS)? {
             s.lock_wait_secs = Some(n);
         }
+        if let Some(url) = get(vars::REDIS_URL) {
+            #[cfg(feature = "redis")]
+            {
+                let fallback_share = match get(vars::REDIS_FALLBACK_SHARE) {
+                    Some(v) => Some(v.trim().parse::<f64>().map_err(|_| {
+                        Error::config(vars::REDIS_FALLBACK_SHARE, "must be a number in (0, 1]")
+                    })?),
+                    None => None,
+                };
+                let redis = RedisSetting {
+                    url,
+                    prefix: get(vars::REDIS_PREFIX),
+                    fallback_share,
+                    lease_secs: None,
+                };
+                // Refuse a bad URL or share now, naming the variable.
+                redis.coordinator().map_err(|e| match e {
+                    Error::Config { field, reason } => Error::config(
+                        match field.as_str() {
+                            "redis.url" => vars::REDIS_URL,
+                            "redis.fallback_share" => vars::REDIS_FALLBACK_SHARE,
+                            _ => vars::REDIS_URL,
+                        },
+                        reason,
+                    ),
+                    other => other,
+                })?;
+                s.redis = Some(redis);
+            }
+            #[cfg(not(feature = "redis"))]
+            {
+                let _ = url;
+                return Err(Error::config(
+                    vars::REDIS_URL,
+                    "is set, but unibill was built without its `redis` cargo feature: \
+                     enable it, or unset the variable to limit and lock per process",
+                ));
+            }
+        }
         Ok(config)
     }
 
@@ -567,6 +685,60 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         move |k| m.get(k).cloned()
+    }
+
+    #[cfg(all(feature = "fusebill", feature = "redis"))]
+    #[test]
+    fn redis_url_reaches_the_client_and_its_password_is_never_shown() {
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_REDIS_URL", "redis://:hunter2-pw@127.0.0.1:6379/0"),
+            ("UNIBILL_REDIS_PREFIX", "billing:"),
+        ]))
+        .unwrap();
+        let redis = c.settings().redis.clone().unwrap();
+        assert_eq!(redis.prefix.as_deref(), Some("billing:"));
+        assert_eq!(redis.fallback_share, None, "fail closed unless asked");
+        let updater = c.build().unwrap();
+        let locks = format!("{:?}", updater.locks());
+        assert!(locks.contains("RedisLock"), "{locks}");
+        for text in [locks, format!("{c:?}")] {
+            assert!(!text.contains("hunter2"), "{text}");
+        }
+        for (var, value) in [
+            ("UNIBILL_REDIS_URL", "http://127.0.0.1:6379"),
+            ("UNIBILL_REDIS_FALLBACK_SHARE", "2"),
+            ("UNIBILL_REDIS_FALLBACK_SHARE", "half"),
+        ] {
+            let mut pairs = vec![
+                ("UNIBILL_BACKEND", "fusebill"),
+                ("FUSEBILL_API_KEY", "k"),
+                ("UNIBILL_REDIS_URL", "redis://127.0.0.1:6379"),
+            ];
+            pairs.retain(|(k, _)| *k != var);
+            pairs.push((var, value));
+            let e = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert!(format!("{e}").contains(var), "{var}={value}: {e}");
+        }
+        let file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "fusebill", "api_key": "k",
+            "settings": {"redis": {"url": "rediss://:pw@cache.example:6380", "fallback_share": 0.25}}
+        }))
+        .unwrap();
+        assert!(file.build().is_ok());
+    }
+
+    #[cfg(all(feature = "fusebill", not(feature = "redis")))]
+    #[test]
+    fn a_redis_url_without_the_feature_is_refused_not_ignored() {
+        let e = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_REDIS_URL", "redis://127.0.0.1:6379"),
+        ]))
+        .unwrap_err();
+        assert!(format!("{e}").contains("UNIBILL_REDIS_URL"), "{e}");
     }
 
     #[cfg(feature = "fusebill")]

@@ -41,6 +41,8 @@ pub mod config;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+#[cfg(feature = "redis")]
+pub use config::RedisSetting;
 pub use config::{Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings};
 
 // Everything of core stays reachable from here (`unibill::Transport`
@@ -77,6 +79,13 @@ pub use unibill_fusebill as fusebill;
 #[cfg(feature = "everlytic")]
 #[doc(inline)]
 pub use unibill_everlytic as everlytic;
+
+/// A rate limit and per-customer write lock shared by several processes
+/// through Redis (feature `redis`, off by default); see
+/// `docs/scaling.md`.
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use unibill_redis as redis;
 
 /// The capability table of every compiled-in backend, as Markdown (one row
 /// per neutral field, one column per backend). Builds each backend with

@@ -161,6 +161,21 @@ pub enum Error {
         reason: crate::lock::LockFailure,
     },
 
+    /// A shared rate limiter (see [`crate::transport::RateLimiter`]) could
+    /// not grant a permit, e.g. because the service it keeps its budget on
+    /// is unreachable. The request was not sent: nothing ran unlimited.
+    /// Retryable.
+    #[error(
+        "{backend}: request not sent: the shared rate limiter is unavailable: {}",
+        shown(reason)
+    )]
+    Limiter {
+        /// The backend the request was for.
+        backend: BackendKind,
+        /// Why no permit was granted (never a credential).
+        reason: String,
+    },
+
     /// A configuration value is missing or malformed, or names a backend
     /// that was not compiled in.
     #[error("configuration `{}`: {}", shown(field), shown(reason))]
@@ -328,6 +343,8 @@ pub enum ErrorKind {
     PartialUpdate,
     /// [`Error::Lock`]
     Lock,
+    /// [`Error::Limiter`]
+    Limiter,
     /// [`Error::Config`]
     Config,
 }
@@ -485,6 +502,7 @@ impl Error {
             Error::Decode { .. } => ErrorKind::Decode,
             Error::PartialUpdate { .. } => ErrorKind::PartialUpdate,
             Error::Lock { .. } => ErrorKind::Lock,
+            Error::Limiter { .. } => ErrorKind::Limiter,
             Error::Config { .. } => ErrorKind::Config,
         }
     }
@@ -497,7 +515,10 @@ impl Error {
     /// (a [`Error::PartialUpdate`] is as retryable as its cause).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::RateLimited { .. } | Error::Conflict { .. } | Error::Lock { .. } => true,
+            Error::RateLimited { .. }
+            | Error::Conflict { .. }
+            | Error::Lock { .. }
+            | Error::Limiter { .. } => true,
             // Every failure to complete a request (connect, timeout, a
             // connection lost, a body cut short) may go through next
             // time; only a request that could not be built cannot.
@@ -523,7 +544,8 @@ impl Error {
             | Error::ResponseTooLarge { backend, .. }
             | Error::Decode { backend, .. }
             | Error::PartialUpdate { backend, .. }
-            | Error::Lock { backend, .. } => Some(*backend),
+            | Error::Lock { backend, .. }
+            | Error::Limiter { backend, .. } => Some(*backend),
             Error::Validation { .. } | Error::Config { .. } => None,
         }
     }

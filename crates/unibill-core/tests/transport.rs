@@ -1088,6 +1088,73 @@ async fn rate_limiter_is_shared_by_clones() {
     assert_waited(start, Duration::from_millis(295));
 }
 
+/// A shared limiter that records the budgets it is asked for and grants
+/// `grants` permits, then fails as an unreachable store would.
+#[derive(Debug)]
+struct CountingLimiter {
+    asked: Mutex<Vec<unibill_core::transport::Budget>>,
+    grants: usize,
+}
+
+#[unibill_core::async_trait]
+impl unibill_core::transport::RateLimiter for CountingLimiter {
+    async fn acquire(&self, budget: &unibill_core::transport::Budget) -> unibill_core::Result<()> {
+        let mut asked = self.asked.lock().unwrap();
+        asked.push(budget.clone());
+        if asked.len() > self.grants {
+            return Err(Error::Limiter {
+                backend: budget.backend,
+                reason: "store unreachable".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_shared_limiter_is_asked_for_every_attempt_and_its_failure_sends_nothing() {
+    let server = Server::start(vec![status(503), ok()]).await;
+    let limiter = Arc::new(CountingLimiter {
+        asked: Mutex::new(Vec::new()),
+        grants: 2,
+    });
+    let config = TransportConfig {
+        rate_limiting: unibill_core::transport::RateLimiting::Shared(limiter.clone()),
+        ..with_attempts(3)
+    };
+    let t = transport(&server, rate_limited_with(config, 7));
+    // The first attempt (503) and the retry (200) each take a permit.
+    let res = t.send(Request::get("/x")).await.unwrap();
+    assert_eq!((res.status, res.attempts), (200, 2));
+    {
+        let asked = limiter.asked.lock().unwrap();
+        assert_eq!(asked.len(), 2);
+        // The budget is the transport's limit for its backend and account,
+        // the account never being the key.
+        assert_eq!(asked[0].limit.requests, 7);
+        assert_eq!(asked[0].backend, t.backend());
+        assert_eq!(&asked[0].account, t.locks().account());
+    }
+    // No permit: the request is refused before it is sent.
+    let before = server.request_count();
+    let err = t.send(Request::get("/y")).await.unwrap_err();
+    assert!(matches!(err, Error::Limiter { .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(
+        server.request_count(),
+        before,
+        "a request went out unlimited"
+    );
+}
+
+fn rate_limited_with(mut config: TransportConfig, requests: u32) -> TransportConfig {
+    config.rate_limit = Some(RateLimit {
+        requests,
+        per: Duration::from_millis(300),
+    });
+    config
+}
+
 #[tokio::test]
 async fn retries_take_rate_limit_permits() {
     let server = Server::start(vec![status(503), ok()]).await;

@@ -32,10 +32,9 @@ use crate::lock::{AccountId, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
 
 pub use auth::Auth;
 pub use options::{redacted_url, ClientOptions};
-pub use rate_limit::RateLimit;
+pub use rate_limit::{Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow};
 pub use retry::RetryConfig;
 
-use rate_limit::Limiter;
 use retry::Reason;
 
 /// A backend-supplied reading of a 429 answer without `Retry-After`: how
@@ -72,6 +71,10 @@ pub struct TransportConfig {
     /// Client-side rate limit shared by all clones of the transport;
     /// `None` (the default) sends without pacing.
     pub rate_limit: Option<RateLimit>,
+    /// Which limiter applies [`Self::rate_limit`]: an in-process sliding
+    /// window by default, or a [`RateLimiter`] shared by several processes.
+    /// Without a `rate_limit` no limiter is asked.
+    pub rate_limiting: RateLimiting,
     /// Largest response body accepted, in bytes; a bigger one fails with
     /// [`Error::ResponseTooLarge`] without being read into memory.
     /// Default 4 MiB.
@@ -99,6 +102,7 @@ impl Default for TransportConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryConfig::default(),
             rate_limit: None,
+            rate_limiting: RateLimiting::default(),
             max_response_bytes: 4 * 1024 * 1024,
             user_agent: concat!("unibill/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry_hint: None,
@@ -115,6 +119,7 @@ impl fmt::Debug for TransportConfig {
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
+            .field("rate_limiting", &self.rate_limiting)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
@@ -405,7 +410,7 @@ struct Inner {
     auth_header: Option<HeaderValue>,
     config: TransportConfig,
     client: reqwest::Client,
-    limiter: Option<Limiter>,
+    limiter: Option<(Arc<dyn RateLimiter>, Budget)>,
     retries: AtomicU64,
     locks: CustomerLocks,
 }
@@ -499,11 +504,22 @@ impl Transport {
                 "must be longer than zero: an update of a customer another update is writing would fail at once",
             ));
         }
-        let limiter = config.rate_limit.map(Limiter::new);
         let account = AccountId::of(
             &base_url,
             auth_header.as_ref().map_or(&[][..], |h| h.as_bytes()),
         );
+        let limiter = config.rate_limit.map(|limit| {
+            let limiter: Arc<dyn RateLimiter> = match &config.rate_limiting {
+                RateLimiting::InProcess => Arc::new(SlidingWindow::new(limit)),
+                RateLimiting::Shared(shared) => Arc::clone(shared),
+            };
+            let budget = Budget {
+                backend,
+                account: account.clone(),
+                limit,
+            };
+            (limiter, budget)
+        });
         let locks = CustomerLocks::new(backend, account, &config.write_locking, config.lock_wait);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -603,8 +619,8 @@ impl Transport {
         let max_attempts = retry.max_attempts.max(1);
         let url = self.url(&req.path);
 
-        if let Some(limiter) = &inner.limiter {
-            limiter.acquire().await;
+        if let Some((limiter, budget)) = &inner.limiter {
+            limiter.acquire(budget).await?;
         }
         let started = Instant::now();
         let deadline = started.checked_add(retry.deadline);
@@ -650,8 +666,10 @@ impl Transport {
             }
             tracing::debug!(reason = %reason, wait_ms = millis(wait), attempt, "retrying");
             tokio::time::sleep(wait).await;
-            if let Some(limiter) = &inner.limiter {
-                limiter.acquire().await;
+            if let Some((limiter, budget)) = &inner.limiter {
+                // No permit, no attempt: the limiter's error is returned
+                // rather than a request sent unlimited.
+                limiter.acquire(budget).await?;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 tracing::debug!(reason = %reason, "not retrying: deadline passed while rate limited");

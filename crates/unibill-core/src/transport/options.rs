@@ -88,6 +88,11 @@ impl ClientOptions {
         self.config.rate_limit = limit;
     }
 
+    /// Chooses the limiter that applies the rate limit.
+    pub fn set_rate_limiting(&mut self, limiting: super::RateLimiting) {
+        self.config.rate_limiting = limiting;
+    }
+
     /// Sets the connect and per-attempt timeouts.
     pub fn set_timeouts(&mut self, connect: Duration, request: Duration) {
         self.config.connect_timeout = connect;
@@ -174,7 +179,7 @@ pub fn redacted_url(raw: &str) -> Cow<'_, str> {
 }
 
 /// Adds the shared connection setters (`base_url`, `transport_config`,
-/// `retry`, `rate_limit`, `timeouts`, `write_locking`, `lock_wait`,
+/// `retry`, `rate_limit`, `rate_limiting`, `timeouts`, `write_locking`, `lock_wait`,
 /// `http_client`) to a backend builder
 /// that keeps a [`ClientOptions`] in a field named `options`.
 ///
@@ -218,6 +223,15 @@ macro_rules! client_option_setters {
         /// The client-side rate limit (`None` sends without pacing).
         pub fn rate_limit(mut self, limit: Option<$crate::transport::RateLimit>) -> Self {
             self.options.set_rate_limit(limit);
+            self
+        }
+
+        /// Which limiter applies the rate limit: the in-process sliding
+        /// window by default, or a limiter shared by several processes
+        /// (e.g. `unibill::redis`), which may fail a request with a
+        /// retryable `Error::Limiter` rather than send it unlimited.
+        pub fn rate_limiting(mut self, limiting: $crate::transport::RateLimiting) -> Self {
+            self.options.set_rate_limiting(limiting);
             self
         }
 

@@ -1,10 +1,18 @@
-//! The client-side rate limiter: an exact sliding window.
+//! The client-side rate limiter: an exact sliding window in the process by
+//! default, or any [`RateLimiter`] (e.g. one keeping the budget on Redis
+//! for several processes) through [`RateLimiting::Shared`].
 
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use tokio::time::Instant;
+
+use crate::error::Result;
+use crate::kind::BackendKind;
+use crate::lock::AccountId;
 
 /// A client-side request budget: at most `requests` requests in any window
 /// of length `per`.
@@ -54,23 +62,88 @@ impl RateLimit {
     }
 }
 
+/// The budget one request draws from: one vendor account's limit.
+///
+/// A shared limiter keys its state on [`Self::backend`] and
+/// [`Self::account`] (a hash of the base URL and the credentials, never the
+/// credentials), so every client of that account, in any process, draws
+/// from the same budget, and applies [`Self::limit`] (the vendor's
+/// documented limit unless the client was configured otherwise).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Budget {
+    /// The vendor.
+    pub backend: BackendKind,
+    /// The account at the vendor.
+    pub account: AccountId,
+    /// The limit of that account.
+    pub limit: RateLimit,
+}
+
+impl Budget {
+    /// The key of this budget: `{backend}:{account}`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.backend, self.account)
+    }
+}
+
+/// A rate limiter: grants one permit per request attempt, at most
+/// [`Budget::limit`] per window for each budget.
+///
+/// The transport asks for a permit before every attempt, retries included,
+/// and sends nothing when [`Self::acquire`] fails: a limiter that cannot
+/// keep its budget (its store is unreachable, say) must fail, typically
+/// with [`crate::Error::Limiter`], rather than let requests through
+/// unlimited.
+#[async_trait]
+pub trait RateLimiter: Send + Sync + fmt::Debug {
+    /// Waits until a request may be sent within `budget`.
+    async fn acquire(&self, budget: &Budget) -> Result<()>;
+}
+
+/// Which limiter paces a client's requests, when it has a
+/// [`TransportConfig::rate_limit`](super::TransportConfig::rate_limit).
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub enum RateLimiting {
+    /// A [`SlidingWindow`] of the transport's own, shared by its clones
+    /// (the default): exact within one process, blind to other processes.
+    #[default]
+    InProcess,
+    /// A limiter of the caller's choosing, e.g. one shared by several
+    /// processes through Redis.
+    Shared(Arc<dyn RateLimiter>),
+}
+
+impl fmt::Debug for RateLimiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateLimiting::InProcess => f.write_str("InProcess"),
+            RateLimiting::Shared(l) => f.debug_tuple("Shared").field(l).finish(),
+        }
+    }
+}
+
 /// How far off a grant is put when its window cannot be added to an
 /// instant: about 30 years, as good as never.
 const NEVER: Duration = Duration::from_secs(86_400 * 365 * 30);
 
-/// The shared limiter state: the instants of the last `requests` grants
-/// that are less than `per` old, oldest first. Grants are handed out in
-/// non-decreasing order, and each new grant is at least `per` after the
-/// grant `requests` places before it, so no window of length `per` ever
-/// holds more than `requests` grants.
+/// The in-process limiter: an exact sliding window over the instants of
+/// the last `requests` grants that are less than `per` old, oldest first.
+/// Grants are handed out in non-decreasing order, and each new grant is at
+/// least `per` after the grant `requests` places before it, so no window
+/// of length `per` ever holds more than `requests` grants.
+///
+/// As a [`RateLimiter`] it applies its own limit and ignores the budget's
+/// (it is one budget).
 #[derive(Debug)]
-pub(crate) struct Limiter {
+pub struct SlidingWindow {
     limit: RateLimit,
     grants: Mutex<VecDeque<Instant>>,
 }
 
-impl Limiter {
-    pub(crate) fn new(limit: RateLimit) -> Self {
+impl SlidingWindow {
+    /// A window admitting `limit` (zero requests are treated as one).
+    pub fn new(limit: RateLimit) -> Self {
         Self {
             limit,
             grants: Mutex::new(VecDeque::new()),
@@ -81,7 +154,7 @@ impl Limiter {
     /// happens outside it, so concurrent callers queue in arrival order.
     /// A caller dropped while waiting forfeits its slot (the limiter errs on
     /// the slow side).
-    pub(crate) async fn acquire(&self) {
+    pub async fn wait(&self) {
         let at = self.reserve(Instant::now());
         if at > Instant::now() {
             tokio::time::sleep_until(at).await;
@@ -122,6 +195,14 @@ impl Limiter {
     }
 }
 
+#[async_trait]
+impl RateLimiter for SlidingWindow {
+    async fn acquire(&self, _budget: &Budget) -> Result<()> {
+        self.wait().await;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +213,7 @@ mod tests {
 
     #[test]
     fn sliding_window_never_exceeds_limit() {
-        let limiter = Limiter::new(RateLimit {
+        let limiter = SlidingWindow::new(RateLimit {
             requests: 3,
             per: ms(1000),
         });
@@ -152,7 +233,7 @@ mod tests {
     #[test]
     fn every_window_holds_at_most_n_grants() {
         let per = ms(250);
-        let limiter = Limiter::new(RateLimit { requests: 4, per });
+        let limiter = SlidingWindow::new(RateLimit { requests: 4, per });
         let t0 = Instant::now();
         let mut grants = Vec::new();
         let mut now = t0;
@@ -172,7 +253,7 @@ mod tests {
     fn memory_holds_only_the_last_window() {
         // A huge budget never fills, so without forgetting old grants the
         // limiter would keep one instant per request ever made.
-        let limiter = Limiter::new(RateLimit {
+        let limiter = SlidingWindow::new(RateLimit {
             requests: u32::MAX,
             per: ms(1000),
         });
@@ -184,7 +265,7 @@ mod tests {
         let held = limiter.grants.lock().unwrap().len();
         assert!(held <= 10, "{held} grants held for a 1 s window at 10/s");
         // A small budget still counts what the window holds after pruning.
-        let limiter = Limiter::new(RateLimit {
+        let limiter = SlidingWindow::new(RateLimit {
             requests: 2,
             per: ms(1000),
         });
@@ -199,7 +280,7 @@ mod tests {
         // `per` so long that `grant + per` overflows `Instant`: the first
         // grant never leaves the window, so the second must wait, not go
         // straight through.
-        let limiter = Limiter::new(RateLimit {
+        let limiter = SlidingWindow::new(RateLimit {
             requests: 1,
             per: Duration::MAX,
         });
@@ -217,7 +298,7 @@ mod tests {
 
     #[test]
     fn zero_requests_is_treated_as_one() {
-        let limiter = Limiter::new(RateLimit {
+        let limiter = SlidingWindow::new(RateLimit {
             requests: 0,
             per: ms(10),
         });

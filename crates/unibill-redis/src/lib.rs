@@ -1,0 +1,674 @@
+//! # unibill-redis
+//!
+//! One vendor account's rate limit and its per-customer write locks,
+//! shared by every process of a deployment through Redis.
+//!
+//! A single unibill process paces itself with an in-process sliding window
+//! and serialises the updates of one customer with an in-process lock.
+//! Several processes (workers, machines) on the same vendor account each
+//! do so for themselves only: together they send several times the limit
+//! and can interleave two updates of one customer. A [`RedisCoordinator`]
+//! gives them one budget and one lock per customer:
+//!
+//! - [`RedisLimiter`] implements core's
+//!   [`RateLimiter`]: one atomic Lua
+//!   script keeps an exact sliding window per budget (a sorted set of the
+//!   grants of the last window) and takes the time from Redis (`TIME`), so
+//!   the machines' clocks do not matter. The key is
+//!   `{prefix}rate:{backend}:{account}`, where the account is a hash of the
+//!   base URL and the credentials, never the key itself. The limit is the
+//!   client's configured one (the vendor's documented limit by default).
+//! - [`RedisLock`] implements core's [`WriteLock`]: `SET key token NX PX
+//!   lease` with a unique token, renewed every third of the lease while
+//!   held, released by a compare-and-delete script (a holder never deletes
+//!   another holder's lock). A holder that dies stops renewing, and its
+//!   lock frees itself after the lease. Waiting is bounded:
+//!   [`LockFailure::TimedOut`] after it, never an unlocked write. Before
+//!   every write the backend checks the lease ([`Lease::check`]); once a
+//!   renewal failed long enough for the lease to run out, or the lock was
+//!   taken over, it reports [`LockFailure::Lost`] and nothing more is sent.
+//!
+//! ## When Redis is unreachable
+//!
+//! [`Unreachable`] decides, explicitly:
+//!
+//! - [`Unreachable::FailClosed`] (the default): the request fails with a
+//!   retryable [`Error::Limiter`] or [`Error::Lock`] with
+//!   [`LockFailure::Unavailable`], and nothing is written unlocked or
+//!   unlimited. Once Redis answers again the same clients carry on (each
+//!   operation reconnects when the connection was lost).
+//! - [`Unreachable::LocalFallback`] (opt-in): the process falls back to an
+//!   in-process sliding window at `share` of the limit (e.g. 0.25 for four
+//!   workers) and to the in-process lock. Processes then no longer exclude
+//!   each other on a customer: a deployment that needs that guarantee
+//!   keeps the default.
+//!
+//! ## Why `redis` (redis-rs)
+//!
+//! It is the maintained, widely used Rust driver (the `redis-rs`
+//! organisation), async on tokio, with Lua script support (`EVALSHA`
+//! falling back to `EVAL`) and TLS (`rediss://`) through rustls, the TLS
+//! stack the HTTP side already uses. It is built with
+//! `default-features = false` and only `tokio-comp`, `script` and
+//! `tokio-rustls-comp`. `fred` does as much but brings a larger tree of
+//! its own (pools, reconnection policies, metrics) that one multiplexed
+//! connection per process does not need.
+//!
+//! ```no_run
+//! # async fn run() -> unibill_core::Result<()> {
+//! use unibill_redis::{RedisCoordinator, RedisSettings};
+//!
+//! // UNIBILL_REDIS_URL=redis://127.0.0.1:6379, UNIBILL_REDIS_PREFIX=billing:
+//! let redis = RedisCoordinator::new(RedisSettings::from_env()?.expect("UNIBILL_REDIS_URL"))?;
+//! // Give the same coordinator to every client of every process:
+//! // builder.rate_limiting(redis.rate_limiting()).write_locking(redis.write_locking())
+//! # let _ = redis; Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Script};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use unibill_core::lock::{InProcessLock, Lease, LockFailure, LockGuard, LockKey, WriteLock};
+use unibill_core::transport::{
+    redacted_url, Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow,
+};
+use unibill_core::{lock::WriteLocking, Error, Result};
+
+/// Environment variables read by [`RedisSettings::from_env`].
+pub mod vars {
+    /// The Redis URL: `redis://[:password@]host[:port][/db]`, or
+    /// `rediss://` for TLS. Its password is never shown.
+    pub const URL: &str = "UNIBILL_REDIS_URL";
+    /// The prefix of every key unibill writes (default `unibill:`), so
+    /// several deployments can share one Redis.
+    pub const PREFIX: &str = "UNIBILL_REDIS_PREFIX";
+    /// Opt-in local fallback when Redis is unreachable: the share of each
+    /// limit one process may use alone, in `(0, 1]` (e.g. `0.25` for four
+    /// processes). Unset: fail closed.
+    pub const FALLBACK_SHARE: &str = "UNIBILL_REDIS_FALLBACK_SHARE";
+}
+
+/// The default key prefix.
+pub const DEFAULT_PREFIX: &str = "unibill:";
+
+/// What to do when Redis cannot be reached.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+#[non_exhaustive]
+pub enum Unreachable {
+    /// Fail the request with a retryable typed error; nothing is sent
+    /// unlimited or written unlocked. The default.
+    #[default]
+    FailClosed,
+    /// Fall back to this process's own sliding window at `share` of the
+    /// limit (at least one request per window) and to the in-process lock.
+    /// Processes no longer exclude each other while Redis is away.
+    LocalFallback {
+        /// The share of each limit this process may use alone, in `(0, 1]`.
+        share: f64,
+    },
+}
+
+/// Where and how to reach Redis.
+#[derive(Clone)]
+pub struct RedisSettings {
+    url: String,
+    /// Prefix of every key (default [`DEFAULT_PREFIX`]).
+    pub prefix: String,
+    /// The policy when Redis is unreachable (default fail closed).
+    pub unreachable: Unreachable,
+    /// Time allowed to connect, and for each command's answer; beyond it
+    /// Redis counts as unreachable. Default 2 s.
+    pub timeout: Duration,
+    /// How long a lock outlives its holder's last renewal. Default 10 s:
+    /// a dead holder's customer is free again after at most that.
+    pub lease: Duration,
+}
+
+impl fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &redacted_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("unreachable", &self.unreachable)
+            .field("timeout", &self.timeout)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+impl RedisSettings {
+    /// Settings for `url` (`redis://` or `rediss://`), with the default
+    /// prefix, fail-closed policy, 2 s timeout and 10 s lease. A URL of
+    /// another scheme is [`Error::Config`] naming `redis.url` (without the
+    /// URL, which may hold a password).
+    ///
+    /// ```
+    /// use unibill_redis::RedisSettings;
+    /// let s = RedisSettings::new("redis://:s3cret@127.0.0.1:6379/0").unwrap();
+    /// assert!(!format!("{s:?}").contains("s3cret"));
+    /// assert!(RedisSettings::new("http://127.0.0.1").is_err());
+    /// ```
+    pub fn new(url: impl Into<String>) -> Result<Self> {
+        let url = url.into();
+        let url = url.trim().to_owned();
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            return Err(Error::config(
+                "redis.url",
+                "must start with redis:// or rediss:// (TLS)",
+            ));
+        }
+        Ok(Self {
+            url,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            unreachable: Unreachable::FailClosed,
+            timeout: Duration::from_secs(2),
+            lease: Duration::from_secs(10),
+        })
+    }
+
+    /// The settings named by [`vars`]; `None` when `UNIBILL_REDIS_URL` is
+    /// unset or empty.
+    pub fn from_env() -> Result<Option<Self>> {
+        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let Some(url) = get(vars::URL) else {
+            return Ok(None);
+        };
+        let mut s = Self::new(url)
+            .map_err(|_| Error::config(vars::URL, "must start with redis:// or rediss:// (TLS)"))?;
+        if let Some(prefix) = get(vars::PREFIX) {
+            s.prefix = prefix;
+        }
+        if let Some(share) = get(vars::FALLBACK_SHARE) {
+            let share = share
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| Error::config(vars::FALLBACK_SHARE, "must be a number in (0, 1]"))?;
+            s.unreachable = Unreachable::LocalFallback { share };
+        }
+        s.validate()?;
+        Ok(Some(s))
+    }
+
+    /// The URL with any password hidden.
+    pub fn redacted_url(&self) -> String {
+        redacted_url(&self.url).into_owned()
+    }
+
+    fn validate(&self) -> Result<()> {
+        if let Unreachable::LocalFallback { share } = self.unreachable {
+            if !(share > 0.0 && share <= 1.0) {
+                return Err(Error::config(
+                    "redis.fallback_share",
+                    "must be in (0, 1]: the share of each limit one process may use alone",
+                ));
+            }
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::config("redis.timeout", "must be longer than zero"));
+        }
+        if self.lease < Duration::from_millis(100) {
+            return Err(Error::config(
+                "redis.lease",
+                "must be at least 100 ms (it is renewed every third of it)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The Lua script of the shared limiter: an exact sliding window over the
+/// grants of the last window, kept in a sorted set scored by Redis's own
+/// clock in microseconds. Returns 0 when a permit was granted, else how
+/// many microseconds until the oldest grant leaves the window.
+const LIMIT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.floor(window / 1000) + 1000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local wait = tonumber(oldest[2]) + window - now
+if wait < 1 then wait = 1 end
+return wait
+";
+
+/// Extends the lease only while the token is still ours.
+const RENEW_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
+/// Deletes the lock only while the token is still ours.
+const RELEASE_SCRIPT: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+";
+
+/// The shared connection to Redis and the settings; build one per process
+/// and hand its [`Self::rate_limiting`] and [`Self::write_locking`] to
+/// every client. Clones share the connection.
+#[derive(Clone)]
+pub struct RedisCoordinator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    settings: RedisSettings,
+    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    limit_script: Script,
+    renew_script: Script,
+    release_script: Script,
+    fallback_windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
+    counter: AtomicU64,
+    instance: u64,
+}
+
+impl fmt::Debug for RedisCoordinator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisCoordinator")
+            .field("settings", &self.inner.settings)
+            .finish()
+    }
+}
+
+/// A Redis failure as a short text without the URL or a password.
+fn reason(e: &redis::RedisError) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connection_refusal() {
+        "connection refused"
+    } else if e.is_io_error() || e.is_connection_dropped() {
+        "connection failed"
+    } else {
+        "command failed"
+    };
+    let detail: String = e
+        .detail()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(200)
+        .collect();
+    if detail.is_empty() {
+        format!("redis {kind}")
+    } else {
+        format!("redis {kind}: {detail}")
+    }
+}
+
+impl RedisCoordinator {
+    /// A coordinator for `settings`. Nothing is connected yet: the first
+    /// operation connects, and any operation after a lost connection
+    /// connects again. A malformed URL is [`Error::Config`] naming
+    /// `redis.url`.
+    pub fn new(settings: RedisSettings) -> Result<Self> {
+        settings.validate()?;
+        let client = redis::Client::open(settings.url.as_str())
+            .map_err(|_| Error::config("redis.url", "is not a valid redis:// or rediss:// URL"))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                client,
+                settings,
+                conn: tokio::sync::Mutex::new(None),
+                limit_script: Script::new(LIMIT_SCRIPT),
+                renew_script: Script::new(RENEW_SCRIPT),
+                release_script: Script::new(RELEASE_SCRIPT),
+                fallback_windows: Mutex::new(HashMap::new()),
+                counter: AtomicU64::new(0),
+                instance: fastrand::u64(..),
+            }),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &RedisSettings {
+        &self.inner.settings
+    }
+
+    /// The shared limiter.
+    pub fn limiter(&self) -> RedisLimiter {
+        RedisLimiter {
+            coordinator: self.clone(),
+        }
+    }
+
+    /// The shared write lock.
+    pub fn lock(&self) -> RedisLock {
+        RedisLock {
+            coordinator: self.clone(),
+        }
+    }
+
+    /// [`RateLimiting::Shared`] over [`Self::limiter`], for a client
+    /// builder's `rate_limiting`.
+    pub fn rate_limiting(&self) -> RateLimiting {
+        RateLimiting::Shared(Arc::new(self.limiter()))
+    }
+
+    /// [`WriteLocking::Shared`] over [`Self::lock`], for a client builder's
+    /// `write_locking`.
+    pub fn write_locking(&self) -> WriteLocking {
+        WriteLocking::Shared(Arc::new(self.lock()))
+    }
+
+    /// Checks that Redis answers (`PING`).
+    pub async fn ping(&self) -> std::result::Result<(), String> {
+        let mut conn = self.connection().await?;
+        let r: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
+        self.settle(r).map(|_| ())
+    }
+
+    fn key(&self, kind: &str, rest: &str) -> String {
+        format!("{}{kind}:{rest}", self.inner.settings.prefix)
+    }
+
+    fn token(&self) -> String {
+        format!(
+            "{:016x}-{}-{:x}-{:016x}",
+            self.inner.instance,
+            std::process::id(),
+            self.inner.counter.fetch_add(1, Ordering::Relaxed),
+            fastrand::u64(..)
+        )
+    }
+
+    /// The current connection, connecting when there is none.
+    async fn connection(&self) -> std::result::Result<MultiplexedConnection, String> {
+        let mut slot = self.inner.conn.lock().await;
+        if let Some(conn) = slot.as_ref() {
+            return Ok(conn.clone());
+        }
+        let t = self.inner.settings.timeout;
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(t))
+            .set_response_timeout(Some(t));
+        let conn = self
+            .inner
+            .client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(|e| reason(&e))?;
+        *slot = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Forgets the connection after a failure that may have broken it, so
+    /// the next operation connects again.
+    fn settle<T>(&self, r: redis::RedisResult<T>) -> std::result::Result<T, String> {
+        r.map_err(|e| {
+            if e.is_io_error()
+                || e.is_timeout()
+                || e.is_connection_dropped()
+                || e.is_unrecoverable_error()
+            {
+                if let Ok(mut slot) = self.inner.conn.try_lock() {
+                    *slot = None;
+                }
+            }
+            reason(&e)
+        })
+    }
+
+    async fn invoke<T: redis::FromRedisValue>(
+        &self,
+        script: &Script,
+        key: &str,
+        args: &[String],
+    ) -> std::result::Result<T, String> {
+        let mut conn = self.connection().await?;
+        let mut inv = script.key(key);
+        for a in args {
+            inv.arg(a);
+        }
+        let r = inv.invoke_async(&mut conn).await;
+        self.settle(r)
+    }
+
+    fn fallback_share(&self) -> Option<f64> {
+        match self.inner.settings.unreachable {
+            Unreachable::FailClosed => None,
+            Unreachable::LocalFallback { share } => Some(share),
+        }
+    }
+
+    fn fallback_window(&self, budget: &Budget, share: f64) -> Arc<SlidingWindow> {
+        let mut map = self
+            .inner
+            .fallback_windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let requests = ((f64::from(budget.limit.requests) * share).floor() as u32).max(1);
+        Arc::clone(map.entry(budget.key()).or_insert_with(|| {
+            Arc::new(SlidingWindow::new(RateLimit {
+                requests,
+                per: budget.limit.per,
+            }))
+        }))
+    }
+}
+
+/// The shared rate limiter on Redis (see the [crate docs](crate)).
+#[derive(Clone, Debug)]
+pub struct RedisLimiter {
+    coordinator: RedisCoordinator,
+}
+
+#[async_trait]
+impl RateLimiter for RedisLimiter {
+    async fn acquire(&self, budget: &Budget) -> Result<()> {
+        let c = &self.coordinator;
+        let key = c.key("rate", &budget.key());
+        let window_us = budget.limit.per.as_micros().clamp(1, 1 << 52);
+        let args = [
+            budget.limit.requests.max(1).to_string(),
+            window_us.to_string(),
+            c.token(),
+        ];
+        loop {
+            match c.invoke::<i64>(&c.inner.limit_script, &key, &args).await {
+                Ok(0) => return Ok(()),
+                Ok(wait_us) => {
+                    // A small jitter keeps waiting processes from asking
+                    // again in lockstep.
+                    let wait = Duration::from_micros(wait_us.max(1) as u64)
+                        + Duration::from_micros(fastrand::u64(0..500));
+                    tokio::time::sleep(wait).await;
+                }
+                Err(why) => {
+                    return match c.fallback_share() {
+                        Some(share) => {
+                            tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
+                            c.fallback_window(budget, share).wait().await;
+                            Ok(())
+                        }
+                        None => Err(Error::Limiter {
+                            backend: budget.backend,
+                            reason: why,
+                        }),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The shared per-customer write lock on Redis (see the
+/// [crate docs](crate)).
+#[derive(Clone, Debug)]
+pub struct RedisLock {
+    coordinator: RedisCoordinator,
+}
+
+/// How often a waiting update asks for the lock again, at most.
+const POLL: Duration = Duration::from_millis(25);
+
+#[async_trait]
+impl WriteLock for RedisLock {
+    async fn acquire(&self, key: &LockKey, wait: Duration) -> Result<LockGuard> {
+        let c = &self.coordinator;
+        let redis_key = c.key("lock", key.as_str());
+        let lease = c.inner.settings.lease;
+        let lease_ms = lease.as_millis().max(1) as u64;
+        let token = c.token();
+        let started = Instant::now();
+        let deadline = started + wait;
+        loop {
+            let sent = Instant::now();
+            let got = match c.connection().await {
+                Ok(mut conn) => {
+                    let r: redis::RedisResult<Option<String>> = redis::cmd("SET")
+                        .arg(&redis_key)
+                        .arg(&token)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(lease_ms)
+                        .query_async(&mut conn)
+                        .await;
+                    c.settle(r).map(|v| v.is_some())
+                }
+                Err(e) => Err(e),
+            };
+            match got {
+                Ok(true) => {
+                    let lease = RedisLease::start(c.clone(), redis_key, token, sent + lease);
+                    return Ok(LockGuard::new(key.clone(), Box::new(lease)));
+                }
+                Ok(false) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(key.error(LockFailure::TimedOut(wait)));
+                    }
+                    let nap = POLL.mul_f64(0.5 + fastrand::f64()).min(deadline - now);
+                    tokio::time::sleep(nap).await;
+                }
+                Err(why) => {
+                    if c.fallback_share().is_some() {
+                        tracing::warn!(reason = %why, "redis unreachable: in-process lock fallback");
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        return InProcessLock::global()
+                            .acquire(key, left.max(Duration::from_millis(1)))
+                            .await;
+                    }
+                    return Err(key.error(LockFailure::Unavailable(why)));
+                }
+            }
+        }
+    }
+}
+
+/// A held lease: renewed in the background; released on drop.
+struct RedisLease {
+    state: Arc<LeaseState>,
+    renew: JoinHandle<()>,
+    release: Option<(RedisCoordinator, String, String)>,
+}
+
+struct LeaseState {
+    /// Until when the lease is surely ours, as a tokio instant (measured
+    /// from before the command that set or renewed it was sent).
+    valid_until: Mutex<Instant>,
+    lost: AtomicBool,
+}
+
+impl RedisLease {
+    fn start(c: RedisCoordinator, key: String, token: String, valid_until: Instant) -> Self {
+        let state = Arc::new(LeaseState {
+            valid_until: Mutex::new(valid_until),
+            lost: AtomicBool::new(false),
+        });
+        let lease = c.inner.settings.lease;
+        let renew = tokio::spawn(renew_loop(
+            c.clone(),
+            key.clone(),
+            token.clone(),
+            lease,
+            Arc::clone(&state),
+        ));
+        Self {
+            state,
+            renew,
+            release: Some((c, key, token)),
+        }
+    }
+}
+
+async fn renew_loop(
+    c: RedisCoordinator,
+    key: String,
+    token: String,
+    lease: Duration,
+    state: Arc<LeaseState>,
+) {
+    let args = [token, lease.as_millis().max(1).to_string()];
+    loop {
+        tokio::time::sleep(lease / 3).await;
+        let sent = Instant::now();
+        match c.invoke::<i64>(&c.inner.renew_script, &key, &args).await {
+            Ok(1) => {
+                *state.valid_until.lock().unwrap_or_else(|p| p.into_inner()) = sent + lease;
+            }
+            Ok(_) => {
+                // The key expired or another holder has it: gone for good.
+                state.lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            Err(why) => {
+                // Keep trying while the lease lasts; `check` reports it
+                // lost once it has run out.
+                tracing::warn!(reason = %why, "redis lock renewal failed");
+            }
+        }
+    }
+}
+
+impl Lease for RedisLease {
+    fn check(&self) -> std::result::Result<(), LockFailure> {
+        let until = *self
+            .state
+            .valid_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if self.state.lost.load(Ordering::SeqCst) || Instant::now() >= until {
+            Err(LockFailure::Lost)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Drop for RedisLease {
+    fn drop(&mut self) {
+        self.renew.abort();
+        if let Some((c, key, token)) = self.release.take() {
+            // Compare-and-delete in the background; if it cannot run (no
+            // runtime, Redis away) the lease expires on its own.
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    let _ = c
+                        .invoke::<i64>(&c.inner.release_script, &key, &[token])
+                        .await;
+                });
+            }
+        }
+    }
+}
