@@ -160,7 +160,11 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
     let vendor = sandbox.chartmogul();
     vendor.set_latency(latency);
     vendor.set_rate_limit(Some(RateLimit::CHARTMOGUL));
-    let outputs = spawn_workers(&sandbox, "chartmogul", redis, items).await;
+    // Spread over many customers: one customer's updates are serialised
+    // across the processes by the shared lock, so a run over the two
+    // seeded customers would measure the lock, not the budget.
+    let ids = vendor.add_customers(64).join(",");
+    let outputs = spawn_workers(&sandbox, "chartmogul", redis, items, &ids).await;
     report(label, vendor, &outputs);
     sandbox.shutdown().await;
 }
@@ -171,6 +175,7 @@ async fn spawn_workers(
     backend: &str,
     redis: Option<&str>,
     items: u64,
+    ids: &str,
 ) -> Vec<std::process::Output> {
     let exe = std::env::current_exe().expect("own path");
     // One prefix per run, the same for every worker: one budget.
@@ -180,6 +185,7 @@ async fn spawn_workers(
         let mut cmd = Command::new(&exe);
         cmd.env("UNIBILL_BUDGET_WORKER", n.to_string())
             .env("UNIBILL_BUDGET_ITEMS", items.to_string())
+            .env("UNIBILL_BUDGET_IDS", ids)
             .env("UNIBILL_BACKEND", backend)
             .env_remove("UNIBILL_REDIS_URL")
             .env_remove("UNIBILL_RATE_LIMIT")
@@ -250,7 +256,7 @@ async fn lock_run(label: &str, redis: Option<&str>, items: u64, latency: Duratio
     let sandbox = Sandbox::start().await.expect("sandbox starts");
     let vendor = sandbox.fusebill();
     vendor.set_latency(latency);
-    let outputs = spawn_workers(&sandbox, "fusebill", redis, items).await;
+    let outputs = spawn_workers(&sandbox, "fusebill", redis, items, "").await;
     let mut failed = 0u64;
     for out in &outputs {
         assert!(out.status.success(), "a worker failed: {:?}", out.status);
@@ -313,7 +319,15 @@ fn worker() {
             .expect("config")
             .build()
             .expect("updater");
-        let ids = unibill_support_ids();
+        let given = std::env::var("UNIBILL_BUDGET_IDS").unwrap_or_default();
+        let mut ids: Vec<String> = given
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if ids.is_empty() {
+            ids = unibill_support_ids().map(str::to_owned).to_vec();
+        }
         let start = unix_ms();
         let fusebill = std::env::var("UNIBILL_BACKEND").as_deref() == Ok("fusebill");
         let summary = if fusebill {
@@ -342,7 +356,8 @@ fn worker() {
             run_bulk(
                 &*updater,
                 (0..items).map(|i| {
-                    let id = unibill::CustomerId::from(ids[((n + i) % 2) as usize]);
+                    let k = (n * items + i) as usize % ids.len();
+                    let id = unibill::CustomerId::from(ids[k].as_str());
                     (id, CustomerPatch::new().city(format!("City {n}-{i}")))
                 }),
                 BulkOptions::new().concurrency(8),

@@ -279,6 +279,10 @@ struct Inner {
     renew_script: Script,
     release_script: Script,
     fallback_windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
+    /// One queue per budget in this process: only its head asks Redis, so
+    /// a crowd of waiting requests does not wake and ask all at once each
+    /// time a grant frees up.
+    limit_queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     counter: AtomicU64,
     instance: u64,
 }
@@ -334,6 +338,7 @@ impl RedisCoordinator {
                 renew_script: Script::new(RENEW_SCRIPT),
                 release_script: Script::new(RELEASE_SCRIPT),
                 fallback_windows: Mutex::new(HashMap::new()),
+                limit_queues: Mutex::new(HashMap::new()),
                 counter: AtomicU64::new(0),
                 instance: fastrand::u64(..),
             }),
@@ -484,6 +489,17 @@ impl RateLimiter for RedisLimiter {
             window_us.to_string(),
             c.token(),
         ];
+        let queue = {
+            let mut queues = c
+                .inner
+                .limit_queues
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            Arc::clone(queues.entry(key.clone()).or_default())
+        };
+        // First come, first served within the process; the head of the
+        // queue waits for its grant, then the next one asks.
+        let _turn = queue.lock().await;
         loop {
             match c.invoke::<i64>(&c.inner.limit_script, &key, &args).await {
                 Ok(0) => return Ok(()),
