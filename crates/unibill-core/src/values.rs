@@ -22,20 +22,53 @@ SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
 TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ \
 VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-/// Active ISO 4217 currency codes, funds and precious-metal codes included.
-const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND \
-BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK \
-DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR \
-ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD \
-MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB \
-PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP \
-STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES \
-VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR \
-ZMW ZWG ZWL";
+/// ISO 4217 currency codes and their minor units, one `CODE N` record a
+/// line after a `#` comment block that gives the source and says which
+/// codes are in the list and why (funds, metals, `XTS` and `XXX` are not).
+/// The sandbox reads the same file, so both agree on what a currency is.
+const ISO_4217: &str = include_str!("../data/iso4217.txt");
 
-const ZERO_DECIMAL: &str = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF";
-const THREE_DECIMAL: &str = "BHD IQD JOD KWD LYD OMR TND";
-const FOUR_DECIMAL: &str = "CLF UYW";
+/// Bytes of one record of [`ISO_4217`]: three letters, a space, one digit
+/// and a line feed.
+const CURRENCY_RECORD: usize = 6;
+
+/// Length of the comment block that opens [`ISO_4217`].
+const ISO_4217_HEADER: usize = {
+    let b = ISO_4217.as_bytes();
+    let mut i = 0;
+    while i < b.len() && b[i] == b'#' {
+        while i < b.len() && b[i] != b'\n' {
+            i += 1;
+        }
+        i += 1;
+    }
+    i
+};
+
+/// The records of [`ISO_4217`], sorted fixed-width slots (checked by a test).
+fn currency_records() -> &'static [u8] {
+    ISO_4217.as_bytes().get(ISO_4217_HEADER..).unwrap_or(&[])
+}
+
+/// The minor unit of a listed currency code, found by a binary search over
+/// the fixed-width records; `None` when the code is not listed.
+fn currency_minor_unit(code: &str) -> Option<u32> {
+    let records = currency_records();
+    if code.len() != 3 {
+        return None;
+    }
+    let (mut lo, mut hi) = (0, records.len() / CURRENCY_RECORD);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let record = records.get(mid * CURRENCY_RECORD..(mid + 1) * CURRENCY_RECORD)?;
+        match record[..3].cmp(code.as_bytes()) {
+            std::cmp::Ordering::Equal => return char::from(record[4]).to_digit(10),
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+        }
+    }
+    None
+}
 
 /// Whether `code` is in `list`: sorted codes of one length, each followed
 /// by one space but the last (checked by a test), so a binary search over
@@ -139,8 +172,8 @@ impl CountryCode {
 }
 code_type!(CountryCode, 2);
 
-/// An ISO 4217 currency code such as `USD`, checked against the list of
-/// active codes.
+/// An ISO 4217 currency code such as `USD`, checked against the list in
+/// `data/iso4217.txt` (currencies in use; no funds, metal or test codes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);
 
@@ -153,7 +186,7 @@ impl Currency {
     /// Parses a code; the error names `currency` and the rule.
     pub fn new(code: &str) -> Result<Self, Error> {
         match two_or_three_upper(code, 3) {
-            Some(b) if listed(CURRENCIES, code) => Ok(Self(b)),
+            Some(b) if currency_minor_unit(code).is_some() => Ok(Self(b)),
             Some(_) => Err(Error::validation(
                 "currency",
                 format!("`{code}` is not an active ISO 4217 currency code"),
@@ -168,16 +201,7 @@ impl Currency {
     /// How many decimal digits the currency's minor unit has (2 for USD,
     /// 0 for JPY, 3 for KWD).
     pub fn minor_exponent(&self) -> u32 {
-        let c = self.as_str();
-        if listed(ZERO_DECIMAL, c) {
-            0
-        } else if listed(THREE_DECIMAL, c) {
-            3
-        } else if listed(FOUR_DECIMAL, c) {
-            4
-        } else {
-            2
-        }
+        currency_minor_unit(self.as_str()).unwrap_or(2)
     }
 }
 code_type!(Currency, 3);
@@ -438,13 +462,7 @@ mod tests {
 
     #[test]
     fn code_lists_are_sorted_fixed_width_slots() {
-        for (list, width) in [
-            (COUNTRIES, 2),
-            (CURRENCIES, 3),
-            (ZERO_DECIMAL, 3),
-            (THREE_DECIMAL, 3),
-            (FOUR_DECIMAL, 3),
-        ] {
+        for (list, width) in [(COUNTRIES, 2)] {
             let codes: Vec<&str> = list.split_ascii_whitespace().collect();
             assert!(codes.windows(2).all(|w| w[0] < w[1]), "{list}");
             assert!(codes.iter().all(|c| c.len() == width), "{list}");
@@ -455,8 +473,53 @@ mod tests {
         }
         for absent in ["", "A", "AA", "ZZ", "ZZZ", "AAA", "usd", "US ", "é"] {
             assert!(!listed(COUNTRIES, absent), "{absent}");
-            assert!(!listed(CURRENCIES, absent), "{absent}");
+            assert!(currency_minor_unit(absent).is_none(), "{absent}");
         }
+    }
+
+    #[test]
+    fn currency_file_is_sorted_fixed_width_records() {
+        let body = &ISO_4217[ISO_4217_HEADER..];
+        assert!(ISO_4217[..ISO_4217_HEADER]
+            .lines()
+            .all(|l| l.starts_with('#')));
+        assert!(ISO_4217[..ISO_4217_HEADER].contains("ISO 4217"));
+        assert_eq!(currency_records().len() % CURRENCY_RECORD, 0);
+        let codes: Vec<&str> = body.lines().map(|l| &l[..3]).collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]), "not sorted");
+        for line in body.lines() {
+            let b = line.as_bytes();
+            assert_eq!(b.len() + 1, CURRENCY_RECORD, "{line}");
+            assert!(b[..3].iter().all(u8::is_ascii_uppercase), "{line}");
+            assert_eq!(b[3], b' ', "{line}");
+            assert!(matches!(b[4], b'0' | b'2' | b'3'), "{line}");
+            let exp = u32::from(b[4] - b'0');
+            assert_eq!(currency_minor_unit(&line[..3]), Some(exp), "{line}");
+            assert_eq!(Currency::new(&line[..3]).unwrap().minor_exponent(), exp);
+        }
+        assert_eq!(codes.len(), 160);
+    }
+
+    #[test]
+    fn currency_list_choice() {
+        // Changeover codes still listed by ISO are accepted, both sides.
+        for code in [
+            "ANG", "XCG", "SLL", "SLE", "ZWL", "ZWG", "CUC", "VED", "VES",
+        ] {
+            assert!(Currency::new(code).is_ok(), "{code}");
+        }
+        // Funds, metals, bond units, IMF units, testing and "no currency"
+        // codes, and the withdrawn kuna, are not billing currencies.
+        for code in [
+            "BOV", "CHE", "CHW", "CLF", "COU", "MXV", "USN", "UYI", "UYW", "XAG", "XAU", "XPD",
+            "XPT", "XBA", "XBB", "XBC", "XBD", "XDR", "XSU", "XUA", "XTS", "XXX", "HRK",
+        ] {
+            let e = Currency::new(code).unwrap_err().to_string();
+            assert!(e.contains("currency") && e.contains(code), "{e}");
+        }
+        assert_eq!(Currency::new("BHD").unwrap().minor_exponent(), 3);
+        assert_eq!(Currency::new("XOF").unwrap().minor_exponent(), 0);
+        assert_eq!(Currency::EUR.minor_exponent(), 2);
     }
 
     #[test]

@@ -78,50 +78,14 @@ impl Req {
         serde_json::from_slice(&self.body).map_err(|e| e.to_string())
     }
 
-    /// A query parameter's raw value (no percent-decoding beyond `%3A`/`+`).
+    /// A query parameter's value, form-decoded (`+` is a space, `%XX` a
+    /// byte; an invalid escape stays as it is); the first one wins.
     pub fn query_param(&self, name: &str) -> Option<String> {
         let q = self.query.as_deref()?;
-        q.split('&').find_map(|pair| {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            if k == name {
-                Some(percent_decode(v))
-            } else {
-                None
-            }
-        })
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     }
-}
-
-pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A response about to be sent.
@@ -163,30 +127,13 @@ impl Resp {
     }
 }
 
-/// Standard reason phrase for the statuses the emulators use.
+/// Standard reason phrase of a status (`"Not Found"`), `"Error"` for a
+/// code without one.
 pub(crate) fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        402 => "Payment Required",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        406 => "Not Acceptable",
-        409 => "Conflict",
-        413 => "Payload Too Large",
-        415 => "Unsupported Media Type",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Error",
-    }
+    ::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
 }
 
 /// Whether `s` looks like one email address: a non-empty local part, one
@@ -219,7 +166,49 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::plausible_email;
+    use super::{plausible_email, reason, Req};
+
+    fn with_query(q: &str) -> Req {
+        Req {
+            method: "GET".into(),
+            path: "/v1/customers".into(),
+            query: Some(q.into()),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn query_params_are_form_decoded() {
+        let req =
+            with_query("query=email%3Aa%2Bb%40example.com&name=Ann+Lee&bad=%zz%4&empty&x=1&x=2");
+        assert_eq!(
+            req.query_param("query").as_deref(),
+            Some("email:a+b@example.com")
+        );
+        assert_eq!(req.query_param("name").as_deref(), Some("Ann Lee"));
+        assert_eq!(req.query_param("bad").as_deref(), Some("%zz%4"));
+        assert_eq!(req.query_param("empty").as_deref(), Some(""));
+        assert_eq!(req.query_param("x").as_deref(), Some("1"));
+        assert_eq!(req.query_param("missing"), None);
+    }
+
+    #[test]
+    fn reason_phrases() {
+        for (status, phrase) in [
+            (200, "OK"),
+            (400, "Bad Request"),
+            (404, "Not Found"),
+            (413, "Payload Too Large"),
+            (422, "Unprocessable Entity"),
+            (429, "Too Many Requests"),
+            (503, "Service Unavailable"),
+            (599, "Error"),
+            (42, "Error"),
+        ] {
+            assert_eq!(reason(status), phrase, "{status}");
+        }
+    }
 
     #[test]
     fn email_shapes() {

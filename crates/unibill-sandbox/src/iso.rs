@@ -15,15 +15,19 @@ SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
 TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ \
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-/// Active ISO 4217 currency codes.
-const CURRENCIES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD \
-BND BOB BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD \
-EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD \
-IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL \
-MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK \
-PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC \
-SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD \
-XCG XOF XPF YER ZAR ZMW ZWG";
+/// ISO 4217 currency codes with their minor units, the data file unibill-core
+/// reads too (its header gives the source and the choice of codes): `#`
+/// comment lines, then one `CODE N` record a line. Only the data is shared,
+/// never code.
+const ISO_4217: &str = include_str!("../../unibill-core/data/iso4217.txt");
+
+/// The currency codes of [`ISO_4217`], in file order.
+fn currencies() -> impl Iterator<Item = &'static str> {
+    ISO_4217
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+}
 
 /// Whether `code` is an assigned ISO 3166-1 alpha-2 code (upper case).
 pub(crate) fn is_country(code: &str) -> bool {
@@ -32,7 +36,7 @@ pub(crate) fn is_country(code: &str) -> bool {
 
 /// Whether `code` is an active ISO 4217 code (upper case).
 pub(crate) fn is_currency(code: &str) -> bool {
-    code.len() == 3 && CURRENCIES.split_whitespace().any(|c| c == code)
+    code.len() == 3 && currencies().any(|c| c == code)
 }
 
 #[cfg(test)]
@@ -46,5 +50,21 @@ mod tests {
         assert!(super::is_currency("USD"));
         assert!(!super::is_currency("usd"));
         assert!(!super::is_currency("ABC"));
+    }
+
+    #[test]
+    fn currency_file_is_read() {
+        let codes: Vec<&str> = super::currencies().collect();
+        assert_eq!(codes.len(), 160);
+        assert!(codes.windows(2).all(|w| w[0] < w[1]));
+        assert!(codes.iter().all(|c| super::is_currency(c)));
+        // Codes the two lists used to disagree on: changeover codes still
+        // listed are accepted, funds / metals / testing codes are not.
+        for code in ["VED", "CUC", "SLL", "ZWL", "ZWG", "XCG", "EUR", "JPY"] {
+            assert!(super::is_currency(code), "{code}");
+        }
+        for code in ["BOV", "CHE", "XAU", "XTS", "XXX", "XDR", "HRK"] {
+            assert!(!super::is_currency(code), "{code}");
+        }
     }
 }
