@@ -1,0 +1,287 @@
+//! The stored customers, their seeds (the customers printed in the vendor's
+//! pages) and the account's custom attribute types.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value};
+
+use super::validate::AttrType;
+use super::{
+    SECOND_CUSTOMER_EMAIL, SECOND_CUSTOMER_ID, SECOND_CUSTOMER_UUID, SEED_ATTRIBUTE_TYPES,
+    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID, SEED_CUSTOMER_UUID,
+};
+
+fn seed_customer() -> Value {
+    json!({
+        "id": SEED_CUSTOMER_ID,
+        "uuid": SEED_CUSTOMER_UUID,
+        "data_source_uuid": "ds_fef05d54-47b4-431b-aed2-eb6b9e545430",
+        "data_source_uuids": ["ds_fef05d54-47b4-431b-aed2-eb6b9e545430"],
+        "external_id": "34916129",
+        "external_ids": ["34916129"],
+        "name": "Ben",
+        "email": SEED_CUSTOMER_EMAIL,
+        "company": "Example Company",
+        "city": "San Francisco",
+        "country": "US",
+        "state": "CA",
+        "zip": "99801",
+        "lead_created_at": "2015-01-01T00:00:00.000Z",
+        "free_trial_started_at": "2015-06-13T15:45:13.000Z",
+        "customer-since": "2015-06-19T13:16:00-04:00",
+        "status": "Active",
+        "address": {
+            "address_zip": "99801",
+            "city": "San Francisco",
+            "country": "US",
+            "state": "CA"
+        },
+        "attributes": {
+            "custom": {"CAC": 25, "SalesRep": "Mike"},
+            "clearbit": {},
+            "stripe": {},
+            "tags": ["high-value"]
+        },
+        "mrr": 3000,
+        "arr": 36000,
+        "billing-system-url": "",
+        "chartmogul-url": "https://app.chartmogul.com/#customers/12150249-Example_Company",
+        "billing-system-type": "Custom",
+        "currency": "USD",
+        "currency-sign": "$"
+    })
+}
+
+fn second_customer() -> Value {
+    json!({
+        "id": SECOND_CUSTOMER_ID,
+        "uuid": SECOND_CUSTOMER_UUID,
+        "data_source_uuid": "ds_fef05d54-47b4-431b-aed2-eb6b9e545430",
+        "data_source_uuids": ["ds_fef05d54-47b4-431b-aed2-eb6b9e545430"],
+        "external_id": "cus_0001",
+        "external_ids": ["cus_0001"],
+        "name": "Smith Company",
+        "email": SECOND_CUSTOMER_EMAIL,
+        "company": "",
+        "city": null,
+        "country": null,
+        "state": null,
+        "zip": null,
+        "lead_created_at": null,
+        "free_trial_started_at": null,
+        "customer-since": "2022-06-09T13:16:00-04:00",
+        "status": "Active",
+        "address": {
+            "address_zip": null,
+            "city": null,
+            "country": null,
+            "state": null
+        },
+        "attributes": {
+            "custom": {
+                "CAC": 213,
+                "utmCampaign": "social media 1",
+                "convertedAt": "2022-09-08 00:00:00",
+                "pro": false,
+                "channel": "Facebook"
+            },
+            "clearbit": {},
+            "stripe": {"coupon": true},
+            "tags": ["important", "Prio1"]
+        },
+        "mrr": 3000,
+        "arr": 36000,
+        "billing-system-url": "https://dashboard.stripe.com/customers/cus_4Z2ZpyJFuQ0XMb",
+        "chartmogul-url": "https://app.chartmogul.com/#customers/25647-Smith_Company",
+        "billing-system-type": "Stripe",
+        "currency": "USD",
+        "currency-sign": "$"
+    })
+}
+
+/// The customers the emulator starts with, as `GET` answers them.
+pub fn seed_customers() -> Vec<Value> {
+    vec![seed_customer(), second_customer()]
+}
+
+pub(crate) struct State {
+    pub(super) customers: Vec<Value>,
+    pub(super) types: BTreeMap<String, AttrType>,
+}
+
+/// Re-derives the `address` object from the top-level `city`, `state`,
+/// `zip` and `country`.
+pub(super) fn sync_address(c: &mut Value) {
+    let get = |k: &str| c.get(k).cloned().unwrap_or(Value::Null);
+    let address = json!({
+        "address_zip": get("zip"),
+        "city": get("city"),
+        "country": get("country"),
+        "state": get("state"),
+    });
+    if let Some(obj) = c.as_object_mut() {
+        obj.insert("address".into(), address);
+    }
+}
+
+pub(super) fn custom_map(c: &mut Value) -> Option<&mut Map<String, Value>> {
+    let attrs = c
+        .as_object_mut()?
+        .entry("attributes")
+        .or_insert_with(|| json!({}));
+    if !attrs.is_object() {
+        *attrs = json!({});
+    }
+    let custom = attrs
+        .as_object_mut()?
+        .entry("custom")
+        .or_insert_with(|| json!({}));
+    if !custom.is_object() {
+        *custom = json!({});
+    }
+    custom.as_object_mut()
+}
+
+pub(super) fn tags_list(c: &mut Value) -> Option<&mut Vec<Value>> {
+    let attrs = c
+        .as_object_mut()?
+        .entry("attributes")
+        .or_insert_with(|| json!({}));
+    if !attrs.is_object() {
+        *attrs = json!({});
+    }
+    let tags = attrs
+        .as_object_mut()?
+        .entry("tags")
+        .or_insert_with(|| json!([]));
+    if !tags.is_array() {
+        *tags = json!([]);
+    }
+    tags.as_array_mut()
+}
+
+/// Entry fields of the custom-attributes-by-email answer (seed 002).
+pub(super) const CUSTOM_BY_EMAIL_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "external_id",
+    "email",
+    "name",
+    "mrr",
+    "arr",
+    "status",
+    "customer-since",
+    "billing-system-url",
+    "chartmogul-url",
+    "billing-system-type",
+    "currency",
+    "currency-sign",
+];
+
+/// Entry fields of the tags-by-email answer (the vendor's "Add Tags to
+/// Customers by Email" page).
+pub(super) const TAGS_BY_EMAIL_FIELDS: &[&str] = &[
+    "id",
+    "uuid",
+    "external_id",
+    "name",
+    "email",
+    "status",
+    "customer-since",
+];
+
+/// One entry of a by-email answer: `fields`, then `attributes` with the
+/// groups the vendor prints there (`tags`, `stripe`, `custom`; no
+/// `clearbit`).
+pub(super) fn summary(c: &Value, fields: &[&str]) -> Value {
+    let mut out = Map::new();
+    for key in fields {
+        out.insert((*key).into(), c.get(*key).cloned().unwrap_or(Value::Null));
+    }
+    let attrs = c.get("attributes");
+    let mut groups = Map::new();
+    for (k, default) in [
+        ("tags", json!([])),
+        ("stripe", json!({})),
+        ("custom", json!({})),
+    ] {
+        let v = attrs.and_then(|a| a.get(k)).cloned().unwrap_or(default);
+        groups.insert(k.into(), v);
+    }
+    out.insert("attributes".into(), Value::Object(groups));
+    Value::Object(out)
+}
+
+impl State {
+    pub(crate) fn seeded() -> State {
+        let types = SEED_ATTRIBUTE_TYPES
+            .iter()
+            .filter_map(|(k, t)| AttrType::parse(t).map(|t| (k.to_string(), t)))
+            .collect();
+        State {
+            customers: seed_customers(),
+            types,
+        }
+    }
+
+    pub(super) fn find(&self, uuid: &str) -> Option<usize> {
+        self.customers
+            .iter()
+            .position(|c| c.get("uuid").and_then(Value::as_str) == Some(uuid))
+    }
+
+    pub(crate) fn customer(&self, uuid: &str) -> Option<Value> {
+        self.find(uuid).map(|i| self.customers[i].clone())
+    }
+
+    /// Adds `n` copies of the first seeded customer under fresh ids and
+    /// uuids (`cus_00000000-0000-4000-8000-` + a 12-digit counter); returns
+    /// their uuids.
+    pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
+        let template = seed_customer();
+        let next_id = self
+            .customers
+            .iter()
+            .filter_map(|c| c.get("id").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        (0..n)
+            .map(|k| {
+                let id = next_id + k as i64;
+                let uuid = format!("cus_00000000-0000-4000-8000-{id:012}");
+                let mut c = template.clone();
+                c["id"] = Value::from(id);
+                c["uuid"] = Value::from(uuid.clone());
+                c["external_id"] = Value::from(format!("copy_{id}"));
+                self.customers.push(c);
+                uuid
+            })
+            .collect()
+    }
+
+    pub(crate) fn update_customer(&mut self, uuid: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
+        match self.find(uuid) {
+            Some(i) => {
+                f(&mut self.customers[i]);
+                sync_address(&mut self.customers[i]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Indexes of the customers with this email (case-insensitive).
+    pub(super) fn with_email(&self, email: &str) -> Vec<usize> {
+        self.customers
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                c.get("email")
+                    .and_then(Value::as_str)
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
