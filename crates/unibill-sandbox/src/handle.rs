@@ -161,45 +161,38 @@ impl RateState {
         }
     }
 
-    fn fusebill_headers(&mut self, now: Instant) -> Vec<(String, String)> {
+    /// The counter as it stands, for vendors that report it in headers.
+    fn usage(&mut self, now: Instant) -> RateUsage {
         self.purge(now);
         let per = self.per();
-        let minute_limit = self.limit.map(|l| l.requests as u64).unwrap_or(1000);
-        let used = self.window.len() as u64;
-        let reset = match self.window.front() {
-            Some(front) => {
-                let left = per.saturating_sub(now.duration_since(*front));
-                left.as_secs() + u64::from(left.subsec_nanos() > 0)
-            }
-            None => per.as_secs(),
-        };
-        let day_limit: u64 = if self.limit == Some(RateLimit::FUSEBILL_SANDBOX) {
-            5_000
-        } else {
-            180_000
-        };
-        let now_utc = chrono::Utc::now();
-        let midnight = (now_utc.date_naive() + chrono::Days::new(1))
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc());
-        let day_reset = midnight
-            .map(|m| (m - now_utc).num_seconds().max(0))
-            .unwrap_or(0);
-        vec![
-            ("X-Rate-Limit-Limit-Minute".into(), minute_limit.to_string()),
-            (
-                "X-Rate-Limit-Remaining-Minute".into(),
-                minute_limit.saturating_sub(used).to_string(),
-            ),
-            ("X-Rate-Limit-Reset-Minute".into(), reset.to_string()),
-            ("X-Rate-Limit-Limit-Day".into(), day_limit.to_string()),
-            (
-                "X-Rate-Limit-Remaining-Day".into(),
-                day_limit.saturating_sub(self.day_count).to_string(),
-            ),
-            ("X-Rate-Limit-Reset-Day".into(), day_reset.to_string()),
-        ]
+        RateUsage {
+            limit: self.limit,
+            per,
+            used: self.window.len() as u64,
+            oldest_leaves_in: self
+                .window
+                .front()
+                .map(|front| per.saturating_sub(now.duration_since(*front))),
+            today: self.day_count,
+        }
     }
+}
+
+/// A snapshot of the request counter ([`RateState`]), vendor-neutral; a
+/// vendor turns it into its own headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RateUsage {
+    /// The limit in force, if any.
+    pub(crate) limit: Option<RateLimit>,
+    /// The window (the limit's, else a minute).
+    pub(crate) per: Duration,
+    /// Requests counted in the current window.
+    pub(crate) used: u64,
+    /// When the oldest counted request leaves the window; `None` when the
+    /// window is empty.
+    pub(crate) oldest_leaves_in: Option<Duration>,
+    /// Requests counted today (UTC).
+    pub(crate) today: u64,
 }
 
 type Hook = Box<dyn FnOnce(&VendorHandle) + Send + 'static>;
@@ -310,12 +303,17 @@ impl Inner {
         }
     }
 
+    /// Headers a vendor sends on every answer (Fusebill's rate-limit
+    /// headers; none for the others).
     fn add_vendor_headers(&self, resp: &mut Resp) {
-        if self.vendor == Vendor::Fusebill {
-            let headers = lock(&self.rate).fusebill_headers(Instant::now());
-            for (k, v) in headers {
-                resp.set_header(&k, v);
+        let headers = match self.vendor {
+            Vendor::Fusebill => {
+                fusebill::rate_limit_headers(&lock(&self.rate).usage(Instant::now()))
             }
+            Vendor::ChartMogul | Vendor::Everlytic => return,
+        };
+        for (k, v) in headers {
+            resp.set_header(&k, v);
         }
     }
 

@@ -1,0 +1,292 @@
+//! The stored customers, their seeds (the customer printed in the vendor's
+//! `PUT` page and its parent), the modification clock, and the
+//! `X-Rate-Limit-*` headers Fusebill sends on every answer.
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::{PARENT_CUSTOMER_EMAIL, SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_SECONDARY_EMAIL};
+use crate::fault::RateLimit;
+use crate::handle::RateUsage;
+use crate::time::{format_ticks_z, parse_timestamp};
+
+fn seed_customer() -> Value {
+    json!({
+        "firstName": "Katelyn",
+        "middleName": "Kent",
+        "lastName": "Floyd",
+        "companyName": "Ronbert",
+        "suffix": "Sr.",
+        "primaryEmail": SEED_CUSTOMER_EMAIL,
+        "primaryPhone": 9964413586u64,
+        "secondaryEmail": SEED_CUSTOMER_SECONDARY_EMAIL,
+        "secondaryPhone": 9555473089u64,
+        "title": "Miss",
+        "reference": 100986,
+        "status": "Active",
+        "customerAccountStatus": "Good",
+        "currency": "USD",
+        "customerReference": {
+            "reference1": null,
+            "reference2": "customValue",
+            "reference3": null,
+            "salesTrackingCodes": [],
+            "id": 12000750,
+            "uri": "https://secure.fusebill.com/v1/customers/12000750"
+        },
+        "customerAcquisition": {
+            "adContent": null,
+            "campaign": null,
+            "keyword": null,
+            "landingPage": null,
+            "medium": null,
+            "source": null,
+            "id": 12000750,
+            "uri": "https://secure.fusebill.com/v1/customers/12000750"
+        },
+        "monthlyRecurringRevenue": 250,
+        "netMonthlyRecurringRevenue": 220,
+        "salesforceId": 12345678,
+        "salesforceAccountType": null,
+        "salesforceSynchStatus": "Enabled",
+        "netsuiteId": 12345678,
+        "netsuiteSynchStatus": "Enabled",
+        "netsuiteCustomerType": "Individual",
+        "portalUserName": "Katelyn1974",
+        "parentId": 12000749,
+        "quickBooksLatchType": null,
+        "quickBooksId": null,
+        "quickBooksSyncToken": null,
+        "hubSpotId": null,
+        "hubSpotCompanyId": null,
+        "geotabId": "7813",
+        "modifiedTimestamp": "2019-11-07T15:51:11.1915461Z",
+        "createdTimestamp": "2018-01-01T03:33:33.02",
+        "id": 12000750,
+        "uri": "https://secure.fusebill.com/v1/customers/12000750"
+    })
+}
+
+fn parent_customer() -> Value {
+    json!({
+        "firstName": "Robert",
+        "middleName": null,
+        "lastName": "Bertram",
+        "companyName": "Ronbert Group",
+        "suffix": null,
+        "primaryEmail": PARENT_CUSTOMER_EMAIL,
+        "primaryPhone": "+1 (613) 555-0142",
+        "secondaryEmail": null,
+        "secondaryPhone": null,
+        "title": "Mr",
+        "reference": "RG-0001",
+        "status": "Active",
+        "customerAccountStatus": "Good",
+        "currency": "USD",
+        "customerReference": {
+            "reference1": null,
+            "reference2": null,
+            "reference3": null,
+            "salesTrackingCodes": [],
+            "id": 12000749,
+            "uri": "https://secure.fusebill.com/v1/customers/12000749"
+        },
+        "customerAcquisition": {
+            "adContent": null,
+            "campaign": null,
+            "keyword": null,
+            "landingPage": null,
+            "medium": null,
+            "source": null,
+            "id": 12000749,
+            "uri": "https://secure.fusebill.com/v1/customers/12000749"
+        },
+        "monthlyRecurringRevenue": 0,
+        "netMonthlyRecurringRevenue": 0,
+        "salesforceId": null,
+        "salesforceAccountType": null,
+        "salesforceSynchStatus": "Enabled",
+        "netsuiteId": null,
+        "netsuiteSynchStatus": "Enabled",
+        "netsuiteCustomerType": "Company",
+        "portalUserName": null,
+        "parentId": null,
+        "quickBooksLatchType": null,
+        "quickBooksId": null,
+        "quickBooksSyncToken": null,
+        "hubSpotId": null,
+        "hubSpotCompanyId": null,
+        "geotabId": null,
+        "modifiedTimestamp": "2019-11-01T09:12:45.5530000Z",
+        "createdTimestamp": "2017-12-31T23:10:05.47",
+        "id": 12000749,
+        "uri": "https://secure.fusebill.com/v1/customers/12000749"
+    })
+}
+
+/// The customers the emulator starts with, as `GET` answers them.
+pub fn seed_customers() -> Vec<Value> {
+    vec![seed_customer(), parent_customer()]
+}
+
+pub(crate) struct State {
+    pub(super) customers: Vec<Value>,
+    last_modified: DateTime<Utc>,
+}
+
+pub(super) fn id_of(c: &Value) -> Option<i64> {
+    c.get("id").and_then(Value::as_i64)
+}
+
+impl State {
+    pub(crate) fn seeded() -> State {
+        let last_modified =
+            parse_timestamp("2019-11-07T15:51:11.1915461Z").unwrap_or_else(Utc::now);
+        State {
+            customers: seed_customers(),
+            last_modified,
+        }
+    }
+
+    pub(super) fn find(&self, id: i64) -> Option<usize> {
+        self.customers.iter().position(|c| id_of(c) == Some(id))
+    }
+
+    pub(super) fn next_timestamp(&mut self) -> String {
+        let now = Utc::now();
+        let min_next = self.last_modified + chrono::Duration::nanoseconds(100);
+        let ts = if now > min_next { now } else { min_next };
+        self.last_modified = ts;
+        format_ticks_z(ts)
+    }
+
+    /// Adds `n` copies of the first seeded customer under fresh integer
+    /// ids (after the highest one held); returns their ids.
+    pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
+        let template = seed_customers()[0].clone();
+        let next = self
+            .customers
+            .iter()
+            .filter_map(|c| c.get("id").and_then(Value::as_i64))
+            .max()
+            .unwrap_or(0)
+            + 1;
+        (0..n)
+            .map(|k| {
+                let id = next + k as i64;
+                let mut c = template.clone();
+                c["id"] = Value::from(id);
+                self.customers.push(c);
+                id.to_string()
+            })
+            .collect()
+    }
+
+    pub(crate) fn customer(&self, id: &str) -> Option<Value> {
+        let id: i64 = id.trim().parse().ok()?;
+        self.find(id).map(|i| self.customers[i].clone())
+    }
+
+    pub(crate) fn update_customer(&mut self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
+        let Ok(id) = id.trim().parse::<i64>() else {
+            return false;
+        };
+        let Some(i) = self.find(id) else {
+            return false;
+        };
+        f(&mut self.customers[i]);
+        let ts = self.next_timestamp();
+        if let Some(obj) = self.customers[i].as_object_mut() {
+            obj.insert("modifiedTimestamp".into(), Value::String(ts));
+        }
+        true
+    }
+}
+
+/// Fusebill's `X-Rate-Limit-*` headers for the current request count: the
+/// per-minute limit (the limit set with `set_rate_limit`, else 1000), what
+/// is left of it and when the oldest counted request leaves the window, and
+/// the daily limit (5000 for the sandbox account limit, else 180000), what
+/// is left of it and the seconds until UTC midnight.
+pub(crate) fn rate_limit_headers(usage: &RateUsage) -> Vec<(String, String)> {
+    let minute_limit = usage.limit.map(|l| l.requests as u64).unwrap_or(1000);
+    let reset = match usage.oldest_leaves_in {
+        Some(left) => left.as_secs() + u64::from(left.subsec_nanos() > 0),
+        None => usage.per.as_secs(),
+    };
+    let day_limit: u64 = if usage.limit == Some(RateLimit::FUSEBILL_SANDBOX) {
+        5_000
+    } else {
+        180_000
+    };
+    let now_utc = Utc::now();
+    let midnight = (now_utc.date_naive() + chrono::Days::new(1))
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc());
+    let day_reset = midnight
+        .map(|m| (m - now_utc).num_seconds().max(0))
+        .unwrap_or(0);
+    vec![
+        ("X-Rate-Limit-Limit-Minute".into(), minute_limit.to_string()),
+        (
+            "X-Rate-Limit-Remaining-Minute".into(),
+            minute_limit.saturating_sub(usage.used).to_string(),
+        ),
+        ("X-Rate-Limit-Reset-Minute".into(), reset.to_string()),
+        ("X-Rate-Limit-Limit-Day".into(), day_limit.to_string()),
+        (
+            "X-Rate-Limit-Remaining-Day".into(),
+            day_limit.saturating_sub(usage.today).to_string(),
+        ),
+        ("X-Rate-Limit-Reset-Day".into(), day_reset.to_string()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::rate_limit_headers;
+    use crate::fault::RateLimit;
+    use crate::handle::RateUsage;
+
+    fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn headers_follow_the_usage() {
+        let usage = RateUsage {
+            limit: Some(RateLimit::FUSEBILL_SANDBOX),
+            per: Duration::from_secs(60),
+            used: 3,
+            oldest_leaves_in: Some(Duration::from_millis(1500)),
+            today: 10,
+        };
+        let h = rate_limit_headers(&usage);
+        let minute = RateLimit::FUSEBILL_SANDBOX.requests as u64;
+        assert_eq!(header(&h, "X-Rate-Limit-Limit-Minute"), minute.to_string());
+        assert_eq!(
+            header(&h, "X-Rate-Limit-Remaining-Minute"),
+            (minute - 3).to_string()
+        );
+        assert_eq!(header(&h, "X-Rate-Limit-Reset-Minute"), "2");
+        assert_eq!(header(&h, "X-Rate-Limit-Limit-Day"), "5000");
+        assert_eq!(header(&h, "X-Rate-Limit-Remaining-Day"), "4990");
+        let idle = RateUsage {
+            limit: None,
+            per: Duration::from_secs(60),
+            used: 0,
+            oldest_leaves_in: None,
+            today: 0,
+        };
+        let h = rate_limit_headers(&idle);
+        assert_eq!(header(&h, "X-Rate-Limit-Limit-Minute"), "1000");
+        assert_eq!(header(&h, "X-Rate-Limit-Reset-Minute"), "60");
+        assert_eq!(header(&h, "X-Rate-Limit-Limit-Day"), "180000");
+    }
+}
