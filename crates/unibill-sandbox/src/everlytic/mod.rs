@@ -1,0 +1,182 @@
+//! The Everlytic emulator (REST `/api/2.0`): fixtures, credentials and
+//! behaviour.
+//!
+//! Endpoints (HTTP Basic `base64(username:apikey)`):
+//!
+//! * `GET /api/2.0/customers/{id}` → `{"links":[..],"item":{..}}`;
+//! * `GET /api/2.0/customers` → `{"links":[..],"collection":[..]}`;
+//! * `PUT /api/2.0/customers/{id}`: partial update of the documented
+//!   properties, `name` and `email` required on every update. The answer's
+//!   shape is chosen with [`VendorHandle::set_everlytic_put_shape`].
+//!
+//! The vendor's page documents no example customer id; the seeded ids are
+//! the emulator's own.
+//!
+//! [`VendorHandle::set_everlytic_put_shape`]: crate::VendorHandle::set_everlytic_put_shape
+//!
+//! The emulator is split by concern: routing and content negotiation here,
+//! the stored customers and their seeds in `state`, the property rules and
+//! the `PUT` in `fields`, and the error shape in `errors`.
+
+mod errors;
+mod fields;
+mod state;
+
+use serde_json::{json, Value};
+
+use errors::error;
+pub(crate) use errors::error_response;
+pub use state::seed_customers;
+pub(crate) use state::State;
+
+use crate::http::{Req, Resp};
+
+/// The user name the emulator accepts.
+pub const USERNAME: &str = "sandbox-admin";
+/// The API key the emulator accepts.
+pub const API_KEY: &str = "ev_7QmZp3Lk9Wt2Xr5Bn8Cv1Df4Gh6Js0";
+
+/// Id of the first seeded customer (every property set).
+pub const SEED_CUSTOMER_ID: &str = "1001";
+/// Email of [`SEED_CUSTOMER_ID`].
+pub const SEED_CUSTOMER_EMAIL: &str = "accounts@capemailers.example.com";
+/// Id of the second seeded customer.
+pub const SECOND_CUSTOMER_ID: &str = "1002";
+/// Email of [`SECOND_CUSTOMER_ID`].
+pub const SECOND_CUSTOMER_EMAIL: &str = "hello@karoobooks.example.com";
+
+/// Accepted `status` values.
+pub const STATUSES: &[&str] = &["on", "off", "suspended", "deleted"];
+/// Accepted `deleted` values.
+pub const DELETED_VALUES: &[&str] = &["yes", "no"];
+/// Accepted `industry` values (19; several contain a comma).
+pub const INDUSTRIES: &[&str] = &[
+    "Personal Use",
+    "Agriculture & Environmental",
+    "Automotive",
+    "Business & Consulting Services",
+    "E-commerce",
+    "Education & Training",
+    "Financial Institutions",
+    "Governmental Organisations",
+    "Hospitality, Travel & Tourism",
+    "Industry, Trade & Manufacture",
+    "Lifestyle, Arts & Entertainment",
+    "Logistic Services",
+    "Publishing & Media",
+    "Agencies & Marketing",
+    "Medical & Healthcare",
+    "Non Governmental Organisations",
+    "Property & Real Estate",
+    "Retail & Wholesale",
+    "Technology & Science",
+];
+/// Properties a `PUT` may send.
+pub const PROPERTIES: &[&str] = &[
+    "name",
+    "email",
+    "status",
+    "email_package_id",
+    "email_quota",
+    "sms_quota",
+    "transactions_package_id",
+    "transactions_quota",
+    "deleted",
+    "address",
+    "state_provinces",
+    "postal_code",
+    "telephone",
+    "website_url",
+    "country",
+    "industry",
+    "unique_id",
+];
+
+/// How the emulator answers a successful `PUT /api/2.0/customers/{id}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PutShape {
+    /// `{"links":[..],"item":{..}}`, like a REST `GET` (the default).
+    #[default]
+    Wrapped,
+    /// The bare item object.
+    Bare,
+    /// The customer id as a JSON integer, like the XML-RPC
+    /// `UpdateCustomer(...) : int`.
+    Integer,
+}
+
+impl State {
+    pub(crate) fn handle(&mut self, req: &Req) -> Resp {
+        match req.basic_user_password() {
+            Some((user, key)) if user == USERNAME && key == API_KEY => {}
+            _ => return error(401, "Authentication failed: invalid username or API key"),
+        }
+        // The vendor answers JSON unless XML is asked for ("Accept:
+        // application/json or Accept: application/xml"; a browser, whose
+        // Accept starts with text/html, is shown JSON). The sandbox serves
+        // no XML: an Accept that names XML and no JSON gets 406.
+        if let Some(accept) = req.header("accept") {
+            let mimes: Vec<String> = accept
+                .split(',')
+                .map(|part| {
+                    part.split(';')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase()
+                })
+                .collect();
+            let json_ok = mimes.iter().any(|m| {
+                m.is_empty() || m == "*/*" || m == "application/*" || m == "application/json"
+            });
+            let wants_xml = mimes
+                .iter()
+                .any(|m| m == "application/xml" || m == "text/xml");
+            if wants_xml && !json_ok {
+                return error(
+                    406,
+                    "The sandbox answers JSON only; the vendor would answer XML",
+                );
+            }
+        }
+        let segs = req.segments();
+        let method = req.method.as_str();
+        match segs.as_slice() {
+            ["api", "2.0", "customers"] => match method {
+                "GET" => {
+                    let collection = Value::Array(self.customers.clone());
+                    let link = json!({
+                        "title": "Self",
+                        "rel": "self",
+                        "href": format!("{}/api/2.0/customers", self.base_url),
+                    });
+                    Resp::json(200, &json!({"links": [link], "collection": collection}))
+                }
+                _ => error(405, "Method not allowed"),
+            },
+            ["api", "2.0", "customers", id] => match method {
+                "GET" => match self.find(id) {
+                    Some(i) => Resp::json(200, &self.wrapped(&self.customers[i])),
+                    None => error(404, &format!("Customer {id} not found")),
+                },
+                "PUT" => {
+                    let Some(idx) = self.find(id) else {
+                        return error(404, &format!("Customer {id} not found"));
+                    };
+                    if !req.has_body() {
+                        return error(400, "A JSON object of properties is required");
+                    }
+                    if !req.content_type_is_json() {
+                        return error(415, "Content-Type must be application/json");
+                    }
+                    match req.json() {
+                        Ok(body) => self.put(idx, body),
+                        Err(e) => error(400, &format!("Invalid JSON: {e}")),
+                    }
+                }
+                _ => error(405, "Method not allowed"),
+            },
+            _ => error(404, "Resource not found"),
+        }
+    }
+}
