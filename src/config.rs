@@ -1519,4 +1519,244 @@ mod tests {
             "{d}"
         );
     }
+
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn retry_settings_reach_the_client_from_env_and_file() {
+        let from_env = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_MAX_ATTEMPTS", "6"),
+            ("UNIBILL_INITIAL_BACKOFF_MS", "50"),
+            ("UNIBILL_MAX_BACKOFF_MS", "900"),
+            ("UNIBILL_RETRY_DEADLINE_SECS", "42"),
+            ("UNIBILL_MAX_RETRY_AFTER_SECS", "7.5"),
+        ]))
+        .unwrap();
+        let from_file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "fusebill", "api_key": "k",
+            "settings": {
+                "max_attempts": 6, "initial_backoff_ms": 50, "max_backoff_ms": 900,
+                "retry_deadline_secs": 42, "max_retry_after_secs": 7.5
+            }
+        }))
+        .unwrap();
+        let expected = RetryConfig {
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(900),
+            deadline: Duration::from_secs(42),
+            max_retry_after: Duration::from_millis(7500),
+        };
+        for c in [from_env, from_file] {
+            let client = c.build_client().unwrap();
+            let fusebill = client.as_fusebill().expect("a Fusebill client");
+            assert_eq!(fusebill.transport().config().retry, expected, "{c:?}");
+        }
+        // The same policy, given as a value to the settings builder.
+        let built = Config::fusebill("k")
+            .with_settings(Settings::builder().retry(expected.clone()).build())
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            built.as_fusebill().unwrap().transport().config().retry,
+            expected
+        );
+        for (var, value) in [
+            ("UNIBILL_INITIAL_BACKOFF_MS", "soon"),
+            ("UNIBILL_MAX_BACKOFF_MS", "-5"),
+            ("UNIBILL_RETRY_DEADLINE_SECS", "0"),
+            ("UNIBILL_MAX_RETRY_AFTER_SECS", "x"),
+        ] {
+            match Config::from_lookup(lookup(&[
+                ("UNIBILL_BACKEND", "fusebill"),
+                ("FUSEBILL_API_KEY", "k"),
+                (var, value),
+            ])) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, var, "{value}"),
+                other => panic!("{var}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[cfg(all(feature = "fusebill", feature = "everlytic", feature = "chartmogul"))]
+    #[test]
+    fn conflict_check_is_set_through_config_and_refused_where_it_means_nothing() {
+        let shown = |c: &Config| format!("{:?}", c.build_client().unwrap());
+        let env = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_CONFLICT_CHECK", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(env.settings().conflict_check, Some(ConflictCheck::Off));
+        assert!(shown(&env).contains("conflict: Off"), "{}", shown(&env));
+        let default = shown(&Config::fusebill("k"));
+        assert!(
+            default.contains("conflict: Reread { max_rounds: 3 }"),
+            "{default}"
+        );
+        let file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "everlytic", "base_url": "https://mail.example.com",
+            "username": "u", "api_key": "k",
+            "settings": {"conflict_check": "reread:5"}
+        }))
+        .unwrap();
+        assert_eq!(
+            file.settings().conflict_check,
+            Some(ConflictCheck::Reread { max_rounds: 5 })
+        );
+        assert!(file.build().is_ok());
+        // ChartMogul writes with PATCH and reads nothing first: refused,
+        // naming the setting, rather than ignored.
+        let cm = Config::chartmogul("k").with_settings(
+            Settings::builder()
+                .conflict_check(ConflictCheck::Off)
+                .build(),
+        );
+        match cm.build() {
+            Err(Error::Config { field, reason }) => {
+                assert_eq!(field, "conflict_check");
+                assert!(reason.contains("`chartmogul`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Malformed values name the variable or the key.
+        match Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_CONFLICT_CHECK", "sometimes"),
+        ])) {
+            Err(Error::Config { field, reason }) => {
+                assert_eq!(field, "UNIBILL_CONFLICT_CHECK");
+                assert!(reason.contains("`sometimes`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = settings(r#"{"conflict_check":"reread:0"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`reread:0`"), "{e}");
+    }
+
+    #[test]
+    fn settings_builder_matches_the_file_form() {
+        let built = Settings::builder()
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_millis(1500))
+            .max_attempts(2)
+            .rate_limit(RateLimit::per_minute(1000))
+            .lock_wait(Duration::from_secs(30))
+            .conflict_check(ConflictCheck::Off)
+            .build();
+        let file = settings(
+            r#"{"timeout_secs":5,"connect_timeout_secs":1.5,"max_attempts":2,
+                "rate_limit":"1000/min","lock_wait_secs":30,"conflict_check":"off"}"#,
+        )
+        .unwrap();
+        assert_eq!(built, file);
+        assert_eq!(
+            Settings::builder().no_rate_limit().build(),
+            settings(r#"{"rate_limit":null}"#).unwrap()
+        );
+        assert_eq!(Settings::builder().build(), Settings::default());
+    }
+
+    /// Zero durations are judged once, by the transport, which names its
+    /// setting.
+    #[cfg(feature = "chartmogul")]
+    #[test]
+    fn zero_durations_are_refused_by_the_transport() {
+        for (json, field) in [
+            (r#"{"timeout_secs":0}"#, "request_timeout"),
+            (r#"{"connect_timeout_secs":0}"#, "connect_timeout"),
+            (r#"{"lock_wait_secs":0}"#, "lock_wait"),
+            (
+                r#"{"rate_limit":{"requests":0,"per_secs":1}}"#,
+                "rate_limit",
+            ),
+            (
+                r#"{"rate_limit":{"requests":5,"per_secs":0}}"#,
+                "rate_limit",
+            ),
+        ] {
+            let c = Config::chartmogul("k").with_settings(settings(json).unwrap());
+            match c.build() {
+                Err(Error::Config { field: f, .. }) => assert_eq!(f, field, "{json}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        // What no duration can hold is refused here, naming the key.
+        let c = Config::chartmogul("k").with_settings(settings(r#"{"timeout_secs":-1}"#).unwrap());
+        match c.build() {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "timeout_secs"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+    #[test]
+    fn build_client_gives_typed_access_and_the_same_updater() {
+        let cm = Config::chartmogul("k").build_client().unwrap();
+        assert!(cm.as_chartmogul().is_some());
+        assert!(cm.as_fusebill().is_none() && cm.as_everlytic().is_none());
+        assert_eq!(cm.updater().kind(), unibill_chartmogul::KIND);
+        let ev = Config::everlytic("https://mail.example.com", "u", "k")
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            ev.as_everlytic().unwrap().base_url(),
+            "https://mail.example.com"
+        );
+        assert!(ev.as_chartmogul().is_none());
+        let updater = ev.into_updater();
+        assert_eq!(updater.kind(), unibill_everlytic::KIND);
+        let fb = Config::fusebill("k").build_client().unwrap();
+        assert!(matches!(fb, Client::Fusebill(_)));
+        assert_eq!(
+            format!("{:?}", fb.updater().capabilities()),
+            format!(
+                "{:?}",
+                Config::fusebill("k").build().unwrap().capabilities()
+            )
+        );
+    }
+
+    /// The facade's variable names are the backend crates' own.
+    #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+    #[test]
+    fn registry_covers_every_backend_with_the_crates_own_variables() {
+        let names: Vec<&str> = REGISTRY.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(names, BACKENDS);
+        assert_eq!(
+            unibill_chartmogul::builder::env::ALL,
+            [vars::CHARTMOGUL_API_KEY, vars::CHARTMOGUL_BASE_URL]
+        );
+        assert_eq!(
+            unibill_fusebill::builder::env::ALL,
+            [vars::FUSEBILL_API_KEY, vars::FUSEBILL_BASE_URL]
+        );
+        assert_eq!(
+            unibill_everlytic::builder::env::ALL,
+            [
+                vars::EVERLYTIC_URL,
+                vars::EVERLYTIC_USERNAME,
+                vars::EVERLYTIC_API_KEY
+            ]
+        );
+        for r in REGISTRY {
+            let c = (r.placeholder)();
+            assert_eq!(c.backend(), r.kind.as_str());
+            assert_eq!(c.build().unwrap().kind(), r.kind);
+        }
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "chartmogul"),
+            ("CHARTMOGUL_API_KEY", "k"),
+            ("CHARTMOGUL_BASE_URL", "http://127.0.0.1:9"),
+        ]))
+        .unwrap();
+        let client = c.build_client().unwrap();
+        let shown = format!("{:?}", client.as_chartmogul().unwrap());
+        assert!(shown.contains("http://127.0.0.1:9"), "{shown}");
+    }
 }
