@@ -2,7 +2,7 @@
 //! value that builds an `Arc<dyn CustomerUpdater>` ([`Config::build`]) or
 //! a typed [`Client`] ([`Config::build_client`]).
 //!
-//! The facade knows each backend in one place, the [`registry`](REGISTRY)
+//! The facade knows each backend in one place, the registry (`REGISTRY`)
 //! table below: its name, how its section is read from the environment
 //! (the variable names belong to the backend crate, e.g.
 //! `unibill_fusebill::builder::env`) and how its builder is made from the
@@ -54,7 +54,7 @@ pub mod vars {
     pub const TIMEOUT_SECS: &str = "UNIBILL_TIMEOUT_SECS";
     /// Total attempts per request, first included (optional).
     pub const MAX_ATTEMPTS: &str = "UNIBILL_MAX_ATTEMPTS";
-    /// First retry backoff in milliseconds (optional; default 200).
+    /// First retry backoff in milliseconds (optional; default 100).
     pub const INITIAL_BACKOFF_MS: &str = "UNIBILL_INITIAL_BACKOFF_MS";
     /// Longest backoff between two attempts in milliseconds (optional).
     pub const MAX_BACKOFF_MS: &str = "UNIBILL_MAX_BACKOFF_MS";
@@ -830,6 +830,9 @@ impl Client {
     }
 }
 
+/// A name -> value lookup of variables (blank values already unset).
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
 /// One compiled-in backend: the facade's only per-backend code besides
 /// the [`Config`] and [`Client`] variants.
 struct Registered {
@@ -837,7 +840,7 @@ struct Registered {
     kind: BackendKind,
     /// Its section, read from its own variables (names owned by its
     /// crate); the shared settings are read after.
-    from_lookup: fn(&dyn Fn(&str) -> Option<String>) -> Result<Config>,
+    from_lookup: fn(&Lookup<'_>) -> Result<Config>,
     /// A placeholder config (for [`crate::capability_table`]).
     placeholder: fn() -> Config,
     /// Its client from its section: the backend's builder, the section's

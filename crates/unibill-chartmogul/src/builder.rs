@@ -1,6 +1,6 @@
 //! [`ChartMogulBuilder`]: the API key, the shared connection settings of
 //! [`BackendBuilder`], and this backend's own environment variables
-//! ([`env`]).
+//! ([`env`](mod@env)).
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, lookup_set, required_secret};
@@ -58,13 +58,13 @@ impl ChartMogulBuilder {
         self
     }
 
-    /// A builder from the process environment (see [`env`]).
+    /// A builder from the process environment (see [`env`](mod@env)).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
 
     /// A builder from any name -> value lookup, with the variables of
-    /// [`env`] (blank values count as unset). [`unibill_core::Error::Config`]
+    /// [`env`](mod@env) (blank values count as unset). [`unibill_core::Error::Config`]
     /// names [`env::API_KEY`] when it is missing.
     ///
     /// ```

@@ -1,6 +1,6 @@
 //! [`EverlyticBuilder`]: the install's address, the user and API key, the
 //! conflict check, the shared connection settings of [`BackendBuilder`],
-//! and this backend's own environment variables ([`env`]).
+//! and this backend's own environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, required_secret};
@@ -75,13 +75,13 @@ impl EverlyticBuilder {
         self
     }
 
-    /// A builder from the process environment (see [`env`]).
+    /// A builder from the process environment (see [`env`](mod@env)).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
 
     /// A builder from any name -> value lookup, with the variables of
-    /// [`env`] (blank values count as unset). [`Error::Config`] names the
+    /// [`env`](mod@env) (blank values count as unset). [`Error::Config`] names the
     /// first required variable that is missing.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         Ok(Self::default()

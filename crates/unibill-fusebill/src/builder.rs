@@ -1,6 +1,6 @@
 //! [`FusebillBuilder`]: the API key, the conflict check, the shared
 //! connection settings of [`BackendBuilder`], and this backend's own
-//! environment variables ([`env`]).
+//! environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, lookup_set, required_secret};
@@ -70,13 +70,13 @@ impl FusebillBuilder {
         self
     }
 
-    /// A builder from the process environment (see [`env`]).
+    /// A builder from the process environment (see [`env`](mod@env)).
     pub fn from_env() -> Result<Self> {
         Self::from_lookup(&|name| std::env::var(name).ok())
     }
 
     /// A builder from any name -> value lookup, with the variables of
-    /// [`env`] (blank values count as unset). [`unibill_core::Error::Config`]
+    /// [`env`](mod@env) (blank values count as unset). [`unibill_core::Error::Config`]
     /// names [`env::API_KEY`] when it is missing.
     pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let mut b = Self::default().api_key(lookup_required(KIND, lookup, env::API_KEY)?);

@@ -18,7 +18,8 @@ use crate::{error, mapping, wire, KIND};
 pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
 
 /// Fusebill's limit on live accounts: 1,000 requests per minute (sandbox
-/// accounts get 50: set [`FusebillBuilder::rate_limit`] accordingly).
+/// accounts get 50: set [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit)
+/// accordingly).
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::per_minute(1000);
 
 /// What [`Fusebill`] can do with each neutral field.
