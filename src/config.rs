@@ -1,19 +1,38 @@
 //! [`Config`]: which backend, with which settings, in one serde-friendly
-//! value that builds an `Arc<dyn CustomerUpdater>`.
+//! value that builds an `Arc<dyn CustomerUpdater>` ([`Config::build`]) or
+//! a typed [`Client`] ([`Config::build_client`]).
+//!
+//! The facade knows each backend in one place, the registry (`REGISTRY`)
+//! table below: its name, how its section is read from the environment
+//! (the variable names belong to the backend crate, e.g.
+//! `unibill_fusebill::builder::env`) and how its builder is made from the
+//! section. The shared [`Settings`] reach every builder through one generic
+//! function over [`BackendBuilder`], and are validated once, by the
+//! builder and its transport.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
+#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+use unibill_core::builder::lookup_required;
+#[cfg(any(feature = "chartmogul", feature = "fusebill"))]
+use unibill_core::builder::lookup_set;
+use unibill_core::builder::parse_conflict_check;
 use unibill_core::transport::redacted_url;
 #[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 use unibill_core::ExposeSecret;
 use unibill_core::{
-    CustomerUpdater, Error, RateLimit, Result, RetryConfig, SecretString, TransportConfig,
+    BackendBuilder, BackendKind, ConflictCheck, CustomerUpdater, Error, RateLimit, Result,
+    RetryConfig, SecretString, TransportConfig,
 };
 
 /// The environment variables [`Config::from_env`] reads.
+///
+/// A backend's own variables are defined by its crate (e.g.
+/// `unibill_chartmogul::builder::env`); they are restated here so they can
+/// be named without the backend's cargo feature.
 pub mod vars {
     /// `chartmogul`, `fusebill` or `everlytic`.
     pub const BACKEND: &str = "UNIBILL_BACKEND";
@@ -35,12 +54,26 @@ pub mod vars {
     pub const TIMEOUT_SECS: &str = "UNIBILL_TIMEOUT_SECS";
     /// Total attempts per request, first included (optional).
     pub const MAX_ATTEMPTS: &str = "UNIBILL_MAX_ATTEMPTS";
+    /// First retry backoff in milliseconds (optional; default 100).
+    pub const INITIAL_BACKOFF_MS: &str = "UNIBILL_INITIAL_BACKOFF_MS";
+    /// Longest backoff between two attempts in milliseconds (optional).
+    pub const MAX_BACKOFF_MS: &str = "UNIBILL_MAX_BACKOFF_MS";
+    /// Time budget of one request, retries included, in seconds
+    /// (optional).
+    pub const RETRY_DEADLINE_SECS: &str = "UNIBILL_RETRY_DEADLINE_SECS";
+    /// Longest `Retry-After` honoured, in seconds (optional).
+    pub const MAX_RETRY_AFTER_SECS: &str = "UNIBILL_MAX_RETRY_AFTER_SECS";
     /// Client-side rate limit: `40/s`, `1000/min` or `off` (optional;
     /// default: the vendor's documented limit).
     pub const RATE_LIMIT: &str = "UNIBILL_RATE_LIMIT";
     /// Longest wait, in seconds, for a customer's write lock while other
     /// updates of that customer run (optional; default 120).
     pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
+    /// How a read-modify-write update (Fusebill, Everlytic) guards against
+    /// edits made outside unibill: `reread` (default, 3 rounds),
+    /// `reread:N` or `off`. Refused for backends that do not read before
+    /// they write (ChartMogul).
+    pub const CONFLICT_CHECK: &str = "UNIBILL_CONFLICT_CHECK";
     /// Redis shared by every process of the deployment, for one rate-limit
     /// budget per vendor account and per-customer write locks across
     /// processes: `redis://[:password@]host[:port][/db]` or `rediss://`
@@ -55,11 +88,25 @@ pub mod vars {
     pub const REDIS_FALLBACK_SHARE: &str = "UNIBILL_REDIS_FALLBACK_SHARE";
 }
 
-/// The backend names a [`Config`] may name.
+/// The backend names a [`Config`] may name (compiled in or not).
 pub const BACKENDS: [&str; 3] = ["chartmogul", "fusebill", "everlytic"];
 
-/// Transport settings shared by every backend; each is optional and
-/// defaults to the backend's own default.
+/// Settings shared by every backend; each is optional and defaults to the
+/// backend's own default. Build one with [`Settings::builder`], or read it
+/// from a config file's `settings` object.
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill::{RetryConfig, Settings};
+///
+/// let s = Settings::builder()
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryConfig { max_attempts: 2, ..RetryConfig::default() })
+///     .no_rate_limit()
+///     .build();
+/// assert_eq!(s.max_attempts, Some(2));
+/// assert_eq!(s.rate_limit().unwrap(), Some(None)); // the vendor's default limit is off
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -76,22 +123,124 @@ pub struct Settings {
     /// First retry backoff, milliseconds.
     #[serde(default)]
     pub initial_backoff_ms: Option<u64>,
+    /// Longest backoff between two attempts, milliseconds.
+    #[serde(default)]
+    pub max_backoff_ms: Option<u64>,
+    /// Time budget of one request, retries included, seconds.
+    #[serde(default)]
+    pub retry_deadline_secs: Option<f64>,
+    /// Longest `Retry-After` the client honours, seconds.
+    #[serde(default)]
+    pub max_retry_after_secs: Option<f64>,
     /// Client-side rate limit; `Some(None)` (JSON `null` / `"off"`) turns
     /// the vendor's default limit off. Written as an object
     /// (`{"requests": 40, "per_secs": 1}`) or as text in the forms
     /// [`vars::RATE_LIMIT`] takes (`"40/s"`, `"1000/min"`, `"5000/day"`,
-    /// `"off"`), for formats without `null` such as TOML.
+    /// `"off"`), for formats without `null` such as TOML. In code, set it
+    /// with [`SettingsBuilder::rate_limit`] or
+    /// [`SettingsBuilder::no_rate_limit`].
     #[serde(default, deserialize_with = "rate_limit_setting")]
     pub rate_limit: Option<Option<RateLimitSetting>>,
     /// Longest wait for a customer's write lock, seconds (default 120).
     #[serde(default)]
     pub lock_wait_secs: Option<f64>,
+    /// How a read-modify-write update guards against edits made outside
+    /// unibill (Fusebill, Everlytic): `"reread"`, `"reread:N"` or `"off"`
+    /// (see [`vars::CONFLICT_CHECK`]). A backend that does not read before
+    /// it writes refuses it.
+    #[serde(default, deserialize_with = "conflict_check_setting")]
+    pub conflict_check: Option<ConflictCheck>,
     /// A rate-limit budget and per-customer write locks shared with the
     /// deployment's other processes through Redis (feature `redis`; see
     /// `docs/scaling.md`). Unset: this process limits and locks alone.
     #[cfg(feature = "redis")]
     #[serde(default)]
     pub redis: Option<RedisSetting>,
+}
+
+/// Builds [`Settings`] from typed values (see [`Settings::builder`]);
+/// what it does not set keeps the backend's default.
+#[derive(Clone, Debug, Default)]
+pub struct SettingsBuilder {
+    settings: Settings,
+}
+
+fn secs_f64(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl SettingsBuilder {
+    /// The per-attempt request timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.settings.timeout_secs = Some(secs_f64(timeout));
+        self
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.connect_timeout_secs = Some(secs_f64(timeout));
+        self
+    }
+
+    /// The whole retry policy (attempts, backoffs, deadline, longest
+    /// `Retry-After`).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        let s = &mut self.settings;
+        s.max_attempts = Some(retry.max_attempts);
+        s.initial_backoff_ms = Some(millis(retry.initial_backoff));
+        s.max_backoff_ms = Some(millis(retry.max_backoff));
+        s.retry_deadline_secs = Some(secs_f64(retry.deadline));
+        s.max_retry_after_secs = Some(secs_f64(retry.max_retry_after));
+        self
+    }
+
+    /// Total attempts per request (1 = no retries); the rest of the retry
+    /// policy keeps its defaults.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.settings.max_attempts = Some(attempts);
+        self
+    }
+
+    /// A client-side rate limit in place of the vendor's default.
+    pub fn rate_limit(mut self, limit: impl Into<RateLimitSetting>) -> Self {
+        self.settings.rate_limit = Some(Some(limit.into()));
+        self
+    }
+
+    /// No client-side rate limit, not even the vendor's default.
+    pub fn no_rate_limit(mut self) -> Self {
+        self.settings.rate_limit = Some(None);
+        self
+    }
+
+    /// The longest wait for a customer's write lock.
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
+        self.settings.lock_wait_secs = Some(secs_f64(wait));
+        self
+    }
+
+    /// How a read-modify-write update guards against edits made outside
+    /// unibill (refused by backends that do not read before they write).
+    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
+        self.settings.conflict_check = Some(check);
+        self
+    }
+
+    /// A rate-limit budget and write locks shared through Redis.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, redis: RedisSetting) -> Self {
+        self.settings.redis = Some(redis);
+        self
+    }
+
+    /// The settings.
+    pub fn build(self) -> Settings {
+        self.settings
+    }
 }
 
 /// Redis in a config file (feature `redis`): e.g.
@@ -130,6 +279,17 @@ impl fmt::Debug for RedisSetting {
 
 #[cfg(feature = "redis")]
 impl RedisSetting {
+    /// Redis at this URL, with the default prefix, lease and fail-closed
+    /// behaviour.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefix: None,
+            fallback_share: None,
+            lease_secs: None,
+        }
+    }
+
     /// The coordinator these settings describe (no connection is made
     /// yet). Errors name the field: `redis.url`, `redis.fallback_share`,
     /// `redis.lease_secs`.
@@ -158,10 +318,32 @@ pub struct RateLimitSetting {
     pub per_secs: f64,
 }
 
+impl From<RateLimit> for RateLimitSetting {
+    fn from(limit: RateLimit) -> Self {
+        Self {
+            requests: limit.requests,
+            per_secs: limit.per.as_secs_f64(),
+        }
+    }
+}
+
 fn rate_limit_setting<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Option<RateLimitSetting>>, D::Error> {
     Ok(Some(d.deserialize_option(RateLimitVisitor)?))
+}
+
+fn conflict_check_setting<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ConflictCheck>, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_conflict_check(&text)
+        .map(Some)
+        .ok_or_else(|| serde::de::Error::custom(conflict_check_error(&text)))
+}
+
+fn conflict_check_error(v: &str) -> String {
+    format!("`{v}` is not `reread`, `reread:N` (N at least 1) or `off`")
 }
 
 /// `null`, an object, or one of the text forms of [`vars::RATE_LIMIT`].
@@ -203,6 +385,17 @@ impl<'de> serde::de::Visitor<'de> for RateLimitVisitor {
     }
 }
 
+/// Seconds as a [`Duration`]: refused (naming `field`) only when no
+/// duration can hold them (negative, not a number, too large). Whether a
+/// duration is usable (zero is not) is the builder's and the transport's
+/// to judge, once.
+fn duration(field: &str, v: f64) -> Result<Duration> {
+    Duration::try_from_secs_f64(v)
+        .map_err(|_| Error::config(field, format!("{v} is not a number of seconds")))
+}
+
+/// A positive number of seconds (environment variables, Redis lease: read
+/// where no transport judges them).
 fn secs(field: &str, v: f64) -> Result<Duration> {
     Duration::try_from_secs_f64(v)
         .ok()
@@ -223,7 +416,27 @@ fn env_secs(get: &impl Fn(&str) -> Option<String>, var: &str) -> Result<Option<f
     Ok(Some(n))
 }
 
+/// A variable holding a whole number, when set.
+fn env_number<N: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &str,
+    what: &str,
+) -> Result<Option<N>> {
+    get(var)
+        .map(|v| {
+            v.trim()
+                .parse()
+                .map_err(|_| Error::config(var, format!("`{v}` is not {what}")))
+        })
+        .transpose()
+}
+
 impl Settings {
+    /// Settings built from typed values.
+    pub fn builder() -> SettingsBuilder {
+        SettingsBuilder::default()
+    }
+
     /// Connect and per-attempt timeouts, when either is set (the other
     /// keeps its default).
     pub fn timeouts(&self) -> Result<Option<(Duration, Duration)>> {
@@ -232,11 +445,11 @@ impl Settings {
         }
         let d = TransportConfig::default();
         let connect = match self.connect_timeout_secs {
-            Some(v) => secs("connect_timeout_secs", v)?,
+            Some(v) => duration("connect_timeout_secs", v)?,
             None => d.connect_timeout,
         };
         let request = match self.timeout_secs {
-            Some(v) => secs("timeout_secs", v)?,
+            Some(v) => duration("timeout_secs", v)?,
             None => d.request_timeout,
         };
         Ok(Some((connect, request)))
@@ -245,7 +458,12 @@ impl Settings {
     /// The retry policy, when a retry setting is given (the rest keeps the
     /// defaults).
     pub fn retry(&self) -> Result<Option<RetryConfig>> {
-        if self.max_attempts.is_none() && self.initial_backoff_ms.is_none() {
+        if self.max_attempts.is_none()
+            && self.initial_backoff_ms.is_none()
+            && self.max_backoff_ms.is_none()
+            && self.retry_deadline_secs.is_none()
+            && self.max_retry_after_secs.is_none()
+        {
             return Ok(None);
         }
         let mut r = RetryConfig::default();
@@ -255,10 +473,21 @@ impl Settings {
             }
             r.max_attempts = n;
         }
+        if let Some(ms) = self.max_backoff_ms {
+            r.max_backoff = Duration::from_millis(ms);
+        }
         if let Some(ms) = self.initial_backoff_ms {
             r.initial_backoff = Duration::from_millis(ms);
-            // The backoff cap must not cut the first backoff asked for.
-            r.max_backoff = r.max_backoff.max(r.initial_backoff);
+            if self.max_backoff_ms.is_none() {
+                // The default cap must not cut the first backoff asked for.
+                r.max_backoff = r.max_backoff.max(r.initial_backoff);
+            }
+        }
+        if let Some(v) = self.retry_deadline_secs {
+            r.deadline = duration("retry_deadline_secs", v)?;
+        }
+        if let Some(v) = self.max_retry_after_secs {
+            r.max_retry_after = duration("max_retry_after_secs", v)?;
         }
         Ok(Some(r))
     }
@@ -266,59 +495,137 @@ impl Settings {
     /// The longest wait for a customer's write lock, when set.
     pub fn lock_wait(&self) -> Result<Option<Duration>> {
         self.lock_wait_secs
-            .map(|v| secs("lock_wait_secs", v))
+            .map(|v| duration("lock_wait_secs", v))
             .transpose()
     }
 
     /// The rate limit, when set: `Some(None)` turns the vendor's default
-    /// limit off.
+    /// limit off. Only the conversion to a window can fail here; the
+    /// transport refuses a limit of zero requests.
     pub fn rate_limit(&self) -> Result<Option<Option<RateLimit>>> {
         self.rate_limit
             .map(|rl| {
                 rl.map(|r| {
-                    if r.requests == 0 {
-                        return Err(Error::config("rate_limit", "requests must be at least 1"));
-                    }
                     Ok(RateLimit {
                         requests: r.requests,
-                        per: secs("rate_limit.per_secs", r.per_secs)?,
+                        per: duration("rate_limit.per_secs", r.per_secs)?,
                     })
                 })
                 .transpose()
             })
             .transpose()
     }
-}
 
-/// Applies [`Settings`] to a backend builder through its own setters, so
-/// the backend's defaults (its rate limit, its retry hints) stay in force
-/// for everything the settings do not name.
-#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
-macro_rules! tuned {
-    ($builder:expr, $settings:expr) => {{
-        let mut b = $builder;
-        let s: &Settings = $settings;
-        if let Some((connect, request)) = s.timeouts()? {
+    /// Applies these settings to any backend's builder through the shared
+    /// setters of [`BackendBuilder`], so the backend's defaults (its rate
+    /// limit, its retry hints) stay in force for everything the settings
+    /// do not name. The builder and its transport judge the values.
+    pub fn apply<B: BackendBuilder>(&self, mut b: B) -> Result<B> {
+        if let Some((connect, request)) = self.timeouts()? {
             b = b.timeouts(connect, request);
         }
-        if let Some(retry) = s.retry()? {
+        if let Some(retry) = self.retry()? {
             b = b.retry(retry);
         }
-        if let Some(limit) = s.rate_limit()? {
+        if let Some(limit) = self.rate_limit()? {
             b = b.rate_limit(limit);
         }
-        if let Some(wait) = s.lock_wait()? {
+        if let Some(wait) = self.lock_wait()? {
             b = b.lock_wait(wait);
         }
+        if let Some(check) = self.conflict_check {
+            b.set_conflict_check(check)?;
+        }
         #[cfg(feature = "redis")]
-        if let Some(redis) = &s.redis {
+        if let Some(redis) = &self.redis {
             let c = redis.coordinator()?;
             b = b
                 .rate_limiting(c.rate_limiting())
                 .write_locking(c.write_locking());
         }
-        b
-    }};
+        Ok(b)
+    }
+
+    /// Reads the shared variables of [`vars`] into these settings.
+    fn read_env(&mut self, get: &impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(n) = env_secs(get, vars::TIMEOUT_SECS)? {
+            self.timeout_secs = Some(n);
+        }
+        if let Some(v) = get(vars::MAX_ATTEMPTS) {
+            let n: u32 = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::config(
+                    vars::MAX_ATTEMPTS,
+                    format!("`{v}` is not a positive whole number"),
+                )
+            })?;
+            self.max_attempts = Some(n);
+        }
+        let ms = "a whole number of milliseconds";
+        if let Some(n) = env_number(get, vars::INITIAL_BACKOFF_MS, ms)? {
+            self.initial_backoff_ms = Some(n);
+        }
+        if let Some(n) = env_number(get, vars::MAX_BACKOFF_MS, ms)? {
+            self.max_backoff_ms = Some(n);
+        }
+        if let Some(n) = env_secs(get, vars::RETRY_DEADLINE_SECS)? {
+            self.retry_deadline_secs = Some(n);
+        }
+        if let Some(n) = env_secs(get, vars::MAX_RETRY_AFTER_SECS)? {
+            self.max_retry_after_secs = Some(n);
+        }
+        if let Some(v) = get(vars::RATE_LIMIT) {
+            self.rate_limit = Some(parse_rate_limit(&v)?);
+        }
+        if let Some(n) = env_secs(get, vars::LOCK_WAIT_SECS)? {
+            self.lock_wait_secs = Some(n);
+        }
+        if let Some(v) = get(vars::CONFLICT_CHECK) {
+            self.conflict_check =
+                Some(parse_conflict_check(&v).ok_or_else(|| {
+                    Error::config(vars::CONFLICT_CHECK, conflict_check_error(&v))
+                })?);
+        }
+        if let Some(url) = get(vars::REDIS_URL) {
+            #[cfg(feature = "redis")]
+            {
+                let fallback_share = match get(vars::REDIS_FALLBACK_SHARE) {
+                    Some(v) => Some(v.trim().parse::<f64>().map_err(|_| {
+                        Error::config(vars::REDIS_FALLBACK_SHARE, "must be a number in (0, 1]")
+                    })?),
+                    None => None,
+                };
+                let redis = RedisSetting {
+                    url,
+                    prefix: get(vars::REDIS_PREFIX),
+                    fallback_share,
+                    lease_secs: None,
+                };
+                // Refuse a bad URL or share now, naming the variable.
+                redis.coordinator().map_err(|e| match e {
+                    Error::Config { field, reason } => Error::config(
+                        match field.as_str() {
+                            "redis.url" => vars::REDIS_URL,
+                            "redis.fallback_share" => vars::REDIS_FALLBACK_SHARE,
+                            _ => vars::REDIS_URL,
+                        },
+                        reason,
+                    ),
+                    other => other,
+                })?;
+                self.redis = Some(redis);
+            }
+            #[cfg(not(feature = "redis"))]
+            {
+                let _ = url;
+                return Err(Error::config(
+                    vars::REDIS_URL,
+                    "is set, but unibill was built without its `redis` cargo feature: \
+                     enable it, or unset the variable to limit and lock per process",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Settings of a backend reached with one API key at a fixed host
@@ -345,6 +652,29 @@ impl KeyConfig {
             base_url: None,
             settings: Settings::default(),
         }
+    }
+
+    /// The section from the backend's own variables: its API key
+    /// (required) and base URL.
+    #[cfg(any(feature = "chartmogul", feature = "fusebill"))]
+    fn from_lookup(
+        kind: BackendKind,
+        get: &dyn Fn(&str) -> Option<String>,
+        [api_key, base_url]: [&str; 2],
+    ) -> Result<Self> {
+        Ok(Self {
+            base_url: lookup_set(get, base_url),
+            ..Self::new(lookup_required(kind, get, api_key)?)
+        })
+    }
+
+    /// `builder` with this section's base URL and settings.
+    #[cfg(any(feature = "chartmogul", feature = "fusebill"))]
+    fn apply<B: BackendBuilder>(&self, mut b: B) -> Result<B> {
+        if let Some(u) = &self.base_url {
+            b = b.base_url(u.clone());
+        }
+        self.settings.apply(b)
     }
 }
 
@@ -413,6 +743,219 @@ pub enum Config {
     Everlytic(EverlyticConfig),
 }
 
+/// A client built from a [`Config`], with its type: the vendor-only calls
+/// (ChartMogul's tags and custom attributes by email, Fusebill's
+/// `find_by_reference`, raw reads, ...) stay reachable, where
+/// [`Config::build`]'s `Arc<dyn CustomerUpdater>` has only the neutral
+/// ones.
+///
+/// ```
+/// use unibill::{Client, Config};
+///
+/// let client = Config::fusebill("key").build_client().unwrap();
+/// let fusebill = client.as_fusebill().expect("a Fusebill client");
+/// assert_eq!(fusebill.transport().base_url(), "https://secure.fusebill.com");
+/// assert!(client.as_chartmogul().is_none());
+/// let updater = client.into_updater(); // the neutral API, as `Config::build` gives it
+/// assert_eq!(updater.kind(), unibill::fusebill::KIND);
+/// ```
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Client {
+    /// ChartMogul (feature `chartmogul`).
+    #[cfg(feature = "chartmogul")]
+    ChartMogul(unibill_chartmogul::ChartMogul),
+    /// Fusebill (feature `fusebill`).
+    #[cfg(feature = "fusebill")]
+    Fusebill(unibill_fusebill::Fusebill),
+    /// Everlytic (feature `everlytic`).
+    #[cfg(feature = "everlytic")]
+    Everlytic(unibill_everlytic::Everlytic),
+}
+
+impl Client {
+    /// The neutral API of this client.
+    pub fn updater(&self) -> &dyn CustomerUpdater {
+        match *self {
+            #[cfg(feature = "chartmogul")]
+            Client::ChartMogul(ref c) => c,
+            #[cfg(feature = "fusebill")]
+            Client::Fusebill(ref c) => c,
+            #[cfg(feature = "everlytic")]
+            Client::Everlytic(ref c) => c,
+        }
+    }
+
+    /// The client behind the neutral API only (what [`Config::build`]
+    /// returns).
+    pub fn into_updater(self) -> Arc<dyn CustomerUpdater> {
+        match self {
+            #[cfg(feature = "chartmogul")]
+            Client::ChartMogul(c) => Arc::new(c),
+            #[cfg(feature = "fusebill")]
+            Client::Fusebill(c) => Arc::new(c),
+            #[cfg(feature = "everlytic")]
+            Client::Everlytic(c) => Arc::new(c),
+        }
+    }
+
+    /// The ChartMogul client, if this is one.
+    #[cfg(feature = "chartmogul")]
+    pub fn as_chartmogul(&self) -> Option<&unibill_chartmogul::ChartMogul> {
+        match self {
+            Client::ChartMogul(c) => Some(c),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The Fusebill client, if this is one.
+    #[cfg(feature = "fusebill")]
+    pub fn as_fusebill(&self) -> Option<&unibill_fusebill::Fusebill> {
+        match self {
+            Client::Fusebill(c) => Some(c),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The Everlytic client, if this is one.
+    #[cfg(feature = "everlytic")]
+    pub fn as_everlytic(&self) -> Option<&unibill_everlytic::Everlytic> {
+        match self {
+            Client::Everlytic(c) => Some(c),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+}
+
+/// A name -> value lookup of variables (blank values already unset).
+type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
+
+/// One compiled-in backend: the facade's only per-backend code besides
+/// the [`Config`] and [`Client`] variants.
+struct Registered {
+    /// The backend (its name is what `backend` / `UNIBILL_BACKEND` say).
+    kind: BackendKind,
+    /// Its section, read from its own variables (names owned by its
+    /// crate); the shared settings are read after.
+    from_lookup: fn(&Lookup<'_>) -> Result<Config>,
+    /// A placeholder config (for [`crate::capability_table`]).
+    placeholder: fn() -> Config,
+    /// Its client from its section: the backend's builder, the section's
+    /// own values, then [`Settings::apply`].
+    build: fn(&Config) -> Result<Client>,
+}
+
+/// The registry: one entry per compiled-in backend.
+const REGISTRY: &[Registered] = &[
+    #[cfg(feature = "chartmogul")]
+    Registered {
+        kind: unibill_chartmogul::KIND,
+        from_lookup: |get| {
+            KeyConfig::from_lookup(
+                unibill_chartmogul::KIND,
+                get,
+                unibill_chartmogul::builder::env::ALL,
+            )
+            .map(Config::ChartMogul)
+        },
+        placeholder: || Config::chartmogul("placeholder"),
+        build: |c| match c {
+            Config::ChartMogul(c) => {
+                let b =
+                    unibill_chartmogul::ChartMogul::builder().api_key(c.api_key.expose_secret());
+                Ok(Client::ChartMogul(c.apply(b)?.build()?))
+            }
+            other => Err(mismatch(other)),
+        },
+    },
+    #[cfg(feature = "fusebill")]
+    Registered {
+        kind: unibill_fusebill::KIND,
+        from_lookup: |get| {
+            KeyConfig::from_lookup(
+                unibill_fusebill::KIND,
+                get,
+                unibill_fusebill::builder::env::ALL,
+            )
+            .map(Config::Fusebill)
+        },
+        placeholder: || Config::fusebill("placeholder"),
+        build: |c| match c {
+            Config::Fusebill(c) => {
+                let b = unibill_fusebill::Fusebill::builder().api_key(c.api_key.expose_secret());
+                Ok(Client::Fusebill(c.apply(b)?.build()?))
+            }
+            other => Err(mismatch(other)),
+        },
+    },
+    #[cfg(feature = "everlytic")]
+    Registered {
+        kind: unibill_everlytic::KIND,
+        from_lookup: |get| {
+            use unibill_everlytic::builder::env;
+            let need = |name| lookup_required(unibill_everlytic::KIND, get, name);
+            Ok(Config::everlytic(
+                need(env::URL)?,
+                need(env::USERNAME)?,
+                need(env::API_KEY)?,
+            ))
+        },
+        placeholder: || {
+            Config::everlytic("https://install.example.com", "placeholder", "placeholder")
+        },
+        build: |c| match c {
+            Config::Everlytic(c) => {
+                let b = unibill_everlytic::Everlytic::builder()
+                    .base_url(c.base_url.clone())
+                    .username(c.username.clone())
+                    .api_key(c.api_key.expose_secret());
+                Ok(Client::Everlytic(c.settings.apply(b)?.build()?))
+            }
+            other => Err(mismatch(other)),
+        },
+    },
+];
+
+/// A registry entry handed another backend's config (a bug here, not a
+/// caller's mistake, but still an error rather than a panic).
+#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+fn mismatch(other: &Config) -> Error {
+    Error::config(
+        "backend",
+        format!("internal: no builder registered for `{}`", other.backend()),
+    )
+}
+
+/// The registry entry of a backend name, or [`Error::Config`] naming
+/// `field`: not a backend at all, or one whose cargo feature is off.
+fn registered(name: &str, field: &str) -> Result<&'static Registered> {
+    if let Some(r) = REGISTRY.iter().find(|r| r.kind.as_str() == name) {
+        return Ok(r);
+    }
+    Err(if BACKENDS.contains(&name) {
+        Error::config(
+            field,
+            format!(
+                "backend `{name}` is not compiled in: enable the `{name}` cargo feature of unibill"
+            ),
+        )
+    } else {
+        Error::config(
+            field,
+            format!("`{name}` is not one of {}", BACKENDS.join(", ")),
+        )
+    })
+}
+
+/// The placeholder config of every compiled-in backend (no credentials
+/// that work), in registry order.
+pub(crate) fn placeholders() -> Vec<Config> {
+    REGISTRY.iter().map(|r| (r.placeholder)()).collect()
+}
+
 impl Config {
     /// A ChartMogul config with default settings.
     pub fn chartmogul(api_key: impl Into<String>) -> Self {
@@ -443,14 +986,13 @@ impl Config {
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
         let url = url.into();
         match &mut self {
-            Config::ChartMogul(c) => c.base_url = Some(url),
-            Config::Fusebill(c) => c.base_url = Some(url),
+            Config::ChartMogul(c) | Config::Fusebill(c) => c.base_url = Some(url),
             Config::Everlytic(c) => c.base_url = url,
         }
         self
     }
 
-    /// The same config with other transport settings.
+    /// The same config with other settings.
     pub fn with_settings(mut self, settings: Settings) -> Self {
         *self.settings_mut() = settings;
         self
@@ -458,17 +1000,15 @@ impl Config {
 
     fn settings_mut(&mut self) -> &mut Settings {
         match self {
-            Config::ChartMogul(c) => &mut c.settings,
-            Config::Fusebill(c) => &mut c.settings,
+            Config::ChartMogul(c) | Config::Fusebill(c) => &mut c.settings,
             Config::Everlytic(c) => &mut c.settings,
         }
     }
 
-    /// The transport settings.
+    /// The settings.
     pub fn settings(&self) -> &Settings {
         match self {
-            Config::ChartMogul(c) => &c.settings,
-            Config::Fusebill(c) => &c.settings,
+            Config::ChartMogul(c) | Config::Fusebill(c) => &c.settings,
             Config::Everlytic(c) => &c.settings,
         }
     }
@@ -501,93 +1041,8 @@ impl Config {
             })?
             .trim()
             .to_ascii_lowercase();
-        let need = |name: &str| {
-            get(name).ok_or_else(|| {
-                Error::config(
-                    name,
-                    format!("is not set (required by backend `{backend}`)"),
-                )
-            })
-        };
-        let mut config = match backend.as_str() {
-            "chartmogul" => Config::ChartMogul(KeyConfig {
-                base_url: get(vars::CHARTMOGUL_BASE_URL),
-                ..KeyConfig::new(need(vars::CHARTMOGUL_API_KEY)?)
-            }),
-            "fusebill" => Config::Fusebill(KeyConfig {
-                base_url: get(vars::FUSEBILL_BASE_URL),
-                ..KeyConfig::new(need(vars::FUSEBILL_API_KEY)?)
-            }),
-            "everlytic" => Config::everlytic(
-                need(vars::EVERLYTIC_URL)?,
-                need(vars::EVERLYTIC_USERNAME)?,
-                need(vars::EVERLYTIC_API_KEY)?,
-            ),
-            other => {
-                return Err(Error::config(
-                    vars::BACKEND,
-                    format!("`{other}` is not one of {}", BACKENDS.join(", ")),
-                ))
-            }
-        };
-        let s = config.settings_mut();
-        if let Some(n) = env_secs(&get, vars::TIMEOUT_SECS)? {
-            s.timeout_secs = Some(n);
-        }
-        if let Some(v) = get(vars::MAX_ATTEMPTS) {
-            let n: u32 = v.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                Error::config(
-                    vars::MAX_ATTEMPTS,
-                    format!("`{v}` is not a positive whole number"),
-                )
-            })?;
-            s.max_attempts = Some(n);
-        }
-        if let Some(v) = get(vars::RATE_LIMIT) {
-            s.rate_limit = Some(parse_rate_limit(&v)?);
-        }
-        if let Some(n) = env_secs(&get, vars::LOCK_WAIT_SECS)? {
-            s.lock_wait_secs = Some(n);
-        }
-        if let Some(url) = get(vars::REDIS_URL) {
-            #[cfg(feature = "redis")]
-            {
-                let fallback_share = match get(vars::REDIS_FALLBACK_SHARE) {
-                    Some(v) => Some(v.trim().parse::<f64>().map_err(|_| {
-                        Error::config(vars::REDIS_FALLBACK_SHARE, "must be a number in (0, 1]")
-                    })?),
-                    None => None,
-                };
-                let redis = RedisSetting {
-                    url,
-                    prefix: get(vars::REDIS_PREFIX),
-                    fallback_share,
-                    lease_secs: None,
-                };
-                // Refuse a bad URL or share now, naming the variable.
-                redis.coordinator().map_err(|e| match e {
-                    Error::Config { field, reason } => Error::config(
-                        match field.as_str() {
-                            "redis.url" => vars::REDIS_URL,
-                            "redis.fallback_share" => vars::REDIS_FALLBACK_SHARE,
-                            _ => vars::REDIS_URL,
-                        },
-                        reason,
-                    ),
-                    other => other,
-                })?;
-                s.redis = Some(redis);
-            }
-            #[cfg(not(feature = "redis"))]
-            {
-                let _ = url;
-                return Err(Error::config(
-                    vars::REDIS_URL,
-                    "is set, but unibill was built without its `redis` cargo feature: \
-                     enable it, or unset the variable to limit and lock per process",
-                ));
-            }
-        }
+        let mut config = (registered(&backend, vars::BACKEND)?.from_lookup)(&get)?;
+        config.settings_mut().read_env(&get)?;
         Ok(config)
     }
 
@@ -600,48 +1055,16 @@ impl Config {
     /// backend's extension in a patch is refused as unsupported, not as
     /// unknown.
     pub fn build(&self) -> Result<Arc<dyn CustomerUpdater>> {
-        #[cfg(feature = "chartmogul")]
-        unibill_core::patch::register_extension_key(unibill_chartmogul::KIND);
-        #[cfg(feature = "fusebill")]
-        unibill_core::patch::register_extension_key(unibill_fusebill::KIND);
-        #[cfg(feature = "everlytic")]
-        unibill_core::patch::register_extension_key(unibill_everlytic::KIND);
-        match self {
-            #[cfg(feature = "chartmogul")]
-            Config::ChartMogul(c) => {
-                let mut b =
-                    unibill_chartmogul::ChartMogul::builder().api_key(c.api_key.expose_secret());
-                if let Some(u) = &c.base_url {
-                    b = b.base_url(u.clone());
-                }
-                Ok(Arc::new(tuned!(b, &c.settings).build()?))
-            }
-            #[cfg(feature = "fusebill")]
-            Config::Fusebill(c) => {
-                let mut b =
-                    unibill_fusebill::Fusebill::builder().api_key(c.api_key.expose_secret());
-                if let Some(u) = &c.base_url {
-                    b = b.base_url(u.clone());
-                }
-                Ok(Arc::new(tuned!(b, &c.settings).build()?))
-            }
-            #[cfg(feature = "everlytic")]
-            Config::Everlytic(c) => {
-                let b = unibill_everlytic::Everlytic::builder()
-                    .base_url(c.base_url.clone())
-                    .username(c.username.clone())
-                    .api_key(c.api_key.expose_secret());
-                Ok(Arc::new(tuned!(b, &c.settings).build()?))
-            }
-            #[allow(unreachable_patterns)]
-            other => Err(Error::config(
-                "backend",
-                format!(
-                    "backend `{0}` is not compiled in: enable the `{0}` cargo feature of unibill",
-                    other.backend()
-                ),
-            )),
+        self.build_client().map(Client::into_updater)
+    }
+
+    /// Builds the client with its type (see [`Client`]), for the
+    /// vendor-only calls; otherwise as [`Config::build`].
+    pub fn build_client(&self) -> Result<Client> {
+        for r in REGISTRY {
+            unibill_core::patch::register_extension_key(r.kind);
         }
+        (registered(self.backend(), "backend")?.build)(self)
     }
 }
 
@@ -1098,5 +1521,245 @@ mod tests {
             )),
             "{d}"
         );
+    }
+
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn retry_settings_reach_the_client_from_env_and_file() {
+        let from_env = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_MAX_ATTEMPTS", "6"),
+            ("UNIBILL_INITIAL_BACKOFF_MS", "50"),
+            ("UNIBILL_MAX_BACKOFF_MS", "900"),
+            ("UNIBILL_RETRY_DEADLINE_SECS", "42"),
+            ("UNIBILL_MAX_RETRY_AFTER_SECS", "7.5"),
+        ]))
+        .unwrap();
+        let from_file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "fusebill", "api_key": "k",
+            "settings": {
+                "max_attempts": 6, "initial_backoff_ms": 50, "max_backoff_ms": 900,
+                "retry_deadline_secs": 42, "max_retry_after_secs": 7.5
+            }
+        }))
+        .unwrap();
+        let expected = RetryConfig {
+            max_attempts: 6,
+            initial_backoff: Duration::from_millis(50),
+            max_backoff: Duration::from_millis(900),
+            deadline: Duration::from_secs(42),
+            max_retry_after: Duration::from_millis(7500),
+        };
+        for c in [from_env, from_file] {
+            let client = c.build_client().unwrap();
+            let fusebill = client.as_fusebill().expect("a Fusebill client");
+            assert_eq!(fusebill.transport().config().retry, expected, "{c:?}");
+        }
+        // The same policy, given as a value to the settings builder.
+        let built = Config::fusebill("k")
+            .with_settings(Settings::builder().retry(expected.clone()).build())
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            built.as_fusebill().unwrap().transport().config().retry,
+            expected
+        );
+        for (var, value) in [
+            ("UNIBILL_INITIAL_BACKOFF_MS", "soon"),
+            ("UNIBILL_MAX_BACKOFF_MS", "-5"),
+            ("UNIBILL_RETRY_DEADLINE_SECS", "0"),
+            ("UNIBILL_MAX_RETRY_AFTER_SECS", "x"),
+        ] {
+            match Config::from_lookup(lookup(&[
+                ("UNIBILL_BACKEND", "fusebill"),
+                ("FUSEBILL_API_KEY", "k"),
+                (var, value),
+            ])) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, var, "{value}"),
+                other => panic!("{var}={value}: {other:?}"),
+            }
+        }
+    }
+
+    #[cfg(all(feature = "fusebill", feature = "everlytic", feature = "chartmogul"))]
+    #[test]
+    fn conflict_check_is_set_through_config_and_refused_where_it_means_nothing() {
+        let shown = |c: &Config| format!("{:?}", c.build_client().unwrap());
+        let env = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_CONFLICT_CHECK", "off"),
+        ]))
+        .unwrap();
+        assert_eq!(env.settings().conflict_check, Some(ConflictCheck::Off));
+        assert!(shown(&env).contains("conflict: Off"), "{}", shown(&env));
+        let default = shown(&Config::fusebill("k"));
+        assert!(
+            default.contains("conflict: Reread { max_rounds: 3 }"),
+            "{default}"
+        );
+        let file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "everlytic", "base_url": "https://mail.example.com",
+            "username": "u", "api_key": "k",
+            "settings": {"conflict_check": "reread:5"}
+        }))
+        .unwrap();
+        assert_eq!(
+            file.settings().conflict_check,
+            Some(ConflictCheck::Reread { max_rounds: 5 })
+        );
+        assert!(file.build().is_ok());
+        // ChartMogul writes with PATCH and reads nothing first: refused,
+        // naming the setting, rather than ignored.
+        let cm = Config::chartmogul("k").with_settings(
+            Settings::builder()
+                .conflict_check(ConflictCheck::Off)
+                .build(),
+        );
+        match cm.build() {
+            Err(Error::Config { field, reason }) => {
+                assert_eq!(field, "conflict_check");
+                assert!(reason.contains("`chartmogul`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // Malformed values name the variable or the key.
+        match Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_CONFLICT_CHECK", "sometimes"),
+        ])) {
+            Err(Error::Config { field, reason }) => {
+                assert_eq!(field, "UNIBILL_CONFLICT_CHECK");
+                assert!(reason.contains("`sometimes`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = settings(r#"{"conflict_check":"reread:0"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`reread:0`"), "{e}");
+    }
+
+    #[test]
+    fn settings_builder_matches_the_file_form() {
+        let built = Settings::builder()
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_millis(1500))
+            .max_attempts(2)
+            .rate_limit(RateLimit::per_minute(1000))
+            .lock_wait(Duration::from_secs(30))
+            .conflict_check(ConflictCheck::Off)
+            .build();
+        let file = settings(
+            r#"{"timeout_secs":5,"connect_timeout_secs":1.5,"max_attempts":2,
+                "rate_limit":"1000/min","lock_wait_secs":30,"conflict_check":"off"}"#,
+        )
+        .unwrap();
+        assert_eq!(built, file);
+        assert_eq!(
+            Settings::builder().no_rate_limit().build(),
+            settings(r#"{"rate_limit":null}"#).unwrap()
+        );
+        assert_eq!(Settings::builder().build(), Settings::default());
+    }
+
+    /// Zero durations are judged once, by the transport, which names its
+    /// setting.
+    #[cfg(feature = "chartmogul")]
+    #[test]
+    fn zero_durations_are_refused_by_the_transport() {
+        for (json, field) in [
+            (r#"{"timeout_secs":0}"#, "request_timeout"),
+            (r#"{"connect_timeout_secs":0}"#, "connect_timeout"),
+            (r#"{"lock_wait_secs":0}"#, "lock_wait"),
+            (
+                r#"{"rate_limit":{"requests":0,"per_secs":1}}"#,
+                "rate_limit",
+            ),
+            (
+                r#"{"rate_limit":{"requests":5,"per_secs":0}}"#,
+                "rate_limit",
+            ),
+        ] {
+            let c = Config::chartmogul("k").with_settings(settings(json).unwrap());
+            match c.build() {
+                Err(Error::Config { field: f, .. }) => assert_eq!(f, field, "{json}"),
+                other => panic!("{json}: {other:?}"),
+            }
+        }
+        // What no duration can hold is refused here, naming the key.
+        let c = Config::chartmogul("k").with_settings(settings(r#"{"timeout_secs":-1}"#).unwrap());
+        match c.build() {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "timeout_secs"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+    #[test]
+    fn build_client_gives_typed_access_and_the_same_updater() {
+        let cm = Config::chartmogul("k").build_client().unwrap();
+        assert!(cm.as_chartmogul().is_some());
+        assert!(cm.as_fusebill().is_none() && cm.as_everlytic().is_none());
+        assert_eq!(cm.updater().kind(), unibill_chartmogul::KIND);
+        let ev = Config::everlytic("https://mail.example.com", "u", "k")
+            .build_client()
+            .unwrap();
+        assert_eq!(
+            ev.as_everlytic().unwrap().base_url(),
+            "https://mail.example.com"
+        );
+        assert!(ev.as_chartmogul().is_none());
+        let updater = ev.into_updater();
+        assert_eq!(updater.kind(), unibill_everlytic::KIND);
+        let fb = Config::fusebill("k").build_client().unwrap();
+        assert!(matches!(fb, Client::Fusebill(_)));
+        assert_eq!(
+            format!("{:?}", fb.updater().capabilities()),
+            format!(
+                "{:?}",
+                Config::fusebill("k").build().unwrap().capabilities()
+            )
+        );
+    }
+
+    /// The facade's variable names are the backend crates' own.
+    #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+    #[test]
+    fn registry_covers_every_backend_with_the_crates_own_variables() {
+        let names: Vec<&str> = REGISTRY.iter().map(|r| r.kind.as_str()).collect();
+        assert_eq!(names, BACKENDS);
+        assert_eq!(
+            unibill_chartmogul::builder::env::ALL,
+            [vars::CHARTMOGUL_API_KEY, vars::CHARTMOGUL_BASE_URL]
+        );
+        assert_eq!(
+            unibill_fusebill::builder::env::ALL,
+            [vars::FUSEBILL_API_KEY, vars::FUSEBILL_BASE_URL]
+        );
+        assert_eq!(
+            unibill_everlytic::builder::env::ALL,
+            [
+                vars::EVERLYTIC_URL,
+                vars::EVERLYTIC_USERNAME,
+                vars::EVERLYTIC_API_KEY
+            ]
+        );
+        for r in REGISTRY {
+            let c = (r.placeholder)();
+            assert_eq!(c.backend(), r.kind.as_str());
+            assert_eq!(c.build().unwrap().kind(), r.kind);
+        }
+        let c = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "chartmogul"),
+            ("CHARTMOGUL_API_KEY", "k"),
+            ("CHARTMOGUL_BASE_URL", "http://127.0.0.1:9"),
+        ]))
+        .unwrap();
+        let client = c.build_client().unwrap();
+        let shown = format!("{:?}", client.as_chartmogul().unwrap());
+        assert!(shown.contains("http://127.0.0.1:9"), "{shown}");
     }
 }

@@ -23,8 +23,12 @@
 //!   [`Capabilities`] says what each can do, and anything else is refused
 //!   with [`Error::Unsupported`] before any request.
 //! - [`Config`]: a serde-friendly choice of backend and settings that
-//!   builds an `Arc<dyn CustomerUpdater>`; [`Config::from_env`] reads the
-//!   variables listed in [`config::vars`].
+//!   builds an `Arc<dyn CustomerUpdater>` ([`Config::build`]) or a typed
+//!   [`Client`] with the vendor-only calls ([`Config::build_client`]);
+//!   [`Config::from_env`] reads the variables listed in [`config::vars`].
+//! - [`BackendBuilder`]: the settings every backend's builder shares
+//!   (`base_url`, `timeouts`, `retry`, `rate_limit`, ...); bring it into
+//!   scope to call them on `ChartMogul::builder()` and the others.
 //! - [`bulk`]: many updates at the vendor's rate limit.
 //!
 //! Backends are behind cargo features `chartmogul`, `fusebill` and
@@ -43,7 +47,9 @@ pub struct ReadmeDoctests;
 
 #[cfg(feature = "redis")]
 pub use config::RedisSetting;
-pub use config::{Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings};
+pub use config::{
+    Client, Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings, SettingsBuilder,
+};
 
 // Everything of core stays reachable from here (`unibill::Transport`
 // included, for backends written outside this workspace), but the front
@@ -56,13 +62,13 @@ pub use unibill_core::*;
 pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update, bulk_update_stream, capability, change, check,
     customer, error, kind, patch, run_bulk, status, transport, updater, values, Acquisition,
-    AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue, BackendKind,
-    BulkItemResult, BulkOptions, BulkProgress, BulkStream, BulkSummary, Capabilities, Change,
-    CheckedPatch, CountryCode, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
-    CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions,
-    Field, FieldCaps, Ignored, Money, Op, PatchExtension, PlannedRequest, RateLimit, Result,
-    RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions,
-    UpdateOutcome,
+    AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue, BackendBuilder,
+    BackendKind, BulkItemResult, BulkOptions, BulkProgress, BulkStream, BulkSummary, Capabilities,
+    Change, CheckedPatch, CountryCode, Currency, CustomAttribute, Customer, CustomerId,
+    CustomerPatch, CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind,
+    ExposeSecret, Extensions, Field, FieldCaps, Ignored, Money, Op, PatchExtension, PlannedRequest,
+    RateLimit, Result, RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy,
+    UpdateOptions, UpdateOutcome,
 };
 
 /// The ChartMogul backend (feature `chartmogul`).
@@ -91,14 +97,7 @@ pub use unibill_redis as redis;
 /// per neutral field, one column per backend). Builds each backend with
 /// placeholder credentials; makes no network call.
 pub fn capability_table() -> Result<String> {
-    let configs: Vec<Config> = vec![
-        #[cfg(feature = "chartmogul")]
-        Config::chartmogul("placeholder"),
-        #[cfg(feature = "fusebill")]
-        Config::fusebill("placeholder"),
-        #[cfg(feature = "everlytic")]
-        Config::everlytic("https://install.example.com", "placeholder", "placeholder"),
-    ];
+    let configs = config::placeholders();
     let updaters = configs
         .iter()
         .map(Config::build)

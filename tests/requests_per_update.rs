@@ -19,6 +19,7 @@
 
 mod common;
 
+use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater};
 use unibill_sandbox::{Sandbox, VendorHandle};
 

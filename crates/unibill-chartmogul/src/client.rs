@@ -1,23 +1,21 @@
-//! The [`ChartMogul`] client: builder, [`CustomerUpdater`] implementation
+//! The [`ChartMogul`] client: [`CustomerUpdater`] implementation
 //! and the ChartMogul-only operations.
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use unibill_core::check;
-use unibill_core::transport::{
-    Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
-};
+use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
     CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
     UpdateOutcome,
 };
 
+use crate::builder::ChartMogulBuilder;
 use crate::error::from_answer;
 use crate::extension::ChartMogulExtension;
 use crate::mapping::{self, Call, Method, Target};
@@ -94,59 +92,6 @@ pub fn capabilities() -> Capabilities {
         )
 }
 
-/// Builds a [`ChartMogul`] client.
-///
-/// ```
-/// use std::time::Duration;
-/// use unibill_chartmogul::ChartMogul;
-///
-/// let cm = ChartMogul::builder()
-///     .api_key("my-secret-key")
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
-///     .build()
-///     .unwrap();
-/// assert!(!format!("{cm:?}").contains("my-secret-key"));
-/// ```
-#[derive(Clone, Debug)]
-pub struct ChartMogulBuilder {
-    api_key: Option<SecretString>,
-    options: ClientOptions,
-}
-
-impl Default for ChartMogulBuilder {
-    fn default() -> Self {
-        Self {
-            api_key: None,
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL)).with_rate_limit(DEFAULT_RATE_LIMIT),
-        }
-    }
-}
-
-impl ChartMogulBuilder {
-    /// The account's API key (sent as the Basic user name with an empty
-    /// password). Held as a [`SecretString`]: never printed.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    unibill_core::client_option_setters!();
-
-    /// The client; [`Error::Config`] when the key is missing or empty, or
-    /// the base URL or a setting is unusable.
-    pub fn build(self) -> Result<ChartMogul> {
-        let key = match self.api_key {
-            Some(k) if !secrecy::ExposeSecret::expose_secret(&k).trim().is_empty() => k,
-            Some(_) => return Err(Error::config("api_key", "the ChartMogul API key is empty")),
-            None => return Err(Error::config("api_key", "a ChartMogul API key is required")),
-        };
-        Ok(ChartMogul {
-            transport: self.options.transport(KIND, Auth::KeyAsUser(key))?,
-            caps: capabilities(),
-        })
-    }
-}
-
 /// A ChartMogul account, reached over its REST API.
 ///
 /// Implements [`CustomerUpdater`] (see the crate docs for the calls an
@@ -217,6 +162,14 @@ impl Prepared {
 }
 
 impl ChartMogul {
+    /// The client over a built transport (see [`ChartMogulBuilder`]).
+    pub(crate) fn new(transport: Transport) -> Self {
+        ChartMogul {
+            transport,
+            caps: capabilities(),
+        }
+    }
+
     /// A builder with ChartMogul's defaults.
     pub fn builder() -> ChartMogulBuilder {
         ChartMogulBuilder::default()

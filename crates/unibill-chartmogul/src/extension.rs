@@ -35,7 +35,52 @@ pub struct ChartMogulExtension {
     pub primary_contact: PrimaryContactPatch,
 }
 
+/// Setters in the style every backend extension shares: `set(impl
+/// Into<T>)` and `clear_set()`.
+macro_rules! setters {
+    ($( $field:ident => $set:ident, $clear:ident; )*) => {
+        $(
+            #[doc = concat!("Sets `", stringify!($field), "`.")]
+            pub fn $set(mut self, value: impl Into<String>) -> Self {
+                self.$field = Change::Set(value.into());
+                self
+            }
+            #[doc = concat!("Clears `", stringify!($field), "`.")]
+            pub fn $clear(mut self) -> Self {
+                self.$field = Change::Clear;
+                self
+            }
+        )*
+    };
+}
+
 impl ChartMogulExtension {
+    /// An extension that changes nothing.
+    ///
+    /// ```
+    /// use unibill_chartmogul::{ChartMogulExtension, PrimaryContactPatch};
+    /// use unibill_core::Change;
+    ///
+    /// let ext = ChartMogulExtension::new()
+    ///     .owner("mike@example.com")
+    ///     .primary_contact(PrimaryContactPatch::new().first_name("Ben").clear_phone());
+    /// assert_eq!(ext.owner, Change::Set("mike@example.com".to_string()));
+    /// assert_eq!(ext.primary_contact.phone, Change::Clear);
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    setters! {
+        owner => owner, clear_owner;
+    }
+
+    /// The changes to the primary contact.
+    pub fn primary_contact(mut self, contact: impl Into<PrimaryContactPatch>) -> Self {
+        self.primary_contact = contact.into();
+        self
+    }
+
     /// True when the extension changes nothing.
     pub fn is_empty(&self) -> bool {
         self.owner.is_keep() && self.primary_contact.is_empty()
@@ -77,6 +122,22 @@ pub struct PrimaryContactPatch {
 }
 
 impl PrimaryContactPatch {
+    /// Changes nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    setters! {
+        first_name => first_name, clear_first_name;
+        last_name => last_name, clear_last_name;
+        email => email, clear_email;
+        title => title, clear_title;
+        phone => phone, clear_phone;
+        linked_in => linked_in, clear_linked_in;
+        twitter => twitter, clear_twitter;
+        notes => notes, clear_notes;
+    }
+
     /// The fields with their ChartMogul names, in ChartMogul's order.
     pub fn fields(&self) -> [(&'static str, &Change<String>); 8] {
         [
@@ -94,5 +155,46 @@ impl PrimaryContactPatch {
     /// True when no primary contact field changes.
     pub fn is_empty(&self) -> bool {
         self.fields().iter().all(|(_, c)| c.is_keep())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_match_the_struct_form() {
+        let built = ChartMogulExtension::new()
+            .owner("o@example.com")
+            .primary_contact(
+                PrimaryContactPatch::new()
+                    .first_name("Ben")
+                    .last_name(String::from("Kim"))
+                    .email("b@example.com")
+                    .title("CTO")
+                    .clear_phone()
+                    .linked_in("in/ben")
+                    .twitter("@ben")
+                    .clear_notes(),
+            );
+        let literal = ChartMogulExtension {
+            owner: Change::Set("o@example.com".into()),
+            primary_contact: PrimaryContactPatch {
+                first_name: Change::Set("Ben".into()),
+                last_name: Change::Set("Kim".into()),
+                email: Change::Set("b@example.com".into()),
+                title: Change::Set("CTO".into()),
+                phone: Change::Clear,
+                linked_in: Change::Set("in/ben".into()),
+                twitter: Change::Set("@ben".into()),
+                notes: Change::Clear,
+            },
+        };
+        assert_eq!(built, literal);
+        assert_eq!(
+            ChartMogulExtension::new().clear_owner().owner,
+            Change::Clear
+        );
+        assert!(ChartMogulExtension::new().is_empty());
     }
 }

@@ -44,16 +44,19 @@
 
 use unibill_core::BackendKind;
 
+pub mod builder;
 pub mod client;
 pub mod error;
 pub mod extension;
 pub mod mapping;
 pub mod wire;
 
-pub use client::{
-    capabilities, ChartMogul, ChartMogulBuilder, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT,
-};
+pub use builder::ChartMogulBuilder;
+pub use client::{capabilities, ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{ChartMogulExtension, PrimaryContactPatch};
+/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
+/// bring it into scope to call them.
+pub use unibill_core::BackendBuilder;
 
 /// The name of this backend: `"chartmogul"`.
 pub const KIND: BackendKind = BackendKind::new("chartmogul");

@@ -4,6 +4,7 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
+use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::{ChartMogul, ChartMogulExtension};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribute;
+pub mod builder;
 pub mod bulk;
 pub mod capability;
 pub mod change;
@@ -34,6 +35,7 @@ pub mod updater;
 pub mod values;
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
+pub use builder::BackendBuilder;
 pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,

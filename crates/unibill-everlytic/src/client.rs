@@ -1,17 +1,17 @@
-//! The [`Everlytic`] client and its builder.
+//! The [`Everlytic`] client (its builder is in [`crate::builder`]).
 
 use std::fmt;
 
 use async_trait::async_trait;
-use secrecy::SecretString;
 use serde_json::{Map, Value};
-use unibill_core::transport::{Auth, ClientOptions, Request, Transport};
+use unibill_core::transport::{Request, Transport};
 use unibill_core::{
     BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerLocks,
     CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
     UpdateOutcome,
 };
 
+use crate::builder::EverlyticBuilder;
 use crate::error::{error_in_success, from_response};
 use crate::{mapping, wire, KIND};
 
@@ -44,117 +44,6 @@ pub fn capabilities() -> Capabilities {
             ],
             FieldCaps::ALL,
         )
-}
-
-/// Builds an [`Everlytic`] client. The install's address, the user name
-/// and the API key are required.
-///
-/// The address is your install's (`https://mail.example.com`, optionally
-/// with a path prefix for installs served below one), not the API's:
-/// `/api/2.0` is added by the client. There is no default host and no
-/// default rate limit (the platform documents none).
-///
-/// ```
-/// use std::time::Duration;
-/// use unibill_everlytic::Everlytic;
-/// let client = Everlytic::builder()
-///     .base_url("https://mail.example.com")
-///     .username("acme-admin")
-///     .api_key("not-a-real-key")
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
-///     .build()
-///     .unwrap();
-/// assert!(!format!("{client:?}").contains("not-a-real-key"));
-/// ```
-#[derive(Clone, Debug)]
-pub struct EverlyticBuilder {
-    username: Option<String>,
-    api_key: Option<SecretString>,
-    options: ClientOptions,
-    conflict: ConflictCheck,
-}
-
-impl Default for EverlyticBuilder {
-    fn default() -> Self {
-        Self {
-            username: None,
-            api_key: None,
-            options: ClientOptions::new(None),
-            conflict: ConflictCheck::default(),
-        }
-    }
-}
-
-impl EverlyticBuilder {
-    /// The user name the API key belongs to (required).
-    pub fn username(mut self, username: impl Into<String>) -> Self {
-        self.username = Some(username.into());
-        self
-    }
-
-    /// The API key (required), kept as a [`SecretString`]: never shown by
-    /// `Debug`, errors or logs.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    unibill_core::client_option_setters!();
-
-    /// How an update that reads the customer first (to send its current
-    /// `name` and `email`) guards against an edit made outside unibill
-    /// before its `PUT` (default [`ConflictCheck::Reread`] with 3 rounds:
-    /// one more `GET` per such update).
-    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
-        self.conflict = check;
-        self
-    }
-
-    /// Builds the client. A missing or malformed setting is an
-    /// [`Error::Config`] naming it (`base_url`, `username`, `api_key`).
-    pub fn build(mut self) -> Result<Everlytic> {
-        let base = self
-            .options
-            .base_url
-            .take()
-            .map(|u| u.trim().trim_end_matches('/').to_owned())
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| {
-                Error::config(
-                    "base_url",
-                    "required: the address of your Everlytic install (there is no default host)",
-                )
-            })?;
-        if base.to_ascii_lowercase().ends_with("/api/2.0") {
-            return Err(Error::config(
-                "base_url",
-                "give the install's address without `/api/2.0` (the client adds it)",
-            ));
-        }
-        let username = self
-            .username
-            .filter(|u| !u.trim().is_empty())
-            .ok_or_else(|| Error::config("username", "required: the API user's name"))?;
-        if username.contains(':') {
-            return Err(Error::config("username", "must not contain `:`"));
-        }
-        let key = self
-            .api_key
-            .filter(|k| !secrecy::ExposeSecret::expose_secret(k).trim().is_empty())
-            .ok_or_else(|| Error::config("api_key", "required: the user's API key"))?;
-        let auth = Auth::Basic {
-            username: username.clone(),
-            password: key,
-        };
-        self.options.set_base_url(base);
-        let transport = self.options.transport(KIND, auth)?;
-        Ok(Everlytic {
-            transport,
-            caps: capabilities(),
-            username,
-            conflict: self.conflict,
-        })
-    }
 }
 
 /// An Everlytic install's customers behind the neutral
@@ -205,6 +94,16 @@ struct Prepared {
 }
 
 impl Everlytic {
+    /// The client over a built transport (see [`EverlyticBuilder`]).
+    pub(crate) fn new(transport: Transport, username: String, conflict: ConflictCheck) -> Self {
+        Everlytic {
+            transport,
+            caps: capabilities(),
+            username,
+            conflict,
+        }
+    }
+
     /// A builder.
     pub fn builder() -> EverlyticBuilder {
         EverlyticBuilder::default()

@@ -66,11 +66,27 @@ impl PatchExtension for EverlyticExtension {
     const KEY: &'static str = "everlytic";
 }
 
+/// Setters in the style every backend extension shares: `impl Into<T>`,
+/// except integers, which take the integer type itself (so that a literal
+/// such as `5` has a type). There are no `clear_` setters: the platform
+/// refuses clearing these properties.
 macro_rules! setters {
     ($( $field:ident : $ty:ty, $doc:literal; )*) => {
         $(
             #[doc = concat!("Sets ", $doc, ".")]
-            pub fn $field(mut self, value: $ty) -> Self {
+            pub fn $field(mut self, value: impl Into<$ty>) -> Self {
+                self.$field = Change::Set(value.into());
+                self
+            }
+        )*
+    };
+}
+
+macro_rules! integer_setters {
+    ($( $field:ident, $doc:literal; )*) => {
+        $(
+            #[doc = concat!("Sets ", $doc, ".")]
+            pub fn $field(mut self, value: u64) -> Self {
                 self.$field = Change::Set(value);
                 self
             }
@@ -84,12 +100,15 @@ impl EverlyticExtension {
         Self::default()
     }
 
+    integer_setters! {
+        email_package_id, "the email package id";
+        email_quota, "the prepaid email quota";
+        sms_quota, "the prepaid SMS quota";
+        transactions_package_id, "the transactions package id";
+        transactions_quota, "the prepaid transactions quota";
+    }
+
     setters! {
-        email_package_id: u64, "the email package id";
-        email_quota: u64, "the prepaid email quota";
-        sms_quota: u64, "the prepaid SMS quota";
-        transactions_package_id: u64, "the transactions package id";
-        transactions_quota: u64, "the prepaid transactions quota";
         industry: Industry, "the industry";
         deleted: bool, "the deleted flag (`yes` when true, `no` when false)";
     }

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};
-//! use unibill_everlytic::{Everlytic, EverlyticExtension, Industry};
+//! use unibill_everlytic::{BackendBuilder, Everlytic, EverlyticExtension, Industry};
 //!
 //! # async fn demo() -> unibill_core::Result<()> {
 //! let everlytic = Everlytic::builder()
@@ -34,6 +34,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod builder;
 mod client;
 mod error;
 mod extension;
@@ -42,9 +43,13 @@ mod wire;
 
 use unibill_core::BackendKind;
 
-pub use client::{capabilities, Everlytic, EverlyticBuilder};
+pub use builder::EverlyticBuilder;
+pub use client::{capabilities, Everlytic};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
 pub use mapping::EverlyticFields;
+/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
+/// bring it into scope to call them.
+pub use unibill_core::BackendBuilder;
 /// How an update that reads the customer first guards against edits made
 /// outside unibill before its `PUT` (the platform has no conditional
 /// write); shared with the other backends that read before they write.

@@ -1,18 +1,16 @@
-//! The [`Fusebill`] client: builder, [`CustomerUpdater`] implementation
+//! The [`Fusebill`] client: [`CustomerUpdater`] implementation
 //! and Fusebill-only methods.
 
-use secrecy::SecretString;
 use serde_json::Value;
 use tracing::debug;
-use unibill_core::transport::{
-    Auth, ClientOptions, Idempotency, RateLimit, Request, Response, Transport,
-};
+use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
 use unibill_core::{
     async_trait, BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId,
     CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
     UpdateOutcome,
 };
 
+use crate::builder::FusebillBuilder;
 use crate::merge::{merge, Edit};
 use crate::{error, mapping, wire, KIND};
 
@@ -20,7 +18,8 @@ use crate::{error, mapping, wire, KIND};
 pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
 
 /// Fusebill's limit on live accounts: 1,000 requests per minute (sandbox
-/// accounts get 50: set [`FusebillBuilder::rate_limit`] accordingly).
+/// accounts get 50: set [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit)
+/// accordingly).
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::per_minute(1000);
 
 /// What [`Fusebill`] can do with each neutral field.
@@ -67,77 +66,6 @@ pub fn capabilities() -> Capabilities {
         .with(Field::Mrr, FieldCaps::READ)
 }
 
-/// Builds a [`Fusebill`] client. Only the API key is required.
-///
-/// ```
-/// use std::time::Duration;
-/// use unibill_fusebill::Fusebill;
-/// let fusebill = Fusebill::builder()
-///     .api_key("MDp1bmliaWxs...") // exactly as Fusebill issued it
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
-///     .build()
-///     .unwrap();
-/// assert!(!format!("{fusebill:?}").contains("MDp1bmliaWxs"));
-/// ```
-#[derive(Clone, Debug)]
-pub struct FusebillBuilder {
-    api_key: Option<SecretString>,
-    options: ClientOptions,
-    conflict: ConflictCheck,
-}
-
-impl Default for FusebillBuilder {
-    fn default() -> Self {
-        Self {
-            api_key: None,
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
-                .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_retry_hint(error::rate_limit_wait),
-            conflict: ConflictCheck::default(),
-        }
-    }
-}
-
-impl FusebillBuilder {
-    /// The API key exactly as Fusebill issued it (it already is base64
-    /// text): it is sent as `Authorization: Basic {key}` without being
-    /// encoded again. Held as a secret: never printed.
-    pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.api_key = Some(SecretString::from(key.into()));
-        self
-    }
-
-    unibill_core::client_option_setters!();
-
-    /// How updates guard against concurrent edits (default
-    /// [`ConflictCheck::Reread`] with 3 rounds).
-    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
-        self.conflict = check;
-        self
-    }
-
-    /// Builds the client: [`Error::Config`] when the API key is missing or
-    /// blank, or the base URL is not usable.
-    pub fn build(self) -> Result<Fusebill> {
-        use secrecy::ExposeSecret;
-        let key = match self.api_key {
-            Some(k) if !k.expose_secret().trim().is_empty() => k,
-            _ => {
-                return Err(Error::config(
-                    "api_key",
-                    "missing: pass the Fusebill API key as issued",
-                ))
-            }
-        };
-        let transport = self.options.transport(KIND, Auth::PreEncoded(key))?;
-        Ok(Fusebill {
-            transport,
-            caps: capabilities(),
-            conflict: self.conflict,
-        })
-    }
-}
-
 /// A Fusebill account, as a [`CustomerUpdater`].
 ///
 /// An update is a lossless read-modify-write, because Fusebill's
@@ -181,6 +109,15 @@ pub struct Fusebill {
 const CUSTOMERS_PATH: &str = "/v1/customers";
 
 impl Fusebill {
+    /// The client over a built transport (see [`FusebillBuilder`]).
+    pub(crate) fn new(transport: Transport, conflict: ConflictCheck) -> Self {
+        Fusebill {
+            transport,
+            caps: capabilities(),
+            conflict,
+        }
+    }
+
     /// A builder with Fusebill's defaults.
     pub fn builder() -> FusebillBuilder {
         FusebillBuilder::default()
@@ -425,55 +362,6 @@ impl CustomerUpdater for Fusebill {
 mod tests {
     use super::*;
     use unibill_core::Op;
-
-    #[test]
-    fn missing_key_is_a_config_error() {
-        for b in [Fusebill::builder(), Fusebill::builder().api_key("  ")] {
-            match b.build().unwrap_err() {
-                Error::Config { field, .. } => assert_eq!(field, "api_key"),
-                other => panic!("{other:?}"),
-            }
-        }
-        match Fusebill::builder()
-            .api_key("k")
-            .base_url("http://example.com")
-            .build()
-        {
-            Err(Error::Config { field, .. }) => assert_eq!(field, "base_url"),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn debug_never_shows_the_key() {
-        let key = "c2VjcmV0LWZ1c2ViaWxsLWtleQ==";
-        let b = Fusebill::builder().api_key(key);
-        assert!(!format!("{b:?}").contains(key));
-        assert!(format!("{b:?}").contains("REDACTED"));
-        let f = b.build().unwrap();
-        let shown = format!("{f:?} {f:#?}");
-        assert!(!shown.contains(key), "{shown}");
-        assert!(!shown.contains("c2VjcmV0"), "{shown}");
-    }
-
-    #[test]
-    fn defaults() {
-        let f = Fusebill::builder().api_key("k").build().unwrap();
-        assert_eq!(f.transport().base_url(), DEFAULT_BASE_URL);
-        assert_eq!(
-            f.transport().config().rate_limit,
-            Some(RateLimit::per_minute(1000))
-        );
-        assert!(f.transport().config().retry_hint.is_some());
-        let custom = Fusebill::builder()
-            .api_key("k")
-            .transport_config(unibill_core::TransportConfig::default())
-            .rate_limit(None)
-            .build()
-            .unwrap();
-        assert!(custom.transport().config().retry_hint.is_some());
-        assert_eq!(custom.transport().config().rate_limit, None);
-    }
 
     #[test]
     fn capability_table() {

@@ -76,6 +76,25 @@ macro_rules! setters {
     };
 }
 
+/// Integer setters take the integer type itself (an `impl Into<u64>`
+/// would leave a literal such as `5` without a type).
+macro_rules! integer_setters {
+    ($( $field:ident => $set:ident, $clear:ident; )*) => {
+        $(
+            #[doc = concat!("Sets `", stringify!($field), "`.")]
+            pub fn $set(mut self, value: u64) -> Self {
+                self.$field = Change::Set(value);
+                self
+            }
+            #[doc = concat!("Clears `", stringify!($field), "`.")]
+            pub fn $clear(mut self) -> Self {
+                self.$field = Change::Clear;
+                self
+            }
+        )*
+    };
+}
+
 impl FusebillExtension {
     /// An extension that changes nothing.
     pub fn new() -> Self {
@@ -86,9 +105,12 @@ impl FusebillExtension {
         reference1: String => reference1, clear_reference1;
         reference2: String => reference2, clear_reference2;
         reference3: String => reference3, clear_reference3;
-        parent_id: u64 => parent_id, clear_parent_id;
         quickbooks_latch_type: QuickBooksLatchType => quickbooks_latch_type, clear_quickbooks_latch_type;
-        quickbooks_id: u64 => quickbooks_id, clear_quickbooks_id;
+    }
+
+    integer_setters! {
+        parent_id => parent_id, clear_parent_id;
+        quickbooks_id => quickbooks_id, clear_quickbooks_id;
     }
 
     /// Replaces the sales tracking codes with these (at most 5).
@@ -188,5 +210,20 @@ mod tests {
         assert!(serde_json::from_value::<FusebillExtension>(json!({"referenc1": "x"})).is_err());
         assert!(FusebillExtension::new().is_empty());
         assert!(!e.is_empty());
+    }
+
+    #[test]
+    fn setters_take_literals_and_into() {
+        let e = FusebillExtension::new()
+            .parent_id(5)
+            .quickbooks_id(7)
+            .reference1("r1")
+            .reference2(String::from("r2"))
+            .clear_reference3();
+        assert_eq!(e.parent_id, Change::Set(5));
+        assert_eq!(e.quickbooks_id, Change::Set(7));
+        assert_eq!(e.reference1, Change::Set("r1".to_string()));
+        assert_eq!(e.reference2, Change::Set("r2".to_string()));
+        assert_eq!(e.reference3, Change::Clear);
     }
 }

@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod builder;
 mod client;
 pub mod error;
 mod extension;
@@ -52,8 +53,12 @@ use unibill_core::BackendKind;
 /// other backends that read before they write.
 pub use unibill_core::ConflictCheck;
 
-pub use client::{capabilities, Fusebill, FusebillBuilder, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
+pub use builder::FusebillBuilder;
+pub use client::{capabilities, Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{FusebillExtension, QuickBooksLatchType, SalesTrackingCode};
+/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
+/// bring it into scope to call them.
+pub use unibill_core::BackendBuilder;
 
 /// The Fusebill backend's name: `"fusebill"`.
 pub const KIND: BackendKind = BackendKind::new("fusebill");

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
 use unibill_core::{CustomerId, Error};

@@ -11,10 +11,9 @@ use crate::kind::BackendKind;
 /// The connection settings every backend builder shares: the base URL, the
 /// [`TransportConfig`] and an optional caller-supplied `reqwest::Client`.
 ///
-/// A backend builder holds one and exposes its setters with
-/// [`client_option_setters!`](crate::client_option_setters), so every
-/// backend is configured with the same methods and the same defaults
-/// rules.
+/// A backend builder holds one and implements
+/// [`BackendBuilder`](crate::BackendBuilder) over it, so every backend is
+/// configured with the same methods and the same defaults rules.
 ///
 /// ```
 /// use unibill_core::transport::{Auth, ClientOptions, RateLimit, TransportConfig};
@@ -40,6 +39,13 @@ pub struct ClientOptions {
     /// The backend's reading of its rate-limit headers, used whenever the
     /// config names no `retry_hint` of its own.
     pub default_retry_hint: Option<RetryHint>,
+}
+
+impl Default for ClientOptions {
+    /// No default host, default transport settings.
+    fn default() -> Self {
+        Self::new(None)
+    }
 }
 
 impl ClientOptions {
@@ -176,99 +182,6 @@ pub fn redacted_url(raw: &str) -> Cow<'_, str> {
         Err(_) if raw.contains(['@', '?', '#']) => Cow::Borrowed("*** (not a valid URL)"),
         Err(_) => Cow::Borrowed(raw),
     }
-}
-
-/// Adds the shared connection setters (`base_url`, `transport_config`,
-/// `retry`, `rate_limit`, `rate_limiting`, `timeouts`, `write_locking`, `lock_wait`,
-/// `http_client`) to a backend builder
-/// that keeps a [`ClientOptions`] in a field named `options`.
-///
-/// ```
-/// use unibill_core::transport::ClientOptions;
-///
-/// pub struct DemoBuilder {
-///     options: ClientOptions,
-/// }
-/// impl DemoBuilder {
-///     unibill_core::client_option_setters!();
-/// }
-/// let b = DemoBuilder { options: ClientOptions::new(None) }.base_url("https://x.example");
-/// assert_eq!(b.options.base_url.as_deref(), Some("https://x.example"));
-/// ```
-#[macro_export]
-macro_rules! client_option_setters {
-    () => {
-        /// The API's base URL (`https`; plain `http` only for loopback
-        /// hosts such as the sandbox).
-        pub fn base_url(mut self, url: impl Into<String>) -> Self {
-            self.options.set_base_url(url.into());
-            self
-        }
-
-        /// Replaces every transport setting at once (timeouts, retry, rate
-        /// limit, response cap, user agent). The backend's reading of its
-        /// rate-limit headers still applies when the config has no
-        /// `retry_hint`.
-        pub fn transport_config(mut self, config: $crate::transport::TransportConfig) -> Self {
-            self.options.set_config(config);
-            self
-        }
-
-        /// The retry policy.
-        pub fn retry(mut self, retry: $crate::transport::RetryConfig) -> Self {
-            self.options.set_retry(retry);
-            self
-        }
-
-        /// The client-side rate limit (`None` sends without pacing).
-        pub fn rate_limit(mut self, limit: Option<$crate::transport::RateLimit>) -> Self {
-            self.options.set_rate_limit(limit);
-            self
-        }
-
-        /// Which limiter applies the rate limit: the in-process sliding
-        /// window by default, or a limiter shared by several processes
-        /// (e.g. `unibill::redis`), which may fail a request with a
-        /// retryable `Error::Limiter` rather than send it unlimited.
-        pub fn rate_limiting(mut self, limiting: $crate::transport::RateLimiting) -> Self {
-            self.options.set_rate_limiting(limiting);
-            self
-        }
-
-        /// Connect and per-attempt request timeouts.
-        pub fn timeouts(
-            mut self,
-            connect: ::std::time::Duration,
-            request: ::std::time::Duration,
-        ) -> Self {
-            self.options.set_timeouts(connect, request);
-            self
-        }
-
-        /// Which lock keeps concurrent updates of one customer apart
-        /// (default: the process-wide in-memory lock; see
-        /// [`unibill_core::lock`](crate::lock)).
-        pub fn write_locking(mut self, locking: $crate::lock::WriteLocking) -> Self {
-            self.options.set_write_locking(locking);
-            self
-        }
-
-        /// How long an update waits while other updates of the same
-        /// customer hold its write lock (default 120 s), before failing
-        /// with a retryable `Error::Lock`.
-        pub fn lock_wait(mut self, wait: ::std::time::Duration) -> Self {
-            self.options.set_lock_wait(wait);
-            self
-        }
-
-        /// Uses this `reqwest` client (its own connect timeout, user agent
-        /// and redirect policy apply; the per-attempt timeout is still
-        /// set per request).
-        pub fn http_client(mut self, client: reqwest::Client) -> Self {
-            self.options.set_http_client(client);
-            self
-        }
-    };
 }
 
 #[cfg(test)]

@@ -1,0 +1,148 @@
+//! [`EverlyticBuilder`]: the install's address, the user and API key, the
+//! conflict check, the shared connection settings of [`BackendBuilder`],
+//! and this backend's own environment variables ([`env`](mod@env)).
+
+use secrecy::SecretString;
+use unibill_core::builder::{lookup_required, required_secret};
+use unibill_core::transport::{Auth, ClientOptions};
+use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Error, Result};
+
+use crate::client::Everlytic;
+use crate::KIND;
+
+/// The environment variables [`EverlyticBuilder::from_env`] reads (the
+/// `unibill` facade reads the same ones when `UNIBILL_BACKEND=everlytic`).
+pub mod env {
+    /// The install's URL (required: there is no default host).
+    pub const URL: &str = "EVERLYTIC_URL";
+    /// The API user's name (required).
+    pub const USERNAME: &str = "EVERLYTIC_USERNAME";
+    /// The API key (required).
+    pub const API_KEY: &str = "EVERLYTIC_API_KEY";
+    /// Every variable of this backend's section.
+    pub const ALL: [&str; 3] = [URL, USERNAME, API_KEY];
+}
+
+/// Builds an [`Everlytic`] client. The install's address, the user name
+/// and the API key are required; the shared settings (`timeouts`, `retry`,
+/// `rate_limit`, ...) come with [`BackendBuilder`].
+///
+/// The address is your install's (`https://mail.example.com`, optionally
+/// with a path prefix for installs served below one), not the API's:
+/// `/api/2.0` is added by the client. There is no default host and no
+/// default rate limit (the platform documents none).
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_everlytic::{BackendBuilder, Everlytic};
+/// let client = Everlytic::builder()
+///     .base_url("https://mail.example.com")
+///     .username("acme-admin")
+///     .api_key("not-a-real-key")
+///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("not-a-real-key"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct EverlyticBuilder {
+    username: Option<String>,
+    api_key: Option<SecretString>,
+    options: ClientOptions,
+    conflict: ConflictCheck,
+}
+
+impl EverlyticBuilder {
+    /// The user name the API key belongs to (required).
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// The API key (required), kept as a [`SecretString`]: never shown by
+    /// `Debug`, errors or logs.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(SecretString::from(key.into()));
+        self
+    }
+
+    /// How an update that reads the customer first (to send its current
+    /// `name` and `email`) guards against an edit made outside unibill
+    /// before its `PUT` (default [`ConflictCheck::Reread`] with 3 rounds:
+    /// one more `GET` per such update).
+    pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
+        self.conflict = check;
+        self
+    }
+
+    /// A builder from the process environment (see [`env`](mod@env)).
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// A builder from any name -> value lookup, with the variables of
+    /// [`env`](mod@env) (blank values count as unset). [`Error::Config`] names the
+    /// first required variable that is missing.
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        Ok(Self::default()
+            .base_url(lookup_required(KIND, lookup, env::URL)?)
+            .username(lookup_required(KIND, lookup, env::USERNAME)?)
+            .api_key(lookup_required(KIND, lookup, env::API_KEY)?))
+    }
+
+    /// Builds the client. A missing or malformed setting is an
+    /// [`Error::Config`] naming it (`base_url`, `username`, `api_key`).
+    pub fn build(mut self) -> Result<Everlytic> {
+        let base = self
+            .options
+            .base_url
+            .take()
+            .map(|u| u.trim().trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                Error::config(
+                    "base_url",
+                    "required: the address of your Everlytic install (there is no default host)",
+                )
+            })?;
+        if base.to_ascii_lowercase().ends_with("/api/2.0") {
+            return Err(Error::config(
+                "base_url",
+                "give the install's address without `/api/2.0` (the client adds it)",
+            ));
+        }
+        let username = self
+            .username
+            .filter(|u| !u.trim().is_empty())
+            .ok_or_else(|| Error::config("username", "required: the API user's name"))?;
+        if username.contains(':') {
+            return Err(Error::config("username", "must not contain `:`"));
+        }
+        let key = required_secret(KIND, "api_key", self.api_key)?;
+        let auth = Auth::Basic {
+            username: username.clone(),
+            password: key,
+        };
+        self.options.set_base_url(base);
+        let transport = self.options.transport(KIND, auth)?;
+        Ok(Everlytic::new(transport, username, self.conflict))
+    }
+}
+
+impl BackendBuilder for EverlyticBuilder {
+    type Client = Everlytic;
+    const KIND: BackendKind = KIND;
+
+    fn options_mut(&mut self) -> &mut ClientOptions {
+        &mut self.options
+    }
+
+    fn build(self) -> Result<Everlytic> {
+        EverlyticBuilder::build(self)
+    }
+
+    fn set_conflict_check(&mut self, check: ConflictCheck) -> Result<()> {
+        self.conflict = check;
+        Ok(())
+    }
+}
