@@ -784,6 +784,19 @@ mod tests {
         for field in Field::ALL.iter().copied() {
             let name = field.name();
             assert_eq!(Field::from_name(name), Some(field), "{name}");
+            // Writable exactly when the neutral JSON merge patch (serde,
+            // not the table) has the path.
+            let mut probe = json!({});
+            let mut cur = &mut probe;
+            for part in name.split('.') {
+                cur = &mut cur[part];
+            }
+            *cur = json!([]);
+            let accepted = match serde_json::from_value::<CustomerPatch>(probe) {
+                Ok(_) => true,
+                Err(e) => !e.to_string().contains("unknown field"),
+            };
+            assert_eq!(field.is_writable(), accepted, "{name}");
             if !field.is_writable() {
                 // Read only: a patch cannot touch it, and saying so is an
                 // error naming the field.
@@ -932,6 +945,27 @@ mod tests {
             seen.push(v.to_json());
         }
         assert_eq!(c.get(Field::Extensions), None);
+    }
+
+    /// The table's length limits are the documented ones: emails RFC
+    /// 5321's, postal codes their own, every other text the general one;
+    /// `validate` accepts the limit and refuses one more.
+    #[test]
+    fn text_limits_are_the_documented_ones() {
+        use crate::check::{MAX_EMAIL_CHARS, MAX_POSTAL_CODE_CHARS, MAX_TEXT_CHARS};
+        for field in Field::ALL.iter().copied() {
+            let expected = match field {
+                Field::Email | Field::SecondaryEmail => Some(MAX_EMAIL_CHARS),
+                Field::PostalCode => Some(MAX_POSTAL_CODE_CHARS),
+                f if f.kind() == FieldKind::Text => Some(MAX_TEXT_CHARS),
+                _ => None,
+            };
+            assert_eq!(field.max_chars(), expected, "{field}");
+            if let Some(max) = expected {
+                let at = CustomerPatch::new().set_text(field, "x".repeat(max));
+                at.validate().unwrap_or_else(|e| panic!("{field}: {e}"));
+            }
+        }
     }
 
     #[test]
