@@ -59,11 +59,13 @@ fn read(c: &Customer, field: Field) -> Value {
 /// A patch setting each field to its value (`null` clears it), through
 /// the by-field accessors.
 fn patch_from(fields: &[(Field, Value)]) -> CustomerPatch {
-    fields.iter().fold(CustomerPatch::new(), |p, (f, v)| match v {
-        Value::Null => p.clear(*f),
-        Value::String(s) => p.set_text(*f, s),
-        other => panic!("{f}: no text for {other}"),
-    })
+    fields
+        .iter()
+        .fold(CustomerPatch::new(), |p, (f, v)| match v {
+            Value::Null => p.clear(*f),
+            Value::String(s) => p.set_text(*f, s),
+            other => panic!("{f}: no text for {other}"),
+        })
 }
 
 /// Fields this backend can set and read, with sample values.
@@ -158,12 +160,7 @@ async fn set_and_read_back(fx: Fixture) {
             "{}: {f} in the update's answer",
             fx.backend
         );
-        assert_eq!(
-            &self::read(&read, *f),
-            v,
-            "{}: {f} read back",
-            fx.backend
-        );
+        assert_eq!(&self::read(&read, *f), v, "{}: {f} read back", fx.backend);
     }
 }
 
@@ -200,12 +197,7 @@ async fn clear_where_allowed(fx: Fixture) {
         .expect("clear");
     let c = fx.updater.get(&fx.seed_id()).await.unwrap();
     for (f, _) in &clearable {
-        assert_eq!(
-            read(&c, *f),
-            Value::Null,
-            "{}: {f} cleared",
-            fx.backend
-        );
+        assert_eq!(read(&c, *f), Value::Null, "{}: {f} cleared", fx.backend);
     }
     // Clearing some fields loses none of the others.
     let kept: Vec<&(Field, Value)> = all

@@ -146,7 +146,10 @@ impl SlotValue for CustomerStatus {
 impl SlotValue for DateTime<Utc> {
     fn parse(field: Field, text: &str) -> Result<Self, Error> {
         text.parse::<DateTime<Utc>>().map_err(|e| {
-            Error::validation(field.name(), format!("`{text}` is not an RFC 3339 time: {e}"))
+            Error::validation(
+                field.name(),
+                format!("`{text}` is not an RFC 3339 time: {e}"),
+            )
         })
     }
     fn check(&self, field: Field) -> Result<(), Error> {
@@ -644,7 +647,8 @@ impl CustomerPatch {
     /// fields come first in [`Field::ALL`] order, then tags and custom
     /// attributes (set before clear).
     pub fn touched(&self) -> Vec<(Field, Op)> {
-        let collection = |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
+        let collection =
+            |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
         let single = Field::ALL.iter().filter(|f| !collection(f));
         let many = Field::ALL.iter().filter(|f| collection(f));
         single
@@ -929,16 +933,16 @@ mod tests {
         for field in Field::ALL.iter().copied() {
             let v = c.get(field).unwrap_or_else(|| panic!("{field} unset"));
             assert_eq!(&v.to_json(), get_path(&whole, field.name()), "{field}");
-            let kind_matches = match (field.kind(), v) {
-                (FieldKind::Text | FieldKind::Country, FieldValue::Text(_)) => true,
-                (FieldKind::Status, FieldValue::Status(_)) => true,
-                (FieldKind::Currency, FieldValue::Currency(_)) => true,
-                (FieldKind::Timestamp, FieldValue::Timestamp(_)) => true,
-                (FieldKind::Money, FieldValue::Money(_)) => true,
-                (FieldKind::Tags, FieldValue::Tags(_)) => true,
-                (FieldKind::CustomAttributes, FieldValue::CustomAttributes(_)) => true,
-                _ => false,
-            };
+            let kind_matches = matches!(
+                (field.kind(), v),
+                (FieldKind::Text | FieldKind::Country, FieldValue::Text(_))
+                    | (FieldKind::Status, FieldValue::Status(_))
+                    | (FieldKind::Currency, FieldValue::Currency(_))
+                    | (FieldKind::Timestamp, FieldValue::Timestamp(_))
+                    | (FieldKind::Money, FieldValue::Money(_))
+                    | (FieldKind::Tags, FieldValue::Tags(_))
+                    | (FieldKind::CustomAttributes, FieldValue::CustomAttributes(_))
+            );
             assert!(kind_matches, "{field}: {:?} read as {v:?}", field.kind());
             // Two rows reading the same struct field would repeat a value.
             assert!(!seen.contains(&v.to_json()), "{field} repeats {v:?}");
