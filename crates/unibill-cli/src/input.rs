@@ -288,7 +288,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("`address.town`"), "{err}");
-        assert!(err.contains("address.city"), "{err}");
+        assert!(err.contains(unibill::Field::City.name()), "{err}");
     }
 
     #[test]

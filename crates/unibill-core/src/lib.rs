@@ -26,6 +26,7 @@ pub mod change;
 pub mod check;
 pub mod customer;
 pub mod error;
+pub mod field;
 pub mod kind;
 pub mod lock;
 pub mod patch;
@@ -40,10 +41,11 @@ pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,
 };
-pub use capability::{Capabilities, Field, FieldCaps, Op};
+pub use capability::{Capabilities, FieldCaps, Op};
 pub use change::Change;
 pub use customer::{Acquisition, Address, Customer};
 pub use error::{Error, ErrorKind, Result};
+pub use field::{Field, FieldKind, FieldValue};
 pub use kind::{BackendKind, CustomerId};
 pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{

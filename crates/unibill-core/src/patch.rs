@@ -7,8 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attribute::{check_attribute_key, AttributeType, AttributeValue, CustomAttribute};
-use crate::capability::{Field, Op};
+use crate::attribute::{AttributeType, AttributeValue, CustomAttribute};
 use crate::change::Change;
 use crate::error::Error;
 use crate::status::CustomerStatus;
@@ -304,122 +303,10 @@ pub struct CustomerPatch {
     deferred: Vec<(String, String)>,
 }
 
-macro_rules! string_setters {
-    ($( $field:ident $(. $sub:ident)? : $set:ident, $clear:ident, $doc:literal; )*) => {
-        $(
-            #[doc = concat!("Sets ", $doc, ".")]
-            pub fn $set(mut self, value: impl Into<String>) -> Self {
-                self.$field $(.$sub)? = Change::Set(value.into());
-                self
-            }
-            #[doc = concat!("Clears ", $doc, ".")]
-            pub fn $clear(mut self) -> Self {
-                self.$field $(.$sub)? = Change::Clear;
-                self
-            }
-        )*
-    };
-}
-
 impl CustomerPatch {
     /// An empty patch (changes nothing).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    string_setters! {
-        name: name, clear_name, "the display name";
-        title: title, clear_title, "the courtesy title";
-        first_name: first_name, clear_first_name, "the first name";
-        middle_name: middle_name, clear_middle_name, "the middle name";
-        last_name: last_name, clear_last_name, "the last name";
-        suffix: suffix, clear_suffix, "the name suffix";
-        company: company, clear_company, "the company name";
-        email: email, clear_email, "the primary email";
-        secondary_email: secondary_email, clear_secondary_email, "the secondary email";
-        phone: phone, clear_phone, "the primary phone";
-        secondary_phone: secondary_phone, clear_secondary_phone, "the secondary phone";
-        website: website, clear_website, "the website URL";
-        external_reference: external_reference, clear_external_reference, "the caller's reference";
-        address.line1: address_line1, clear_address_line1, "the first address line";
-        address.line2: address_line2, clear_address_line2, "the second address line";
-        address.city: city, clear_city, "the city";
-        address.region: region, clear_region, "the state, province or region";
-        address.postal_code: postal_code, clear_postal_code, "the postal code";
-        acquisition.campaign: campaign, clear_campaign, "the acquisition campaign";
-        acquisition.source: acquisition_source, clear_acquisition_source, "the acquisition source";
-        acquisition.medium: medium, clear_medium, "the acquisition medium";
-        acquisition.keyword: keyword, clear_keyword, "the acquisition keyword";
-        acquisition.ad_content: ad_content, clear_ad_content, "the acquisition ad content";
-        acquisition.landing_page: landing_page, clear_landing_page, "the acquisition landing page";
-    }
-
-    /// Sets the country (ISO 3166-1 alpha-2, upper case). A bad code is
-    /// reported by [`Self::validate`].
-    pub fn country(mut self, code: &str) -> Self {
-        match CountryCode::new(code) {
-            Ok(c) => self.address.country = Change::Set(c),
-            Err(e) => self.defer(e),
-        }
-        self
-    }
-
-    /// Clears the country.
-    pub fn clear_country(mut self) -> Self {
-        self.address.country = Change::Clear;
-        self
-    }
-
-    /// Sets the currency (ISO 4217). A bad code is reported by
-    /// [`Self::validate`].
-    pub fn currency(mut self, code: &str) -> Self {
-        match Currency::new(code) {
-            Ok(c) => self.currency = Change::Set(c),
-            Err(e) => self.defer(e),
-        }
-        self
-    }
-
-    /// Clears the currency.
-    pub fn clear_currency(mut self) -> Self {
-        self.currency = Change::Clear;
-        self
-    }
-
-    /// Sets the status.
-    pub fn status(mut self, status: CustomerStatus) -> Self {
-        self.status = Change::Set(status);
-        self
-    }
-
-    /// Clears the status.
-    pub fn clear_status(mut self) -> Self {
-        self.status = Change::Clear;
-        self
-    }
-
-    /// Sets when the customer became a lead.
-    pub fn lead_created_at(mut self, at: DateTime<Utc>) -> Self {
-        self.lead_created_at = Change::Set(at);
-        self
-    }
-
-    /// Clears when the customer became a lead.
-    pub fn clear_lead_created_at(mut self) -> Self {
-        self.lead_created_at = Change::Clear;
-        self
-    }
-
-    /// Sets when the free trial started.
-    pub fn free_trial_started_at(mut self, at: DateTime<Utc>) -> Self {
-        self.free_trial_started_at = Change::Set(at);
-        self
-    }
-
-    /// Clears when the free trial started.
-    pub fn clear_free_trial_started_at(mut self) -> Self {
-        self.free_trial_started_at = Change::Clear;
-        self
     }
 
     /// Adds a tag.
@@ -488,7 +375,7 @@ impl CustomerPatch {
         self.extensions.get::<E>()
     }
 
-    fn defer(&mut self, e: Error) {
+    pub(crate) fn defer(&mut self, e: Error) {
         let (field, reason) = match e {
             Error::Validation { field, reason } => (field, reason),
             other => ("patch".to_owned(), other.to_string()),
@@ -502,129 +389,6 @@ impl CustomerPatch {
         self.touched().is_empty() && self.extensions.is_empty()
     }
 
-    /// Every neutral field the patch touches, with what it does to it (a
-    /// field may appear twice: tags added and removed).
-    pub fn touched(&self) -> Vec<(Field, Op)> {
-        fn op<T>(c: &Change<T>) -> Option<Op> {
-            match c {
-                Change::Keep => None,
-                Change::Set(_) => Some(Op::Set),
-                Change::Clear => Some(Op::Clear),
-            }
-        }
-        let a = &self.address;
-        let q = &self.acquisition;
-        let plain = [
-            (Field::DisplayName, op(&self.name)),
-            (Field::Title, op(&self.title)),
-            (Field::FirstName, op(&self.first_name)),
-            (Field::MiddleName, op(&self.middle_name)),
-            (Field::LastName, op(&self.last_name)),
-            (Field::Suffix, op(&self.suffix)),
-            (Field::Company, op(&self.company)),
-            (Field::Email, op(&self.email)),
-            (Field::SecondaryEmail, op(&self.secondary_email)),
-            (Field::Phone, op(&self.phone)),
-            (Field::SecondaryPhone, op(&self.secondary_phone)),
-            (Field::Website, op(&self.website)),
-            (Field::AddressLine1, op(&a.line1)),
-            (Field::AddressLine2, op(&a.line2)),
-            (Field::City, op(&a.city)),
-            (Field::Region, op(&a.region)),
-            (Field::PostalCode, op(&a.postal_code)),
-            (Field::Country, op(&a.country)),
-            (Field::Status, op(&self.status)),
-            (Field::Currency, op(&self.currency)),
-            (Field::ExternalReference, op(&self.external_reference)),
-            (Field::LeadCreatedAt, op(&self.lead_created_at)),
-            (Field::FreeTrialStartedAt, op(&self.free_trial_started_at)),
-            (Field::Campaign, op(&q.campaign)),
-            (Field::AcquisitionSource, op(&q.source)),
-            (Field::Medium, op(&q.medium)),
-            (Field::Keyword, op(&q.keyword)),
-            (Field::AdContent, op(&q.ad_content)),
-            (Field::LandingPage, op(&q.landing_page)),
-        ];
-        let mut out: Vec<(Field, Op)> = plain
-            .into_iter()
-            .filter_map(|(f, o)| o.map(|o| (f, o)))
-            .collect();
-        if !self.tags.add.is_empty() {
-            out.push((Field::Tags, Op::Set));
-        }
-        if !self.tags.remove.is_empty() {
-            out.push((Field::Tags, Op::Clear));
-        }
-        if self.custom.values().any(|c| matches!(c, Change::Set(_))) {
-            out.push((Field::CustomAttributes, Op::Set));
-        }
-        if self.custom.values().any(|c| matches!(c, Change::Clear)) {
-            out.push((Field::CustomAttributes, Op::Clear));
-        }
-        out
-    }
-
-    /// The same patch without the given change (used when a caller opts to
-    /// ignore what a backend cannot do).
-    pub fn without(mut self, field: Field, op: Op) -> Self {
-        fn drop<T>(c: &mut Change<T>, op: Op) {
-            let matches = matches!(
-                (&*c, op),
-                (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
-            );
-            if matches {
-                *c = Change::Keep;
-            }
-        }
-        let a = &mut self.address;
-        let q = &mut self.acquisition;
-        match field {
-            Field::DisplayName => drop(&mut self.name, op),
-            Field::Title => drop(&mut self.title, op),
-            Field::FirstName => drop(&mut self.first_name, op),
-            Field::MiddleName => drop(&mut self.middle_name, op),
-            Field::LastName => drop(&mut self.last_name, op),
-            Field::Suffix => drop(&mut self.suffix, op),
-            Field::Company => drop(&mut self.company, op),
-            Field::Email => drop(&mut self.email, op),
-            Field::SecondaryEmail => drop(&mut self.secondary_email, op),
-            Field::Phone => drop(&mut self.phone, op),
-            Field::SecondaryPhone => drop(&mut self.secondary_phone, op),
-            Field::Website => drop(&mut self.website, op),
-            Field::AddressLine1 => drop(&mut a.line1, op),
-            Field::AddressLine2 => drop(&mut a.line2, op),
-            Field::City => drop(&mut a.city, op),
-            Field::Region => drop(&mut a.region, op),
-            Field::PostalCode => drop(&mut a.postal_code, op),
-            Field::Country => drop(&mut a.country, op),
-            Field::Status => drop(&mut self.status, op),
-            Field::Currency => drop(&mut self.currency, op),
-            Field::ExternalReference => drop(&mut self.external_reference, op),
-            Field::LeadCreatedAt => drop(&mut self.lead_created_at, op),
-            Field::FreeTrialStartedAt => drop(&mut self.free_trial_started_at, op),
-            Field::Campaign => drop(&mut q.campaign, op),
-            Field::AcquisitionSource => drop(&mut q.source, op),
-            Field::Medium => drop(&mut q.medium, op),
-            Field::Keyword => drop(&mut q.keyword, op),
-            Field::AdContent => drop(&mut q.ad_content, op),
-            Field::LandingPage => drop(&mut q.landing_page, op),
-            Field::Tags => match op {
-                Op::Set => self.tags.add.clear(),
-                Op::Clear => self.tags.remove.clear(),
-            },
-            Field::CustomAttributes => self.custom.retain(|_, c| {
-                !matches!(
-                    (&*c, op),
-                    (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
-                )
-            }),
-            // Read-only fields are never in a patch; extensions are
-            // dropped by key ([`Extensions::remove`]).
-            Field::CustomerSince | Field::Mrr | Field::Arr | Field::Extensions => {}
-        }
-        self
-    }
-
     /// Checks everything that can be checked without a vendor: mistakes
     /// made while building, custom attribute keys and values, tags, and
     /// empty strings (ambiguous: use `clear_*` to remove a value). The
@@ -633,86 +397,14 @@ impl CustomerPatch {
         if let Some((field, reason)) = self.deferred.first() {
             return Err(Error::validation(field.clone(), reason.clone()));
         }
-        let a = &self.address;
-        let q = &self.acquisition;
-        let texts = [
-            (Field::DisplayName, &self.name),
-            (Field::Title, &self.title),
-            (Field::FirstName, &self.first_name),
-            (Field::MiddleName, &self.middle_name),
-            (Field::LastName, &self.last_name),
-            (Field::Suffix, &self.suffix),
-            (Field::Company, &self.company),
-            (Field::Email, &self.email),
-            (Field::SecondaryEmail, &self.secondary_email),
-            (Field::Phone, &self.phone),
-            (Field::SecondaryPhone, &self.secondary_phone),
-            (Field::Website, &self.website),
-            (Field::ExternalReference, &self.external_reference),
-            (Field::AddressLine1, &a.line1),
-            (Field::AddressLine2, &a.line2),
-            (Field::City, &a.city),
-            (Field::Region, &a.region),
-            (Field::PostalCode, &a.postal_code),
-            (Field::Campaign, &q.campaign),
-            (Field::AcquisitionSource, &q.source),
-            (Field::Medium, &q.medium),
-            (Field::Keyword, &q.keyword),
-            (Field::AdContent, &q.ad_content),
-            (Field::LandingPage, &q.landing_page),
-        ];
-        for (field, change) in [
-            (Field::LeadCreatedAt, &self.lead_created_at),
-            (Field::FreeTrialStartedAt, &self.free_trial_started_at),
-        ] {
-            if let Change::Set(at) = change {
-                crate::check::timestamp(field.name(), at)?;
-            }
-        }
-        for (field, change) in texts {
-            if let Change::Set(s) = change {
-                let max = match field {
-                    Field::PostalCode => crate::check::MAX_POSTAL_CODE_CHARS,
-                    Field::Email | Field::SecondaryEmail => crate::check::MAX_EMAIL_CHARS,
-                    _ => crate::check::MAX_TEXT_CHARS,
-                };
-                crate::check::text_within(field.name(), s, max)?;
-            }
-        }
-        if let Change::Set(CustomerStatus::Other(s)) = &self.status {
-            if s.trim().is_empty() {
-                return Err(Error::validation("status", "empty status"));
-            }
-        }
-        for (key, change) in &self.custom {
-            check_attribute_key(key)?;
-            match change {
-                Change::Set(attr) => attr.value.check(key)?,
-                Change::Clear => {}
-                Change::Keep => {
-                    return Err(Error::validation(
-                        format!("custom.{key}"),
-                        "a custom attribute entry must set or clear",
-                    ))
-                }
-            }
-        }
-        for tag in self.tags.add.iter().chain(&self.tags.remove) {
-            crate::check::tag(tag)?;
-        }
-        if let Some(t) = self.tags.add.intersection(&self.tags.remove).next() {
-            return Err(Error::validation(
-                "tags",
-                format!("tag `{t}` is both added and removed"),
-            ));
-        }
-        Ok(())
+        self.validate_fields()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capability::{Field, Op};
     use serde_json::json;
 
     #[test]

@@ -1,0 +1,1005 @@
+//! The neutral field table: one row per field, from which [`Field`], its
+//! names and kinds, the [`CustomerPatch`] setters, access by field on a
+//! patch ([`CustomerPatch::touches`], [`CustomerPatch::remove`],
+//! [`CustomerPatch::set_text`], [`CustomerPatch::clear`]) and on a
+//! customer ([`Customer::get`]) are generated.
+//!
+//! Adding a neutral field is one row in the table below plus its struct
+//! fields in [`CustomerPatch`] (or [`crate::AddressPatch`] /
+//! [`crate::AcquisitionPatch`]) and [`Customer`]; `touched`, `without`,
+//! the per-field part of `validate`, the capability table and the
+//! generated test that covers every field follow from the row.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::attribute::{check_attribute_key, CustomAttribute};
+use crate::capability::Op;
+use crate::change::Change;
+use crate::customer::Customer;
+use crate::error::Error;
+use crate::patch::{CustomerPatch, TagChanges};
+use crate::status::CustomerStatus;
+use crate::values::{CountryCode, Currency, Money};
+
+/// What kind of value a [`Field`] holds, which says what
+/// [`CustomerPatch::set_text`] accepts for it and which [`FieldValue`]
+/// variant [`Customer::get`] answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// Free text (names, emails, address lines, ...), checked by
+    /// [`crate::check::text_within`] with [`Field::max_chars`].
+    Text,
+    /// An ISO 3166-1 alpha-2 country code ([`CountryCode`]); a customer
+    /// reports it as the vendor wrote it.
+    Country,
+    /// An ISO 4217 currency ([`Currency`]).
+    Currency,
+    /// A [`CustomerStatus`].
+    Status,
+    /// A point in time.
+    Timestamp,
+    /// Minor units and currency ([`Money`]); read only.
+    Money,
+    /// Tags (a patch adds and removes them).
+    Tags,
+    /// Typed custom attributes (a patch sets and clears them by key).
+    CustomAttributes,
+    /// [`Field::Extensions`]: another backend's extension in a patch.
+    Extensions,
+}
+
+/// One field's value on a [`Customer`], as returned by [`Customer::get`]:
+/// a borrowed view, one variant per [`FieldKind`].
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum FieldValue<'a> {
+    /// A text field, or the country as the vendor wrote it.
+    Text(&'a str),
+    /// The status.
+    Status(&'a CustomerStatus),
+    /// The billing currency.
+    Currency(&'a Currency),
+    /// A timestamp, in the offset the vendor sent.
+    Timestamp(&'a DateTime<FixedOffset>),
+    /// An amount (MRR, ARR).
+    Money(&'a Money),
+    /// The tags (never empty: no tags is `None`).
+    Tags(&'a [String]),
+    /// The custom attributes' values (never empty: none is `None`).
+    CustomAttributes(&'a BTreeMap<String, Value>),
+}
+
+impl FieldValue<'_> {
+    /// The value as neutral JSON: the same JSON that serializing the
+    /// whole [`Customer`] puts at [`Field::name`].
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The text, for [`FieldValue::Text`].
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            FieldValue::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A value type a [`CustomerPatch`] holds as a [`Change`]: how it is read
+/// from text and what `validate` checks on it.
+trait SlotValue: Sized {
+    fn parse(field: Field, text: &str) -> Result<Self, Error>;
+    fn check(&self, _field: Field) -> Result<(), Error> {
+        Ok(())
+    }
+    fn as_text(_change: &Change<Self>) -> Option<&Change<String>> {
+        None
+    }
+}
+
+impl SlotValue for String {
+    fn parse(_: Field, text: &str) -> Result<Self, Error> {
+        Ok(text.to_owned())
+    }
+    fn check(&self, field: Field) -> Result<(), Error> {
+        let max = field.max_chars().unwrap_or(crate::check::MAX_TEXT_CHARS);
+        crate::check::text_within(field.name(), self, max)
+    }
+    fn as_text(change: &Change<Self>) -> Option<&Change<String>> {
+        Some(change)
+    }
+}
+
+impl SlotValue for CountryCode {
+    fn parse(_: Field, text: &str) -> Result<Self, Error> {
+        CountryCode::new(text)
+    }
+}
+
+impl SlotValue for Currency {
+    fn parse(_: Field, text: &str) -> Result<Self, Error> {
+        Currency::new(text)
+    }
+}
+
+impl SlotValue for CustomerStatus {
+    fn parse(_: Field, text: &str) -> Result<Self, Error> {
+        Ok(CustomerStatus::from_name(text))
+    }
+    fn check(&self, field: Field) -> Result<(), Error> {
+        match self {
+            CustomerStatus::Other(s) if s.trim().is_empty() => {
+                Err(Error::validation(field.name(), "empty status"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl SlotValue for DateTime<Utc> {
+    fn parse(field: Field, text: &str) -> Result<Self, Error> {
+        text.parse::<DateTime<Utc>>().map_err(|e| {
+            Error::validation(
+                field.name(),
+                format!("`{text}` is not an RFC 3339 time: {e}"),
+            )
+        })
+    }
+    fn check(&self, field: Field) -> Result<(), Error> {
+        crate::check::timestamp(field.name(), self)
+    }
+}
+
+/// One field's place in a [`CustomerPatch`], whatever its type.
+trait PatchSlot {
+    fn touches(&self, op: Op) -> bool;
+    fn remove(&mut self, op: Op) -> bool;
+    fn set_text(&mut self, field: Field, text: &str) -> Result<(), Error>;
+    fn clear(&mut self, field: Field) -> Result<(), Error>;
+    fn check(&self, field: Field) -> Result<(), Error>;
+    fn as_text(&self) -> Option<&Change<String>> {
+        None
+    }
+}
+
+fn matches_op<T>(c: &Change<T>, op: Op) -> bool {
+    matches!(
+        (c, op),
+        (Change::Set(_), Op::Set) | (Change::Clear, Op::Clear)
+    )
+}
+
+impl<T: SlotValue> PatchSlot for Change<T> {
+    fn touches(&self, op: Op) -> bool {
+        matches_op(self, op)
+    }
+    fn remove(&mut self, op: Op) -> bool {
+        let hit = matches_op(self, op);
+        if hit {
+            *self = Change::Keep;
+        }
+        hit
+    }
+    fn set_text(&mut self, field: Field, text: &str) -> Result<(), Error> {
+        *self = Change::Set(T::parse(field, text)?);
+        Ok(())
+    }
+    fn clear(&mut self, _: Field) -> Result<(), Error> {
+        *self = Change::Clear;
+        Ok(())
+    }
+    fn check(&self, field: Field) -> Result<(), Error> {
+        match self {
+            Change::Set(v) => v.check(field),
+            _ => Ok(()),
+        }
+    }
+    fn as_text(&self) -> Option<&Change<String>> {
+        T::as_text(self)
+    }
+}
+
+impl PatchSlot for TagChanges {
+    fn touches(&self, op: Op) -> bool {
+        match op {
+            Op::Set => !self.add.is_empty(),
+            Op::Clear => !self.remove.is_empty(),
+        }
+    }
+    fn remove(&mut self, op: Op) -> bool {
+        let hit = self.touches(op);
+        match op {
+            Op::Set => self.add.clear(),
+            Op::Clear => self.remove.clear(),
+        }
+        hit
+    }
+    fn set_text(&mut self, _: Field, text: &str) -> Result<(), Error> {
+        self.add.insert(text.to_owned());
+        Ok(())
+    }
+    fn clear(&mut self, field: Field) -> Result<(), Error> {
+        Err(Error::validation(
+            field.name(),
+            "tags are removed one by one: name the tag (remove_tag)",
+        ))
+    }
+    fn check(&self, field: Field) -> Result<(), Error> {
+        for tag in self.add.iter().chain(&self.remove) {
+            crate::check::tag(tag)?;
+        }
+        if let Some(t) = self.add.intersection(&self.remove).next() {
+            return Err(Error::validation(
+                field.name(),
+                format!("tag `{t}` is both added and removed"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl PatchSlot for BTreeMap<String, Change<CustomAttribute>> {
+    fn touches(&self, op: Op) -> bool {
+        self.values().any(|c| matches_op(c, op))
+    }
+    fn remove(&mut self, op: Op) -> bool {
+        let before = self.len();
+        self.retain(|_, c| !matches_op(c, op));
+        self.len() != before
+    }
+    fn set_text(&mut self, field: Field, _: &str) -> Result<(), Error> {
+        Err(Error::validation(
+            field.name(),
+            "a custom attribute needs a key and a type: use custom(key, value)",
+        ))
+    }
+    fn clear(&mut self, field: Field) -> Result<(), Error> {
+        Err(Error::validation(
+            field.name(),
+            "custom attributes are deleted by key: use clear_custom(key)",
+        ))
+    }
+    fn check(&self, _: Field) -> Result<(), Error> {
+        for (key, change) in self {
+            check_attribute_key(key)?;
+            match change {
+                Change::Set(attr) => attr.value.check(key)?,
+                Change::Clear => {}
+                Change::Keep => {
+                    return Err(Error::validation(
+                        format!("custom.{key}"),
+                        "a custom attribute entry must set or clear",
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One field's place in a [`Customer`], whatever its type.
+trait ReadSlot {
+    fn view(&self) -> Option<FieldValue<'_>>;
+}
+
+impl ReadSlot for Option<String> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        self.as_deref().map(FieldValue::Text)
+    }
+}
+
+impl ReadSlot for Option<CustomerStatus> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        self.as_ref().map(FieldValue::Status)
+    }
+}
+
+impl ReadSlot for Option<Currency> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        self.as_ref().map(FieldValue::Currency)
+    }
+}
+
+impl ReadSlot for Option<DateTime<FixedOffset>> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        self.as_ref().map(FieldValue::Timestamp)
+    }
+}
+
+impl ReadSlot for Option<Money> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        self.as_ref().map(FieldValue::Money)
+    }
+}
+
+impl ReadSlot for Vec<String> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        (!self.is_empty()).then_some(FieldValue::Tags(self))
+    }
+}
+
+impl ReadSlot for BTreeMap<String, Value> {
+    fn view(&self) -> Option<FieldValue<'_>> {
+        (!self.is_empty()).then_some(FieldValue::CustomAttributes(self))
+    }
+}
+
+/// The table's expander. Each row is
+///
+/// ```text
+/// /// docs of the Field variant
+/// Variant = "neutral.path": Kind(max chars)? [patch.path] [customer.path] setters;
+/// ```
+///
+/// with an empty `[]` patch path for read-only fields, and `setters` one
+/// of `text(set, clear, "doc")` (`impl Into<String>`), `code(set, clear,
+/// "doc", Type)` (`&str` parsed by `Type::new`, a bad code kept for
+/// `validate`), `value(set, clear, "doc", Type)`, or `none` (tags and
+/// custom attributes have their own builders).
+macro_rules! neutral_fields {
+    ($(
+        $(#[$m:meta])*
+        $v:ident = $name:literal : $kind:ident $(($max:ident))?
+            [$($pp:ident).*] [$($cp:ident).+] $setter:ident $(($($sargs:tt)*))? ;
+    )*) => {
+        /// A neutral customer field, named in errors and capability tables
+        /// by its path in the neutral JSON (`"address.city"`).
+        ///
+        /// Generated, with everything that goes by field, from the table
+        /// in `unibill-core/src/field.rs`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Field {
+            $( $(#[$m])* $v, )*
+            /// Another backend's extension in a patch (`"extensions"`):
+            /// named by [`crate::Error::Unsupported`] and
+            /// [`crate::Ignored`]; not a row of the capability table (a
+            /// backend always honours its own extension and never
+            /// another's).
+            Extensions,
+        }
+
+        impl Field {
+            /// Every field, in table order.
+            pub const ALL: &'static [Field] = &[ $( Field::$v, )* ];
+
+            /// The field's path in the neutral JSON, e.g. `"address.city"`.
+            pub const fn name(self) -> &'static str {
+                match self { $( Field::$v => $name, )* Field::Extensions => "extensions" }
+            }
+
+            /// What kind of value the field holds.
+            pub const fn kind(self) -> FieldKind {
+                match self { $( Field::$v => FieldKind::$kind, )* Field::Extensions => FieldKind::Extensions }
+            }
+
+            /// Whether a [`CustomerPatch`] can carry a change to the field
+            /// (false for the read-only `customer_since`, `mrr`, `arr` and
+            /// for `extensions`, which is carried by key).
+            pub const fn is_writable(self) -> bool {
+                match self {
+                    $( Field::$v => neutral_fields!(@writable [$($pp).*]), )*
+                    Field::Extensions => false,
+                }
+            }
+
+            /// The most characters a text field accepts (`None` for
+            /// fields that are not text).
+            pub const fn max_chars(self) -> Option<usize> {
+                match self {
+                    $( Field::$v => neutral_fields!(@max $($max)?), )*
+                    Field::Extensions => None,
+                }
+            }
+        }
+
+        fn patch_slot(patch: &CustomerPatch, field: Field) -> Option<&dyn PatchSlot> {
+            match field {
+                $( Field::$v => neutral_fields!(@slot patch [$($pp).*]), )*
+                Field::Extensions => None,
+            }
+        }
+
+        fn patch_slot_mut(patch: &mut CustomerPatch, field: Field) -> Option<&mut dyn PatchSlot> {
+            match field {
+                $( Field::$v => neutral_fields!(@slot_mut patch [$($pp).*]), )*
+                Field::Extensions => None,
+            }
+        }
+
+        impl Customer {
+            /// One field's value, as a borrowed [`FieldValue`]: `None`
+            /// when the customer has none (the vendor did not report it,
+            /// or the backend cannot read it), no tags or no custom
+            /// attributes, and for [`Field::Extensions`].
+            ///
+            /// ```
+            /// use unibill_core::{Customer, Field, FieldValue};
+            /// let mut c = Customer::new("cus_1", serde_json::Value::Null);
+            /// c.address.city = Some("Paris".into());
+            /// assert_eq!(c.get(Field::City), Some(FieldValue::Text("Paris")));
+            /// assert_eq!(c.get(Field::Email), None);
+            /// ```
+            pub fn get(&self, field: Field) -> Option<FieldValue<'_>> {
+                match field {
+                    $( Field::$v => ReadSlot::view(&self.$($cp).+), )*
+                    Field::Extensions => None,
+                }
+            }
+        }
+
+        impl CustomerPatch {
+            $( neutral_fields!(@setter [$($pp).*] $setter $(($($sargs)*))?); )*
+        }
+    };
+
+    (@writable []) => { false };
+    (@writable [$($pp:ident).+]) => { true };
+    (@max) => { None };
+    (@max $max:ident) => { Some(crate::check::$max) };
+    (@slot $p:ident []) => { None };
+    (@slot $p:ident [$($pp:ident).+]) => { Some(&$p.$($pp).+ as &dyn PatchSlot) };
+    (@slot_mut $p:ident []) => { None };
+    (@slot_mut $p:ident [$($pp:ident).+]) => { Some(&mut $p.$($pp).+ as &mut dyn PatchSlot) };
+
+    (@setter [$($pp:ident).*] none) => {};
+    (@setter [$($pp:ident).+] text($set:ident, $clear:ident, $doc:literal)) => {
+        #[doc = concat!("Sets ", $doc, ".")]
+        pub fn $set(mut self, value: impl Into<String>) -> Self {
+            self.$($pp).+ = Change::Set(value.into());
+            self
+        }
+        neutral_fields!(@clear [$($pp).+] $clear $doc);
+    };
+    (@setter [$($pp:ident).+] code($set:ident, $clear:ident, $doc:literal, $ty:ident)) => {
+        #[doc = concat!("Sets ", $doc, ". A bad code is reported by [`Self::validate`].")]
+        pub fn $set(mut self, code: &str) -> Self {
+            match $ty::new(code) {
+                Ok(c) => self.$($pp).+ = Change::Set(c),
+                Err(e) => self.defer(e),
+            }
+            self
+        }
+        neutral_fields!(@clear [$($pp).+] $clear $doc);
+    };
+    (@setter [$($pp:ident).+] value($set:ident, $clear:ident, $doc:literal, $ty:ty)) => {
+        #[doc = concat!("Sets ", $doc, ".")]
+        pub fn $set(mut self, value: $ty) -> Self {
+            self.$($pp).+ = Change::Set(value);
+            self
+        }
+        neutral_fields!(@clear [$($pp).+] $clear $doc);
+    };
+    (@clear [$($pp:ident).+] $clear:ident $doc:literal) => {
+        #[doc = concat!("Clears ", $doc, ".")]
+        pub fn $clear(mut self) -> Self {
+            self.$($pp).+ = Change::Clear;
+            self
+        }
+    };
+}
+
+// The table. Order is `Field::ALL` order (public: capability tables and
+// docs list fields in it); names are the neutral JSON paths.
+neutral_fields! {
+    /// Display name (ChartMogul `name`, Everlytic `name`).
+    DisplayName = "name": Text(MAX_TEXT_CHARS) [name] [name]
+        text(name, clear_name, "the display name");
+    /// Courtesy title (Mr, Ms, ...).
+    Title = "title": Text(MAX_TEXT_CHARS) [title] [title]
+        text(title, clear_title, "the courtesy title");
+    /// Given name.
+    FirstName = "first_name": Text(MAX_TEXT_CHARS) [first_name] [first_name]
+        text(first_name, clear_first_name, "the first name");
+    /// Middle name.
+    MiddleName = "middle_name": Text(MAX_TEXT_CHARS) [middle_name] [middle_name]
+        text(middle_name, clear_middle_name, "the middle name");
+    /// Family name.
+    LastName = "last_name": Text(MAX_TEXT_CHARS) [last_name] [last_name]
+        text(last_name, clear_last_name, "the last name");
+    /// Name suffix (Jr., Sr.).
+    Suffix = "suffix": Text(MAX_TEXT_CHARS) [suffix] [suffix]
+        text(suffix, clear_suffix, "the name suffix");
+    /// Company name.
+    Company = "company": Text(MAX_TEXT_CHARS) [company] [company]
+        text(company, clear_company, "the company name");
+    /// Primary email.
+    Email = "email": Text(MAX_EMAIL_CHARS) [email] [email]
+        text(email, clear_email, "the primary email");
+    /// Secondary email.
+    SecondaryEmail = "secondary_email": Text(MAX_EMAIL_CHARS) [secondary_email] [secondary_email]
+        text(secondary_email, clear_secondary_email, "the secondary email");
+    /// Primary phone.
+    Phone = "phone": Text(MAX_TEXT_CHARS) [phone] [phone]
+        text(phone, clear_phone, "the primary phone");
+    /// Secondary phone.
+    SecondaryPhone = "secondary_phone": Text(MAX_TEXT_CHARS) [secondary_phone] [secondary_phone]
+        text(secondary_phone, clear_secondary_phone, "the secondary phone");
+    /// Website URL.
+    Website = "website": Text(MAX_TEXT_CHARS) [website] [website]
+        text(website, clear_website, "the website URL");
+    /// Street address, first line.
+    AddressLine1 = "address.line1": Text(MAX_TEXT_CHARS) [address.line1] [address.line1]
+        text(address_line1, clear_address_line1, "the first address line");
+    /// Street address, second line.
+    AddressLine2 = "address.line2": Text(MAX_TEXT_CHARS) [address.line2] [address.line2]
+        text(address_line2, clear_address_line2, "the second address line");
+    /// City.
+    City = "address.city": Text(MAX_TEXT_CHARS) [address.city] [address.city]
+        text(city, clear_city, "the city");
+    /// State, province or region.
+    Region = "address.region": Text(MAX_TEXT_CHARS) [address.region] [address.region]
+        text(region, clear_region, "the state, province or region");
+    /// Postal or ZIP code.
+    PostalCode = "address.postal_code": Text(MAX_POSTAL_CODE_CHARS) [address.postal_code] [address.postal_code]
+        text(postal_code, clear_postal_code, "the postal code");
+    /// ISO 3166-1 alpha-2 country.
+    Country = "address.country": Country [address.country] [address.country]
+        code(country, clear_country, "the country (ISO 3166-1 alpha-2, upper case)", CountryCode);
+    /// Customer status.
+    Status = "status": Status [status] [status]
+        value(status, clear_status, "the status", CustomerStatus);
+    /// ISO 4217 billing currency.
+    Currency = "currency": Currency [currency] [currency]
+        code(currency, clear_currency, "the currency (ISO 4217)", Currency);
+    /// The caller's own reference for the customer.
+    ExternalReference = "external_reference": Text(MAX_TEXT_CHARS) [external_reference] [external_reference]
+        text(external_reference, clear_external_reference, "the caller's reference");
+    /// When the customer became a lead.
+    LeadCreatedAt = "lead_created_at": Timestamp [lead_created_at] [lead_created_at]
+        value(lead_created_at, clear_lead_created_at, "when the customer became a lead", DateTime<Utc>);
+    /// When the customer's free trial started.
+    FreeTrialStartedAt = "free_trial_started_at": Timestamp [free_trial_started_at] [free_trial_started_at]
+        value(free_trial_started_at, clear_free_trial_started_at, "when the free trial started", DateTime<Utc>);
+    /// Tags (set = add tags, clear = remove tags).
+    Tags = "tags": Tags [tags] [tags] none;
+    /// Typed custom attributes (set = create or update, clear = delete).
+    CustomAttributes = "custom": CustomAttributes [custom] [custom] none;
+    /// Acquisition campaign.
+    Campaign = "acquisition.campaign": Text(MAX_TEXT_CHARS) [acquisition.campaign] [acquisition.campaign]
+        text(campaign, clear_campaign, "the acquisition campaign");
+    /// Acquisition source.
+    AcquisitionSource = "acquisition.source": Text(MAX_TEXT_CHARS) [acquisition.source] [acquisition.source]
+        text(acquisition_source, clear_acquisition_source, "the acquisition source");
+    /// Acquisition medium.
+    Medium = "acquisition.medium": Text(MAX_TEXT_CHARS) [acquisition.medium] [acquisition.medium]
+        text(medium, clear_medium, "the acquisition medium");
+    /// Acquisition keyword.
+    Keyword = "acquisition.keyword": Text(MAX_TEXT_CHARS) [acquisition.keyword] [acquisition.keyword]
+        text(keyword, clear_keyword, "the acquisition keyword");
+    /// Acquisition ad content.
+    AdContent = "acquisition.ad_content": Text(MAX_TEXT_CHARS) [acquisition.ad_content] [acquisition.ad_content]
+        text(ad_content, clear_ad_content, "the acquisition ad content");
+    /// Acquisition landing page.
+    LandingPage = "acquisition.landing_page": Text(MAX_TEXT_CHARS) [acquisition.landing_page] [acquisition.landing_page]
+        text(landing_page, clear_landing_page, "the acquisition landing page");
+    /// When the customer started paying (read only everywhere).
+    CustomerSince = "customer_since": Timestamp [] [customer_since] none;
+    /// Monthly recurring revenue (read only everywhere).
+    Mrr = "mrr": Money [] [mrr] none;
+    /// Annual run rate (read only everywhere).
+    Arr = "arr": Money [] [arr] none;
+}
+
+impl Field {
+    /// The field named `name` (its path in the neutral JSON, as
+    /// [`Field::name`] spells it, `"extensions"` included).
+    ///
+    /// ```
+    /// use unibill_core::Field;
+    /// assert_eq!(Field::from_name("address.city"), Some(Field::City));
+    /// assert_eq!(Field::from_name("citty"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL
+            .iter()
+            .chain(&[Field::Extensions])
+            .copied()
+            .find(|f| f.name() == name)
+    }
+}
+
+/// The kinds `validate` checks, in the order it checks them (so the first
+/// error a patch reports is the same whatever else it holds).
+const VALIDATION_ORDER: [FieldKind; 5] = [
+    FieldKind::Timestamp,
+    FieldKind::Text,
+    FieldKind::Status,
+    FieldKind::CustomAttributes,
+    FieldKind::Tags,
+];
+
+/// Access by [`Field`], generated from the table.
+impl CustomerPatch {
+    /// Whether the patch does `op` to `field` (for tags: adds any with
+    /// `Set`, removes any with `Clear`; for custom attributes: sets any,
+    /// deletes any). Always false for read-only fields and
+    /// [`Field::Extensions`] (extensions go by key).
+    ///
+    /// ```
+    /// use unibill_core::{CustomerPatch, Field, Op};
+    /// let p = CustomerPatch::new().city("Paris").clear_phone();
+    /// assert!(p.touches(Field::City, Op::Set));
+    /// assert!(p.touches(Field::Phone, Op::Clear));
+    /// assert!(!p.touches(Field::Phone, Op::Set));
+    /// assert_eq!(p.ops(Field::City).collect::<Vec<_>>(), [Op::Set]);
+    /// ```
+    pub fn touches(&self, field: Field, op: Op) -> bool {
+        patch_slot(self, field).is_some_and(|s| s.touches(op))
+    }
+
+    /// What the patch does to `field`: nothing, `Set` or `Clear`, or for
+    /// tags and custom attributes possibly both (`Set` first).
+    pub fn ops(&self, field: Field) -> impl Iterator<Item = Op> + '_ {
+        [Op::Set, Op::Clear]
+            .into_iter()
+            .filter(move |op| self.touches(field, *op))
+    }
+
+    /// Every neutral field the patch touches, with what it does to it (a
+    /// field may appear twice: tags added and removed). Single-valued
+    /// fields come first in [`Field::ALL`] order, then tags and custom
+    /// attributes (set before clear).
+    pub fn touched(&self) -> Vec<(Field, Op)> {
+        let collection =
+            |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
+        let single = Field::ALL.iter().filter(|f| !collection(f));
+        let many = Field::ALL.iter().filter(|f| collection(f));
+        single
+            .chain(many)
+            .flat_map(|f| self.ops(*f).map(move |op| (*f, op)))
+            .collect()
+    }
+
+    /// Drops the change `op` makes to `field` (for tags: every added tag
+    /// with `Set`, every removed one with `Clear`; for custom attributes:
+    /// every set, or every delete); a change with the other op stays.
+    /// Returns whether something was dropped. Read-only fields and
+    /// [`Field::Extensions`] are never dropped here (remove extensions by
+    /// key with [`crate::Extensions::remove`]).
+    pub fn remove(&mut self, field: Field, op: Op) -> bool {
+        patch_slot_mut(self, field).is_some_and(|s| s.remove(op))
+    }
+
+    /// The same patch without the given change (used when a caller opts to
+    /// ignore what a backend cannot do); see [`Self::remove`].
+    pub fn without(mut self, field: Field, op: Op) -> Self {
+        self.remove(field, op);
+        self
+    }
+
+    /// Sets `field` from text, read the way its [`FieldKind`] says: text
+    /// as is; a country or currency code checked as by [`Self::country`]
+    /// and [`Self::currency`]; a status by name (unknown names become
+    /// [`CustomerStatus::Other`]); a timestamp in RFC 3339; for tags, adds
+    /// the tag. Text the field does not accept, and fields no text can set
+    /// (custom attributes, which need a type; read-only fields;
+    /// extensions), are kept as errors naming the field and reported by
+    /// [`Self::validate`], like every builder mistake.
+    ///
+    /// ```
+    /// use unibill_core::{CustomerPatch, Field, Change};
+    /// let p = CustomerPatch::new().set_text(Field::City, "Paris");
+    /// assert_eq!(p, CustomerPatch::new().city("Paris"));
+    /// let bad = CustomerPatch::new().set_text(Field::Mrr, "100");
+    /// assert!(bad.validate().unwrap_err().to_string().contains("mrr"));
+    /// ```
+    pub fn set_text(mut self, field: Field, text: impl AsRef<str>) -> Self {
+        let result = match patch_slot_mut(&mut self, field) {
+            Some(slot) => slot.set_text(field, text.as_ref()),
+            None => Err(not_in_a_patch(field)),
+        };
+        if let Err(e) = result {
+            self.defer(e);
+        }
+        self
+    }
+
+    /// Clears `field` (JSON `null` in the merge patch). Tags and custom
+    /// attributes are removed by name ([`Self::remove_tag`],
+    /// [`Self::clear_custom`]); clearing them, a read-only field or
+    /// extensions here is kept as an error naming the field and reported
+    /// by [`Self::validate`].
+    pub fn clear(mut self, field: Field) -> Self {
+        let result = match patch_slot_mut(&mut self, field) {
+            Some(slot) => slot.clear(field),
+            None => Err(not_in_a_patch(field)),
+        };
+        if let Err(e) = result {
+            self.defer(e);
+        }
+        self
+    }
+
+    /// The change to a text field (`None` when `field` is not text).
+    pub fn text(&self, field: Field) -> Option<&Change<String>> {
+        patch_slot(self, field).and_then(|s| s.as_text())
+    }
+
+    /// The per-field part of [`Self::validate`]: timestamps, then texts
+    /// (not blank, no control or bidi characters, at most
+    /// [`Field::max_chars`]), then the status, custom attributes and
+    /// tags. The error names the field.
+    pub(crate) fn validate_fields(&self) -> Result<(), Error> {
+        for kind in VALIDATION_ORDER {
+            for field in Field::ALL.iter().filter(|f| f.kind() == kind) {
+                if let Some(slot) = patch_slot(self, *field) {
+                    slot.check(*field)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn not_in_a_patch(field: Field) -> Error {
+    let reason = if field == Field::Extensions {
+        "extensions are set by type: use extension(..)"
+    } else {
+        "read only: a patch cannot set or clear it"
+    };
+    Error::validation(field.name(), reason)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    /// A valid text for each field, as `set_text` reads it.
+    fn sample_text(field: Field) -> &'static str {
+        match field.kind() {
+            FieldKind::Country => "FR",
+            FieldKind::Currency => "EUR",
+            FieldKind::Status => "active",
+            FieldKind::Timestamp => "2024-05-01T12:00:00Z",
+            FieldKind::Money => "100",
+            FieldKind::Tags => "vip",
+            _ if field.max_chars() == Some(crate::check::MAX_EMAIL_CHARS) => "ada@example.com",
+            _ => "Ada",
+        }
+    }
+
+    fn get_path<'a>(v: &'a Value, path: &str) -> &'a Value {
+        path.split('.').fold(v, |v, p| &v[p])
+    }
+
+    fn is_empty_json(v: &Value) -> bool {
+        match v {
+            Value::Null => true,
+            Value::Array(a) => a.is_empty(),
+            Value::Object(m) => m.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// Every row of the table, through every generated accessor: a row
+    /// wired to the wrong struct field, or missing from one of the
+    /// generated matches, fails here.
+    #[test]
+    fn every_field_through_every_accessor() {
+        for field in Field::ALL.iter().copied() {
+            let name = field.name();
+            assert_eq!(Field::from_name(name), Some(field), "{name}");
+            // Writable exactly when the neutral JSON merge patch (serde,
+            // not the table) has the path.
+            let mut probe = json!({});
+            let mut cur = &mut probe;
+            for part in name.split('.') {
+                cur = &mut cur[part];
+            }
+            *cur = json!([]);
+            let accepted = match serde_json::from_value::<CustomerPatch>(probe) {
+                Ok(_) => true,
+                Err(e) => !e.to_string().contains("unknown field"),
+            };
+            assert_eq!(field.is_writable(), accepted, "{name}");
+            if !field.is_writable() {
+                // Read only: a patch cannot touch it, and saying so is an
+                // error naming the field.
+                let p = CustomerPatch::new().set_text(field, sample_text(field));
+                assert!(p.touched().is_empty(), "{name}");
+                match p.validate() {
+                    Err(Error::Validation { field: f, .. }) => assert_eq!(f, name),
+                    other => panic!("{name}: {other:?}"),
+                }
+                match CustomerPatch::new().clear(field).validate() {
+                    Err(Error::Validation { field: f, .. }) => assert_eq!(f, name),
+                    other => panic!("{name}: {other:?}"),
+                }
+                continue;
+            }
+            let p = match field.kind() {
+                FieldKind::CustomAttributes => CustomerPatch::new().custom("CAC", 25),
+                _ => CustomerPatch::new().set_text(field, sample_text(field)),
+            };
+            p.validate().unwrap_or_else(|e| panic!("{name}: {e}"));
+            // Set: touched, exactly this field.
+            assert_eq!(p.touched(), vec![(field, Op::Set)], "{name}");
+            assert!(p.touches(field, Op::Set) && !p.touches(field, Op::Clear));
+            // The merge patch has it at the field's path, and the JSON
+            // merge patch with only that path is the same patch.
+            let j = serde_json::to_value(&p).unwrap();
+            assert!(!is_empty_json(get_path(&j, name)), "{name} in {j}");
+            let back: CustomerPatch = serde_json::from_value(j).unwrap();
+            assert_eq!(back, p, "{name}");
+            // `without` drops it, and only with the op it has.
+            assert_eq!(p.clone().without(field, Op::Clear), p, "{name}");
+            let dropped = p.clone().without(field, Op::Set);
+            assert!(dropped.is_empty(), "{name}: {dropped:?}");
+            // Text fields: the validation path names the field.
+            if field.kind() == FieldKind::Text {
+                assert_eq!(
+                    p.text(field),
+                    Some(&Change::Set(sample_text(field).to_owned()))
+                );
+                let blank = CustomerPatch::new().set_text(field, "  ");
+                match blank.validate() {
+                    Err(Error::Validation { field: f, .. }) => assert_eq!(f, name),
+                    other => panic!("{name}: {other:?}"),
+                }
+                let max = field.max_chars().expect("text has a limit");
+                let long = CustomerPatch::new().set_text(field, "x".repeat(max + 1));
+                match long.validate() {
+                    Err(Error::Validation { field: f, .. }) => assert_eq!(f, name),
+                    other => panic!("{name}: {other:?}"),
+                }
+            } else {
+                assert_eq!(p.text(field), None, "{name}");
+            }
+            // Clear, where a field can be cleared as a whole.
+            match field.kind() {
+                FieldKind::Tags | FieldKind::CustomAttributes => {
+                    let e = CustomerPatch::new().clear(field).validate().unwrap_err();
+                    assert!(matches!(&e, Error::Validation { field: f, .. } if f == name));
+                }
+                _ => {
+                    let c = CustomerPatch::new().clear(field);
+                    c.validate().unwrap();
+                    assert_eq!(c.touched(), vec![(field, Op::Clear)], "{name}");
+                    let j = serde_json::to_value(&c).unwrap();
+                    assert_eq!(get_path(&j, name), &Value::Null, "{name} in {j}");
+                    assert!(c.clone().without(field, Op::Clear).is_empty(), "{name}");
+                }
+            }
+        }
+    }
+
+    /// `Customer::get` reads the struct field the row names: fill every
+    /// field with a distinct value, and each `get` must be what the whole
+    /// customer serializes at the field's path.
+    #[test]
+    fn customer_get_reads_every_field() {
+        let mut c = Customer::new("cus_1", Value::Null);
+        let empty = serde_json::to_value(&c).unwrap();
+        for field in Field::ALL.iter().copied() {
+            assert_eq!(c.get(field), None, "{field}");
+            assert!(is_empty_json(get_path(&empty, field.name())), "{field}");
+        }
+        let at = |d: u32| {
+            FixedOffset::east_opt(3600)
+                .unwrap()
+                .with_ymd_and_hms(2024, 1, d, 0, 0, 0)
+                .unwrap()
+        };
+        let texts = [
+            &mut c.name,
+            &mut c.title,
+            &mut c.first_name,
+            &mut c.middle_name,
+            &mut c.last_name,
+            &mut c.suffix,
+            &mut c.company,
+            &mut c.email,
+            &mut c.secondary_email,
+            &mut c.phone,
+            &mut c.secondary_phone,
+            &mut c.website,
+            &mut c.external_reference,
+            &mut c.address.line1,
+            &mut c.address.line2,
+            &mut c.address.city,
+            &mut c.address.region,
+            &mut c.address.postal_code,
+            &mut c.address.country,
+            &mut c.acquisition.campaign,
+            &mut c.acquisition.source,
+            &mut c.acquisition.medium,
+            &mut c.acquisition.keyword,
+            &mut c.acquisition.ad_content,
+            &mut c.acquisition.landing_page,
+        ];
+        for (n, slot) in texts.into_iter().enumerate() {
+            *slot = Some(format!("text {n}"));
+        }
+        c.status = Some(CustomerStatus::Active);
+        c.currency = Some(Currency::EUR);
+        c.lead_created_at = Some(at(1));
+        c.free_trial_started_at = Some(at(2));
+        c.customer_since = Some(at(3));
+        c.mrr = Some(Money::from_minor(100, Currency::EUR));
+        c.arr = Some(Money::from_minor(1200, Currency::EUR));
+        c.tags = vec!["vip".into()];
+        c.custom.insert("CAC".into(), json!(25));
+        let whole = serde_json::to_value(&c).unwrap();
+        let mut seen = Vec::new();
+        for field in Field::ALL.iter().copied() {
+            let v = c.get(field).unwrap_or_else(|| panic!("{field} unset"));
+            assert_eq!(&v.to_json(), get_path(&whole, field.name()), "{field}");
+            let kind_matches = matches!(
+                (field.kind(), v),
+                (FieldKind::Text | FieldKind::Country, FieldValue::Text(_))
+                    | (FieldKind::Status, FieldValue::Status(_))
+                    | (FieldKind::Currency, FieldValue::Currency(_))
+                    | (FieldKind::Timestamp, FieldValue::Timestamp(_))
+                    | (FieldKind::Money, FieldValue::Money(_))
+                    | (FieldKind::Tags, FieldValue::Tags(_))
+                    | (FieldKind::CustomAttributes, FieldValue::CustomAttributes(_))
+            );
+            assert!(kind_matches, "{field}: {:?} read as {v:?}", field.kind());
+            // Two rows reading the same struct field would repeat a value.
+            assert!(!seen.contains(&v.to_json()), "{field} repeats {v:?}");
+            seen.push(v.to_json());
+        }
+        assert_eq!(c.get(Field::Extensions), None);
+    }
+
+    /// The table's length limits are the documented ones: emails RFC
+    /// 5321's, postal codes their own, every other text the general one;
+    /// `validate` accepts the limit and refuses one more.
+    #[test]
+    fn text_limits_are_the_documented_ones() {
+        use crate::check::{MAX_EMAIL_CHARS, MAX_POSTAL_CODE_CHARS, MAX_TEXT_CHARS};
+        for field in Field::ALL.iter().copied() {
+            let expected = match field {
+                Field::Email | Field::SecondaryEmail => Some(MAX_EMAIL_CHARS),
+                Field::PostalCode => Some(MAX_POSTAL_CODE_CHARS),
+                f if f.kind() == FieldKind::Text => Some(MAX_TEXT_CHARS),
+                _ => None,
+            };
+            assert_eq!(field.max_chars(), expected, "{field}");
+            if let Some(max) = expected {
+                let at = CustomerPatch::new().set_text(field, "x".repeat(max));
+                at.validate().unwrap_or_else(|e| panic!("{field}: {e}"));
+            }
+        }
+    }
+
+    #[test]
+    fn set_text_reads_by_kind_and_defers_mistakes() {
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+        assert_eq!(
+            CustomerPatch::new()
+                .set_text(Field::Country, "FR")
+                .set_text(Field::Currency, "EUR")
+                .set_text(Field::Status, "past_due")
+                .set_text(Field::LeadCreatedAt, "2024-05-01T12:00:00Z")
+                .set_text(Field::Tags, "vip"),
+            CustomerPatch::new()
+                .country("FR")
+                .currency("EUR")
+                .status(CustomerStatus::PastDue)
+                .lead_created_at(at)
+                .add_tag("vip")
+        );
+        for (field, text) in [
+            (Field::Country, "France"),
+            (Field::Currency, "usd"),
+            (Field::FreeTrialStartedAt, "yesterday"),
+            (Field::CustomAttributes, "25"),
+            (Field::Extensions, "{}"),
+        ] {
+            match CustomerPatch::new().set_text(field, text).validate() {
+                Err(Error::Validation { field: f, .. }) => assert_eq!(f, field.name()),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
+}
