@@ -42,6 +42,23 @@ pub const LEAD_STATUSES: [(CustomerStatus, &str); 4] = [
 
 // ----- reading -------------------------------------------------------------
 
+/// Checks a customer id before it is put in a path: ChartMogul customer
+/// UUIDs are `cus_` followed by letters, digits and `-`.
+pub fn check_id(id: &CustomerId) -> Result<()> {
+    let s = id.as_str();
+    let ok = s.strip_prefix("cus_").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "id",
+            format!("`{}` is not a ChartMogul customer UUID (`cus_` followed by letters, digits and `-`)", unibill_core::error::clip(s)),
+        ))
+    }
+}
+
 /// The neutral status for a ChartMogul status label; an unknown label is
 /// kept verbatim as [`CustomerStatus::Other`].
 pub fn status_from_wire(label: &str) -> CustomerStatus {

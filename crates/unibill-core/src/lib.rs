@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribute;
+pub mod backend;
 pub mod bulk;
 pub mod capability;
 pub mod change;

@@ -31,11 +31,11 @@ pub const MAX_SALES_TRACKING_CODES: usize = 5;
 /// Largest id Fusebill (a .NET service with signed 64-bit ids) has.
 const MAX_ID: u64 = i64::MAX as u64;
 
-/// Parses a Fusebill customer id: a positive integer that fits Fusebill's
+/// Checks and parses a Fusebill customer id: a positive integer that fits Fusebill's
 /// 64-bit ids, written as Fusebill writes it (no leading zero: the answer
 /// must carry the id asked for). Anything else is a validation error
 /// naming `id`.
-pub fn parse_id(id: &CustomerId) -> Result<u64> {
+pub fn check_id(id: &CustomerId) -> Result<u64> {
     let s = id.as_str();
     let bad = |why: &str| {
         Error::validation(
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn ids_must_be_positive_integers() {
-        assert_eq!(parse_id(&"12000750".into()).unwrap(), 12000750);
+        assert_eq!(check_id(&"12000750".into()).unwrap(), 12000750);
         for bad in [
             "",
             "0",
@@ -459,7 +459,7 @@ mod tests {
             "cus_123",
             "99999999999999999999",
         ] {
-            assert_eq!(field_of(parse_id(&bad.into()).unwrap_err()), "id", "{bad}");
+            assert_eq!(field_of(check_id(&bad.into()).unwrap_err()), "id", "{bad}");
         }
     }
 
