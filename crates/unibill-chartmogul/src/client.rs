@@ -289,7 +289,7 @@ impl ChartMogul {
         email: &str,
         attrs: impl IntoIterator<Item = (K, CustomAttribute)>,
     ) -> Result<Vec<Customer>> {
-        check::email("email", email)?;
+        check::email(Field::Email.name(), email)?;
         let list = mapping::custom_list(attrs)?;
         let body = mapping::to_value(&AddCustomAttributesByEmail {
             email: email.to_owned(),
@@ -320,7 +320,7 @@ impl ChartMogul {
         email: &str,
         tags: impl IntoIterator<Item = T>,
     ) -> Result<Vec<Customer>> {
-        check::email("email", email)?;
+        check::email(Field::Email.name(), email)?;
         let body = mapping::to_value(&AddTagsByEmail {
             email: email.to_owned(),
             tags: mapping::tag_list(tags)?,

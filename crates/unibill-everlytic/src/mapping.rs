@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use unibill_core::customer::json_text;
-use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error};
+use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error, Field};
 
 use crate::extension;
 use crate::wire::{self, prop, read_u64, read_yes_no, IndustryValue};
@@ -66,7 +66,7 @@ pub(crate) fn status_to_wire(status: &CustomerStatus) -> Result<&'static str, Er
         CustomerStatus::Suspended => Ok(wire::status::SUSPENDED),
         CustomerStatus::Deleted => Ok(wire::status::DELETED),
         other => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             format!(
                 "Everlytic has no `{other}` status; use active (on), inactive (off), suspended or deleted"
             ),
@@ -118,15 +118,25 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         Change::Set(name) => {
             out.insert(prop::NAME.into(), Value::String(name.clone()));
         }
-        Change::Clear => return Err(not_clearable("name", "the platform requires a name")),
+        Change::Clear => {
+            return Err(not_clearable(
+                Field::DisplayName.name(),
+                "the platform requires a name",
+            ))
+        }
     }
     match &patch.email {
         Change::Keep => {}
         Change::Set(email) => {
-            unibill_core::check::email("email", email)?;
+            unibill_core::check::email(Field::Email.name(), email)?;
             out.insert(prop::EMAIL.into(), Value::String(email.clone()));
         }
-        Change::Clear => return Err(not_clearable("email", "the platform requires an email")),
+        Change::Clear => {
+            return Err(not_clearable(
+                Field::Email.name(),
+                "the platform requires an email",
+            ))
+        }
     }
     match &patch.status {
         Change::Keep => {}
@@ -135,7 +145,7 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         }
         Change::Clear => {
             return Err(not_clearable(
-                "status",
+                Field::Status.name(),
                 "the platform accepts only on, off, suspended or deleted",
             ))
         }
@@ -151,7 +161,7 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         }
         Change::Clear => {
             return Err(not_clearable(
-                "address.country",
+                Field::Country.name(),
                 "the platform accepts only a two-character country code",
             ))
         }
@@ -208,7 +218,10 @@ pub(crate) fn put_body(
     current: Option<&Map<String, Value>>,
 ) -> Result<Value, Error> {
     let mut body = Map::new();
-    for (key, field) in [(prop::NAME, "name"), (prop::EMAIL, "email")] {
+    for (key, field) in [
+        (prop::NAME, Field::DisplayName.name()),
+        (prop::EMAIL, Field::Email.name()),
+    ] {
         let value = match changes.get(key) {
             Some(v) => v.clone(),
             None => match current.and_then(|c| json_text(c.get(key))) {

@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 use tracing::warn;
 use unibill_core::customer::json_text;
 use unibill_core::{
-    Change, Currency, Customer, CustomerId, CustomerPatch, CustomerStatus, Decimal, Error, Money,
-    Result,
+    Change, Currency, Customer, CustomerId, CustomerPatch, CustomerStatus, Decimal, Error, Field,
+    Money, Result,
 };
 
 use crate::extension::{FusebillExtension, SalesTrackingCode};
@@ -67,12 +67,12 @@ pub fn status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
         CustomerStatus::Hold => Ok("Hold"),
         CustomerStatus::Cancelled => Ok("Cancelled"),
         CustomerStatus::Suspended => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             "Fusebill does not let any API call suspend a customer: the system suspends \
              customers itself (e.g. for non-payment); use hold or cancelled instead",
         )),
         other => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             format!(
                 "`{other}` is not a Fusebill status; a patch may set draft, active, hold or cancelled"
             ),
@@ -108,7 +108,7 @@ pub fn title_to_wire(text: &str) -> Result<&'static str> {
         .copied()
         .ok_or_else(|| {
             Error::validation(
-                "title",
+                Field::Title.name(),
                 format!("`{text}` is not a Fusebill title; use one of Mr, Mrs, Ms, Miss, Dr"),
             )
         })
@@ -252,40 +252,65 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
     use wire::*;
     let mut b = Builder { edits: Vec::new() };
     b.change(&[TITLE], &patch.title, |t| Ok(json!(title_to_wire(t)?)))?;
-    b.text("first_name", &[FIRST_NAME], &patch.first_name, MAX_SHORT)?;
-    b.text("middle_name", &[MIDDLE_NAME], &patch.middle_name, MAX_SHORT)?;
-    b.text("last_name", &[LAST_NAME], &patch.last_name, MAX_SHORT)?;
-    b.text("suffix", &[SUFFIX], &patch.suffix, MAX_SHORT)?;
-    b.text("company", &[COMPANY_NAME], &patch.company, MAX_SHORT)?;
-    b.emails("email", &[PRIMARY_EMAIL], &patch.email)?;
+    b.text(
+        Field::FirstName.name(),
+        &[FIRST_NAME],
+        &patch.first_name,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::MiddleName.name(),
+        &[MIDDLE_NAME],
+        &patch.middle_name,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::LastName.name(),
+        &[LAST_NAME],
+        &patch.last_name,
+        MAX_SHORT,
+    )?;
+    b.text(Field::Suffix.name(), &[SUFFIX], &patch.suffix, MAX_SHORT)?;
+    b.text(
+        Field::Company.name(),
+        &[COMPANY_NAME],
+        &patch.company,
+        MAX_SHORT,
+    )?;
+    b.emails(Field::Email.name(), &[PRIMARY_EMAIL], &patch.email)?;
     b.emails(
-        "secondary_email",
+        Field::SecondaryEmail.name(),
         &[SECONDARY_EMAIL],
         &patch.secondary_email,
     )?;
-    b.text("phone", &[PRIMARY_PHONE], &patch.phone, MAX_SHORT)?;
     b.text(
-        "secondary_phone",
+        Field::Phone.name(),
+        &[PRIMARY_PHONE],
+        &patch.phone,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::SecondaryPhone.name(),
         &[SECONDARY_PHONE],
         &patch.secondary_phone,
         MAX_SHORT,
     )?;
     b.text(
-        "external_reference",
+        Field::ExternalReference.name(),
         &[REFERENCE],
         &patch.external_reference,
         MAX_LONG,
     )?;
     if matches!(patch.status, Change::Clear) {
         return Err(Error::validation(
-            "status",
+            Field::Status.name(),
             "Fusebill requires a status on every customer; it cannot be cleared",
         ));
     }
     b.change(&[STATUS], &patch.status, |s| Ok(json!(status_to_wire(s)?)))?;
     if matches!(patch.currency, Change::Clear) {
         return Err(Error::validation(
-            "currency",
+            Field::Currency.name(),
             "clearing would silently switch the customer to the account's default \
              currency; set the currency you want instead",
         ));
@@ -293,12 +318,12 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
     b.change(&[CURRENCY], &patch.currency, |c| Ok(json!(c.as_str())))?;
     let q = &patch.acquisition;
     let acq: [(&str, &str, &Change<String>); 6] = [
-        ("acquisition.campaign", CAMPAIGN, &q.campaign),
-        ("acquisition.source", SOURCE, &q.source),
-        ("acquisition.medium", MEDIUM, &q.medium),
-        ("acquisition.keyword", KEYWORD, &q.keyword),
-        ("acquisition.ad_content", AD_CONTENT, &q.ad_content),
-        ("acquisition.landing_page", LANDING_PAGE, &q.landing_page),
+        (Field::Campaign.name(), CAMPAIGN, &q.campaign),
+        (Field::AcquisitionSource.name(), SOURCE, &q.source),
+        (Field::Medium.name(), MEDIUM, &q.medium),
+        (Field::Keyword.name(), KEYWORD, &q.keyword),
+        (Field::AdContent.name(), AD_CONTENT, &q.ad_content),
+        (Field::LandingPage.name(), LANDING_PAGE, &q.landing_page),
     ];
     for (field, name, change) in acq {
         b.text(field, &[CUSTOMER_ACQUISITION, name], change, MAX_LONG)?;
