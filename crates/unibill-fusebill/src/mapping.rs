@@ -17,7 +17,7 @@ use unibill_core::{
 
 use crate::extension::{FusebillExtension, SalesTrackingCode};
 use crate::merge::Edit;
-use crate::wire;
+use crate::wire::{self, CustomerView};
 use crate::KIND;
 
 /// Maximum length of name parts, company, suffix and phones.
@@ -380,10 +380,6 @@ pub fn check_record<'a>(id: &CustomerId, raw: &'a Value) -> Result<&'a Map<Strin
     }
 }
 
-fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
-    json_text(wire::get_ci(obj, name))
-}
-
 /// Reads Fusebill's customer JSON into a neutral [`Customer`].
 ///
 /// `id` is the id that was asked for; an answer about another customer is
@@ -392,39 +388,35 @@ fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
 /// exact minor units of the customer's currency. [`Customer::raw`] keeps
 /// the answer unchanged.
 pub fn customer_from_json(id: &CustomerId, raw: Value) -> Result<Customer> {
-    let obj = check_record(id, &raw)?;
+    let w = CustomerView::of(check_record(id, &raw)?);
     let mut c = Customer::new(id.clone(), Value::Null);
-    c.title = text_at(obj, wire::TITLE);
-    c.first_name = text_at(obj, wire::FIRST_NAME);
-    c.middle_name = text_at(obj, wire::MIDDLE_NAME);
-    c.last_name = text_at(obj, wire::LAST_NAME);
-    c.suffix = text_at(obj, wire::SUFFIX);
-    c.company = text_at(obj, wire::COMPANY_NAME);
-    c.email = text_at(obj, wire::PRIMARY_EMAIL);
-    c.secondary_email = text_at(obj, wire::SECONDARY_EMAIL);
-    c.phone = text_at(obj, wire::PRIMARY_PHONE);
-    c.secondary_phone = text_at(obj, wire::SECONDARY_PHONE);
-    c.external_reference = text_at(obj, wire::REFERENCE);
-    c.status = text_at(obj, wire::STATUS).map(|s| status_from_wire(&s));
-    c.currency = text_at(obj, wire::CURRENCY).and_then(|s| match Currency::new(s.trim()) {
+    c.title = json_text(w.title);
+    c.first_name = json_text(w.first_name);
+    c.middle_name = json_text(w.middle_name);
+    c.last_name = json_text(w.last_name);
+    c.suffix = json_text(w.suffix);
+    c.company = json_text(w.company_name);
+    c.email = json_text(w.primary_email);
+    c.secondary_email = json_text(w.secondary_email);
+    c.phone = json_text(w.primary_phone);
+    c.secondary_phone = json_text(w.secondary_phone);
+    c.external_reference = json_text(w.reference);
+    c.status = json_text(w.status).map(|s| status_from_wire(&s));
+    c.currency = json_text(w.currency).and_then(|s| match Currency::new(s.trim()) {
         Ok(cur) => Some(cur),
         Err(_) => {
             warn!(backend = %KIND, customer = %id, currency = %s, "unknown currency code");
             None
         }
     });
-    c.mrr = mrr(
-        id,
-        wire::get_ci(obj, wire::MONTHLY_RECURRING_REVENUE),
-        c.currency,
-    );
-    if let Some(Value::Object(a)) = wire::get_ci(obj, wire::CUSTOMER_ACQUISITION) {
-        c.acquisition.campaign = text_at(a, wire::CAMPAIGN);
-        c.acquisition.source = text_at(a, wire::SOURCE);
-        c.acquisition.medium = text_at(a, wire::MEDIUM);
-        c.acquisition.keyword = text_at(a, wire::KEYWORD);
-        c.acquisition.ad_content = text_at(a, wire::AD_CONTENT);
-        c.acquisition.landing_page = text_at(a, wire::LANDING_PAGE);
+    c.mrr = mrr(id, w.monthly_recurring_revenue, c.currency);
+    if let Some(a) = w.customer_acquisition {
+        c.acquisition.campaign = json_text(a.campaign);
+        c.acquisition.source = json_text(a.source);
+        c.acquisition.medium = json_text(a.medium);
+        c.acquisition.keyword = json_text(a.keyword);
+        c.acquisition.ad_content = json_text(a.ad_content);
+        c.acquisition.landing_page = json_text(a.landing_page);
     }
     c.raw = raw;
     Ok(c)
