@@ -21,16 +21,8 @@ mod common;
 
 use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater};
-use unibill_sandbox::{Sandbox, VendorHandle};
-
-/// `"METHOD path"` of every request the emulator received.
-fn calls(vendor: &VendorHandle) -> Vec<String> {
-    vendor
-        .journal()
-        .iter()
-        .map(|e| format!("{} {}", e.method, e.path))
-        .collect()
-}
+use unibill_sandbox::Sandbox;
+use unibill_testkit::call_lines as calls;
 
 async fn setup(backend: &'static str) -> (Sandbox, std::sync::Arc<dyn CustomerUpdater>) {
     let sandbox = Sandbox::start().await.expect("sandbox starts");

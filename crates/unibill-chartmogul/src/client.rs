@@ -5,18 +5,17 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use unibill_core::backend::{self, read_back};
 use unibill_core::check;
 use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
-    CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
-    UpdateOutcome,
+    async_trait, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
+    CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::ChartMogulBuilder;
-use crate::error::from_answer;
+use crate::error::ERRORS;
 use crate::extension::ChartMogulExtension;
 use crate::mapping::{self, Call, Method, Target};
 use crate::wire::{
@@ -114,23 +113,6 @@ impl fmt::Debug for ChartMogul {
     }
 }
 
-/// Checks a customer id before it is put in a path: ChartMogul customer
-/// UUIDs are `cus_` followed by letters, digits and `-`.
-pub fn check_id(id: &CustomerId) -> Result<()> {
-    let s = id.as_str();
-    let ok = s.strip_prefix("cus_").is_some_and(|rest| {
-        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::validation(
-            "id",
-            format!("`{}` is not a ChartMogul customer UUID (`cus_` followed by letters, digits and `-`)", unibill_core::error::clip(s)),
-        ))
-    }
-}
-
 /// A request with a JSON body. Every `POST` this backend sends sets
 /// state (typed attributes, tags), so repeating it after an unknown
 /// outcome leaves the same state: it is marked retry-safe.
@@ -175,9 +157,10 @@ impl ChartMogul {
         ChartMogulBuilder::default()
     }
 
-    /// `/v1/customers/{uuid}`, after checking the id.
+    /// `/v1/customers/{uuid}`, after checking the id
+    /// ([`CustomerUpdater::canonical_id`]).
     fn customer_path(&self, id: &CustomerId) -> Result<String> {
-        check_id(id)?;
+        let id = self.canonical_id(id)?;
         self.transport.path(&["v1", "customers", id.as_str()])
     }
 
@@ -188,32 +171,13 @@ impl ChartMogul {
     /// Sends a request; an error status becomes the neutral error (`who`
     /// names the customer or email for a 404).
     async fn send_ok(&self, req: Request, who: &str) -> Result<Response> {
-        let resp = self.transport.send(req).await?;
-        if resp.is_success() {
-            Ok(resp)
-        } else {
-            Err(from_answer(
-                resp.status,
-                &resp.body,
-                resp.retry_after(),
-                Some(who),
-            ))
-        }
+        ERRORS.send(&self.transport, req, Some(who)).await
     }
 
     /// Decodes an answer that must be a JSON object (every answer this
-    /// backend reads is one): serde would otherwise read a struct from an
-    /// array, field by field, so `[]` would pass as an empty answer. The
-    /// first character decides, and the body is parsed once.
-    fn decode<T: DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
-        if resp.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(Error::decode(KIND, what, "not a JSON object"));
-        }
-        resp.json().map_err(|source| Error::Decode {
-            backend: KIND,
-            what: what.to_owned(),
-            source,
-        })
+    /// backend reads is one; see [`backend::decode_object`]).
+    fn decode<T: serde::de::DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
+        backend::decode_object(KIND, resp, what)
     }
 
     /// `GET` of the customer at `path` (its [`Self::customer_path`]).
@@ -278,7 +242,7 @@ impl ChartMogul {
         email: &str,
         attrs: impl IntoIterator<Item = (K, CustomAttribute)>,
     ) -> Result<Vec<Customer>> {
-        check::email("email", email)?;
+        check::email(Field::Email.name(), email)?;
         let list = mapping::custom_list(attrs)?;
         let body = mapping::to_value(&AddCustomAttributesByEmail {
             email: email.to_owned(),
@@ -309,7 +273,7 @@ impl ChartMogul {
         email: &str,
         tags: impl IntoIterator<Item = T>,
     ) -> Result<Vec<Customer>> {
-        check::email("email", email)?;
+        check::email(Field::Email.name(), email)?;
         let body = mapping::to_value(&AddTagsByEmail {
             email: email.to_owned(),
             tags: mapping::tag_list(tags)?,
@@ -402,25 +366,15 @@ impl ChartMogul {
 
 #[async_trait]
 impl CustomerUpdater for ChartMogul {
-    fn kind(&self) -> BackendKind {
-        KIND
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
+    unibill_core::transport_backend!(KIND);
 
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
     }
 
-    fn locks(&self) -> &CustomerLocks {
-        self.transport.locks()
-    }
-
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
-        check_id(id)?;
+        mapping::check_id(id)?;
         Ok(id.clone())
     }
 
@@ -451,14 +405,7 @@ impl CustomerUpdater for ChartMogul {
                     answer = Some(resp);
                 }
                 Err(source) if applied.is_empty() => return Err(source),
-                Err(source) => {
-                    return Err(Error::PartialUpdate {
-                        backend: KIND,
-                        applied,
-                        failed: p.label(),
-                        source: Box::new(source),
-                    })
-                }
+                Err(source) => return Err(Error::partial_update(KIND, applied, p.label(), source)),
             }
         }
         // The PATCH answers the whole customer: when it was the only call
@@ -477,15 +424,9 @@ impl CustomerUpdater for ChartMogul {
         // unreadable PATCH answer says nothing: the writes applied, so read
         // the customer once to return it as ChartMogul now holds it.
         tracing::debug!(backend = %KIND, "reading the customer after the update");
-        match self.read(id, &path).await {
-            Ok(customer) => Ok(UpdateOutcome::new(customer, writes)),
-            Err(source) => Err(Error::PartialUpdate {
-                backend: KIND,
-                applied,
-                failed: format!("GET {path}"),
-                source: Box::new(source),
-            }),
-        }
+        let customer =
+            read_back(KIND, applied, format!("GET {path}"), self.read(id, &path)).await?;
+        Ok(UpdateOutcome::new(customer, writes))
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
@@ -496,10 +437,6 @@ impl CustomerUpdater for ChartMogul {
             .iter()
             .map(|p| self.planned(p))
             .collect())
-    }
-
-    fn retries(&self) -> u64 {
-        self.transport.retries()
     }
 }
 

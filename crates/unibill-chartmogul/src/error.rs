@@ -15,10 +15,10 @@
 //! 409 -> `Conflict`, 429 -> `RateLimited`, anything else (400, 402, 422,
 //! 5xx) -> `Vendor` with the messages.
 
-use std::time::Duration;
-
 use serde_json::Value;
+use unibill_core::backend::VendorErrors;
 use unibill_core::error::{error_json, excerpt, MAX_ERROR_JSON_BYTES};
+use unibill_core::transport::Response;
 use unibill_core::Error;
 
 use crate::KIND;
@@ -135,20 +135,43 @@ fn strip_tags(text: &str) -> String {
     out
 }
 
+/// How ChartMogul's error answers map to the neutral error: its messages
+/// ([`vendor_messages`]) and [`Error::from_status`].
+pub const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
+
 /// The neutral error for an error answer. `id` names the customer (or
 /// email) asked for, so a 404 becomes [`Error::NotFound`].
-pub fn from_answer(
-    status: u16,
-    body: &[u8],
-    retry_after: Option<Duration>,
-    id: Option<&str>,
-) -> Error {
-    Error::from_status(KIND, status, vendor_messages(body), retry_after, id)
+pub fn from_response(response: &Response, id: Option<&str>) -> Error {
+    ERRORS.from_response(response, id)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
+
+    /// An error answer, with `Retry-After` when given.
+    fn from_answer(
+        status: u16,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        id: Option<&str>,
+    ) -> Error {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(d) = retry_after {
+            headers.insert(
+                reqwest::header::RETRY_AFTER,
+                d.as_secs().to_string().parse().unwrap(),
+            );
+        }
+        let response = Response {
+            status,
+            headers,
+            body: body.to_vec().into(),
+            attempts: 1,
+        };
+        from_response(&response, id)
+    }
 
     #[test]
     fn code_message_param() {

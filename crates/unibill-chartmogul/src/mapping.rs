@@ -18,7 +18,7 @@ use unibill_core::check;
 use unibill_core::customer::json_text;
 use unibill_core::{
     AttributeValue, Change, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch,
-    CustomerStatus, Decimal, Error, Money, Result,
+    CustomerStatus, Decimal, Error, Field, Money, Result,
 };
 
 use crate::extension::ChartMogulExtension;
@@ -41,6 +41,23 @@ pub const LEAD_STATUSES: [(CustomerStatus, &str); 4] = [
 ];
 
 // ----- reading -------------------------------------------------------------
+
+/// Checks a customer id before it is put in a path: ChartMogul customer
+/// UUIDs are `cus_` followed by letters, digits and `-`.
+pub fn check_id(id: &CustomerId) -> Result<()> {
+    let s = id.as_str();
+    let ok = s.strip_prefix("cus_").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::validation(
+            "id",
+            format!("`{}` is not a ChartMogul customer UUID (`cus_` followed by letters, digits and `-`)", unibill_core::error::clip(s)),
+        ))
+    }
+}
 
 /// The neutral status for a ChartMogul status label; an unknown label is
 /// kept verbatim as [`CustomerStatus::Other`].
@@ -142,8 +159,9 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
     c.address.country = non_empty(wire.country).or_else(|| non_empty(address.country));
     c.status = non_empty(wire.status).map(|s| status_from_wire(&s));
     c.external_reference = json_text(wire.external_id.as_ref());
-    c.lead_created_at = timestamp("lead_created_at", wire.lead_created_at)?;
-    c.free_trial_started_at = timestamp("free_trial_started_at", wire.free_trial_started_at)?;
+    c.lead_created_at = timestamp(Field::LeadCreatedAt.name(), wire.lead_created_at)?;
+    c.free_trial_started_at =
+        timestamp(Field::FreeTrialStartedAt.name(), wire.free_trial_started_at)?;
     c.customer_since = timestamp("customer-since", wire.customer_since)?;
     c.currency = match non_empty(wire.currency) {
         None => None,
@@ -158,13 +176,13 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
         c.mrr = wire
             .mrr
             .as_ref()
-            .map(|n| cents("mrr", n))
+            .map(|n| cents(Field::Mrr.name(), n))
             .transpose()?
             .and_then(|m| money_from_cents(m, cur));
         c.arr = wire
             .arr
             .as_ref()
-            .map(|n| cents("arr", n))
+            .map(|n| cents(Field::Arr.name(), n))
             .transpose()?
             .and_then(|m| money_from_cents(m, cur));
     }
@@ -187,7 +205,7 @@ pub fn lead_status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
     match found {
         Some((_, label)) => Ok(label),
         None => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             format!(
                 "ChartMogul sets only the lead stages (new_lead, working_lead, qualified_lead, unqualified_lead); `{status}` is derived from the customer's subscriptions"
             ),
@@ -259,16 +277,16 @@ pub fn check_custom_attribute(key: &str, attr: &CustomAttribute) -> Result<()> {
 /// it first). Runs before the first request; the error names the field.
 pub fn validate(patch: &CustomerPatch, ext: Option<&ChartMogulExtension>) -> Result<()> {
     if let Change::Set(email) = &patch.email {
-        check::email("email", email)?;
+        check::email(Field::Email.name(), email)?;
     }
     if let Change::Set(status) = &patch.status {
         lead_status_to_wire(status)?;
     }
     if let Change::Set(at) = &patch.lead_created_at {
-        timestamp_to_wire("lead_created_at", at)?;
+        timestamp_to_wire(Field::LeadCreatedAt.name(), at)?;
     }
     if let Change::Set(at) = &patch.free_trial_started_at {
-        timestamp_to_wire("free_trial_started_at", at)?;
+        timestamp_to_wire(Field::FreeTrialStartedAt.name(), at)?;
     }
     for (key, change) in &patch.custom {
         if let Change::Set(attr) = change {
@@ -317,8 +335,11 @@ pub fn customer_update(
         zip: patch.address.postal_code.clone(),
         country: patch.address.country.clone().map(|c| c.as_str().to_owned()),
         website_url: patch.website.clone(),
-        lead_created_at: ts("lead_created_at", &patch.lead_created_at)?,
-        free_trial_started_at: ts("free_trial_started_at", &patch.free_trial_started_at)?,
+        lead_created_at: ts(Field::LeadCreatedAt.name(), &patch.lead_created_at)?,
+        free_trial_started_at: ts(
+            Field::FreeTrialStartedAt.name(),
+            &patch.free_trial_started_at,
+        )?,
         status: patch
             .status
             .clone()
@@ -476,7 +497,10 @@ pub fn custom_list<K: Into<String>>(
     let list: Vec<(String, CustomAttribute)> =
         attrs.into_iter().map(|(k, a)| (k.into(), a)).collect();
     if list.is_empty() {
-        return Err(Error::validation("custom", "no custom attribute given"));
+        return Err(Error::validation(
+            Field::CustomAttributes.name(),
+            "no custom attribute given",
+        ));
     }
     let mut seen = BTreeSet::new();
     for (key, attr) in &list {
@@ -503,7 +527,7 @@ pub fn tag_list<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Ve
         }
     }
     if out.is_empty() {
-        return Err(Error::validation("tags", "no tag given"));
+        return Err(Error::validation(Field::Tags.name(), "no tag given"));
     }
     Ok(out)
 }

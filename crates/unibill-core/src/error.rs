@@ -466,6 +466,22 @@ impl Error {
         }
     }
 
+    /// Shorthand for [`Error::PartialUpdate`]: the calls in `applied` took
+    /// effect, then `failed` did not, because of `source`.
+    pub fn partial_update(
+        backend: BackendKind,
+        applied: Vec<String>,
+        failed: impl Into<String>,
+        source: Error,
+    ) -> Self {
+        Error::PartialUpdate {
+            backend,
+            applied,
+            failed: failed.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// Shorthand for [`Error::Config`].
     pub fn config(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Error::Config {

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attribute;
+pub mod backend;
 pub mod builder;
 pub mod bulk;
 pub mod capability;

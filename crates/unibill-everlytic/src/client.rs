@@ -4,15 +4,15 @@ use std::fmt;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+use unibill_core::backend::{decode, read_back};
 use unibill_core::transport::{Request, Transport};
 use unibill_core::{
-    BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
-    UpdateOutcome,
+    Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerPatch,
+    CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::EverlyticBuilder;
-use crate::error::{error_in_success, from_response};
+use crate::error::{error_in_success, ERRORS};
 use crate::{mapping, wire, KIND};
 
 /// What Everlytic can do with each neutral field.
@@ -120,21 +120,16 @@ impl Everlytic {
     }
 
     fn customer_path(&self, id: &CustomerId) -> Result<String> {
-        mapping::check_id(id)?;
+        let id = self.canonical_id(id)?;
         let [a, b, c] = wire::CUSTOMERS;
         self.transport.path(&[a, b, c, id.as_str()])
     }
 
     async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
-        let resp = self.transport.send(Request::get(path)).await?;
-        if !resp.is_success() {
-            return Err(from_response(&resp, Some(id.as_str())));
-        }
-        let raw: Value = resp.json().map_err(|source| Error::Decode {
-            backend: KIND,
-            what: "customer response".into(),
-            source,
-        })?;
+        let resp = ERRORS
+            .send(&self.transport, Request::get(path), Some(id.as_str()))
+            .await?;
+        let raw: Value = decode(KIND, &resp, "customer response")?;
         decode_read(id, resp.status, raw)
     }
 
@@ -202,14 +197,13 @@ impl Everlytic {
             backend = %KIND,
             "update answered without a customer object; reading the customer"
         );
-        self.read(id, path)
-            .await
-            .map_err(|source| Error::PartialUpdate {
-                backend: KIND,
-                applied: vec![format!("PUT {path}")],
-                failed: format!("GET {path}"),
-                source: Box::new(source),
-            })
+        read_back(
+            KIND,
+            vec![format!("PUT {path}")],
+            format!("GET {path}"),
+            self.read(id, path),
+        )
+        .await
     }
 }
 
@@ -243,21 +237,11 @@ fn holds_customer(answer: &Value) -> bool {
 
 #[async_trait]
 impl CustomerUpdater for Everlytic {
-    fn kind(&self) -> BackendKind {
-        KIND
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
+    unibill_core::transport_backend!(KIND);
 
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
-    }
-
-    fn locks(&self) -> &CustomerLocks {
-        self.transport.locks()
     }
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
@@ -315,10 +299,13 @@ impl CustomerUpdater for Everlytic {
         };
         lock.ensure_held()?;
         let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body.clone()));
-        let resp = self.transport.send(Request::put(&path).json(&body)).await?;
-        if !resp.is_success() {
-            return Err(from_response(&resp, Some(id.as_str())));
-        }
+        let resp = ERRORS
+            .send(
+                &self.transport,
+                Request::put(&path).json(&body),
+                Some(id.as_str()),
+            )
+            .await?;
         // The answer is read once, for both checks below.
         let answer: Option<Value> = resp.json().ok();
         if let Some(answer) = &answer {
@@ -336,10 +323,6 @@ impl CustomerUpdater for Everlytic {
             .map(|body| PlannedRequest::new("PUT", url, Some(body)))
             .into_iter()
             .collect())
-    }
-
-    fn retries(&self) -> u64 {
-        self.transport.retries()
     }
 }
 

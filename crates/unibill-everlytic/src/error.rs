@@ -7,6 +7,7 @@
 //! message is taken from whichever is there.
 
 use serde_json::Value;
+use unibill_core::backend::VendorErrors;
 use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -115,17 +116,17 @@ pub(crate) fn error_in_success(answer: &Value) -> Option<Vec<String>> {
     )])
 }
 
+/// How the platform's error answers map to the neutral error: its
+/// messages and [`Error::from_status`] (401/403 -> `Unauthorized`, 404 ->
+/// `NotFound`, 409 -> `Conflict`, 429 -> `RateLimited`, anything else ->
+/// `Vendor`).
+pub(crate) const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
+
 /// The neutral error for a non-2xx answer: 401/403 -> `Unauthorized`,
 /// 404 -> `NotFound` (for `id`), 409 -> `Conflict`, 429 -> `RateLimited`,
 /// anything else -> `Vendor`, each with the platform's messages.
 pub(crate) fn from_response(resp: &Response, id: Option<&str>) -> Error {
-    Error::from_status(
-        KIND,
-        resp.status,
-        vendor_messages(&resp.body),
-        resp.retry_after(),
-        id,
-    )
+    ERRORS.from_response(resp, id)
 }
 
 #[cfg(test)]

@@ -4,10 +4,10 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use unibill_core::customer::json_text;
-use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error};
+use unibill_core::{Change, Customer, CustomerId, CustomerPatch, CustomerStatus, Error, Field};
 
 use crate::extension;
-use crate::wire::{self, prop, read_u64, read_yes_no, IndustryValue};
+use crate::wire::{self, prop, read_u64, read_yes_no, CustomerView, IndustryValue};
 use crate::KIND;
 
 /// The largest id accepted: the platform's ids are PHP integers.
@@ -66,7 +66,7 @@ pub(crate) fn status_to_wire(status: &CustomerStatus) -> Result<&'static str, Er
         CustomerStatus::Suspended => Ok(wire::status::SUSPENDED),
         CustomerStatus::Deleted => Ok(wire::status::DELETED),
         other => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             format!(
                 "Everlytic has no `{other}` status; use active (on), inactive (off), suspended or deleted"
             ),
@@ -118,15 +118,25 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         Change::Set(name) => {
             out.insert(prop::NAME.into(), Value::String(name.clone()));
         }
-        Change::Clear => return Err(not_clearable("name", "the platform requires a name")),
+        Change::Clear => {
+            return Err(not_clearable(
+                Field::DisplayName.name(),
+                "the platform requires a name",
+            ))
+        }
     }
     match &patch.email {
         Change::Keep => {}
         Change::Set(email) => {
-            unibill_core::check::email("email", email)?;
+            unibill_core::check::email(Field::Email.name(), email)?;
             out.insert(prop::EMAIL.into(), Value::String(email.clone()));
         }
-        Change::Clear => return Err(not_clearable("email", "the platform requires an email")),
+        Change::Clear => {
+            return Err(not_clearable(
+                Field::Email.name(),
+                "the platform requires an email",
+            ))
+        }
     }
     match &patch.status {
         Change::Keep => {}
@@ -135,7 +145,7 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         }
         Change::Clear => {
             return Err(not_clearable(
-                "status",
+                Field::Status.name(),
                 "the platform accepts only on, off, suspended or deleted",
             ))
         }
@@ -151,7 +161,7 @@ pub(crate) fn changes(patch: &CustomerPatch) -> Result<Map<String, Value>, Error
         }
         Change::Clear => {
             return Err(not_clearable(
-                "address.country",
+                Field::Country.name(),
                 "the platform accepts only a two-character country code",
             ))
         }
@@ -208,7 +218,10 @@ pub(crate) fn put_body(
     current: Option<&Map<String, Value>>,
 ) -> Result<Value, Error> {
     let mut body = Map::new();
-    for (key, field) in [(prop::NAME, "name"), (prop::EMAIL, "email")] {
+    for (key, field) in [
+        (prop::NAME, Field::DisplayName.name()),
+        (prop::EMAIL, Field::Email.name()),
+    ] {
         let value = match changes.get(key) {
             Some(v) => v.clone(),
             None => match current.and_then(|c| json_text(c.get(key))) {
@@ -247,26 +260,26 @@ pub(crate) fn sets_name_and_email(changes: &Map<String, Value>) -> bool {
 /// The neutral customer of an answer holding a customer object (wrapped
 /// in `{"links":[..],"item":{..}}` or bare). `raw` keeps the whole answer.
 pub(crate) fn customer_from_answer(requested: &CustomerId, raw: Value) -> Result<Customer, Error> {
-    let Some(obj) = wire::customer_object(&raw) else {
+    let Some(w) = CustomerView::of_answer(&raw) else {
         return Err(Error::decode(
             KIND,
             "customer response",
             "no customer object (expected {\"links\":[..],\"item\":{..}} or a customer object)",
         ));
     };
-    let id = json_text(obj.get("id"))
+    let id = json_text(w.id)
         .map(CustomerId::new)
         .unwrap_or_else(|| requested.clone());
-    let name = json_text(obj.get(prop::NAME));
-    let email = json_text(obj.get(prop::EMAIL));
-    let status = json_text(obj.get(prop::STATUS)).map(|s| status_from_wire(&s));
-    let line1 = json_text(obj.get(prop::ADDRESS));
-    let region = json_text(obj.get(prop::STATE_PROVINCES));
-    let postal_code = json_text(obj.get(prop::POSTAL_CODE));
-    let country = json_text(obj.get(prop::COUNTRY));
-    let phone = json_text(obj.get(prop::TELEPHONE));
-    let website = json_text(obj.get(prop::WEBSITE_URL));
-    let external_reference = json_text(obj.get(prop::UNIQUE_ID));
+    let name = json_text(w.name);
+    let email = json_text(w.email);
+    let status = json_text(w.status).map(|s| status_from_wire(&s));
+    let line1 = json_text(w.address);
+    let region = json_text(w.state_provinces);
+    let postal_code = json_text(w.postal_code);
+    let country = json_text(w.country);
+    let phone = json_text(w.telephone);
+    let website = json_text(w.website_url);
+    let external_reference = json_text(w.unique_id);
     let mut c = Customer::new(id, raw);
     c.name = name;
     c.email = email;
@@ -324,17 +337,17 @@ impl EverlyticFields {
     /// Reads the fields from an answer (wrapped or bare customer object);
     /// all `None` when it holds none.
     pub fn from_raw(raw: &Value) -> Self {
-        let Some(obj) = wire::customer_object(raw) else {
+        let Some(w) = CustomerView::of_answer(raw) else {
             return Self::default();
         };
         Self {
-            email_package_id: read_u64(obj.get(prop::EMAIL_PACKAGE_ID)),
-            email_quota: read_u64(obj.get(prop::EMAIL_QUOTA)),
-            sms_quota: read_u64(obj.get(prop::SMS_QUOTA)),
-            transactions_package_id: read_u64(obj.get(prop::TRANSACTIONS_PACKAGE_ID)),
-            transactions_quota: read_u64(obj.get(prop::TRANSACTIONS_QUOTA)),
-            industry: json_text(obj.get(prop::INDUSTRY)).map(|t| IndustryValue::from_text(&t)),
-            deleted: read_yes_no(obj.get(prop::DELETED)),
+            email_package_id: read_u64(w.email_package_id),
+            email_quota: read_u64(w.email_quota),
+            sms_quota: read_u64(w.sms_quota),
+            transactions_package_id: read_u64(w.transactions_package_id),
+            transactions_quota: read_u64(w.transactions_quota),
+            industry: json_text(w.industry).map(|t| IndustryValue::from_text(&t)),
+            deleted: read_yes_no(w.deleted),
         }
     }
 }

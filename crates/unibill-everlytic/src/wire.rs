@@ -222,6 +222,66 @@ impl IndustryValue {
     }
 }
 
+/// A customer as the platform answers it, with every property unibill
+/// reads as a typed field, borrowed from the JSON as received (`None` when
+/// absent); the JSON itself stays whole in [`unibill_core::Customer::raw`].
+/// The readers ([`read_u64`], [`read_yes_no`], `json_text`) then accept
+/// every type a PHP install sends.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct CustomerView<'a> {
+    pub id: Option<&'a Value>,
+    pub name: Option<&'a Value>,
+    pub email: Option<&'a Value>,
+    pub status: Option<&'a Value>,
+    pub address: Option<&'a Value>,
+    pub state_provinces: Option<&'a Value>,
+    pub postal_code: Option<&'a Value>,
+    pub telephone: Option<&'a Value>,
+    pub website_url: Option<&'a Value>,
+    pub country: Option<&'a Value>,
+    pub unique_id: Option<&'a Value>,
+    pub email_package_id: Option<&'a Value>,
+    pub email_quota: Option<&'a Value>,
+    pub sms_quota: Option<&'a Value>,
+    pub transactions_package_id: Option<&'a Value>,
+    pub transactions_quota: Option<&'a Value>,
+    pub industry: Option<&'a Value>,
+    pub deleted: Option<&'a Value>,
+}
+
+impl<'a> CustomerView<'a> {
+    /// The customer in an answer of any of the three shapes (REST
+    /// envelope, bare customer object, anything else: see
+    /// [`customer_object`]); `None` when it holds none.
+    pub fn of_answer(answer: &'a Value) -> Option<Self> {
+        customer_object(answer).map(Self::of)
+    }
+
+    /// The typed view of a customer object.
+    pub fn of(obj: &'a Map<String, Value>) -> Self {
+        CustomerView {
+            id: obj.get("id"),
+            name: obj.get(prop::NAME),
+            email: obj.get(prop::EMAIL),
+            status: obj.get(prop::STATUS),
+            address: obj.get(prop::ADDRESS),
+            state_provinces: obj.get(prop::STATE_PROVINCES),
+            postal_code: obj.get(prop::POSTAL_CODE),
+            telephone: obj.get(prop::TELEPHONE),
+            website_url: obj.get(prop::WEBSITE_URL),
+            country: obj.get(prop::COUNTRY),
+            unique_id: obj.get(prop::UNIQUE_ID),
+            email_package_id: obj.get(prop::EMAIL_PACKAGE_ID),
+            email_quota: obj.get(prop::EMAIL_QUOTA),
+            sms_quota: obj.get(prop::SMS_QUOTA),
+            transactions_package_id: obj.get(prop::TRANSACTIONS_PACKAGE_ID),
+            transactions_quota: obj.get(prop::TRANSACTIONS_QUOTA),
+            industry: obj.get(prop::INDUSTRY),
+            deleted: obj.get(prop::DELETED),
+        }
+    }
+}
+
 /// The customer object inside an answer: the `item` of the REST envelope,
 /// or the answer itself when it is a bare customer object (one with an
 /// `id`, `name` or `email`). `None` for anything else (an integer, `true`,
@@ -357,6 +417,20 @@ mod tests {
         }
         assert_eq!(yes_no(true), "yes");
         assert_eq!(yes_no(false), "no");
+    }
+
+    #[test]
+    fn customer_view_in_every_shape() {
+        let item = json!({"id": "7", "name": "A", "email_quota": 5, "deleted": "no"});
+        for answer in [json!({"links": [], "item": item.clone()}), item.clone()] {
+            let v = CustomerView::of_answer(&answer).unwrap();
+            assert_eq!(v.id, Some(&json!("7")));
+            assert_eq!(v.name, Some(&json!("A")));
+            assert_eq!(v.email_quota, Some(&json!(5)));
+            assert_eq!(v.deleted, Some(&json!("no")));
+            assert_eq!(v.email, None);
+        }
+        assert_eq!(CustomerView::of_answer(&json!(1001)), None);
     }
 
     #[test]

@@ -1,8 +1,6 @@
 //! The Everlytic backend against the sandbox's emulator: exact requests
 //! (journal), answer shapes, errors, and nothing sent for refused patches.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{
@@ -17,16 +15,9 @@ use unibill_sandbox::{
     EVERLYTIC_USERNAME,
 };
 
-const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";
+use unibill_testkit::{calls_in, fast_retry};
 
-fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(20),
-        ..RetryConfig::default()
-    }
-}
+const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";
 
 /// A client without the concurrent-edit re-read, so that the journal of
 /// an update that reads first is exactly `GET`, `PUT` (the re-read has
@@ -60,13 +51,6 @@ fn path(id: &str) -> String {
 }
 
 /// `(method, path)` of every journaled request.
-fn calls(journal: &[JournalEntry]) -> Vec<(String, String)> {
-    journal
-        .iter()
-        .map(|e| (e.method.clone(), e.path.clone()))
-        .collect()
-}
-
 /// `(method, path)` of a request on customer `id`.
 fn call(method: &str, id: &str) -> (String, String) {
     (method.to_owned(), path(id))
@@ -80,7 +64,7 @@ fn get_put(id: &str) -> Vec<(String, String)> {
 /// `body`, and returns the PUT.
 fn assert_get_then_put(ev: &VendorHandle, body: Value) -> JournalEntry {
     let j = ev.journal();
-    assert_eq!(calls(&j), get_put(SEED_CUSTOMER_ID));
+    assert_eq!(calls_in(&j), get_put(SEED_CUSTOMER_ID));
     assert_eq!(j[1].body, Some(body));
     j[1].clone()
 }
@@ -196,7 +180,7 @@ async fn seeded_customer_decodes_with_every_value_and_raw() {
     assert_eq!(keys.len(), 18, "{keys:?}");
 
     let j = ev.journal();
-    assert_eq!(calls(&j), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&j), [call("GET", SEED_CUSTOMER_ID)]);
     assert_eq!(j[0].header("accept"), Some("application/json"));
     assert_eq!(j[0].header("authorization"), Some("Basic ***"));
     assert_eq!(j[0].status, 200);
@@ -241,7 +225,7 @@ async fn patch_setting_name_and_email_sends_one_put() {
     let c = client(ev).update(&seed(), &patch).await.unwrap();
 
     let j = ev.journal();
-    assert_eq!(calls(&j), [call("PUT", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&j), [call("PUT", SEED_CUSTOMER_ID)]);
     assert_eq!(
         j[0].body,
         Some(json!({
@@ -448,7 +432,7 @@ async fn invalid_input_fails_before_any_request() {
             .unwrap_err();
         assert_eq!(validation_field(e), "id", "{bad_id:?}");
     }
-    assert!(ev.journal().is_empty(), "{:?}", calls(&ev.journal()));
+    assert!(ev.journal().is_empty(), "{:?}", calls_in(&ev.journal()));
 }
 
 #[tokio::test]
@@ -565,7 +549,7 @@ async fn bad_credentials_are_unauthorized_with_the_platform_message() {
     assert!(!format!("{e} {e:?}").contains("wrong-key"));
     // Not retried: one request each.
     assert_eq!(
-        calls(&ev.journal()),
+        calls_in(&ev.journal()),
         [call("GET", SEED_CUSTOMER_ID), call("PUT", SEED_CUSTOMER_ID)]
     );
 }
@@ -597,7 +581,7 @@ async fn missing_customer_is_not_found() {
     }
     // The quota patch stopped at its read: no PUT.
     assert_eq!(
-        calls(&ev.journal()),
+        calls_in(&ev.journal()),
         [
             call("GET", "9999"),
             call("GET", "9999"),
@@ -652,7 +636,7 @@ async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
         if reads_again {
             expected.push(call("GET", SEED_CUSTOMER_ID));
         }
-        assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
+        assert_eq!(calls_in(&ev.journal()), expected, "{shape:?}");
         assert_eq!(c.id, seed(), "{shape:?}");
         assert_eq!(c.name.as_deref(), Some("Cape Mailers Group"), "{shape:?}");
         assert_eq!(c.email.as_deref(), Some(SEED_CUSTOMER_EMAIL));
@@ -671,7 +655,7 @@ async fn every_put_answer_shape_yields_the_customer_as_held_afterwards() {
         if reads_again {
             expected.push(call("GET", SEED_CUSTOMER_ID));
         }
-        assert_eq!(calls(&ev.journal()), expected, "{shape:?}");
+        assert_eq!(calls_in(&ev.journal()), expected, "{shape:?}");
         assert_eq!(EverlyticFields::from_customer(&c).email_quota, Some(60_000));
         assert_eq!(c.name.as_deref(), Some("Cape Mailers Group"));
     }
@@ -685,7 +669,7 @@ async fn unreadable_put_answer_is_followed_by_a_read() {
     let patch = seed_name_and_email().postal_code("8005");
     let c = client(ev).update(&seed(), &patch).await.unwrap();
     assert_eq!(
-        calls(&ev.journal()),
+        calls_in(&ev.journal()),
         [call("PUT", SEED_CUSTOMER_ID), call("GET", SEED_CUSTOMER_ID)]
     );
     assert_eq!(c.address.postal_code.as_deref(), Some("8005"));
@@ -745,7 +729,7 @@ async fn patch_the_platform_already_holds_sends_no_put() {
         .unwrap();
     assert!(!out.changed());
     assert_eq!(out.customer.name.as_deref(), Some(SEED_NAME));
-    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 
     // An empty patch: just the read that returns the customer.
     ev.clear_journal();
@@ -755,7 +739,7 @@ async fn patch_the_platform_already_holds_sends_no_put() {
         .unwrap();
     assert!(out.writes.is_empty());
     assert_eq!(out.customer.id, seed());
-    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 }
 
 #[tokio::test]
@@ -772,7 +756,7 @@ async fn held_email_that_is_no_address_is_refused_not_sent_back() {
     let e = everlytic.update(&seed(), &quota(1)).await.unwrap_err();
     assert_eq!(validation_field(e), "email");
     // The read happened; no PUT carrying the bad value was sent.
-    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
     assert_eq!(stored_seed(ev)["email_quota"], 50000);
 
     // Setting a good email in the same patch goes through.
@@ -803,7 +787,7 @@ async fn dry_run_reads_but_never_writes() {
         plan.writes[0].body,
         Some(json!({"name": SEED_NAME, "email": SEED_CUSTOMER_EMAIL, "email_quota": 1}))
     );
-    assert_eq!(calls(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
+    assert_eq!(calls_in(&ev.journal()), [call("GET", SEED_CUSTOMER_ID)]);
 
     // Name and email given: nothing to read, nothing sent.
     ev.clear_journal();
@@ -1008,7 +992,7 @@ async fn an_outside_edit_between_read_and_put_is_merged_not_overwritten() {
     let j = ev.journal();
     // GET (then the outside edit), GET (differs), GET (same), PUT.
     assert_eq!(
-        calls(&j),
+        calls_in(&j),
         vec![
             call("GET", SEED_CUSTOMER_ID),
             call("GET", SEED_CUSTOMER_ID),

@@ -1,18 +1,20 @@
 //! The [`Fusebill`] client: [`CustomerUpdater`] implementation
 //! and Fusebill-only methods.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use tracing::debug;
-use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
+use unibill_core::backend::{decode, read_back};
+use unibill_core::transport::{Idempotency, RateLimit, Request, Transport};
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId,
-    CustomerLocks, CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result,
-    UpdateOutcome,
+    async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerUpdater,
+    Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::FusebillBuilder;
+use crate::error::ERRORS;
 use crate::merge::{merge, Edit};
-use crate::{error, mapping, wire, KIND};
+use crate::{mapping, wire, KIND};
 
 /// Fusebill's production host; paths are `/v1/customers...` below it.
 pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
@@ -130,8 +132,7 @@ impl Fusebill {
 
     /// The customer as Fusebill answers `GET /v1/customers/{id}`, unchanged.
     pub async fn get_raw(&self, id: &CustomerId) -> Result<Value> {
-        let n = mapping::parse_id(id)?;
-        self.read(n, id).await
+        self.read(id).await
     }
 
     /// Customers whose `reference` is exactly `reference`
@@ -145,25 +146,25 @@ impl Fusebill {
         let r = reference.trim();
         if r.is_empty() || mapping::wire_len(r) > mapping::MAX_LONG {
             return Err(Error::validation(
-                "external_reference",
+                Field::ExternalReference.name(),
                 "must be 1 to 255 characters",
             ));
         }
         if r.contains(';') {
             return Err(Error::validation(
-                "external_reference",
+                Field::ExternalReference.name(),
                 "cannot contain ';': Fusebill's query separates filters with it",
             ));
         }
         let query: String = url_encode(&format!("reference:{r}"));
-        let response = self
-            .transport
-            .send(Request::get(format!("{CUSTOMERS_PATH}?query={query}")))
+        let response = ERRORS
+            .send(
+                &self.transport,
+                Request::get(format!("{CUSTOMERS_PATH}?query={query}")),
+                None,
+            )
             .await?;
-        if !response.is_success() {
-            return Err(error::from_response(&response, None));
-        }
-        let list: Vec<Value> = decode(&response, "customer list")?;
+        let list: Vec<Value> = decode(KIND, &response, "customer list")?;
         list.into_iter()
             .filter(|raw| {
                 let found = raw
@@ -188,23 +189,27 @@ impl Fusebill {
             .collect()
     }
 
-    async fn read(&self, n: u64, id: &CustomerId) -> Result<Value> {
-        let path = self.transport.path(&["v1", "customers", &n.to_string()])?;
-        let response = self.transport.send(Request::get(path)).await?;
-        if !response.is_success() {
-            return Err(error::from_response(&response, Some(id.as_str())));
-        }
-        let raw: Value = decode(&response, "customer")?;
+    /// `/v1/customers/{id}`, the id checked and written as Fusebill stores
+    /// it ([`CustomerUpdater::canonical_id`]).
+    fn customer_path(&self, id: &CustomerId) -> Result<String> {
+        let n = self.canonical_id(id)?;
+        self.transport.path(&["v1", "customers", n.as_str()])
+    }
+
+    async fn read(&self, id: &CustomerId) -> Result<Value> {
+        let path = self.customer_path(id)?;
+        let response = ERRORS
+            .send(&self.transport, Request::get(path), Some(id.as_str()))
+            .await?;
+        let raw: Value = decode(KIND, &response, "customer")?;
         mapping::check_record(id, &raw)?;
         Ok(raw)
     }
 
     /// Validates the patch and turns it into edits: shared by `apply` and
     /// `plan`, and done before any request.
-    fn prepare(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<(u64, Vec<Edit>)> {
-        let n = mapping::parse_id(id)?;
-        let edits = mapping::edits(n, patch)?;
-        Ok((n, edits))
+    fn prepare(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<Edit>> {
+        mapping::edits(mapping::check_id(id)?, patch)
     }
 
     /// The body to `PUT` for `record`, or `None` when the patch changes
@@ -219,88 +224,62 @@ impl Fusebill {
         PlannedRequest::new("PUT", self.transport.url(CUSTOMERS_PATH), Some(body))
     }
 
-    async fn put(&self, n: u64, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
+    async fn put(&self, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
         // Not re-sent after a 5xx or a timeout: it may have applied, and a
         // late copy of a read-modify-write could overwrite a newer edit.
         let request = Request::put(CUSTOMERS_PATH)
             .json(&body)
             .idempotency(Idempotency::NonIdempotent);
-        let response = self.transport.send(request).await?;
-        if !response.is_success() {
-            return Err(error::from_response(&response, Some(id.as_str())));
-        }
+        let response = ERRORS
+            .send(&self.transport, request, Some(id.as_str()))
+            .await?;
         let written = vec![self.planned_put(body)];
-        let answer = decode::<Value>(&response, "PUT answer")
+        let answer = decode::<Value>(KIND, &response, "PUT answer")
             .and_then(|raw| mapping::customer_from_json(id, raw));
         match answer {
             Ok(customer) => Ok(UpdateOutcome::new(customer, written)),
             Err(e) => {
                 // The write applied; read the result back instead.
                 debug!(backend = %KIND, customer = %id, error = %e, "unreadable PUT answer; reading back");
-                match self.read(n, id).await {
-                    Ok(raw) => Ok(UpdateOutcome::new(
-                        mapping::customer_from_json(id, raw)?,
-                        written,
-                    )),
-                    Err(source) => Err(Error::PartialUpdate {
-                        backend: KIND,
-                        applied: vec![format!("PUT {CUSTOMERS_PATH}")],
-                        failed: format!("GET {CUSTOMERS_PATH}/{n}"),
-                        source: Box::new(source),
-                    }),
-                }
+                let raw = read_back(
+                    KIND,
+                    vec![format!("PUT {CUSTOMERS_PATH}")],
+                    format!("GET {}", self.customer_path(id)?),
+                    self.read(id),
+                )
+                .await?;
+                Ok(UpdateOutcome::new(
+                    mapping::customer_from_json(id, raw)?,
+                    written,
+                ))
             }
         }
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(response: &Response, what: &str) -> Result<T> {
-    response.json().map_err(|source| Error::Decode {
-        backend: KIND,
-        what: what.to_owned(),
-        source,
-    })
-}
+/// Characters of a query value left as they are: RFC 3986 unreserved.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes a query value (everything but RFC 3986 unreserved).
 fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 #[async_trait]
 impl CustomerUpdater for Fusebill {
-    fn kind(&self) -> BackendKind {
-        KIND
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-
-    fn retries(&self) -> u64 {
-        self.transport.retries()
-    }
+    unibill_core::transport_backend!(KIND);
 
     async fn get(&self, id: &CustomerId) -> Result<Customer> {
-        let n = mapping::parse_id(id)?;
-        let raw = self.read(n, id).await?;
+        let raw = self.read(id).await?;
         mapping::customer_from_json(id, raw)
     }
 
-    fn locks(&self) -> &CustomerLocks {
-        self.transport.locks()
-    }
-
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
-        Ok(CustomerId::from(mapping::parse_id(id)?))
+        Ok(CustomerId::from(mapping::check_id(id)?))
     }
 
     async fn apply(
@@ -309,10 +288,10 @@ impl CustomerUpdater for Fusebill {
         patch: &CheckedPatch,
         lock: &LockGuard,
     ) -> Result<UpdateOutcome> {
-        let (n, edits) = self.prepare(id, patch)?;
+        let edits = self.prepare(id, patch)?;
         let reread = self.conflict.reread_rounds();
         let rounds = reread.unwrap_or(1);
-        let mut base = self.read(n, id).await?;
+        let mut base = self.read(id).await?;
         let mut round = 0;
         loop {
             // Merged onto every record read, the last included: when the
@@ -329,7 +308,7 @@ impl CustomerUpdater for Fusebill {
                 break;
             }
             if reread.is_some() {
-                let fresh = self.read(n, id).await?;
+                let fresh = self.read(id).await?;
                 if fresh != base {
                     debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; merging again");
                     base = fresh;
@@ -337,7 +316,7 @@ impl CustomerUpdater for Fusebill {
                 }
             }
             lock.ensure_held()?;
-            return self.put(n, id, body).await;
+            return self.put(id, body).await;
         }
         Err(Error::Conflict {
             backend: KIND,
@@ -349,8 +328,8 @@ impl CustomerUpdater for Fusebill {
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
-        let (n, edits) = self.prepare(id, patch)?;
-        let record = self.read(n, id).await?;
+        let edits = self.prepare(id, patch)?;
+        let record = self.read(id).await?;
         Ok(self
             .write_for(&record, &edits)?
             .map(|body| vec![self.planned_put(body)])

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
 use serde_json::Value;
+use unibill_core::backend::VendorErrors;
 use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -45,17 +46,16 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
     excerpt_bytes(body).into_iter().collect()
 }
 
+/// How Fusebill's error answers map to the neutral error: its messages
+/// ([`vendor_messages`]), [`Error::from_status`], and the wait of a final
+/// 429 read from `Retry-After` or else [`rate_limit_wait`].
+pub const ERRORS: VendorErrors =
+    VendorErrors::new(KIND, vendor_messages).with_retry_hint(rate_limit_wait);
+
 /// The neutral error for a non-2xx answer. `id` is the customer the
 /// request was about, for [`Error::NotFound`].
 pub fn from_response(response: &Response, id: Option<&str>) -> Error {
-    let messages = vendor_messages(&response.body);
-    let retry_after = match response.status {
-        429 => response
-            .retry_after()
-            .or_else(|| rate_limit_wait(&response.headers)),
-        _ => None,
-    };
-    Error::from_status(KIND, response.status, messages, retry_after, id)
+    ERRORS.from_response(response, id)
 }
 
 fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {

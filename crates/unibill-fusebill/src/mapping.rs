@@ -11,13 +11,13 @@ use serde_json::{json, Map, Value};
 use tracing::warn;
 use unibill_core::customer::json_text;
 use unibill_core::{
-    Change, Currency, Customer, CustomerId, CustomerPatch, CustomerStatus, Decimal, Error, Money,
-    Result,
+    Change, Currency, Customer, CustomerId, CustomerPatch, CustomerStatus, Decimal, Error, Field,
+    Money, Result,
 };
 
 use crate::extension::{FusebillExtension, SalesTrackingCode};
 use crate::merge::Edit;
-use crate::wire;
+use crate::wire::{self, CustomerView};
 use crate::KIND;
 
 /// Maximum length of name parts, company, suffix and phones.
@@ -31,11 +31,11 @@ pub const MAX_SALES_TRACKING_CODES: usize = 5;
 /// Largest id Fusebill (a .NET service with signed 64-bit ids) has.
 const MAX_ID: u64 = i64::MAX as u64;
 
-/// Parses a Fusebill customer id: a positive integer that fits Fusebill's
+/// Checks and parses a Fusebill customer id: a positive integer that fits Fusebill's
 /// 64-bit ids, written as Fusebill writes it (no leading zero: the answer
 /// must carry the id asked for). Anything else is a validation error
 /// naming `id`.
-pub fn parse_id(id: &CustomerId) -> Result<u64> {
+pub fn check_id(id: &CustomerId) -> Result<u64> {
     let s = id.as_str();
     let bad = |why: &str| {
         Error::validation(
@@ -67,12 +67,12 @@ pub fn status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
         CustomerStatus::Hold => Ok("Hold"),
         CustomerStatus::Cancelled => Ok("Cancelled"),
         CustomerStatus::Suspended => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             "Fusebill does not let any API call suspend a customer: the system suspends \
              customers itself (e.g. for non-payment); use hold or cancelled instead",
         )),
         other => Err(Error::validation(
-            "status",
+            Field::Status.name(),
             format!(
                 "`{other}` is not a Fusebill status; a patch may set draft, active, hold or cancelled"
             ),
@@ -108,7 +108,7 @@ pub fn title_to_wire(text: &str) -> Result<&'static str> {
         .copied()
         .ok_or_else(|| {
             Error::validation(
-                "title",
+                Field::Title.name(),
                 format!("`{text}` is not a Fusebill title; use one of Mr, Mrs, Ms, Miss, Dr"),
             )
         })
@@ -252,40 +252,65 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
     use wire::*;
     let mut b = Builder { edits: Vec::new() };
     b.change(&[TITLE], &patch.title, |t| Ok(json!(title_to_wire(t)?)))?;
-    b.text("first_name", &[FIRST_NAME], &patch.first_name, MAX_SHORT)?;
-    b.text("middle_name", &[MIDDLE_NAME], &patch.middle_name, MAX_SHORT)?;
-    b.text("last_name", &[LAST_NAME], &patch.last_name, MAX_SHORT)?;
-    b.text("suffix", &[SUFFIX], &patch.suffix, MAX_SHORT)?;
-    b.text("company", &[COMPANY_NAME], &patch.company, MAX_SHORT)?;
-    b.emails("email", &[PRIMARY_EMAIL], &patch.email)?;
+    b.text(
+        Field::FirstName.name(),
+        &[FIRST_NAME],
+        &patch.first_name,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::MiddleName.name(),
+        &[MIDDLE_NAME],
+        &patch.middle_name,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::LastName.name(),
+        &[LAST_NAME],
+        &patch.last_name,
+        MAX_SHORT,
+    )?;
+    b.text(Field::Suffix.name(), &[SUFFIX], &patch.suffix, MAX_SHORT)?;
+    b.text(
+        Field::Company.name(),
+        &[COMPANY_NAME],
+        &patch.company,
+        MAX_SHORT,
+    )?;
+    b.emails(Field::Email.name(), &[PRIMARY_EMAIL], &patch.email)?;
     b.emails(
-        "secondary_email",
+        Field::SecondaryEmail.name(),
         &[SECONDARY_EMAIL],
         &patch.secondary_email,
     )?;
-    b.text("phone", &[PRIMARY_PHONE], &patch.phone, MAX_SHORT)?;
     b.text(
-        "secondary_phone",
+        Field::Phone.name(),
+        &[PRIMARY_PHONE],
+        &patch.phone,
+        MAX_SHORT,
+    )?;
+    b.text(
+        Field::SecondaryPhone.name(),
         &[SECONDARY_PHONE],
         &patch.secondary_phone,
         MAX_SHORT,
     )?;
     b.text(
-        "external_reference",
+        Field::ExternalReference.name(),
         &[REFERENCE],
         &patch.external_reference,
         MAX_LONG,
     )?;
     if matches!(patch.status, Change::Clear) {
         return Err(Error::validation(
-            "status",
+            Field::Status.name(),
             "Fusebill requires a status on every customer; it cannot be cleared",
         ));
     }
     b.change(&[STATUS], &patch.status, |s| Ok(json!(status_to_wire(s)?)))?;
     if matches!(patch.currency, Change::Clear) {
         return Err(Error::validation(
-            "currency",
+            Field::Currency.name(),
             "clearing would silently switch the customer to the account's default \
              currency; set the currency you want instead",
         ));
@@ -293,12 +318,12 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
     b.change(&[CURRENCY], &patch.currency, |c| Ok(json!(c.as_str())))?;
     let q = &patch.acquisition;
     let acq: [(&str, &str, &Change<String>); 6] = [
-        ("acquisition.campaign", CAMPAIGN, &q.campaign),
-        ("acquisition.source", SOURCE, &q.source),
-        ("acquisition.medium", MEDIUM, &q.medium),
-        ("acquisition.keyword", KEYWORD, &q.keyword),
-        ("acquisition.ad_content", AD_CONTENT, &q.ad_content),
-        ("acquisition.landing_page", LANDING_PAGE, &q.landing_page),
+        (Field::Campaign.name(), CAMPAIGN, &q.campaign),
+        (Field::AcquisitionSource.name(), SOURCE, &q.source),
+        (Field::Medium.name(), MEDIUM, &q.medium),
+        (Field::Keyword.name(), KEYWORD, &q.keyword),
+        (Field::AdContent.name(), AD_CONTENT, &q.ad_content),
+        (Field::LandingPage.name(), LANDING_PAGE, &q.landing_page),
     ];
     for (field, name, change) in acq {
         b.text(field, &[CUSTOMER_ACQUISITION, name], change, MAX_LONG)?;
@@ -355,10 +380,6 @@ pub fn check_record<'a>(id: &CustomerId, raw: &'a Value) -> Result<&'a Map<Strin
     }
 }
 
-fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
-    json_text(wire::get_ci(obj, name))
-}
-
 /// Reads Fusebill's customer JSON into a neutral [`Customer`].
 ///
 /// `id` is the id that was asked for; an answer about another customer is
@@ -367,39 +388,35 @@ fn text_at(obj: &Map<String, Value>, name: &str) -> Option<String> {
 /// exact minor units of the customer's currency. [`Customer::raw`] keeps
 /// the answer unchanged.
 pub fn customer_from_json(id: &CustomerId, raw: Value) -> Result<Customer> {
-    let obj = check_record(id, &raw)?;
+    let w = CustomerView::of(check_record(id, &raw)?);
     let mut c = Customer::new(id.clone(), Value::Null);
-    c.title = text_at(obj, wire::TITLE);
-    c.first_name = text_at(obj, wire::FIRST_NAME);
-    c.middle_name = text_at(obj, wire::MIDDLE_NAME);
-    c.last_name = text_at(obj, wire::LAST_NAME);
-    c.suffix = text_at(obj, wire::SUFFIX);
-    c.company = text_at(obj, wire::COMPANY_NAME);
-    c.email = text_at(obj, wire::PRIMARY_EMAIL);
-    c.secondary_email = text_at(obj, wire::SECONDARY_EMAIL);
-    c.phone = text_at(obj, wire::PRIMARY_PHONE);
-    c.secondary_phone = text_at(obj, wire::SECONDARY_PHONE);
-    c.external_reference = text_at(obj, wire::REFERENCE);
-    c.status = text_at(obj, wire::STATUS).map(|s| status_from_wire(&s));
-    c.currency = text_at(obj, wire::CURRENCY).and_then(|s| match Currency::new(s.trim()) {
+    c.title = json_text(w.title);
+    c.first_name = json_text(w.first_name);
+    c.middle_name = json_text(w.middle_name);
+    c.last_name = json_text(w.last_name);
+    c.suffix = json_text(w.suffix);
+    c.company = json_text(w.company_name);
+    c.email = json_text(w.primary_email);
+    c.secondary_email = json_text(w.secondary_email);
+    c.phone = json_text(w.primary_phone);
+    c.secondary_phone = json_text(w.secondary_phone);
+    c.external_reference = json_text(w.reference);
+    c.status = json_text(w.status).map(|s| status_from_wire(&s));
+    c.currency = json_text(w.currency).and_then(|s| match Currency::new(s.trim()) {
         Ok(cur) => Some(cur),
         Err(_) => {
             warn!(backend = %KIND, customer = %id, currency = %s, "unknown currency code");
             None
         }
     });
-    c.mrr = mrr(
-        id,
-        wire::get_ci(obj, wire::MONTHLY_RECURRING_REVENUE),
-        c.currency,
-    );
-    if let Some(Value::Object(a)) = wire::get_ci(obj, wire::CUSTOMER_ACQUISITION) {
-        c.acquisition.campaign = text_at(a, wire::CAMPAIGN);
-        c.acquisition.source = text_at(a, wire::SOURCE);
-        c.acquisition.medium = text_at(a, wire::MEDIUM);
-        c.acquisition.keyword = text_at(a, wire::KEYWORD);
-        c.acquisition.ad_content = text_at(a, wire::AD_CONTENT);
-        c.acquisition.landing_page = text_at(a, wire::LANDING_PAGE);
+    c.mrr = mrr(id, w.monthly_recurring_revenue, c.currency);
+    if let Some(a) = w.customer_acquisition {
+        c.acquisition.campaign = json_text(a.campaign);
+        c.acquisition.source = json_text(a.source);
+        c.acquisition.medium = json_text(a.medium);
+        c.acquisition.keyword = json_text(a.keyword);
+        c.acquisition.ad_content = json_text(a.ad_content);
+        c.acquisition.landing_page = json_text(a.landing_page);
     }
     c.raw = raw;
     Ok(c)
@@ -445,7 +462,7 @@ mod tests {
 
     #[test]
     fn ids_must_be_positive_integers() {
-        assert_eq!(parse_id(&"12000750".into()).unwrap(), 12000750);
+        assert_eq!(check_id(&"12000750".into()).unwrap(), 12000750);
         for bad in [
             "",
             "0",
@@ -459,7 +476,7 @@ mod tests {
             "cus_123",
             "99999999999999999999",
         ] {
-            assert_eq!(field_of(parse_id(&bad.into()).unwrap_err()), "id", "{bad}");
+            assert_eq!(field_of(check_id(&bad.into()).unwrap_err()), "id", "{bad}");
         }
     }
 

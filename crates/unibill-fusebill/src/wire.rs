@@ -4,8 +4,10 @@
 //! so that a read-modify-write carries back every property Fusebill sent,
 //! known to unibill or not, with the JSON type it came with (Fusebill's
 //! real answers put numbers where its documentation says String). This
-//! module names the properties unibill understands and reads them
-//! case-insensitively, as Fusebill does.
+//! module names the properties unibill understands, reads them
+//! case-insensitively, as Fusebill does, into the typed
+//! [`CustomerView`] that [`crate::mapping`] maps, and the edits of a write
+//! address them by the same names.
 
 use serde_json::{Map, Value};
 
@@ -72,6 +74,108 @@ pub const MODIFIED_TIMESTAMP: &str = "modifiedTimestamp";
 pub const STATUSES: [&str; 5] = ["Draft", "Active", "Hold", "Suspended", "Cancelled"];
 /// Name titles, as Fusebill spells them.
 pub const TITLES: [&str; 5] = ["Mr", "Mrs", "Ms", "Miss", "Dr"];
+
+/// A Fusebill customer as read, with the properties unibill understands
+/// as typed fields: each borrowed from the JSON object as Fusebill sent it
+/// (found ignoring ASCII case, as Fusebill matches names), `None` when
+/// absent. The object itself stays whole: the write back sends every
+/// property, known or not, with its JSON type ([`crate::merge`]), which a
+/// deserialized struct could not promise.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CustomerView<'a> {
+    /// `id`.
+    pub id: Option<&'a Value>,
+    /// `title`.
+    pub title: Option<&'a Value>,
+    /// `firstName`.
+    pub first_name: Option<&'a Value>,
+    /// `middleName`.
+    pub middle_name: Option<&'a Value>,
+    /// `lastName`.
+    pub last_name: Option<&'a Value>,
+    /// `suffix`.
+    pub suffix: Option<&'a Value>,
+    /// `companyName`.
+    pub company_name: Option<&'a Value>,
+    /// `primaryEmail`.
+    pub primary_email: Option<&'a Value>,
+    /// `secondaryEmail`.
+    pub secondary_email: Option<&'a Value>,
+    /// `primaryPhone`.
+    pub primary_phone: Option<&'a Value>,
+    /// `secondaryPhone`.
+    pub secondary_phone: Option<&'a Value>,
+    /// `reference`.
+    pub reference: Option<&'a Value>,
+    /// `status`.
+    pub status: Option<&'a Value>,
+    /// `currency`.
+    pub currency: Option<&'a Value>,
+    /// `monthlyRecurringRevenue`.
+    pub monthly_recurring_revenue: Option<&'a Value>,
+    /// `customerAcquisition`, when it is an object.
+    pub customer_acquisition: Option<AcquisitionView<'a>>,
+}
+
+impl<'a> CustomerView<'a> {
+    /// The typed view of a customer object.
+    pub fn of(obj: &'a Map<String, Value>) -> Self {
+        let get = |name| get_ci(obj, name);
+        CustomerView {
+            id: get(ID),
+            title: get(TITLE),
+            first_name: get(FIRST_NAME),
+            middle_name: get(MIDDLE_NAME),
+            last_name: get(LAST_NAME),
+            suffix: get(SUFFIX),
+            company_name: get(COMPANY_NAME),
+            primary_email: get(PRIMARY_EMAIL),
+            secondary_email: get(SECONDARY_EMAIL),
+            primary_phone: get(PRIMARY_PHONE),
+            secondary_phone: get(SECONDARY_PHONE),
+            reference: get(REFERENCE),
+            status: get(STATUS),
+            currency: get(CURRENCY),
+            monthly_recurring_revenue: get(MONTHLY_RECURRING_REVENUE),
+            customer_acquisition: match get(CUSTOMER_ACQUISITION) {
+                Some(Value::Object(a)) => Some(AcquisitionView::of(a)),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `customerAcquisition` as read (see [`CustomerView`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AcquisitionView<'a> {
+    /// `campaign`.
+    pub campaign: Option<&'a Value>,
+    /// `source`.
+    pub source: Option<&'a Value>,
+    /// `medium`.
+    pub medium: Option<&'a Value>,
+    /// `keyword`.
+    pub keyword: Option<&'a Value>,
+    /// `adContent`.
+    pub ad_content: Option<&'a Value>,
+    /// `landingPage`.
+    pub landing_page: Option<&'a Value>,
+}
+
+impl<'a> AcquisitionView<'a> {
+    /// The typed view of a `customerAcquisition` object.
+    pub fn of(obj: &'a Map<String, Value>) -> Self {
+        let get = |name| get_ci(obj, name);
+        AcquisitionView {
+            campaign: get(CAMPAIGN),
+            source: get(SOURCE),
+            medium: get(MEDIUM),
+            keyword: get(KEYWORD),
+            ad_content: get(AD_CONTENT),
+            landing_page: get(LANDING_PAGE),
+        }
+    }
+}
 
 /// Looks a property up ignoring ASCII case (Fusebill's names are
 /// case-insensitive: `"Status"` and `"status"` are the same property).
@@ -159,6 +263,27 @@ mod tests {
             Some(&json!("Active"))
         );
         assert_eq!(get_path(&v, &["x", "campaign", "deeper"]), None);
+    }
+
+    #[test]
+    fn customer_view_reads_any_case_and_keeps_json_types() {
+        let v = json!({"ID": 7, "firstName": "Kate", "PrimaryPhone": 5551234,
+                       "customerAcquisition": {"CAMPAIGN": "c", "landingPage": null},
+                       "unknownThing": true});
+        let view = CustomerView::of(v.as_object().unwrap());
+        assert_eq!(view.id, Some(&json!(7)));
+        assert_eq!(view.first_name, Some(&json!("Kate")));
+        assert_eq!(view.primary_phone, Some(&json!(5551234)));
+        assert_eq!(view.last_name, None);
+        let a = view.customer_acquisition.unwrap();
+        assert_eq!(a.campaign, Some(&json!("c")));
+        assert_eq!(a.landing_page, Some(&Value::Null));
+        assert_eq!(a.medium, None);
+        let odd = json!({"customerAcquisition": "not an object"});
+        assert_eq!(
+            CustomerView::of(odd.as_object().unwrap()).customer_acquisition,
+            None
+        );
     }
 
     #[test]

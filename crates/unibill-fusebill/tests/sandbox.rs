@@ -12,16 +12,16 @@ use unibill_fusebill::BackendBuilder;
 use unibill_fusebill::{ConflictCheck, Fusebill, FusebillExtension, SalesTrackingCode};
 use unibill_sandbox::fusebill::{PARENT_CUSTOMER_ID, SEED_CUSTOMER_ID};
 use unibill_sandbox::{Fault, RateLimit, RequestMatcher, Sandbox, VendorHandle, FUSEBILL_API_KEY};
+use unibill_testkit::{call, calls};
 
 const GET_SEED: &str = "/v1/customers/12000750";
 
+/// The shared fast retries, with one more attempt (fault tests here fail
+/// up to three attempts in a row).
 fn fast_retry() -> RetryConfig {
     RetryConfig {
         max_attempts: 4,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(50),
-        deadline: Duration::from_secs(20),
-        max_retry_after: Duration::from_secs(5),
+        ..unibill_testkit::fast_retry()
     }
 }
 
@@ -51,17 +51,6 @@ fn seed_id() -> CustomerId {
 }
 
 /// `(method, path)` of every journaled request.
-fn calls(h: &VendorHandle) -> Vec<(String, String)> {
-    h.journal()
-        .into_iter()
-        .map(|e| (e.method, e.path))
-        .collect()
-}
-
-fn call(method: &str, path: &str) -> (String, String) {
-    (method.to_owned(), path.to_owned())
-}
-
 /// The journal entry of a GET of the seed customer.
 fn get_seed() -> (String, String) {
     call("GET", GET_SEED)

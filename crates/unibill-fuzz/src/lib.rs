@@ -90,7 +90,8 @@ fn chartmogul_answer(data: &[u8]) {
 }
 
 fn chartmogul_error(data: &[u8]) {
-    let e = unibill_chartmogul::error::from_answer(status_of(data), data, None, Some("cus_1"));
+    let e =
+        unibill_chartmogul::error::from_response(&response(status_of(data), data), Some("cus_1"));
     show(&e);
 }
 

@@ -2,23 +2,13 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
-
 use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
 use unibill_core::{CustomerId, Error};
 use unibill_sandbox::{chartmogul, JournalEntry, Sandbox, VendorHandle, CHARTMOGUL_API_KEY};
-
-pub fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(10),
-        max_backoff: Duration::from_millis(40),
-        deadline: Duration::from_secs(20),
-        max_retry_after: Duration::from_secs(5),
-    }
-}
+#[allow(unused_imports)] // each test file uses some of them
+pub use unibill_testkit::{call, calls, fast_retry};
 
 pub fn client(sb: &Sandbox) -> ChartMogul {
     client_with(sb, fast_retry())
@@ -62,17 +52,6 @@ pub fn second_path(rest: &str) -> String {
 }
 
 /// `(method, path)` of every journal entry.
-pub fn calls(h: &VendorHandle) -> Vec<(String, String)> {
-    h.journal()
-        .into_iter()
-        .map(|e| (e.method, e.path))
-        .collect()
-}
-
-pub fn call(method: &str, path: &str) -> (String, String) {
-    (method.to_owned(), path.to_owned())
-}
-
 pub fn writes(h: &VendorHandle) -> Vec<JournalEntry> {
     h.journal().into_iter().filter(|e| e.is_write()).collect()
 }

@@ -406,6 +406,9 @@ pub struct Transport {
 struct Inner {
     backend: BackendKind,
     base_url: String,
+    /// `base_url` parsed once: every request goes below it, so its origin
+    /// is the one every answer must come from.
+    base: Url,
     auth: Auth,
     auth_header: Option<HeaderValue>,
     config: TransportConfig,
@@ -460,6 +463,8 @@ impl Transport {
         client: Option<reqwest::Client>,
     ) -> Result<Self, Error> {
         let base_url = validate_base_url(base_url)?;
+        let base = Url::parse(&base_url)
+            .map_err(|e| Error::config("base_url", format!("not a valid URL: {e}")))?;
         let auth_header = auth.header_value()?;
         if config.rate_limit.is_some_and(|l| l.requests == 0) {
             return Err(Error::config(
@@ -525,6 +530,7 @@ impl Transport {
             inner: Arc::new(Inner {
                 backend,
                 base_url,
+                base,
                 auth,
                 auth_header,
                 config,
@@ -732,7 +738,7 @@ impl Transport {
         }
 
         let mut response = builder.send().await.map_err(transport)?;
-        if let Some(refusal) = redirect_refusal(backend, url, &response) {
+        if let Some(refusal) = redirect_refusal(backend, &inner.base, &response) {
             return Err(refusal);
         }
         let limit = inner.config.max_response_bytes;
@@ -770,26 +776,34 @@ fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
+/// Whether two http(s) URLs have the same origin (scheme, host and port),
+/// as [`Url::origin`] compares them, without building either origin.
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
 /// The error for an answer that is a redirect (a 3xx, which unibill never
 /// follows) or that came from another origin than the request was sent to
-/// (a caller-supplied client followed a redirect); `None` for any other
+/// (`requested`: the base URL, below which every request goes; a
+/// caller-supplied client followed a redirect); `None` for any other
 /// answer.
 fn redirect_refusal(
     backend: BackendKind,
-    url: &str,
+    requested: &Url,
     response: &reqwest::Response,
 ) -> Option<Error> {
     let status = response.status();
-    let requested = Url::parse(url).ok()?;
     let answered = response.url();
-    if origin(answered) != origin(&requested) {
+    if !same_origin(answered, requested) {
         return Some(Error::vendor(
             backend,
             status.as_u16(),
             vec![format!(
                 "refused an answer from {} after a redirect away from {}: unibill never accepts a redirect to another origin",
                 origin(answered),
-                origin(&requested)
+                origin(requested)
             )],
         ));
     }
@@ -902,6 +916,25 @@ mod tests {
             );
         }
         assert_eq!(encode_path(&["..."]).unwrap(), "/...");
+    }
+
+    #[test]
+    fn same_origin_as_url_origin_says() {
+        let cases = [
+            ("https://h.example/a", "https://h.example:443/b?x", true),
+            ("https://H.example/a", "https://h.example/", true),
+            ("http://127.0.0.1:80/", "http://127.0.0.1/x", true),
+            ("https://h.example/", "http://h.example/", false),
+            ("https://h.example/", "https://h.example:8443/", false),
+            ("https://h.example/", "https://g.example/", false),
+            ("http://[::1]:8080/", "http://[::1]:8080/p", true),
+            ("http://[::1]:8080/", "http://127.0.0.1:8080/", false),
+        ];
+        for (a, b, same) in cases {
+            let (a, b) = (Url::parse(a).unwrap(), Url::parse(b).unwrap());
+            assert_eq!(same_origin(&a, &b), same, "{a} {b}");
+            assert_eq!(same_origin(&a, &b), origin(&a) == origin(&b), "{a} {b}");
+        }
     }
 
     #[test]

@@ -152,21 +152,31 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
+/// An HTTP-date in any of its three forms, read by `httpdate`. That crate
+/// knows no year before 1970; such a date (still a well-formed, valid
+/// date: checked by moving it 400-year cycles forward, which keeps every
+/// weekday) is in the past all the same, so it is clamped to the epoch.
 fn parse_http_date(value: &str) -> Option<SystemTime> {
-    use chrono::{DateTime, NaiveDateTime};
-
-    let naive = if let Ok(dt) = DateTime::parse_from_rfc2822(value) {
-        dt.naive_utc()
-    } else {
-        // RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; asctime: "Sun Nov  6 08:49:37 1994".
-        NaiveDateTime::parse_from_str(value, "%A, %d-%b-%y %H:%M:%S GMT")
-            .or_else(|_| NaiveDateTime::parse_from_str(value, "%a %b %e %H:%M:%S %Y"))
-            .ok()?
+    if let Ok(at) = httpdate::parse_http_date(value) {
+        return Some(at);
+    }
+    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" has its year at 12..16,
+    // asctime "Sun Nov  6 08:49:37 1994" at 20..24 (RFC 850 has two
+    // digits, always read as 1970 or later).
+    let at = match value.len() {
+        29 => 12..16,
+        24 => 20..24,
+        _ => return None,
     };
-    let ts = naive.and_utc();
-    // A date before the epoch is in the past all the same: clamp it there.
-    let secs = u64::try_from(ts.timestamp()).unwrap_or(0);
-    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+    let year: u32 = value.get(at.clone())?.parse().ok()?;
+    if year >= 1970 || !value.is_char_boundary(at.start) || !value.is_char_boundary(at.end) {
+        return None;
+    }
+    let moved = year + 400 * (1970 - year).div_ceil(400);
+    let shifted = format!("{}{moved:04}{}", &value[..at.start], &value[at.end..]);
+    httpdate::parse_http_date(&shifted)
+        .ok()
+        .map(|_| SystemTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -257,7 +267,20 @@ mod tests {
             parse_retry_after("Fri, 01 Jan 1960 00:00:00 GMT", now),
             Some(s(0))
         );
-        for bad in ["", "-1", "1.5", "soon", "Sun, 99 Nov 1994 08:49:37 GMT"] {
+        assert_eq!(
+            parse_retry_after("Thu Jan  1 00:00:00 1570", now),
+            Some(s(0))
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.5",
+            "soon",
+            "Sun, 99 Nov 1994 08:49:37 GMT",
+            // Pre-1970 dates must still be valid dates (1 Jan 1960 was a Friday).
+            "Sat, 01 Jan 1960 00:00:00 GMT",
+            "Fri, 01 Jan 19x0 00:00:00 GMT",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
         }
     }

@@ -1,0 +1,347 @@
+//! Scaffolding every backend shares: sending a request and mapping an
+//! error status, decoding an answer, reading the customer back after a
+//! write, and the boilerplate of a [`CustomerUpdater`] implementation.
+//!
+//! A backend describes its error bodies once, as a [`VendorErrors`]
+//! (its backend kind and the function that finds the vendor's own
+//! messages in an error body), and every call it makes goes through
+//! [`VendorErrors::send`]; answers are read with [`decode`] (or
+//! [`decode_object`]), and a write whose answer does not hold the customer
+//! is followed by [`read_back`]. The customer id is checked by the
+//! backend's [`CustomerUpdater::canonical_id`] before it is put in a path.
+//!
+//! ```
+//! use unibill_core::backend::{decode, VendorErrors};
+//! use unibill_core::transport::Response;
+//! use unibill_core::{BackendKind, Error};
+//!
+//! fn messages(body: &[u8]) -> Vec<String> {
+//!     vec![String::from_utf8_lossy(body).into_owned()]
+//! }
+//! const ERRORS: VendorErrors = VendorErrors::new(BackendKind::new("acme"), messages);
+//!
+//! let answer = Response {
+//!     status: 404,
+//!     headers: Default::default(),
+//!     body: "no such customer".into(),
+//!     attempts: 1,
+//! };
+//! assert!(matches!(ERRORS.from_response(&answer, Some("c1")), Error::NotFound { .. }));
+//! let e = decode::<serde_json::Value>(ERRORS.kind(), &answer, "customer").unwrap_err();
+//! assert!(matches!(e, Error::Decode { .. }));
+//! ```
+//!
+//! [`CustomerUpdater`]: crate::CustomerUpdater
+//! [`CustomerUpdater::canonical_id`]: crate::CustomerUpdater::canonical_id
+
+use std::future::Future;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::kind::BackendKind;
+use crate::transport::{Request, Response, RetryHint, Transport};
+
+/// Finds the vendor's own messages in an error body (JSON or not), in the
+/// order given; empty when there are none.
+pub type MessageExtractor = fn(&[u8]) -> Vec<String>;
+
+/// How one vendor's error answers map to [`Error`]: its backend kind, its
+/// message extractor and, optionally, how to read the wait of a 429 that
+/// has no `Retry-After` (e.g. Fusebill's `X-Rate-Limit-Reset-Minute`).
+#[derive(Clone, Copy, Debug)]
+pub struct VendorErrors {
+    kind: BackendKind,
+    messages: MessageExtractor,
+    retry_hint: Option<RetryHint>,
+}
+
+impl VendorErrors {
+    /// The error mapping of backend `kind`, finding messages with
+    /// `messages`.
+    pub const fn new(kind: BackendKind, messages: MessageExtractor) -> Self {
+        Self {
+            kind,
+            messages,
+            retry_hint: None,
+        }
+    }
+
+    /// Reads the wait of a final 429 without `Retry-After` from the
+    /// vendor's own headers.
+    pub const fn with_retry_hint(mut self, hint: RetryHint) -> Self {
+        self.retry_hint = Some(hint);
+        self
+    }
+
+    /// The backend.
+    pub const fn kind(&self) -> BackendKind {
+        self.kind
+    }
+
+    /// The vendor's messages in an error body.
+    pub fn messages(&self, body: &[u8]) -> Vec<String> {
+        (self.messages)(body)
+    }
+
+    /// The neutral error for a non-2xx answer, through
+    /// [`Error::from_status`]: `id` names the customer (or email) asked
+    /// for, so that a 404 becomes [`Error::NotFound`]; a 429 carries its
+    /// `Retry-After` (or, without one, the retry hint's reading).
+    pub fn from_response(&self, response: &Response, id: Option<&str>) -> Error {
+        let retry_after = match response.status {
+            429 => response
+                .retry_after()
+                .or_else(|| self.retry_hint.and_then(|hint| hint(&response.headers))),
+            _ => None,
+        };
+        Error::from_status(
+            self.kind,
+            response.status,
+            self.messages(&response.body),
+            retry_after,
+            id,
+        )
+    }
+
+    /// Sends `req` through `transport` (with its retries) and answers the
+    /// response when its status is 2xx, else the neutral error for it
+    /// ([`Self::from_response`], `id` naming whom the request was about).
+    pub async fn send(
+        &self,
+        transport: &Transport,
+        req: Request,
+        id: Option<&str>,
+    ) -> Result<Response> {
+        let response = transport.send(req).await?;
+        if response.is_success() {
+            Ok(response)
+        } else {
+            Err(self.from_response(&response, id))
+        }
+    }
+}
+
+/// Decodes an answer's JSON body as `T`; [`Error::Decode`] saying `what`
+/// could not be read when it does not parse as one.
+pub fn decode<T: DeserializeOwned>(
+    kind: BackendKind,
+    response: &Response,
+    what: &str,
+) -> Result<T> {
+    response.json().map_err(|source| Error::Decode {
+        backend: kind,
+        what: what.to_owned(),
+        source,
+    })
+}
+
+/// Like [`decode`], for an answer that must be a JSON object: serde would
+/// otherwise read a struct from an array, field by field, so `[]` would
+/// pass as an empty answer. The first non-blank character decides, and
+/// the body is parsed once.
+pub fn decode_object<T: DeserializeOwned>(
+    kind: BackendKind,
+    response: &Response,
+    what: &str,
+) -> Result<T> {
+    if response.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Error::decode(kind, what, "not a JSON object"));
+    }
+    decode(kind, response, what)
+}
+
+/// After writes that applied (`applied`, each as `"METHOD path"`), reads
+/// the customer back with `read`; when the read fails, the update is an
+/// [`Error::PartialUpdate`] whose failed call is `failed` (the read's
+/// `"GET path"`), with the read's error as its source.
+pub async fn read_back<T>(
+    kind: BackendKind,
+    applied: Vec<String>,
+    failed: impl Into<String>,
+    read: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    read.await
+        .map_err(|source| Error::partial_update(kind, applied, failed, source))
+}
+
+/// The [`CustomerUpdater`](crate::CustomerUpdater) methods every backend
+/// built on a [`Transport`] writes the same way: `kind` (the given
+/// constant), `capabilities` (its `caps` field), and `locks` and `retries`
+/// (its `transport` field's). Use it inside the `impl` block.
+///
+/// ```
+/// use unibill_core::transport::{Auth, Transport, TransportConfig};
+/// use unibill_core::{
+///     async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+///     CustomerUpdater, LockGuard, PlannedRequest, Result, UpdateOutcome,
+/// };
+///
+/// const KIND: BackendKind = BackendKind::new("acme");
+///
+/// #[derive(Debug)]
+/// struct Acme {
+///     transport: Transport,
+///     caps: Capabilities,
+/// }
+///
+/// #[async_trait]
+/// impl CustomerUpdater for Acme {
+///     unibill_core::transport_backend!(KIND);
+///
+///     async fn get(&self, id: &CustomerId) -> Result<Customer> {
+///         Ok(Customer::new(id.clone(), serde_json::Value::Null))
+///     }
+///     async fn apply(&self, id: &CustomerId, _: &CheckedPatch, _: &LockGuard) -> Result<UpdateOutcome> {
+///         Ok(UpdateOutcome::new(self.get(id).await?, Vec::new()))
+///     }
+///     async fn plan(&self, _: &CustomerId, _: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+///         Ok(Vec::new())
+///     }
+/// }
+///
+/// let acme = Acme {
+///     transport: Transport::new(KIND, "https://acme.example", Auth::None, TransportConfig::default(), None).unwrap(),
+///     caps: Capabilities::new(KIND),
+/// };
+/// assert_eq!(acme.kind(), KIND);
+/// assert_eq!(acme.retries(), 0);
+/// ```
+#[macro_export]
+macro_rules! transport_backend {
+    ($kind:expr) => {
+        fn kind(&self) -> $crate::BackendKind {
+            $kind
+        }
+
+        fn capabilities(&self) -> &$crate::Capabilities {
+            &self.caps
+        }
+
+        fn locks(&self) -> &$crate::CustomerLocks {
+            self.transport.locks()
+        }
+
+        fn retries(&self) -> u64 {
+            self.transport.retries()
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+    use std::time::Duration;
+
+    const KIND: BackendKind = BackendKind::new("test");
+
+    fn lines(body: &[u8]) -> Vec<String> {
+        String::from_utf8_lossy(body)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn answer(status: u16, body: &str, headers: HeaderMap) -> Response {
+        Response {
+            status,
+            headers,
+            body: body.as_bytes().to_vec().into(),
+            attempts: 1,
+        }
+    }
+
+    fn ten_seconds(_: &HeaderMap) -> Option<Duration> {
+        Some(Duration::from_secs(10))
+    }
+
+    #[test]
+    fn statuses_map_with_the_vendor_messages() {
+        let errors = VendorErrors::new(KIND, lines);
+        let e = errors.from_response(&answer(422, "a\nb", HeaderMap::new()), Some("c"));
+        assert!(
+            matches!(&e, Error::Vendor { status: 422, messages, .. } if messages == &["a", "b"]),
+            "{e:?}"
+        );
+        let e = errors.from_response(&answer(404, "", HeaderMap::new()), Some("c"));
+        assert!(
+            matches!(&e, Error::NotFound { id, .. } if id == "c"),
+            "{e:?}"
+        );
+        // Without a hint, a 429 without Retry-After carries no wait.
+        let e = errors.from_response(&answer(429, "", HeaderMap::new()), None);
+        assert!(
+            matches!(
+                e,
+                Error::RateLimited {
+                    retry_after: None,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn retry_after_wins_over_the_hint_and_only_for_429() {
+        let errors = VendorErrors::new(KIND, lines).with_retry_hint(ten_seconds);
+        let e = errors.from_response(&answer(429, "", HeaderMap::new()), None);
+        assert!(
+            matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(10)),
+            "{e:?}"
+        );
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        let e = errors.from_response(&answer(429, "", headers), None);
+        assert!(
+            matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(2)),
+            "{e:?}"
+        );
+        let e = errors.from_response(&answer(503, "down", HeaderMap::new()), None);
+        assert!(matches!(e, Error::Vendor { status: 503, .. }), "{e:?}");
+    }
+
+    #[test]
+    fn decode_object_refuses_what_is_not_an_object() {
+        let ok: serde_json::Value =
+            decode_object(KIND, &answer(200, " {\"a\":1}", HeaderMap::new()), "x").unwrap();
+        assert_eq!(ok["a"], 1);
+        for body in ["[]", "", "1", "\"x\"", "{"] {
+            let e =
+                decode_object::<serde_json::Value>(KIND, &answer(200, body, HeaderMap::new()), "x")
+                    .unwrap_err();
+            assert!(
+                matches!(&e, Error::Decode { what, .. } if what == "x"),
+                "{body}: {e:?}"
+            );
+        }
+        // Plain decode takes any JSON.
+        let list: Vec<u8> = decode(KIND, &answer(200, "[1,2]", HeaderMap::new()), "x").unwrap();
+        assert_eq!(list, [1, 2]);
+    }
+
+    #[tokio::test]
+    async fn read_back_failure_is_a_partial_update() {
+        let ok = read_back(KIND, vec!["PUT /x".into()], "GET /x", async { Ok(5) }).await;
+        assert_eq!(ok.unwrap(), 5);
+        let e = read_back::<()>(KIND, vec!["PUT /x".into()], "GET /x", async {
+            Err(Error::decode(KIND, "customer", "bad"))
+        })
+        .await
+        .unwrap_err();
+        match e {
+            Error::PartialUpdate {
+                applied,
+                failed,
+                source,
+                ..
+            } => {
+                assert_eq!(applied, ["PUT /x"]);
+                assert_eq!(failed, "GET /x");
+                assert!(matches!(*source, Error::Decode { .. }));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Helpers shared by unibill's test suites (a dev-dependency only, never
+//! published): retry settings that keep fault-injection tests fast, and
+//! the requests a sandbox vendor received, in the forms the tests compare.
+//!
+//! ```
+//! let retry = unibill_testkit::fast_retry();
+//! assert_eq!(retry.max_attempts, 3);
+//! assert_eq!(
+//!     unibill_testkit::call("GET", "/v1/customers/cus_1"),
+//!     ("GET".to_owned(), "/v1/customers/cus_1".to_owned())
+//! );
+//! ```
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use unibill_core::transport::RetryConfig;
+use unibill_sandbox::{JournalEntry, VendorHandle};
+
+/// Retries for tests against the sandbox: 3 attempts, 10 ms first backoff
+/// growing to at most 40 ms, a 20 s deadline, and a `Retry-After` of more
+/// than 5 s answered at once. Set `max_attempts` on the result for a test
+/// that needs more attempts.
+pub fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(40),
+        deadline: Duration::from_secs(20),
+        max_retry_after: Duration::from_secs(5),
+    }
+}
+
+/// `(method, path)` of every request `vendor` has received, in order.
+pub fn calls(vendor: &VendorHandle) -> Vec<(String, String)> {
+    calls_in(&vendor.journal())
+}
+
+/// `(method, path)` of every entry of a journal, in order.
+pub fn calls_in(journal: &[JournalEntry]) -> Vec<(String, String)> {
+    journal
+        .iter()
+        .map(|e| (e.method.clone(), e.path.clone()))
+        .collect()
+}
+
+/// `"METHOD path"` of every request `vendor` has received, in order.
+pub fn call_lines(vendor: &VendorHandle) -> Vec<String> {
+    vendor
+        .journal()
+        .iter()
+        .map(|e| format!("{} {}", e.method, e.path))
+        .collect()
+}
+
+/// One expected `(method, path)`, as [`calls`] lists them.
+pub fn call(method: &str, path: &str) -> (String, String) {
+    (method.to_owned(), path.to_owned())
+}
