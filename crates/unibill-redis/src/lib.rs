@@ -274,7 +274,13 @@ pub struct RedisCoordinator {
 struct Inner {
     client: redis::Client,
     settings: RedisSettings,
-    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// The current connection and its number; `None` until the first
+    /// operation and after a failure that may have broken it.
+    conn: Mutex<Option<(u64, MultiplexedConnection)>>,
+    /// Held while connecting, so a crowd of operations opens one
+    /// connection, not one each.
+    connecting: tokio::sync::Mutex<()>,
+    connections: AtomicU64,
     limit_script: Script,
     renew_script: Script,
     release_script: Script,
@@ -333,7 +339,9 @@ impl RedisCoordinator {
             inner: Arc::new(Inner {
                 client,
                 settings,
-                conn: tokio::sync::Mutex::new(None),
+                conn: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(()),
+                connections: AtomicU64::new(0),
                 limit_script: Script::new(LIMIT_SCRIPT),
                 renew_script: Script::new(RENEW_SCRIPT),
                 release_script: Script::new(RELEASE_SCRIPT),
@@ -378,9 +386,9 @@ impl RedisCoordinator {
 
     /// Checks that Redis answers (`PING`).
     pub async fn ping(&self) -> std::result::Result<(), String> {
-        let mut conn = self.connection().await?;
+        let (id, mut conn) = self.connection().await?;
         let r: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-        self.settle(r).map(|_| ())
+        self.settle(id, r).map(|_| ())
     }
 
     fn key(&self, kind: &str, rest: &str) -> String {
@@ -397,11 +405,20 @@ impl RedisCoordinator {
         )
     }
 
-    /// The current connection, connecting when there is none.
-    async fn connection(&self) -> std::result::Result<MultiplexedConnection, String> {
-        let mut slot = self.inner.conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(u64, MultiplexedConnection)>> {
+        self.inner.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current connection and its number, connecting when there is
+    /// none.
+    async fn connection(&self) -> std::result::Result<(u64, MultiplexedConnection), String> {
+        if let Some((id, conn)) = self.slot().as_ref() {
+            return Ok((*id, conn.clone()));
+        }
+        let _connecting = self.inner.connecting.lock().await;
+        // Another operation may have connected while this one waited.
+        if let Some((id, conn)) = self.slot().as_ref() {
+            return Ok((*id, conn.clone()));
         }
         let t = self.inner.settings.timeout;
         let config = AsyncConnectionConfig::new()
@@ -413,20 +430,23 @@ impl RedisCoordinator {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| reason(&e))?;
-        *slot = Some(conn.clone());
-        Ok(conn)
+        let id = self.inner.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        *self.slot() = Some((id, conn.clone()));
+        Ok((id, conn))
     }
 
-    /// Forgets the connection after a failure that may have broken it, so
-    /// the next operation connects again.
-    fn settle<T>(&self, r: redis::RedisResult<T>) -> std::result::Result<T, String> {
+    /// Forgets connection `id` after a failure that may have broken it, so
+    /// the next operation connects again (a newer connection another
+    /// operation made meanwhile is kept).
+    fn settle<T>(&self, id: u64, r: redis::RedisResult<T>) -> std::result::Result<T, String> {
         r.map_err(|e| {
             if e.is_io_error()
                 || e.is_timeout()
                 || e.is_connection_dropped()
                 || e.is_unrecoverable_error()
             {
-                if let Ok(mut slot) = self.inner.conn.try_lock() {
+                let mut slot = self.slot();
+                if slot.as_ref().is_some_and(|(current, _)| *current == id) {
                     *slot = None;
                 }
             }
@@ -440,13 +460,13 @@ impl RedisCoordinator {
         key: &str,
         args: &[String],
     ) -> std::result::Result<T, String> {
-        let mut conn = self.connection().await?;
+        let (id, mut conn) = self.connection().await?;
         let mut inv = script.key(key);
         for a in args {
             inv.arg(a);
         }
         let r = inv.invoke_async(&mut conn).await;
-        self.settle(r)
+        self.settle(id, r)
     }
 
     fn fallback_share(&self) -> Option<f64> {
@@ -551,7 +571,7 @@ impl WriteLock for RedisLock {
         loop {
             let sent = Instant::now();
             let got = match c.connection().await {
-                Ok(mut conn) => {
+                Ok((id, mut conn)) => {
                     let r: redis::RedisResult<Option<String>> = redis::cmd("SET")
                         .arg(&redis_key)
                         .arg(&token)
@@ -560,7 +580,7 @@ impl WriteLock for RedisLock {
                         .arg(lease_ms)
                         .query_async(&mut conn)
                         .await;
-                    c.settle(r).map(|v| v.is_some())
+                    c.settle(id, r).map(|v| v.is_some())
                 }
                 Err(e) => Err(e),
             };
