@@ -120,15 +120,18 @@ fn main() {
         }
         return;
     };
-    for (name, scenario) in chosen {
+    let started = Instant::now();
+    for (name, scenario) in &chosen {
         println!("test {name} ...");
-        let started = Instant::now();
+        let one = Instant::now();
         scenario(&server);
-        println!(
-            "test {name} ... ok ({:.1} s)",
-            started.elapsed().as_secs_f64()
-        );
+        println!("test {name} ... ok ({:.1} s)", one.elapsed().as_secs_f64());
     }
+    println!(
+        "test result: ok. {} passed; finished in {:.2}s",
+        chosen.len(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// The `redis-server` binary, when it runs.
