@@ -41,7 +41,10 @@
 //!   in-process sliding window at `share` of the limit (e.g. 0.25 for four
 //!   workers) and to the in-process lock. Processes then no longer exclude
 //!   each other on a customer: a deployment that needs that guarantee
-//!   keeps the default.
+//!   keeps the default. Once Redis failed, operations skip it for
+//!   [`RedisSettings::fallback_probe`] (1 s) instead of each waiting for
+//!   it first; then one operation asks again, and when Redis answers
+//!   the process is back on the shared limiter and lock.
 //!
 //! ## Why `redis` (redis-rs)
 //!
@@ -112,6 +115,8 @@ pub enum Unreachable {
     /// Fall back to this process's own sliding window at `share` of the
     /// limit (at least one request per window) and to the in-process lock.
     /// Processes no longer exclude each other while Redis is away.
+    /// Redis is skipped for [`RedisSettings::fallback_probe`] after each
+    /// failure.
     LocalFallback {
         /// The share of each limit this process may use alone, in `(0, 1]`.
         share: f64,
@@ -132,6 +137,12 @@ pub struct RedisSettings {
     /// How long a lock outlives its holder's last renewal. Default 10 s:
     /// a dead holder's customer is free again after at most that.
     pub lease: Duration,
+    /// With [`Unreachable::LocalFallback`] only: once Redis failed to
+    /// answer, operations go straight to the fallback for this long
+    /// instead of each trying Redis first (up to [`Self::timeout`]); then
+    /// one operation asks Redis again, and the others keep to the fallback
+    /// until it answers. Default 1 s; zero asks Redis every time.
+    pub fallback_probe: Duration,
 }
 
 impl fmt::Debug for RedisSettings {
@@ -142,6 +153,7 @@ impl fmt::Debug for RedisSettings {
             .field("unreachable", &self.unreachable)
             .field("timeout", &self.timeout)
             .field("lease", &self.lease)
+            .field("fallback_probe", &self.fallback_probe)
             .finish()
     }
 }
@@ -173,6 +185,7 @@ impl RedisSettings {
             unreachable: Unreachable::FailClosed,
             timeout: Duration::from_secs(2),
             lease: Duration::from_secs(10),
+            fallback_probe: Duration::from_secs(1),
         })
     }
 
@@ -291,6 +304,8 @@ struct Inner {
     limit_queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     counter: AtomicU64,
     instance: u64,
+    /// Fallback mode: until when Redis is known down and skipped.
+    skip_until: Mutex<Option<Instant>>,
 }
 
 impl fmt::Debug for RedisCoordinator {
@@ -349,6 +364,7 @@ impl RedisCoordinator {
                 limit_queues: Mutex::new(HashMap::new()),
                 counter: AtomicU64::new(0),
                 instance: fastrand::u64(..),
+                skip_until: Mutex::new(None),
             }),
         })
     }
@@ -476,6 +492,52 @@ impl RedisCoordinator {
         }
     }
 
+    /// Whether this operation asks Redis. Always when failing closed. With
+    /// the local fallback, not while Redis is known down; once the pause
+    /// is over, the first operation to ask probes (and pushes the pause on
+    /// for the others, so one probe at a time waits on a silent Redis).
+    fn ask_redis(&self) -> bool {
+        if self.fallback_share().is_none() {
+            return true;
+        }
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match *skip {
+            None => true,
+            Some(until) if Instant::now() < until => false,
+            Some(_) => {
+                *skip = Some(Instant::now() + self.inner.settings.fallback_probe);
+                true
+            }
+        }
+    }
+
+    /// Redis answered: stop skipping it.
+    fn redis_answered(&self) {
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if skip.is_some() {
+            tracing::info!("redis answers again: shared limiter and lock resumed");
+            *skip = None;
+        }
+    }
+
+    /// Redis failed (fallback mode): skip it for the probe pause.
+    fn redis_failed(&self) {
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *skip = Some(Instant::now() + self.inner.settings.fallback_probe);
+    }
+
     fn fallback_window(&self, budget: &Budget, share: f64) -> Arc<SlidingWindow> {
         let mut map = self
             .inner
@@ -502,6 +564,10 @@ pub struct RedisLimiter {
 impl RateLimiter for RedisLimiter {
     async fn acquire(&self, budget: &Budget) -> Result<()> {
         let c = &self.coordinator;
+        if let Some(share) = c.fallback_share().filter(|_| !c.ask_redis()) {
+            c.fallback_window(budget, share).wait().await;
+            return Ok(());
+        }
         let key = c.key("rate", &budget.key());
         let window_us = budget.limit.per.as_micros().clamp(1, 1 << 52);
         let args = [
@@ -521,7 +587,11 @@ impl RateLimiter for RedisLimiter {
         // queue waits for its grant, then the next one asks.
         let _turn = queue.lock().await;
         loop {
-            match c.invoke::<i64>(&c.inner.limit_script, &key, &args).await {
+            let answer = c.invoke::<i64>(&c.inner.limit_script, &key, &args).await;
+            if answer.is_ok() {
+                c.redis_answered();
+            }
+            match answer {
                 Ok(0) => return Ok(()),
                 Ok(wait_us) => {
                     // A small jitter keeps waiting processes from asking
@@ -534,6 +604,7 @@ impl RateLimiter for RedisLimiter {
                     return match c.fallback_share() {
                         Some(share) => {
                             tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
+                            c.redis_failed();
                             c.fallback_window(budget, share).wait().await;
                             Ok(())
                         }
@@ -568,6 +639,9 @@ impl WriteLock for RedisLock {
         let token = c.token();
         let started = Instant::now();
         let deadline = started + wait;
+        if c.fallback_share().is_some() && !c.ask_redis() {
+            return InProcessLock::global().acquire(key, wait).await;
+        }
         loop {
             let sent = Instant::now();
             let got = match c.connection().await {
@@ -584,6 +658,9 @@ impl WriteLock for RedisLock {
                 }
                 Err(e) => Err(e),
             };
+            if got.is_ok() {
+                c.redis_answered();
+            }
             match got {
                 Ok(true) => {
                     let lease = RedisLease::start(c.clone(), redis_key, token, sent + lease);
@@ -600,6 +677,7 @@ impl WriteLock for RedisLock {
                 Err(why) => {
                     if c.fallback_share().is_some() {
                         tracing::warn!(reason = %why, "redis unreachable: in-process lock fallback");
+                        c.redis_failed();
                         let left = deadline.saturating_duration_since(Instant::now());
                         return InProcessLock::global()
                             .acquire(key, left.max(Duration::from_millis(1)))
