@@ -951,6 +951,10 @@ mod worker {
         }
     }
 
+    /// An item handed to the bulk run: the phase it was generated in, its
+    /// customer and the value it sets.
+    type Generated = (u8, String, String);
+
     /// A bulk run over `customers`, one update generated every 2 ms, until
     /// the input ends.
     async fn bulk(
@@ -961,7 +965,7 @@ mod worker {
         phase: Arc<AtomicU8>,
         stop: Arc<AtomicBool>,
     ) {
-        let generated: Arc<Mutex<HashMap<u64, (u8, String, String)>>> = Arc::default();
+        let generated: Arc<Mutex<HashMap<u64, Generated>>> = Arc::default();
         let items = {
             let (generated, phase) = (Arc::clone(&generated), Arc::clone(&phase));
             futures_util::stream::unfold(0u64, move |i| {

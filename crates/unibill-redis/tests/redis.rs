@@ -548,11 +548,15 @@ async fn local_fallback_skips_a_known_down_redis_until_its_probe_pause_is_over()
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
     lock.acquire(&key("p"), Duration::from_secs(1))
         .await
+        .unwrap()
+        .ensure_held()
         .unwrap();
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "asked within the pause");
     tokio::time::sleep(Duration::from_millis(150)).await;
     lock.acquire(&key("p"), Duration::from_secs(1))
         .await
+        .unwrap()
+        .ensure_held()
         .unwrap();
     assert_eq!(
         accepted.load(Ordering::SeqCst),
