@@ -41,7 +41,10 @@
 //!   in-process sliding window at `share` of the limit (e.g. 0.25 for four
 //!   workers) and to the in-process lock. Processes then no longer exclude
 //!   each other on a customer: a deployment that needs that guarantee
-//!   keeps the default.
+//!   keeps the default. Once Redis failed, operations skip it for
+//!   [`RedisSettings::fallback_probe`] (1 s) instead of each waiting for
+//!   it first; then one operation asks again, and when Redis answers
+//!   the process is back on the shared limiter and lock.
 //!
 //! ## Why `redis` (redis-rs)
 //!
@@ -112,6 +115,8 @@ pub enum Unreachable {
     /// Fall back to this process's own sliding window at `share` of the
     /// limit (at least one request per window) and to the in-process lock.
     /// Processes no longer exclude each other while Redis is away.
+    /// Redis is skipped for [`RedisSettings::fallback_probe`] after each
+    /// failure.
     LocalFallback {
         /// The share of each limit this process may use alone, in `(0, 1]`.
         share: f64,
@@ -132,6 +137,12 @@ pub struct RedisSettings {
     /// How long a lock outlives its holder's last renewal. Default 10 s:
     /// a dead holder's customer is free again after at most that.
     pub lease: Duration,
+    /// With [`Unreachable::LocalFallback`] only: once Redis failed to
+    /// answer, operations go straight to the fallback for this long
+    /// instead of each trying Redis first (up to [`Self::timeout`]); then
+    /// one operation asks Redis again, and the others keep to the fallback
+    /// until it answers. Default 1 s; zero asks Redis every time.
+    pub fallback_probe: Duration,
 }
 
 impl fmt::Debug for RedisSettings {
@@ -142,6 +153,7 @@ impl fmt::Debug for RedisSettings {
             .field("unreachable", &self.unreachable)
             .field("timeout", &self.timeout)
             .field("lease", &self.lease)
+            .field("fallback_probe", &self.fallback_probe)
             .finish()
     }
 }
@@ -173,6 +185,7 @@ impl RedisSettings {
             unreachable: Unreachable::FailClosed,
             timeout: Duration::from_secs(2),
             lease: Duration::from_secs(10),
+            fallback_probe: Duration::from_secs(1),
         })
     }
 
@@ -274,7 +287,13 @@ pub struct RedisCoordinator {
 struct Inner {
     client: redis::Client,
     settings: RedisSettings,
-    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// The current connection and its number; `None` until the first
+    /// operation and after a failure that may have broken it.
+    conn: Mutex<Option<(u64, MultiplexedConnection)>>,
+    /// Held while connecting, so a crowd of operations opens one
+    /// connection, not one each.
+    connecting: tokio::sync::Mutex<()>,
+    connections: AtomicU64,
     limit_script: Script,
     renew_script: Script,
     release_script: Script,
@@ -285,6 +304,8 @@ struct Inner {
     limit_queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     counter: AtomicU64,
     instance: u64,
+    /// Fallback mode: until when Redis is known down and skipped.
+    skip_until: Mutex<Option<Instant>>,
 }
 
 impl fmt::Debug for RedisCoordinator {
@@ -333,7 +354,9 @@ impl RedisCoordinator {
             inner: Arc::new(Inner {
                 client,
                 settings,
-                conn: tokio::sync::Mutex::new(None),
+                conn: Mutex::new(None),
+                connecting: tokio::sync::Mutex::new(()),
+                connections: AtomicU64::new(0),
                 limit_script: Script::new(LIMIT_SCRIPT),
                 renew_script: Script::new(RENEW_SCRIPT),
                 release_script: Script::new(RELEASE_SCRIPT),
@@ -341,6 +364,7 @@ impl RedisCoordinator {
                 limit_queues: Mutex::new(HashMap::new()),
                 counter: AtomicU64::new(0),
                 instance: fastrand::u64(..),
+                skip_until: Mutex::new(None),
             }),
         })
     }
@@ -378,9 +402,9 @@ impl RedisCoordinator {
 
     /// Checks that Redis answers (`PING`).
     pub async fn ping(&self) -> std::result::Result<(), String> {
-        let mut conn = self.connection().await?;
+        let (id, mut conn) = self.connection().await?;
         let r: redis::RedisResult<String> = redis::cmd("PING").query_async(&mut conn).await;
-        self.settle(r).map(|_| ())
+        self.settle(id, r).map(|_| ())
     }
 
     fn key(&self, kind: &str, rest: &str) -> String {
@@ -397,11 +421,20 @@ impl RedisCoordinator {
         )
     }
 
-    /// The current connection, connecting when there is none.
-    async fn connection(&self) -> std::result::Result<MultiplexedConnection, String> {
-        let mut slot = self.inner.conn.lock().await;
-        if let Some(conn) = slot.as_ref() {
-            return Ok(conn.clone());
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<(u64, MultiplexedConnection)>> {
+        self.inner.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The current connection and its number, connecting when there is
+    /// none.
+    async fn connection(&self) -> std::result::Result<(u64, MultiplexedConnection), String> {
+        if let Some((id, conn)) = self.slot().as_ref() {
+            return Ok((*id, conn.clone()));
+        }
+        let _connecting = self.inner.connecting.lock().await;
+        // Another operation may have connected while this one waited.
+        if let Some((id, conn)) = self.slot().as_ref() {
+            return Ok((*id, conn.clone()));
         }
         let t = self.inner.settings.timeout;
         let config = AsyncConnectionConfig::new()
@@ -413,20 +446,23 @@ impl RedisCoordinator {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| reason(&e))?;
-        *slot = Some(conn.clone());
-        Ok(conn)
+        let id = self.inner.connections.fetch_add(1, Ordering::Relaxed) + 1;
+        *self.slot() = Some((id, conn.clone()));
+        Ok((id, conn))
     }
 
-    /// Forgets the connection after a failure that may have broken it, so
-    /// the next operation connects again.
-    fn settle<T>(&self, r: redis::RedisResult<T>) -> std::result::Result<T, String> {
+    /// Forgets connection `id` after a failure that may have broken it, so
+    /// the next operation connects again (a newer connection another
+    /// operation made meanwhile is kept).
+    fn settle<T>(&self, id: u64, r: redis::RedisResult<T>) -> std::result::Result<T, String> {
         r.map_err(|e| {
             if e.is_io_error()
                 || e.is_timeout()
                 || e.is_connection_dropped()
                 || e.is_unrecoverable_error()
             {
-                if let Ok(mut slot) = self.inner.conn.try_lock() {
+                let mut slot = self.slot();
+                if slot.as_ref().is_some_and(|(current, _)| *current == id) {
                     *slot = None;
                 }
             }
@@ -440,13 +476,13 @@ impl RedisCoordinator {
         key: &str,
         args: &[String],
     ) -> std::result::Result<T, String> {
-        let mut conn = self.connection().await?;
+        let (id, mut conn) = self.connection().await?;
         let mut inv = script.key(key);
         for a in args {
             inv.arg(a);
         }
         let r = inv.invoke_async(&mut conn).await;
-        self.settle(r)
+        self.settle(id, r)
     }
 
     fn fallback_share(&self) -> Option<f64> {
@@ -454,6 +490,52 @@ impl RedisCoordinator {
             Unreachable::FailClosed => None,
             Unreachable::LocalFallback { share } => Some(share),
         }
+    }
+
+    /// Whether this operation asks Redis. Always when failing closed. With
+    /// the local fallback, not while Redis is known down; once the pause
+    /// is over, the first operation to ask probes (and pushes the pause on
+    /// for the others, so one probe at a time waits on a silent Redis).
+    fn ask_redis(&self) -> bool {
+        if self.fallback_share().is_none() {
+            return true;
+        }
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match *skip {
+            None => true,
+            Some(until) if Instant::now() < until => false,
+            Some(_) => {
+                *skip = Some(Instant::now() + self.inner.settings.fallback_probe);
+                true
+            }
+        }
+    }
+
+    /// Redis answered: stop skipping it.
+    fn redis_answered(&self) {
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if skip.is_some() {
+            tracing::info!("redis answers again: shared limiter and lock resumed");
+            *skip = None;
+        }
+    }
+
+    /// Redis failed (fallback mode): skip it for the probe pause.
+    fn redis_failed(&self) {
+        let mut skip = self
+            .inner
+            .skip_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *skip = Some(Instant::now() + self.inner.settings.fallback_probe);
     }
 
     fn fallback_window(&self, budget: &Budget, share: f64) -> Arc<SlidingWindow> {
@@ -482,6 +564,10 @@ pub struct RedisLimiter {
 impl RateLimiter for RedisLimiter {
     async fn acquire(&self, budget: &Budget) -> Result<()> {
         let c = &self.coordinator;
+        if let Some(share) = c.fallback_share().filter(|_| !c.ask_redis()) {
+            c.fallback_window(budget, share).wait().await;
+            return Ok(());
+        }
         let key = c.key("rate", &budget.key());
         let window_us = budget.limit.per.as_micros().clamp(1, 1 << 52);
         let args = [
@@ -501,7 +587,11 @@ impl RateLimiter for RedisLimiter {
         // queue waits for its grant, then the next one asks.
         let _turn = queue.lock().await;
         loop {
-            match c.invoke::<i64>(&c.inner.limit_script, &key, &args).await {
+            let answer = c.invoke::<i64>(&c.inner.limit_script, &key, &args).await;
+            if answer.is_ok() {
+                c.redis_answered();
+            }
+            match answer {
                 Ok(0) => return Ok(()),
                 Ok(wait_us) => {
                     // A small jitter keeps waiting processes from asking
@@ -514,6 +604,7 @@ impl RateLimiter for RedisLimiter {
                     return match c.fallback_share() {
                         Some(share) => {
                             tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
+                            c.redis_failed();
                             c.fallback_window(budget, share).wait().await;
                             Ok(())
                         }
@@ -548,10 +639,13 @@ impl WriteLock for RedisLock {
         let token = c.token();
         let started = Instant::now();
         let deadline = started + wait;
+        if c.fallback_share().is_some() && !c.ask_redis() {
+            return InProcessLock::global().acquire(key, wait).await;
+        }
         loop {
             let sent = Instant::now();
             let got = match c.connection().await {
-                Ok(mut conn) => {
+                Ok((id, mut conn)) => {
                     let r: redis::RedisResult<Option<String>> = redis::cmd("SET")
                         .arg(&redis_key)
                         .arg(&token)
@@ -560,10 +654,13 @@ impl WriteLock for RedisLock {
                         .arg(lease_ms)
                         .query_async(&mut conn)
                         .await;
-                    c.settle(r).map(|v| v.is_some())
+                    c.settle(id, r).map(|v| v.is_some())
                 }
                 Err(e) => Err(e),
             };
+            if got.is_ok() {
+                c.redis_answered();
+            }
             match got {
                 Ok(true) => {
                     let lease = RedisLease::start(c.clone(), redis_key, token, sent + lease);
@@ -580,6 +677,7 @@ impl WriteLock for RedisLock {
                 Err(why) => {
                     if c.fallback_share().is_some() {
                         tracing::warn!(reason = %why, "redis unreachable: in-process lock fallback");
+                        c.redis_failed();
                         let left = deadline.saturating_duration_since(Instant::now());
                         return InProcessLock::global()
                             .acquire(key, left.max(Duration::from_millis(1)))

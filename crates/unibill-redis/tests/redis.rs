@@ -495,3 +495,86 @@ async fn killed_redis_fails_closed_and_the_same_coordinator_carries_on_after_res
         .unwrap();
     again.ensure_held().unwrap();
 }
+
+/// A listener that accepts connections and never answers (a Redis that
+/// hangs): each connection attempt is counted.
+async fn silent_redis() -> (String, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            open.push(socket);
+        }
+    });
+    (format!("redis://127.0.0.1:{port}"), accepted)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_fallback_skips_a_known_down_redis_until_its_probe_pause_is_over() {
+    let (url, accepted) = silent_redis().await;
+    let mut s = RedisSettings::new(url).unwrap();
+    s.unreachable = Unreachable::LocalFallback { share: 1.0 };
+    s.timeout = Duration::from_millis(200);
+    s.fallback_probe = Duration::from_secs(3600);
+    let c = RedisCoordinator::new(s.clone()).unwrap();
+    let (lock, limiter) = (c.lock(), c.limiter());
+    let b = budget(1000, Duration::from_secs(1));
+    // The first operation waits for Redis (its timeout), then falls back;
+    // the next 40 go straight to the fallback without a connection.
+    limiter.acquire(&b).await.unwrap();
+    for i in 0..20 {
+        limiter.acquire(&b).await.unwrap();
+        let held = lock
+            .acquire(&key(&format!("b{i}")), Duration::from_secs(1))
+            .await
+            .unwrap();
+        held.ensure_held().unwrap();
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "operations asked a Redis known to be down"
+    );
+
+    // Once the pause is over, one operation asks Redis again.
+    s.fallback_probe = Duration::from_millis(100);
+    let c = RedisCoordinator::new(s).unwrap();
+    let (lock, limiter) = (c.lock(), c.limiter());
+    limiter.acquire(&b).await.unwrap();
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+    lock.acquire(&key("p"), Duration::from_secs(1))
+        .await
+        .unwrap()
+        .ensure_held()
+        .unwrap();
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "asked within the pause");
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    lock.acquire(&key("p"), Duration::from_secs(1))
+        .await
+        .unwrap()
+        .ensure_held()
+        .unwrap();
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        3,
+        "no probe after the pause"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_closed_asks_redis_every_time() {
+    let (url, accepted) = silent_redis().await;
+    let mut s = RedisSettings::new(url).unwrap();
+    s.timeout = Duration::from_millis(100);
+    let c = RedisCoordinator::new(s).unwrap();
+    let b = budget(1000, Duration::from_secs(1));
+    for n in 1..=3 {
+        let err = c.limiter().acquire(&b).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Limiter);
+        assert_eq!(accepted.load(Ordering::SeqCst), n);
+    }
+}
