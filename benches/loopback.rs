@@ -35,7 +35,6 @@ mod support;
 use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::runtime::Runtime;
-use unibill::BackendBuilder;
 use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, WriteLocking};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};

@@ -4,7 +4,6 @@
 mod common;
 
 use chrono::{TimeZone, Utc};
-use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::{ChartMogul, ChartMogulExtension};
 use unibill_core::transport::RetryConfig;
 use unibill_core::{

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
-use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
 use unibill_core::{CustomerPatch, CustomerUpdater};

@@ -57,9 +57,9 @@ use crate::updater::ConflictCheck;
 /// [`set_conflict_check`](BackendBuilder::set_conflict_check) when its
 /// updates read before they write); every other setter comes with the
 /// trait, so all backends take the same settings with the same names and
-/// defaults rules. Bring the trait into scope to call them
-/// (`use unibill_core::BackendBuilder;`, re-exported by every backend crate
-/// and by `unibill`).
+/// defaults rules. Each backend's builder also has the same setters as
+/// inherent methods ([`shared_setters!`](crate::shared_setters)), so callers
+/// need not import the trait; generic code uses the trait.
 pub trait BackendBuilder: Sized {
     /// What [`build`](BackendBuilder::build) returns.
     type Client;
@@ -154,6 +154,75 @@ pub trait BackendBuilder: Sized {
         self.options_mut().set_http_client(client);
         self
     }
+}
+
+/// Inherent copies of [`BackendBuilder`]'s shared setters, for a backend's
+/// builder: callers tune a client (`Fusebill::builder().base_url(..)`)
+/// without importing the trait, while generic code (the facade's registry)
+/// goes through the trait. Each setter only forwards to the trait's; use it
+/// inside the builder's `impl` block.
+#[macro_export]
+macro_rules! shared_setters {
+    () => {
+        /// The API's base URL (`https`; plain `http` only for loopback
+        /// hosts such as the sandbox). See
+        /// [`BackendBuilder::base_url`](unibill_core::BackendBuilder::base_url).
+        pub fn base_url(self, url: impl Into<String>) -> Self {
+            <Self as $crate::BackendBuilder>::base_url(self, url)
+        }
+
+        /// Replaces every transport setting at once. See
+        /// [`BackendBuilder::transport_config`](unibill_core::BackendBuilder::transport_config).
+        pub fn transport_config(self, config: $crate::transport::TransportConfig) -> Self {
+            <Self as $crate::BackendBuilder>::transport_config(self, config)
+        }
+
+        /// The retry policy. See
+        /// [`BackendBuilder::retry`](unibill_core::BackendBuilder::retry).
+        pub fn retry(self, retry: $crate::transport::RetryConfig) -> Self {
+            <Self as $crate::BackendBuilder>::retry(self, retry)
+        }
+
+        /// The client-side rate limit (`None` sends without pacing). See
+        /// [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit).
+        pub fn rate_limit(self, limit: Option<$crate::transport::RateLimit>) -> Self {
+            <Self as $crate::BackendBuilder>::rate_limit(self, limit)
+        }
+
+        /// Which limiter applies the rate limit. See
+        /// [`BackendBuilder::rate_limiting`](unibill_core::BackendBuilder::rate_limiting).
+        pub fn rate_limiting(self, limiting: $crate::transport::RateLimiting) -> Self {
+            <Self as $crate::BackendBuilder>::rate_limiting(self, limiting)
+        }
+
+        /// Connect and per-attempt request timeouts. See
+        /// [`BackendBuilder::timeouts`](unibill_core::BackendBuilder::timeouts).
+        pub fn timeouts(
+            self,
+            connect: ::std::time::Duration,
+            request: ::std::time::Duration,
+        ) -> Self {
+            <Self as $crate::BackendBuilder>::timeouts(self, connect, request)
+        }
+
+        /// Which lock keeps concurrent updates of one customer apart. See
+        /// [`BackendBuilder::write_locking`](unibill_core::BackendBuilder::write_locking).
+        pub fn write_locking(self, locking: $crate::lock::WriteLocking) -> Self {
+            <Self as $crate::BackendBuilder>::write_locking(self, locking)
+        }
+
+        /// How long an update waits for the customer's write lock. See
+        /// [`BackendBuilder::lock_wait`](unibill_core::BackendBuilder::lock_wait).
+        pub fn lock_wait(self, wait: ::std::time::Duration) -> Self {
+            <Self as $crate::BackendBuilder>::lock_wait(self, wait)
+        }
+
+        /// Uses this `reqwest` client. See
+        /// [`BackendBuilder::http_client`](unibill_core::BackendBuilder::http_client).
+        pub fn http_client(self, client: reqwest::Client) -> Self {
+            <Self as $crate::BackendBuilder>::http_client(self, client)
+        }
+    };
 }
 
 /// The one check of a required secret (an API key): present and not

@@ -53,6 +53,8 @@ pub struct EverlyticBuilder {
 }
 
 impl EverlyticBuilder {
+    unibill_core::shared_setters!();
+
     /// The user name the API key belongs to (required).
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());

@@ -7,7 +7,6 @@ use unibill_core::{
     Change, ConflictCheck, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun,
     Error, Field, Op, UpdateOptions,
 };
-use unibill_everlytic::BackendBuilder;
 use unibill_everlytic::{Everlytic, EverlyticExtension, EverlyticFields, Industry, IndustryValue};
 use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID};
 use unibill_sandbox::{

@@ -8,7 +8,6 @@ use unibill_core::{
     CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op, UpdateOptions,
     UpdateOutcome,
 };
-use unibill_fusebill::BackendBuilder;
 use unibill_fusebill::{ConflictCheck, Fusebill, FusebillExtension, SalesTrackingCode};
 use unibill_sandbox::fusebill::{PARENT_CUSTOMER_ID, SEED_CUSTOMER_ID};
 use unibill_sandbox::{Fault, RateLimit, RequestMatcher, Sandbox, VendorHandle, FUSEBILL_API_KEY};

@@ -2,7 +2,6 @@
 
 #![allow(dead_code)]
 
-use unibill_chartmogul::BackendBuilder;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
 use unibill_core::{CustomerId, Error};
