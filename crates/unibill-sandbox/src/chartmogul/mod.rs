@@ -38,8 +38,8 @@ use serde_json::{json, Map, Value};
 
 pub(crate) use errors::error_response;
 use errors::{err_code, err_single, method_not_allowed, not_found};
-pub use state::{lookup_seed_customers, seed_customers};
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 

@@ -352,7 +352,11 @@ impl State {
     pub(crate) fn add_lookup_seeds(&mut self) -> Vec<String> {
         let mut uuids = Vec::new();
         for c in lookup_seed_customers() {
-            let uuid = c.get("uuid").and_then(Value::as_str).unwrap_or("").to_string();
+            let uuid = c
+                .get("uuid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if self.find(&uuid).is_none() {
                 self.customers.push(c);
             }

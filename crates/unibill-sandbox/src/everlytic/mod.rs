@@ -26,8 +26,8 @@ use serde_json::{json, Value};
 
 use errors::error;
 pub(crate) use errors::error_response;
-pub use state::{lookup_seed_customers, seed_customers};
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 

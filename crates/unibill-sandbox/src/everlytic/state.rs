@@ -92,7 +92,12 @@ pub fn lookup_seed_customers() -> Vec<Value> {
     let [a, b] = LOOKUP_SHARED_IDS;
     vec![
         lookup_item(a, "Umhlanga Outfitters", LOOKUP_SHARED_EMAIL, "UO-1003"),
-        lookup_item(b, "Umhlanga Outfitters (Events)", LOOKUP_SHARED_EMAIL, "UO-1004"),
+        lookup_item(
+            b,
+            "Umhlanga Outfitters (Events)",
+            LOOKUP_SHARED_EMAIL,
+            "UO-1004",
+        ),
         lookup_item(
             LOOKUP_UNIQUE_ID,
             "Stellenbosch Cellars",

@@ -25,8 +25,8 @@ mod validate;
 use errors::error;
 pub(crate) use errors::error_response;
 pub(crate) use state::rate_limit_headers;
-pub use state::{lookup_seed_customers, seed_customers};
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 

@@ -214,8 +214,22 @@ pub fn lookup_seed_customers() -> Vec<Value> {
     let [a, b] = LOOKUP_SHARED_EMAIL_IDS;
     let [c, d] = LOOKUP_SHARED_REFERENCE_IDS;
     vec![
-        lookup_customer(a, "Mia", "Hart", "Hart & Co", LOOKUP_SHARED_EMAIL, "HC-0801"),
-        lookup_customer(b, "Noah", "Hart", "Hart Labs", LOOKUP_SHARED_EMAIL, "HL-0802"),
+        lookup_customer(
+            a,
+            "Mia",
+            "Hart",
+            "Hart & Co",
+            LOOKUP_SHARED_EMAIL,
+            "HC-0801",
+        ),
+        lookup_customer(
+            b,
+            "Noah",
+            "Hart",
+            "Hart Labs",
+            LOOKUP_SHARED_EMAIL,
+            "HL-0802",
+        ),
         lookup_customer(
             c,
             "Olive",
