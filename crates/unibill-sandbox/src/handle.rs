@@ -82,6 +82,14 @@ impl VendorState {
         }
     }
 
+    fn add_lookup_seeds(&mut self) -> Vec<String> {
+        match self {
+            VendorState::ChartMogul(s) => s.add_lookup_seeds(),
+            VendorState::Fusebill(s) => s.add_lookup_seeds(),
+            VendorState::Everlytic(s) => s.add_lookup_seeds(),
+        }
+    }
+
     fn update_customer(&mut self, id: &str, f: &mut dyn FnMut(&mut Value)) -> bool {
         match self {
             VendorState::ChartMogul(s) => s.update_customer(id, f),
@@ -543,6 +551,33 @@ impl VendorHandle {
     /// over many customers, such as bulk runs at a vendor's rate limit.
     pub fn add_customers(&self, n: usize) -> Vec<String> {
         lock(&self.inner.state).add_copies(n)
+    }
+
+    /// Adds the lookup seeds: customers that share an email (and, on
+    /// ChartMogul, an external id; on Fusebill, separately, a reference),
+    /// for the ambiguous case of a lookup, and one customer found alone by
+    /// its email and by its own reference. Returns their ids (ChartMogul
+    /// uuids, Fusebill and Everlytic ids as text); calling it again adds
+    /// nothing and returns the same ids.
+    ///
+    /// They are not seeded by default, so that the default store stays the
+    /// customers printed in the vendors' pages. See
+    /// [`chartmogul::lookup_seed_customers`](crate::chartmogul::lookup_seed_customers),
+    /// [`fusebill::lookup_seed_customers`](crate::fusebill::lookup_seed_customers),
+    /// [`everlytic::lookup_seed_customers`](crate::everlytic::lookup_seed_customers)
+    /// and the `LOOKUP_*` constants of each vendor module.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> std::io::Result<()> {
+    /// use unibill_sandbox::{chartmogul, Sandbox};
+    /// let sandbox = Sandbox::start().await?;
+    /// let uuids = sandbox.chartmogul().add_lookup_seeds();
+    /// assert!(uuids.contains(&chartmogul::LOOKUP_UNIQUE_UUID.to_string()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_lookup_seeds(&self) -> Vec<String> {
+        lock(&self.inner.state).add_lookup_seeds()
     }
 
     /// Edit a stored customer directly, as another user of the vendor

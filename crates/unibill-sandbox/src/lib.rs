@@ -207,6 +207,15 @@ impl Sandbox {
         }
     }
 
+    /// Adds every vendor's lookup seeds
+    /// ([`VendorHandle::add_lookup_seeds`]): customers sharing an email
+    /// or a reference, and one found alone by each. Idempotent.
+    pub fn add_lookup_seeds(&self) {
+        for handle in [&self.chartmogul, &self.fusebill, &self.everlytic] {
+            handle.add_lookup_seeds();
+        }
+    }
+
     /// The credentials each emulator accepts.
     pub fn credentials(&self) -> Credentials {
         Credentials {

@@ -4,6 +4,10 @@
 //! and any password):
 //!
 //! * `GET /v1/ping` → `{"data":"pong!"}` (to check credentials);
+//! * `GET /v1/customers/search?email=` (every customer with that email,
+//!   404 when none) and `GET /v1/customers` (the list, filtered by
+//!   `external_id`, `data_source_uuid`, `status`, `system`), both paged
+//!   with `per_page` and `cursor`;
 //! * `GET /v1/customers/{uuid}` and `PATCH /v1/customers/{uuid}` (partial
 //!   update of the writable fields, see `docs/sandbox.md`);
 //! * `GET /v1/customers/{uuid}/attributes` →
@@ -20,11 +24,13 @@
 //! The emulator is split by concern: routing here, the stored customers
 //! and their seeds in `state`, the rules of each writable `PATCH` field in
 //! `fields`, custom attributes and tags in `attributes`, value checks in
-//! `validate` and the vendor's error shapes in `errors`.
+//! `validate`, search and the filtered list in `lookup`, and the vendor's
+//! error shapes in `errors`.
 
 mod attributes;
 mod errors;
 mod fields;
+mod lookup;
 mod state;
 mod validate;
 
@@ -32,8 +38,8 @@ use serde_json::{json, Map, Value};
 
 pub(crate) use errors::error_response;
 use errors::{err_code, err_single, method_not_allowed, not_found};
-pub use state::seed_customers;
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 
@@ -52,6 +58,32 @@ pub const SECOND_CUSTOMER_UUID: &str = "cus_de305d54-75b4-431b-adb2-eb6b9e546012
 pub const SECOND_CUSTOMER_ID: u64 = 25647;
 /// Email of [`SECOND_CUSTOMER_UUID`] (the page shows a masked placeholder).
 pub const SECOND_CUSTOMER_EMAIL: &str = "adam@example.com";
+/// External id (`external_id`) of [`SEED_CUSTOMER_UUID`].
+pub const SEED_CUSTOMER_EXTERNAL_ID: &str = "34916129";
+/// The data source of the seeded customers.
+pub const SEED_DATA_SOURCE_UUID: &str = "ds_fef05d54-47b4-431b-aed2-eb6b9e545430";
+/// A second data source, holding one of the lookup seeds
+/// ([`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)).
+pub const LOOKUP_SECOND_DATA_SOURCE_UUID: &str = "ds_7c41e2a8-5d3b-11ee-9f2a-3b5c8d1e4f60";
+/// Email shared by the two customers of [`LOOKUP_SHARED_UUIDS`] (a lookup
+/// seed).
+pub const LOOKUP_SHARED_EMAIL: &str = "billing@twinpeaks.example.com";
+/// External id shared by the two customers of [`LOOKUP_SHARED_UUIDS`]: the
+/// same account imported from two data sources.
+pub const LOOKUP_SHARED_EXTERNAL_ID: &str = "acct_7001";
+/// Two lookup seeds with the same email and external id, one in
+/// [`SEED_DATA_SOURCE_UUID`], one in [`LOOKUP_SECOND_DATA_SOURCE_UUID`]
+/// (in the order the API lists them).
+pub const LOOKUP_SHARED_UUIDS: [&str; 2] = [
+    "cus_5e3a0c1e-5d3b-11ee-8c99-0242ac120001",
+    "cus_5e3a0c1e-5d3b-11ee-8c99-0242ac120002",
+];
+/// A lookup seed found alone by its email and by its external id.
+pub const LOOKUP_UNIQUE_UUID: &str = "cus_5e3a0c1e-5d3b-11ee-8c99-0242ac120003";
+/// Email of [`LOOKUP_UNIQUE_UUID`].
+pub const LOOKUP_UNIQUE_EMAIL: &str = "solo@lonepine.example.com";
+/// External id of [`LOOKUP_UNIQUE_UUID`].
+pub const LOOKUP_UNIQUE_EXTERNAL_ID: &str = "acct_7002";
 /// Users of the emulated account: the only values `owner` accepts.
 pub const ACCOUNT_USERS: &[&str] = &["owner@example.com", "mike@example.com"];
 /// The statuses a `PATCH` may set.
@@ -92,6 +124,14 @@ impl State {
             ["v1", "customers", "attributes", "tags"] => match method {
                 "POST" => self.with_body(req, |s, body| s.post_tags_by_email(body)),
                 _ => method_not_allowed("POST"),
+            },
+            ["v1", "customers"] => match method {
+                "GET" => self.list(req),
+                _ => method_not_allowed("GET"),
+            },
+            ["v1", "customers", "search"] => match method {
+                "GET" => self.search(req),
+                _ => method_not_allowed("GET"),
             },
             ["v1", "customers", uuid] => match method {
                 "GET" => match self.find(uuid) {

@@ -7,18 +7,21 @@ use serde_json::{json, Map, Value};
 
 use super::validate::AttrType;
 use super::{
+    LOOKUP_SECOND_DATA_SOURCE_UUID, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_EXTERNAL_ID,
+    LOOKUP_SHARED_UUIDS, LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_EXTERNAL_ID, LOOKUP_UNIQUE_UUID,
     SECOND_CUSTOMER_EMAIL, SECOND_CUSTOMER_ID, SECOND_CUSTOMER_UUID, SEED_ATTRIBUTE_TYPES,
-    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID, SEED_CUSTOMER_UUID,
+    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_EXTERNAL_ID, SEED_CUSTOMER_ID, SEED_CUSTOMER_UUID,
+    SEED_DATA_SOURCE_UUID,
 };
 
 fn seed_customer() -> Value {
     json!({
         "id": SEED_CUSTOMER_ID,
         "uuid": SEED_CUSTOMER_UUID,
-        "data_source_uuid": "ds_fef05d54-47b4-431b-aed2-eb6b9e545430",
-        "data_source_uuids": ["ds_fef05d54-47b4-431b-aed2-eb6b9e545430"],
-        "external_id": "34916129",
-        "external_ids": ["34916129"],
+        "data_source_uuid": SEED_DATA_SOURCE_UUID,
+        "data_source_uuids": [SEED_DATA_SOURCE_UUID],
+        "external_id": SEED_CUSTOMER_EXTERNAL_ID,
+        "external_ids": [SEED_CUSTOMER_EXTERNAL_ID],
         "name": "Ben",
         "email": SEED_CUSTOMER_EMAIL,
         "company": "Example Company",
@@ -102,6 +105,90 @@ fn second_customer() -> Value {
 /// The customers the emulator starts with, as `GET` answers them.
 pub fn seed_customers() -> Vec<Value> {
     vec![seed_customer(), second_customer()]
+}
+
+/// One lookup seed, shaped like the customers of chartmogul-ruby's
+/// recorded search answers (`owner` included, `billing-system-url` null).
+#[allow(clippy::too_many_arguments)]
+fn lookup_customer(
+    id: u64,
+    uuid: &str,
+    data_source: &str,
+    external_id: &str,
+    name: &str,
+    email: &str,
+    since: Option<&str>,
+    status: &str,
+) -> Value {
+    let slug = name.replace(' ', "_");
+    json!({
+        "id": id,
+        "uuid": uuid,
+        "external_id": external_id,
+        "name": name,
+        "email": email,
+        "status": status,
+        "customer-since": since,
+        "attributes": {"custom": {}, "clearbit": {}, "stripe": {}, "tags": []},
+        "data_source_uuid": data_source,
+        "data_source_uuids": [data_source],
+        "external_ids": [external_id],
+        "company": name,
+        "country": "US",
+        "state": null,
+        "city": "",
+        "zip": null,
+        "lead_created_at": null,
+        "free_trial_started_at": null,
+        "address": {"country": "US", "state": null, "city": "", "address_zip": null},
+        "mrr": if since.is_some() { 5000 } else { 0 },
+        "arr": if since.is_some() { 60000 } else { 0 },
+        "billing-system-url": null,
+        "chartmogul-url": format!("https://app.chartmogul.com/#/customers/{id}-{slug}"),
+        "billing-system-type": "Import API",
+        "currency": "USD",
+        "currency-sign": "$",
+        "owner": null
+    })
+}
+
+/// The customers [`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)
+/// adds: the two of [`LOOKUP_SHARED_UUIDS`](super::LOOKUP_SHARED_UUIDS)
+/// (same email and external id, two data sources) and
+/// [`LOOKUP_UNIQUE_UUID`](super::LOOKUP_UNIQUE_UUID).
+pub fn lookup_seed_customers() -> Vec<Value> {
+    vec![
+        lookup_customer(
+            30001,
+            LOOKUP_SHARED_UUIDS[0],
+            SEED_DATA_SOURCE_UUID,
+            LOOKUP_SHARED_EXTERNAL_ID,
+            "Twin Peaks Ltd",
+            LOOKUP_SHARED_EMAIL,
+            Some("2023-03-01T00:00:00+00:00"),
+            "Active",
+        ),
+        lookup_customer(
+            30002,
+            LOOKUP_SHARED_UUIDS[1],
+            LOOKUP_SECOND_DATA_SOURCE_UUID,
+            LOOKUP_SHARED_EXTERNAL_ID,
+            "Twin Peaks Ltd",
+            LOOKUP_SHARED_EMAIL,
+            None,
+            "New Lead",
+        ),
+        lookup_customer(
+            30003,
+            LOOKUP_UNIQUE_UUID,
+            SEED_DATA_SOURCE_UUID,
+            LOOKUP_UNIQUE_EXTERNAL_ID,
+            "Lone Pine Inc",
+            LOOKUP_UNIQUE_EMAIL,
+            Some("2024-02-15T09:30:00+00:00"),
+            "Active",
+        ),
+    ]
 }
 
 pub(crate) struct State {
@@ -258,6 +345,24 @@ impl State {
                 uuid
             })
             .collect()
+    }
+
+    /// Adds the lookup seeds not yet held (by uuid); returns the uuids of
+    /// all of them.
+    pub(crate) fn add_lookup_seeds(&mut self) -> Vec<String> {
+        let mut uuids = Vec::new();
+        for c in lookup_seed_customers() {
+            let uuid = c
+                .get("uuid")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            if self.find(&uuid).is_none() {
+                self.customers.push(c);
+            }
+            uuids.push(uuid);
+        }
+        uuids
     }
 
     pub(crate) fn update_customer(&mut self, uuid: &str, f: &mut dyn FnMut(&mut Value)) -> bool {

@@ -26,8 +26,8 @@ use serde_json::{json, Value};
 
 use errors::error;
 pub(crate) use errors::error_response;
-pub use state::seed_customers;
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 
@@ -44,6 +44,19 @@ pub const SEED_CUSTOMER_EMAIL: &str = "accounts@capemailers.example.com";
 pub const SECOND_CUSTOMER_ID: &str = "1002";
 /// Email of [`SECOND_CUSTOMER_ID`].
 pub const SECOND_CUSTOMER_EMAIL: &str = "hello@karoobooks.example.com";
+
+/// Email shared by the two customers of [`LOOKUP_SHARED_IDS`] (a lookup
+/// seed, added with
+/// [`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)).
+pub const LOOKUP_SHARED_EMAIL: &str = "info@umhlanga.example.com";
+/// Two lookup seeds with the same email.
+pub const LOOKUP_SHARED_IDS: [&str; 2] = ["1003", "1004"];
+/// A lookup seed alone with its email and its `unique_id`.
+pub const LOOKUP_UNIQUE_ID: &str = "1005";
+/// Email of [`LOOKUP_UNIQUE_ID`].
+pub const LOOKUP_UNIQUE_EMAIL: &str = "cellar@stellenbosch.example.com";
+/// `unique_id` (the caller's own reference) of [`LOOKUP_UNIQUE_ID`].
+pub const LOOKUP_UNIQUE_UNIQUE_ID: &str = "SC-1005";
 
 /// Accepted `status` values.
 pub const STATUSES: &[&str] = &["on", "off", "suspended", "deleted"];

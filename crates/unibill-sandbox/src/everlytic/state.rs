@@ -3,7 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::{PutShape, SECOND_CUSTOMER_EMAIL, SEED_CUSTOMER_EMAIL};
+use super::{
+    PutShape, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_IDS, LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID,
+    LOOKUP_UNIQUE_UNIQUE_ID, SECOND_CUSTOMER_EMAIL, SEED_CUSTOMER_EMAIL,
+};
 
 fn seed_items() -> Vec<Value> {
     vec![
@@ -56,6 +59,54 @@ pub fn seed_customers() -> Vec<Value> {
     seed_items()
 }
 
+fn lookup_item(id: &str, name: &str, email: &str, unique_id: &str) -> Value {
+    let id: i64 = id.parse().unwrap_or(0);
+    json!({
+        "id": id,
+        "name": name,
+        "email": email,
+        "status": "on",
+        "email_package_id": 1,
+        "email_quota": 5000,
+        "sms_quota": 0,
+        "transactions_package_id": 1,
+        "transactions_quota": 0,
+        "deleted": "no",
+        "address": "",
+        "state_provinces": "",
+        "postal_code": "",
+        "telephone": "",
+        "website_url": "",
+        "country": "ZA",
+        "industry": "Retail & Wholesale",
+        "unique_id": unique_id
+    })
+}
+
+/// The customers [`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)
+/// adds: two sharing an email ([`LOOKUP_SHARED_IDS`](super::LOOKUP_SHARED_IDS))
+/// and one with its own email and `unique_id`
+/// ([`LOOKUP_UNIQUE_ID`](super::LOOKUP_UNIQUE_ID)). Everlytic documents no
+/// customer search: a client can only read the whole collection.
+pub fn lookup_seed_customers() -> Vec<Value> {
+    let [a, b] = LOOKUP_SHARED_IDS;
+    vec![
+        lookup_item(a, "Umhlanga Outfitters", LOOKUP_SHARED_EMAIL, "UO-1003"),
+        lookup_item(
+            b,
+            "Umhlanga Outfitters (Events)",
+            LOOKUP_SHARED_EMAIL,
+            "UO-1004",
+        ),
+        lookup_item(
+            LOOKUP_UNIQUE_ID,
+            "Stellenbosch Cellars",
+            LOOKUP_UNIQUE_EMAIL,
+            LOOKUP_UNIQUE_UNIQUE_ID,
+        ),
+    ]
+}
+
 pub(crate) struct State {
     pub(super) customers: Vec<Value>,
     pub(super) base_url: String,
@@ -98,6 +149,20 @@ impl State {
                 id.to_string()
             })
             .collect()
+    }
+
+    /// Adds the lookup seeds not yet held (by id); returns the ids of all
+    /// of them.
+    pub(crate) fn add_lookup_seeds(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for c in lookup_seed_customers() {
+            let id = c.get("id").and_then(Value::as_i64).unwrap_or(0).to_string();
+            if self.find(&id).is_none() {
+                self.customers.push(c);
+            }
+            ids.push(id);
+        }
+        ids
     }
 
     pub(crate) fn customer(&self, id: &str) -> Option<Value> {

@@ -25,8 +25,8 @@ mod validate;
 use errors::error;
 pub(crate) use errors::error_response;
 pub(crate) use state::rate_limit_headers;
-pub use state::seed_customers;
 pub(crate) use state::State;
+pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
 
@@ -46,6 +46,28 @@ pub const SEED_CUSTOMER_SECONDARY_EMAIL: &str = "accounts@ronbert.example.com";
 pub const PARENT_CUSTOMER_ID: &str = "12000749";
 /// Primary email of [`PARENT_CUSTOMER_ID`].
 pub const PARENT_CUSTOMER_EMAIL: &str = "billing@ronbert-group.example.com";
+/// Primary email shared by the two customers of
+/// [`LOOKUP_SHARED_EMAIL_IDS`] (a lookup seed, added with
+/// [`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)).
+pub const LOOKUP_SHARED_EMAIL: &str = "accounts@hart.example.com";
+/// Two lookup seeds with the same `primaryEmail` (and different references).
+pub const LOOKUP_SHARED_EMAIL_IDS: [&str; 2] = ["12000801", "12000802"];
+/// Reference shared by the two customers of [`LOOKUP_SHARED_REFERENCE_IDS`].
+pub const LOOKUP_SHARED_REFERENCE: &str = "GRANT-2023";
+/// Two lookup seeds with the same `reference` (and different emails):
+/// Fusebill does not keep references unique.
+pub const LOOKUP_SHARED_REFERENCE_IDS: [&str; 2] = ["12000803", "12000804"];
+/// A lookup seed whose `primaryEmail` holds two `;`-separated addresses
+/// ([`LOOKUP_MULTI_PRIMARY_EMAIL`]).
+pub const LOOKUP_MULTI_EMAIL_ID: &str = "12000806";
+/// `primaryEmail` of [`LOOKUP_MULTI_EMAIL_ID`].
+pub const LOOKUP_MULTI_PRIMARY_EMAIL: &str = "ops@vale.example.com;billing@vale.example.com";
+/// A lookup seed found alone by its email and by its reference.
+pub const LOOKUP_UNIQUE_ID: &str = "12000805";
+/// `primaryEmail` of [`LOOKUP_UNIQUE_ID`].
+pub const LOOKUP_UNIQUE_EMAIL: &str = "rosa@lindsolo.example.com";
+/// `reference` of [`LOOKUP_UNIQUE_ID`].
+pub const LOOKUP_UNIQUE_REFERENCE: &str = "LIND-0805";
 /// The account's default currency (a `PUT` without `currency` keeps the
 /// customer's own: it cannot change after creation).
 pub const DEFAULT_CURRENCY: &str = "USD";

@@ -5,7 +5,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use super::{PARENT_CUSTOMER_EMAIL, SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_SECONDARY_EMAIL};
+use super::{
+    LOOKUP_MULTI_EMAIL_ID, LOOKUP_MULTI_PRIMARY_EMAIL, LOOKUP_SHARED_EMAIL,
+    LOOKUP_SHARED_EMAIL_IDS, LOOKUP_SHARED_REFERENCE, LOOKUP_SHARED_REFERENCE_IDS,
+    LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE, PARENT_CUSTOMER_EMAIL,
+    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_SECONDARY_EMAIL,
+};
 use crate::fault::RateLimit;
 use crate::handle::RateUsage;
 use crate::time::{format_ticks_z, parse_timestamp};
@@ -129,6 +134,137 @@ pub fn seed_customers() -> Vec<Value> {
     vec![seed_customer(), parent_customer()]
 }
 
+/// One lookup seed, with every field a `GET` answers (as the parent seed).
+fn lookup_customer(
+    id: &str,
+    first: &str,
+    last: &str,
+    company: &str,
+    email: &str,
+    reference: &str,
+) -> Value {
+    let id: i64 = id.parse().unwrap_or(0);
+    let uri = format!("https://secure.fusebill.com/v1/customers/{id}");
+    json!({
+        "firstName": first,
+        "middleName": null,
+        "lastName": last,
+        "companyName": company,
+        "suffix": null,
+        "primaryEmail": email,
+        "primaryPhone": null,
+        "secondaryEmail": null,
+        "secondaryPhone": null,
+        "title": null,
+        "reference": reference,
+        "status": "Active",
+        "customerAccountStatus": "Good",
+        "currency": "USD",
+        "customerReference": {
+            "reference1": null,
+            "reference2": null,
+            "reference3": null,
+            "salesTrackingCodes": [],
+            "id": id,
+            "uri": uri
+        },
+        "customerAcquisition": {
+            "adContent": null,
+            "campaign": null,
+            "keyword": null,
+            "landingPage": null,
+            "medium": null,
+            "source": null,
+            "id": id,
+            "uri": uri
+        },
+        "monthlyRecurringRevenue": 0,
+        "netMonthlyRecurringRevenue": 0,
+        "salesforceId": null,
+        "salesforceAccountType": null,
+        "salesforceSynchStatus": "Enabled",
+        "netsuiteId": null,
+        "netsuiteSynchStatus": "Enabled",
+        "netsuiteCustomerType": "Company",
+        "portalUserName": null,
+        "parentId": null,
+        "quickBooksLatchType": null,
+        "quickBooksId": null,
+        "quickBooksSyncToken": null,
+        "hubSpotId": null,
+        "hubSpotCompanyId": null,
+        "geotabId": null,
+        "modifiedTimestamp": "2023-05-02T10:00:00.0000000Z",
+        "createdTimestamp": "2023-05-02T10:00:00",
+        "id": id,
+        "uri": uri
+    })
+}
+
+/// The customers [`VendorHandle::add_lookup_seeds`](crate::VendorHandle::add_lookup_seeds)
+/// adds: two sharing a primary email
+/// ([`LOOKUP_SHARED_EMAIL_IDS`](super::LOOKUP_SHARED_EMAIL_IDS)), two
+/// sharing a reference
+/// ([`LOOKUP_SHARED_REFERENCE_IDS`](super::LOOKUP_SHARED_REFERENCE_IDS)),
+/// one with two `;`-separated primary addresses
+/// ([`LOOKUP_MULTI_EMAIL_ID`](super::LOOKUP_MULTI_EMAIL_ID)) and one found
+/// alone by email and by reference
+/// ([`LOOKUP_UNIQUE_ID`](super::LOOKUP_UNIQUE_ID)).
+pub fn lookup_seed_customers() -> Vec<Value> {
+    let [a, b] = LOOKUP_SHARED_EMAIL_IDS;
+    let [c, d] = LOOKUP_SHARED_REFERENCE_IDS;
+    vec![
+        lookup_customer(
+            a,
+            "Mia",
+            "Hart",
+            "Hart & Co",
+            LOOKUP_SHARED_EMAIL,
+            "HC-0801",
+        ),
+        lookup_customer(
+            b,
+            "Noah",
+            "Hart",
+            "Hart Labs",
+            LOOKUP_SHARED_EMAIL,
+            "HL-0802",
+        ),
+        lookup_customer(
+            c,
+            "Olive",
+            "Grant",
+            "Grant North",
+            "olive@grantnorth.example.com",
+            LOOKUP_SHARED_REFERENCE,
+        ),
+        lookup_customer(
+            d,
+            "Paul",
+            "Grant",
+            "Grant South",
+            "paul@grantsouth.example.com",
+            LOOKUP_SHARED_REFERENCE,
+        ),
+        lookup_customer(
+            LOOKUP_MULTI_EMAIL_ID,
+            "Quinn",
+            "Vale",
+            "Vale Partners",
+            LOOKUP_MULTI_PRIMARY_EMAIL,
+            "VP-0806",
+        ),
+        lookup_customer(
+            LOOKUP_UNIQUE_ID,
+            "Rosa",
+            "Lind",
+            "Lind Solo",
+            LOOKUP_UNIQUE_EMAIL,
+            LOOKUP_UNIQUE_REFERENCE,
+        ),
+    ]
+}
+
 pub(crate) struct State {
     pub(super) customers: Vec<Value>,
     last_modified: DateTime<Utc>,
@@ -180,6 +316,20 @@ impl State {
                 id.to_string()
             })
             .collect()
+    }
+
+    /// Adds the lookup seeds not yet held (by id); returns the ids of all
+    /// of them.
+    pub(crate) fn add_lookup_seeds(&mut self) -> Vec<String> {
+        let mut ids = Vec::new();
+        for c in lookup_seed_customers() {
+            let id = id_of(&c).unwrap_or(0);
+            if self.find(id).is_none() {
+                self.customers.push(c);
+            }
+            ids.push(id.to_string());
+        }
+        ids
     }
 
     pub(crate) fn customer(&self, id: &str) -> Option<Value> {
