@@ -9,6 +9,10 @@
 //! [`CustomerView`] that [`crate::mapping`] maps, and the edits of a write
 //! address them by the same names.
 
+use std::borrow::Cow;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 /// `id` (integer, required on `PUT`).
@@ -197,44 +201,198 @@ pub fn get_path<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
     Some(cur)
 }
 
-/// The messages of a Fusebill error body
-/// `{"ErrorId":0,"HttpStatusCode":400,"Errors":[{"Key":..,"Value":..}]}`,
-/// each as `"Key: Value"` (or just the value when the key is empty; an
-/// entry that is a bare string as it is). Also
-/// understands the `{"Message": ".."}` shape of the platform's generic
-/// errors. Property names are matched case-insensitively.
-pub fn error_messages(body: &Value) -> Vec<String> {
-    let Some(obj) = body.as_object() else {
-        return Vec::new();
+/// Which of `names` a property name `key` is, ignoring ASCII case, and
+/// whether it matches exactly.
+fn field_ci(key: &str, names: &[&str]) -> Option<(usize, bool)> {
+    names
+        .iter()
+        .position(|n| n.eq_ignore_ascii_case(key))
+        .map(|i| (i, names[i] == key))
+}
+
+/// One property of a struct read ignoring the case of its name: the first
+/// case variant found, unless the exact name comes later (as [`get_ci`]).
+struct CiSlot<T> {
+    value: Option<T>,
+    exact: bool,
+}
+
+impl<T> CiSlot<T> {
+    const EMPTY: Self = CiSlot {
+        value: None,
+        exact: false,
     };
-    let mut out = Vec::new();
-    if let Some(Value::Array(errors)) = get_ci(obj, "Errors") {
-        for e in errors {
-            let Some(e) = e.as_object() else {
-                // A bare message in the list.
-                if e.is_string() {
-                    out.extend(text(Some(e)));
+
+    fn offer(&mut self, value: T, exact: bool) {
+        if self.value.is_none() || (exact && !self.exact) {
+            self.value = Some(value);
+            self.exact = exact;
+        }
+    }
+}
+
+/// Any JSON read as message text: a string trimmed (`None` when blank),
+/// `null` as `None`, anything else as its JSON text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LooseText(pub Option<String>);
+
+impl<'de> Deserialize<'de> for LooseText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(LooseText(text(Some(&Value::deserialize(d)?))))
+    }
+}
+
+/// Fusebill's error body,
+/// `{"ErrorId":0,"HttpStatusCode":400,"Errors":[{"Key":..,"Value":..}]}`,
+/// and the `{"Message":".."}` (or `error`, `ExceptionMessage`) of its
+/// generic errors. Property names are matched ignoring ASCII case, as
+/// Fusebill writes them either way, so this type reads them itself rather
+/// than through serde renames; every property takes any JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ErrorBody {
+    /// `Errors`, when present (whatever it holds, even `null`).
+    pub errors: Option<ErrorList>,
+    /// `Message`.
+    pub message: LooseText,
+    /// `error`.
+    pub error: LooseText,
+    /// `ExceptionMessage`.
+    pub exception_message: LooseText,
+}
+
+/// The `Errors` property of an [`ErrorBody`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorList {
+    /// The documented list.
+    List(Vec<ErrorEntry>),
+    /// Anything else (`"nope"`, `null`): no messages.
+    Other(IgnoredAny),
+}
+
+/// One entry of `Errors`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorEntry {
+    /// A bare message.
+    Text(String),
+    /// `{"Key":..,"Value":..}` (names in any case).
+    Pair(KeyValue),
+    /// Anything else: no message.
+    Other(IgnoredAny),
+}
+
+/// `{"Key":..,"Value":..}`, each any JSON read as [`LooseText`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeyValue {
+    /// `Key`.
+    pub key: LooseText,
+    /// `Value`.
+    pub value: LooseText,
+}
+
+impl<'de> Deserialize<'de> for ErrorBody {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ErrorBody;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a Fusebill error object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ErrorBody, A::Error> {
+                const NAMES: [&str; 4] = ["Errors", "Message", "error", "ExceptionMessage"];
+                let mut errors = CiSlot::EMPTY;
+                let mut texts = [CiSlot::EMPTY, CiSlot::EMPTY, CiSlot::EMPTY];
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match field_ci(&key, &NAMES) {
+                        Some((0, exact)) => errors.offer(map.next_value::<ErrorList>()?, exact),
+                        Some((i, exact)) => {
+                            texts[i - 1].offer(map.next_value::<LooseText>()?, exact)
+                        }
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
                 }
-                continue;
-            };
-            let key = text(get_ci(e, "Key"));
-            let value = text(get_ci(e, "Value"));
-            match (key, value) {
-                (Some(k), Some(v)) => out.push(format!("{k}: {v}")),
-                (None, Some(v)) => out.push(v),
-                (Some(k), None) => out.push(k),
-                (None, None) => {}
+                let [message, error, exception_message] =
+                    texts.map(|t| t.value.unwrap_or_default());
+                Ok(ErrorBody {
+                    errors: errors.value,
+                    message,
+                    error,
+                    exception_message,
+                })
             }
         }
+        d.deserialize_map(V)
     }
-    if out.is_empty() {
-        for name in ["Message", "error", "ExceptionMessage"] {
-            if let Some(m) = text(get_ci(obj, name)) {
-                out.push(m);
+}
+
+impl<'de> Deserialize<'de> for KeyValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = KeyValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object with Key and Value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KeyValue, A::Error> {
+                let mut slots = [CiSlot::EMPTY, CiSlot::EMPTY];
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    match field_ci(&key, &["Key", "Value"]) {
+                        Some((i, exact)) => slots[i].offer(map.next_value::<LooseText>()?, exact),
+                        None => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let [key, value] = slots.map(|s| s.value.unwrap_or_default());
+                Ok(KeyValue { key, value })
             }
         }
+        d.deserialize_map(V)
     }
-    out
+}
+
+impl ErrorBody {
+    /// The messages: each `Errors` entry as `"Key: Value"` (or just the
+    /// value when the key is empty; a bare string as it is), else
+    /// `Message`, `error` and `ExceptionMessage`.
+    pub fn into_messages(self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(ErrorList::List(entries)) = self.errors {
+            for e in entries {
+                match e {
+                    ErrorEntry::Text(s) if s.trim().is_empty() => {}
+                    ErrorEntry::Text(s) => out.push(s.trim().to_owned()),
+                    ErrorEntry::Pair(KeyValue { key, value }) => match (key.0, value.0) {
+                        (Some(k), Some(v)) => out.push(format!("{k}: {v}")),
+                        (None, Some(v)) => out.push(v),
+                        (Some(k), None) => out.push(k),
+                        (None, None) => {}
+                    },
+                    ErrorEntry::Other(_) => {}
+                }
+            }
+        }
+        if out.is_empty() {
+            for t in [self.message, self.error, self.exception_message] {
+                out.extend(t.0);
+            }
+        }
+        out
+    }
+}
+
+/// The messages of a Fusebill error body read as JSON (see
+/// [`ErrorBody`]); none when it is not an object.
+pub fn error_messages(body: &Value) -> Vec<String> {
+    if !body.is_object() {
+        return Vec::new();
+    }
+    ErrorBody::deserialize(body)
+        .map(ErrorBody::into_messages)
+        .unwrap_or_default()
 }
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -284,6 +442,32 @@ mod tests {
             CustomerView::of(odd.as_object().unwrap()).customer_acquisition,
             None
         );
+    }
+
+    #[test]
+    fn typed_error_body_matches_names_like_get_ci() {
+        let body = |v: Value| ErrorBody::deserialize(&v).unwrap();
+        // The exact name wins over a case variant, wherever it comes.
+        let b = body(json!({"errors": [{"Key": "a", "Value": "x"}], "Errors": "nope"}));
+        assert!(matches!(b.errors, Some(ErrorList::Other(_))));
+        assert!(b.into_messages().is_empty());
+        let b = body(json!({"Errors": [" y "], "errors": "nope"}));
+        assert_eq!(b.into_messages(), ["y"]);
+        // Between case variants, the first one read.
+        let b = body(json!({"MESSAGE": "first", "message": "second"}));
+        assert_eq!(b.message, LooseText(Some("first".into())));
+        let e = body(json!({"Errors": [{"KEY": "k1", "Key": "k2", "value": "v"}]}));
+        assert_eq!(e.into_messages(), ["k2: v"]);
+        // `Errors` present as `null` is still Fusebill's shape.
+        assert!(body(json!({"Errors": null})).errors.is_some());
+        assert!(body(json!({"ErrorId": 1})).errors.is_none());
+        // Entries of any shape; text from any JSON.
+        let b =
+            body(json!({"Errors": [5, [1], {"Key": null, "Value": {"a": 1}}, " ", {"Key": true}]}));
+        assert_eq!(b.into_messages(), [r#"{"a":1}"#, "true"]);
+        let b = body(json!({"Message": " ", "error": 3, "exceptionmessage": "boom"}));
+        assert_eq!(b.into_messages(), ["3", "boom"]);
+        assert!(ErrorBody::deserialize(&json!([1, 2])).is_err());
     }
 
     #[test]
