@@ -86,7 +86,7 @@ struct Prepared {
     /// The path of the customer.
     path: String,
     /// The validated changes, before comparison with the customer.
-    changes: Map<String, Value>,
+    changes: wire::CustomerWrite,
     /// The customer read on the way (when the patch needed it).
     current: Option<Customer>,
     /// The write, if any: the `PUT` body.
@@ -168,7 +168,7 @@ impl Everlytic {
 
     /// The `PUT` body for `changes` over the customer as read (its `name`
     /// and `email` filled in), or `None` when it already holds them all.
-    fn write_for(changes: &Map<String, Value>, current: &Customer) -> Result<Option<Value>> {
+    fn write_for(changes: &wire::CustomerWrite, current: &Customer) -> Result<Option<Value>> {
         let empty = Map::new();
         let obj = wire::customer_object(&current.raw).unwrap_or(&empty);
         let mut changes = changes.clone();
@@ -231,8 +231,7 @@ pub(crate) fn decode_read(id: &CustomerId, status: u16, raw: Value) -> Result<Cu
 /// is no account of what the platform now holds, so the customer is read
 /// again.
 fn holds_customer(answer: &Value) -> bool {
-    wire::customer_object(answer)
-        .is_some_and(|o| o.contains_key(wire::prop::NAME) || o.contains_key(wire::prop::EMAIL))
+    wire::CustomerView::of_answer(answer).is_some_and(|c| c.name.is_some() || c.email.is_some())
 }
 
 #[async_trait]

@@ -4,28 +4,20 @@
 //! Everlytic answers errors as `{"error":{"message":".."}}`. Proxies and
 //! older installs answer other shapes (`{"error":".."}`,
 //! `{"message":".."}`, `{"errors":[..]}`, an HTML or text page); the
-//! message is taken from whichever is there.
+//! message is taken from whichever is there (the typed
+//! [`ErrorBody`](crate::wire::ErrorBody)); the "no error" spellings and
+//! the excerpt of an error without a message read the `error` value as
+//! JSON, whatever its shape.
 
+use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
 use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
+use crate::wire::{push_message, ErrorBody};
 use crate::KIND;
-
-fn push_text(out: &mut Vec<String>, v: &Value) {
-    match v {
-        Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
-        Value::Object(o) => {
-            if let Some(m) = o.get("message") {
-                push_text(out, m);
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|i| push_text(out, i)),
-        _ => {}
-    }
-}
 
 /// The platform's own messages in an error body, in order; empty when the
 /// body has none.
@@ -38,43 +30,18 @@ pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
     }
 }
 
-/// The messages of an error body already read as JSON.
+/// The messages of an error body already read as JSON, through the typed
+/// [`ErrorBody`]: an object of that shape, or a bare JSON string.
 fn json_messages(v: &Value) -> Vec<String> {
     let mut out = Vec::new();
     match v {
-        Value::Object(o) => {
-            if let Some(e) = o.get("error") {
-                match e {
-                    Value::Object(eo) => {
-                        if let Some(m) = eo.get("message") {
-                            push_text(&mut out, m);
-                        }
-                        if let Some(m) = eo.get("messages") {
-                            push_text(&mut out, m);
-                        }
-                    }
-                    other => push_text(&mut out, other),
-                }
-            }
-            if let Some(errors) = o.get("errors") {
-                match errors {
-                    Value::Object(fields) => {
-                        for (field, v) in fields {
-                            let mut msgs = Vec::new();
-                            push_text(&mut msgs, v);
-                            out.extend(msgs.into_iter().map(|m| format!("{field}: {m}")));
-                        }
-                    }
-                    other => push_text(&mut out, other),
-                }
-            }
-            if out.is_empty() {
-                if let Some(m) = o.get("message") {
-                    push_text(&mut out, m);
-                }
+        Value::Object(_) => {
+            // Cannot fail: every property is optional and takes any JSON.
+            if let Ok(body) = ErrorBody::deserialize(v) {
+                out = body.messages();
             }
         }
-        Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_owned()),
+        Value::String(s) => push_message(&mut out, s),
         _ => {}
     }
     out

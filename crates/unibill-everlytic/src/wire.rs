@@ -6,27 +6,21 @@
 //! a bare integer. The readers here accept all of those forms; the writers
 //! send exactly the documented types (strings, integers, `yes`/`no`).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The path segments of the customer collection: `/api/2.0/customers`.
 pub(crate) const CUSTOMERS: [&str; 3] = ["api", "2.0", "customers"];
 
-/// The customer properties the update call accepts, by their wire names.
+/// The names of the [`EverlyticExtension`](crate::EverlyticExtension)
+/// properties, which are the platform's property names too (the `PUT`
+/// body itself is the typed [`CustomerWrite`]).
 pub(crate) mod prop {
-    pub const NAME: &str = "name";
-    pub const EMAIL: &str = "email";
-    pub const STATUS: &str = "status";
-    pub const ADDRESS: &str = "address";
-    pub const STATE_PROVINCES: &str = "state_provinces";
-    pub const POSTAL_CODE: &str = "postal_code";
-    pub const TELEPHONE: &str = "telephone";
-    pub const WEBSITE_URL: &str = "website_url";
-    pub const COUNTRY: &str = "country";
-    pub const UNIQUE_ID: &str = "unique_id";
     pub const EMAIL_PACKAGE_ID: &str = "email_package_id";
     pub const EMAIL_QUOTA: &str = "email_quota";
     pub const SMS_QUOTA: &str = "sms_quota";
@@ -34,22 +28,117 @@ pub(crate) mod prop {
     pub const TRANSACTIONS_QUOTA: &str = "transactions_quota";
     pub const INDUSTRY: &str = "industry";
     pub const DELETED: &str = "deleted";
-    /// The integer properties (quotas and package ids).
-    pub const INTEGERS: [&str; 5] = [
-        EMAIL_PACKAGE_ID,
-        EMAIL_QUOTA,
-        SMS_QUOTA,
-        TRANSACTIONS_PACKAGE_ID,
-        TRANSACTIONS_QUOTA,
-    ];
 }
 
 /// The platform's `status` values.
-pub(crate) mod status {
-    pub const ON: &str = "on";
-    pub const OFF: &str = "off";
-    pub const SUSPENDED: &str = "suspended";
-    pub const DELETED: &str = "deleted";
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// `on`.
+    On,
+    /// `off`.
+    Off,
+    /// `suspended`.
+    Suspended,
+    /// `deleted`.
+    Deleted,
+}
+
+impl Status {
+    /// Every status.
+    pub const ALL: [Status; 4] = [Status::On, Status::Off, Status::Suspended, Status::Deleted];
+
+    /// The platform's text.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::On => "on",
+            Status::Off => "off",
+            Status::Suspended => "suspended",
+            Status::Deleted => "deleted",
+        }
+    }
+
+    /// The status whose text is `text` ignoring case and surrounding
+    /// spaces.
+    pub fn from_text_loose(text: &str) -> Option<Status> {
+        let t = text.trim();
+        Status::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(t))
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// The body of `PUT /api/2.0/customers/{id}`: the properties an update
+/// sends, each `None` when not sent, in the documented types (strings,
+/// integers, `yes`/`no`). A cleared text is `Some("")`: the platform
+/// takes `""` as empty and refuses `null` for strings. `name` and `email`
+/// are required on every update; [`crate::mapping::put_body`] fills them
+/// in from the customer as read when the patch does not set them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct CustomerWrite {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_provinces: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telephone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_package_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_quota: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_quota: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions_package_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transactions_quota: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub industry: Option<Industry>,
+    /// Sent as `yes`/`no`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_yes_no"
+    )]
+    pub deleted: Option<bool>,
+}
+
+impl CustomerWrite {
+    /// True when nothing is sent.
+    pub fn is_empty(&self) -> bool {
+        *self == CustomerWrite::default()
+    }
+
+    /// The body as JSON. The JSON object keeps its keys sorted, as the
+    /// body has always been sent.
+    pub fn to_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::to_value(self)
+    }
+}
+
+fn serialize_yes_no<S: Serializer>(v: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(b) => s.serialize_str(yes_no(*b)),
+        None => s.serialize_none(),
+    }
 }
 
 macro_rules! industries {
@@ -261,23 +350,23 @@ impl<'a> CustomerView<'a> {
     pub fn of(obj: &'a Map<String, Value>) -> Self {
         CustomerView {
             id: obj.get("id"),
-            name: obj.get(prop::NAME),
-            email: obj.get(prop::EMAIL),
-            status: obj.get(prop::STATUS),
-            address: obj.get(prop::ADDRESS),
-            state_provinces: obj.get(prop::STATE_PROVINCES),
-            postal_code: obj.get(prop::POSTAL_CODE),
-            telephone: obj.get(prop::TELEPHONE),
-            website_url: obj.get(prop::WEBSITE_URL),
-            country: obj.get(prop::COUNTRY),
-            unique_id: obj.get(prop::UNIQUE_ID),
-            email_package_id: obj.get(prop::EMAIL_PACKAGE_ID),
-            email_quota: obj.get(prop::EMAIL_QUOTA),
-            sms_quota: obj.get(prop::SMS_QUOTA),
-            transactions_package_id: obj.get(prop::TRANSACTIONS_PACKAGE_ID),
-            transactions_quota: obj.get(prop::TRANSACTIONS_QUOTA),
-            industry: obj.get(prop::INDUSTRY),
-            deleted: obj.get(prop::DELETED),
+            name: obj.get("name"),
+            email: obj.get("email"),
+            status: obj.get("status"),
+            address: obj.get("address"),
+            state_provinces: obj.get("state_provinces"),
+            postal_code: obj.get("postal_code"),
+            telephone: obj.get("telephone"),
+            website_url: obj.get("website_url"),
+            country: obj.get("country"),
+            unique_id: obj.get("unique_id"),
+            email_package_id: obj.get("email_package_id"),
+            email_quota: obj.get("email_quota"),
+            sms_quota: obj.get("sms_quota"),
+            transactions_package_id: obj.get("transactions_package_id"),
+            transactions_quota: obj.get("transactions_quota"),
+            industry: obj.get("industry"),
+            deleted: obj.get("deleted"),
         }
     }
 }
@@ -337,6 +426,133 @@ pub(crate) fn yes_no(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
+    }
+}
+
+/// An error answer's body, as the platform and the proxies in front of it
+/// send it: `{"error":{"message":".."}}` (documented), `{"error":".."}`,
+/// `{"errors":[..]}` or `{"errors":{"field":".."}}`, `{"message":".."}`.
+/// Every property may hold any JSON; what is not text is skipped.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ErrorBody {
+    #[serde(default)]
+    pub error: Option<ErrorDetail>,
+    #[serde(default)]
+    pub errors: Option<ErrorList>,
+    #[serde(default)]
+    pub message: Option<Messages>,
+}
+
+/// The `error` property. The variants are tried in order: the object
+/// variant comes after the list so that an array is never read as a
+/// struct.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ErrorDetail {
+    /// `"error": ".."`.
+    Text(String),
+    /// `"error": [..]`.
+    List(Vec<Messages>),
+    /// `"error": {"message": .., "messages": ..}` (the documented shape).
+    Detail {
+        #[serde(default)]
+        message: Option<Messages>,
+        #[serde(default)]
+        messages: Option<Messages>,
+    },
+    /// Anything else (`true`, `3`, `null`).
+    Other(IgnoredAny),
+}
+
+/// The `errors` property.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ErrorList {
+    /// `"errors": ".."`.
+    Text(String),
+    /// `"errors": [..]`.
+    List(Vec<Messages>),
+    /// `"errors": {"email": "is invalid"}`, one entry per property.
+    ByField(BTreeMap<String, Messages>),
+    /// Anything else.
+    Other(IgnoredAny),
+}
+
+/// Message text wherever it sits: a string, a list of them, an object's
+/// `message`; anything else holds none.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Messages {
+    /// A message.
+    Text(String),
+    /// Messages in a list.
+    List(Vec<Messages>),
+    /// `{"message": ..}`.
+    Object {
+        #[serde(default)]
+        message: Option<Box<Messages>>,
+    },
+    /// Anything else.
+    Other(IgnoredAny),
+}
+
+impl Messages {
+    /// Appends the non-blank messages, trimmed, in order.
+    pub fn collect_into(&self, out: &mut Vec<String>) {
+        match self {
+            Messages::Text(s) => push_message(out, s),
+            Messages::Other(_) => {}
+            Messages::List(items) => items.iter().for_each(|m| m.collect_into(out)),
+            Messages::Object { message } => {
+                if let Some(m) = message {
+                    m.collect_into(out);
+                }
+            }
+        }
+    }
+}
+
+/// Appends `s`, trimmed, unless it is blank.
+pub(crate) fn push_message(out: &mut Vec<String>, s: &str) {
+    let s = s.trim();
+    if !s.is_empty() {
+        out.push(s.to_owned());
+    }
+}
+
+impl ErrorBody {
+    /// The messages, in order: `error`, then `errors` (each prefixed by
+    /// its property when keyed by property), else `message`.
+    pub fn messages(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.error {
+            Some(ErrorDetail::Text(s)) => push_message(&mut out, s),
+            Some(ErrorDetail::List(items)) => items.iter().for_each(|m| m.collect_into(&mut out)),
+            Some(ErrorDetail::Detail { message, messages }) => {
+                for m in [message, messages].into_iter().flatten() {
+                    m.collect_into(&mut out);
+                }
+            }
+            Some(ErrorDetail::Other(_)) | None => {}
+        }
+        match &self.errors {
+            Some(ErrorList::Text(s)) => push_message(&mut out, s),
+            Some(ErrorList::List(items)) => items.iter().for_each(|m| m.collect_into(&mut out)),
+            Some(ErrorList::ByField(fields)) => {
+                for (field, m) in fields {
+                    let mut msgs = Vec::new();
+                    m.collect_into(&mut msgs);
+                    out.extend(msgs.into_iter().map(|m| format!("{field}: {m}")));
+                }
+            }
+            Some(ErrorList::Other(_)) | None => {}
+        }
+        if out.is_empty() {
+            if let Some(m) = &self.message {
+                m.collect_into(&mut out);
+            }
+        }
+        out
     }
 }
 
@@ -431,6 +647,62 @@ mod tests {
             assert_eq!(v.email, None);
         }
         assert_eq!(CustomerView::of_answer(&json!(1001)), None);
+    }
+
+    #[test]
+    fn write_body_sends_only_what_is_set_in_documented_types() {
+        assert_eq!(CustomerWrite::default().to_json().unwrap(), json!({}));
+        assert!(CustomerWrite::default().is_empty());
+        let w = CustomerWrite {
+            name: Some("A".into()),
+            status: Some(Status::Suspended),
+            telephone: Some(String::new()),
+            sms_quota: Some(0),
+            industry: Some(Industry::HospitalityTravelTourism),
+            deleted: Some(false),
+            ..CustomerWrite::default()
+        };
+        assert!(!w.is_empty());
+        assert_eq!(
+            w.to_json().unwrap(),
+            json!({"name": "A", "status": "suspended", "telephone": "", "sms_quota": 0,
+                   "industry": "Hospitality, Travel & Tourism", "deleted": "no"})
+        );
+        let yes = CustomerWrite {
+            deleted: Some(true),
+            ..CustomerWrite::default()
+        };
+        assert_eq!(serde_json::to_string(&yes).unwrap(), r#"{"deleted":"yes"}"#);
+        for s in Status::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), json!(s.as_str()));
+            assert_eq!(
+                Status::from_text_loose(&format!(" {} ", s.as_str().to_uppercase())),
+                Some(s)
+            );
+        }
+        assert_eq!(Status::from_text_loose("pending"), None);
+    }
+
+    #[test]
+    fn error_body_in_every_shape() {
+        let msgs = |v: Value| ErrorBody::deserialize(&v).unwrap().messages();
+        assert_eq!(msgs(json!({"error": {"message": " m "}})), ["m"]);
+        assert_eq!(
+            msgs(json!({"error": {"message": "a", "messages": ["b", {"message": "c"}, 4]}})),
+            ["a", "b", "c"]
+        );
+        // A list is a list, never a struct read by position.
+        assert_eq!(msgs(json!({"error": ["a", "b", "c"]})), ["a", "b", "c"]);
+        assert_eq!(msgs(json!({"error": "x", "errors": ["y"]})), ["x", "y"]);
+        assert_eq!(
+            msgs(json!({"errors": {"b": "2", "a": ["1", {"message": "1b"}], "c": 3}})),
+            ["a: 1", "a: 1b", "b: 2"]
+        );
+        // `message` only when nothing else said anything.
+        assert_eq!(msgs(json!({"error": true, "message": "m"})), ["m"]);
+        assert_eq!(msgs(json!({"error": "e", "message": "m"})), ["e"]);
+        assert!(msgs(json!({"error": null, "errors": 5, "message": {"x": 1}})).is_empty());
+        assert!(msgs(json!({"error": {"message": [[[" "]]]}})).is_empty());
     }
 
     #[test]

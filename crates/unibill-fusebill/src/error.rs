@@ -13,13 +13,14 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
+use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
 use unibill_core::error::{error_json, excerpt, excerpt_bytes};
 use unibill_core::transport::Response;
 use unibill_core::Error;
 
-use crate::wire;
+use crate::wire::ErrorBody;
 use crate::KIND;
 
 /// The vendor's messages in an error body: the `Errors[]` entries of
@@ -31,13 +32,19 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
             // A message serialised as a JSON string.
             return excerpt(s).into_iter().collect();
         }
-        let messages = wire::error_messages(&v);
         // Fusebill's own shape says what it says, even when its list is
         // empty (as do `null` and `{}`); any other JSON is kept as text
         // rather than dropped.
-        let says_nothing_more = match &v {
-            Value::Object(o) => o.is_empty() || wire::get_ci(o, "Errors").is_some(),
-            other => other.is_null(),
+        let (messages, says_nothing_more) = match &v {
+            Value::Object(o) => match ErrorBody::deserialize(&v) {
+                Ok(body) => {
+                    let own_shape = o.is_empty() || body.errors.is_some();
+                    (body.into_messages(), own_shape)
+                }
+                // Not reached: every property takes any JSON.
+                Err(_) => (Vec::new(), false),
+            },
+            other => (Vec::new(), other.is_null()),
         };
         if !messages.is_empty() || says_nothing_more {
             return messages;

@@ -1,13 +1,14 @@
 //! Neutral model <-> Fusebill JSON, both ways, as pure functions.
 //!
-//! * [`edits`] turns a neutral [`CustomerPatch`] (and its
-//!   [`FusebillExtension`]) into the [`Edit`]s [`crate::merge::merge`]
-//!   applies to the customer as read, validating every value against
-//!   Fusebill's documented rules first, so nothing invalid is ever sent.
+//! * [`customer_edits`] turns a neutral [`CustomerPatch`] (and its
+//!   [`FusebillExtension`]) into the typed [`CustomerEdits`], validating
+//!   every value against Fusebill's documented rules first, so nothing
+//!   invalid is ever sent; [`edits`] gives them as the [`Edit`]s
+//!   [`crate::merge::merge`] applies to the customer as read.
 //! * [`customer_from_json`] reads Fusebill's customer JSON into a neutral
 //!   [`Customer`], keeping the whole answer in [`Customer::raw`].
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use tracing::warn;
 use unibill_core::customer::json_text;
 use unibill_core::{
@@ -17,7 +18,10 @@ use unibill_core::{
 
 use crate::extension::{FusebillExtension, SalesTrackingCode};
 use crate::merge::Edit;
-use crate::wire::{self, CustomerView};
+use crate::wire::{
+    self, AcquisitionEdits, CustomerEdits, CustomerView, ReferenceEdits, Status, Title,
+    TrackingCode,
+};
 use crate::KIND;
 
 /// Maximum length of name parts, company, suffix and phones.
@@ -57,15 +61,15 @@ pub fn check_id(id: &CustomerId) -> Result<u64> {
     }
 }
 
-/// The wire name of a neutral status a patch may set. `Suspended` is
+/// Fusebill's status for a neutral status a patch may set. `Suspended` is
 /// refused (Fusebill suspends customers itself), as is any status Fusebill
 /// does not have.
-pub fn status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
+pub fn status_to_wire(status: &CustomerStatus) -> Result<Status> {
     match status {
-        CustomerStatus::Draft => Ok("Draft"),
-        CustomerStatus::Active => Ok("Active"),
-        CustomerStatus::Hold => Ok("Hold"),
-        CustomerStatus::Cancelled => Ok("Cancelled"),
+        CustomerStatus::Draft => Ok(Status::Draft),
+        CustomerStatus::Active => Ok(Status::Active),
+        CustomerStatus::Hold => Ok(Status::Hold),
+        CustomerStatus::Cancelled => Ok(Status::Cancelled),
         CustomerStatus::Suspended => Err(Error::validation(
             Field::Status.name(),
             "Fusebill does not let any API call suspend a customer: the system suspends \
@@ -83,35 +87,27 @@ pub fn status_to_wire(status: &CustomerStatus) -> Result<&'static str> {
 /// The neutral status of a Fusebill status text (case-insensitive);
 /// unknown texts are kept as [`CustomerStatus::Other`].
 pub fn status_from_wire(text: &str) -> CustomerStatus {
-    let canon = wire::STATUSES
-        .iter()
-        .find(|s| s.eq_ignore_ascii_case(text.trim()))
-        .copied();
-    match canon {
-        Some("Draft") => CustomerStatus::Draft,
-        Some("Active") => CustomerStatus::Active,
-        Some("Hold") => CustomerStatus::Hold,
-        Some("Suspended") => CustomerStatus::Suspended,
-        Some("Cancelled") => CustomerStatus::Cancelled,
-        _ => CustomerStatus::Other(text.to_owned()),
+    match Status::from_text(text) {
+        Some(Status::Draft) => CustomerStatus::Draft,
+        Some(Status::Active) => CustomerStatus::Active,
+        Some(Status::Hold) => CustomerStatus::Hold,
+        Some(Status::Suspended) => CustomerStatus::Suspended,
+        Some(Status::Cancelled) => CustomerStatus::Cancelled,
+        None => CustomerStatus::Other(text.to_owned()),
     }
 }
 
-/// The canonical Fusebill title for `text` (`mr`, `Mr.` -> `Mr`); other
+/// The Fusebill title for `text` (`mr`, `Mr.` -> [`Title::Mr`]); other
 /// titles are refused: Fusebill accepts only Mr, Mrs, Ms, Miss and Dr.
-pub fn title_to_wire(text: &str) -> Result<&'static str> {
+pub fn title_to_wire(text: &str) -> Result<Title> {
     let t = text.trim();
     let t = t.strip_suffix('.').unwrap_or(t);
-    wire::TITLES
-        .iter()
-        .find(|c| c.eq_ignore_ascii_case(t))
-        .copied()
-        .ok_or_else(|| {
-            Error::validation(
-                Field::Title.name(),
-                format!("`{text}` is not a Fusebill title; use one of Mr, Mrs, Ms, Miss, Dr"),
-            )
-        })
+    Title::from_text(t).ok_or_else(|| {
+        Error::validation(
+            Field::Title.name(),
+            format!("`{text}` is not a Fusebill title; use one of Mr, Mrs, Ms, Miss, Dr"),
+        )
+    })
 }
 
 /// Length as Fusebill (a .NET service) counts it: UTF-16 code units, so a
@@ -157,61 +153,45 @@ fn check_emails(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// Collects edits while validating.
-struct Builder {
-    edits: Vec<Edit>,
+/// The edit of `change`: a set goes through `to_wire`, which validates
+/// and gives the value to send; a clear sends `null` (`Some(None)`).
+fn change<T, W>(
+    change: &Change<T>,
+    to_wire: impl FnOnce(&T) -> Result<W>,
+) -> Result<Option<Option<W>>> {
+    Ok(match change {
+        Change::Keep => None,
+        Change::Set(v) => Some(Some(to_wire(v)?)),
+        Change::Clear => Some(None),
+    })
 }
 
-impl Builder {
-    /// The edit of `change` at `path`: a set goes through `to_wire`, which
-    /// validates and gives the JSON to send; a clear sends `null`.
-    fn change<T>(
-        &mut self,
-        path: &[&str],
-        change: &Change<T>,
-        to_wire: impl FnOnce(&T) -> Result<Value>,
-    ) -> Result<()> {
-        match change {
-            Change::Keep => {}
-            Change::Set(v) => self.edits.push(Edit::set(path, to_wire(v)?)),
-            Change::Clear => self.edits.push(Edit::clear(path)),
-        }
-        Ok(())
-    }
+fn text(field: &str, c: &Change<String>, max: usize) -> Result<Option<Option<String>>> {
+    change(c, |s| {
+        check_text(field, s, max)?;
+        Ok(s.clone())
+    })
+}
 
-    fn text(
-        &mut self,
-        field: &str,
-        path: &[&str],
-        change: &Change<String>,
-        max: usize,
-    ) -> Result<()> {
-        self.change(path, change, |s| {
-            check_text(field, s, max)?;
-            Ok(Value::String(s.clone()))
-        })
-    }
-
-    fn emails(&mut self, field: &str, path: &[&str], change: &Change<String>) -> Result<()> {
-        self.change(path, change, |s| {
-            check_emails(field, s)?;
-            Ok(Value::String(s.trim().to_owned()))
-        })
-    }
+fn emails(field: &str, c: &Change<String>) -> Result<Option<Option<String>>> {
+    change(c, |s| {
+        check_emails(field, s)?;
+        Ok(s.trim().to_owned())
+    })
 }
 
 /// An id held in an extension field (`parentId`, `quickBooksId`).
-fn extension_id(field: &str, n: u64) -> Result<Value> {
+fn extension_id(field: &str, n: u64) -> Result<u64> {
     if n == 0 || n > MAX_ID {
         return Err(Error::validation(
             field,
             format!("{n} is not an id: ids are integers from 1 to 2^63-1"),
         ));
     }
-    Ok(json!(n))
+    Ok(n)
 }
 
-fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Value> {
+fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Vec<TrackingCode>> {
     const FIELD: &str = "extensions.fusebill.sales_tracking_codes";
     if codes.len() > MAX_SALES_TRACKING_CODES {
         return Err(Error::validation(
@@ -235,79 +215,51 @@ fn sales_tracking_codes(codes: &[SalesTrackingCode]) -> Result<Value> {
                 format!("type `{}` is given more than once", c.kind),
             ));
         }
-        out.push(json!({"type": c.kind, "code": c.code}));
+        out.push(TrackingCode {
+            kind: c.kind.clone(),
+            code: c.code.clone(),
+        });
     }
-    Ok(Value::Array(out))
+    Ok(out)
 }
 
-/// Validates `patch` against Fusebill's rules and turns it into edits of
-/// the customer JSON (see [`crate::merge`]). `id` is the customer's id
-/// (a customer cannot be its own parent). Every error is raised here,
-/// before any request.
+/// Validates `patch` against Fusebill's rules and turns it into the typed
+/// [`CustomerEdits`]. `id` is the customer's id (a customer cannot be its
+/// own parent). Every error is raised here, before any request.
 ///
 /// The patch must already have passed the capability check (fields
 /// Fusebill does not have, such as tags, are refused there); this function
 /// ignores them.
-pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
-    use wire::*;
-    let mut b = Builder { edits: Vec::new() };
-    b.change(&[TITLE], &patch.title, |t| Ok(json!(title_to_wire(t)?)))?;
-    b.text(
-        Field::FirstName.name(),
-        &[FIRST_NAME],
-        &patch.first_name,
-        MAX_SHORT,
-    )?;
-    b.text(
-        Field::MiddleName.name(),
-        &[MIDDLE_NAME],
-        &patch.middle_name,
-        MAX_SHORT,
-    )?;
-    b.text(
-        Field::LastName.name(),
-        &[LAST_NAME],
-        &patch.last_name,
-        MAX_SHORT,
-    )?;
-    b.text(Field::Suffix.name(), &[SUFFIX], &patch.suffix, MAX_SHORT)?;
-    b.text(
-        Field::Company.name(),
-        &[COMPANY_NAME],
-        &patch.company,
-        MAX_SHORT,
-    )?;
-    b.emails(Field::Email.name(), &[PRIMARY_EMAIL], &patch.email)?;
-    b.emails(
-        Field::SecondaryEmail.name(),
-        &[SECONDARY_EMAIL],
-        &patch.secondary_email,
-    )?;
-    b.text(
-        Field::Phone.name(),
-        &[PRIMARY_PHONE],
-        &patch.phone,
-        MAX_SHORT,
-    )?;
-    b.text(
-        Field::SecondaryPhone.name(),
-        &[SECONDARY_PHONE],
-        &patch.secondary_phone,
-        MAX_SHORT,
-    )?;
-    b.text(
-        Field::ExternalReference.name(),
-        &[REFERENCE],
-        &patch.external_reference,
-        MAX_LONG,
-    )?;
+pub fn customer_edits(id: u64, patch: &CustomerPatch) -> Result<CustomerEdits> {
+    let mut w = CustomerEdits {
+        title: change(&patch.title, |t| title_to_wire(t))?,
+        first_name: text(Field::FirstName.name(), &patch.first_name, MAX_SHORT)?,
+        middle_name: text(Field::MiddleName.name(), &patch.middle_name, MAX_SHORT)?,
+        last_name: text(Field::LastName.name(), &patch.last_name, MAX_SHORT)?,
+        suffix: text(Field::Suffix.name(), &patch.suffix, MAX_SHORT)?,
+        company_name: text(Field::Company.name(), &patch.company, MAX_SHORT)?,
+        primary_email: emails(Field::Email.name(), &patch.email)?,
+        secondary_email: emails(Field::SecondaryEmail.name(), &patch.secondary_email)?,
+        primary_phone: text(Field::Phone.name(), &patch.phone, MAX_SHORT)?,
+        secondary_phone: text(
+            Field::SecondaryPhone.name(),
+            &patch.secondary_phone,
+            MAX_SHORT,
+        )?,
+        reference: text(
+            Field::ExternalReference.name(),
+            &patch.external_reference,
+            MAX_LONG,
+        )?,
+        ..CustomerEdits::default()
+    };
     if matches!(patch.status, Change::Clear) {
         return Err(Error::validation(
             Field::Status.name(),
             "Fusebill requires a status on every customer; it cannot be cleared",
         ));
     }
-    b.change(&[STATUS], &patch.status, |s| Ok(json!(status_to_wire(s)?)))?;
+    w.status = change(&patch.status, status_to_wire)?.flatten();
     if matches!(patch.currency, Change::Clear) {
         return Err(Error::validation(
             Field::Currency.name(),
@@ -315,36 +267,30 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
              currency; set the currency you want instead",
         ));
     }
-    b.change(&[CURRENCY], &patch.currency, |c| Ok(json!(c.as_str())))?;
+    w.currency = change(&patch.currency, |c| Ok(c.as_str().to_owned()))?.flatten();
     let q = &patch.acquisition;
-    let acq: [(&str, &str, &Change<String>); 6] = [
-        (Field::Campaign.name(), CAMPAIGN, &q.campaign),
-        (Field::AcquisitionSource.name(), SOURCE, &q.source),
-        (Field::Medium.name(), MEDIUM, &q.medium),
-        (Field::Keyword.name(), KEYWORD, &q.keyword),
-        (Field::AdContent.name(), AD_CONTENT, &q.ad_content),
-        (Field::LandingPage.name(), LANDING_PAGE, &q.landing_page),
-    ];
-    for (field, name, change) in acq {
-        b.text(field, &[CUSTOMER_ACQUISITION, name], change, MAX_LONG)?;
-    }
+    w.customer_acquisition = AcquisitionEdits {
+        campaign: text(Field::Campaign.name(), &q.campaign, MAX_LONG)?,
+        source: text(Field::AcquisitionSource.name(), &q.source, MAX_LONG)?,
+        medium: text(Field::Medium.name(), &q.medium, MAX_LONG)?,
+        keyword: text(Field::Keyword.name(), &q.keyword, MAX_LONG)?,
+        ad_content: text(Field::AdContent.name(), &q.ad_content, MAX_LONG)?,
+        landing_page: text(Field::LandingPage.name(), &q.landing_page, MAX_LONG)?,
+    };
     if let Some(ext) = patch.get_extension::<FusebillExtension>()? {
-        let refs = [
-            ("extensions.fusebill.reference1", &ext.reference1),
-            ("extensions.fusebill.reference2", &ext.reference2),
-            ("extensions.fusebill.reference3", &ext.reference3),
-        ];
-        for ((field, change), name) in refs.into_iter().zip(REFERENCE_N) {
-            b.text(field, &[CUSTOMER_REFERENCE, name], change, MAX_LONG)?;
-        }
-        let codes = [CUSTOMER_REFERENCE, SALES_TRACKING_CODES];
-        match &ext.sales_tracking_codes {
-            // An empty list, not null: the customer keeps a list.
-            Change::Clear => b.edits.push(Edit::set(&codes, json!([]))),
-            other => b.change(&codes, other, |c| sales_tracking_codes(c))?,
-        }
+        w.customer_reference = ReferenceEdits {
+            reference1: text("extensions.fusebill.reference1", &ext.reference1, MAX_LONG)?,
+            reference2: text("extensions.fusebill.reference2", &ext.reference2, MAX_LONG)?,
+            reference3: text("extensions.fusebill.reference3", &ext.reference3, MAX_LONG)?,
+            sales_tracking_codes: match &ext.sales_tracking_codes {
+                Change::Keep => None,
+                // An empty list, not null: the customer keeps a list.
+                Change::Clear => Some(Vec::new()),
+                Change::Set(c) => Some(sales_tracking_codes(c)?),
+            },
+        };
         const PARENT: &str = "extensions.fusebill.parent_id";
-        b.change(&[PARENT_ID], &ext.parent_id, |&n| {
+        w.parent_id = change(&ext.parent_id, |&n| {
             if n == id {
                 return Err(Error::validation(
                     PARENT,
@@ -353,14 +299,21 @@ pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
             }
             extension_id(PARENT, n)
         })?;
-        b.change(&[QUICKBOOKS_LATCH_TYPE], &ext.quickbooks_latch_type, |t| {
-            Ok(json!(t.as_str()))
-        })?;
-        b.change(&[QUICKBOOKS_ID], &ext.quickbooks_id, |&n| {
+        w.quick_books_latch_type = change(&ext.quickbooks_latch_type, |t| Ok(t.as_str()))?;
+        w.quick_books_id = change(&ext.quickbooks_id, |&n| {
             extension_id("extensions.fusebill.quickbooks_id", n)
         })?;
     }
-    Ok(b.edits)
+    Ok(w)
+}
+
+/// Validates `patch` against Fusebill's rules ([`customer_edits`]) and
+/// turns it into the edits of the customer JSON that [`crate::merge`]
+/// applies, in a fixed order. Every error is raised before any request.
+pub fn edits(id: u64, patch: &CustomerPatch) -> Result<Vec<Edit>> {
+    customer_edits(id, patch)?
+        .into_edits()
+        .map_err(|e| Error::decode(KIND, "customer edits", e))
 }
 
 /// Checks that `raw` is a customer object about `id` (its `id` property,
@@ -451,6 +404,7 @@ fn mrr(id: &CustomerId, v: Option<&Value>, currency: Option<Currency>) -> Option
 mod tests {
     use super::*;
     use crate::extension::QuickBooksLatchType;
+    use serde_json::json;
     use unibill_core::Error;
 
     fn field_of(e: Error) -> String {
@@ -482,7 +436,10 @@ mod tests {
 
     #[test]
     fn statuses() {
-        assert_eq!(status_to_wire(&CustomerStatus::Hold).unwrap(), "Hold");
+        assert_eq!(
+            status_to_wire(&CustomerStatus::Hold).unwrap().as_str(),
+            "Hold"
+        );
         let e = status_to_wire(&CustomerStatus::Suspended).unwrap_err();
         assert!(e.to_string().contains("suspends customers itself"), "{e}");
         assert_eq!(field_of(e), "status");
@@ -500,8 +457,8 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(title_to_wire("miss").unwrap(), "Miss");
-        assert_eq!(title_to_wire("Dr.").unwrap(), "Dr");
+        assert_eq!(title_to_wire("miss").unwrap().as_str(), "Miss");
+        assert_eq!(title_to_wire("Dr.").unwrap().as_str(), "Dr");
         assert_eq!(field_of(title_to_wire("Sir").unwrap_err()), "title");
     }
 
