@@ -22,6 +22,12 @@ use crate::{mapping, wire, KIND};
 /// two-character code, so neither can be emptied. Everything not listed
 /// (first/last name, company, city, second address line, currency, tags,
 /// custom attributes, ...) does not exist on the platform.
+///
+/// No lookup: Everlytic documents no customer search or filter, so a
+/// [`CustomerRef`](unibill_core::CustomerRef) by email or external
+/// reference is refused with
+/// [`Error::UnsupportedLookup`](unibill_core::Error::UnsupportedLookup)
+/// before any request (see `docs/everlytic.md`).
 pub fn capabilities() -> Capabilities {
     Capabilities::new(KIND)
         .with_all(
@@ -238,7 +244,7 @@ fn holds_customer(answer: &Value) -> bool {
 impl CustomerUpdater for Everlytic {
     unibill_core::transport_backend!(KIND);
 
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
     }
