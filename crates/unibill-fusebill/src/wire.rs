@@ -32,6 +32,8 @@ use crate::merge::Edit;
 pub const ID: &str = "id";
 /// `reference`: the caller's own id for the customer.
 pub const REFERENCE: &str = "reference";
+/// `primaryEmail`: one address, or several separated by `;`.
+pub const PRIMARY_EMAIL: &str = "primaryEmail";
 
 /// A customer status, as Fusebill spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
