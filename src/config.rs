@@ -2,11 +2,14 @@
 //! value that builds an `Arc<dyn CustomerUpdater>` ([`Config::build`]) or
 //! a typed [`Client`] ([`Config::build_client`]).
 //!
-//! The facade knows each backend in one place, the registry (`REGISTRY`)
-//! table below: its name, how its section is read from the environment
-//! (the variable names belong to the backend crate, e.g.
-//! `unibill_fusebill::builder::env`) and how its builder is made from the
-//! section. The shared [`Settings`] reach every builder through one generic
+//! The facade knows each backend in one place, one row of the registry
+//! table below (`registry!`): its name and cargo feature, its crate, its
+//! section type and its required values. From the rows come [`BACKENDS`],
+//! the [`Config`] and [`Client`] variants and their per-backend methods,
+//! the crate re-exports (`unibill::fusebill`) and the registry entries
+//! that read a section from the environment (the variable names belong to
+//! the backend crate, e.g. `unibill_fusebill::builder::env`) and make the
+//! backend's builder from it. The shared [`Settings`] reach every builder through one generic
 //! function over [`BackendBuilder`], and are validated once, by the
 //! builder and its transport.
 
@@ -15,17 +18,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
-#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
-use unibill_core::builder::lookup_required;
-#[cfg(any(feature = "chartmogul", feature = "fusebill"))]
-use unibill_core::builder::lookup_set;
-use unibill_core::builder::parse_conflict_check;
+use unibill_core::builder::{lookup_required, lookup_set, parse_conflict_check};
 use unibill_core::transport::redacted_url;
-#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
-use unibill_core::ExposeSecret;
 use unibill_core::{
-    BackendBuilder, BackendKind, ConflictCheck, CustomerUpdater, Error, RateLimit, Result,
-    RetryConfig, SecretString, TransportConfig,
+    BackendBuilder, BackendKind, ConflictCheck, CustomerUpdater, Error, ExposeSecret, RateLimit,
+    Result, RetryConfig, SecretString, TransportConfig,
 };
 
 /// The environment variables [`Config::from_env`] reads.
@@ -87,9 +84,6 @@ pub mod vars {
     /// limit one process may use alone, in `(0, 1]`. Unset: fail closed.
     pub const REDIS_FALLBACK_SHARE: &str = "UNIBILL_REDIS_FALLBACK_SHARE";
 }
-
-/// The backend names a [`Config`] may name (compiled in or not).
-pub const BACKENDS: [&str; 3] = ["chartmogul", "fusebill", "everlytic"];
 
 /// Settings shared by every backend; each is optional and defaults to the
 /// backend's own default. Build one with [`Settings::builder`], or read it
@@ -628,6 +622,236 @@ impl Settings {
     }
 }
 
+// The registry: one row per backend, the only place the facade names a
+// backend. Adding one is a row here, its crate and its cargo feature.
+//
+// A row reads
+// `name(required, ..) => Variant(Section) in crate_name, feature = "name", as_name;`
+// - `name`: the constructor `Config::name(required, ..)` and the re-export
+//   `unibill::name` of the backend's crate;
+// - `required`: the constructor's arguments, in order; each is also a field
+//   of the section and the builder setter it is given to;
+// - `Variant`: the `Config` and `Client` variant, and the crate's client
+//   type `crate_name::Variant`, built from `crate_name::Variant::builder()`;
+// - `Section`: the section type (`KeyConfig`, `EverlyticConfig`, ...; see
+//   `Section`), read from the crate's `builder::env::ALL` variables;
+// - `feature = "name"`: the backend's name in configs (`backend`,
+//   `UNIBILL_BACKEND`, the crate's `KIND`) and the cargo feature that
+//   compiles it in: the same word;
+// - `as_name`: the `Client` accessor.
+//
+// `registry!(then)` hands the rows to the macro `then`: `config_items`
+// below, and the crate re-exports in lib.rs.
+macro_rules! registry {
+    ($then:ident) => {
+        $then! {
+            chartmogul(api_key) => ChartMogul(KeyConfig)
+                in unibill_chartmogul, feature = "chartmogul", as_chartmogul;
+            fusebill(api_key) => Fusebill(KeyConfig)
+                in unibill_fusebill, feature = "fusebill", as_fusebill;
+            everlytic(base_url, username, api_key) => Everlytic(EverlyticConfig)
+                in unibill_everlytic, feature = "everlytic", as_everlytic;
+        }
+    };
+}
+pub(crate) use registry;
+
+/// Everything of this module made from the registry's rows: [`BACKENDS`],
+/// the [`Config`] and [`Client`] enums, their per-backend methods and
+/// `REGISTRY`.
+macro_rules! config_items {
+    ($(
+        $name:ident($($arg:ident),*) => $variant:ident($section:ident)
+            in $krate:ident, feature = $feature:literal, $as_x:ident;
+    )*) => {
+        /// The backend names a [`Config`] may name (compiled in or not).
+        pub const BACKENDS: [&str; [$($feature),*].len()] = [$($feature),*];
+
+        /// Which backend to use and how to reach it.
+        ///
+        /// Deserializes from a tagged object, e.g. (JSON)
+        /// `{"backend": "fusebill", "api_key": "..."}`; switching vendor is
+        /// changing this one value. [`Config::build`] fails with
+        /// [`Error::Config`] when the named backend's cargo feature is off.
+        ///
+        /// ```
+        /// let config: unibill::Config = serde_json::from_str(
+        ///     r#"{"backend": "chartmogul", "api_key": "secret-key"}"#,
+        /// ).unwrap();
+        /// assert_eq!(config.backend(), "chartmogul");
+        /// assert!(!format!("{config:?}").contains("secret-key"));
+        /// ```
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(tag = "backend")]
+        #[non_exhaustive]
+        pub enum Config {
+            $(
+                #[doc = concat!(stringify!($variant), " (`\"backend\": \"", $feature, "\"`).")]
+                #[serde(rename = $feature)]
+                $variant($section),
+            )*
+        }
+
+        impl Config {
+            $(
+                #[doc = concat!(
+                    "A config for ", stringify!($variant), " with default settings (`",
+                    stringify!($($arg),*), "`)."
+                )]
+                pub fn $name($($arg: impl Into<String>),*) -> Self {
+                    Config::$variant($section::new($($arg.into()),*))
+                }
+            )*
+
+            /// The backend's name.
+            pub fn backend(&self) -> &'static str {
+                match self {
+                    $(Config::$variant(_) => $feature,)*
+                }
+            }
+
+            fn section(&self) -> &dyn Section {
+                match self {
+                    $(Config::$variant(c) => c,)*
+                }
+            }
+
+            fn section_mut(&mut self) -> &mut dyn Section {
+                match self {
+                    $(Config::$variant(c) => c,)*
+                }
+            }
+        }
+
+        /// A client built from a [`Config`], with its type: the vendor-only calls
+        /// (ChartMogul's tags and custom attributes by email, Fusebill's
+        /// `find_by_reference`, raw reads, ...) stay reachable, where
+        /// [`Config::build`]'s `Arc<dyn CustomerUpdater>` has only the neutral
+        /// ones.
+        ///
+        /// ```
+        /// use unibill::{Client, Config};
+        ///
+        /// let client = Config::fusebill("key").build_client().unwrap();
+        /// let fusebill = client.as_fusebill().expect("a Fusebill client");
+        /// assert_eq!(fusebill.transport().base_url(), "https://secure.fusebill.com");
+        /// assert!(client.as_chartmogul().is_none());
+        /// let updater = client.into_updater(); // the neutral API, as `Config::build` gives it
+        /// assert_eq!(updater.kind(), unibill::fusebill::KIND);
+        /// ```
+        #[derive(Clone, Debug)]
+        #[non_exhaustive]
+        pub enum Client {
+            $(
+                #[doc = concat!(stringify!($variant), " (feature `", $feature, "`).")]
+                #[cfg(feature = $feature)]
+                $variant($krate::$variant),
+            )*
+        }
+
+        impl Client {
+            /// The neutral API of this client.
+            pub fn updater(&self) -> &dyn CustomerUpdater {
+                match *self {
+                    $(
+                        #[cfg(feature = $feature)]
+                        Client::$variant(ref c) => c,
+                    )*
+                }
+            }
+
+            /// The client behind the neutral API only (what [`Config::build`]
+            /// returns).
+            pub fn into_updater(self) -> Arc<dyn CustomerUpdater> {
+                match self {
+                    $(
+                        #[cfg(feature = $feature)]
+                        Client::$variant(c) => Arc::new(c),
+                    )*
+                }
+            }
+
+            $(
+                #[doc = concat!("The ", stringify!($variant), " client, if this is one.")]
+                #[cfg(feature = $feature)]
+                pub fn $as_x(&self) -> Option<&$krate::$variant> {
+                    match self {
+                        Client::$variant(c) => Some(c),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+            )*
+        }
+
+        /// The registry: one entry per compiled-in backend.
+        const REGISTRY: &[Registered] = &[
+            $(
+                #[cfg(feature = $feature)]
+                Registered {
+                    kind: $krate::KIND,
+                    from_lookup: |get| {
+                        $section::from_lookup($krate::KIND, get, $krate::builder::env::ALL)
+                            .map(Config::$variant)
+                    },
+                    placeholder: || Config::$variant($section::placeholder()),
+                    build: |c| match c {
+                        Config::$variant(c) => {
+                            let b = $krate::$variant::builder()$(.$arg(c.$arg.given()))*;
+                            Ok(Client::$variant(c.apply(b)?.build()?))
+                        }
+                        other => Err(mismatch(other)),
+                    },
+                },
+            )*
+        ];
+    };
+}
+
+registry!(config_items);
+
+/// What the facade needs of a backend's section in a [`Config`], whatever
+/// its shape: its shared settings and its base URL.
+trait Section {
+    fn settings(&self) -> &Settings;
+    fn settings_mut(&mut self) -> &mut Settings;
+    fn set_base_url(&mut self, url: String);
+}
+
+/// What the registry needs of a section type to read and build it.
+/// (With no backend compiled in, nothing uses it.)
+#[allow(dead_code)]
+trait SectionBuild: Section + Sized {
+    /// The backend's own variables (its crate's `builder::env::ALL`).
+    type Vars;
+    /// The section from the backend's own variables.
+    fn from_lookup(kind: BackendKind, get: &Lookup<'_>, vars: Self::Vars) -> Result<Self>;
+    /// A section with placeholder values (no credentials that work).
+    fn placeholder() -> Self;
+    /// `builder`, given the section's required values already (the
+    /// registry row's arguments), with what else the section holds: its
+    /// optional values, then [`Settings::apply`].
+    fn apply<B: BackendBuilder>(&self, builder: B) -> Result<B>;
+}
+
+/// A section's required value, as its builder setter takes it.
+#[allow(dead_code)]
+trait Given {
+    fn given(&self) -> &str;
+}
+
+impl Given for String {
+    fn given(&self) -> &str {
+        self
+    }
+}
+
+impl Given for SecretString {
+    fn given(&self) -> &str {
+        self.expose_secret()
+    }
+}
+
 /// Settings of a backend reached with one API key at a fixed host
 /// (ChartMogul, Fusebill).
 #[derive(Clone, Deserialize)]
@@ -653,14 +877,30 @@ impl KeyConfig {
             settings: Settings::default(),
         }
     }
+}
 
-    /// The section from the backend's own variables: its API key
-    /// (required) and base URL.
-    #[cfg(any(feature = "chartmogul", feature = "fusebill"))]
+impl Section for KeyConfig {
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    fn set_base_url(&mut self, url: String) {
+        self.base_url = Some(url);
+    }
+}
+
+impl SectionBuild for KeyConfig {
+    /// The API key (required) and the base URL.
+    type Vars = [&'static str; 2];
+
     fn from_lookup(
         kind: BackendKind,
-        get: &dyn Fn(&str) -> Option<String>,
-        [api_key, base_url]: [&str; 2],
+        get: &Lookup<'_>,
+        [api_key, base_url]: Self::Vars,
     ) -> Result<Self> {
         Ok(Self {
             base_url: lookup_set(get, base_url),
@@ -668,8 +908,10 @@ impl KeyConfig {
         })
     }
 
-    /// `builder` with this section's base URL and settings.
-    #[cfg(any(feature = "chartmogul", feature = "fusebill"))]
+    fn placeholder() -> Self {
+        Self::new("placeholder".into())
+    }
+
     fn apply<B: BackendBuilder>(&self, mut b: B) -> Result<B> {
         if let Some(u) = &self.base_url {
             b = b.base_url(u.clone());
@@ -694,6 +936,57 @@ pub struct EverlyticConfig {
     pub settings: Settings,
 }
 
+impl EverlyticConfig {
+    fn new(base_url: String, username: String, api_key: String) -> Self {
+        Self {
+            base_url,
+            username,
+            api_key: SecretString::from(api_key),
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl Section for EverlyticConfig {
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    fn set_base_url(&mut self, url: String) {
+        self.base_url = url;
+    }
+}
+
+impl SectionBuild for EverlyticConfig {
+    /// The install's URL, the user name and the API key, all required.
+    type Vars = [&'static str; 3];
+
+    fn from_lookup(
+        kind: BackendKind,
+        get: &Lookup<'_>,
+        [base_url, username, api_key]: Self::Vars,
+    ) -> Result<Self> {
+        let need = |name| lookup_required(kind, get, name);
+        Ok(Self::new(need(base_url)?, need(username)?, need(api_key)?))
+    }
+
+    fn placeholder() -> Self {
+        Self::new(
+            "https://install.example.com".into(),
+            "placeholder".into(),
+            "placeholder".into(),
+        )
+    }
+
+    fn apply<B: BackendBuilder>(&self, b: B) -> Result<B> {
+        self.settings.apply(b)
+    }
+}
+
 // `Debug` never shows the key, nor what may be a secret in a base URL.
 impl fmt::Debug for KeyConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -716,125 +1009,10 @@ impl fmt::Debug for EverlyticConfig {
     }
 }
 
-/// Which backend to use and how to reach it.
-///
-/// Deserializes from a tagged object, e.g. (JSON)
-/// `{"backend": "fusebill", "api_key": "..."}`; switching vendor is
-/// changing this one value. [`Config::build`] fails with
-/// [`Error::Config`] when the named backend's cargo feature is off.
-///
-/// ```
-/// let config: unibill::Config = serde_json::from_str(
-///     r#"{"backend": "chartmogul", "api_key": "secret-key"}"#,
-/// ).unwrap();
-/// assert_eq!(config.backend(), "chartmogul");
-/// assert!(!format!("{config:?}").contains("secret-key"));
-/// ```
-#[derive(Clone, Debug, Deserialize)]
-#[serde(tag = "backend", rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Config {
-    /// ChartMogul.
-    #[serde(rename = "chartmogul")]
-    ChartMogul(KeyConfig),
-    /// Fusebill.
-    Fusebill(KeyConfig),
-    /// An Everlytic install.
-    Everlytic(EverlyticConfig),
-}
-
-/// A client built from a [`Config`], with its type: the vendor-only calls
-/// (ChartMogul's tags and custom attributes by email, Fusebill's
-/// `find_by_reference`, raw reads, ...) stay reachable, where
-/// [`Config::build`]'s `Arc<dyn CustomerUpdater>` has only the neutral
-/// ones.
-///
-/// ```
-/// use unibill::{Client, Config};
-///
-/// let client = Config::fusebill("key").build_client().unwrap();
-/// let fusebill = client.as_fusebill().expect("a Fusebill client");
-/// assert_eq!(fusebill.transport().base_url(), "https://secure.fusebill.com");
-/// assert!(client.as_chartmogul().is_none());
-/// let updater = client.into_updater(); // the neutral API, as `Config::build` gives it
-/// assert_eq!(updater.kind(), unibill::fusebill::KIND);
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum Client {
-    /// ChartMogul (feature `chartmogul`).
-    #[cfg(feature = "chartmogul")]
-    ChartMogul(unibill_chartmogul::ChartMogul),
-    /// Fusebill (feature `fusebill`).
-    #[cfg(feature = "fusebill")]
-    Fusebill(unibill_fusebill::Fusebill),
-    /// Everlytic (feature `everlytic`).
-    #[cfg(feature = "everlytic")]
-    Everlytic(unibill_everlytic::Everlytic),
-}
-
-impl Client {
-    /// The neutral API of this client.
-    pub fn updater(&self) -> &dyn CustomerUpdater {
-        match *self {
-            #[cfg(feature = "chartmogul")]
-            Client::ChartMogul(ref c) => c,
-            #[cfg(feature = "fusebill")]
-            Client::Fusebill(ref c) => c,
-            #[cfg(feature = "everlytic")]
-            Client::Everlytic(ref c) => c,
-        }
-    }
-
-    /// The client behind the neutral API only (what [`Config::build`]
-    /// returns).
-    pub fn into_updater(self) -> Arc<dyn CustomerUpdater> {
-        match self {
-            #[cfg(feature = "chartmogul")]
-            Client::ChartMogul(c) => Arc::new(c),
-            #[cfg(feature = "fusebill")]
-            Client::Fusebill(c) => Arc::new(c),
-            #[cfg(feature = "everlytic")]
-            Client::Everlytic(c) => Arc::new(c),
-        }
-    }
-
-    /// The ChartMogul client, if this is one.
-    #[cfg(feature = "chartmogul")]
-    pub fn as_chartmogul(&self) -> Option<&unibill_chartmogul::ChartMogul> {
-        match self {
-            Client::ChartMogul(c) => Some(c),
-            #[allow(unreachable_patterns)]
-            _ => None,
-        }
-    }
-
-    /// The Fusebill client, if this is one.
-    #[cfg(feature = "fusebill")]
-    pub fn as_fusebill(&self) -> Option<&unibill_fusebill::Fusebill> {
-        match self {
-            Client::Fusebill(c) => Some(c),
-            #[allow(unreachable_patterns)]
-            _ => None,
-        }
-    }
-
-    /// The Everlytic client, if this is one.
-    #[cfg(feature = "everlytic")]
-    pub fn as_everlytic(&self) -> Option<&unibill_everlytic::Everlytic> {
-        match self {
-            Client::Everlytic(c) => Some(c),
-            #[allow(unreachable_patterns)]
-            _ => None,
-        }
-    }
-}
-
 /// A name -> value lookup of variables (blank values already unset).
 type Lookup<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
-/// One compiled-in backend: the facade's only per-backend code besides
-/// the [`Config`] and [`Client`] variants.
+/// One compiled-in backend, made from its registry row.
 struct Registered {
     /// The backend (its name is what `backend` / `UNIBILL_BACKEND` say).
     kind: BackendKind,
@@ -848,80 +1026,9 @@ struct Registered {
     build: fn(&Config) -> Result<Client>,
 }
 
-/// The registry: one entry per compiled-in backend.
-const REGISTRY: &[Registered] = &[
-    #[cfg(feature = "chartmogul")]
-    Registered {
-        kind: unibill_chartmogul::KIND,
-        from_lookup: |get| {
-            KeyConfig::from_lookup(
-                unibill_chartmogul::KIND,
-                get,
-                unibill_chartmogul::builder::env::ALL,
-            )
-            .map(Config::ChartMogul)
-        },
-        placeholder: || Config::chartmogul("placeholder"),
-        build: |c| match c {
-            Config::ChartMogul(c) => {
-                let b =
-                    unibill_chartmogul::ChartMogul::builder().api_key(c.api_key.expose_secret());
-                Ok(Client::ChartMogul(c.apply(b)?.build()?))
-            }
-            other => Err(mismatch(other)),
-        },
-    },
-    #[cfg(feature = "fusebill")]
-    Registered {
-        kind: unibill_fusebill::KIND,
-        from_lookup: |get| {
-            KeyConfig::from_lookup(
-                unibill_fusebill::KIND,
-                get,
-                unibill_fusebill::builder::env::ALL,
-            )
-            .map(Config::Fusebill)
-        },
-        placeholder: || Config::fusebill("placeholder"),
-        build: |c| match c {
-            Config::Fusebill(c) => {
-                let b = unibill_fusebill::Fusebill::builder().api_key(c.api_key.expose_secret());
-                Ok(Client::Fusebill(c.apply(b)?.build()?))
-            }
-            other => Err(mismatch(other)),
-        },
-    },
-    #[cfg(feature = "everlytic")]
-    Registered {
-        kind: unibill_everlytic::KIND,
-        from_lookup: |get| {
-            use unibill_everlytic::builder::env;
-            let need = |name| lookup_required(unibill_everlytic::KIND, get, name);
-            Ok(Config::everlytic(
-                need(env::URL)?,
-                need(env::USERNAME)?,
-                need(env::API_KEY)?,
-            ))
-        },
-        placeholder: || {
-            Config::everlytic("https://install.example.com", "placeholder", "placeholder")
-        },
-        build: |c| match c {
-            Config::Everlytic(c) => {
-                let b = unibill_everlytic::Everlytic::builder()
-                    .base_url(c.base_url.clone())
-                    .username(c.username.clone())
-                    .api_key(c.api_key.expose_secret());
-                Ok(Client::Everlytic(c.settings.apply(b)?.build()?))
-            }
-            other => Err(mismatch(other)),
-        },
-    },
-];
-
 /// A registry entry handed another backend's config (a bug here, not a
 /// caller's mistake, but still an error rather than a panic).
-#[cfg(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[allow(dead_code)] // with no backend compiled in
 fn mismatch(other: &Config) -> Error {
     Error::config(
         "backend",
@@ -957,69 +1064,22 @@ pub(crate) fn placeholders() -> Vec<Config> {
 }
 
 impl Config {
-    /// A ChartMogul config with default settings.
-    pub fn chartmogul(api_key: impl Into<String>) -> Self {
-        Config::ChartMogul(KeyConfig::new(api_key.into()))
-    }
-
-    /// A Fusebill config with default settings.
-    pub fn fusebill(api_key: impl Into<String>) -> Self {
-        Config::Fusebill(KeyConfig::new(api_key.into()))
-    }
-
-    /// An Everlytic config with default settings.
-    pub fn everlytic(
-        base_url: impl Into<String>,
-        username: impl Into<String>,
-        api_key: impl Into<String>,
-    ) -> Self {
-        Config::Everlytic(EverlyticConfig {
-            base_url: base_url.into(),
-            username: username.into(),
-            api_key: SecretString::from(api_key.into()),
-            settings: Settings::default(),
-        })
-    }
-
     /// The same config with another base URL (for ChartMogul and Fusebill;
     /// for Everlytic it replaces the install URL).
     pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
-        let url = url.into();
-        match &mut self {
-            Config::ChartMogul(c) | Config::Fusebill(c) => c.base_url = Some(url),
-            Config::Everlytic(c) => c.base_url = url,
-        }
+        self.section_mut().set_base_url(url.into());
         self
     }
 
     /// The same config with other settings.
     pub fn with_settings(mut self, settings: Settings) -> Self {
-        *self.settings_mut() = settings;
+        *self.section_mut().settings_mut() = settings;
         self
-    }
-
-    fn settings_mut(&mut self) -> &mut Settings {
-        match self {
-            Config::ChartMogul(c) | Config::Fusebill(c) => &mut c.settings,
-            Config::Everlytic(c) => &mut c.settings,
-        }
     }
 
     /// The settings.
     pub fn settings(&self) -> &Settings {
-        match self {
-            Config::ChartMogul(c) | Config::Fusebill(c) => &c.settings,
-            Config::Everlytic(c) => &c.settings,
-        }
-    }
-
-    /// The backend's name.
-    pub fn backend(&self) -> &'static str {
-        match self {
-            Config::ChartMogul(_) => "chartmogul",
-            Config::Fusebill(_) => "fusebill",
-            Config::Everlytic(_) => "everlytic",
-        }
+        self.section().settings()
     }
 
     /// Reads the config from the environment (see [`vars`]).
@@ -1042,7 +1102,7 @@ impl Config {
             .trim()
             .to_ascii_lowercase();
         let mut config = (registered(&backend, vars::BACKEND)?.from_lookup)(&get)?;
-        config.settings_mut().read_env(&get)?;
+        config.section_mut().settings_mut().read_env(&get)?;
         Ok(config)
     }
 

@@ -71,20 +71,23 @@ pub use unibill_core::{
     SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
 };
 
-/// The ChartMogul backend (feature `chartmogul`).
-#[cfg(feature = "chartmogul")]
-#[doc(inline)]
-pub use unibill_chartmogul as chartmogul;
+/// The crate of each backend compiled in, under its name
+/// (`unibill::fusebill`), one per row of the registry in [`config`].
+macro_rules! reexport_backends {
+    ($(
+        $name:ident($($arg:ident),*) => $variant:ident($section:ident)
+            in $krate:ident, feature = $feature:literal, $as_x:ident;
+    )*) => {
+        $(
+            #[doc = concat!("The ", stringify!($variant), " backend (feature `", $feature, "`).")]
+            #[cfg(feature = $feature)]
+            #[doc(inline)]
+            pub use $krate as $name;
+        )*
+    };
+}
 
-/// The Fusebill backend (feature `fusebill`).
-#[cfg(feature = "fusebill")]
-#[doc(inline)]
-pub use unibill_fusebill as fusebill;
-
-/// The Everlytic backend (feature `everlytic`).
-#[cfg(feature = "everlytic")]
-#[doc(inline)]
-pub use unibill_everlytic as everlytic;
+config::registry!(reexport_backends);
 
 /// A rate limit and per-customer write lock shared by several processes
 /// through Redis (feature `redis`, off by default); see
