@@ -244,7 +244,9 @@ impl Portability {
             .into_iter()
             .find_map(|b| b.refused.first().map(|i| (b.backend, *i)))
         {
-            Some((backend, Ignored { field, op })) => Err(Error::Unsupported { backend, field, op }),
+            Some((backend, Ignored { field, op })) => {
+                Err(Error::Unsupported { backend, field, op })
+            }
             None => Ok(()),
         }
     }
@@ -337,7 +339,12 @@ mod tests {
                 cases.push(set);
             }
         }
-        cases.push(CustomerPatch::new().remove_tag("t").add_tag("u").city("Paris"));
+        cases.push(
+            CustomerPatch::new()
+                .remove_tag("t")
+                .add_tag("u")
+                .city("Paris"),
+        );
         let mut refused = 0;
         for patch in &cases {
             let report = patch.portability(&backends);
@@ -377,7 +384,13 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(CustomerPatch::new().email("a@b.co").portability([a(), b()]).to_string(), "portable");
+        assert_eq!(
+            CustomerPatch::new()
+                .email("a@b.co")
+                .portability([a(), b()])
+                .to_string(),
+            "portable"
+        );
     }
 
     #[test]
