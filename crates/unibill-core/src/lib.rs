@@ -31,6 +31,7 @@ pub mod field;
 pub mod kind;
 pub mod lock;
 pub mod patch;
+pub mod portable;
 pub mod reference;
 pub mod status;
 pub mod transport;
@@ -53,6 +54,7 @@ pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
+pub use portable::{BackendPortability, Portability};
 pub use reference::{AsCustomerRef, CustomerRef, LookupKind};
 pub use status::CustomerStatus;
 pub use transport::{
