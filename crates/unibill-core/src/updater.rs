@@ -126,14 +126,17 @@ impl CheckedPatch {
                 (patch.clone(), Vec::new())
             }
             UnsupportedPolicy::Ignore => {
-                let mut effective = patch.clone();
-                let mut ignored = Vec::new();
-                for (field, op) in patch.touched() {
-                    if !caps.allows(field, op) {
-                        effective = effective.without(field, op);
-                        ignored.push(Ignored { field, op });
-                    }
-                }
+                // The same rule as the portability check: one list of what
+                // this backend refuses (foreign extensions handled below,
+                // with the unknown-key check).
+                let ignored: Vec<Ignored> = caps
+                    .unsupported_in(patch)
+                    .into_iter()
+                    .filter(|i| i.field != Field::Extensions)
+                    .collect();
+                let effective = ignored
+                    .iter()
+                    .fold(patch.clone(), |p, i| p.without(i.field, i.op));
                 (effective, ignored)
             }
         };
