@@ -1,7 +1,6 @@
 //! The [`Fusebill`] client: [`CustomerUpdater`] implementation
 //! and Fusebill-only methods.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use tracing::debug;
 use unibill_core::backend::{decode, read_back};
@@ -14,7 +13,7 @@ use unibill_core::{
 use crate::builder::FusebillBuilder;
 use crate::error::ERRORS;
 use crate::merge::{merge, Edit};
-use crate::{mapping, wire, KIND};
+use crate::{mapping, KIND};
 
 /// Fusebill's production host; paths are `/v1/customers...` below it.
 pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
@@ -158,37 +157,16 @@ impl Fusebill {
                 "cannot contain ';': Fusebill's query separates filters with it",
             ));
         }
-        let query: String = url_encode(&format!("reference:{r}"));
-        let response = ERRORS
-            .send(
-                &self.transport,
-                Request::get(format!("{CUSTOMERS_PATH}?query={query}")),
-                None,
-            )
-            .await?;
-        let list: Vec<Value> = decode(KIND, &response, "customer list")?;
-        list.into_iter()
-            .filter(|raw| {
-                let found = raw
-                    .as_object()
-                    .and_then(|o| wire::get_ci(o, wire::REFERENCE))
-                    .and_then(|v| unibill_core::customer::json_text(Some(v)));
-                // An entry without a readable reference is kept: the vendor
-                // chose it, and mapping it reports what is wrong with it.
-                found.is_none_or(|f| f.trim() == r)
-            })
-            .map(|raw| {
-                let id = wire::get_ci(
-                    raw.as_object().ok_or_else(|| {
-                        Error::decode(KIND, "customer list", "an entry is not an object")
-                    })?,
-                    wire::ID,
-                )
-                .and_then(|v| unibill_core::customer::json_text(Some(v)))
-                .ok_or_else(|| Error::decode(KIND, "customer list", "an entry has no id"))?;
-                mapping::customer_from_json(&CustomerId::new(id), raw)
-            })
-            .collect()
+        crate::lookup::find_customers(
+            &self.transport,
+            LookupKind::External,
+            r,
+            crate::lookup::PAGE_SIZE,
+        )
+        .await?
+        .into_iter()
+        .map(|(id, record)| mapping::customer_from_json(&id, Value::Object(record)))
+        .collect()
     }
 
     /// `/v1/customers/{id}`, the id checked and written as Fusebill stores
@@ -257,18 +235,6 @@ impl Fusebill {
             }
         }
     }
-}
-
-/// Characters of a query value left as they are: RFC 3986 unreserved.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes a query value (everything but RFC 3986 unreserved).
-fn url_encode(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
 #[async_trait]
@@ -370,6 +336,9 @@ mod tests {
 
     #[test]
     fn query_encoding() {
-        assert_eq!(url_encode("reference:A B/1"), "reference%3AA%20B%2F1");
+        assert_eq!(
+            crate::lookup::enc("reference:A B/1"),
+            "reference%3AA%20B%2F1"
+        );
     }
 }

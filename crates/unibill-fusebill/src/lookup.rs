@@ -47,7 +47,8 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-fn enc(s: &str) -> String {
+/// Percent-encodes a query value (everything but RFC 3986 unreserved).
+pub(crate) fn enc(s: &str) -> String {
     utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
 
@@ -89,6 +90,21 @@ pub(crate) async fn find_ids(
     value: &str,
     page_size: u32,
 ) -> Result<Vec<CustomerId>> {
+    Ok(find_customers(transport, kind, value, page_size)
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Every customer whose `kind` is `value` (its id and its record as
+/// listed), in Fusebill's order, reading `page_size` customers per page.
+pub(crate) async fn find_customers(
+    transport: &Transport,
+    kind: LookupKind,
+    value: &str,
+    page_size: u32,
+) -> Result<Vec<(CustomerId, Map<String, Value>)>> {
     let value = value.trim();
     let filter = match kind {
         LookupKind::Email => {
@@ -108,7 +124,7 @@ pub(crate) async fn find_ids(
             })
         }
     };
-    let mut ids: Vec<CustomerId> = Vec::new();
+    let mut found: Vec<(CustomerId, Map<String, Value>)> = Vec::new();
     let mut page_number: u32 = 0;
     for _ in 0..MAX_PAGES {
         let path = format!(
@@ -118,14 +134,14 @@ pub(crate) async fn find_ids(
         let resp = ERRORS.send(transport, Request::get(path), None).await?;
         let page: CustomerListPage = decode(KIND, &resp, "customer list")?;
         let len = page.customers.len();
-        for customer in &page.customers {
-            if matches(customer, kind, value) {
-                let id = wire::get_ci(customer, wire::ID)
+        for customer in page.customers {
+            if matches(&customer, kind, value) {
+                let id = wire::get_ci(&customer, wire::ID)
                     .and_then(|v| json_text(Some(v)))
                     .ok_or_else(|| Error::decode(KIND, "customer list", "an entry has no id"))?;
                 let id = CustomerId::new(id);
-                if !ids.contains(&id) {
-                    ids.push(id);
+                if !found.iter().any(|(seen, _)| *seen == id) {
+                    found.push((id, customer));
                 }
             }
         }
@@ -137,8 +153,8 @@ pub(crate) async fn find_ids(
         page_number = match next {
             Some(n) if n > i64::from(page_number) && len > 0 => u32::try_from(n)
                 .map_err(|_| Error::decode(KIND, "customer list", "X-NextPage is out of range"))?,
-            Some(_) => return Ok(ids),
-            None if len < page_size as usize || len == 0 => return Ok(ids),
+            Some(_) => return Ok(found),
+            None if len < page_size as usize || len == 0 => return Ok(found),
             None => page_number + 1,
         };
     }
