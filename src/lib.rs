@@ -61,14 +61,14 @@ pub use unibill_core::*;
 #[doc(inline)]
 pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update, bulk_update_stream, capability, change, check,
-    customer, error, kind, patch, run_bulk, status, transport, updater, values, Acquisition,
-    AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue, BackendBuilder,
-    BackendKind, BulkItemResult, BulkOptions, BulkProgress, BulkStream, BulkSummary, Capabilities,
-    Change, CheckedPatch, CountryCode, Currency, CustomAttribute, Customer, CustomerId,
-    CustomerPatch, CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind,
-    ExposeSecret, Extensions, Field, FieldCaps, Ignored, Money, Op, PatchExtension, PlannedRequest,
-    RateLimit, Result, RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy,
-    UpdateOptions, UpdateOutcome,
+    customer, error, kind, patch, portable, run_bulk, status, transport, updater, values,
+    Acquisition, AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue,
+    BackendBuilder, BackendKind, BackendPortability, BulkItemResult, BulkOptions, BulkProgress,
+    BulkStream, BulkSummary, Capabilities, Change, CheckedPatch, CountryCode, Currency,
+    CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Decimal,
+    DryRun, Error, ErrorKind, ExposeSecret, Extensions, Field, FieldCaps, Ignored, Money, Op,
+    PatchExtension, PlannedRequest, Portability, RateLimit, Result, RetryConfig, SecretString,
+    TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
 };
 
 /// The ChartMogul backend (feature `chartmogul`).
@@ -92,6 +92,36 @@ pub use unibill_everlytic as everlytic;
 #[cfg(feature = "redis")]
 #[doc(inline)]
 pub use unibill_redis as redis;
+
+/// The [`Capabilities`] of every compiled-in backend, in the order
+/// ChartMogul, Fusebill, Everlytic; no credentials or network needed.
+/// Pass them to [`Capabilities::common`] or [`CustomerPatch::portability`]
+/// to write calling code that any of them can run.
+///
+/// ```
+/// let all = unibill::backend_capabilities();
+/// let patch = unibill::CustomerPatch::new().email("ada@example.com");
+/// assert!(patch.portability(&all).is_portable());
+/// ```
+pub fn backend_capabilities() -> Vec<Capabilities> {
+    vec![
+        #[cfg(feature = "chartmogul")]
+        unibill_chartmogul::capabilities(),
+        #[cfg(feature = "fusebill")]
+        unibill_fusebill::capabilities(),
+        #[cfg(feature = "everlytic")]
+        unibill_everlytic::capabilities(),
+    ]
+}
+
+/// The [`Capabilities`] of the compiled-in backend named `backend`
+/// (`"chartmogul"`, `"fusebill"`, `"everlytic"`, as in `UNIBILL_BACKEND`);
+/// `None` for any other name or a backend whose feature is off.
+pub fn capabilities_of(backend: &str) -> Option<Capabilities> {
+    backend_capabilities()
+        .into_iter()
+        .find(|c| c.backend().as_str() == backend)
+}
 
 /// The capability table of every compiled-in backend, as Markdown (one row
 /// per neutral field, one column per backend). Builds each backend with

@@ -136,6 +136,16 @@ impl Capabilities {
         }
     }
 
+    /// A backend that supports nothing, without registering `backend` as
+    /// an extension key: for derived sets such as [`Capabilities::common`],
+    /// which describe no real backend.
+    pub(crate) fn unregistered(backend: BackendKind) -> Self {
+        Self {
+            backend,
+            fields: vec![FieldCaps::NONE; Field::ALL.len()],
+        }
+    }
+
     /// Sets one field's capabilities.
     pub fn with(mut self, field: Field, caps: FieldCaps) -> Self {
         if let Some(slot) = self.fields.get_mut(field as usize) {

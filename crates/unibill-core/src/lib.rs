@@ -31,6 +31,7 @@ pub mod field;
 pub mod kind;
 pub mod lock;
 pub mod patch;
+pub mod portable;
 pub mod status;
 pub mod transport;
 pub mod updater;
@@ -52,6 +53,7 @@ pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
+pub use portable::{BackendPortability, Portability};
 pub use status::CustomerStatus;
 pub use transport::{
     Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
