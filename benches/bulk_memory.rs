@@ -144,7 +144,7 @@ impl CustomerUpdater for InMemory {
     fn capabilities(&self) -> &Capabilities {
         &self.caps
     }
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
     async fn apply(

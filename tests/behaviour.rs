@@ -15,7 +15,9 @@ mod common;
 
 use common::Fixture;
 use serde_json::{json, Value};
-use unibill::{Change, Customer, CustomerPatch, Error, Field, FieldValue, Op, UpdateOptions};
+use unibill::{
+    Change, Customer, CustomerId, CustomerPatch, Error, Field, FieldValue, Op, UpdateOptions,
+};
 use unibill_sandbox::Fault;
 
 /// A valid sample value for each plain neutral field, as neutral JSON.
@@ -295,7 +297,7 @@ async fn invalid_input_refused_before_any_request(fx: Fixture) {
         }
     }
     // An id that would change the URL path is refused, not sent.
-    let e = fx.updater.get(&"..".into()).await.unwrap_err();
+    let e = fx.updater.get(&CustomerId::from("..")).await.unwrap_err();
     assert!(matches!(e, Error::Validation { .. }), "{e}");
     assert!(
         fx.vendor().journal().is_empty(),

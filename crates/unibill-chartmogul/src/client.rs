@@ -368,7 +368,7 @@ impl ChartMogul {
 impl CustomerUpdater for ChartMogul {
     unibill_core::transport_backend!(KIND);
 
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
     }

@@ -189,7 +189,7 @@ pub async fn read_back<T>(
 /// impl CustomerUpdater for Acme {
 ///     unibill_core::transport_backend!(KIND);
 ///
-///     async fn get(&self, id: &CustomerId) -> Result<Customer> {
+///     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
 ///         Ok(Customer::new(id.clone(), serde_json::Value::Null))
 ///     }
 ///     async fn apply(&self, id: &CustomerId, _: &CheckedPatch, _: &LockGuard) -> Result<UpdateOutcome> {

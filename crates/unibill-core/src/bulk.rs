@@ -56,8 +56,8 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind};
-use crate::kind::CustomerId;
 use crate::patch::CustomerPatch;
+use crate::reference::CustomerRef;
 use crate::updater::{CustomerUpdater, UpdateOptions, UpdateOutcome};
 
 /// The default number of updates in flight at once.
@@ -147,8 +147,9 @@ impl BulkOptions {
 pub struct BulkItemResult {
     /// The item's position in the input, from 0.
     pub index: u64,
-    /// The customer id the item named.
-    pub id: CustomerId,
+    /// The customer the item named (an id, or an email or external
+    /// reference as given: see [`crate::CustomerRef`]).
+    pub id: CustomerRef,
     /// What the update did, or why it failed.
     pub result: Result<UpdateOutcome, Error>,
 }
@@ -393,7 +394,7 @@ const LOOKAHEAD_PER_SLOT: usize = 4;
 /// One input item, numbered, not started yet.
 struct Pending {
     index: u64,
-    id: CustomerId,
+    id: CustomerRef,
     patch: CustomerPatch,
 }
 
@@ -424,16 +425,24 @@ struct Scheduler<'a, S> {
     ordered: Option<(u64, BTreeMap<u64, BulkItemResult>)>,
 }
 
-impl<'a, S> Scheduler<'a, S>
+impl<'a, S, R> Scheduler<'a, S>
 where
-    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+    S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
+    R: Into<CustomerRef>,
 {
     /// The key that keeps the updates of one customer apart: its canonical
-    /// id (an id the backend refuses fails in its update anyway).
-    fn key(&self, id: &CustomerId) -> String {
-        match self.updater.canonical_id(id) {
-            Ok(c) => c.as_str().to_owned(),
-            Err(_) => id.as_str().to_owned(),
+    /// id (an id the backend refuses fails in its update anyway); for an
+    /// email or external reference, the reference (emails ignoring ASCII
+    /// case). Items naming one customer by different references are kept
+    /// apart by the customer's write lock instead, in no set order.
+    fn key(&self, reference: &CustomerRef) -> String {
+        match reference {
+            CustomerRef::Id(id) => match self.updater.canonical_id(id) {
+                Ok(c) => format!("id:{c}"),
+                Err(_) => format!("id:{id}"),
+            },
+            CustomerRef::Email(e) => format!("email:{}", e.to_ascii_lowercase()),
+            other => format!("ref:{}", serde_json::to_string(other).unwrap_or_default()),
         }
     }
 
@@ -467,7 +476,7 @@ where
                 Poll::Ready(Some((id, patch))) => {
                     let item = Pending {
                         index: self.next_index,
-                        id,
+                        id: id.into(),
                         patch,
                     };
                     self.next_index += 1;
@@ -499,9 +508,10 @@ where
     }
 }
 
-impl<'a, S> Stream for Scheduler<'a, S>
+impl<'a, S, R> Stream for Scheduler<'a, S>
 where
-    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+    S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
+    R: Into<CustomerRef>,
 {
     type Item = BulkItemResult;
 
@@ -553,13 +563,14 @@ where
 /// [`canonical_id`](CustomerUpdater::canonical_id)) run one after the
 /// other in input order, while other customers' items go on. See the
 /// [module docs](self).
-pub fn bulk_update_stream<'a, S>(
+pub fn bulk_update_stream<'a, S, R>(
     updater: &'a dyn CustomerUpdater,
     items: S,
     options: BulkOptions,
 ) -> BulkStream<'a>
 where
-    S: Stream<Item = (CustomerId, CustomerPatch)> + Send + 'a,
+    S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
+    R: Into<CustomerRef>,
 {
     let BulkOptions {
         concurrency,
@@ -597,13 +608,14 @@ where
 /// [`bulk_update_stream`] over an iterator (a `Vec`, a lazily generated
 /// range, the lines of a file, ...). The iterator is pulled lazily, at
 /// most `options.concurrency` items ahead of the results.
-pub fn bulk_update<'a, I>(
+pub fn bulk_update<'a, I, R>(
     updater: &'a dyn CustomerUpdater,
     items: I,
     options: BulkOptions,
 ) -> BulkStream<'a>
 where
-    I: IntoIterator<Item = (CustomerId, CustomerPatch)>,
+    I: IntoIterator<Item = (R, CustomerPatch)>,
+    R: Into<CustomerRef>,
     I::IntoIter: Send + 'a,
 {
     bulk_update_stream(updater, stream::iter(items), options)
@@ -611,14 +623,15 @@ where
 
 /// Runs a whole bulk update over an iterator, hands each result to
 /// `on_item` as it arrives, and returns the summary.
-pub async fn run_bulk<'a, I>(
+pub async fn run_bulk<'a, I, R>(
     updater: &'a dyn CustomerUpdater,
     items: I,
     options: BulkOptions,
     on_item: impl FnMut(BulkItemResult),
 ) -> BulkSummary
 where
-    I: IntoIterator<Item = (CustomerId, CustomerPatch)>,
+    I: IntoIterator<Item = (R, CustomerPatch)>,
+    R: Into<CustomerRef>,
     I::IntoIter: Send + 'a,
 {
     bulk_update(updater, items, options)

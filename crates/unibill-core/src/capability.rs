@@ -6,6 +6,7 @@ use serde::Serialize;
 
 pub use crate::field::{Field, FieldKind, FieldValue};
 use crate::kind::BackendKind;
+use crate::reference::LookupKind;
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -121,6 +122,7 @@ impl FieldCaps {
 pub struct Capabilities {
     backend: BackendKind,
     fields: Vec<FieldCaps>,
+    lookups: Vec<LookupKind>,
 }
 
 impl Capabilities {
@@ -133,6 +135,7 @@ impl Capabilities {
         Self {
             backend,
             fields: vec![FieldCaps::NONE; Field::ALL.len()],
+            lookups: Vec::new(),
         }
     }
 
@@ -162,6 +165,30 @@ impl Capabilities {
             }
         }
         self
+    }
+
+    /// Declares that the backend can find customers by `lookup` (see
+    /// [`crate::CustomerRef`]); a backend offers none until it says so.
+    ///
+    /// ```
+    /// use unibill_core::{BackendKind, Capabilities, LookupKind};
+    /// let caps = Capabilities::new(BackendKind::new("demo")).with_lookup(LookupKind::Email);
+    /// assert!(caps.can_lookup(LookupKind::Email));
+    /// assert!(!caps.can_lookup(LookupKind::External));
+    /// ```
+    pub fn with_lookup(mut self, lookup: LookupKind) -> Self {
+        if !self.lookups.contains(&lookup) {
+            self.lookups.push(lookup);
+        }
+        self
+    }
+
+    /// Whether the backend can find customers by `lookup`; a reference it
+    /// cannot look up is refused with
+    /// [`Error::UnsupportedLookup`](crate::Error::UnsupportedLookup) before
+    /// any request.
+    pub fn can_lookup(&self, lookup: LookupKind) -> bool {
+        self.lookups.contains(&lookup)
     }
 
     /// The backend these capabilities describe.

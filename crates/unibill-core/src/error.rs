@@ -42,7 +42,33 @@ pub enum Error {
         op: Op,
     },
 
-    /// The vendor has no customer with this id.
+    /// A lookup by email or external reference
+    /// ([`crate::CustomerRef`]) that the backend's vendor cannot do (see
+    /// [`crate::Capabilities::can_lookup`]); raised before any request.
+    #[error("{backend} cannot look up customers by {lookup}")]
+    UnsupportedLookup {
+        /// The backend that refused.
+        backend: BackendKind,
+        /// The lookup that was asked for.
+        lookup: crate::reference::LookupKind,
+    },
+
+    /// A [`crate::CustomerRef`] (an email, an external reference) matches
+    /// several customers, so none was picked: nothing was written. `Display`
+    /// lists the first [`MAX_MESSAGES`] matches. Not retryable.
+    #[error("{backend}: {reference} matches {} customers: {}", matches.len(), shown_matches(matches))]
+    Ambiguous {
+        /// The backend that answered.
+        backend: BackendKind,
+        /// The reference that was looked up.
+        reference: crate::reference::CustomerRef,
+        /// Every matching customer, in the vendor's order.
+        matches: Vec<crate::kind::CustomerId>,
+    },
+
+    /// The vendor has no customer with this id (or, for a lookup, no
+    /// customer matches the reference: `id` is then the reference as
+    /// [`crate::CustomerRef`] displays it, e.g. `"email a@b.example"`).
     #[error("{backend}: customer `{}` not found", shown_id(id))]
     NotFound {
         /// The backend that answered.
@@ -199,7 +225,7 @@ pub const MAX_MESSAGES: usize = 10;
 /// newline, ...) and invisible formatting characters (bidi overrides,
 /// zero-width characters) escaped as `\u{..}` so a message is one line
 /// that cannot rewrite a terminal or a log; cut after `limit` characters.
-struct Shown<'a> {
+pub(crate) struct Shown<'a> {
     text: &'a str,
     limit: usize,
 }
@@ -211,7 +237,7 @@ fn shown(text: &str) -> Shown<'_> {
     }
 }
 
-fn shown_id(text: &str) -> Shown<'_> {
+pub(crate) fn shown_id(text: &str) -> Shown<'_> {
     Shown {
         text,
         limit: MAX_EXCERPT_CHARS,
@@ -307,6 +333,20 @@ fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String
     format!("request failed{detail}")
 }
 
+/// The matches of [`Error::Ambiguous`] as its `Display` lists them:
+/// each quoted, escaped and cut like an id, at most [`MAX_MESSAGES`].
+fn shown_matches(matches: &[crate::kind::CustomerId]) -> String {
+    let mut out: Vec<String> = matches
+        .iter()
+        .take(MAX_MESSAGES)
+        .map(|m| format!("`{}`", shown_id(m.as_str())))
+        .collect();
+    if matches.len() > MAX_MESSAGES {
+        out.push(format!("… and {} more", matches.len() - MAX_MESSAGES));
+    }
+    out.join(", ")
+}
+
 fn fmt_retry_after(d: Option<Duration>) -> String {
     match d {
         Some(d) => format!(" (retry after {:.3}s)", d.as_secs_f64()),
@@ -325,6 +365,8 @@ pub enum ErrorKind {
     Unsupported,
     /// [`Error::NotFound`]
     NotFound,
+    /// [`Error::Ambiguous`]
+    Ambiguous,
     /// [`Error::Unauthorized`]
     Unauthorized,
     /// [`Error::RateLimited`]
@@ -507,7 +549,8 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Validation { .. } => ErrorKind::Validation,
-            Error::Unsupported { .. } => ErrorKind::Unsupported,
+            Error::Unsupported { .. } | Error::UnsupportedLookup { .. } => ErrorKind::Unsupported,
+            Error::Ambiguous { .. } => ErrorKind::Ambiguous,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
@@ -551,6 +594,8 @@ impl Error {
     pub fn backend(&self) -> Option<BackendKind> {
         match self {
             Error::Unsupported { backend, .. }
+            | Error::UnsupportedLookup { backend, .. }
+            | Error::Ambiguous { backend, .. }
             | Error::NotFound { backend, .. }
             | Error::Unauthorized { backend, .. }
             | Error::RateLimited { backend, .. }

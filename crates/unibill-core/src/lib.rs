@@ -32,6 +32,7 @@ pub mod kind;
 pub mod lock;
 pub mod patch;
 pub mod portable;
+pub mod reference;
 pub mod status;
 pub mod transport;
 pub mod updater;
@@ -54,6 +55,7 @@ pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
 pub use portable::{BackendPortability, Portability};
+pub use reference::{AsCustomerRef, CustomerRef, LookupKind};
 pub use status::CustomerStatus;
 pub use transport::{
     Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,

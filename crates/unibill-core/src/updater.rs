@@ -8,10 +8,11 @@ use serde_json::Value;
 
 use crate::capability::{Capabilities, Field, Op};
 use crate::customer::Customer;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kind::{BackendKind, CustomerId};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::patch::CustomerPatch;
+use crate::reference::{AsCustomerRef, CustomerRef, LookupKind};
 
 /// What to do with parts of a patch the backend cannot honour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -269,14 +270,31 @@ pub struct DryRun {
     pub ignored: Vec<Ignored>,
 }
 
+/// How many times [`CustomerUpdater::update_with`] looks a reference up
+/// again when it no longer names the customer it named before the lock
+/// was taken, before failing with [`Error::Conflict`].
+pub const MAX_RESOLVE_ROUNDS: u32 = 3;
+
 /// Reads and updates customers at one vendor.
 ///
 /// Object safe: hold it as `Box<dyn CustomerUpdater>` or
 /// `Arc<dyn CustomerUpdater>` and switch vendors without touching the
-/// calling code. Backends implement [`Self::get`], [`Self::apply`] and
-/// [`Self::plan`]; callers use [`Self::update`], [`Self::update_with`] and
-/// [`Self::dry_run`], which validate the patch and check it against
+/// calling code. Backends implement the hooks [`Self::fetch`],
+/// [`Self::apply`], [`Self::plan`] and, when the vendor can search,
+/// [`Self::lookup`]; callers use [`Self::get`], [`Self::update`],
+/// [`Self::update_with`], [`Self::dry_run`], [`Self::find`] and
+/// [`Self::resolve`], which validate the patch and check it against
 /// [`Self::capabilities`] before any request.
+///
+/// # Naming the customer
+///
+/// The customer-taking methods take `&dyn AsCustomerRef`: a
+/// [`CustomerId`] (the vendor's id, no lookup) or a [`CustomerRef`] (an
+/// email or the caller's own reference, looked up with the vendor's
+/// search). A reference must match exactly one customer: several give
+/// [`Error::Ambiguous`] listing them, none [`Error::NotFound`]; a lookup
+/// the backend cannot do is [`Error::UnsupportedLookup`], before any
+/// request.
 ///
 /// # Concurrent updates of one customer
 ///
@@ -291,7 +309,8 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// Which backend this is.
     fn kind(&self) -> BackendKind;
 
-    /// What this backend can do with each neutral field.
+    /// What this backend can do with each neutral field, and which
+    /// lookups it offers.
     fn capabilities(&self) -> &Capabilities;
 
     /// The per-customer write locks of this client (usually its
@@ -307,8 +326,24 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
         Ok(id.clone())
     }
 
-    /// Reads one customer.
-    async fn get(&self, id: &CustomerId) -> Result<Customer>;
+    /// Backend hook: reads one customer by the vendor's id. Call
+    /// [`Self::get`] instead.
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer>;
+
+    /// Backend hook: the ids of every customer whose `kind` (email,
+    /// external reference) equals `value`, in the vendor's order, reading
+    /// every page. Zero matches is `Ok(vec![])`, not an error. Called only
+    /// for lookups [`Self::capabilities`] declares
+    /// ([`Capabilities::can_lookup`]) and with a non-blank `value`; the
+    /// default (no lookup) refuses with [`Error::UnsupportedLookup`]. Call
+    /// [`Self::find`] or [`Self::resolve`] instead.
+    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
+        let _ = value;
+        Err(Error::UnsupportedLookup {
+            backend: self.kind(),
+            lookup: kind,
+        })
+    }
 
     /// Backend hook: applies a checked patch while `lock` holds the
     /// customer's write lock, and returns the customer as the vendor holds
@@ -332,40 +367,166 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
         0
     }
 
+    /// Every customer `customer` names, as canonical ids
+    /// ([`Self::canonical_id`]), without duplicates, in the vendor's order.
+    /// An id gives itself without any request; an email or external
+    /// reference is looked up ([`Self::lookup`], reading every page of the
+    /// vendor's answer), after refusing before any request a blank value
+    /// ([`Error::Validation`]) or a lookup the backend does not offer
+    /// ([`Error::UnsupportedLookup`]).
+    async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> {
+        let reference = customer.customer_ref();
+        let (kind, value) = match &*reference {
+            CustomerRef::Id(id) => return Ok(vec![self.canonical_id(id)?]),
+            other => match other.lookup_kind() {
+                Some(kind) => (kind, other.as_str()),
+                None => return Err(Error::validation("customer", "unknown reference kind")),
+            },
+        };
+        if !self.capabilities().can_lookup(kind) {
+            return Err(Error::UnsupportedLookup {
+                backend: self.kind(),
+                lookup: kind,
+            });
+        }
+        if value.trim().is_empty() {
+            return Err(Error::validation(
+                kind.field(),
+                format!("a customer cannot be looked up by a blank {}", kind.name()),
+            ));
+        }
+        let mut ids: Vec<CustomerId> = Vec::new();
+        for id in self.lookup(kind, value).await? {
+            let id = self.canonical_id(&id)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The one customer `customer` names, as a canonical id: like
+    /// [`Self::find`], then [`Error::NotFound`] naming the reference when
+    /// nothing matches and [`Error::Ambiguous`] listing the matches when
+    /// several do (never "the first one").
+    async fn resolve(&self, customer: &dyn AsCustomerRef) -> Result<CustomerId> {
+        let reference = customer.customer_ref();
+        let mut ids = self.find(&*reference).await?;
+        match ids.len() {
+            1 => Ok(ids.remove(0)),
+            0 => Err(Error::NotFound {
+                backend: self.kind(),
+                id: reference.to_string(),
+            }),
+            _ => Err(Error::Ambiguous {
+                backend: self.kind(),
+                reference: reference.into_owned(),
+                matches: ids,
+            }),
+        }
+    }
+
+    /// Reads one customer: by id with one read, by email or external
+    /// reference after resolving it ([`Self::resolve`]).
+    async fn get(&self, customer: &dyn AsCustomerRef) -> Result<Customer> {
+        let reference = customer.customer_ref();
+        match &*reference {
+            CustomerRef::Id(id) => self.fetch(id).await,
+            other => {
+                let id = self.resolve(other).await?;
+                self.fetch(&id).await
+            }
+        }
+    }
+
     /// Applies a patch; anything the backend cannot do is refused with
     /// [`Error::Unsupported`](crate::Error::Unsupported) before any request.
-    async fn update(&self, id: &CustomerId, patch: &CustomerPatch) -> Result<Customer> {
+    async fn update(
+        &self,
+        customer: &dyn AsCustomerRef,
+        patch: &CustomerPatch,
+    ) -> Result<Customer> {
         Ok(self
-            .update_with(id, patch, &UpdateOptions::default())
+            .update_with(customer, patch, &UpdateOptions::default())
             .await?
             .customer)
     }
 
     /// Applies a patch with options, returning the full outcome.
+    ///
+    /// By id: checks the patch, takes the customer's write lock, applies.
+    ///
+    /// By email or external reference: checks the patch, resolves the
+    /// reference ([`Self::resolve`]: one lookup, which reads every page of
+    /// the vendor's answer), takes the write lock of the customer found,
+    /// then looks the reference up again under the lock to confirm it
+    /// still names that customer (an update that changed its email in
+    /// between would otherwise make us write a customer that no longer
+    /// matches). When it names another one, the lock is released and the
+    /// whole resolution starts again, at most [`MAX_RESOLVE_ROUNDS`]
+    /// rounds, then [`Error::Conflict`]. An update by reference therefore
+    /// costs two lookups more than the same update by id. Ambiguous and
+    /// missing matches (at either lookup) fail with nothing written.
     async fn update_with(
         &self,
-        id: &CustomerId,
+        customer: &dyn AsCustomerRef,
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<UpdateOutcome> {
         let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
-        let canonical = self.canonical_id(id)?;
-        let lock = self.locks().acquire(&canonical).await?;
-        let mut outcome = self.apply(id, &checked, &lock).await?;
+        let reference = customer.customer_ref();
+        let (id, lock) = match &*reference {
+            CustomerRef::Id(id) => {
+                let canonical = self.canonical_id(id)?;
+                let lock = self.locks().acquire(&canonical).await?;
+                (id.clone(), lock)
+            }
+            other => {
+                let mut found = None;
+                for _ in 0..MAX_RESOLVE_ROUNDS {
+                    let id = self.resolve(other).await?;
+                    let lock = self.locks().acquire(&id).await?;
+                    let again = self.resolve(other).await?;
+                    if again == id {
+                        found = Some((id, lock));
+                        break;
+                    }
+                    drop(lock);
+                }
+                match found {
+                    Some(found) => found,
+                    None => {
+                        return Err(Error::Conflict {
+                            backend: self.kind(),
+                            message: format!(
+                                "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
+                            ),
+                        })
+                    }
+                }
+            }
+        };
+        let mut outcome = self.apply(&id, &checked, &lock).await?;
         drop(lock);
         outcome.ignored = checked.ignored().to_vec();
         Ok(outcome)
     }
 
-    /// Lists the writes an update would send, without writing.
+    /// Lists the writes an update would send, without writing. A
+    /// reference is resolved first ([`Self::resolve`]), without the lock.
     async fn dry_run(
         &self,
-        id: &CustomerId,
+        customer: &dyn AsCustomerRef,
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<DryRun> {
         let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
-        let writes = self.plan(id, &checked).await?;
+        let reference = customer.customer_ref();
+        let id = match &*reference {
+            CustomerRef::Id(id) => id.clone(),
+            other => self.resolve(other).await?,
+        };
+        let writes = self.plan(&id, &checked).await?;
         Ok(DryRun {
             writes,
             ignored: checked.ignored().to_vec(),

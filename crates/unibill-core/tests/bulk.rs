@@ -112,7 +112,7 @@ impl CustomerUpdater for Memory {
     fn retries(&self) -> u64 {
         self.retries.load(Ordering::SeqCst)
     }
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
     async fn apply(
@@ -551,7 +551,13 @@ async fn the_stream_form_exposes_the_summary_as_it_goes() {
 #[tokio::test]
 async fn an_empty_input_gives_an_empty_summary() {
     let m = Memory::new();
-    let summary = run_bulk(&m, Vec::new(), BulkOptions::new(), |_| panic!("no items")).await;
+    let summary = run_bulk(
+        &m,
+        Vec::<(CustomerId, CustomerPatch)>::new(),
+        BulkOptions::new(),
+        |_| panic!("no items"),
+    )
+    .await;
     assert_eq!(summary.total, 0);
     assert!(summary.all_succeeded());
     assert_eq!(m.calls.load(Ordering::SeqCst), 0);

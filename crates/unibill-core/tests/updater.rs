@@ -50,7 +50,7 @@ impl CustomerUpdater for Counting {
     fn capabilities(&self) -> &Capabilities {
         &self.caps
     }
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         Ok(Customer::new(id.clone(), serde_json::json!({})))
     }
     async fn apply(
@@ -108,7 +108,7 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
 async fn invalid_input_refused_before_the_backend_is_called() {
     let b = Counting::new();
     let err = b
-        .update(&"1".into(), &CustomerPatch::new().city(""))
+        .update(&CustomerId::from("1"), &CustomerPatch::new().city(""))
         .await
         .unwrap_err();
     assert!(
@@ -126,7 +126,11 @@ async fn ignore_mode_drops_and_lists() {
         .add_tag("vip")
         .clear_email();
     let out = b
-        .update_with(&"1".into(), &patch, &UpdateOptions::ignore_unsupported())
+        .update_with(
+            &CustomerId::from("1"),
+            &patch,
+            &UpdateOptions::ignore_unsupported(),
+        )
         .await
         .unwrap();
     assert_eq!(out.customer.address.city.as_deref(), Some("Paris"));
@@ -145,7 +149,11 @@ async fn ignore_mode_drops_and_lists() {
     );
     assert!(out.changed());
     let dry = b
-        .dry_run(&"1".into(), &patch, &UpdateOptions::ignore_unsupported())
+        .dry_run(
+            &CustomerId::from("1"),
+            &patch,
+            &UpdateOptions::ignore_unsupported(),
+        )
         .await
         .unwrap();
     assert_eq!(dry.ignored.len(), 2);
@@ -176,7 +184,7 @@ async fn object_safe_in_box_and_arc() {
     for u in [boxed.as_ref(), shared.as_ref()] {
         assert_eq!(u.kind(), KIND);
         let c = u
-            .update(&"7".into(), &CustomerPatch::new().city("Lyon"))
+            .update(&CustomerId::from("7"), &CustomerPatch::new().city("Lyon"))
             .await
             .unwrap();
         assert_eq!(c.id.as_str(), "7");

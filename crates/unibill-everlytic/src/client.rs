@@ -239,7 +239,7 @@ fn holds_customer(answer: &Value) -> bool {
 impl CustomerUpdater for Everlytic {
     unibill_core::transport_backend!(KIND);
 
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
     }

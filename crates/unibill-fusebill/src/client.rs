@@ -273,7 +273,7 @@ fn url_encode(s: &str) -> String {
 impl CustomerUpdater for Fusebill {
     unibill_core::transport_backend!(KIND);
 
-    async fn get(&self, id: &CustomerId) -> Result<Customer> {
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let raw = self.read(id).await?;
         mapping::customer_from_json(id, raw)
     }

@@ -12,7 +12,7 @@
 //! [`ConflictCheck`]).
 //!
 //! ```no_run
-//! use unibill_core::{CustomerPatch, CustomerStatus, CustomerUpdater};
+//! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};
 //! use unibill_fusebill::{Fusebill, FusebillExtension};
 //!
 //! # async fn run() -> Result<(), unibill_core::Error> {
@@ -24,7 +24,7 @@
 //!     .campaign("spring-launch")
 //!     .status(CustomerStatus::Hold)
 //!     .extension(FusebillExtension::new().reference1("crm-991"));
-//! let customer = fusebill.update(&"12000750".into(), &patch).await?;
+//! let customer = fusebill.update(&CustomerId::from("12000750"), &patch).await?;
 //! assert_eq!(customer.first_name.as_deref(), Some("Kate"));
 //! # Ok(())
 //! # }
