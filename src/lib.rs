@@ -61,25 +61,15 @@ pub use unibill_core::*;
 #[doc(inline)]
 pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update, bulk_update_stream, capability, change, check,
-<<<<<<< HEAD
-    customer, error, kind, patch, portable, run_bulk, status, transport, updater, values,
-    Acquisition, AcquisitionPatch, Address, AddressPatch, AttributeType, AttributeValue,
-    BackendBuilder, BackendKind, BackendPortability, BulkItemResult, BulkOptions, BulkProgress,
-    BulkStream, BulkSummary, Capabilities, Change, CheckedPatch, CountryCode, Currency,
-    CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Decimal,
-    DryRun, Error, ErrorKind, ExposeSecret, Extensions, Field, FieldCaps, Ignored, Money, Op,
-    PatchExtension, PlannedRequest, Portability, RateLimit, Result, RetryConfig, SecretString,
-    TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
-=======
-    customer, error, kind, patch, reference, run_bulk, status, transport, updater, values,
-    Acquisition, AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType,
-    AttributeValue, BackendBuilder, BackendKind, BulkItemResult, BulkOptions, BulkProgress,
-    BulkStream, BulkSummary, Capabilities, Change, CheckedPatch, CountryCode, Currency,
-    CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef, CustomerStatus,
+    customer, error, kind, patch, portable, reference, run_bulk, status, transport, updater,
+    values, Acquisition, AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType,
+    AttributeValue, BackendBuilder, BackendKind, BackendPortability, BulkItemResult, BulkOptions,
+    BulkProgress, BulkStream, BulkSummary, Capabilities, Change, CheckedPatch, CountryCode,
+    Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef, CustomerStatus,
     CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions, Field, FieldCaps,
-    Ignored, LookupKind, Money, Op, PatchExtension, PlannedRequest, RateLimit, Result, RetryConfig,
-    SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
->>>>>>> lookup
+    Ignored, LookupKind, Money, Op, PatchExtension, PlannedRequest, Portability, RateLimit, Result,
+    RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions,
+    UpdateOutcome,
 };
 
 /// The ChartMogul backend (feature `chartmogul`).

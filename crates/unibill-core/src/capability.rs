@@ -146,6 +146,7 @@ impl Capabilities {
         Self {
             backend,
             fields: vec![FieldCaps::NONE; Field::ALL.len()],
+            lookups: Vec::new(),
         }
     }
 

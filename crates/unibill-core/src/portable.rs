@@ -48,6 +48,7 @@ use crate::capability::{Capabilities, Field, FieldCaps, Op};
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::patch::CustomerPatch;
+use crate::reference::LookupKind;
 use crate::updater::Ignored;
 
 /// The backend name of [`Capabilities::common`]'s result. It names no
@@ -83,13 +84,18 @@ impl Capabilities {
         I: IntoIterator,
         I::Item: AsRef<Capabilities>,
     {
-        let mut backends = backends.into_iter();
+        let backends: Vec<I::Item> = backends.into_iter().collect();
         let mut out = Capabilities::unregistered(COMMON);
-        let Some(first) = backends.next() else {
+        let Some((first, rest)) = backends.split_first() else {
             return out;
         };
+        for &lookup in LookupKind::ALL {
+            if backends.iter().all(|caps| caps.as_ref().can_lookup(lookup)) {
+                out = out.with_lookup(lookup);
+            }
+        }
         let mut fields: Vec<(Field, FieldCaps)> = first.as_ref().iter().collect();
-        for caps in backends {
+        for caps in rest {
             let caps = caps.as_ref();
             for (field, acc) in &mut fields {
                 let other = caps.get(*field);
