@@ -11,7 +11,8 @@ use unibill_core::check;
 use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
-    CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
+    CustomerUpdater, Error, Field, FieldCaps, LockGuard, LookupKind, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::builder::ChartMogulBuilder;
@@ -59,6 +60,9 @@ pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
 ///
 /// Everything else (phones, street lines, person names, acquisition) does
 /// not exist at ChartMogul and is refused before any request.
+///
+/// Lookups: by email (customer search) and by external reference
+/// (`external_id`, customer list); see [`crate::lookup`].
 pub fn capabilities() -> Capabilities {
     Capabilities::new(KIND)
         .with(Field::DisplayName, FieldCaps::READ_SET)
@@ -79,6 +83,8 @@ pub fn capabilities() -> Capabilities {
             FieldCaps::ALL,
         )
         .with(Field::Status, FieldCaps::READ_SET)
+        .with_lookup(LookupKind::Email)
+        .with_lookup(LookupKind::External)
         .with_all(
             &[
                 Field::ExternalReference,
@@ -150,6 +156,12 @@ impl ChartMogul {
             transport,
             caps: capabilities(),
         }
+    }
+
+    /// The transport this client sends through.
+    #[cfg(test)]
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// A builder with ChartMogul's defaults.
@@ -371,6 +383,10 @@ impl CustomerUpdater for ChartMogul {
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
+    }
+
+    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
+        crate::lookup::find_ids(&self.transport, kind, value, crate::lookup::PAGE_SIZE).await
     }
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {

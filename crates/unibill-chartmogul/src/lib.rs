@@ -48,6 +48,7 @@ pub mod builder;
 pub mod client;
 pub mod error;
 pub mod extension;
+pub mod lookup;
 pub mod mapping;
 pub mod wire;
 

@@ -277,3 +277,40 @@ pub struct EntriesResponse {
     /// keeps its raw form). Required.
     pub entries: Vec<Value>,
 }
+
+/// One page of the customer list (`GET /v1/customers`) or of the customer
+/// search (`GET /v1/customers/search`): the customers and the cursor to
+/// the next page. The first page also carries `current_page`,
+/// `total_pages`, `per_page` and `page`, which the client does not read;
+/// pages fetched with `cursor=` carry only these three keys.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct CustomerPage {
+    /// The customers of this page. Required.
+    pub entries: Vec<CustomerEntry>,
+    /// Whether another page follows.
+    #[serde(default)]
+    pub has_more: Option<bool>,
+    /// The cursor of the next page (sent even on the last page; `null`
+    /// on an empty one).
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// The parts of a listed customer a lookup reads.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct CustomerEntry {
+    /// `cus_...` UUID.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// The caller's own identifier.
+    #[serde(default)]
+    pub external_id: Option<Value>,
+    /// Every external id the customer has (merged customers have several).
+    #[serde(default)]
+    pub external_ids: Option<Vec<Value>>,
+}

@@ -22,6 +22,12 @@ use crate::{mapping, wire, KIND};
 /// two-character code, so neither can be emptied. Everything not listed
 /// (first/last name, company, city, second address line, currency, tags,
 /// custom attributes, ...) does not exist on the platform.
+///
+/// No lookup: Everlytic documents no customer search or filter, so a
+/// [`CustomerRef`](unibill_core::CustomerRef) by email or external
+/// reference is refused with
+/// [`Error::UnsupportedLookup`](unibill_core::Error::UnsupportedLookup)
+/// before any request (see `docs/everlytic.md`).
 pub fn capabilities() -> Capabilities {
     Capabilities::new(KIND)
         .with_all(

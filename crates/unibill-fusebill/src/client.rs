@@ -8,7 +8,7 @@ use unibill_core::backend::{decode, read_back};
 use unibill_core::transport::{Idempotency, RateLimit, Request, Transport};
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerUpdater,
-    Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
+    Error, Field, FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::FusebillBuilder;
@@ -66,6 +66,8 @@ pub fn capabilities() -> Capabilities {
         .with(Field::Status, FieldCaps::READ_SET)
         .with(Field::Currency, FieldCaps::READ_SET)
         .with(Field::Mrr, FieldCaps::READ)
+        .with_lookup(LookupKind::Email)
+        .with_lookup(LookupKind::External)
 }
 
 /// A Fusebill account, as a [`CustomerUpdater`].
@@ -280,6 +282,10 @@ impl CustomerUpdater for Fusebill {
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
         Ok(CustomerId::from(mapping::check_id(id)?))
+    }
+
+    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
+        crate::lookup::find_ids(&self.transport, kind, value, crate::lookup::PAGE_SIZE).await
     }
 
     async fn apply(

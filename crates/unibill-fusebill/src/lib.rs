@@ -42,6 +42,7 @@ pub mod builder;
 mod client;
 pub mod error;
 mod extension;
+pub mod lookup;
 pub mod mapping;
 pub mod merge;
 pub mod wire;
