@@ -365,39 +365,6 @@ async fn switching_example_updates_by_email_or_own_reference_on_every_backend() 
     );
 }
 
-/// The seeded references that name several customers at each vendor, with
-/// those customers' ids.
-fn shared_references(backend: &str) -> Vec<(CustomerRef, Vec<&'static str>)> {
-    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
-    match backend {
-        "chartmogul" => vec![
-            (
-                CustomerRef::email(cm::LOOKUP_SHARED_EMAIL),
-                cm::LOOKUP_SHARED_UUIDS.to_vec(),
-            ),
-            (
-                CustomerRef::external(cm::LOOKUP_SHARED_EXTERNAL_ID),
-                cm::LOOKUP_SHARED_UUIDS.to_vec(),
-            ),
-        ],
-        "fusebill" => vec![
-            (
-                CustomerRef::email(fb::LOOKUP_SHARED_EMAIL),
-                fb::LOOKUP_SHARED_EMAIL_IDS.to_vec(),
-            ),
-            (
-                CustomerRef::external(fb::LOOKUP_SHARED_REFERENCE),
-                fb::LOOKUP_SHARED_REFERENCE_IDS.to_vec(),
-            ),
-        ],
-        "everlytic" => vec![(
-            CustomerRef::email(ev::LOOKUP_SHARED_EMAIL),
-            ev::LOOKUP_SHARED_IDS.to_vec(),
-        )],
-        other => panic!("unknown backend {other}"),
-    }
-}
-
 /// Done when: a reference naming several customers is `Error::Ambiguous`
 /// listing them all, one naming none is `Error::NotFound`; neither writes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -412,7 +379,7 @@ async fn switching_example_never_guesses_on_ambiguous_or_missing_references() {
         let caps = updater.capabilities().clone();
         let records = |ids: &[&str]| -> Vec<_> { ids.iter().map(|i| vendor.customer(i)).collect() };
 
-        for (reference, ids) in shared_references(backend) {
+        for (reference, ids) in common::shared_references(backend) {
             let before = records(&ids);
             vendor.clear_journal();
             let result = switching(updater.as_ref(), &reference).await;
