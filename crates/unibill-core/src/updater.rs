@@ -19,7 +19,7 @@ use crate::reference::{AsCustomerRef, CustomerRef, LookupKind};
 #[non_exhaustive]
 pub enum UnsupportedPolicy {
     /// Refuse the whole patch with
-    /// [`Error::Unsupported`](crate::Error::Unsupported) (the default).
+    /// [`Error::Unsupported`] (the default).
     #[default]
     Fail,
     /// Drop those parts, apply the rest, and list what was dropped in
@@ -41,7 +41,7 @@ pub enum ConflictCheck {
     /// changed, work the write out again from the fresh record (patches are
     /// declarative, so this is safe) and check again, for at most
     /// `max_rounds` rounds, then fail with
-    /// [`Error::Conflict`](crate::Error::Conflict) (unless the patch changes
+    /// [`Error::Conflict`] (unless the patch changes
     /// nothing on the last record read: then nothing is written and the
     /// update succeeds). Costs one more `GET` per update that reads and
     /// writes. The default, with 3 rounds.
@@ -319,7 +319,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
 
     /// The one spelling of `id` this backend's vendor stores (e.g. an
     /// integer id without leading zeros), which keys the customer's write
-    /// lock; [`Error::Validation`](crate::Error::Validation) on field `id`,
+    /// lock; [`Error::Validation`] on field `id`,
     /// before any request, for an id the vendor cannot hold. The default
     /// takes the id as it is.
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
@@ -440,7 +440,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     }
 
     /// Applies a patch; anything the backend cannot do is refused with
-    /// [`Error::Unsupported`](crate::Error::Unsupported) before any request.
+    /// [`Error::Unsupported`] before any request.
     async fn update(
         &self,
         customer: &dyn AsCustomerRef,
