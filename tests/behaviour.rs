@@ -16,7 +16,8 @@ mod common;
 use common::Fixture;
 use serde_json::{json, Value};
 use unibill::{
-    Change, Customer, CustomerId, CustomerPatch, Error, Field, FieldValue, Op, UpdateOptions,
+    Change, Customer, CustomerId, CustomerPatch, CustomerRef, Error, ErrorKind, Field, FieldValue,
+    LookupKind, Op, UpdateOptions,
 };
 use unibill_sandbox::Fault;
 
@@ -668,6 +669,240 @@ async fn bulk_items_for_one_customer_apply_in_input_order(fx: Fixture) {
     }
 }
 
+/// The seeded customer's email and own reference, as the neutral API reads
+/// them, each as the reference that names it, with the lookup it needs.
+async fn seed_references(fx: &Fixture) -> Vec<(LookupKind, CustomerRef)> {
+    let c = fx.updater.get(&fx.seed_id()).await.expect("get by id");
+    let email = c.email.clone().expect("seeded customer has an email");
+    let external = c
+        .external_reference
+        .clone()
+        .expect("seeded customer has an external reference");
+    vec![
+        (LookupKind::Email, CustomerRef::email(email)),
+        (LookupKind::External, CustomerRef::external(external)),
+    ]
+}
+
+/// Every customer-taking call with `reference` is refused with
+/// `Error::UnsupportedLookup` naming `kind`, before any request.
+async fn assert_lookup_refused(fx: &Fixture, reference: &CustomerRef, kind: LookupKind) {
+    let refused = |label: &str, e: Option<Error>| match e {
+        Some(Error::UnsupportedLookup { backend, lookup }) => {
+            assert_eq!(backend, fx.updater.kind(), "{label}");
+            assert_eq!(lookup, kind, "{}: {label}", fx.backend);
+        }
+        other => panic!("{}: {label} {reference}: {other:?}", fx.backend),
+    };
+    let patch = CustomerPatch::new().email("never@example.com");
+    fx.vendor().clear_journal();
+    refused("find", fx.updater.find(reference).await.err());
+    refused("resolve", fx.updater.resolve(reference).await.err());
+    refused("get", fx.updater.get(reference).await.err());
+    refused("update", fx.updater.update(reference, &patch).await.err());
+    refused(
+        "dry_run",
+        fx.updater
+            .dry_run(reference, &patch, &UpdateOptions::default())
+            .await
+            .err(),
+    );
+    let mut results = Vec::new();
+    unibill::bulk::run_bulk(
+        &*fx.updater,
+        [(reference.clone(), patch.clone())],
+        unibill::bulk::BulkOptions::new(),
+        |r| results.push(r),
+    )
+    .await;
+    assert_eq!(results.len(), 1);
+    refused("bulk", results.pop().and_then(|r| r.result.err()));
+    assert!(
+        fx.vendor().journal().is_empty(),
+        "{}: request before refusing {reference}",
+        fx.backend
+    );
+}
+
+/// By email and by external reference, `find`, `resolve` and `get` name the
+/// seeded customer where the backend declares the lookup (among the lookup
+/// seeds, which share other emails and references), with no write; where
+/// it does not, every call is refused before any request.
+async fn lookup_finds_the_seeded_customer_where_declared(fx: Fixture) {
+    fx.sandbox.add_lookup_seeds();
+    let caps = fx.updater.capabilities().clone();
+    for (kind, reference) in seed_references(&fx).await {
+        if !caps.can_lookup(kind) {
+            assert_lookup_refused(&fx, &reference, kind).await;
+            continue;
+        }
+        fx.vendor().clear_journal();
+        let found = fx.updater.find(&reference).await.expect("find");
+        assert_eq!(found, [fx.seed_id()], "{}: {reference}", fx.backend);
+        assert!(
+            !fx.vendor().journal().is_empty(),
+            "{}: find sent no request",
+            fx.backend
+        );
+        let id = fx.updater.resolve(&reference).await.expect("resolve");
+        assert_eq!(id, fx.seed_id(), "{}: {reference}", fx.backend);
+        let c = fx.updater.get(&reference).await.expect("get by reference");
+        assert_eq!(c.id, fx.seed_id(), "{}: {reference}", fx.backend);
+        assert_eq!(writes(&fx), 0, "{}: a lookup wrote", fx.backend);
+    }
+    // An id needs no lookup: it names itself, with no request.
+    fx.vendor().clear_journal();
+    let id = CustomerRef::id(fx.seed_id());
+    assert_eq!(fx.updater.find(&id).await.expect("find"), [fx.seed_id()]);
+    assert!(fx.vendor().journal().is_empty(), "{}", fx.backend);
+}
+
+/// An update by email or external reference lands on the customer found,
+/// the vendor's record shows it, and `dry_run` by reference plans the same
+/// write without sending it.
+async fn update_by_reference_lands(fx: Fixture) {
+    fx.sandbox.add_lookup_seeds();
+    let caps = fx.updater.capabilities().clone();
+    // A field to change that leaves the email and the reference as they
+    // are, so the reference still names the customer afterwards.
+    let fields: Vec<Field> = rotating_fields(&fx)
+        .into_iter()
+        .filter(|f| !matches!(f, Field::Email | Field::ExternalReference))
+        .collect();
+    let field = *fields.first().expect("a settable field");
+    for (n, (kind, reference)) in seed_references(&fx).await.into_iter().enumerate() {
+        if !caps.can_lookup(kind) {
+            assert_lookup_refused(&fx, &reference, kind).await;
+            continue;
+        }
+        let value = unique(field, 4000 + n).expect("unique value");
+        let patch = patch_from(&[(field, value.clone())]);
+
+        fx.vendor().clear_journal();
+        let dry = fx
+            .updater
+            .dry_run(&reference, &patch, &UpdateOptions::default())
+            .await
+            .expect("dry run by reference");
+        assert_eq!(writes(&fx), 0, "{}: dry run wrote", fx.backend);
+        assert!(!dry.writes.is_empty(), "{}: nothing planned", fx.backend);
+
+        let outcome = fx
+            .updater
+            .update_with(&reference, &patch, &UpdateOptions::default())
+            .await
+            .unwrap_or_else(|e| panic!("{}: update by {reference}: {e}", fx.backend));
+        assert_eq!(outcome.customer.id, fx.seed_id(), "{}", fx.backend);
+        assert_eq!(read(&outcome.customer, field), value, "{}", fx.backend);
+        assert_eq!(
+            outcome.writes.len(),
+            dry.writes.len(),
+            "{}: the dry run planned another number of writes",
+            fx.backend
+        );
+        assert!(writes(&fx) >= 1, "{}: no write", fx.backend);
+        let stored = fx
+            .vendor()
+            .customer(fx.seed_id().as_str())
+            .expect("seeded customer")
+            .to_string();
+        assert!(
+            stored.contains(value.as_str().expect("text")),
+            "{}: {field} = {value} not in {stored}",
+            fx.backend
+        );
+        let by_id = fx.updater.get(&fx.seed_id()).await.expect("get by id");
+        assert_eq!(read(&by_id, field), value, "{}", fx.backend);
+    }
+}
+
+/// A reference naming several customers is `Error::Ambiguous` listing
+/// every one of them, and one naming none is `Error::NotFound`: from
+/// `resolve`, `update` and a bulk item alike, with no write and no record
+/// changed. A lookup the backend does not declare is refused instead,
+/// before any request.
+async fn ambiguous_and_missing_references_write_nothing(fx: Fixture) {
+    fx.sandbox.add_lookup_seeds();
+    let caps = fx.updater.capabilities().clone();
+    let patch = CustomerPatch::new().email("never@example.com");
+    let records = |ids: &[&str]| -> Vec<Option<Value>> {
+        ids.iter().map(|i| fx.vendor().customer(i)).collect()
+    };
+    let mut cases: Vec<(CustomerRef, Vec<&str>)> = common::shared_references(fx.backend);
+    cases.push((CustomerRef::email("nobody@nowhere.example.com"), vec![]));
+    cases.push((CustomerRef::external("NO-SUCH-REF"), vec![]));
+    for (reference, ids) in cases {
+        let kind = reference.lookup_kind().expect("a lookup");
+        if !caps.can_lookup(kind) {
+            assert_lookup_refused(&fx, &reference, kind).await;
+            continue;
+        }
+        let before = records(&ids);
+        fx.vendor().clear_journal();
+        let check = |label: &str, e: Option<Error>| {
+            let e = e.unwrap_or_else(|| panic!("{}: {label} {reference}: Ok", fx.backend));
+            let want_kind = if ids.is_empty() {
+                ErrorKind::NotFound
+            } else {
+                ErrorKind::Ambiguous
+            };
+            assert_eq!(
+                e.kind(),
+                want_kind,
+                "{}: {label} {reference}: {e}",
+                fx.backend
+            );
+            assert!(!e.is_retryable(), "{}: {label}: {e}", fx.backend);
+            match e {
+                Error::Ambiguous {
+                    backend,
+                    reference: r,
+                    matches,
+                } => {
+                    assert_eq!(backend, fx.updater.kind());
+                    assert_eq!(r, reference, "{label}");
+                    let mut got: Vec<&str> = matches.iter().map(CustomerId::as_str).collect();
+                    got.sort_unstable();
+                    let mut want = ids.clone();
+                    want.sort_unstable();
+                    assert_eq!(got, want, "{}: {label} {reference}", fx.backend);
+                }
+                Error::NotFound { backend, id } => {
+                    assert_eq!(backend, fx.updater.kind());
+                    assert!(id.contains(reference.as_str()), "{label}: {id}");
+                }
+                other => panic!("{}: {label} {reference}: {other:?}", fx.backend),
+            }
+        };
+        check("resolve", fx.updater.resolve(&reference).await.err());
+        check("get", fx.updater.get(&reference).await.err());
+        check("update", fx.updater.update(&reference, &patch).await.err());
+        let mut results = Vec::new();
+        let summary = unibill::bulk::run_bulk(
+            &*fx.updater,
+            [(reference.clone(), patch.clone())],
+            unibill::bulk::BulkOptions::new(),
+            |r| results.push(r),
+        )
+        .await;
+        assert_eq!((summary.total, summary.failed()), (1, 1), "{}", fx.backend);
+        let item = results.pop().expect("one result");
+        assert_eq!(
+            item.id, reference,
+            "{}: bulk item names its reference",
+            fx.backend
+        );
+        check("bulk", item.result.err());
+        assert!(
+            !fx.vendor().journal().is_empty(),
+            "{}: no lookup sent for {reference}",
+            fx.backend
+        );
+        assert_eq!(writes(&fx), 0, "{}: {reference} wrote", fx.backend);
+        assert_eq!(records(&ids), before, "{}: {reference} changed", fx.backend);
+    }
+}
+
 macro_rules! behaviour {
     ($($scenario:ident),* $(,)?) => {
         #[cfg(feature = "chartmogul")]
@@ -699,4 +934,7 @@ behaviour!(
     noop_patch_sends_no_write,
     concurrent_updates_of_one_customer_lose_nothing,
     bulk_items_for_one_customer_apply_in_input_order,
+    lookup_finds_the_seeded_customer_where_declared,
+    update_by_reference_lands,
+    ambiguous_and_missing_references_write_nothing,
 );

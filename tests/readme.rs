@@ -18,6 +18,54 @@ fn readme_capability_table_matches_the_code() {
     );
 }
 
+/// The README's lookup table, rebuilt from each compiled-in backend's
+/// `capabilities().can_lookup(..)`.
+#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+fn lookup_table() -> String {
+    let all = unibill::backend_capabilities();
+    let mut out = String::from("| lookup |");
+    for c in &all {
+        out.push_str(&format!(" {} |", c.backend()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(all.len()));
+    out.push('\n');
+    for kind in unibill::LookupKind::ALL {
+        let constructor = match kind {
+            unibill::LookupKind::Email => "CustomerRef::email",
+            _ => "CustomerRef::external",
+        };
+        out.push_str(&format!("| {} (`{constructor}`) |", kind.name()));
+        for c in &all {
+            out.push_str(if c.can_lookup(*kind) {
+                " yes |"
+            } else {
+                " - |"
+            });
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[test]
+fn readme_lookup_table_matches_the_code() {
+    let readme = include_str!("../README.md");
+    let start = "<!-- lookups:start -->\n";
+    let end = "<!-- lookups:end -->";
+    let from = readme.find(start).expect("start marker") + start.len();
+    let to = readme[from..].find(end).expect("end marker") + from;
+    let table = lookup_table();
+    assert_eq!(
+        readme[from..to].trim(),
+        table.trim(),
+        "README lookup table is stale; the code declares:\n{table}"
+    );
+    // Every row is a lookup kind, every column a backend.
+    assert_eq!(table.lines().count(), unibill::LookupKind::ALL.len() + 2);
+}
+
 /// The quickstart, compiled into this test so that the first of the two
 /// commands is run by the second (CI builds the example but does not run
 /// it).

@@ -10,6 +10,10 @@
 //!   two fields every update must send); otherwise `GET` then `PUT`, with
 //!   the same concurrent-edit check as Fusebill by default (`GET`, `GET`,
 //!   `PUT`; `ConflictCheck::Off` gives 2).
+//! - By email or external reference: two lookups (each one `GET` when the
+//!   matches fit on one page; the second under the customer's write lock)
+//!   before the same requests as by id; `get` and `dry_run` by reference
+//!   make one lookup. Everlytic has no lookup: zero requests, refused.
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -180,4 +184,192 @@ async fn everlytic_update_is_one_put_with_name_and_email_else_get_then_put() {
     let patch = CustomerPatch::new().name("Cape Mailers");
     updater.update(&id, &patch).await.expect("update succeeds");
     assert_eq!(calls(vendor), vec![get.clone(), get, put]);
+}
+
+/// The request lines one update of `reference` (item `n`'s patch) sends, on
+/// a fresh sandbox holding the lookup seeds, as the journal counts them.
+async fn update_calls(
+    backend: &'static str,
+    reference: &unibill::CustomerRef,
+    n: u64,
+) -> Result<Vec<String>, unibill::Error> {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    sandbox.add_lookup_seeds();
+    let updater = common::config(&sandbox, backend)
+        .build()
+        .expect("updater builds");
+    let (_, patch) = common::item(backend, n);
+    let vendor = common::vendor(&sandbox, backend);
+    vendor.clear_journal();
+    let result = updater.update(reference, &patch).await;
+    let lines = calls(vendor);
+    sandbox.shutdown().await;
+    result.map(|_| lines)
+}
+
+/// A request line with its `%XX` escapes decoded (ASCII only).
+fn decoded(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| line.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The unique lookup seed of each emulator: its id, email and own
+/// reference.
+fn unique_seed(backend: &str) -> (&'static str, &'static str, &'static str) {
+    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
+    match backend {
+        "chartmogul" => (
+            cm::LOOKUP_UNIQUE_UUID,
+            cm::LOOKUP_UNIQUE_EMAIL,
+            cm::LOOKUP_UNIQUE_EXTERNAL_ID,
+        ),
+        "fusebill" => (
+            fb::LOOKUP_UNIQUE_ID,
+            fb::LOOKUP_UNIQUE_EMAIL,
+            fb::LOOKUP_UNIQUE_REFERENCE,
+        ),
+        "everlytic" => (
+            ev::LOOKUP_UNIQUE_ID,
+            ev::LOOKUP_UNIQUE_EMAIL,
+            ev::LOOKUP_UNIQUE_UNIQUE_ID,
+        ),
+        other => panic!("unknown backend {other}"),
+    }
+}
+
+/// The requests one update costs by id, by email and by external reference
+/// on each backend: the requests-per-update table of `docs/performance.md`.
+#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[tokio::test]
+async fn update_by_email_or_reference_is_two_lookups_then_the_update_by_id() {
+    use unibill::CustomerRef;
+    use unibill_sandbox::{chartmogul as cm, fusebill as fb};
+    let mut table = Vec::new();
+    for backend in common::ENABLED {
+        let (id, email, external) = unique_seed(backend);
+        let by_id = update_calls(backend, &CustomerRef::id(id), 1)
+            .await
+            .unwrap_or_else(|e| panic!("{backend} by id: {e}"));
+        let mut row = vec![by_id.len()];
+        for (n, reference) in [CustomerRef::email(email), CustomerRef::external(external)]
+            .into_iter()
+            .enumerate()
+        {
+            match update_calls(backend, &reference, 1).await {
+                Ok(lines) => {
+                    // Two lookups, then exactly what the update by id sends.
+                    assert!(lines.len() >= 2, "{backend} {reference}: {lines:?}");
+                    assert_eq!(lines[..2][0], lines[..2][1], "{backend}: two same lookups");
+                    assert!(lines[0].starts_with("GET "), "{backend}: {lines:?}");
+                    assert_eq!(lines[2..], by_id[..], "{backend} {reference}");
+                    row.push(lines.len());
+                    if n == 0 {
+                        let want = match *backend {
+                            "chartmogul" => format!(
+                                "GET /v1/customers/search?email={email}&per_page=200"
+                            ),
+                            _ => format!(
+                                "GET /v1/customers?query=primaryEmail:*{email}*&pageSize=100&pageNumber=0"
+                            ),
+                        };
+                        assert_eq!(decoded(&lines[0]), want, "{backend}");
+                    }
+                }
+                Err(unibill::Error::UnsupportedLookup { .. }) => row.push(0),
+                Err(e) => panic!("{backend} {reference}: {e}"),
+            }
+        }
+        table.push((*backend, row));
+    }
+    // The table in docs/performance.md (by id, by email, by reference).
+    assert_eq!(
+        table,
+        [
+            ("chartmogul", vec![1, 3, 3]),
+            ("fusebill", vec![3, 5, 5]),
+            ("everlytic", vec![3, 0, 0]),
+        ]
+    );
+    // The external-id lookups, as sent.
+    let lines = update_calls(
+        "chartmogul",
+        &CustomerRef::external(cm::LOOKUP_UNIQUE_EXTERNAL_ID),
+        2,
+    )
+    .await
+    .expect("update by external id");
+    assert_eq!(
+        decoded(&lines[0]),
+        format!(
+            "GET /v1/customers?external_id={}&per_page=200",
+            cm::LOOKUP_UNIQUE_EXTERNAL_ID
+        )
+    );
+    let lines = update_calls(
+        "fusebill",
+        &CustomerRef::external(fb::LOOKUP_UNIQUE_REFERENCE),
+        2,
+    )
+    .await
+    .expect("update by reference");
+    assert_eq!(
+        decoded(&lines[0]),
+        format!(
+            "GET /v1/customers?query=reference:{}&pageSize=100&pageNumber=0",
+            fb::LOOKUP_UNIQUE_REFERENCE
+        )
+    );
+}
+
+/// `get` and `dry_run` by reference make one lookup, then what they make
+/// by id.
+#[cfg(all(feature = "chartmogul", feature = "fusebill"))]
+#[tokio::test]
+async fn get_and_dry_run_by_reference_are_one_lookup() {
+    use unibill::{CustomerRef, UpdateOptions};
+    for backend in ["chartmogul", "fusebill"] {
+        let (id, email, _) = unique_seed(backend);
+        let sandbox = Sandbox::start().await.expect("sandbox starts");
+        sandbox.add_lookup_seeds();
+        let updater = common::config(&sandbox, backend).build().expect("builds");
+        let vendor = common::vendor(&sandbox, backend);
+        let (_, patch) = common::item(backend, 7);
+        let mut by = Vec::new();
+        for reference in [CustomerRef::id(id), CustomerRef::email(email)] {
+            vendor.clear_journal();
+            updater.get(&reference).await.expect("get");
+            let get = calls(vendor);
+            vendor.clear_journal();
+            updater
+                .dry_run(&reference, &patch, &UpdateOptions::default())
+                .await
+                .expect("dry run");
+            by.push((get, calls(vendor)));
+        }
+        let ((get_id, dry_id), (get_ref, dry_ref)) = (&by[0], &by[1]);
+        assert_eq!(get_ref.len(), get_id.len() + 1, "{backend}: {get_ref:?}");
+        assert_eq!(get_ref[1..], get_id[..], "{backend}");
+        assert_eq!(dry_ref.len(), dry_id.len() + 1, "{backend}: {dry_ref:?}");
+        assert_eq!(dry_ref[1..], dry_id[..], "{backend}");
+        assert_eq!(get_ref[0], dry_ref[0], "{backend}: the same lookup");
+        sandbox.shutdown().await;
+    }
 }

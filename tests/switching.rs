@@ -1,7 +1,8 @@
 //! Switching vendors by configuration alone: the README's switching
-//! example, run as written against all three backends on the sandbox, and
-//! the portability check agreeing with `update` for every field, op and
-//! backend.
+//! example, run as written against all three backends on the sandbox (by
+//! vendor id, and holding only an email or the caller's own reference),
+//! and the portability check agreeing with `update` for every field, op
+//! and backend.
 #![cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 
 mod common;
@@ -9,8 +10,8 @@ mod common;
 use std::collections::HashSet;
 
 use unibill::{
-    Capabilities, CustomerId, CustomerPatch, CustomerUpdater, Error, Field, FieldKind, Ignored, Op,
-    UpdateOptions, UpdateOutcome,
+    Capabilities, CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, Field, FieldKind,
+    Ignored, LookupKind, Op, UpdateOptions, UpdateOutcome,
 };
 use unibill_sandbox::Sandbox;
 
@@ -19,13 +20,17 @@ use unibill_sandbox::Sandbox;
 // <switching>
 async fn switching(
     updater: &dyn CustomerUpdater,
-    id: &CustomerId,
+    customer: &CustomerRef, // an id, or an email / your own reference
 ) -> unibill::Result<UpdateOutcome> {
     // A portable patch: only what every compiled-in backend can do
     // (`Capabilities::common` lists it); checked before any request.
     let portable = CustomerPatch::new().email("katelyn@example.com");
     portable.check_portable(unibill::backend_capabilities())?;
-    updater.update(id, &portable).await?;
+    // By email or reference, the vendor's search must find exactly one
+    // customer (else `Error::Ambiguous` or `Error::NotFound`, no write); a
+    // vendor without that search refuses with `Error::UnsupportedLookup`,
+    // before any request.
+    updater.update(customer, &portable).await?;
 
     // A richer patch: what this vendor lacks is skipped, and listed.
     let rich = portable
@@ -37,7 +42,7 @@ async fn switching(
         rich.portability(unibill::backend_capabilities())
     );
     let outcome = updater
-        .update_with(id, &rich, &UpdateOptions::ignore_unsupported())
+        .update_with(customer, &rich, &UpdateOptions::ignore_unsupported())
         .await?;
     for skipped in &outcome.ignored {
         println!("{}: skipped {skipped}", updater.kind());
@@ -126,7 +131,7 @@ async fn readme_switching_example_runs_on_every_backend() {
         let vendor = common::vendor(&sandbox, backend);
 
         let before = vendor.journal().len();
-        let outcome = switching(updater.as_ref(), &id)
+        let outcome = switching(updater.as_ref(), &CustomerRef::id(id.clone()))
             .await
             .unwrap_or_else(|e| panic!("{backend}: {e}"));
         assert_eq!(outcome.ignored, skipped, "{backend}");
@@ -195,6 +200,250 @@ async fn readme_switching_example_runs_on_every_backend() {
             assert_eq!(vendor.journal().len(), before, "{backend}: request sent");
         }
     }
+    sandbox.shutdown().await;
+}
+
+/// The one email and the one reference the calling code holds for its
+/// customer, the same at every vendor.
+const EMAIL: &str = "katelyn@example.com";
+const REFERENCE: &str = "KATELYN-42";
+
+/// Gives the seeded customer of `backend` the caller's email and own
+/// reference, in the vendor's store (ChartMogul sets `external_id` when a
+/// customer is created, not on update), as the caller's account holds it.
+/// Test setup only: the code under test never asks which backend it runs
+/// on.
+fn hold_caller_customer(sandbox: &Sandbox, backend: &str) -> CustomerId {
+    let id = common::seed_id(backend);
+    let (email, reference) = match backend {
+        "chartmogul" => ("email", "external_id"),
+        "fusebill" => ("primaryEmail", "reference"),
+        "everlytic" => ("email", "unique_id"),
+        other => panic!("unknown backend {other}"),
+    };
+    common::vendor(sandbox, backend).update_customer(id.as_str(), |c| {
+        c[email] = EMAIL.into();
+        c[reference] = REFERENCE.into();
+        if backend == "chartmogul" {
+            c["external_ids"] = serde_json::json!([REFERENCE]);
+        }
+    });
+    let stored = common::vendor(sandbox, backend)
+        .customer(id.as_str())
+        .expect("seeded customer");
+    assert_eq!(stored[email], EMAIL, "{backend}: setup");
+    assert_eq!(stored[reference], REFERENCE, "{backend}: setup");
+    id
+}
+
+/// Whether a journaled write names the customer `id` (in its path, or, for
+/// Fusebill's `PUT /v1/customers`, as the body's `id`).
+fn write_targets(e: &unibill_sandbox::JournalEntry, id: &CustomerId) -> bool {
+    e.path.contains(id.as_str())
+        || e.body
+            .as_ref()
+            .is_some_and(|b| b["id"].to_string().trim_matches('"') == id.as_str())
+}
+
+/// Done when: calling code holding only an email or its own reference
+/// updates the same customer on every backend whose vendor can find it,
+/// with configuration the only change; where the vendor cannot (Everlytic),
+/// the typed refusal comes before any request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_example_updates_by_email_or_own_reference_on_every_backend() {
+    let mut updated = Vec::new();
+    let mut refused = Vec::new();
+    for backend in common::ENABLED {
+        for reference in [CustomerRef::email(EMAIL), CustomerRef::external(REFERENCE)] {
+            // A fresh sandbox per case, with the lookup seeds (customers
+            // sharing emails and references) around the caller's one.
+            let sandbox = Sandbox::start().await.expect("sandbox starts");
+            sandbox.add_lookup_seeds();
+            let id = hold_caller_customer(&sandbox, backend);
+            let vendor = common::vendor(&sandbox, backend);
+            let before_record = vendor.customer(id.as_str()).expect("stored");
+            let others: Vec<_> = vendor
+                .add_lookup_seeds()
+                .into_iter()
+                .map(|o| (vendor.customer(&o), o))
+                .collect();
+
+            // The one line that changes: configuration.
+            let updater = common::config(&sandbox, backend).build().expect("builds");
+            let kind = reference.lookup_kind().expect("a lookup");
+            let result = switching(updater.as_ref(), &reference).await;
+
+            if !updater.capabilities().can_lookup(kind) {
+                match result {
+                    Err(Error::UnsupportedLookup { backend: b, lookup }) => {
+                        assert_eq!((b.as_str(), lookup), (*backend, kind));
+                    }
+                    other => panic!("{backend} {reference}: {other:?}"),
+                }
+                assert!(
+                    vendor.journal().is_empty(),
+                    "{backend}: request before refusing {reference}"
+                );
+                assert_eq!(vendor.customer(id.as_str()), Some(before_record));
+                refused.push((*backend, kind));
+                sandbox.shutdown().await;
+                continue;
+            }
+
+            let outcome = result.unwrap_or_else(|e| panic!("{backend} {reference}: {e}"));
+            assert_eq!(outcome.customer.id, id, "{backend} {reference}");
+            // The vendor's record of that customer holds the update ...
+            let stored = vendor.customer(id.as_str()).expect("stored").to_string();
+            assert!(stored.contains(EMAIL), "{backend}: {stored}");
+            let caps = updater.capabilities();
+            let c = updater.get(&id).await.expect("get by id");
+            for (field, value) in [
+                (Field::FirstName, "Katelyn"),
+                (Field::Company, "Acme"),
+                (Field::Phone, "+1 555 0100"),
+            ] {
+                if caps.allows(field, Op::Set) {
+                    assert!(stored.contains(value), "{backend}: {field} in {stored}");
+                    let read = c.get(field).and_then(|v| v.as_text().map(str::to_owned));
+                    assert_eq!(read.as_deref(), Some(value), "{backend}: {field}");
+                }
+            }
+            // ... the same found by reference; every write went to it, after
+            // the lookups that found it.
+            let by_ref = updater.get(&reference).await.expect("get by reference");
+            assert_eq!(by_ref.id, id, "{backend} {reference}");
+            let journal = vendor.journal();
+            let first_write = journal
+                .iter()
+                .position(|e| e.is_write())
+                .unwrap_or_else(|| panic!("{backend} {reference}: no write"));
+            assert!(first_write >= 2, "{backend}: no lookup before the write");
+            for e in journal.iter().filter(|e| e.is_write()) {
+                assert!(
+                    write_targets(e, &id),
+                    "{backend} {reference}: write to another customer: {} {}",
+                    e.method,
+                    e.path
+                );
+            }
+            // No other customer changed, the seeds sharing emails included.
+            for (record, other) in &others {
+                assert_ne!(other, id.as_str());
+                assert_eq!(
+                    &vendor.customer(other),
+                    record,
+                    "{backend}: {other} changed"
+                );
+            }
+            updated.push((*backend, kind));
+            sandbox.shutdown().await;
+        }
+    }
+    // Both lookups ran where declared, and the refusal where not: the
+    // vendors' own search is what decides, not this test.
+    let declared = |b: &str, k| unibill::capabilities_of(b).expect("compiled").can_lookup(k);
+    for (b, k) in updated.iter().chain(&refused) {
+        assert_eq!(updated.contains(&(*b, *k)), declared(b, *k), "{b} {k}");
+    }
+    assert_eq!(updated.len() + refused.len(), 2 * common::ENABLED.len());
+    // ChartMogul and Fusebill find by both; Everlytic has no search.
+    assert_eq!(
+        updated,
+        [
+            ("chartmogul", LookupKind::Email),
+            ("chartmogul", LookupKind::External),
+            ("fusebill", LookupKind::Email),
+            ("fusebill", LookupKind::External),
+        ]
+    );
+    assert_eq!(
+        refused,
+        [
+            ("everlytic", LookupKind::Email),
+            ("everlytic", LookupKind::External)
+        ]
+    );
+}
+
+/// Done when: a reference naming several customers is `Error::Ambiguous`
+/// listing them all, one naming none is `Error::NotFound`; neither writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_example_never_guesses_on_ambiguous_or_missing_references() {
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    sandbox.add_lookup_seeds();
+    let mut ambiguous = 0;
+    let mut missing = 0;
+    for backend in common::ENABLED {
+        let updater = common::config(&sandbox, backend).build().expect("builds");
+        let vendor = common::vendor(&sandbox, backend);
+        let caps = updater.capabilities().clone();
+        let records = |ids: &[&str]| -> Vec<_> { ids.iter().map(|i| vendor.customer(i)).collect() };
+
+        for (reference, ids) in common::shared_references(backend) {
+            let before = records(&ids);
+            vendor.clear_journal();
+            let result = switching(updater.as_ref(), &reference).await;
+            let kind = reference.lookup_kind().expect("a lookup");
+            match result {
+                Err(Error::Ambiguous {
+                    backend: b,
+                    reference: r,
+                    matches,
+                }) => {
+                    assert!(caps.can_lookup(kind), "{backend}: {kind} not declared");
+                    assert_eq!(b.as_str(), *backend);
+                    assert_eq!(r, reference);
+                    let mut got: Vec<&str> = matches.iter().map(CustomerId::as_str).collect();
+                    got.sort_unstable();
+                    let mut want = ids.clone();
+                    want.sort_unstable();
+                    assert_eq!(got, want, "{backend} {reference}");
+                    assert!(!vendor.journal().is_empty(), "{backend}: no lookup sent");
+                    ambiguous += 1;
+                }
+                Err(Error::UnsupportedLookup { lookup, .. }) => {
+                    assert!(!caps.can_lookup(kind));
+                    assert_eq!(lookup, kind);
+                    assert!(vendor.journal().is_empty(), "{backend}: request sent");
+                }
+                other => panic!("{backend} {reference}: {other:?}"),
+            }
+            assert!(
+                vendor.journal().iter().all(|e| !e.is_write()),
+                "{backend} {reference}: wrote"
+            );
+            assert_eq!(records(&ids), before, "{backend} {reference}: changed");
+        }
+
+        for reference in [
+            CustomerRef::email("nobody@nowhere.example.com"),
+            CustomerRef::external("NO-SUCH-REF"),
+        ] {
+            vendor.clear_journal();
+            let kind = reference.lookup_kind().expect("a lookup");
+            match switching(updater.as_ref(), &reference).await {
+                Err(Error::NotFound { backend: b, id }) => {
+                    assert!(caps.can_lookup(kind));
+                    assert_eq!(b.as_str(), *backend);
+                    assert!(id.contains(reference.as_str()), "{backend}: {id}");
+                    assert!(!vendor.journal().is_empty(), "{backend}: no lookup sent");
+                    missing += 1;
+                }
+                Err(Error::UnsupportedLookup { lookup, .. }) => {
+                    assert!(!caps.can_lookup(kind));
+                    assert_eq!(lookup, kind);
+                    assert!(vendor.journal().is_empty(), "{backend}: request sent");
+                }
+                other => panic!("{backend} {reference}: {other:?}"),
+            }
+            assert!(
+                vendor.journal().iter().all(|e| !e.is_write()),
+                "{backend} {reference}: wrote"
+            );
+        }
+    }
+    // ChartMogul and Fusebill: shared email and shared reference each.
+    assert_eq!((ambiguous, missing), (4, 4));
     sandbox.shutdown().await;
 }
 

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use unibill::{Config, CustomerId, CustomerPatch, CustomerUpdater, Settings};
+use unibill::{Config, CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Settings};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
 /// The backends compiled into this test binary.
@@ -119,6 +119,39 @@ pub fn missing_id(backend: &str) -> CustomerId {
     match backend {
         "chartmogul" => "cus_00000000-0000-4000-8000-000000000000".into(),
         _ => "987654321".into(),
+    }
+}
+
+/// The lookup seeds (`Sandbox::add_lookup_seeds`) that name several
+/// customers at each emulator: each reference with those customers' ids.
+pub fn shared_references(backend: &str) -> Vec<(CustomerRef, Vec<&'static str>)> {
+    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
+    match backend {
+        "chartmogul" => vec![
+            (
+                CustomerRef::email(cm::LOOKUP_SHARED_EMAIL),
+                cm::LOOKUP_SHARED_UUIDS.to_vec(),
+            ),
+            (
+                CustomerRef::external(cm::LOOKUP_SHARED_EXTERNAL_ID),
+                cm::LOOKUP_SHARED_UUIDS.to_vec(),
+            ),
+        ],
+        "fusebill" => vec![
+            (
+                CustomerRef::email(fb::LOOKUP_SHARED_EMAIL),
+                fb::LOOKUP_SHARED_EMAIL_IDS.to_vec(),
+            ),
+            (
+                CustomerRef::external(fb::LOOKUP_SHARED_REFERENCE),
+                fb::LOOKUP_SHARED_REFERENCE_IDS.to_vec(),
+            ),
+        ],
+        "everlytic" => vec![(
+            CustomerRef::email(ev::LOOKUP_SHARED_EMAIL),
+            ev::LOOKUP_SHARED_IDS.to_vec(),
+        )],
+        other => panic!("unknown backend {other}"),
     }
 }
 

@@ -13,7 +13,7 @@ use clap::Args;
 use futures_util::stream::{self, StreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use unibill::bulk::{bulk_update_stream, BulkOptions};
-use unibill::{CustomerId, CustomerPatch, CustomerUpdater, Error, PlannedRequest};
+use unibill::{CustomerPatch, CustomerRef, CustomerUpdater, Error, PlannedRequest};
 
 use crate::input::{CsvRows, Format, JsonlRows, Row};
 use crate::report::{kind_name, Done, Entry, Report, RowError, Status};
@@ -256,15 +256,14 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
                     return None;
                 }
                 match row.parsed {
-                    Ok((reference, patch)) => match reference.as_id() {
-                        Some(id) => {
-                            let index = next_index;
-                            next_index += 1;
-                            lock(&shared).rows.insert(index, (row.line, row.reference));
-                            Some((index, id.clone(), patch))
-                        }
-                        None => None,
-                    },
+                    Ok((customer, patch)) => {
+                        // Emails and references are resolved by the
+                        // library, row by row.
+                        let index = next_index;
+                        next_index += 1;
+                        lock(&shared).rows.insert(index, (row.line, row.reference));
+                        Some((index, customer, patch))
+                    }
                     Err(message) => {
                         counts.failed.fetch_add(1, Ordering::Relaxed);
                         lock(&shared).record(&Entry {
@@ -313,12 +312,12 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
 
     let options = args.common.options();
     if args.common.dry_run {
-        let items: Box<dyn Iterator<Item = (u64, CustomerId, CustomerPatch)> + Send> =
+        let items: Box<dyn Iterator<Item = (u64, CustomerRef, CustomerPatch)> + Send> =
             Box::new(items);
         let options = &options;
         let mut plans = stream::iter(items)
-            .map(|(index, id, patch)| async move {
-                (index, updater.dry_run(&id, &patch, options).await)
+            .map(|(index, customer, patch)| async move {
+                (index, updater.dry_run(&customer, &patch, options).await)
             })
             .buffer_unordered(args.concurrency.max(1));
         while let Some((index, result)) = plans.next().await {
@@ -329,7 +328,7 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
             }
         }
     } else {
-        let items = stream::iter(items.map(|(_, id, patch)| (id, patch)));
+        let items = stream::iter(items.map(|(_, customer, patch)| (customer, patch)));
         let bulk_options = BulkOptions::new()
             .concurrency(args.concurrency)
             .update_options(options);

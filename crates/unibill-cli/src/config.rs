@@ -35,6 +35,9 @@ impl Environment {
             let sb = Sandbox::start()
                 .await
                 .map_err(|e| Fail::failed(format!("cannot start the sandbox: {e}")))?;
+            // Customers sharing an email or a reference, and ones found
+            // alone by theirs, so that `email:`/`ref:` can be tried.
+            sb.add_lookup_seeds();
             let vars: HashMap<&str, String> = sb.env_vars().into_iter().collect();
             let backend = backend
                 .or_else(|| file.as_ref().map(|f| f.backend().to_owned()))

@@ -4,10 +4,10 @@ use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use unibill::{AttributeType, AttributeValue, CustomAttribute, CustomerPatch};
+use unibill::{AttributeType, AttributeValue, CustomAttribute, CustomerPatch, CustomerRef};
 
 use crate::fields::{check_field, insert_path, parse_custom_key, patch_from_json, settable_fields};
-use crate::reference::CustomerRef;
+use crate::reference;
 
 /// One input row: its line number, the reference as written, and the
 /// update it asks for (or why it cannot be read).
@@ -26,7 +26,8 @@ pub struct Row {
 pub enum Format {
     /// Comma-separated values with a header row.
     Csv,
-    /// One JSON object per line: `{"id": …, "patch": {…}}`.
+    /// One JSON object per line: `{"id": …, "patch": {…}}` (or `"email"` /
+    /// `"external"` instead of `"id"`).
     Jsonl,
 }
 
@@ -132,7 +133,7 @@ impl<R: Read> CsvRows<R> {
         }
         let parsed = match error {
             Some(e) => Err(e),
-            None => CustomerRef::parse(&reference)
+            None => reference::parse(&reference)
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
                     let mut patch = patch_from_json(Value::Object(json))?;
@@ -208,9 +209,70 @@ impl<R: Read> Iterator for CsvRows<R> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct JsonLine {
-    id: Value,
+    /// An id (string or number; a string may also be `email:…`/`ref:…`),
+    /// or the library's object form (`{"email": …}`).
+    #[serde(default)]
+    id: Option<Value>,
+    /// The customer's email.
+    #[serde(default)]
+    email: Option<Value>,
+    /// The caller's own reference.
+    #[serde(default)]
+    external: Option<Value>,
     #[serde(default)]
     patch: Value,
+}
+
+impl JsonLine {
+    /// The reference as written (for the report) and as read.
+    fn reference(&self) -> (String, Result<CustomerRef, String>) {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let keyed = |key: &str, prefix: &str, v: &Value| match v {
+            Value::String(s) => {
+                let written = format!("{prefix}{s}");
+                let parsed = reference::parse(&written).map_err(|e| e.to_string());
+                (written, parsed)
+            }
+            other => (text(other), Err(format!("`{key}` must be a string"))),
+        };
+        match (&self.id, &self.email, &self.external) {
+            (Some(id), None, None) => match id {
+                Value::String(s) => (s.clone(), reference::parse(s).map_err(|e| e.to_string())),
+                Value::Number(n) => (
+                    n.to_string(),
+                    reference::parse(&n.to_string()).map_err(|e| e.to_string()),
+                ),
+                Value::Object(_) => match serde_json::from_value::<CustomerRef>(id.clone()) {
+                    Ok(r) => {
+                        let written = match &r {
+                            CustomerRef::Email(e) => format!("email:{e}"),
+                            CustomerRef::External(x) => format!("ref:{x}"),
+                            other => other.as_str().to_owned(),
+                        };
+                        (written, Ok(r))
+                    }
+                    Err(e) => (text(id), Err(format!("`id`: {e}"))),
+                },
+                other => (
+                    text(other),
+                    Err("`id` must be a string, a number or an object".to_owned()),
+                ),
+            },
+            (None, Some(email), None) => keyed("email", "email:", email),
+            (None, None, Some(external)) => keyed("external", "ref:", external),
+            (None, None, None) => (
+                String::new(),
+                Err("the line names no customer: give one of `id`, `email`, `external`".to_owned()),
+            ),
+            _ => (
+                String::new(),
+                Err("the line names the customer more than once: give only one of `id`, `email`, `external`".to_owned()),
+            ),
+        }
+    }
 }
 
 /// The rows of a JSONL file, read lazily (blank lines are skipped).
@@ -252,19 +314,13 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
             let (reference, parsed) = match parsed {
                 Err(e) => (String::new(), Err(e)),
                 Ok(j) => {
-                    let reference = match &j.id {
-                        Value::String(s) => s.clone(),
-                        Value::Number(n) => n.to_string(),
-                        other => other.to_string(),
-                    };
-                    let parsed = if !(j.id.is_string() || j.id.is_number()) {
-                        Err("`id` must be a string or a number".to_owned())
-                    } else if !(j.patch.is_object()) {
-                        Err("`patch` must be a JSON object".to_owned())
-                    } else {
-                        CustomerRef::parse(&reference)
-                            .map_err(|e| e.to_string())
-                            .and_then(|r| Ok((r, patch_from_json(j.patch)?)))
+                    let (reference, customer) = j.reference();
+                    let parsed = match customer {
+                        Err(e) => Err(e),
+                        Ok(_) if !j.patch.is_object() => {
+                            Err("`patch` must be a JSON object".to_owned())
+                        }
+                        Ok(r) => patch_from_json(j.patch).map(|p| (r, p)),
                     };
                     (reference, parsed)
                 }

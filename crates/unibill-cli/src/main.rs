@@ -18,7 +18,6 @@ use serde_json::{json, Map, Value};
 use unibill::{CustomerPatch, CustomerUpdater, UpdateOptions};
 
 use crate::fields::{check_field, insert_path, parse_custom, patch_from_json, settable_fields};
-use crate::reference::CustomerRef;
 
 /// Exit code: some rows or the single update failed.
 pub const EXIT_FAILED: u8 = 1;
@@ -42,7 +41,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME")]
     backend: Option<String>,
     /// Run against an in-process sandbox (the embedded emulators, seeded
-    /// with the vendors' example customers); backend fusebill unless named.
+    /// with the vendors' example customers and the lookup seeds); backend
+    /// fusebill unless named.
     #[arg(long, global = true)]
     sandbox: bool,
     #[command(subcommand)]
@@ -53,7 +53,7 @@ pub struct Cli {
 enum Command {
     /// Print a customer as neutral JSON.
     Get {
-        /// The customer: the vendor's customer id.
+        /// The customer: the vendor's id, `email:ADDR`, or `ref:VALUE` (your own reference).
         #[arg(value_name = "REF")]
         reference: String,
         /// Print the vendor's own record instead.
@@ -72,7 +72,7 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct UpdateArgs {
-    /// The customer: the vendor's customer id.
+    /// The customer: the vendor's id, `email:ADDR`, or `ref:VALUE` (your own reference).
     #[arg(value_name = "REF")]
     reference: String,
     /// Set a field: `address.city=Paris` (repeatable).
@@ -205,9 +205,8 @@ fn print_json(value: &Value) {
 }
 
 async fn get(updater: &dyn CustomerUpdater, reference: &str, raw: bool) -> Result<u8, Fail> {
-    let reference = CustomerRef::parse(reference)?;
-    let id = reference.resolve(updater).await?;
-    let customer = updater.get(&id).await?;
+    let reference = reference::parse(reference)?;
+    let customer = updater.get(&reference).await?;
     if raw {
         print_json(&customer.raw);
     } else {
@@ -285,21 +284,20 @@ fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
 
 async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, Fail> {
     let patch = build_patch(&args)?;
-    let reference = CustomerRef::parse(&args.reference)?;
-    let id = reference.resolve(updater).await?;
+    let reference = reference::parse(&args.reference)?;
     let options = args.common.options();
     let ignored_json = |ignored: &[unibill::Ignored]| -> Vec<String> {
         ignored.iter().map(ToString::to_string).collect()
     };
     if args.common.dry_run {
-        let plan = updater.dry_run(&id, &patch, &options).await?;
+        let plan = updater.dry_run(&reference, &patch, &options).await?;
         print_json(&json!({
             "dry_run": true,
             "writes": plan.writes,
             "ignored": ignored_json(&plan.ignored),
         }));
     } else {
-        let outcome = updater.update_with(&id, &patch, &options).await?;
+        let outcome = updater.update_with(&reference, &patch, &options).await?;
         let mut customer = serde_json::to_value(&outcome.customer)
             .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
         if let Value::Object(m) = &mut customer {

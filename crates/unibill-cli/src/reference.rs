@@ -1,49 +1,108 @@
-//! Customer references as the command line takes them.
+//! Customer references as the command line takes them: the library's
+//! [`CustomerRef`], written as text.
 //!
-//! Today a reference is the vendor's customer id. The type is its own so
-//! that other kinds (an email, the caller's external reference) can be
-//! added here, resolved to an id before the update, without touching the
-//! commands.
+//! | text | reference |
+//! |---|---|
+//! | `cus_ab…`, `12000750` | the vendor's id ([`CustomerRef::Id`]) |
+//! | `id:VALUE` | the vendor's id, spelled out (for an id that starts like a prefix below) |
+//! | `email:ADDR` | by email ([`CustomerRef::Email`]) |
+//! | `ref:VALUE` or `external:VALUE` | by your own reference ([`CustomerRef::External`]) |
+//!
+//! The library resolves email and reference with the vendor's search:
+//! several matches are `Error::Ambiguous`, none `Error::NotFound`, and a
+//! backend without that search refuses with `Error::UnsupportedLookup`
+//! before any request.
 
-use unibill::{CustomerId, CustomerUpdater, Error, Result};
+use unibill::{CustomerRef, Error, Result};
 
-/// A customer named on the command line or in an input file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CustomerRef {
-    /// The vendor's own customer id.
-    Id(CustomerId),
+/// The prefixes a reference may start with, and the field an error about
+/// its value names.
+const PREFIXES: &[(&str, &str)] = &[
+    ("id:", "id"),
+    ("email:", "email"),
+    ("ref:", "external"),
+    ("external:", "external"),
+];
+
+/// Reads a reference written as in the table of this module. Surrounding
+/// whitespace is ignored; an empty reference or an empty value after a
+/// prefix is a validation error naming `id`, `email` or `external`.
+pub fn parse(text: &str) -> Result<CustomerRef> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::validation("id", "is empty"));
+    }
+    for (prefix, field) in PREFIXES {
+        let Some(value) = strip_prefix_ignore_case(text, prefix) else {
+            continue;
+        };
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(Error::validation(
+                *field,
+                format!("is empty after `{prefix}`"),
+            ));
+        }
+        return Ok(match *field {
+            "id" => CustomerRef::id(value),
+            "email" => CustomerRef::email(value),
+            _ => CustomerRef::external(value),
+        });
+    }
+    Ok(CustomerRef::id(text))
 }
 
-impl CustomerRef {
-    /// Reads a reference; an empty one is a validation error on `id`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Err(Error::validation("id", "is empty"));
-        }
-        Ok(CustomerRef::Id(CustomerId::from(text)))
-    }
-
-    /// The id the vendor knows this customer by.
-    pub async fn resolve(&self, _updater: &dyn CustomerUpdater) -> Result<CustomerId> {
-        match self {
-            CustomerRef::Id(id) => Ok(id.clone()),
-        }
-    }
-
-    /// The id, when the reference needs no lookup (bulk runs take only
-    /// these for now).
-    pub fn as_id(&self) -> Option<&CustomerId> {
-        match self {
-            CustomerRef::Id(id) => Some(id),
-        }
-    }
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
-impl std::fmt::Display for CustomerRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CustomerRef::Id(id) => write!(f, "{id}"),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_ids_and_prefixed_forms() {
+        assert_eq!(parse(" 12000750 ").unwrap(), CustomerRef::id("12000750"));
+        assert_eq!(
+            parse("cus_ab223d54-75b4-431b-adb2-eb6b9e234571").unwrap(),
+            CustomerRef::id("cus_ab223d54-75b4-431b-adb2-eb6b9e234571")
+        );
+        assert_eq!(
+            parse("email:ops@acme.example").unwrap(),
+            CustomerRef::email("ops@acme.example")
+        );
+        assert_eq!(
+            parse("EMAIL: ops@acme.example").unwrap(),
+            CustomerRef::email("ops@acme.example")
+        );
+        assert_eq!(
+            parse("ref:ACME-42").unwrap(),
+            CustomerRef::external("ACME-42")
+        );
+        assert_eq!(
+            parse("external:ACME:42").unwrap(),
+            CustomerRef::external("ACME:42")
+        );
+        assert_eq!(parse("id:email:x").unwrap(), CustomerRef::id("email:x"));
+        // An unknown prefix is part of the id.
+        assert_eq!(parse("urn:1").unwrap(), CustomerRef::id("urn:1"));
+    }
+
+    #[test]
+    fn empty_values_name_their_field() {
+        for (text, field) in [
+            ("", "id"),
+            ("  ", "id"),
+            ("email:", "email"),
+            ("ref: ", "external"),
+            ("id:", "id"),
+        ] {
+            match parse(text) {
+                Err(Error::Validation { field: f, .. }) => assert_eq!(f, field, "{text:?}"),
+                other => panic!("{text:?}: {other:?}"),
+            }
         }
     }
 }

@@ -588,3 +588,303 @@ fn sandbox_command_prints_its_variables_and_stops_on_ctrl_c() {
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+/// `get` and `update` take `email:ADDR` and `ref:VALUE` besides ids, and the
+/// library resolves them: one match is updated, several or none fail
+/// (exit 1) naming the matches or the reference, with no write; a backend
+/// without a search refuses before any request.
+#[test]
+fn get_and_update_by_email_and_own_reference() {
+    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
+    let env = Env::new("by-ref");
+    env.sandbox.chartmogul().add_lookup_seeds();
+    env.sandbox.fusebill().add_lookup_seeds();
+    env.sandbox.everlytic().add_lookup_seeds();
+
+    let email = format!("email:{}", cm::LOOKUP_UNIQUE_EMAIL);
+    let out = env.run("chartmogul", &["get", &email]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], cm::LOOKUP_UNIQUE_UUID);
+    let reference = format!("ref:{}", cm::LOOKUP_UNIQUE_EXTERNAL_ID);
+    let out = env.run(
+        "chartmogul",
+        &["update", &reference, "--set", "address.city=Oslo"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["customer"]["id"], cm::LOOKUP_UNIQUE_UUID);
+    assert_eq!(
+        env.sandbox
+            .chartmogul()
+            .customer(cm::LOOKUP_UNIQUE_UUID)
+            .unwrap()["city"],
+        "Oslo"
+    );
+    // A dry run by email plans the PATCH of that customer, sends nothing.
+    let before = env.writes("chartmogul");
+    let out = env.run(
+        "chartmogul",
+        &[
+            "update",
+            &email,
+            "--set",
+            "address.city=Bergen",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout_json(&out);
+    assert!(
+        plan["writes"][0]["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(cm::LOOKUP_UNIQUE_UUID)),
+        "{plan}"
+    );
+    assert_eq!(env.writes("chartmogul"), before);
+
+    // Fusebill: by its reference, then by email.
+    let out = env.run(
+        "fusebill",
+        &["get", &format!("ref:{}", fb::LOOKUP_UNIQUE_REFERENCE)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], fb::LOOKUP_UNIQUE_ID);
+    let out = env.run(
+        "fusebill",
+        &[
+            "update",
+            &format!("email:{}", fb::LOOKUP_UNIQUE_EMAIL),
+            "--set",
+            "first_name=Rosalind",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        env.sandbox
+            .fusebill()
+            .customer(fb::LOOKUP_UNIQUE_ID)
+            .unwrap()["firstName"],
+        "Rosalind"
+    );
+
+    // Ambiguous: exit 1, both matches named, nothing written.
+    let (cm_writes, fb_writes) = (env.writes("chartmogul"), env.writes("fusebill"));
+    let shared = format!("email:{}", cm::LOOKUP_SHARED_EMAIL);
+    let out = env.run(
+        "chartmogul",
+        &["update", &shared, "--set", "address.city=X"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("matches 2 customers"), "{err}");
+    for uuid in cm::LOOKUP_SHARED_UUIDS {
+        assert!(err.contains(uuid), "{err}");
+    }
+    let shared = format!("ref:{}", fb::LOOKUP_SHARED_REFERENCE);
+    let out = env.run("fusebill", &["update", &shared, "--set", "first_name=X"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    for id in fb::LOOKUP_SHARED_REFERENCE_IDS {
+        assert!(stderr(&out).contains(id), "{}", stderr(&out));
+    }
+    // Missing: exit 1, not found naming the reference.
+    let out = env.run(
+        "fusebill",
+        &[
+            "update",
+            "email:nobody@nowhere.example.com",
+            "--set",
+            "first_name=X",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not found") && stderr(&out).contains("nobody@nowhere.example.com"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        (env.writes("chartmogul"), env.writes("fusebill")),
+        (cm_writes, fb_writes)
+    );
+
+    // Everlytic has no customer search: refused before any request.
+    env.sandbox.everlytic().clear_journal();
+    let out = env.run(
+        "everlytic",
+        &[
+            "update",
+            &format!("email:{}", ev::LOOKUP_UNIQUE_EMAIL),
+            "--set",
+            "phone=+27 21 000 0000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot look up customers by email"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(env.sandbox.everlytic().journal().is_empty());
+
+    // An empty value after a prefix is a usage-level validation error.
+    let out = env.run("chartmogul", &["get", "email:"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`email`"), "{}", stderr(&out));
+}
+
+/// Bulk rows name customers by id, `email:`/`ref:` in the CSV `id` column,
+/// or the JSONL keys `email`/`external`; each row is resolved on its own,
+/// and an ambiguous or missing one fails alone, with its kind in the
+/// report and no write.
+#[test]
+fn bulk_rows_by_email_and_own_reference() {
+    use unibill_sandbox::chartmogul as cm;
+    let env = Env::new("bulk-by-ref");
+    env.sandbox.chartmogul().add_lookup_seeds();
+    let csv = format!(
+        "id,address.city\n\
+         email:{unique},Tromso\n\
+         ref:{unique_ref},Narvik\n\
+         email:{shared},Nowhere\n\
+         email:nobody@nowhere.example.com,Nowhere\n\
+         email:,Nowhere\n\
+         {CM2},Lyon\n",
+        unique = cm::LOOKUP_UNIQUE_EMAIL,
+        unique_ref = cm::LOOKUP_UNIQUE_EXTERNAL_ID,
+        shared = cm::LOOKUP_SHARED_EMAIL,
+    );
+    let input = env.file("in.csv", &csv);
+    let rep = env.path("report.jsonl");
+    let shared_before: Vec<_> = cm::LOOKUP_SHARED_UUIDS
+        .iter()
+        .map(|u| env.sandbox.chartmogul().customer(u))
+        .collect();
+    let out = env.run(
+        "chartmogul",
+        &["bulk", &input, "--report", &rep, "--concurrency", "1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut lines = report(&rep);
+    lines.sort_by_key(|l| l["row"].as_u64());
+    let got: Vec<(u64, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["row"].as_u64().unwrap(),
+                l["status"].as_str().unwrap(),
+                l["error"]["kind"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (2, "applied", ""),
+            (3, "applied", ""),
+            (4, "failed", "ambiguous"),
+            (5, "failed", "not_found"),
+            (6, "failed", "input"),
+            (7, "applied", ""),
+        ]
+    );
+    assert_eq!(
+        lines[0]["ref"],
+        format!("email:{}", cm::LOOKUP_UNIQUE_EMAIL)
+    );
+    let message = lines[2]["error"]["message"].as_str().unwrap();
+    for uuid in cm::LOOKUP_SHARED_UUIDS {
+        assert!(message.contains(uuid), "{message}");
+    }
+    // Rows 2 and 3 name the same customer by different references; with
+    // --concurrency 1 they run in file order and the later one holds.
+    let unique = env
+        .sandbox
+        .chartmogul()
+        .customer(cm::LOOKUP_UNIQUE_UUID)
+        .unwrap();
+    assert_eq!(unique["city"], "Narvik");
+    assert_eq!(
+        env.sandbox.chartmogul().customer(CM2).unwrap()["city"],
+        "Lyon"
+    );
+    let shared_after: Vec<_> = cm::LOOKUP_SHARED_UUIDS
+        .iter()
+        .map(|u| env.sandbox.chartmogul().customer(u))
+        .collect();
+    assert_eq!(shared_after, shared_before, "an ambiguous row wrote");
+    assert_eq!(env.writes("chartmogul"), 3);
+
+    // JSONL: the keyed forms, the library's object form and the prefixed id.
+    env.sandbox.chartmogul().clear_journal();
+    let jsonl = format!(
+        "{{\"email\": \"{unique}\", \"patch\": {{\"address\": {{\"city\": \"Alta\"}}}}}}\n\
+         {{\"external\": \"{unique_ref}\", \"patch\": {{\"website\": \"https://lonepine.example.com\"}}}}\n\
+         {{\"id\": {{\"email\": \"{shared}\"}}, \"patch\": {{\"website\": null}}}}\n\
+         {{\"id\": \"ref:{unique_ref}\", \"patch\": {{\"address\": {{\"city\": \"Bodo\"}}}}}}\n\
+         {{\"id\": \"{CM2}\", \"email\": \"{unique}\", \"patch\": {{}}}}\n\
+         {{\"patch\": {{}}}}\n",
+        unique = cm::LOOKUP_UNIQUE_EMAIL,
+        unique_ref = cm::LOOKUP_UNIQUE_EXTERNAL_ID,
+        shared = cm::LOOKUP_SHARED_EMAIL,
+    );
+    let input = env.file("in.jsonl", &jsonl);
+    let rep = env.path("report2.jsonl");
+    let out = env.run(
+        "chartmogul",
+        &["bulk", &input, "--report", &rep, "--concurrency", "1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut lines = report(&rep);
+    lines.sort_by_key(|l| l["row"].as_u64());
+    let got: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["ref"].as_str().unwrap(),
+                l["status"].as_str().unwrap(),
+                l["error"]["kind"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let email = format!("email:{}", cm::LOOKUP_UNIQUE_EMAIL);
+    let reference = format!("ref:{}", cm::LOOKUP_UNIQUE_EXTERNAL_ID);
+    let shared = format!("email:{}", cm::LOOKUP_SHARED_EMAIL);
+    assert_eq!(
+        got,
+        [
+            (email.as_str(), "applied", ""),
+            (reference.as_str(), "applied", ""),
+            (shared.as_str(), "failed", "ambiguous"),
+            (reference.as_str(), "applied", ""),
+            ("", "failed", "input"),
+            ("", "failed", "input"),
+        ]
+    );
+    let unique = env
+        .sandbox
+        .chartmogul()
+        .customer(cm::LOOKUP_UNIQUE_UUID)
+        .unwrap();
+    assert_eq!(unique["city"], "Bodo");
+    assert_eq!(unique["website_url"], "https://lonepine.example.com");
+    assert_eq!(env.writes("chartmogul"), 3);
+}
+
+/// The in-process `--sandbox` holds the lookup seeds, so `email:` and
+/// `ref:` can be tried without an account.
+#[test]
+fn in_process_sandbox_finds_by_email() {
+    use unibill_sandbox::fusebill as fb;
+    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .args([
+            "--sandbox",
+            "--backend",
+            "fusebill",
+            "get",
+            &format!("email:{}", fb::LOOKUP_UNIQUE_EMAIL),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout_json(&out)["id"], fb::LOOKUP_UNIQUE_ID);
+}
