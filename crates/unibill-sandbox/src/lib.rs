@@ -44,6 +44,7 @@ mod handle;
 mod http;
 mod iso;
 mod journal;
+mod seed;
 mod server;
 mod time;
 

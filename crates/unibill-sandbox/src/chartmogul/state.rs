@@ -326,13 +326,7 @@ impl State {
     /// their uuids.
     pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
         let template = seed_customer();
-        let next_id = self
-            .customers
-            .iter()
-            .filter_map(|c| c.get("id").and_then(Value::as_i64))
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let next_id = crate::seed::next_int_id(&self.customers);
         (0..n)
             .map(|k| {
                 let id = next_id + k as i64;

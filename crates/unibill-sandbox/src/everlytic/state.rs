@@ -132,23 +132,7 @@ impl State {
     /// Adds `n` copies of the first seeded customer under fresh integer
     /// ids (after the highest one held); returns their ids.
     pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
-        let template = seed_items()[0].clone();
-        let next = self
-            .customers
-            .iter()
-            .filter_map(|c| c.get("id").and_then(Value::as_i64))
-            .max()
-            .unwrap_or(0)
-            + 1;
-        (0..n)
-            .map(|k| {
-                let id = next + k as i64;
-                let mut c = template.clone();
-                c["id"] = Value::from(id);
-                self.customers.push(c);
-                id.to_string()
-            })
-            .collect()
+        crate::seed::add_int_copies(&mut self.customers, &seed_items()[0], n)
     }
 
     /// Adds the lookup seeds not yet held (by id); returns the ids of all
