@@ -16,7 +16,6 @@
 //! Each page is one `GET` through the client's transport (rate limit,
 //! retries: a `GET` is safe to repeat).
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use unibill_core::backend::decode_object;
 use unibill_core::customer::json_text;
 use unibill_core::transport::{Request, Transport};
@@ -37,15 +36,7 @@ pub const MAX_PAGES: usize = 1000;
 /// The start of the message of the search's "no match" 404.
 const NO_MATCH: &str = "Can't find any customers with email";
 
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-fn enc(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_VALUE).to_string()
-}
+use unibill_core::transport::query_value as enc;
 
 /// The uuids of every customer whose `kind` is `value`, in ChartMogul's
 /// order, reading `page_size` customers per page.

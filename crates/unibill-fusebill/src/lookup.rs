@@ -22,7 +22,6 @@
 //! refused with [`Error::Validation`] before any request. Each page is one
 //! `GET` through the client's transport (rate limit, retries).
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use unibill_core::backend::decode;
@@ -41,16 +40,7 @@ pub const PAGE_SIZE: u32 = 100;
 /// [`Error::Decode`]: a guard against a list that never ends.
 pub const MAX_PAGES: u32 = 1000;
 
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// Percent-encodes a query value (everything but RFC 3986 unreserved).
-pub(crate) fn enc(s: &str) -> String {
-    utf8_percent_encode(s, QUERY_VALUE).to_string()
-}
+pub(crate) use unibill_core::transport::query_value as enc;
 
 /// One page of `GET /v1/customers`: a JSON array of customers, of which a
 /// lookup reads the id, the reference and the primary email (each matched

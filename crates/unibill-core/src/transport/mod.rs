@@ -329,6 +329,18 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Percent-encodes one query-string value: everything but RFC 3986
+/// unreserved characters (`A-Z a-z 0-9 - . _ ~`), so `+`, `&`, `=`, `;`,
+/// `:` and spaces reach the vendor as data.
+///
+/// ```
+/// use unibill_core::transport::query_value;
+/// assert_eq!(query_value("a+b@c.example&x=1"), "a%2Bb%40c.example%26x%3D1");
+/// ```
+pub fn query_value(value: &str) -> String {
+    utf8_percent_encode(value, SEGMENT).to_string()
+}
+
 /// The HTTP client of one backend: base URL, credentials, retries, rate
 /// limit and response cap.
 ///
