@@ -218,11 +218,7 @@ impl Capabilities {
     /// Checks a patch: the first field it touches that this backend cannot
     /// honour is returned as [`crate::Error::Unsupported`].
     pub fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
-        match patch
-            .touched()
-            .into_iter()
-            .find(|(f, op)| !self.allows(*f, *op))
-        {
+        match patch.first_touched_where(|f, op| !self.allows(f, op)) {
             Some((field, op)) => Err(crate::Error::Unsupported {
                 backend: self.backend,
                 field,

@@ -647,14 +647,21 @@ impl CustomerPatch {
     /// fields come first in [`Field::ALL`] order, then tags and custom
     /// attributes (set before clear).
     pub fn touched(&self) -> Vec<(Field, Op)> {
-        let collection =
-            |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
-        let single = Field::ALL.iter().filter(|f| !collection(f));
-        let many = Field::ALL.iter().filter(|f| collection(f));
-        single
-            .chain(many)
-            .flat_map(|f| self.ops(*f).map(move |op| (*f, op)))
+        touch_order()
+            .flat_map(|f| self.ops(f).map(move |op| (f, op)))
             .collect()
+    }
+
+    /// The first `(field, op)` of [`Self::touched`]'s list for which
+    /// `refused` holds, without building the list; `refused` is asked
+    /// first, so only the fields it refuses are looked up in the patch.
+    pub(crate) fn first_touched_where(
+        &self,
+        mut refused: impl FnMut(Field, Op) -> bool,
+    ) -> Option<(Field, Op)> {
+        touch_order()
+            .flat_map(|f| [Op::Set, Op::Clear].map(|op| (f, op)))
+            .find(|&(f, op)| refused(f, op) && self.touches(f, op))
     }
 
     /// Drops the change `op` makes to `field` (for tags: every added tag
@@ -736,6 +743,15 @@ impl CustomerPatch {
         }
         Ok(())
     }
+}
+
+/// [`Field::ALL`] in the order [`CustomerPatch::touched`] lists fields:
+/// single-valued ones first, then tags and custom attributes.
+fn touch_order() -> impl Iterator<Item = Field> {
+    let collection = |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
+    let single = Field::ALL.iter().filter(move |f| !collection(f));
+    let many = Field::ALL.iter().filter(move |f| collection(f));
+    single.chain(many).copied()
 }
 
 fn not_in_a_patch(field: Field) -> Error {

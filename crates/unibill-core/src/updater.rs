@@ -141,12 +141,19 @@ impl CheckedPatch {
             }
         };
         let own = caps.backend().as_str();
-        let known = crate::patch::known_extension_keys();
-        let keys: Vec<String> = patch.extensions.keys().map(str::to_owned).collect();
+        let keys: Vec<String> = patch
+            .extensions
+            .keys()
+            .filter(|k| *k != own)
+            .map(str::to_owned)
+            .collect();
+        // Read (under its lock) only when a foreign key needs it.
+        let known = if keys.is_empty() {
+            Vec::new()
+        } else {
+            crate::patch::known_extension_keys()
+        };
         for key in keys {
-            if key == own {
-                continue;
-            }
             if !known.contains(&key.as_str()) {
                 return Err(crate::Error::validation(
                     format!("extensions.{}", crate::error::clip(&key)),

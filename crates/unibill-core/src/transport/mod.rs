@@ -160,7 +160,10 @@ pub enum Idempotency {
 pub struct Request {
     method: Method,
     path: String,
-    body: Option<(serde_json::Value, Bytes)>,
+    /// The body as sent, and the value it was serialized from, parsed
+    /// back only when [`Request::body`] asks (a copy of the tree on every
+    /// write would be waste: the transport sends the bytes).
+    body: Option<(std::sync::OnceLock<serde_json::Value>, Bytes)>,
     idempotency: Idempotency,
     headers: Vec<(&'static str, String)>,
 }
@@ -231,8 +234,10 @@ impl Request {
 
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn json(mut self, body: &serde_json::Value) -> Self {
-        let bytes = Bytes::from(body.to_string());
-        self.body = Some((body.clone(), bytes));
+        // The same compact text as `Value`'s `Display`, without the
+        // formatter in between; serializing a `Value` cannot fail.
+        let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+        self.body = Some((std::sync::OnceLock::new(), bytes));
         self
     }
 
@@ -261,7 +266,11 @@ impl Request {
 
     /// The JSON body, if any.
     pub fn body(&self) -> Option<&serde_json::Value> {
-        self.body.as_ref().map(|(v, _)| v)
+        self.body.as_ref().map(|(v, bytes)| {
+            // The bytes are serde_json's own serialization of a `Value`:
+            // they parse back to an equal value.
+            v.get_or_init(|| serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null))
+        })
     }
 }
 
