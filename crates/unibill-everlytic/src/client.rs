@@ -303,7 +303,6 @@ impl CustomerUpdater for Everlytic {
             return Ok(UpdateOutcome::new(customer, Vec::new()));
         };
         lock.ensure_held()?;
-        let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body.clone()));
         let resp = ERRORS
             .send(
                 &self.transport,
@@ -311,6 +310,7 @@ impl CustomerUpdater for Everlytic {
                 Some(id.as_str()),
             )
             .await?;
+        let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body));
         // The answer is read once, for both checks below.
         let answer: Option<Value> = resp.json().ok();
         if let Some(answer) = &answer {
