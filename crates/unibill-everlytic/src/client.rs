@@ -132,11 +132,18 @@ impl Everlytic {
     }
 
     async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
+        let (status, raw) = self.read_answer(id, path).await?;
+        decode_read(id, status, raw)
+    }
+
+    /// The `GET` of the customer at `path`: its status and its answer read
+    /// as JSON, not yet checked or mapped ([`decode_read`] does both).
+    async fn read_answer(&self, id: &CustomerId, path: &str) -> Result<(u16, Value)> {
         let resp = ERRORS
             .send(&self.transport, Request::get(path), Some(id.as_str()))
             .await?;
         let raw: Value = decode(KIND, &resp, "customer response")?;
-        decode_read(id, resp.status, raw)
+        Ok((resp.status, raw))
     }
 
     /// Validates the patch and works out the write: everything that can
@@ -273,10 +280,13 @@ impl CustomerUpdater for Everlytic {
         if let (Some(_), Some(max_rounds)) = (&put, self.conflict.reread_rounds()) {
             let mut round = 0;
             while let Some(base) = &current {
-                let fresh = self.read(id, &path).await?;
-                if fresh.raw == base.raw {
+                // Compared before it is mapped: an answer equal to the one
+                // `base` was mapped from would map (and check) the same.
+                let (status, raw) = self.read_answer(id, &path).await?;
+                if raw == base.raw {
                     break;
                 }
+                let fresh = decode_read(id, status, raw)?;
                 round += 1;
                 if round >= max_rounds {
                     return Err(Error::Conflict {
