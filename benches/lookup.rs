@@ -23,56 +23,12 @@
 
 mod support;
 
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use support::{captured, replay, Raw};
+
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use tokio::runtime::Runtime;
 use unibill::{CustomerPatch, CustomerRef, CustomerUpdater};
 use unibill_sandbox::{Sandbox, VendorHandle};
-
-/// One captured request.
-struct Raw {
-    method: reqwest::Method,
-    url: String,
-    body: Option<Vec<u8>>,
-}
-
-/// The requests the vendor received since its journal was last cleared.
-fn captured(vendor: &VendorHandle) -> Vec<Raw> {
-    let base = vendor.base_url();
-    vendor
-        .journal()
-        .into_iter()
-        .map(|e| Raw {
-            method: e.method.parse().expect("method"),
-            url: format!("{base}{}", e.path),
-            body: (!e.raw_body.is_empty()).then(|| e.raw_body.into_bytes()),
-        })
-        .collect()
-}
-
-/// Sends `requests` on a keep-alive client; with `decode`, parses each
-/// answer as JSON too.
-async fn replay(client: &reqwest::Client, auth: &HeaderValue, requests: &[Raw], decode: bool) {
-    for r in requests {
-        let mut req = client
-            .request(r.method.clone(), &r.url)
-            .header(ACCEPT, "application/json")
-            .header(AUTHORIZATION, auth.clone());
-        if let Some(body) = &r.body {
-            req = req
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.clone());
-        }
-        let resp = req.send().await.expect("raw request");
-        let status = resp.status();
-        let body = resp.bytes().await.expect("raw body");
-        assert!(status.is_success(), "{status}: {body:?}");
-        if decode {
-            let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-            std::hint::black_box(json);
-        }
-        std::hint::black_box(body);
-    }
-}
 
 fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(f64::total_cmp);

@@ -32,21 +32,14 @@
 
 mod support;
 
+use support::Raw;
+
 use criterion::{criterion_group, criterion_main, Criterion};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use tokio::runtime::Runtime;
 use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, WriteLocking};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};
-
-/// One request as the raw loop replays it.
-#[derive(Clone, Debug)]
-struct Raw {
-    method: reqwest::Method,
-    url: String,
-    path: String,
-    body: Option<Vec<u8>>,
-}
 
 /// The raw side: one keep-alive client, the vendor's auth header, and the
 /// request sequence of each of the two updates; and unibill's transport
@@ -63,27 +56,7 @@ impl RawLoop {
     /// Sends the update's requests; with `decode`, parses each answer as
     /// JSON too, as any real client must.
     async fn update(&self, which: usize, decode: bool) {
-        for r in &self.updates[which] {
-            let mut req = self
-                .client
-                .request(r.method.clone(), &r.url)
-                .header(ACCEPT, "application/json")
-                .header(AUTHORIZATION, self.auth.clone());
-            if let Some(body) = &r.body {
-                req = req
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(body.clone());
-            }
-            let resp = req.send().await.expect("raw request");
-            let status = resp.status();
-            let body = resp.bytes().await.expect("raw body");
-            assert!(status.is_success(), "{status}: {body:?}");
-            if decode {
-                let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
-                std::hint::black_box(json);
-            }
-            std::hint::black_box(body);
-        }
+        support::replay(&self.client, &self.auth, &self.updates[which], decode).await;
     }
 
     /// The same requests through `unibill_core::transport::Transport`.
@@ -130,7 +103,6 @@ fn capture(
     updater: &dyn CustomerUpdater,
     items: &[(CustomerId, CustomerPatch); 2],
 ) -> [Vec<Raw>; 2] {
-    let base = vendor.base_url();
     let mut out: [Vec<Raw>; 2] = [Vec::new(), Vec::new()];
     // 0, 1, 0: the last run of each starts from the other's state, so both
     // recorded sequences include their write.
@@ -141,16 +113,7 @@ fn capture(
             .block_on(updater.update_with(id, patch, &Default::default()))
             .expect("update");
         assert!(k == 0 || outcome.changed());
-        out[i] = vendor
-            .journal()
-            .into_iter()
-            .map(|e| Raw {
-                method: e.method.parse().expect("method"),
-                url: format!("{base}{}", e.path),
-                path: e.path,
-                body: (!e.raw_body.is_empty()).then(|| e.raw_body.into_bytes()),
-            })
-            .collect();
+        out[i] = support::captured(vendor);
     }
     out
 }

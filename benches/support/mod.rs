@@ -78,3 +78,63 @@ pub fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     format!("{cpu}, {cores} cores")
 }
+
+/// One request as a raw reqwest loop replays it: captured from the
+/// sandbox journal.
+#[derive(Clone, Debug)]
+pub struct Raw {
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The whole URL (the vendor's base URL and the path).
+    pub url: String,
+    /// The path and query as the vendor received them.
+    pub path: String,
+    /// The body as sent, if any.
+    pub body: Option<Vec<u8>>,
+}
+
+/// The requests `vendor` received since its journal was last cleared.
+pub fn captured(vendor: &unibill_sandbox::VendorHandle) -> Vec<Raw> {
+    let base = vendor.base_url();
+    vendor
+        .journal()
+        .into_iter()
+        .map(|e| Raw {
+            method: e.method.parse().expect("method"),
+            url: format!("{base}{}", e.path),
+            path: e.path,
+            body: (!e.raw_body.is_empty()).then(|| e.raw_body.into_bytes()),
+        })
+        .collect()
+}
+
+/// Sends `requests` on a keep-alive client with the vendor's auth header;
+/// with `decode`, parses each answer as JSON too, as any real client must.
+pub async fn replay(
+    client: &reqwest::Client,
+    auth: &reqwest::header::HeaderValue,
+    requests: &[Raw],
+    decode: bool,
+) {
+    use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+    for r in requests {
+        let mut req = client
+            .request(r.method.clone(), &r.url)
+            .header(ACCEPT, "application/json")
+            .header(AUTHORIZATION, auth.clone());
+        if let Some(body) = &r.body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let resp = req.send().await.expect("raw request");
+        let status = resp.status();
+        let body = resp.bytes().await.expect("raw body");
+        assert!(status.is_success(), "{status}: {body:?}");
+        if decode {
+            let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            std::hint::black_box(json);
+        }
+        std::hint::black_box(body);
+    }
+}
