@@ -18,6 +18,7 @@
 
 use unibill_core::backend::decode_object;
 use unibill_core::customer::json_text;
+use unibill_core::reference::LookupPages;
 use unibill_core::transport::{Request, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 
@@ -68,30 +69,44 @@ pub(crate) async fn find_ids(
             })
         }
     };
-    let mut ids: Vec<CustomerId> = Vec::new();
+    let mut lookup = LookupPages::new(transport, kind, value);
     let mut path = first.clone();
     let mut previous_cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let Some(page) = read_page(transport, kind, path).await? else {
-            return Ok(ids);
+        let Some(page) = lookup.page(read_page(transport, kind, path)).await? else {
+            return lookup.finish();
         };
-        for entry in &page.entries {
-            if matches(entry, kind, value) {
+        let CustomerPage {
+            entries,
+            has_more,
+            cursor,
+        } = page;
+        let listed = entries.len();
+        for entry in entries {
+            if matches(&entry, kind, value) {
                 let uuid = entry
                     .uuid
-                    .as_deref()
                     .filter(|u| !u.is_empty())
                     .ok_or_else(|| Error::decode(KIND, "customer list", "an entry has no uuid"))?;
-                let id = CustomerId::new(uuid);
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
+                lookup.add(CustomerId::new(uuid));
             }
+            lookup.tick().await;
         }
-        if page.has_more != Some(true) || page.entries.is_empty() {
-            return Ok(ids);
+        if lookup.is_full() || has_more != Some(true) {
+            return lookup.finish();
         }
-        let cursor = match page.cursor {
+        if listed == 0 {
+            return Err(Error::decode(
+                KIND,
+                "customer list",
+                format!(
+                    "ChartMogul answered `has_more: true` with no customers on page {} (cursor {}): the list is cut short",
+                    lookup.pages(),
+                    cursor.as_deref().map_or("null".into(), |c| format!("`{}`", unibill_core::error::clip(c)))
+                ),
+            ));
+        }
+        let cursor = match cursor {
             Some(c) if !c.is_empty() && previous_cursor.as_deref() != Some(c.as_str()) => c,
             _ => {
                 return Err(Error::decode(

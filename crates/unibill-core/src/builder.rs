@@ -147,6 +147,15 @@ pub trait BackendBuilder: Sized {
         self
     }
 
+    /// The overall time one lookup by email or external reference may
+    /// take, every page and retry included (default 5 × the retry
+    /// deadline, 300 s), before failing with a retryable
+    /// `Error::LookupTimeout` naming the pages read.
+    fn lookup_deadline(mut self, deadline: Duration) -> Self {
+        self.options_mut().set_lookup_deadline(deadline);
+        self
+    }
+
     /// Uses this `reqwest` client (its own connect timeout, user agent and
     /// redirect policy apply; the per-attempt timeout is still set per
     /// request).
@@ -215,6 +224,12 @@ macro_rules! shared_setters {
         /// [`BackendBuilder::lock_wait`](unibill_core::BackendBuilder::lock_wait).
         pub fn lock_wait(self, wait: ::std::time::Duration) -> Self {
             <Self as $crate::BackendBuilder>::lock_wait(self, wait)
+        }
+
+        /// The overall time one lookup may take. See
+        /// [`BackendBuilder::lookup_deadline`](unibill_core::BackendBuilder::lookup_deadline).
+        pub fn lookup_deadline(self, deadline: ::std::time::Duration) -> Self {
+            <Self as $crate::BackendBuilder>::lookup_deadline(self, deadline)
         }
 
         /// Uses this `reqwest` client. See
@@ -342,6 +357,7 @@ mod tests {
             .rate_limit(None)
             .write_locking(WriteLocking::Off)
             .lock_wait(Duration::from_secs(3))
+            .lookup_deadline(Duration::from_secs(4))
             .timeouts(Duration::from_secs(1), Duration::from_secs(2))
             .build()
             .unwrap();
@@ -349,6 +365,7 @@ mod tests {
         assert_eq!(o.config.retry, retry);
         assert_eq!(o.config.rate_limit, None);
         assert_eq!(o.config.lock_wait, Duration::from_secs(3));
+        assert_eq!(o.config.lookup_deadline, Some(Duration::from_secs(4)));
         assert_eq!(o.config.connect_timeout, Duration::from_secs(1));
         assert_eq!(o.config.request_timeout, Duration::from_secs(2));
     }

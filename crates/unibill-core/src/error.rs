@@ -55,15 +55,40 @@ pub enum Error {
 
     /// A [`crate::CustomerRef`] (an email, an external reference) matches
     /// several customers, so none was picked: nothing was written. `Display`
-    /// lists the first [`MAX_MESSAGES`] matches. Not retryable.
-    #[error("{backend}: {reference} matches {} customers: {}", matches.len(), shown_matches(matches))]
+    /// gives the count and lists the first [`MAX_MESSAGES`] matches. Not
+    /// retryable.
+    #[error("{backend}: {reference} matches {} customers: {}", shown_count(matches.len(), *count), shown_matches(matches, *count))]
     Ambiguous {
         /// The backend that answered.
         backend: BackendKind,
         /// The reference that was looked up.
         reference: crate::reference::CustomerRef,
-        /// Every matching customer, in the vendor's order.
+        /// The matching customers, in the vendor's order: every one, or
+        /// the first [`crate::reference::MAX_MATCHES`] when more matched.
         matches: Vec<crate::kind::CustomerId>,
+        /// How many distinct customers matched: `matches.len()` when every
+        /// match is listed; past [`crate::reference::MAX_MATCHES`] the
+        /// lookup stops reading the vendor's pages, and `count` is then
+        /// the matches counted so far (a lower bound, shown as
+        /// "at least").
+        count: usize,
+    },
+
+    /// A lookup by email or external reference ran past its overall
+    /// deadline ([`crate::TransportConfig::lookup_deadline`]) and was
+    /// stopped after reading `pages` pages of the vendor's answer: nothing
+    /// was written. Retryable.
+    #[error("{backend}: looking up {reference} took longer than its {:.3} s deadline: stopped after {pages} page(s) read; nothing was written", deadline.as_secs_f64())]
+    LookupTimeout {
+        /// The backend that was asked.
+        backend: BackendKind,
+        /// The reference that was looked up.
+        reference: crate::reference::CustomerRef,
+        /// The pages of the vendor's answer read in full before the
+        /// deadline.
+        pages: usize,
+        /// The deadline that passed.
+        deadline: Duration,
     },
 
     /// The vendor has no customer with this id (or, for a lookup, no
@@ -333,16 +358,28 @@ fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String
     format!("request failed{detail}")
 }
 
+/// The count of [`Error::Ambiguous`]: exact when every match is listed,
+/// else "at least" the matches counted.
+fn shown_count(listed: usize, count: usize) -> String {
+    if count > listed {
+        format!("at least {count}")
+    } else {
+        listed.to_string()
+    }
+}
+
 /// The matches of [`Error::Ambiguous`] as its `Display` lists them:
 /// each quoted, escaped and cut like an id, at most [`MAX_MESSAGES`].
-fn shown_matches(matches: &[crate::kind::CustomerId]) -> String {
+fn shown_matches(matches: &[crate::kind::CustomerId], count: usize) -> String {
     let mut out: Vec<String> = matches
         .iter()
         .take(MAX_MESSAGES)
         .map(|m| format!("`{}`", shown_id(m.as_str())))
         .collect();
-    if matches.len() > MAX_MESSAGES {
-        out.push(format!("… and {} more", matches.len() - MAX_MESSAGES));
+    let shown = matches.len().min(MAX_MESSAGES);
+    let total = count.max(matches.len());
+    if total > shown {
+        out.push(format!("… and {} more", total - shown));
     }
     out.join(", ")
 }
@@ -367,6 +404,8 @@ pub enum ErrorKind {
     NotFound,
     /// [`Error::Ambiguous`]
     Ambiguous,
+    /// [`Error::LookupTimeout`]
+    LookupTimeout,
     /// [`Error::Unauthorized`]
     Unauthorized,
     /// [`Error::RateLimited`]
@@ -551,6 +590,7 @@ impl Error {
             Error::Validation { .. } => ErrorKind::Validation,
             Error::Unsupported { .. } | Error::UnsupportedLookup { .. } => ErrorKind::Unsupported,
             Error::Ambiguous { .. } => ErrorKind::Ambiguous,
+            Error::LookupTimeout { .. } => ErrorKind::LookupTimeout,
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
@@ -577,6 +617,7 @@ impl Error {
             Error::RateLimited { .. }
             | Error::Conflict { .. }
             | Error::Lock { .. }
+            | Error::LookupTimeout { .. }
             | Error::Limiter { .. } => true,
             // Every failure to complete a request (connect, timeout, a
             // connection lost, a body cut short) may go through next
@@ -596,6 +637,7 @@ impl Error {
             Error::Unsupported { backend, .. }
             | Error::UnsupportedLookup { backend, .. }
             | Error::Ambiguous { backend, .. }
+            | Error::LookupTimeout { backend, .. }
             | Error::NotFound { backend, .. }
             | Error::Unauthorized { backend, .. }
             | Error::RateLimited { backend, .. }

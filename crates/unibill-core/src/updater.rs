@@ -1,5 +1,6 @@
 //! The [`CustomerUpdater`] trait and what it returns.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use async_trait::async_trait;
@@ -12,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::kind::{BackendKind, CustomerId};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::patch::CustomerPatch;
-use crate::reference::{AsCustomerRef, CustomerRef, LookupKind};
+use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, ENTRIES_PER_YIELD, MAX_MATCHES};
 
 /// What to do with parts of a patch the backend cannot honour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -110,6 +111,7 @@ impl fmt::Display for Ignored {
 pub struct CheckedPatch {
     patch: CustomerPatch,
     ignored: Vec<Ignored>,
+    resolved_from: Option<CustomerRef>,
 }
 
 impl CheckedPatch {
@@ -188,7 +190,25 @@ impl CheckedPatch {
         Ok(Self {
             patch: effective,
             ignored,
+            resolved_from: None,
         })
+    }
+
+    /// The email or external reference the customer of this update was
+    /// looked up by, when it was named so (`None` for an update by id).
+    /// A backend whose update reads the customer before writing checks
+    /// that the record it last read still matches it, and otherwise writes
+    /// nothing and fails with [`Error::Conflict`]: the reference may have
+    /// moved to another customer since it was resolved.
+    pub fn resolved_from(&self) -> Option<&CustomerRef> {
+        self.resolved_from.as_ref()
+    }
+
+    /// The same patch, for a customer found by `reference`
+    /// ([`Self::resolved_from`]).
+    pub fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
+        self.resolved_from = Some(reference);
+        self
     }
 
     /// The patch to apply.
@@ -359,7 +379,10 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// customer's write lock, and returns the customer as the vendor holds
     /// it afterwards with the writes sent. The backend calls
     /// [`LockGuard::ensure_held`] before each write and sends nothing more
-    /// once it fails. Call [`Self::update`] instead.
+    /// once it fails. When the update named the customer by a reference
+    /// ([`CheckedPatch::resolved_from`]), a backend that reads before it
+    /// writes checks that the last record read still matches it. Call
+    /// [`Self::update`] instead.
     async fn apply(
         &self,
         id: &CustomerId,
@@ -405,12 +428,26 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
                 format!("a customer cannot be looked up by a blank {}", kind.name()),
             ));
         }
+        let found = self.lookup(kind, value).await?;
+        let mut seen: HashSet<CustomerId> =
+            HashSet::with_capacity(found.len().min(MAX_MATCHES + 1));
         let mut ids: Vec<CustomerId> = Vec::new();
-        for id in self.lookup(kind, value).await? {
+        for (n, id) in found.into_iter().enumerate() {
             let id = self.canonical_id(&id)?;
-            if !ids.contains(&id) {
+            if seen.insert(id.clone()) && ids.len() < MAX_MATCHES {
                 ids.push(id);
             }
+            if n % ENTRIES_PER_YIELD == ENTRIES_PER_YIELD - 1 {
+                tokio::task::yield_now().await;
+            }
+        }
+        if seen.len() > MAX_MATCHES {
+            return Err(Error::Ambiguous {
+                backend: self.kind(),
+                reference: reference.into_owned(),
+                count: seen.len(),
+                matches: ids,
+            });
         }
         Ok(ids)
     }
@@ -428,10 +465,11 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
                 backend: self.kind(),
                 id: reference.to_string(),
             }),
-            _ => Err(Error::Ambiguous {
+            count => Err(Error::Ambiguous {
                 backend: self.kind(),
                 reference: reference.into_owned(),
                 matches: ids,
+                count,
             }),
         }
     }
@@ -483,7 +521,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<UpdateOutcome> {
-        let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
+        let mut checked = CheckedPatch::check(self.capabilities(), patch, options)?;
         let reference = customer.customer_ref();
         let (id, lock) = match &*reference {
             CustomerRef::Id(id) => {
@@ -503,6 +541,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
                     }
                     drop(lock);
                 }
+                checked = checked.with_resolved_from(other.clone());
                 match found {
                     Some(found) => found,
                     None => {

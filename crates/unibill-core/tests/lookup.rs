@@ -151,11 +151,13 @@ async fn several_or_no_matches_at_either_lookup_write_nothing() {
             backend,
             reference,
             matches,
+            count,
         } => {
             assert_eq!(backend, KIND);
             assert_eq!(reference, email());
             // Canonical and without duplicates.
             assert_eq!(matches, vec![CustomerId::from("1"), CustomerId::from("2")]);
+            assert_eq!(count, 2);
         }
         other => panic!("{other:?}"),
     }
@@ -190,6 +192,95 @@ async fn ambiguous_display_lists_matches_capped_and_escaped() {
         "{shown}"
     );
     assert!(shown.ends_with("`10`, … and 15 more"), "{shown}");
+}
+
+/// A hook answering more than `MAX_MATCHES` ids (with repeats, in two
+/// spellings): `find` keeps the first `MAX_MATCHES` distinct ones and
+/// answers `Ambiguous` with the count of distinct matches, never a list
+/// silently cut short nor one holding every match.
+#[tokio::test]
+async fn find_past_the_match_cap_is_ambiguous_with_the_count() {
+    use unibill_core::reference::MAX_MATCHES;
+    let total = MAX_MATCHES + 500;
+    let mut many: Vec<&'static str> = (1..=total)
+        .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
+        .collect();
+    // The same customers again, spelt with a leading zero.
+    many.extend((1..=300).map(|n| &*Box::leak(format!("0{n}").into_boxed_str())));
+    let b = Scripted::new(&[&many]);
+    match b.find(&email()).await.unwrap_err() {
+        Error::Ambiguous {
+            matches,
+            count,
+            reference,
+            ..
+        } => {
+            assert_eq!(count, total);
+            assert_eq!(matches.len(), MAX_MATCHES);
+            assert_eq!(matches[0], CustomerId::from("1"));
+            assert_eq!(reference, email());
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = b.resolve(&email()).await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("matches at least {total} customers")),
+        "{e}"
+    );
+    assert!(!e.is_retryable());
+}
+
+/// A lookup past its overall deadline stops, with a retryable error naming
+/// the pages read.
+#[tokio::test]
+async fn a_lookup_past_its_deadline_names_the_pages_read() {
+    use std::time::Duration;
+    use unibill_core::reference::LookupPages;
+    use unibill_core::transport::{Auth, Transport, TransportConfig};
+    let config = TransportConfig {
+        lookup_deadline: Some(Duration::from_millis(200)),
+        ..TransportConfig::default()
+    };
+    let t = Transport::new(KIND, "http://127.0.0.1:9", Auth::None, config, None).unwrap();
+    assert_eq!(t.lookup_deadline(), Duration::from_millis(200));
+    let mut pages = LookupPages::new(&t, LookupKind::Email, "a@b.example");
+    for _ in 0..2 {
+        pages.page(async { Ok(()) }).await.unwrap();
+    }
+    let slow = pages
+        .page(async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            Ok(())
+        })
+        .await;
+    match slow.unwrap_err() {
+        e @ Error::LookupTimeout { pages: 2, .. } => {
+            assert!(e.is_retryable());
+            let shown = e.to_string();
+            assert!(shown.contains("2 page(s) read"), "{shown}");
+            assert!(shown.contains("email a@b.example"), "{shown}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The default: five retry deadlines.
+    let t = Transport::new(
+        KIND,
+        "http://127.0.0.1:9",
+        Auth::None,
+        TransportConfig::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(t.lookup_deadline(), Duration::from_secs(300));
+    let zero = TransportConfig {
+        lookup_deadline: Some(Duration::ZERO),
+        ..TransportConfig::default()
+    };
+    match Transport::new(KIND, "http://127.0.0.1:9", Auth::None, zero, None).unwrap_err() {
+        Error::Config { field, .. } => assert_eq!(field, "lookup_deadline"),
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -136,13 +136,18 @@ impl Fusebill {
         self.read(id).await
     }
 
-    /// Customers whose `reference` is exactly `reference`
-    /// (`GET /v1/customers?query=reference:{reference}`).
+    /// Customers whose `reference` is exactly `reference`, each as
+    /// `GET /v1/customers/{id}` answers it.
     ///
-    /// Fusebill's query treats `*` as a wildcard and `;` as the separator
-    /// of filter pairs, so only entries whose reference equals the text
-    /// are kept, and a reference containing `;` is refused (it cannot be
-    /// searched for).
+    /// The reference is looked up like [`CustomerUpdater::find`] does
+    /// (`GET /v1/customers?query=reference:{reference}`, every page, only
+    /// ids kept while paging), then each match is read by id: one request
+    /// per page plus one per match. Fusebill's query treats `*` as a
+    /// wildcard and `;` as the separator of filter pairs, so only entries
+    /// whose reference equals the text are kept, and a reference
+    /// containing `;`, `|` or `*` is refused (it cannot be searched for);
+    /// more than [`MAX_MATCHES`](unibill_core::reference::MAX_MATCHES)
+    /// matches is [`Error::Ambiguous`] with the count.
     pub async fn find_by_reference(&self, reference: &str) -> Result<Vec<Customer>> {
         let r = reference.trim();
         if r.is_empty() || mapping::wire_len(r) > mapping::MAX_LONG {
@@ -157,16 +162,18 @@ impl Fusebill {
                 "cannot contain ';': Fusebill's query separates filters with it",
             ));
         }
-        crate::lookup::find_customers(
+        let ids = crate::lookup::find_ids(
             &self.transport,
             LookupKind::External,
             r,
             crate::lookup::PAGE_SIZE,
         )
-        .await?
-        .into_iter()
-        .map(|(id, record)| mapping::customer_from_json(&id, Value::Object(record)))
-        .collect()
+        .await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            found.push(self.fetch(&id).await?);
+        }
+        Ok(found)
     }
 
     /// `/v1/customers/{id}`, the id checked and written as Fusebill stores
@@ -237,6 +244,29 @@ impl Fusebill {
     }
 }
 
+/// [`Error::Conflict`] when the update named the customer by email or
+/// reference ([`CheckedPatch::resolved_from`]) and `record`, just read,
+/// no longer holds it (matched as the lookup matches): the reference has
+/// moved to another customer since it was resolved, and writing this one
+/// would update a customer the caller did not name.
+fn still_named(id: &CustomerId, record: &Value, patch: &CheckedPatch) -> Result<()> {
+    let Some(reference) = patch.resolved_from() else {
+        return Ok(());
+    };
+    let Some(kind) = reference.lookup_kind() else {
+        return Ok(());
+    };
+    if crate::lookup::record_matches(record, kind, reference.as_str()) {
+        return Ok(());
+    }
+    Err(Error::Conflict {
+        backend: KIND,
+        message: format!(
+            "customer {id} no longer has {reference}, which it was looked up by; nothing was written"
+        ),
+    })
+}
+
 #[async_trait]
 impl CustomerUpdater for Fusebill {
     unibill_core::transport_backend!(KIND);
@@ -264,6 +294,7 @@ impl CustomerUpdater for Fusebill {
         let reread = self.conflict.reread_rounds();
         let rounds = reread.unwrap_or(1);
         let mut base = self.read(id).await?;
+        still_named(id, &base, patch)?;
         let mut round = 0;
         loop {
             // Merged onto every record read, the last included: when the
@@ -281,6 +312,7 @@ impl CustomerUpdater for Fusebill {
             }
             if reread.is_some() {
                 let fresh = self.read(id).await?;
+                still_named(id, &fresh, patch)?;
                 if fresh != base {
                     debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; merging again");
                     base = fresh;

@@ -22,10 +22,12 @@
 //! refused with [`Error::Validation`] before any request. Each page is one
 //! `GET` through the client's transport (rate limit, retries).
 
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use unibill_core::backend::decode;
 use unibill_core::customer::json_text;
+use unibill_core::reference::LookupPages;
 use unibill_core::transport::{Request, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 
@@ -43,23 +45,88 @@ pub const MAX_PAGES: u32 = 1000;
 pub(crate) use unibill_core::transport::query_value as enc;
 
 /// One page of `GET /v1/customers`: a JSON array of customers, of which a
-/// lookup reads the id, the reference and the primary email (each matched
-/// by name ignoring ASCII case, as Fusebill's own keys are read).
+/// lookup keeps only what it compares (see [`ListedCustomer`]), never the
+/// whole records.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(transparent)]
 pub struct CustomerListPage {
-    /// The customers of the page, each as sent.
-    pub customers: Vec<Map<String, Value>>,
+    /// The customers of the page, each reduced to its id, reference and
+    /// primary email.
+    pub customers: Vec<ListedCustomer>,
 }
 
-/// A value the filter can express: not `[empty]`, without `;` or `|`.
+/// What a lookup reads of a listed customer: its `id`, `reference` and
+/// `primaryEmail`, each matched by name ignoring ASCII case (an exact
+/// name wins over a case variant), as Fusebill's own keys are read. Every
+/// other property is skipped while decoding, so a page of large records
+/// costs no more memory than its ids.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListedCustomer {
+    /// `id`, as sent.
+    pub id: Option<Value>,
+    /// `reference`, as sent.
+    pub reference: Option<Value>,
+    /// `primaryEmail`, as sent.
+    pub primary_email: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for ListedCustomer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = ListedCustomer;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a customer object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<ListedCustomer, A::Error> {
+                // (value, whether its name matched exactly)
+                let mut slots: [(Option<Value>, bool); 3] = Default::default();
+                let names = [wire::ID, wire::REFERENCE, wire::PRIMARY_EMAIL];
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let Some(i) = names.iter().position(|n| key.eq_ignore_ascii_case(n)) else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        continue;
+                    };
+                    let exact = key == names[i];
+                    let slot = &mut slots[i];
+                    if slot.0.is_none() || (exact && !slot.1) {
+                        *slot = (Some(map.next_value::<Value>()?), exact);
+                    } else {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                let [id, reference, email] = slots;
+                Ok(ListedCustomer {
+                    id: id.0,
+                    reference: reference.0,
+                    primary_email: email.0,
+                })
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// A value the filter can express: not `[empty]`, without `;` or `|`
+/// (filter syntax) and without `*` (a wildcard Fusebill's "String
+/// Filtering" documents no escape for).
 fn check_filter_value(kind: LookupKind, value: &str) -> Result<()> {
     if let Some(c) = value.chars().find(|c| matches!(c, ';' | '|')) {
         return Err(Error::validation(
             kind.field(),
             format!(
-                "cannot contain `{c}`: Fusebill's customer filter reads it as syntax, so a {} holding it cannot be searched for",
-                kind.name()
+                "cannot contain `{c}`: Fusebill's customer filter reads it as syntax, so a value holding it cannot be searched for"
+            ),
+        ));
+    }
+    if value.contains('*') {
+        return Err(Error::validation(
+            kind.field(),
+            format!(
+                "cannot contain `*`: Fusebill's customer filter reads it as a wildcard and documents no escape, so a value holding it would match other customers (`*` alone lists the whole account, one request per {PAGE_SIZE} customers)"
             ),
         ));
     }
@@ -73,28 +140,14 @@ fn check_filter_value(kind: LookupKind, value: &str) -> Result<()> {
 }
 
 /// The ids of every customer whose `kind` is `value`, in Fusebill's
-/// order, reading `page_size` customers per page.
+/// order, reading `page_size` customers per page (see the module
+/// documentation for paging, the match cap and the deadline).
 pub(crate) async fn find_ids(
     transport: &Transport,
     kind: LookupKind,
     value: &str,
     page_size: u32,
 ) -> Result<Vec<CustomerId>> {
-    Ok(find_customers(transport, kind, value, page_size)
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect())
-}
-
-/// Every customer whose `kind` is `value` (its id and its record as
-/// listed), in Fusebill's order, reading `page_size` customers per page.
-pub(crate) async fn find_customers(
-    transport: &Transport,
-    kind: LookupKind,
-    value: &str,
-    page_size: u32,
-) -> Result<Vec<(CustomerId, Map<String, Value>)>> {
     let value = value.trim();
     let filter = match kind {
         LookupKind::Email => {
@@ -114,39 +167,36 @@ pub(crate) async fn find_customers(
             })
         }
     };
-    let mut found: Vec<(CustomerId, Map<String, Value>)> = Vec::new();
+    let mut lookup = LookupPages::new(transport, kind, value);
     let mut page_number: u32 = 0;
     for _ in 0..MAX_PAGES {
         let path = format!(
             "/v1/customers?query={}&pageSize={page_size}&pageNumber={page_number}",
             enc(&filter)
         );
-        let resp = ERRORS.send(transport, Request::get(path), None).await?;
-        let page: CustomerListPage = decode(KIND, &resp, "customer list")?;
+        let (page, headers) = lookup
+            .page(async {
+                let resp = ERRORS.send(transport, Request::get(path), None).await?;
+                let page: CustomerListPage = decode(KIND, &resp, "customer list")?;
+                Ok((page, resp.headers))
+            })
+            .await?;
         let len = page.customers.len();
         for customer in page.customers {
             if matches(&customer, kind, value) {
-                let id = wire::get_ci(&customer, wire::ID)
-                    .and_then(|v| json_text(Some(v)))
+                let id = json_text(customer.id.as_ref())
                     .ok_or_else(|| Error::decode(KIND, "customer list", "an entry has no id"))?;
-                let id = CustomerId::new(id);
-                if !found.iter().any(|(seen, _)| *seen == id) {
-                    found.push((id, customer));
-                }
+                lookup.add(CustomerId::new(id));
             }
+            lookup.tick().await;
         }
-        let next = resp
-            .headers
-            .get("x-nextpage")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i64>().ok());
-        page_number = match next {
-            Some(n) if n > i64::from(page_number) && len > 0 => u32::try_from(n)
-                .map_err(|_| Error::decode(KIND, "customer list", "X-NextPage is out of range"))?,
-            Some(_) => return Ok(found),
-            None if len < page_size as usize || len == 0 => return Ok(found),
-            None => page_number + 1,
-        };
+        if lookup.is_full() {
+            return lookup.finish();
+        }
+        match next_page(&headers, page_number, len, page_size)? {
+            Some(next) => page_number = next,
+            None => return lookup.finish(),
+        }
     }
     Err(Error::decode(
         KIND,
@@ -155,21 +205,121 @@ pub(crate) async fn find_customers(
     ))
 }
 
-/// Whether a listed customer really has `value`: an entry that does not
-/// say is kept (the vendor chose it), one that says otherwise is not.
-fn matches(customer: &Map<String, Value>, kind: LookupKind, value: &str) -> bool {
+/// An integer paging header, when present and readable.
+fn header(headers: &HeaderMap, name: &str) -> Option<i64> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+}
+
+/// The page to read after page `current` (which listed `len` customers),
+/// or `None` when it was the last, from Fusebill's paging headers
+/// ("Pagination", <https://developer.staxbill.com/reference/pagination>),
+/// in this order:
+///
+/// 1. `X-NextPage`: the next page's number, `-1` for none. A next page
+///    promised after an empty page, or one that does not move forward, is
+///    [`Error::Decode`] naming the header: the list would be cut short.
+/// 2. `X-Count` (matches in all) with `X-PageSize` (or the size asked):
+///    more pages while `(current + 1) × size < count`.
+/// 3. `X-MaxPageIndex`, which the reference calls the "total number of
+///    pages" while some answers give the last page's index: both readings
+///    agree that more follow while `current + 1 < max` and that none does
+///    once `current ≥ max`; at `current + 1 = max` (the last page in one
+///    reading, not in the other) a short page ends the list, a full one is
+///    followed by one more request (an empty answer then ends it).
+/// 4. Without any of them, a page shorter than the size asked is the last.
+///
+/// An empty page is always the last when no header promises more.
+fn next_page(headers: &HeaderMap, current: u32, len: usize, page_size: u32) -> Result<Option<u32>> {
+    let now = i64::from(current);
+    let advance = |n: i64| -> Result<Option<u32>> {
+        u32::try_from(n)
+            .map(Some)
+            .map_err(|_| Error::decode(KIND, "customer list", "X-NextPage is out of range"))
+    };
+    if let Some(next) = header(headers, "x-nextpage") {
+        if next < 0 {
+            return Ok(None);
+        }
+        if next <= now {
+            return Err(Error::decode(
+                KIND,
+                "customer list",
+                format!("Fusebill answered page {current} with `X-NextPage: {next}`, which does not move forward"),
+            ));
+        }
+        if len == 0 {
+            return Err(Error::decode(
+                KIND,
+                "customer list",
+                format!("Fusebill answered page {current} with no customers but `X-NextPage: {next}`: the list is cut short"),
+            ));
+        }
+        return advance(next);
+    }
+    if len == 0 {
+        return Ok(None);
+    }
+    if let Some(count) = header(headers, "x-count").filter(|c| *c >= 0) {
+        let size = header(headers, "x-pagesize")
+            .filter(|s| *s > 0)
+            .unwrap_or(i64::from(page_size));
+        return if (now + 1).saturating_mul(size) < count {
+            advance(now + 1)
+        } else {
+            Ok(None)
+        };
+    }
+    let short = len < page_size as usize;
+    if let Some(max) = header(headers, "x-maxpageindex").filter(|m| *m >= 0) {
+        return if now + 1 < max || (now + 1 == max && !short) {
+            advance(now + 1)
+        } else {
+            Ok(None)
+        };
+    }
+    if short {
+        Ok(None)
+    } else {
+        advance(now + 1)
+    }
+}
+
+/// Whether a customer record (as `GET /v1/customers/{id}` answers it)
+/// has `value` as its `kind`, compared as a lookup compares a listed
+/// customer, except that a record read by id must hold the value: a
+/// blank or missing one does not match. A record that is not an object
+/// has nothing.
+pub(crate) fn record_matches(record: &Value, kind: LookupKind, value: &str) -> bool {
+    let Some(obj) = record.as_object() else {
+        return false;
+    };
+    let value = value.trim();
     match kind {
         LookupKind::Email => {
-            match wire::get_ci(customer, wire::PRIMARY_EMAIL).and_then(|v| json_text(Some(v))) {
-                None => false,
-                Some(emails) => emails
-                    .split(';')
-                    .any(|e| e.trim().eq_ignore_ascii_case(value)),
-            }
+            let listed = ListedCustomer {
+                primary_email: wire::get_ci(obj, wire::PRIMARY_EMAIL).cloned(),
+                ..ListedCustomer::default()
+            };
+            matches(&listed, kind, value)
         }
-        _ => wire::get_ci(customer, wire::REFERENCE)
-            .and_then(|v| json_text(Some(v)))
-            .is_none_or(|r| r.trim() == value),
+        _ => json_text(wire::get_ci(obj, wire::REFERENCE)).is_some_and(|r| r.trim() == value),
+    }
+}
+
+/// Whether a listed customer really has `value`: an entry that does not
+/// say is kept (the vendor chose it), one that says otherwise is not.
+fn matches(customer: &ListedCustomer, kind: LookupKind, value: &str) -> bool {
+    match kind {
+        LookupKind::Email => match json_text(customer.primary_email.as_ref()) {
+            None => false,
+            Some(emails) => emails
+                .split(';')
+                .any(|e| e.trim().eq_ignore_ascii_case(value)),
+        },
+        _ => json_text(customer.reference.as_ref()).is_none_or(|r| r.trim() == value),
     }
 }
 
@@ -181,8 +331,8 @@ mod tests {
     use unibill_sandbox::fusebill::{LOOKUP_SHARED_REFERENCE, LOOKUP_SHARED_REFERENCE_IDS};
     use unibill_sandbox::{Sandbox, FUSEBILL_API_KEY};
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().unwrap().clone()
+    fn obj(v: Value) -> ListedCustomer {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
@@ -214,7 +364,21 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert!(check_filter_value(LookupKind::External, "A*B:C").is_ok());
+        assert!(check_filter_value(LookupKind::External, "AB:C").is_ok());
+        // A wildcard with no documented escape: refused, saying why.
+        for (kind, v) in [
+            (LookupKind::External, "*"),
+            (LookupKind::External, "A*B"),
+            (LookupKind::Email, "*@*.*"),
+        ] {
+            match check_filter_value(kind, v).unwrap_err() {
+                Error::Validation { field, reason } => {
+                    assert_eq!(field, kind.field());
+                    assert!(reason.contains("wildcard"), "{reason}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     /// One customer per page: pages are read by number until X-NextPage

@@ -754,9 +754,15 @@ async fn find_by_reference_matches_numeric_references() {
     assert_eq!(found[0].id.as_str(), SEED_CUSTOMER_ID);
     assert_eq!(found[0].external_reference.as_deref(), Some("100986"));
     assert!(f.find_by_reference("RG 0001/x").await.unwrap().is_empty());
-    // Fusebill's query reads `*` as a wildcard: only exact references count.
-    assert!(f.find_by_reference("RG*").await.unwrap().is_empty());
-    assert!(f.find_by_reference("*").await.unwrap().is_empty());
+    // Fusebill's query reads `*` as a wildcard and documents no escape: a
+    // reference holding it is refused before anything is sent (`*` alone
+    // would list the whole account).
+    let before = sb.fusebill().journal().len();
+    for wild in ["RG*", "*"] {
+        let err = f.find_by_reference(wild).await.unwrap_err();
+        assert!(err.to_string().contains("wildcard"), "{err}");
+    }
+    assert_eq!(sb.fusebill().journal().len(), before);
     let found = f.find_by_reference("RG-0001").await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id.as_str(), PARENT_CUSTOMER_ID);

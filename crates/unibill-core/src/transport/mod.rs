@@ -93,7 +93,19 @@ pub struct TransportConfig {
     /// same customer run; then [`Error::Lock`]. Default
     /// [`DEFAULT_LOCK_WAIT`] (120 s).
     pub lock_wait: Duration,
+    /// The overall time one lookup by email or external reference may
+    /// take, every page and retry included (see
+    /// [`crate::reference::LookupPages`]); then
+    /// [`Error::LookupTimeout`]. `None` (the default):
+    /// [`LOOKUP_DEADLINE_FACTOR`] × [`RetryConfig::deadline`] (300 s with
+    /// the default retry policy).
+    pub lookup_deadline: Option<Duration>,
 }
+
+/// The default [`TransportConfig::lookup_deadline`], in
+/// [`RetryConfig::deadline`]s: a lookup may take as long as five requests
+/// that each use their whole retry budget.
+pub const LOOKUP_DEADLINE_FACTOR: u32 = 5;
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -108,6 +120,7 @@ impl Default for TransportConfig {
             retry_hint: None,
             write_locking: WriteLocking::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
+            lookup_deadline: None,
         }
     }
 }
@@ -125,6 +138,7 @@ impl fmt::Debug for TransportConfig {
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
             .field("write_locking", &self.write_locking)
             .field("lock_wait", &self.lock_wait)
+            .field("lookup_deadline", &self.lookup_deadline)
             .finish()
     }
 }
@@ -524,6 +538,12 @@ impl Transport {
                     source,
                 })?,
         };
+        if config.lookup_deadline.is_some_and(|d| d.is_zero()) {
+            return Err(Error::config(
+                "lookup_deadline",
+                "must be longer than zero: every lookup by email or reference would fail at once",
+            ));
+        }
         if config.lock_wait.is_zero() {
             return Err(Error::config(
                 "lock_wait",
@@ -613,6 +633,16 @@ impl Transport {
     /// config says otherwise ([`TransportConfig::write_locking`]).
     pub fn locks(&self) -> &CustomerLocks {
         &self.inner.locks
+    }
+
+    /// The overall time one lookup may take:
+    /// [`TransportConfig::lookup_deadline`], or by default
+    /// [`LOOKUP_DEADLINE_FACTOR`] × [`RetryConfig::deadline`].
+    pub fn lookup_deadline(&self) -> Duration {
+        let config = &self.inner.config;
+        config
+            .lookup_deadline
+            .unwrap_or_else(|| config.retry.deadline.saturating_mul(LOOKUP_DEADLINE_FACTOR))
     }
 
     /// Total retries made by this transport and its clones.

@@ -115,6 +115,12 @@ impl ClientOptions {
         self.config.lock_wait = wait;
     }
 
+    /// Sets the overall time one lookup by email or external reference
+    /// may take ([`TransportConfig::lookup_deadline`]).
+    pub fn set_lookup_deadline(&mut self, deadline: Duration) {
+        self.config.lookup_deadline = Some(deadline);
+    }
+
     /// Uses this `reqwest` client.
     pub fn set_http_client(&mut self, client: reqwest::Client) {
         self.client = Some(client);
