@@ -66,6 +66,10 @@ pub mod vars {
     /// Longest wait, in seconds, for a customer's write lock while other
     /// updates of that customer run (optional; default 120).
     pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
+    /// Longest time, in seconds, one lookup by email or external reference
+    /// may take, every page and retry included (optional; default 5 × the
+    /// retry deadline, 300 s).
+    pub const LOOKUP_DEADLINE_SECS: &str = "UNIBILL_LOOKUP_DEADLINE_SECS";
     /// How a read-modify-write update (Fusebill, Everlytic) guards against
     /// edits made outside unibill: `reread` (default, 3 rounds),
     /// `reread:N` or `off`. Refused for backends that do not read before
@@ -138,6 +142,10 @@ pub struct Settings {
     /// Longest wait for a customer's write lock, seconds (default 120).
     #[serde(default)]
     pub lock_wait_secs: Option<f64>,
+    /// Longest time one lookup by email or external reference may take,
+    /// seconds (default 5 × the retry deadline).
+    #[serde(default)]
+    pub lookup_deadline_secs: Option<f64>,
     /// How a read-modify-write update guards against edits made outside
     /// unibill (Fusebill, Everlytic): `"reread"`, `"reread:N"` or `"off"`
     /// (see [`vars::CONFLICT_CHECK`]). A backend that does not read before
@@ -214,6 +222,13 @@ impl SettingsBuilder {
     /// The longest wait for a customer's write lock.
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.settings.lock_wait_secs = Some(secs_f64(wait));
+        self
+    }
+
+    /// The longest time one lookup by email or external reference may
+    /// take, every page and retry included.
+    pub fn lookup_deadline(mut self, deadline: Duration) -> Self {
+        self.settings.lookup_deadline_secs = Some(secs_f64(deadline));
         self
     }
 
@@ -493,6 +508,13 @@ impl Settings {
             .transpose()
     }
 
+    /// The longest time one lookup may take, when set.
+    pub fn lookup_deadline(&self) -> Result<Option<Duration>> {
+        self.lookup_deadline_secs
+            .map(|v| duration("lookup_deadline_secs", v))
+            .transpose()
+    }
+
     /// The rate limit, when set: `Some(None)` turns the vendor's default
     /// limit off. Only the conversion to a window can fail here; the
     /// transport refuses a limit of zero requests.
@@ -526,6 +548,9 @@ impl Settings {
         }
         if let Some(wait) = self.lock_wait()? {
             b = b.lock_wait(wait);
+        }
+        if let Some(deadline) = self.lookup_deadline()? {
+            b = b.lookup_deadline(deadline);
         }
         if let Some(check) = self.conflict_check {
             b.set_conflict_check(check)?;
@@ -572,6 +597,9 @@ impl Settings {
         }
         if let Some(n) = env_secs(get, vars::LOCK_WAIT_SECS)? {
             self.lock_wait_secs = Some(n);
+        }
+        if let Some(n) = env_secs(get, vars::LOOKUP_DEADLINE_SECS)? {
+            self.lookup_deadline_secs = Some(n);
         }
         if let Some(v) = get(vars::CONFLICT_CHECK) {
             self.conflict_check =
@@ -1244,6 +1272,54 @@ mod tests {
         .build()
         .unwrap();
         assert_eq!(default.locks().wait(), crate::lock::DEFAULT_LOCK_WAIT);
+    }
+
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn lookup_deadline_reaches_the_client() {
+        let deadline = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("UNIBILL_BACKEND", "fusebill"), ("FUSEBILL_API_KEY", "k")];
+            all.extend_from_slice(pairs);
+            let client = Config::from_lookup(lookup(&all))
+                .unwrap()
+                .build_client()
+                .unwrap();
+            client.as_fusebill().unwrap().transport().lookup_deadline()
+        };
+        assert_eq!(
+            deadline(&[("UNIBILL_LOOKUP_DEADLINE_SECS", "2.5")]),
+            Duration::from_millis(2500)
+        );
+        // Default: five retry deadlines.
+        assert_eq!(deadline(&[]), Duration::from_secs(300));
+        assert_eq!(
+            deadline(&[("UNIBILL_RETRY_DEADLINE_SECS", "10")]),
+            Duration::from_secs(50)
+        );
+        let e = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "fusebill"),
+            ("FUSEBILL_API_KEY", "k"),
+            ("UNIBILL_LOOKUP_DEADLINE_SECS", "0"),
+        ]))
+        .unwrap_err();
+        assert!(
+            format!("{e}").contains("UNIBILL_LOOKUP_DEADLINE_SECS"),
+            "{e}"
+        );
+        let file: Config = serde_json::from_value(serde_json::json!({
+            "backend": "fusebill", "api_key": "k",
+            "settings": {"lookup_deadline_secs": 7}
+        }))
+        .unwrap();
+        let client = file.build_client().unwrap();
+        assert_eq!(
+            client.as_fusebill().unwrap().transport().lookup_deadline(),
+            Duration::from_secs(7)
+        );
+        let built = Settings::builder()
+            .lookup_deadline(Duration::from_secs(9))
+            .build();
+        assert_eq!(built.lookup_deadline_secs, Some(9.0));
     }
 
     #[test]
