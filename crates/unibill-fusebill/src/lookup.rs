@@ -221,15 +221,15 @@ fn header(headers: &HeaderMap, name: &str) -> Option<i64> {
 /// 1. `X-NextPage`: the next page's number, `-1` for none. A next page
 ///    promised after an empty page, or one that does not move forward, is
 ///    [`Error::Decode`] naming the header: the list would be cut short.
-/// 2. `X-Count` (matches in all) with `X-PageSize` (or the size asked):
-///    more pages while `(current + 1) × size < count`.
+/// 2. `X-Count` (matches in all) with the page size (`X-PageSize`, else
+///    the size asked): more pages while `(current + 1) × size < count`.
 /// 3. `X-MaxPageIndex`, which the reference calls the "total number of
 ///    pages" while some answers give the last page's index: both readings
 ///    agree that more follow while `current + 1 < max` and that none does
 ///    once `current ≥ max`; at `current + 1 = max` (the last page in one
 ///    reading, not in the other) a short page ends the list, a full one is
 ///    followed by one more request (an empty answer then ends it).
-/// 4. Without any of them, a page shorter than the size asked is the last.
+/// 4. Without any of them, a page shorter than the page size is the last.
 ///
 /// An empty page is always the last when no header promises more.
 fn next_page(headers: &HeaderMap, current: u32, len: usize, page_size: u32) -> Result<Option<u32>> {
@@ -262,17 +262,18 @@ fn next_page(headers: &HeaderMap, current: u32, len: usize, page_size: u32) -> R
     if len == 0 {
         return Ok(None);
     }
+    // The page size the vendor applied (it may list fewer than asked).
+    let size = header(headers, "x-pagesize")
+        .filter(|s| *s > 0)
+        .unwrap_or(i64::from(page_size));
     if let Some(count) = header(headers, "x-count").filter(|c| *c >= 0) {
-        let size = header(headers, "x-pagesize")
-            .filter(|s| *s > 0)
-            .unwrap_or(i64::from(page_size));
         return if (now + 1).saturating_mul(size) < count {
             advance(now + 1)
         } else {
             Ok(None)
         };
     }
-    let short = len < page_size as usize;
+    let short = i64::try_from(len).unwrap_or(i64::MAX) < size;
     if let Some(max) = header(headers, "x-maxpageindex").filter(|m| *m >= 0) {
         return if now + 1 < max || (now + 1 == max && !short) {
             advance(now + 1)
