@@ -16,10 +16,9 @@
 //! Each page is one `GET` through the client's transport (rate limit,
 //! retries: a `GET` is safe to repeat).
 
-use unibill_core::backend::decode_object;
 use unibill_core::customer::json_text;
 use unibill_core::reference::LookupPages;
-use unibill_core::transport::{Request, Transport};
+use unibill_core::transport::{Request, Response, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 
 use crate::error::ERRORS;
@@ -73,9 +72,10 @@ pub(crate) async fn find_ids(
     let mut path = first.clone();
     let mut previous_cursor: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let Some(page) = lookup.page(read_page(transport, kind, path)).await? else {
+        let Some(resp) = lookup.page(read_page(transport, kind, path)).await? else {
             return lookup.finish();
         };
+        let page: CustomerPage = lookup.decode(&resp, "customer list", true).await?;
         let CustomerPage {
             entries,
             has_more,
@@ -126,12 +126,13 @@ pub(crate) async fn find_ids(
     ))
 }
 
-/// One page; `None` for the search's "no match" 404.
+/// One page's answer (a success); `None` for the search's "no match"
+/// 404.
 async fn read_page(
     transport: &Transport,
     kind: LookupKind,
     path: String,
-) -> Result<Option<CustomerPage>> {
+) -> Result<Option<Response>> {
     let resp = transport.send(Request::get(path)).await?;
     if !resp.is_success() {
         if kind == LookupKind::Email
@@ -145,7 +146,7 @@ async fn read_page(
         }
         return Err(ERRORS.from_response(&resp, None));
     }
-    decode_object(KIND, &resp, "customer list").map(Some)
+    Ok(Some(resp))
 }
 
 /// Whether a listed customer really has `value`: the vendor chose it, so

@@ -27,12 +27,13 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::kind::{BackendKind, CustomerId};
-use crate::transport::Transport;
+use crate::transport::{Response, Transport};
 
 /// The most matches one lookup keeps. A lookup that finds more stops
 /// reading the vendor's pages after the page that went past it and fails
@@ -41,6 +42,10 @@ use crate::transport::Transport;
 /// customer that names a thousand is a mistake, and reading on would only
 /// spend the vendor's request budget and memory.
 pub const MAX_MATCHES: usize = 1000;
+
+/// The largest page body [`LookupPages::decode`] parses on the executor
+/// thread; a larger one is parsed on tokio's blocking pool.
+pub const DECODE_INLINE_BYTES: usize = 64 * 1024;
 
 /// Entries a lookup compares between two yields to the executor, so that
 /// a page of many thousand customers never holds an executor thread for
@@ -372,6 +377,38 @@ impl LookupPages {
         }?;
         self.pages += 1;
         Ok(answer)
+    }
+
+    /// Decodes one page's JSON answer like [`crate::backend::decode`]
+    /// (or [`crate::backend::decode_object`] when `object`), on tokio's
+    /// blocking pool when the body is larger than [`DECODE_INLINE_BYTES`],
+    /// so that parsing a page of many thousand customers does not hold an
+    /// executor thread.
+    pub async fn decode<T>(&self, response: &Response, what: &str, object: bool) -> Result<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let backend = self.backend;
+        let run = move |response: &Response, what: &str| {
+            if object {
+                crate::backend::decode_object(backend, response, what)
+            } else {
+                crate::backend::decode(backend, response, what)
+            }
+        };
+        if response.body.len() <= DECODE_INLINE_BYTES {
+            return run(response, what);
+        }
+        let response = response.clone();
+        let what = what.to_owned();
+        match tokio::task::spawn_blocking(move || run(&response, &what)).await {
+            Ok(decoded) => decoded,
+            Err(join) => Err(Error::decode(
+                backend,
+                "customer list",
+                format!("decoding stopped: {join}"),
+            )),
+        }
     }
 
     /// The error of a lookup past its deadline.

@@ -25,7 +25,6 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
-use unibill_core::backend::decode;
 use unibill_core::customer::json_text;
 use unibill_core::reference::LookupPages;
 use unibill_core::transport::{Request, Transport};
@@ -174,13 +173,11 @@ pub(crate) async fn find_ids(
             "/v1/customers?query={}&pageSize={page_size}&pageNumber={page_number}",
             enc(&filter)
         );
-        let (page, headers) = lookup
-            .page(async {
-                let resp = ERRORS.send(transport, Request::get(path), None).await?;
-                let page: CustomerListPage = decode(KIND, &resp, "customer list")?;
-                Ok((page, resp.headers))
-            })
+        let resp = lookup
+            .page(ERRORS.send(transport, Request::get(path), None))
             .await?;
+        let page: CustomerListPage = lookup.decode(&resp, "customer list", false).await?;
+        let headers = resp.headers;
         let len = page.customers.len();
         for customer in page.customers {
             if matches(&customer, kind, value) {
