@@ -424,13 +424,21 @@ fn a_hundred_thousand_matches_are_ambiguous_in_bounded_memory() {
             _ => scripted(|target| {
                 let at: usize = param(target, "pageNumber").unwrap().parse().unwrap();
                 let headers = vec![("X-NextPage".to_string(), (at + 1).to_string())];
-                ("200 OK", headers, fusebill_page(at * 100, at * 100 + 100, 0))
+                (
+                    "200 OK",
+                    headers,
+                    fusebill_page(at * 100, at * 100 + 100, 0),
+                )
             }),
         };
         let u = updater(backend, &server.base, json!({}));
         let m = measured(move || Box::pin(async move { u.find(&CustomerRef::email(EMAIL)).await }));
         let (count, listed) = ambiguous(backend, m.out.unwrap_err());
-        assert_eq!((count, listed), (MAX_MATCHES + 100, MAX_MATCHES), "{backend}");
+        assert_eq!(
+            (count, listed),
+            (MAX_MATCHES + 100, MAX_MATCHES),
+            "{backend}"
+        );
         assert_eq!(server.seen().len(), MAX_MATCHES / 100 + 1, "{backend}");
     }
 }

@@ -14,7 +14,12 @@
 //!   several customers (one per data source, or merged customers).
 //!
 //! Each page is one `GET` through the client's transport (rate limit,
-//! retries: a `GET` is safe to repeat).
+//! retries: a `GET` is safe to repeat). A page saying `has_more: true` is
+//! followed; one that says so but lists nobody is [`Error::Decode`]. Only
+//! the uuid and the compared fields of each entry are decoded, and matches
+//! are kept through [`LookupPages`] (hash-set dedup, at most
+//! [`MAX_MATCHES`](unibill_core::reference::MAX_MATCHES), one overall
+//! deadline).
 
 use unibill_core::customer::json_text;
 use unibill_core::reference::LookupPages;

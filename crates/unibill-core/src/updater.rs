@@ -365,8 +365,11 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     /// every page. Zero matches is `Ok(vec![])`, not an error. Called only
     /// for lookups [`Self::capabilities`] declares
     /// ([`Capabilities::can_lookup`]) and with a non-blank `value`; the
-    /// default (no lookup) refuses with [`Error::UnsupportedLookup`]. Call
-    /// [`Self::find`] or [`Self::resolve`] instead.
+    /// default (no lookup) refuses with [`Error::UnsupportedLookup`]. A
+    /// backend reads the pages through
+    /// [`LookupPages`](crate::reference::LookupPages), which holds the
+    /// lookup's deadline, dedup and match cap. Call [`Self::find`] or
+    /// [`Self::resolve`] instead.
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
         let _ = value;
         Err(Error::UnsupportedLookup {
@@ -401,7 +404,9 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     }
 
     /// Every customer `customer` names, as canonical ids
-    /// ([`Self::canonical_id`]), without duplicates, in the vendor's order.
+    /// ([`Self::canonical_id`]), without duplicates, in the vendor's order;
+    /// more than [`MAX_MATCHES`] is [`Error::Ambiguous`] with the first
+    /// [`MAX_MATCHES`] and the count.
     /// An id gives itself without any request; an email or external
     /// reference is looked up ([`Self::lookup`], reading every page of the
     /// vendor's answer), after refusing before any request a blank value

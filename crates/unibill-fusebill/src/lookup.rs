@@ -6,8 +6,7 @@
 //! "Pagination" <https://developer.staxbill.com/reference/pagination>):
 //!
 //! - External reference: `GET /v1/customers?query=reference:X&pageSize=100&pageNumber=N`;
-//!   only customers whose `reference` (trimmed) equals X are kept (the
-//!   filter reads `*` as a wildcard).
+//!   only customers whose `reference` (trimmed) equals X are kept.
 //! - Email: `GET /v1/customers?query=primaryEmail:*X*&pageSize=100&pageNumber=N`;
 //!   `primaryEmail` may hold several addresses joined by `;`, which the
 //!   filter cannot name exactly (`;` separates filters), so the wildcard
@@ -15,11 +14,17 @@
 //!   `;`, trimmed) equals X ignoring ASCII case are kept. Whether the
 //!   filter itself ignores case is not documented (the sandbox does not).
 //!
-//! Pages are read from `pageNumber=0` until the `X-NextPage` header says
-//! there is none (`-1`), or, without the header, until a page is shorter
-//! than `pageSize`. A value holding `;` or `|` (filter separator, range
-//! filter) or equal to `[empty]` cannot be expressed in the filter and is
-//! refused with [`Error::Validation`] before any request. Each page is one
+//! Pages are read from `pageNumber=0` as the paging headers say
+//! (`X-NextPage`, else `X-Count`, else `X-MaxPageIndex` under either of
+//! its readings, else a short page); a next page promised after
+//! an empty one is [`Error::Decode`]. Only each customer's id, reference
+//! and primary email are decoded ([`ListedCustomer`]); matches are kept
+//! through [`LookupPages`] (hash-set dedup, at most
+//! [`MAX_MATCHES`](unibill_core::reference::MAX_MATCHES), one overall
+//! deadline). A value holding `;`, `|` (filter separator, range filter) or
+//! `*` (a wildcard with no documented escape), or equal to `[empty]`,
+//! cannot be expressed in the filter and is refused with
+//! [`Error::Validation`] before any request. Each page is one
 //! `GET` through the client's transport (rate limit, retries).
 
 use reqwest::header::HeaderMap;
