@@ -858,7 +858,9 @@ async fn ambiguous_and_missing_references_write_nothing(fx: Fixture) {
                     backend,
                     reference: r,
                     matches,
+                    count,
                 } => {
+                    assert_eq!(count, matches.len(), "{label}");
                     assert_eq!(backend, fx.updater.kind());
                     assert_eq!(r, reference, "{label}");
                     let mut got: Vec<&str> = matches.iter().map(CustomerId::as_str).collect();

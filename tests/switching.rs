@@ -389,7 +389,9 @@ async fn switching_example_never_guesses_on_ambiguous_or_missing_references() {
                     backend: b,
                     reference: r,
                     matches,
+                    count,
                 }) => {
+                    assert_eq!(count, matches.len(), "{backend} {reference}");
                     assert!(caps.can_lookup(kind), "{backend}: {kind} not declared");
                     assert_eq!(b.as_str(), *backend);
                     assert_eq!(r, reference);

@@ -425,7 +425,7 @@ impl LookupPages {
     /// [`ENTRIES_PER_YIELD`] of them: call it once per entry of a page.
     pub async fn tick(&mut self) {
         self.walked += 1;
-        if self.walked % ENTRIES_PER_YIELD == 0 {
+        if self.walked.is_multiple_of(ENTRIES_PER_YIELD) {
             tokio::task::yield_now().await;
         }
     }

@@ -442,7 +442,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
             if seen.insert(id.clone()) && ids.len() < MAX_MATCHES {
                 ids.push(id);
             }
-            if n % ENTRIES_PER_YIELD == ENTRIES_PER_YIELD - 1 {
+            if (n + 1).is_multiple_of(ENTRIES_PER_YIELD) {
                 tokio::task::yield_now().await;
             }
         }
