@@ -57,8 +57,8 @@ pub const ENTRIES_PER_YIELD: usize = 1024;
 /// `Id` names it directly; `Email` and `External` are looked up with the
 /// vendor's own search ([`crate::CustomerUpdater::find`]), and must match
 /// exactly one customer to be updated: several matches give
-/// [`Error::Ambiguous`](crate::Error::Ambiguous), none
-/// [`Error::NotFound`](crate::Error::NotFound).
+/// [`Error::Ambiguous`], none
+/// [`Error::NotFound`].
 ///
 /// In JSON (bulk input) a plain string or number is an id; an object with
 /// one key `id`, `email` or `external` names the kind:
@@ -283,7 +283,7 @@ impl LookupKind {
         }
     }
 
-    /// The field an [`Error::Validation`](crate::Error::Validation) about
+    /// The field an [`Error::Validation`] about
     /// such a value names: `"email"` or `"external"`.
     pub fn field(&self) -> &'static str {
         match self {
