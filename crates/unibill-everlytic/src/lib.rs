@@ -32,7 +32,13 @@
 //! See `docs/everlytic.md` for the field mapping, the requests each update
 //! sends, the validation rules and the error mapping.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod builder;
 mod client;

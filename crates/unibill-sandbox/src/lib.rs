@@ -35,6 +35,12 @@
 //!
 //! [`journal`]: VendorHandle::journal
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod chartmogul;
 pub mod everlytic;
