@@ -165,7 +165,7 @@ impl State {
                     });
                     Resp::json(200, &json!({"links": [link], "collection": collection}))
                 }
-                _ => error(405, "Method not allowed"),
+                _ => crate::not_emulated::answer("Everlytic", req),
             },
             ["api", "2.0", "customers", id] => match method {
                 "GET" => match self.find(id) {
@@ -187,9 +187,9 @@ impl State {
                         Err(e) => error(400, &format!("Invalid JSON: {e}")),
                     }
                 }
-                _ => error(405, "Method not allowed"),
+                _ => crate::not_emulated::answer("Everlytic", req),
             },
-            _ => error(404, "Resource not found"),
+            _ => crate::not_emulated::answer("Everlytic", req),
         }
     }
 }

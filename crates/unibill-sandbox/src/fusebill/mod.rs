@@ -135,24 +135,16 @@ impl State {
                     }
                 }
                 "GET" => self.list(req),
-                _ => error(
-                    405,
-                    "Api Error",
-                    "The requested resource does not support this method",
-                ),
+                _ => crate::not_emulated::answer("Fusebill", req),
             },
             ["v1", "customers", id] => match method {
                 "GET" => match id.parse::<i64>().ok().and_then(|n| self.find(n)) {
                     Some(i) => Resp::json(200, &self.customers[i]),
                     None => error(404, "Api Error", &format!("Customer {id} was not found")),
                 },
-                _ => error(
-                    405,
-                    "Api Error",
-                    "The requested resource does not support this method",
-                ),
+                _ => crate::not_emulated::answer("Fusebill", req),
             },
-            _ => error(404, "Api Error", "No resource matches the request URI"),
+            _ => crate::not_emulated::answer("Fusebill", req),
         }
     }
 }
