@@ -17,6 +17,9 @@
 //! * `POST /v1/customers/attributes/custom` and
 //!   `POST /v1/customers/attributes/tags` (by email).
 //!
+//! Anything else gets the not-emulated answer
+//! ([`NOT_EMULATED_STATUS`](crate::NOT_EMULATED_STATUS)).
+//!
 //! The seeded customers are the ones printed in the vendor's pages, with
 //! realistic `example.com` addresses instead of the captured
 //! `"[email protected]"` placeholders.

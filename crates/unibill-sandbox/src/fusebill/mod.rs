@@ -5,9 +5,13 @@
 //!
 //! * `GET /v1/customers/{id}`;
 //! * `GET /v1/customers` (a JSON array), filtered with `query=name:value;..`
-//!   and paged with `pageSize`/`pageNumber`, as Stax Bill's reference describes;
+//!   (string and range filtering), sorted by `id` and paged with
+//!   `pageSize`/`pageNumber`, as Stax Bill's reference describes;
 //! * `PUT /v1/customers` with `id` in the body and full-replacement
 //!   semantics: every writable field absent from the body becomes `null`.
+//!
+//! Anything else gets the not-emulated answer
+//! ([`NOT_EMULATED_STATUS`](crate::NOT_EMULATED_STATUS)).
 //!
 //! See `docs/sandbox.md` for the validation rules.
 //!
