@@ -528,7 +528,7 @@ async fn bad_credentials_are_unauthorized_with_the_platform_message() {
             assert_eq!(status, 401);
             assert_eq!(
                 message,
-                "Authentication failed: invalid username or API key"
+                "Authentication failed: invalid username or API key (code 00401)"
             );
             assert!(!message.contains("wrong-key"));
         }
@@ -606,7 +606,8 @@ async fn platform_refusal_keeps_its_message() {
         }) => {
             assert_eq!(backend, unibill_everlytic::KIND);
             assert_eq!(status, 400);
-            assert_eq!(messages, ["Bad Request (injected fault)"]);
+            // The platform's message, with its `error.code` beside it.
+            assert_eq!(messages, ["Bad Request (injected fault) (code 00400)"]);
         }
         other => panic!("{other:?}"),
     }
