@@ -125,6 +125,11 @@ impl Everlytic {
         &self.username
     }
 
+    /// The transport every request goes through (rate limit, retries).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     fn customer_path(&self, id: &CustomerId) -> Result<String> {
         let id = self.canonical_id(id)?;
         let [a, b, c] = wire::CUSTOMERS;
