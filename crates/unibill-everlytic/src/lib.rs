@@ -44,6 +44,7 @@ pub mod builder;
 mod client;
 mod error;
 mod extension;
+mod listing;
 mod mapping;
 mod wire;
 
@@ -52,6 +53,7 @@ use unibill_core::BackendKind;
 pub use builder::EverlyticBuilder;
 pub use client::{capabilities, Everlytic};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
+pub use listing::{CustomerPage, NextPage};
 pub use mapping::EverlyticFields;
 /// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
 /// bring it into scope to call them.
