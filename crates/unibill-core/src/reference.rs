@@ -400,12 +400,12 @@ impl LookupPages {
             return run(response, what);
         }
         let response = response.clone();
-        let what = what.to_owned();
-        match tokio::task::spawn_blocking(move || run(&response, &what)).await {
+        let owned = what.to_owned();
+        match tokio::task::spawn_blocking(move || run(&response, &owned)).await {
             Ok(decoded) => decoded,
             Err(join) => Err(Error::decode(
                 backend,
-                "customer list",
+                what,
                 format!("decoding stopped: {join}"),
             )),
         }
