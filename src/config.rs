@@ -106,10 +106,10 @@ pub mod vars {
 #[non_exhaustive]
 pub struct Settings {
     /// Per-attempt request timeout, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub timeout_secs: Option<f64>,
     /// Connect timeout, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub connect_timeout_secs: Option<f64>,
     /// Total attempts per request (1 = no retries).
     #[serde(default)]
@@ -121,10 +121,10 @@ pub struct Settings {
     #[serde(default)]
     pub max_backoff_ms: Option<u64>,
     /// Time budget of one request, retries included, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub retry_deadline_secs: Option<f64>,
     /// Longest `Retry-After` the client honours, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub max_retry_after_secs: Option<f64>,
     /// Client-side rate limit; `Some(None)` (JSON `null` / `"off"`) turns
     /// the vendor's default limit off. Written as an object
@@ -136,7 +136,7 @@ pub struct Settings {
     #[serde(default, deserialize_with = "rate_limit_setting")]
     pub rate_limit: Option<Option<RateLimitSetting>>,
     /// Longest wait for a customer's write lock, seconds (default 120).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub lock_wait_secs: Option<f64>,
     /// How a read-modify-write update guards against edits made outside
     /// unibill (Fusebill, Everlytic): `"reread"`, `"reread:N"` or `"off"`
@@ -251,11 +251,11 @@ pub struct RedisSetting {
     pub prefix: Option<String>,
     /// Opt-in local fallback when Redis is unreachable: this process's
     /// share of each limit, in `(0, 1]`. Unset: fail closed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub fallback_share: Option<f64>,
     /// Lease of a customer lock, seconds (default 10): how long a dead
     /// holder blocks the customer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub lease_secs: Option<f64>,
 }
 
@@ -309,6 +309,7 @@ pub struct RateLimitSetting {
     /// Requests allowed per window.
     pub requests: u32,
     /// Window length in seconds.
+    #[serde(deserialize_with = "number_required")]
     pub per_secs: f64,
 }
 
@@ -325,6 +326,31 @@ fn rate_limit_setting<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Option<RateLimitSetting>>, D::Error> {
     Ok(Some(d.deserialize_option(RateLimitVisitor)?))
+}
+
+/// A number of a config file as `f64`, however the format hands it over.
+///
+/// `serde_json` (with the `arbitrary_precision` feature unibill-core needs
+/// to send vendors' numbers back exactly as received) hands a number that
+/// is not a whole one over as a map holding its text whenever it passes
+/// through a buffer, as every field of the internally tagged [`Config`]
+/// does. `serde_json::Number` reads both that form and a plain number
+/// (TOML's, or JSON's in a `Value`), so every format parses the same.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    Option::<serde_json::Number>::deserialize(d)?
+        .map(|n| number_value(&n))
+        .transpose()
+}
+
+/// [`number`] for a field that must be present.
+fn number_required<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    number_value(&serde_json::Number::deserialize(d)?)
+}
+
+fn number_value<E: serde::de::Error>(n: &serde_json::Number) -> std::result::Result<f64, E> {
+    n.as_f64()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| E::custom(format!("{} is not a number unibill can use", n)))
 }
 
 fn conflict_check_setting<'de, D: serde::Deserializer<'de>>(
@@ -1210,6 +1236,112 @@ mod tests {
         }))
         .unwrap();
         assert!(file.build().is_ok());
+    }
+
+    /// A config with a fractional number in every number setting, as
+    /// JSON text, JSON bytes, a JSON file, a JSON value and TOML: all five
+    /// parse to the same settings.
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn fractional_numbers_parse_the_same_in_every_format() {
+        let json = serde_json::json!({
+            "backend": "fusebill",
+            "api_key": "k",
+            "settings": {
+                "timeout_secs": 2.5,
+                "connect_timeout_secs": 1.25,
+                "retry_deadline_secs": 7.5,
+                "max_retry_after_secs": 3.5,
+                "lock_wait_secs": 0.5,
+                "max_attempts": 3,
+                "initial_backoff_ms": 20,
+                "rate_limit": {"requests": 3, "per_secs": 1.5}
+            }
+        });
+        #[cfg(feature = "redis")]
+        let json = {
+            let mut json = json;
+            json["settings"]["redis"] = serde_json::json!(
+                {"url": "redis://127.0.0.1:6379", "fallback_share": 0.25, "lease_secs": 2.5}
+            );
+            json
+        };
+        #[cfg(not(feature = "redis"))]
+        let redis_toml = "";
+        #[cfg(feature = "redis")]
+        let redis_toml = "[settings.redis]\nurl = \"redis://127.0.0.1:6379\"\nfallback_share = 0.25\nlease_secs = 2.5\n";
+        let toml_text = format!(
+            "backend = \"fusebill\"\napi_key = \"k\"\n[settings]\ntimeout_secs = 2.5\n\
+             connect_timeout_secs = 1.25\nretry_deadline_secs = 7.5\nmax_retry_after_secs = 3.5\n\
+             lock_wait_secs = 0.5\nmax_attempts = 3\ninitial_backoff_ms = 20\n\
+             rate_limit = {{ requests = 3, per_secs = 1.5 }}\n{redis_toml}"
+        );
+        let text = json.to_string();
+        let path = std::env::temp_dir().join(format!("unibill-config-{}.json", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let parsed: Vec<(&str, std::result::Result<Config, String>)> = vec![
+            (
+                "JSON text",
+                serde_json::from_str::<Config>(&text).map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON bytes",
+                serde_json::from_slice::<Config>(text.as_bytes()).map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON file",
+                serde_json::from_reader::<_, Config>(std::io::BufReader::new(file))
+                    .map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON value",
+                serde_json::from_value::<Config>(json.clone()).map_err(|e| e.to_string()),
+            ),
+            (
+                "TOML",
+                toml::from_str::<Config>(&toml_text).map_err(|e| e.to_string()),
+            ),
+        ];
+        let _ = std::fs::remove_file(&path);
+        let mut expected = Settings::builder()
+            .timeout(Duration::from_secs_f64(2.5))
+            .connect_timeout(Duration::from_secs_f64(1.25))
+            .lock_wait(Duration::from_millis(500))
+            .rate_limit(RateLimitSetting {
+                requests: 3,
+                per_secs: 1.5,
+            })
+            .build();
+        expected.retry_deadline_secs = Some(7.5);
+        expected.max_retry_after_secs = Some(3.5);
+        expected.max_attempts = Some(3);
+        expected.initial_backoff_ms = Some(20);
+        #[cfg(feature = "redis")]
+        {
+            let mut redis = RedisSetting::new("redis://127.0.0.1:6379");
+            redis.fallback_share = Some(0.25);
+            redis.lease_secs = Some(2.5);
+            expected.redis = Some(redis);
+        }
+        for (format, config) in parsed {
+            let config = config.unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(config.settings(), &expected, "{format}");
+            let client = config
+                .build_client()
+                .unwrap_or_else(|e| panic!("{format}: {e}"));
+            let t = client.as_fusebill().unwrap().transport().config().clone();
+            assert_eq!(t.request_timeout, Duration::from_millis(2500), "{format}");
+            assert_eq!(t.lock_wait, Duration::from_millis(500), "{format}");
+            assert_eq!(
+                t.rate_limit,
+                Some(RateLimit {
+                    requests: 3,
+                    per: Duration::from_millis(1500)
+                }),
+                "{format}"
+            );
+        }
     }
 
     #[cfg(all(feature = "fusebill", not(feature = "redis")))]
