@@ -1109,7 +1109,14 @@ impl Config {
     }
 
     /// Reads the config from the environment (see [`vars`]).
+    ///
+    /// A set `UNIBILL_*` variable that is none of [`vars`] (a misspelt
+    /// `UNIBILL_RATE_LIMT`, say) is not an error, since other tools may
+    /// share the prefix, but it is not silently ignored either: each one is
+    /// reported with a `tracing` warning naming it and the closest
+    /// variable unibill reads.
     pub fn from_env() -> Result<Self> {
+        warn_unknown_vars(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()));
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
@@ -1152,6 +1159,63 @@ impl Config {
         }
         (registered(self.backend(), "backend")?.build)(self)
     }
+}
+
+/// Every `UNIBILL_*` variable [`Config::from_env`] reads.
+const KNOWN_VARS: &[&str] = &[
+    vars::BACKEND,
+    vars::TIMEOUT_SECS,
+    vars::MAX_ATTEMPTS,
+    vars::INITIAL_BACKOFF_MS,
+    vars::MAX_BACKOFF_MS,
+    vars::RETRY_DEADLINE_SECS,
+    vars::MAX_RETRY_AFTER_SECS,
+    vars::RATE_LIMIT,
+    vars::LOCK_WAIT_SECS,
+    vars::CONFLICT_CHECK,
+    vars::REDIS_URL,
+    vars::REDIS_PREFIX,
+    vars::REDIS_FALLBACK_SHARE,
+];
+
+/// Warns (through `tracing`) of each name with the `UNIBILL_` prefix that
+/// is not a variable unibill reads, naming the closest one that is.
+fn warn_unknown_vars(names: impl IntoIterator<Item = String>) {
+    for name in names {
+        if !name.starts_with("UNIBILL_") || KNOWN_VARS.contains(&name.as_str()) {
+            continue;
+        }
+        let closest = KNOWN_VARS
+            .iter()
+            .min_by_key(|known| edit_distance(&name, known))
+            .copied()
+            .unwrap_or(vars::BACKEND);
+        tracing::warn!(
+            variable = %name,
+            closest,
+            "{name} is set but is not a variable unibill reads (ignored); the closest one is {closest}"
+        );
+    }
+}
+
+/// The Levenshtein distance between two ASCII-ish names, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Parses `40/s`, `1000/min`, `5000/day`... or `off`.
@@ -1236,6 +1300,79 @@ mod tests {
         }))
         .unwrap();
         assert!(file.build().is_ok());
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("UNIBILL_RATE_LIMT", vars::RATE_LIMIT), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    /// A misspelt `UNIBILL_` variable is reported with a warning naming it
+    /// and the variable meant; known variables and other prefixes are not.
+    #[test]
+    fn unknown_unibill_variables_are_warned_of_with_the_closest_known_one() {
+        #[derive(Clone, Default)]
+        struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            // Through the environment: a name no other test sets.
+            std::env::set_var("UNIBILL_MAX_ATEMPTS", "3");
+            let _ = Config::from_env();
+            std::env::remove_var("UNIBILL_MAX_ATEMPTS");
+            warn_unknown_vars(
+                [
+                    "UNIBILL_RATE_LIMT",
+                    "UNIBILL_LOCK_WAIT",
+                    "UNIBILL_RATE_LIMIT",
+                    "UNIBILL_BACKEND",
+                    "FUSEBILL_API_KEY",
+                    "PATH",
+                ]
+                .map(String::from),
+            )
+        });
+        let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let (from_env, lines): (Vec<&str>, Vec<&str>) = out
+            .lines()
+            .filter(|l| {
+                l.contains("UNIBILL_MAX_ATEMPTS")
+                    || l.contains("UNIBILL_LOCK_WAIT")
+                    || l.contains("UNIBILL_RATE_LIMIT")
+            })
+            .partition(|l| l.contains("UNIBILL_MAX_ATEMPTS"));
+        assert_eq!(from_env.len(), 1, "{out}");
+        assert!(
+            from_env[0].contains("the closest one is UNIBILL_MAX_ATTEMPTS"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].contains("WARN"), "{out}");
+        assert!(
+            lines[0].contains("UNIBILL_RATE_LIMT is set but is not a variable unibill reads")
+                && lines[0].contains("the closest one is UNIBILL_RATE_LIMIT"),
+            "{out}"
+        );
+        assert!(
+            lines[1].contains("UNIBILL_LOCK_WAIT ") && lines[1].contains("UNIBILL_LOCK_WAIT_SECS"),
+            "{out}"
+        );
     }
 
     /// A config with a fractional number in every number setting, as
