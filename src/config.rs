@@ -66,6 +66,13 @@ pub mod vars {
     /// Longest wait, in seconds, for a customer's write lock while other
     /// updates of that customer run (optional; default 120).
     pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
+    /// The account's name (optional): every client of the backend given
+    /// the same name shares its customers' write locks and its rate budget,
+    /// whatever its base URL or key (for a key rotation, or an account
+    /// reached through a proxy). Unset: the backend's rule (the API key for
+    /// ChartMogul and Fusebill, the install's URL and the user name for
+    /// Everlytic; see `docs/consistency.md`).
+    pub const ACCOUNT: &str = "UNIBILL_ACCOUNT";
     /// How a read-modify-write update (Fusebill, Everlytic) guards against
     /// edits made outside unibill: `reread` (default, 3 rounds),
     /// `reread:N` or `off`. Refused for backends that do not read before
@@ -144,6 +151,10 @@ pub struct Settings {
     /// it writes refuses it.
     #[serde(default, deserialize_with = "conflict_check_setting")]
     pub conflict_check: Option<ConflictCheck>,
+    /// The account's name (see [`vars::ACCOUNT`]): clients given the same
+    /// name share their customers' write locks and rate budget.
+    #[serde(default)]
+    pub account: Option<String>,
     /// A rate-limit budget and per-customer write locks shared with the
     /// deployment's other processes through Redis (feature `redis`; see
     /// `docs/scaling.md`). Unset: this process limits and locks alone.
@@ -221,6 +232,12 @@ impl SettingsBuilder {
     /// unibill (refused by backends that do not read before they write).
     pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
         self.settings.conflict_check = Some(check);
+        self
+    }
+
+    /// Names the account (see [`vars::ACCOUNT`]).
+    pub fn account(mut self, name: impl Into<String>) -> Self {
+        self.settings.account = Some(name.into());
         self
     }
 
@@ -556,6 +573,9 @@ impl Settings {
         if let Some(check) = self.conflict_check {
             b.set_conflict_check(check)?;
         }
+        if let Some(name) = &self.account {
+            b = b.account(name.clone());
+        }
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
             let c = redis.coordinator()?;
@@ -598,6 +618,9 @@ impl Settings {
         }
         if let Some(n) = env_secs(get, vars::LOCK_WAIT_SECS)? {
             self.lock_wait_secs = Some(n);
+        }
+        if let Some(name) = get(vars::ACCOUNT) {
+            self.account = Some(name.trim().to_owned());
         }
         if let Some(v) = get(vars::CONFLICT_CHECK) {
             self.conflict_check =
@@ -1172,6 +1195,7 @@ const KNOWN_VARS: &[&str] = &[
     vars::MAX_RETRY_AFTER_SECS,
     vars::RATE_LIMIT,
     vars::LOCK_WAIT_SECS,
+    vars::ACCOUNT,
     vars::CONFLICT_CHECK,
     vars::REDIS_URL,
     vars::REDIS_PREFIX,

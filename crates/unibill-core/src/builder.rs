@@ -147,6 +147,18 @@ pub trait BackendBuilder: Sized {
         self
     }
 
+    /// Names the account this client writes to, so that every client of
+    /// the backend given the same name shares its customers' write locks
+    /// (and a shared rate budget), whatever its base URL or key: for two
+    /// keys of one account during a key rotation, or one account reached
+    /// through a proxy. Without it the backend's rule applies (see
+    /// [`AccountScope`](crate::lock::AccountScope)). A blank name is
+    /// refused by `build` with `Error::Config` naming `account`.
+    fn account(mut self, name: impl Into<String>) -> Self {
+        self.options_mut().set_account(name.into());
+        self
+    }
+
     /// Uses this `reqwest` client (its own connect timeout, user agent and
     /// redirect policy apply; the per-attempt timeout is still set per
     /// request).
@@ -215,6 +227,12 @@ macro_rules! shared_setters {
         /// [`BackendBuilder::lock_wait`](unibill_core::BackendBuilder::lock_wait).
         pub fn lock_wait(self, wait: ::std::time::Duration) -> Self {
             <Self as $crate::BackendBuilder>::lock_wait(self, wait)
+        }
+
+        /// Names the account this client writes to. See
+        /// [`BackendBuilder::account`](unibill_core::BackendBuilder::account).
+        pub fn account(self, name: impl Into<String>) -> Self {
+            <Self as $crate::BackendBuilder>::account(self, name)
         }
 
         /// Uses this `reqwest` client. See

@@ -28,7 +28,7 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::kind::BackendKind;
-use crate::lock::{AccountId, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
+use crate::lock::{AccountId, AccountScope, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
 
 pub use auth::Auth;
 pub use options::{redacted_url, ClientOptions};
@@ -93,6 +93,18 @@ pub struct TransportConfig {
     /// same customer run; then [`Error::Lock`]. Default
     /// [`DEFAULT_LOCK_WAIT`] (120 s).
     pub lock_wait: Duration,
+    /// What identifies the account this client writes to (see
+    /// [`AccountScope`]); `None` (the default) takes the backend's rule
+    /// ([`ClientOptions::with_account_scope`]), or
+    /// [`AccountScope::BaseUrlAndCredentials`] for a bare [`Transport`].
+    pub account_scope: Option<AccountScope>,
+    /// The account's name, when the caller names it: every client of the
+    /// backend with the same name shares its write locks and rate budget,
+    /// whatever its base URL or credentials ([`AccountId::named`]). For
+    /// two keys of one account during a key rotation, or one account
+    /// reached through a proxy. `None` (the default): the account is
+    /// identified by [`Self::account_scope`].
+    pub account: Option<String>,
 }
 
 impl Default for TransportConfig {
@@ -108,6 +120,8 @@ impl Default for TransportConfig {
             retry_hint: None,
             write_locking: WriteLocking::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
+            account_scope: None,
+            account: None,
         }
     }
 }
@@ -125,6 +139,8 @@ impl fmt::Debug for TransportConfig {
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
             .field("write_locking", &self.write_locking)
             .field("lock_wait", &self.lock_wait)
+            .field("account_scope", &self.account_scope)
+            .field("account", &self.account)
             .finish()
     }
 }
@@ -530,10 +546,7 @@ impl Transport {
                 "must be longer than zero: an update of a customer another update is writing would fail at once",
             ));
         }
-        let account = AccountId::of(
-            &base_url,
-            auth_header.as_ref().map_or(&[][..], |h| h.as_bytes()),
-        );
+        let account = account_id(&config, &base_url, &auth, auth_header.as_ref())?;
         let limiter = config.rate_limit.map(|limit| {
             let limiter: Arc<dyn RateLimiter> = match &config.rate_limiting {
                 RateLimiting::InProcess => Arc::new(SlidingWindow::new(limit)),
@@ -608,7 +621,8 @@ impl Transport {
     }
 
     /// The per-customer write locks of this client: scoped to the backend
-    /// and the account (base URL and credentials, hashed), and shared with
+    /// and the account (what identifies it at the vendor, hashed: see
+    /// [`AccountScope`] and [`TransportConfig::account`]), and shared with
     /// every other client of the same account in this process unless the
     /// config says otherwise ([`TransportConfig::write_locking`]).
     pub fn locks(&self) -> &CustomerLocks {
@@ -857,6 +871,36 @@ fn redirect_refusal(
 /// The most buffer reserved from a response's `Content-Length` before any
 /// of its body has arrived.
 const PREALLOCATE_MAX: usize = 256 * 1024;
+
+/// The account of a transport: the caller's name for it, else what its
+/// [`AccountScope`] says identifies it. `base_url` is already normalised
+/// ([`validate_base_url`]).
+fn account_id(
+    config: &TransportConfig,
+    base_url: &str,
+    auth: &Auth,
+    auth_header: Option<&HeaderValue>,
+) -> Result<AccountId, Error> {
+    if let Some(name) = &config.account {
+        if name.trim().is_empty() {
+            return Err(Error::config(
+                "account",
+                "must not be blank: name the account, or leave the setting out",
+            ));
+        }
+        return Ok(AccountId::named(name));
+    }
+    let credentials = auth_header.map_or(&[][..], |h| h.as_bytes());
+    Ok(match config.account_scope.unwrap_or_default() {
+        AccountScope::BaseUrlAndCredentials => AccountId::of(base_url, credentials),
+        AccountScope::Credentials => AccountId::of("", credentials),
+        AccountScope::BaseUrlAndUser => match auth {
+            Auth::Basic { username, .. } => AccountId::of(base_url, username.as_bytes()),
+            // No user name to go by: the credentials stand in for it.
+            _ => AccountId::of(base_url, credentials),
+        },
+    })
+}
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

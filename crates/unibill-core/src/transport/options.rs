@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::{Auth, RateLimit, RetryConfig, RetryHint, Transport, TransportConfig};
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
+use crate::lock::AccountScope;
 
 /// The connection settings every backend builder shares: the base URL, the
 /// [`TransportConfig`] and an optional caller-supplied `reqwest::Client`.
@@ -39,6 +40,9 @@ pub struct ClientOptions {
     /// The backend's reading of its rate-limit headers, used whenever the
     /// config names no `retry_hint` of its own.
     pub default_retry_hint: Option<RetryHint>,
+    /// The backend's rule for what identifies an account at its vendor,
+    /// used whenever the config names no `account_scope` of its own.
+    pub default_account_scope: AccountScope,
 }
 
 impl Default for ClientOptions {
@@ -57,7 +61,15 @@ impl ClientOptions {
             config: TransportConfig::default(),
             client: None,
             default_retry_hint: None,
+            default_account_scope: AccountScope::default(),
         }
+    }
+
+    /// The same options with the backend's rule for what identifies an
+    /// account at its vendor (see [`AccountScope`]).
+    pub fn with_account_scope(mut self, scope: AccountScope) -> Self {
+        self.default_account_scope = scope;
+        self
     }
 
     /// The same options with the backend's default rate limit.
@@ -115,6 +127,11 @@ impl ClientOptions {
         self.config.lock_wait = wait;
     }
 
+    /// Names the account (see [`TransportConfig::account`]).
+    pub fn set_account(&mut self, name: String) {
+        self.config.account = Some(name);
+    }
+
     /// Uses this `reqwest` client.
     pub fn set_http_client(&mut self, client: reqwest::Client) {
         self.client = Some(client);
@@ -132,6 +149,9 @@ impl ClientOptions {
         let mut config = self.config;
         if config.retry_hint.is_none() {
             config.retry_hint = self.default_retry_hint;
+        }
+        if config.account_scope.is_none() {
+            config.account_scope = Some(self.default_account_scope);
         }
         Transport::new(backend, &base_url, auth, config, self.client)
     }
