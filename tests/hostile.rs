@@ -150,8 +150,10 @@ async fn redirects_are_errors_naming_the_status() {
     }
 }
 
+/// A client of `backend` at `base` whose caller asks its `reqwest` builder
+/// to follow redirects (as reqwest's default policy does).
 async fn with_following_client(backend: &str, base: &str) -> Arc<dyn CustomerUpdater> {
-    let client = reqwest::Client::new();
+    let client = |b: reqwest::ClientBuilder| b.redirect(reqwest::redirect::Policy::limited(10));
     match backend {
         #[cfg(feature = "chartmogul")]
         "chartmogul" => Arc::new(
@@ -209,9 +211,9 @@ async fn a_callers_client_following_a_redirect_elsewhere_gets_no_ok() {
         assert!(shown.contains("redirect"), "{backend}: {shown}");
         assert!(shown.contains(&elsewhere.base), "{backend}: {shown}");
         assert!(!err.is_retryable(), "{backend}");
-        // The first answer from the other host ends the update: no second
-        // request follows it there.
-        assert_eq!(elsewhere.requests.load(Ordering::SeqCst), 1, "{backend}");
+        // The redirect is not followed, whatever the caller's builder
+        // asked: nothing reaches the other host.
+        assert_eq!(elsewhere.requests.load(Ordering::SeqCst), 0, "{backend}");
     }
 }
 
@@ -535,4 +537,156 @@ async fn two_spellings_of_one_fusebill_account_lose_no_edit() {
         }
     }
     assert!(lost.is_empty(), "{} of 96 edits lost: {lost:?}", lost.len());
+}
+
+/// A vendor in front of the sandbox that answers reads as the sandbox
+/// does, and every write (`PUT`, `PATCH`, `POST`) with `308 Permanent
+/// Redirect` to `location`. Counts the writes it refused.
+async fn redirecting_writes(upstream: String, location: String) -> Hostile {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let writes = Arc::new(AtomicUsize::new(0));
+    let count = writes.clone();
+    let client = reqwest::Client::new();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let (upstream, location, count, client) = (
+                upstream.clone(),
+                location.clone(),
+                count.clone(),
+                client.clone(),
+            );
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&seen).into_owned();
+                let mut words = head.split_whitespace();
+                let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+                let reply = if method == "GET" {
+                    let auth = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("authorization")
+                                .then(|| v.trim().to_owned())
+                        })
+                        .unwrap_or_default();
+                    let answer = client
+                        .get(format!("{upstream}{path}"))
+                        .header("authorization", auth)
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = answer.status();
+                    let body = answer.bytes().await.unwrap();
+                    raw(
+                        &format!(
+                            "{} {}",
+                            status.as_u16(),
+                            status.canonical_reason().unwrap_or("")
+                        ),
+                        &[("Content-Type", "application/json")],
+                        &body,
+                    )
+                } else {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    raw(
+                        "308 Permanent Redirect",
+                        &[("Location", location.as_str())],
+                        b"",
+                    )
+                };
+                let _ = stream.write_all(&reply).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    Hostile {
+        base,
+        requests: writes,
+    }
+}
+
+/// A vendor answering the write of an update with `308` to another
+/// loopback host, to a client whose caller asked its `reqwest` builder to
+/// follow redirects: the other host receives nothing (no record is sent
+/// again there), and the update ends in an error naming the redirect.
+#[tokio::test]
+async fn a_write_redirected_elsewhere_sends_nothing_there_even_with_a_following_client() {
+    let sandbox = unibill_sandbox::Sandbox::start().await.unwrap();
+    for backend in ENABLED {
+        let elsewhere = hostile(Some(raw("200 OK", &[], b"{}"))).await;
+        let vendor = common::vendor(&sandbox, backend);
+        let server =
+            redirecting_writes(vendor.base_url(), format!("{}/stolen", elsewhere.base)).await;
+        let var = |name: String| {
+            sandbox
+                .env_vars()
+                .into_iter()
+                .find(|(k, _)| *k == name)
+                .unwrap()
+                .1
+        };
+        let key = var(format!("{}_API_KEY", backend.to_ascii_uppercase()));
+        let follow = |b: reqwest::ClientBuilder| b.redirect(reqwest::redirect::Policy::limited(10));
+        let u: Arc<dyn CustomerUpdater> = match *backend {
+            #[cfg(feature = "chartmogul")]
+            "chartmogul" => Arc::new(
+                unibill::chartmogul::ChartMogul::builder()
+                    .api_key(key)
+                    .base_url(&server.base)
+                    .http_client(follow)
+                    .build()
+                    .unwrap(),
+            ),
+            #[cfg(feature = "fusebill")]
+            "fusebill" => Arc::new(
+                unibill::fusebill::Fusebill::builder()
+                    .api_key(key)
+                    .base_url(&server.base)
+                    .http_client(follow)
+                    .build()
+                    .unwrap(),
+            ),
+            #[cfg(feature = "everlytic")]
+            "everlytic" => {
+                let user = var("EVERLYTIC_USERNAME".to_owned());
+                Arc::new(
+                    unibill::everlytic::Everlytic::builder()
+                        .username(user)
+                        .api_key(key)
+                        .base_url(&server.base)
+                        .http_client(follow)
+                        .build()
+                        .unwrap(),
+                )
+            }
+            other => panic!("{other}"),
+        };
+        let err = update_err(&*u, backend).await;
+        let shown = err.to_string();
+        assert!(
+            matches!(err, Error::Vendor { status: 308, .. }),
+            "{backend}: {err:?}"
+        );
+        assert!(shown.contains("redirect"), "{backend}: {shown}");
+        assert!(
+            server.requests.load(Ordering::SeqCst) >= 1,
+            "{backend}: no write was tried"
+        );
+        assert_eq!(
+            elsewhere.requests.load(Ordering::SeqCst),
+            0,
+            "{backend}: the record was sent to the redirect's target"
+        );
+    }
 }

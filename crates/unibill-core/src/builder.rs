@@ -159,11 +159,34 @@ pub trait BackendBuilder: Sized {
         self
     }
 
-    /// Uses this `reqwest` client (its own connect timeout, user agent and
-    /// redirect policy apply; the per-attempt timeout is still set per
-    /// request).
-    fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.options_mut().set_http_client(client);
+    /// Adjusts the `reqwest` client the backend builds (a proxy, root
+    /// certificates, pool settings, ...): `configure` gets the builder
+    /// unibill starts from (rustls, the connect timeout, the user agent)
+    /// and returns the one to use. Redirects are turned off after it,
+    /// whatever it sets, so no request body is ever sent again to where a
+    /// redirect points; the per-attempt timeout is set per request.
+    ///
+    /// ```
+    /// use unibill_core::transport::ClientOptions;
+    /// use unibill_core::{BackendBuilder, BackendKind, Result};
+    /// # #[derive(Default)] struct Demo { options: ClientOptions }
+    /// # impl BackendBuilder for Demo {
+    /// #     type Client = ClientOptions;
+    /// #     const KIND: BackendKind = BackendKind::new("demo");
+    /// #     fn options_mut(&mut self) -> &mut ClientOptions { &mut self.options }
+    /// #     fn build(self) -> Result<ClientOptions> { Ok(self.options) }
+    /// # }
+    /// let options = Demo::default()
+    ///     .http_client(|b| b.pool_max_idle_per_host(4).tcp_nodelay(true))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(options.client.is_some());
+    /// ```
+    fn http_client(
+        mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.options_mut().set_http_client(configure);
         self
     }
 }
@@ -235,10 +258,16 @@ macro_rules! shared_setters {
             <Self as $crate::BackendBuilder>::account(self, name)
         }
 
-        /// Uses this `reqwest` client. See
+        /// Adjusts the `reqwest` client builder (redirects stay off). See
         /// [`BackendBuilder::http_client`](unibill_core::BackendBuilder::http_client).
-        pub fn http_client(self, client: reqwest::Client) -> Self {
-            <Self as $crate::BackendBuilder>::http_client(self, client)
+        pub fn http_client(
+            self,
+            configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder
+                + Send
+                + Sync
+                + 'static,
+        ) -> Self {
+            <Self as $crate::BackendBuilder>::http_client(self, configure)
         }
     };
 }

@@ -31,7 +31,7 @@ use crate::kind::BackendKind;
 use crate::lock::{AccountId, AccountScope, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
 
 pub use auth::Auth;
-pub use options::{redacted_url, ClientOptions};
+pub use options::{redacted_url, ClientOptions, HttpClientFn};
 pub use rate_limit::{Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow};
 pub use retry::RetryConfig;
 
@@ -61,7 +61,8 @@ pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 #[derive(Clone)]
 pub struct TransportConfig {
     /// Time allowed to open a connection (TCP and TLS). Default 10 s.
-    /// Ignored when [`Transport::new`] is given a client.
+    /// Set on the client builder before a caller's
+    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request to the end
     /// of the response body. Default 30 s.
@@ -80,7 +81,8 @@ pub struct TransportConfig {
     /// Default 4 MiB.
     pub max_response_bytes: usize,
     /// `User-Agent` of every request. Default `unibill/<version>`.
-    /// Ignored when [`Transport::new`] is given a client.
+    /// Set on the client builder before a caller's
+    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
     pub user_agent: String,
     /// How long to wait on a 429 that has no `Retry-After`; `None` (the
     /// default) or a `None` answer falls back to exponential backoff. A
@@ -400,15 +402,13 @@ pub fn query_value(value: &str) -> String {
 /// - Every attempt, retries included, takes a rate-limiter permit.
 /// - Redirects are not followed: a 3xx answer is [`Error::Vendor`] with
 ///   its status and a message saying "redirect" and where to (the
-///   target's origin and path, never its query). A client supplied to
-///   [`Transport::new`] keeps its own redirect policy, so it may follow a
-///   redirect (and, for a 307 or 308, send the body again to the new
-///   place): whatever it does, an answer whose final URL has another
-///   origin (scheme, host or port) than the request's is refused with
-///   [`Error::Vendor`] naming both origins, never returned as the
-///   vendor's answer. Give such a client
-///   `redirect(reqwest::redirect::Policy::none())` so nothing is sent
-///   elsewhere in the first place.
+///   target's origin and path, never its query). This holds for a
+///   caller's own client settings too: [`Transport::new`] takes a
+///   `reqwest::ClientBuilder`, not a built client, and sets
+///   `redirect::Policy::none()` on it last, so no request (and no body)
+///   is ever sent to where a redirect points. An answer whose final URL
+///   has another origin (scheme, host or port) than the request's is
+///   refused all the same, with [`Error::Vendor`] naming both origins.
 ///
 /// # Example
 ///
@@ -484,20 +484,21 @@ impl Transport {
     /// and a zero timeout [`Error::Config`] naming `connect_timeout` or
     /// `request_timeout`.
     ///
-    /// Without `client`, a `reqwest` client is built with rustls,
-    /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`],
-    /// a reused connection pool and no redirects. A supplied `client` is
-    /// used as it is: its own connect timeout, user agent and redirect
-    /// policy apply, and of the timeouts only
-    /// [`TransportConfig::request_timeout`] is added per request; an
-    /// answer it fetched from another origin after a redirect is refused
-    /// (see the [policy](Transport#retry-policy)).
+    /// The `reqwest` client is built from `client`, a builder the caller
+    /// prepared (proxy, root certificates, ...), or without one from
+    /// [`Self::client_builder`] (rustls,
+    /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`]).
+    /// Either way the transport sets `redirect::Policy::none()` on it last,
+    /// whatever the builder said: a redirect is never followed, so a body
+    /// is never sent again elsewhere (see the
+    /// [policy](Transport#retry-policy)). [`TransportConfig::request_timeout`]
+    /// is set per request.
     pub fn new(
         backend: BackendKind,
         base_url: &str,
         auth: Auth,
         config: TransportConfig,
-        client: Option<reqwest::Client>,
+        client: Option<reqwest::ClientBuilder>,
     ) -> Result<Self, Error> {
         let base_url = validate_base_url(base_url)?;
         let base = Url::parse(&base_url)
@@ -526,20 +527,15 @@ impl Transport {
                 ));
             }
         }
-        let client = match client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .use_rustls_tls()
-                .connect_timeout(config.connect_timeout)
-                .user_agent(config.user_agent.clone())
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|source| Error::Transport {
-                    backend,
-                    timeout: None,
-                    source,
-                })?,
-        };
+        let client = client
+            .unwrap_or_else(|| Self::client_builder(&config))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|source| Error::Transport {
+                backend,
+                timeout: None,
+                source,
+            })?;
         if config.lock_wait.is_zero() {
             return Err(Error::config(
                 "lock_wait",
@@ -574,6 +570,18 @@ impl Transport {
                 locks,
             }),
         })
+    }
+
+    /// The `reqwest` client builder a transport starts from: rustls,
+    /// [`TransportConfig::connect_timeout`] and
+    /// [`TransportConfig::user_agent`]. A caller adjusts it through
+    /// [`ClientOptions::set_http_client`]; [`Self::new`] then turns
+    /// redirects off.
+    pub fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(config.user_agent.clone())
     }
 
     /// The backend this transport talks to.
