@@ -690,3 +690,60 @@ async fn a_write_redirected_elsewhere_sends_nothing_there_even_with_a_following_
         );
     }
 }
+
+/// Bulk items naming one customer by email and then by id (and the other
+/// way round) run in input order: the last one in the input wins, in each
+/// of 20 runs per backend, both items `Ok`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_keeps_input_order_across_reference_kinds() {
+    use unibill::{CustomerRef, Field, LookupKind};
+    for backend in ENABLED {
+        let sandbox = unibill_sandbox::Sandbox::start().await.unwrap();
+        let u = common::config(&sandbox, backend).build().unwrap();
+        if !u.capabilities().can_lookup(LookupKind::Email) {
+            continue; // nothing to mix: every item names an id
+        }
+        let field = [Field::Company, Field::City, Field::PostalCode]
+            .into_iter()
+            .find(|f| u.capabilities().get(*f).set && u.capabilities().get(*f).read)
+            .expect("a text field");
+        let id = seed_id(backend);
+        let email = u.get(&id).await.unwrap().email.expect("seeded email");
+        let by_email = CustomerRef::email(email);
+        let by_id = CustomerRef::Id(id.clone());
+        for run in 0..20 {
+            let (first, last) = if field == Field::PostalCode {
+                (format!("{:04}", 2 * run), format!("{:04}", 2 * run + 1))
+            } else {
+                (format!("first {run}"), format!("last {run}"))
+            };
+            let refs = if run % 2 == 0 {
+                [by_email.clone(), by_id.clone()]
+            } else {
+                [by_id.clone(), by_email.clone()]
+            };
+            let items = vec![
+                (
+                    refs[0].clone(),
+                    CustomerPatch::new().set_text(field, &first),
+                ),
+                (refs[1].clone(), CustomerPatch::new().set_text(field, &last)),
+            ];
+            let mut results = Vec::new();
+            let summary =
+                unibill::bulk::run_bulk(&*u, items, unibill::bulk::BulkOptions::new(), |item| {
+                    results.push(item)
+                })
+                .await;
+            assert!(summary.all_succeeded(), "{backend} run {run}: {results:?}");
+            let stored = common::vendor(&sandbox, backend)
+                .customer(id.as_str())
+                .unwrap()
+                .to_string();
+            assert!(
+                stored.contains(&last) && !stored.contains(&first),
+                "{backend} run {run}: {field} is not {last:?} (the last item): {stored}"
+            );
+        }
+    }
+}
