@@ -1345,3 +1345,86 @@ fn response_helpers() {
         assert_eq!(res.is_success(), success, "{code}");
     }
 }
+
+/// The account a transport's locks are scoped to follows its
+/// `AccountScope`: spellings of one base URL never split it, the key alone
+/// decides under `Credentials`, the user (not the key) under
+/// `BaseUrlAndUser`, and a named account joins anything.
+#[test]
+fn the_account_follows_the_scope_and_the_name() {
+    use unibill_core::lock::{AccountId, AccountScope};
+    let account =
+        |url: &str, auth: Auth, scope: Option<AccountScope>, name: Option<&str>| -> AccountId {
+            let config = TransportConfig {
+                account_scope: scope,
+                account: name.map(str::to_owned),
+                ..TransportConfig::default()
+            };
+            Transport::new(KIND, url, auth, config, None)
+                .unwrap()
+                .locks()
+                .account()
+                .clone()
+        };
+    let key = |k: &str| Auth::KeyAsUser(k.to_owned().into());
+    let user = |u: &str, k: &str| Auth::Basic {
+        username: u.to_owned(),
+        password: k.to_owned().into(),
+    };
+    // The default: URL and key, the URL normalised.
+    let a = account("https://api.example.com", key("k1"), None, None);
+    for spelling in [
+        "HTTPS://API.Example.com/",
+        "https://api.example.com:443",
+        "https://api.example.com:443/",
+    ] {
+        assert_eq!(a, account(spelling, key("k1"), None, None), "{spelling}");
+    }
+    assert_ne!(
+        a,
+        account("https://proxy.example.com", key("k1"), None, None)
+    );
+    assert_ne!(a, account("https://api.example.com", key("k2"), None, None));
+    // Credentials: any address, one key.
+    let c = Some(AccountScope::Credentials);
+    assert_eq!(
+        account("http://127.0.0.1:8080", key("k1"), c, None),
+        account("http://localhost:8080/", key("k1"), c, None)
+    );
+    assert_ne!(
+        account("http://127.0.0.1:8080", key("k1"), c, None),
+        account("http://127.0.0.1:8080", key("k2"), c, None)
+    );
+    // BaseUrlAndUser: a new key of one user is one account; another user,
+    // or another install, is another.
+    let u = Some(AccountScope::BaseUrlAndUser);
+    let e = account("https://mail.example.com/x", user("acme", "k1"), u, None);
+    assert_eq!(
+        e,
+        account(
+            "https://Mail.Example.com:443/x/",
+            user("acme", "k2"),
+            u,
+            None
+        )
+    );
+    assert_ne!(
+        e,
+        account("https://mail.example.com/x", user("other", "k1"), u, None)
+    );
+    assert_ne!(
+        e,
+        account("https://mail2.example.com/x", user("acme", "k1"), u, None)
+    );
+    // A name joins two keys at two addresses, whatever the scope.
+    assert_eq!(
+        account("https://a.example", key("old"), c, Some("acme")),
+        account("https://b.example", key("new"), None, Some(" acme "))
+    );
+    assert_ne!(
+        account("https://a.example", key("k1"), c, Some("acme")),
+        account("https://a.example", key("k1"), c, Some("other"))
+    );
+    // No account id shows the key.
+    assert!(!a.as_str().contains("k1"));
+}
