@@ -6,6 +6,7 @@
 mod bulk;
 mod config;
 mod fields;
+mod gate;
 mod input;
 mod reference;
 mod report;
@@ -23,8 +24,44 @@ use crate::fields::{check_field, insert_path, parse_custom, patch_from_json, set
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or configuration error (nothing was sent).
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: stopped by Ctrl-C.
+/// Exit code: stopped by Ctrl-C (SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit code: stopped by SIGTERM (systemd, docker, Kubernetes, `timeout`).
+pub const EXIT_TERMINATED: u8 = 143;
+
+/// Writes one line to stderr; a closed stderr is ignored.
+pub fn say(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args);
+    let _ = err.write_all(b"\n");
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the
+/// command quietly, as Unix tools do; another write error is reported.
+pub fn out(text: &str) -> Result<(), Fail> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Fail::failed(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// A library error as the command prints it: an unsupported change says
+/// how to leave it out.
+pub fn error_message(e: &unibill::Error) -> String {
+    match e.kind() {
+        unibill::ErrorKind::Unsupported => {
+            format!("{e} (--ignore-unsupported leaves out what the backend cannot do)")
+        }
+        _ => e.to_string(),
+    }
+}
 
 /// Read and update billing customers at ChartMogul, Fusebill or Everlytic.
 ///
@@ -37,6 +74,10 @@ pub struct Cli {
     /// A config file (TOML or JSON), e.g. `backend = "fusebill"` and `api_key = "..."`.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The profile of the config file to use: its `[profiles.NAME]`
+    /// table (default: UNIBILL_PROFILE, else the file's top level).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
     /// The backend: chartmogul, fusebill or everlytic (overrides UNIBILL_BACKEND).
     #[arg(long, global = true, value_name = "NAME")]
     backend: Option<String>,
@@ -146,10 +187,14 @@ impl Fail {
 }
 
 impl From<unibill::Error> for Fail {
+    /// A configuration error, or a value refused before any request
+    /// (`Validation`), is a usage error (exit 2); the rest exit 1.
     fn from(e: unibill::Error) -> Self {
         match e.kind() {
-            unibill::ErrorKind::Config => Fail::usage(e.to_string()),
-            _ => Fail::failed(e.to_string()),
+            unibill::ErrorKind::Config | unibill::ErrorKind::Validation => {
+                Fail::usage(error_message(&e))
+            }
+            _ => Fail::failed(error_message(&e)),
         }
     }
 }
@@ -163,14 +208,14 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(EXIT_FAILED);
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(fail) => {
-            eprintln!("error: {}", fail.message);
+            say(format_args!("error: {}", fail.message));
             ExitCode::from(fail.code)
         }
     }
@@ -179,7 +224,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<u8, Fail> {
     match &cli.command {
         Command::Capabilities => {
-            print!("{}", unibill::capability_table()?);
+            out(&unibill::capability_table()?)?;
             return Ok(0);
         }
         Command::Sandbox => return config::serve_sandbox().await,
@@ -197,25 +242,24 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
     Ok(code)
 }
 
-fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
+fn print_json(value: &Value) -> Result<(), Fail> {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+    text.push('\n');
+    out(&text)
 }
 
 async fn get(updater: &dyn CustomerUpdater, reference: &str, raw: bool) -> Result<u8, Fail> {
     let reference = reference::parse(reference)?;
     let customer = updater.get(&reference).await?;
     if raw {
-        print_json(&customer.raw);
+        print_json(&customer.raw)?;
     } else {
         let mut value = serde_json::to_value(&customer)
             .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
         if let Value::Object(m) = &mut value {
             m.remove("raw");
         }
-        print_json(&value);
+        print_json(&value)?;
     }
     Ok(0)
 }
@@ -267,6 +311,11 @@ fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
         patch = match (tag.strip_prefix('+'), tag.strip_prefix('-')) {
             (Some(t), _) if !t.is_empty() => patch.add_tag(t),
             (_, Some(t)) if !t.is_empty() => patch.remove_tag(t),
+            _ if tag == "+" || tag == "-" => {
+                return Err(Fail::usage(format!(
+                    "--tag `{tag}` names no tag: write +TAG to add one or -TAG to remove one"
+                )))
+            }
             _ => {
                 return Err(Fail::usage(format!(
                     "--tag `{tag}` must start with + (add) or - (remove)"
@@ -295,7 +344,7 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
             "dry_run": true,
             "writes": plan.writes,
             "ignored": ignored_json(&plan.ignored),
-        }));
+        }))?;
     } else {
         let outcome = updater.update_with(&reference, &patch, &options).await?;
         let mut customer = serde_json::to_value(&outcome.customer)
@@ -307,7 +356,7 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
             "writes": outcome.writes,
             "ignored": ignored_json(&outcome.ignored),
             "customer": customer,
-        }));
+        }))?;
     }
     Ok(0)
 }

@@ -725,9 +725,10 @@ fn get_and_update_by_email_and_own_reference() {
     );
     assert!(env.sandbox.everlytic().journal().is_empty());
 
-    // An empty value after a prefix is a usage-level validation error.
+    // An empty value after a prefix is a usage-level validation error,
+    // refused before any request: exit 2.
     let out = env.run("chartmogul", &["get", "email:"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("`email`"), "{}", stderr(&out));
 }
 
