@@ -81,7 +81,10 @@ async fn journal_capacity_keeps_the_latest_requests() {
     assert!(sb.chartmogul().journal().is_empty());
     assert!(sb.fusebill().journal().is_empty());
     // The requests were still answered and applied.
-    assert_eq!(sb.chartmogul().customer(SEED_CUSTOMER_UUID).unwrap()["city"], "C");
+    assert_eq!(
+        sb.chartmogul().customer(SEED_CUSTOMER_UUID).unwrap()["city"],
+        "C"
+    );
 
     sb.set_journal_capacity(None);
     for _ in 0..3 {
