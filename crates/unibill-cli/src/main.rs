@@ -10,11 +10,12 @@ mod gate;
 mod input;
 mod reference;
 mod report;
+mod verbose;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use unibill::{CustomerPatch, CustomerUpdater, UpdateOptions};
 
@@ -86,8 +87,26 @@ pub struct Cli {
     /// fusebill unless named.
     #[arg(long, global = true)]
     sandbox: bool,
+    /// Print each HTTP request on stderr: backend, method, path, status
+    /// and time (never a key or a body).
+    #[arg(short = 'v', long = "verbose", visible_alias = "debug", global = true)]
+    verbose: bool,
+    /// Output of `get`, `update` and `capabilities`: `text` (pretty JSON,
+    /// the capability table in Markdown) or `json` (one JSON document on
+    /// stdout, an error included; messages stay on stderr).
+    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
+    output: Output,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The output formats of `--output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people: pretty JSON, and the capability table in Markdown.
+    Text,
+    /// For scripts: one compact JSON document on stdout.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +128,23 @@ enum Command {
     Capabilities,
     /// Run the embedded sandbox until Ctrl-C and print its environment variables.
     Sandbox,
+    /// Print a shell completion script: `unibill completions bash > /etc/bash_completion.d/unibill`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// The shells `unibill completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -212,9 +248,17 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    if cli.verbose {
+        verbose::install();
+    }
+    let output = cli.output;
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(fail) => {
+            if output == Output::Json {
+                let doc = json!({"error": {"code": fail.code, "message": fail.message}});
+                let _ = out(&format!("{doc}\n"));
+            }
             say(format_args!("error: {}", fail.message));
             ExitCode::from(fail.code)
         }
@@ -222,9 +266,39 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<u8, Fail> {
+    let output = cli.output;
     match &cli.command {
         Command::Capabilities => {
-            out(&unibill::capability_table()?)?;
+            match output {
+                Output::Text => out(&unibill::capability_table()?)?,
+                Output::Json => out(&format!("{}\n", capabilities_json()))?,
+            }
+            return Ok(0);
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = Cli::command();
+            match shell {
+                Shell::Bash => clap_complete::generate(
+                    clap_complete::Shell::Bash,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+                Shell::Zsh => clap_complete::generate(
+                    clap_complete::Shell::Zsh,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+                Shell::Fish => clap_complete::generate(
+                    clap_complete::Shell::Fish,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+            }
+            out(&String::from_utf8_lossy(&script))?;
             return Ok(0);
         }
         Command::Sandbox => return config::serve_sandbox().await,
@@ -233,33 +307,70 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
     let env = config::Environment::load(&cli).await?;
     let updater = env.updater.as_ref();
     let code = match cli.command {
-        Command::Get { reference, raw } => get(updater, &reference, raw).await?,
-        Command::Update(args) => update(updater, args).await?,
+        Command::Get { reference, raw } => get(updater, &reference, raw, output).await?,
+        Command::Update(args) => update(updater, args, output).await?,
         Command::Bulk(args) => bulk::run(updater, args).await?,
-        Command::Capabilities | Command::Sandbox => 0,
+        Command::Capabilities | Command::Sandbox | Command::Completions { .. } => 0,
     };
     env.shutdown().await;
     Ok(code)
 }
 
-fn print_json(value: &Value) -> Result<(), Fail> {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
+/// What each compiled-in backend can read, set and clear, and look up by,
+/// as JSON: `{"chartmogul": {"fields": {"address.city": {"read": true,
+/// "set": true, "clear": true}, …}, "lookups": ["email", "external"]}, …}`.
+fn capabilities_json() -> Value {
+    let mut backends = Map::new();
+    for caps in unibill::backend_capabilities() {
+        let fields: Map<String, Value> = unibill::Field::ALL
+            .iter()
+            .map(|f| {
+                let c = caps.get(*f);
+                (
+                    f.name().to_owned(),
+                    json!({"read": c.read, "set": c.set, "clear": c.clear}),
+                )
+            })
+            .collect();
+        let lookups: Vec<&str> = unibill::LookupKind::ALL
+            .iter()
+            .filter(|k| caps.can_lookup(**k))
+            .map(|k| k.field())
+            .collect();
+        backends.insert(
+            caps.backend().to_string(),
+            json!({"fields": fields, "lookups": lookups}),
+        );
+    }
+    Value::Object(backends)
+}
+
+fn print_json(value: &Value, output: Output) -> Result<(), Fail> {
+    let mut text = match output {
+        Output::Text => serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()),
+        Output::Json => value.to_string(),
+    };
     text.push('\n');
     out(&text)
 }
 
-async fn get(updater: &dyn CustomerUpdater, reference: &str, raw: bool) -> Result<u8, Fail> {
+async fn get(
+    updater: &dyn CustomerUpdater,
+    reference: &str,
+    raw: bool,
+    output: Output,
+) -> Result<u8, Fail> {
     let reference = reference::parse(reference)?;
     let customer = updater.get(&reference).await?;
     if raw {
-        print_json(&customer.raw)?;
+        print_json(&customer.raw, output)?;
     } else {
         let mut value = serde_json::to_value(&customer)
             .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
         if let Value::Object(m) = &mut value {
             m.remove("raw");
         }
-        print_json(&value)?;
+        print_json(&value, output)?;
     }
     Ok(0)
 }
@@ -331,7 +442,11 @@ fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
     Ok(patch)
 }
 
-async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, Fail> {
+async fn update(
+    updater: &dyn CustomerUpdater,
+    args: UpdateArgs,
+    output: Output,
+) -> Result<u8, Fail> {
     let patch = build_patch(&args)?;
     let reference = reference::parse(&args.reference)?;
     let options = args.common.options();
@@ -340,11 +455,14 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
     };
     if args.common.dry_run {
         let plan = updater.dry_run(&reference, &patch, &options).await?;
-        print_json(&json!({
-            "dry_run": true,
-            "writes": plan.writes,
-            "ignored": ignored_json(&plan.ignored),
-        }))?;
+        print_json(
+            &json!({
+                "dry_run": true,
+                "writes": plan.writes,
+                "ignored": ignored_json(&plan.ignored),
+            }),
+            output,
+        )?;
     } else {
         let outcome = updater.update_with(&reference, &patch, &options).await?;
         let mut customer = serde_json::to_value(&outcome.customer)
@@ -352,11 +470,14 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
         if let Value::Object(m) = &mut customer {
             m.remove("raw");
         }
-        print_json(&json!({
-            "writes": outcome.writes,
-            "ignored": ignored_json(&outcome.ignored),
-            "customer": customer,
-        }))?;
+        print_json(
+            &json!({
+                "writes": outcome.writes,
+                "ignored": ignored_json(&outcome.ignored),
+                "customer": customer,
+            }),
+            output,
+        )?;
     }
     Ok(0)
 }

@@ -618,3 +618,101 @@ fn the_sandbox_command_has_the_lookup_seeds() {
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["id"], fb::LOOKUP_UNIQUE_ID);
 }
+
+#[test]
+fn version_and_shell_completions() {
+    let env = Env::new("completions");
+    let out = env.run("", &["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("unibill "));
+    for (shell, marker) in [
+        ("bash", "complete"),
+        ("zsh", "#compdef unibill"),
+        ("fish", "complete -c unibill"),
+    ] {
+        let out = env.run("", &["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}: {}", stderr(&out));
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("bulk") && script.contains("report"),
+            "{shell}"
+        );
+    }
+}
+
+/// `-v` prints each request (method, path, status, time) on stderr, and
+/// neither the key nor the body.
+#[test]
+fn verbose_prints_each_request_without_key_or_body() {
+    let env = Env::new("verbose");
+    for flag in ["-v", "--debug"] {
+        let out = env.run(
+            "chartmogul",
+            &[flag, "update", CM, "--set", "address.city=Verbosetown"],
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let line = format!("PATCH /v1/customers/{CM} -> 200 in ");
+        assert!(err.contains(&line), "{flag}: {err}");
+        assert!(!err.contains("Verbosetown"), "no body: {err}");
+        let key = env.sandbox.credentials().chartmogul_api_key;
+        assert!(!err.contains(key), "no key: {err}");
+        assert!(
+            !err.contains("connecting"),
+            "only unibill's own lines: {err}"
+        );
+    }
+    let out = env.run("chartmogul", &["get", CM]);
+    assert!(!stderr(&out).contains("debug:"), "quiet without -v");
+}
+
+/// `--output json`: one compact JSON document on stdout for `get`,
+/// `update` and `capabilities`, an error included.
+#[test]
+fn output_json_is_one_document_on_stdout() {
+    let env = Env::new("json");
+    let doc = |out: &Output| -> Value {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(text.trim_end().lines().count(), 1, "one line: {text}");
+        serde_json::from_str(&text).unwrap()
+    };
+    let out = env.run("chartmogul", &["--output", "json", "get", CM]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(doc(&out)["id"], CM);
+    let out = env.run(
+        "chartmogul",
+        &[
+            "update",
+            CM,
+            "--set",
+            "address.city=Paris",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(doc(&out)["customer"]["address"]["city"], "Paris");
+    let out = env.run("chartmogul", &["--output", "json", "capabilities"]);
+    let caps = doc(&out);
+    assert_eq!(caps["chartmogul"]["fields"]["address.city"]["set"], true);
+    assert_eq!(caps["everlytic"]["lookups"], serde_json::json!([]));
+    let out = env.run(
+        "chartmogul",
+        &[
+            "--output",
+            "json",
+            "get",
+            "cus_00000000-0000-0000-0000-000000000000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let error = doc(&out);
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not found"));
+    assert!(
+        stderr(&out).contains("not found"),
+        "the message on stderr too"
+    );
+}
