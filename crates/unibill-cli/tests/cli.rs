@@ -553,6 +553,23 @@ fn a_terminal_shows_the_progress_bar() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("20/20 rows"), "{text}");
     assert!(!text.contains("progress:"), "{text}");
+    // The rate has one decimal (`85.3/s`), not four.
+    let rates: Vec<&str> = text
+        .match_indices("/s")
+        .map(|(i, _)| {
+            let head = &text[..i];
+            let start = head
+                .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .map_or(0, |j| j + 1);
+            &head[start..]
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert!(!rates.is_empty(), "{text}");
+    for rate in rates {
+        let decimals = rate.split_once('.').map_or(0, |(_, d)| d.len());
+        assert_eq!(decimals, 1, "rate `{rate}/s` in {text}");
+    }
 }
 
 #[test]
