@@ -588,6 +588,32 @@ mod tests {
     }
 
     #[test]
+    fn csv_lines_are_where_records_start() {
+        let text = "id,address.city\r\n1,a\r\n\r\n\n2,\"b\r\nc\"\r\n3,d";
+        let lines: Vec<u64> = CsvRows::new(text.as_bytes())
+            .unwrap()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines, [2, 5, 7]);
+        assert_eq!(count_csv_records(text.as_bytes()), 3);
+        assert_eq!(count_jsonl_records("{}\n\n  \n{}".as_bytes()), 2);
+    }
+
+    #[test]
+    fn duplicate_and_empty_headers_are_refused() {
+        let err = CsvRows::new("id,first_name,first_name\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(err.contains("`first_name` twice"), "{err}");
+        let err = CsvRows::new("id,custom.t:Integer,custom.t:String\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(err.contains("`custom.t` twice"), "{err}");
+        let err = CsvRows::new("".as_bytes()).err().unwrap();
+        assert!(err.contains("empty"), "{err}");
+    }
+
+    #[test]
     fn jsonl_rows() {
         let text = "{\"id\": 12, \"patch\": {\"phone\": null}}\n\nnot json\n{\"id\": \"a\", \"patch\": {\"bogus\": 1}}\n";
         let rows: Vec<Row> = JsonlRows::new(text.as_bytes()).collect();
