@@ -202,6 +202,9 @@ pub struct Fail {
     pub code: u8,
     /// What to print.
     pub message: String,
+    /// The library's error kind in snake case (`not_found`), when the
+    /// library raised it; for `--output json`.
+    pub kind: Option<String>,
 }
 
 impl Fail {
@@ -210,6 +213,7 @@ impl Fail {
         Self {
             code: EXIT_USAGE,
             message: message.into(),
+            kind: None,
         }
     }
 
@@ -218,6 +222,7 @@ impl Fail {
         Self {
             code: EXIT_FAILED,
             message: message.into(),
+            kind: None,
         }
     }
 }
@@ -226,12 +231,14 @@ impl From<unibill::Error> for Fail {
     /// A configuration error, or a value refused before any request
     /// (`Validation`), is a usage error (exit 2); the rest exit 1.
     fn from(e: unibill::Error) -> Self {
-        match e.kind() {
+        let mut fail = match e.kind() {
             unibill::ErrorKind::Config | unibill::ErrorKind::Validation => {
                 Fail::usage(error_message(&e))
             }
             _ => Fail::failed(error_message(&e)),
-        }
+        };
+        fail.kind = Some(report::kind_name(e.kind()));
+        fail
     }
 }
 
@@ -256,7 +263,11 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(fail) => {
             if output == Output::Json {
-                let doc = json!({"error": {"code": fail.code, "message": fail.message}});
+                let doc = json!({"error": {
+                    "code": fail.code,
+                    "kind": fail.kind.as_deref().unwrap_or("usage"),
+                    "message": fail.message,
+                }});
                 let _ = out(&format!("{doc}\n"));
             }
             say(format_args!("error: {}", fail.message));
