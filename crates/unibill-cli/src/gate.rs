@@ -65,8 +65,9 @@ impl Control {
             .clone()
     }
 
-    /// Resolves once the run is stopping and no update is running: what is
-    /// left waits at the gate and was never sent.
+    /// Resolves once the run is stopping and no request-sending call is
+    /// running: what is left waits at the gate, or between two calls, and
+    /// sends nothing more.
     pub async fn drained(&self) {
         loop {
             let notified = self.idle.notified();
@@ -86,7 +87,7 @@ impl Control {
     }
 }
 
-/// Counts one running update for as long as it lives.
+/// Counts one request-sending call for as long as it lives.
 struct Running<'a>(&'a Control);
 
 impl Drop for Running<'_> {
@@ -95,9 +96,13 @@ impl Drop for Running<'_> {
     }
 }
 
-/// An updater that starts no update once its [`Control`] is stopping:
-/// such an update never resolves (and so sends nothing) until the run
-/// drops it.
+/// An updater that sends nothing more once its [`Control`] is stopping:
+/// each backend hook that sends requests ([`CustomerUpdater::fetch`],
+/// [`CustomerUpdater::lookup`], [`CustomerUpdater::apply`],
+/// [`CustomerUpdater::plan`]) then never resolves, until the run drops
+/// it. The provided methods (`update_with`, `resolve`, ...) are the
+/// trait's own, so they go through these hooks however the library's bulk
+/// run calls them; a hook already running finishes.
 #[derive(Debug)]
 pub struct Gate<'a> {
     inner: &'a dyn CustomerUpdater,
@@ -108,6 +113,19 @@ impl<'a> Gate<'a> {
     /// Wraps `inner`.
     pub fn new(inner: &'a dyn CustomerUpdater, control: &'a Control) -> Self {
         Self { inner, control }
+    }
+
+    /// Counts a call in, or holds it forever when the run is stopping.
+    /// Counted before the check: a stop that finds nothing running can
+    /// then be sure that nothing starts after it.
+    async fn enter(&self) -> Running<'a> {
+        self.control.running.fetch_add(1, Ordering::SeqCst);
+        let running = Running(self.control);
+        if self.control.stopping() {
+            drop(running);
+            return std::future::pending().await;
+        }
+        running
     }
 }
 
@@ -130,10 +148,12 @@ impl CustomerUpdater for Gate<'_> {
     }
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
+        let _running = self.enter().await;
         self.inner.fetch(id).await
     }
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
+        let _running = self.enter().await;
         self.inner.lookup(kind, value).await
     }
 
@@ -143,54 +163,16 @@ impl CustomerUpdater for Gate<'_> {
         patch: &CheckedPatch,
         lock: &LockGuard,
     ) -> Result<UpdateOutcome> {
+        let _running = self.enter().await;
         self.inner.apply(id, patch, lock).await
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        let _running = self.enter().await;
         self.inner.plan(id, patch).await
     }
 
     fn retries(&self) -> u64 {
         self.inner.retries()
-    }
-
-    async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> {
-        self.inner.find(customer).await
-    }
-
-    async fn resolve(&self, customer: &dyn AsCustomerRef) -> Result<CustomerId> {
-        self.inner.resolve(customer).await
-    }
-
-    async fn get(&self, customer: &dyn AsCustomerRef) -> Result<Customer> {
-        self.inner.get(customer).await
-    }
-
-    async fn update_with(
-        &self,
-        customer: &dyn AsCustomerRef,
-        patch: &CustomerPatch,
-        options: &UpdateOptions,
-    ) -> Result<UpdateOutcome> {
-        // Counted before the check: a stop that finds nothing running can
-        // then be sure that nothing starts after it.
-        self.control.running.fetch_add(1, Ordering::SeqCst);
-        let running = Running(self.control);
-        if self.control.stopping() {
-            drop(running);
-            return std::future::pending().await;
-        }
-        let result = self.inner.update_with(customer, patch, options).await;
-        drop(running);
-        result
-    }
-
-    async fn dry_run(
-        &self,
-        customer: &dyn AsCustomerRef,
-        patch: &CustomerPatch,
-        options: &UpdateOptions,
-    ) -> Result<DryRun> {
-        self.inner.dry_run(customer, patch, options).await
     }
 }
