@@ -11,8 +11,8 @@ use unibill::async_trait;
 use unibill::capability::Capabilities;
 use unibill::lock::{CustomerLocks, LockGuard};
 use unibill::{
-    AsCustomerRef, BackendKind, CheckedPatch, Customer, CustomerId, CustomerPatch, CustomerUpdater,
-    DryRun, LookupKind, PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+    BackendKind, CheckedPatch, Customer, CustomerId, CustomerUpdater, LookupKind, PlannedRequest,
+    Result, UpdateOutcome,
 };
 
 /// Why a bulk run stopped before the end of its input.
