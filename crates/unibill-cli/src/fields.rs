@@ -38,16 +38,37 @@ pub fn insert_path(root: &mut Map<String, Value>, path: &str, value: Value) {
 }
 
 /// Checks a field path against [`settable_fields`]; the error lists the
-/// valid names.
+/// valid names, and says how tags and custom attributes are written
+/// (`how_tags`, `how_custom`: the flag or column that sets them).
 pub fn check_field(name: &str, valid: &[&'static str]) -> Result<(), String> {
+    check_field_for(name, valid, "--tag +TAG/-TAG", "--custom KEY:Type=VALUE")
+}
+
+/// [`check_field`], naming the syntax of tags and custom attributes of
+/// the caller (flags or CSV columns).
+pub fn check_field_for(
+    name: &str,
+    valid: &[&'static str],
+    how_tags: &str,
+    how_custom: &str,
+) -> Result<(), String> {
     if valid.contains(&name) {
-        Ok(())
-    } else {
-        Err(format!(
-            "unknown field `{name}`; valid fields: {}, custom.KEY:Type, tags",
-            valid.join(", ")
-        ))
+        return Ok(());
     }
+    if name == Field::Tags.name() || name.starts_with("tags.") {
+        return Err(format!(
+            "`{name}` is not a field to set: tags are changed with {how_tags}"
+        ));
+    }
+    if name == Field::CustomAttributes.name() || name.starts_with("custom.") {
+        return Err(format!(
+            "`{name}` is not a field to set: custom attributes are set with {how_custom}"
+        ));
+    }
+    Err(format!(
+        "unknown field `{name}`; valid fields: {}; tags with {how_tags}, custom attributes with {how_custom}",
+        valid.join(", ")
+    ))
 }
 
 /// Reads a custom attribute type name (`Integer`, case-insensitive).
@@ -91,9 +112,25 @@ pub fn parse_custom(spec: &str) -> Result<(String, CustomAttribute), String> {
     Ok((key, CustomAttribute::new(value)))
 }
 
-/// Deserialises a neutral JSON merge patch; the error names the field.
+/// Deserialises a neutral JSON merge patch; the error names the field
+/// (`invalid `currency`: …`) and, for a timestamp, the form expected.
 pub fn patch_from_json(value: Value) -> Result<CustomerPatch, String> {
-    serde_json::from_value(value).map_err(|e| format!("invalid patch: {e}"))
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if path.is_empty() || path == "." {
+            return format!("invalid patch: {reason}");
+        }
+        let timestamp = Field::ALL
+            .iter()
+            .any(|f| f.name() == path && matches!(f.kind(), FieldKind::Timestamp));
+        let hint = if timestamp {
+            "; expected an RFC 3339 date-time such as 2024-01-02T00:00:00Z"
+        } else {
+            ""
+        };
+        format!("invalid `{path}`: {reason}{hint}")
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use unibill::{AttributeType, AttributeValue, CustomAttribute, CustomerPatch, CustomerRef};
 
-use crate::fields::{check_field, insert_path, parse_custom_key, patch_from_json, settable_fields};
+use crate::fields::{
+    check_field_for, insert_path, parse_custom_key, patch_from_json, settable_fields,
+};
 use crate::reference;
 
 /// One input row: its line number, the reference as written, and the
@@ -19,6 +21,9 @@ pub struct Row {
     pub reference: String,
     /// The reference and patch, or the reason the row is malformed.
     pub parsed: Result<(CustomerRef, CustomerPatch), String>,
+    /// The input itself could not be read any further (an I/O error):
+    /// this row records it, and no row follows.
+    pub input_failed: bool,
 }
 
 /// The input formats.
@@ -41,8 +46,24 @@ enum Column {
     TagsRemove,
 }
 
-/// Reads the CSV header; unknown columns are an error listing the valid names.
+/// What a column writes to, for spotting two columns that write the same
+/// thing.
+fn column_target(col: &Column) -> String {
+    match col {
+        Column::Id => "id".to_owned(),
+        Column::Field(path) => path.clone(),
+        Column::Custom(key, _) => format!("custom.{key}"),
+        Column::TagsAdd => "tags.add".to_owned(),
+        Column::TagsRemove => "tags.remove".to_owned(),
+    }
+}
+
+/// Reads the CSV header; unknown columns are an error listing the valid
+/// names, and two columns naming the same thing an error naming it.
 fn plan_columns(header: &csv::StringRecord) -> Result<Vec<Column>, String> {
+    if header.iter().all(|h| h.trim().is_empty()) {
+        return Err("the CSV file is empty: it needs a header row, e.g. `id,address.city`".into());
+    }
     let valid = settable_fields();
     let mut columns = Vec::with_capacity(header.len());
     let mut unknown = Vec::new();
@@ -57,8 +78,13 @@ fn plan_columns(header: &csv::StringRecord) -> Result<Vec<Column>, String> {
                 Column::Custom(key, ty)
             }
             n => {
-                if check_field(n, &valid).is_err() {
-                    unknown.push(n.to_owned());
+                if let Err(e) = check_field_for(
+                    n,
+                    &valid,
+                    "the columns tags.add and tags.remove",
+                    "columns custom.KEY:Type",
+                ) {
+                    unknown.push((n.to_owned(), e));
                     continue;
                 }
                 Column::Field(n.to_owned())
@@ -66,16 +92,32 @@ fn plan_columns(header: &csv::StringRecord) -> Result<Vec<Column>, String> {
         };
         columns.push(col);
     }
+    if let [(_, only)] = unknown.as_slice() {
+        if !only.starts_with("unknown") {
+            return Err(format!("CSV header: {only}"));
+        }
+    }
     if !unknown.is_empty() {
         return Err(format!(
             "unknown column(s) {}; valid columns: id, {}, custom.KEY:Type, tags.add, tags.remove",
             unknown
                 .iter()
-                .map(|u| format!("`{u}`"))
+                .map(|(u, _)| format!("`{u}`"))
                 .collect::<Vec<_>>()
                 .join(", "),
             valid.join(", ")
         ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (col, name) in columns.iter().zip(header.iter()) {
+        let target = column_target(col);
+        if !seen.insert(target.clone()) {
+            return Err(format!(
+                "the CSV header names `{target}` twice (column {}: `{}`); each column must be named once",
+                seen.len() + 1,
+                name.trim()
+            ));
+        }
     }
     if !columns.iter().any(|c| matches!(c, Column::Id)) {
         return Err("the CSV header has no `id` column (the customer reference)".into());
@@ -83,11 +125,100 @@ fn plan_columns(header: &csv::StringRecord) -> Result<Vec<Column>, String> {
     Ok(columns)
 }
 
+/// Tracks where each line of the input starts, so that a record's line is
+/// the line its first cell is on. The `csv` crate's own positions are one
+/// line early after a CRLF line end and after a blank line.
+struct LineTracker<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// The line number of the next byte, from 1.
+    line: u64,
+    /// Whether the next byte starts a line.
+    at_line_start: bool,
+    /// Non-blank lines read ahead of the parser: (byte offset, line).
+    starts: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl<R> LineTracker<R> {
+    fn new(inner: R) -> Self {
+        Self {
+            inner,
+            offset: 0,
+            line: 1,
+            at_line_start: true,
+            starts: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The line of the first non-blank line at or after `byte` (a record
+    /// the parser says starts at `byte`), forgetting the lines before it.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.starts.front().is_some_and(|&(o, _)| o < byte) {
+            self.starts.pop_front();
+        }
+        self.starts.front().map_or(self.line, |&(_, l)| l)
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if self.at_line_start && b != b'\n' && b != b'\r' {
+                self.starts.push_back((self.offset + i as u64, self.line));
+            }
+            self.at_line_start = b == b'\n';
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// Counts the records of a CSV input (not its lines: a quoted cell may
+/// hold a line break), header excluded.
+pub fn count_csv_records(input: impl Read) -> u64 {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(input);
+    let mut record = csv::ByteRecord::new();
+    let mut n = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => n += 1,
+            Ok(false) => return n,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => return n,
+            Err(_) => n += 1,
+        }
+    }
+}
+
+/// Counts the non-blank lines of a JSONL input.
+pub fn count_jsonl_records(input: impl Read) -> u64 {
+    let mut reader = std::io::BufReader::new(input);
+    let mut line = Vec::new();
+    let mut n = 0;
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return n,
+            Ok(_) => n += u64::from(line.iter().any(|b| !b.is_ascii_whitespace())),
+        }
+    }
+}
+
 /// The rows of a CSV file, read lazily.
 pub struct CsvRows<R: Read> {
-    reader: csv::Reader<R>,
+    reader: csv::Reader<LineTracker<R>>,
     columns: Vec<Column>,
+    header_len: usize,
     record: csv::StringRecord,
+    bytes: csv::ByteRecord,
+    done: bool,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -95,8 +226,8 @@ impl<R: Read> CsvRows<R> {
     pub fn new(input: R) -> Result<Self, String> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
-            .flexible(false)
-            .from_reader(input);
+            .flexible(true)
+            .from_reader(LineTracker::new(input));
         let header = reader
             .headers()
             .map_err(|e| format!("cannot read the CSV header: {e}"))?
@@ -104,9 +235,22 @@ impl<R: Read> CsvRows<R> {
         let columns = plan_columns(&header)?;
         Ok(Self {
             reader,
+            header_len: header.len(),
             columns,
             record: csv::StringRecord::new(),
+            bytes: csv::ByteRecord::new(),
+            done: false,
         })
+    }
+
+    /// The id cell of the current byte record, as text (lossy).
+    fn id_cell(&self) -> String {
+        self.columns
+            .iter()
+            .position(|c| matches!(c, Column::Id))
+            .and_then(|i| self.bytes.get(i))
+            .map(|id| String::from_utf8_lossy(id).trim().to_owned())
+            .unwrap_or_default()
     }
 
     fn row(&self, line: u64) -> Row {
@@ -153,6 +297,7 @@ impl<R: Read> CsvRows<R> {
             line,
             reference,
             parsed,
+            input_failed: false,
         }
     }
 }
@@ -169,41 +314,84 @@ impl<R: Read> Iterator for CsvRows<R> {
     type Item = Row;
 
     fn next(&mut self) -> Option<Row> {
-        let mut record = std::mem::take(&mut self.record);
-        let read = self.reader.read_record(&mut record);
-        self.record = record;
+        if self.done {
+            return None;
+        }
+        let mut bytes = std::mem::take(&mut self.bytes);
+        let read = self.reader.read_byte_record(&mut bytes);
+        self.bytes = bytes;
         match read {
             Ok(false) => None,
             Ok(true) => {
-                let line = self.record.position().map_or(0, |p| p.line());
-                Some(self.row(line))
+                let byte = self.bytes.position().map_or(0, |p| p.byte());
+                let line = self.reader.get_mut().line_at(byte);
+                if self.bytes.len() != self.header_len {
+                    return Some(Row {
+                        line,
+                        reference: self.id_cell(),
+                        parsed: Err(format!(
+                            "malformed CSV row: it has {} cell(s), the header has {}",
+                            self.bytes.len(),
+                            self.header_len
+                        )),
+                        input_failed: false,
+                    });
+                }
+                match csv::StringRecord::from_byte_record(std::mem::take(&mut self.bytes)) {
+                    Ok(record) => {
+                        self.record = record;
+                        let row = self.row(line);
+                        self.bytes = std::mem::take(&mut self.record).into_byte_record();
+                        Some(row)
+                    }
+                    Err(e) => {
+                        self.bytes = e.into_byte_record();
+                        let column = e_column(&self.bytes, &self.columns);
+                        Some(Row {
+                            line,
+                            reference: self.id_cell(),
+                            parsed: Err(format!("malformed CSV row: {column} is not valid UTF-8")),
+                            input_failed: false,
+                        })
+                    }
+                }
             }
             Err(e) => {
-                let line = e
-                    .position()
-                    .map(|p| p.line())
-                    .unwrap_or_else(|| self.reader.position().line());
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    // The file itself failed: stop, after recording it.
-                    return None;
-                }
-                // The cells read before the error, when the csv reader
-                // kept them, still name the customer for the report.
-                let reference = self
-                    .columns
-                    .iter()
-                    .position(|c| matches!(c, Column::Id))
-                    .and_then(|i| self.record.get(i))
-                    .map(|id| id.trim().to_owned())
-                    .unwrap_or_default();
+                let byte = e.position().map(|p| p.byte());
+                let line = match byte {
+                    Some(b) => self.reader.get_mut().line_at(b),
+                    None => self.reader.get_ref().line,
+                };
+                let input_failed = matches!(e.kind(), csv::ErrorKind::Io(_));
+                // The file itself failed: record it, and read no further.
+                self.done = input_failed;
                 Some(Row {
                     line,
-                    reference,
-                    parsed: Err(format!("malformed CSV row: {e}")),
+                    reference: if input_failed {
+                        String::new()
+                    } else {
+                        self.id_cell()
+                    },
+                    parsed: Err(if input_failed {
+                        format!("cannot read the input: {e}")
+                    } else {
+                        format!("malformed CSV row: {e}")
+                    }),
+                    input_failed,
                 })
             }
         }
     }
+}
+
+/// Which column of a record is not UTF-8, for the message.
+fn e_column(record: &csv::ByteRecord, columns: &[Column]) -> String {
+    record
+        .iter()
+        .zip(columns)
+        .find(|(cell, _)| std::str::from_utf8(cell).is_err())
+        .map(|(_, c)| format!("the `{}` cell", column_target(c)))
+        .unwrap_or_else(|| "a cell".to_owned())
 }
 
 #[derive(Deserialize)]
@@ -279,7 +467,8 @@ impl JsonLine {
 pub struct JsonlRows<R: BufRead> {
     input: R,
     line: u64,
-    buf: String,
+    buf: Vec<u8>,
+    done: bool,
 }
 
 impl<R: BufRead> JsonlRows<R> {
@@ -288,7 +477,8 @@ impl<R: BufRead> JsonlRows<R> {
         Self {
             input,
             line: 0,
-            buf: String::new(),
+            buf: Vec::new(),
+            done: false,
         }
     }
 }
@@ -298,19 +488,52 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
 
     fn next(&mut self) -> Option<Row> {
         loop {
+            if self.done {
+                return None;
+            }
             self.buf.clear();
             self.line += 1;
-            match self.input.read_line(&mut self.buf) {
-                Ok(0) | Err(_) => return None,
+            let line = self.line;
+            match self.input.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
                 Ok(_) => {}
+                Err(e) => {
+                    // The input itself failed: record it, read no further.
+                    self.done = true;
+                    return Some(Row {
+                        line,
+                        reference: String::new(),
+                        parsed: Err(format!("cannot read the input: {e}")),
+                        input_failed: true,
+                    });
+                }
             }
-            let text = self.buf.trim();
+            let text = match std::str::from_utf8(&self.buf) {
+                Ok(t) => t.trim(),
+                Err(e) => {
+                    return Some(Row {
+                        line,
+                        reference: String::new(),
+                        parsed: Err(format!(
+                            "malformed JSON line: not valid UTF-8 (at byte {})",
+                            e.valid_up_to() + 1
+                        )),
+                        input_failed: false,
+                    })
+                }
+            };
             if text.is_empty() {
                 continue;
             }
-            let line = self.line;
-            let parsed: Result<JsonLine, String> =
-                serde_json::from_str(text).map_err(|e| format!("malformed JSON line: {e}"));
+            let parsed: Result<JsonLine, String> = match serde_json::from_str::<Value>(text) {
+                Err(e) => Err(format!("malformed JSON line: {e}")),
+                Ok(Value::Object(m)) => serde_json::from_value(Value::Object(m))
+                    .map_err(|e| format!("malformed JSON line: {e}")),
+                Ok(_) => Err(
+                    "malformed JSON line: each line must be a JSON object, e.g. {\"id\": \"…\", \"patch\": {…}}"
+                        .to_owned(),
+                ),
+            };
             let (reference, parsed) = match parsed {
                 Err(e) => (String::new(), Err(e)),
                 Ok(j) => {
@@ -329,6 +552,7 @@ impl<R: BufRead> Iterator for JsonlRows<R> {
                 line,
                 reference,
                 parsed,
+                input_failed: false,
             });
         }
     }
@@ -361,6 +585,32 @@ mod tests {
         assert!(rows[2].parsed.as_ref().unwrap_err().contains("custom.tier"));
         assert!(rows[3].parsed.is_ok());
         assert_eq!(rows[3].line, 5);
+    }
+
+    #[test]
+    fn csv_lines_are_where_records_start() {
+        let text = "id,address.city\r\n1,a\r\n\r\n\n2,\"b\r\nc\"\r\n3,d";
+        let lines: Vec<u64> = CsvRows::new(text.as_bytes())
+            .unwrap()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines, [2, 5, 7]);
+        assert_eq!(count_csv_records(text.as_bytes()), 3);
+        assert_eq!(count_jsonl_records("{}\n\n  \n{}".as_bytes()), 2);
+    }
+
+    #[test]
+    fn duplicate_and_empty_headers_are_refused() {
+        let err = CsvRows::new("id,first_name,first_name\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(err.contains("`first_name` twice"), "{err}");
+        let err = CsvRows::new("id,custom.t:Integer,custom.t:String\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(err.contains("`custom.t` twice"), "{err}");
+        let err = CsvRows::new("".as_bytes()).err().unwrap();
+        assert!(err.contains("empty"), "{err}");
     }
 
     #[test]

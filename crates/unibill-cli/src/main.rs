@@ -6,14 +6,16 @@
 mod bulk;
 mod config;
 mod fields;
+mod gate;
 mod input;
 mod reference;
 mod report;
+mod verbose;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use serde_json::{json, Map, Value};
 use unibill::{CustomerPatch, CustomerUpdater, UpdateOptions};
 
@@ -23,8 +25,44 @@ use crate::fields::{check_field, insert_path, parse_custom, patch_from_json, set
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: usage or configuration error (nothing was sent).
 pub const EXIT_USAGE: u8 = 2;
-/// Exit code: stopped by Ctrl-C.
+/// Exit code: stopped by Ctrl-C (SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// Exit code: stopped by SIGTERM (systemd, docker, Kubernetes, `timeout`).
+pub const EXIT_TERMINATED: u8 = 143;
+
+/// Writes one line to stderr; a closed stderr is ignored.
+pub fn say(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args);
+    let _ = err.write_all(b"\n");
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the
+/// command quietly, as Unix tools do; another write error is reported.
+pub fn out(text: &str) -> Result<(), Fail> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Fail::failed(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// A library error as the command prints it: an unsupported change says
+/// how to leave it out.
+pub fn error_message(e: &unibill::Error) -> String {
+    match e.kind() {
+        unibill::ErrorKind::Unsupported => {
+            format!("{e} (--ignore-unsupported leaves out what the backend cannot do)")
+        }
+        _ => e.to_string(),
+    }
+}
 
 /// Read and update billing customers at ChartMogul, Fusebill or Everlytic.
 ///
@@ -37,6 +75,10 @@ pub struct Cli {
     /// A config file (TOML or JSON), e.g. `backend = "fusebill"` and `api_key = "..."`.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// The profile of the config file to use: its `[profiles.NAME]`
+    /// table (default: UNIBILL_PROFILE, else the file's top level).
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
     /// The backend: chartmogul, fusebill or everlytic (overrides UNIBILL_BACKEND).
     #[arg(long, global = true, value_name = "NAME")]
     backend: Option<String>,
@@ -45,8 +87,26 @@ pub struct Cli {
     /// fusebill unless named.
     #[arg(long, global = true)]
     sandbox: bool,
+    /// Print each HTTP request on stderr: backend, method, path, status
+    /// and time (never a key or a body).
+    #[arg(short = 'v', long = "verbose", visible_alias = "debug", global = true)]
+    verbose: bool,
+    /// Output of `get`, `update` and `capabilities`: `text` (pretty JSON,
+    /// the capability table in Markdown) or `json` (one JSON document on
+    /// stdout, an error included; messages stay on stderr).
+    #[arg(long, value_enum, default_value_t = Output::Text, global = true)]
+    output: Output,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The output formats of `--output`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people: pretty JSON, and the capability table in Markdown.
+    Text,
+    /// For scripts: one compact JSON document on stdout.
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +128,23 @@ enum Command {
     Capabilities,
     /// Run the embedded sandbox until Ctrl-C and print its environment variables.
     Sandbox,
+    /// Print a shell completion script: `unibill completions bash > /etc/bash_completion.d/unibill`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+}
+
+/// The shells `unibill completions` writes for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +202,9 @@ pub struct Fail {
     pub code: u8,
     /// What to print.
     pub message: String,
+    /// The library's error kind in snake case (`not_found`), when the
+    /// library raised it; for `--output json`.
+    pub kind: Option<String>,
 }
 
 impl Fail {
@@ -133,6 +213,7 @@ impl Fail {
         Self {
             code: EXIT_USAGE,
             message: message.into(),
+            kind: None,
         }
     }
 
@@ -141,16 +222,23 @@ impl Fail {
         Self {
             code: EXIT_FAILED,
             message: message.into(),
+            kind: None,
         }
     }
 }
 
 impl From<unibill::Error> for Fail {
+    /// A configuration error, or a value refused before any request
+    /// (`Validation`), is a usage error (exit 2); the rest exit 1.
     fn from(e: unibill::Error) -> Self {
-        match e.kind() {
-            unibill::ErrorKind::Config => Fail::usage(e.to_string()),
-            _ => Fail::failed(e.to_string()),
-        }
+        let mut fail = match e.kind() {
+            unibill::ErrorKind::Config | unibill::ErrorKind::Validation => {
+                Fail::usage(error_message(&e))
+            }
+            _ => Fail::failed(error_message(&e)),
+        };
+        fail.kind = Some(report::kind_name(e.kind()));
+        fail
     }
 }
 
@@ -163,23 +251,65 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(format_args!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(EXIT_FAILED);
         }
     };
+    if cli.verbose {
+        verbose::install();
+    }
+    let output = cli.output;
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(fail) => {
-            eprintln!("error: {}", fail.message);
+            if output == Output::Json {
+                let doc = json!({"error": {
+                    "code": fail.code,
+                    "kind": fail.kind.as_deref().unwrap_or("usage"),
+                    "message": fail.message,
+                }});
+                let _ = out(&format!("{doc}\n"));
+            }
+            say(format_args!("error: {}", fail.message));
             ExitCode::from(fail.code)
         }
     }
 }
 
 async fn run(cli: Cli) -> Result<u8, Fail> {
+    let output = cli.output;
     match &cli.command {
         Command::Capabilities => {
-            print!("{}", unibill::capability_table()?);
+            match output {
+                Output::Text => out(&unibill::capability_table()?)?,
+                Output::Json => out(&format!("{}\n", capabilities_json()))?,
+            }
+            return Ok(0);
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = Cli::command();
+            match shell {
+                Shell::Bash => clap_complete::generate(
+                    clap_complete::Shell::Bash,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+                Shell::Zsh => clap_complete::generate(
+                    clap_complete::Shell::Zsh,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+                Shell::Fish => clap_complete::generate(
+                    clap_complete::Shell::Fish,
+                    &mut command,
+                    "unibill",
+                    &mut script,
+                ),
+            }
+            out(&String::from_utf8_lossy(&script))?;
             return Ok(0);
         }
         Command::Sandbox => return config::serve_sandbox().await,
@@ -188,34 +318,70 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
     let env = config::Environment::load(&cli).await?;
     let updater = env.updater.as_ref();
     let code = match cli.command {
-        Command::Get { reference, raw } => get(updater, &reference, raw).await?,
-        Command::Update(args) => update(updater, args).await?,
+        Command::Get { reference, raw } => get(updater, &reference, raw, output).await?,
+        Command::Update(args) => update(updater, args, output).await?,
         Command::Bulk(args) => bulk::run(updater, args).await?,
-        Command::Capabilities | Command::Sandbox => 0,
+        Command::Capabilities | Command::Sandbox | Command::Completions { .. } => 0,
     };
     env.shutdown().await;
     Ok(code)
 }
 
-fn print_json(value: &Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-    );
+/// What each compiled-in backend can read, set and clear, and look up by,
+/// as JSON: `{"chartmogul": {"fields": {"address.city": {"read": true,
+/// "set": true, "clear": true}, …}, "lookups": ["email", "external"]}, …}`.
+fn capabilities_json() -> Value {
+    let mut backends = Map::new();
+    for caps in unibill::backend_capabilities() {
+        let fields: Map<String, Value> = unibill::Field::ALL
+            .iter()
+            .map(|f| {
+                let c = caps.get(*f);
+                (
+                    f.name().to_owned(),
+                    json!({"read": c.read, "set": c.set, "clear": c.clear}),
+                )
+            })
+            .collect();
+        let lookups: Vec<&str> = unibill::LookupKind::ALL
+            .iter()
+            .filter(|k| caps.can_lookup(**k))
+            .map(|k| k.field())
+            .collect();
+        backends.insert(
+            caps.backend().to_string(),
+            json!({"fields": fields, "lookups": lookups}),
+        );
+    }
+    Value::Object(backends)
 }
 
-async fn get(updater: &dyn CustomerUpdater, reference: &str, raw: bool) -> Result<u8, Fail> {
+fn print_json(value: &Value, output: Output) -> Result<(), Fail> {
+    let mut text = match output {
+        Output::Text => serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()),
+        Output::Json => value.to_string(),
+    };
+    text.push('\n');
+    out(&text)
+}
+
+async fn get(
+    updater: &dyn CustomerUpdater,
+    reference: &str,
+    raw: bool,
+    output: Output,
+) -> Result<u8, Fail> {
     let reference = reference::parse(reference)?;
     let customer = updater.get(&reference).await?;
     if raw {
-        print_json(&customer.raw);
+        print_json(&customer.raw, output)?;
     } else {
         let mut value = serde_json::to_value(&customer)
             .map_err(|e| Fail::failed(format!("cannot print the customer: {e}")))?;
         if let Value::Object(m) = &mut value {
             m.remove("raw");
         }
-        print_json(&value);
+        print_json(&value, output)?;
     }
     Ok(0)
 }
@@ -267,6 +433,11 @@ fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
         patch = match (tag.strip_prefix('+'), tag.strip_prefix('-')) {
             (Some(t), _) if !t.is_empty() => patch.add_tag(t),
             (_, Some(t)) if !t.is_empty() => patch.remove_tag(t),
+            _ if tag == "+" || tag == "-" => {
+                return Err(Fail::usage(format!(
+                    "--tag `{tag}` names no tag: write +TAG to add one or -TAG to remove one"
+                )))
+            }
             _ => {
                 return Err(Fail::usage(format!(
                     "--tag `{tag}` must start with + (add) or - (remove)"
@@ -282,7 +453,11 @@ fn build_patch(args: &UpdateArgs) -> Result<CustomerPatch, Fail> {
     Ok(patch)
 }
 
-async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, Fail> {
+async fn update(
+    updater: &dyn CustomerUpdater,
+    args: UpdateArgs,
+    output: Output,
+) -> Result<u8, Fail> {
     let patch = build_patch(&args)?;
     let reference = reference::parse(&args.reference)?;
     let options = args.common.options();
@@ -291,11 +466,14 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
     };
     if args.common.dry_run {
         let plan = updater.dry_run(&reference, &patch, &options).await?;
-        print_json(&json!({
-            "dry_run": true,
-            "writes": plan.writes,
-            "ignored": ignored_json(&plan.ignored),
-        }));
+        print_json(
+            &json!({
+                "dry_run": true,
+                "writes": plan.writes,
+                "ignored": ignored_json(&plan.ignored),
+            }),
+            output,
+        )?;
     } else {
         let outcome = updater.update_with(&reference, &patch, &options).await?;
         let mut customer = serde_json::to_value(&outcome.customer)
@@ -303,11 +481,14 @@ async fn update(updater: &dyn CustomerUpdater, args: UpdateArgs) -> Result<u8, F
         if let Value::Object(m) = &mut customer {
             m.remove("raw");
         }
-        print_json(&json!({
-            "writes": outcome.writes,
-            "ignored": ignored_json(&outcome.ignored),
-            "customer": customer,
-        }));
+        print_json(
+            &json!({
+                "writes": outcome.writes,
+                "ignored": ignored_json(&outcome.ignored),
+                "customer": customer,
+            }),
+            output,
+        )?;
     }
     Ok(0)
 }

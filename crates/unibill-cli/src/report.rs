@@ -19,6 +19,9 @@ pub enum Status {
     Planned,
     /// The row failed.
     Failed,
+    /// The run stopped (e.g. the vendor refused the key) before this row
+    /// was sent; `--resume` runs it.
+    NotAttempted,
 }
 
 /// Why a row failed.
@@ -64,34 +67,67 @@ pub fn kind_name(kind: ErrorKind) -> String {
     out
 }
 
-/// The rows a report already holds, as a bit set of line numbers (a few
-/// hundred kilobytes for millions of rows).
+/// The rows a report already holds, as bit sets of line numbers (a few
+/// hundred kilobytes for millions of rows): those done, and among them
+/// those whose last outcome was a failure.
 #[derive(Debug, Default)]
-pub struct Done(Vec<u64>);
+pub struct Done {
+    done: Bits,
+    failed: Bits,
+}
 
-impl Done {
-    /// Whether `row` is recorded.
-    pub fn contains(&self, row: u64) -> bool {
+#[derive(Debug, Default)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn get(&self, row: u64) -> bool {
         let (w, b) = ((row / 64) as usize, row % 64);
         self.0.get(w).is_some_and(|x| x & (1 << b) != 0)
     }
 
-    fn insert(&mut self, row: u64) {
+    fn set(&mut self, row: u64, on: bool) {
         let (w, b) = ((row / 64) as usize, row % 64);
         if self.0.len() <= w {
+            if !on {
+                return;
+            }
             self.0.resize(w + 1, 0);
         }
-        self.0[w] |= 1 << b;
+        if on {
+            self.0[w] |= 1 << b;
+        } else {
+            self.0[w] &= !(1 << b);
+        }
+    }
+}
+
+impl Done {
+    /// Whether `row` is done, and so skipped by `--resume`; with
+    /// `retry_failed`, a row whose last outcome was a failure is not.
+    pub fn contains(&self, row: u64, retry_failed: bool) -> bool {
+        self.done.get(row) && !(retry_failed && self.failed.get(row))
     }
 
-    /// How many rows are recorded.
+    /// Records one report line (later lines of a row win).
+    fn insert(&mut self, row: u64, status: &str) {
+        let (done, failed) = match status {
+            "not_attempted" => (false, false),
+            "failed" => (true, true),
+            _ => (true, false),
+        };
+        self.done.set(row, done);
+        self.failed.set(row, failed);
+    }
+
+    /// How many rows are recorded as done.
     #[cfg(test)]
     pub fn len(&self) -> u64 {
-        self.0.iter().map(|w| u64::from(w.count_ones())).sum()
+        self.done.0.iter().map(|w| u64::from(w.count_ones())).sum()
     }
 
     /// Reads the rows of an existing report (a missing file holds none;
-    /// a torn last line, from a killed run, is ignored).
+    /// a torn last line, from a killed run, is ignored). A row marked
+    /// `not_attempted` is not done.
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let mut done = Done::default();
         let file = match File::open(path) {
@@ -102,10 +138,12 @@ impl Done {
         #[derive(serde::Deserialize)]
         struct Row {
             row: u64,
+            #[serde(default)]
+            status: String,
         }
-        for line in BufReader::new(file).lines() {
-            if let Ok(r) = serde_json::from_str::<Row>(&line?) {
-                done.insert(r.row);
+        for line in BufReader::new(file).split(b'\n') {
+            if let Ok(r) = serde_json::from_slice::<Row>(&line?) {
+                done.insert(r.row, &r.status);
             }
         }
         Ok(done)
@@ -184,9 +222,14 @@ mod tests {
     #[test]
     fn done_set() {
         let mut d = Done::default();
-        d.insert(3);
-        d.insert(200);
-        assert!(d.contains(3) && d.contains(200) && !d.contains(4));
+        d.insert(3, "applied");
+        d.insert(200, "failed");
+        d.insert(7, "not_attempted");
+        assert!(d.contains(3, false) && d.contains(200, false) && !d.contains(4, false));
+        assert!(!d.contains(7, false), "not attempted rows are run again");
+        assert!(d.contains(3, true) && !d.contains(200, true));
+        d.insert(200, "applied");
+        assert!(d.contains(200, true), "the last line of a row wins");
         assert_eq!(d.len(), 2);
     }
 }

@@ -522,10 +522,12 @@ fn sigint_then_resume_applies_each_row_once() {
 
 #[test]
 fn a_terminal_shows_the_progress_bar() {
+    // Under CI (CI=true) the test must run, not skip.
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
     if !Path::new("/usr/bin/script").exists() {
         assert!(
-            std::env::var_os("UNIBILL_REQUIRE_PTY").is_none(),
-            "UNIBILL_REQUIRE_PTY is set but /usr/bin/script is missing"
+            std::env::var_os("UNIBILL_REQUIRE_PTY").is_none() && !ci,
+            "UNIBILL_REQUIRE_PTY or CI=true is set but /usr/bin/script is missing"
         );
         eprintln!("skipped: no `script` to make a pseudo-terminal");
         return;
@@ -542,6 +544,8 @@ fn a_terminal_shows_the_progress_bar() {
         .env("UNIBILL_BACKEND", "chartmogul")
         .env("UNIBILL_RATE_LIMIT", "off")
         .env("TERM", "xterm")
+        // The bar shows under CI too, whenever stderr is a terminal.
+        .env("CI", "true")
         .envs(env.sandbox.env_vars())
         .args(["-qfec", &format!("{bin} bulk {input}"), "/dev/null"])
         .stdin(Stdio::null());
@@ -549,6 +553,23 @@ fn a_terminal_shows_the_progress_bar() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("20/20 rows"), "{text}");
     assert!(!text.contains("progress:"), "{text}");
+    // The rate has one decimal (`85.3/s`), not four.
+    let rates: Vec<&str> = text
+        .match_indices("/s")
+        .map(|(i, _)| {
+            let head = &text[..i];
+            let start = head
+                .rfind(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .map_or(0, |j| j + 1);
+            &head[start..]
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert!(!rates.is_empty(), "{text}");
+    for rate in rates {
+        let decimals = rate.split_once('.').map_or(0, |(_, d)| d.len());
+        assert_eq!(decimals, 1, "rate `{rate}/s` in {text}");
+    }
 }
 
 #[test]
@@ -725,9 +746,10 @@ fn get_and_update_by_email_and_own_reference() {
     );
     assert!(env.sandbox.everlytic().journal().is_empty());
 
-    // An empty value after a prefix is a usage-level validation error.
+    // An empty value after a prefix is a usage-level validation error,
+    // refused before any request: exit 2.
     let out = env.run("chartmogul", &["get", "email:"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("`email`"), "{}", stderr(&out));
 }
 

@@ -209,7 +209,7 @@ pub(crate) struct Inner {
     pub(crate) vendor: Vendor,
     pub(crate) base_url: String,
     state: Mutex<VendorState>,
-    journal: Mutex<Vec<(u64, JournalEntry)>>,
+    journal: Mutex<Journal>,
     seq: AtomicU64,
     faults: Mutex<VecDeque<Fault>>,
     latency: Mutex<Duration>,
@@ -219,6 +219,33 @@ pub(crate) struct Inner {
     pub(crate) live_connections: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: Mutex<Option<usize>>,
+}
+
+/// The journal's storage: entries in arrival order, with their sequence
+/// number, bounded to `capacity` when one is set.
+#[derive(Default)]
+struct Journal {
+    entries: VecDeque<(u64, JournalEntry)>,
+    capacity: Option<usize>,
+}
+
+impl Journal {
+    fn push(&mut self, seq: u64, entry: JournalEntry) {
+        if self.capacity == Some(0) {
+            return;
+        }
+        self.entries.push_back((seq, entry));
+        self.trim();
+    }
+
+    /// Forgets the oldest entries beyond the capacity.
+    fn trim(&mut self) {
+        if let Some(cap) = self.capacity {
+            while self.entries.len() > cap {
+                self.entries.pop_front();
+            }
+        }
+    }
 }
 
 /// Decrements the in-flight counter when a request leaves the pipeline.
@@ -250,7 +277,7 @@ impl Inner {
             vendor,
             state: Mutex::new(VendorState::new(vendor, &base_url)),
             base_url,
-            journal: Mutex::new(Vec::new()),
+            journal: Mutex::new(Journal::default()),
             seq: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
             latency: Mutex::new(latency),
@@ -299,13 +326,13 @@ impl Inner {
             status: 0,
             fault: None,
         };
-        lock(&self.journal).push((seq, entry));
+        lock(&self.journal).push(seq, entry);
         seq
     }
 
     fn complete_entry(&self, seq: u64, status: u16, fault: Option<String>) {
         let mut journal = lock(&self.journal);
-        if let Some((_, entry)) = journal.iter_mut().rev().find(|(s, _)| *s == seq) {
+        if let Some((_, entry)) = journal.entries.iter_mut().rev().find(|(s, _)| *s == seq) {
             entry.status = status;
             entry.fault = fault;
         }
@@ -481,8 +508,12 @@ impl VendorHandle {
     /// Every request received so far, in arrival order, including faulted,
     /// rate-limited and unauthenticated ones. A request still in flight shows
     /// status 0 until it is answered.
+    ///
+    /// With a [journal capacity](Self::set_journal_capacity), only the
+    /// latest requests, that many at most.
     pub fn journal(&self) -> Vec<JournalEntry> {
         lock(&self.inner.journal)
+            .entries
             .iter()
             .map(|(_, e)| e.clone())
             .collect()
@@ -490,7 +521,22 @@ impl VendorHandle {
 
     /// Forget all journal entries.
     pub fn clear_journal(&self) {
-        lock(&self.inner.journal).clear();
+        lock(&self.inner.journal).entries.clear();
+    }
+
+    /// Bounds the journal to the latest `capacity` requests, a ring that
+    /// forgets the oldest (`Some(0)` keeps none); `None`, the default,
+    /// keeps every request. A long-running emulator that nobody inspects
+    /// (a bulk run of millions of rows) then stays flat in memory.
+    pub fn set_journal_capacity(&self, capacity: Option<usize>) {
+        let mut journal = lock(&self.inner.journal);
+        journal.capacity = capacity;
+        journal.trim();
+    }
+
+    /// The journal's capacity ([`Self::set_journal_capacity`]).
+    pub fn journal_capacity(&self) -> Option<usize> {
+        lock(&self.inner.journal).capacity
     }
 
     /// Queue a fault; see [`Fault`] for the semantics.

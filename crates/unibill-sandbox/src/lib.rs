@@ -227,6 +227,15 @@ impl Sandbox {
         }
     }
 
+    /// Bounds every vendor's journal
+    /// ([`VendorHandle::set_journal_capacity`]): the latest `capacity`
+    /// requests each, `Some(0)` for none, `None` (the default) for all.
+    pub fn set_journal_capacity(&self, capacity: Option<usize>) {
+        for handle in [&self.chartmogul, &self.fusebill, &self.everlytic] {
+            handle.set_journal_capacity(capacity);
+        }
+    }
+
     /// The credentials each emulator accepts.
     pub fn credentials(&self) -> Credentials {
         Credentials {

@@ -58,6 +58,41 @@ async fn journal_records_requests_and_masks_secrets() {
     assert!(sb.chartmogul().journal().is_empty());
 }
 
+/// A bounded journal keeps the latest requests only (a ring), `Some(0)`
+/// keeps none, and `None` goes back to keeping every request.
+#[tokio::test]
+async fn journal_capacity_keeps_the_latest_requests() {
+    let sb = start().await;
+    assert_eq!(sb.chartmogul().journal_capacity(), None);
+    sb.chartmogul().set_journal_capacity(Some(2));
+    for city in ["A", "B", "C"] {
+        send(cm(&sb, "PATCH", &cm_path()).json(&json!({ "city": city }))).await;
+    }
+    let j = sb.chartmogul().journal();
+    assert_eq!(j.len(), 2);
+    assert_eq!(j[0].body, Some(json!({"city": "B"})));
+    assert_eq!(j[1].body, Some(json!({"city": "C"})));
+    assert_eq!(j[1].status, 200, "a kept entry is completed");
+
+    sb.set_journal_capacity(Some(0));
+    assert!(sb.chartmogul().journal().is_empty());
+    send(cm(&sb, "GET", &cm_path())).await;
+    send(fb(&sb, "GET", &format!("/v1/customers/{SEED_CUSTOMER_ID}"))).await;
+    assert!(sb.chartmogul().journal().is_empty());
+    assert!(sb.fusebill().journal().is_empty());
+    // The requests were still answered and applied.
+    assert_eq!(
+        sb.chartmogul().customer(SEED_CUSTOMER_UUID).unwrap()["city"],
+        "C"
+    );
+
+    sb.set_journal_capacity(None);
+    for _ in 0..3 {
+        send(cm(&sb, "GET", &cm_path())).await;
+    }
+    assert_eq!(sb.chartmogul().journal().len(), 3);
+}
+
 #[tokio::test]
 async fn status_faults_answer_without_applying() {
     let sb = start().await;
