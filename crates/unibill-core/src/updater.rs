@@ -501,7 +501,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
                         found = Some((id, lock));
                         break;
                     }
-                    drop(lock);
+                    lock.release().await;
                 }
                 match found {
                     Some(found) => found,
@@ -516,8 +516,11 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
                 }
             }
         };
-        let mut outcome = self.apply(&id, &checked, &lock).await?;
-        drop(lock);
+        let applied = self.apply(&id, &checked, &lock).await;
+        // Released and awaited before returning, failed or not: a process
+        // that ends right after its update leaves the customer free.
+        lock.release().await;
+        let mut outcome = applied?;
         outcome.ignored = checked.ignored().to_vec();
         Ok(outcome)
     }
