@@ -274,10 +274,10 @@ async fn the_limiter_paces_permits_instead_of_granting_a_window_at_once() {
         return;
     };
     let s = settings(&url, Duration::from_secs(5));
-    // 100 per hour: a burst of 5 (a twentieth), then one permit every
-    // 3600 s / 96 = 37.5 s. Within 1.5 s exactly the burst is granted,
+    // 400 per hour: a burst of 4 (a hundredth), then one permit every
+    // 3600 s / 396 = 9.1 s. Within 1.5 s exactly the burst is granted,
     // across clients; a window-sized limiter would grant all 60 asked.
-    let b = budget(100, Duration::from_secs(3600));
+    let b = budget(400, Duration::from_secs(3600));
     let granted = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for client in 0..4 {
@@ -300,8 +300,8 @@ async fn the_limiter_paces_permits_instead_of_granting_a_window_at_once() {
     }
     assert_eq!(
         granted.load(Ordering::SeqCst),
-        5,
-        "4 clients x 15 asked at 100/hour: the burst of 5 goes at once, the rest is paced"
+        4,
+        "4 clients x 15 asked at 400/hour: the burst of 4 goes at once, the rest is paced"
     );
     // One small key per budget, expiring on its own; the key names the
     // vendor and the account hash, never a credential.
