@@ -742,14 +742,16 @@ async fn listen(client: redis::Client, pattern: String, wakers: Arc<Wakers>, tim
 }
 
 impl RedisCoordinator {
-    /// Starts the release listener unless it runs already.
+    /// Starts the release listener unless it runs already (again when
+    /// the runtime it ran on has shut down).
     fn listen(&self) {
         let mut listener = self
             .inner
             .listener
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if listener.is_none() {
+        if listener.as_ref().is_none_or(JoinHandle::is_finished) {
+            self.inner.wakers.listening.store(false, Ordering::SeqCst);
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 *listener = Some(handle.spawn(listen(
                     self.inner.client.clone(),
