@@ -267,6 +267,14 @@ fn report(label: &str, vendor: &unibill_sandbox::VendorHandle, outputs: &[std::p
         .filter(|e| e.fault.as_deref() == Some("rate_limit"))
         .count() as u64;
     let admitted = requests - refused;
+    // Where in the run the refusals fell (positions in arrival order).
+    let at: Vec<usize> = journal
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.fault.as_deref() == Some("rate_limit"))
+        .map(|(i, _)| i)
+        .take(20)
+        .collect();
     let span = (end.saturating_sub(start)) as f64 / 1000.0;
     let floor = (admitted.saturating_sub(1) / 40) as f64;
     println!("{label}:");
@@ -279,6 +287,9 @@ fn report(label: &str, vendor: &unibill_sandbox::VendorHandle, outputs: &[std::p
         admitted as f64 / span / 40.0,
         floor / span,
     );
+    if !at.is_empty() && refused < requests / 4 {
+        println!("  429s at requests {at:?} (arrival order, first 20)");
+    }
 }
 
 /// 4 processes x `items` concurrent single-field updates of one Fusebill
