@@ -66,6 +66,13 @@ pub mod vars {
     /// Longest wait, in seconds, for a customer's write lock while other
     /// updates of that customer run (optional; default 120).
     pub const LOCK_WAIT_SECS: &str = "UNIBILL_LOCK_WAIT_SECS";
+    /// The account's name (optional): every client of the backend given
+    /// the same name shares its customers' write locks and its rate budget,
+    /// whatever its base URL or key (for a key rotation, or an account
+    /// reached through a proxy). Unset: the backend's rule (the API key for
+    /// ChartMogul and Fusebill, the install's URL and the user name for
+    /// Everlytic; see `docs/consistency.md`).
+    pub const ACCOUNT: &str = "UNIBILL_ACCOUNT";
     /// How a read-modify-write update (Fusebill, Everlytic) guards against
     /// edits made outside unibill: `reread` (default, 3 rounds),
     /// `reread:N` or `off`. Refused for backends that do not read before
@@ -106,10 +113,10 @@ pub mod vars {
 #[non_exhaustive]
 pub struct Settings {
     /// Per-attempt request timeout, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub timeout_secs: Option<f64>,
     /// Connect timeout, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub connect_timeout_secs: Option<f64>,
     /// Total attempts per request (1 = no retries).
     #[serde(default)]
@@ -121,10 +128,10 @@ pub struct Settings {
     #[serde(default)]
     pub max_backoff_ms: Option<u64>,
     /// Time budget of one request, retries included, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub retry_deadline_secs: Option<f64>,
     /// Longest `Retry-After` the client honours, seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub max_retry_after_secs: Option<f64>,
     /// Client-side rate limit; `Some(None)` (JSON `null` / `"off"`) turns
     /// the vendor's default limit off. Written as an object
@@ -136,7 +143,7 @@ pub struct Settings {
     #[serde(default, deserialize_with = "rate_limit_setting")]
     pub rate_limit: Option<Option<RateLimitSetting>>,
     /// Longest wait for a customer's write lock, seconds (default 120).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub lock_wait_secs: Option<f64>,
     /// How a read-modify-write update guards against edits made outside
     /// unibill (Fusebill, Everlytic): `"reread"`, `"reread:N"` or `"off"`
@@ -144,6 +151,10 @@ pub struct Settings {
     /// it writes refuses it.
     #[serde(default, deserialize_with = "conflict_check_setting")]
     pub conflict_check: Option<ConflictCheck>,
+    /// The account's name (see [`vars::ACCOUNT`]): clients given the same
+    /// name share their customers' write locks and rate budget.
+    #[serde(default)]
+    pub account: Option<String>,
     /// A rate-limit budget and per-customer write locks shared with the
     /// deployment's other processes through Redis (feature `redis`; see
     /// `docs/scaling.md`). Unset: this process limits and locks alone.
@@ -224,6 +235,12 @@ impl SettingsBuilder {
         self
     }
 
+    /// Names the account (see [`vars::ACCOUNT`]).
+    pub fn account(mut self, name: impl Into<String>) -> Self {
+        self.settings.account = Some(name.into());
+        self
+    }
+
     /// A rate-limit budget and write locks shared through Redis.
     #[cfg(feature = "redis")]
     pub fn redis(mut self, redis: RedisSetting) -> Self {
@@ -251,11 +268,11 @@ pub struct RedisSetting {
     pub prefix: Option<String>,
     /// Opt-in local fallback when Redis is unreachable: this process's
     /// share of each limit, in `(0, 1]`. Unset: fail closed.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub fallback_share: Option<f64>,
     /// Lease of a customer lock, seconds (default 10): how long a dead
     /// holder blocks the customer.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub lease_secs: Option<f64>,
 }
 
@@ -309,6 +326,7 @@ pub struct RateLimitSetting {
     /// Requests allowed per window.
     pub requests: u32,
     /// Window length in seconds.
+    #[serde(deserialize_with = "number_required")]
     pub per_secs: f64,
 }
 
@@ -325,6 +343,31 @@ fn rate_limit_setting<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<Option<RateLimitSetting>>, D::Error> {
     Ok(Some(d.deserialize_option(RateLimitVisitor)?))
+}
+
+/// A number of a config file as `f64`, however the format hands it over.
+///
+/// `serde_json` (with the `arbitrary_precision` feature unibill-core needs
+/// to send vendors' numbers back exactly as received) hands a number that
+/// is not a whole one over as a map holding its text whenever it passes
+/// through a buffer, as every field of the internally tagged [`Config`]
+/// does. `serde_json::Number` reads both that form and a plain number
+/// (TOML's, or JSON's in a `Value`), so every format parses the same.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    Option::<serde_json::Number>::deserialize(d)?
+        .map(|n| number_value(&n))
+        .transpose()
+}
+
+/// [`number`] for a field that must be present.
+fn number_required<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    number_value(&serde_json::Number::deserialize(d)?)
+}
+
+fn number_value<E: serde::de::Error>(n: &serde_json::Number) -> std::result::Result<f64, E> {
+    n.as_f64()
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| E::custom(format!("{} is not a number unibill can use", n)))
 }
 
 fn conflict_check_setting<'de, D: serde::Deserializer<'de>>(
@@ -530,6 +573,9 @@ impl Settings {
         if let Some(check) = self.conflict_check {
             b.set_conflict_check(check)?;
         }
+        if let Some(name) = &self.account {
+            b = b.account(name.clone());
+        }
         #[cfg(feature = "redis")]
         if let Some(redis) = &self.redis {
             let c = redis.coordinator()?;
@@ -572,6 +618,9 @@ impl Settings {
         }
         if let Some(n) = env_secs(get, vars::LOCK_WAIT_SECS)? {
             self.lock_wait_secs = Some(n);
+        }
+        if let Some(name) = get(vars::ACCOUNT) {
+            self.account = Some(name.trim().to_owned());
         }
         if let Some(v) = get(vars::CONFLICT_CHECK) {
             self.conflict_check =
@@ -1083,7 +1132,14 @@ impl Config {
     }
 
     /// Reads the config from the environment (see [`vars`]).
+    ///
+    /// A set `UNIBILL_*` variable that is none of [`vars`] (a misspelt
+    /// `UNIBILL_RATE_LIMT`, say) is not an error, since other tools may
+    /// share the prefix, but it is not silently ignored either: each one is
+    /// reported with a `tracing` warning naming it and the closest
+    /// variable unibill reads.
     pub fn from_env() -> Result<Self> {
+        warn_unknown_vars(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()));
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
@@ -1126,6 +1182,64 @@ impl Config {
         }
         (registered(self.backend(), "backend")?.build)(self)
     }
+}
+
+/// Every `UNIBILL_*` variable [`Config::from_env`] reads.
+const KNOWN_VARS: &[&str] = &[
+    vars::BACKEND,
+    vars::TIMEOUT_SECS,
+    vars::MAX_ATTEMPTS,
+    vars::INITIAL_BACKOFF_MS,
+    vars::MAX_BACKOFF_MS,
+    vars::RETRY_DEADLINE_SECS,
+    vars::MAX_RETRY_AFTER_SECS,
+    vars::RATE_LIMIT,
+    vars::LOCK_WAIT_SECS,
+    vars::ACCOUNT,
+    vars::CONFLICT_CHECK,
+    vars::REDIS_URL,
+    vars::REDIS_PREFIX,
+    vars::REDIS_FALLBACK_SHARE,
+];
+
+/// Warns (through `tracing`) of each name with the `UNIBILL_` prefix that
+/// is not a variable unibill reads, naming the closest one that is.
+fn warn_unknown_vars(names: impl IntoIterator<Item = String>) {
+    for name in names {
+        if !name.starts_with("UNIBILL_") || KNOWN_VARS.contains(&name.as_str()) {
+            continue;
+        }
+        let closest = KNOWN_VARS
+            .iter()
+            .min_by_key(|known| edit_distance(&name, known))
+            .copied()
+            .unwrap_or(vars::BACKEND);
+        tracing::warn!(
+            variable = %name,
+            closest,
+            "{name} is set but is not a variable unibill reads (ignored); the closest one is {closest}"
+        );
+    }
+}
+
+/// The Levenshtein distance between two ASCII-ish names, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// Parses `40/s`, `1000/min`, `5000/day`... or `off`.
@@ -1210,6 +1324,185 @@ mod tests {
         }))
         .unwrap();
         assert!(file.build().is_ok());
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("UNIBILL_RATE_LIMT", vars::RATE_LIMIT), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("same", "same"), 0);
+    }
+
+    /// A misspelt `UNIBILL_` variable is reported with a warning naming it
+    /// and the variable meant; known variables and other prefixes are not.
+    #[test]
+    fn unknown_unibill_variables_are_warned_of_with_the_closest_known_one() {
+        #[derive(Clone, Default)]
+        struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for Captured {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            // Through the environment: a name no other test sets.
+            std::env::set_var("UNIBILL_MAX_ATEMPTS", "3");
+            let _ = Config::from_env();
+            std::env::remove_var("UNIBILL_MAX_ATEMPTS");
+            warn_unknown_vars(
+                [
+                    "UNIBILL_RATE_LIMT",
+                    "UNIBILL_LOCK_WAIT",
+                    "UNIBILL_RATE_LIMIT",
+                    "UNIBILL_BACKEND",
+                    "FUSEBILL_API_KEY",
+                    "PATH",
+                ]
+                .map(String::from),
+            )
+        });
+        let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let (from_env, lines): (Vec<&str>, Vec<&str>) = out
+            .lines()
+            .filter(|l| {
+                l.contains("UNIBILL_MAX_ATEMPTS")
+                    || l.contains("UNIBILL_LOCK_WAIT")
+                    || l.contains("UNIBILL_RATE_LIMIT")
+            })
+            .partition(|l| l.contains("UNIBILL_MAX_ATEMPTS"));
+        assert_eq!(from_env.len(), 1, "{out}");
+        assert!(
+            from_env[0].contains("the closest one is UNIBILL_MAX_ATTEMPTS"),
+            "{out}"
+        );
+        assert_eq!(lines.len(), 2, "{out}");
+        assert!(lines[0].contains("WARN"), "{out}");
+        assert!(
+            lines[0].contains("UNIBILL_RATE_LIMT is set but is not a variable unibill reads")
+                && lines[0].contains("the closest one is UNIBILL_RATE_LIMIT"),
+            "{out}"
+        );
+        assert!(
+            lines[1].contains("UNIBILL_LOCK_WAIT ") && lines[1].contains("UNIBILL_LOCK_WAIT_SECS"),
+            "{out}"
+        );
+    }
+
+    /// A config with a fractional number in every number setting, as
+    /// JSON text, JSON bytes, a JSON file, a JSON value and TOML: all five
+    /// parse to the same settings.
+    #[cfg(feature = "fusebill")]
+    #[test]
+    fn fractional_numbers_parse_the_same_in_every_format() {
+        let json = serde_json::json!({
+            "backend": "fusebill",
+            "api_key": "k",
+            "settings": {
+                "timeout_secs": 2.5,
+                "connect_timeout_secs": 1.25,
+                "retry_deadline_secs": 7.5,
+                "max_retry_after_secs": 3.5,
+                "lock_wait_secs": 0.5,
+                "max_attempts": 3,
+                "initial_backoff_ms": 20,
+                "rate_limit": {"requests": 3, "per_secs": 1.5}
+            }
+        });
+        #[cfg(feature = "redis")]
+        let json = {
+            let mut json = json;
+            json["settings"]["redis"] = serde_json::json!(
+                {"url": "redis://127.0.0.1:6379", "fallback_share": 0.25, "lease_secs": 2.5}
+            );
+            json
+        };
+        #[cfg(not(feature = "redis"))]
+        let redis_toml = "";
+        #[cfg(feature = "redis")]
+        let redis_toml = "[settings.redis]\nurl = \"redis://127.0.0.1:6379\"\nfallback_share = 0.25\nlease_secs = 2.5\n";
+        let toml_text = format!(
+            "backend = \"fusebill\"\napi_key = \"k\"\n[settings]\ntimeout_secs = 2.5\n\
+             connect_timeout_secs = 1.25\nretry_deadline_secs = 7.5\nmax_retry_after_secs = 3.5\n\
+             lock_wait_secs = 0.5\nmax_attempts = 3\ninitial_backoff_ms = 20\n\
+             rate_limit = {{ requests = 3, per_secs = 1.5 }}\n{redis_toml}"
+        );
+        let text = json.to_string();
+        let path = std::env::temp_dir().join(format!("unibill-config-{}.json", std::process::id()));
+        std::fs::write(&path, &text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let parsed: Vec<(&str, std::result::Result<Config, String>)> = vec![
+            (
+                "JSON text",
+                serde_json::from_str::<Config>(&text).map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON bytes",
+                serde_json::from_slice::<Config>(text.as_bytes()).map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON file",
+                serde_json::from_reader::<_, Config>(std::io::BufReader::new(file))
+                    .map_err(|e| e.to_string()),
+            ),
+            (
+                "JSON value",
+                serde_json::from_value::<Config>(json.clone()).map_err(|e| e.to_string()),
+            ),
+            (
+                "TOML",
+                toml::from_str::<Config>(&toml_text).map_err(|e| e.to_string()),
+            ),
+        ];
+        let _ = std::fs::remove_file(&path);
+        let mut expected = Settings::builder()
+            .timeout(Duration::from_secs_f64(2.5))
+            .connect_timeout(Duration::from_secs_f64(1.25))
+            .lock_wait(Duration::from_millis(500))
+            .rate_limit(RateLimitSetting {
+                requests: 3,
+                per_secs: 1.5,
+            })
+            .build();
+        expected.retry_deadline_secs = Some(7.5);
+        expected.max_retry_after_secs = Some(3.5);
+        expected.max_attempts = Some(3);
+        expected.initial_backoff_ms = Some(20);
+        #[cfg(feature = "redis")]
+        {
+            let mut redis = RedisSetting::new("redis://127.0.0.1:6379");
+            redis.fallback_share = Some(0.25);
+            redis.lease_secs = Some(2.5);
+            expected.redis = Some(redis);
+        }
+        for (format, config) in parsed {
+            let config = config.unwrap_or_else(|e| panic!("{format}: {e}"));
+            assert_eq!(config.settings(), &expected, "{format}");
+            let client = config
+                .build_client()
+                .unwrap_or_else(|e| panic!("{format}: {e}"));
+            let t = client.as_fusebill().unwrap().transport().config().clone();
+            assert_eq!(t.request_timeout, Duration::from_millis(2500), "{format}");
+            assert_eq!(t.lock_wait, Duration::from_millis(500), "{format}");
+            assert_eq!(
+                t.rate_limit,
+                Some(RateLimit {
+                    requests: 3,
+                    per: Duration::from_millis(1500)
+                }),
+                "{format}"
+            );
+        }
     }
 
     #[cfg(all(feature = "fusebill", not(feature = "redis")))]

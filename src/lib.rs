@@ -36,6 +36,7 @@
 //! and name the one you use to compile only it). Each enabled backend's
 //! crate is re-exported under its name (`unibill::fusebill::Fusebill`).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 pub mod config;

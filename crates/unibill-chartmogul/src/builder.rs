@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, lookup_set, required_secret};
+use unibill_core::lock::AccountScope;
 use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, Result};
 
@@ -45,7 +46,11 @@ impl Default for ChartMogulBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL)).with_rate_limit(DEFAULT_RATE_LIMIT),
+            // A ChartMogul API key belongs to one account wherever it is
+            // sent: the key identifies the account, not the host name.
+            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
+                .with_rate_limit(DEFAULT_RATE_LIMIT)
+                .with_account_scope(AccountScope::Credentials),
         }
     }
 }

@@ -40,7 +40,13 @@
 //! See `docs/chartmogul.md` for the field mapping table, validation rules,
 //! error mapping and known limits.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 use unibill_core::BackendKind;
 

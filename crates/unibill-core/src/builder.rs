@@ -147,11 +147,46 @@ pub trait BackendBuilder: Sized {
         self
     }
 
-    /// Uses this `reqwest` client (its own connect timeout, user agent and
-    /// redirect policy apply; the per-attempt timeout is still set per
-    /// request).
-    fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.options_mut().set_http_client(client);
+    /// Names the account this client writes to, so that every client of
+    /// the backend given the same name shares its customers' write locks
+    /// (and a shared rate budget), whatever its base URL or key: for two
+    /// keys of one account during a key rotation, or one account reached
+    /// through a proxy. Without it the backend's rule applies (see
+    /// [`AccountScope`](crate::lock::AccountScope)). A blank name is
+    /// refused by `build` with `Error::Config` naming `account`.
+    fn account(mut self, name: impl Into<String>) -> Self {
+        self.options_mut().set_account(name.into());
+        self
+    }
+
+    /// Adjusts the `reqwest` client the backend builds (a proxy, root
+    /// certificates, pool settings, ...): `configure` gets the builder
+    /// unibill starts from (rustls, the connect timeout, the user agent)
+    /// and returns the one to use. Redirects are turned off after it,
+    /// whatever it sets, so no request body is ever sent again to where a
+    /// redirect points; the per-attempt timeout is set per request.
+    ///
+    /// ```
+    /// use unibill_core::transport::ClientOptions;
+    /// use unibill_core::{BackendBuilder, BackendKind, Result};
+    /// # #[derive(Default)] struct Demo { options: ClientOptions }
+    /// # impl BackendBuilder for Demo {
+    /// #     type Client = ClientOptions;
+    /// #     const KIND: BackendKind = BackendKind::new("demo");
+    /// #     fn options_mut(&mut self) -> &mut ClientOptions { &mut self.options }
+    /// #     fn build(self) -> Result<ClientOptions> { Ok(self.options) }
+    /// # }
+    /// let options = Demo::default()
+    ///     .http_client(|b| b.pool_max_idle_per_host(4).tcp_nodelay(true))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(options.client.is_some());
+    /// ```
+    fn http_client(
+        mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) -> Self {
+        self.options_mut().set_http_client(configure);
         self
     }
 }
@@ -217,10 +252,22 @@ macro_rules! shared_setters {
             <Self as $crate::BackendBuilder>::lock_wait(self, wait)
         }
 
-        /// Uses this `reqwest` client. See
+        /// Names the account this client writes to. See
+        /// [`BackendBuilder::account`](unibill_core::BackendBuilder::account).
+        pub fn account(self, name: impl Into<String>) -> Self {
+            <Self as $crate::BackendBuilder>::account(self, name)
+        }
+
+        /// Adjusts the `reqwest` client builder (redirects stay off). See
         /// [`BackendBuilder::http_client`](unibill_core::BackendBuilder::http_client).
-        pub fn http_client(self, client: reqwest::Client) -> Self {
-            <Self as $crate::BackendBuilder>::http_client(self, client)
+        pub fn http_client(
+            self,
+            configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder
+                + Send
+                + Sync
+                + 'static,
+        ) -> Self {
+            <Self as $crate::BackendBuilder>::http_client(self, configure)
         }
     };
 }

@@ -22,12 +22,18 @@
 //! What it guarantees:
 //!
 //! - **Bounded concurrency**: at most [`BulkOptions::concurrency`] updates
-//!   are in flight, and the input is pulled at most four times that many
+//!   (and lookups of references) are in flight, and the input is pulled at most four times that many
 //!   items ahead of the results, so memory stays flat for any batch size:
 //!   neither the input nor the output is ever collected.
 //! - **One customer at a time, in input order**: items naming the same
 //!   customer never run at once; each starts after the one before it in
-//!   the input has finished, so the last one in the input wins. They wait
+//!   the input has finished, so the last one in the input wins, however
+//!   the items name the customer (by id, by email, by external
+//!   reference): an item naming it by email or reference is looked up as
+//!   it arrives ([`CustomerUpdater::resolve`]) and queued by the id found,
+//!   in input order (later items wait for that lookup to be ordered; the
+//!   lookup stands in for the first of the update's own two, so an item
+//!   by reference costs no more requests than alone). Queued items wait
 //!   beside the in-flight updates, not in their slots, so the other
 //!   customers' items keep going. (Every update also holds the customer's
 //!   write lock, see [`crate::lock`], which keeps a bulk run and any other
@@ -56,9 +62,10 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind};
+use crate::kind::CustomerId;
 use crate::patch::CustomerPatch;
 use crate::reference::CustomerRef;
-use crate::updater::{CustomerUpdater, UpdateOptions, UpdateOutcome};
+use crate::updater::{update_as, CheckedPatch, CustomerUpdater, UpdateOptions, UpdateOutcome};
 
 /// The default number of updates in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -395,14 +402,49 @@ const LOOKAHEAD_PER_SLOT: usize = 4;
 struct Pending {
     index: u64,
     id: CustomerRef,
+    /// The customer an email or external reference was found to name when
+    /// the item arrived (`None` for an id).
+    resolved: Option<CustomerId>,
     patch: CustomerPatch,
 }
 
-type Running<'a> = Pin<Box<dyn std::future::Future<Output = (String, BulkItemResult)> + Send + 'a>>;
+/// What an item pulled from the input is waiting for before it can be
+/// ordered among its customer's items.
+enum Key {
+    /// Its customer is known: the key of the customer's queue.
+    Known(String),
+    /// Its reference is being looked up.
+    Resolving,
+    /// It cannot run: the error is its result.
+    Failed(Error),
+}
+
+/// An item pulled from the input and not yet ordered. Items are ordered
+/// (queued behind their customer's earlier items) strictly in input
+/// order, each once its customer is known.
+struct Arrival {
+    item: Pending,
+    key: Key,
+}
+
+/// What a future of [`Scheduler::running`] ends with. Never stored: it
+/// is moved out of the finished future once, so the size difference of
+/// its variants costs nothing (boxing the result would cost an allocation
+/// per item).
+#[allow(clippy::large_enum_variant)]
+enum Done {
+    /// An update finished: its customer's key and its result.
+    Updated(String, BulkItemResult),
+    /// The lookup of item `.0`'s reference finished.
+    Resolved(u64, Result<CustomerId, Error>),
+}
+
+type Running<'a> = Pin<Box<dyn std::future::Future<Output = Done> + Send + 'a>>;
 
 /// The scheduler behind [`bulk_update_stream`]: at most `concurrency`
-/// updates in flight, never two of the same customer, and the updates of
-/// one customer started in input order.
+/// updates and lookups in flight, never two updates of the same customer,
+/// and the updates of one customer started in input order, however the
+/// items name it.
 struct Scheduler<'a, S> {
     updater: &'a dyn CustomerUpdater,
     options: UpdateOptions,
@@ -415,12 +457,17 @@ struct Scheduler<'a, S> {
     outstanding: usize,
     next_index: u64,
     running: FuturesUnordered<Running<'a>>,
+    /// Items pulled but not yet ordered, in input order.
+    arrivals: VecDeque<Arrival>,
     /// Customers with an update running or about to start, each with the
     /// later items for it, in input order.
     busy: HashMap<String, VecDeque<Pending>>,
-    /// Items whose customer's previous update finished: they start before
-    /// any new input.
+    /// Items whose customer is free (its previous update finished, or it
+    /// had none): they start before any new input.
     ready: VecDeque<(String, Pending)>,
+    /// Results of items that never ran (their reference could not be
+    /// resolved, or their patch was refused before any request).
+    failed: VecDeque<BulkItemResult>,
     /// Input order: finished results held until every earlier one is out.
     ordered: Option<(u64, BTreeMap<u64, BulkItemResult>)>,
 }
@@ -431,18 +478,14 @@ where
     R: Into<CustomerRef>,
 {
     /// The key that keeps the updates of one customer apart: its canonical
-    /// id (an id the backend refuses fails in its update anyway); for an
-    /// email or external reference, the reference (emails ignoring ASCII
-    /// case). Items naming one customer by different references are kept
-    /// apart by the customer's write lock instead, in no set order.
-    fn key(&self, reference: &CustomerRef) -> String {
-        match reference {
-            CustomerRef::Id(id) => match self.updater.canonical_id(id) {
-                Ok(c) => format!("id:{c}"),
-                Err(_) => format!("id:{id}"),
-            },
-            CustomerRef::Email(e) => format!("email:{}", e.to_ascii_lowercase()),
-            other => format!("ref:{}", serde_json::to_string(other).unwrap_or_default()),
+    /// id (an id the backend refuses fails in its update anyway). An email
+    /// or external reference is looked up first ([`CustomerUpdater::resolve`])
+    /// and keyed by the id it names, so items naming one customer by id,
+    /// by email and by reference share one queue, in input order.
+    fn id_key(&self, id: &CustomerId) -> String {
+        match self.updater.canonical_id(id) {
+            Ok(c) => format!("id:{c}"),
+            Err(_) => format!("id:{id}"),
         }
     }
 
@@ -450,8 +493,15 @@ where
         let updater = self.updater;
         let options = self.options.clone();
         self.running.push(Box::pin(async move {
-            let result = updater.update_with(&item.id, &item.patch, &options).await;
-            (
+            let result = update_as(
+                updater,
+                &item.id,
+                item.resolved.clone(),
+                &item.patch,
+                &options,
+            )
+            .await;
+            Done::Updated(
                 key,
                 BulkItemResult {
                     index: item.index,
@@ -462,9 +512,88 @@ where
         }));
     }
 
-    /// Starts what may start: queued followers first, then new input.
+    /// A new item from the input: keyed at once when it names an id,
+    /// otherwise looked up (after checking its patch, so that a patch the
+    /// backend refuses costs no request, as with
+    /// [`CustomerUpdater::update_with`]).
+    fn arrive(&mut self, item: Pending) {
+        let key = match &item.id {
+            CustomerRef::Id(id) => Key::Known(self.id_key(id)),
+            reference => {
+                match CheckedPatch::check(self.updater.capabilities(), &item.patch, &self.options) {
+                    Err(e) => Key::Failed(e),
+                    Ok(_) => {
+                        let (updater, index, reference) =
+                            (self.updater, item.index, reference.clone());
+                        self.running.push(Box::pin(async move {
+                            Done::Resolved(index, updater.resolve(&reference).await)
+                        }));
+                        Key::Resolving
+                    }
+                }
+            }
+        };
+        self.arrivals.push_back(Arrival { item, key });
+    }
+
+    /// The lookup of item `index` finished.
+    fn resolved(&mut self, index: u64, result: Result<CustomerId, Error>) {
+        let first = self.arrivals.front().map_or(index, |a| a.item.index);
+        let Some(arrival) = index
+            .checked_sub(first)
+            .and_then(|at| usize::try_from(at).ok())
+            .and_then(|at| self.arrivals.get_mut(at))
+        else {
+            return;
+        };
+        arrival.key = match result {
+            Ok(id) => {
+                let key = format!("id:{id}");
+                arrival.item.resolved = Some(id);
+                Key::Known(key)
+            }
+            Err(e) => Key::Failed(e),
+        };
+    }
+
+    /// Orders the arrivals whose customer is known, up to the first one
+    /// still being looked up: each joins its customer's queue, or starts
+    /// it.
+    fn order(&mut self) {
+        while self
+            .arrivals
+            .front()
+            .is_some_and(|a| !matches!(a.key, Key::Resolving))
+        {
+            let Some(Arrival { item, key }) = self.arrivals.pop_front() else {
+                return;
+            };
+            match key {
+                Key::Known(key) => match self.busy.get_mut(&key) {
+                    Some(queue) => queue.push_back(item),
+                    None => {
+                        self.busy.insert(key.clone(), VecDeque::new());
+                        self.ready.push_back((key, item));
+                    }
+                },
+                Key::Failed(error) => self.failed.push_back(BulkItemResult {
+                    index: item.index,
+                    id: item.id,
+                    result: Err(error),
+                }),
+                Key::Resolving => {}
+            }
+        }
+    }
+
+    /// Starts what may start: items whose customer is free first, then new
+    /// input.
     fn fill(&mut self, cx: &mut Context<'_>) {
-        while self.running.len() < self.concurrency {
+        loop {
+            self.order();
+            if self.running.len() >= self.concurrency {
+                return;
+            }
             if let Some((key, item)) = self.ready.pop_front() {
                 self.start(key, item);
                 continue;
@@ -477,18 +606,12 @@ where
                     let item = Pending {
                         index: self.next_index,
                         id: id.into(),
+                        resolved: None,
                         patch,
                     };
                     self.next_index += 1;
                     self.outstanding += 1;
-                    let key = self.key(&item.id);
-                    match self.busy.get_mut(&key) {
-                        Some(queue) => queue.push_back(item),
-                        None => {
-                            self.busy.insert(key.clone(), VecDeque::new());
-                            self.start(key, item);
-                        }
-                    }
+                    self.arrive(item);
                 }
                 Poll::Ready(None) => self.input_done = true,
                 Poll::Pending => return,
@@ -503,6 +626,20 @@ where
             Some(item) => self.ready.push_back((key, item)),
             None => {
                 self.busy.remove(&key);
+            }
+        }
+    }
+
+    /// A finished item: yielded now (`Some`), or held for input order.
+    fn out(&mut self, item: BulkItemResult) -> Option<BulkItemResult> {
+        match &mut self.ordered {
+            Some((_, held)) => {
+                held.insert(item.index, item);
+                None
+            }
+            None => {
+                self.outstanding -= 1;
+                Some(item)
             }
         }
     }
@@ -525,23 +662,27 @@ where
                     return Poll::Ready(Some(item));
                 }
             }
+            if let Some(item) = this.failed.pop_front() {
+                match this.out(item) {
+                    Some(item) => return Poll::Ready(Some(item)),
+                    None => continue,
+                }
+            }
             this.fill(cx);
+            if !this.failed.is_empty() {
+                continue;
+            }
             match Pin::new(&mut this.running).poll_next(cx) {
-                Poll::Ready(Some((key, item))) => {
+                Poll::Ready(Some(Done::Updated(key, item))) => {
                     this.finished(key);
-                    match &mut this.ordered {
-                        Some((_, held)) => {
-                            held.insert(item.index, item);
-                        }
-                        None => {
-                            this.outstanding -= 1;
-                            return Poll::Ready(Some(item));
-                        }
+                    if let Some(item) = this.out(item) {
+                        return Poll::Ready(Some(item));
                     }
                 }
+                Poll::Ready(Some(Done::Resolved(index, result))) => this.resolved(index, result),
                 // Nothing running: either everything is out, or the input
                 // has nothing yet (it will wake us).
-                Poll::Ready(None) if this.ready.is_empty() => {
+                Poll::Ready(None) if this.ready.is_empty() && this.arrivals.is_empty() => {
                     let held = this.ordered.as_ref().is_some_and(|(_, h)| !h.is_empty());
                     if this.input_done && !held {
                         return Poll::Ready(None);
@@ -560,9 +701,9 @@ where
 /// Runs one update per item of `items` (a [`Stream`]) through `updater`,
 /// at most `options.concurrency` at a time, and yields one result per
 /// item. Items naming the same customer (by the backend's
-/// [`canonical_id`](CustomerUpdater::canonical_id)) run one after the
-/// other in input order, while other customers' items go on. See the
-/// [module docs](self).
+/// [`canonical_id`](CustomerUpdater::canonical_id), references resolved
+/// first) run one after the other in input order, while other customers'
+/// items go on. See the [module docs](self).
 pub fn bulk_update_stream<'a, S, R>(
     updater: &'a dyn CustomerUpdater,
     items: S,
@@ -589,8 +730,10 @@ where
         outstanding: 0,
         next_index: 0,
         running: FuturesUnordered::new(),
+        arrivals: VecDeque::new(),
         busy: HashMap::new(),
         ready: VecDeque::new(),
+        failed: VecDeque::new(),
         ordered: ordered.then(|| (0, BTreeMap::new())),
     });
     BulkStream {

@@ -8,10 +8,11 @@
 //! So every write path holds a lock on the customer from its first read to
 //! its last write:
 //!
-//! - the key is a [`LockKey`]: backend, account (a hash of the base URL and
-//!   the credentials, never the credentials themselves) and the customer's
-//!   canonical id. Different customers never share a lock, so updates to
-//!   them run fully in parallel;
+//! - the key is a [`LockKey`]: backend, account ([`AccountId`]: a hash of
+//!   what identifies the account at the vendor, never the credentials
+//!   themselves; see [`AccountScope`]) and the customer's canonical id.
+//!   Different customers never share a lock, so updates to them run fully
+//!   in parallel;
 //! - the lock is a [`WriteLock`]: by default [`InProcessLock::global`], one
 //!   registry for the whole process, so two clients built separately for
 //!   the same account serialise too. A lock shared by several processes
@@ -56,16 +57,50 @@ use crate::kind::{BackendKind, CustomerId};
 /// enough for a queue of updates at the vendors' rate limits.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
 
+/// What identifies the account a client writes to at its vendor, and so
+/// which clients share a customer's write lock (and a shared rate budget):
+/// the rule a backend declares for its vendor
+/// ([`ClientOptions::with_account_scope`](crate::transport::ClientOptions::with_account_scope)).
+///
+/// Whatever the rule, a caller may name the account instead
+/// ([`TransportConfig::account`](crate::transport::TransportConfig::account)):
+/// for two keys of one account during a key rotation, or one account
+/// reached through a proxy under another host name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountScope {
+    /// The base URL and the credentials: the safe rule for a vendor the
+    /// transport knows nothing about (the default).
+    #[default]
+    BaseUrlAndCredentials,
+    /// The credentials alone: the vendor issues each key for one account,
+    /// and answers it at any address it is reached by (ChartMogul,
+    /// Fusebill). Two spellings of the host (`127.0.0.1` and `localhost`,
+    /// an IP for a name, a proxy) are one account.
+    Credentials,
+    /// The base URL and the HTTP Basic user name: each install is its own
+    /// account, with its own users (Everlytic). A new key of the same user
+    /// is the same account.
+    BaseUrlAndUser,
+}
+
 /// Which account a client talks to, without revealing its credentials: the
-/// first 128 bits of SHA-256 over the base URL and the credentials' bytes,
-/// in hex. Stable across processes and machines, so a lock shared between
-/// processes keys on it too.
+/// first 128 bits of SHA-256 over what identifies the account at the
+/// vendor ([`AccountScope`]), in hex. Stable across processes and
+/// machines, so a lock shared between processes keys on it too.
+///
+/// The base URL that goes into it is normalised first (as
+/// [`Transport::new`](crate::transport::Transport::new) does: scheme and
+/// host in lower case, no default port, no trailing slash), so spellings
+/// of one address are one account.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct AccountId(String);
 
 impl AccountId {
     /// The id of the account reached at `base_url` with `credentials` (any
-    /// bytes that identify the key, such as the `Authorization` header).
+    /// bytes that identify the account, such as the `Authorization`
+    /// header, or the user name). Either part may be empty when the
+    /// account's [`AccountScope`] leaves it out.
     ///
     /// ```
     /// use unibill_core::lock::AccountId;
@@ -76,11 +111,35 @@ impl AccountId {
     /// assert!(!a.as_str().contains("a2V5"));
     /// ```
     pub fn of(base_url: &str, credentials: &[u8]) -> Self {
+        Self::digest(&[
+            b"unibill-account-v1\0",
+            base_url.as_bytes(),
+            b"\0",
+            credentials,
+        ])
+    }
+
+    /// The id of an account the caller named (the `account` setting):
+    /// every client of one backend given the same name shares the
+    /// account's locks and budget, whatever its base URL or credentials.
+    /// Surrounding white space is ignored.
+    ///
+    /// ```
+    /// use unibill_core::lock::AccountId;
+    /// let a = AccountId::named("acme-billing");
+    /// assert_eq!(a, AccountId::named(" acme-billing "));
+    /// assert_ne!(a, AccountId::named("acme-staging"));
+    /// assert_ne!(a, AccountId::of("acme-billing", b""));
+    /// ```
+    pub fn named(name: &str) -> Self {
+        Self::digest(&[b"unibill-account-name-v1\0", name.trim().as_bytes()])
+    }
+
+    fn digest(parts: &[&[u8]]) -> Self {
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        ctx.update(b"unibill-account-v1\0");
-        ctx.update(base_url.as_bytes());
-        ctx.update(b"\0");
-        ctx.update(credentials);
+        for part in parts {
+            ctx.update(part);
+        }
         let digest = ctx.finish();
         let hex = digest.as_ref()[..16]
             .iter()

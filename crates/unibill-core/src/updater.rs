@@ -483,46 +483,7 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<UpdateOutcome> {
-        let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
-        let reference = customer.customer_ref();
-        let (id, lock) = match &*reference {
-            CustomerRef::Id(id) => {
-                let canonical = self.canonical_id(id)?;
-                let lock = self.locks().acquire(&canonical).await?;
-                (id.clone(), lock)
-            }
-            other => {
-                let mut found = None;
-                for _ in 0..MAX_RESOLVE_ROUNDS {
-                    let id = self.resolve(other).await?;
-                    let lock = self.locks().acquire(&id).await?;
-                    let again = self.resolve(other).await?;
-                    if again == id {
-                        found = Some((id, lock));
-                        break;
-                    }
-                    lock.release().await;
-                }
-                match found {
-                    Some(found) => found,
-                    None => {
-                        return Err(Error::Conflict {
-                            backend: self.kind(),
-                            message: format!(
-                                "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
-                            ),
-                        })
-                    }
-                }
-            }
-        };
-        let applied = self.apply(&id, &checked, &lock).await;
-        // Released and awaited before returning, failed or not: a process
-        // that ends right after its update leaves the customer free.
-        lock.release().await;
-        let mut outcome = applied?;
-        outcome.ignored = checked.ignored().to_vec();
-        Ok(outcome)
+        update_as(self, &customer.customer_ref(), None, patch, options).await
     }
 
     /// Lists the writes an update would send, without writing. A
@@ -545,4 +506,59 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
             ignored: checked.ignored().to_vec(),
         })
     }
+}
+
+/// [`CustomerUpdater::update_with`], for a reference already resolved once
+/// to `resolved` (bulk runs resolve before ordering their items): that
+/// first resolution stands in for the first lookup, and the confirming
+/// lookup under the lock is made as always. `None` resolves first.
+pub(crate) async fn update_as<U: CustomerUpdater + ?Sized>(
+    updater: &U,
+    reference: &CustomerRef,
+    mut resolved: Option<CustomerId>,
+    patch: &CustomerPatch,
+    options: &UpdateOptions,
+) -> Result<UpdateOutcome> {
+    let checked = CheckedPatch::check(updater.capabilities(), patch, options)?;
+    let (id, lock) = match reference {
+        CustomerRef::Id(id) => {
+            let canonical = updater.canonical_id(id)?;
+            let lock = updater.locks().acquire(&canonical).await?;
+            (id.clone(), lock)
+        }
+        other => {
+            let mut found = None;
+            for _ in 0..MAX_RESOLVE_ROUNDS {
+                let id = match resolved.take() {
+                    Some(id) => id,
+                    None => updater.resolve(other).await?,
+                };
+                let lock = updater.locks().acquire(&id).await?;
+                let again = updater.resolve(other).await?;
+                if again == id {
+                    found = Some((id, lock));
+                    break;
+                }
+                lock.release().await;
+            }
+            match found {
+                Some(found) => found,
+                None => {
+                    return Err(Error::Conflict {
+                        backend: updater.kind(),
+                        message: format!(
+                            "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
+                        ),
+                    })
+                }
+            }
+        }
+    };
+    let applied = updater.apply(&id, &checked, &lock).await;
+    // Released and awaited before returning, failed or not: a process
+    // that ends right after its update leaves the customer free.
+    lock.release().await;
+    let mut outcome = applied?;
+    outcome.ignored = checked.ignored().to_vec();
+    Ok(outcome)
 }

@@ -419,44 +419,49 @@ async fn redirects_are_an_error_naming_the_status_not_followed() {
     }
 }
 
-/// A caller-supplied client that follows redirects: the answer of another
-/// origin is refused, never taken for the vendor's.
+/// A caller's client builder that asks to follow redirects (reqwest's
+/// default policy follows up to 10) still follows none: the 307 of a `PUT`
+/// is an error and the place it points to receives nothing, not the body
+/// again; a redirect within the origin is not followed either.
 #[tokio::test]
-async fn supplied_client_following_a_redirect_elsewhere_is_refused() {
-    let elsewhere = Server::start(vec![ok()]).await;
-    let target = format!("{}/stolen", elsewhere.base());
-    let server = Server::start(vec![reply(307, &[("Location", target.as_str())], "")]).await;
-    let t = Transport::new(
-        KIND,
-        &server.base(),
-        Auth::None,
-        fast(),
-        Some(reqwest::Client::new()),
-    )
-    .unwrap();
-    let err = t
-        .send(Request::put("/x").json(&serde_json::json!({"a": 1})))
-        .await
-        .unwrap_err();
-    let shown = err.to_string();
-    assert!(matches!(err, Error::Vendor { .. }), "{err:?}");
-    assert!(shown.contains("redirect"), "{shown}");
-    assert!(shown.contains(&elsewhere.base()), "{shown}");
-    assert!(!err.is_retryable());
+async fn a_callers_client_builder_never_follows_a_redirect() {
+    for status in [307, 308] {
+        let elsewhere = Server::start(vec![ok()]).await;
+        let target = format!("{}/stolen", elsewhere.base());
+        let server = Server::start(vec![reply(status, &[("Location", target.as_str())], "")]).await;
+        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10));
+        let t = Transport::new(KIND, &server.base(), Auth::None, fast(), Some(builder)).unwrap();
+        let err = t
+            .send(Request::put("/x").json(&serde_json::json!({"a": 1})))
+            .await
+            .unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            matches!(err, Error::Vendor { status: s, .. } if s == status),
+            "{err:?}"
+        );
+        assert!(shown.contains("redirect"), "{shown}");
+        assert!(!err.is_retryable());
+        assert_eq!(server.request_count(), 1);
+        assert_eq!(
+            elsewhere.request_count(),
+            0,
+            "{status}: the body went elsewhere"
+        );
+    }
 
-    // A redirect within the same origin, followed by the caller's client,
-    // is the vendor's own answer.
     let server = Server::start(vec![reply(307, &[("Location", "/y")], ""), ok()]).await;
     let t = Transport::new(
         KIND,
         &server.base(),
         Auth::None,
         fast(),
-        Some(reqwest::Client::new()),
+        Some(reqwest::Client::builder()),
     )
     .unwrap();
-    let res = t.send(Request::get("/x")).await.unwrap();
-    assert_eq!(res.status, 200);
+    let err = t.send(Request::get("/x")).await.unwrap_err();
+    assert!(matches!(err, Error::Vendor { status: 307, .. }), "{err:?}");
+    assert_eq!(server.request_count(), 1);
 }
 
 #[tokio::test]
@@ -1257,12 +1262,9 @@ async fn sequential_requests_reuse_one_connection() {
 }
 
 #[tokio::test]
-async fn supplied_client_is_used() {
+async fn supplied_client_builder_is_used() {
     let server = Server::start(vec![ok()]).await;
-    let client = reqwest::Client::builder()
-        .user_agent("custom/1")
-        .build()
-        .unwrap();
+    let client = reqwest::Client::builder().user_agent("custom/1");
     let t = Transport::new(
         KIND,
         &server.base(),
@@ -1342,4 +1344,87 @@ fn response_helpers() {
         res.status = code;
         assert_eq!(res.is_success(), success, "{code}");
     }
+}
+
+/// The account a transport's locks are scoped to follows its
+/// `AccountScope`: spellings of one base URL never split it, the key alone
+/// decides under `Credentials`, the user (not the key) under
+/// `BaseUrlAndUser`, and a named account joins anything.
+#[test]
+fn the_account_follows_the_scope_and_the_name() {
+    use unibill_core::lock::{AccountId, AccountScope};
+    let account =
+        |url: &str, auth: Auth, scope: Option<AccountScope>, name: Option<&str>| -> AccountId {
+            let config = TransportConfig {
+                account_scope: scope,
+                account: name.map(str::to_owned),
+                ..TransportConfig::default()
+            };
+            Transport::new(KIND, url, auth, config, None)
+                .unwrap()
+                .locks()
+                .account()
+                .clone()
+        };
+    let key = |k: &str| Auth::KeyAsUser(k.to_owned().into());
+    let user = |u: &str, k: &str| Auth::Basic {
+        username: u.to_owned(),
+        password: k.to_owned().into(),
+    };
+    // The default: URL and key, the URL normalised.
+    let a = account("https://api.example.com", key("k1"), None, None);
+    for spelling in [
+        "HTTPS://API.Example.com/",
+        "https://api.example.com:443",
+        "https://api.example.com:443/",
+    ] {
+        assert_eq!(a, account(spelling, key("k1"), None, None), "{spelling}");
+    }
+    assert_ne!(
+        a,
+        account("https://proxy.example.com", key("k1"), None, None)
+    );
+    assert_ne!(a, account("https://api.example.com", key("k2"), None, None));
+    // Credentials: any address, one key.
+    let c = Some(AccountScope::Credentials);
+    assert_eq!(
+        account("http://127.0.0.1:8080", key("k1"), c, None),
+        account("http://localhost:8080/", key("k1"), c, None)
+    );
+    assert_ne!(
+        account("http://127.0.0.1:8080", key("k1"), c, None),
+        account("http://127.0.0.1:8080", key("k2"), c, None)
+    );
+    // BaseUrlAndUser: a new key of one user is one account; another user,
+    // or another install, is another.
+    let u = Some(AccountScope::BaseUrlAndUser);
+    let e = account("https://mail.example.com/x", user("acme", "k1"), u, None);
+    assert_eq!(
+        e,
+        account(
+            "https://Mail.Example.com:443/x/",
+            user("acme", "k2"),
+            u,
+            None
+        )
+    );
+    assert_ne!(
+        e,
+        account("https://mail.example.com/x", user("other", "k1"), u, None)
+    );
+    assert_ne!(
+        e,
+        account("https://mail2.example.com/x", user("acme", "k1"), u, None)
+    );
+    // A name joins two keys at two addresses, whatever the scope.
+    assert_eq!(
+        account("https://a.example", key("old"), c, Some("acme")),
+        account("https://b.example", key("new"), None, Some(" acme "))
+    );
+    assert_ne!(
+        account("https://a.example", key("k1"), c, Some("acme")),
+        account("https://a.example", key("k1"), c, Some("other"))
+    );
+    // No account id shows the key.
+    assert!(!a.as_str().contains("k1"));
 }

@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, required_secret};
+use unibill_core::lock::AccountScope;
 use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Error, Result};
 
@@ -44,12 +45,26 @@ pub mod env {
 ///     .unwrap();
 /// assert!(!format!("{client:?}").contains("not-a-real-key"));
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct EverlyticBuilder {
     username: Option<String>,
     api_key: Option<SecretString>,
     options: ClientOptions,
     conflict: ConflictCheck,
+}
+
+impl Default for EverlyticBuilder {
+    fn default() -> Self {
+        Self {
+            username: None,
+            api_key: None,
+            // Each install is its own account, with its own users: the
+            // install's address and the user name identify the account (a
+            // new key of the same user keeps it).
+            options: ClientOptions::default().with_account_scope(AccountScope::BaseUrlAndUser),
+            conflict: ConflictCheck::default(),
+        }
+    }
 }
 
 impl EverlyticBuilder {

@@ -65,6 +65,9 @@ pub fn capabilities() -> Capabilities {
 ///   `PUT`. When the `PUT` answers something other than a customer (the
 ///   XML-RPC-style integer, an empty body), the customer is read again so
 ///   the result is what the platform holds afterwards.
+/// * [`customers_page`](Everlytic::customers_page) and
+///   [`all_customers`](Everlytic::all_customers) read the customer
+///   collection page by page, following its `next` links.
 ///
 /// Cloning is cheap and clones share the connection pool, the rate limit
 /// and the retry counter.
@@ -123,6 +126,11 @@ impl Everlytic {
     /// The API user's name.
     pub fn username(&self) -> &str {
         &self.username
+    }
+
+    /// The transport every request goes through (rate limit, retries).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     fn customer_path(&self, id: &CustomerId) -> Result<String> {

@@ -19,11 +19,20 @@ use unibill_core::Error;
 use crate::wire::{push_message, ErrorBody};
 use crate::KIND;
 
-/// The platform's own messages in an error body, in order; empty when the
-/// body has none.
+/// The platform's own messages in an error body, in order, each followed
+/// by the platform's `error.code` when it sends one; `code X` alone when
+/// the body has a code and no message; empty when it has neither.
 pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
     match error_json(body) {
-        Some(v) => json_messages(&v),
+        Some(v) => {
+            let out = json_messages(&v);
+            if !out.is_empty() {
+                return out;
+            }
+            json_code(&v)
+                .map(|code| vec![format!("code {code}")])
+                .unwrap_or_default()
+        }
         // Not JSON (an HTML error page from a proxy, say), or too long to
         // read as JSON.
         None => excerpt_bytes(body).into_iter().collect(),
@@ -45,6 +54,14 @@ fn json_messages(v: &Value) -> Vec<String> {
         _ => {}
     }
     out
+}
+
+/// The `error.code` of an error body already read as JSON.
+fn json_code(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(_) => ErrorBody::deserialize(v).ok()?.code(),
+        _ => None,
+    }
 }
 
 /// Whether an `error` value says "no error" (`null`, `false`, `0`, `""`,
@@ -121,6 +138,14 @@ mod tests {
             msgs("<h1>502 Bad Gateway</h1>"),
             ["<h1>502 Bad Gateway</h1>"]
         );
+        // The documented shape: the message, and the code with it.
+        assert_eq!(
+            msgs(
+                r#"{"links":[],"error":{"code":"09001","message":"Access Denied","additional":null}}"#
+            ),
+            ["Access Denied (code 09001)"]
+        );
+        assert_eq!(msgs(r#"{"error":{"code":"00404"}}"#), ["code 00404"]);
         assert!(msgs("").is_empty());
         assert!(msgs("{}").is_empty());
         let long = "x".repeat(1000);

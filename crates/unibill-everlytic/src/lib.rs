@@ -32,12 +32,19 @@
 //! See `docs/everlytic.md` for the field mapping, the requests each update
 //! sends, the validation rules and the error mapping.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod builder;
 mod client;
 mod error;
 mod extension;
+mod listing;
 mod mapping;
 mod wire;
 
@@ -46,6 +53,7 @@ use unibill_core::BackendKind;
 pub use builder::EverlyticBuilder;
 pub use client::{capabilities, Everlytic};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
+pub use listing::{CustomerPage, NextPage};
 pub use mapping::EverlyticFields;
 /// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
 /// bring it into scope to call them.

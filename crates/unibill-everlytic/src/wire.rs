@@ -453,8 +453,11 @@ pub(crate) enum ErrorDetail {
     Text(String),
     /// `"error": [..]`.
     List(Vec<Messages>),
-    /// `"error": {"message": .., "messages": ..}` (the documented shape).
+    /// `"error": {"code": .., "message": .., "messages": ..}` (the
+    /// documented shape; its `additional` is not read).
     Detail {
+        #[serde(default)]
+        code: Option<ErrorCode>,
         #[serde(default)]
         message: Option<Messages>,
         #[serde(default)]
@@ -462,6 +465,36 @@ pub(crate) enum ErrorDetail {
     },
     /// Anything else (`true`, `3`, `null`).
     Other(IgnoredAny),
+}
+
+/// The platform's error code (`"09001"`), as text or a number; anything
+/// else holds none.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ErrorCode {
+    /// `"code": "09001"`.
+    Text(String),
+    /// `"code": 9001`.
+    Number(serde_json::Number),
+    /// Anything else.
+    Other(IgnoredAny),
+}
+
+/// Longest error code kept, in characters: codes are short, a longer
+/// value is cut.
+const MAX_CODE_CHARS: usize = 32;
+
+impl ErrorCode {
+    /// The code as text, trimmed and cut to [`MAX_CODE_CHARS`]; `None`
+    /// when blank or not text or a number.
+    pub fn text(&self) -> Option<String> {
+        let raw = match self {
+            ErrorCode::Text(s) => s.trim().to_owned(),
+            ErrorCode::Number(n) => n.to_string(),
+            ErrorCode::Other(_) => return None,
+        };
+        (!raw.is_empty()).then(|| raw.chars().take(MAX_CODE_CHARS).collect())
+    }
 }
 
 /// The `errors` property.
@@ -521,16 +554,36 @@ pub(crate) fn push_message(out: &mut Vec<String>, s: &str) {
 }
 
 impl ErrorBody {
-    /// The messages, in order: `error`, then `errors` (each prefixed by
-    /// its property when keyed by property), else `message`.
+    /// The platform's code in `error.code`, when there is one.
+    pub fn code(&self) -> Option<String> {
+        match &self.error {
+            Some(ErrorDetail::Detail { code: Some(c), .. }) => c.text(),
+            _ => None,
+        }
+    }
+
+    /// The messages, in order: `error` (each followed by ` (code X)` when
+    /// `error.code` is given), then `errors` (each prefixed by its
+    /// property when keyed by property), else `message`.
     pub fn messages(&self) -> Vec<String> {
         let mut out = Vec::new();
         match &self.error {
             Some(ErrorDetail::Text(s)) => push_message(&mut out, s),
             Some(ErrorDetail::List(items)) => items.iter().for_each(|m| m.collect_into(&mut out)),
-            Some(ErrorDetail::Detail { message, messages }) => {
+            Some(ErrorDetail::Detail {
+                code,
+                message,
+                messages,
+            }) => {
+                let start = out.len();
                 for m in [message, messages].into_iter().flatten() {
                     m.collect_into(&mut out);
+                }
+                // The platform's code goes with each of its messages.
+                if let Some(code) = code.as_ref().and_then(ErrorCode::text) {
+                    for m in &mut out[start..] {
+                        m.push_str(&format!(" (code {code})"));
+                    }
                 }
             }
             Some(ErrorDetail::Other(_)) | None => {}
@@ -703,6 +756,54 @@ mod tests {
         assert_eq!(msgs(json!({"error": "e", "message": "m"})), ["e"]);
         assert!(msgs(json!({"error": null, "errors": 5, "message": {"x": 1}})).is_empty());
         assert!(msgs(json!({"error": {"message": [[[" "]]]}})).is_empty());
+    }
+
+    #[test]
+    fn error_code_goes_with_the_message() {
+        let body = |v: Value| ErrorBody::deserialize(&v).unwrap();
+        // The documented shape ("Get the List of Available Field Definitions").
+        let documented = json!({
+            "links": [{"title": "Self", "rel": "self", "href": "https://x.example/api/2.0/definitions"}],
+            "error": {"code": "09001", "message": "Definitions Error Occured: Access Denied", "additional": null}
+        });
+        assert_eq!(
+            body(documented.clone()).messages(),
+            ["Definitions Error Occured: Access Denied (code 09001)"]
+        );
+        assert_eq!(body(documented).code().as_deref(), Some("09001"));
+        assert_eq!(
+            body(json!({"error": {"code": 404, "message": "m"}})).messages(),
+            ["m (code 404)"]
+        );
+        assert_eq!(
+            body(json!({"error": {"code": " ", "message": "m"}})).messages(),
+            ["m"]
+        );
+        assert_eq!(
+            body(json!({"error": {"code": {"x": 1}, "message": "m"}})).messages(),
+            ["m"]
+        );
+        assert_eq!(
+            body(json!({"error": {"code": [1], "message": "m"}})).code(),
+            None
+        );
+        let long = "9".repeat(500);
+        let code = body(json!({"error": {"code": long, "message": "m"}}))
+            .code()
+            .unwrap();
+        assert_eq!(code.chars().count(), MAX_CODE_CHARS);
+        // Without a message the code is kept apart; `errors` take none.
+        assert!(body(json!({"error": {"code": "00404"}}))
+            .messages()
+            .is_empty());
+        assert_eq!(
+            body(json!({"error": {"code": "00404"}})).code().as_deref(),
+            Some("00404")
+        );
+        assert_eq!(
+            body(json!({"errors": ["a"], "error": {"code": "1", "message": "b"}})).messages(),
+            ["b (code 1)", "a"]
+        );
     }
 
     #[test]

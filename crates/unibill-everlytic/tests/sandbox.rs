@@ -528,7 +528,7 @@ async fn bad_credentials_are_unauthorized_with_the_platform_message() {
             assert_eq!(status, 401);
             assert_eq!(
                 message,
-                "Authentication failed: invalid username or API key"
+                "Authentication failed: invalid username or API key (code 00401)"
             );
             assert!(!message.contains("wrong-key"));
         }
@@ -606,7 +606,8 @@ async fn platform_refusal_keeps_its_message() {
         }) => {
             assert_eq!(backend, unibill_everlytic::KIND);
             assert_eq!(status, 400);
-            assert_eq!(messages, ["Bad Request (injected fault)"]);
+            // The platform's message, with its `error.code` beside it.
+            assert_eq!(messages, ["Bad Request (injected fault) (code 00400)"]);
         }
         other => panic!("{other:?}"),
     }
@@ -1042,4 +1043,75 @@ fn edit_on_each_read(ev: &VendorHandle, n: u32) {
             edit_on_each_read(ev, n - 1);
         },
     );
+}
+
+/// The paged listing follows the collection's `next` links to the end:
+/// every customer once, in the platform's order, one `GET` per page, the
+/// pages after the first read at the address the previous one linked.
+#[tokio::test]
+async fn all_customers_follows_next_links_to_the_last_page() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    // 2 seeded + 250 copies: three pages of the emulator's default 100.
+    let added = ev.add_customers(250);
+    assert_eq!(added.len(), 250);
+    let everlytic = client(ev);
+    let all = everlytic.all_customers().await.unwrap();
+    assert_eq!(all.len(), 252);
+    let ids: Vec<u64> = all.iter().map(|c| c.id.as_str().parse().unwrap()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(ids, sorted, "every customer once, in order");
+    assert_eq!(all[0].name.as_deref(), Some(SEED_NAME));
+    assert_eq!(all[0].email.as_deref(), Some(SEED_CUSTOMER_EMAIL));
+    let journal: Vec<(String, String)> = ev
+        .journal()
+        .iter()
+        .map(|e| (e.method.clone(), e.path.clone()))
+        .collect();
+    assert_eq!(
+        journal,
+        [
+            ("GET".to_owned(), "/api/2.0/customers".to_owned()),
+            (
+                "GET".to_owned(),
+                "/api/2.0/customers?page=2&count=100".to_owned()
+            ),
+            (
+                "GET".to_owned(),
+                "/api/2.0/customers?page=3&count=100".to_owned()
+            ),
+        ]
+    );
+
+    // Page by page: the same customers, the last page without a next link.
+    let first = everlytic.customers_page(None).await.unwrap();
+    assert_eq!(first.customers.len(), 100);
+    let next = first.next.expect("a second page");
+    assert_eq!(next.path(), "/api/2.0/customers?page=2&count=100");
+    let second = everlytic.customers_page(Some(&next)).await.unwrap();
+    assert_eq!(second.customers[0].id, all[100].id);
+    let third = everlytic
+        .customers_page(second.next.as_ref())
+        .await
+        .unwrap();
+    assert_eq!(third.customers.len(), 52);
+    assert!(third.next.is_none());
+}
+
+#[tokio::test]
+async fn listing_errors_map_like_every_other_call() {
+    let sb = Sandbox::start().await.unwrap();
+    let ev = sb.everlytic();
+    ev.inject(Fault::status(400).matching("GET", "/api/2.0/customers"));
+    match client(ev).all_customers().await {
+        Err(Error::Vendor {
+            status, messages, ..
+        }) => {
+            assert_eq!(status, 400);
+            assert_eq!(messages, ["Bad Request (injected fault) (code 00400)"]);
+        }
+        other => panic!("{other:?}"),
+    }
 }

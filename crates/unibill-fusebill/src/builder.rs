@@ -4,6 +4,7 @@
 
 use secrecy::SecretString;
 use unibill_core::builder::{lookup_required, lookup_set, required_secret};
+use unibill_core::lock::AccountScope;
 use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Result};
 
@@ -48,7 +49,10 @@ impl Default for FusebillBuilder {
             api_key: None,
             options: ClientOptions::new(Some(DEFAULT_BASE_URL))
                 .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_retry_hint(error::rate_limit_wait),
+                .with_retry_hint(error::rate_limit_wait)
+                // A Fusebill API key belongs to one account wherever it is
+                // sent: the key identifies the account, not the host name.
+                .with_account_scope(AccountScope::Credentials),
             conflict: ConflictCheck::default(),
         }
     }

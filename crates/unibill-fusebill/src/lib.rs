@@ -36,7 +36,13 @@
 //! The field mapping table, the calls an update makes and the known limits
 //! are in `docs/fusebill.md`.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod builder;
 mod client;

@@ -62,7 +62,7 @@ impl VendorState {
         match self {
             VendorState::ChartMogul(_) => chartmogul::error_response(status, message),
             VendorState::Fusebill(_) => fusebill::error_response(status, message),
-            VendorState::Everlytic(_) => everlytic::error_response(status, message),
+            VendorState::Everlytic(s) => everlytic::error_response(&s.base_url, status, message),
         }
     }
 

@@ -15,11 +15,12 @@ SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
 TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ \
 UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
-/// ISO 4217 currency codes with their minor units, the data file unibill-core
-/// reads too (its header gives the source and the choice of codes): `#`
-/// comment lines, then one `CODE N` record a line. Only the data is shared,
-/// never code.
-const ISO_4217: &str = include_str!("../../unibill-core/data/iso4217.txt");
+/// ISO 4217 currency codes with their minor units: this crate's copy of the
+/// data file unibill-core reads too (its header gives the source and the
+/// choice of codes): `#` comment lines, then one `CODE N` record a line.
+/// Only the data is shared, never code; the workspace test
+/// `tests/packaging.rs` keeps the two copies equal.
+const ISO_4217: &str = include_str!("../data/iso4217.txt");
 
 /// The currency codes of [`ISO_4217`], in file order.
 fn currencies() -> impl Iterator<Item = &'static str> {

@@ -7,7 +7,9 @@
 //! customers. The emulators are deliberately strict: they validate what the
 //! vendors' pages say they validate, null what Fusebill nulls on `PUT`,
 //! require what Everlytic requires, and answer errors in each vendor's own
-//! shape. Each [`VendorHandle`] offers a request [`journal`], [fault
+//! shape. What an emulator does not model gets one distinct answer, never
+//! in a vendor's shape: [`NOT_EMULATED_STATUS`] (501) with the header
+//! [`NOT_EMULATED_HEADER`]`: not-emulated`. Each [`VendorHandle`] offers a request [`journal`], [fault
 //! injection](Fault), latency, a server-side [rate limit](RateLimit),
 //! connection counting, direct access to the stored customers and hooks that
 //! run between a request and its response.
@@ -35,6 +37,12 @@
 //!
 //! [`journal`]: VendorHandle::journal
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+/// The crate README's example, compiled as a doc test so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub mod chartmogul;
 pub mod everlytic;
@@ -44,6 +52,7 @@ mod handle;
 mod http;
 mod iso;
 mod journal;
+mod not_emulated;
 mod seed;
 mod server;
 mod time;
@@ -59,6 +68,7 @@ pub use everlytic::PutShape;
 pub use fault::{Fault, RateLimit, RequestMatcher};
 pub use handle::{Vendor, VendorHandle};
 pub use journal::JournalEntry;
+pub use not_emulated::{NOT_EMULATED_HEADER, NOT_EMULATED_STATUS, NOT_EMULATED_VALUE};
 
 /// The ChartMogul API key the emulator accepts (as the Basic user name; the
 /// password is ignored).

@@ -259,3 +259,147 @@ async fn accept_without_xml_gets_json() {
     assert_eq!(r.status, 406);
     assert!(r.json()["error"]["message"].is_string());
 }
+
+/// The error shape the vendor's "Get the List of Available Field
+/// Definitions" page prints: `links` (self, home) beside
+/// `error.code`/`message`/`additional`. The codes are the emulator's own
+/// (`00` + status); only `09001` is documented.
+#[tokio::test]
+async fn errors_carry_code_additional_and_links() {
+    let sb = start().await;
+    let base = sb.everlytic().base_url();
+    let check = |r: &common::Res, status: u16, self_path: Option<&str>| {
+        assert_eq!(r.status, status, "{}", r.text);
+        let b = r.json();
+        assert_eq!(b["error"]["code"], json!(format!("{status:05}")), "{b}");
+        assert!(
+            b["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{b}"
+        );
+        assert_eq!(b["error"]["additional"], Value::Null, "{b}");
+        assert!(b["error"].as_object().unwrap().contains_key("additional"));
+        let links = b["links"].as_array().expect("links");
+        let mut want = Vec::new();
+        if let Some(p) = self_path {
+            want.push(json!({"title": "Self", "rel": "self", "href": format!("{base}{p}")}));
+        }
+        want.push(json!({"title": "Home", "rel": "home", "href": format!("{base}/api/2.0/")}));
+        assert_eq!(links, &want, "{b}");
+    };
+    let r = send(ev(&sb, "GET", "/api/2.0/customers/9999")).await;
+    check(&r, 404, Some("/api/2.0/customers/9999"));
+    let r = send(ev(&sb, "PUT", &path()).json(&json!({"email": SEED_CUSTOMER_EMAIL}))).await;
+    check(&r, 400, Some(&path()));
+    let r = send(ev(&sb, "GET", "/api/2.0/customers?page=0")).await;
+    check(&r, 400, Some("/api/2.0/customers?page=0"));
+    let r = send(
+        client()
+            .get(format!("{base}{}", path()))
+            .basic_auth(EVERLYTIC_USERNAME, Some("wrong")),
+    )
+    .await;
+    check(&r, 401, Some(&path()));
+    let r = send(ev(&sb, "GET", &path()).header("Accept", "application/xml")).await;
+    check(&r, 406, Some(&path()));
+    let r = send(
+        ev(&sb, "PUT", &path())
+            .header("Content-Type", "text/plain")
+            .body("x"),
+    )
+    .await;
+    check(&r, 415, Some(&path()));
+    // Injected faults: the request's address is not at hand, so only home.
+    sb.everlytic().inject(unibill_sandbox::Fault::status(503));
+    let r = send(ev(&sb, "GET", &path())).await;
+    check(&r, 503, None);
+    // Success answers are unchanged.
+    let r = send(ev(&sb, "GET", &path())).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("error").is_none());
+}
+
+fn links_of(r: &common::Res) -> std::collections::BTreeMap<String, String> {
+    r.json()["links"]
+        .as_array()
+        .expect("links")
+        .iter()
+        .map(|l| {
+            (
+                l["rel"].as_str().unwrap().to_string(),
+                l["href"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn collection_ids(r: &common::Res) -> Vec<i64> {
+    r.json()["collection"]
+        .as_array()
+        .expect("collection")
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect()
+}
+
+/// "The REST API": collections are paged, with `self`, `home`, `next` and
+/// `prev` links; following `next` from the first page reads every
+/// customer once, in id order.
+#[tokio::test]
+async fn collection_is_paged_with_home_next_and_prev_links() {
+    let sb = start().await;
+    sb.everlytic().add_lookup_seeds();
+    let base = sb.everlytic().base_url();
+    // Five customers, pages of two.
+    let r = send(ev(&sb, "GET", "/api/2.0/customers?count=2")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(collection_ids(&r), vec![1001, 1002]);
+    let links = links_of(&r);
+    assert_eq!(
+        links["self"],
+        format!("{base}/api/2.0/customers?page=1&count=2")
+    );
+    assert_eq!(links["home"], format!("{base}/api/2.0/"));
+    assert_eq!(
+        links["next"],
+        format!("{base}/api/2.0/customers?page=2&count=2")
+    );
+    assert!(!links.contains_key("prev"));
+    let mut seen = collection_ids(&r);
+    let mut next = links.get("next").cloned();
+    let mut pages = 1;
+    while let Some(url) = next {
+        let path = url.strip_prefix(&base).expect("same origin");
+        let r = send(ev(&sb, "GET", path)).await;
+        assert_eq!(r.status, 200);
+        let links = links_of(&r);
+        assert_eq!(links["self"], url);
+        assert!(links.contains_key("prev"));
+        seen.extend(collection_ids(&r));
+        next = links.get("next").cloned();
+        pages += 1;
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(seen, vec![1001, 1002, 1003, 1004, 1005]);
+    // The last page links back and not forward; past the end is empty.
+    let r = send(ev(&sb, "GET", "/api/2.0/customers?page=3&count=2")).await;
+    assert_eq!(collection_ids(&r), vec![1005]);
+    assert_eq!(
+        links_of(&r)["prev"],
+        format!("{base}/api/2.0/customers?page=2&count=2")
+    );
+    let r = send(ev(&sb, "GET", "/api/2.0/customers?page=9&count=2")).await;
+    assert!(collection_ids(&r).is_empty());
+    assert!(!links_of(&r).contains_key("next"));
+    // Without parameters: the first page of the default size, no next.
+    let r = send(ev(&sb, "GET", "/api/2.0/customers")).await;
+    assert_eq!(collection_ids(&r).len(), 5);
+    assert!(!links_of(&r).contains_key("next"));
+    // Bad paging parameters: 400 in the vendor's shape.
+    for q in ["page=0", "page=x", "count=0", "count=1001", "count=-1"] {
+        let r = send(ev(&sb, "GET", &format!("/api/2.0/customers?{q}"))).await;
+        assert_eq!(r.status, 400, "{q}");
+        assert!(r.json()["error"]["message"].is_string(), "{q}");
+    }
+}

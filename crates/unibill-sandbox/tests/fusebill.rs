@@ -6,7 +6,7 @@ use base64_free::encode;
 use common::{client, fb, send, start};
 use serde_json::{json, Value};
 use unibill_sandbox::fusebill::{PARENT_CUSTOMER_ID, SEED_CUSTOMER_ID};
-use unibill_sandbox::FUSEBILL_API_KEY;
+use unibill_sandbox::{fusebill, FUSEBILL_API_KEY};
 
 /// Tiny base64 encoder so the test does not share the crate's codec.
 mod base64_free {
@@ -671,7 +671,7 @@ async fn list_filters_as_the_string_filtering_page_describes() {
     assert_eq!(ids(&list("secondaryEmail:[empty]").await), vec![12000749]);
     assert_eq!(
         ids(&list("status:Active,Draft").await),
-        vec![12000750, 12000749]
+        vec![12000749, 12000750]
     );
     assert_eq!(ids(&list("id:12000749,123,456").await), vec![12000749]);
     assert_eq!(
@@ -679,31 +679,184 @@ async fn list_filters_as_the_string_filtering_page_describes() {
         vec![12000750]
     );
     assert_eq!(ids(&list("Reference:RG-0001").await), vec![12000749]);
-    // What the sandbox does not emulate, or no such field: 400.
-    assert_eq!(
-        list("createdTimestamp:2018-01-01|2019-01-01").await.status,
-        400
-    );
+    // No such field: 400.
     assert_eq!(list("shoeSize:42").await.status, 400);
 }
 
 /// Stax Bill "Pagination": `pageSize`/`pageNumber` (from 0) and the
 /// `X-Count`, `X-CurrentPage`, `X-PreviousPage` (-1 for none),
-/// `X-NextPage`, `X-PageSize`, `X-MaxPageIndex`, `X-MaxCount` headers.
+/// `X-NextPage`, `X-PageSize`, `X-MaxPageIndex` ("Total number of
+/// pages"), `X-MaxCount`, `X-SortOrder` ("Ascending or Descending") and
+/// `X-SortExpression` ("The object field being sorted on") headers.
 #[tokio::test]
 async fn list_pages_with_the_documented_headers() {
     let sb = start().await;
     let r = send(fb(&sb, "GET", "/v1/customers?pageSize=1&pageNumber=0")).await;
-    assert_eq!(ids(&r), vec![12000750]);
+    assert_eq!(ids(&r), vec![12000749]);
     assert_eq!(r.header("x-count").as_deref(), Some("2"));
     assert_eq!(r.header("x-currentpage").as_deref(), Some("0"));
     assert_eq!(r.header("x-previouspage").as_deref(), Some("-1"));
     assert_eq!(r.header("x-nextpage").as_deref(), Some("1"));
     assert_eq!(r.header("x-pagesize").as_deref(), Some("1"));
-    assert_eq!(r.header("x-maxpageindex").as_deref(), Some("1"));
+    assert_eq!(r.header("x-maxpageindex").as_deref(), Some("2"));
+    assert_eq!(r.header("x-sortorder").as_deref(), Some("Ascending"));
+    assert_eq!(r.header("x-sortexpression").as_deref(), Some("id"));
     let r = send(fb(&sb, "GET", "/v1/customers?pageSize=1&pageNumber=1")).await;
-    assert_eq!(ids(&r), vec![12000749]);
+    assert_eq!(ids(&r), vec![12000750]);
     assert_eq!(r.header("x-previouspage").as_deref(), Some("0"));
+    assert_eq!(r.header("x-nextpage").as_deref(), Some("-1"));
+    assert_eq!(r.header("x-maxpageindex").as_deref(), Some("2"));
+    // Three customers in pages of two: two pages, whatever page is read.
+    sb.fusebill().add_customers(1);
+    for page in 0..3 {
+        let r = send(fb(
+            &sb,
+            "GET",
+            &format!("/v1/customers?pageSize=2&pageNumber={page}"),
+        ))
+        .await;
+        assert_eq!(
+            r.header("x-maxpageindex").as_deref(),
+            Some("2"),
+            "page {page}"
+        );
+    }
+    // Nothing matches: no pages.
+    let r = send(fb(&sb, "GET", "/v1/customers?query=firstName:Nobody")).await;
+    assert_eq!(r.header("x-count").as_deref(), Some("0"));
+    assert_eq!(r.header("x-maxpageindex").as_deref(), Some("0"));
+    assert_eq!(r.header("x-nextpage").as_deref(), Some("-1"));
     let r = send(fb(&sb, "GET", "/v1/customers?pageSize=0")).await;
     assert_eq!(r.status, 400);
+}
+
+/// The list answers in the order its sort headers state: by `id`,
+/// ascending, whatever order the customers were stored in.
+#[tokio::test]
+async fn list_is_sorted_as_its_sort_headers_say() {
+    let sb = start().await;
+    sb.add_lookup_seeds();
+    let r = send(fb(&sb, "GET", "/v1/customers")).await;
+    assert_eq!(r.header("x-sortexpression").as_deref(), Some("id"));
+    assert_eq!(r.header("x-sortorder").as_deref(), Some("Ascending"));
+    let got = ids(&r);
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(got, sorted);
+    assert_eq!(got.len(), 8);
+}
+
+/// Stax Bill "Date Filtering", examples A-E, on the seeded customers:
+/// 12000750 created 2018-01-01T03:33:33.02, modified 2019-11-07, MRR 250;
+/// 12000749 created 2017-12-31T23:10:05.47, modified 2019-11-01, MRR 0.
+#[tokio::test]
+async fn list_filters_ranges_as_the_date_filtering_page_describes() {
+    let sb = start().await;
+    let list = |q: &str| {
+        let q = q.to_string();
+        let sb = &sb;
+        async move {
+            send(
+                fb(sb, "GET", "/v1/customers").query(&[("query", q.as_str()), ("pageSize", "100")]),
+            )
+            .await
+        }
+    };
+    // A: closed interval, the lower bound included, the upper excluded.
+    let r = list("createdTimestamp:2018-01-01|2019-01-01").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(ids(&r), vec![12000750]);
+    assert_eq!(r.header("x-count").as_deref(), Some("1"));
+    assert_eq!(
+        ids(&list("createdTimestamp:2017-01-01|2018-01-01").await),
+        vec![12000749]
+    );
+    // A bare date is midnight: the seed created at 03:33:33 on the upper
+    // bound's day is excluded, one created before midnight is not.
+    assert_eq!(
+        ids(&list("createdTimestamp:2017-12-31|2018-01-01T03:33:33").await),
+        vec![12000749]
+    );
+    assert_eq!(
+        ids(&list("createdTimestamp:2017-12-31|2018-01-01T03:33:34").await),
+        vec![12000749, 12000750]
+    );
+    // B: lower bounded.
+    assert_eq!(
+        ids(&list("modifiedTimestamp:2018-01-01|").await),
+        vec![12000749, 12000750]
+    );
+    assert_eq!(
+        ids(&list("modifiedTimestamp:2019-11-05|").await),
+        vec![12000750]
+    );
+    // C: upper bounded.
+    assert_eq!(
+        ids(&list("createdTimestamp:|2019-01-01").await),
+        vec![12000749, 12000750]
+    );
+    assert_eq!(
+        ids(&list("createdTimestamp:|2018-01-01").await),
+        vec![12000749]
+    );
+    // D: decimal ranges, closed and open on either side.
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:50.00|180.00").await),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:50.00|").await),
+        vec![12000750]
+    );
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:|180.00").await),
+        vec![12000749]
+    );
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:200|250.01").await),
+        vec![12000750]
+    );
+    assert_eq!(
+        ids(&list("netMonthlyRecurringRevenue:0|220").await),
+        vec![12000749]
+    );
+    // E: ranges combined with each other and with string filtering.
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:50.00|300;modifiedTimestamp:|2020-01-01").await),
+        vec![12000750]
+    );
+    assert_eq!(
+        ids(&list("monthlyRecurringRevenue:50.00|300;modifiedTimestamp:|2019-11-02").await),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        ids(&list("createdTimestamp:|2019-01-01;firstName:Katelyn").await),
+        vec![12000750]
+    );
+    // "Changed since": a write moves the customer into the window.
+    let before = list("modifiedTimestamp:2020-01-01|").await;
+    assert!(ids(&before).is_empty());
+    sb.fusebill()
+        .update_customer(fusebill::PARENT_CUSTOMER_ID, |c| {
+            c["lastName"] = json!("Ronbert")
+        });
+    assert_eq!(
+        ids(&list("modifiedTimestamp:2020-01-01|").await),
+        vec![12000749]
+    );
+    // Refused, in the vendor's error shape: a range on a text field, a
+    // bound of the wrong kind, no bound, two pipes.
+    for bad in [
+        "firstName:a|b",
+        "createdTimestamp:yesterday|",
+        "createdTimestamp:2018-13-01|",
+        "monthlyRecurringRevenue:|lots",
+        "monthlyRecurringRevenue:1e3|",
+        "modifiedTimestamp:|",
+        "createdTimestamp:2018-01-01|2019-01-01|2020-01-01",
+    ] {
+        let r = list(bad).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.text);
+        assert_eq!(r.json()["Errors"][0]["Key"], json!("query"), "{bad}");
+    }
 }

@@ -28,10 +28,10 @@ use tracing::Instrument;
 
 use crate::error::Error;
 use crate::kind::BackendKind;
-use crate::lock::{AccountId, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
+use crate::lock::{AccountId, AccountScope, CustomerLocks, WriteLocking, DEFAULT_LOCK_WAIT};
 
 pub use auth::Auth;
-pub use options::{redacted_url, ClientOptions};
+pub use options::{redacted_url, ClientOptions, HttpClientFn};
 pub use rate_limit::{Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow};
 pub use retry::RetryConfig;
 
@@ -61,7 +61,8 @@ pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 #[derive(Clone)]
 pub struct TransportConfig {
     /// Time allowed to open a connection (TCP and TLS). Default 10 s.
-    /// Ignored when [`Transport::new`] is given a client.
+    /// Set on the client builder before a caller's
+    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request to the end
     /// of the response body. Default 30 s.
@@ -80,7 +81,8 @@ pub struct TransportConfig {
     /// Default 4 MiB.
     pub max_response_bytes: usize,
     /// `User-Agent` of every request. Default `unibill/<version>`.
-    /// Ignored when [`Transport::new`] is given a client.
+    /// Set on the client builder before a caller's
+    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
     pub user_agent: String,
     /// How long to wait on a 429 that has no `Retry-After`; `None` (the
     /// default) or a `None` answer falls back to exponential backoff. A
@@ -93,6 +95,18 @@ pub struct TransportConfig {
     /// same customer run; then [`Error::Lock`]. Default
     /// [`DEFAULT_LOCK_WAIT`] (120 s).
     pub lock_wait: Duration,
+    /// What identifies the account this client writes to (see
+    /// [`AccountScope`]); `None` (the default) takes the backend's rule
+    /// ([`ClientOptions::with_account_scope`]), or
+    /// [`AccountScope::BaseUrlAndCredentials`] for a bare [`Transport`].
+    pub account_scope: Option<AccountScope>,
+    /// The account's name, when the caller names it: every client of the
+    /// backend with the same name shares its write locks and rate budget,
+    /// whatever its base URL or credentials ([`AccountId::named`]). For
+    /// two keys of one account during a key rotation, or one account
+    /// reached through a proxy. `None` (the default): the account is
+    /// identified by [`Self::account_scope`].
+    pub account: Option<String>,
 }
 
 impl Default for TransportConfig {
@@ -108,6 +122,8 @@ impl Default for TransportConfig {
             retry_hint: None,
             write_locking: WriteLocking::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
+            account_scope: None,
+            account: None,
         }
     }
 }
@@ -125,6 +141,8 @@ impl fmt::Debug for TransportConfig {
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
             .field("write_locking", &self.write_locking)
             .field("lock_wait", &self.lock_wait)
+            .field("account_scope", &self.account_scope)
+            .field("account", &self.account)
             .finish()
     }
 }
@@ -384,15 +402,13 @@ pub fn query_value(value: &str) -> String {
 /// - Every attempt, retries included, takes a rate-limiter permit.
 /// - Redirects are not followed: a 3xx answer is [`Error::Vendor`] with
 ///   its status and a message saying "redirect" and where to (the
-///   target's origin and path, never its query). A client supplied to
-///   [`Transport::new`] keeps its own redirect policy, so it may follow a
-///   redirect (and, for a 307 or 308, send the body again to the new
-///   place): whatever it does, an answer whose final URL has another
-///   origin (scheme, host or port) than the request's is refused with
-///   [`Error::Vendor`] naming both origins, never returned as the
-///   vendor's answer. Give such a client
-///   `redirect(reqwest::redirect::Policy::none())` so nothing is sent
-///   elsewhere in the first place.
+///   target's origin and path, never its query). This holds for a
+///   caller's own client settings too: [`Transport::new`] takes a
+///   `reqwest::ClientBuilder`, not a built client, and sets
+///   `redirect::Policy::none()` on it last, so no request (and no body)
+///   is ever sent to where a redirect points. An answer whose final URL
+///   has another origin (scheme, host or port) than the request's is
+///   refused all the same, with [`Error::Vendor`] naming both origins.
 ///
 /// # Example
 ///
@@ -468,20 +484,21 @@ impl Transport {
     /// and a zero timeout [`Error::Config`] naming `connect_timeout` or
     /// `request_timeout`.
     ///
-    /// Without `client`, a `reqwest` client is built with rustls,
-    /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`],
-    /// a reused connection pool and no redirects. A supplied `client` is
-    /// used as it is: its own connect timeout, user agent and redirect
-    /// policy apply, and of the timeouts only
-    /// [`TransportConfig::request_timeout`] is added per request; an
-    /// answer it fetched from another origin after a redirect is refused
-    /// (see the [policy](Transport#retry-policy)).
+    /// The `reqwest` client is built from `client`, a builder the caller
+    /// prepared (proxy, root certificates, ...), or without one from
+    /// [`Self::client_builder`] (rustls,
+    /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`]).
+    /// Either way the transport sets `redirect::Policy::none()` on it last,
+    /// whatever the builder said: a redirect is never followed, so a body
+    /// is never sent again elsewhere (see the
+    /// [policy](Transport#retry-policy)). [`TransportConfig::request_timeout`]
+    /// is set per request.
     pub fn new(
         backend: BackendKind,
         base_url: &str,
         auth: Auth,
         config: TransportConfig,
-        client: Option<reqwest::Client>,
+        client: Option<reqwest::ClientBuilder>,
     ) -> Result<Self, Error> {
         let base_url = validate_base_url(base_url)?;
         let base = Url::parse(&base_url)
@@ -510,30 +527,22 @@ impl Transport {
                 ));
             }
         }
-        let client = match client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .use_rustls_tls()
-                .connect_timeout(config.connect_timeout)
-                .user_agent(config.user_agent.clone())
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|source| Error::Transport {
-                    backend,
-                    timeout: None,
-                    source,
-                })?,
-        };
+        let client = client
+            .unwrap_or_else(|| Self::client_builder(&config))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|source| Error::Transport {
+                backend,
+                timeout: None,
+                source,
+            })?;
         if config.lock_wait.is_zero() {
             return Err(Error::config(
                 "lock_wait",
                 "must be longer than zero: an update of a customer another update is writing would fail at once",
             ));
         }
-        let account = AccountId::of(
-            &base_url,
-            auth_header.as_ref().map_or(&[][..], |h| h.as_bytes()),
-        );
+        let account = account_id(&config, &base_url, &auth, auth_header.as_ref())?;
         let limiter = config.rate_limit.map(|limit| {
             let limiter: Arc<dyn RateLimiter> = match &config.rate_limiting {
                 RateLimiting::InProcess => Arc::new(SlidingWindow::new(limit)),
@@ -561,6 +570,18 @@ impl Transport {
                 locks,
             }),
         })
+    }
+
+    /// The `reqwest` client builder a transport starts from: rustls,
+    /// [`TransportConfig::connect_timeout`] and
+    /// [`TransportConfig::user_agent`]. A caller adjusts it through
+    /// [`ClientOptions::set_http_client`]; [`Self::new`] then turns
+    /// redirects off.
+    pub fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(config.user_agent.clone())
     }
 
     /// The backend this transport talks to.
@@ -608,7 +629,8 @@ impl Transport {
     }
 
     /// The per-customer write locks of this client: scoped to the backend
-    /// and the account (base URL and credentials, hashed), and shared with
+    /// and the account (what identifies it at the vendor, hashed: see
+    /// [`AccountScope`] and [`TransportConfig::account`]), and shared with
     /// every other client of the same account in this process unless the
     /// config says otherwise ([`TransportConfig::write_locking`]).
     pub fn locks(&self) -> &CustomerLocks {
@@ -857,6 +879,36 @@ fn redirect_refusal(
 /// The most buffer reserved from a response's `Content-Length` before any
 /// of its body has arrived.
 const PREALLOCATE_MAX: usize = 256 * 1024;
+
+/// The account of a transport: the caller's name for it, else what its
+/// [`AccountScope`] says identifies it. `base_url` is already normalised
+/// ([`validate_base_url`]).
+fn account_id(
+    config: &TransportConfig,
+    base_url: &str,
+    auth: &Auth,
+    auth_header: Option<&HeaderValue>,
+) -> Result<AccountId, Error> {
+    if let Some(name) = &config.account {
+        if name.trim().is_empty() {
+            return Err(Error::config(
+                "account",
+                "must not be blank: name the account, or leave the setting out",
+            ));
+        }
+        return Ok(AccountId::named(name));
+    }
+    let credentials = auth_header.map_or(&[][..], |h| h.as_bytes());
+    Ok(match config.account_scope.unwrap_or_default() {
+        AccountScope::BaseUrlAndCredentials => AccountId::of(base_url, credentials),
+        AccountScope::Credentials => AccountId::of("", credentials),
+        AccountScope::BaseUrlAndUser => match auth {
+            Auth::Basic { username, .. } => AccountId::of(base_url, username.as_bytes()),
+            // No user name to go by: the credentials stand in for it.
+            _ => AccountId::of(base_url, credentials),
+        },
+    })
+}
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)

@@ -2,14 +2,22 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Auth, RateLimit, RetryConfig, RetryHint, Transport, TransportConfig};
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
+use crate::lock::AccountScope;
+
+/// A caller's adjustment of the `reqwest` client builder (a proxy, root
+/// certificates, ...): given the builder [`Transport::client_builder`]
+/// makes, it returns the builder to use. Redirects are turned off after
+/// it, whatever it sets.
+pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
 
 /// The connection settings every backend builder shares: the base URL, the
-/// [`TransportConfig`] and an optional caller-supplied `reqwest::Client`.
+/// [`TransportConfig`] and an optional adjustment of the `reqwest` client.
 ///
 /// A backend builder holds one and implements
 /// [`BackendBuilder`](crate::BackendBuilder) over it, so every backend is
@@ -33,12 +41,15 @@ pub struct ClientOptions {
     pub base_url: Option<String>,
     /// Timeouts, retries, rate limit, response cap, user agent.
     pub config: TransportConfig,
-    /// A caller-supplied client (its own connect timeout, user agent and
-    /// redirect policy then apply).
-    pub client: Option<reqwest::Client>,
+    /// The caller's adjustment of the client builder, if any (redirects
+    /// stay off whatever it does).
+    pub client: Option<HttpClientFn>,
     /// The backend's reading of its rate-limit headers, used whenever the
     /// config names no `retry_hint` of its own.
     pub default_retry_hint: Option<RetryHint>,
+    /// The backend's rule for what identifies an account at its vendor,
+    /// used whenever the config names no `account_scope` of its own.
+    pub default_account_scope: AccountScope,
 }
 
 impl Default for ClientOptions {
@@ -57,7 +68,15 @@ impl ClientOptions {
             config: TransportConfig::default(),
             client: None,
             default_retry_hint: None,
+            default_account_scope: AccountScope::default(),
         }
+    }
+
+    /// The same options with the backend's rule for what identifies an
+    /// account at its vendor (see [`AccountScope`]).
+    pub fn with_account_scope(mut self, scope: AccountScope) -> Self {
+        self.default_account_scope = scope;
+        self
     }
 
     /// The same options with the backend's default rate limit.
@@ -115,9 +134,18 @@ impl ClientOptions {
         self.config.lock_wait = wait;
     }
 
-    /// Uses this `reqwest` client.
-    pub fn set_http_client(&mut self, client: reqwest::Client) {
-        self.client = Some(client);
+    /// Names the account (see [`TransportConfig::account`]).
+    pub fn set_account(&mut self, name: String) {
+        self.config.account = Some(name);
+    }
+
+    /// Adjusts the `reqwest` client builder with `configure` (see
+    /// [`HttpClientFn`]); redirects stay off whatever it sets.
+    pub fn set_http_client(
+        &mut self,
+        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
+    ) {
+        self.client = Some(Arc::new(configure));
     }
 
     /// Builds the transport: [`Error::Config`] naming `base_url` when
@@ -133,7 +161,11 @@ impl ClientOptions {
         if config.retry_hint.is_none() {
             config.retry_hint = self.default_retry_hint;
         }
-        Transport::new(backend, &base_url, auth, config, self.client)
+        if config.account_scope.is_none() {
+            config.account_scope = Some(self.default_account_scope);
+        }
+        let client = self.client.map(|f| f(Transport::client_builder(&config)));
+        Transport::new(backend, &base_url, auth, config, client)
     }
 }
 
@@ -242,7 +274,7 @@ mod tests {
     #[test]
     fn debug_shows_no_client_internals() {
         let mut o = ClientOptions::new(Some("https://x.example"));
-        o.set_http_client(reqwest::Client::new());
+        o.set_http_client(|b| b.pool_max_idle_per_host(1));
         let d = format!("{o:?}");
         assert!(d.contains("custom") && d.contains("x.example"), "{d}");
     }

@@ -50,7 +50,3 @@ pub(super) fn one_error(status: u16, field: &str, message: &str) -> Resp {
 pub(super) fn not_found() -> Resp {
     err_code(404, "Customer not found", None)
 }
-
-pub(super) fn method_not_allowed(allow: &str) -> Resp {
-    err_single(405, "Method not allowed").with_header("Allow", allow)
-}

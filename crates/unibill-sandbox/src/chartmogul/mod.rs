@@ -17,6 +17,9 @@
 //! * `POST /v1/customers/attributes/custom` and
 //!   `POST /v1/customers/attributes/tags` (by email).
 //!
+//! Anything else gets the not-emulated answer
+//! ([`NOT_EMULATED_STATUS`](crate::NOT_EMULATED_STATUS)).
+//!
 //! The seeded customers are the ones printed in the vendor's pages, with
 //! realistic `example.com` addresses instead of the captured
 //! `"[email protected]"` placeholders.
@@ -37,11 +40,17 @@ mod validate;
 use serde_json::{json, Map, Value};
 
 pub(crate) use errors::error_response;
-use errors::{err_code, err_single, method_not_allowed, not_found};
+use errors::{err_code, err_single, not_found};
 pub(crate) use state::State;
 pub use state::{lookup_seed_customers, seed_customers};
 
 use crate::http::{Req, Resp};
+
+/// The answer to what the emulator does not model (any other method or
+/// path): see [`crate::NOT_EMULATED_STATUS`].
+fn not_emulated(req: &Req) -> Resp {
+    crate::not_emulated::answer("ChartMogul", req)
+}
 
 /// The API key the emulator accepts (Basic user name; password ignored).
 pub const API_KEY: &str = "3a9c1f0e7b2d4c8a9e6f5b1d0c7a2e48";
@@ -115,23 +124,23 @@ impl State {
         match segs.as_slice() {
             ["v1", "ping"] => match method {
                 "GET" => Resp::json(200, &json!({"data": "pong!"})),
-                _ => method_not_allowed("GET"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", "attributes", "custom"] => match method {
                 "POST" => self.with_body(req, |s, body| s.post_custom_by_email(body)),
-                _ => method_not_allowed("POST"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", "attributes", "tags"] => match method {
                 "POST" => self.with_body(req, |s, body| s.post_tags_by_email(body)),
-                _ => method_not_allowed("POST"),
+                _ => not_emulated(req),
             },
             ["v1", "customers"] => match method {
                 "GET" => self.list(req),
-                _ => method_not_allowed("GET"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", "search"] => match method {
                 "GET" => self.search(req),
-                _ => method_not_allowed("GET"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", uuid] => match method {
                 "GET" => match self.find(uuid) {
@@ -139,7 +148,7 @@ impl State {
                     None => not_found(),
                 },
                 "PATCH" => self.with_body(req, |s, body| s.patch(uuid, body)),
-                _ => method_not_allowed("GET, PATCH"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", uuid, "attributes"] => match method {
                 "GET" => match self.find(uuid) {
@@ -157,20 +166,20 @@ impl State {
                     }
                     None => not_found(),
                 },
-                _ => method_not_allowed("GET"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", uuid, "attributes", "custom"] => match method {
                 "POST" => self.with_body(req, |s, body| s.post_custom(uuid, body)),
                 "PUT" => self.with_body(req, |s, body| s.put_custom(uuid, body)),
                 "DELETE" => self.with_body(req, |s, body| s.delete_custom(uuid, body)),
-                _ => method_not_allowed("POST, PUT, DELETE"),
+                _ => not_emulated(req),
             },
             ["v1", "customers", uuid, "attributes", "tags"] => match method {
                 "POST" => self.with_body(req, |s, body| s.tags(uuid, body, true)),
                 "DELETE" => self.with_body(req, |s, body| s.tags(uuid, body, false)),
-                _ => method_not_allowed("POST, DELETE"),
+                _ => not_emulated(req),
             },
-            _ => err_single(404, "The requested resource was not found"),
+            _ => not_emulated(req),
         }
     }
 

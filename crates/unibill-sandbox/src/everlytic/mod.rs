@@ -4,10 +4,16 @@
 //! Endpoints (HTTP Basic `base64(username:apikey)`):
 //!
 //! * `GET /api/2.0/customers/{id}` → `{"links":[..],"item":{..}}`;
-//! * `GET /api/2.0/customers` → `{"links":[..],"collection":[..]}`;
+//! * `GET /api/2.0/customers?page=N&count=M` → `{"links":[..],"collection":[..]}`,
+//!   paged: `self`, `home`, and `prev`/`next` links to the neighbouring
+//!   pages;
 //! * `PUT /api/2.0/customers/{id}`: partial update of the documented
 //!   properties, `name` and `email` required on every update. The answer's
 //!   shape is chosen with [`VendorHandle::set_everlytic_put_shape`].
+//!
+//! Errors are `{"links":[self, home],"error":{"code","message","additional"}}`.
+//! Anything else gets the not-emulated answer
+//! ([`NOT_EMULATED_STATUS`](crate::NOT_EMULATED_STATUS)).
 //!
 //! The vendor's page documents no example customer id; the seeded ids are
 //! the emulator's own.
@@ -118,8 +124,69 @@ pub enum PutShape {
     Integer,
 }
 
+/// Customers per page of `GET /api/2.0/customers` when `count` is not
+/// given (the vendor documents no default: the emulator's choice).
+pub const DEFAULT_PAGE_COUNT: usize = 100;
+/// The largest `count` the emulator accepts (its choice; larger is 400).
+pub const MAX_PAGE_COUNT: usize = 1000;
+
 impl State {
+    /// `GET /api/2.0/customers?page=N&count=M`: one page of the collection
+    /// (`page` from 1, default 1; `count` 1 to [`MAX_PAGE_COUNT`], default
+    /// [`DEFAULT_PAGE_COUNT`]), in id order, with the `self` and `home`
+    /// links, `prev` after the first page and `next` while customers
+    /// remain.
+    fn list(&self, req: &Req) -> Resp {
+        let page = match req.query_param("page").map(|v| v.parse::<usize>()) {
+            None => 1,
+            Some(Ok(n)) if n >= 1 => n,
+            Some(_) => return error(400, "page must be a whole number from 1"),
+        };
+        let count = match req.query_param("count").map(|v| v.parse::<usize>()) {
+            None => DEFAULT_PAGE_COUNT,
+            Some(Ok(n)) if (1..=MAX_PAGE_COUNT).contains(&n) => n,
+            Some(_) => {
+                return error(
+                    400,
+                    &format!("count must be a whole number from 1 to {MAX_PAGE_COUNT}"),
+                )
+            }
+        };
+        let mut ordered: Vec<&Value> = self.customers.iter().collect();
+        ordered.sort_by_key(|c| c.get("id").and_then(Value::as_i64).unwrap_or(i64::MAX));
+        let total = ordered.len();
+        let collection: Vec<Value> = ordered
+            .into_iter()
+            .skip((page - 1).saturating_mul(count))
+            .take(count)
+            .cloned()
+            .collect();
+        let base = &self.base_url;
+        let href = |p: usize| format!("{base}/api/2.0/customers?page={p}&count={count}");
+        let link = |title: &str, rel: &str, href: String| json!({"title": title, "rel": rel, "href": href});
+        let mut links = vec![
+            link("Self", "self", href(page)),
+            link("Home", "home", format!("{base}/api/2.0/")),
+        ];
+        if page > 1 {
+            links.push(link("Previous", "prev", href(page - 1)));
+        }
+        if page.saturating_mul(count) < total {
+            links.push(link("Next", "next", href(page + 1)));
+        }
+        Resp::json(200, &json!({"links": links, "collection": collection}))
+    }
+
+    /// The answer to `req`; an error answer carries the `self` and `home`
+    /// links, as the vendor's do.
     pub(crate) fn handle(&mut self, req: &Req) -> Resp {
+        let mut resp = self.route(req);
+        let self_href = format!("{}{}", self.base_url, req.path_and_query());
+        errors::add_links(&mut resp, &self.base_url, Some(self_href));
+        resp
+    }
+
+    fn route(&mut self, req: &Req) -> Resp {
         match req.basic_user_password() {
             Some((user, key)) if user == USERNAME && key == API_KEY => {}
             _ => return error(401, "Authentication failed: invalid username or API key"),
@@ -156,16 +223,8 @@ impl State {
         let method = req.method.as_str();
         match segs.as_slice() {
             ["api", "2.0", "customers"] => match method {
-                "GET" => {
-                    let collection = Value::Array(self.customers.clone());
-                    let link = json!({
-                        "title": "Self",
-                        "rel": "self",
-                        "href": format!("{}/api/2.0/customers", self.base_url),
-                    });
-                    Resp::json(200, &json!({"links": [link], "collection": collection}))
-                }
-                _ => error(405, "Method not allowed"),
+                "GET" => self.list(req),
+                _ => crate::not_emulated::answer("Everlytic", req),
             },
             ["api", "2.0", "customers", id] => match method {
                 "GET" => match self.find(id) {
@@ -187,9 +246,9 @@ impl State {
                         Err(e) => error(400, &format!("Invalid JSON: {e}")),
                     }
                 }
-                _ => error(405, "Method not allowed"),
+                _ => crate::not_emulated::answer("Everlytic", req),
             },
-            _ => error(404, "Resource not found"),
+            _ => crate::not_emulated::answer("Everlytic", req),
         }
     }
 }

@@ -109,7 +109,7 @@ pub fn lookup_seed_customers() -> Vec<Value> {
 
 pub(crate) struct State {
     pub(super) customers: Vec<Value>,
-    pub(super) base_url: String,
+    pub(crate) base_url: String,
     pub(crate) put_shape: PutShape,
 }
 

@@ -5,9 +5,13 @@
 //!
 //! * `GET /v1/customers/{id}`;
 //! * `GET /v1/customers` (a JSON array), filtered with `query=name:value;..`
-//!   and paged with `pageSize`/`pageNumber`, as Stax Bill's reference describes;
+//!   (string and range filtering), sorted by `id` and paged with
+//!   `pageSize`/`pageNumber`, as Stax Bill's reference describes;
 //! * `PUT /v1/customers` with `id` in the body and full-replacement
 //!   semantics: every writable field absent from the body becomes `null`.
+//!
+//! Anything else gets the not-emulated answer
+//! ([`NOT_EMULATED_STATUS`](crate::NOT_EMULATED_STATUS)).
 //!
 //! See `docs/sandbox.md` for the validation rules.
 //!
@@ -135,24 +139,16 @@ impl State {
                     }
                 }
                 "GET" => self.list(req),
-                _ => error(
-                    405,
-                    "Api Error",
-                    "The requested resource does not support this method",
-                ),
+                _ => crate::not_emulated::answer("Fusebill", req),
             },
             ["v1", "customers", id] => match method {
                 "GET" => match id.parse::<i64>().ok().and_then(|n| self.find(n)) {
                     Some(i) => Resp::json(200, &self.customers[i]),
                     None => error(404, "Api Error", &format!("Customer {id} was not found")),
                 },
-                _ => error(
-                    405,
-                    "Api Error",
-                    "The requested resource does not support this method",
-                ),
+                _ => crate::not_emulated::answer("Fusebill", req),
             },
-            _ => error(404, "Api Error", "No resource matches the request URI"),
+            _ => crate::not_emulated::answer("Fusebill", req),
         }
     }
 }
