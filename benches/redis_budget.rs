@@ -1,14 +1,16 @@
-//! Benchmark: one ChartMogul budget shared by 4 OS processes through
-//! Redis, against one sandbox listener that enforces ChartMogul's 40
-//! requests/s and answers 429 beyond.
+//! Benchmark: one ChartMogul budget shared by 8 OS processes (4 in quick
+//! mode) through Redis, against one sandbox listener that enforces
+//! ChartMogul's 40 requests/s and answers 429 beyond.
 //!
-//! The benchmark starts the sandbox, then runs 4 copies of itself as
-//! worker processes (`UNIBILL_BUDGET_WORKER=1`), each bulk-updating with
-//! the default ChartMogul client built by `Config::from_env`:
+//! The benchmark starts the sandbox, then runs that many copies of itself
+//! as worker processes (`UNIBILL_BUDGET_WORKER=1`), each bulk-updating
+//! with the default ChartMogul client built by `Config::from_env`:
 //!
 //! 1. baseline: no `UNIBILL_REDIS_URL`, so each process limits itself to
-//!    40/s and together they offer 4 times the limit;
-//! 2. shared: `UNIBILL_REDIS_URL` set, so the four share one budget.
+//!    40/s and together they offer several times the limit;
+//! 2. shared: `UNIBILL_REDIS_URL` set, so they share one budget, while
+//!    `UNIBILL_BENCH_CPU_LOAD` more copies of itself (default 0) spin on
+//!    the CPU beside them, to see the pacing hold on a loaded machine.
 //!
 //! It reports, for each run, the requests the sandbox saw, the share it
 //! refused with 429, the admitted throughput as a ratio of the limit, and
@@ -33,7 +35,17 @@
 //! ```
 //!
 //! Variables: `UNIBILL_BENCH_BUDGET_ITEMS` (updates per process; default
-//! 150, 40 in quick mode), `UNIBILL_BENCH_LATENCY_MS` (default 20).
+//! 150, 40 in quick mode), `UNIBILL_BENCH_BUDGET_WORKERS` (processes of
+//! the budget runs; default 8, 4 in quick mode), `UNIBILL_BENCH_CPU_LOAD`
+//! (busy-loop processes beside the shared run; default 0),
+//! `UNIBILL_BENCH_BUDGET_SHARED_ONLY=1` (the shared budget run alone),
+//! `UNIBILL_BENCH_LATENCY_MS` (default 20).
+//!
+//! ```text
+//! # 8 processes at 40/s beside 4 busy loops, the shared run only:
+//! UNIBILL_REDIS_URL=redis://127.0.0.1:6390 UNIBILL_BENCH_CPU_LOAD=4 \
+//!   UNIBILL_BENCH_BUDGET_SHARED_ONLY=1 cargo bench --features redis --bench redis_budget
+//! ```
 
 mod support;
 
@@ -44,6 +56,7 @@ use unibill::bulk::{run_bulk, BulkOptions};
 use unibill::{Config, CustomerPatch, ErrorKind};
 use unibill_sandbox::{RateLimit, Sandbox};
 
+/// Processes of the lock runs (one field each).
 const WORKERS: usize = 4;
 
 fn unix_ms() -> u128 {
@@ -53,6 +66,9 @@ fn unix_ms() -> u128 {
 }
 
 fn main() {
+    if std::env::var_os("UNIBILL_BUDGET_BUSY").is_some() {
+        return busy();
+    }
     if std::env::var_os("UNIBILL_BUDGET_WORKER").is_some() {
         return worker();
     }
@@ -66,6 +82,10 @@ fn main() {
     let quick = support::quick();
     let items = support::env_number("UNIBILL_BENCH_BUDGET_ITEMS", if quick { 40 } else { 150 });
     let latency = Duration::from_millis(support::env_number("UNIBILL_BENCH_LATENCY_MS", 20));
+    let workers = support::env_number("UNIBILL_BENCH_BUDGET_WORKERS", if quick { 4 } else { 8 })
+        .max(1) as usize;
+    let cpu_load = support::env_number("UNIBILL_BENCH_CPU_LOAD", 0) as usize;
+    let shared_only = std::env::var("UNIBILL_BENCH_BUDGET_SHARED_ONLY").is_ok_and(|v| v == "1");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -73,17 +93,29 @@ fn main() {
         .expect("runtime");
     println!("redis_budget on {}", support::machine());
     println!(
-        "{WORKERS} processes x {items} ChartMogul updates, concurrency 8 each, latency {} ms, \
+        "{workers} processes x {items} ChartMogul updates, concurrency 8 each, latency {} ms, \
          sandbox limit 40/s",
         latency.as_millis()
     );
-    rt.block_on(run("baseline, no Redis", None, items, latency));
-    rt.block_on(run(
-        "shared through Redis",
-        Some(&redis_url),
-        items,
-        latency,
-    ));
+    if !shared_only {
+        rt.block_on(run("baseline, no Redis", None, workers, items, latency));
+    }
+    let load = Busy::start(cpu_load);
+    let label = format!("shared through Redis, {cpu_load} busy-loop processes beside");
+    let before = redis_commands(&redis_url);
+    rt.block_on(run(&label, Some(&redis_url), workers, items, latency));
+    drop(load);
+    if let (Some(before), Some(after)) = (before, redis_commands(&redis_url)) {
+        println!(
+            "  redis commands (INFO commandstats, scripts' inner commands included): {} = {:.1} \
+             per update",
+            after - before,
+            (after - before) as f64 / (workers as u64 * items) as f64
+        );
+    }
+    if shared_only {
+        return;
+    }
     let lock_items = if quick { 10 } else { 50 };
     println!(
         "{WORKERS} processes x {lock_items} concurrent single-field updates of one Fusebill customer"
@@ -140,7 +172,7 @@ async fn cost(redis_url: &str, rounds: u32) {
                 .await
                 .expect("lock");
             guard.ensure_held().expect("held");
-            drop(guard);
+            guard.release().await;
         }
         let each = started.elapsed().as_secs_f64() / f64::from(rounds);
         println!(
@@ -155,7 +187,7 @@ async fn cost(redis_url: &str, rounds: u32) {
     );
 }
 
-async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
+async fn run(label: &str, redis: Option<&str>, workers: usize, items: u64, latency: Duration) {
     let sandbox = Sandbox::start().await.expect("sandbox starts");
     let vendor = sandbox.chartmogul();
     vendor.set_latency(latency);
@@ -164,7 +196,7 @@ async fn run(label: &str, redis: Option<&str>, items: u64, latency: Duration) {
     // across the processes by the shared lock, so a run over the two
     // seeded customers would measure the lock, not the budget.
     let ids = vendor.add_customers(64).join(",");
-    let outputs = spawn_workers(&sandbox, "chartmogul", redis, items, &ids).await;
+    let outputs = spawn_workers(&sandbox, "chartmogul", redis, workers, items, &ids).await;
     report(label, vendor, &outputs);
     sandbox.shutdown().await;
 }
@@ -174,6 +206,7 @@ async fn spawn_workers(
     sandbox: &Sandbox,
     backend: &str,
     redis: Option<&str>,
+    workers: usize,
     items: u64,
     ids: &str,
 ) -> Vec<std::process::Output> {
@@ -181,7 +214,7 @@ async fn spawn_workers(
     // One prefix per run, the same for every worker: one budget.
     let prefix = format!("unibill-bench:{:016x}:", run_id());
     let mut children = Vec::new();
-    for n in 0..WORKERS {
+    for n in 0..workers {
         let mut cmd = Command::new(&exe);
         cmd.env("UNIBILL_BUDGET_WORKER", n.to_string())
             .env("UNIBILL_BUDGET_ITEMS", items.to_string())
@@ -234,6 +267,14 @@ fn report(label: &str, vendor: &unibill_sandbox::VendorHandle, outputs: &[std::p
         .filter(|e| e.fault.as_deref() == Some("rate_limit"))
         .count() as u64;
     let admitted = requests - refused;
+    // Where in the run the refusals fell (positions in arrival order).
+    let at: Vec<usize> = journal
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.fault.as_deref() == Some("rate_limit"))
+        .map(|(i, _)| i)
+        .take(20)
+        .collect();
     let span = (end.saturating_sub(start)) as f64 / 1000.0;
     let floor = (admitted.saturating_sub(1) / 40) as f64;
     println!("{label}:");
@@ -246,6 +287,9 @@ fn report(label: &str, vendor: &unibill_sandbox::VendorHandle, outputs: &[std::p
         admitted as f64 / span / 40.0,
         floor / span,
     );
+    if !at.is_empty() && refused < requests / 4 {
+        println!("  429s at requests {at:?} (arrival order, first 20)");
+    }
 }
 
 /// 4 processes x `items` concurrent single-field updates of one Fusebill
@@ -256,7 +300,7 @@ async fn lock_run(label: &str, redis: Option<&str>, items: u64, latency: Duratio
     let sandbox = Sandbox::start().await.expect("sandbox starts");
     let vendor = sandbox.fusebill();
     vendor.set_latency(latency);
-    let outputs = spawn_workers(&sandbox, "fusebill", redis, items, "").await;
+    let outputs = spawn_workers(&sandbox, "fusebill", redis, WORKERS, items, "").await;
     let mut failed = 0u64;
     for out in &outputs {
         assert!(out.status.success(), "a worker failed: {:?}", out.status);
@@ -292,6 +336,88 @@ async fn lock_run(label: &str, redis: Option<&str>, items: u64, latency: Duratio
         WORKERS as u64 * items
     );
     sandbox.shutdown().await;
+}
+
+/// Every command the Redis at `url` counted so far (`INFO commandstats`,
+/// `INFO` itself left out), over a plain TCP connection; `None` for a URL
+/// with a password or TLS, or when Redis does not answer.
+fn redis_commands(url: &str) -> Option<u64> {
+    use std::io::{Read, Write};
+    let addr = url.strip_prefix("redis://")?.split('/').next()?;
+    if addr.contains('@') {
+        return None;
+    }
+    let mut conn = std::net::TcpStream::connect(addr).ok()?;
+    conn.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    conn.write_all(b"INFO commandstats\r\n").ok()?;
+    // A bulk string: `$<len>\r\n<text>\r\n`.
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = conn.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        reply.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&reply);
+        let (head, body) = text.split_once("\r\n")?;
+        let len: usize = head.strip_prefix('$')?.parse().ok()?;
+        if body.len() >= len {
+            let total = body[..len]
+                .lines()
+                .filter(|l| l.starts_with("cmdstat_") && !l.starts_with("cmdstat_info:"))
+                .filter_map(|l| {
+                    l.split("calls=")
+                        .nth(1)?
+                        .split(',')
+                        .next()?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .sum();
+            return Some(total);
+        }
+    }
+}
+
+/// Busy-loop copies of this benchmark, spinning on the CPU until dropped.
+struct Busy(Vec<std::process::Child>);
+
+impl Busy {
+    fn start(n: usize) -> Busy {
+        let exe = std::env::current_exe().expect("own path");
+        Busy(
+            (0..n)
+                .map(|_| {
+                    Command::new(&exe)
+                        .env("UNIBILL_BUDGET_BUSY", "1")
+                        .stdout(Stdio::null())
+                        .spawn()
+                        .expect("busy loop starts")
+                })
+                .collect(),
+        )
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Spins until killed, at most ten minutes.
+fn busy() {
+    let started = std::time::Instant::now();
+    let mut x = 0u64;
+    while started.elapsed() < Duration::from_secs(600) {
+        for _ in 0..1_000_000 {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+    }
 }
 
 /// A number telling runs apart (their Redis keys), without an extra

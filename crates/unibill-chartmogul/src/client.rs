@@ -322,17 +322,20 @@ impl ChartMogul {
     ) -> Result<BTreeMap<String, Value>> {
         let path = self.target_path(id, Target::Custom)?;
         let list = mapping::custom_list(attrs)?;
-        let _lock = self.transport.locks().acquire(id).await?;
         let body = mapping::to_value(&UpdateCustomAttributes {
             custom: list
                 .iter()
                 .map(|(k, a)| (k.clone(), mapping::updated_custom_attribute(a)))
                 .collect(),
         });
-        let resp = self
+        let lock = self.transport.locks().acquire(id).await?;
+        let sent = self
             .send_ok(write_request(Method::PUT, path, &body), id.as_str())
-            .await?;
-        let answer: CustomAttributesResponse = Self::decode(&resp, "custom attributes response")?;
+            .await;
+        // Released and awaited before answering, as `update` does, so a
+        // process that ends right after this call leaves the customer free.
+        lock.release().await;
+        let answer: CustomAttributesResponse = Self::decode(&sent?, "custom attributes response")?;
         Ok(answer.custom)
     }
 
@@ -367,11 +370,12 @@ impl ChartMogul {
         let body = mapping::to_value(&Tags {
             tags: mapping::tag_list(tags)?,
         });
-        let _lock = self.transport.locks().acquire(id).await?;
-        let resp = self
+        let lock = self.transport.locks().acquire(id).await?;
+        let sent = self
             .send_ok(write_request(method, path, &body), id.as_str())
-            .await?;
-        let answer: TagsResponse = Self::decode(&resp, "tags response")?;
+            .await;
+        lock.release().await;
+        let answer: TagsResponse = Self::decode(&sent?, "tags response")?;
         Ok(answer.tags)
     }
 }

@@ -431,3 +431,32 @@ async fn concurrent_multi_call_updates_never_interleave() {
     let round = &stored["attributes"]["custom"]["Round"];
     assert_eq!(stored["city"], json!(format!("City {round}")), "{stored}");
 }
+
+/// The vendor-only calls hold the customer's write lock like `update`, and
+/// release it awaited before they answer, so a process that ends right
+/// after one (a script, a cron job) leaves no lock behind in a shared lock
+/// service.
+#[tokio::test]
+async fn vendor_only_calls_release_their_lock_awaited_before_answering() {
+    let sb = unibill_sandbox::Sandbox::start().await.unwrap();
+    let lock = unibill_testkit::RecordingLock::default();
+    let cm = unibill_chartmogul::ChartMogul::builder()
+        .api_key(unibill_sandbox::CHARTMOGUL_API_KEY)
+        .base_url(sb.chartmogul().base_url())
+        .retry(fast_retry())
+        .write_locking(unibill_core::lock::WriteLocking::Shared(
+            std::sync::Arc::new(lock.clone()),
+        ))
+        .build()
+        .unwrap();
+    cm.add_tags(&second_id(), ["vip"]).await.unwrap();
+    cm.remove_tags(&second_id(), ["vip"]).await.unwrap();
+    cm.update_custom_attributes(&second_id(), vec![("pro", CustomAttribute::new(true))])
+        .await
+        .unwrap();
+    // A refused call releases its lock the same way.
+    cm.update_custom_attributes(&second_id(), vec![("missing", CustomAttribute::new(1))])
+        .await
+        .unwrap_err();
+    assert_eq!((lock.released(), lock.dropped()), (4, 0));
+}

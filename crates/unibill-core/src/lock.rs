@@ -36,7 +36,7 @@
 //! );
 //! let guard = locks.acquire(&CustomerId::from("42")).await?;
 //! guard.ensure_held()?; // before each write
-//! drop(guard); // the next update of customer 42 may start
+//! guard.release().await; // the next update of customer 42 may start
 //! # Ok(()) }
 //! ```
 
@@ -251,14 +251,31 @@ pub enum LockFailure {
     Lost,
 }
 
-/// A held lease on one customer's lock. Dropping it releases the lock.
+/// A held lease on one customer's lock.
+///
+/// [`Self::release`] gives it back and returns once the lock service has
+/// it back; dropping the lease without it must release it too, as a
+/// fallback (a cancelled task), though perhaps later: a lock shared
+/// between processes cannot await its service in `drop`, and a process
+/// that ends right after its update may never get to send the release.
+#[async_trait]
 pub trait Lease: Send + Sync {
     /// `Ok` while the lease is still held; [`LockFailure::Lost`] (or another
     /// failure) once it is not. Checked before every write.
     fn check(&self) -> std::result::Result<(), LockFailure>;
+
+    /// Releases the lock and returns once it is released (or, for a
+    /// shared lock whose service cannot be reached, once trying failed: its
+    /// lease then runs out on its own). The default drops the lease, for
+    /// locks whose drop releases at once.
+    async fn release(self: Box<Self>) {
+        drop(self);
+    }
 }
 
-/// A held customer lock; dropping it releases the lock.
+/// A held customer lock. [`Self::release`] releases it and waits until it
+/// is released (what the update path does); dropping the guard releases
+/// it too, in the background for a lock shared between processes.
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard {
     key: LockKey,
@@ -299,6 +316,14 @@ impl LockGuard {
         match &self.lease {
             Some(lease) => lease.check().map_err(|reason| self.key.error(reason)),
             None => Ok(()),
+        }
+    }
+    /// Releases the lock and waits until the lock service has it back, so
+    /// the next update of the customer, in this process or another, finds
+    /// it free. A process may end right after this returns.
+    pub async fn release(mut self) {
+        if let Some(lease) = self.lease.take() {
+            lease.release().await;
         }
     }
 }

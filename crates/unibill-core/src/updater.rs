@@ -582,7 +582,7 @@ pub(crate) async fn update_as<U: CustomerUpdater + ?Sized>(
                     found = Some((id, lock));
                     break;
                 }
-                drop(lock);
+                lock.release().await;
             }
             checked = checked.with_resolved_from(other.clone());
             match found {
@@ -598,8 +598,11 @@ pub(crate) async fn update_as<U: CustomerUpdater + ?Sized>(
             }
         }
     };
-    let mut outcome = updater.apply(&id, &checked, &lock).await?;
-    drop(lock);
+    let applied = updater.apply(&id, &checked, &lock).await;
+    // Released and awaited before returning, failed or not: a process
+    // that ends right after its update leaves the customer free.
+    lock.release().await;
+    let mut outcome = applied?;
     outcome.ignored = checked.ignored().to_vec();
     Ok(outcome)
 }

@@ -268,3 +268,77 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
     // The backend's own extension goes through.
     u.update(&id, &with_ext("memory")).await.unwrap();
 }
+
+/// A lock whose leases count how they end: released through
+/// `Lease::release` (awaited) or merely dropped.
+#[derive(Debug, Default)]
+struct RecordingLock {
+    released: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+}
+
+struct RecordingLease {
+    released: Arc<AtomicUsize>,
+    dropped: Arc<AtomicUsize>,
+    done: bool,
+}
+
+#[async_trait]
+impl unibill_core::lock::Lease for RecordingLease {
+    fn check(&self) -> std::result::Result<(), unibill_core::lock::LockFailure> {
+        Ok(())
+    }
+    async fn release(mut self: Box<Self>) {
+        self.done = true;
+        self.released.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Drop for RecordingLease {
+    fn drop(&mut self) {
+        if !self.done {
+            self.dropped.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait]
+impl unibill_core::lock::WriteLock for RecordingLock {
+    async fn acquire(
+        &self,
+        key: &unibill_core::lock::LockKey,
+        _wait: std::time::Duration,
+    ) -> Result<LockGuard> {
+        Ok(LockGuard::new(
+            key.clone(),
+            Box::new(RecordingLease {
+                released: Arc::clone(&self.released),
+                dropped: Arc::clone(&self.dropped),
+                done: false,
+            }),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn an_update_releases_its_lock_awaited_before_it_returns() {
+    let lock = Arc::new(RecordingLock::default());
+    let b = Counting {
+        locks: CustomerLocks::new(
+            KIND,
+            AccountId::of("memory://", b""),
+            &unibill_core::lock::WriteLocking::Shared(lock.clone()),
+            std::time::Duration::from_secs(1),
+        ),
+        ..Counting::new()
+    };
+    for n in 1..=3 {
+        b.update(&CustomerId::from("1"), &CustomerPatch::new().city("Paris"))
+            .await
+            .unwrap();
+        // Released through `Lease::release` (a shared lock can await its
+        // service there), never left to a drop.
+        assert_eq!(lock.released.load(Ordering::SeqCst), n);
+        assert_eq!(lock.dropped.load(Ordering::SeqCst), 0);
+    }
+}

@@ -10,23 +10,35 @@
 //! and can interleave two updates of one customer. A [`RedisCoordinator`]
 //! gives them one budget and one lock per customer:
 //!
-//! - [`RedisLimiter`] implements core's
-//!   [`RateLimiter`]: one atomic Lua
-//!   script keeps an exact sliding window per budget (a sorted set of the
-//!   grants of the last window) and takes the time from Redis (`TIME`), so
-//!   the machines' clocks do not matter. The key is
-//!   `{prefix}rate:{backend}:{account}`, where the account is a hash of the
-//!   base URL and the credentials, never the key itself. The limit is the
-//!   client's configured one (the vendor's documented limit by default).
+//! - [`RedisLimiter`] implements core's [`RateLimiter`]: one atomic Lua
+//!   script per request attempt paces the budget with GCRA (the generic
+//!   cell rate algorithm): permits one emission interval apart, after a
+//!   small burst (a twentieth of the limit, from 1 to 5) when the budget
+//!   was idle, never more than the limit in any window. The call reserves
+//!   the permit and answers how long to wait for it, so a waiting request
+//!   asks Redis once. The time is Redis's (`TIME`), so the machines'
+//!   clocks do not matter. The key, one small string per budget, is
+//!   `{prefix}pace:{backend}:{account}` ([`Budget::key`]: never a
+//!   credential). The limit is the client's configured one (the vendor's
+//!   documented limit by default).
 //! - [`RedisLock`] implements core's [`WriteLock`]: `SET key token NX PX
 //!   lease` with a unique token, renewed every third of the lease while
 //!   held, released by a compare-and-delete script (a holder never deletes
-//!   another holder's lock). A holder that dies stops renewing, and its
-//!   lock frees itself after the lease. Waiting is bounded:
-//!   [`LockFailure::TimedOut`] after it, never an unlocked write. Before
-//!   every write the backend checks the lease ([`Lease::check`]); once a
-//!   renewal failed long enough for the lease to run out, or the lock was
-//!   taken over, it reports [`LockFailure::Lost`] and nothing more is sent.
+//!   another holder's lock) that also publishes a message on a channel
+//!   named like the key. The update path releases it awaited
+//!   ([`LockGuard::release`]) before `update` returns, so a process may
+//!   end right after; dropping the guard releases it in the background, as
+//!   a fallback. The updates of one process waiting for one customer queue
+//!   in the process, and only the head of that queue asks Redis; it asks
+//!   again when a release message arrives (one pub/sub connection per
+//!   coordinator, `PSUBSCRIBE {prefix}lock:*`), and about every 0.5 s when
+//!   none does (a dead holder's lease runs out silently). A holder that
+//!   dies stops renewing, and its lock frees itself after the lease.
+//!   Waiting is bounded: [`LockFailure::TimedOut`] after it, never an
+//!   unlocked write. Before every write the backend checks the lease
+//!   ([`Lease::check`]); once a renewal failed long enough for the lease to
+//!   run out, or the lock was taken over, it reports [`LockFailure::Lost`]
+//!   and nothing more is sent.
 //!
 //! ## When Redis is unreachable
 //!
@@ -240,24 +252,26 @@ impl RedisSettings {
     }
 }
 
-/// The Lua script of the shared limiter: an exact sliding window over the
-/// grants of the last window, kept in a sorted set scored by Redis's own
-/// clock in microseconds. Returns 0 when a permit was granted, else how
-/// many microseconds until the oldest grant leaves the window.
+/// The Lua script of the shared limiter: GCRA (the generic cell rate
+/// algorithm) with reservations. One string per budget holds the
+/// theoretical arrival time (TAT) of the next permit, in microseconds of
+/// Redis's own clock. Each call reserves the next permit: it is due at
+/// `max(TAT, now) - tolerance`, and TAT moves on by one emission interval.
+/// Returns how many microseconds the caller waits before sending (0: at
+/// once). Every call is a grant, so a waiting caller asks once, not again
+/// and again.
 const LIMIT_SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.floor(window / 1000) + 1000)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local wait = tonumber(oldest[2]) + window - now
-if wait < 1 then wait = 1 end
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait < 0 then wait = 0 end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX',
+  string.format('%d', math.floor((next_tat - now) / 1000) + 1000))
 return wait
 ";
 
@@ -269,13 +283,35 @@ end
 return 0
 ";
 
-/// Deletes the lock only while the token is still ours.
+/// Deletes the lock only while the token is still ours, and then tells the
+/// waiters of every process (a message on the channel named like the key).
 const RELEASE_SCRIPT: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', KEYS[1], '')
+  return 1
 end
 return 0
 ";
+
+/// How a budget's limit is paced: the emission interval and the GCRA
+/// tolerance, in microseconds. A burst of `b` permits may go at once after
+/// a quiet spell (`b` is a hundredth of the limit, from 1 to 5: none for
+/// ChartMogul's 40/s, 5 for Fusebill's 1,000/min); after that permits are
+/// one interval apart. The interval is `per ÷ (limit − b)` (`per` for a
+/// limit of 1), so no window of length `per` holds more than `limit − 1`
+/// permits at Redis's clock, burst included: the one permit left over is
+/// room for the jitter between a permit and the request's arrival at the
+/// vendor (an emission interval: 26 ms at ChartMogul's 40 per 1.02 s).
+fn pacing(limit: RateLimit) -> (u64, u64) {
+    let requests = u64::from(limit.requests.max(1));
+    let burst = (requests / 100).clamp(1, 5);
+    let per_us = u64::try_from(limit.per.as_micros())
+        .unwrap_or(u64::MAX)
+        .clamp(1, 1 << 50);
+    let interval = per_us.div_ceil((requests - burst).max(1)).max(1);
+    (interval, interval * (burst - 1))
+}
 
 /// The shared connection to Redis and the settings; build one per process
 /// and hand its [`Self::rate_limiting`] and [`Self::write_locking`] to
@@ -299,10 +335,16 @@ struct Inner {
     renew_script: Script,
     release_script: Script,
     fallback_windows: Mutex<HashMap<String, Arc<SlidingWindow>>>,
-    /// One queue per budget in this process: only its head asks Redis, so
-    /// a crowd of waiting requests does not wake and ask all at once each
-    /// time a grant frees up.
-    limit_queues: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The updates of this process waiting for one customer queue here
+    /// first (first come, first served): only the head of each queue asks
+    /// Redis, so a crowd of waiters costs one `SET` per release, not one
+    /// each.
+    queue: InProcessLock,
+    /// Waiters woken by the release messages of every process.
+    wakers: Arc<Wakers>,
+    /// The task listening for release messages, started by the first
+    /// update that has to wait.
+    listener: Mutex<Option<JoinHandle<()>>>,
     counter: AtomicU64,
     instance: u64,
     /// Fallback mode: until when Redis is known down and skipped.
@@ -362,7 +404,9 @@ impl RedisCoordinator {
                 renew_script: Script::new(RENEW_SCRIPT),
                 release_script: Script::new(RELEASE_SCRIPT),
                 fallback_windows: Mutex::new(HashMap::new()),
-                limit_queues: Mutex::new(HashMap::new()),
+                queue: InProcessLock::new(),
+                wakers: Arc::default(),
+                listener: Mutex::new(None),
                 counter: AtomicU64::new(0),
                 instance: fastrand::u64(..),
                 skip_until: Mutex::new(None),
@@ -569,53 +613,32 @@ impl RateLimiter for RedisLimiter {
             c.fallback_window(budget, share).wait().await;
             return Ok(());
         }
-        let key = c.key("rate", &budget.key());
-        let window_us = budget.limit.per.as_micros().clamp(1, 1 << 52);
-        let args = [
-            budget.limit.requests.max(1).to_string(),
-            window_us.to_string(),
-            c.token(),
-        ];
-        let queue = {
-            let mut queues = c
-                .inner
-                .limit_queues
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            Arc::clone(queues.entry(key.clone()).or_default())
-        };
-        // First come, first served within the process; the head of the
-        // queue waits for its grant, then the next one asks.
-        let _turn = queue.lock().await;
-        loop {
-            let answer = c.invoke::<i64>(&c.inner.limit_script, &key, &args).await;
-            if answer.is_ok() {
+        let key = c.key("pace", &budget.key());
+        let (interval, tolerance) = pacing(budget.limit);
+        let args = [interval.to_string(), tolerance.to_string()];
+        // One call reserves the permit; the wait happens here, without
+        // asking Redis again. A caller dropped while waiting forfeits its
+        // permit (the budget errs on the slow side).
+        match c.invoke::<i64>(&c.inner.limit_script, &key, &args).await {
+            Ok(wait_us) => {
                 c.redis_answered();
-            }
-            match answer {
-                Ok(0) => return Ok(()),
-                Ok(wait_us) => {
-                    // A small jitter keeps waiting processes from asking
-                    // again in lockstep.
-                    let wait = Duration::from_micros(wait_us.max(1) as u64)
-                        + Duration::from_micros(fastrand::u64(0..500));
-                    tokio::time::sleep(wait).await;
+                if wait_us > 0 {
+                    tokio::time::sleep(Duration::from_micros(wait_us as u64)).await;
                 }
-                Err(why) => {
-                    return match c.fallback_share() {
-                        Some(share) => {
-                            tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
-                            c.redis_failed();
-                            c.fallback_window(budget, share).wait().await;
-                            Ok(())
-                        }
-                        None => Err(Error::Limiter {
-                            backend: budget.backend,
-                            reason: why,
-                        }),
-                    };
-                }
+                Ok(())
             }
+            Err(why) => match c.fallback_share() {
+                Some(share) => {
+                    tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
+                    c.redis_failed();
+                    c.fallback_window(budget, share).wait().await;
+                    Ok(())
+                }
+                None => Err(Error::Limiter {
+                    backend: budget.backend,
+                    reason: why,
+                }),
+            },
         }
     }
 }
@@ -627,8 +650,133 @@ pub struct RedisLock {
     coordinator: RedisCoordinator,
 }
 
-/// How often a waiting update asks for the lock again, at most.
+/// How soon a waiting update asks for the lock again while release
+/// messages are not heard yet (the listener is connecting): the first
+/// pause; each next one doubles, up to [`SLOW_POLL`].
 const POLL: Duration = Duration::from_millis(25);
+
+/// How often a waiting update asks for the lock again when no release
+/// message woke it: the fallback for a lease that ran out (its holder
+/// died) and for a lost message.
+const SLOW_POLL: Duration = Duration::from_millis(500);
+
+/// The waiters of this process, by Redis lock key, woken when a release
+/// message for that key arrives.
+#[derive(Default)]
+struct Wakers {
+    waiting: Mutex<HashMap<String, Arc<tokio::sync::Notify>>>,
+    /// Whether the listener is subscribed right now.
+    listening: AtomicBool,
+}
+
+impl Wakers {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Notify>>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn register(self: &Arc<Self>, key: &str) -> WakeSlot {
+        let notify = Arc::clone(self.map().entry(key.to_owned()).or_default());
+        WakeSlot {
+            wakers: Arc::clone(self),
+            key: key.to_owned(),
+            notify,
+        }
+    }
+
+    fn wake(&self, key: &str) {
+        if let Some(notify) = self.map().get(key) {
+            notify.notify_waiters();
+        }
+    }
+}
+
+/// A waiter's registration; removed when it is done (or cancelled).
+struct WakeSlot {
+    wakers: Arc<Wakers>,
+    key: String,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Drop for WakeSlot {
+    fn drop(&mut self) {
+        let mut map = self.wakers.map();
+        // The map's reference and this one: nobody else waits.
+        if Arc::strong_count(&self.notify) <= 2 {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// A `PSUBSCRIBE` pattern matching exactly the keys that start with
+/// `prefix` (its glob characters escaped).
+fn pattern(prefix: &str) -> String {
+    let mut p = String::with_capacity(prefix.len() + 8);
+    for ch in prefix.chars() {
+        if matches!(ch, '*' | '?' | '[' | ']' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push_str("lock:*");
+    p
+}
+
+/// Listens for the release messages of every process (one pub/sub
+/// connection per coordinator) and wakes the waiters of this one.
+/// Reconnects after a pause when the connection is lost; meanwhile the
+/// waiters poll.
+async fn listen(client: redis::Client, pattern: String, wakers: Arc<Wakers>, timeout: Duration) {
+    use futures_util::StreamExt;
+    loop {
+        if let Ok(Ok(mut pubsub)) = tokio::time::timeout(timeout, client.get_async_pubsub()).await {
+            if let Ok(Ok(())) = tokio::time::timeout(timeout, pubsub.psubscribe(&pattern)).await {
+                wakers.listening.store(true, Ordering::SeqCst);
+                let mut messages = pubsub.on_message();
+                while let Some(message) = messages.next().await {
+                    wakers.wake(message.get_channel_name());
+                }
+                wakers.listening.store(false, Ordering::SeqCst);
+            }
+        }
+        tokio::time::sleep(SLOW_POLL.mul_f64(1.0 + fastrand::f64())).await;
+    }
+}
+
+impl RedisCoordinator {
+    /// Starts the release listener unless it runs already (again when
+    /// the runtime it ran on has shut down).
+    fn listen(&self) {
+        let mut listener = self
+            .inner
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if listener.as_ref().is_none_or(JoinHandle::is_finished) {
+            self.inner.wakers.listening.store(false, Ordering::SeqCst);
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                *listener = Some(handle.spawn(listen(
+                    self.inner.client.clone(),
+                    pattern(&self.inner.settings.prefix),
+                    Arc::clone(&self.inner.wakers),
+                    self.inner.settings.timeout,
+                )));
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = self
+            .listener
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            listener.abort();
+        }
+    }
+}
 
 #[async_trait]
 impl WriteLock for RedisLock {
@@ -643,7 +791,17 @@ impl WriteLock for RedisLock {
         if c.fallback_share().is_some() && !c.ask_redis() {
             return InProcessLock::global().acquire(key, wait).await;
         }
+        // The updates of this process queue up here; only the head asks
+        // Redis, and keeps its place until it released the Redis lock.
+        let turn = c.inner.queue.acquire(key, wait).await?;
+        let slot = c.inner.wakers.register(&redis_key);
+        let mut pause = POLL;
         loop {
+            // Listening before asking: a release between the answer and
+            // the wait below still wakes this waiter.
+            let woken = slot.notify.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let sent = Instant::now();
             let got = match c.connection().await {
                 Ok((id, mut conn)) => {
@@ -664,7 +822,7 @@ impl WriteLock for RedisLock {
             }
             match got {
                 Ok(true) => {
-                    let lease = RedisLease::start(c.clone(), redis_key, token, sent + lease);
+                    let lease = RedisLease::start(c.clone(), redis_key, token, sent + lease, turn);
                     return Ok(LockGuard::new(key.clone(), Box::new(lease)));
                 }
                 Ok(false) => {
@@ -672,10 +830,21 @@ impl WriteLock for RedisLock {
                     if now >= deadline {
                         return Err(key.error(LockFailure::TimedOut(wait)));
                     }
-                    let nap = POLL.mul_f64(0.5 + fastrand::f64()).min(deadline - now);
-                    tokio::time::sleep(nap).await;
+                    c.listen();
+                    // Woken by the holder's release message; asking again
+                    // after a pause only when none comes (a dead holder's
+                    // lease runs out silently).
+                    let nap = if c.inner.wakers.listening.load(Ordering::SeqCst) {
+                        SLOW_POLL.mul_f64(0.75 + 0.5 * fastrand::f64())
+                    } else {
+                        let nap = pause.mul_f64(0.5 + fastrand::f64());
+                        pause = (pause * 2).min(SLOW_POLL);
+                        nap
+                    };
+                    let _ = tokio::time::timeout(nap.min(deadline - now), woken).await;
                 }
                 Err(why) => {
+                    drop(turn);
                     if c.fallback_share().is_some() {
                         tracing::warn!(reason = %why, "redis unreachable: in-process lock fallback");
                         c.redis_failed();
@@ -691,11 +860,15 @@ impl WriteLock for RedisLock {
     }
 }
 
-/// A held lease: renewed in the background; released on drop.
+/// A held lease: renewed in the background; released by
+/// [`Lease::release`] (awaited), or on drop in the background.
 struct RedisLease {
     state: Arc<LeaseState>,
     renew: JoinHandle<()>,
     release: Option<(RedisCoordinator, String, String)>,
+    /// This process's place at the head of the customer's queue, given up
+    /// after the Redis lock.
+    turn: Option<LockGuard>,
 }
 
 struct LeaseState {
@@ -706,7 +879,13 @@ struct LeaseState {
 }
 
 impl RedisLease {
-    fn start(c: RedisCoordinator, key: String, token: String, valid_until: Instant) -> Self {
+    fn start(
+        c: RedisCoordinator,
+        key: String,
+        token: String,
+        valid_until: Instant,
+        turn: LockGuard,
+    ) -> Self {
         let state = Arc::new(LeaseState {
             valid_until: Mutex::new(valid_until),
             lost: AtomicBool::new(false),
@@ -723,6 +902,7 @@ impl RedisLease {
             state,
             renew,
             release: Some((c, key, token)),
+            turn: Some(turn),
         }
     }
 }
@@ -756,7 +936,27 @@ async fn renew_loop(
     }
 }
 
+#[async_trait]
 impl Lease for RedisLease {
+    /// Stops renewing, deletes the key if it is still ours and tells the
+    /// waiters of every process; returns once Redis answered (or failed
+    /// to: the lease then runs out on its own). Then the next update of
+    /// this process may ask.
+    async fn release(mut self: Box<Self>) {
+        self.renew.abort();
+        if let Some((c, key, token)) = self.release.take() {
+            if let Err(why) = c
+                .invoke::<i64>(&c.inner.release_script, &key, &[token])
+                .await
+            {
+                tracing::warn!(reason = %why, "redis lock release failed: the lease runs out on its own");
+            }
+        }
+        if let Some(turn) = self.turn.take() {
+            turn.release().await;
+        }
+    }
+
     fn check(&self) -> std::result::Result<(), LockFailure> {
         let until = *self
             .state
@@ -775,8 +975,10 @@ impl Drop for RedisLease {
     fn drop(&mut self) {
         self.renew.abort();
         if let Some((c, key, token)) = self.release.take() {
-            // Compare-and-delete in the background; if it cannot run (no
-            // runtime, Redis away) the lease expires on its own.
+            // Not released through `Lease::release` (a cancelled task):
+            // compare-and-delete in the background; if it cannot run (no
+            // runtime, Redis away, the process ends first) the lease
+            // expires on its own.
             if let Ok(handle) = tokio::runtime::Handle::try_current() {
                 handle.spawn(async move {
                     let _ = c
@@ -784,6 +986,59 @@ impl Drop for RedisLease {
                         .await;
                 });
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The permits GCRA grants to `n` requests that all arrive at once,
+    /// as the script reserves them: at `max(TAT, now) − tolerance`.
+    fn grants(limit: RateLimit, n: u64) -> Vec<u64> {
+        let (interval, tolerance) = pacing(limit);
+        let mut tat = 0u64;
+        (0..n)
+            .map(|_| {
+                let at = tat.saturating_sub(tolerance);
+                tat += interval;
+                at
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_window_holds_more_than_the_limit_less_one_and_the_burst_is_small() {
+        for (requests, per_ms, burst, loss) in [
+            (40, 1020, 1, 0.026),
+            (1000, 60_000, 5, 0.006),
+            (50, 60_000, 1, 0.021),
+            (400, 3_600_000, 4, 0.011),
+            (7, 100, 1, 0.17),
+            (1, 1000, 1, 0.0),
+        ] {
+            let limit = RateLimit {
+                requests,
+                per: Duration::from_millis(per_ms),
+            };
+            let per_us = per_ms * 1000;
+            let at = grants(limit, u64::from(requests) * 4);
+            // Any window [t, t + per) starting at a grant: one permit
+            // short of the limit (room for jitter), at least one.
+            let most = (requests as usize - 1).max(1);
+            for (i, start) in at.iter().enumerate() {
+                let inside = at[i..].iter().take_while(|g| **g < start + per_us).count();
+                assert!(inside <= most, "{limit:?}: {inside} in one window");
+            }
+            assert_eq!(at.iter().filter(|g| **g == 0).count(), burst, "{limit:?}");
+            // The steady rate's shortfall against the limit.
+            let (interval, _) = pacing(limit);
+            let rate = per_us as f64 / interval as f64;
+            assert!(
+                rate >= f64::from(requests) * (1.0 - loss),
+                "{limit:?}: {rate}"
+            );
         }
     }
 }

@@ -67,7 +67,7 @@ fn main() {
         worker::run(n.parse().expect("worker number"));
         return;
     }
-    let scenarios: [(&str, Scenario); 3] = [
+    let scenarios: [(&str, Scenario); 5] = [
         (
             "four_processes_times_fifty_concurrent_updates_of_one_customer_lose_no_edit",
             zero_lost_edits,
@@ -79,6 +79,14 @@ fn main() {
         (
             "redis_killed_mid_run_with_local_fallback_completes_within_each_share",
             local_fallback,
+        ),
+        (
+            "ten_short_lived_processes_one_after_another_each_find_the_lock_free",
+            short_lived_processes,
+        ),
+        (
+            "eight_processes_times_25_contending_updates_cost_few_redis_commands_each",
+            contended_commands,
         ),
     ];
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -260,7 +268,7 @@ impl Workers {
             lines: Vec::new(),
             readers: Vec::new(),
         };
-        for n in 0..WORKERS {
+        for n in 0..plan.customers.len() {
             let mut child = Command::new(&exe)
                 .env(WORKER_VAR, n.to_string())
                 .env("UNIBILL_REDIS_TEST_MODE", plan.mode)
@@ -328,7 +336,7 @@ impl Workers {
 
     async fn go(&mut self) {
         self.until("every worker ready", |w| {
-            (0..WORKERS).all(|n| w.said(n, "ready"))
+            (0..w.children.len()).all(|n| w.said(n, "ready"))
         })
         .await;
         self.send("go");
@@ -338,8 +346,10 @@ impl Workers {
     async fn phase(&mut self, phase: u8) {
         self.send(&phase.to_string());
         let ack = format!("ack {phase}");
-        self.until(&ack.clone(), move |w| (0..WORKERS).all(|n| w.said(n, &ack)))
-            .await;
+        self.until(&ack.clone(), move |w| {
+            (0..w.children.len()).all(|n| w.said(n, &ack))
+        })
+        .await;
     }
 
     /// Ends the input, waits for every worker to finish and succeed.
@@ -796,6 +806,218 @@ fn local_fallback(server: &str) {
     });
 }
 
+/// Every command Redis counted so far (`INFO commandstats`), by name,
+/// commands run inside scripts included, `INFO` itself left out.
+async fn command_calls(url: &str) -> BTreeMap<String, u64> {
+    let mut conn = redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis answers");
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO");
+    let mut calls = BTreeMap::new();
+    for line in info.lines() {
+        let Some((name, stats)) = line
+            .strip_prefix("cmdstat_")
+            .and_then(|l| l.split_once(':'))
+        else {
+            continue;
+        };
+        if name == "info" {
+            continue;
+        }
+        let n = stats
+            .split(',')
+            .find_map(|kv| kv.strip_prefix("calls="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        calls.insert(name.to_owned(), n);
+    }
+    calls
+}
+
+/// What each command gained between two [`command_calls`] readings.
+fn command_delta(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(k, v)| (k.clone(), v - before.get(k).copied().unwrap_or(0)))
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
+
+/// The keys of the lock (`{prefix}lock:*`) present in Redis now.
+async fn lock_keys(url: &str, prefix: &str) -> Vec<String> {
+    let mut conn = redis::Client::open(url)
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis answers");
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}lock:*"))
+        .query_async(&mut conn)
+        .await
+        .expect("KEYS")
+}
+
+/// Short-lived processes run one after another.
+const SHORT_LIVED: usize = 10;
+
+/// 10 processes that each update one customer once and end at once (as a
+/// CLI run or a cron job does), one after another, all on the Redis
+/// limiter and lock. After each process ended, no lock key is left in
+/// Redis (it released its lock before `update` returned, not in a
+/// background task that never ran), and each process asked for the lock
+/// exactly once: the `SET` calls Redis counted for it, less the one the
+/// limiter's script makes per request, are 1 (it found the lock free and
+/// did not wait). Each update's time is printed, not asserted.
+fn short_lived_processes(server: &str) {
+    runtime().block_on(async {
+        let redis = OwnRedis::start_free(server);
+        let url = redis.url();
+        until_up(&url).await;
+        let sandbox = Sandbox::start().await.expect("sandbox");
+        let vendor = sandbox.fusebill();
+        vendor.set_latency(Duration::from_millis(2));
+        let customer = unibill_sandbox::fusebill::SEED_CUSTOMER_ID.to_owned();
+        let prefix = format!("unibill-test:{:016x}:", fastrand::u64(..));
+        let exe = std::env::current_exe().expect("own path");
+        let mut times = Vec::new();
+        let mut commands = 0;
+        for n in 0..SHORT_LIVED {
+            let before = command_calls(&url).await;
+            let requests = vendor.journal().len();
+            let child = Command::new(&exe)
+                .env(WORKER_VAR, n.to_string())
+                .env("UNIBILL_REDIS_TEST_MODE", "once")
+                .env("UNIBILL_REDIS_TEST_URL", &url)
+                .env("UNIBILL_REDIS_TEST_PREFIX", &prefix)
+                .env("UNIBILL_REDIS_TEST_FUSEBILL", vendor.base_url())
+                .env("UNIBILL_REDIS_TEST_CUSTOMERS", &customer)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("worker starts");
+            let out = tokio::time::timeout(
+                HANG,
+                tokio::task::spawn_blocking(move || child.wait_with_output()),
+            )
+            .await
+            .expect("the process ends")
+            .expect("join")
+            .expect("output");
+            assert!(out.status.success(), "process {n}: {}", out.status);
+            let text = String::from_utf8_lossy(&out.stdout);
+            let line = text
+                .lines()
+                .find(|l| l.starts_with("once "))
+                .unwrap_or_else(|| panic!("process {n} reported nothing: {text}"));
+            let f: Vec<&str> = line.split(' ').collect();
+            assert_eq!(f[1], "ok", "process {n}: {line}");
+            times.push(f[2].parse::<u64>().expect("micros"));
+            let left = lock_keys(&url, &prefix).await;
+            assert!(
+                left.is_empty(),
+                "process {n} ended and left its lock held: {left:?}"
+            );
+            let delta = command_delta(&before, &command_calls(&url).await);
+            let sent = (vendor.journal().len() - requests) as u64;
+            let lock_sets = delta.get("set").copied().unwrap_or(0).saturating_sub(sent);
+            assert_eq!(
+                lock_sets, 1,
+                "process {n} asked for the lock {lock_sets} times: it waited ({delta:?})"
+            );
+            commands += delta.values().sum::<u64>();
+        }
+        let ms: Vec<String> = times
+            .iter()
+            .map(|us| format!("{:.1}", *us as f64 / 1000.0))
+            .collect();
+        println!(
+            "  update times (ms), one process after another: {}; slowest {:.1} ms",
+            ms.join(" "),
+            *times.iter().max().unwrap_or(&0) as f64 / 1000.0
+        );
+        println!(
+            "  redis commands per uncontended update (connection setup included): {:.1}",
+            commands as f64 / SHORT_LIVED as f64
+        );
+        sandbox.shutdown().await;
+    });
+}
+
+/// Processes of the contended run, and updates each starts at once.
+const CONTENDERS: usize = 8;
+const CONTENDING_EDITS: usize = 25;
+/// The most Redis commands an update of the contended run may cost on
+/// average (scripts' inner commands included). A waiter polling `SET NX`
+/// every ~25 ms costs several times that.
+const COMMANDS_PER_CONTENDED_UPDATE: f64 = 30.0;
+
+/// 8 processes × 25 concurrent updates of one customer through the Redis
+/// limiter and lock: every update succeeds, and the commands Redis
+/// counted over the run, per update, stay under a bound that waiters
+/// polling the lock would far exceed (a count, not a time).
+fn contended_commands(server: &str) {
+    runtime().block_on(async {
+        let redis = OwnRedis::start_free(server);
+        let url = redis.url();
+        until_up(&url).await;
+        let sandbox = Sandbox::start().await.expect("sandbox");
+        let vendor = sandbox.fusebill();
+        vendor.set_latency(Duration::from_millis(2));
+        let customer = unibill_sandbox::fusebill::SEED_CUSTOMER_ID.to_owned();
+        let mut workers = Workers::spawn(&Plan {
+            mode: "contend",
+            redis_url: url.clone(),
+            fusebill: vendor.base_url(),
+            customers: vec![vec![customer.clone()]; CONTENDERS],
+        });
+        // Counted from when every process is connected and ready.
+        workers
+            .until("every worker ready", |w| {
+                (0..CONTENDERS).all(|n| w.said(n, "ready"))
+            })
+            .await;
+        let before = command_calls(&url).await;
+        let started = Instant::now();
+        workers.go().await;
+        let items = workers.finish().await;
+        let took = started.elapsed();
+        let delta = command_delta(&before, &command_calls(&url).await);
+        let updates = CONTENDERS * CONTENDING_EDITS;
+        assert_eq!(items.len(), updates);
+        for item in &items {
+            assert!(item.ok(), "{item:?}");
+        }
+        let puts = vendor
+            .journal()
+            .iter()
+            .filter(|e| e.method == "PUT")
+            .count();
+        assert_eq!(puts, updates);
+        let total: u64 = delta.values().sum();
+        let per_update = total as f64 / updates as f64;
+        println!(
+            "  {updates} updates in {:.2} s; {total} redis commands = {per_update:.1} per update: \
+             {delta:?}",
+            took.as_secs_f64()
+        );
+        assert!(
+            per_update <= COMMANDS_PER_CONTENDED_UPDATE,
+            "{per_update:.1} redis commands per update (at most \
+             {COMMANDS_PER_CONTENDED_UPDATE}): {delta:?}"
+        );
+        sandbox.shutdown().await;
+    });
+}
+
 // ---------------------------------------------------------------------------
 // The worker process.
 // ---------------------------------------------------------------------------
@@ -873,6 +1095,7 @@ mod worker {
                 (FALLBACK_LIMIT, FALLBACK_CUSTOMERS)
             }
             "fault" => (RateLimit::per_second(2_000), FAULT_CONCURRENCY),
+            "contend" => (RateLimit::per_second(2_000), CONTENDING_EDITS),
             _ => (RateLimit::per_second(2_000), EDITS_PER_WORKER),
         };
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -891,6 +1114,24 @@ mod worker {
                 .lock_wait(Duration::from_secs(60))
                 .build()
                 .expect("client");
+            if mode == "once" {
+                // A short-lived process (a CLI run, a cron job): one
+                // update, then the process ends at once, the way
+                // `std::process::exit` ends it: no task of the runtime
+                // runs after the update returned.
+                let id = CustomerId::from(customers[0].as_str());
+                let started = Instant::now();
+                let result = client
+                    .update(&id, &patch(n % WORKERS, format!("w{}-{n}", n % WORKERS)))
+                    .await;
+                let took = started.elapsed();
+                match result {
+                    Ok(_) => println!("once ok {}", took.as_micros()),
+                    Err(e) => println!("once failed {} {e}", took.as_micros()),
+                }
+                std::io::stdout().flush().expect("flush");
+                std::process::exit(0);
+            }
             let phase = Arc::new(AtomicU8::new(0));
             let stop = Arc::new(AtomicBool::new(false));
             let (go_tx, go_rx) = tokio::sync::oneshot::channel();
@@ -922,8 +1163,8 @@ mod worker {
             if go_rx.await.is_err() {
                 return;
             }
-            if mode == "edits" {
-                edits(n, client, &customers[0]).await;
+            if mode == "edits" || mode == "contend" {
+                edits(n, client, &customers[0], concurrency).await;
             } else {
                 bulk(n, &client, customers, concurrency, phase, stop).await;
             }
@@ -931,16 +1172,17 @@ mod worker {
         });
     }
 
-    /// `EDITS_PER_WORKER` updates of one customer, all started at once.
-    async fn edits(n: usize, client: Fusebill, customer: &str) {
+    /// `count` updates of one customer, all started at once. Worker `n`
+    /// sets field `n mod 4`.
+    async fn edits(n: usize, client: Fusebill, customer: &str, count: usize) {
         let client = Arc::new(client);
         let id = CustomerId::from(customer);
-        let tasks: Vec<_> = (0..EDITS_PER_WORKER)
+        let tasks: Vec<_> = (0..count)
             .map(|i| {
                 let (client, id) = (Arc::clone(&client), id.clone());
-                let value = format!("w{n}-{i}");
+                let value = format!("w{}-{n}-{i}", n % WORKERS);
                 tokio::spawn(async move {
-                    let r = client.update(&id, &patch(n, value.clone())).await;
+                    let r = client.update(&id, &patch(n % WORKERS, value.clone())).await;
                     (value, r)
                 })
             })

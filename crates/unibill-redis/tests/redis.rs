@@ -224,6 +224,38 @@ async fn release_never_deletes_another_holders_lock_and_the_loser_sees_lost() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_awaited_release_frees_the_key_before_it_returns() {
+    let Some(url) = redis_url("an_awaited_release_frees_the_key_before_it_returns") else {
+        return;
+    };
+    let s = settings(&url, Duration::from_secs(10));
+    let c = coordinator(&s);
+    let redis_key = format!("{}lock:{}", s.prefix, key("r"));
+    let mut conn = raw(&url).await;
+    for _ in 0..3 {
+        let held = c
+            .lock()
+            .acquire(&key("r"), Duration::from_secs(1))
+            .await
+            .unwrap();
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(&redis_key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(exists, 1);
+        held.release().await;
+        // Gone as soon as `release` returned, not a lease later.
+        let exists: i64 = redis::cmd("EXISTS")
+            .arg(&redis_key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(exists, 0, "the key outlived the awaited release");
+    }
+}
+
 fn budget(requests: u32, per: Duration) -> Budget {
     Budget {
         backend: BackendKind::new("chartmogul"),
@@ -236,14 +268,16 @@ fn budget(requests: u32, per: Duration) -> Budget {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_limiter_never_grants_more_than_the_limit_per_window_across_clients() {
-    let Some(url) = redis_url("the_limiter_never_grants_more_than_the_limit") else {
+async fn the_limiter_paces_permits_instead_of_granting_a_window_at_once() {
+    let Some(url) = redis_url("the_limiter_paces_permits_instead_of_granting_a_window_at_once")
+    else {
         return;
     };
     let s = settings(&url, Duration::from_secs(5));
-    // A window of an hour: nothing leaves it during the test, so every
-    // grant stays in the sorted set and the count is exact.
-    let b = budget(20, Duration::from_secs(3600));
+    // 400 per hour: a burst of 4 (a hundredth), then one permit every
+    // 3600 s / 396 = 9.1 s. Within 1.5 s exactly the burst is granted,
+    // across clients; a window-sized limiter would grant all 60 asked.
+    let b = budget(400, Duration::from_secs(3600));
     let granted = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::new();
     for client in 0..4 {
@@ -266,17 +300,18 @@ async fn the_limiter_never_grants_more_than_the_limit_per_window_across_clients(
     }
     assert_eq!(
         granted.load(Ordering::SeqCst),
-        20,
-        "4 clients x 15 asked, 20 allowed"
+        4,
+        "4 clients x 15 asked at 400/hour: the burst of 4 goes at once, the rest is paced"
     );
+    // One small key per budget, expiring on its own; the key names the
+    // vendor and the account hash, never a credential.
     let mut conn = raw(&url).await;
-    let n: i64 = redis::cmd("ZCARD")
-        .arg(format!("{}rate:{}", s.prefix, b.key()))
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("{}pace:{}", s.prefix, b.key()))
         .query_async(&mut conn)
         .await
         .unwrap();
-    assert_eq!(n, 20);
-    // The key names the vendor and the account hash, never a credential.
+    assert!(ttl > 0, "{ttl}");
     assert!(b.key().starts_with("chartmogul:"));
 }
 

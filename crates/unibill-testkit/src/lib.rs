@@ -58,3 +58,71 @@ pub fn call_lines(vendor: &VendorHandle) -> Vec<String> {
 pub fn call(method: &str, path: &str) -> (String, String) {
     (method.to_owned(), path.to_owned())
 }
+
+/// A [`WriteLock`](unibill_core::lock::WriteLock) whose leases count how
+/// they end: released through `Lease::release` (awaited, what a lock shared
+/// by several processes needs before a process may exit) or merely dropped.
+/// Install it with `.write_locking(WriteLocking::Shared(Arc::new(lock.clone())))`.
+#[derive(Clone, Debug, Default)]
+pub struct RecordingLock {
+    released: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    dropped: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RecordingLock {
+    /// How many leases were released through `Lease::release`.
+    pub fn released(&self) -> usize {
+        self.released.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// How many leases were dropped without `Lease::release`.
+    pub fn dropped(&self) -> usize {
+        self.dropped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+struct RecordingLease {
+    lock: RecordingLock,
+    released: bool,
+}
+
+#[async_trait::async_trait]
+impl unibill_core::lock::Lease for RecordingLease {
+    fn check(&self) -> Result<(), unibill_core::lock::LockFailure> {
+        Ok(())
+    }
+
+    async fn release(mut self: Box<Self>) {
+        self.released = true;
+        self.lock
+            .released
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for RecordingLease {
+    fn drop(&mut self) {
+        if !self.released {
+            self.lock
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl unibill_core::lock::WriteLock for RecordingLock {
+    async fn acquire(
+        &self,
+        key: &unibill_core::lock::LockKey,
+        _wait: Duration,
+    ) -> unibill_core::Result<unibill_core::lock::LockGuard> {
+        Ok(unibill_core::lock::LockGuard::new(
+            key.clone(),
+            Box::new(RecordingLease {
+                lock: self.clone(),
+                released: false,
+            }),
+        ))
+    }
+}
