@@ -27,9 +27,6 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Instant;
 
 use unibill::bulk::{run_bulk, BulkOptions};
@@ -39,79 +36,16 @@ use unibill::{
     CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
 };
 use unibill_sandbox::Sandbox;
-
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-thread_local! {
-    /// Whether this thread's allocations are counted (the client's).
-    static COUNTED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn counted() -> bool {
-    COUNTED.try_with(Cell::get).unwrap_or(false)
-}
-
-fn grew(n: usize) {
-    if counted() {
-        let n = n as isize;
-        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-        PEAK.fetch_max(now, Ordering::Relaxed);
-    }
-}
-
-fn shrank(n: usize) {
-    if counted() {
-        LIVE.fetch_sub(n as isize, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// counters are only bookkeeping (and allocate nothing).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        shrank(layout.size());
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            if new_size >= layout.size() {
-                grew(new_size - layout.size());
-            } else {
-                shrank(layout.size() - new_size);
-            }
-        }
-        p
-    }
-}
+use unibill_testkit::heap;
 
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
 
 /// Starts a measurement: the heap high-water mark and the peak RSS are
 /// reset to the current level; returns the heap level.
 fn start_measuring() -> isize {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let now = LIVE.load(Ordering::Relaxed);
-    PEAK.store(now, Ordering::Relaxed);
-    now
+    heap::reset_peak()
 }
 
 fn vm_hwm_kib() -> Option<u64> {
@@ -185,7 +119,7 @@ async fn measure(
     )
     .await;
     let elapsed = started.elapsed();
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let peak = heap::peak() - base;
     println!(
         "{name:<22} {items:>7} items: peak heap +{:.2} MiB, process peak RSS {:.1} MiB, \
          {:.0} items/s ({} applied, {} unchanged, {} failed)",
@@ -200,6 +134,9 @@ async fn measure(
 }
 
 fn main() {
+    // Only the client's threads count (the runtime's workers and this
+    // one, set below), never the sandbox's.
+    heap::count_threads_by_default(false);
     let quick = support::quick();
     let sizes: [u64; 2] = if quick {
         [1_000, 5_000]
@@ -215,12 +152,12 @@ fn main() {
     // The client's runtime: its threads, and this one, are counted.
     let client = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
-        .on_thread_start(|| COUNTED.set(true))
+        .on_thread_start(|| heap::count_this_thread(true))
         .enable_all()
         .build()
         .expect("runtime");
     println!("bulk_memory on {}", support::machine());
-    COUNTED.set(true);
+    heap::count_this_thread(true);
 
     let memory = InMemory {
         caps: Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL),
@@ -241,7 +178,7 @@ fn main() {
     report_flatness("in-memory (baseline)", &sizes, &peaks);
 
     for backend in support::selected() {
-        COUNTED.set(false);
+        heap::count_this_thread(false);
         let sandbox = server.block_on(Sandbox::start()).expect("sandbox starts");
         let vendor = support::vendor(&sandbox, backend).clone();
         let janitor = server.spawn(async move {
@@ -250,7 +187,7 @@ fn main() {
                 vendor.clear_journal();
             }
         });
-        COUNTED.set(true);
+        heap::count_this_thread(true);
         let updater = support::updater(&sandbox, backend, false);
         let concurrency = support::concurrency(backend);
         // Warm up: connections, lazily built state.
@@ -266,10 +203,10 @@ fn main() {
             .collect();
         report_flatness(backend, &sizes, &peaks);
         drop(updater);
-        COUNTED.set(false);
+        heap::count_this_thread(false);
         janitor.abort();
         server.block_on(sandbox.shutdown());
-        COUNTED.set(true);
+        heap::count_this_thread(true);
     }
 }
 

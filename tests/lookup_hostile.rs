@@ -19,11 +19,9 @@
 //! lookup; the servers' own threads are not counted.
 #![cfg(all(feature = "chartmogul", feature = "fusebill"))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -34,74 +32,13 @@ use unibill::reference::MAX_MATCHES;
 use unibill::{
     Config, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, TransportConfig,
 };
+use unibill_testkit::heap;
 
 // ---------------------------------------------------------------------
 // Heap accounting: every thread but the servers'.
 
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-thread_local! {
-    /// Set on the servers' threads: their allocations are not the client's.
-    static UNCOUNTED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn counted() -> bool {
-    !UNCOUNTED.try_with(Cell::get).unwrap_or(true)
-}
-
-fn grew(n: usize) {
-    if counted() {
-        let n = n as isize;
-        let now = LIVE.fetch_add(n, Ordering::Relaxed) + n;
-        PEAK.fetch_max(now, Ordering::Relaxed);
-    }
-}
-
-fn shrank(n: usize) {
-    if counted() {
-        LIVE.fetch_sub(n as isize, Ordering::Relaxed);
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// counters are only bookkeeping (and allocate nothing).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        shrank(layout.size());
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            if new_size >= layout.size() {
-                grew(new_size - layout.size());
-            } else {
-                shrank(layout.size() - new_size);
-            }
-        }
-        p
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
 
 /// One test at a time, so the heap counter sees one lookup.
 fn serial() -> MutexGuard<'static, ()> {
@@ -147,12 +84,11 @@ fn measured<T: Send + 'static>(make: impl FnOnce() -> Boxed<T> + Send + 'static)
             });
             tokio::task::yield_now().await;
             let future = make();
-            let start = LIVE.load(Ordering::Relaxed);
-            PEAK.store(start, Ordering::Relaxed);
+            let start = heap::reset_peak();
             let t = Instant::now();
             let out = future.await;
             let elapsed = t.elapsed();
-            let peak_growth = PEAK.load(Ordering::Relaxed) - start;
+            let peak_growth = heap::peak() - start;
             done.store(true, Ordering::Relaxed);
             let max_stall = ticker.await.unwrap();
             Measured {
@@ -201,7 +137,7 @@ fn scripted(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> Scripted
     let log = seen.clone();
     let answer = Arc::new(answer);
     std::thread::spawn(move || {
-        UNCOUNTED.with(|c| c.set(true));
+        heap::count_this_thread(false);
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

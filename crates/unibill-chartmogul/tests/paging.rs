@@ -3,82 +3,16 @@
 //! error, a lookup past the match cap is `Ambiguous` with the count, and a
 //! lookup past its overall deadline stops naming the pages read.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::reference::MAX_MATCHES;
 use unibill_core::{CustomerRef, CustomerUpdater, Error, ErrorKind};
 use unibill_testkit::fast_retry;
+use unibill_testkit::scripted::{param, scripted};
 
 const EMAIL: &str = "shared@example.com";
-
-/// A scripted HTTP server on 127.0.0.1: `answer` maps each request's
-/// path and query to a status line, headers and a JSON body; every request
-/// line is recorded. A header `X-Test-Delay-Ms` in an answer is not sent:
-/// the answer waits that long instead.
-struct Scripted {
-    base: String,
-    seen: Arc<Mutex<Vec<String>>>,
-}
-
-type Answer = (&'static str, Vec<(String, String)>, Vec<u8>);
-
-async fn scripted(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> Scripted {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let answer = Arc::new(answer);
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let answer = answer.clone();
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let text = String::from_utf8_lossy(&head);
-                let target = text.split(' ').nth(1).unwrap_or("").to_string();
-                log.lock().unwrap().push(target.clone());
-                let (status, mut headers, body) = answer(&target);
-                // `X-Test-Delay-Ms` is not sent: it delays the answer.
-                if let Some(i) = headers.iter().position(|(k, _)| k == "X-Test-Delay-Ms") {
-                    let ms: u64 = headers.remove(i).1.parse().unwrap();
-                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-                }
-                let mut out = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                let _ = stream.write_all(out.as_bytes()).await;
-                let _ = stream.write_all(&body).await;
-                let _ = stream.shutdown().await;
-            });
-        }
-    });
-    Scripted { base, seen }
-}
-
-/// The value of query parameter `name` in a request target.
-fn param(target: &str, name: &str) -> Option<String> {
-    let query = target.split_once('?')?.1;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
-}
 
 fn client(base: &str) -> ChartMogul {
     ChartMogul::builder()

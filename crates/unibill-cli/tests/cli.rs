@@ -2,82 +2,14 @@
 //! (or the in-process one of `--sandbox`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use unibill_sandbox::Sandbox;
 
-const CM: &str = "cus_ab223d54-75b4-431b-adb2-eb6b9e234571";
-const CM2: &str = "cus_de305d54-75b4-431b-adb2-eb6b9e546012";
-const FB: &str = "12000750";
-
-/// A sandbox on its own runtime, for the binary to talk to.
-struct Env {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: PathBuf,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sandbox = rt.block_on(Sandbox::start()).unwrap();
-        let dir = std::env::temp_dir().join(format!("unibill-cli-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Env {
-            _rt: rt,
-            sandbox,
-            dir,
-        }
-    }
-
-    fn cmd(&self, backend: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_unibill"));
-        c.env_clear()
-            .env("UNIBILL_BACKEND", backend)
-            .env("UNIBILL_RATE_LIMIT", "off")
-            .envs(self.sandbox.env_vars())
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, backend: &str, args: &[&str]) -> Output {
-        self.cmd(backend, args).output().unwrap()
-    }
-
-    fn file(&self, name: &str, text: &str) -> String {
-        let p = self.dir.join(name);
-        std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_owned()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
-    }
-
-    fn writes(&self, vendor: &str) -> usize {
-        let h = match vendor {
-            "chartmogul" => self.sandbox.chartmogul(),
-            "fusebill" => self.sandbox.fusebill(),
-            _ => self.sandbox.everlytic(),
-        };
-        h.journal().iter().filter(|e| e.is_write()).count()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::*;
 
 fn stdout_json(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -87,10 +19,6 @@ fn stdout_json(out: &Output) -> Value {
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn report(path: &str) -> Vec<Value> {
@@ -263,7 +191,7 @@ fn config_file_in_toml_and_json() {
     let vars: std::collections::HashMap<_, _> = env.sandbox.env_vars().into_iter().collect();
     let toml = env.file(
         "c.toml",
-        &format!(
+        format!(
             "backend = \"chartmogul\"\napi_key = \"{}\"\nbase_url = \"{}\"\n",
             vars["CHARTMOGUL_API_KEY"], vars["CHARTMOGUL_BASE_URL"]
         ),
@@ -273,7 +201,7 @@ fn config_file_in_toml_and_json() {
     assert_eq!(stdout_json(&out)["email"], "ben@example.com");
     let json = env.file(
         "c.json",
-        &format!(
+        format!(
             r#"{{"backend": "chartmogul", "api_key": "{}", "base_url": "{}"}}"#,
             vars["CHARTMOGUL_API_KEY"], vars["CHARTMOGUL_BASE_URL"]
         ),
@@ -376,7 +304,7 @@ fn bulk_jsonl_with_a_malformed_line() {
     let env = Env::new("bulk-jsonl");
     let input = env.file(
         "in.jsonl",
-        &format!(
+        format!(
             "{{\"id\": \"{CM}\", \"patch\": {{\"address\": {{\"city\": \"Paris\"}}, \"tags\": {{\"add\": [\"a\"]}}}}}}\n\
              {{oops\n\
              {{\"id\": \"{CM2}\", \"patch\": {{\"website\": null}}}}\n\
@@ -403,7 +331,7 @@ fn bulk_jsonl_with_a_malformed_line() {
 #[test]
 fn bulk_unknown_column_is_an_error_before_any_request() {
     let env = Env::new("bulk-unknown");
-    let input = env.file("in.csv", &format!("id,address.town\n{CM},Paris\n"));
+    let input = env.file("in.csv", format!("id,address.town\n{CM},Paris\n"));
     let out = env.run("chartmogul", &["bulk", &input]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
@@ -419,7 +347,7 @@ fn bulk_dry_run_plans_every_row_and_writes_nothing() {
     let env = Env::new("bulk-dry");
     let input = env.file(
         "in.csv",
-        &format!("id,address.city,tags.add\n{CM},Paris,x;y\n{CM2},,\n{CM},Rome,\n"),
+        format!("id,address.city,tags.add\n{CM},Paris,x;y\n{CM2},,\n{CM},Rome,\n"),
     );
     let rep = env.path("r.jsonl");
     let out = env.run(

@@ -7,80 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
-use unibill_sandbox::Sandbox;
 
-const CM: &str = "cus_ab223d54-75b4-431b-adb2-eb6b9e234571";
-const CM2: &str = "cus_de305d54-75b4-431b-adb2-eb6b9e546012";
-const FB: &str = "12000750";
-
-struct Env {
-    _rt: tokio::runtime::Runtime,
-    sandbox: Sandbox,
-    dir: std::path::PathBuf,
-}
-
-impl Env {
-    fn new(name: &str) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let sandbox = rt.block_on(Sandbox::start()).unwrap();
-        let dir = std::env::temp_dir().join(format!("unibill-ops-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Env {
-            _rt: rt,
-            sandbox,
-            dir,
-        }
-    }
-
-    fn cmd(&self, backend: &str, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_unibill"));
-        c.env_clear()
-            .env("UNIBILL_BACKEND", backend)
-            .env("UNIBILL_RATE_LIMIT", "off")
-            .envs(self.sandbox.env_vars())
-            .args(args)
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn run(&self, backend: &str, args: &[&str]) -> Output {
-        self.cmd(backend, args).output().unwrap()
-    }
-
-    fn file(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
-        let p = self.dir.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p.to_str().unwrap().to_owned()
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.join(name).to_str().unwrap().to_owned()
-    }
-
-    fn cm_writes(&self) -> usize {
-        self.sandbox
-            .chartmogul()
-            .journal()
-            .iter()
-            .filter(|e| e.is_write())
-            .count()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+mod common;
+use common::*;
 
 fn report(path: &str) -> Vec<Value> {
     let mut lines: Vec<Value> = std::fs::read_to_string(path)
@@ -278,7 +207,7 @@ fn a_refused_key_stops_the_run_and_resume_picks_up_the_rest() {
         &["bulk", &input, "--report", &rep, "--resume"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(env.cm_writes(), not_attempted.len());
+    assert_eq!(env.writes("chartmogul"), not_attempted.len());
     // --retry-failed runs the failed ones too, and only them.
     let out = env.run(
         "chartmogul",
@@ -292,7 +221,7 @@ fn a_refused_key_stops_the_run_and_resume_picks_up_the_rest() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(env.cm_writes(), not_attempted.len() + failed.len());
+    assert_eq!(env.writes("chartmogul"), not_attempted.len() + failed.len());
     assert_eq!(report(&rep).len(), 200 + not_attempted.len() + failed.len());
     for id in &ids {
         assert_eq!(
@@ -332,7 +261,7 @@ fn a_report_that_cannot_be_written_stops_the_run() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("stopped:"), "a summary: {err}");
     assert!(err.contains("could not be written"), "{err}");
-    let writes = env.cm_writes();
+    let writes = env.writes("chartmogul");
     assert!(writes <= 8, "{writes} writes after the report failed");
 }
 
@@ -379,7 +308,7 @@ fn sigterm_finishes_in_flight_rows_reports_them_and_exits_143() {
     let lines = report(&rep);
     assert!(lines.len() < 300, "stopped early");
     assert_eq!(
-        env.cm_writes(),
+        env.writes("chartmogul"),
         rows_with(&lines, "applied").len(),
         "every write has its report line"
     );
@@ -457,7 +386,7 @@ fn values_refused_before_any_request_share_one_exit_code_and_kind() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(env.cm_writes(), 0);
+    assert_eq!(env.writes("chartmogul"), 0);
 
     let input = env.file(
         "in.csv",
@@ -472,7 +401,7 @@ fn values_refused_before_any_request_share_one_exit_code_and_kind() {
         assert_eq!(l["status"], "failed", "{l}");
         assert_eq!(l["error"]["kind"], "input", "{l}");
     }
-    assert_eq!(env.cm_writes(), 0);
+    assert_eq!(env.writes("chartmogul"), 0);
 }
 
 #[test]
@@ -485,7 +414,7 @@ fn progress_secs_nan_is_a_usage_error() {
         assert_eq!(out.status.code(), Some(2), "{secs}: {}", stderr(&out));
         assert!(stderr(&out).contains("--progress-secs"), "{}", stderr(&out));
     }
-    assert_eq!(env.cm_writes(), 0);
+    assert_eq!(env.writes("chartmogul"), 0);
 }
 
 /// The smaller messages: each names what is wrong in the user's terms.
@@ -546,7 +475,7 @@ fn messages_say_what_is_wrong() {
         .as_str()
         .unwrap()
         .contains("address.city"));
-    assert_eq!(env.cm_writes(), 0);
+    assert_eq!(env.writes("chartmogul"), 0);
 }
 
 /// Named profiles in one config file: `--profile` or `UNIBILL_PROFILE`
