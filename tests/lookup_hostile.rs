@@ -26,13 +26,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use unibill::reference::MAX_MATCHES;
 use unibill::{
     Config, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, TransportConfig,
 };
 use unibill_testkit::heap;
+use unibill_testkit::scripted::{param, scripted, Scripted};
 
 // ---------------------------------------------------------------------
 // Heap accounting: every thread but the servers'.
@@ -103,108 +102,14 @@ fn measured<T: Send + 'static>(make: impl FnOnce() -> Boxed<T> + Send + 'static)
     .unwrap()
 }
 
-// ---------------------------------------------------------------------
-// A scripted server.
-
-/// Status line, headers, body; a header `X-Test-Delay-Ms` is not sent but
-/// delays the answer.
-type Answer = (&'static str, Vec<(String, String)>, Arc<Vec<u8>>);
-
-struct Scripted {
-    base: String,
-    seen: Arc<Mutex<Vec<String>>>,
-}
-
-impl Scripted {
-    /// The request lines seen so far (`METHOD target`).
-    fn seen(&self) -> Vec<String> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn writes(&self) -> usize {
-        self.seen()
-            .iter()
-            .filter(|l| !l.starts_with("GET "))
-            .count()
-    }
-}
-
-/// A server on its own thread (not counted by the heap counter), answering
-/// each request with `answer(target)`.
-fn scripted(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> Scripted {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let answer = Arc::new(answer);
-    std::thread::spawn(move || {
-        heap::count_this_thread(false);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(format!("http://{}", listener.local_addr().unwrap()))
-                .unwrap();
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let answer = answer.clone();
-                let log = log.clone();
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 4096];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let text = String::from_utf8_lossy(&head);
-                    let mut words = text.split(' ');
-                    let method = words.next().unwrap_or("").to_string();
-                    let target = words.next().unwrap_or("").to_string();
-                    log.lock().unwrap().push(format!("{method} {target}"));
-                    let (status, mut headers, body) = answer(&target);
-                    if let Some(i) = headers.iter().position(|(k, _)| k == "X-Test-Delay-Ms") {
-                        let ms: u64 = headers.remove(i).1.parse().unwrap();
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                    }
-                    let mut out = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-                        body.len()
-                    );
-                    for (k, v) in headers {
-                        out.push_str(&format!("{k}: {v}\r\n"));
-                    }
-                    out.push_str("\r\n");
-                    let _ = stream.write_all(out.as_bytes()).await;
-                    let _ = stream.write_all(&body).await;
-                    let _ = stream.shutdown().await;
-                });
-            }
-        });
-    });
-    Scripted {
-        base: rx.recv().unwrap(),
-        seen,
-    }
-}
-
-/// The value of query parameter `name` in a request target.
-fn param(target: &str, name: &str) -> Option<String> {
-    let query = target.split_once('?')?.1;
-    query
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('=').map(str::to_owned))
-}
-
 const EMAIL: &str = "shared@example.com";
 
 /// A ChartMogul search page of customers `from..to`, all with `EMAIL`.
-fn chartmogul_page(from: usize, to: usize, has_more: bool, cursor: Option<&str>) -> Arc<Vec<u8>> {
+fn chartmogul_page(from: usize, to: usize, has_more: bool, cursor: Option<&str>) -> Arc<[u8]> {
     let entries: Vec<serde_json::Value> = (from..to)
         .map(|i| json!({"uuid": format!("cus_{i:06}"), "email": EMAIL}))
         .collect();
-    Arc::new(
+    Arc::from(
         serde_json::to_vec(&json!({"entries": entries, "has_more": has_more, "cursor": cursor}))
             .unwrap(),
     )
@@ -212,12 +117,12 @@ fn chartmogul_page(from: usize, to: usize, has_more: bool, cursor: Option<&str>)
 
 /// A Fusebill list page of customers `from..to`, all with `EMAIL` and
 /// reference `R`, each with a `notes` property of `pad` bytes.
-fn fusebill_page(from: usize, to: usize, pad: usize) -> Arc<Vec<u8>> {
+fn fusebill_page(from: usize, to: usize, pad: usize) -> Arc<[u8]> {
     let notes = "n".repeat(pad);
     let list: Vec<serde_json::Value> = (from..to)
         .map(|i| json!({"id": i + 1, "primaryEmail": EMAIL, "reference": "R", "notes": notes}))
         .collect();
-    Arc::new(serde_json::to_vec(&list).unwrap())
+    Arc::from(serde_json::to_vec(&list).unwrap())
 }
 
 /// The backend on `base`, through the facade's configuration: no retries
@@ -385,7 +290,7 @@ fn a_hundred_thousand_matches_are_ambiguous_in_bounded_memory() {
 fn huge_matching_records_are_not_kept_while_paging() {
     let _serial = serial();
     const PAGES: usize = 40;
-    let pages: Vec<Arc<Vec<u8>>> = (0..PAGES)
+    let pages: Vec<Arc<[u8]>> = (0..PAGES)
         .map(|p| fusebill_page(p, p + 1, 1 << 20))
         .collect();
     let server = scripted(move |target| {

@@ -41,8 +41,7 @@ async fn has_more_with_an_empty_page_is_a_decode_error() {
     let server = scripted(|target| match param(target, "cursor") {
         None => ("200 OK", vec![], page(0, 1, true, Some("c1"))),
         Some(_) => ("200 OK", vec![], page(0, 0, true, Some("c2"))),
-    })
-    .await;
+    });
     let cm = client(&server.base);
     let e = cm.resolve(&CustomerRef::email(EMAIL)).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
@@ -56,7 +55,7 @@ async fn has_more_with_an_empty_page_is_a_decode_error() {
 #[tokio::test]
 async fn past_the_match_cap_is_ambiguous_with_the_count_and_stops_paging() {
     let total = MAX_MATCHES + 200;
-    let server = scripted(move |_| ("200 OK", vec![], page(0, total, true, Some("c1")))).await;
+    let server = scripted(move |_| ("200 OK", vec![], page(0, total, true, Some("c1"))));
     let cm = client(&server.base);
     match cm.find(&CustomerRef::email(EMAIL)).await.unwrap_err() {
         e @ Error::Ambiguous { .. } => {
@@ -85,8 +84,7 @@ async fn a_lookup_stops_at_its_deadline_naming_the_pages_read() {
             vec![("X-Test-Delay-Ms".into(), "20000".into())],
             page(1, 2, false, None),
         ),
-    })
-    .await;
+    });
     let cm = ChartMogul::builder()
         .api_key("k")
         .base_url(&server.base)

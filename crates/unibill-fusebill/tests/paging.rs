@@ -61,7 +61,6 @@ async fn capped_list(total: usize, cap: usize, mode: Headers) -> Scripted {
         }
         ("200 OK", headers, customers(from..to))
     })
-    .await
 }
 
 /// Fusebill's "Pagination" page calls `X-MaxPageIndex` the "total number
@@ -109,8 +108,7 @@ async fn a_next_page_promised_after_an_empty_page_is_a_decode_error() {
             _ => (customers(0..0), "2"),
         };
         ("200 OK", vec![("X-NextPage".into(), next.into())], body)
-    })
-    .await;
+    });
     let f = client(&server.base);
     let e = f.resolve(&CustomerRef::external("R")).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
@@ -124,8 +122,7 @@ async fn a_next_page_promised_after_an_empty_page_is_a_decode_error() {
             vec![("X-NextPage".into(), "0".into())],
             customers(0..1),
         )
-    })
-    .await;
+    });
     let e = client(&server.base)
         .find(&CustomerRef::external("R"))
         .await
@@ -138,7 +135,7 @@ async fn a_next_page_promised_after_an_empty_page_is_a_decode_error() {
 /// refused before any request, by email and by reference, saying why.
 #[tokio::test]
 async fn a_wildcard_in_a_lookup_value_is_refused_before_any_request() {
-    let server = scripted(|_| ("200 OK", vec![], customers(0..1))).await;
+    let server = scripted(|_| ("200 OK", vec![], customers(0..1)));
     let f = client(&server.base);
     for r in [
         CustomerRef::external("*"),
