@@ -528,11 +528,8 @@ const EDITS_PER_WORKER: usize = 50;
 /// applied once, and no `PUT` carries back another process's edit.
 fn zero_lost_edits(server: &str) {
     runtime().block_on(async {
-        let redis = OwnRedis::start_free(server);
-        until_up(&redis.url()).await;
-        let sandbox = Sandbox::start().await.expect("sandbox");
+        let (redis, _url, sandbox) = redis_and_sandbox(server, 2).await;
         let vendor = sandbox.fusebill();
-        vendor.set_latency(Duration::from_millis(2));
         let customer = unibill_sandbox::fusebill::SEED_CUSTOMER_ID.to_owned();
         let initial = initial_fields(vendor, std::slice::from_ref(&customer));
         let mut workers = Workers::spawn(&Plan {
@@ -571,12 +568,8 @@ const FAULT_CONCURRENCY: usize = 8;
 ///   every update generated after it succeeds.
 fn fail_closed(server: &str) {
     runtime().block_on(async {
-        let redis = OwnRedis::start_free(server);
-        let url = redis.url();
-        until_up(&url).await;
-        let sandbox = Sandbox::start().await.expect("sandbox");
+        let (redis, url, sandbox) = redis_and_sandbox(server, 5).await;
         let vendor = sandbox.fusebill();
-        vendor.set_latency(Duration::from_millis(5));
         // Every worker updates every customer, each on its own field.
         let customers = vendor.add_customers(8);
         let initial = initial_fields(vendor, &customers);
@@ -707,12 +700,8 @@ fn fallback_permits() -> usize {
 /// progress past its first window's share.
 fn local_fallback(server: &str) {
     runtime().block_on(async {
-        let redis = OwnRedis::start_free(server);
-        let url = redis.url();
-        until_up(&url).await;
-        let sandbox = Sandbox::start().await.expect("sandbox");
+        let (redis, url, sandbox) = redis_and_sandbox(server, 5).await;
         let vendor = sandbox.fusebill();
-        vendor.set_latency(Duration::from_millis(5));
         let ids = vendor.add_customers(WORKERS * FALLBACK_CUSTOMERS);
         let customers: Vec<Vec<String>> = ids
             .chunks(FALLBACK_CUSTOMERS)
@@ -866,6 +855,20 @@ async fn lock_keys(url: &str, prefix: &str) -> Vec<String> {
         .expect("KEYS")
 }
 
+/// A Redis server of the scenario's own (on a free port, answering) and
+/// a sandbox whose Fusebill emulator answers after `latency_ms`: the
+/// server, its URL and the sandbox.
+async fn redis_and_sandbox(server: &str, latency_ms: u64) -> (OwnRedis, String, Sandbox) {
+    let redis = OwnRedis::start_free(server);
+    let url = redis.url();
+    until_up(&url).await;
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    sandbox
+        .fusebill()
+        .set_latency(Duration::from_millis(latency_ms));
+    (redis, url, sandbox)
+}
+
 /// Short-lived processes run one after another.
 const SHORT_LIVED: usize = 10;
 
@@ -879,12 +882,8 @@ const SHORT_LIVED: usize = 10;
 /// did not wait). Each update's time is printed, not asserted.
 fn short_lived_processes(server: &str) {
     runtime().block_on(async {
-        let redis = OwnRedis::start_free(server);
-        let url = redis.url();
-        until_up(&url).await;
-        let sandbox = Sandbox::start().await.expect("sandbox");
+        let (_redis, url, sandbox) = redis_and_sandbox(server, 2).await;
         let vendor = sandbox.fusebill();
-        vendor.set_latency(Duration::from_millis(2));
         let customer = unibill_sandbox::fusebill::SEED_CUSTOMER_ID.to_owned();
         let prefix = format!("unibill-test:{:016x}:", fastrand::u64(..));
         let exe = std::env::current_exe().expect("own path");
@@ -966,12 +965,8 @@ const COMMANDS_PER_CONTENDED_UPDATE: f64 = 30.0;
 /// polling the lock would far exceed (a count, not a time).
 fn contended_commands(server: &str) {
     runtime().block_on(async {
-        let redis = OwnRedis::start_free(server);
-        let url = redis.url();
-        until_up(&url).await;
-        let sandbox = Sandbox::start().await.expect("sandbox");
+        let (_redis, url, sandbox) = redis_and_sandbox(server, 2).await;
         let vendor = sandbox.fusebill();
-        vendor.set_latency(Duration::from_millis(2));
         let customer = unibill_sandbox::fusebill::SEED_CUSTOMER_ID.to_owned();
         let mut workers = Workers::spawn(&Plan {
             mode: "contend",
