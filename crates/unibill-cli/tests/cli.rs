@@ -502,33 +502,9 @@ fn a_terminal_shows_the_progress_bar() {
 
 #[test]
 fn sandbox_command_prints_its_variables_and_stops_on_ctrl_c() {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unibill"))
-        .env_clear()
-        .arg("sandbox")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut vars = std::collections::HashMap::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-            vars.insert(k.to_owned(), v.to_owned());
-        }
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
+    let (mut child, vars) = sandbox_command();
     // The printed variables reach the running sandbox.
-    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
-        .env_clear()
-        .envs(&vars)
-        .env("UNIBILL_BACKEND", "fusebill")
-        .args(["get", FB])
-        .output()
-        .unwrap();
+    let out = run_with(&vars, "fusebill", &["get", FB]);
     assert_eq!(out.status.code(), Some(0), "{vars:?} {}", stderr(&out));
     assert_eq!(stdout_json(&out)["id"], FB);
     Command::new("kill")

@@ -512,32 +512,10 @@ fn profiles_of_one_config_file() {
 /// `unibill sandbox` holds the lookup seeds, as `--sandbox` does.
 #[test]
 fn the_sandbox_command_has_the_lookup_seeds() {
-    use std::io::{BufRead, BufReader};
     use unibill_sandbox::fusebill as fb;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_unibill"))
-        .env_clear()
-        .arg("sandbox")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut vars = std::collections::HashMap::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
-            vars.insert(k.to_owned(), v.to_owned());
-        }
-        if line.contains("Ctrl-C") {
-            break;
-        }
-    }
-    let out = Command::new(env!("CARGO_BIN_EXE_unibill"))
-        .env_clear()
-        .envs(&vars)
-        .env("UNIBILL_BACKEND", "fusebill")
-        .args(["get", &format!("email:{}", fb::LOOKUP_UNIQUE_EMAIL)])
-        .output()
-        .unwrap();
+    let (mut child, vars) = sandbox_command();
+    let email = format!("email:{}", fb::LOOKUP_UNIQUE_EMAIL);
+    let out = run_with(&vars, "fusebill", &["get", &email]);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

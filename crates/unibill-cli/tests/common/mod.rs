@@ -81,3 +81,46 @@ impl Drop for Env {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Starts `unibill sandbox` and reads the variables it prints, up to its
+/// "Ctrl-C" line: the running child and the variables.
+pub fn sandbox_command() -> (
+    std::process::Child,
+    std::collections::HashMap<String, String>,
+) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .arg("sandbox")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut vars = std::collections::HashMap::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some((k, v)) = line.strip_prefix("export ").and_then(|l| l.split_once('=')) {
+            vars.insert(k.to_owned(), v.to_owned());
+        }
+        if line.contains("Ctrl-C") {
+            break;
+        }
+    }
+    (child, vars)
+}
+
+/// `unibill ARGS` against the variables `unibill sandbox` printed, on
+/// `backend`.
+pub fn run_with(
+    vars: &std::collections::HashMap<String, String>,
+    backend: &str,
+    args: &[&str],
+) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unibill"))
+        .env_clear()
+        .envs(vars)
+        .env("UNIBILL_BACKEND", backend)
+        .args(args)
+        .output()
+        .unwrap()
+}
