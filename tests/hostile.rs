@@ -483,24 +483,16 @@ async fn two_spellings_of_one_fusebill_account_lose_no_edit() {
         .with_base_url(base.replace("127.0.0.1", "localhost"));
     assert_ne!(base, base.replace("127.0.0.1", "localhost"));
     let clients = [ip.build().unwrap(), name.build().unwrap()];
-    let fields = [
-        Field::FirstName,
-        Field::MiddleName,
-        Field::LastName,
-        Field::Suffix,
-        Field::Company,
-        Field::Email,
-        Field::SecondaryEmail,
-        Field::Phone,
-        Field::SecondaryPhone,
-        Field::ExternalReference,
-        Field::Campaign,
-        Field::AcquisitionSource,
-        Field::Medium,
-        Field::Keyword,
-        Field::AdContent,
-        Field::LandingPage,
-    ];
+    // Every free-text field Fusebill can set, one per task (Title is an
+    // enum there), read from its declared capabilities.
+    let caps = unibill::fusebill::capabilities();
+    let fields: Vec<Field> = Field::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.kind() == unibill::field::FieldKind::Text && *f != Field::Title)
+        .filter(|f| caps.allows(*f, unibill::Op::Set))
+        .collect();
+    assert_eq!(fields.len(), 16, "{fields:?}");
     let value = |field: Field, round: usize, task: usize| match field {
         Field::Email | Field::SecondaryEmail => format!("r{round}t{task}@example.com"),
         Field::Phone | Field::SecondaryPhone => format!("+44 20 7946 {:04}", round * 100 + task),
