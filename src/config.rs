@@ -151,7 +151,7 @@ pub struct Settings {
     pub lock_wait_secs: Option<f64>,
     /// Longest time one lookup by email or external reference may take,
     /// seconds (default 5 × the retry deadline).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "number")]
     pub lookup_deadline_secs: Option<f64>,
     /// How a read-modify-write update guards against edits made outside
     /// unibill (Fusebill, Everlytic): `"reread"`, `"reread:N"` or `"off"`
@@ -1443,6 +1443,7 @@ mod tests {
                 "retry_deadline_secs": 7.5,
                 "max_retry_after_secs": 3.5,
                 "lock_wait_secs": 0.5,
+                "lookup_deadline_secs": 12.5,
                 "max_attempts": 3,
                 "initial_backoff_ms": 20,
                 "rate_limit": {"requests": 3, "per_secs": 1.5}
@@ -1463,7 +1464,7 @@ mod tests {
         let toml_text = format!(
             "backend = \"fusebill\"\napi_key = \"k\"\n[settings]\ntimeout_secs = 2.5\n\
              connect_timeout_secs = 1.25\nretry_deadline_secs = 7.5\nmax_retry_after_secs = 3.5\n\
-             lock_wait_secs = 0.5\nmax_attempts = 3\ninitial_backoff_ms = 20\n\
+             lock_wait_secs = 0.5\nlookup_deadline_secs = 12.5\nmax_attempts = 3\ninitial_backoff_ms = 20\n\
              rate_limit = {{ requests = 3, per_secs = 1.5 }}\n{redis_toml}"
         );
         let text = json.to_string();
@@ -1505,6 +1506,7 @@ mod tests {
             .build();
         expected.retry_deadline_secs = Some(7.5);
         expected.max_retry_after_secs = Some(3.5);
+        expected.lookup_deadline_secs = Some(12.5);
         expected.max_attempts = Some(3);
         expected.initial_backoff_ms = Some(20);
         #[cfg(feature = "redis")]
