@@ -538,6 +538,7 @@ where
 
     /// The lookup of item `index` finished.
     fn resolved(&mut self, index: u64, result: Result<CustomerId, Error>) {
+        let result = result.map(|id| (self.id_key(&id), id));
         let first = self.arrivals.front().map_or(index, |a| a.item.index);
         let Some(arrival) = index
             .checked_sub(first)
@@ -547,8 +548,7 @@ where
             return;
         };
         arrival.key = match result {
-            Ok(id) => {
-                let key = format!("id:{id}");
+            Ok((key, id)) => {
                 arrival.item.resolved = Some(id);
                 Key::Known(key)
             }

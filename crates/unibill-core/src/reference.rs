@@ -399,6 +399,8 @@ impl LookupPages {
         if response.body.len() <= DECODE_INLINE_BYTES {
             return run(response, what);
         }
+        // Cheap: the body is `Bytes` (shared, not copied); only the
+        // headers are cloned.
         let response = response.clone();
         let owned = what.to_owned();
         match tokio::task::spawn_blocking(move || run(&response, &owned)).await {
