@@ -74,8 +74,8 @@ pub mod vars {
     /// the same name shares its customers' write locks and its rate budget,
     /// whatever its base URL or key (for a key rotation, or an account
     /// reached through a proxy). Unset: the backend's rule (the API key for
-    /// ChartMogul and Fusebill, the install's URL and the user name for
-    /// Everlytic; see `docs/consistency.md`).
+    /// ChartMogul and Fusebill, the install's URL for Everlytic; see
+    /// `docs/consistency.md`).
     pub const ACCOUNT: &str = "UNIBILL_ACCOUNT";
     /// How a read-modify-write update (Fusebill, Everlytic) guards against
     /// edits made outside unibill: `reread` (default, 3 rounds),

@@ -78,10 +78,11 @@ pub enum AccountScope {
     /// Fusebill). Two spellings of the host (`127.0.0.1` and `localhost`,
     /// an IP for a name, a proxy) are one account.
     Credentials,
-    /// The base URL and the HTTP Basic user name: each install is its own
-    /// account, with its own users (Everlytic). A new key of the same user
-    /// is the same account.
-    BaseUrlAndUser,
+    /// The base URL alone: each install is one account, and every user and
+    /// key of it reaches the same customers (Everlytic). Two users, or a
+    /// new key, of one install are one account, so their updates of one
+    /// customer are serialised.
+    BaseUrl,
 }
 
 /// Which account a client talks to, without revealing its credentials: the

@@ -1349,7 +1349,7 @@ fn response_helpers() {
 /// The account a transport's locks are scoped to follows its
 /// `AccountScope`: spellings of one base URL never split it, the key alone
 /// decides under `Credentials`, the user (not the key) under
-/// `BaseUrlAndUser`, and a named account joins anything.
+/// `BaseUrl`, and a named account joins anything.
 #[test]
 fn the_account_follows_the_scope_and_the_name() {
     use unibill_core::lock::{AccountId, AccountScope};
@@ -1395,9 +1395,9 @@ fn the_account_follows_the_scope_and_the_name() {
         account("http://127.0.0.1:8080", key("k1"), c, None),
         account("http://127.0.0.1:8080", key("k2"), c, None)
     );
-    // BaseUrlAndUser: a new key of one user is one account; another user,
-    // or another install, is another.
-    let u = Some(AccountScope::BaseUrlAndUser);
+    // BaseUrl: a new key, or another user, of one install is one account;
+    // another install is another.
+    let u = Some(AccountScope::BaseUrl);
     let e = account("https://mail.example.com/x", user("acme", "k1"), u, None);
     assert_eq!(
         e,
@@ -1408,7 +1408,7 @@ fn the_account_follows_the_scope_and_the_name() {
             None
         )
     );
-    assert_ne!(
+    assert_eq!(
         e,
         account("https://mail.example.com/x", user("other", "k1"), u, None)
     );

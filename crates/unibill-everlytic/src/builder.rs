@@ -58,10 +58,10 @@ impl Default for EverlyticBuilder {
         Self {
             username: None,
             api_key: None,
-            // Each install is its own account, with its own users: the
-            // install's address and the user name identify the account (a
-            // new key of the same user keeps it).
-            options: ClientOptions::default().with_account_scope(AccountScope::BaseUrlAndUser),
+            // Each install is one account: every user and key of it
+            // reaches the same customers, so its address alone identifies
+            // the account (two users' updates of one customer serialise).
+            options: ClientOptions::default().with_account_scope(AccountScope::BaseUrl),
             conflict: ConflictCheck::default(),
         }
     }

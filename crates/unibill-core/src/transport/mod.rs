@@ -562,7 +562,7 @@ impl Transport {
                 "must be longer than zero: an update of a customer another update is writing would fail at once",
             ));
         }
-        let account = account_id(&config, &base_url, &auth, auth_header.as_ref())?;
+        let account = account_id(&config, &base_url, auth_header.as_ref())?;
         let limiter = config.rate_limit.map(|limit| {
             let limiter: Arc<dyn RateLimiter> = match &config.rate_limiting {
                 RateLimiting::InProcess => Arc::new(SlidingWindow::new(limit)),
@@ -916,7 +916,6 @@ const PREALLOCATE_MAX: usize = 256 * 1024;
 fn account_id(
     config: &TransportConfig,
     base_url: &str,
-    auth: &Auth,
     auth_header: Option<&HeaderValue>,
 ) -> Result<AccountId, Error> {
     if let Some(name) = &config.account {
@@ -932,11 +931,7 @@ fn account_id(
     Ok(match config.account_scope.unwrap_or_default() {
         AccountScope::BaseUrlAndCredentials => AccountId::of(base_url, credentials),
         AccountScope::Credentials => AccountId::of("", credentials),
-        AccountScope::BaseUrlAndUser => match auth {
-            Auth::Basic { username, .. } => AccountId::of(base_url, username.as_bytes()),
-            // No user name to go by: the credentials stand in for it.
-            _ => AccountId::of(base_url, credentials),
-        },
+        AccountScope::BaseUrl => AccountId::of(base_url, b""),
     })
 }
 
