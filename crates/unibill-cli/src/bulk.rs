@@ -412,25 +412,35 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
             .update_options(options);
         let results = bulk_update_stream(&gate, items, bulk_options);
         tokio::pin!(results);
+        let report = |item: unibill::BulkItemResult| match &item.result {
+            Ok(o) if o.changed() => finish(item.index, Status::Applied, None, &o.writes),
+            Ok(_) => finish(item.index, Status::Unchanged, None, &[]),
+            Err(e) => fail(item.index, e),
+        };
         loop {
             tokio::select! {
                 biased;
                 item = results.next() => match item {
-                    Some(item) => match &item.result {
-                        Ok(o) if o.changed() => finish(item.index, Status::Applied, None, &o.writes),
-                        Ok(_) => finish(item.index, Status::Unchanged, None, &[]),
-                        Err(e) => fail(item.index, e),
-                    },
+                    Some(item) => report(item),
                     None => break,
                 },
-                // Stopping, and nothing in flight: the items left wait at
-                // the gate and were never sent.
-                () = control.drained() => break,
+                // Stopping, and no request in flight: the items left wait
+                // at the gate and were never sent. An update whose write
+                // has returned may still be releasing its customer's lock
+                // (a Redis round trip): its result is taken while results
+                // keep coming within `RELEASE_GRACE` of each other.
+                () = control.drained() => {
+                    while let Ok(Some(item)) =
+                        tokio::time::timeout(RELEASE_GRACE, results.next()).await
+                    {
+                        report(item);
+                    }
+                    break;
+                }
             }
         }
     }
 
-    signal_task.abort();
     if let Some(t) = ticker {
         t.abort();
     }
@@ -456,8 +466,15 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
                 writes: &[],
             });
         }
+        // The signal handler still runs: a Ctrl-C or SIGTERM while the rest
+        // of the input is read (a long file, a pipe that never closes)
+        // stops the reading; what is not reported is not done for
+        // `--resume` anyway. A second signal quits at once.
         let mut rows = lock_rows(&rows);
         for row in rows.by_ref() {
+            if control.signalled() {
+                break;
+            }
             if done.contains(row.line, retry_failed) || row.input_failed {
                 continue;
             }
@@ -471,6 +488,7 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
             });
         }
     }
+    signal_task.abort();
 
     let mut shared = lock(&shared);
     let flushed = shared.report.flush();
@@ -554,6 +572,11 @@ fn print_failures(mut failures: Vec<Failure>, failed: u64, report: Option<&Path>
 
 /// Listens for SIGINT and SIGTERM: the first stops the run, a second ends
 /// the process at once with the same code (130 or 143).
+/// How long a stopping run waits for the next result once nothing sends
+/// any more: long enough for an update whose write returned to release
+/// its customer's lock (one Redis round trip).
+const RELEASE_GRACE: Duration = Duration::from_secs(2);
+
 fn spawn_signal_handler(control: Arc<Control>) -> Result<tokio::task::JoinHandle<()>, Fail> {
     use tokio::signal::unix::{signal, SignalKind};
     let listen = |kind: SignalKind| {

@@ -31,6 +31,7 @@ pub enum StopReason {
 #[derive(Debug, Default)]
 pub struct Control {
     stopping: AtomicBool,
+    signalled: AtomicBool,
     reason: Mutex<Option<StopReason>>,
     running: AtomicUsize,
     idle: Notify,
@@ -40,6 +41,9 @@ impl Control {
     /// Stops the run (the first reason given is kept): no row is taken from
     /// the input and no update starts any more.
     pub fn stop(&self, reason: StopReason) {
+        if matches!(reason, StopReason::Signal(_)) {
+            self.signalled.store(true, Ordering::SeqCst);
+        }
         {
             let mut r = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
             if r.is_none() {
@@ -50,6 +54,12 @@ impl Control {
         if self.running.load(Ordering::SeqCst) == 0 {
             self.idle.notify_one();
         }
+    }
+
+    /// Whether a signal (SIGINT, SIGTERM) arrived, even after another
+    /// reason stopped the run.
+    pub fn signalled(&self) -> bool {
+        self.signalled.load(Ordering::SeqCst)
     }
 
     /// Whether the run is stopping.
