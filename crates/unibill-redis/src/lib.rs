@@ -13,7 +13,7 @@
 //! - [`RedisLimiter`] implements core's [`RateLimiter`]: one atomic Lua
 //!   script per request attempt paces the budget with GCRA (the generic
 //!   cell rate algorithm): permits one emission interval apart, after a
-//!   small burst (a twentieth of the limit, from 1 to 5) when the budget
+//!   small burst (a hundredth of the limit, from 1 to 5) when the budget
 //!   was idle, never more than the limit in any window. The call reserves
 //!   the permit and answers how long to wait for it, so a waiting request
 //!   asks Redis once. The time is Redis's (`TIME`), so the machines'
