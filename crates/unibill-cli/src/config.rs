@@ -33,11 +33,14 @@ impl Environment {
                 path,
                 profile.as_ref().map(|(p, _)| p.as_str()),
             )?),
-            (None, Some((name, source))) => {
+            // The flag needs a file; the variable, set once in a shell,
+            // applies only to runs that give one.
+            (None, Some((name, "--profile"))) => {
                 return Err(Fail::usage(format!(
-                    "{source} `{name}` names a profile of a config file: give --config FILE"
+                    "--profile `{name}` names a profile of a config file: give --config FILE"
                 )))
             }
+            (None, Some(_)) => None,
             (None, None) => None,
         };
         let backend = cli.backend.as_deref().map(str::to_ascii_lowercase);

@@ -268,7 +268,12 @@ fn main() -> ExitCode {
                     "kind": fail.kind.as_deref().unwrap_or("usage"),
                     "message": fail.message,
                 }});
-                let _ = out(&format!("{doc}\n"));
+                // Not `out`: a reader that went away must not turn the
+                // failure into exit 0.
+                {
+                    use std::io::Write;
+                    let _ = writeln!(std::io::stdout(), "{doc}");
+                }
             }
             say(format_args!("error: {}", fail.message));
             ExitCode::from(fail.code)

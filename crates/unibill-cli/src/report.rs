@@ -111,7 +111,9 @@ impl Done {
     /// Records one report line (later lines of a row win).
     fn insert(&mut self, row: u64, status: &str) {
         let (done, failed) = match status {
-            "not_attempted" => (false, false),
+            // A planned row (a dry run) was not written: a real run
+            // resumed from that report still has to apply it.
+            "not_attempted" | "planned" => (false, false),
             "failed" => (true, true),
             _ => (true, false),
         };
@@ -127,7 +129,7 @@ impl Done {
 
     /// Reads the rows of an existing report (a missing file holds none;
     /// a torn last line, from a killed run, is ignored). A row marked
-    /// `not_attempted` is not done.
+    /// `not_attempted`, or `planned` by a dry run, is not done.
     pub fn read(path: &Path) -> std::io::Result<Self> {
         let mut done = Done::default();
         let file = match File::open(path) {
@@ -225,8 +227,10 @@ mod tests {
         d.insert(3, "applied");
         d.insert(200, "failed");
         d.insert(7, "not_attempted");
+        d.insert(9, "planned");
         assert!(d.contains(3, false) && d.contains(200, false) && !d.contains(4, false));
         assert!(!d.contains(7, false), "not attempted rows are run again");
+        assert!(!d.contains(9, false), "rows a dry run planned are run");
         assert!(d.contains(3, true) && !d.contains(200, true));
         d.insert(200, "applied");
         assert!(d.contains(200, true), "the last line of a row wins");

@@ -507,6 +507,16 @@ fn profiles_of_one_config_file() {
     let out = env.run("", &["--config", &toml, "--profile", "prod", "get", CM]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("prod") && stderr(&out).contains("cm"));
+    // The flag needs a file; the variable, left set in a shell, does not
+    // stop a run without one.
+    let out = env.run("chartmogul", &["--profile", "cm", "get", CM]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = env
+        .cmd("chartmogul", &["get", CM])
+        .env("UNIBILL_PROFILE", "cm")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 /// `unibill sandbox` holds the lookup seeds, as `--sandbox` does.
