@@ -127,7 +127,8 @@ fn plan_columns(header: &csv::StringRecord) -> Result<Vec<Column>, String> {
 
 /// Tracks where each line of the input starts, so that a record's line is
 /// the line its first cell is on. The `csv` crate's own positions are one
-/// line early after a CRLF line end and after a blank line.
+/// line early after a CRLF line end and after a blank line. A line ends at
+/// `\n`, `\r\n` or a bare `\r` (old Mac exports), as the parser's records do.
 struct LineTracker<R> {
     inner: R,
     /// Bytes read so far.
@@ -136,6 +137,8 @@ struct LineTracker<R> {
     line: u64,
     /// Whether the next byte starts a line.
     at_line_start: bool,
+    /// Whether the last byte was `\r` (a `\n` after it ends no new line).
+    after_cr: bool,
     /// Non-blank lines read ahead of the parser: (byte offset, line).
     starts: std::collections::VecDeque<(u64, u64)>,
 }
@@ -147,6 +150,7 @@ impl<R> LineTracker<R> {
             offset: 0,
             line: 1,
             at_line_start: true,
+            after_cr: false,
             starts: std::collections::VecDeque::new(),
         }
     }
@@ -168,10 +172,12 @@ impl<R: Read> Read for LineTracker<R> {
             if self.at_line_start && b != b'\n' && b != b'\r' {
                 self.starts.push_back((self.offset + i as u64, self.line));
             }
-            self.at_line_start = b == b'\n';
-            if b == b'\n' {
+            let ends_line = b == b'\r' || (b == b'\n' && !self.after_cr);
+            if ends_line {
                 self.line += 1;
             }
+            self.at_line_start = b == b'\n' || b == b'\r';
+            self.after_cr = b == b'\r';
         }
         self.offset += n as u64;
         Ok(n)
@@ -596,6 +602,14 @@ mod tests {
             .collect();
         assert_eq!(lines, [2, 5, 7]);
         assert_eq!(count_csv_records(text.as_bytes()), 3);
+        // Bare `\r` line ends (Excel's "CSV (Macintosh)"), a blank line too.
+        let mac = "id,address.city\r1,a\r\r2,b\r3,c";
+        let lines: Vec<u64> = CsvRows::new(mac.as_bytes())
+            .unwrap()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines, [2, 4, 5]);
+        assert_eq!(count_csv_records(mac.as_bytes()), 3);
         assert_eq!(count_jsonl_records("{}\n\n  \n{}".as_bytes()), 2);
     }
 
