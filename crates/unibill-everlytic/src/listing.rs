@@ -61,8 +61,9 @@ impl Everlytic {
     /// A `next` link is followed only when it leads to the customer
     /// collection under this client's base URL (absolute, or a path):
     /// credentials are never sent elsewhere. A link elsewhere, an entry
-    /// without an `id` or an answer without a `collection` is
-    /// [`Error::Decode`]; error answers map as for every other call.
+    /// without an `id`, an answer without a `collection`, or a page that
+    /// lists no customers but links to a next one is [`Error::Decode`];
+    /// error answers map as for every other call.
     ///
     /// ```no_run
     /// # async fn demo(everlytic: unibill_everlytic::Everlytic) -> unibill_core::Result<()> {
@@ -143,6 +144,15 @@ impl Everlytic {
             )?);
         }
         let next = match next_href(answer) {
+            // More promised on a page that lists nothing: an answer cut
+            // short, or a listing that never ends; never a shorter list.
+            Some(_) if customers.is_empty() => {
+                return Err(Error::decode(
+                    KIND,
+                    WHAT,
+                    "a page that lists no customers links to a next one",
+                ))
+            }
             Some(href) => Some(self.next_page(href)?),
             None => None,
         };
@@ -261,6 +271,9 @@ mod tests {
             json!({"collection": 3}),
             json!({"collection": [{"name": "no id"}]}),
             json!({"collection": [{"id": " "}]}),
+            json!({"collection": [], "links": [
+                {"rel": "next", "href": "https://mail.example.com/sub/api/2.0/customers?page=2"}
+            ]}),
         ] {
             let e = c.page_from_answer(&bad).unwrap_err();
             assert!(matches!(e, Error::Decode { .. }), "{bad}: {e:?}");
