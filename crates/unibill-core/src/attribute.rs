@@ -692,6 +692,39 @@ mod tests {
     }
 
     #[test]
+    fn neutral_timestamp_fields_read_the_spellings_custom_attributes_read() {
+        use crate::field::Field;
+        for (given, utc) in [
+            ("2015-06-13 15:45:13", "2015-06-13T15:45:13+00:00"),
+            (
+                "2015-06-13T17:45:13.5+0200",
+                "2015-06-13T15:45:13.500+00:00",
+            ),
+            ("2015-01-01", "2015-01-01T00:00:00+00:00"),
+        ] {
+            let patch = crate::CustomerPatch::new().set_text(Field::LeadCreatedAt, given);
+            patch.validate().unwrap();
+            let json = serde_json::to_value(&patch).unwrap();
+            let at: chrono::DateTime<Utc> =
+                serde_json::from_value(json["lead_created_at"].clone()).unwrap();
+            assert_eq!(
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                utc,
+                "{given}"
+            );
+        }
+        let e = crate::CustomerPatch::new()
+            .set_text(Field::LeadCreatedAt, "2015-1-1")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lead_created_at") && e.contains("ISO 8601"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn attribute_keys_have_a_length_limit() {
         assert!(check_attribute_key(&"k".repeat(MAX_KEY_CHARS)).is_ok());
         let e = check_attribute_key(&"k".repeat(10_000))

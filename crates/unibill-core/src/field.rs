@@ -145,12 +145,11 @@ impl SlotValue for CustomerStatus {
 
 impl SlotValue for DateTime<Utc> {
     fn parse(field: Field, text: &str) -> Result<Self, Error> {
-        text.parse::<DateTime<Utc>>().map_err(|e| {
-            Error::validation(
-                field.name(),
-                format!("`{text}` is not an RFC 3339 time: {e}"),
-            )
-        })
+        crate::attribute::parse_timestamp(text)
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| {
+                Error::validation(field.name(), format!("`{text}` is not an ISO 8601 time"))
+            })
     }
     fn check(&self, field: Field) -> Result<(), Error> {
         crate::check::timestamp(field.name(), self)

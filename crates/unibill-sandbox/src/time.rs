@@ -1,98 +1,20 @@
 //! Timestamp parsing and formatting shared by the emulators.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 
 /// Parses the timestamp spellings ChartMogul accepts: `YYYY-MM-DD HH:MM:SS`,
 /// ISO 8601 / RFC 3339 (`T` or space separator, optional fraction, `Z` or a
 /// `+HH:MM`/`+HHMM` offset; no offset means UTC) and a bare `YYYY-MM-DD`.
 /// Fields have their fixed widths and nothing may surround the value.
+///
+/// The one ISO 8601 reader of the workspace,
+/// [`unibill_core::attribute::parse_timestamp`], does the parsing; the
+/// emulator only refuses the surrounding white space that reader forgives.
 pub(crate) fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
-    if !iso8601_shape(s) {
+    if s.trim() != s {
         return None;
     }
-    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
-        return Some(dt.with_timezone(&Utc));
-    }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z"] {
-        if let Ok(dt) = DateTime::parse_from_str(s, fmt) {
-            return Some(dt.with_timezone(&Utc));
-        }
-    }
-    for fmt in [
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(dt.and_utc());
-        }
-    }
-    if s.len() == 10 {
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return d.and_hms_opt(0, 0, 0).map(|dt| dt.and_utc());
-        }
-    }
-    None
-}
-
-fn all_digits(b: &[u8]) -> bool {
-    b.iter().all(u8::is_ascii_digit)
-}
-
-/// Whether `s` is spelled `YYYY-MM-DD`, optionally followed by `T`/space,
-/// `HH:MM`, optional `:SS` with an optional fraction, and an optional `Z` or
-/// `+HH:MM` / `+HHMM` offset, every numeric field at its fixed width. The
-/// date/time parser alone would also take `2015-1-1 0:0:0`, a two-digit year
-/// or surrounding whitespace, none of which is ISO 8601.
-///
-/// The emulator keeps its own check rather than use the client's
-/// (`unibill_core::attribute::parse_timestamp`): a rule shared by both
-/// would let a mistake in it pass every test.
-fn iso8601_shape(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 10
-        || !all_digits(&b[0..4])
-        || b[4] != b'-'
-        || !all_digits(&b[5..7])
-        || b[7] != b'-'
-        || !all_digits(&b[8..10])
-    {
-        return false;
-    }
-    let rest = &b[10..];
-    let Some((sep, rest)) = rest.split_first() else {
-        return true;
-    };
-    if !matches!(sep, b'T' | b't' | b' ')
-        || rest.len() < 5
-        || !all_digits(&rest[0..2])
-        || rest[2] != b':'
-        || !all_digits(&rest[3..5])
-    {
-        return false;
-    }
-    let mut rest = &rest[5..];
-    if let [b':', s1, s2, tail @ ..] = rest {
-        if !all_digits(&[*s1, *s2]) {
-            return false;
-        }
-        rest = tail;
-        if let [b'.', tail @ ..] = rest {
-            let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return false;
-            }
-            rest = &tail[n..];
-        }
-    }
-    match rest {
-        [] | [b'Z'] | [b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] | [b'+' | b'-', h1, h2, m1, m2] => {
-            all_digits(&[*h1, *h2, *m1, *m2])
-        }
-        _ => false,
-    }
+    unibill_core::attribute::parse_timestamp(s).map(|dt| dt.with_timezone(&Utc))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ`, as ChartMogul answers timestamps.
