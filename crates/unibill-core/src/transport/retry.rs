@@ -153,30 +153,22 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 }
 
 /// An HTTP-date in any of its three forms, read by `httpdate`. That crate
-/// knows no year before 1970; such a date (still a well-formed, valid
-/// date: checked by moving it 400-year cycles forward, which keeps every
-/// weekday) is in the past all the same, so it is clamped to the epoch.
+/// knows no year before 1970, which RFC 9110 still allows (a server with
+/// a wrong clock sends one; no vendor documents it). chrono reads such an
+/// IMF-fixdate or asctime date, weekday checked; it is in the past all the
+/// same, so it is clamped to the epoch.
 fn parse_http_date(value: &str) -> Option<SystemTime> {
     if let Ok(at) = httpdate::parse_http_date(value) {
         return Some(at);
     }
-    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" has its year at 12..16,
-    // asctime "Sun Nov  6 08:49:37 1994" at 20..24 (RFC 850 has two
-    // digits, always read as 1970 or later).
-    let at = match value.len() {
-        29 => 12..16,
-        24 => 20..24,
-        _ => return None,
-    };
-    let year: u32 = value.get(at.clone())?.parse().ok()?;
-    if year >= 1970 || !value.is_char_boundary(at.start) || !value.is_char_boundary(at.end) {
-        return None;
-    }
-    let moved = year + 400 * (1970 - year).div_ceil(400);
-    let shifted = format!("{}{moved:04}{}", &value[..at.start], &value[at.end..]);
-    httpdate::parse_http_date(&shifted)
-        .ok()
-        .map(|_| SystemTime::UNIX_EPOCH)
+    let before_1970 = chrono::DateTime::parse_from_rfc2822(value)
+        .map(|at| at.timestamp())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(value, "%a %b %e %H:%M:%S %Y")
+                .map(|at| at.and_utc().timestamp())
+        })
+        .is_ok_and(|secs| secs < 0);
+    before_1970.then_some(SystemTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]
