@@ -390,7 +390,7 @@ impl Inner {
                             resp.set_header("Retry-After", s.to_string())
                         }
                         Some(crate::fault::RetryAfter::Date(at)) => {
-                            resp.set_header("Retry-After", crate::time::http_date(at))
+                            resp.set_header("Retry-After", httpdate::fmt_http_date(at))
                         }
                         None => {}
                     }

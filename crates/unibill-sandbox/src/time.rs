@@ -36,12 +36,6 @@ pub(crate) fn format_ticks_z(dt: DateTime<Utc>) -> String {
     format!("{}.{:07}Z", dt.format("%Y-%m-%dT%H:%M:%S"), ticks)
 }
 
-/// RFC 7231 HTTP-date.
-pub(crate) fn http_date(at: std::time::SystemTime) -> String {
-    let dt: DateTime<Utc> = at.into();
-    dt.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
