@@ -132,19 +132,6 @@ fn every_published_manifest_has_the_crates_io_metadata() {
 }
 
 #[test]
-fn the_currency_data_file_is_the_same_in_core_and_the_sandbox() {
-    let read = |krate: &str| {
-        std::fs::read(root().join("crates").join(krate).join("data/iso4217.txt"))
-            .unwrap_or_else(|e| panic!("{krate}/data/iso4217.txt: {e}"))
-    };
-    assert!(
-        read("unibill-core") == read("unibill-sandbox"),
-        "crates/unibill-core/data/iso4217.txt and crates/unibill-sandbox/data/iso4217.txt differ: \
-         edit one, then copy it over the other"
-    );
-}
-
-#[test]
 fn no_crate_embeds_a_file_from_outside_its_own_directory() {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {

@@ -7,90 +7,45 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
-/// Every officially assigned ISO 3166-1 alpha-2 code (249).
-const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ \
-BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ \
-CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ \
-DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR \
-GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY \
-HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP \
-KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY \
-MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ \
-NA NC NE NF NG NI NL NO NP NR NU NZ OM \
-PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW \
-SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ \
-TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ \
-VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+/// The officially assigned ISO 3166-1 alpha-2 codes (249), one `CC` record
+/// a line after a `#` comment block that gives the source.
+const ISO_3166: &str = include_str!("../data/iso3166.txt");
 
 /// ISO 4217 currency codes and their minor units, one `CODE N` record a
 /// line after a `#` comment block that gives the source and says which
 /// codes are in the list and why (funds, metals, `XTS` and `XXX` are not).
-/// The sandbox reads the same file, so both agree on what a currency is.
 const ISO_4217: &str = include_str!("../data/iso4217.txt");
 
-/// Bytes of one record of [`ISO_4217`]: three letters, a space, one digit
-/// and a line feed.
-const CURRENCY_RECORD: usize = 6;
-
-/// Length of the comment block that opens [`ISO_4217`].
-const ISO_4217_HEADER: usize = {
-    let b = ISO_4217.as_bytes();
-    let mut i = 0;
-    while i < b.len() && b[i] == b'#' {
-        while i < b.len() && b[i] != b'\n' {
-            i += 1;
-        }
-        i += 1;
+/// The fixed-width records of a data file: the bytes after its opening
+/// `#` comment block, cut in `N`-byte records (each ends with a line feed;
+/// tests check that the files are sorted records of that width).
+fn records<const N: usize>(file: &'static str) -> &'static [[u8; N]] {
+    let mut body = file;
+    while body.starts_with('#') {
+        body = body.split_once('\n').map_or("", |(_, rest)| rest);
     }
-    i
-};
-
-/// The records of [`ISO_4217`], sorted fixed-width slots (checked by a test).
-fn currency_records() -> &'static [u8] {
-    ISO_4217.as_bytes().get(ISO_4217_HEADER..).unwrap_or(&[])
+    body.as_bytes().as_chunks::<N>().0
 }
 
-/// The minor unit of a listed currency code, found by a binary search over
-/// the fixed-width records; `None` when the code is not listed.
+/// The record of a data file that starts with `code` (`width` bytes), by
+/// a binary search; `None` when the code is not listed.
+fn lookup<const N: usize>(file: &'static str, width: usize, code: &str) -> Option<[u8; N]> {
+    let list = records::<N>(file);
+    let i = list
+        .binary_search_by(|r| r[..width].cmp(code.as_bytes()))
+        .ok()?;
+    Some(list[i])
+}
+
+/// The minor unit of a listed currency code; `None` when the code is not
+/// listed.
 fn currency_minor_unit(code: &str) -> Option<u32> {
-    let records = currency_records();
-    if code.len() != 3 {
-        return None;
-    }
-    let (mut lo, mut hi) = (0, records.len() / CURRENCY_RECORD);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        let record = records.get(mid * CURRENCY_RECORD..(mid + 1) * CURRENCY_RECORD)?;
-        match record[..3].cmp(code.as_bytes()) {
-            std::cmp::Ordering::Equal => return char::from(record[4]).to_digit(10),
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-        }
-    }
-    None
+    lookup::<6>(ISO_4217, 3, code).and_then(|r| char::from(r[4]).to_digit(10))
 }
 
-/// Whether `code` is in `list`: sorted codes of one length, each followed
-/// by one space but the last (checked by a test), so a binary search over
-/// fixed-width slots finds it without scanning.
-fn listed(list: &str, code: &str) -> bool {
-    let width = code.len();
-    let fits = list.len() == width || list.as_bytes().get(width) == Some(&b' ');
-    if width == 0 || !code.is_ascii() || !fits {
-        return false;
-    }
-    let slots = (list.len() + 1) / (width + 1);
-    let slot = |i: usize| list.get(i * (width + 1)..i * (width + 1) + width);
-    let (mut lo, mut hi) = (0, slots);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match slot(mid).map(|c| c.cmp(code)) {
-            Some(std::cmp::Ordering::Equal) => return true,
-            Some(std::cmp::Ordering::Less) => lo = mid + 1,
-            _ => hi = mid,
-        }
-    }
-    false
+/// Whether `code` is an assigned ISO 3166-1 alpha-2 code.
+fn is_country(code: &str) -> bool {
+    lookup::<3>(ISO_3166, 2, code).is_some()
 }
 
 fn two_or_three_upper(s: &str, n: usize) -> Option<[u8; 3]> {
@@ -158,7 +113,7 @@ impl CountryCode {
     /// Parses a code; the error names `address.country` and the rule.
     pub fn new(code: &str) -> Result<Self, Error> {
         match two_or_three_upper(code, 2) {
-            Some(b) if listed(COUNTRIES, code) => Ok(Self(b)),
+            Some(b) if is_country(code) => Ok(Self(b)),
             Some(_) => Err(Error::validation(
                 "address.country",
                 format!("`{code}` is not an assigned ISO 3166-1 alpha-2 code"),
@@ -460,36 +415,32 @@ impl fmt::Display for Money {
 mod tests {
     use super::*;
 
-    #[test]
-    fn code_lists_are_sorted_fixed_width_slots() {
-        for (list, width) in [(COUNTRIES, 2)] {
-            let codes: Vec<&str> = list.split_ascii_whitespace().collect();
-            assert!(codes.windows(2).all(|w| w[0] < w[1]), "{list}");
-            assert!(codes.iter().all(|c| c.len() == width), "{list}");
-            assert_eq!(list.len() + 1, codes.len() * (width + 1), "{list}");
-            for code in &codes {
-                assert!(listed(list, code), "{code}");
-            }
-        }
-        for absent in ["", "A", "AA", "ZZ", "ZZZ", "AAA", "usd", "US ", "é"] {
-            assert!(!listed(COUNTRIES, absent), "{absent}");
-            assert!(currency_minor_unit(absent).is_none(), "{absent}");
-        }
+    /// The lines of a data file after its comment block, checked to be
+    /// sorted records of `width` bytes (line feed included) that
+    /// [`records`] cuts exactly.
+    fn checked_body<const N: usize>(file: &'static str, title: &str) -> Vec<&'static str> {
+        let header: Vec<&str> = file.lines().take_while(|l| l.starts_with('#')).collect();
+        assert!(header.iter().any(|l| l.contains(title)), "{title}");
+        let body: Vec<&str> = file.lines().skip(header.len()).collect();
+        assert!(body.windows(2).all(|w| w[0] < w[1]), "{title}: not sorted");
+        assert!(body.iter().all(|l| l.len() + 1 == N), "{title}: widths");
+        assert!(file.ends_with('\n'), "{title}");
+        assert_eq!(records::<N>(file).len(), body.len(), "{title}");
+        body
     }
 
     #[test]
-    fn currency_file_is_sorted_fixed_width_records() {
-        let body = &ISO_4217[ISO_4217_HEADER..];
-        assert!(ISO_4217[..ISO_4217_HEADER]
-            .lines()
-            .all(|l| l.starts_with('#')));
-        assert!(ISO_4217[..ISO_4217_HEADER].contains("ISO 4217"));
-        assert_eq!(currency_records().len() % CURRENCY_RECORD, 0);
-        let codes: Vec<&str> = body.lines().map(|l| &l[..3]).collect();
-        assert!(codes.windows(2).all(|w| w[0] < w[1]), "not sorted");
-        for line in body.lines() {
+    fn data_files_are_sorted_fixed_width_records() {
+        let countries = checked_body::<3>(ISO_3166, "ISO 3166-1");
+        assert_eq!(countries.len(), 249);
+        for code in &countries {
+            assert!(code.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
+            assert!(is_country(code), "{code}");
+        }
+        let currencies = checked_body::<6>(ISO_4217, "ISO 4217");
+        assert_eq!(currencies.len(), 160);
+        for line in currencies {
             let b = line.as_bytes();
-            assert_eq!(b.len() + 1, CURRENCY_RECORD, "{line}");
             assert!(b[..3].iter().all(u8::is_ascii_uppercase), "{line}");
             assert_eq!(b[3], b' ', "{line}");
             assert!(matches!(b[4], b'0' | b'2' | b'3'), "{line}");
@@ -497,7 +448,14 @@ mod tests {
             assert_eq!(currency_minor_unit(&line[..3]), Some(exp), "{line}");
             assert_eq!(Currency::new(&line[..3]).unwrap().minor_exponent(), exp);
         }
-        assert_eq!(codes.len(), 160);
+        for absent in ["", "A", "AA", "ZZ", "ZZZ", "AAA", "usd", "US ", "AD\n", "é"] {
+            assert!(!is_country(absent), "{absent:?}");
+            assert!(currency_minor_unit(absent).is_none(), "{absent:?}");
+        }
+        // The first and last records are found too.
+        assert!(is_country("AD") && is_country("ZW"));
+        assert_eq!(currency_minor_unit("AED"), Some(2));
+        assert_eq!(currency_minor_unit("ZWL"), Some(2));
     }
 
     #[test]
@@ -524,7 +482,6 @@ mod tests {
 
     #[test]
     fn country_list_is_complete_and_checked() {
-        assert_eq!(COUNTRIES.split_ascii_whitespace().count(), 249);
         assert!(CountryCode::new("US").is_ok());
         assert!(CountryCode::new("us").is_err());
         assert!(CountryCode::new("XX").is_err());

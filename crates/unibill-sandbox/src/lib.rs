@@ -50,7 +50,6 @@ mod fault;
 pub mod fusebill;
 mod handle;
 mod http;
-mod iso;
 mod journal;
 mod not_emulated;
 mod seed;

@@ -119,7 +119,7 @@ impl Check {
                 format!("'{s}' is not a valid email address"),
             ),
             (Check::Country, Value::String(s)) => accepted(
-                crate::iso::is_country(s),
+                unibill_core::CountryCode::new(s).is_ok(),
                 format!("'{s}' is not an ISO 3166-1 alpha-2 country code"),
             ),
             (Check::Timestamp, Value::String(s)) => parse_timestamp(s)

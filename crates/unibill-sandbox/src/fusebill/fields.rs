@@ -164,7 +164,7 @@ impl State {
             None | Some(Value::Null) => {
                 out.insert("currency".into(), Value::String(current_currency));
             }
-            Some(Value::String(c)) if crate::iso::is_currency(c) => {
+            Some(Value::String(c)) if unibill_core::Currency::new(c).is_ok() => {
                 if *c == current_currency {
                     out.insert("currency".into(), Value::String(c.clone()));
                 } else {
