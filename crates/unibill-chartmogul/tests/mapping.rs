@@ -9,51 +9,10 @@ use seed_000::{seed_000_patch, seed_000_patch_body};
 use unibill_chartmogul::mapping::{self, customer_from_json, plan_writes, Method, Target};
 use unibill_core::{Currency, CustomerId, CustomerPatch, CustomerStatus, Error, Money};
 
-/// The "Result Format" of the "Update a Customer" page (seed 000), exactly
-/// as captured except for one character: the capture has a trailing comma
-/// after `"SalesRep": "Mike"`, which is not JSON (no JSON reader, ChartMogul's
-/// clients included, accepts it), so it is removed here.
-const SEED_000_RESPONSE: &str = r#"{
-    "id": 12150249,
-    "uuid": "cus_ab223d54-75b4-431b-adb2-eb6b9e234571",
-    "data_source_uuid": "ds_fef05d54-47b4-431b-aed2-eb6b9e545430",
-    "data_source_uuids": ["ds_fef05d54-47b4-431b-aed2-eb6b9e545430"],
-    "external_id": "34916129",
-    "external_ids": ["34916129"],
-    "name": "Ben",
-    "email": "[email protected]",
-    "company": "Example Company",
-    "city": "San Francisco",
-    "country": "US",
-    "state": "CA",
-    "zip": "99801",
-    "lead_created_at": "2015-01-01T00:00:00.000Z",
-    "free_trial_started_at": "2015-06-13T15:45:13.000Z",
-    "customer-since": "2015-06-19T13:16:00-04:00",
-    "status": "Active",
-    "address": {
-      "address_zip": "99801",
-      "city": "San Francisco",
-      "country": "US",
-      "state": "CA"
-     },
-    "attributes": {
-      "custom": {
-        "CAC": 25,
-        "SalesRep": "Mike"
-      },
-      "clearbit": {},
-      "stripe": {},
-      "tags": ["high-value"]
-    },
-    "mrr": 3000,
-    "arr": 36000,
-    "billing-system-url": "",
-    "chartmogul-url": "https:\/\/app.chartmogul.com\/#customers\/12150249-Example_Company",
-    "billing-system-type": "Custom",
-    "currency": "USD",
-    "currency-sign": "$"
-}"#;
+/// The "Result Format" of the "Update a Customer" page (seed 000), as
+/// captured but for a trailing comma that is not JSON (see the sandbox's
+/// `chartmogul::SEED_CUSTOMER_PAGE_JSON`).
+use unibill_sandbox::chartmogul::SEED_CUSTOMER_PAGE_JSON as SEED_000_RESPONSE;
 
 /// One entry of the by-email answer (seed 002), as captured.
 const SEED_002_ENTRY: &str = r#"{ "id": 25647, "uuid": "cus_de305d54-75b4-431b-adb2-eb6b9e546012", "external_id": "cus_0001", "email": "[email protected]", "name": "Smith Company", "mrr": 3000, "arr": 36000, "status": "Active", "customer-since": "2022-06-09T13:16:00-04:00", "billing-system-url": "https://dashboard.stripe.com/customers/cus_4Z2ZpyJFuQ0XMb", "chartmogul-url": "https://app.chartmogul.com/#customers/25647-Smith_Company", "billing-system-type": "Stripe", "currency": "USD", "currency-sign": "$", "attributes": { "tags": ["important", "Prio1"], "stripe": { "coupon": true }, "custom": { "channel": "Facebook", "age": 8 } } }"#;

@@ -1,68 +1,15 @@
 //! Decoding the customer printed in Fusebill's `PUT /v1/customers` page
-//! (seed 003, the "Response" example, verbatim) into a neutral customer.
+//! (seed 003, the "Response" example, verbatim: the sandbox's
+//! `fusebill::SEED_CUSTOMER_PAGE_JSON`) into a neutral customer.
 
 use serde_json::Value;
 use unibill_core::{Currency, CustomerId, CustomerStatus, Money};
 use unibill_fusebill::mapping::customer_from_json;
-
-const SEED_RESPONSE: &str = r#"{
-"firstName": "Katelyn",
-"middleName": "Kent",
-"lastName": "Floyd",
-"companyName": "Ronbert",
-"suffix": "Sr.",
-"primaryEmail": "[email protected]",
-"primaryPhone": 9964413586,
-"secondaryEmail": "[email protected]",
-"secondaryPhone": 9555473089,
-"title": "Miss",
-"reference": 100986,
-"status": "Active",
-"customerAccountStatus": "Good",
-"currency": "USD",
-"customerReference": {
-"reference1": null,
-"reference2": "customValue",
-"reference3": null,
-"salesTrackingCodes": [],
-"id": 12000750,
-"uri": "https://secure.fusebill.com/v1/customers/12000750"
-},
-"customerAcquisition": {
-"adContent": null,
-"campaign": null,
-"keyword": null,
-"landingPage": null,
-"medium": null,
-"source": null,
-"id": 12000750,
-"uri": "https://secure.fusebill.com/v1/customers/12000750"
-},
-"monthlyRecurringRevenue": 250,
-"netMonthlyRecurringRevenue": 220,
-"salesforceId": 12345678,
-"salesforceAccountType": null,
-"salesforceSynchStatus": "Enabled",
-"netsuiteId": 12345678,
-"netsuiteSynchStatus": "Enabled",
-"netsuiteCustomerType": "Individual",
-"portalUserName": "Katelyn1974",
-"parentId": 12000749,
-"quickBooksLatchType": null,
-"quickBooksId": null,
-"quickBooksSyncToken": null,
-"hubSpotId": null,
-"hubSpotCompanyId":null,
-"geotabId": "7813",
-"modifiedTimestamp": "2019-11-07T15:51:11.1915461Z",
-"createdTimestamp": "2018-01-01T03:33:33.02",
-"id": 12000750,
-"uri": "https://secure.fusebill.com/v1/customers/12000750"
-}"#;
+use unibill_sandbox::fusebill::SEED_CUSTOMER_PAGE_JSON;
 
 #[test]
 fn seed_response_decodes_without_losing_a_value() {
-    let raw: Value = serde_json::from_str(SEED_RESPONSE).unwrap();
+    let raw: Value = serde_json::from_str(SEED_CUSTOMER_PAGE_JSON).unwrap();
     let c = customer_from_json(&CustomerId::new("12000750"), raw.clone()).unwrap();
     assert_eq!(c.id.as_str(), "12000750");
     assert_eq!(c.first_name.as_deref(), Some("Katelyn"));

@@ -61,6 +61,14 @@ pub const SEED_CUSTOMER_UUID: &str = "cus_ab223d54-75b4-431b-adb2-eb6b9e234571";
 pub const SEED_CUSTOMER_ID: u64 = 12150249;
 /// Email of [`SEED_CUSTOMER_UUID`] (the page shows a masked placeholder).
 pub const SEED_CUSTOMER_EMAIL: &str = "ben@example.com";
+/// The customer printed in the "Result Format" of ChartMogul's "Update a
+/// Customer" page, as captured (JSON text), except for one character: the
+/// capture has a trailing comma after `"SalesRep": "Mike"`, which is not
+/// JSON, so it is removed. The emulator seeds [`SEED_CUSTOMER_UUID`] from
+/// it with [`SEED_CUSTOMER_EMAIL`] in place of the page's masked address;
+/// the backend's tests decode it as is.
+pub const SEED_CUSTOMER_PAGE_JSON: &str =
+    include_str!("../../fixtures/chartmogul_update_customer.json");
 /// UUID of the customer printed in the custom-attribute pages.
 pub const SECOND_CUSTOMER_UUID: &str = "cus_de305d54-75b4-431b-adb2-eb6b9e546012";
 /// Internal id of [`SECOND_CUSTOMER_UUID`].

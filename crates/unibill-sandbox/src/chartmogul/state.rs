@@ -10,49 +10,14 @@ use super::{
     LOOKUP_SECOND_DATA_SOURCE_UUID, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_EXTERNAL_ID,
     LOOKUP_SHARED_UUIDS, LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_EXTERNAL_ID, LOOKUP_UNIQUE_UUID,
     SECOND_CUSTOMER_EMAIL, SECOND_CUSTOMER_ID, SECOND_CUSTOMER_UUID, SEED_ATTRIBUTE_TYPES,
-    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_EXTERNAL_ID, SEED_CUSTOMER_ID, SEED_CUSTOMER_UUID,
-    SEED_DATA_SOURCE_UUID,
+    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_DATA_SOURCE_UUID,
 };
 
 fn seed_customer() -> Value {
-    json!({
-        "id": SEED_CUSTOMER_ID,
-        "uuid": SEED_CUSTOMER_UUID,
-        "data_source_uuid": SEED_DATA_SOURCE_UUID,
-        "data_source_uuids": [SEED_DATA_SOURCE_UUID],
-        "external_id": SEED_CUSTOMER_EXTERNAL_ID,
-        "external_ids": [SEED_CUSTOMER_EXTERNAL_ID],
-        "name": "Ben",
-        "email": SEED_CUSTOMER_EMAIL,
-        "company": "Example Company",
-        "city": "San Francisco",
-        "country": "US",
-        "state": "CA",
-        "zip": "99801",
-        "lead_created_at": "2015-01-01T00:00:00.000Z",
-        "free_trial_started_at": "2015-06-13T15:45:13.000Z",
-        "customer-since": "2015-06-19T13:16:00-04:00",
-        "status": "Active",
-        "address": {
-            "address_zip": "99801",
-            "city": "San Francisco",
-            "country": "US",
-            "state": "CA"
-        },
-        "attributes": {
-            "custom": {"CAC": 25, "SalesRep": "Mike"},
-            "clearbit": {},
-            "stripe": {},
-            "tags": ["high-value"]
-        },
-        "mrr": 3000,
-        "arr": 36000,
-        "billing-system-url": "",
-        "chartmogul-url": "https://app.chartmogul.com/#customers/12150249-Example_Company",
-        "billing-system-type": "Custom",
-        "currency": "USD",
-        "currency-sign": "$"
-    })
+    let mut customer: Value =
+        serde_json::from_str(SEED_CUSTOMER_PAGE_JSON).expect("the seed page's customer is JSON");
+    customer["email"] = json!(SEED_CUSTOMER_EMAIL);
+    customer
 }
 
 fn second_customer() -> Value {
@@ -382,5 +347,24 @@ impl State {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chartmogul::{SEED_CUSTOMER_EXTERNAL_ID, SEED_CUSTOMER_ID, SEED_CUSTOMER_UUID};
+
+    #[test]
+    fn the_seed_is_the_page_customer_under_the_documented_constants() {
+        let seed = seed_customer();
+        assert_eq!(seed["id"], json!(SEED_CUSTOMER_ID));
+        assert_eq!(seed["uuid"], json!(SEED_CUSTOMER_UUID));
+        assert_eq!(seed["data_source_uuid"], json!(SEED_DATA_SOURCE_UUID));
+        assert_eq!(seed["external_id"], json!(SEED_CUSTOMER_EXTERNAL_ID));
+        assert_eq!(seed["email"], json!(SEED_CUSTOMER_EMAIL));
+        let mut page: Value = serde_json::from_str(SEED_CUSTOMER_PAGE_JSON).unwrap();
+        page["email"] = seed["email"].clone();
+        assert_eq!(seed, page);
     }
 }

@@ -39,6 +39,13 @@ use crate::http::{Req, Resp};
 pub const API_KEY: &str =
     "MDp1bmliaWxsLXNhbmRib3g6ZjVjMWU4YTItN2I0ZC00ZTkzLWE2ZjAtMmQ5YzNiN2UxYTQ4";
 
+/// The customer printed in the "Response" example of Fusebill's
+/// `PUT /v1/customers` page, verbatim (JSON text). The emulator seeds
+/// [`SEED_CUSTOMER_ID`] from it with [`SEED_CUSTOMER_EMAIL`] and
+/// [`SEED_CUSTOMER_SECONDARY_EMAIL`] in place of the page's masked
+/// addresses; the backend's tests decode it as is.
+pub const SEED_CUSTOMER_PAGE_JSON: &str = include_str!("../../fixtures/fusebill_put_customer.json");
+
 /// Id of the customer printed in the `PUT /v1/customers` page.
 pub const SEED_CUSTOMER_ID: &str = "12000750";
 /// Primary email of [`SEED_CUSTOMER_ID`] (the page shows a masked

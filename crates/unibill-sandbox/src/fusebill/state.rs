@@ -9,67 +9,18 @@ use super::{
     LOOKUP_MULTI_EMAIL_ID, LOOKUP_MULTI_PRIMARY_EMAIL, LOOKUP_SHARED_EMAIL,
     LOOKUP_SHARED_EMAIL_IDS, LOOKUP_SHARED_REFERENCE, LOOKUP_SHARED_REFERENCE_IDS,
     LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE, PARENT_CUSTOMER_EMAIL,
-    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_SECONDARY_EMAIL,
+    SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_CUSTOMER_SECONDARY_EMAIL,
 };
 use crate::fault::RateLimit;
 use crate::handle::RateUsage;
 use crate::time::{format_ticks_z, parse_timestamp};
 
 fn seed_customer() -> Value {
-    json!({
-        "firstName": "Katelyn",
-        "middleName": "Kent",
-        "lastName": "Floyd",
-        "companyName": "Ronbert",
-        "suffix": "Sr.",
-        "primaryEmail": SEED_CUSTOMER_EMAIL,
-        "primaryPhone": 9964413586u64,
-        "secondaryEmail": SEED_CUSTOMER_SECONDARY_EMAIL,
-        "secondaryPhone": 9555473089u64,
-        "title": "Miss",
-        "reference": 100986,
-        "status": "Active",
-        "customerAccountStatus": "Good",
-        "currency": "USD",
-        "customerReference": {
-            "reference1": null,
-            "reference2": "customValue",
-            "reference3": null,
-            "salesTrackingCodes": [],
-            "id": 12000750,
-            "uri": "https://secure.fusebill.com/v1/customers/12000750"
-        },
-        "customerAcquisition": {
-            "adContent": null,
-            "campaign": null,
-            "keyword": null,
-            "landingPage": null,
-            "medium": null,
-            "source": null,
-            "id": 12000750,
-            "uri": "https://secure.fusebill.com/v1/customers/12000750"
-        },
-        "monthlyRecurringRevenue": 250,
-        "netMonthlyRecurringRevenue": 220,
-        "salesforceId": 12345678,
-        "salesforceAccountType": null,
-        "salesforceSynchStatus": "Enabled",
-        "netsuiteId": 12345678,
-        "netsuiteSynchStatus": "Enabled",
-        "netsuiteCustomerType": "Individual",
-        "portalUserName": "Katelyn1974",
-        "parentId": 12000749,
-        "quickBooksLatchType": null,
-        "quickBooksId": null,
-        "quickBooksSyncToken": null,
-        "hubSpotId": null,
-        "hubSpotCompanyId": null,
-        "geotabId": "7813",
-        "modifiedTimestamp": "2019-11-07T15:51:11.1915461Z",
-        "createdTimestamp": "2018-01-01T03:33:33.02",
-        "id": 12000750,
-        "uri": "https://secure.fusebill.com/v1/customers/12000750"
-    })
+    let mut customer: Value =
+        serde_json::from_str(SEED_CUSTOMER_PAGE_JSON).expect("the seed page's customer is JSON");
+    customer["primaryEmail"] = json!(SEED_CUSTOMER_EMAIL);
+    customer["secondaryEmail"] = json!(SEED_CUSTOMER_SECONDARY_EMAIL);
+    customer
 }
 
 fn parent_customer() -> Value {
@@ -383,6 +334,19 @@ mod tests {
     use super::rate_limit_headers;
     use crate::fault::RateLimit;
     use crate::handle::RateUsage;
+
+    #[test]
+    fn the_seed_is_the_page_customer_with_readable_emails() {
+        use super::super::{SEED_CUSTOMER_ID, SEED_CUSTOMER_PAGE_JSON};
+        let seed = super::seed_customer();
+        assert_eq!(seed["id"].to_string(), SEED_CUSTOMER_ID);
+        assert_eq!(seed["primaryEmail"], super::SEED_CUSTOMER_EMAIL);
+        assert_eq!(seed["secondaryEmail"], super::SEED_CUSTOMER_SECONDARY_EMAIL);
+        let mut page: serde_json::Value = serde_json::from_str(SEED_CUSTOMER_PAGE_JSON).unwrap();
+        page["primaryEmail"] = seed["primaryEmail"].clone();
+        page["secondaryEmail"] = seed["secondaryEmail"].clone();
+        assert_eq!(seed, page);
+    }
 
     fn header<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
         headers
