@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
@@ -123,39 +123,18 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
     if !fixed_widths(t) {
         return None;
     }
-    let Some(time) = t.get(11..) else {
-        // A date alone: midnight UTC.
-        return NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|n| Utc.from_utc_datetime(&n).fixed_offset());
+    // The widths are checked: spell the rest as RFC 3339 for chrono
+    // (`T`, seconds, and an offset with a colon; midnight and UTC where
+    // none is given).
+    let time = t.get(11..).unwrap_or("00:00");
+    let (clock, zone) = time.split_at(time.find(['Z', 'z', '+', '-']).unwrap_or(time.len()));
+    let seconds = if clock.len() == 5 { ":00" } else { "" };
+    let zone = match zone {
+        "" | "Z" | "z" => "+00:00".to_owned(),
+        hhmm if hhmm.len() == 5 => format!("{}:{}", &hhmm[..3], &hhmm[3..]),
+        hh_mm => hh_mm.to_owned(),
     };
-    // The vendors' own answers are RFC 3339: read them without a copy.
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d);
-    }
-    // One spelling for the rest: `T` between date and time, `Z` as +00:00.
-    let mut norm = format!("{}T{}", &t[..10], time);
-    if norm.ends_with(['Z', 'z']) {
-        norm.pop();
-        norm.push_str("+00:00");
-    }
-    let zoned = [
-        "%Y-%m-%dT%H:%M:%S%.f%:z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%dT%H:%M%:z",
-        "%Y-%m-%dT%H:%M%z",
-    ];
-    if let Some(d) = zoned
-        .iter()
-        .find_map(|fmt| DateTime::parse_from_str(&norm, fmt).ok())
-    {
-        return Some(d);
-    }
-    ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"]
-        .iter()
-        .find_map(|fmt| NaiveDateTime::parse_from_str(&norm, fmt).ok())
-        .map(|n| Utc.from_utc_datetime(&n).fixed_offset())
+    DateTime::parse_from_rfc3339(&format!("{}T{clock}{seconds}{zone}", &t[..10])).ok()
 }
 
 /// Whether `t` is spelled with ISO 8601's fixed field widths:
@@ -203,16 +182,6 @@ fn fixed_widths(t: &str) -> bool {
             .any(|offset| after(rest, offset).is_some_and(<[u8]>::is_empty))
 }
 
-/// Parses the Boolean spellings the vendor accepts: `TRUE true t 1` and
-/// `FALSE false f 0`, nothing else.
-pub fn parse_boolean(text: &str) -> Option<bool> {
-    match text {
-        "TRUE" | "true" | "t" | "1" => Some(true),
-        "FALSE" | "false" | "f" | "0" => Some(false),
-        _ => None,
-    }
-}
-
 impl AttributeValue {
     /// The value's type.
     pub fn attribute_type(&self) -> AttributeType {
@@ -244,10 +213,12 @@ impl AttributeValue {
             AttributeType::Timestamp => AttributeValue::Timestamp(
                 parse_timestamp(text).ok_or_else(|| err("is not an ISO 8601 date-time"))?,
             ),
-            AttributeType::Boolean => AttributeValue::Boolean(
-                parse_boolean(text)
-                    .ok_or_else(|| err("must be one of TRUE, true, t, 1, FALSE, false, f, 0"))?,
-            ),
+            // The spellings the vendor accepts, nothing else.
+            AttributeType::Boolean => AttributeValue::Boolean(match text {
+                "TRUE" | "true" | "t" | "1" => true,
+                "FALSE" | "false" | "f" | "0" => false,
+                _ => return Err(err("must be one of TRUE, true, t, 1, FALSE, false, f, 0")),
+            }),
         };
         v.check(key)?;
         Ok(v)
@@ -286,24 +257,15 @@ impl AttributeValue {
     /// Applies the rules that construction through `From` cannot: a
     /// `String` follows the text rule of every other text field
     /// ([`crate::check::text`]: not blank, no control characters, no bidi
-    /// overrides) and holds at most 255 characters.
+    /// overrides) and holds at most [`MAX_STRING_CHARS`] characters.
     pub fn check(&self, key: &str) -> Result<(), Error> {
-        if let AttributeValue::Timestamp(at) = self {
-            crate::check::timestamp(&field(key), at)?;
-        }
-        if let AttributeValue::String(s) = self {
-            crate::check::text(&field(key), s)?;
-            let n = s.chars().count();
-            if n > MAX_STRING_CHARS {
-                return Err(Error::validation(
-                    field(key),
-                    format!(
-                        "String value has {n} characters; at most {MAX_STRING_CHARS} are allowed"
-                    ),
-                ));
+        match self {
+            AttributeValue::Timestamp(at) => crate::check::timestamp(&field(key), at),
+            AttributeValue::String(s) => {
+                crate::check::text_within(&field(key), s, MAX_STRING_CHARS)
             }
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The value as the neutral JSON form: strings, numbers, booleans, and
