@@ -235,15 +235,11 @@ impl Decimal {
     pub fn to_json_number(&self) -> Option<serde_json::Number> {
         let text = self.to_string();
         let float: f64 = text.parse().ok()?;
-        let back: Decimal = serde_json::Number::from_f64(float)?
-            .as_f64()
-            .map(|f| f.to_string())?
-            .parse()
-            .ok()?;
-        if back.normalized() != self.normalized() {
-            return None;
-        }
-        serde_json::from_str(&text).ok()
+        // A non-finite float prints as `inf`, which is no decimal.
+        let back: Decimal = float.to_string().parse().ok()?;
+        (back.normalized() == self.normalized())
+            .then(|| serde_json::from_str(&text).ok())
+            .flatten()
     }
 
     /// Reads a JSON number exactly (from its textual form).

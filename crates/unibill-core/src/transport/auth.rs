@@ -78,6 +78,9 @@ impl Auth {
     /// The `Authorization` header value, marked sensitive; `None` for
     /// [`Auth::None`]. Errors never contain the secret.
     pub(crate) fn header_value(&self) -> Result<Option<HeaderValue>, Error> {
+        let basic = |user: &str, password: &str| {
+            format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+        };
         let text = match self {
             Auth::None => return Ok(None),
             Auth::Basic { username, password } => {
@@ -87,12 +90,7 @@ impl Auth {
                         "a Basic user name must not contain `:`",
                     ));
                 }
-                let mut raw =
-                    String::with_capacity(username.len() + 1 + password.expose_secret().len());
-                raw.push_str(username);
-                raw.push(':');
-                raw.push_str(password.expose_secret());
-                format!("Basic {}", BASE64.encode(raw.as_bytes()))
+                basic(username, password.expose_secret())
             }
             Auth::KeyAsUser(key) => {
                 if key.expose_secret().contains(':') {
@@ -101,10 +99,7 @@ impl Auth {
                         "an API key used as user name must not contain `:`",
                     ));
                 }
-                let mut raw = String::with_capacity(key.expose_secret().len() + 1);
-                raw.push_str(key.expose_secret());
-                raw.push(':');
-                format!("Basic {}", BASE64.encode(raw.as_bytes()))
+                basic(key.expose_secret(), "")
             }
             Auth::PreEncoded(key) => format!("Basic {}", key.expose_secret()),
             Auth::Bearer(token) => format!("Bearer {}", token.expose_secret()),
