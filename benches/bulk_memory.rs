@@ -32,8 +32,9 @@ use std::time::Instant;
 use unibill::bulk::{run_bulk, BulkOptions};
 use unibill::lock::AccountId;
 use unibill::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
+    async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+    CustomerLocks, CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result,
+    UpdateOutcome,
 };
 use unibill_sandbox::Sandbox;
 use unibill_testkit::heap;
@@ -68,7 +69,7 @@ struct InMemory {
 const MEMORY: BackendKind = BackendKind::new("memory");
 
 #[async_trait]
-impl CustomerUpdater for InMemory {
+impl Backend for InMemory {
     fn kind(&self) -> BackendKind {
         MEMORY
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use unibill_core::Backend;
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, LookupKind,
     UpdateOptions,

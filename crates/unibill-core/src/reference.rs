@@ -305,7 +305,7 @@ impl LookupKind {
 }
 
 /// The bookkeeping of one paged lookup, for a backend's
-/// [`lookup`](crate::CustomerUpdater::lookup) hook: the overall deadline,
+/// [`lookup`](crate::Backend::lookup) hook: the overall deadline,
 /// the pages read, and the matches (deduplicated with a hash set, at most
 /// [`MAX_MATCHES`] kept).
 ///

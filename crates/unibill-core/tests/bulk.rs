@@ -11,9 +11,9 @@ use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update, bulk_update_stream, run_bulk, BulkOptions, BulkProgress};
 use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard, PlannedRequest,
-    Result, UpdateOptions, UpdateOutcome,
+    async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+    CustomerLocks, CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
+    PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
@@ -99,7 +99,7 @@ impl Drop for InFlight<'_> {
 }
 
 #[async_trait]
-impl CustomerUpdater for Memory {
+impl Backend for Memory {
     fn kind(&self) -> BackendKind {
         KIND
     }

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use unibill_core::bulk::{run_bulk, BulkOptions};
 use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
-    LookupKind, PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+    async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+    CustomerLocks, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, Field, FieldCaps,
+    LockGuard, LookupKind, PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
 
 const KIND: BackendKind = BackendKind::new("scripted");
@@ -47,7 +47,7 @@ impl Scripted {
 }
 
 #[async_trait]
-impl CustomerUpdater for Scripted {
+impl Backend for Scripted {
     fn kind(&self) -> BackendKind {
         KIND
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
+    async_trait, Backend, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, LockGuard, Op,
     PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
@@ -40,7 +40,7 @@ impl Counting {
 }
 
 #[async_trait]
-impl CustomerUpdater for Counting {
+impl Backend for Counting {
     fn kind(&self) -> BackendKind {
         KIND
     }
