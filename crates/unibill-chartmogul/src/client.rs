@@ -99,7 +99,8 @@ pub fn capabilities() -> Capabilities {
 
 /// A ChartMogul account, reached over its REST API.
 ///
-/// Implements [`CustomerUpdater`](unibill_core::CustomerUpdater) (see the crate docs for the calls an
+/// Implements [`Backend`], so it is a
+/// [`CustomerUpdater`](unibill_core::CustomerUpdater) (see the crate docs for the calls an
 /// update makes) and adds the ChartMogul-only operations: custom
 /// attributes and tags by email, the `PUT` of existing custom attributes,
 /// and tags.
