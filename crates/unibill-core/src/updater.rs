@@ -13,7 +13,7 @@ use crate::customer::Customer;
 use crate::error::{Error, Result};
 use crate::kind::CustomerId;
 use crate::patch::CustomerPatch;
-use crate::reference::{AsCustomerRef, CustomerRef, ENTRIES_PER_YIELD, MAX_MATCHES};
+use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, ENTRIES_PER_YIELD, MAX_MATCHES};
 
 /// What to do with parts of a patch the backend cannot honour.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -453,10 +453,8 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         let reference = customer.customer_ref();
         let (kind, value) = match &*reference {
             CustomerRef::Id(id) => return Ok(vec![self.canonical_id(id)?]),
-            other => match other.lookup_kind() {
-                Some(kind) => (kind, other.as_str()),
-                None => return Err(Error::validation("customer", "unknown reference kind")),
-            },
+            CustomerRef::Email(value) => (LookupKind::Email, value),
+            CustomerRef::External(value) => (LookupKind::External, value),
         };
         if !self.capabilities().can_lookup(kind) {
             return Err(Error::UnsupportedLookup {

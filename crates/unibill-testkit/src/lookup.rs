@@ -72,8 +72,8 @@ impl LookupFixture {
 
     fn reference(&self, kind: LookupKind) -> CustomerRef {
         match kind {
-            LookupKind::Email => CustomerRef::email(self.email),
-            _ => CustomerRef::external(self.external),
+            LookupKind::Email => kind.reference(self.email),
+            _ => kind.reference(self.external),
         }
     }
 

@@ -293,16 +293,7 @@ impl Backend for InMemory {
                 return Ok(last.clone());
             }
         }
-        let reference = match kind {
-            LookupKind::Email => CustomerRef::email(value),
-            LookupKind::External => CustomerRef::external(value),
-            _ => {
-                return Err(Error::UnsupportedLookup {
-                    backend: KIND,
-                    lookup: kind,
-                })
-            }
-        };
+        let reference = kind.reference(value);
         Ok(self
             .customers
             .lock()
