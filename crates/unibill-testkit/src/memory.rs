@@ -190,13 +190,12 @@ impl InMemory {
         }
     }
 
-    fn read(&self, id: &CustomerId) -> Customer {
-        self.customers
-            .lock()
-            .unwrap()
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| Customer::new(id.clone(), Value::Null))
+    /// The stored customer `id`, or a blank one; and whether it is stored.
+    fn read(&self, id: &CustomerId) -> (Customer, bool) {
+        match self.customers.lock().unwrap().get(id) {
+            Some(c) => (c.clone(), true),
+            None => (Customer::new(id.clone(), Value::Null), false),
+        }
     }
 
     /// `customer` with the patch's text fields and tag changes applied.
@@ -279,7 +278,7 @@ impl Backend for InMemory {
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         self.note(|| format!("fetch {id}"));
-        Ok(self.read(id))
+        Ok(self.read(id).0)
     }
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
@@ -313,8 +312,7 @@ impl Backend for InMemory {
         self.applied.fetch_add(1, Ordering::SeqCst);
         self.note(|| format!("apply {id} locked {}", lock.key().customer()));
         lock.ensure_held()?;
-        let stored = self.customers.lock().unwrap().contains_key(id);
-        let before = self.read(id);
+        let (before, stored) = self.read(id);
         if let Some(reference) = patch.resolved_from() {
             if stored && !matches(&before, reference) {
                 return Err(Error::Conflict {
@@ -340,7 +338,7 @@ impl Backend for InMemory {
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
         self.note(|| format!("plan {id}"));
-        let before = self.read(id);
+        let (before, _) = self.read(id);
         Ok(if Self::patched(&before, patch) == before {
             Vec::new()
         } else {
