@@ -398,57 +398,6 @@ pub trait CustomerUpdater: Backend {
     /// the vendor's answer), after refusing before any request a blank
     /// value ([`Error::Validation`]) or a lookup the backend does not offer
     /// ([`Error::UnsupportedLookup`]).
-    async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>>;
-
-    /// The one customer `customer` names, as a canonical id: like
-    /// [`Self::find`], then [`Error::NotFound`] naming the reference when
-    /// nothing matches and [`Error::Ambiguous`] listing the matches when
-    /// several do (never "the first one").
-    async fn resolve(&self, customer: &dyn AsCustomerRef) -> Result<CustomerId>;
-
-    /// Reads one customer: by id with one read, by email or external
-    /// reference after resolving it ([`Self::resolve`]).
-    async fn get(&self, customer: &dyn AsCustomerRef) -> Result<Customer>;
-
-    /// Applies a patch; anything the backend cannot do is refused with
-    /// [`Error::Unsupported`] before any request.
-    async fn update(&self, customer: &dyn AsCustomerRef, patch: &CustomerPatch)
-        -> Result<Customer>;
-
-    /// Applies a patch with options, returning the full outcome.
-    ///
-    /// By id: checks the patch, takes the customer's write lock, applies.
-    ///
-    /// By email or external reference: checks the patch, resolves the
-    /// reference ([`Self::resolve`]: one lookup, which reads every page of
-    /// the vendor's answer), takes the write lock of the customer found,
-    /// then looks the reference up again under the lock to confirm it
-    /// still names that customer (an update that changed its email in
-    /// between would otherwise make us write a customer that no longer
-    /// matches). When it names another one, the lock is released and the
-    /// whole resolution starts again, at most [`MAX_RESOLVE_ROUNDS`]
-    /// rounds, then [`Error::Conflict`]. An update by reference therefore
-    /// costs two lookups more than the same update by id. Ambiguous and
-    /// missing matches (at either lookup) fail with nothing written.
-    async fn update_with(
-        &self,
-        customer: &dyn AsCustomerRef,
-        patch: &CustomerPatch,
-        options: &UpdateOptions,
-    ) -> Result<UpdateOutcome>;
-
-    /// Lists the writes an update would send, without writing. A
-    /// reference is resolved first ([`Self::resolve`]), without the lock.
-    async fn dry_run(
-        &self,
-        customer: &dyn AsCustomerRef,
-        patch: &CustomerPatch,
-        options: &UpdateOptions,
-    ) -> Result<DryRun>;
-}
-
-#[async_trait]
-impl<T: Backend + ?Sized> CustomerUpdater for T {
     async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> {
         let reference = customer.customer_ref();
         let (kind, value) = match &*reference {
@@ -492,6 +441,10 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         Ok(ids)
     }
 
+    /// The one customer `customer` names, as a canonical id: like
+    /// [`Self::find`], then [`Error::NotFound`] naming the reference when
+    /// nothing matches and [`Error::Ambiguous`] listing the matches when
+    /// several do (never "the first one").
     async fn resolve(&self, customer: &dyn AsCustomerRef) -> Result<CustomerId> {
         let reference = customer.customer_ref();
         let mut ids = self.find(&*reference).await?;
@@ -510,6 +463,8 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         }
     }
 
+    /// Reads one customer: by id with one read, by email or external
+    /// reference after resolving it ([`Self::resolve`]).
     async fn get(&self, customer: &dyn AsCustomerRef) -> Result<Customer> {
         let reference = customer.customer_ref();
         match &*reference {
@@ -521,6 +476,8 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         }
     }
 
+    /// Applies a patch; anything the backend cannot do is refused with
+    /// [`Error::Unsupported`] before any request.
     async fn update(
         &self,
         customer: &dyn AsCustomerRef,
@@ -532,6 +489,21 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
             .customer)
     }
 
+    /// Applies a patch with options, returning the full outcome.
+    ///
+    /// By id: checks the patch, takes the customer's write lock, applies.
+    ///
+    /// By email or external reference: checks the patch, resolves the
+    /// reference ([`Self::resolve`]: one lookup, which reads every page of
+    /// the vendor's answer), takes the write lock of the customer found,
+    /// then looks the reference up again under the lock to confirm it
+    /// still names that customer (an update that changed its email in
+    /// between would otherwise make us write a customer that no longer
+    /// matches). When it names another one, the lock is released and the
+    /// whole resolution starts again, at most [`MAX_RESOLVE_ROUNDS`]
+    /// rounds, then [`Error::Conflict`]. An update by reference therefore
+    /// costs two lookups more than the same update by id. Ambiguous and
+    /// missing matches (at either lookup) fail with nothing written.
     async fn update_with(
         &self,
         customer: &dyn AsCustomerRef,
@@ -541,6 +513,8 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         update_as(self, &customer.customer_ref(), None, patch, options).await
     }
 
+    /// Lists the writes an update would send, without writing. A
+    /// reference is resolved first ([`Self::resolve`]), without the lock.
     async fn dry_run(
         &self,
         customer: &dyn AsCustomerRef,
@@ -560,6 +534,10 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {
         })
     }
 }
+
+/// The only implementation: every [`Backend`] is a [`CustomerUpdater`],
+/// with the methods above, which it cannot override.
+impl<T: Backend + ?Sized> CustomerUpdater for T {}
 
 /// [`CustomerUpdater::update_with`], for a reference already resolved once
 /// to `resolved` (bulk runs resolve before ordering their items): that
