@@ -205,8 +205,8 @@ impl CheckedPatch {
     }
 
     /// The same patch, for a customer found by `reference`
-    /// ([`Self::resolved_from`]).
-    pub fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
+    /// ([`Self::resolved_from`]); set only by the caller path.
+    pub(crate) fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
         self.resolved_from = Some(reference);
         self
     }

@@ -402,21 +402,20 @@ mod tests {
         );
     }
 
+    /// The lookup (scripted) names customer 1, whose stored record does
+    /// not have the email: the update writes nothing and fails.
     #[tokio::test]
-    async fn a_reference_that_moved_away_is_a_conflict_with_nothing_written() {
-        let store = InMemory::new().with_customer(ada());
-        let id = CustomerId::from("1");
-        let checked = CheckedPatch::check(
-            store.capabilities(),
-            &CustomerPatch::new().city("Oslo"),
-            &UpdateOptions::default(),
-        )
-        .unwrap()
-        .with_resolved_from(CustomerRef::email("someone@else.example"));
-        let lock = store.locks().acquire(&id).await.unwrap();
-        let e = store.apply(&id, &checked, &lock).await.unwrap_err();
-        lock.release().await;
+    async fn a_reference_the_record_no_longer_has_is_a_conflict_with_nothing_written() {
+        let store = InMemory::new().with_customer(ada()).with_lookups(&[&["1"]]);
+        let e = store
+            .update(
+                &CustomerRef::email("someone@else.example"),
+                &CustomerPatch::new().city("Oslo"),
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::Conflict { .. }), "{e:?}");
+        assert_eq!(store.applied(), 1);
         assert_eq!(store.customer("1").unwrap().address.city, None);
     }
 
