@@ -30,13 +30,10 @@ mod support;
 use std::time::Instant;
 
 use unibill::bulk::{run_bulk, BulkOptions};
-use unibill::lock::AccountId;
-use unibill::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerUpdater, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
-};
+use unibill::{Capabilities, CustomerUpdater, Field, FieldCaps};
 use unibill_sandbox::Sandbox;
 use unibill_testkit::heap;
+use unibill_testkit::memory::{self, InMemory};
 
 #[global_allocator]
 static ALLOCATOR: heap::CountingAllocator = heap::CountingAllocator;
@@ -56,48 +53,6 @@ fn vm_hwm_kib() -> Option<u64> {
 
 fn mib(bytes: isize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// The in-memory baseline: an updater that answers every update at once.
-#[derive(Debug)]
-struct InMemory {
-    caps: Capabilities,
-    locks: CustomerLocks,
-}
-
-const MEMORY: BackendKind = BackendKind::new("memory");
-
-#[async_trait]
-impl CustomerUpdater for InMemory {
-    fn kind(&self) -> BackendKind {
-        MEMORY
-    }
-    fn locks(&self) -> &CustomerLocks {
-        &self.locks
-    }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
-        Ok(Customer::new(id.clone(), serde_json::json!({})))
-    }
-    async fn apply(
-        &self,
-        id: &CustomerId,
-        patch: &CheckedPatch,
-        _lock: &LockGuard,
-    ) -> Result<UpdateOutcome> {
-        tokio::task::yield_now().await;
-        let mut c = Customer::new(id.clone(), serde_json::json!({ "id": id.as_str() }));
-        c.address.city = patch.address.city.as_set().cloned();
-        Ok(UpdateOutcome::new(
-            c,
-            vec![PlannedRequest::new("PUT", "memory://customer", None)],
-        ))
-    }
-    async fn plan(&self, _: &CustomerId, _: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
-        Ok(Vec::new())
-    }
 }
 
 async fn measure(
@@ -159,10 +114,9 @@ fn main() {
     println!("bulk_memory on {}", support::machine());
     heap::count_this_thread(true);
 
-    let memory = InMemory {
-        caps: Capabilities::new(MEMORY).with(Field::City, FieldCaps::ALL),
-        locks: CustomerLocks::in_process(MEMORY, AccountId::of("memory://", b"")),
-    };
+    let memory = InMemory::new()
+        .with_capabilities(Capabilities::new(memory::KIND).with(Field::City, FieldCaps::ALL))
+        .forgetful();
     let peaks: Vec<isize> = sizes
         .iter()
         .map(|&items| {

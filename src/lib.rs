@@ -19,7 +19,8 @@
 //! - [`CustomerPatch`]: the neutral update (a JSON Merge Patch of the
 //!   neutral customer: keep / set / clear per field, tags, typed custom
 //!   attributes, per-backend extensions).
-//! - [`CustomerUpdater`]: the object-safe trait every backend implements;
+//! - [`CustomerUpdater`]: the object-safe trait callers use, which every
+//!   backend gets by implementing the hooks of [`Backend`];
 //!   [`Capabilities`] says what each can do, and anything else is refused
 //!   with [`Error::Unsupported`] before any request.
 //! - [`Config`]: a serde-friendly choice of backend and settings that

@@ -1,4 +1,4 @@
-//! The [`ChartMogul`] client: [`CustomerUpdater`] implementation
+//! The [`ChartMogul`] client: [`Backend`] implementation (callers use it as a [`CustomerUpdater`](unibill_core::CustomerUpdater))
 //! and the ChartMogul-only operations.
 
 use std::collections::BTreeMap;
@@ -9,10 +9,10 @@ use serde_json::{Map, Value};
 use unibill_core::backend::{self, read_back};
 use unibill_core::check;
 use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transport};
+use unibill_core::Backend;
 use unibill_core::{
-    async_trait, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId,
-    CustomerUpdater, Error, Field, FieldCaps, LockGuard, LookupKind, PlannedRequest, Result,
-    UpdateOutcome,
+    async_trait, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId, Error, Field,
+    FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::ChartMogulBuilder;
@@ -99,7 +99,8 @@ pub fn capabilities() -> Capabilities {
 
 /// A ChartMogul account, reached over its REST API.
 ///
-/// Implements [`CustomerUpdater`] (see the crate docs for the calls an
+/// Implements [`Backend`], so it is a
+/// [`CustomerUpdater`](unibill_core::CustomerUpdater) (see the crate docs for the calls an
 /// update makes) and adds the ChartMogul-only operations: custom
 /// attributes and tags by email, the `PUT` of existing custom attributes,
 /// and tags.
@@ -170,7 +171,7 @@ impl ChartMogul {
     }
 
     /// `/v1/customers/{uuid}`, after checking the id
-    /// ([`CustomerUpdater::canonical_id`]).
+    /// ([`Backend::canonical_id`]).
     fn customer_path(&self, id: &CustomerId) -> Result<String> {
         let id = self.canonical_id(id)?;
         self.transport.path(&["v1", "customers", id.as_str()])
@@ -311,7 +312,7 @@ impl ChartMogul {
 
     /// Changes custom attributes that already exist on the customer
     /// (`PUT /v1/customers/{uuid}/attributes/custom`); ChartMogul refuses a
-    /// key the customer does not have (use [`CustomerUpdater::update`],
+    /// key the customer does not have (use [`CustomerUpdater::update`](unibill_core::CustomerUpdater::update),
     /// which creates keys). The value's type is not sent: ChartMogul
     /// checks it against the key's defined type. Answers the customer's
     /// whole custom map.
@@ -381,7 +382,7 @@ impl ChartMogul {
 }
 
 #[async_trait]
-impl CustomerUpdater for ChartMogul {
+impl Backend for ChartMogul {
     unibill_core::transport_backend!(KIND);
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {

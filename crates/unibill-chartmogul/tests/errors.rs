@@ -6,6 +6,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use unibill_chartmogul::{ChartMogul, ChartMogulExtension};
 use unibill_core::transport::RetryConfig;
+use unibill_core::Backend;
 use unibill_core::{
     Change, CustomAttribute, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error,
     Field, Op, UpdateOptions,

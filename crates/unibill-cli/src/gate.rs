@@ -11,8 +11,8 @@ use unibill::async_trait;
 use unibill::capability::Capabilities;
 use unibill::lock::{CustomerLocks, LockGuard};
 use unibill::{
-    BackendKind, CheckedPatch, Customer, CustomerId, CustomerUpdater, LookupKind, PlannedRequest,
-    Result, UpdateOutcome,
+    Backend, BackendKind, CheckedPatch, Customer, CustomerId, CustomerUpdater, LookupKind,
+    PlannedRequest, Result, UpdateOutcome,
 };
 
 /// Why a bulk run stopped before the end of its input.
@@ -107,12 +107,12 @@ impl Drop for Running<'_> {
 }
 
 /// An updater that sends nothing more once its [`Control`] is stopping:
-/// each backend hook that sends requests ([`CustomerUpdater::fetch`],
-/// [`CustomerUpdater::lookup`], [`CustomerUpdater::apply`],
-/// [`CustomerUpdater::plan`]) then never resolves, until the run drops
-/// it. The provided methods (`update_with`, `resolve`, ...) are the
-/// trait's own, so they go through these hooks however the library's bulk
-/// run calls them; a hook already running finishes.
+/// each backend hook that sends requests ([`Backend::fetch`],
+/// [`Backend::lookup`], [`Backend::apply`], [`Backend::plan`]) then never
+/// resolves, until the run drops it. The caller-facing methods
+/// (`update_with`, `resolve`, ...) are [`CustomerUpdater`]'s blanket ones,
+/// so they go through these hooks however the library's bulk run calls
+/// them; a hook already running finishes.
 #[derive(Debug)]
 pub struct Gate<'a> {
     inner: &'a dyn CustomerUpdater,
@@ -140,7 +140,7 @@ impl<'a> Gate<'a> {
 }
 
 #[async_trait]
-impl CustomerUpdater for Gate<'_> {
+impl Backend for Gate<'_> {
     fn kind(&self) -> BackendKind {
         self.inner.kind()
     }

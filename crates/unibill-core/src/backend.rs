@@ -1,6 +1,8 @@
-//! Scaffolding every backend shares: sending a request and mapping an
-//! error status, decoding an answer, reading the customer back after a
-//! write, and the boilerplate of a [`CustomerUpdater`] implementation.
+//! The kit a backend is built from: the [`Backend`] hooks trait it
+//! implements, and the scaffolding every backend shares: sending a request
+//! and mapping an error status, decoding an answer, reading the customer
+//! back after a write, and the boilerplate of a transport-based
+//! [`Backend`] ([`transport_backend!`](crate::transport_backend)).
 //!
 //! A backend describes its error bodies once, as a [`VendorErrors`]
 //! (its backend kind and the function that finds the vendor's own
@@ -8,7 +10,7 @@
 //! [`VendorErrors::send`]; answers are read with [`decode`] (or
 //! [`decode_object`]), and a write whose answer does not hold the customer
 //! is followed by [`read_back`]. The customer id is checked by the
-//! backend's [`CustomerUpdater::canonical_id`] before it is put in a path.
+//! backend's [`Backend::canonical_id`] before it is put in a path.
 //!
 //! ```
 //! use unibill_core::backend::{decode, VendorErrors};
@@ -30,17 +32,109 @@
 //! let e = decode::<serde_json::Value>(ERRORS.kind(), &answer, "customer").unwrap_err();
 //! assert!(matches!(e, Error::Decode { .. }));
 //! ```
-//!
-//! [`CustomerUpdater`]: crate::CustomerUpdater
-//! [`CustomerUpdater::canonical_id`]: crate::CustomerUpdater::canonical_id
 
+use std::fmt;
 use std::future::Future;
 
 use serde::de::DeserializeOwned;
 
+use async_trait::async_trait;
+
+use crate::capability::Capabilities;
+use crate::customer::Customer;
 use crate::error::{Error, Result};
-use crate::kind::BackendKind;
+use crate::kind::{BackendKind, CustomerId};
+use crate::lock::{CustomerLocks, LockGuard};
+use crate::reference::LookupKind;
 use crate::transport::{Request, Response, RetryHint, Transport};
+use crate::updater::{CheckedPatch, PlannedRequest, UpdateOutcome};
+
+/// What a backend implements: the hooks that read one customer, look
+/// customers up, plan and apply a checked patch under a held write lock,
+/// and describe the backend.
+///
+/// Callers never call the hooks that send requests ([`Self::fetch`],
+/// [`Self::lookup`], [`Self::apply`], [`Self::plan`]) directly: they use
+/// [`CustomerUpdater`](crate::CustomerUpdater), which every `Backend` gets
+/// through a blanket implementation that a backend cannot override, and
+/// which validates the patch, checks it against [`Self::capabilities`]
+/// before any request and holds the customer's write lock around
+/// [`Self::apply`]. `object_store`'s `ObjectStore` (required methods) and
+/// `ObjectStoreExt` (blanket conveniences) are the model.
+///
+/// A backend built on a [`Transport`] writes [`Self::kind`],
+/// [`Self::capabilities`], [`Self::locks`] and [`Self::retries`] with
+/// [`transport_backend!`](crate::transport_backend).
+#[async_trait]
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// Which backend this is.
+    fn kind(&self) -> BackendKind;
+
+    /// What this backend can do with each neutral field, and which
+    /// lookups it offers.
+    fn capabilities(&self) -> &Capabilities;
+
+    /// The per-customer write locks of this client (usually its
+    /// transport's, [`Transport::locks`]).
+    fn locks(&self) -> &CustomerLocks;
+
+    /// The one spelling of `id` this backend's vendor stores (e.g. an
+    /// integer id without leading zeros), which keys the customer's write
+    /// lock; [`Error::Validation`] on field `id`,
+    /// before any request, for an id the vendor cannot hold. The default
+    /// takes the id as it is.
+    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        Ok(id.clone())
+    }
+
+    /// Reads one customer by the vendor's id. Callers use
+    /// [`CustomerUpdater::get`](crate::CustomerUpdater::get).
+    async fn fetch(&self, id: &CustomerId) -> Result<Customer>;
+
+    /// The ids of every customer whose `kind` (email, external reference)
+    /// equals `value`, in the vendor's order, reading every page. Zero
+    /// matches is `Ok(vec![])`, not an error. Called only for lookups
+    /// [`Self::capabilities`] declares ([`Capabilities::can_lookup`]) and
+    /// with a non-blank `value`; the default (no lookup) refuses with
+    /// [`Error::UnsupportedLookup`]. A backend reads the pages through
+    /// [`LookupPages`](crate::reference::LookupPages), which holds the
+    /// lookup's deadline, dedup and match cap. Callers use
+    /// [`CustomerUpdater::find`](crate::CustomerUpdater::find) or
+    /// [`CustomerUpdater::resolve`](crate::CustomerUpdater::resolve).
+    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
+        let _ = value;
+        Err(Error::UnsupportedLookup {
+            backend: self.kind(),
+            lookup: kind,
+        })
+    }
+
+    /// Applies a checked patch while `lock` holds the customer's write
+    /// lock, and returns the customer as the vendor holds it afterwards
+    /// with the writes sent. The backend calls [`LockGuard::ensure_held`]
+    /// before each write and sends nothing more once it fails. When the
+    /// update named the customer by a reference
+    /// ([`CheckedPatch::resolved_from`]), a backend that reads before it
+    /// writes checks that the last record read still matches it. Callers
+    /// use [`CustomerUpdater::update`](crate::CustomerUpdater::update).
+    async fn apply(
+        &self,
+        id: &CustomerId,
+        patch: &CheckedPatch,
+        lock: &LockGuard,
+    ) -> Result<UpdateOutcome>;
+
+    /// The writes [`Self::apply`] would send now, without sending any
+    /// (reads are allowed). Callers use
+    /// [`CustomerUpdater::dry_run`](crate::CustomerUpdater::dry_run).
+    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>>;
+
+    /// How many times this backend's transport has retried a request so
+    /// far (shared by clones); `0` for backends without a transport.
+    fn retries(&self) -> u64 {
+        0
+    }
+}
 
 /// Finds the vendor's own messages in an error body (JSON or not), in the
 /// order given; empty when there are none.
@@ -165,16 +259,16 @@ pub async fn read_back<T>(
         .map_err(|source| Error::partial_update(kind, applied, failed, source))
 }
 
-/// The [`CustomerUpdater`](crate::CustomerUpdater) methods every backend
-/// built on a [`Transport`] writes the same way: `kind` (the given
+/// The [`Backend`] methods every backend built on a [`Transport`] writes
+/// the same way: `kind` (the given
 /// constant), `capabilities` (its `caps` field), and `locks` and `retries`
 /// (its `transport` field's). Use it inside the `impl` block.
 ///
 /// ```
 /// use unibill_core::transport::{Auth, Transport, TransportConfig};
 /// use unibill_core::{
-///     async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
-///     CustomerUpdater, LockGuard, PlannedRequest, Result, UpdateOutcome,
+///     async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+///     LockGuard, PlannedRequest, Result, UpdateOutcome,
 /// };
 ///
 /// const KIND: BackendKind = BackendKind::new("acme");
@@ -186,14 +280,14 @@ pub async fn read_back<T>(
 /// }
 ///
 /// #[async_trait]
-/// impl CustomerUpdater for Acme {
+/// impl Backend for Acme {
 ///     unibill_core::transport_backend!(KIND);
 ///
 ///     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
 ///         Ok(Customer::new(id.clone(), serde_json::Value::Null))
 ///     }
 ///     async fn apply(&self, id: &CustomerId, _: &CheckedPatch, _: &LockGuard) -> Result<UpdateOutcome> {
-///         Ok(UpdateOutcome::new(self.get(id).await?, Vec::new()))
+///         Ok(UpdateOutcome::new(self.fetch(id).await?, Vec::new()))
 ///     }
 ///     async fn plan(&self, _: &CustomerId, _: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
 ///         Ok(Vec::new())

@@ -204,7 +204,7 @@ pub struct BulkSummary {
     /// Items that failed, by kind of error.
     pub failed_by_kind: BTreeMap<ErrorKind, u64>,
     /// Transport retries spent during the run, as reported by
-    /// [`CustomerUpdater::retries`]. The counter belongs to the client, so
+    /// [`Backend::retries`](crate::Backend::retries). The counter belongs to the client, so
     /// other work sharing that client at the same time is counted too.
     pub retries: u64,
     /// Wall time from the first poll to the last result.
@@ -701,7 +701,7 @@ where
 /// Runs one update per item of `items` (a [`Stream`]) through `updater`,
 /// at most `options.concurrency` at a time, and yields one result per
 /// item. Items naming the same customer (by the backend's
-/// [`canonical_id`](CustomerUpdater::canonical_id), references resolved
+/// [`canonical_id`](crate::Backend::canonical_id), references resolved
 /// first) run one after the other in input order, while other customers'
 /// items go on. See the [module docs](self).
 pub fn bulk_update_stream<'a, S, R>(

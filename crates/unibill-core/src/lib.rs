@@ -1,6 +1,7 @@
-//! Core of **unibill**: the neutral customer model, the
-//! [`CustomerUpdater`] trait every backend implements, the [`Error`] type,
-//! and the HTTP [`transport`] the backends share.
+//! Core of **unibill**: the neutral customer model, the [`Backend`] hooks
+//! trait every backend implements, the [`CustomerUpdater`] trait callers
+//! use on any backend, the [`Error`] type, and the HTTP [`transport`] the
+//! backends share.
 //!
 //! Core knows no vendor. A caller builds a [`CustomerPatch`] once and hands
 //! it to any backend (ChartMogul, Fusebill, Everlytic), chosen by cargo
@@ -45,6 +46,7 @@ pub mod updater;
 pub mod values;
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
+pub use backend::Backend;
 pub use builder::BackendBuilder;
 pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,

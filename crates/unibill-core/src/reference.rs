@@ -45,12 +45,12 @@ pub const MAX_MATCHES: usize = 1000;
 
 /// The largest page body [`LookupPages::decode`] parses on the executor
 /// thread; a larger one is parsed on tokio's blocking pool.
-pub const DECODE_INLINE_BYTES: usize = 64 * 1024;
+pub(crate) const DECODE_INLINE_BYTES: usize = 64 * 1024;
 
 /// Entries a lookup compares between two yields to the executor, so that
 /// a page of many thousand customers never holds an executor thread for
 /// long.
-pub const ENTRIES_PER_YIELD: usize = 1024;
+pub(crate) const ENTRIES_PER_YIELD: usize = 1024;
 
 /// A way to name one customer at a vendor.
 ///
@@ -305,7 +305,7 @@ impl LookupKind {
 }
 
 /// The bookkeeping of one paged lookup, for a backend's
-/// [`lookup`](crate::CustomerUpdater::lookup) hook: the overall deadline,
+/// [`lookup`](crate::Backend::lookup) hook: the overall deadline,
 /// the pages read, and the matches (deduplicated with a hash set, at most
 /// [`MAX_MATCHES`] kept).
 ///
@@ -381,7 +381,7 @@ impl LookupPages {
 
     /// Decodes one page's JSON answer like [`crate::backend::decode`]
     /// (or [`crate::backend::decode_object`] when `object`), on tokio's
-    /// blocking pool when the body is larger than [`DECODE_INLINE_BYTES`],
+    /// blocking pool when the body is larger than 64 KiB,
     /// so that parsing a page of many thousand customers does not hold an
     /// executor thread.
     pub async fn decode<T>(&self, response: &Response, what: &str, object: bool) -> Result<T>
@@ -424,7 +424,7 @@ impl LookupPages {
     }
 
     /// Counts one entry walked, and yields to the executor after every
-    /// [`ENTRIES_PER_YIELD`] of them: call it once per entry of a page.
+    /// 1,024 of them: call it once per entry of a page.
     pub async fn tick(&mut self) {
         self.walked += 1;
         if self.walked.is_multiple_of(ENTRIES_PER_YIELD) {

@@ -7,11 +7,11 @@ use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::backend::Backend;
 use crate::capability::{Capabilities, Field, Op};
 use crate::customer::Customer;
 use crate::error::{Error, Result};
-use crate::kind::{BackendKind, CustomerId};
-use crate::lock::{CustomerLocks, LockGuard};
+use crate::kind::CustomerId;
 use crate::patch::CustomerPatch;
 use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, ENTRIES_PER_YIELD, MAX_MATCHES};
 
@@ -105,7 +105,7 @@ impl fmt::Display for Ignored {
 }
 
 /// A patch that passed validation and the backend's capability check: the
-/// only form a backend's [`CustomerUpdater::apply`] accepts, so no backend
+/// only form a backend's [`Backend::apply`] accepts, so no backend
 /// can skip the checks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckedPatch {
@@ -205,8 +205,8 @@ impl CheckedPatch {
     }
 
     /// The same patch, for a customer found by `reference`
-    /// ([`Self::resolved_from`]).
-    pub fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
+    /// ([`Self::resolved_from`]); set only by the caller path.
+    pub(crate) fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
         self.resolved_from = Some(reference);
         self
     }
@@ -305,16 +305,69 @@ pub struct DryRun {
 /// was taken, before failing with [`Error::Conflict`].
 pub const MAX_RESOLVE_ROUNDS: u32 = 3;
 
-/// Reads and updates customers at one vendor.
+/// Reads and updates customers at one vendor: what callers call.
 ///
 /// Object safe: hold it as `Box<dyn CustomerUpdater>` or
 /// `Arc<dyn CustomerUpdater>` and switch vendors without touching the
-/// calling code. Backends implement the hooks [`Self::fetch`],
-/// [`Self::apply`], [`Self::plan`] and, when the vendor can search,
-/// [`Self::lookup`]; callers use [`Self::get`], [`Self::update`],
-/// [`Self::update_with`], [`Self::dry_run`], [`Self::find`] and
-/// [`Self::resolve`], which validate the patch and check it against
-/// [`Self::capabilities`] before any request.
+/// calling code. [`Backend::kind`] and [`Backend::capabilities`] are
+/// callable on the object without importing [`Backend`].
+///
+/// A backend implements the hooks trait [`Backend`] and never this one:
+/// the only implementation is the blanket `impl<T: Backend + ?Sized>`
+/// below, so [`Self::get`], [`Self::update`], [`Self::update_with`],
+/// [`Self::dry_run`], [`Self::find`] and [`Self::resolve`] (which validate
+/// the patch, check it against [`Backend::capabilities`] before any
+/// request and hold the write-lock contract) are written once, here, and
+/// no backend can override them. This is the split `object_store` makes
+/// between `ObjectStore` (what a store implements) and `ObjectStoreExt`
+/// (conveniences with a blanket implementation).
+///
+/// ```
+/// use std::sync::Arc;
+/// use unibill_core::{CustomerUpdater, Field, Op};
+///
+/// // Only `CustomerUpdater` is imported: the hooks trait's `kind` and
+/// // `capabilities` are still callable on the object.
+/// fn describe(updater: &Arc<dyn CustomerUpdater>) -> String {
+///     let can = updater.capabilities().allows(Field::City, Op::Set);
+///     format!("{}: city {can}", updater.kind())
+/// }
+/// # let _ = describe;
+/// ```
+///
+/// A backend that tried to write its own caller path does not compile:
+///
+/// ```compile_fail,E0119
+/// use unibill_core::{
+///     async_trait, AsCustomerRef, Backend, BackendKind, Capabilities, CheckedPatch, Customer,
+///     CustomerId, CustomerLocks, CustomerPatch, CustomerUpdater, DryRun, LockGuard,
+///     PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+/// };
+///
+/// #[derive(Debug)]
+/// struct Acme(Capabilities, CustomerLocks);
+///
+/// #[async_trait]
+/// impl Backend for Acme {
+///     fn kind(&self) -> BackendKind { BackendKind::new("acme") }
+///     fn capabilities(&self) -> &Capabilities { &self.0 }
+///     fn locks(&self) -> &CustomerLocks { &self.1 }
+///     async fn fetch(&self, id: &CustomerId) -> Result<Customer> { unimplemented!() }
+///     async fn apply(&self, _: &CustomerId, _: &CheckedPatch, _: &LockGuard) -> Result<UpdateOutcome> { unimplemented!() }
+///     async fn plan(&self, _: &CustomerId, _: &CheckedPatch) -> Result<Vec<PlannedRequest>> { unimplemented!() }
+/// }
+///
+/// // Conflicts with the blanket implementation: the lock contract cannot be skipped.
+/// #[async_trait]
+/// impl CustomerUpdater for Acme {
+///     async fn find(&self, _: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> { unimplemented!() }
+///     async fn resolve(&self, _: &dyn AsCustomerRef) -> Result<CustomerId> { unimplemented!() }
+///     async fn get(&self, _: &dyn AsCustomerRef) -> Result<Customer> { unimplemented!() }
+///     async fn update(&self, _: &dyn AsCustomerRef, _: &CustomerPatch) -> Result<Customer> { unimplemented!() }
+///     async fn update_with(&self, _: &dyn AsCustomerRef, _: &CustomerPatch, _: &UpdateOptions) -> Result<UpdateOutcome> { unimplemented!() }
+///     async fn dry_run(&self, _: &dyn AsCustomerRef, _: &CustomerPatch, _: &UpdateOptions) -> Result<DryRun> { unimplemented!() }
+/// }
+/// ```
 ///
 /// # Naming the customer
 ///
@@ -329,97 +382,28 @@ pub const MAX_RESOLVE_ROUNDS: u32 = 3;
 /// # Concurrent updates of one customer
 ///
 /// [`Self::update_with`] (and so [`Self::update`] and bulk runs) holds the
-/// customer's write lock ([`Self::locks`], see [`crate::lock`]) from the
+/// customer's write lock ([`Backend::locks`], see [`crate::lock`]) from the
 /// backend's first read to its last write. Two updates of the same
 /// customer through any clients of the same account in this process
 /// therefore run one after the other, in the order they asked, and neither
 /// loses the other's edit; updates of different customers run in parallel.
 #[async_trait]
-pub trait CustomerUpdater: Send + Sync + fmt::Debug {
-    /// Which backend this is.
-    fn kind(&self) -> BackendKind;
-
-    /// What this backend can do with each neutral field, and which
-    /// lookups it offers.
-    fn capabilities(&self) -> &Capabilities;
-
-    /// The per-customer write locks of this client (usually its
-    /// transport's, [`crate::Transport::locks`]).
-    fn locks(&self) -> &CustomerLocks;
-
-    /// The one spelling of `id` this backend's vendor stores (e.g. an
-    /// integer id without leading zeros), which keys the customer's write
-    /// lock; [`Error::Validation`] on field `id`,
-    /// before any request, for an id the vendor cannot hold. The default
-    /// takes the id as it is.
-    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
-        Ok(id.clone())
-    }
-
-    /// Backend hook: reads one customer by the vendor's id. Call
-    /// [`Self::get`] instead.
-    async fn fetch(&self, id: &CustomerId) -> Result<Customer>;
-
-    /// Backend hook: the ids of every customer whose `kind` (email,
-    /// external reference) equals `value`, in the vendor's order, reading
-    /// every page. Zero matches is `Ok(vec![])`, not an error. Called only
-    /// for lookups [`Self::capabilities`] declares
-    /// ([`Capabilities::can_lookup`]) and with a non-blank `value`; the
-    /// default (no lookup) refuses with [`Error::UnsupportedLookup`]. A
-    /// backend reads the pages through
-    /// [`LookupPages`](crate::reference::LookupPages), which holds the
-    /// lookup's deadline, dedup and match cap. Call [`Self::find`] or
-    /// [`Self::resolve`] instead.
-    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
-        let _ = value;
-        Err(Error::UnsupportedLookup {
-            backend: self.kind(),
-            lookup: kind,
-        })
-    }
-
-    /// Backend hook: applies a checked patch while `lock` holds the
-    /// customer's write lock, and returns the customer as the vendor holds
-    /// it afterwards with the writes sent. The backend calls
-    /// [`LockGuard::ensure_held`] before each write and sends nothing more
-    /// once it fails. When the update named the customer by a reference
-    /// ([`CheckedPatch::resolved_from`]), a backend that reads before it
-    /// writes checks that the last record read still matches it. Call
-    /// [`Self::update`] instead.
-    async fn apply(
-        &self,
-        id: &CustomerId,
-        patch: &CheckedPatch,
-        lock: &LockGuard,
-    ) -> Result<UpdateOutcome>;
-
-    /// Backend hook: the writes [`Self::apply`] would send now, without
-    /// sending any (reads are allowed). Call [`Self::dry_run`] instead.
-    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>>;
-
-    /// How many times this backend's transport has retried a request so
-    /// far (shared by clones); `0` for backends without a transport.
-    fn retries(&self) -> u64 {
-        0
-    }
-
+pub trait CustomerUpdater: Backend {
     /// Every customer `customer` names, as canonical ids
-    /// ([`Self::canonical_id`]), without duplicates, in the vendor's order;
-    /// more than [`MAX_MATCHES`] is [`Error::Ambiguous`] with the first
-    /// [`MAX_MATCHES`] and the count.
+    /// ([`Backend::canonical_id`]), without duplicates, in the vendor's
+    /// order; more than [`MAX_MATCHES`] is [`Error::Ambiguous`] with the
+    /// first [`MAX_MATCHES`] and the count.
     /// An id gives itself without any request; an email or external
-    /// reference is looked up ([`Self::lookup`], reading every page of the
-    /// vendor's answer), after refusing before any request a blank value
-    /// ([`Error::Validation`]) or a lookup the backend does not offer
+    /// reference is looked up ([`Backend::lookup`], reading every page of
+    /// the vendor's answer), after refusing before any request a blank
+    /// value ([`Error::Validation`]) or a lookup the backend does not offer
     /// ([`Error::UnsupportedLookup`]).
     async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> {
         let reference = customer.customer_ref();
         let (kind, value) = match &*reference {
             CustomerRef::Id(id) => return Ok(vec![self.canonical_id(id)?]),
-            other => match other.lookup_kind() {
-                Some(kind) => (kind, other.as_str()),
-                None => return Err(Error::validation("customer", "unknown reference kind")),
-            },
+            CustomerRef::Email(value) => (LookupKind::Email, value),
+            CustomerRef::External(value) => (LookupKind::External, value),
         };
         if !self.capabilities().can_lookup(kind) {
             return Err(Error::UnsupportedLookup {
@@ -551,11 +535,15 @@ pub trait CustomerUpdater: Send + Sync + fmt::Debug {
     }
 }
 
+/// The only implementation: every [`Backend`] is a [`CustomerUpdater`],
+/// with the methods above, which it cannot override.
+impl<T: Backend + ?Sized> CustomerUpdater for T {}
+
 /// [`CustomerUpdater::update_with`], for a reference already resolved once
 /// to `resolved` (bulk runs resolve before ordering their items): that
 /// first resolution stands in for the first lookup, and the confirming
 /// lookup under the lock is made as always. `None` resolves first.
-pub(crate) async fn update_as<U: CustomerUpdater + ?Sized>(
+pub(crate) async fn update_as<U: Backend + ?Sized>(
     updater: &U,
     reference: &CustomerRef,
     mut resolved: Option<CustomerId>,

@@ -9,36 +9,29 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update, bulk_update_stream, run_bulk, BulkOptions, BulkProgress};
-use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard, PlannedRequest,
-    Result, UpdateOptions, UpdateOutcome,
+    async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+    CustomerLocks, CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
+    PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
+use unibill_testkit::memory::{InMemory, KIND};
 
-const KIND: BackendKind = BackendKind::new("memory");
-
-/// The process-wide in-memory write locks, as every real backend has.
-fn locks() -> CustomerLocks {
-    CustomerLocks::in_process(KIND, AccountId::of("memory://", b""))
-}
-
-/// An in-memory backend. Ids decide the behaviour:
-/// - `missing-*` -> NotFound, `limit-*` -> RateLimited, `boom-*` -> Vendor 500;
-/// - a patch whose city equals the stored one -> no write (unchanged);
-/// - otherwise the city is stored and one write is reported.
+/// The shared in-memory backend (city: all, email: read), with probes
+/// around its `apply` for what a bulk run must guarantee. Ids decide the
+/// behaviour:
+/// - `missing-*` -> NotFound, `limit-*` -> RateLimited (3 retries
+///   counted), `boom-*` -> Vendor 500 (1 retry counted);
+/// - otherwise the shared backend applies the patch (a city equal to the
+///   stored one writes nothing: unchanged).
 ///
 /// Each update yields to the runtime `1 + index % 5` times (so completion
 /// order differs from input order) and counts updates in flight.
 #[derive(Debug)]
 struct Memory {
-    caps: Capabilities,
-    locks: CustomerLocks,
-    cities: Mutex<BTreeMap<String, String>>,
+    inner: InMemory,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     calls: AtomicUsize,
-    retries: AtomicU64,
     sleep: Option<Duration>,
     /// Ids with an update running, and whether two ever overlapped.
     busy: Mutex<HashSet<String>>,
@@ -54,15 +47,14 @@ struct Memory {
 impl Memory {
     fn new() -> Self {
         Self {
-            caps: Capabilities::new(KIND)
-                .with(Field::City, FieldCaps::ALL)
-                .with(Field::Email, FieldCaps::READ),
-            locks: locks(),
-            cities: Mutex::new(BTreeMap::new()),
+            inner: InMemory::new().with_capabilities(
+                Capabilities::new(KIND)
+                    .with(Field::City, FieldCaps::ALL)
+                    .with(Field::Email, FieldCaps::READ),
+            ),
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
             calls: AtomicUsize::new(0),
-            retries: AtomicU64::new(0),
             sleep: None,
             busy: Mutex::new(HashSet::new()),
             overlapped: AtomicUsize::new(0),
@@ -80,7 +72,7 @@ impl Memory {
     }
 
     fn city(&self, id: &str) -> Option<String> {
-        self.cities.lock().unwrap().get(id).cloned()
+        self.inner.customer(id).and_then(|c| c.address.city)
     }
 }
 
@@ -99,27 +91,27 @@ impl Drop for InFlight<'_> {
 }
 
 #[async_trait]
-impl CustomerUpdater for Memory {
+impl Backend for Memory {
     fn kind(&self) -> BackendKind {
-        KIND
+        self.inner.kind()
     }
     fn locks(&self) -> &CustomerLocks {
-        &self.locks
+        self.inner.locks()
     }
     fn capabilities(&self) -> &Capabilities {
-        &self.caps
+        self.inner.capabilities()
     }
     fn retries(&self) -> u64 {
-        self.retries.load(Ordering::SeqCst)
+        self.inner.retries()
     }
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
-        Ok(Customer::new(id.clone(), serde_json::json!({})))
+        self.inner.fetch(id).await
     }
     async fn apply(
         &self,
         id: &CustomerId,
         patch: &CheckedPatch,
-        _lock: &LockGuard,
+        lock: &LockGuard,
     ) -> Result<UpdateOutcome> {
         let n = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         let _guard = InFlight(&self.in_flight);
@@ -164,37 +156,24 @@ impl CustomerUpdater for Memory {
             });
         }
         if key.starts_with("limit-") {
-            self.retries.fetch_add(3, Ordering::SeqCst);
+            self.inner.add_retries(3);
             return Err(Error::RateLimited {
                 backend: KIND,
                 retry_after: Some(Duration::from_secs(1)),
             });
         }
         if key.starts_with("boom-") {
-            self.retries.fetch_add(1, Ordering::SeqCst);
+            self.inner.add_retries(1);
             return Err(Error::Vendor {
                 backend: KIND,
                 status: 500,
                 messages: vec!["internal error".into()],
             });
         }
-        let mut c = Customer::new(id.clone(), serde_json::json!({}));
-        let wanted = patch.address.city.as_set().cloned();
-        let mut cities = self.cities.lock().unwrap();
-        let writes = if cities.get(key) == wanted.as_ref() {
-            vec![]
-        } else {
-            match &wanted {
-                Some(city) => cities.insert(key.to_owned(), city.clone()),
-                None => cities.remove(key),
-            };
-            vec![PlannedRequest::new("PUT", format!("memory://{key}"), None)]
-        };
-        c.address.city = wanted;
-        Ok(UpdateOutcome::new(c, writes))
+        self.inner.apply(id, patch, lock).await
     }
-    async fn plan(&self, _id: &CustomerId, _patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
-        Ok(vec![])
+    async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        self.inner.plan(id, patch).await
     }
 }
 
@@ -338,7 +317,7 @@ async fn failures_are_counted_by_kind_and_do_not_stop_the_batch() {
 #[tokio::test]
 async fn retries_are_counted_from_the_start_of_the_run() {
     let m = Memory::new();
-    m.retries.store(1000, Ordering::SeqCst);
+    m.inner.add_retries(1000);
     let items = vec![
         (CustomerId::from("limit-1"), CustomerPatch::new().city("A")),
         (CustomerId::from("c2"), CustomerPatch::new().city("B")),
@@ -356,7 +335,7 @@ async fn retries_are_frozen_when_the_stream_ends() {
     assert!(results.is_finished());
     assert_eq!(results.summary().retries, 3);
     // The client goes on working (and retrying) after the run.
-    m.retries.fetch_add(5, Ordering::SeqCst);
+    m.inner.add_retries(5);
     let summary = results.summary();
     assert_eq!(
         summary.retries, 3,

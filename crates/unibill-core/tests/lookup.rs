@@ -1,101 +1,37 @@
 //! The provided lookup methods (`find`, `resolve`, and `get`/`update`/
-//! `dry_run`/bulk by reference) over a scripted backend: which hooks run,
+//! `dry_run`/bulk by reference) over the in-memory backend with scripted lookups: which hooks run,
 //! in which order, and the typed errors.
-
-use std::collections::VecDeque;
-use std::sync::Mutex;
 
 use unibill_core::bulk::{run_bulk, BulkOptions};
 use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
-    LookupKind, PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+    Capabilities, CustomerId, CustomerLocks, CustomerPatch, CustomerRef, CustomerUpdater, Error,
+    ErrorKind, Field, FieldCaps, LookupKind, UpdateOptions,
 };
+use unibill_testkit::memory::{InMemory, KIND};
 
-const KIND: BackendKind = BackendKind::new("scripted");
-
-/// A backend whose lookups answer from a script (one answer per call, the
-/// last repeated) and which logs every hook call.
-#[derive(Debug)]
-struct Scripted {
-    caps: Capabilities,
-    locks: CustomerLocks,
-    answers: Mutex<VecDeque<Vec<&'static str>>>,
-    log: Mutex<Vec<String>>,
-}
-
-impl Scripted {
-    fn new(answers: &[&[&'static str]]) -> Self {
-        Self {
-            caps: Capabilities::new(KIND)
+/// The shared in-memory backend whose lookups answer from a script (one
+/// answer per call, the last repeated), whose ids are numbers without
+/// leading zeros, and which logs every hook call.
+fn scripted(answers: &[&[&str]]) -> InMemory {
+    InMemory::new()
+        .with_capabilities(
+            Capabilities::new(KIND)
                 .with(Field::City, FieldCaps::ALL)
                 .with_lookup(LookupKind::Email),
-            locks: CustomerLocks::in_process(KIND, AccountId::of("memory://lookup", b"")),
-            answers: Mutex::new(answers.iter().map(|a| a.to_vec()).collect()),
-            log: Mutex::new(Vec::new()),
-        }
-    }
-
-    fn log(&self) -> Vec<String> {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn note(&self, s: String) {
-        self.log.lock().unwrap().push(s);
-    }
-}
-
-#[async_trait]
-impl CustomerUpdater for Scripted {
-    fn kind(&self) -> BackendKind {
-        KIND
-    }
-    fn locks(&self) -> &CustomerLocks {
-        &self.locks
-    }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-    /// Ids are numbers without leading zeros.
-    fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
-        let n: u64 = id
-            .as_str()
-            .parse()
-            .map_err(|_| Error::validation("id", "not a number"))?;
-        Ok(CustomerId::from(n))
-    }
-    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
-        self.note(format!("fetch {id}"));
-        Ok(Customer::new(id.clone(), serde_json::json!({})))
-    }
-    async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
-        self.note(format!("lookup {kind} {value}"));
-        let mut answers = self.answers.lock().unwrap();
-        let answer = if answers.len() > 1 {
-            answers.pop_front().unwrap()
-        } else {
-            answers.front().cloned().unwrap_or_default()
-        };
-        Ok(answer.into_iter().map(CustomerId::from).collect())
-    }
-    async fn apply(
-        &self,
-        id: &CustomerId,
-        _patch: &CheckedPatch,
-        lock: &LockGuard,
-    ) -> Result<UpdateOutcome> {
-        lock.ensure_held()?;
-        self.note(format!("apply {id} locked {}", lock.key().customer()));
-        Ok(UpdateOutcome::new(
-            Customer::new(id.clone(), serde_json::json!({})),
-            vec![PlannedRequest::new("PUT", "memory://x", None)],
+        )
+        .with_locks(CustomerLocks::in_process(
+            KIND,
+            AccountId::of("memory://lookup", b""),
         ))
-    }
-    async fn plan(&self, id: &CustomerId, _patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
-        self.note(format!("plan {id}"));
-        Ok(vec![PlannedRequest::new("PUT", "memory://x", None)])
-    }
+        .with_canonical_id(|id| {
+            let n: u64 = id
+                .as_str()
+                .parse()
+                .map_err(|_| Error::validation("id", "not a number"))?;
+            Ok(CustomerId::from(n))
+        })
+        .with_lookups(answers)
 }
 
 fn city() -> CustomerPatch {
@@ -108,7 +44,7 @@ fn email() -> CustomerRef {
 
 #[tokio::test]
 async fn update_by_reference_confirms_the_match_then_writes_it_under_its_lock() {
-    let b = Scripted::new(&[&["007"]]);
+    let b = scripted(&[&["007"]]);
     let out = b.update(&email(), &city()).await.unwrap();
     assert_eq!(out.id.as_str(), "7");
     assert_eq!(
@@ -123,7 +59,7 @@ async fn update_by_reference_confirms_the_match_then_writes_it_under_its_lock() 
 
 #[tokio::test]
 async fn a_match_that_moves_is_resolved_again_and_the_new_one_written() {
-    let b = Scripted::new(&[&["1"], &["2"], &["2"], &["2"]]);
+    let b = scripted(&[&["1"], &["2"], &["2"], &["2"]]);
     let out = b.update(&email(), &city()).await.unwrap();
     assert_eq!(out.id.as_str(), "2");
     let log = b.log();
@@ -133,7 +69,7 @@ async fn a_match_that_moves_is_resolved_again_and_the_new_one_written() {
 
 #[tokio::test]
 async fn a_match_that_keeps_moving_is_a_conflict_with_nothing_written() {
-    let b = Scripted::new(&[&["1"], &["2"], &["3"], &["4"], &["5"], &["6"], &["7"]]);
+    let b = scripted(&[&["1"], &["2"], &["3"], &["4"], &["5"], &["6"], &["7"]]);
     let e = b.update(&email(), &city()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(e.to_string().contains("email a@b.example"), "{e}");
@@ -145,7 +81,7 @@ async fn a_match_that_keeps_moving_is_a_conflict_with_nothing_written() {
 
 #[tokio::test]
 async fn several_or_no_matches_at_either_lookup_write_nothing() {
-    let b = Scripted::new(&[&["1", "01", "2"]]);
+    let b = scripted(&[&["1", "01", "2"]]);
     match b.update(&email(), &city()).await.unwrap_err() {
         Error::Ambiguous {
             backend,
@@ -162,13 +98,13 @@ async fn several_or_no_matches_at_either_lookup_write_nothing() {
         other => panic!("{other:?}"),
     }
     // Found alone, then several under the lock.
-    let b = Scripted::new(&[&["1"], &["1", "2"]]);
+    let b = scripted(&[&["1"], &["1", "2"]]);
     let e = b.update(&email(), &city()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Ambiguous, "{e}");
     assert!(!e.is_retryable());
     assert_eq!(b.log().len(), 2);
     // Found, then gone under the lock.
-    let b = Scripted::new(&[&["1"], &[]]);
+    let b = scripted(&[&["1"], &[]]);
     match b.update(&email(), &city()).await.unwrap_err() {
         Error::NotFound { id, .. } => assert_eq!(id, "email a@b.example"),
         other => panic!("{other:?}"),
@@ -181,14 +117,14 @@ async fn ambiguous_display_lists_matches_capped_and_escaped() {
     let many: Vec<&'static str> = (1..=25u64)
         .map(|n| &*Box::leak(n.to_string().into_boxed_str()))
         .collect();
-    let b = Scripted::new(&[&many]);
+    let b = scripted(&[&many]);
     let e = b
         .resolve(&CustomerRef::email("a\u{1b}@b.example"))
         .await
         .unwrap_err();
     let shown = e.to_string();
     assert!(
-        shown.starts_with("scripted: email a\\u{1b}@b.example matches 25 customers: `1`, `2`"),
+        shown.starts_with("memory: email a\\u{1b}@b.example matches 25 customers: `1`, `2`"),
         "{shown}"
     );
     assert!(shown.ends_with("`10`, … and 15 more"), "{shown}");
@@ -207,7 +143,7 @@ async fn find_past_the_match_cap_is_ambiguous_with_the_count() {
         .collect();
     // The same customers again, spelt with a leading zero.
     many.extend((1..=300).map(|n| &*Box::leak(format!("0{n}").into_boxed_str())));
-    let b = Scripted::new(&[&many]);
+    let b = scripted(&[&many]);
     match b.find(&email()).await.unwrap_err() {
         Error::Ambiguous {
             matches,
@@ -285,7 +221,7 @@ async fn a_lookup_past_its_deadline_names_the_pages_read() {
 
 #[tokio::test]
 async fn refused_lookups_call_no_hook() {
-    let b = Scripted::new(&[&["1"]]);
+    let b = scripted(&[&["1"]]);
     let e = b
         .update(&CustomerRef::external("X-1"), &city())
         .await
@@ -299,7 +235,7 @@ async fn refused_lookups_call_no_hook() {
     assert_eq!(e.kind(), ErrorKind::Unsupported);
     assert_eq!(
         e.to_string(),
-        "scripted cannot look up customers by external reference"
+        "memory cannot look up customers by external reference"
     );
     let e = b.find(&CustomerRef::email(" ")).await.unwrap_err();
     assert!(
@@ -317,7 +253,7 @@ async fn refused_lookups_call_no_hook() {
 
 #[tokio::test]
 async fn ids_need_no_lookup_and_get_and_dry_run_resolve_once() {
-    let b = Scripted::new(&[&["3"]]);
+    let b = scripted(&[&["3"]]);
     assert_eq!(
         b.find(&CustomerId::from("0042")).await.unwrap(),
         vec![CustomerId::from("42")]
@@ -341,7 +277,7 @@ async fn ids_need_no_lookup_and_get_and_dry_run_resolve_once() {
 
 #[tokio::test]
 async fn bulk_items_may_be_references_or_ids() {
-    let b = Scripted::new(&[&["5"]]);
+    let b = scripted(&[&["5"]]);
     let items = vec![
         (email(), city()),
         (CustomerRef::id("6"), city()),

@@ -1,80 +1,31 @@
-//! The trait's provided methods: checks before any backend call, ignore
-//! mode, object safety.
+//! The caller path every backend gets ([`CustomerUpdater`]'s blanket
+//! implementation): checks before any backend call, ignore mode, object
+//! safety, the write lock released before an update returns.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use unibill_core::lock::AccountId;
 use unibill_core::{
-    async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
-    CustomerLocks, CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, LockGuard, Op,
-    PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+    Backend, BackendKind, Capabilities, Change, CheckedPatch, CustomerId, CustomerLocks,
+    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, Op, UpdateOptions,
 };
+use unibill_testkit::memory::{InMemory, KIND};
+use unibill_testkit::RecordingLock;
 
-const KIND: BackendKind = BackendKind::new("memory");
-
-/// The process-wide in-memory write locks, as every real backend has.
-fn locks() -> CustomerLocks {
-    CustomerLocks::in_process(KIND, AccountId::of("memory://", b""))
-}
-
-/// Counts calls that reach the backend hooks.
-#[derive(Debug)]
-struct Counting {
-    caps: Capabilities,
-    locks: CustomerLocks,
-    applied: AtomicUsize,
-}
-
-impl Counting {
-    fn new() -> Self {
-        Self {
-            caps: Capabilities::new(KIND)
-                .with(Field::City, FieldCaps::ALL)
-                .with(Field::Email, FieldCaps::READ_SET)
-                .with(Field::Mrr, FieldCaps::READ),
-            locks: locks(),
-            applied: AtomicUsize::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl CustomerUpdater for Counting {
-    fn kind(&self) -> BackendKind {
-        KIND
-    }
-    fn locks(&self) -> &CustomerLocks {
-        &self.locks
-    }
-    fn capabilities(&self) -> &Capabilities {
-        &self.caps
-    }
-    async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
-        Ok(Customer::new(id.clone(), serde_json::json!({})))
-    }
-    async fn apply(
-        &self,
-        id: &CustomerId,
-        patch: &CheckedPatch,
-        _lock: &LockGuard,
-    ) -> Result<UpdateOutcome> {
-        self.applied.fetch_add(1, Ordering::SeqCst);
-        let mut c = Customer::new(id.clone(), serde_json::json!({}));
-        c.address.city = patch.address.city.as_set().cloned();
-        Ok(UpdateOutcome::new(
-            c,
-            vec![PlannedRequest::new("PUT", "memory://x", None)],
-        ))
-    }
-    async fn plan(&self, _id: &CustomerId, _patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
-        Ok(vec![PlannedRequest::new("PUT", "memory://x", None)])
-    }
+/// The shared in-memory backend, declaring city (all), email (read, set)
+/// and MRR (read).
+fn counting() -> InMemory {
+    InMemory::new().with_capabilities(
+        Capabilities::new(KIND)
+            .with(Field::City, FieldCaps::ALL)
+            .with(Field::Email, FieldCaps::READ_SET)
+            .with(Field::Mrr, FieldCaps::READ),
+    )
 }
 
 #[tokio::test]
 async fn unsupported_field_refused_before_the_backend_is_called() {
-    let b = Counting::new();
+    let b = counting();
     let id = CustomerId::from("1");
     let err = b
         .update(&id, &CustomerPatch::new().city("Paris").add_tag("vip"))
@@ -101,12 +52,12 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
         ),
         "{err}"
     );
-    assert_eq!(b.applied.load(Ordering::SeqCst), 0);
+    assert_eq!(b.applied(), 0);
 }
 
 #[tokio::test]
 async fn invalid_input_refused_before_the_backend_is_called() {
-    let b = Counting::new();
+    let b = counting();
     let err = b
         .update(&CustomerId::from("1"), &CustomerPatch::new().city(""))
         .await
@@ -115,12 +66,12 @@ async fn invalid_input_refused_before_the_backend_is_called() {
         matches!(&err, Error::Validation { field, .. } if field == "address.city"),
         "{err}"
     );
-    assert_eq!(b.applied.load(Ordering::SeqCst), 0);
+    assert_eq!(b.applied(), 0);
 }
 
 #[tokio::test]
 async fn ignore_mode_drops_and_lists() {
-    let b = Counting::new();
+    let b = counting();
     let patch = CustomerPatch::new()
         .city("Paris")
         .add_tag("vip")
@@ -157,16 +108,12 @@ async fn ignore_mode_drops_and_lists() {
         .await
         .unwrap();
     assert_eq!(dry.ignored.len(), 2);
-    assert_eq!(
-        b.applied.load(Ordering::SeqCst),
-        1,
-        "dry run must not apply"
-    );
+    assert_eq!(b.applied(), 1, "dry run must not apply");
 }
 
 #[tokio::test]
 async fn checked_patch_only_from_check() {
-    let caps = Counting::new().caps;
+    let caps = counting().capabilities().clone();
     let c = CheckedPatch::check(
         &caps,
         &CustomerPatch::new().city("Paris"),
@@ -179,8 +126,8 @@ async fn checked_patch_only_from_check() {
 
 #[tokio::test]
 async fn object_safe_in_box_and_arc() {
-    let boxed: Box<dyn CustomerUpdater> = Box::new(Counting::new());
-    let shared: Arc<dyn CustomerUpdater> = Arc::new(Counting::new());
+    let boxed: Box<dyn CustomerUpdater> = Box::new(counting());
+    let shared: Arc<dyn CustomerUpdater> = Arc::new(counting());
     for u in [boxed.as_ref(), shared.as_ref()] {
         assert_eq!(u.kind(), KIND);
         let c = u
@@ -197,7 +144,7 @@ async fn object_safe_in_box_and_arc() {
 async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_named() {
     // Another backend, known in this process because it was built.
     let _other = Capabilities::new(BackendKind::new("othervendor"));
-    let u = Counting::new();
+    let u = counting();
     let id = CustomerId::from("1");
     let with_ext = |key: &str| -> CustomerPatch {
         serde_json::from_value(serde_json::json!({
@@ -242,11 +189,7 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
         ),
         "{err:?}"
     );
-    assert_eq!(
-        u.applied.load(Ordering::SeqCst),
-        0,
-        "nothing reached the backend"
-    );
+    assert_eq!(u.applied(), 0, "nothing reached the backend");
 
     // ...and listed as ignored when the caller opts in.
     let out = u
@@ -269,76 +212,22 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
     u.update(&id, &with_ext("memory")).await.unwrap();
 }
 
-/// A lock whose leases count how they end: released through
-/// `Lease::release` (awaited) or merely dropped.
-#[derive(Debug, Default)]
-struct RecordingLock {
-    released: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-}
-
-struct RecordingLease {
-    released: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-    done: bool,
-}
-
-#[async_trait]
-impl unibill_core::lock::Lease for RecordingLease {
-    fn check(&self) -> std::result::Result<(), unibill_core::lock::LockFailure> {
-        Ok(())
-    }
-    async fn release(mut self: Box<Self>) {
-        self.done = true;
-        self.released.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Drop for RecordingLease {
-    fn drop(&mut self) {
-        if !self.done {
-            self.dropped.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-#[async_trait]
-impl unibill_core::lock::WriteLock for RecordingLock {
-    async fn acquire(
-        &self,
-        key: &unibill_core::lock::LockKey,
-        _wait: std::time::Duration,
-    ) -> Result<LockGuard> {
-        Ok(LockGuard::new(
-            key.clone(),
-            Box::new(RecordingLease {
-                released: Arc::clone(&self.released),
-                dropped: Arc::clone(&self.dropped),
-                done: false,
-            }),
-        ))
-    }
-}
-
 #[tokio::test]
 async fn an_update_releases_its_lock_awaited_before_it_returns() {
-    let lock = Arc::new(RecordingLock::default());
-    let b = Counting {
-        locks: CustomerLocks::new(
-            KIND,
-            AccountId::of("memory://", b""),
-            &unibill_core::lock::WriteLocking::Shared(lock.clone()),
-            std::time::Duration::from_secs(1),
-        ),
-        ..Counting::new()
-    };
+    let lock = RecordingLock::default();
+    let b = counting().with_locks(CustomerLocks::new(
+        KIND,
+        AccountId::of("memory://", b""),
+        &unibill_core::lock::WriteLocking::Shared(Arc::new(lock.clone())),
+        std::time::Duration::from_secs(1),
+    ));
     for n in 1..=3 {
         b.update(&CustomerId::from("1"), &CustomerPatch::new().city("Paris"))
             .await
             .unwrap();
         // Released through `Lease::release` (a shared lock can await its
         // service there), never left to a drop.
-        assert_eq!(lock.released.load(Ordering::SeqCst), n);
-        assert_eq!(lock.dropped.load(Ordering::SeqCst), 0);
+        assert_eq!(lock.released(), n);
+        assert_eq!(lock.dropped(), 0);
     }
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 use unibill_core::backend::{decode, read_back};
 use unibill_core::transport::{Request, Transport};
+use unibill_core::Backend;
 use unibill_core::{
     Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerPatch,
     CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
@@ -256,7 +257,7 @@ fn holds_customer(answer: &Value) -> bool {
 }
 
 #[async_trait]
-impl CustomerUpdater for Everlytic {
+impl Backend for Everlytic {
     unibill_core::transport_backend!(KIND);
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {

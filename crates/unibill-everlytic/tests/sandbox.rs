@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
+use unibill_core::Backend;
 use unibill_core::{
     Change, ConflictCheck, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun,
     Error, Field, Op, UpdateOptions,

@@ -1,13 +1,14 @@
-//! The [`Fusebill`] client: [`CustomerUpdater`] implementation
+//! The [`Fusebill`] client: [`Backend`] implementation (callers use it as a [`CustomerUpdater`](unibill_core::CustomerUpdater))
 //! and Fusebill-only methods.
 
 use serde_json::Value;
 use tracing::debug;
 use unibill_core::backend::{decode, read_back};
 use unibill_core::transport::{Idempotency, RateLimit, Request, Transport};
+use unibill_core::Backend;
 use unibill_core::{
-    async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerUpdater,
-    Error, Field, FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
+    async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, Error, Field,
+    FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::FusebillBuilder;
@@ -69,7 +70,7 @@ pub fn capabilities() -> Capabilities {
         .with_lookup(LookupKind::External)
 }
 
-/// A Fusebill account, as a [`CustomerUpdater`].
+/// A Fusebill account, as a [`CustomerUpdater`](unibill_core::CustomerUpdater).
 ///
 /// An update is a lossless read-modify-write, because Fusebill's
 /// `PUT /v1/customers` nulls every property its body leaves out:
@@ -139,7 +140,7 @@ impl Fusebill {
     /// Customers whose `reference` is exactly `reference`, each as
     /// `GET /v1/customers/{id}` answers it.
     ///
-    /// The reference is looked up like [`CustomerUpdater::find`] does
+    /// The reference is looked up like [`CustomerUpdater::find`](unibill_core::CustomerUpdater::find) does
     /// (`GET /v1/customers?query=reference:{reference}`, every page, only
     /// ids kept while paging), then each match is read by id: one request
     /// per page plus one per match. Fusebill's query treats `*` as a
@@ -177,7 +178,7 @@ impl Fusebill {
     }
 
     /// `/v1/customers/{id}`, the id checked and written as Fusebill stores
-    /// it ([`CustomerUpdater::canonical_id`]).
+    /// it ([`Backend::canonical_id`]).
     fn customer_path(&self, id: &CustomerId) -> Result<String> {
         let n = self.canonical_id(id)?;
         self.transport.path(&["v1", "customers", n.as_str()])
@@ -268,7 +269,7 @@ fn still_named(id: &CustomerId, record: &Value, patch: &CheckedPatch) -> Result<
 }
 
 #[async_trait]
-impl CustomerUpdater for Fusebill {
+impl Backend for Fusebill {
     unibill_core::transport_backend!(KIND);
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {

@@ -1,6 +1,9 @@
 //! Helpers shared by unibill's test suites (a dev-dependency only, never
-//! published): retry settings that keep fault-injection tests fast, and
-//! the requests a sandbox vendor received, in the forms the tests compare.
+//! published): retry settings that keep fault-injection tests fast, the
+//! requests a sandbox vendor received, in the forms the tests compare, and
+//! [`memory::InMemory`], the one in-memory backend that tests and benchmarks
+//! of the caller path run on, and [`lookup`], the lookup suite every
+//! backend runs on the sandbox.
 //!
 //! ```
 //! let retry = unibill_testkit::fast_retry();
@@ -15,6 +18,8 @@
 #![deny(unsafe_code)]
 
 pub mod heap;
+pub mod lookup;
+pub mod memory;
 pub mod scripted;
 
 use std::time::Duration;
