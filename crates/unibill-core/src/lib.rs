@@ -25,25 +25,19 @@
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub mod attribute;
+// Three roles, one folder each: `model` (what a caller builds and reads),
+// `backend` (the kit a backend implements and builds on), `runtime` (the
+// calls a caller makes). The model imports neither of the others.
 pub mod backend;
-pub mod builder;
-pub mod bulk;
-pub mod capability;
-pub mod change;
-pub mod check;
-pub mod customer;
 pub mod error;
-pub mod field;
-pub mod kind;
-pub mod lock;
-pub mod patch;
-pub mod portable;
-pub mod reference;
-pub mod status;
-pub mod transport;
-pub mod updater;
-pub mod values;
+mod model;
+mod runtime;
+
+pub use backend::{builder, lock, transport};
+pub use model::{
+    attribute, capability, change, check, customer, field, kind, patch, status, values,
+};
+pub use runtime::{bulk, portable, reference, updater};
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;

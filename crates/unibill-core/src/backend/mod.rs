@@ -33,6 +33,10 @@
 //! assert!(matches!(e, Error::Decode { .. }));
 //! ```
 
+pub mod builder;
+pub mod lock;
+pub mod transport;
+
 use std::fmt;
 use std::future::Future;
 

@@ -9,12 +9,12 @@ use crate::error::Error;
 
 /// The officially assigned ISO 3166-1 alpha-2 codes (249), one `CC` record
 /// a line after a `#` comment block that gives the source.
-const ISO_3166: &str = include_str!("../data/iso3166.txt");
+const ISO_3166: &str = include_str!("../../data/iso3166.txt");
 
 /// ISO 4217 currency codes and their minor units, one `CODE N` record a
 /// line after a `#` comment block that gives the source and says which
 /// codes are in the list and why (funds, metals, `XTS` and `XXX` are not).
-const ISO_4217: &str = include_str!("../data/iso4217.txt");
+const ISO_4217: &str = include_str!("../../data/iso4217.txt");
 
 /// The fixed-width records of a data file: the bytes after its opening
 /// `#` comment block, cut in `N`-byte records (each ends with a line feed;
