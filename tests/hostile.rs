@@ -78,7 +78,7 @@ fn raw(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 fn settings(timeout_secs: f64) -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 1,
+        "initial_backoff": "1ms",
         "max_attempts": 1,
         "timeout_secs": timeout_secs
     }))

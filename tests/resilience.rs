@@ -43,7 +43,7 @@ fn items_per_backend() -> u64 {
 /// client-side rate limit (this run is about faults, not pacing).
 fn settings() -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 2,
+        "initial_backoff": "2ms",
         "max_attempts": 5,
         "timeout_secs": 10,
         "rate_limit": null

@@ -45,7 +45,7 @@ pub mod updater;
 pub mod values;
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
-pub use builder::BackendBuilder;
+pub use builder::{BackendBuilder, BackendConfig, Settings};
 pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,
