@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{seed_id, ENABLED};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use unibill::BackendBuilder;
 use unibill::{Config, CustomerPatch, CustomerUpdater, Error, Settings};
 
 /// A server answering every request with `reply` (then closing when

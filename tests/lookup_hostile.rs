@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use unibill::reference::MAX_MATCHES;
+use unibill::BackendBuilder;
 use unibill::{
     Config, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, TransportConfig,
 };

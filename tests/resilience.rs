@@ -28,6 +28,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 use unibill::bulk::{run_bulk, BulkOptions, BulkSummary};
+use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater, ErrorKind, Settings};
 use unibill_sandbox::{Fault, Sandbox, VendorHandle};
 

@@ -61,8 +61,6 @@ impl Default for ChartMogulBuilder {
 }
 
 impl ChartMogulBuilder {
-    unibill_core::shared_setters!();
-
     /// The account's API key (sent as the Basic user name with an empty
     /// password). Held as a [`SecretString`]: never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {

@@ -70,9 +70,10 @@ use crate::updater::ConflictCheck;
 /// A backend implements [`options_mut`](BackendBuilder::options_mut) and
 /// [`build`](BackendBuilder::build); every other setter comes with the
 /// trait, so all backends take the same settings with the same names and
-/// defaults rules. Each backend's builder also has the same setters as
-/// inherent methods ([`shared_setters!`](crate::shared_setters)), so callers
-/// need not import the trait; generic code uses the trait.
+/// defaults rules. These setters are the one way to set them in code (each
+/// backend crate re-exports the trait: `use unibill_fusebill::BackendBuilder`);
+/// a config file or the environment sets the same values through
+/// [`Settings`].
 pub trait BackendBuilder: Sized {
     /// What [`build`](BackendBuilder::build) returns.
     type Client;
@@ -90,7 +91,7 @@ pub trait BackendBuilder: Sized {
     /// The API's base URL (`https`; plain `http` only for loopback hosts
     /// such as the sandbox).
     fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.options_mut().set_base_url(url.into());
+        self.options_mut().base_url = Some(url.into());
         self
     }
 
@@ -99,19 +100,19 @@ pub trait BackendBuilder: Sized {
     /// rate-limit headers still applies when the config has no
     /// `retry_hint`.
     fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.options_mut().set_config(config);
+        self.options_mut().config = config;
         self
     }
 
     /// The retry policy.
     fn retry(mut self, retry: RetryConfig) -> Self {
-        self.options_mut().set_retry(retry);
+        self.options_mut().config.retry = retry;
         self
     }
 
     /// The client-side rate limit (`None` sends without pacing).
     fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.options_mut().set_rate_limit(limit);
+        self.options_mut().config.rate_limit = limit;
         self
     }
 
@@ -120,20 +121,22 @@ pub trait BackendBuilder: Sized {
     /// (e.g. `unibill::redis`), which may fail a request with a retryable
     /// `Error::Limiter` rather than send it unlimited.
     fn rate_limiting(mut self, limiting: RateLimiting) -> Self {
-        self.options_mut().set_rate_limiting(limiting);
+        self.options_mut().config.rate_limiting = limiting;
         self
     }
 
     /// Connect and per-attempt request timeouts.
     fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        self.options_mut().set_timeouts(connect, request);
+        let config = &mut self.options_mut().config;
+        config.connect_timeout = connect;
+        config.request_timeout = request;
         self
     }
 
     /// Which lock keeps concurrent updates of one customer apart
     /// (default: the process-wide in-memory lock; see [`crate::lock`]).
     fn write_locking(mut self, locking: WriteLocking) -> Self {
-        self.options_mut().set_write_locking(locking);
+        self.options_mut().config.write_locking = locking;
         self
     }
 
@@ -141,7 +144,7 @@ pub trait BackendBuilder: Sized {
     /// hold its write lock (default 120 s), before failing with a
     /// retryable `Error::Lock`.
     fn lock_wait(mut self, wait: Duration) -> Self {
-        self.options_mut().set_lock_wait(wait);
+        self.options_mut().config.lock_wait = wait;
         self
     }
 
@@ -150,7 +153,7 @@ pub trait BackendBuilder: Sized {
     /// deadline, 300 s), before failing with a retryable
     /// `Error::LookupTimeout` naming the pages read.
     fn lookup_deadline(mut self, deadline: Duration) -> Self {
-        self.options_mut().set_lookup_deadline(deadline);
+        self.options_mut().config.lookup_deadline = Some(deadline);
         self
     }
 
@@ -162,7 +165,7 @@ pub trait BackendBuilder: Sized {
     /// [`AccountScope`](crate::lock::AccountScope)). A blank name is
     /// refused by `build` with `Error::Config` naming `account`.
     fn account(mut self, name: impl Into<String>) -> Self {
-        self.options_mut().set_account(name.into());
+        self.options_mut().config.account = Some(name.into());
         self
     }
 
@@ -193,96 +196,9 @@ pub trait BackendBuilder: Sized {
         mut self,
         configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
     ) -> Self {
-        self.options_mut().set_http_client(configure);
+        self.options_mut().client = Some(std::sync::Arc::new(configure));
         self
     }
-}
-
-/// Inherent copies of [`BackendBuilder`]'s shared setters, for a backend's
-/// builder: callers tune a client (`Fusebill::builder().base_url(..)`)
-/// without importing the trait, while generic code (the facade's registry)
-/// goes through the trait. Each setter only forwards to the trait's; use it
-/// inside the builder's `impl` block.
-#[macro_export]
-macro_rules! shared_setters {
-    () => {
-        /// The API's base URL (`https`; plain `http` only for loopback
-        /// hosts such as the sandbox). See
-        /// [`BackendBuilder::base_url`](unibill_core::BackendBuilder::base_url).
-        pub fn base_url(self, url: impl Into<String>) -> Self {
-            <Self as $crate::BackendBuilder>::base_url(self, url)
-        }
-
-        /// Replaces every transport setting at once. See
-        /// [`BackendBuilder::transport_config`](unibill_core::BackendBuilder::transport_config).
-        pub fn transport_config(self, config: $crate::transport::TransportConfig) -> Self {
-            <Self as $crate::BackendBuilder>::transport_config(self, config)
-        }
-
-        /// The retry policy. See
-        /// [`BackendBuilder::retry`](unibill_core::BackendBuilder::retry).
-        pub fn retry(self, retry: $crate::transport::RetryConfig) -> Self {
-            <Self as $crate::BackendBuilder>::retry(self, retry)
-        }
-
-        /// The client-side rate limit (`None` sends without pacing). See
-        /// [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit).
-        pub fn rate_limit(self, limit: Option<$crate::transport::RateLimit>) -> Self {
-            <Self as $crate::BackendBuilder>::rate_limit(self, limit)
-        }
-
-        /// Which limiter applies the rate limit. See
-        /// [`BackendBuilder::rate_limiting`](unibill_core::BackendBuilder::rate_limiting).
-        pub fn rate_limiting(self, limiting: $crate::transport::RateLimiting) -> Self {
-            <Self as $crate::BackendBuilder>::rate_limiting(self, limiting)
-        }
-
-        /// Connect and per-attempt request timeouts. See
-        /// [`BackendBuilder::timeouts`](unibill_core::BackendBuilder::timeouts).
-        pub fn timeouts(
-            self,
-            connect: ::std::time::Duration,
-            request: ::std::time::Duration,
-        ) -> Self {
-            <Self as $crate::BackendBuilder>::timeouts(self, connect, request)
-        }
-
-        /// Which lock keeps concurrent updates of one customer apart. See
-        /// [`BackendBuilder::write_locking`](unibill_core::BackendBuilder::write_locking).
-        pub fn write_locking(self, locking: $crate::lock::WriteLocking) -> Self {
-            <Self as $crate::BackendBuilder>::write_locking(self, locking)
-        }
-
-        /// How long an update waits for the customer's write lock. See
-        /// [`BackendBuilder::lock_wait`](unibill_core::BackendBuilder::lock_wait).
-        pub fn lock_wait(self, wait: ::std::time::Duration) -> Self {
-            <Self as $crate::BackendBuilder>::lock_wait(self, wait)
-        }
-
-        /// The overall time one lookup may take. See
-        /// [`BackendBuilder::lookup_deadline`](unibill_core::BackendBuilder::lookup_deadline).
-        pub fn lookup_deadline(self, deadline: ::std::time::Duration) -> Self {
-            <Self as $crate::BackendBuilder>::lookup_deadline(self, deadline)
-        }
-
-        /// Names the account this client writes to. See
-        /// [`BackendBuilder::account`](unibill_core::BackendBuilder::account).
-        pub fn account(self, name: impl Into<String>) -> Self {
-            <Self as $crate::BackendBuilder>::account(self, name)
-        }
-
-        /// Adjusts the `reqwest` client builder (redirects stay off). See
-        /// [`BackendBuilder::http_client`](unibill_core::BackendBuilder::http_client).
-        pub fn http_client(
-            self,
-            configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder
-                + Send
-                + Sync
-                + 'static,
-        ) -> Self {
-            <Self as $crate::BackendBuilder>::http_client(self, configure)
-        }
-    };
 }
 
 /// The one check of a required secret (an API key): present and not

@@ -76,8 +76,6 @@ impl Default for EverlyticBuilder {
 }
 
 impl EverlyticBuilder {
-    unibill_core::shared_setters!();
-
     /// The user name the API key belongs to (required).
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());
@@ -133,7 +131,7 @@ impl EverlyticBuilder {
             username: username.clone(),
             password: key,
         };
-        self.options.set_base_url(base);
+        self.options.base_url = Some(base);
         let transport = self.options.transport(KIND, auth)?;
         Ok(Everlytic::new(transport, username, self.conflict))
     }

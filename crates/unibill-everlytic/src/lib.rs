@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};
-//! use unibill_everlytic::{Everlytic, EverlyticExtension, Industry};
+//! use unibill_everlytic::{BackendBuilder, Everlytic, EverlyticExtension, Industry};
 //!
 //! # async fn demo() -> unibill_core::Result<()> {
 //! let everlytic = Everlytic::builder()

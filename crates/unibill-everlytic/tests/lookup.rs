@@ -1,6 +1,7 @@
 //! Everlytic documents no customer search: lookups by email or external
 //! reference are refused before any request, and ids still work.
 
+use unibill_core::BackendBuilder;
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, LookupKind,
     UpdateOptions,

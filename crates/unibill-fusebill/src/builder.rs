@@ -67,8 +67,6 @@ impl Default for FusebillBuilder {
 }
 
 impl FusebillBuilder {
-    unibill_core::shared_setters!();
-
     /// The API key exactly as Fusebill issued it (it already is base64
     /// text): it is sent as `Authorization: Basic {key}` without being
     /// encoded again. Held as a secret: never printed.

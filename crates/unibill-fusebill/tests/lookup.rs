@@ -2,6 +2,7 @@
 //! the list queries sent (journal), which customer is written, and the
 //! typed errors for ambiguous and missing matches.
 
+use unibill_core::BackendBuilder;
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, LookupKind,
 };

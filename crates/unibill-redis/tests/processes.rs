@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use unibill_core::lock::LockFailure;
 use unibill_core::transport::RateLimit;
+use unibill_core::BackendBuilder;
 use unibill_core::{CustomerId, CustomerPatch, CustomerUpdater, Error};
 use unibill_fusebill::Fusebill;
 use unibill_redis::{RedisCoordinator, RedisSettings, Unreachable};
