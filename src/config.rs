@@ -235,7 +235,7 @@ fn build<C: BackendConfig>(c: &C) -> Result<<C::Builder as BackendBuilder>::Clie
     #[cfg(feature = "redis")]
     {
         let c = coordinator(redis)?;
-        b.rate_limiting(c.rate_limiting())
+        b.rate_limiter(c.rate_limiter())
             .write_locking(c.write_locking())
             .build()
     }

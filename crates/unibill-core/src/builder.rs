@@ -60,7 +60,7 @@ use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::lock::WriteLocking;
 use crate::transport::{
-    redacted_url, ClientOptions, RateLimit, RateLimiting, RetryConfig, TransportConfig,
+    redacted_url, ClientOptions, RateLimit, RateLimiter, RetryConfig, TransportConfig,
 };
 use crate::updater::ConflictCheck;
 
@@ -120,8 +120,8 @@ pub trait BackendBuilder: Sized {
     /// window by default, or a limiter shared by several processes
     /// (e.g. `unibill::redis`), which may fail a request with a retryable
     /// `Error::Limiter` rather than send it unlimited.
-    fn rate_limiting(mut self, limiting: RateLimiting) -> Self {
-        self.options_mut().config.rate_limiting = limiting;
+    fn rate_limiter(mut self, limiter: std::sync::Arc<dyn RateLimiter>) -> Self {
+        self.options_mut().config.rate_limiter = Some(limiter);
         self
     }
 

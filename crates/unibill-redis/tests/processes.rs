@@ -1105,7 +1105,7 @@ mod worker {
                 .base_url(var("UNIBILL_REDIS_TEST_FUSEBILL"))
                 .api_key(unibill_sandbox::FUSEBILL_API_KEY)
                 .rate_limit(Some(limit))
-                .rate_limiting(redis.rate_limiting())
+                .rate_limiter(redis.rate_limiter())
                 .write_locking(redis.write_locking())
                 .lock_wait(Duration::from_secs(60))
                 .build()
