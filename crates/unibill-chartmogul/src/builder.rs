@@ -9,7 +9,7 @@ use serde::Deserialize;
 use unibill_core::builder::{required_secret, BackendConfig, Settings};
 use unibill_core::lock::AccountScope;
 use unibill_core::transport::redacted_url;
-use unibill_core::transport::{Auth, ClientOptions};
+use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, Result};
 
 use crate::client::{ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
@@ -53,9 +53,14 @@ impl Default for ChartMogulBuilder {
             api_key: None,
             // A ChartMogul API key belongs to one account wherever it is
             // sent: the key identifies the account, not the host name.
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
-                .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_account_scope(AccountScope::Credentials),
+            options: ClientOptions {
+                config: TransportConfig {
+                    rate_limit: Some(DEFAULT_RATE_LIMIT),
+                    ..TransportConfig::default()
+                },
+                default_account_scope: AccountScope::Credentials,
+                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+            },
         }
     }
 }

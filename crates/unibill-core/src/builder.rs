@@ -239,29 +239,48 @@ pub fn required_secret(
     }
 }
 
-/// Parses a [`ConflictCheck`] as configuration files and environment
-/// variables write it: `off`, `reread` (3 rounds) or `reread:N`
-/// (`N` ≥ 1 rounds). `None` when malformed.
+/// Reads a [`ConflictCheck`] as configuration files and environment
+/// variables write it (a serde `deserialize_with` helper for a backend's
+/// config): `off`, `reread` (3 rounds) or `reread:N` (`N` ≥ 1 rounds).
 ///
 /// ```
-/// use unibill_core::builder::parse_conflict_check;
 /// use unibill_core::ConflictCheck;
-/// assert_eq!(parse_conflict_check("off"), Some(ConflictCheck::Off));
-/// assert_eq!(parse_conflict_check("reread"), Some(ConflictCheck::default()));
-/// assert_eq!(parse_conflict_check(" reread:5 "), Some(ConflictCheck::Reread { max_rounds: 5 }));
-/// assert_eq!(parse_conflict_check("reread:0"), None);
-/// assert_eq!(parse_conflict_check("sometimes"), None);
+///
+/// #[derive(serde::Deserialize)]
+/// struct C {
+///     #[serde(deserialize_with = "unibill_core::builder::conflict_check")]
+///     check: ConflictCheck,
+/// }
+/// let read = |text: &str| {
+///     serde_json::from_value::<C>(serde_json::json!({ "check": text })).map(|c| c.check)
+/// };
+/// assert_eq!(read("off").unwrap(), ConflictCheck::Off);
+/// assert_eq!(read("reread").unwrap(), ConflictCheck::default());
+/// assert_eq!(read(" reread:5 ").unwrap(), ConflictCheck::Reread { max_rounds: 5 });
+/// for bad in ["reread:0", "sometimes"] {
+///     let e = read(bad).unwrap_err().to_string();
+///     assert!(e.contains(&format!("`{bad}`")), "{e}");
+/// }
 /// ```
-pub fn parse_conflict_check(text: &str) -> Option<ConflictCheck> {
+pub fn conflict_check<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<ConflictCheck, D::Error> {
+    let text = String::deserialize(d)?;
     let t = text.trim().to_ascii_lowercase();
-    match t.as_str() {
+    let check = match t.as_str() {
         "off" | "none" => Some(ConflictCheck::Off),
         "reread" => Some(ConflictCheck::default()),
-        _ => {
-            let rounds: u32 = t.strip_prefix("reread:")?.trim().parse().ok()?;
-            (rounds > 0).then_some(ConflictCheck::Reread { max_rounds: rounds })
-        }
-    }
+        _ => t
+            .strip_prefix("reread:")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .map(|max_rounds| ConflictCheck::Reread { max_rounds }),
+    };
+    check.ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
+        ))
+    })
 }
 
 /// The connection settings every backend shares, as a config file or the
@@ -581,7 +600,7 @@ fn from_map<T: DeserializeOwned>(
 
 /// Serde helpers for values a config file or an environment variable
 /// writes as a number or as text.
-pub mod de {
+pub(crate) mod de {
     use std::time::Duration;
 
     use serde::de::Error as _;
@@ -589,8 +608,6 @@ pub mod de {
     use serde_json::Value;
 
     use crate::transport::RateLimit;
-    use crate::updater::ConflictCheck;
-
     /// The value, however the format hands it over (a number of
     /// `serde_json` with `arbitrary_precision` passing through a buffer,
     /// a TOML number, text from the environment).
@@ -619,17 +636,19 @@ pub mod de {
     }
 
     /// A positive duration: a number of seconds or text like `"2.5s"`.
-    pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         parse_duration(&value(d)?).map_err(D::Error::custom)
     }
 
     /// [`duration`], for an optional field.
-    pub fn some_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    pub(crate) fn some_duration<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
         duration(d).map(Some)
     }
 
     /// A finite number, given as a number or as text.
-    pub fn some_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    pub(crate) fn some_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
         let v = value(d)?;
         text_or_number(&v)
             .and_then(|t| t.parse::<f64>().ok())
@@ -639,7 +658,7 @@ pub mod de {
     }
 
     /// Attempts per request: a whole number, at least 1.
-    pub fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    pub(crate) fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let v = value(d)?;
         text_or_number(&v)
             .and_then(|t| t.parse::<u32>().ok())
@@ -647,20 +666,10 @@ pub mod de {
             .ok_or_else(|| D::Error::custom(format!("{v} is not a whole number of at least 1")))
     }
 
-    /// A conflict check: `reread` (3 rounds), `reread:N` or `off`.
-    pub fn conflict_check<'de, D: Deserializer<'de>>(d: D) -> Result<ConflictCheck, D::Error> {
-        let text = String::deserialize(d)?;
-        super::parse_conflict_check(&text).ok_or_else(|| {
-            D::Error::custom(format!(
-                "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
-            ))
-        })
-    }
-
     /// A rate limit given: `null`/`"off"` turn it off (`Some(None)`),
     /// text like `"40/s"`, `"1000/min"`, `"5000/day"`, or
     /// `{"requests": 40, "per": "1s"}`.
-    pub fn rate_limit<'de, D: Deserializer<'de>>(
+    pub(crate) fn rate_limit<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<Option<RateLimit>>, D::Error> {
         let v = value(d)?;

@@ -69,7 +69,10 @@ impl Default for EverlyticBuilder {
             // Each install is one account: every user and key of it
             // reaches the same customers, so its address alone identifies
             // the account (two users' updates of one customer serialise).
-            options: ClientOptions::default().with_account_scope(AccountScope::BaseUrl),
+            options: ClientOptions {
+                default_account_scope: AccountScope::BaseUrl,
+                ..ClientOptions::default()
+            },
             conflict: ConflictCheck::default(),
         }
     }
@@ -178,10 +181,7 @@ pub struct EverlyticConfig {
     /// How an update guards against edits made outside unibill between
     /// its read and its write: `"reread"` (default, 3 rounds),
     /// `"reread:N"` or `"off"`.
-    #[serde(
-        default,
-        deserialize_with = "unibill_core::builder::de::conflict_check"
-    )]
+    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
     pub conflict_check: ConflictCheck,
     /// The shared connection settings.
     #[serde(default)]

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use unibill_core::builder::{required_secret, BackendConfig, Settings};
 use unibill_core::lock::AccountScope;
 use unibill_core::transport::redacted_url;
-use unibill_core::transport::{Auth, ClientOptions};
+use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Result};
 
 use crate::client::{Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
@@ -55,12 +55,17 @@ impl Default for FusebillBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
-                .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_retry_hint(error::rate_limit_wait)
+            options: ClientOptions {
+                config: TransportConfig {
+                    rate_limit: Some(DEFAULT_RATE_LIMIT),
+                    ..TransportConfig::default()
+                },
+                default_retry_hint: Some(error::rate_limit_wait),
                 // A Fusebill API key belongs to one account wherever it is
                 // sent: the key identifies the account, not the host name.
-                .with_account_scope(AccountScope::Credentials),
+                default_account_scope: AccountScope::Credentials,
+                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+            },
             conflict: ConflictCheck::default(),
         }
     }
@@ -133,10 +138,7 @@ pub struct FusebillConfig {
     /// How an update guards against edits made outside unibill between
     /// its read and its write: `"reread"` (default, 3 rounds),
     /// `"reread:N"` or `"off"`.
-    #[serde(
-        default,
-        deserialize_with = "unibill_core::builder::de::conflict_check"
-    )]
+    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
     pub conflict_check: ConflictCheck,
     /// The shared connection settings.
     #[serde(default)]

@@ -106,7 +106,7 @@ pub struct TransportConfig {
     pub lookup_deadline: Option<Duration>,
     /// What identifies the account this client writes to (see
     /// [`AccountScope`]); `None` (the default) takes the backend's rule
-    /// ([`ClientOptions::with_account_scope`]), or
+    /// ([`ClientOptions::default_account_scope`]), or
     /// [`AccountScope::BaseUrlAndCredentials`] for a bare [`Transport`].
     pub account_scope: Option<AccountScope>,
     /// The account's name, when the caller names it: every client of the

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Auth, RateLimit, RetryHint, Transport, TransportConfig};
+use super::{Auth, RetryHint, Transport, TransportConfig};
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::lock::AccountScope;
@@ -26,8 +26,8 @@ pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBui
 /// use unibill_core::transport::{Auth, ClientOptions, RateLimit, TransportConfig};
 /// use unibill_core::{BackendKind, SecretString};
 ///
-/// let options = ClientOptions::new(Some("https://api.example.com"))
-///     .with_rate_limit(RateLimit::per_second(40));
+/// let mut options = ClientOptions::new(Some("https://api.example.com"));
+/// options.config.rate_limit = Some(RateLimit::per_second(40));
 /// let transport = options
 ///     .transport(BackendKind::new("demo"), Auth::KeyAsUser(SecretString::from("key".to_string())))
 ///     .unwrap();
@@ -69,26 +69,6 @@ impl ClientOptions {
             default_retry_hint: None,
             default_account_scope: AccountScope::default(),
         }
-    }
-
-    /// The same options with the backend's rule for what identifies an
-    /// account at its vendor (see [`AccountScope`]).
-    pub fn with_account_scope(mut self, scope: AccountScope) -> Self {
-        self.default_account_scope = scope;
-        self
-    }
-
-    /// The same options with the backend's default rate limit.
-    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.config.rate_limit = Some(limit);
-        self
-    }
-
-    /// The same options with the backend's reading of its rate-limit
-    /// headers.
-    pub fn with_retry_hint(mut self, hint: RetryHint) -> Self {
-        self.default_retry_hint = Some(hint);
-        self
     }
 
     /// Builds the transport: [`Error::Config`] naming `base_url` when
@@ -182,7 +162,8 @@ mod tests {
 
     #[test]
     fn backend_hint_survives_a_replaced_config() {
-        let mut o = ClientOptions::new(Some("https://x.example")).with_retry_hint(hint);
+        let mut o = ClientOptions::new(Some("https://x.example"));
+        o.default_retry_hint = Some(hint);
         o.config = TransportConfig::default();
         let t = o
             .transport(
