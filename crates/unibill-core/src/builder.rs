@@ -292,7 +292,7 @@ pub fn conflict_check<'de, D: serde::Deserializer<'de>>(
 /// attempts and malformed rate limits are refused as the value is read,
 /// naming the key. Keys: `timeout`, `connect_timeout`, the fields of
 /// [`RetryConfig`] (`max_attempts`, `initial_backoff`, `max_backoff`,
-/// `deadline`, `max_retry_after`), `rate_limit`, `lock_wait`,
+/// `deadline` or `retry_deadline`, `max_retry_after`), `rate_limit`, `lock_wait`,
 /// `lookup_deadline`, `account` and `redis`; the `_secs` names of earlier
 /// versions (`timeout_secs`, `retry_deadline_secs`, ...) are read too.
 ///
@@ -377,8 +377,9 @@ impl Settings {
         "UNIBILL_MAX_ATTEMPTS",
         "UNIBILL_INITIAL_BACKOFF",
         "UNIBILL_MAX_BACKOFF",
-        "UNIBILL_DEADLINE",
+        "UNIBILL_RETRY_DEADLINE",
         "UNIBILL_RETRY_DEADLINE_SECS",
+        "UNIBILL_DEADLINE",
         "UNIBILL_MAX_RETRY_AFTER",
         "UNIBILL_MAX_RETRY_AFTER_SECS",
         "UNIBILL_RATE_LIMIT",

@@ -62,7 +62,7 @@ pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 pub struct TransportConfig {
     /// Time allowed to open a connection (TCP and TLS). Default 10 s.
     /// Set on the client builder before a caller's
-    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
+    /// [`ClientOptions::client`] adjustment, which may change it.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request to the end
     /// of the response body. Default 30 s.
@@ -84,7 +84,7 @@ pub struct TransportConfig {
     pub max_response_bytes: usize,
     /// `User-Agent` of every request. Default `unibill/<version>`.
     /// Set on the client builder before a caller's
-    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
+    /// [`ClientOptions::client`] adjustment, which may change it.
     pub user_agent: String,
     /// How long to wait on a 429 that has no `Retry-After`; `None` (the
     /// default) or a `None` answer falls back to exponential backoff. A
@@ -597,7 +597,7 @@ impl Transport {
     /// The `reqwest` client builder a transport starts from: rustls,
     /// [`TransportConfig::connect_timeout`] and
     /// [`TransportConfig::user_agent`]. A caller adjusts it through
-    /// [`ClientOptions::set_http_client`]; [`Self::new`] then turns
+    /// [`ClientOptions::client`]; [`Self::new`] then turns
     /// redirects off.
     pub fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
