@@ -88,8 +88,11 @@ fn settings(timeout_secs: f64) -> Settings {
 
 fn config(backend: &str, base: &str, timeout_secs: f64) -> Config {
     let config = match backend {
+        #[cfg(feature = "chartmogul")]
         "chartmogul" => Config::chartmogul("k"),
+        #[cfg(feature = "fusebill")]
         "fusebill" => Config::fusebill("k"),
+        #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, "u", "k"),
         other => panic!("{other}"),
     };
@@ -327,9 +330,13 @@ fn account_config(
     user: &str,
     account: Option<&str>,
 ) -> Config {
+    let _ = user; // only Everlytic has a user
     let config = match backend {
+        #[cfg(feature = "chartmogul")]
         "chartmogul" => Config::chartmogul(key),
+        #[cfg(feature = "fusebill")]
         "fusebill" => Config::fusebill(key),
+        #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, user, key),
         other => panic!("{other}"),
     };
