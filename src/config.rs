@@ -1120,7 +1120,10 @@ mod tests {
         .unwrap();
         match &file {
             Config::Everlytic(e) => {
-                assert_eq!(e.conflict_check, ConflictCheck::Reread { max_rounds: 5 })
+                assert_eq!(
+                    e.conflict_check,
+                    unibill_core::ConflictCheck::Reread { max_rounds: 5 }
+                )
             }
             other => panic!("{other:?}"),
         }
@@ -1229,5 +1232,33 @@ mod tests {
         let client = c.build_client().unwrap();
         let shown = format!("{:?}", client.as_chartmogul().unwrap());
         assert!(shown.contains("http://127.0.0.1:9"), "{shown}");
+    }
+
+    /// The facade names a backend in its registry row only: adding one
+    /// is its crate, its cargo feature and that row (no restated
+    /// variables, section types or hand lists).
+    #[test]
+    fn the_facade_names_each_backend_in_its_registry_row_only() {
+        for (file, text) in [
+            ("config.rs", include_str!("config.rs")),
+            ("lib.rs", include_str!("lib.rs")),
+        ] {
+            let production = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+            for name in BACKENDS {
+                let lines: Vec<&str> = production
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.starts_with("//") && l.to_ascii_lowercase().contains(name))
+                    .collect();
+                let rows = usize::from(file == "config.rs");
+                assert_eq!(lines.len(), rows, "{file} names {name}: {lines:#?}");
+                assert!(
+                    lines
+                        .iter()
+                        .all(|l| l.contains(&format!("feature = \"{name}\""))),
+                    "{lines:#?}"
+                );
+            }
+        }
     }
 }
