@@ -37,6 +37,7 @@ use support::Raw;
 use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use tokio::runtime::Runtime;
+use unibill::BackendBuilder;
 use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, WriteLocking};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};

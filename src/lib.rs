@@ -26,10 +26,13 @@
 //! - [`Config`]: a serde-friendly choice of backend and settings that
 //!   builds an `Arc<dyn CustomerUpdater>` ([`Config::build`]) or a typed
 //!   [`Client`] with the vendor-only calls ([`Config::build_client`]);
-//!   [`Config::from_env`] reads the variables listed in [`config::vars`].
-//! - [`BackendBuilder`]: the settings every backend's builder shares
-//!   (`base_url`, `timeouts`, `retry`, `rate_limit`, ...); bring it into
-//!   scope to call them on `ChartMogul::builder()` and the others.
+//!   [`Config::from_env`] reads [`config::BACKEND_VAR`], the backend's
+//!   own variables and the shared [`Settings::ENV`].
+//! - [`Settings`]: the connection settings every backend shares (timeouts,
+//!   retry, rate limit, lock wait, ...), one serde value.
+//! - [`BackendBuilder`]: the same settings as builder setters
+//!   (`base_url`, `timeouts`, `retry`, `rate_limit`, ...) on
+//!   `ChartMogul::builder()` and the others.
 //! - [`bulk`]: many updates at the vendor's rate limit.
 //!
 //! Backends are behind cargo features `chartmogul`, `fusebill` and
@@ -47,11 +50,8 @@ pub mod config;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-#[cfg(feature = "redis")]
-pub use config::RedisSetting;
-pub use config::{
-    Client, Config, EverlyticConfig, KeyConfig, RateLimitSetting, Settings, SettingsBuilder,
-};
+pub use config::{Client, Config};
+pub use unibill_core::builder::{RedisSetting, Settings};
 
 // Everything of core stays reachable from here (`unibill::Transport`
 // included, for backends written outside this workspace), but the front
@@ -65,20 +65,21 @@ pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update, bulk_update_stream, capability, change, check,
     customer, error, kind, patch, portable, reference, run_bulk, status, transport, updater,
     values, Acquisition, AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType,
-    AttributeValue, BackendBuilder, BackendKind, BackendPortability, BulkItemResult, BulkOptions,
-    BulkProgress, BulkStream, BulkSummary, Capabilities, Change, CheckedPatch, CountryCode,
-    Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef, CustomerStatus,
-    CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions, Field, FieldCaps,
-    Ignored, LookupKind, Money, Op, PatchExtension, PlannedRequest, Portability, RateLimit, Result,
-    RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy, UpdateOptions,
-    UpdateOutcome,
+    AttributeValue, BackendBuilder, BackendConfig, BackendKind, BackendPortability, BulkItemResult,
+    BulkOptions, BulkProgress, BulkStream, BulkSummary, Capabilities, Change, CheckedPatch,
+    CountryCode, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef,
+    CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions,
+    Field, FieldCaps, Ignored, LookupKind, Money, Op, PatchExtension, PlannedRequest, Portability,
+    RateLimit, Result, RetryConfig, SecretString, TagChanges, TransportConfig, UnsupportedPolicy,
+    UpdateOptions, UpdateOutcome,
 };
 
 /// The crate of each backend compiled in, under its name
-/// (`unibill::fusebill`), one per row of the registry in [`config`].
-macro_rules! reexport_backends {
+/// (`unibill::fusebill`), and [`backend_capabilities`], from the registry
+/// in [`config`].
+macro_rules! backend_items {
     ($(
-        $name:ident($($arg:ident),*) => $variant:ident($section:ident)
+        $name:ident($($arg:ident),*) => $variant:ident($config:ident)
             in $krate:ident, feature = $feature:literal, $as_x:ident;
     )*) => {
         $(
@@ -87,10 +88,25 @@ macro_rules! reexport_backends {
             #[doc(inline)]
             pub use $krate as $name;
         )*
+
+        /// The [`Capabilities`] of every compiled-in backend, in registry
+        /// order (ChartMogul, Fusebill, Everlytic); no credentials or
+        /// network needed. Pass them to [`Capabilities::common`] or
+        /// [`CustomerPatch::portability`] to write calling code that any of
+        /// them can run.
+        ///
+        /// ```
+        /// let all = unibill::backend_capabilities();
+        /// let patch = unibill::CustomerPatch::new().email("ada@example.com");
+        /// assert!(patch.portability(&all).is_portable());
+        /// ```
+        pub fn backend_capabilities() -> Vec<Capabilities> {
+            vec![$(#[cfg(feature = $feature)] $krate::capabilities(),)*]
+        }
     };
 }
 
-config::registry!(reexport_backends);
+config::registry!(backend_items);
 
 /// A rate limit and per-customer write lock shared by several processes
 /// through Redis (feature `redis`, off by default); see
@@ -98,27 +114,6 @@ config::registry!(reexport_backends);
 #[cfg(feature = "redis")]
 #[doc(inline)]
 pub use unibill_redis as redis;
-
-/// The [`Capabilities`] of every compiled-in backend, in the order
-/// ChartMogul, Fusebill, Everlytic; no credentials or network needed.
-/// Pass them to [`Capabilities::common`] or [`CustomerPatch::portability`]
-/// to write calling code that any of them can run.
-///
-/// ```
-/// let all = unibill::backend_capabilities();
-/// let patch = unibill::CustomerPatch::new().email("ada@example.com");
-/// assert!(patch.portability(&all).is_portable());
-/// ```
-pub fn backend_capabilities() -> Vec<Capabilities> {
-    vec![
-        #[cfg(feature = "chartmogul")]
-        unibill_chartmogul::capabilities(),
-        #[cfg(feature = "fusebill")]
-        unibill_fusebill::capabilities(),
-        #[cfg(feature = "everlytic")]
-        unibill_everlytic::capabilities(),
-    ]
-}
 
 /// The [`Capabilities`] of the compiled-in backend named `backend`
 /// (`"chartmogul"`, `"fusebill"`, `"everlytic"`, as in `UNIBILL_BACKEND`);

@@ -377,7 +377,7 @@ async fn rate_limit_retried_transparently(fx: Fixture) {
 async fn configured_attempts_are_made_and_no_more(fx: Fixture) {
     for attempts in [1u32, 3] {
         let settings: unibill::Settings = serde_json::from_value(json!({
-            "initial_backoff_ms": 1,
+            "initial_backoff": "1ms",
             "max_attempts": attempts,
             "rate_limit": "off"
         }))

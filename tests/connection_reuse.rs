@@ -17,7 +17,7 @@ use unibill_sandbox::Sandbox;
 /// Quick retries and no client-side rate limit: this is about connections.
 fn settings() -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 10,
+        "initial_backoff": "10ms",
         "max_attempts": 4,
         "timeout_secs": 10,
         "rate_limit": null

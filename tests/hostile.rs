@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::{seed_id, ENABLED};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use unibill::BackendBuilder;
 use unibill::{Config, CustomerPatch, CustomerUpdater, Error, Settings};
 
 /// A server answering every request with `reply` (then closing when
@@ -78,7 +79,7 @@ fn raw(status: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
 
 fn settings(timeout_secs: f64) -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 1,
+        "initial_backoff": "1ms",
         "max_attempts": 1,
         "timeout_secs": timeout_secs
     }))
@@ -87,8 +88,11 @@ fn settings(timeout_secs: f64) -> Settings {
 
 fn config(backend: &str, base: &str, timeout_secs: f64) -> Config {
     let config = match backend {
+        #[cfg(feature = "chartmogul")]
         "chartmogul" => Config::chartmogul("k"),
+        #[cfg(feature = "fusebill")]
         "fusebill" => Config::fusebill("k"),
+        #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, "u", "k"),
         other => panic!("{other}"),
     };
@@ -326,9 +330,13 @@ fn account_config(
     user: &str,
     account: Option<&str>,
 ) -> Config {
+    let _ = user; // only Everlytic has a user
     let config = match backend {
+        #[cfg(feature = "chartmogul")]
         "chartmogul" => Config::chartmogul(key),
+        #[cfg(feature = "fusebill")]
         "fusebill" => Config::fusebill(key),
+        #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, user, key),
         other => panic!("{other}"),
     };

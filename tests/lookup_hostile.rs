@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use unibill::reference::MAX_MATCHES;
+use unibill::BackendBuilder;
 use unibill::{
     Config, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind, TransportConfig,
 };
@@ -128,7 +129,7 @@ fn fusebill_page(from: usize, to: usize, pad: usize) -> Arc<[u8]> {
 /// The backend on `base`, through the facade's configuration: no retries
 /// to speak of, no rate limit, `extra` settings merged in.
 fn updater(backend: &str, base: &str, extra: serde_json::Value) -> Arc<dyn CustomerUpdater> {
-    let mut settings = json!({"initial_backoff_ms": 1, "max_attempts": 2, "rate_limit": "off"});
+    let mut settings = json!({"initial_backoff": "1ms", "max_attempts": 2, "rate_limit": "off"});
     if let (Some(s), Some(e)) = (settings.as_object_mut(), extra.as_object()) {
         s.extend(e.clone());
     }

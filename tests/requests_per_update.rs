@@ -23,6 +23,7 @@
 
 mod common;
 
+use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater};
 use unibill_sandbox::Sandbox;
 use unibill_testkit::call_lines as calls;

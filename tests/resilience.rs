@@ -28,6 +28,7 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 use unibill::bulk::{run_bulk, BulkOptions, BulkSummary};
+use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater, ErrorKind, Settings};
 use unibill_sandbox::{Fault, Sandbox, VendorHandle};
 
@@ -43,7 +44,7 @@ fn items_per_backend() -> u64 {
 /// client-side rate limit (this run is about faults, not pacing).
 fn settings() -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 2,
+        "initial_backoff": "2ms",
         "max_attempts": 5,
         "timeout_secs": 10,
         "rate_limit": null

@@ -24,7 +24,7 @@ pub const ENABLED: &[&str] = &[
 /// Fast retries for tests: the transport's rules, with short sleeps.
 pub fn test_settings() -> Settings {
     serde_json::from_value(serde_json::json!({
-        "initial_backoff_ms": 10,
+        "initial_backoff": "10ms",
         "max_attempts": 4,
         "timeout_secs": 10
     }))

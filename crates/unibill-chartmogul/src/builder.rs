@@ -2,24 +2,29 @@
 //! [`BackendBuilder`], and this backend's own environment variables
 //! ([`env`](mod@env)).
 
-use secrecy::SecretString;
-use unibill_core::builder::{lookup_required, lookup_set, required_secret};
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+
+use serde::Deserialize;
+use unibill_core::builder::{required_secret, BackendConfig, Settings};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::{Auth, ClientOptions};
+use unibill_core::transport::redacted_url;
+use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, Result};
 
 use crate::client::{ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 use crate::KIND;
 
-/// The environment variables [`ChartMogulBuilder::from_env`] reads (the
-/// `unibill` facade reads the same ones when `UNIBILL_BACKEND=chartmogul`).
+/// The environment variables [`ChartMogulConfig`] reads (with the shared
+/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
+/// `UNIBILL_BACKEND=chartmogul`).
 pub mod env {
     /// The API key (required).
     pub const API_KEY: &str = "CHARTMOGUL_API_KEY";
     /// Base URL override (default `https://api.chartmogul.com`).
     pub const BASE_URL: &str = "CHARTMOGUL_BASE_URL";
     /// Every variable of this backend's section.
-    pub const ALL: [&str; 2] = [API_KEY, BASE_URL];
+    pub const ALL: &[&str] = &[API_KEY, BASE_URL];
 }
 
 /// Builds a [`ChartMogul`] client. The shared settings (`base_url`,
@@ -48,45 +53,24 @@ impl Default for ChartMogulBuilder {
             api_key: None,
             // A ChartMogul API key belongs to one account wherever it is
             // sent: the key identifies the account, not the host name.
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
-                .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_account_scope(AccountScope::Credentials),
+            options: ClientOptions {
+                config: TransportConfig {
+                    rate_limit: Some(DEFAULT_RATE_LIMIT),
+                    ..TransportConfig::default()
+                },
+                default_account_scope: AccountScope::Credentials,
+                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+            },
         }
     }
 }
 
 impl ChartMogulBuilder {
-    unibill_core::shared_setters!();
-
     /// The account's API key (sent as the Basic user name with an empty
     /// password). Held as a [`SecretString`]: never printed.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(SecretString::from(key.into()));
         self
-    }
-
-    /// A builder from the process environment (see [`env`](mod@env)).
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(&|name| std::env::var(name).ok())
-    }
-
-    /// A builder from any name -> value lookup, with the variables of
-    /// [`env`](mod@env) (blank values count as unset). [`unibill_core::Error::Config`]
-    /// names [`env::API_KEY`] when it is missing.
-    ///
-    /// ```
-    /// use unibill_chartmogul::{builder::env, ChartMogulBuilder};
-    /// let b = ChartMogulBuilder::from_lookup(&|name| (name == env::API_KEY).then(|| "k".into()));
-    /// assert!(b.unwrap().build().is_ok());
-    /// let e = ChartMogulBuilder::from_lookup(&|_| None).unwrap_err();
-    /// assert!(e.to_string().contains(env::API_KEY), "{e}");
-    /// ```
-    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut b = Self::default().api_key(lookup_required(KIND, lookup, env::API_KEY)?);
-        if let Some(url) = lookup_set(lookup, env::BASE_URL) {
-            b = b.base_url(url);
-        }
-        Ok(b)
     }
 
     /// The client; [`unibill_core::Error::Config`] when the key is missing
@@ -109,5 +93,83 @@ impl BackendBuilder for ChartMogulBuilder {
 
     fn build(self) -> Result<ChartMogul> {
         ChartMogulBuilder::build(self)
+    }
+}
+/// A ChartMogul client's config, as a file (`{"backend": "chartmogul",
+/// "api_key": "...", "settings": {...}}` through `unibill::Config`) or the
+/// environment ([`env`](mod@env) and [`Settings::ENV`]) writes it.
+///
+/// ```
+/// use unibill_chartmogul::{builder::env, BackendConfig, ChartMogulConfig};
+///
+/// let vars = [(env::API_KEY.to_string(), "k".to_string())];
+/// let config = ChartMogulConfig::from_map(&vars).unwrap();
+/// assert_eq!(config.base_url, None); // the default host
+/// assert!(config.build().is_ok());
+/// let e = ChartMogulConfig::from_map(&[]).unwrap_err();
+/// assert!(e.to_string().contains(env::API_KEY), "{e}");
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ChartMogulConfig {
+    /// The account's API key (sent as the Basic user name).
+    pub api_key: SecretString,
+    /// Base URL; default [`DEFAULT_BASE_URL`].
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// The shared connection settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl ChartMogulConfig {
+    /// A config with this API key and default settings.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: SecretString::from(api_key.into()),
+            base_url: None,
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for ChartMogulConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChartMogulConfig")
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl BackendConfig for ChartMogulConfig {
+    type Builder = ChartMogulBuilder;
+    const ENV_PREFIX: &'static str = "CHARTMOGUL_";
+    const ENV: &'static [&'static str] = env::ALL;
+
+    fn placeholder() -> Self {
+        Self::new("placeholder")
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    fn set_base_url(&mut self, url: String) {
+        self.base_url = Some(url);
+    }
+
+    fn builder(&self) -> ChartMogulBuilder {
+        let b = ChartMogulBuilder::default().api_key(self.api_key.expose_secret());
+        match &self.base_url {
+            Some(url) => b.base_url(url.clone()),
+            None => b,
+        }
     }
 }

@@ -58,12 +58,12 @@ pub mod lookup;
 pub mod mapping;
 pub mod wire;
 
-pub use builder::ChartMogulBuilder;
+pub use builder::{ChartMogulBuilder, ChartMogulConfig};
 pub use client::{capabilities, ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{ChartMogulExtension, PrimaryContactPatch};
 /// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
 /// bring it into scope to call them.
-pub use unibill_core::BackendBuilder;
+pub use unibill_core::{BackendBuilder, BackendConfig};
 
 /// The name of this backend: `"chartmogul"`.
 pub const KIND: BackendKind = BackendKind::new("chartmogul");

@@ -181,6 +181,7 @@ fn matches(entry: &CustomerEntry, kind: LookupKind, value: &str) -> bool {
 mod tests {
     use super::*;
     use crate::ChartMogul;
+    use unibill_core::BackendBuilder;
     use unibill_sandbox::chartmogul::{
         LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_EXTERNAL_ID, LOOKUP_SHARED_UUIDS,
     };

@@ -14,6 +14,7 @@ use unibill_core::{
 use unibill_sandbox::{chartmogul, Fault, Sandbox};
 
 use common::*;
+use unibill_core::BackendBuilder;
 
 fn assert_validation(err: Error, expected_field: &str) {
     match err {

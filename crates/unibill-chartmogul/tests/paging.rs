@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::reference::MAX_MATCHES;
+use unibill_core::BackendBuilder;
 use unibill_core::{CustomerRef, CustomerUpdater, Error, ErrorKind};
 use unibill_testkit::fast_retry;
 use unibill_testkit::scripted::{param, scripted};

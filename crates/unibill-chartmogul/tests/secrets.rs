@@ -15,6 +15,7 @@ use unibill_core::{CustomerPatch, CustomerUpdater};
 use unibill_sandbox::{Fault, Sandbox, CHARTMOGUL_API_KEY};
 
 use common::*;
+use unibill_core::BackendBuilder;
 
 /// Every span and event field, as text.
 #[derive(Clone, Default)]

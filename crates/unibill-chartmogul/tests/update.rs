@@ -15,6 +15,7 @@ use unibill_sandbox::chartmogul;
 
 use common::*;
 use seed_000::{seed_000_patch, seed_000_patch_body};
+use unibill_core::BackendBuilder;
 
 #[tokio::test]
 async fn seed_000_example_makes_one_patch_with_only_its_fields_then_the_attribute_calls() {

@@ -57,7 +57,7 @@ impl Environment {
         let blame_flag = |e: unibill::Error| -> Fail {
             match (&e, &cli.backend) {
                 (unibill::Error::Config { field, reason }, Some(flag))
-                    if field == unibill::config::vars::BACKEND =>
+                    if field == unibill::config::BACKEND_VAR =>
                 {
                     Fail::usage(format!("--backend `{flag}`: {reason}"))
                 }
@@ -79,10 +79,10 @@ impl Environment {
             let backend = backend
                 .clone()
                 .or_else(|| file.as_ref().map(|f| f.backend().to_owned()))
-                .or_else(|| std::env::var(unibill::config::vars::BACKEND).ok())
+                .or_else(|| std::env::var(unibill::config::BACKEND_VAR).ok())
                 .unwrap_or_else(|| "fusebill".to_owned());
             let config = Config::from_lookup(|name| {
-                if name == unibill::config::vars::BACKEND {
+                if name == unibill::config::BACKEND_VAR {
                     return Some(backend.clone());
                 }
                 vars.get(name).cloned().or_else(|| std::env::var(name).ok())
@@ -97,7 +97,7 @@ impl Environment {
             file
         } else {
             Config::from_lookup(|name| {
-                if name == unibill::config::vars::BACKEND {
+                if name == unibill::config::BACKEND_VAR {
                     if let Some(b) = &backend {
                         return Some(b.clone());
                     }

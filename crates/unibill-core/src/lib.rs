@@ -41,7 +41,7 @@ pub use runtime::{bulk, portable, reference, updater};
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;
-pub use builder::BackendBuilder;
+pub use builder::{BackendBuilder, BackendConfig, Settings};
 pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,

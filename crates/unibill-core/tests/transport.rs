@@ -1124,7 +1124,7 @@ async fn a_shared_limiter_is_asked_for_every_attempt_and_its_failure_sends_nothi
         grants: 2,
     });
     let config = TransportConfig {
-        rate_limiting: unibill_core::transport::RateLimiting::Shared(limiter.clone()),
+        rate_limiter: Some(limiter.clone()),
         ..with_attempts(3)
     };
     let t = transport(&server, rate_limited_with(config, 7));

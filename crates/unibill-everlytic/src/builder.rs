@@ -3,16 +3,22 @@
 //! and this backend's own environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
-use unibill_core::builder::{lookup_required, required_secret};
+use std::fmt;
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use unibill_core::builder::{required_secret, BackendConfig, Settings};
 use unibill_core::lock::AccountScope;
+use unibill_core::transport::redacted_url;
 use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Error, Result};
 
 use crate::client::Everlytic;
 use crate::KIND;
 
-/// The environment variables [`EverlyticBuilder::from_env`] reads (the
-/// `unibill` facade reads the same ones when `UNIBILL_BACKEND=everlytic`).
+/// The environment variables [`EverlyticConfig`] reads (with the shared
+/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
+/// `UNIBILL_BACKEND=everlytic`).
 pub mod env {
     /// The install's URL (required: there is no default host).
     pub const URL: &str = "EVERLYTIC_URL";
@@ -20,8 +26,10 @@ pub mod env {
     pub const USERNAME: &str = "EVERLYTIC_USERNAME";
     /// The API key (required).
     pub const API_KEY: &str = "EVERLYTIC_API_KEY";
-    /// Every variable of this backend's section.
-    pub const ALL: [&str; 3] = [URL, USERNAME, API_KEY];
+    /// The conflict check: `reread` (default), `reread:N` or `off`.
+    pub const CONFLICT_CHECK: &str = "EVERLYTIC_CONFLICT_CHECK";
+    /// Every variable of this backend's own.
+    pub const ALL: &[&str] = &[URL, USERNAME, API_KEY, CONFLICT_CHECK];
 }
 
 /// Builds an [`Everlytic`] client. The install's address, the user name
@@ -61,15 +69,16 @@ impl Default for EverlyticBuilder {
             // Each install is one account: every user and key of it
             // reaches the same customers, so its address alone identifies
             // the account (two users' updates of one customer serialise).
-            options: ClientOptions::default().with_account_scope(AccountScope::BaseUrl),
+            options: ClientOptions {
+                default_account_scope: AccountScope::BaseUrl,
+                ..ClientOptions::default()
+            },
             conflict: ConflictCheck::default(),
         }
     }
 }
 
 impl EverlyticBuilder {
-    unibill_core::shared_setters!();
-
     /// The user name the API key belongs to (required).
     pub fn username(mut self, username: impl Into<String>) -> Self {
         self.username = Some(username.into());
@@ -90,21 +99,6 @@ impl EverlyticBuilder {
     pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
         self.conflict = check;
         self
-    }
-
-    /// A builder from the process environment (see [`env`](mod@env)).
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(&|name| std::env::var(name).ok())
-    }
-
-    /// A builder from any name -> value lookup, with the variables of
-    /// [`env`](mod@env) (blank values count as unset). [`Error::Config`] names the
-    /// first required variable that is missing.
-    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        Ok(Self::default()
-            .base_url(lookup_required(KIND, lookup, env::URL)?)
-            .username(lookup_required(KIND, lookup, env::USERNAME)?)
-            .api_key(lookup_required(KIND, lookup, env::API_KEY)?))
     }
 
     /// Builds the client. A missing or malformed setting is an
@@ -140,7 +134,7 @@ impl EverlyticBuilder {
             username: username.clone(),
             password: key,
         };
-        self.options.set_base_url(base);
+        self.options.base_url = Some(base);
         let transport = self.options.transport(KIND, auth)?;
         Ok(Everlytic::new(transport, username, self.conflict))
     }
@@ -157,9 +151,98 @@ impl BackendBuilder for EverlyticBuilder {
     fn build(self) -> Result<Everlytic> {
         EverlyticBuilder::build(self)
     }
+}
+/// An Everlytic client's config, as a file (`{"backend": "everlytic",
+/// "base_url": "https://mail.example.com", "username": "...", "api_key":
+/// "...", "settings": {...}}` through `unibill::Config`) or the
+/// environment ([`env`](mod@env) and [`Settings::ENV`]) writes it.
+///
+/// ```
+/// use unibill_everlytic::{builder::env, BackendConfig, EverlyticConfig};
+///
+/// let vars = [
+///     (env::URL.to_string(), "https://mail.example.com".to_string()),
+///     (env::USERNAME.to_string(), "api-user".to_string()),
+/// ];
+/// let e = EverlyticConfig::from_map(&vars).unwrap_err();
+/// assert!(e.to_string().contains(env::API_KEY), "{e}");
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EverlyticConfig {
+    /// The install's address (required: there is no default host).
+    #[serde(alias = "url")]
+    pub base_url: String,
+    /// The API user's name.
+    pub username: String,
+    /// The user's API key.
+    pub api_key: SecretString,
+    /// How an update guards against edits made outside unibill between
+    /// its read and its write: `"reread"` (default, 3 rounds),
+    /// `"reread:N"` or `"off"`.
+    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
+    pub conflict_check: ConflictCheck,
+    /// The shared connection settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
 
-    fn set_conflict_check(&mut self, check: ConflictCheck) -> Result<()> {
-        self.conflict = check;
-        Ok(())
+impl EverlyticConfig {
+    /// A config for this install, user and key, with default settings.
+    pub fn new(
+        base_url: impl Into<String>,
+        username: impl Into<String>,
+        api_key: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            username: username.into(),
+            api_key: SecretString::from(api_key.into()),
+            conflict_check: ConflictCheck::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for EverlyticConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EverlyticConfig")
+            .field("api_key", &"***")
+            .field("base_url", &redacted_url(&self.base_url))
+            .field("username", &self.username)
+            .field("conflict_check", &self.conflict_check)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl BackendConfig for EverlyticConfig {
+    type Builder = EverlyticBuilder;
+    const ENV_PREFIX: &'static str = "EVERLYTIC_";
+    const ENV: &'static [&'static str] = env::ALL;
+
+    fn placeholder() -> Self {
+        Self::new("https://install.example.com", "placeholder", "placeholder")
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    fn set_base_url(&mut self, url: String) {
+        self.base_url = url;
+    }
+
+    fn builder(&self) -> EverlyticBuilder {
+        EverlyticBuilder::default()
+            .base_url(self.base_url.clone())
+            .username(self.username.clone())
+            .api_key(self.api_key.expose_secret())
+            .conflict_check(self.conflict_check)
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! ```no_run
 //! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};
-//! use unibill_everlytic::{Everlytic, EverlyticExtension, Industry};
+//! use unibill_everlytic::{BackendBuilder, Everlytic, EverlyticExtension, Industry};
 //!
 //! # async fn demo() -> unibill_core::Result<()> {
 //! let everlytic = Everlytic::builder()
@@ -50,18 +50,18 @@ mod wire;
 
 use unibill_core::BackendKind;
 
-pub use builder::EverlyticBuilder;
+pub use builder::{EverlyticBuilder, EverlyticConfig};
 pub use client::{capabilities, Everlytic};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
 pub use listing::{CustomerPage, NextPage};
 pub use mapping::EverlyticFields;
-/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
-/// bring it into scope to call them.
-pub use unibill_core::BackendBuilder;
 /// How an update that reads the customer first guards against edits made
 /// outside unibill before its `PUT` (the platform has no conditional
 /// write); shared with the other backends that read before they write.
 pub use unibill_core::ConflictCheck;
+/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
+/// bring it into scope to call them.
+pub use unibill_core::{BackendBuilder, BackendConfig};
 pub use wire::{Industry, IndustryValue, UnknownIndustry};
 
 pub use unibill_core::{CustomerUpdater, PatchExtension};

@@ -205,6 +205,7 @@ fn next_href(answer: &Value) -> Option<&str> {
 mod tests {
     use super::*;
     use serde_json::json;
+    use unibill_core::BackendBuilder;
 
     fn client() -> Everlytic {
         Everlytic::builder()

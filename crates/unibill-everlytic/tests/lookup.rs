@@ -2,8 +2,8 @@
 //! (`unibill_testkit::lookup`) checks that lookups by email or external
 //! reference are refused before any request, and that ids still work.
 
-use unibill_core::Backend;
 use unibill_core::LookupKind;
+use unibill_core::{Backend, BackendBuilder};
 use unibill_everlytic::Everlytic;
 use unibill_sandbox::everlytic::{LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_UNIQUE_ID};
 use unibill_sandbox::{Sandbox, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME};

@@ -15,6 +15,7 @@ use unibill_sandbox::{
     EVERLYTIC_USERNAME,
 };
 
+use unibill_core::BackendBuilder;
 use unibill_testkit::{calls_in, fast_retry};
 
 const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";

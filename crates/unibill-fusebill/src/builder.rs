@@ -3,23 +3,31 @@
 //! environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
-use unibill_core::builder::{lookup_required, lookup_set, required_secret};
+use std::fmt;
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use unibill_core::builder::{required_secret, BackendConfig, Settings};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::{Auth, ClientOptions};
+use unibill_core::transport::redacted_url;
+use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Result};
 
 use crate::client::{Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 use crate::{error, KIND};
 
-/// The environment variables [`FusebillBuilder::from_env`] reads (the
-/// `unibill` facade reads the same ones when `UNIBILL_BACKEND=fusebill`).
+/// The environment variables [`FusebillConfig`] reads (with the shared
+/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
+/// `UNIBILL_BACKEND=fusebill`).
 pub mod env {
     /// The API key, exactly as issued (required).
     pub const API_KEY: &str = "FUSEBILL_API_KEY";
     /// Base URL override (default `https://secure.fusebill.com`).
     pub const BASE_URL: &str = "FUSEBILL_BASE_URL";
+    /// The conflict check: `reread` (default), `reread:N` or `off`.
+    pub const CONFLICT_CHECK: &str = "FUSEBILL_CONFLICT_CHECK";
     /// Every variable of this backend's section.
-    pub const ALL: [&str; 2] = [API_KEY, BASE_URL];
+    pub const ALL: &[&str] = &[API_KEY, BASE_URL, CONFLICT_CHECK];
 }
 
 /// Builds a [`Fusebill`] client. Only the API key is required; the shared
@@ -47,20 +55,23 @@ impl Default for FusebillBuilder {
     fn default() -> Self {
         Self {
             api_key: None,
-            options: ClientOptions::new(Some(DEFAULT_BASE_URL))
-                .with_rate_limit(DEFAULT_RATE_LIMIT)
-                .with_retry_hint(error::rate_limit_wait)
+            options: ClientOptions {
+                config: TransportConfig {
+                    rate_limit: Some(DEFAULT_RATE_LIMIT),
+                    ..TransportConfig::default()
+                },
+                default_retry_hint: Some(error::rate_limit_wait),
                 // A Fusebill API key belongs to one account wherever it is
                 // sent: the key identifies the account, not the host name.
-                .with_account_scope(AccountScope::Credentials),
+                default_account_scope: AccountScope::Credentials,
+                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+            },
             conflict: ConflictCheck::default(),
         }
     }
 }
 
 impl FusebillBuilder {
-    unibill_core::shared_setters!();
-
     /// The API key exactly as Fusebill issued it (it already is base64
     /// text): it is sent as `Authorization: Basic {key}` without being
     /// encoded again. Held as a secret: never printed.
@@ -74,22 +85,6 @@ impl FusebillBuilder {
     pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
         self.conflict = check;
         self
-    }
-
-    /// A builder from the process environment (see [`env`](mod@env)).
-    pub fn from_env() -> Result<Self> {
-        Self::from_lookup(&|name| std::env::var(name).ok())
-    }
-
-    /// A builder from any name -> value lookup, with the variables of
-    /// [`env`](mod@env) (blank values count as unset). [`unibill_core::Error::Config`]
-    /// names [`env::API_KEY`] when it is missing.
-    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let mut b = Self::default().api_key(lookup_required(KIND, lookup, env::API_KEY)?);
-        if let Some(url) = lookup_set(lookup, env::BASE_URL) {
-            b = b.base_url(url);
-        }
-        Ok(b)
     }
 
     /// Builds the client: [`unibill_core::Error::Config`] when the API key
@@ -112,10 +107,96 @@ impl BackendBuilder for FusebillBuilder {
     fn build(self) -> Result<Fusebill> {
         FusebillBuilder::build(self)
     }
+}
 
-    fn set_conflict_check(&mut self, check: ConflictCheck) -> Result<()> {
-        self.conflict = check;
-        Ok(())
+/// A Fusebill client's config, as a file (`{"backend": "fusebill",
+/// "api_key": "...", "conflict_check": "reread:5", "settings": {...}}`
+/// through `unibill::Config`) or the environment ([`env`](mod@env) and
+/// [`Settings::ENV`]) writes it.
+///
+/// ```
+/// use unibill_fusebill::{builder::env, BackendConfig, ConflictCheck, FusebillConfig};
+///
+/// let vars = [
+///     (env::API_KEY.to_string(), "k==".to_string()),
+///     (env::CONFLICT_CHECK.to_string(), "off".to_string()),
+/// ];
+/// let config = FusebillConfig::from_map(&vars).unwrap();
+/// assert_eq!(config.conflict_check, ConflictCheck::Off);
+/// assert!(config.build().is_ok());
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct FusebillConfig {
+    /// The API key, exactly as issued (already base64 text, sent
+    /// verbatim).
+    pub api_key: SecretString,
+    /// Base URL; default [`DEFAULT_BASE_URL`].
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// How an update guards against edits made outside unibill between
+    /// its read and its write: `"reread"` (default, 3 rounds),
+    /// `"reread:N"` or `"off"`.
+    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
+    pub conflict_check: ConflictCheck,
+    /// The shared connection settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl FusebillConfig {
+    /// A config with this API key and default settings.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self {
+            api_key: SecretString::from(api_key.into()),
+            base_url: None,
+            conflict_check: ConflictCheck::default(),
+            settings: Settings::default(),
+        }
+    }
+}
+
+impl fmt::Debug for FusebillConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FusebillConfig")
+            .field("api_key", &"***")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("conflict_check", &self.conflict_check)
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl BackendConfig for FusebillConfig {
+    type Builder = FusebillBuilder;
+    const ENV_PREFIX: &'static str = "FUSEBILL_";
+    const ENV: &'static [&'static str] = env::ALL;
+
+    fn placeholder() -> Self {
+        Self::new("placeholder")
+    }
+
+    fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    fn settings_mut(&mut self) -> &mut Settings {
+        &mut self.settings
+    }
+
+    fn set_base_url(&mut self, url: String) {
+        self.base_url = Some(url);
+    }
+
+    fn builder(&self) -> FusebillBuilder {
+        let b = FusebillBuilder::default()
+            .api_key(self.api_key.expose_secret())
+            .conflict_check(self.conflict_check);
+        match &self.base_url {
+            Some(url) => b.base_url(url.clone()),
+            None => b,
+        }
     }
 }
 
@@ -176,28 +257,35 @@ mod tests {
 
     #[test]
     fn env_section_and_conflict_check() {
-        let vars = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
+        let vars = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        let f = FusebillBuilder::from_lookup(&vars(&[
+        let f = FusebillConfig::from_map(&vars(&[
             (env::API_KEY, "k=="),
             (env::BASE_URL, "http://127.0.0.1:9"),
+            (env::CONFLICT_CHECK, "reread:5"),
         ]))
-        .unwrap()
-        .build()
         .unwrap();
+        assert_eq!(f.conflict_check, ConflictCheck::Reread { max_rounds: 5 });
+        let f = f.build().unwrap();
         assert_eq!(f.transport().base_url(), "http://127.0.0.1:9");
-        match FusebillBuilder::from_lookup(&vars(&[(env::API_KEY, " ")])) {
-            Err(Error::Config { field, .. }) => assert_eq!(field, env::API_KEY),
-            other => panic!("{other:?}"),
+        for (pairs, var) in [
+            (vec![(env::API_KEY, " ")], env::API_KEY),
+            (
+                vec![(env::API_KEY, "k"), (env::CONFLICT_CHECK, "sometimes")],
+                env::CONFLICT_CHECK,
+            ),
+        ] {
+            match FusebillConfig::from_map(&vars(&pairs)) {
+                Err(Error::Config { field, .. }) => assert_eq!(field, var),
+                other => panic!("{other:?}"),
+            }
         }
-        let mut b = Fusebill::builder().api_key("k");
-        b.set_conflict_check(ConflictCheck::Off).unwrap();
-        assert_eq!(b.conflict, ConflictCheck::Off);
+        let file: FusebillConfig =
+            serde_json::from_str(r#"{"api_key": "k", "conflict_check": "off"}"#).unwrap();
+        assert_eq!(file.builder().conflict, ConflictCheck::Off);
     }
 }

@@ -60,12 +60,12 @@ use unibill_core::BackendKind;
 /// other backends that read before they write.
 pub use unibill_core::ConflictCheck;
 
-pub use builder::FusebillBuilder;
+pub use builder::{FusebillBuilder, FusebillConfig};
 pub use client::{capabilities, Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{FusebillExtension, QuickBooksLatchType, SalesTrackingCode};
 /// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
 /// bring it into scope to call them.
-pub use unibill_core::BackendBuilder;
+pub use unibill_core::{BackendBuilder, BackendConfig};
 
 /// The Fusebill backend's name: `"fusebill"`.
 pub const KIND: BackendKind = BackendKind::new("fusebill");

@@ -331,6 +331,7 @@ mod tests {
     use super::*;
     use crate::Fusebill;
     use serde_json::json;
+    use unibill_core::BackendBuilder;
     use unibill_sandbox::fusebill::{LOOKUP_SHARED_REFERENCE, LOOKUP_SHARED_REFERENCE_IDS};
     use unibill_sandbox::{Sandbox, FUSEBILL_API_KEY};
 

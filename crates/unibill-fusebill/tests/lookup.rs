@@ -3,6 +3,7 @@
 //! Fusebill does (several addresses in one email field, references stored
 //! as JSON numbers).
 
+use unibill_core::BackendBuilder;
 use unibill_core::{CustomerId, CustomerRef, CustomerUpdater, Field, LookupKind};
 use unibill_fusebill::Fusebill;
 use unibill_sandbox::fusebill::{

@@ -5,6 +5,7 @@
 //! whose email moves away before the `PUT` writes nothing.
 
 use serde_json::json;
+use unibill_core::BackendBuilder;
 use unibill_core::{
     ConflictCheck, CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind,
 };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
-use unibill_core::Backend;
+use unibill_core::{Backend, BackendBuilder};
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op, UpdateOptions,
     UpdateOutcome,

@@ -76,7 +76,7 @@
 //! // UNIBILL_REDIS_URL=redis://127.0.0.1:6379, UNIBILL_REDIS_PREFIX=billing:
 //! let redis = RedisCoordinator::new(RedisSettings::from_env()?.expect("UNIBILL_REDIS_URL"))?;
 //! // Give the same coordinator to every client of every process:
-//! // builder.rate_limiting(redis.rate_limiting()).write_locking(redis.write_locking())
+//! // builder.rate_limiter(redis.rate_limiter()).write_locking(redis.write_locking())
 //! # let _ = redis; Ok(()) }
 //! ```
 #![deny(missing_docs)]
@@ -95,9 +95,7 @@ use redis::{AsyncConnectionConfig, Script};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use unibill_core::lock::{InProcessLock, Lease, LockFailure, LockGuard, LockKey, WriteLock};
-use unibill_core::transport::{
-    redacted_url, Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow,
-};
+use unibill_core::transport::{redacted_url, Budget, RateLimit, RateLimiter, SlidingWindow};
 use unibill_core::{lock::WriteLocking, Error, Result};
 
 /// Environment variables read by [`RedisSettings::from_env`].
@@ -314,7 +312,7 @@ fn pacing(limit: RateLimit) -> (u64, u64) {
 }
 
 /// The shared connection to Redis and the settings; build one per process
-/// and hand its [`Self::rate_limiting`] and [`Self::write_locking`] to
+/// and hand its [`Self::rate_limiter`] and [`Self::write_locking`] to
 /// every client. Clones share the connection.
 #[derive(Clone)]
 pub struct RedisCoordinator {
@@ -433,10 +431,10 @@ impl RedisCoordinator {
         }
     }
 
-    /// [`RateLimiting::Shared`] over [`Self::limiter`], for a client
-    /// builder's `rate_limiting`.
-    pub fn rate_limiting(&self) -> RateLimiting {
-        RateLimiting::Shared(Arc::new(self.limiter()))
+    /// [`Self::limiter`] as a shared [`RateLimiter`], for a client
+    /// builder's `rate_limiter`.
+    pub fn rate_limiter(&self) -> Arc<dyn RateLimiter> {
+        Arc::new(self.limiter())
     }
 
     /// [`WriteLocking::Shared`] over [`Self::lock`], for a client builder's

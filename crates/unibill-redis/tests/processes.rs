@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use unibill_core::lock::LockFailure;
 use unibill_core::transport::RateLimit;
+use unibill_core::BackendBuilder;
 use unibill_core::{CustomerId, CustomerPatch, CustomerUpdater, Error};
 use unibill_fusebill::Fusebill;
 use unibill_redis::{RedisCoordinator, RedisSettings, Unreachable};
@@ -1104,7 +1105,7 @@ mod worker {
                 .base_url(var("UNIBILL_REDIS_TEST_FUSEBILL"))
                 .api_key(unibill_sandbox::FUSEBILL_API_KEY)
                 .rate_limit(Some(limit))
-                .rate_limiting(redis.rate_limiting())
+                .rate_limiter(redis.rate_limiter())
                 .write_locking(redis.write_locking())
                 .lock_wait(Duration::from_secs(60))
                 .build()

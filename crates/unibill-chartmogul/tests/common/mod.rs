@@ -4,6 +4,7 @@
 
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
+use unibill_core::BackendBuilder;
 use unibill_core::{CustomerId, Error};
 use unibill_sandbox::{chartmogul, JournalEntry, Sandbox, VendorHandle, CHARTMOGUL_API_KEY};
 #[allow(unused_imports)] // each test file uses some of them

@@ -1,12 +1,22 @@
-//! [`BackendBuilder`]: the one trait every backend's builder implements.
+//! How a backend is configured and built.
 //!
-//! It carries the settings every backend shares (base URL, timeouts,
-//! retry policy, rate limit and limiter, write locking, HTTP client) as
-//! provided setters over the builder's [`ClientOptions`], and the two
-//! checks every builder repeats ([`required_secret`], and the
-//! [`ConflictCheck`] refusal of backends that do not read before they
-//! write). Code generic over `B: BackendBuilder` (the `unibill` facade's
-//! configuration, a caller's own wiring) tunes any backend the same way.
+//! - [`BackendBuilder`]: the one trait every backend's builder implements.
+//!   It carries the settings every backend shares (base URL, timeouts,
+//!   retry policy, rate limit and limiter, write locking, HTTP client) as
+//!   provided setters over the builder's [`ClientOptions`].
+//! - [`Settings`]: those shared settings as one serde value (typed
+//!   [`Duration`]s and a [`RetryConfig`], durations written as seconds or
+//!   as `"2.5s"`, `"500ms"`), validated as they are read.
+//! - [`BackendConfig`]: what each backend crate's serde config (its
+//!   credentials, base URL and own options, plus the [`Settings`])
+//!   implements, so that it reads itself from a file or from its own
+//!   environment variables ([`BackendConfig::from_map`], a serde
+//!   deserializer over the key-value pairs, as Apache OpenDAL's
+//!   `Configurator::from_iter`) and builds its client. The `unibill`
+//!   facade registers each backend with one line over this trait.
+//!
+//! Code generic over `B: BackendBuilder` (a caller's own wiring) tunes any
+//! backend the same way.
 //!
 //! ```
 //! use std::time::Duration;
@@ -39,27 +49,31 @@
 //! assert_eq!(options.config.request_timeout, Duration::from_secs(9));
 //! ```
 
+use std::fmt;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::lock::WriteLocking;
-use crate::transport::{ClientOptions, RateLimit, RateLimiting, RetryConfig, TransportConfig};
+use crate::transport::{
+    redacted_url, ClientOptions, RateLimit, RateLimiter, RetryConfig, TransportConfig,
+};
 use crate::updater::ConflictCheck;
 
 /// A backend's builder: the shared connection settings as provided
 /// setters, then [`build`](BackendBuilder::build).
 ///
 /// A backend implements [`options_mut`](BackendBuilder::options_mut) and
-/// [`build`](BackendBuilder::build) (and
-/// [`set_conflict_check`](BackendBuilder::set_conflict_check) when its
-/// updates read before they write); every other setter comes with the
+/// [`build`](BackendBuilder::build); every other setter comes with the
 /// trait, so all backends take the same settings with the same names and
-/// defaults rules. Each backend's builder also has the same setters as
-/// inherent methods ([`shared_setters!`](crate::shared_setters)), so callers
-/// need not import the trait; generic code uses the trait.
+/// defaults rules. These setters are the one way to set them in code (each
+/// backend crate re-exports the trait: `use unibill_fusebill::BackendBuilder`);
+/// a config file or the environment sets the same values through
+/// [`Settings`].
 pub trait BackendBuilder: Sized {
     /// What [`build`](BackendBuilder::build) returns.
     type Client;
@@ -74,25 +88,10 @@ pub trait BackendBuilder: Sized {
     /// missing or unusable. Makes no network call.
     fn build(self) -> Result<Self::Client>;
 
-    /// Sets how an update that reads the customer before writing guards
-    /// against edits made outside unibill in between. The default refuses
-    /// it (the backend's updates do not read then write), naming the
-    /// `conflict_check` setting: nothing is ignored silently.
-    fn set_conflict_check(&mut self, check: ConflictCheck) -> Result<()> {
-        let _ = check;
-        Err(Error::config(
-            "conflict_check",
-            format!(
-                "backend `{}` does not read a customer before writing it, so there is no conflict check to set",
-                Self::KIND
-            ),
-        ))
-    }
-
     /// The API's base URL (`https`; plain `http` only for loopback hosts
     /// such as the sandbox).
     fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.options_mut().set_base_url(url.into());
+        self.options_mut().base_url = Some(url.into());
         self
     }
 
@@ -101,19 +100,19 @@ pub trait BackendBuilder: Sized {
     /// rate-limit headers still applies when the config has no
     /// `retry_hint`.
     fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.options_mut().set_config(config);
+        self.options_mut().config = config;
         self
     }
 
     /// The retry policy.
     fn retry(mut self, retry: RetryConfig) -> Self {
-        self.options_mut().set_retry(retry);
+        self.options_mut().config.retry = retry;
         self
     }
 
     /// The client-side rate limit (`None` sends without pacing).
     fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.options_mut().set_rate_limit(limit);
+        self.options_mut().config.rate_limit = limit;
         self
     }
 
@@ -121,21 +120,23 @@ pub trait BackendBuilder: Sized {
     /// window by default, or a limiter shared by several processes
     /// (e.g. `unibill::redis`), which may fail a request with a retryable
     /// `Error::Limiter` rather than send it unlimited.
-    fn rate_limiting(mut self, limiting: RateLimiting) -> Self {
-        self.options_mut().set_rate_limiting(limiting);
+    fn rate_limiter(mut self, limiter: std::sync::Arc<dyn RateLimiter>) -> Self {
+        self.options_mut().config.rate_limiter = Some(limiter);
         self
     }
 
     /// Connect and per-attempt request timeouts.
     fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        self.options_mut().set_timeouts(connect, request);
+        let config = &mut self.options_mut().config;
+        config.connect_timeout = connect;
+        config.request_timeout = request;
         self
     }
 
     /// Which lock keeps concurrent updates of one customer apart
     /// (default: the process-wide in-memory lock; see [`crate::lock`]).
     fn write_locking(mut self, locking: WriteLocking) -> Self {
-        self.options_mut().set_write_locking(locking);
+        self.options_mut().config.write_locking = locking;
         self
     }
 
@@ -143,7 +144,7 @@ pub trait BackendBuilder: Sized {
     /// hold its write lock (default 120 s), before failing with a
     /// retryable `Error::Lock`.
     fn lock_wait(mut self, wait: Duration) -> Self {
-        self.options_mut().set_lock_wait(wait);
+        self.options_mut().config.lock_wait = wait;
         self
     }
 
@@ -152,7 +153,7 @@ pub trait BackendBuilder: Sized {
     /// deadline, 300 s), before failing with a retryable
     /// `Error::LookupTimeout` naming the pages read.
     fn lookup_deadline(mut self, deadline: Duration) -> Self {
-        self.options_mut().set_lookup_deadline(deadline);
+        self.options_mut().config.lookup_deadline = Some(deadline);
         self
     }
 
@@ -164,7 +165,7 @@ pub trait BackendBuilder: Sized {
     /// [`AccountScope`](crate::lock::AccountScope)). A blank name is
     /// refused by `build` with `Error::Config` naming `account`.
     fn account(mut self, name: impl Into<String>) -> Self {
-        self.options_mut().set_account(name.into());
+        self.options_mut().config.account = Some(name.into());
         self
     }
 
@@ -195,96 +196,9 @@ pub trait BackendBuilder: Sized {
         mut self,
         configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
     ) -> Self {
-        self.options_mut().set_http_client(configure);
+        self.options_mut().client = Some(std::sync::Arc::new(configure));
         self
     }
-}
-
-/// Inherent copies of [`BackendBuilder`]'s shared setters, for a backend's
-/// builder: callers tune a client (`Fusebill::builder().base_url(..)`)
-/// without importing the trait, while generic code (the facade's registry)
-/// goes through the trait. Each setter only forwards to the trait's; use it
-/// inside the builder's `impl` block.
-#[macro_export]
-macro_rules! shared_setters {
-    () => {
-        /// The API's base URL (`https`; plain `http` only for loopback
-        /// hosts such as the sandbox). See
-        /// [`BackendBuilder::base_url`](unibill_core::BackendBuilder::base_url).
-        pub fn base_url(self, url: impl Into<String>) -> Self {
-            <Self as $crate::BackendBuilder>::base_url(self, url)
-        }
-
-        /// Replaces every transport setting at once. See
-        /// [`BackendBuilder::transport_config`](unibill_core::BackendBuilder::transport_config).
-        pub fn transport_config(self, config: $crate::transport::TransportConfig) -> Self {
-            <Self as $crate::BackendBuilder>::transport_config(self, config)
-        }
-
-        /// The retry policy. See
-        /// [`BackendBuilder::retry`](unibill_core::BackendBuilder::retry).
-        pub fn retry(self, retry: $crate::transport::RetryConfig) -> Self {
-            <Self as $crate::BackendBuilder>::retry(self, retry)
-        }
-
-        /// The client-side rate limit (`None` sends without pacing). See
-        /// [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit).
-        pub fn rate_limit(self, limit: Option<$crate::transport::RateLimit>) -> Self {
-            <Self as $crate::BackendBuilder>::rate_limit(self, limit)
-        }
-
-        /// Which limiter applies the rate limit. See
-        /// [`BackendBuilder::rate_limiting`](unibill_core::BackendBuilder::rate_limiting).
-        pub fn rate_limiting(self, limiting: $crate::transport::RateLimiting) -> Self {
-            <Self as $crate::BackendBuilder>::rate_limiting(self, limiting)
-        }
-
-        /// Connect and per-attempt request timeouts. See
-        /// [`BackendBuilder::timeouts`](unibill_core::BackendBuilder::timeouts).
-        pub fn timeouts(
-            self,
-            connect: ::std::time::Duration,
-            request: ::std::time::Duration,
-        ) -> Self {
-            <Self as $crate::BackendBuilder>::timeouts(self, connect, request)
-        }
-
-        /// Which lock keeps concurrent updates of one customer apart. See
-        /// [`BackendBuilder::write_locking`](unibill_core::BackendBuilder::write_locking).
-        pub fn write_locking(self, locking: $crate::lock::WriteLocking) -> Self {
-            <Self as $crate::BackendBuilder>::write_locking(self, locking)
-        }
-
-        /// How long an update waits for the customer's write lock. See
-        /// [`BackendBuilder::lock_wait`](unibill_core::BackendBuilder::lock_wait).
-        pub fn lock_wait(self, wait: ::std::time::Duration) -> Self {
-            <Self as $crate::BackendBuilder>::lock_wait(self, wait)
-        }
-
-        /// The overall time one lookup may take. See
-        /// [`BackendBuilder::lookup_deadline`](unibill_core::BackendBuilder::lookup_deadline).
-        pub fn lookup_deadline(self, deadline: ::std::time::Duration) -> Self {
-            <Self as $crate::BackendBuilder>::lookup_deadline(self, deadline)
-        }
-
-        /// Names the account this client writes to. See
-        /// [`BackendBuilder::account`](unibill_core::BackendBuilder::account).
-        pub fn account(self, name: impl Into<String>) -> Self {
-            <Self as $crate::BackendBuilder>::account(self, name)
-        }
-
-        /// Adjusts the `reqwest` client builder (redirects stay off). See
-        /// [`BackendBuilder::http_client`](unibill_core::BackendBuilder::http_client).
-        pub fn http_client(
-            self,
-            configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder
-                + Send
-                + Sync
-                + 'static,
-        ) -> Self {
-            <Self as $crate::BackendBuilder>::http_client(self, configure)
-        }
-    };
 }
 
 /// The one check of a required secret (an API key): present and not
@@ -325,51 +239,487 @@ pub fn required_secret(
     }
 }
 
-/// Parses a [`ConflictCheck`] as configuration files and environment
-/// variables write it: `off`, `reread` (3 rounds) or `reread:N`
-/// (`N` ≥ 1 rounds). `None` when malformed.
+/// Reads a [`ConflictCheck`] as configuration files and environment
+/// variables write it (a serde `deserialize_with` helper for a backend's
+/// config): `off`, `reread` (3 rounds) or `reread:N` (`N` ≥ 1 rounds).
 ///
 /// ```
-/// use unibill_core::builder::parse_conflict_check;
 /// use unibill_core::ConflictCheck;
-/// assert_eq!(parse_conflict_check("off"), Some(ConflictCheck::Off));
-/// assert_eq!(parse_conflict_check("reread"), Some(ConflictCheck::default()));
-/// assert_eq!(parse_conflict_check(" reread:5 "), Some(ConflictCheck::Reread { max_rounds: 5 }));
-/// assert_eq!(parse_conflict_check("reread:0"), None);
-/// assert_eq!(parse_conflict_check("sometimes"), None);
+///
+/// #[derive(serde::Deserialize)]
+/// struct C {
+///     #[serde(deserialize_with = "unibill_core::builder::conflict_check")]
+///     check: ConflictCheck,
+/// }
+/// let read = |text: &str| {
+///     serde_json::from_value::<C>(serde_json::json!({ "check": text })).map(|c| c.check)
+/// };
+/// assert_eq!(read("off").unwrap(), ConflictCheck::Off);
+/// assert_eq!(read("reread").unwrap(), ConflictCheck::default());
+/// assert_eq!(read(" reread:5 ").unwrap(), ConflictCheck::Reread { max_rounds: 5 });
+/// for bad in ["reread:0", "sometimes"] {
+///     let e = read(bad).unwrap_err().to_string();
+///     assert!(e.contains(&format!("`{bad}`")), "{e}");
+/// }
 /// ```
-pub fn parse_conflict_check(text: &str) -> Option<ConflictCheck> {
+pub fn conflict_check<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<ConflictCheck, D::Error> {
+    let text = String::deserialize(d)?;
     let t = text.trim().to_ascii_lowercase();
-    match t.as_str() {
+    let check = match t.as_str() {
         "off" | "none" => Some(ConflictCheck::Off),
         "reread" => Some(ConflictCheck::default()),
-        _ => {
-            let rounds: u32 = t.strip_prefix("reread:")?.trim().parse().ok()?;
-            (rounds > 0).then_some(ConflictCheck::Reread { max_rounds: rounds })
+        _ => t
+            .strip_prefix("reread:")
+            .and_then(|n| n.trim().parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .map(|max_rounds| ConflictCheck::Reread { max_rounds }),
+    };
+    check.ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
+        ))
+    })
+}
+
+/// The connection settings every backend shares, as a config file or the
+/// environment writes them (`settings` in a backend's config, `UNIBILL_*`
+/// variables); what is not given keeps the default.
+///
+/// Durations are a number of seconds (`2.5`) or text `humantime` reads
+/// (`"2.5s"`, `"500ms"`, `"2m"`); zero and negative durations, zero
+/// attempts and malformed rate limits are refused as the value is read,
+/// naming the key. Keys: `timeout`, `connect_timeout`, the fields of
+/// [`RetryConfig`] (`max_attempts`, `initial_backoff`, `max_backoff`,
+/// `deadline` or `retry_deadline`, `max_retry_after`), `rate_limit`, `lock_wait`,
+/// `lookup_deadline`, `account` and `redis`; the `_secs` names of earlier
+/// versions (`timeout_secs`, `retry_deadline_secs`, ...) are read too.
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_core::builder::Settings;
+///
+/// let s: Settings = serde_json::from_str(
+///     r#"{"timeout": "2.5s", "max_attempts": 2, "rate_limit": "1000/min", "lock_wait_secs": 30}"#,
+/// ).unwrap();
+/// assert_eq!(s.timeout, Duration::from_millis(2500));
+/// assert_eq!(s.retry.max_attempts, 2);
+/// assert_eq!(s.rate_limit, Some(Some(unibill_core::RateLimit::per_minute(1000))));
+/// assert_eq!(s.lock_wait, Duration::from_secs(30));
+/// assert!(serde_json::from_str::<Settings>(r#"{"timeout": 0}"#).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// Per-attempt request timeout (default 30 s).
+    #[serde(alias = "timeout_secs", deserialize_with = "de::duration")]
+    pub timeout: Duration,
+    /// Connect timeout (default 10 s).
+    #[serde(alias = "connect_timeout_secs", deserialize_with = "de::duration")]
+    pub connect_timeout: Duration,
+    /// The retry policy (its fields are keys of the settings themselves).
+    #[serde(flatten)]
+    pub retry: RetryConfig,
+    /// Client-side rate limit: `None` (not given) keeps the vendor's
+    /// documented limit, `Some(None)` (`null`, `"off"`) sends without
+    /// pacing. Written as text (`"40/s"`, `"1000/min"`, `"5000/day"`) or
+    /// as an object (`{"requests": 40, "per": "1s"}`; `per_secs` is read
+    /// too).
+    #[serde(deserialize_with = "de::rate_limit")]
+    pub rate_limit: Option<Option<RateLimit>>,
+    /// Longest wait for a customer's write lock (default 120 s).
+    #[serde(alias = "lock_wait_secs", deserialize_with = "de::duration")]
+    pub lock_wait: Duration,
+    /// Longest time one lookup by email or external reference may take,
+    /// every page and retry included (default 5 × the retry deadline).
+    #[serde(alias = "lookup_deadline_secs", deserialize_with = "de::some_duration")]
+    pub lookup_deadline: Option<Duration>,
+    /// The account's name: clients of a backend given the same name share
+    /// their customers' write locks and rate budget, whatever their base
+    /// URL or key (see [`BackendBuilder::account`]).
+    pub account: Option<String>,
+    /// A rate budget and write locks shared with the deployment's other
+    /// processes through Redis (the `unibill` facade's `redis` feature;
+    /// see `docs/scaling.md`). Unset: this process limits and locks alone.
+    pub redis: Option<RedisSetting>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let t = TransportConfig::default();
+        Self {
+            timeout: t.request_timeout,
+            connect_timeout: t.connect_timeout,
+            retry: t.retry,
+            rate_limit: None,
+            lock_wait: t.lock_wait,
+            lookup_deadline: None,
+            account: None,
+            redis: None,
         }
     }
 }
 
-/// The optional variables of a backend's own section, read through a
-/// name -> value lookup that treats blank values as unset (as
-/// `unibill::Config::from_lookup` does).
-pub fn lookup_set(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    lookup(name).filter(|v| !v.trim().is_empty())
+impl Settings {
+    /// The prefix of the environment variables of the settings.
+    pub const ENV_PREFIX: &'static str = "UNIBILL_";
+
+    /// Every environment variable the settings are read from (the key,
+    /// upper-cased, after [`Settings::ENV_PREFIX`]; `redis_*` fill the
+    /// `redis` object).
+    pub const ENV: &'static [&'static str] = &[
+        "UNIBILL_TIMEOUT",
+        "UNIBILL_TIMEOUT_SECS",
+        "UNIBILL_CONNECT_TIMEOUT",
+        "UNIBILL_CONNECT_TIMEOUT_SECS",
+        "UNIBILL_MAX_ATTEMPTS",
+        "UNIBILL_INITIAL_BACKOFF",
+        "UNIBILL_MAX_BACKOFF",
+        "UNIBILL_RETRY_DEADLINE",
+        "UNIBILL_RETRY_DEADLINE_SECS",
+        "UNIBILL_DEADLINE",
+        "UNIBILL_MAX_RETRY_AFTER",
+        "UNIBILL_MAX_RETRY_AFTER_SECS",
+        "UNIBILL_RATE_LIMIT",
+        "UNIBILL_LOCK_WAIT",
+        "UNIBILL_LOCK_WAIT_SECS",
+        "UNIBILL_LOOKUP_DEADLINE",
+        "UNIBILL_LOOKUP_DEADLINE_SECS",
+        "UNIBILL_ACCOUNT",
+        "UNIBILL_REDIS_URL",
+        "UNIBILL_REDIS_PREFIX",
+        "UNIBILL_REDIS_FALLBACK_SHARE",
+        "UNIBILL_REDIS_LEASE",
+    ];
+
+    /// The settings from name-value pairs (the environment's), reading
+    /// the variables of [`Settings::ENV`] and ignoring every other one.
+    /// [`Error::Config`] names the variable and says why.
+    pub fn from_map(vars: &[(String, String)]) -> Result<Self> {
+        from_map("the settings", Self::ENV_PREFIX, Self::ENV, vars, |map| {
+            let redis: serde_json::Map<_, _> = map
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("redis_")?.to_owned(), v.clone())))
+                .collect();
+            map.retain(|k, _| !k.starts_with("redis_"));
+            if !redis.is_empty() {
+                map.insert("redis".into(), redis.into());
+            }
+        })
+    }
+
+    /// Applies these settings to any backend's builder through the shared
+    /// setters of [`BackendBuilder`]; the backend's own default rate limit
+    /// stays unless [`Settings::rate_limit`] names one. (`redis` is the
+    /// facade's to apply: core knows no Redis.)
+    pub fn apply<B: BackendBuilder>(&self, b: B) -> B {
+        let mut b = b
+            .timeouts(self.connect_timeout, self.timeout)
+            .retry(self.retry.clone())
+            .lock_wait(self.lock_wait);
+        if let Some(limit) = self.rate_limit {
+            b = b.rate_limit(limit);
+        }
+        if let Some(deadline) = self.lookup_deadline {
+            b = b.lookup_deadline(deadline);
+        }
+        if let Some(name) = &self.account {
+            b = b.account(name.clone());
+        }
+        b
+    }
 }
 
-/// A required variable of a backend's own section: [`Error::Config`]
-/// naming the variable when it is unset or blank.
-pub fn lookup_required(
-    backend: BackendKind,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    name: &str,
-) -> Result<String> {
-    lookup_set(lookup, name).ok_or_else(|| {
-        Error::config(
-            name,
-            format!("is not set (required by backend `{backend}`)"),
-        )
+/// Redis in the settings (`{"url": "rediss://:password@cache:6380",
+/// "prefix": "billing:"}`), read here and connected by the `unibill`
+/// facade's `redis` feature (`unibill_redis`).
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct RedisSetting {
+    /// `redis://` or `rediss://` (TLS); its password is never shown.
+    pub url: String,
+    /// Key prefix (default `unibill:`).
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Opt-in local fallback when Redis is unreachable: this process's
+    /// share of each limit, in `(0, 1]`. Unset: fail closed.
+    #[serde(default, deserialize_with = "de::some_number")]
+    pub fallback_share: Option<f64>,
+    /// Lease of a customer lock (default 10 s): how long a dead holder
+    /// blocks the customer.
+    #[serde(default, alias = "lease_secs", deserialize_with = "de::some_duration")]
+    pub lease: Option<Duration>,
+}
+
+impl RedisSetting {
+    /// Redis at this URL, with the default prefix, lease and fail-closed
+    /// behaviour.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefix: None,
+            fallback_share: None,
+            lease: None,
+        }
+    }
+}
+
+impl fmt::Debug for RedisSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisSetting")
+            .field("url", &redacted_url(&self.url))
+            .field("prefix", &self.prefix)
+            .field("fallback_share", &self.fallback_share)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
+
+/// What a backend crate's serde config implements: its own values
+/// (credentials, base URL, options such as a conflict check), its
+/// environment variables, and its builder from them. With it, the config
+/// reads itself from the environment ([`BackendConfig::from_map`]) and
+/// builds its client with the shared [`Settings`]
+/// ([`BackendConfig::build`]).
+pub trait BackendConfig: DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
+    /// The backend's builder.
+    type Builder: BackendBuilder;
+
+    /// The prefix of the backend's own variables (`FUSEBILL_`).
+    const ENV_PREFIX: &'static str;
+
+    /// Every variable of the backend's own (the key, upper-cased, after
+    /// [`BackendConfig::ENV_PREFIX`]; a field's serde alias may be used).
+    const ENV: &'static [&'static str];
+
+    /// A config with placeholder credentials (for capability tables; no
+    /// network call is made with it).
+    fn placeholder() -> Self;
+
+    /// The shared settings.
+    fn settings(&self) -> &Settings;
+
+    /// The shared settings, to change.
+    fn settings_mut(&mut self) -> &mut Settings;
+
+    /// Replaces the base URL (the install's address where there is no
+    /// default host).
+    fn set_base_url(&mut self, url: String);
+
+    /// The builder given the config's own values (not yet the settings).
+    fn builder(&self) -> Self::Builder;
+
+    /// The config from name-value pairs (the environment's): the
+    /// backend's variables of [`BackendConfig::ENV`] and the shared ones
+    /// of [`Settings::ENV`]; blank values count as unset, other variables
+    /// are ignored. [`Error::Config`] names the variable and says why.
+    fn from_map(vars: &[(String, String)]) -> Result<Self> {
+        let owner = format!("backend `{}`", <Self::Builder as BackendBuilder>::KIND);
+        let mut config: Self = from_map(&owner, Self::ENV_PREFIX, Self::ENV, vars, |_| {})?;
+        *config.settings_mut() = Settings::from_map(vars)?;
+        Ok(config)
+    }
+
+    /// [`BackendConfig::from_map`] over the process environment.
+    fn from_env() -> Result<Self> {
+        Self::from_map(&std::env::vars().collect::<Vec<_>>())
+    }
+
+    /// The builder with the config's own values and its settings.
+    fn configured(&self) -> Self::Builder {
+        self.settings().apply(self.builder())
+    }
+
+    /// Builds the client (no network call).
+    fn build(&self) -> Result<<Self::Builder as BackendBuilder>::Client> {
+        self.configured().build()
+    }
+}
+
+/// `T` from the variables of `known` among `vars`, each named by its key
+/// lower-cased after `prefix` (blank values unset), through serde; `shape`
+/// may rearrange the keys before. An error names the variable.
+fn from_map<T: DeserializeOwned>(
+    owner: &str,
+    prefix: &str,
+    known: &[&str],
+    vars: &[(String, String)],
+    shape: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> Result<T> {
+    let mut map: serde_json::Map<_, _> = vars
+        .iter()
+        .filter(|(k, v)| known.contains(&k.as_str()) && !v.trim().is_empty())
+        .map(|(k, v)| (k[prefix.len()..].to_ascii_lowercase(), v.trim().into()))
+        .collect();
+    shape(&mut map);
+    serde_path_to_error::deserialize(serde_json::Value::Object(map.clone())).map_err(|e| {
+        let mut path = e.path().to_string();
+        let reason = e.into_inner().to_string();
+        if matches!(path.as_str(), "." | "" | "?") && !reason.starts_with("missing field") {
+            // A flattened field loses its path: find the key that fails
+            // alone.
+            let fails = |k: &String, v: &serde_json::Value| {
+                let one = serde_json::Map::from_iter([(k.clone(), v.clone())]);
+                serde_json::from_value::<T>(one.into())
+                    .is_err_and(|e| !e.to_string().starts_with("missing field"))
+            };
+            path = map
+                .iter()
+                .find(|(k, v)| fails(k, v))
+                .map_or(path, |(k, _)| k.clone());
+        }
+        let key = match reason.strip_prefix("missing field `") {
+            Some(rest) if path == "." || path.is_empty() => {
+                let field = rest.trim_end_matches('`');
+                // The variable of the field, or of its alias (`URL` for
+                // `base_url`).
+                let var = |k: &str| format!("{prefix}{}", k.to_ascii_uppercase());
+                let exact = var(field);
+                known
+                    .iter()
+                    .find(|v| **v == exact)
+                    .or_else(|| {
+                        known
+                            .iter()
+                            .find(|v| field.ends_with(&v[prefix.len()..].to_ascii_lowercase()))
+                    })
+                    .map_or(exact, |v| (*v).to_owned())
+            }
+            _ => format!("{prefix}{}", path.replace('.', "_").to_ascii_uppercase()),
+        };
+        let reason = match reason.find(" at line ") {
+            _ if reason.starts_with("missing field") => format!("is not set (required by {owner})"),
+            Some(i) => reason[..i].to_owned(),
+            None => reason,
+        };
+        Error::config(key, reason)
     })
+}
+
+/// Serde helpers for values a config file or an environment variable
+/// writes as a number or as text.
+pub(crate) mod de {
+    use std::time::Duration;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    use crate::transport::RateLimit;
+    /// The value, however the format hands it over (a number of
+    /// `serde_json` with `arbitrary_precision` passing through a buffer,
+    /// a TOML number, text from the environment).
+    fn value<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+        Value::deserialize(d)
+    }
+
+    fn text_or_number(v: &Value) -> Option<String> {
+        match v {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    fn parse_duration(v: &Value) -> Result<Duration, String> {
+        let text = text_or_number(v)
+            .ok_or_else(|| format!("{v} is not a duration (seconds, or text like `2.5s`)"))?;
+        let d = match text.parse::<f64>() {
+            Ok(secs) => Duration::try_from_secs_f64(secs).ok(),
+            Err(_) => humantime::parse_duration(&text).ok(),
+        };
+        d.filter(|d| !d.is_zero()).ok_or_else(|| {
+            format!("`{text}` is not a positive duration (seconds, or text like `2.5s`, `500ms`)")
+        })
+    }
+
+    /// A positive duration: a number of seconds or text like `"2.5s"`.
+    pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        parse_duration(&value(d)?).map_err(D::Error::custom)
+    }
+
+    /// [`duration`], for an optional field.
+    pub(crate) fn some_duration<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        duration(d).map(Some)
+    }
+
+    /// A finite number, given as a number or as text.
+    pub(crate) fn some_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        let v = value(d)?;
+        text_or_number(&v)
+            .and_then(|t| t.parse::<f64>().ok())
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom(format!("{v} is not a number")))
+    }
+
+    /// Attempts per request: a whole number, at least 1.
+    pub(crate) fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let v = value(d)?;
+        text_or_number(&v)
+            .and_then(|t| t.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| D::Error::custom(format!("{v} is not a whole number of at least 1")))
+    }
+
+    /// A rate limit given: `null`/`"off"` turn it off (`Some(None)`),
+    /// text like `"40/s"`, `"1000/min"`, `"5000/day"`, or
+    /// `{"requests": 40, "per": "1s"}`.
+    pub(crate) fn rate_limit<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<RateLimit>>, D::Error> {
+        let v = value(d)?;
+        let shown = match &v {
+            Value::String(t) => format!("`{t}`"),
+            other => other.to_string(),
+        };
+        let malformed = || {
+            D::Error::custom(format!(
+                "{shown} is not like `40/s`, `1000/min`, `5000/day`, `off` or {{\"requests\": 40, \"per\": \"1s\"}}"
+            ))
+        };
+        let (requests, per) = match &v {
+            Value::Null => return Ok(Some(None)),
+            Value::String(t)
+                if ["off", "none"].contains(&t.trim().to_ascii_lowercase().as_str()) =>
+            {
+                return Ok(Some(None))
+            }
+            Value::String(t) => {
+                let (n, unit) = t.split_once('/').ok_or_else(malformed)?;
+                let per = match unit.trim() {
+                    "s" | "sec" | "second" => 1,
+                    "m" | "min" | "minute" => 60,
+                    "h" | "hour" => 3600,
+                    "d" | "day" => 86400,
+                    _ => return Err(malformed()),
+                };
+                (Value::String(n.trim().into()), Duration::from_secs(per))
+            }
+            Value::Object(m) if m.len() == 2 => {
+                let per = m
+                    .get("per")
+                    .or_else(|| m.get("per_secs"))
+                    .ok_or_else(malformed)?;
+                let requests = m.get("requests").ok_or_else(malformed)?;
+                (
+                    requests.clone(),
+                    parse_duration(per).map_err(D::Error::custom)?,
+                )
+            }
+            _ => return Err(malformed()),
+        };
+        let requests = text_or_number(&requests)
+            .and_then(|t| t.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(malformed)?;
+        Ok(Some(Some(RateLimit { requests, per })))
+    }
 }
 
 #[cfg(test)]
@@ -417,30 +767,113 @@ mod tests {
         assert_eq!(o.config.request_timeout, Duration::from_secs(2));
     }
 
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn conflict_check_is_refused_by_default_naming_the_setting() {
-        let mut d = Demo::default();
-        match d.set_conflict_check(ConflictCheck::Off) {
-            Err(Error::Config { field, reason }) => {
-                assert_eq!(field, "conflict_check");
-                assert!(reason.contains("`demo`"), "{reason}");
-            }
-            other => panic!("{other:?}"),
+    fn settings_read_seconds_text_and_the_old_names() {
+        let s: Settings = serde_json::from_str(
+            r#"{"timeout_secs": 2.5, "connect_timeout": "500ms", "initial_backoff": "1ms",
+                "retry_deadline_secs": 9, "max_retry_after": "2m", "lookup_deadline": "1s",
+                "rate_limit": {"requests": 5, "per_secs": 2}, "account": "acme"}"#,
+        )
+        .unwrap();
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        assert_eq!(s.connect_timeout, Duration::from_millis(500));
+        assert_eq!(s.retry.initial_backoff, Duration::from_millis(1));
+        assert_eq!(s.retry.deadline, Duration::from_secs(9));
+        assert_eq!(s.retry.max_retry_after, Duration::from_secs(120));
+        assert_eq!(s.retry.max_attempts, RetryConfig::default().max_attempts);
+        assert_eq!(s.lookup_deadline, Some(Duration::from_secs(1)));
+        assert_eq!(
+            s.rate_limit,
+            Some(Some(RateLimit {
+                requests: 5,
+                per: Duration::from_secs(2)
+            }))
+        );
+        assert_eq!(s.account.as_deref(), Some("acme"));
+        let off: Settings = serde_json::from_str(r#"{"rate_limit": null}"#).unwrap();
+        assert_eq!(off.rate_limit, Some(None));
+        assert_eq!(Settings::default().rate_limit, None);
+    }
+
+    #[test]
+    fn settings_refuse_bad_values_and_unknown_keys_naming_them() {
+        for (json, named) in [
+            (r#"{"timeout": 0}"#, "`0`"),
+            (r#"{"lock_wait": "-1s"}"#, "-1s"),
+            (r#"{"max_attempts": 0}"#, "at least 1"),
+            (r#"{"rate_limit": "fast"}"#, "40/s"),
+            (r#"{"rate_limit": "0/s"}"#, "40/s"),
+            (r#"{"timout": 3}"#, "timout"),
+        ] {
+            let e = serde_json::from_str::<Settings>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(named), "{json}: {e}");
         }
     }
 
     #[test]
-    fn required_lookups_name_the_variable() {
-        let get = |name: &str| (name == "SET").then(|| "v".to_string());
-        let blank = |_: &str| Some("  ".to_string());
-        assert_eq!(lookup_set(&get, "SET").as_deref(), Some("v"));
-        assert_eq!(lookup_set(&blank, "SET"), None);
-        match lookup_required(BackendKind::new("demo"), &get, "MISSING") {
-            Err(Error::Config { field, reason }) => {
-                assert_eq!(field, "MISSING");
-                assert!(reason.contains("`demo`"), "{reason}");
+    fn settings_from_the_environment_name_the_variable() {
+        let s = Settings::from_map(&vars(&[
+            ("UNIBILL_TIMEOUT_SECS", "5"),
+            ("UNIBILL_MAX_ATTEMPTS", " 2 "),
+            ("UNIBILL_RATE_LIMIT", "off"),
+            ("UNIBILL_REDIS_URL", "redis://127.0.0.1"),
+            ("UNIBILL_REDIS_FALLBACK_SHARE", "0.5"),
+            ("UNIBILL_LOCK_WAIT", " "),
+            ("UNIBILL_BACKEND", "anything: not a setting"),
+        ]))
+        .unwrap();
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.retry.max_attempts, 2);
+        assert_eq!(s.rate_limit, Some(None));
+        assert_eq!(s.lock_wait, Settings::default().lock_wait, "blank is unset");
+        let redis = s.redis.unwrap();
+        assert_eq!(redis.url, "redis://127.0.0.1");
+        assert_eq!(redis.fallback_share, Some(0.5));
+        for (var, value) in [
+            ("UNIBILL_TIMEOUT_SECS", "-1"),
+            ("UNIBILL_MAX_ATTEMPTS", "0"),
+            ("UNIBILL_LOCK_WAIT_SECS", "0"),
+            ("UNIBILL_RATE_LIMIT", "fast"),
+            ("UNIBILL_REDIS_FALLBACK_SHARE", "half"),
+        ] {
+            let mut v = vars(&[(var, value)]);
+            if var.starts_with("UNIBILL_REDIS") {
+                v.extend(vars(&[("UNIBILL_REDIS_URL", "redis://h")]));
             }
-            other => panic!("{other:?}"),
+            match Settings::from_map(&v) {
+                Err(Error::Config { field, reason }) => {
+                    assert_eq!(field, var);
+                    assert!(reason.contains(value), "{reason}");
+                }
+                other => panic!("{var}: {other:?}"),
+            }
         }
+    }
+
+    #[test]
+    fn settings_apply_keeps_the_backend_default_rate_limit() {
+        let b = || {
+            let mut d = Demo::default();
+            d.options.config.rate_limit = Some(RateLimit::per_second(7));
+            d
+        };
+        let kept = Settings::default().apply(b()).build().unwrap();
+        assert_eq!(kept.config.rate_limit, Some(RateLimit::per_second(7)));
+        let s: Settings =
+            serde_json::from_str(r#"{"rate_limit": "off", "max_attempts": 1, "timeout": 3}"#)
+                .unwrap();
+        let o = s.apply(b()).build().unwrap();
+        assert_eq!(o.config.rate_limit, None);
+        assert_eq!(o.config.retry.max_attempts, 1);
+        assert_eq!(o.config.request_timeout, Duration::from_secs(3));
     }
 }

@@ -60,7 +60,7 @@ pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(120);
 /// What identifies the account a client writes to at its vendor, and so
 /// which clients share a customer's write lock (and a shared rate budget):
 /// the rule a backend declares for its vendor
-/// ([`ClientOptions::with_account_scope`](crate::transport::ClientOptions::with_account_scope)).
+/// ([`ClientOptions::default_account_scope`](crate::transport::ClientOptions::default_account_scope)).
 ///
 /// Whatever the rule, a caller may name the account instead
 /// ([`TransportConfig::account`](crate::transport::TransportConfig::account)):

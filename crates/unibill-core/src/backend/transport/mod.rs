@@ -32,7 +32,7 @@ use crate::lock::{AccountId, AccountScope, CustomerLocks, WriteLocking, DEFAULT_
 
 pub use auth::Auth;
 pub use options::{redacted_url, ClientOptions, HttpClientFn};
-pub use rate_limit::{Budget, RateLimit, RateLimiter, RateLimiting, SlidingWindow};
+pub use rate_limit::{Budget, RateLimit, RateLimiter, SlidingWindow};
 pub use retry::RetryConfig;
 
 use retry::Reason;
@@ -62,7 +62,7 @@ pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 pub struct TransportConfig {
     /// Time allowed to open a connection (TCP and TLS). Default 10 s.
     /// Set on the client builder before a caller's
-    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
+    /// [`ClientOptions::client`] adjustment, which may change it.
     pub connect_timeout: Duration,
     /// Time allowed for one attempt, from sending the request to the end
     /// of the response body. Default 30 s.
@@ -72,17 +72,19 @@ pub struct TransportConfig {
     /// Client-side rate limit shared by all clones of the transport;
     /// `None` (the default) sends without pacing.
     pub rate_limit: Option<RateLimit>,
-    /// Which limiter applies [`Self::rate_limit`]: an in-process sliding
-    /// window by default, or a [`RateLimiter`] shared by several processes.
-    /// Without a `rate_limit` no limiter is asked.
-    pub rate_limiting: RateLimiting,
+    /// Which limiter applies [`Self::rate_limit`]: `None` (the default)
+    /// for an in-process [`SlidingWindow`] shared by the transport's
+    /// clones, or a [`RateLimiter`] shared by several processes (e.g. one
+    /// keeping the budget on Redis). Without a `rate_limit` no limiter is
+    /// asked.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     /// Largest response body accepted, in bytes; a bigger one fails with
     /// [`Error::ResponseTooLarge`] without being read into memory.
     /// Default 4 MiB.
     pub max_response_bytes: usize,
     /// `User-Agent` of every request. Default `unibill/<version>`.
     /// Set on the client builder before a caller's
-    /// [`ClientOptions::set_http_client`] adjustment, which may change it.
+    /// [`ClientOptions::client`] adjustment, which may change it.
     pub user_agent: String,
     /// How long to wait on a 429 that has no `Retry-After`; `None` (the
     /// default) or a `None` answer falls back to exponential backoff. A
@@ -104,7 +106,7 @@ pub struct TransportConfig {
     pub lookup_deadline: Option<Duration>,
     /// What identifies the account this client writes to (see
     /// [`AccountScope`]); `None` (the default) takes the backend's rule
-    /// ([`ClientOptions::with_account_scope`]), or
+    /// ([`ClientOptions::default_account_scope`]), or
     /// [`AccountScope::BaseUrlAndCredentials`] for a bare [`Transport`].
     pub account_scope: Option<AccountScope>,
     /// The account's name, when the caller names it: every client of the
@@ -128,7 +130,7 @@ impl Default for TransportConfig {
             request_timeout: Duration::from_secs(30),
             retry: RetryConfig::default(),
             rate_limit: None,
-            rate_limiting: RateLimiting::default(),
+            rate_limiter: None,
             max_response_bytes: 4 * 1024 * 1024,
             user_agent: concat!("unibill/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry_hint: None,
@@ -148,7 +150,7 @@ impl fmt::Debug for TransportConfig {
             .field("request_timeout", &self.request_timeout)
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
-            .field("rate_limiting", &self.rate_limiting)
+            .field("rate_limiter", &self.rate_limiter)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("user_agent", &self.user_agent)
             .field("retry_hint", &self.retry_hint.map(|_| "fn"))
@@ -564,9 +566,9 @@ impl Transport {
         }
         let account = account_id(&config, &base_url, auth_header.as_ref())?;
         let limiter = config.rate_limit.map(|limit| {
-            let limiter: Arc<dyn RateLimiter> = match &config.rate_limiting {
-                RateLimiting::InProcess => Arc::new(SlidingWindow::new(limit)),
-                RateLimiting::Shared(shared) => Arc::clone(shared),
+            let limiter: Arc<dyn RateLimiter> = match &config.rate_limiter {
+                None => Arc::new(SlidingWindow::new(limit)),
+                Some(shared) => Arc::clone(shared),
             };
             let budget = Budget {
                 backend,
@@ -595,7 +597,7 @@ impl Transport {
     /// The `reqwest` client builder a transport starts from: rustls,
     /// [`TransportConfig::connect_timeout`] and
     /// [`TransportConfig::user_agent`]. A caller adjusts it through
-    /// [`ClientOptions::set_http_client`]; [`Self::new`] then turns
+    /// [`ClientOptions::client`]; [`Self::new`] then turns
     /// redirects off.
     pub fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
         reqwest::Client::builder()

@@ -3,9 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
-use super::{Auth, RateLimit, RetryConfig, RetryHint, Transport, TransportConfig};
+use super::{Auth, RetryHint, Transport, TransportConfig};
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::lock::AccountScope;
@@ -27,8 +26,8 @@ pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBui
 /// use unibill_core::transport::{Auth, ClientOptions, RateLimit, TransportConfig};
 /// use unibill_core::{BackendKind, SecretString};
 ///
-/// let options = ClientOptions::new(Some("https://api.example.com"))
-///     .with_rate_limit(RateLimit::per_second(40));
+/// let mut options = ClientOptions::new(Some("https://api.example.com"));
+/// options.config.rate_limit = Some(RateLimit::per_second(40));
 /// let transport = options
 ///     .transport(BackendKind::new("demo"), Auth::KeyAsUser(SecretString::from("key".to_string())))
 ///     .unwrap();
@@ -70,88 +69,6 @@ impl ClientOptions {
             default_retry_hint: None,
             default_account_scope: AccountScope::default(),
         }
-    }
-
-    /// The same options with the backend's rule for what identifies an
-    /// account at its vendor (see [`AccountScope`]).
-    pub fn with_account_scope(mut self, scope: AccountScope) -> Self {
-        self.default_account_scope = scope;
-        self
-    }
-
-    /// The same options with the backend's default rate limit.
-    pub fn with_rate_limit(mut self, limit: RateLimit) -> Self {
-        self.config.rate_limit = Some(limit);
-        self
-    }
-
-    /// The same options with the backend's reading of its rate-limit
-    /// headers.
-    pub fn with_retry_hint(mut self, hint: RetryHint) -> Self {
-        self.default_retry_hint = Some(hint);
-        self
-    }
-
-    /// Replaces the base URL.
-    pub fn set_base_url(&mut self, url: String) {
-        self.base_url = Some(url);
-    }
-
-    /// Replaces the whole transport configuration (the backend's retry
-    /// hint still applies when the new config has none).
-    pub fn set_config(&mut self, config: TransportConfig) {
-        self.config = config;
-    }
-
-    /// Replaces the retry policy.
-    pub fn set_retry(&mut self, retry: RetryConfig) {
-        self.config.retry = retry;
-    }
-
-    /// Sets or removes the client-side rate limit.
-    pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
-        self.config.rate_limit = limit;
-    }
-
-    /// Chooses the limiter that applies the rate limit.
-    pub fn set_rate_limiting(&mut self, limiting: super::RateLimiting) {
-        self.config.rate_limiting = limiting;
-    }
-
-    /// Sets the connect and per-attempt timeouts.
-    pub fn set_timeouts(&mut self, connect: Duration, request: Duration) {
-        self.config.connect_timeout = connect;
-        self.config.request_timeout = request;
-    }
-
-    /// Chooses the lock that serialises the updates of one customer.
-    pub fn set_write_locking(&mut self, locking: crate::lock::WriteLocking) {
-        self.config.write_locking = locking;
-    }
-
-    /// Sets how long an update waits for its customer's write lock.
-    pub fn set_lock_wait(&mut self, wait: Duration) {
-        self.config.lock_wait = wait;
-    }
-
-    /// Sets the overall time one lookup by email or external reference
-    /// may take ([`TransportConfig::lookup_deadline`]).
-    pub fn set_lookup_deadline(&mut self, deadline: Duration) {
-        self.config.lookup_deadline = Some(deadline);
-    }
-
-    /// Names the account (see [`TransportConfig::account`]).
-    pub fn set_account(&mut self, name: String) {
-        self.config.account = Some(name);
-    }
-
-    /// Adjusts the `reqwest` client builder with `configure` (see
-    /// [`HttpClientFn`]); redirects stay off whatever it sets.
-    pub fn set_http_client(
-        &mut self,
-        configure: impl Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync + 'static,
-    ) {
-        self.client = Some(Arc::new(configure));
     }
 
     /// Builds the transport: [`Error::Config`] naming `base_url` when
@@ -226,6 +143,7 @@ pub fn redacted_url(raw: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
     use secrecy::SecretString;
+    use std::time::Duration;
 
     fn hint(_: &reqwest::header::HeaderMap) -> Option<Duration> {
         Some(Duration::from_secs(7))
@@ -244,8 +162,9 @@ mod tests {
 
     #[test]
     fn backend_hint_survives_a_replaced_config() {
-        let mut o = ClientOptions::new(Some("https://x.example")).with_retry_hint(hint);
-        o.set_config(TransportConfig::default());
+        let mut o = ClientOptions::new(Some("https://x.example"));
+        o.default_retry_hint = Some(hint);
+        o.config = TransportConfig::default();
         let t = o
             .transport(
                 BackendKind::new("demo"),
@@ -280,7 +199,9 @@ mod tests {
     #[test]
     fn debug_shows_no_client_internals() {
         let mut o = ClientOptions::new(Some("https://x.example"));
-        o.set_http_client(|b| b.pool_max_idle_per_host(1));
+        o.client = Some(Arc::new(|b: reqwest::ClientBuilder| {
+            b.pool_max_idle_per_host(1)
+        }));
         let d = format!("{o:?}");
         assert!(d.contains("custom") && d.contains("x.example"), "{d}");
     }

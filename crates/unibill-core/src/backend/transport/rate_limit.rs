@@ -1,10 +1,11 @@
 //! The client-side rate limiter: an exact sliding window in the process by
 //! default, or any [`RateLimiter`] (e.g. one keeping the budget on Redis
-//! for several processes) through [`RateLimiting::Shared`].
+//! for several processes) through
+//! [`TransportConfig::rate_limiter`](super::TransportConfig::rate_limiter).
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -98,29 +99,6 @@ impl Budget {
 pub trait RateLimiter: Send + Sync + fmt::Debug {
     /// Waits until a request may be sent within `budget`.
     async fn acquire(&self, budget: &Budget) -> Result<()>;
-}
-
-/// Which limiter paces a client's requests, when it has a
-/// [`TransportConfig::rate_limit`](super::TransportConfig::rate_limit).
-#[derive(Clone, Default)]
-#[non_exhaustive]
-pub enum RateLimiting {
-    /// A [`SlidingWindow`] of the transport's own, shared by its clones
-    /// (the default): exact within one process, blind to other processes.
-    #[default]
-    InProcess,
-    /// A limiter of the caller's choosing, e.g. one shared by several
-    /// processes through Redis.
-    Shared(Arc<dyn RateLimiter>),
-}
-
-impl fmt::Debug for RateLimiting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RateLimiting::InProcess => f.write_str("InProcess"),
-            RateLimiting::Shared(l) => f.debug_tuple("Shared").field(l).finish(),
-        }
-    }
 }
 
 /// How far off a grant is put when its window cannot be added to an

@@ -16,15 +16,23 @@ use super::Idempotency;
 /// assert_eq!(retry.initial_backoff, Duration::from_millis(100));
 /// assert_eq!(RetryConfig::disabled().max_attempts, 1);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// In a config ([`Settings`](crate::builder::Settings)) its fields are
+/// keys; durations are seconds or text like `"500ms"`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
 pub struct RetryConfig {
     /// Total attempts, the first one included (`1` = never retry; `0` is
     /// treated as `1`). Default 4.
+    #[serde(deserialize_with = "crate::builder::de::attempts")]
     pub max_attempts: u32,
     /// Upper bound of the first backoff; it doubles per retry. Default
     /// 100 ms.
+    #[serde(deserialize_with = "crate::builder::de::duration")]
     pub initial_backoff: Duration,
-    /// Upper bound of any backoff. Default 5 s.
+    /// Upper bound of any backoff, and never less than the first one.
+    /// Default 5 s.
+    #[serde(deserialize_with = "crate::builder::de::duration")]
     pub max_backoff: Duration,
     /// Time budget for one [`send`](super::Transport::send), attempts and
     /// sleeps together, counted from the first attempt (the wait for the
@@ -33,12 +41,21 @@ pub struct RetryConfig {
     /// attempt always gets the full
     /// [`request_timeout`](super::TransportConfig::request_timeout).
     /// Default 60 s.
+    #[serde(
+        alias = "retry_deadline",
+        alias = "retry_deadline_secs",
+        deserialize_with = "crate::builder::de::duration"
+    )]
     pub deadline: Duration,
     /// The longest `Retry-After` (or [`retry_hint`]) that is waited out;
     /// if the server asks for more, its answer is returned at once.
     /// Default 60 s.
     ///
     /// [`retry_hint`]: super::TransportConfig::retry_hint
+    #[serde(
+        alias = "max_retry_after_secs",
+        deserialize_with = "crate::builder::de::duration"
+    )]
     pub max_retry_after: Duration,
 }
 
@@ -64,12 +81,14 @@ impl RetryConfig {
     }
 
     /// The upper bound of the backoff before retry number `retry` (0 for
-    /// the first retry): `min(max_backoff, initial_backoff * 2^retry)`.
+    /// the first retry): `min(max_backoff, initial_backoff * 2^retry)`,
+    /// where a `max_backoff` shorter than `initial_backoff` counts as
+    /// `initial_backoff` (a first backoff asked for is never cut).
     pub fn backoff_ceiling(&self, retry: u32) -> Duration {
         let factor = 1u32.checked_shl(retry).unwrap_or(u32::MAX);
         self.initial_backoff
             .saturating_mul(factor)
-            .min(self.max_backoff)
+            .min(self.max_backoff.max(self.initial_backoff))
     }
 
     /// A "full jitter" backoff before retry number `retry` (0 for the
