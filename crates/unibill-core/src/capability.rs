@@ -1,20 +1,61 @@
-//! Neutral fields and what each backend can do with them.
+//! What each backend can do with the neutral fields.
 
 use std::fmt;
 
 use serde::Serialize;
 
-pub use crate::field::{Field, FieldKind, FieldValue};
+use crate::field::Field;
 use crate::kind::BackendKind;
 use crate::reference::LookupKind;
 
-impl fmt::Display for Field {
+/// What a refusal ([`crate::Error::Unsupported`]) or an ignored change
+/// ([`crate::Ignored`]) names: a neutral [`Field`], or another backend's
+/// extension carried by the patch. Shown and serialized as the field's
+/// name, or `"extensions"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// A neutral field.
+    Field(Field),
+    /// Another backend's extension (`"extensions"`): a backend always
+    /// honours its own extension and never another's, so extensions are
+    /// not a row of the capability table.
+    Extensions,
+}
+
+impl Target {
+    /// The field, when the target is one.
+    pub fn field(self) -> Option<Field> {
+        match self {
+            Target::Field(f) => Some(f),
+            Target::Extensions => None,
+        }
+    }
+
+    /// The field's name, or `"extensions"`.
+    pub fn name(self) -> &'static str {
+        self.field().map_or("extensions", Field::name)
+    }
+}
+
+impl From<Field> for Target {
+    fn from(field: Field) -> Self {
+        Target::Field(field)
+    }
+}
+
+impl PartialEq<Field> for Target {
+    fn eq(&self, other: &Field) -> bool {
+        *self == Target::Field(*other)
+    }
+}
+
+impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl Serialize for Field {
+impl Serialize for Target {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
     }
@@ -221,7 +262,7 @@ impl Capabilities {
         match patch.first_touched_where(|f, op| !self.allows(f, op)) {
             Some((field, op)) => Err(crate::Error::Unsupported {
                 backend: self.backend,
-                field,
+                field: field.into(),
                 op,
             }),
             None => Ok(()),
@@ -274,6 +315,28 @@ mod tests {
         assert!(t.starts_with("| field | a | b |\n|---|---|---|\n"));
         assert!(t.contains("| `address.city` | read set clear | - |\n"));
         assert_eq!(t.lines().count(), Field::ALL.len() + 2);
+    }
+
+    /// A target shows and serializes as the field's name, or
+    /// `"extensions"`, the names users saw before targets were split from
+    /// fields.
+    #[test]
+    fn targets_are_named_like_fields() {
+        for field in Field::ALL.iter().copied() {
+            let t = Target::from(field);
+            assert_eq!(
+                (t.to_string(), t.field()),
+                (field.name().into(), Some(field))
+            );
+            assert_eq!(t, field);
+            assert_eq!(serde_json::to_value(t).unwrap(), field.name());
+        }
+        assert_eq!(Target::Extensions.to_string(), "extensions");
+        assert_eq!(
+            serde_json::to_value(Target::Extensions).unwrap(),
+            "extensions"
+        );
+        assert_eq!(Target::Extensions.field(), None);
     }
 
     #[test]

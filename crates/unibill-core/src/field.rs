@@ -12,6 +12,7 @@
 //! the tests that walk [`Field::ALL`] follow from the row.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
@@ -51,8 +52,6 @@ pub enum FieldKind {
     Tags,
     /// Typed custom attributes (a patch sets and clears them by key).
     CustomAttributes,
-    /// [`Field::Extensions`]: another backend's extension in a patch.
-    Extensions,
 }
 
 /// One field's value on a [`Customer`], as returned by [`Customer::get`]:
@@ -533,12 +532,6 @@ macro_rules! field_model {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Field {
             $( $(#[$m])* $v, )*
-            /// Another backend's extension in a patch (`"extensions"`):
-            /// named by [`crate::Error::Unsupported`] and
-            /// [`crate::Ignored`]; not a row of the capability table (a
-            /// backend always honours its own extension and never
-            /// another's).
-            Extensions,
         }
 
         impl Field {
@@ -549,12 +542,12 @@ macro_rules! field_model {
             pub const fn name(self) -> &'static str {
                 match self {
                     $( Field::$v => concat!(stringify!($cp0) $(, ".", stringify!($cpr))*), )*
-                     Field::Extensions => "extensions" }
+                    }
             }
 
             /// What kind of value the field holds.
             pub const fn kind(self) -> FieldKind {
-                match self { $( Field::$v => FieldKind::$kind, )* Field::Extensions => FieldKind::Extensions }
+                match self { $( Field::$v => FieldKind::$kind, )* }
             }
 
             /// Whether a [`CustomerPatch`] can carry a change to the field
@@ -563,7 +556,6 @@ macro_rules! field_model {
             pub const fn is_writable(self) -> bool {
                 match self {
                     $( Field::$v => field_model!(@writable [$($pp).*]), )*
-                    Field::Extensions => false,
                 }
             }
 
@@ -572,7 +564,6 @@ macro_rules! field_model {
             pub const fn max_chars(self) -> Option<usize> {
                 match self {
                     $( Field::$v => field_model!(@max $($max)?), )*
-                    Field::Extensions => None,
                 }
             }
         }
@@ -580,14 +571,12 @@ macro_rules! field_model {
         fn patch_slot(patch: &CustomerPatch, field: Field) -> Option<&dyn PatchSlot> {
             match field {
                 $( Field::$v => field_model!(@slot patch [$($pp).*]), )*
-                Field::Extensions => None,
             }
         }
 
         fn patch_slot_mut(patch: &mut CustomerPatch, field: Field) -> Option<&mut dyn PatchSlot> {
             match field {
                 $( Field::$v => field_model!(@slot_mut patch [$($pp).*]), )*
-                Field::Extensions => None,
             }
         }
 
@@ -595,7 +584,7 @@ macro_rules! field_model {
             /// One field's value, as a borrowed [`FieldValue`]: `None`
             /// when the customer has none (the vendor did not report it,
             /// or the backend cannot read it), no tags or no custom
-            /// attributes, and for [`Field::Extensions`].
+            /// attributes.
             ///
             /// ```
             /// use unibill_core::{Customer, Field, FieldValue};
@@ -607,7 +596,6 @@ macro_rules! field_model {
             pub fn get(&self, field: Field) -> Option<FieldValue<'_>> {
                 match field {
                     $( Field::$v => ReadSlot::view(&self.$cp0 $(.$cpr)*), )*
-                    Field::Extensions => None,
                 }
             }
         }
@@ -618,7 +606,6 @@ macro_rules! field_model {
         fn customer_slot_mut(c: &mut Customer, field: Field) -> Option<&mut dyn std::any::Any> {
             match field {
                 $( Field::$v => Some(&mut c.$cp0 $(.$cpr)*), )*
-                Field::Extensions => None,
             }
         }
 
@@ -695,7 +682,7 @@ neutral_table!(field_model);
 
 impl Field {
     /// The field named `name` (its path in the neutral JSON, as
-    /// [`Field::name`] spells it, `"extensions"` included).
+    /// [`Field::name`] spells it).
     ///
     /// ```
     /// use unibill_core::Field;
@@ -703,11 +690,19 @@ impl Field {
     /// assert_eq!(Field::from_name("citty"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL
-            .iter()
-            .chain(&[Field::Extensions])
-            .copied()
-            .find(|f| f.name() == name)
+        Field::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -725,8 +720,7 @@ const VALIDATION_ORDER: [FieldKind; 5] = [
 impl CustomerPatch {
     /// Whether the patch does `op` to `field` (for tags: adds any with
     /// `Set`, removes any with `Clear`; for custom attributes: sets any,
-    /// deletes any). Always false for read-only fields and
-    /// [`Field::Extensions`] (extensions go by key).
+    /// deletes any). Always false for read-only fields.
     ///
     /// ```
     /// use unibill_core::{CustomerPatch, Field, Op};
@@ -773,9 +767,9 @@ impl CustomerPatch {
     /// Drops the change `op` makes to `field` (for tags: every added tag
     /// with `Set`, every removed one with `Clear`; for custom attributes:
     /// every set, or every delete); a change with the other op stays.
-    /// Returns whether something was dropped. Read-only fields and
-    /// [`Field::Extensions`] are never dropped here (remove extensions by
-    /// key with [`crate::Extensions::remove`]).
+    /// Returns whether something was dropped. Read-only fields are never
+    /// dropped (remove extensions by key with
+    /// [`crate::Extensions::remove`]).
     pub fn remove(&mut self, field: Field, op: Op) -> bool {
         patch_slot_mut(self, field).is_some_and(|s| s.remove(op))
     }
@@ -792,8 +786,7 @@ impl CustomerPatch {
     /// and [`Self::currency`]; a status by name (unknown names become
     /// [`CustomerStatus::Other`]); a timestamp in RFC 3339; for tags, adds
     /// the tag. Text the field does not accept, and fields no text can set
-    /// (custom attributes, which need a type; read-only fields;
-    /// extensions), are kept as errors naming the field and reported by
+    /// (custom attributes, which need a type; read-only fields), are kept as errors naming the field and reported by
     /// [`Self::validate`], like every builder mistake.
     ///
     /// ```
@@ -816,9 +809,9 @@ impl CustomerPatch {
 
     /// Clears `field` (JSON `null` in the merge patch). Tags and custom
     /// attributes are removed by name ([`Self::remove_tag`],
-    /// [`Self::clear_custom`]); clearing them, a read-only field or
-    /// extensions here is kept as an error naming the field and reported
-    /// by [`Self::validate`].
+    /// [`Self::clear_custom`]); clearing them or a read-only field here
+    /// is kept as an error naming the field and reported by
+    /// [`Self::validate`].
     pub fn clear(mut self, field: Field) -> Self {
         let result = match patch_slot_mut(&mut self, field) {
             Some(slot) => slot.clear(field),
@@ -861,12 +854,7 @@ fn touch_order() -> impl Iterator<Item = Field> {
 }
 
 fn not_in_a_patch(field: Field) -> Error {
-    let reason = if field == Field::Extensions {
-        "extensions are set by type: use extension(..)"
-    } else {
-        "read only: a patch cannot set or clear it"
-    };
-    Error::validation(field.name(), reason)
+    Error::validation(field.name(), "read only: a patch cannot set or clear it")
 }
 
 #[cfg(test)]
@@ -1051,7 +1039,6 @@ mod tests {
             assert!(!seen.contains(&v.to_json()), "{field} repeats {v:?}");
             seen.push(v.to_json());
         }
-        assert_eq!(c.get(Field::Extensions), None);
     }
 
     /// The table's length limits are the documented ones: emails RFC
@@ -1097,7 +1084,6 @@ mod tests {
             (Field::Currency, "usd"),
             (Field::FreeTrialStartedAt, "yesterday"),
             (Field::CustomAttributes, "25"),
-            (Field::Extensions, "{}"),
         ] {
             match CustomerPatch::new().set_text(field, text).validate() {
                 Err(Error::Validation { field: f, .. }) => assert_eq!(f, field.name()),

@@ -305,7 +305,8 @@ impl CustomerPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capability::{Field, Op};
+    use crate::capability::Op;
+    use crate::field::Field;
     use crate::field::FieldKind;
     use serde_json::json;
 

@@ -8,7 +8,7 @@ use unibill_core::lock::AccountId;
 use unibill_core::{
     async_trait, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, LockGuard, Op,
-    PlannedRequest, Result, UpdateOptions, UpdateOutcome,
+    PlannedRequest, Result, Target, UpdateOptions, UpdateOutcome,
 };
 
 const KIND: BackendKind = BackendKind::new("memory");
@@ -82,7 +82,7 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
         .unwrap_err();
     match err {
         Error::Unsupported { backend, field, op } => {
-            assert_eq!((backend, field, op), (KIND, Field::Tags, Op::Set));
+            assert_eq!((backend, field, op), (KIND, Field::Tags.into(), Op::Set));
         }
         other => panic!("{other:?}"),
     }
@@ -94,7 +94,7 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
         matches!(
             err,
             Error::Unsupported {
-                field: Field::Email,
+                field: Target::Field(Field::Email),
                 op: Op::Clear,
                 ..
             }
@@ -138,11 +138,11 @@ async fn ignore_mode_drops_and_lists() {
         out.ignored,
         vec![
             Ignored {
-                field: Field::Email,
+                field: Target::Field(Field::Email),
                 op: Op::Clear
             },
             Ignored {
-                field: Field::Tags,
+                field: Target::Field(Field::Tags),
                 op: Op::Set
             }
         ]
@@ -235,7 +235,7 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
         matches!(
             err,
             Error::Unsupported {
-                field: Field::Extensions,
+                field: Target::Extensions,
                 op: Op::Set,
                 ..
             }
@@ -260,7 +260,7 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
     assert_eq!(
         out.ignored,
         vec![Ignored {
-            field: Field::Extensions,
+            field: Target::Extensions,
             op: Op::Set
         }]
     );
