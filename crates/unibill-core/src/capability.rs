@@ -168,22 +168,10 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// A backend that supports nothing yet; add fields with [`Self::with`].
-    ///
-    /// Registers `backend` as a known extension key
-    /// ([`crate::patch::register_extension_key`]).
+    /// Plain data: building one has no other effect (which extension keys
+    /// are known is declared apart, with
+    /// [`crate::patch::register_extension_key`]).
     pub fn new(backend: BackendKind) -> Self {
-        crate::patch::register_extension_key(backend);
-        Self {
-            backend,
-            fields: vec![FieldCaps::NONE; Field::ALL.len()],
-            lookups: Vec::new(),
-        }
-    }
-
-    /// A backend that supports nothing, without registering `backend` as
-    /// an extension key: for derived sets such as [`Capabilities::common`],
-    /// which describe no real backend.
-    pub(crate) fn unregistered(backend: BackendKind) -> Self {
         Self {
             backend,
             fields: vec![FieldCaps::NONE; Field::ALL.len()],
@@ -337,6 +325,15 @@ mod tests {
             "extensions"
         );
         assert_eq!(Target::Extensions.field(), None);
+    }
+
+    /// Building capabilities is plain data: it registers no extension key
+    /// (a key's being known must not depend on what was built first).
+    #[test]
+    fn building_capabilities_registers_no_extension_key() {
+        let probe = BackendKind::new("capability-probe");
+        let _ = Capabilities::new(probe).with(Field::City, FieldCaps::ALL);
+        assert!(!crate::patch::known_extension_keys().contains(&probe.as_str()));
     }
 
     #[test]

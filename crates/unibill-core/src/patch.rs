@@ -30,18 +30,22 @@ impl TagChanges {
     }
 }
 
-/// The extension keys known in this process: the name of every backend
-/// that built its [`Capabilities`](crate::Capabilities) (each backend
-/// does when it is built), plus any registered with
-/// [`register_extension_key`] (the `unibill` facade registers every
-/// backend compiled in). Core itself names no vendor.
+/// The extension keys known in this process besides a backend's own: the
+/// backends registered with [`register_extension_key`] (the `unibill`
+/// facade registers every backend compiled in when it builds an updater).
+/// Core itself names no vendor, and building a backend or its
+/// [`Capabilities`](crate::Capabilities) registers nothing, so which keys
+/// are known never depends on what else was built first.
 static KNOWN_EXTENSION_KEYS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// Declares `backend`'s name as an extension key, so that a patch carrying
 /// it is another backend's extension (refused as
 /// [`Error::Unsupported`] or ignored) rather than an unknown key
-/// ([`Error::Validation`]). Called by [`Capabilities::new`](crate::Capabilities::new).
+/// ([`Error::Validation`]). A backend's own key needs no registration.
+/// The `unibill` facade registers every backend compiled in; a program
+/// that builds backends from their crates directly registers the ones it
+/// wants recognised.
 pub fn register_extension_key(backend: crate::BackendKind) {
     KNOWN_EXTENSION_KEYS
         .lock()

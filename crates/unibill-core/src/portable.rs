@@ -86,7 +86,7 @@ impl Capabilities {
         I::Item: AsRef<Capabilities>,
     {
         let backends: Vec<I::Item> = backends.into_iter().collect();
-        let mut out = Capabilities::unregistered(COMMON);
+        let mut out = Capabilities::new(COMMON);
         let Some((first, rest)) = backends.split_first() else {
             return out;
         };
@@ -319,7 +319,7 @@ mod tests {
 
     impl Capabilities {
         fn renamed_for_test(self) -> Capabilities {
-            let mut out = Capabilities::unregistered(COMMON);
+            let mut out = Capabilities::new(COMMON);
             for (f, caps) in self.iter() {
                 out = out.with(f, caps);
             }
@@ -406,6 +406,7 @@ mod tests {
     #[test]
     fn another_backends_extension_is_not_portable() {
         let (a, b) = (a(), b());
+        crate::patch::register_extension_key(a.backend());
         #[derive(serde::Serialize, serde::Deserialize)]
         struct PortaExt {
             x: u32,

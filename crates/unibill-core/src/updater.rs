@@ -150,12 +150,15 @@ impl CheckedPatch {
             .filter(|k| *k != own)
             .map(str::to_owned)
             .collect();
-        // Read (under its lock) only when a foreign key needs it.
-        let known = if keys.is_empty() {
-            Vec::new()
-        } else {
-            crate::patch::known_extension_keys()
-        };
+        // Read (under its lock) only when a foreign key needs it; the
+        // backend's own key is always known.
+        let mut known = Vec::new();
+        if !keys.is_empty() {
+            known = crate::patch::known_extension_keys();
+            if let Err(at) = known.binary_search(&own) {
+                known.insert(at, own);
+            }
+        }
         for key in keys {
             if !known.contains(&key.as_str()) {
                 return Err(crate::Error::validation(

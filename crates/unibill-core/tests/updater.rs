@@ -195,8 +195,8 @@ async fn object_safe_in_box_and_arc() {
 
 #[tokio::test]
 async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_named() {
-    // Another backend, known in this process because it was built.
-    let _other = Capabilities::new(BackendKind::new("othervendor"));
+    // Another backend, known in this process because it was registered.
+    unibill_core::patch::register_extension_key(BackendKind::new("othervendor"));
     let u = Counting::new();
     let id = CustomerId::from("1");
     let with_ext = |key: &str| -> CustomerPatch {
