@@ -93,29 +93,17 @@ pub struct FieldCaps {
 
 impl FieldCaps {
     /// Not supported at all.
-    pub const NONE: FieldCaps = FieldCaps {
-        read: false,
-        set: false,
-        clear: false,
-    };
+    pub const NONE: FieldCaps = FieldCaps::of(false, false, false);
     /// Read only.
-    pub const READ: FieldCaps = FieldCaps {
-        read: true,
-        set: false,
-        clear: false,
-    };
+    pub const READ: FieldCaps = FieldCaps::of(true, false, false);
     /// Read and set, but not clear.
-    pub const READ_SET: FieldCaps = FieldCaps {
-        read: true,
-        set: true,
-        clear: false,
-    };
+    pub const READ_SET: FieldCaps = FieldCaps::of(true, true, false);
     /// Read, set and clear.
-    pub const ALL: FieldCaps = FieldCaps {
-        read: true,
-        set: true,
-        clear: true,
-    };
+    pub const ALL: FieldCaps = FieldCaps::of(true, true, true);
+
+    const fn of(read: bool, set: bool, clear: bool) -> Self {
+        Self { read, set, clear }
+    }
 
     /// Whether `op` is allowed.
     pub fn allows(&self, op: Op) -> bool {
@@ -132,9 +120,8 @@ impl FieldCaps {
             (self.set, "set"),
             (self.clear, "clear"),
         ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
         .collect();
         if parts.is_empty() {
             "-".into()
@@ -188,13 +175,8 @@ impl Capabilities {
     }
 
     /// Sets the same capabilities on several fields.
-    pub fn with_all(mut self, fields: &[Field], caps: FieldCaps) -> Self {
-        for f in fields {
-            if let Some(slot) = self.fields.get_mut(*f as usize) {
-                *slot = caps;
-            }
-        }
-        self
+    pub fn with_all(self, fields: &[Field], caps: FieldCaps) -> Self {
+        fields.iter().fold(self, |c, f| c.with(*f, caps))
     }
 
     /// Declares that the backend can find customers by `lookup` (see
