@@ -447,7 +447,7 @@ macro_rules! neutral_table {
         /// Secondary email.
         SecondaryEmail secondary_email: Text(MAX_EMAIL_CHARS) set(secondary_email, clear_secondary_email);
         /// Primary phone (a number the vendor sent as a JSON number is
-        /// read as text; [`Customer::raw`] keeps the original).
+        /// read as text; [`crate::Customer::raw`] keeps the original).
         Phone phone: Text(MAX_TEXT_CHARS) set(phone, clear_phone);
         /// Secondary phone.
         SecondaryPhone secondary_phone: Text(MAX_TEXT_CHARS) set(secondary_phone, clear_secondary_phone);
