@@ -284,53 +284,6 @@ impl PatchSlot for BTreeMap<String, Change<CustomAttribute>> {
     }
 }
 
-/// One field's place in a [`Customer`], whatever its type.
-trait ReadSlot {
-    fn view(&self) -> Option<FieldValue<'_>>;
-}
-
-impl ReadSlot for Option<String> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_deref().map(FieldValue::Text)
-    }
-}
-
-impl ReadSlot for Option<CustomerStatus> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Status)
-    }
-}
-
-impl ReadSlot for Option<Currency> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Currency)
-    }
-}
-
-impl ReadSlot for Option<DateTime<FixedOffset>> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Timestamp)
-    }
-}
-
-impl ReadSlot for Option<Money> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Money)
-    }
-}
-
-impl ReadSlot for Vec<String> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        (!self.is_empty()).then_some(FieldValue::Tags(self))
-    }
-}
-
-impl ReadSlot for BTreeMap<String, Value> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        (!self.is_empty()).then_some(FieldValue::CustomAttributes(self))
-    }
-}
-
 /// The neutral model's table, one row per field. `neutral_table!(cb)`
 /// hands the table, normalised, to the macro `cb`, which generates one
 /// part of the model where it belongs: [`Customer`] and its groups
@@ -595,7 +548,7 @@ macro_rules! field_model {
             /// ```
             pub fn get(&self, field: Field) -> Option<FieldValue<'_>> {
                 match field {
-                    $( Field::$v => ReadSlot::view(&self.$cp0 $(.$cpr)*), )*
+                    $( Field::$v => field_model!(@view $kind self.$cp0 $(.$cpr)*), )*
                 }
             }
         }
@@ -615,6 +568,15 @@ macro_rules! field_model {
         }
     };
 
+    // A customer's field as a `FieldValue` (whose variants are named
+    // after the kinds); no tags or attributes are `None`.
+    (@view Text $($e:tt)+) => { $($e)+.as_deref().map(FieldValue::Text) };
+    (@view Country $($e:tt)+) => { $($e)+.as_deref().map(FieldValue::Text) };
+    (@view Tags $($e:tt)+) => { (!$($e)+.is_empty()).then_some(FieldValue::Tags(&$($e)+)) };
+    (@view CustomAttributes $($e:tt)+) => {
+        (!$($e)+.is_empty()).then_some(FieldValue::CustomAttributes(&$($e)+))
+    };
+    (@view $kind:ident $($e:tt)+) => { $($e)+.as_ref().map(FieldValue::$kind) };
     (@writable []) => { false };
     (@writable [$($pp:ident).+]) => { true };
     (@max) => { None };
