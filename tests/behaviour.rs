@@ -242,7 +242,7 @@ async fn unsupported_refused_before_any_request(fx: Fixture) {
             op,
         } => {
             assert_eq!(backend.as_str(), fx.backend);
-            assert_eq!((*f, *op), (field, Op::Set));
+            assert_eq!((*f, *op), (field.into(), Op::Set));
         }
         other => panic!("{}: expected Unsupported, got {other}", fx.backend),
     }

@@ -255,7 +255,10 @@ async fn what_chartmogul_cannot_do_is_refused_before_any_request() {
     for (patch, f, o) in cases {
         match cm.update(&seed_id(), &patch).await.unwrap_err() {
             Error::Unsupported { backend, field, op } => {
-                assert_eq!((backend, field, op), (unibill_chartmogul::KIND, f, o));
+                assert_eq!(
+                    (backend, field, op),
+                    (unibill_chartmogul::KIND, f.into(), o)
+                );
             }
             other => panic!("{f}: {other:?}"),
         }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::capability::{Field, Op};
+use crate::capability::{Op, Target};
 use crate::kind::BackendKind;
 
 /// A `Result` whose error is [`Error`].
@@ -36,8 +36,8 @@ pub enum Error {
     Unsupported {
         /// The backend that refused.
         backend: BackendKind,
-        /// The neutral field.
-        field: Field,
+        /// The neutral field, or another backend's extension.
+        field: Target,
         /// Whether setting or clearing was asked for.
         op: Op,
     },

@@ -46,7 +46,7 @@ pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,
 };
-pub use capability::{Capabilities, FieldCaps, Op};
+pub use capability::{Capabilities, FieldCaps, Op, Target};
 pub use change::Change;
 pub use customer::{Acquisition, Address, Customer};
 pub use error::{Error, ErrorKind, Result};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use unibill_core::lock::AccountId;
 use unibill_core::{
     Backend, BackendKind, Capabilities, Change, CheckedPatch, CustomerId, CustomerLocks,
-    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, Op, UpdateOptions,
+    CustomerPatch, CustomerUpdater, Error, Field, FieldCaps, Ignored, Op, Target, UpdateOptions,
 };
 use unibill_testkit::memory::{InMemory, KIND};
 use unibill_testkit::RecordingLock;
@@ -33,7 +33,7 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
         .unwrap_err();
     match err {
         Error::Unsupported { backend, field, op } => {
-            assert_eq!((backend, field, op), (KIND, Field::Tags, Op::Set));
+            assert_eq!((backend, field, op), (KIND, Field::Tags.into(), Op::Set));
         }
         other => panic!("{other:?}"),
     }
@@ -45,7 +45,7 @@ async fn unsupported_field_refused_before_the_backend_is_called() {
         matches!(
             err,
             Error::Unsupported {
-                field: Field::Email,
+                field: Target::Field(Field::Email),
                 op: Op::Clear,
                 ..
             }
@@ -89,11 +89,11 @@ async fn ignore_mode_drops_and_lists() {
         out.ignored,
         vec![
             Ignored {
-                field: Field::Email,
+                field: Target::Field(Field::Email),
                 op: Op::Clear
             },
             Ignored {
-                field: Field::Tags,
+                field: Target::Field(Field::Tags),
                 op: Op::Set
             }
         ]
@@ -142,8 +142,8 @@ async fn object_safe_in_box_and_arc() {
 
 #[tokio::test]
 async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_named() {
-    // Another backend, known in this process because it was built.
-    let _other = Capabilities::new(BackendKind::new("othervendor"));
+    // Another backend, known in this process because it was registered.
+    unibill_core::patch::register_extension_key(BackendKind::new("othervendor"));
     let u = counting();
     let id = CustomerId::from("1");
     let with_ext = |key: &str| -> CustomerPatch {
@@ -182,7 +182,7 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
         matches!(
             err,
             Error::Unsupported {
-                field: Field::Extensions,
+                field: Target::Extensions,
                 op: Op::Set,
                 ..
             }
@@ -203,7 +203,7 @@ async fn extensions_of_other_backends_are_refused_or_listed_and_unknown_keys_nam
     assert_eq!(
         out.ignored,
         vec![Ignored {
-            field: Field::Extensions,
+            field: Target::Extensions,
             op: Op::Set
         }]
     );

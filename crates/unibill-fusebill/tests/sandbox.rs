@@ -462,7 +462,7 @@ async fn ignored_unsupported_fields_are_listed_and_the_rest_applies() {
     assert_eq!(outcome.ignored.len(), 1);
     assert_eq!(
         (outcome.ignored[0].field, outcome.ignored[0].op),
-        (Field::Tags, Op::Set)
+        (Field::Tags.into(), Op::Set)
     );
     assert_eq!(put_bodies(sb.fusebill())[0]["suffix"], json!("Jr."));
 }

@@ -209,13 +209,19 @@ impl InMemory {
             let Some(change) = patch.text(*field) else {
                 continue;
             };
-            match change {
+            let value = match change {
                 Change::Keep => continue,
-                Change::Set(v) => raw.insert(field.name().to_owned(), Value::from(v.as_str())),
-                Change::Clear => raw.remove(field.name()),
+                Change::Set(v) => {
+                    raw.insert(field.name().to_owned(), Value::from(v.as_str()));
+                    Some(v.clone())
+                }
+                Change::Clear => {
+                    raw.remove(field.name());
+                    None
+                }
             };
             if let Some(slot) = text_slot(&mut next, *field) {
-                *slot = change.clone().apply_to(slot.take());
+                *slot = value;
             }
         }
         next.tags.retain(|t| !patch.tags.remove.contains(t));

@@ -1,20 +1,61 @@
-//! Neutral fields and what each backend can do with them.
+//! What each backend can do with the neutral fields.
 
 use std::fmt;
 
 use serde::Serialize;
 
-pub use crate::field::{Field, FieldKind, FieldValue};
+use crate::field::Field;
 use crate::kind::BackendKind;
 use crate::reference::LookupKind;
 
-impl fmt::Display for Field {
+/// What a refusal ([`crate::Error::Unsupported`]) or an ignored change
+/// ([`crate::Ignored`]) names: a neutral [`Field`], or another backend's
+/// extension carried by the patch. Shown and serialized as the field's
+/// name, or `"extensions"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// A neutral field.
+    Field(Field),
+    /// Another backend's extension (`"extensions"`): a backend always
+    /// honours its own extension and never another's, so extensions are
+    /// not a row of the capability table.
+    Extensions,
+}
+
+impl Target {
+    /// The field, when the target is one.
+    pub fn field(self) -> Option<Field> {
+        match self {
+            Target::Field(f) => Some(f),
+            Target::Extensions => None,
+        }
+    }
+
+    /// The field's name, or `"extensions"`.
+    pub fn name(self) -> &'static str {
+        self.field().map_or("extensions", Field::name)
+    }
+}
+
+impl From<Field> for Target {
+    fn from(field: Field) -> Self {
+        Target::Field(field)
+    }
+}
+
+impl PartialEq<Field> for Target {
+    fn eq(&self, other: &Field) -> bool {
+        *self == Target::Field(*other)
+    }
+}
+
+impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
 }
 
-impl Serialize for Field {
+impl Serialize for Target {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.name())
     }
@@ -52,29 +93,17 @@ pub struct FieldCaps {
 
 impl FieldCaps {
     /// Not supported at all.
-    pub const NONE: FieldCaps = FieldCaps {
-        read: false,
-        set: false,
-        clear: false,
-    };
+    pub const NONE: FieldCaps = FieldCaps::of(false, false, false);
     /// Read only.
-    pub const READ: FieldCaps = FieldCaps {
-        read: true,
-        set: false,
-        clear: false,
-    };
+    pub const READ: FieldCaps = FieldCaps::of(true, false, false);
     /// Read and set, but not clear.
-    pub const READ_SET: FieldCaps = FieldCaps {
-        read: true,
-        set: true,
-        clear: false,
-    };
+    pub const READ_SET: FieldCaps = FieldCaps::of(true, true, false);
     /// Read, set and clear.
-    pub const ALL: FieldCaps = FieldCaps {
-        read: true,
-        set: true,
-        clear: true,
-    };
+    pub const ALL: FieldCaps = FieldCaps::of(true, true, true);
+
+    const fn of(read: bool, set: bool, clear: bool) -> Self {
+        Self { read, set, clear }
+    }
 
     /// Whether `op` is allowed.
     pub fn allows(&self, op: Op) -> bool {
@@ -91,9 +120,8 @@ impl FieldCaps {
             (self.set, "set"),
             (self.clear, "clear"),
         ]
-        .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, n)| *n)
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
         .collect();
         if parts.is_empty() {
             "-".into()
@@ -127,22 +155,10 @@ pub struct Capabilities {
 
 impl Capabilities {
     /// A backend that supports nothing yet; add fields with [`Self::with`].
-    ///
-    /// Registers `backend` as a known extension key
-    /// ([`crate::patch::register_extension_key`]).
+    /// Plain data: building one has no other effect (which extension keys
+    /// are known is declared apart, with
+    /// [`crate::patch::register_extension_key`]).
     pub fn new(backend: BackendKind) -> Self {
-        crate::patch::register_extension_key(backend);
-        Self {
-            backend,
-            fields: vec![FieldCaps::NONE; Field::ALL.len()],
-            lookups: Vec::new(),
-        }
-    }
-
-    /// A backend that supports nothing, without registering `backend` as
-    /// an extension key: for derived sets such as [`Capabilities::common`],
-    /// which describe no real backend.
-    pub(crate) fn unregistered(backend: BackendKind) -> Self {
         Self {
             backend,
             fields: vec![FieldCaps::NONE; Field::ALL.len()],
@@ -159,13 +175,8 @@ impl Capabilities {
     }
 
     /// Sets the same capabilities on several fields.
-    pub fn with_all(mut self, fields: &[Field], caps: FieldCaps) -> Self {
-        for f in fields {
-            if let Some(slot) = self.fields.get_mut(*f as usize) {
-                *slot = caps;
-            }
-        }
-        self
+    pub fn with_all(self, fields: &[Field], caps: FieldCaps) -> Self {
+        fields.iter().fold(self, |c, f| c.with(*f, caps))
     }
 
     /// Declares that the backend can find customers by `lookup` (see
@@ -221,7 +232,7 @@ impl Capabilities {
         match patch.first_touched_where(|f, op| !self.allows(f, op)) {
             Some((field, op)) => Err(crate::Error::Unsupported {
                 backend: self.backend,
-                field,
+                field: field.into(),
                 op,
             }),
             None => Ok(()),
@@ -274,6 +285,37 @@ mod tests {
         assert!(t.starts_with("| field | a | b |\n|---|---|---|\n"));
         assert!(t.contains("| `address.city` | read set clear | - |\n"));
         assert_eq!(t.lines().count(), Field::ALL.len() + 2);
+    }
+
+    /// A target shows and serializes as the field's name, or
+    /// `"extensions"`, the names users saw before targets were split from
+    /// fields.
+    #[test]
+    fn targets_are_named_like_fields() {
+        for field in Field::ALL.iter().copied() {
+            let t = Target::from(field);
+            assert_eq!(
+                (t.to_string(), t.field()),
+                (field.name().into(), Some(field))
+            );
+            assert_eq!(t, field);
+            assert_eq!(serde_json::to_value(t).unwrap(), field.name());
+        }
+        assert_eq!(Target::Extensions.to_string(), "extensions");
+        assert_eq!(
+            serde_json::to_value(Target::Extensions).unwrap(),
+            "extensions"
+        );
+        assert_eq!(Target::Extensions.field(), None);
+    }
+
+    /// Building capabilities is plain data: it registers no extension key
+    /// (a key's being known must not depend on what was built first).
+    #[test]
+    fn building_capabilities_registers_no_extension_key() {
+        let probe = BackendKind::new("capability-probe");
+        let _ = Capabilities::new(probe).with(Field::City, FieldCaps::ALL);
+        assert!(!crate::patch::known_extension_keys().contains(&probe.as_str()));
     }
 
     #[test]

@@ -1,16 +1,18 @@
-//! The neutral field table: one row per field, from which [`Field`], its
-//! names and kinds, the [`CustomerPatch`] setters, access by field on a
-//! patch ([`CustomerPatch::touches`], [`CustomerPatch::remove`],
+//! The neutral field table: one row per field, from which the neutral
+//! model is generated: [`Field`] with its names and kinds, the struct
+//! fields (and docs) of [`Customer`] and [`CustomerPatch`] and of their
+//! address and acquisition groups, [`Customer::new`], the groups'
+//! `is_empty`, the [`CustomerPatch`] setters, access by field on a patch
+//! ([`CustomerPatch::touches`], [`CustomerPatch::remove`],
 //! [`CustomerPatch::set_text`], [`CustomerPatch::clear`]) and on a
-//! customer ([`Customer::get`]) are generated.
+//! customer ([`Customer::get`]).
 //!
-//! Adding a neutral field is one row in the table below plus its struct
-//! fields in [`CustomerPatch`] (or [`crate::AddressPatch`] /
-//! [`crate::AcquisitionPatch`]) and [`Customer`]; `touched`, `without`,
-//! the per-field part of `validate`, the capability table and the
-//! generated test that covers every field follow from the row.
+//! Adding a neutral field is one row in the table below: `touched`,
+//! `without`, the per-field part of `validate`, the capability table and
+//! the tests that walk [`Field::ALL`] follow from the row.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
@@ -50,8 +52,6 @@ pub enum FieldKind {
     Tags,
     /// Typed custom attributes (a patch sets and clears them by key).
     CustomAttributes,
-    /// [`Field::Extensions`]: another backend's extension in a patch.
-    Extensions,
 }
 
 /// One field's value on a [`Customer`], as returned by [`Customer::get`]:
@@ -283,71 +283,199 @@ impl PatchSlot for BTreeMap<String, Change<CustomAttribute>> {
     }
 }
 
-/// One field's place in a [`Customer`], whatever its type.
-trait ReadSlot {
-    fn view(&self) -> Option<FieldValue<'_>>;
-}
-
-impl ReadSlot for Option<String> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_deref().map(FieldValue::Text)
-    }
-}
-
-impl ReadSlot for Option<CustomerStatus> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Status)
-    }
-}
-
-impl ReadSlot for Option<Currency> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Currency)
-    }
-}
-
-impl ReadSlot for Option<DateTime<FixedOffset>> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Timestamp)
-    }
-}
-
-impl ReadSlot for Option<Money> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        self.as_ref().map(FieldValue::Money)
-    }
-}
-
-impl ReadSlot for Vec<String> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        (!self.is_empty()).then_some(FieldValue::Tags(self))
-    }
-}
-
-impl ReadSlot for BTreeMap<String, Value> {
-    fn view(&self) -> Option<FieldValue<'_>> {
-        (!self.is_empty()).then_some(FieldValue::CustomAttributes(self))
-    }
-}
-
-/// The table's expander. Each row is
+/// The neutral model's table, one row per field. `neutral_table!(cb)`
+/// hands the table, normalised, to the macro `cb`, which generates one
+/// part of the model where it belongs: [`Customer`] and its groups
+/// ([`crate::Address`], [`crate::Acquisition`]) in `customer.rs`,
+/// [`CustomerPatch`] and its groups ([`crate::AddressPatch`],
+/// [`crate::AcquisitionPatch`]) in `patch.rs`, and [`Field`] with access
+/// by field and the setters here.
+///
+/// A row is
 ///
 /// ```text
-/// /// docs of the Field variant
-/// Variant = "neutral.path": Kind(max chars)? [patch.path] [customer.path] setters;
+/// /// docs (the Field variant's, the struct fields', the setters')
+/// Variant struct_field: Kind(max chars)? mode #[patch field attribute]*;
 /// ```
 ///
-/// with an empty `[]` patch path for read-only fields, and `setters` one
-/// of `text(set, clear, "doc")` (`impl Into<String>`), `code(set, clear,
-/// "doc", Type)` (`&str` parsed by `Type::new`, a bad code kept for
-/// `validate`), `value(set, clear, "doc", Type)`, or `none` (tags and
-/// custom attributes have their own builders).
-macro_rules! neutral_fields {
-    ($(
-        $(#[$m:meta])*
-        $v:ident = $name:literal : $kind:ident $(($max:ident))?
-            [$($pp:ident).*] [$($cp:ident).+] $setter:ident $(($($sargs:tt)*))? ;
-    )*) => {
+/// where `Kind` is a [`FieldKind`] (it fixes the types: `Option<String>`
+/// on the customer and `Change<String>` on the patch for `Text`, ...) and
+/// `mode` is `set(setter, clearer)` (a setter and a clearer are
+/// generated), `keyed` (on the patch, changed by key through its own
+/// builders: tags and custom attributes) or `read_only` (not on the
+/// patch). A group `name: Struct / PatchStruct { rows }` puts its rows in
+/// a sub-struct on both sides (every row of a group has `set(..)`); a
+/// row's neutral name is its struct path (`"address.city"`).
+///
+/// The normalised form passed to `cb` is
+/// `customer [{[attrs] field (type)}..] patch [{[attrs] field (type)}..]
+/// groups [{[attrs] field Struct PatchStruct [{[attrs] field Kind}..]}..]
+/// fields [flat rows]`.
+macro_rules! neutral_table {
+    (@munch $cb:ident [$($c:tt)*] [$($p:tt)*] [$($g:tt)*] [$($f:tt)*] ;) => {
+        $cb! { customer [$($c)*] patch [$($p)*] groups [$($g)*] fields [$($f)*] }
+    };
+    (@munch $cb:ident [$($c:tt)*] [$($p:tt)*] [$($g:tt)*] [$($f:tt)*] ;
+        $(#[$gm:meta])* $grp:ident : $G:ident / $GP:ident {
+            $( $(#[$m:meta])* $v:ident $fld:ident : $kind:ident $(($max:ident))?
+                set($set:ident, $clear:ident) ; )*
+        }
+        $($rest:tt)*
+    ) => {
+        $crate::field::neutral_table! { @munch $cb
+            [$($c)* {[$(#[$gm])*] $grp ($G)}]
+            [$($p)* {[#[doc = concat!("Changes to `", stringify!($grp), "`.")]] $grp ($GP)}]
+            [$($g)* {[$(#[$gm])*] $grp $G $GP [$({[$(#[$m])*] $fld $kind})*]}]
+            [$($f)* $( $(#[$m])* $v : $kind
+                ($($max)?) [$grp.$fld] [$grp.$fld] set($set, $clear); )*]
+            ; $($rest)*
+        }
+    };
+    (@munch $cb:ident [$($c:tt)*] [$($p:tt)*] [$($g:tt)*] [$($f:tt)*] ;
+        $(#[$m:meta])* $v:ident $fld:ident : $kind:ident read_only ; $($rest:tt)*
+    ) => {
+        $crate::field::neutral_table! { @munch $cb
+            [$($c)* {[$(#[$m])*] $fld ($crate::field::neutral_table!(@read $kind))}]
+            [$($p)*]
+            [$($g)*]
+            [$($f)* $(#[$m])* $v : $kind () [] [$fld] read_only; ]
+            ; $($rest)*
+        }
+    };
+    (@munch $cb:ident [$($c:tt)*] [$($p:tt)*] [$($g:tt)*] [$($f:tt)*] ;
+        $(#[$m:meta])* $v:ident $fld:ident : $kind:ident $(($max:ident))?
+            $mode:ident $(($($ma:tt)*))? $(#[$pa:meta])* ; $($rest:tt)*
+    ) => {
+        $crate::field::neutral_table! { @munch $cb
+            [$($c)* {[$(#[$m])*] $fld ($crate::field::neutral_table!(@read $kind))}]
+            [$($p)* {[$(#[$m])* $(#[$pa])*] $fld ($crate::field::neutral_table!(@write $kind))}]
+            [$($g)*]
+            [$($f)* $(#[$m])* $v : $kind ($($max)?) [$fld] [$fld]
+                $mode $(($($ma)*))?; ]
+            ; $($rest)*
+        }
+    };
+
+    // A kind's type on the customer (read) and on the patch (write).
+    (@read Text) => { Option<String> };
+    (@read Country) => { Option<String> };
+    (@read Status) => { Option<$crate::status::CustomerStatus> };
+    (@read Currency) => { Option<$crate::values::Currency> };
+    (@read Timestamp) => { Option<chrono::DateTime<chrono::FixedOffset>> };
+    (@read Money) => { Option<$crate::values::Money> };
+    (@read Tags) => { Vec<String> };
+    (@read CustomAttributes) => { std::collections::BTreeMap<String, serde_json::Value> };
+    (@write Text) => { $crate::change::Change<String> };
+    (@write Country) => { $crate::change::Change<$crate::values::CountryCode> };
+    (@write Status) => { $crate::change::Change<$crate::status::CustomerStatus> };
+    (@write Currency) => { $crate::change::Change<$crate::values::Currency> };
+    (@write Timestamp) => { $crate::change::Change<chrono::DateTime<chrono::Utc>> };
+    (@write Tags) => { $crate::patch::TagChanges };
+    (@write CustomAttributes) => {
+        std::collections::BTreeMap<String, $crate::change::Change<$crate::attribute::CustomAttribute>>
+    };
+
+    ($cb:ident) => { $crate::field::neutral_table! { @munch $cb [] [] [] [] ;
+        // The table. Order is `Field::ALL` order (public: capability
+        // tables list fields in it) and the order of the struct fields
+        // (so of the neutral JSON).
+
+        /// Display name (ChartMogul `name`, Everlytic `name`).
+        DisplayName name: Text(MAX_TEXT_CHARS) set(name, clear_name);
+        /// Courtesy title (Mr, Ms, ...).
+        Title title: Text(MAX_TEXT_CHARS) set(title, clear_title);
+        /// Given name.
+        FirstName first_name: Text(MAX_TEXT_CHARS) set(first_name, clear_first_name);
+        /// Middle name.
+        MiddleName middle_name: Text(MAX_TEXT_CHARS) set(middle_name, clear_middle_name);
+        /// Family name.
+        LastName last_name: Text(MAX_TEXT_CHARS) set(last_name, clear_last_name);
+        /// Name suffix (Jr., Sr.).
+        Suffix suffix: Text(MAX_TEXT_CHARS) set(suffix, clear_suffix);
+        /// Company name.
+        Company company: Text(MAX_TEXT_CHARS) set(company, clear_company);
+        /// Primary email.
+        Email email: Text(MAX_EMAIL_CHARS) set(email, clear_email);
+        /// Secondary email.
+        SecondaryEmail secondary_email: Text(MAX_EMAIL_CHARS) set(secondary_email, clear_secondary_email);
+        /// Primary phone (a number the vendor sent as a JSON number is
+        /// read as text; [`crate::Customer::raw`] keeps the original).
+        Phone phone: Text(MAX_TEXT_CHARS) set(phone, clear_phone);
+        /// Secondary phone.
+        SecondaryPhone secondary_phone: Text(MAX_TEXT_CHARS) set(secondary_phone, clear_secondary_phone);
+        /// Website URL.
+        Website website: Text(MAX_TEXT_CHARS) set(website, clear_website);
+        /// A postal address. On a customer it is as the vendor reports it
+        /// (not validated: a vendor may answer `"United States"` where it
+        /// accepts only `"US"`).
+        address: Address / AddressPatch {
+            /// Street address, first line.
+            AddressLine1 line1: Text(MAX_TEXT_CHARS) set(address_line1, clear_address_line1);
+            /// Street address, second line.
+            AddressLine2 line2: Text(MAX_TEXT_CHARS) set(address_line2, clear_address_line2);
+            /// City.
+            City city: Text(MAX_TEXT_CHARS) set(city, clear_city);
+            /// State, province or region.
+            Region region: Text(MAX_TEXT_CHARS) set(region, clear_region);
+            /// Postal or ZIP code.
+            PostalCode postal_code: Text(MAX_POSTAL_CODE_CHARS) set(postal_code, clear_postal_code);
+            /// ISO 3166-1 alpha-2 country, upper case (a customer reports
+            /// it as the vendor wrote it).
+            Country country: Country set(country, clear_country);
+        }
+        /// Customer status.
+        Status status: Status set(status, clear_status);
+        /// ISO 4217 billing currency.
+        Currency currency: Currency set(currency, clear_currency);
+        /// The caller's own reference for the customer.
+        ExternalReference external_reference: Text(MAX_TEXT_CHARS)
+            set(external_reference, clear_external_reference);
+        /// When the customer became a lead.
+        LeadCreatedAt lead_created_at: Timestamp set(lead_created_at, clear_lead_created_at);
+        /// When the customer's free trial started.
+        FreeTrialStartedAt free_trial_started_at: Timestamp
+            set(free_trial_started_at, clear_free_trial_started_at);
+        /// When the customer started paying (read only everywhere).
+        CustomerSince customer_since: Timestamp read_only;
+        /// Monthly recurring revenue, in minor units (read only everywhere).
+        Mrr mrr: Money read_only;
+        /// Annual run rate, in minor units (read only everywhere).
+        Arr arr: Money read_only;
+        /// Tags (a patch adds and removes them one by one: set = add,
+        /// clear = remove).
+        Tags tags: Tags keyed;
+        /// Typed custom attributes (set = create or update, clear =
+        /// delete); a customer reports their values only (vendors do not
+        /// report the types).
+        CustomAttributes custom: CustomAttributes keyed
+            #[serde(deserialize_with = "crate::attribute::deserialize_custom")];
+        /// How the customer was acquired (Fusebill's `customerAcquisition`).
+        acquisition: Acquisition / AcquisitionPatch {
+            /// Acquisition campaign.
+            Campaign campaign: Text(MAX_TEXT_CHARS) set(campaign, clear_campaign);
+            /// Where the campaign originates (a site, a company).
+            AcquisitionSource source: Text(MAX_TEXT_CHARS)
+                set(acquisition_source, clear_acquisition_source);
+            /// Campaign medium (banner, email, ...).
+            Medium medium: Text(MAX_TEXT_CHARS) set(medium, clear_medium);
+            /// Search keyword.
+            Keyword keyword: Text(MAX_TEXT_CHARS) set(keyword, clear_keyword);
+            /// Ad content description.
+            AdContent ad_content: Text(MAX_TEXT_CHARS) set(ad_content, clear_ad_content);
+            /// Entrance (landing) page.
+            LandingPage landing_page: Text(MAX_TEXT_CHARS) set(landing_page, clear_landing_page);
+        }
+    } };
+}
+pub(crate) use neutral_table;
+
+/// Generates [`Field`], access by field and the setters from the table's
+/// flat rows.
+macro_rules! field_model {
+    (customer [$($c:tt)*] patch [$($p:tt)*] groups [$($g:tt)*] fields [$(
+        $(#[$m:meta])* $v:ident : $kind:ident ($($max:ident)?)
+            [$($pp:ident).*] [$cp0:ident $(. $cpr:ident)*] $mode:ident $(($($ma:tt)*))? ;
+    )*]) => {
         /// A neutral customer field, named in errors and capability tables
         /// by its path in the neutral JSON (`"address.city"`).
         ///
@@ -356,12 +484,6 @@ macro_rules! neutral_fields {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Field {
             $( $(#[$m])* $v, )*
-            /// Another backend's extension in a patch (`"extensions"`):
-            /// named by [`crate::Error::Unsupported`] and
-            /// [`crate::Ignored`]; not a row of the capability table (a
-            /// backend always honours its own extension and never
-            /// another's).
-            Extensions,
         }
 
         impl Field {
@@ -370,12 +492,14 @@ macro_rules! neutral_fields {
 
             /// The field's path in the neutral JSON, e.g. `"address.city"`.
             pub const fn name(self) -> &'static str {
-                match self { $( Field::$v => $name, )* Field::Extensions => "extensions" }
+                match self {
+                    $( Field::$v => concat!(stringify!($cp0) $(, ".", stringify!($cpr))*), )*
+                    }
             }
 
             /// What kind of value the field holds.
             pub const fn kind(self) -> FieldKind {
-                match self { $( Field::$v => FieldKind::$kind, )* Field::Extensions => FieldKind::Extensions }
+                match self { $( Field::$v => FieldKind::$kind, )* }
             }
 
             /// Whether a [`CustomerPatch`] can carry a change to the field
@@ -383,8 +507,7 @@ macro_rules! neutral_fields {
             /// for `extensions`, which is carried by key).
             pub const fn is_writable(self) -> bool {
                 match self {
-                    $( Field::$v => neutral_fields!(@writable [$($pp).*]), )*
-                    Field::Extensions => false,
+                    $( Field::$v => field_model!(@writable [$($pp).*]), )*
                 }
             }
 
@@ -392,23 +515,20 @@ macro_rules! neutral_fields {
             /// fields that are not text).
             pub const fn max_chars(self) -> Option<usize> {
                 match self {
-                    $( Field::$v => neutral_fields!(@max $($max)?), )*
-                    Field::Extensions => None,
+                    $( Field::$v => field_model!(@max $($max)?), )*
                 }
             }
         }
 
         fn patch_slot(patch: &CustomerPatch, field: Field) -> Option<&dyn PatchSlot> {
             match field {
-                $( Field::$v => neutral_fields!(@slot patch [$($pp).*]), )*
-                Field::Extensions => None,
+                $( Field::$v => field_model!(@slot patch [$($pp).*]), )*
             }
         }
 
         fn patch_slot_mut(patch: &mut CustomerPatch, field: Field) -> Option<&mut dyn PatchSlot> {
             match field {
-                $( Field::$v => neutral_fields!(@slot_mut patch [$($pp).*]), )*
-                Field::Extensions => None,
+                $( Field::$v => field_model!(@slot_mut patch [$($pp).*]), )*
             }
         }
 
@@ -416,7 +536,7 @@ macro_rules! neutral_fields {
             /// One field's value, as a borrowed [`FieldValue`]: `None`
             /// when the customer has none (the vendor did not report it,
             /// or the backend cannot read it), no tags or no custom
-            /// attributes, and for [`Field::Extensions`].
+            /// attributes.
             ///
             /// ```
             /// use unibill_core::{Customer, Field, FieldValue};
@@ -427,17 +547,35 @@ macro_rules! neutral_fields {
             /// ```
             pub fn get(&self, field: Field) -> Option<FieldValue<'_>> {
                 match field {
-                    $( Field::$v => ReadSlot::view(&self.$($cp).+), )*
-                    Field::Extensions => None,
+                    $( Field::$v => field_model!(@view $kind self.$cp0 $(.$cpr)*), )*
                 }
             }
         }
 
+        /// The customer's struct field for `field`, for tests that fill
+        /// every field.
+        #[cfg(test)]
+        fn customer_slot_mut(c: &mut Customer, field: Field) -> Option<&mut dyn std::any::Any> {
+            match field {
+                $( Field::$v => Some(&mut c.$cp0 $(.$cpr)*), )*
+            }
+        }
+
         impl CustomerPatch {
-            $( neutral_fields!(@setter [$($pp).*] $setter $(($($sargs)*))?); )*
+            $( field_model!(@setter [$($pp).*] $v $kind $mode $(($($ma)*))?
+                $(#[$m])*); )*
         }
     };
 
+    // A customer's field as a `FieldValue` (whose variants are named
+    // after the kinds); no tags or attributes are `None`.
+    (@view Text $($e:tt)+) => { $($e)+.as_deref().map(FieldValue::Text) };
+    (@view Country $($e:tt)+) => { $($e)+.as_deref().map(FieldValue::Text) };
+    (@view Tags $($e:tt)+) => { (!$($e)+.is_empty()).then_some(FieldValue::Tags(&$($e)+)) };
+    (@view CustomAttributes $($e:tt)+) => {
+        (!$($e)+.is_empty()).then_some(FieldValue::CustomAttributes(&$($e)+))
+    };
+    (@view $kind:ident $($e:tt)+) => { $($e)+.as_ref().map(FieldValue::$kind) };
     (@writable []) => { false };
     (@writable [$($pp:ident).+]) => { true };
     (@max) => { None };
@@ -447,17 +585,33 @@ macro_rules! neutral_fields {
     (@slot_mut $p:ident []) => { None };
     (@slot_mut $p:ident [$($pp:ident).+]) => { Some(&mut $p.$($pp).+ as &mut dyn PatchSlot) };
 
-    (@setter [$($pp:ident).*] none) => {};
-    (@setter [$($pp:ident).+] text($set:ident, $clear:ident, $doc:literal)) => {
-        #[doc = concat!("Sets ", $doc, ".")]
+    // Setters: `impl Into<String>` for text, a code parsed by its type's
+    // `new` (a bad code kept for `validate`), the value otherwise.
+    (@setter [$($pp:ident).*] $v:ident $kind:ident $mode:ident $(#[$m:meta])*) => {};
+    (@setter [$($pp:ident).+] $v:ident Text set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
+        $(#[$m])*
         pub fn $set(mut self, value: impl Into<String>) -> Self {
             self.$($pp).+ = Change::Set(value.into());
             self
         }
-        neutral_fields!(@clear [$($pp).+] $clear $doc);
+        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
-    (@setter [$($pp:ident).+] code($set:ident, $clear:ident, $doc:literal, $ty:ident)) => {
-        #[doc = concat!("Sets ", $doc, ". A bad code is reported by [`Self::validate`].")]
+    (@setter [$($pp:ident).+] $v:ident Country set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        field_model!(@code [$($pp).+] $v CountryCode $set $clear $(#[$m])*);
+    };
+    (@setter [$($pp:ident).+] $v:ident Currency set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        field_model!(@code [$($pp).+] $v Currency $set $clear $(#[$m])*);
+    };
+    (@setter [$($pp:ident).+] $v:ident Status set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        field_model!(@value [$($pp).+] $v (CustomerStatus) $set $clear $(#[$m])*);
+    };
+    (@setter [$($pp:ident).+] $v:ident Timestamp set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        field_model!(@value [$($pp).+] $v (DateTime<Utc>) $set $clear $(#[$m])*);
+    };
+    (@code [$($pp:ident).+] $v:ident $ty:ident $set:ident $clear:ident $(#[$m:meta])*) => {
+        #[doc = concat!("Sets [`Field::", stringify!($v), "`] (a bad code is reported by [`Self::validate`]): ")]
+        $(#[$m])*
         pub fn $set(mut self, code: &str) -> Self {
             match $ty::new(code) {
                 Ok(c) => self.$($pp).+ = Change::Set(c),
@@ -465,130 +619,31 @@ macro_rules! neutral_fields {
             }
             self
         }
-        neutral_fields!(@clear [$($pp).+] $clear $doc);
+        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
-    (@setter [$($pp:ident).+] value($set:ident, $clear:ident, $doc:literal, $ty:ty)) => {
-        #[doc = concat!("Sets ", $doc, ".")]
-        pub fn $set(mut self, value: $ty) -> Self {
+    (@value [$($pp:ident).+] $v:ident ($($ty:tt)*) $set:ident $clear:ident $(#[$m:meta])*) => {
+        #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
+        $(#[$m])*
+        pub fn $set(mut self, value: $($ty)*) -> Self {
             self.$($pp).+ = Change::Set(value);
             self
         }
-        neutral_fields!(@clear [$($pp).+] $clear $doc);
+        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
-    (@clear [$($pp:ident).+] $clear:ident $doc:literal) => {
-        #[doc = concat!("Clears ", $doc, ".")]
+    (@clear [$($pp:ident).+] $v:ident $clear:ident $(#[$m:meta])*) => {
+        #[doc = concat!("Clears [`Field::", stringify!($v), "`]: ")]
+        $(#[$m])*
         pub fn $clear(mut self) -> Self {
             self.$($pp).+ = Change::Clear;
             self
         }
     };
 }
-
-// The table. Order is `Field::ALL` order (public: capability tables and
-// docs list fields in it); names are the neutral JSON paths.
-neutral_fields! {
-    /// Display name (ChartMogul `name`, Everlytic `name`).
-    DisplayName = "name": Text(MAX_TEXT_CHARS) [name] [name]
-        text(name, clear_name, "the display name");
-    /// Courtesy title (Mr, Ms, ...).
-    Title = "title": Text(MAX_TEXT_CHARS) [title] [title]
-        text(title, clear_title, "the courtesy title");
-    /// Given name.
-    FirstName = "first_name": Text(MAX_TEXT_CHARS) [first_name] [first_name]
-        text(first_name, clear_first_name, "the first name");
-    /// Middle name.
-    MiddleName = "middle_name": Text(MAX_TEXT_CHARS) [middle_name] [middle_name]
-        text(middle_name, clear_middle_name, "the middle name");
-    /// Family name.
-    LastName = "last_name": Text(MAX_TEXT_CHARS) [last_name] [last_name]
-        text(last_name, clear_last_name, "the last name");
-    /// Name suffix (Jr., Sr.).
-    Suffix = "suffix": Text(MAX_TEXT_CHARS) [suffix] [suffix]
-        text(suffix, clear_suffix, "the name suffix");
-    /// Company name.
-    Company = "company": Text(MAX_TEXT_CHARS) [company] [company]
-        text(company, clear_company, "the company name");
-    /// Primary email.
-    Email = "email": Text(MAX_EMAIL_CHARS) [email] [email]
-        text(email, clear_email, "the primary email");
-    /// Secondary email.
-    SecondaryEmail = "secondary_email": Text(MAX_EMAIL_CHARS) [secondary_email] [secondary_email]
-        text(secondary_email, clear_secondary_email, "the secondary email");
-    /// Primary phone.
-    Phone = "phone": Text(MAX_TEXT_CHARS) [phone] [phone]
-        text(phone, clear_phone, "the primary phone");
-    /// Secondary phone.
-    SecondaryPhone = "secondary_phone": Text(MAX_TEXT_CHARS) [secondary_phone] [secondary_phone]
-        text(secondary_phone, clear_secondary_phone, "the secondary phone");
-    /// Website URL.
-    Website = "website": Text(MAX_TEXT_CHARS) [website] [website]
-        text(website, clear_website, "the website URL");
-    /// Street address, first line.
-    AddressLine1 = "address.line1": Text(MAX_TEXT_CHARS) [address.line1] [address.line1]
-        text(address_line1, clear_address_line1, "the first address line");
-    /// Street address, second line.
-    AddressLine2 = "address.line2": Text(MAX_TEXT_CHARS) [address.line2] [address.line2]
-        text(address_line2, clear_address_line2, "the second address line");
-    /// City.
-    City = "address.city": Text(MAX_TEXT_CHARS) [address.city] [address.city]
-        text(city, clear_city, "the city");
-    /// State, province or region.
-    Region = "address.region": Text(MAX_TEXT_CHARS) [address.region] [address.region]
-        text(region, clear_region, "the state, province or region");
-    /// Postal or ZIP code.
-    PostalCode = "address.postal_code": Text(MAX_POSTAL_CODE_CHARS) [address.postal_code] [address.postal_code]
-        text(postal_code, clear_postal_code, "the postal code");
-    /// ISO 3166-1 alpha-2 country.
-    Country = "address.country": Country [address.country] [address.country]
-        code(country, clear_country, "the country (ISO 3166-1 alpha-2, upper case)", CountryCode);
-    /// Customer status.
-    Status = "status": Status [status] [status]
-        value(status, clear_status, "the status", CustomerStatus);
-    /// ISO 4217 billing currency.
-    Currency = "currency": Currency [currency] [currency]
-        code(currency, clear_currency, "the currency (ISO 4217)", Currency);
-    /// The caller's own reference for the customer.
-    ExternalReference = "external_reference": Text(MAX_TEXT_CHARS) [external_reference] [external_reference]
-        text(external_reference, clear_external_reference, "the caller's reference");
-    /// When the customer became a lead.
-    LeadCreatedAt = "lead_created_at": Timestamp [lead_created_at] [lead_created_at]
-        value(lead_created_at, clear_lead_created_at, "when the customer became a lead", DateTime<Utc>);
-    /// When the customer's free trial started.
-    FreeTrialStartedAt = "free_trial_started_at": Timestamp [free_trial_started_at] [free_trial_started_at]
-        value(free_trial_started_at, clear_free_trial_started_at, "when the free trial started", DateTime<Utc>);
-    /// Tags (set = add tags, clear = remove tags).
-    Tags = "tags": Tags [tags] [tags] none;
-    /// Typed custom attributes (set = create or update, clear = delete).
-    CustomAttributes = "custom": CustomAttributes [custom] [custom] none;
-    /// Acquisition campaign.
-    Campaign = "acquisition.campaign": Text(MAX_TEXT_CHARS) [acquisition.campaign] [acquisition.campaign]
-        text(campaign, clear_campaign, "the acquisition campaign");
-    /// Acquisition source.
-    AcquisitionSource = "acquisition.source": Text(MAX_TEXT_CHARS) [acquisition.source] [acquisition.source]
-        text(acquisition_source, clear_acquisition_source, "the acquisition source");
-    /// Acquisition medium.
-    Medium = "acquisition.medium": Text(MAX_TEXT_CHARS) [acquisition.medium] [acquisition.medium]
-        text(medium, clear_medium, "the acquisition medium");
-    /// Acquisition keyword.
-    Keyword = "acquisition.keyword": Text(MAX_TEXT_CHARS) [acquisition.keyword] [acquisition.keyword]
-        text(keyword, clear_keyword, "the acquisition keyword");
-    /// Acquisition ad content.
-    AdContent = "acquisition.ad_content": Text(MAX_TEXT_CHARS) [acquisition.ad_content] [acquisition.ad_content]
-        text(ad_content, clear_ad_content, "the acquisition ad content");
-    /// Acquisition landing page.
-    LandingPage = "acquisition.landing_page": Text(MAX_TEXT_CHARS) [acquisition.landing_page] [acquisition.landing_page]
-        text(landing_page, clear_landing_page, "the acquisition landing page");
-    /// When the customer started paying (read only everywhere).
-    CustomerSince = "customer_since": Timestamp [] [customer_since] none;
-    /// Monthly recurring revenue (read only everywhere).
-    Mrr = "mrr": Money [] [mrr] none;
-    /// Annual run rate (read only everywhere).
-    Arr = "arr": Money [] [arr] none;
-}
+neutral_table!(field_model);
 
 impl Field {
     /// The field named `name` (its path in the neutral JSON, as
-    /// [`Field::name`] spells it, `"extensions"` included).
+    /// [`Field::name`] spells it).
     ///
     /// ```
     /// use unibill_core::Field;
@@ -596,11 +651,19 @@ impl Field {
     /// assert_eq!(Field::from_name("citty"), None);
     /// ```
     pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL
-            .iter()
-            .chain(&[Field::Extensions])
-            .copied()
-            .find(|f| f.name() == name)
+        Field::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 
@@ -618,8 +681,7 @@ const VALIDATION_ORDER: [FieldKind; 5] = [
 impl CustomerPatch {
     /// Whether the patch does `op` to `field` (for tags: adds any with
     /// `Set`, removes any with `Clear`; for custom attributes: sets any,
-    /// deletes any). Always false for read-only fields and
-    /// [`Field::Extensions`] (extensions go by key).
+    /// deletes any). Always false for read-only fields.
     ///
     /// ```
     /// use unibill_core::{CustomerPatch, Field, Op};
@@ -666,9 +728,9 @@ impl CustomerPatch {
     /// Drops the change `op` makes to `field` (for tags: every added tag
     /// with `Set`, every removed one with `Clear`; for custom attributes:
     /// every set, or every delete); a change with the other op stays.
-    /// Returns whether something was dropped. Read-only fields and
-    /// [`Field::Extensions`] are never dropped here (remove extensions by
-    /// key with [`crate::Extensions::remove`]).
+    /// Returns whether something was dropped. Read-only fields are never
+    /// dropped (remove extensions by key with
+    /// [`crate::Extensions::remove`]).
     pub fn remove(&mut self, field: Field, op: Op) -> bool {
         patch_slot_mut(self, field).is_some_and(|s| s.remove(op))
     }
@@ -685,8 +747,7 @@ impl CustomerPatch {
     /// and [`Self::currency`]; a status by name (unknown names become
     /// [`CustomerStatus::Other`]); a timestamp in RFC 3339; for tags, adds
     /// the tag. Text the field does not accept, and fields no text can set
-    /// (custom attributes, which need a type; read-only fields;
-    /// extensions), are kept as errors naming the field and reported by
+    /// (custom attributes, which need a type; read-only fields), are kept as errors naming the field and reported by
     /// [`Self::validate`], like every builder mistake.
     ///
     /// ```
@@ -709,9 +770,9 @@ impl CustomerPatch {
 
     /// Clears `field` (JSON `null` in the merge patch). Tags and custom
     /// attributes are removed by name ([`Self::remove_tag`],
-    /// [`Self::clear_custom`]); clearing them, a read-only field or
-    /// extensions here is kept as an error naming the field and reported
-    /// by [`Self::validate`].
+    /// [`Self::clear_custom`]); clearing them or a read-only field here
+    /// is kept as an error naming the field and reported by
+    /// [`Self::validate`].
     pub fn clear(mut self, field: Field) -> Self {
         let result = match patch_slot_mut(&mut self, field) {
             Some(slot) => slot.clear(field),
@@ -754,12 +815,7 @@ fn touch_order() -> impl Iterator<Item = Field> {
 }
 
 fn not_in_a_patch(field: Field) -> Error {
-    let reason = if field == Field::Extensions {
-        "extensions are set by type: use extension(..)"
-    } else {
-        "read only: a patch cannot set or clear it"
-    };
-    Error::validation(field.name(), reason)
+    Error::validation(field.name(), "read only: a patch cannot set or clear it")
 }
 
 #[cfg(test)]
@@ -904,45 +960,26 @@ mod tests {
                 .with_ymd_and_hms(2024, 1, d, 0, 0, 0)
                 .unwrap()
         };
-        let texts = [
-            &mut c.name,
-            &mut c.title,
-            &mut c.first_name,
-            &mut c.middle_name,
-            &mut c.last_name,
-            &mut c.suffix,
-            &mut c.company,
-            &mut c.email,
-            &mut c.secondary_email,
-            &mut c.phone,
-            &mut c.secondary_phone,
-            &mut c.website,
-            &mut c.external_reference,
-            &mut c.address.line1,
-            &mut c.address.line2,
-            &mut c.address.city,
-            &mut c.address.region,
-            &mut c.address.postal_code,
-            &mut c.address.country,
-            &mut c.acquisition.campaign,
-            &mut c.acquisition.source,
-            &mut c.acquisition.medium,
-            &mut c.acquisition.keyword,
-            &mut c.acquisition.ad_content,
-            &mut c.acquisition.landing_page,
-        ];
-        for (n, slot) in texts.into_iter().enumerate() {
-            *slot = Some(format!("text {n}"));
+        for (n, field) in Field::ALL.iter().copied().enumerate() {
+            let slot = customer_slot_mut(&mut c, field).expect("a row");
+            if let Some(s) = slot.downcast_mut::<Option<String>>() {
+                *s = Some(format!("text {n}"));
+            } else if let Some(s) = slot.downcast_mut::<Option<CustomerStatus>>() {
+                *s = Some(CustomerStatus::Active);
+            } else if let Some(s) = slot.downcast_mut::<Option<Currency>>() {
+                *s = Some(Currency::EUR);
+            } else if let Some(s) = slot.downcast_mut::<Option<DateTime<FixedOffset>>>() {
+                *s = Some(at(n as u32 + 1));
+            } else if let Some(s) = slot.downcast_mut::<Option<Money>>() {
+                *s = Some(Money::from_minor(100 * n as i64, Currency::EUR));
+            } else if let Some(s) = slot.downcast_mut::<Vec<String>>() {
+                *s = vec!["vip".into()];
+            } else if let Some(s) = slot.downcast_mut::<BTreeMap<String, Value>>() {
+                s.insert("CAC".into(), json!(25));
+            } else {
+                panic!("{field}: no test value for its type");
+            }
         }
-        c.status = Some(CustomerStatus::Active);
-        c.currency = Some(Currency::EUR);
-        c.lead_created_at = Some(at(1));
-        c.free_trial_started_at = Some(at(2));
-        c.customer_since = Some(at(3));
-        c.mrr = Some(Money::from_minor(100, Currency::EUR));
-        c.arr = Some(Money::from_minor(1200, Currency::EUR));
-        c.tags = vec!["vip".into()];
-        c.custom.insert("CAC".into(), json!(25));
         let whole = serde_json::to_value(&c).unwrap();
         let mut seen = Vec::new();
         for field in Field::ALL.iter().copied() {
@@ -963,7 +1000,6 @@ mod tests {
             assert!(!seen.contains(&v.to_json()), "{field} repeats {v:?}");
             seen.push(v.to_json());
         }
-        assert_eq!(c.get(Field::Extensions), None);
     }
 
     /// The table's length limits are the documented ones: emails RFC
@@ -1009,7 +1045,6 @@ mod tests {
             (Field::Currency, "usd"),
             (Field::FreeTrialStartedAt, "yesterday"),
             (Field::CustomAttributes, "25"),
-            (Field::Extensions, "{}"),
         ] {
             match CustomerPatch::new().set_text(field, text).validate() {
                 Err(Error::Validation { field: f, .. }) => assert_eq!(f, field.name()),

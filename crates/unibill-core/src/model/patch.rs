@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,82 +9,7 @@ use serde_json::Value;
 use crate::attribute::{AttributeType, AttributeValue, CustomAttribute};
 use crate::change::Change;
 use crate::error::Error;
-use crate::status::CustomerStatus;
-use crate::values::{CountryCode, Currency};
-
-/// Address changes.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct AddressPatch {
-    /// Street address, first line.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub line1: Change<String>,
-    /// Street address, second line.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub line2: Change<String>,
-    /// City.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub city: Change<String>,
-    /// State, province or region.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub region: Change<String>,
-    /// Postal or ZIP code.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub postal_code: Change<String>,
-    /// ISO 3166-1 alpha-2 country.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub country: Change<CountryCode>,
-}
-
-impl AddressPatch {
-    /// True when no address field changes.
-    pub fn is_empty(&self) -> bool {
-        self.line1.is_keep()
-            && self.line2.is_keep()
-            && self.city.is_keep()
-            && self.region.is_keep()
-            && self.postal_code.is_keep()
-            && self.country.is_keep()
-    }
-}
-
-/// Marketing acquisition changes (Fusebill's `customerAcquisition`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct AcquisitionPatch {
-    /// Campaign name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub campaign: Change<String>,
-    /// Where the campaign originates (a site, a company).
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub source: Change<String>,
-    /// Campaign medium (banner, email, ...).
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub medium: Change<String>,
-    /// Search keyword.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub keyword: Change<String>,
-    /// Ad content description.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub ad_content: Change<String>,
-    /// Entrance page.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub landing_page: Change<String>,
-}
-
-impl AcquisitionPatch {
-    /// True when no acquisition field changes.
-    pub fn is_empty(&self) -> bool {
-        self.campaign.is_keep()
-            && self.source.is_keep()
-            && self.medium.is_keep()
-            && self.keyword.is_keep()
-            && self.ad_content.is_keep()
-            && self.landing_page.is_keep()
-    }
-}
+use crate::field::neutral_table;
 
 /// Tags to add and to remove.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,18 +30,22 @@ impl TagChanges {
     }
 }
 
-/// The extension keys known in this process: the name of every backend
-/// that built its [`Capabilities`](crate::Capabilities) (each backend
-/// does when it is built), plus any registered with
-/// [`register_extension_key`] (the `unibill` facade registers every
-/// backend compiled in). Core itself names no vendor.
+/// The extension keys known in this process besides a backend's own: the
+/// backends registered with [`register_extension_key`] (the `unibill`
+/// facade registers every backend compiled in when it builds an updater).
+/// Core itself names no vendor, and building a backend or its
+/// [`Capabilities`](crate::Capabilities) registers nothing, so which keys
+/// are known never depends on what else was built first.
 static KNOWN_EXTENSION_KEYS: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
     std::sync::Mutex::new(std::collections::BTreeSet::new());
 
 /// Declares `backend`'s name as an extension key, so that a patch carrying
 /// it is another backend's extension (refused as
 /// [`Error::Unsupported`] or ignored) rather than an unknown key
-/// ([`Error::Validation`]). Called by [`Capabilities::new`](crate::Capabilities::new).
+/// ([`Error::Validation`]). A backend's own key needs no registration.
+/// The `unibill` facade registers every backend compiled in; a program
+/// that builds backends from their crates directly registers the ones it
+/// wants recognised.
 pub fn register_extension_key(backend: crate::BackendKind) {
     KNOWN_EXTENSION_KEYS
         .lock()
@@ -202,106 +130,83 @@ impl Extensions {
     }
 }
 
-/// A neutral update of a customer: every field is a [`Change`] (keep, set
-/// or clear), so serialized a patch *is* a JSON Merge Patch (RFC 7396) of
-/// the neutral customer.
-///
-/// Build one fluently; mistakes made while building (a bad country code, a
-/// bad attribute key) are kept and reported by [`CustomerPatch::validate`],
-/// which every backend runs before its first request.
-///
-/// ```
-/// use unibill_core::{CustomerPatch, Change};
-/// let patch = CustomerPatch::new()
-///     .city("Paris")
-///     .country("FR")
-///     .clear_phone()
-///     .custom("CAC", 25)
-///     .add_tag("vip");
-/// patch.validate().unwrap();
-/// assert_eq!(patch.address.city, Change::Set("Paris".to_string()));
-/// let json = serde_json::to_value(&patch).unwrap();
-/// assert_eq!(json["phone"], serde_json::Value::Null);
-/// assert_eq!(json["address"]["country"], "FR");
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct CustomerPatch {
-    /// Display name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub name: Change<String>,
-    /// Courtesy title (Mr, Mrs, Ms, Miss, Dr).
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub title: Change<String>,
-    /// Given name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub first_name: Change<String>,
-    /// Middle name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub middle_name: Change<String>,
-    /// Family name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub last_name: Change<String>,
-    /// Name suffix.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub suffix: Change<String>,
-    /// Company name.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub company: Change<String>,
-    /// Primary email.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub email: Change<String>,
-    /// Secondary email.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub secondary_email: Change<String>,
-    /// Primary phone.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub phone: Change<String>,
-    /// Secondary phone.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub secondary_phone: Change<String>,
-    /// Website URL.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub website: Change<String>,
-    /// Address changes.
-    #[serde(default, skip_serializing_if = "AddressPatch::is_empty")]
-    pub address: AddressPatch,
-    /// Status.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub status: Change<CustomerStatus>,
-    /// Billing currency.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub currency: Change<Currency>,
-    /// The caller's own reference for this customer.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub external_reference: Change<String>,
-    /// When the customer became a lead.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub lead_created_at: Change<DateTime<Utc>>,
-    /// When the customer's free trial started.
-    #[serde(default, skip_serializing_if = "Change::is_keep")]
-    pub free_trial_started_at: Change<DateTime<Utc>>,
-    /// Tags to add and remove.
-    #[serde(default, skip_serializing_if = "TagChanges::is_empty")]
-    pub tags: TagChanges,
-    /// Custom attributes to set (create or update) or clear (delete).
-    #[serde(
-        default,
-        skip_serializing_if = "BTreeMap::is_empty",
-        deserialize_with = "crate::attribute::deserialize_custom"
-    )]
-    pub custom: BTreeMap<String, Change<CustomAttribute>>,
-    /// Acquisition changes.
-    #[serde(default, skip_serializing_if = "AcquisitionPatch::is_empty")]
-    pub acquisition: AcquisitionPatch,
-    /// Per-backend extensions.
-    #[serde(default, skip_serializing_if = "Extensions::is_empty")]
-    pub extensions: Extensions,
-    /// Mistakes made while building, reported by `validate`.
-    #[serde(skip)]
-    deferred: Vec<(String, String)>,
+/// Whether a patch field changes nothing (its default: `Keep`, no tags,
+/// no attributes, a group with every field `Keep`); such fields are left
+/// out of the merge patch.
+fn unchanged<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
+
+/// Generates [`CustomerPatch`] and its groups from the table's `patch`
+/// and `groups` parts.
+macro_rules! patch_model {
+    (customer [$($c:tt)*] patch [$({[$(#[$pm:meta])*] $pf:ident ($($pty:tt)*)})*]
+     groups [$({[$(#[$gm:meta])*] $g:ident $G:ident $GP:ident
+        [$({[$(#[$m:meta])*] $f:ident $kind:ident})*]})*]
+     fields [$($fl:tt)*]) => {
+        $(
+            #[doc = concat!("Changes to a customer's [`", stringify!($G), "`](crate::", stringify!($G), ").")]
+            #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+            #[serde(deny_unknown_fields)]
+            #[non_exhaustive]
+            pub struct $GP {
+                $(
+                    $(#[$m])*
+                    #[serde(default, skip_serializing_if = "unchanged")]
+                    pub $f: neutral_table!(@write $kind),
+                )*
+            }
+
+            impl $GP {
+                /// True when no field of the group changes.
+                pub fn is_empty(&self) -> bool {
+                    unchanged(self)
+                }
+            }
+        )*
+
+        /// A neutral update of a customer: every field is a [`Change`]
+        /// (keep, set or clear), so serialized a patch *is* a JSON Merge
+        /// Patch (RFC 7396) of the neutral customer.
+        ///
+        /// Build one fluently; mistakes made while building (a bad country
+        /// code, a bad attribute key) are kept and reported by
+        /// [`CustomerPatch::validate`], which every backend runs before its
+        /// first request.
+        ///
+        /// ```
+        /// use unibill_core::{CustomerPatch, Change};
+        /// let patch = CustomerPatch::new()
+        ///     .city("Paris")
+        ///     .country("FR")
+        ///     .clear_phone()
+        ///     .custom("CAC", 25)
+        ///     .add_tag("vip");
+        /// patch.validate().unwrap();
+        /// assert_eq!(patch.address.city, Change::Set("Paris".to_string()));
+        /// let json = serde_json::to_value(&patch).unwrap();
+        /// assert_eq!(json["phone"], serde_json::Value::Null);
+        /// assert_eq!(json["address"]["country"], "FR");
+        /// ```
+        #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[non_exhaustive]
+        pub struct CustomerPatch {
+            $(
+                $(#[$pm])*
+                #[serde(default, skip_serializing_if = "unchanged")]
+                pub $pf: $($pty)*,
+            )*
+            /// Per-backend extensions.
+            #[serde(default, skip_serializing_if = "Extensions::is_empty")]
+            pub extensions: Extensions,
+            /// Mistakes made while building, reported by `validate`.
+            #[serde(skip)]
+            deferred: Vec<(String, String)>,
+        }
+    };
+}
+neutral_table!(patch_model);
 
 impl CustomerPatch {
     /// An empty patch (changes nothing).
@@ -404,7 +309,9 @@ impl CustomerPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capability::{Field, Op};
+    use crate::capability::Op;
+    use crate::field::Field;
+    use crate::field::FieldKind;
     use serde_json::json;
 
     #[test]
@@ -431,47 +338,33 @@ mod tests {
         );
     }
 
+    /// A patch touching every writable field of [`Field::ALL`] (tags and
+    /// custom attributes both ways) lists each in `touched` and survives
+    /// the JSON round trip.
     #[test]
-    fn builder_covers_fields_and_touched_lists_them() {
-        let p = CustomerPatch::new()
-            .name("Ben")
-            .title("Mr")
-            .first_name("Ben")
-            .middle_name("B")
-            .last_name("Smith")
-            .suffix("Sr.")
-            .company("Acme")
-            .email("ben@example.com")
-            .secondary_email("b2@example.com")
-            .phone("1")
-            .secondary_phone("2")
-            .website("https://example.com")
-            .address_line1("1 Main St")
-            .address_line2("Suite 2")
-            .city("Paris")
-            .region("IDF")
-            .postal_code("75001")
-            .country("FR")
-            .status(CustomerStatus::Active)
-            .currency("EUR")
-            .external_reference("ref")
-            .lead_created_at(Utc::now())
-            .free_trial_started_at(Utc::now())
-            .add_tag("a")
+    fn every_writable_field_is_touched_and_round_trips() {
+        let text = |f: Field| match f.kind() {
+            FieldKind::Country => "FR",
+            FieldKind::Currency => "EUR",
+            FieldKind::Status => "active",
+            FieldKind::Timestamp => "2024-05-01T12:00:00Z",
+            _ if f.max_chars() == Some(crate::check::MAX_EMAIL_CHARS) => "ben@example.com",
+            _ => "Ben",
+        };
+        let writable: Vec<Field> = Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| f.is_writable() && f.kind() != FieldKind::CustomAttributes)
+            .collect();
+        let p = writable
+            .iter()
+            .fold(CustomerPatch::new(), |p, f| p.set_text(*f, text(*f)))
             .remove_tag("b")
             .custom("CAC", 25)
-            .clear_custom("old")
-            .campaign("c")
-            .acquisition_source("s")
-            .medium("m")
-            .keyword("k")
-            .ad_content("ad")
-            .landing_page("/lp");
+            .clear_custom("old");
         p.validate().unwrap();
-        let touched = p.touched();
-        let writable = Field::ALL.len() - 3; // customer_since, mrr, arr
-                                             // every writable field once, tags and custom twice (set + clear)
-        assert_eq!(touched.len(), writable + 2);
+        // every writable field once, tags and custom twice (set + clear)
+        assert_eq!(p.touched().len(), writable.len() + 1 + 2);
         let round: CustomerPatch =
             serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
         assert_eq!(round, p);

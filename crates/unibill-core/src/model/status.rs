@@ -91,18 +91,6 @@ impl CustomerStatus {
             .map(|(s, _)| s.clone())
             .unwrap_or_else(|| CustomerStatus::Other(name.to_owned()))
     }
-
-    /// True for the ChartMogul lead stages (and plain `Lead`).
-    pub fn is_lead(&self) -> bool {
-        matches!(
-            self,
-            CustomerStatus::Lead
-                | CustomerStatus::NewLead
-                | CustomerStatus::WorkingLead
-                | CustomerStatus::QualifiedLead
-                | CustomerStatus::UnqualifiedLead
-        )
-    }
 }
 
 impl fmt::Display for CustomerStatus {
@@ -136,7 +124,5 @@ mod tests {
         let o: CustomerStatus = serde_json::from_str("\"Frozen\"").unwrap();
         assert_eq!(o, CustomerStatus::Other("Frozen".into()));
         assert_eq!(serde_json::to_string(&o).unwrap(), "\"Frozen\"");
-        assert!(CustomerStatus::QualifiedLead.is_lead());
-        assert!(!CustomerStatus::Active.is_lead());
     }
 }

@@ -33,7 +33,7 @@
 //! // The same answer as a typed error: the one `update` on `b` returns.
 //! match patch.check_portable([&a, &b]) {
 //!     Err(Error::Unsupported { backend, field, op }) => {
-//!         assert_eq!((backend, field, op), (b.backend(), Field::Phone, Op::Set));
+//!         assert_eq!((backend, field, op), (b.backend(), Field::Phone.into(), Op::Set));
 //!     }
 //!     other => panic!("{other:?}"),
 //! }
@@ -44,8 +44,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::capability::{Capabilities, Field, FieldCaps, Op};
+use crate::capability::{Capabilities, FieldCaps, Op, Target};
 use crate::error::{Error, Result};
+use crate::field::Field;
 use crate::kind::BackendKind;
 use crate::patch::CustomerPatch;
 use crate::reference::LookupKind;
@@ -85,7 +86,7 @@ impl Capabilities {
         I::Item: AsRef<Capabilities>,
     {
         let backends: Vec<I::Item> = backends.into_iter().collect();
-        let mut out = Capabilities::unregistered(COMMON);
+        let mut out = Capabilities::new(COMMON);
         let Some((first, rest)) = backends.split_first() else {
             return out;
         };
@@ -115,14 +116,17 @@ impl Capabilities {
     /// [`UpdateOptions::ignore_unsupported`](crate::UpdateOptions::ignore_unsupported),
     /// in the order [`crate::CheckedPatch::check`] meets them: every
     /// touched field and op it does not allow ([`CustomerPatch::touched`]
-    /// order), then [`Field::Extensions`] when the patch carries another
+    /// order), then [`Target::Extensions`] when the patch carries another
     /// known backend's extension. Empty: nothing is refused.
     pub fn unsupported_in(&self, patch: &CustomerPatch) -> Vec<Ignored> {
         let mut out: Vec<Ignored> = patch
             .touched()
             .into_iter()
             .filter(|(field, op)| !self.allows(*field, *op))
-            .map(|(field, op)| Ignored { field, op })
+            .map(|(field, op)| Ignored {
+                field: field.into(),
+                op,
+            })
             .collect();
         let own = self.backend().as_str();
         let known = crate::patch::known_extension_keys();
@@ -132,7 +136,7 @@ impl Capabilities {
             .any(|key| key != own && known.contains(&key))
         {
             out.push(Ignored {
-                field: Field::Extensions,
+                field: Target::Extensions,
                 op: Op::Set,
             });
         }
@@ -315,7 +319,7 @@ mod tests {
 
     impl Capabilities {
         fn renamed_for_test(self) -> Capabilities {
-            let mut out = Capabilities::unregistered(COMMON);
+            let mut out = Capabilities::new(COMMON);
             for (f, caps) in self.iter() {
                 out = out.with(f, caps);
             }
@@ -386,7 +390,7 @@ mod tests {
         match report.into_result() {
             Err(Error::Unsupported { backend, field, op }) => {
                 assert_eq!(backend.as_str(), "porta");
-                assert_eq!((field, op), (Field::Phone, Op::Clear));
+                assert_eq!((field, op), (Field::Phone.into(), Op::Clear));
             }
             other => panic!("{other:?}"),
         }
@@ -402,6 +406,7 @@ mod tests {
     #[test]
     fn another_backends_extension_is_not_portable() {
         let (a, b) = (a(), b());
+        crate::patch::register_extension_key(a.backend());
         #[derive(serde::Serialize, serde::Deserialize)]
         struct PortaExt {
             x: u32,
@@ -414,12 +419,12 @@ mod tests {
         let report = patch.portability([&a, &b]);
         assert!(report.refused(a.backend()).is_empty());
         let extensions = [Ignored {
-            field: Field::Extensions,
+            field: Target::Extensions,
             op: Op::Set,
         }];
         assert_eq!(report.refused(b.backend()), extensions);
         match CheckedPatch::check(&b, &patch, &UpdateOptions::default()) {
-            Err(Error::Unsupported { field, .. }) => assert_eq!(field, Field::Extensions),
+            Err(Error::Unsupported { field, .. }) => assert_eq!(field, Target::Extensions),
             other => panic!("{other:?}"),
         }
     }

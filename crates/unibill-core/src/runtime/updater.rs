@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::backend::Backend;
-use crate::capability::{Capabilities, Field, Op};
+use crate::capability::{Capabilities, Op, Target};
 use crate::customer::Customer;
 use crate::error::{Error, Result};
 use crate::kind::CustomerId;
@@ -92,8 +92,8 @@ impl UpdateOptions {
 /// A change that was left out because the backend cannot do it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Ignored {
-    /// The field.
-    pub field: Field,
+    /// The field, or another backend's extension.
+    pub field: Target,
     /// Set or clear.
     pub op: Op,
 }
@@ -134,11 +134,12 @@ impl CheckedPatch {
                 let ignored: Vec<Ignored> = caps
                     .unsupported_in(patch)
                     .into_iter()
-                    .filter(|i| i.field != Field::Extensions)
+                    .filter(|i| i.field != Target::Extensions)
                     .collect();
-                let effective = ignored
-                    .iter()
-                    .fold(patch.clone(), |p, i| p.without(i.field, i.op));
+                let effective = ignored.iter().fold(patch.clone(), |p, i| match i.field {
+                    Target::Field(f) => p.without(f, i.op),
+                    Target::Extensions => p,
+                });
                 (effective, ignored)
             }
         };
@@ -149,12 +150,15 @@ impl CheckedPatch {
             .filter(|k| *k != own)
             .map(str::to_owned)
             .collect();
-        // Read (under its lock) only when a foreign key needs it.
-        let known = if keys.is_empty() {
-            Vec::new()
-        } else {
-            crate::patch::known_extension_keys()
-        };
+        // Read (under its lock) only when a foreign key needs it; the
+        // backend's own key is always known.
+        let mut known = Vec::new();
+        if !keys.is_empty() {
+            known = crate::patch::known_extension_keys();
+            if let Err(at) = known.binary_search(&own) {
+                known.insert(at, own);
+            }
+        }
         for key in keys {
             if !known.contains(&key.as_str()) {
                 return Err(crate::Error::validation(
@@ -170,14 +174,14 @@ impl CheckedPatch {
                 UnsupportedPolicy::Fail => {
                     return Err(crate::Error::Unsupported {
                         backend: caps.backend(),
-                        field: Field::Extensions,
+                        field: Target::Extensions,
                         op: Op::Set,
                     })
                 }
                 UnsupportedPolicy::Ignore => {
                     effective.extensions.remove(&key);
                     let entry = Ignored {
-                        field: Field::Extensions,
+                        field: Target::Extensions,
                         op: Op::Set,
                     };
                     if !ignored.contains(&entry) {
