@@ -12,10 +12,13 @@
 set -euo pipefail
 
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-scratch="$root/target/demo-check/repo"
-# The main target dir: its registry crates are reused, only the scratch
-# tree's own crates build again (their paths differ).
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+# The main target dir: its registry crates are reused. The scratch tree
+# lives in it, at one path per target dir: cargo tracks sources inside the
+# target dir by their path relative to it, so two scratch trees sharing a
+# target dir would be taken for each other.
+CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")
+export CARGO_TARGET_DIR
+scratch="$CARGO_TARGET_DIR/demo-check/repo"
 export CARGO_INCREMENTAL=0
 
 row="${DEMO_ROW:-demo(api_key) => Demo(DemoConfig) in unibill_demo, feature = \"demo\", as_demo;}"
