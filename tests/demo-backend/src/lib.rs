@@ -14,8 +14,9 @@
 //! shared by every client of this process that names it; the first
 //! client to open it sets its key, and a client with another key is
 //! refused ([`Error::Unauthorized`]) on every call. The shared settings
-//! (timeouts, retries, rate limit) have nothing to act on here: no request
-//! leaves the process.
+//! (timeouts, retries, rate limit) have nothing to act on here, since no
+//! request leaves the process, and writes are locked per store within the
+//! process whatever `write_locking` says.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -63,7 +64,7 @@ pub fn capabilities() -> Capabilities {
 
 /// The stores of this process by base URL, each with the key it was
 /// opened with.
-type Stores = Mutex<HashMap<String, (String, Arc<InMemory>)>>;
+type Stores = Mutex<HashMap<String, (SecretString, Arc<InMemory>)>>;
 
 /// The stores of this process.
 fn stores() -> &'static Stores {
@@ -80,9 +81,9 @@ pub fn store(base_url: &str, api_key: &str) -> (Arc<InMemory>, bool) {
         let store = InMemory::new()
             .with_capabilities(capabilities())
             .with_locks(CustomerLocks::in_process(KIND, account));
-        (api_key.to_owned(), Arc::new(store))
+        (SecretString::from(api_key), Arc::new(store))
     });
-    (Arc::clone(store), key == api_key)
+    (Arc::clone(store), key.expose_secret() == api_key)
 }
 
 /// The demo backend's config: `{"backend": "demo", "api_key": "...",
