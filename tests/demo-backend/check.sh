@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Checks that a new backend is its crate plus one registry row: copies the
+# repository's tracked files to a scratch tree under target/, adds this
+# demo crate to crates/, and to the facade exactly one registry row, one
+# cargo feature and one dependency, then runs the demo's facade tests
+# (Config from JSON, TOML and the environment; the neutral calls on the
+# demo store) and the behaviour suite with the feature on. Exits non-zero
+# if any step fails.
+#
+#   tests/demo-backend/check.sh            # the check
+#   DEMO_ROW='...' tests/demo-backend/check.sh   # with another registry row
+set -euo pipefail
+
+root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
+# The main target dir: its registry crates are reused. The scratch tree
+# lives in it, at one path per target dir: cargo tracks sources inside the
+# target dir by their path relative to it, so two scratch trees sharing a
+# target dir would be taken for each other.
+CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")
+export CARGO_TARGET_DIR
+scratch="$CARGO_TARGET_DIR/demo-check/repo"
+export CARGO_INCREMENTAL=0
+
+row="${DEMO_ROW:-demo(api_key) => Demo(DemoConfig) in unibill_demo, feature = \"demo\", as_demo;}"
+
+rm -rf "$scratch"
+mkdir -p "$scratch"
+# The tracked files as they are in the work tree (uncommitted edits too).
+git -C "$root" ls-files -z | (cd "$root" && xargs -0 cp --parents -t "$scratch")
+cp "$root/Cargo.lock" "$scratch/" 2>/dev/null || true
+
+cp -r "$root/tests/demo-backend" "$scratch/crates/unibill-demo"
+rm "$scratch/crates/unibill-demo/check.sh" "$scratch/crates/unibill-demo/demo.rs"
+cp "$root/tests/demo-backend/demo.rs" "$scratch/tests/demo.rs"
+
+cd "$scratch"
+# 1. The registry row, after the last backend's row.
+sed -i "/^ *everlytic(base_url, username, api_key) => /a\\            $row" src/config.rs
+# 2. The cargo feature, after the last backend's feature.
+sed -i '/^everlytic = \["dep:unibill-everlytic"\]$/a demo = ["dep:unibill-demo"]' Cargo.toml
+# 3. The dependency, after the last backend's.
+sed -i '/^unibill-everlytic = { workspace = true, optional = true }$/a unibill-demo = { path = "crates/unibill-demo", optional = true }' Cargo.toml
+
+# Each edit must have landed exactly once.
+test "$(grep -c 'unibill_demo' src/config.rs)" = 1
+test "$(grep -c '^demo = \["dep:unibill-demo"\]$' Cargo.toml)" = 1
+test "$(grep -c '^unibill-demo = ' Cargo.toml)" = 1
+git -C "$root" diff --no-index --stat "$root/src" "$scratch/src" || true
+
+cargo fmt --all -- --check
+timeout 1800 cargo clippy -p unibill-demo -p unibill --features demo --lib --test demo -- -D warnings
+RUSTDOCFLAGS="-D warnings" timeout 1800 cargo doc -p unibill-demo --no-deps
+timeout 1800 cargo test --features demo --test demo
+timeout 1800 cargo test --features demo --test behaviour
+echo "demo check: passed"
