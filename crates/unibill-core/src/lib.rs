@@ -35,13 +35,13 @@ mod runtime;
 
 pub use backend::{builder, lock, transport};
 pub use model::{
-    attribute, capability, change, check, customer, field, kind, patch, status, values,
+    attribute, capability, change, check, customer, field, kind, patch, status, update, values,
 };
 pub use runtime::{bulk, portable, reference, updater};
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;
-pub use builder::{BackendBuilder, BackendConfig, Settings};
+pub use builder::{BackendBuilder, BackendConfig, ConflictCheck, Settings};
 pub use bulk::{
     bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
     BulkStream, BulkSummary,
@@ -62,10 +62,10 @@ pub use status::CustomerStatus;
 pub use transport::{
     Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
 };
-pub use updater::{
-    CheckedPatch, ConflictCheck, CustomerUpdater, DryRun, Ignored, PlannedRequest,
-    UnsupportedPolicy, UpdateOptions, UpdateOutcome,
+pub use update::{
+    CheckedPatch, DryRun, Ignored, PlannedRequest, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
 };
+pub use updater::CustomerUpdater;
 pub use values::{CountryCode, Currency, Decimal, Money};
 
 pub use async_trait::async_trait;

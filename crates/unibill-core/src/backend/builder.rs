@@ -62,7 +62,6 @@ use crate::lock::WriteLocking;
 use crate::transport::{
     redacted_url, ClientOptions, RateLimit, RateLimiter, RetryConfig, TransportConfig,
 };
-use crate::updater::ConflictCheck;
 
 /// A backend's builder: the shared connection settings as provided
 /// setters, then [`build`](BackendBuilder::build).
@@ -719,6 +718,50 @@ pub(crate) mod de {
             .filter(|n| *n > 0)
             .ok_or_else(malformed)?;
         Ok(Some(Some(RateLimit { requests, per })))
+    }
+}
+
+/// How a backend that reads a customer before writing it guards against an
+/// edit made outside unibill (another program, the vendor's own UI)
+/// between its read and its write, when the vendor offers no conditional
+/// write (no ETag / If-Match). Updates made through unibill in this process
+/// are already kept apart by the customer's write lock ([`crate::lock`]);
+/// this check is for everyone else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictCheck {
+    /// Read the customer again just before the write and compare it, as a
+    /// whole, with the record the write was worked out from. When it
+    /// changed, work the write out again from the fresh record (patches are
+    /// declarative, so this is safe) and check again, for at most
+    /// `max_rounds` rounds, then fail with
+    /// [`Error::Conflict`] (unless the patch changes
+    /// nothing on the last record read: then nothing is written and the
+    /// update succeeds). Costs one more `GET` per update that reads and
+    /// writes. The default, with 3 rounds.
+    Reread {
+        /// Rounds before giving up (at least 1).
+        max_rounds: u32,
+    },
+    /// No re-read: read, then write. An edit made by someone else between
+    /// the two is overwritten.
+    Off,
+}
+
+impl Default for ConflictCheck {
+    fn default() -> Self {
+        ConflictCheck::Reread { max_rounds: 3 }
+    }
+}
+
+impl ConflictCheck {
+    /// The re-read rounds allowed (at least 1), or `None` for
+    /// [`ConflictCheck::Off`].
+    pub fn reread_rounds(&self) -> Option<u32> {
+        match self {
+            ConflictCheck::Reread { max_rounds } => Some((*max_rounds).max(1)),
+            ConflictCheck::Off => None,
+        }
     }
 }
 

@@ -51,7 +51,7 @@ use crate::kind::{BackendKind, CustomerId};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::reference::LookupKind;
 use crate::transport::{Request, Response, RetryHint, Transport};
-use crate::updater::{CheckedPatch, PlannedRequest, UpdateOutcome};
+use crate::update::{CheckedPatch, PlannedRequest, UpdateOutcome};
 
 /// What a backend implements: the hooks that read one customer, look
 /// customers up, plan and apply a checked patch under a held write lock,

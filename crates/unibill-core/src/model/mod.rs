@@ -11,4 +11,5 @@ pub mod field;
 pub mod kind;
 pub mod patch;
 pub mod status;
+pub mod update;
 pub mod values;

@@ -65,7 +65,8 @@ use crate::error::{Error, ErrorKind};
 use crate::kind::CustomerId;
 use crate::patch::CustomerPatch;
 use crate::reference::CustomerRef;
-use crate::updater::{update_as, CheckedPatch, CustomerUpdater, UpdateOptions, UpdateOutcome};
+use crate::update::{CheckedPatch, UpdateOptions, UpdateOutcome};
+use crate::updater::{update_as, CustomerUpdater};
 
 /// The default number of updates in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 8;

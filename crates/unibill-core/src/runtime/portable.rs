@@ -50,7 +50,7 @@ use crate::field::Field;
 use crate::kind::BackendKind;
 use crate::patch::CustomerPatch;
 use crate::reference::LookupKind;
-use crate::updater::Ignored;
+use crate::update::Ignored;
 
 /// The backend name of [`Capabilities::common`]'s result. It names no
 /// real backend and is not registered as an extension key.

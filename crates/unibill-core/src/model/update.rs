@@ -1,0 +1,259 @@
+//! What passes between the caller path and a backend: the checked patch a
+//! backend accepts, the options of an update, and what an update or a dry
+//! run returns.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::capability::{Capabilities, Op, Target};
+use crate::customer::Customer;
+use crate::error::Result;
+use crate::patch::CustomerPatch;
+use crate::reference::CustomerRef;
+
+/// What to do with parts of a patch the backend cannot honour.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UnsupportedPolicy {
+    /// Refuse the whole patch with
+    /// [`Error::Unsupported`](crate::Error::Unsupported) (the default).
+    #[default]
+    Fail,
+    /// Drop those parts, apply the rest, and list what was dropped in
+    /// [`UpdateOutcome::ignored`].
+    Ignore,
+}
+
+/// Options for [`CustomerUpdater::update_with`](crate::CustomerUpdater::update_with).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UpdateOptions {
+    /// What to do with unsupported fields.
+    pub unsupported: UnsupportedPolicy,
+}
+
+impl UpdateOptions {
+    /// Options that ignore unsupported fields instead of failing.
+    pub fn ignore_unsupported() -> Self {
+        Self {
+            unsupported: UnsupportedPolicy::Ignore,
+        }
+    }
+}
+
+/// A change that was left out because the backend cannot do it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Ignored {
+    /// The field, or another backend's extension.
+    pub field: Target,
+    /// Set or clear.
+    pub op: Op,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.op, self.field)
+    }
+}
+
+/// A patch that passed validation and the backend's capability check: the
+/// only form a backend's [`Backend::apply`](crate::Backend::apply) accepts, so no backend
+/// can skip the checks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckedPatch {
+    patch: CustomerPatch,
+    ignored: Vec<Ignored>,
+    resolved_from: Option<CustomerRef>,
+}
+
+impl CheckedPatch {
+    /// Checks `patch` against `caps` (refusing or dropping what the
+    /// backend cannot do, per `options`), then validates what remains.
+    pub fn check(
+        caps: &Capabilities,
+        patch: &CustomerPatch,
+        options: &UpdateOptions,
+    ) -> Result<Self> {
+        let (mut effective, mut ignored) = match options.unsupported {
+            UnsupportedPolicy::Fail => {
+                caps.check(patch)?;
+                (patch.clone(), Vec::new())
+            }
+            UnsupportedPolicy::Ignore => {
+                // The same rule as the portability check: one list of what
+                // this backend refuses (foreign extensions handled below,
+                // with the unknown-key check).
+                let ignored: Vec<Ignored> = caps
+                    .unsupported_in(patch)
+                    .into_iter()
+                    .filter(|i| i.field != Target::Extensions)
+                    .collect();
+                let effective = ignored.iter().fold(patch.clone(), |p, i| match i.field {
+                    Target::Field(f) => p.without(f, i.op),
+                    Target::Extensions => p,
+                });
+                (effective, ignored)
+            }
+        };
+        let own = caps.backend().as_str();
+        let keys: Vec<String> = patch
+            .extensions
+            .keys()
+            .filter(|k| *k != own)
+            .map(str::to_owned)
+            .collect();
+        // Read (under its lock) only when a foreign key needs it; the
+        // backend's own key is always known.
+        let mut known = Vec::new();
+        if !keys.is_empty() {
+            known = crate::patch::known_extension_keys();
+            if let Err(at) = known.binary_search(&own) {
+                known.insert(at, own);
+            }
+        }
+        for key in keys {
+            if !known.contains(&key.as_str()) {
+                return Err(crate::Error::validation(
+                    format!("extensions.{}", crate::error::clip(&key)),
+                    format!(
+                        "unknown extension `{}`: the known backends are {}",
+                        crate::error::clip(&key),
+                        known.join(", ")
+                    ),
+                ));
+            }
+            match options.unsupported {
+                UnsupportedPolicy::Fail => {
+                    return Err(crate::Error::Unsupported {
+                        backend: caps.backend(),
+                        field: Target::Extensions,
+                        op: Op::Set,
+                    })
+                }
+                UnsupportedPolicy::Ignore => {
+                    effective.extensions.remove(&key);
+                    let entry = Ignored {
+                        field: Target::Extensions,
+                        op: Op::Set,
+                    };
+                    if !ignored.contains(&entry) {
+                        ignored.push(entry);
+                    }
+                }
+            }
+        }
+        effective.validate()?;
+        Ok(Self {
+            patch: effective,
+            ignored,
+            resolved_from: None,
+        })
+    }
+
+    /// The email or external reference the customer of this update was
+    /// looked up by, when it was named so (`None` for an update by id).
+    /// A backend whose update reads the customer before writing checks
+    /// that the record it last read still matches it, and otherwise writes
+    /// nothing and fails with [`Error::Conflict`](crate::Error::Conflict): the reference may have
+    /// moved to another customer since it was resolved.
+    pub fn resolved_from(&self) -> Option<&CustomerRef> {
+        self.resolved_from.as_ref()
+    }
+
+    /// The same patch, for a customer found by `reference`
+    /// ([`Self::resolved_from`]); set only by the caller path.
+    pub(crate) fn with_resolved_from(mut self, reference: CustomerRef) -> Self {
+        self.resolved_from = Some(reference);
+        self
+    }
+
+    /// The patch to apply.
+    pub fn patch(&self) -> &CustomerPatch {
+        &self.patch
+    }
+
+    /// What was dropped.
+    pub fn ignored(&self) -> &[Ignored] {
+        &self.ignored
+    }
+}
+
+impl std::ops::Deref for CheckedPatch {
+    type Target = CustomerPatch;
+    fn deref(&self) -> &CustomerPatch {
+        &self.patch
+    }
+}
+
+/// One vendor request, as sent or as a dry run would send it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl PlannedRequest {
+    /// A request description.
+    pub fn new(method: impl Into<String>, url: impl Into<String>, body: Option<Value>) -> Self {
+        Self {
+            method: method.into(),
+            url: url.into(),
+            body,
+        }
+    }
+}
+
+impl fmt::Display for PlannedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)?;
+        if let Some(b) = &self.body {
+            write!(f, " {b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of an update.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct UpdateOutcome {
+    /// The customer as the vendor holds it afterwards.
+    pub customer: Customer,
+    /// The write requests that were sent, in order (empty: the patch
+    /// changed nothing and no write was sent).
+    pub writes: Vec<PlannedRequest>,
+    /// Changes left out under [`UnsupportedPolicy::Ignore`].
+    pub ignored: Vec<Ignored>,
+}
+
+impl UpdateOutcome {
+    /// An outcome with no ignored changes.
+    pub fn new(customer: Customer, writes: Vec<PlannedRequest>) -> Self {
+        Self {
+            customer,
+            writes,
+            ignored: Vec::new(),
+        }
+    }
+
+    /// Whether any write was sent.
+    pub fn changed(&self) -> bool {
+        !self.writes.is_empty()
+    }
+}
+
+/// What an update would send, computed without writing anything.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct DryRun {
+    /// The write requests an update would send now, in order.
+    pub writes: Vec<PlannedRequest>,
+    /// Changes that would be left out under [`UnsupportedPolicy::Ignore`].
+    pub ignored: Vec<Ignored>,
+}
