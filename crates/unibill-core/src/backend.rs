@@ -136,24 +136,21 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 }
 
-/// Finds the vendor's own messages in an error body (JSON or not), in the
-/// order given; empty when there are none.
-pub type MessageExtractor = fn(&[u8]) -> Vec<String>;
-
 /// How one vendor's error answers map to [`Error`]: its backend kind, its
 /// message extractor and, optionally, how to read the wait of a 429 that
 /// has no `Retry-After` (e.g. Fusebill's `X-Rate-Limit-Reset-Minute`).
 #[derive(Clone, Copy, Debug)]
 pub struct VendorErrors {
     kind: BackendKind,
-    messages: MessageExtractor,
+    messages: fn(&[u8]) -> Vec<String>,
     retry_hint: Option<RetryHint>,
 }
 
 impl VendorErrors {
     /// The error mapping of backend `kind`, finding messages with
-    /// `messages`.
-    pub const fn new(kind: BackendKind, messages: MessageExtractor) -> Self {
+    /// `messages`: the vendor's own messages in an error body (JSON or
+    /// not), in the order given; empty when there are none.
+    pub const fn new(kind: BackendKind, messages: fn(&[u8]) -> Vec<String>) -> Self {
         Self {
             kind,
             messages,

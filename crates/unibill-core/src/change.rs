@@ -39,11 +39,6 @@ impl<T> Change<T> {
         matches!(self, Change::Keep)
     }
 
-    /// True for anything but [`Change::Keep`].
-    pub fn is_change(&self) -> bool {
-        !self.is_keep()
-    }
-
     /// The value of a [`Change::Set`].
     pub fn as_set(&self) -> Option<&T> {
         match self {
@@ -77,16 +72,6 @@ impl<T> Change<T> {
             Change::Set(v) => Change::Set(f(v)?),
             Change::Clear => Change::Clear,
         })
-    }
-
-    /// The new value this change gives the field, where it changes it:
-    /// `Some(Some(v))` for set, `Some(None)` for clear, `None` for keep.
-    pub fn into_update(self) -> Option<Option<T>> {
-        match self {
-            Change::Keep => None,
-            Change::Set(v) => Some(Some(v)),
-            Change::Clear => Some(None),
-        }
     }
 
     /// Applies the change to a current value.

@@ -302,7 +302,7 @@ impl LockGuard {
     }
 
     /// A guard that holds nothing: what [`WriteLocking::Off`] hands out.
-    pub fn unlocked(key: LockKey) -> Self {
+    pub(crate) fn unlocked(key: LockKey) -> Self {
         Self { key, lease: None }
     }
 
@@ -443,11 +443,6 @@ impl CustomerLocks {
     /// How long [`Self::acquire`] waits.
     pub fn wait(&self) -> Duration {
         self.wait
-    }
-
-    /// Whether writes are serialised at all (not [`WriteLocking::Off`]).
-    pub fn is_enabled(&self) -> bool {
-        self.lock.is_some()
     }
 
     /// The key of `customer` (its canonical id).
@@ -726,7 +721,7 @@ mod tests {
             &WriteLocking::Off,
             Duration::from_millis(1),
         );
-        assert!(!l.is_enabled());
+        assert!(l.lock.is_none());
         let a = l.acquire(&"a".into()).await.unwrap();
         let b = l.acquire(&"a".into()).await.unwrap();
         assert!(a.ensure_held().is_ok() && b.ensure_held().is_ok());

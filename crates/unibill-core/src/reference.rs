@@ -109,7 +109,7 @@ impl CustomerRef {
     }
 
     /// The vendor id, when this is [`CustomerRef::Id`].
-    pub fn as_id(&self) -> Option<&CustomerId> {
+    pub(crate) fn as_id(&self) -> Option<&CustomerId> {
         match self {
             CustomerRef::Id(id) => Some(id),
             _ => None,

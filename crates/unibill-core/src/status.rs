@@ -84,24 +84,12 @@ impl CustomerStatus {
     }
 
     /// The status for a neutral name; unknown names become `Other`.
-    pub fn from_name(name: &str) -> Self {
+    pub(crate) fn from_name(name: &str) -> Self {
         NAMES
             .iter()
             .find(|(_, n)| *n == name)
             .map(|(s, _)| s.clone())
             .unwrap_or_else(|| CustomerStatus::Other(name.to_owned()))
-    }
-
-    /// True for the ChartMogul lead stages (and plain `Lead`).
-    pub fn is_lead(&self) -> bool {
-        matches!(
-            self,
-            CustomerStatus::Lead
-                | CustomerStatus::NewLead
-                | CustomerStatus::WorkingLead
-                | CustomerStatus::QualifiedLead
-                | CustomerStatus::UnqualifiedLead
-        )
     }
 }
 
@@ -136,7 +124,5 @@ mod tests {
         let o: CustomerStatus = serde_json::from_str("\"Frozen\"").unwrap();
         assert_eq!(o, CustomerStatus::Other("Frozen".into()));
         assert_eq!(serde_json::to_string(&o).unwrap(), "\"Frozen\"");
-        assert!(CustomerStatus::QualifiedLead.is_lead());
-        assert!(!CustomerStatus::Active.is_lead());
     }
 }
