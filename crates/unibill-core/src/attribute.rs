@@ -227,7 +227,7 @@ impl AttributeValue {
     /// Reads a JSON value as the given type: the JSON type the vendor
     /// accepts for it, or its text form (`"25"` for an Integer, `"t"` for a
     /// Boolean).
-    pub fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
+    pub(crate) fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
         let mismatch = || {
             Error::validation(
                 field(key),

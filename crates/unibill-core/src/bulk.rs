@@ -59,7 +59,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{self, FusedStream, FuturesUnordered, Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind};
 use crate::kind::CustomerId;
@@ -279,11 +279,6 @@ impl<'a> BulkStream<'a> {
         }
     }
 
-    /// Whether every item has been yielded.
-    pub fn is_finished(&self) -> bool {
-        self.finished
-    }
-
     /// The summary of the items yielded so far (the whole run once the
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
@@ -317,6 +312,13 @@ impl<'a> BulkStream<'a> {
         if let Some(f) = &self.progress_fn {
             f(&self.summary);
         }
+    }
+}
+
+/// [`FusedStream::is_terminated`] says whether every item has been yielded.
+impl FusedStream for BulkStream<'_> {
+    fn is_terminated(&self) -> bool {
+        self.finished
     }
 }
 

@@ -430,11 +430,6 @@ impl CustomerLocks {
         )
     }
 
-    /// The backend.
-    pub fn backend(&self) -> BackendKind {
-        self.backend
-    }
-
     /// The account the locks are scoped to.
     pub fn account(&self) -> &AccountId {
         &self.account
@@ -445,14 +440,10 @@ impl CustomerLocks {
         self.wait
     }
 
-    /// The key of `customer` (its canonical id).
-    pub fn key(&self, customer: &CustomerId) -> LockKey {
-        LockKey::new(self.backend, &self.account, customer)
-    }
-
-    /// Takes `customer`'s lock, waiting at most [`Self::wait`].
+    /// Takes `customer`'s lock (keyed by its canonical id), waiting at
+    /// most [`Self::wait`].
     pub async fn acquire(&self, customer: &CustomerId) -> Result<LockGuard> {
-        let key = self.key(customer);
+        let key = LockKey::new(self.backend, &self.account, customer);
         match &self.lock {
             Some(lock) => lock.acquire(&key, self.wait).await,
             None => Ok(LockGuard::unlocked(key)),
@@ -518,13 +509,8 @@ impl InProcessLock {
     }
 
     /// How many keys are held or waited for right now.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.registry.shard(i).len()).sum()
-    }
-
-    /// Whether no key is held or waited for.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -641,7 +627,7 @@ mod tests {
         drop(a);
         let a2 = l.acquire(&"a".into()).await.unwrap();
         drop((a2, b));
-        assert!(registry.is_empty());
+        assert_eq!(registry.len(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -669,7 +655,7 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(max_inside.load(Ordering::SeqCst), 1);
-        assert!(registry.is_empty(), "{registry:?}");
+        assert_eq!(registry.len(), 0, "{registry:?}");
     }
 
     #[tokio::test]
@@ -685,7 +671,7 @@ mod tests {
         waiter.abort();
         let _ = waiter.await;
         drop(held);
-        assert!(registry.is_empty(), "{registry:?}");
+        assert_eq!(registry.len(), 0, "{registry:?}");
     }
 
     #[tokio::test]

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{stream, StreamExt};
+use futures_util::stream::{self, FusedStream};
+use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update_stream, run_bulk, BulkOptions, BulkSummary};
 use unibill_core::{
     async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
@@ -332,7 +333,7 @@ async fn retries_are_frozen_when_the_stream_ends() {
     let items = vec![(CustomerId::from("limit-1"), CustomerPatch::new().city("A"))];
     let mut results = bulk_update_stream(&m, stream::iter(items), BulkOptions::new());
     while results.next().await.is_some() {}
-    assert!(results.is_finished());
+    assert!(results.is_terminated());
     assert_eq!(results.summary().retries, 3);
     // The client goes on working (and retrying) after the run.
     m.inner.add_retries(5);
@@ -510,9 +511,9 @@ async fn the_stream_form_exposes_the_summary_as_it_goes() {
         assert!(item.result.is_ok());
         count += 1;
         assert_eq!(results.summary().total, count);
-        assert!(!results.is_finished());
+        assert!(!results.is_terminated());
     }
-    assert!(results.is_finished());
+    assert!(results.is_terminated());
     assert!(
         results.next().await.is_none(),
         "a finished stream stays finished"
