@@ -258,11 +258,6 @@ impl Request {
         Self::new(Method::POST, path)
     }
 
-    /// A `DELETE` request.
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn json(mut self, body: &serde_json::Value) -> Self {
         // The same compact text as `Value`'s `Display`, without the
