@@ -20,7 +20,8 @@
 //! fn messages(body: &[u8]) -> Vec<String> {
 //!     vec![String::from_utf8_lossy(body).into_owned()]
 //! }
-//! const ERRORS: VendorErrors = VendorErrors::new(BackendKind::new("acme"), messages);
+//! const KIND: BackendKind = BackendKind::new("acme");
+//! const ERRORS: VendorErrors = VendorErrors::new(KIND, messages);
 //!
 //! let answer = Response {
 //!     status: 404,
@@ -29,7 +30,7 @@
 //!     attempts: 1,
 //! };
 //! assert!(matches!(ERRORS.from_response(&answer, Some("c1")), Error::NotFound { .. }));
-//! let e = decode::<serde_json::Value>(ERRORS.kind(), &answer, "customer").unwrap_err();
+//! let e = decode::<serde_json::Value>(KIND, &answer, "customer").unwrap_err();
 //! assert!(matches!(e, Error::Decode { .. }));
 //! ```
 
@@ -163,11 +164,6 @@ impl VendorErrors {
     pub const fn with_retry_hint(mut self, hint: RetryHint) -> Self {
         self.retry_hint = Some(hint);
         self
-    }
-
-    /// The backend.
-    pub const fn kind(&self) -> BackendKind {
-        self.kind
     }
 
     /// The vendor's messages in an error body.

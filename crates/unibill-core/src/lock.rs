@@ -201,11 +201,6 @@ impl LockKey {
         &self.text
     }
 
-    /// The backend part.
-    pub fn backend(&self) -> BackendKind {
-        self.backend
-    }
-
     /// The customer part.
     pub fn customer(&self) -> &str {
         &self.text[self.customer_at..]
@@ -717,7 +712,7 @@ mod tests {
     fn keys_scope_backend_account_and_customer() {
         let acc = AccountId::of("https://x.example", b"secret-key");
         let k = LockKey::new(BackendKind::new("demo"), &acc, &"7".into());
-        assert_eq!(k.backend(), BackendKind::new("demo"));
+        assert_eq!(k.backend, BackendKind::new("demo"));
         assert!(!k.as_str().contains("secret"));
         assert_ne!(
             k,
