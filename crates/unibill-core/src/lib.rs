@@ -43,8 +43,7 @@ pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;
 pub use builder::{BackendBuilder, BackendConfig, ConflictCheck, Settings};
 pub use bulk::{
-    bulk_update, bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkProgress,
-    BulkStream, BulkSummary,
+    bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkStream, BulkSummary,
 };
 pub use capability::{Capabilities, FieldCaps, Op, Target};
 pub use change::Change;

@@ -201,11 +201,6 @@ impl LockKey {
         &self.text
     }
 
-    /// The backend part.
-    pub fn backend(&self) -> BackendKind {
-        self.backend
-    }
-
     /// The customer part.
     pub fn customer(&self) -> &str {
         &self.text[self.customer_at..]
@@ -302,7 +297,7 @@ impl LockGuard {
     }
 
     /// A guard that holds nothing: what [`WriteLocking::Off`] hands out.
-    pub fn unlocked(key: LockKey) -> Self {
+    pub(crate) fn unlocked(key: LockKey) -> Self {
         Self { key, lease: None }
     }
 
@@ -430,11 +425,6 @@ impl CustomerLocks {
         )
     }
 
-    /// The backend.
-    pub fn backend(&self) -> BackendKind {
-        self.backend
-    }
-
     /// The account the locks are scoped to.
     pub fn account(&self) -> &AccountId {
         &self.account
@@ -445,19 +435,10 @@ impl CustomerLocks {
         self.wait
     }
 
-    /// Whether writes are serialised at all (not [`WriteLocking::Off`]).
-    pub fn is_enabled(&self) -> bool {
-        self.lock.is_some()
-    }
-
-    /// The key of `customer` (its canonical id).
-    pub fn key(&self, customer: &CustomerId) -> LockKey {
-        LockKey::new(self.backend, &self.account, customer)
-    }
-
-    /// Takes `customer`'s lock, waiting at most [`Self::wait`].
+    /// Takes `customer`'s lock (keyed by its canonical id), waiting at
+    /// most [`Self::wait`].
     pub async fn acquire(&self, customer: &CustomerId) -> Result<LockGuard> {
-        let key = self.key(customer);
+        let key = LockKey::new(self.backend, &self.account, customer);
         match &self.lock {
             Some(lock) => lock.acquire(&key, self.wait).await,
             None => Ok(LockGuard::unlocked(key)),
@@ -523,13 +504,8 @@ impl InProcessLock {
     }
 
     /// How many keys are held or waited for right now.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         (0..SHARDS).map(|i| self.registry.shard(i).len()).sum()
-    }
-
-    /// Whether no key is held or waited for.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -646,7 +622,7 @@ mod tests {
         drop(a);
         let a2 = l.acquire(&"a".into()).await.unwrap();
         drop((a2, b));
-        assert!(registry.is_empty());
+        assert_eq!(registry.len(), 0);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -674,7 +650,7 @@ mod tests {
             t.await.unwrap();
         }
         assert_eq!(max_inside.load(Ordering::SeqCst), 1);
-        assert!(registry.is_empty(), "{registry:?}");
+        assert_eq!(registry.len(), 0, "{registry:?}");
     }
 
     #[tokio::test]
@@ -690,7 +666,7 @@ mod tests {
         waiter.abort();
         let _ = waiter.await;
         drop(held);
-        assert!(registry.is_empty(), "{registry:?}");
+        assert_eq!(registry.len(), 0, "{registry:?}");
     }
 
     #[tokio::test]
@@ -726,7 +702,7 @@ mod tests {
             &WriteLocking::Off,
             Duration::from_millis(1),
         );
-        assert!(!l.is_enabled());
+        assert!(l.lock.is_none());
         let a = l.acquire(&"a".into()).await.unwrap();
         let b = l.acquire(&"a".into()).await.unwrap();
         assert!(a.ensure_held().is_ok() && b.ensure_held().is_ok());
@@ -736,7 +712,7 @@ mod tests {
     fn keys_scope_backend_account_and_customer() {
         let acc = AccountId::of("https://x.example", b"secret-key");
         let k = LockKey::new(BackendKind::new("demo"), &acc, &"7".into());
-        assert_eq!(k.backend(), BackendKind::new("demo"));
+        assert_eq!(k.backend, BackendKind::new("demo"));
         assert!(!k.as_str().contains("secret"));
         assert_ne!(
             k,

@@ -20,7 +20,8 @@
 //! fn messages(body: &[u8]) -> Vec<String> {
 //!     vec![String::from_utf8_lossy(body).into_owned()]
 //! }
-//! const ERRORS: VendorErrors = VendorErrors::new(BackendKind::new("acme"), messages);
+//! const KIND: BackendKind = BackendKind::new("acme");
+//! const ERRORS: VendorErrors = VendorErrors::new(KIND, messages);
 //!
 //! let answer = Response {
 //!     status: 404,
@@ -29,7 +30,7 @@
 //!     attempts: 1,
 //! };
 //! assert!(matches!(ERRORS.from_response(&answer, Some("c1")), Error::NotFound { .. }));
-//! let e = decode::<serde_json::Value>(ERRORS.kind(), &answer, "customer").unwrap_err();
+//! let e = decode::<serde_json::Value>(KIND, &answer, "customer").unwrap_err();
 //! assert!(matches!(e, Error::Decode { .. }));
 //! ```
 
@@ -140,24 +141,21 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 }
 
-/// Finds the vendor's own messages in an error body (JSON or not), in the
-/// order given; empty when there are none.
-pub type MessageExtractor = fn(&[u8]) -> Vec<String>;
-
 /// How one vendor's error answers map to [`Error`]: its backend kind, its
 /// message extractor and, optionally, how to read the wait of a 429 that
 /// has no `Retry-After` (e.g. Fusebill's `X-Rate-Limit-Reset-Minute`).
 #[derive(Clone, Copy, Debug)]
 pub struct VendorErrors {
     kind: BackendKind,
-    messages: MessageExtractor,
+    messages: fn(&[u8]) -> Vec<String>,
     retry_hint: Option<RetryHint>,
 }
 
 impl VendorErrors {
     /// The error mapping of backend `kind`, finding messages with
-    /// `messages`.
-    pub const fn new(kind: BackendKind, messages: MessageExtractor) -> Self {
+    /// `messages`: the vendor's own messages in an error body (JSON or
+    /// not), in the order given; empty when there are none.
+    pub const fn new(kind: BackendKind, messages: fn(&[u8]) -> Vec<String>) -> Self {
         Self {
             kind,
             messages,
@@ -170,11 +168,6 @@ impl VendorErrors {
     pub const fn with_retry_hint(mut self, hint: RetryHint) -> Self {
         self.retry_hint = Some(hint);
         self
-    }
-
-    /// The backend.
-    pub const fn kind(&self) -> BackendKind {
-        self.kind
     }
 
     /// The vendor's messages in an error body.

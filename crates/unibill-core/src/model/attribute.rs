@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::values::Decimal;
 
 /// The most characters a `String` attribute may hold.
-pub const MAX_STRING_CHARS: usize = 255;
+pub(crate) const MAX_STRING_CHARS: usize = 255;
 
 /// The type of a custom attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -78,9 +78,9 @@ fn field(key: &str) -> String {
 
 /// The most characters of a custom attribute key (none is documented;
 /// keys are identifiers).
-pub const MAX_KEY_CHARS: usize = 255;
+pub(crate) const MAX_KEY_CHARS: usize = 255;
 
-/// Checks a custom attribute key: one to [`MAX_KEY_CHARS`] of
+/// Checks a custom attribute key: one to 255 characters of
 /// `A-Z a-z 0-9 _`.
 pub fn check_attribute_key(key: &str) -> Result<(), Error> {
     if key.is_empty() {
@@ -227,7 +227,7 @@ impl AttributeValue {
     /// Reads a JSON value as the given type: the JSON type the vendor
     /// accepts for it, or its text form (`"25"` for an Integer, `"t"` for a
     /// Boolean).
-    pub fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
+    pub(crate) fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
         let mismatch = || {
             Error::validation(
                 field(key),
@@ -257,7 +257,7 @@ impl AttributeValue {
     /// Applies the rules that construction through `From` cannot: a
     /// `String` follows the text rule of every other text field
     /// ([`crate::check::text`]: not blank, no control characters, no bidi
-    /// overrides) and holds at most [`MAX_STRING_CHARS`] characters.
+    /// overrides) and holds at most 255 characters.
     pub fn check(&self, key: &str) -> Result<(), Error> {
         match self {
             AttributeValue::Timestamp(at) => crate::check::timestamp(&field(key), at),

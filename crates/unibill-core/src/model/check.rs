@@ -7,25 +7,25 @@ use crate::error::{Error, Result};
 /// line, a URL, a custom `String` attribute's source) when the vendor
 /// documents no tighter limit: far above any real value, and low enough
 /// that no request carries megabytes of one field.
-pub const MAX_TEXT_CHARS: usize = 1000;
+pub(crate) const MAX_TEXT_CHARS: usize = 1000;
 
 /// The most characters of a tag (no vendor documents one; the same as
 /// ChartMogul's documented limit for `String` attributes).
-pub const MAX_TAG_CHARS: usize = 255;
+pub(crate) const MAX_TAG_CHARS: usize = 255;
 
 /// The most characters of a postal code: the longest in use are 10
 /// characters; 32 leaves room for any format.
-pub const MAX_POSTAL_CODE_CHARS: usize = 32;
+pub(crate) const MAX_POSTAL_CODE_CHARS: usize = 32;
 
 /// The most characters of an email address (RFC 5321's 254-octet path
 /// limit, counted in characters).
-pub const MAX_EMAIL_CHARS: usize = 254;
+pub(crate) const MAX_EMAIL_CHARS: usize = 254;
 
 /// A text value to send: not blank (clearing is what removes a value),
 /// without control characters other than newline and tab, without bidi
 /// embedding, override or isolate characters (U+202A–U+202E,
 /// U+2066–U+2069, which reorder how text is shown: a name could show as
-/// another), and at most [`MAX_TEXT_CHARS`] characters. Zero-width
+/// another), and at most 1,000 characters. Zero-width
 /// joiners and non-joiners and the left-to-right and right-to-left marks
 /// are kept: scripts and emoji need them.
 pub fn text(field: &str, s: &str) -> Result<()> {
@@ -71,8 +71,8 @@ fn has_bidi_control(s: &str) -> bool {
         .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
 }
 
-/// A tag to add or remove: the rule of [`text`], at most
-/// [`MAX_TAG_CHARS`] characters. The error is on `tags` and names the tag.
+/// A tag to add or remove: the rule of [`text`], at most 255
+/// characters. The error is on `tags` and names the tag.
 pub fn tag(tag: &str) -> Result<()> {
     if tag.trim().is_empty() {
         return Err(Error::validation("tags", "empty tag"));
@@ -117,7 +117,8 @@ pub fn is_email(s: &str) -> bool {
         && !s.chars().any(char::is_whitespace)
 }
 
-/// A text value that must be one email address (see [`is_email`]).
+/// A text value that must be one email address (see [`is_email`]), at
+/// most 254 characters.
 pub fn email(field: &str, s: &str) -> Result<()> {
     text_within(field, s, MAX_EMAIL_CHARS)?;
     if is_email(s) {

@@ -84,7 +84,7 @@ impl CustomerStatus {
     }
 
     /// The status for a neutral name; unknown names become `Other`.
-    pub fn from_name(name: &str) -> Self {
+    pub(crate) fn from_name(name: &str) -> Self {
         NAMES
             .iter()
             .find(|(_, n)| *n == name)

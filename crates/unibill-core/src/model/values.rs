@@ -178,7 +178,7 @@ pub struct Decimal {
 }
 
 /// The largest scale a [`Decimal`] keeps.
-pub const MAX_DECIMAL_SCALE: u32 = 28;
+pub(crate) const MAX_DECIMAL_SCALE: u32 = 28;
 
 impl Decimal {
     /// `mantissa × 10^-scale`.
@@ -203,7 +203,7 @@ impl Decimal {
     }
 
     /// The same number without trailing fractional zeros (`2.50` -> `2.5`).
-    pub fn normalized(&self) -> Self {
+    pub(crate) fn normalized(&self) -> Self {
         let mut d = *self;
         while d.scale > 0 && d.mantissa % 10 == 0 {
             d.mantissa /= 10;
@@ -214,16 +214,11 @@ impl Decimal {
 
     /// The value scaled by `10^exp` if that is a whole number fitting in
     /// `i64` (used to turn currency units into minor units exactly).
-    pub fn to_scaled_integer(&self, exp: u32) -> Option<i64> {
+    pub(crate) fn to_scaled_integer(self, exp: u32) -> Option<i64> {
         let d = self.normalized();
         let shift = exp.checked_sub(d.scale)?;
         let v = d.mantissa.checked_mul(10i128.checked_pow(shift)?)?;
         i64::try_from(v).ok()
-    }
-
-    /// The nearest `f64` (lossy for long mantissas; use only for display).
-    pub fn to_f64(&self) -> f64 {
-        self.to_string().parse().unwrap_or(f64::NAN)
     }
 
     /// A JSON number with exactly these digits where `serde_json` can hold
@@ -232,7 +227,7 @@ impl Decimal {
     /// "Hold" means a reader that takes JSON numbers as `f64` (as most
     /// do) gets these digits back: longer decimals are left to the caller
     /// to send as text.
-    pub fn to_json_number(&self) -> Option<serde_json::Number> {
+    pub(crate) fn to_json_number(self) -> Option<serde_json::Number> {
         let text = self.to_string();
         let float: f64 = text.parse().ok()?;
         // A non-finite float prints as `inf`, which is no decimal.

@@ -59,7 +59,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{self, FusedStream, FuturesUnordered, Stream, StreamExt};
 
 use crate::error::{Error, ErrorKind};
 use crate::kind::CustomerId;
@@ -69,18 +69,17 @@ use crate::update::{CheckedPatch, UpdateOptions, UpdateOutcome};
 use crate::updater::{update_as, CustomerUpdater};
 
 /// The default number of updates in flight at once.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+const DEFAULT_CONCURRENCY: usize = 8;
 
 /// A progress callback: called once per finished item with the running
-/// counts (a small `Copy` value; nothing is allocated per call).
-pub type ProgressFn = Arc<dyn Fn(&BulkProgress) + Send + Sync>;
+/// summary (borrowed: nothing is allocated per call).
+type ProgressFn = Arc<dyn Fn(&BulkSummary) + Send + Sync>;
 
 /// How to run a bulk update.
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct BulkOptions {
-    /// How many updates may be in flight at once (at least 1; default
-    /// [`DEFAULT_CONCURRENCY`]).
+    /// How many updates may be in flight at once (at least 1; default 8).
     pub concurrency: usize,
     /// Yield results in input order instead of completion order. Ordered
     /// output holds finished results back behind a slow item (still at most
@@ -89,7 +88,7 @@ pub struct BulkOptions {
     pub ordered: bool,
     /// Options applied to every update (e.g. ignoring unsupported fields).
     pub update_options: UpdateOptions,
-    /// Called after each item with the running counts.
+    /// Called after each item with the running summary.
     pub progress: Option<ProgressFn>,
 }
 
@@ -112,7 +111,7 @@ impl fmt::Debug for BulkOptions {
             .field("update_options", &self.update_options)
             .field(
                 "progress",
-                &self.progress.as_ref().map(|_| "Fn(&BulkProgress)"),
+                &self.progress.as_ref().map(|_| "Fn(&BulkSummary)"),
             )
             .finish()
     }
@@ -142,8 +141,9 @@ impl BulkOptions {
         self
     }
 
-    /// Calls `f` after each finished item with the running counts.
-    pub fn on_progress(mut self, f: impl Fn(&BulkProgress) + Send + Sync + 'static) -> Self {
+    /// Calls `f` after each finished item with the running summary (the
+    /// items finished so far, the retries and the time since the start).
+    pub fn on_progress(mut self, f: impl Fn(&BulkSummary) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(f));
         self
     }
@@ -174,25 +174,9 @@ impl BulkItemResult {
     }
 }
 
-/// Running counts of a bulk run, passed to the progress callback.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct BulkProgress {
-    /// Items finished so far (applied + unchanged + failed).
-    pub done: u64,
-    /// Items that sent at least one write.
-    pub applied: u64,
-    /// Items that succeeded without a write (the patch was a no-op).
-    pub unchanged: u64,
-    /// Items that failed.
-    pub failed: u64,
-    /// Transport retries spent since the run started.
-    pub retries: u64,
-    /// Time since the run started (its first poll).
-    pub elapsed: Duration,
-}
-
-/// The outcome of a whole bulk run.
+/// The outcome of a whole bulk run, or of the part of it finished so far
+/// (what the progress callback and [`BulkStream::summary`] give while it
+/// runs).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BulkSummary {
@@ -221,21 +205,6 @@ impl BulkSummary {
     /// Items that failed with this kind of error.
     pub fn failed_with(&self, kind: ErrorKind) -> u64 {
         self.failed_by_kind.get(&kind).copied().unwrap_or(0)
-    }
-
-    /// Whether every item succeeded.
-    pub fn all_succeeded(&self) -> bool {
-        self.failed_by_kind.is_empty()
-    }
-
-    /// Items finished per second of wall time (0 for an empty run).
-    pub fn items_per_second(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.total as f64 / secs
-        } else {
-            0.0
-        }
     }
 }
 
@@ -274,70 +243,51 @@ pub struct BulkStream<'a> {
     updater: &'a dyn CustomerUpdater,
     progress_fn: Option<ProgressFn>,
     started: Option<(Instant, u64)>,
-    /// Elapsed time and retries at the end of the run, frozen there.
-    finished: Option<(Duration, u64)>,
-    applied: u64,
-    unchanged: u64,
-    failed_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Whether the run has ended (its summary's time and retries are then
+    /// frozen).
+    finished: bool,
+    /// The counts so far; `retries` and `elapsed` are brought up to date
+    /// when read.
+    summary: BulkSummary,
 }
 
 impl fmt::Debug for BulkStream<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BulkStream")
             .field("backend", &self.updater.kind())
-            .field("progress", &self.progress())
-            .field("finished", &self.finished.is_some())
+            .field("summary", &self.summary())
+            .field("finished", &self.finished)
             .finish_non_exhaustive()
     }
 }
 
 impl<'a> BulkStream<'a> {
-    fn retries_now(&self) -> u64 {
+    /// The elapsed time and retries now, while the run goes on (`None`
+    /// before its first poll and once it has ended: they are then frozen).
+    fn live(&self) -> Option<(Duration, u64)> {
         match (self.finished, self.started) {
-            (Some((_, retries)), _) => retries,
-            (None, Some((_, at_start))) => self.updater.retries().saturating_sub(at_start),
-            (None, None) => 0,
+            (false, Some((at, retries))) => {
+                Some((at.elapsed(), self.updater.retries().saturating_sub(retries)))
+            }
+            _ => None,
         }
     }
 
-    fn elapsed(&self) -> Duration {
-        match (self.finished, self.started) {
-            (Some((d, _)), _) => d,
-            (None, Some((t, _))) => t.elapsed(),
-            (None, None) => Duration::ZERO,
+    /// Brings the summary's elapsed time and retries up to now.
+    fn refresh(&mut self) {
+        if let Some((elapsed, retries)) = self.live() {
+            (self.summary.elapsed, self.summary.retries) = (elapsed, retries);
         }
-    }
-
-    /// The running counts.
-    pub fn progress(&self) -> BulkProgress {
-        let failed = self.failed_by_kind.values().sum();
-        BulkProgress {
-            done: self.applied + self.unchanged + failed,
-            applied: self.applied,
-            unchanged: self.unchanged,
-            failed,
-            retries: self.retries_now(),
-            elapsed: self.elapsed(),
-        }
-    }
-
-    /// Whether every item has been yielded.
-    pub fn is_finished(&self) -> bool {
-        self.finished.is_some()
     }
 
     /// The summary of the items yielded so far (the whole run once the
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
-        let p = self.progress();
-        BulkSummary {
-            total: p.done,
-            applied: p.applied,
-            unchanged: p.unchanged,
-            failed_by_kind: self.failed_by_kind.clone(),
-            retries: p.retries,
-            elapsed: p.elapsed,
+        let mut summary = self.summary.clone();
+        if let Some((elapsed, retries)) = self.live() {
+            (summary.elapsed, summary.retries) = (elapsed, retries);
         }
+        summary
     }
 
     /// Drains the stream, handing each result to `on_item`, and returns
@@ -350,14 +300,26 @@ impl<'a> BulkStream<'a> {
     }
 
     fn record(&mut self, item: &BulkItemResult) {
+        let summary = &mut self.summary;
+        summary.total += 1;
         match &item.result {
-            Ok(o) if o.changed() => self.applied += 1,
-            Ok(_) => self.unchanged += 1,
-            Err(e) => *self.failed_by_kind.entry(e.kind()).or_insert(0) += 1,
+            Ok(o) if o.changed() => summary.applied += 1,
+            Ok(_) => summary.unchanged += 1,
+            Err(e) => *summary.failed_by_kind.entry(e.kind()).or_insert(0) += 1,
+        }
+        if self.progress_fn.is_some() {
+            self.refresh();
         }
         if let Some(f) = &self.progress_fn {
-            f(&self.progress());
+            f(&self.summary);
         }
+    }
+}
+
+/// [`FusedStream::is_terminated`] says whether every item has been yielded.
+impl FusedStream for BulkStream<'_> {
+    fn is_terminated(&self) -> bool {
+        self.finished
     }
 }
 
@@ -366,7 +328,7 @@ impl Stream for BulkStream<'_> {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkItemResult>> {
         let this = &mut *self;
-        if this.finished.is_some() {
+        if this.finished {
             return Poll::Ready(None);
         }
         if this.started.is_none() {
@@ -378,7 +340,8 @@ impl Stream for BulkStream<'_> {
                 Poll::Ready(Some(item))
             }
             Poll::Ready(None) => {
-                this.finished = Some((this.elapsed(), this.retries_now()));
+                this.refresh();
+                this.finished = true;
                 Poll::Ready(None)
             }
             Poll::Pending => Poll::Pending,
@@ -386,7 +349,7 @@ impl Stream for BulkStream<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.finished.is_some() {
+        if self.finished {
             (0, Some(0))
         } else {
             self.inner.size_hint()
@@ -742,27 +705,9 @@ where
         updater,
         progress_fn: progress,
         started: None,
-        finished: None,
-        applied: 0,
-        unchanged: 0,
-        failed_by_kind: BTreeMap::new(),
+        finished: false,
+        summary: BulkSummary::default(),
     }
-}
-
-/// [`bulk_update_stream`] over an iterator (a `Vec`, a lazily generated
-/// range, the lines of a file, ...). The iterator is pulled lazily, at
-/// most `options.concurrency` items ahead of the results.
-pub fn bulk_update<'a, I, R>(
-    updater: &'a dyn CustomerUpdater,
-    items: I,
-    options: BulkOptions,
-) -> BulkStream<'a>
-where
-    I: IntoIterator<Item = (R, CustomerPatch)>,
-    R: Into<CustomerRef>,
-    I::IntoIter: Send + 'a,
-{
-    bulk_update_stream(updater, stream::iter(items), options)
 }
 
 /// Runs a whole bulk update over an iterator, hands each result to
@@ -778,7 +723,7 @@ where
     R: Into<CustomerRef>,
     I::IntoIter: Send + 'a,
 {
-    bulk_update(updater, items, options)
+    bulk_update_stream(updater, stream::iter(items), options)
         .for_each_result(on_item)
         .await
 }

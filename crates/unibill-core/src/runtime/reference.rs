@@ -108,14 +108,6 @@ impl CustomerRef {
         }
     }
 
-    /// The vendor id, when this is [`CustomerRef::Id`].
-    pub fn as_id(&self) -> Option<&CustomerId> {
-        match self {
-            CustomerRef::Id(id) => Some(id),
-            _ => None,
-        }
-    }
-
     /// The lookup this reference needs, or `None` for an id.
     pub fn lookup_kind(&self) -> Option<LookupKind> {
         match self {
@@ -161,26 +153,21 @@ impl From<&CustomerRef> for CustomerRef {
 
 impl PartialEq<CustomerId> for CustomerRef {
     fn eq(&self, other: &CustomerId) -> bool {
-        self.as_id() == Some(other)
+        matches!(self, CustomerRef::Id(id) if id == other)
     }
 }
 
 impl Serialize for CustomerRef {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        match self {
-            CustomerRef::Id(id) => s.serialize_str(id.as_str()),
-            CustomerRef::Email(e) => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("email", e)?;
-                m.end()
-            }
-            CustomerRef::External(r) => {
-                let mut m = s.serialize_map(Some(1))?;
-                m.serialize_entry("external", r)?;
-                m.end()
-            }
-        }
+        let (key, value) = match self {
+            CustomerRef::Id(id) => return s.serialize_str(id.as_str()),
+            CustomerRef::Email(e) => ("email", e),
+            CustomerRef::External(r) => ("external", r),
+        };
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(key, value)?;
+        m.end()
     }
 }
 
@@ -519,7 +506,7 @@ mod tests {
         let dyn_ref: &dyn AsCustomerRef = &id;
         assert_eq!(*dyn_ref.customer_ref(), CustomerRef::id("7"));
         let by_ref = &&id;
-        assert_eq!(by_ref.customer_ref().as_id(), Some(&id));
+        assert_eq!(*by_ref.customer_ref(), id);
         assert_eq!(CustomerRef::from(id.clone()), id);
         assert_ne!(CustomerRef::email("7"), id);
     }

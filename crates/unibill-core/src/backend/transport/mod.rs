@@ -13,7 +13,6 @@ mod options;
 mod rate_limit;
 mod retry;
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -261,11 +260,6 @@ impl Request {
         Self::new(Method::POST, path)
     }
 
-    /// A `DELETE` request.
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn json(mut self, body: &serde_json::Value) -> Self {
         // The same compact text as `Value`'s `Display`, without the
@@ -345,11 +339,6 @@ impl Response {
     /// Decodes the body as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
-    }
-
-    /// The body as text, invalid UTF-8 replaced.
-    pub fn text_lossy(&self) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.body)
     }
 
     /// The `Retry-After` header as a duration from now: delta-seconds or
