@@ -22,7 +22,7 @@
 //! deadline).
 
 use unibill_core::customer::json_text;
-use unibill_core::reference::LookupPages;
+use unibill_core::lookup::LookupPages;
 use unibill_core::transport::{Request, Response, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 

@@ -33,11 +33,12 @@ pub mod error;
 mod model;
 mod runtime;
 
-pub use backend::{builder, lock, transport};
+pub use backend::{builder, lock, lookup, transport};
 pub use model::{
-    attribute, capability, change, check, customer, field, kind, patch, status, update, values,
+    attribute, capability, change, check, customer, field, kind, patch, reference, status, update,
+    values,
 };
-pub use runtime::{bulk, portable, reference, updater};
+pub use runtime::{bulk, portable, updater};
 
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;

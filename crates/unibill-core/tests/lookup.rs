@@ -172,7 +172,7 @@ async fn find_past_the_match_cap_is_ambiguous_with_the_count() {
 #[tokio::test]
 async fn a_lookup_past_its_deadline_names_the_pages_read() {
     use std::time::Duration;
-    use unibill_core::reference::LookupPages;
+    use unibill_core::lookup::LookupPages;
     use unibill_core::transport::{Auth, Transport, TransportConfig};
     let config = TransportConfig {
         lookup_deadline: Some(Duration::from_millis(200)),

@@ -31,7 +31,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::customer::json_text;
-use unibill_core::reference::LookupPages;
+use unibill_core::lookup::LookupPages;
 use unibill_core::transport::{Request, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 

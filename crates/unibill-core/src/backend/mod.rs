@@ -36,6 +36,7 @@
 
 pub mod builder;
 pub mod lock;
+pub mod lookup;
 pub mod transport;
 
 use std::fmt;
@@ -102,7 +103,7 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// [`Self::capabilities`] declares ([`Capabilities::can_lookup`]) and
     /// with a non-blank `value`; the default (no lookup) refuses with
     /// [`Error::UnsupportedLookup`]. A backend reads the pages through
-    /// [`LookupPages`](crate::reference::LookupPages), which holds the
+    /// [`LookupPages`](crate::lookup::LookupPages), which holds the
     /// lookup's deadline, dedup and match cap. Callers use
     /// [`CustomerUpdater::find`](crate::CustomerUpdater::find) or
     /// [`CustomerUpdater::resolve`](crate::CustomerUpdater::resolve).

@@ -10,6 +10,7 @@ pub mod customer;
 pub mod field;
 pub mod kind;
 pub mod patch;
+pub mod reference;
 pub mod status;
 pub mod update;
 pub mod values;

@@ -4,5 +4,4 @@
 
 pub mod bulk;
 pub mod portable;
-pub mod reference;
 pub mod updater;

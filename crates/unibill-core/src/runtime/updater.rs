@@ -10,8 +10,9 @@ use crate::backend::Backend;
 use crate::customer::Customer;
 use crate::error::{Error, Result};
 use crate::kind::CustomerId;
+use crate::lookup::ENTRIES_PER_YIELD;
 use crate::patch::CustomerPatch;
-use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, ENTRIES_PER_YIELD, MAX_MATCHES};
+use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, MAX_MATCHES};
 use crate::update::{CheckedPatch, DryRun, UpdateOptions, UpdateOutcome};
 
 /// How many times [`CustomerUpdater::update_with`] looks a reference up

@@ -98,7 +98,7 @@ pub struct TransportConfig {
     pub lock_wait: Duration,
     /// The overall time one lookup by email or external reference may
     /// take, every page and retry included (see
-    /// [`crate::reference::LookupPages`]); then
+    /// [`crate::lookup::LookupPages`]); then
     /// [`Error::LookupTimeout`]. `None` (the default):
     /// [`LOOKUP_DEADLINE_FACTOR`] × [`RetryConfig::deadline`] (300 s with
     /// the default retry policy).

@@ -1,0 +1,191 @@
+//! Paging through a vendor's lookup answers: [`LookupPages`], which a
+//! backend's `lookup` hook uses to collect the ids matching an email or a
+//! reference within the lookup deadline and the match cap
+//! ([`MAX_MATCHES`]).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::kind::{BackendKind, CustomerId};
+use crate::reference::{LookupKind, MAX_MATCHES};
+use crate::transport::{Response, Transport};
+
+/// The largest page body [`LookupPages::decode`] parses on the executor
+/// thread; a larger one is parsed on tokio's blocking pool.
+pub(crate) const DECODE_INLINE_BYTES: usize = 64 * 1024;
+
+/// Entries a lookup compares between two yields to the executor, so that
+/// a page of many thousand customers never holds an executor thread for
+/// long.
+pub(crate) const ENTRIES_PER_YIELD: usize = 1024;
+
+/// The bookkeeping of one paged lookup, for a backend's
+/// [`lookup`](crate::Backend::lookup) hook: the overall deadline,
+/// the pages read, and the matches (deduplicated with a hash set, at most
+/// [`MAX_MATCHES`] kept).
+///
+/// A backend reads each page through [`Self::page`], records each match
+/// with [`Self::add`] (yielding with [`Self::tick`] while it walks a long
+/// page), stops paging when [`Self::is_full`], and ends with
+/// [`Self::finish`].
+///
+/// ```
+/// # async fn demo(transport: &unibill_core::Transport) -> unibill_core::Result<()> {
+/// use unibill_core::lookup::LookupPages;
+/// use unibill_core::{CustomerId, LookupKind};
+/// let mut lookup = LookupPages::new(transport, LookupKind::Email, "a@b.example");
+/// let page: Vec<String> = lookup.page(async { Ok(vec!["cus_1".to_string()]) }).await?;
+/// for id in page {
+///     lookup.add(CustomerId::new(id));
+///     lookup.tick().await;
+/// }
+/// assert_eq!(lookup.finish()?, vec![CustomerId::new("cus_1")]);
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct LookupPages {
+    backend: BackendKind,
+    kind: LookupKind,
+    value: String,
+    limit: Duration,
+    deadline: Option<Instant>,
+    pages: usize,
+    walked: usize,
+    seen: HashSet<CustomerId>,
+    kept: Vec<CustomerId>,
+}
+
+impl LookupPages {
+    /// A lookup of `value` by `kind` through `transport`, with the
+    /// transport's [`lookup deadline`](Transport::lookup_deadline) counted
+    /// from now.
+    pub fn new(transport: &Transport, kind: LookupKind, value: &str) -> Self {
+        let limit = transport.lookup_deadline();
+        Self {
+            backend: transport.backend(),
+            kind,
+            value: value.to_owned(),
+            limit,
+            deadline: Instant::now().checked_add(limit),
+            pages: 0,
+            walked: 0,
+            seen: HashSet::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Reads one page with `read` (the page's request and decoding): after
+    /// yielding to the executor (from the second page on), within what is
+    /// left of the deadline. Past the deadline the read is dropped (a
+    /// lookup only reads) and [`Error::LookupTimeout`] names the pages read
+    /// so far.
+    pub async fn page<T>(&mut self, read: impl Future<Output = Result<T>>) -> Result<T> {
+        if self.pages > 0 {
+            tokio::task::yield_now().await;
+        }
+        let answer = match self.deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
+                Ok(answer) => answer,
+                Err(_) => return Err(self.timeout()),
+            },
+            None => read.await,
+        }?;
+        self.pages += 1;
+        Ok(answer)
+    }
+
+    /// Decodes one page's JSON answer like [`crate::backend::decode`]
+    /// (or [`crate::backend::decode_object`] when `object`), on tokio's
+    /// blocking pool when the body is larger than 64 KiB,
+    /// so that parsing a page of many thousand customers does not hold an
+    /// executor thread.
+    pub async fn decode<T>(&self, response: &Response, what: &str, object: bool) -> Result<T>
+    where
+        T: DeserializeOwned + Send + 'static,
+    {
+        let backend = self.backend;
+        let run = move |response: &Response, what: &str| {
+            if object {
+                crate::backend::decode_object(backend, response, what)
+            } else {
+                crate::backend::decode(backend, response, what)
+            }
+        };
+        if response.body.len() <= DECODE_INLINE_BYTES {
+            return run(response, what);
+        }
+        // Cheap: the body is `Bytes` (shared, not copied); only the
+        // headers are cloned.
+        let response = response.clone();
+        let owned = what.to_owned();
+        match tokio::task::spawn_blocking(move || run(&response, &owned)).await {
+            Ok(decoded) => decoded,
+            Err(join) => Err(Error::decode(
+                backend,
+                what,
+                format!("decoding stopped: {join}"),
+            )),
+        }
+    }
+
+    /// The error of a lookup past its deadline.
+    fn timeout(&self) -> Error {
+        Error::LookupTimeout {
+            backend: self.backend,
+            reference: self.kind.reference(&self.value),
+            pages: self.pages,
+            deadline: self.limit,
+        }
+    }
+
+    /// Counts one entry walked, and yields to the executor after every
+    /// 1,024 of them: call it once per entry of a page.
+    pub async fn tick(&mut self) {
+        self.walked += 1;
+        if self.walked.is_multiple_of(ENTRIES_PER_YIELD) {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Records a match (a repeated id is counted once); only the first
+    /// [`MAX_MATCHES`] distinct ones are kept.
+    pub fn add(&mut self, id: CustomerId) {
+        if self.seen.contains(&id) {
+            return;
+        }
+        if self.kept.len() < MAX_MATCHES {
+            self.kept.push(id.clone());
+        }
+        self.seen.insert(id);
+    }
+
+    /// Whether more than [`MAX_MATCHES`] customers matched: reading
+    /// further pages cannot change the answer ([`Error::Ambiguous`]).
+    pub fn is_full(&self) -> bool {
+        self.seen.len() > MAX_MATCHES
+    }
+
+    /// The pages read so far.
+    pub fn pages(&self) -> usize {
+        self.pages
+    }
+
+    /// The matches, in the vendor's order; [`Error::Ambiguous`] with the
+    /// first [`MAX_MATCHES`] and the count when more matched.
+    pub fn finish(self) -> Result<Vec<CustomerId>> {
+        if self.is_full() {
+            return Err(Error::Ambiguous {
+                backend: self.backend,
+                reference: self.kind.reference(&self.value),
+                count: self.seen.len(),
+                matches: self.kept,
+            });
+        }
+        Ok(self.kept)
+    }
+}
