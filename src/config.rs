@@ -52,6 +52,23 @@ macro_rules! registry {
 }
 pub(crate) use registry;
 
+/// Byte equality of two names, usable in a constant (the registry's check
+/// that a row's name is its crate's `KIND`).
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Everything of this module made from the registry's rows.
 macro_rules! config_items {
     ($(
@@ -60,6 +77,17 @@ macro_rules! config_items {
     )*) => {
         /// The backend names a [`Config`] may name (compiled in or not).
         pub const BACKENDS: [&str; [$($feature),*].len()] = [$($feature),*];
+
+        // A row's name is its crate's `KIND`: configs, the environment and
+        // errors all go by it, so a crate naming itself otherwise does not
+        // compile.
+        $(
+            #[cfg(feature = $feature)]
+            const _: () = assert!(
+                same_name($krate::KIND.as_str(), $feature),
+                concat!("the `", $feature, "` registry row names a crate whose KIND differs"),
+            );
+        )*
 
         /// Which backend to use and how to reach it: the backend's own
         /// config (its crate's [`BackendConfig`]), tagged with its name.
