@@ -17,7 +17,8 @@
 
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::error::{error_json, excerpt, MAX_ERROR_JSON_BYTES};
+use unibill_core::backend::{error_json, MAX_ERROR_JSON_BYTES};
+use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
 

@@ -481,35 +481,6 @@ pub fn clip(value: &str) -> String {
     out
 }
 
-/// [`excerpt`] of a body given as bytes, reading only as many bytes as
-/// the excerpt can keep (invalid UTF-8 replaced): a huge body costs no
-/// more than a short one.
-pub fn excerpt_bytes(body: &[u8]) -> Option<String> {
-    // A character is at most 4 bytes; leading white space is trimmed, so
-    // read a little more than the excerpt needs.
-    let head = &body[..body.len().min(8 * MAX_EXCERPT_CHARS)];
-    let mut text = String::from_utf8_lossy(head).into_owned();
-    if head.len() < body.len() {
-        // Make sure the excerpt is marked as cut.
-        text.push_str(" …");
-    }
-    excerpt(&text)
-}
-
-/// The largest error body read as JSON to find the vendor's messages
-/// ([`error_json`]); a bigger one is shown as an [`excerpt_bytes`].
-pub const MAX_ERROR_JSON_BYTES: usize = 64 * 1024;
-
-/// An error body read as JSON, when it is JSON and at most
-/// [`MAX_ERROR_JSON_BYTES`] long: reading a 4 MiB array of messages into
-/// memory as JSON values would take many times its size.
-pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
-    if body.len() > MAX_ERROR_JSON_BYTES {
-        return None;
-    }
-    serde_json::from_slice(body).ok()
-}
-
 /// A vendor's messages as an error keeps them: each an [`excerpt`] (blank
 /// ones dropped), at most [`MAX_MESSAGES`], then one counting the rest.
 pub fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
@@ -764,17 +735,5 @@ mod tests {
         let e = Error::from_status(KIND, 404, vec![], None, Some(&"9".repeat(10_000)));
         assert!(e.to_string().len() < 400, "{e}");
         assert!(e.to_string().len() < MAX_SHOWN_CHARS);
-    }
-
-    #[test]
-    fn excerpt_of_bytes_reads_only_the_start() {
-        let mut body = vec![b'x'; 4 << 20];
-        body[0] = b'<';
-        let cut = excerpt_bytes(&body).unwrap();
-        assert_eq!(cut.chars().count(), MAX_EXCERPT_CHARS + 1);
-        assert!(cut.ends_with('…'));
-        assert_eq!(excerpt_bytes(b"  short  ").as_deref(), Some("short"));
-        assert!(error_json(&body).is_none());
-        assert!(error_json(br#"{"a":1}"#).is_some());
     }
 }

@@ -16,7 +16,8 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::error::{error_json, excerpt, excerpt_bytes};
+use unibill_core::backend::{error_json, excerpt_bytes};
+use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
 

@@ -320,6 +320,35 @@ macro_rules! transport_backend {
     };
 }
 
+/// [`excerpt`](crate::error::excerpt) of a body given as bytes, reading only as many bytes as
+/// the excerpt can keep (invalid UTF-8 replaced): a huge body costs no
+/// more than a short one.
+pub fn excerpt_bytes(body: &[u8]) -> Option<String> {
+    // A character is at most 4 bytes; leading white space is trimmed, so
+    // read a little more than the excerpt needs.
+    let head = &body[..body.len().min(8 * crate::error::MAX_EXCERPT_CHARS)];
+    let mut text = String::from_utf8_lossy(head).into_owned();
+    if head.len() < body.len() {
+        // Make sure the excerpt is marked as cut.
+        text.push_str(" …");
+    }
+    crate::error::excerpt(&text)
+}
+
+/// The largest error body read as JSON to find the vendor's messages
+/// ([`error_json`]); a bigger one is shown as an [`excerpt_bytes`].
+pub const MAX_ERROR_JSON_BYTES: usize = 64 * 1024;
+
+/// An error body read as JSON, when it is JSON and at most
+/// [`MAX_ERROR_JSON_BYTES`] long: reading a 4 MiB array of messages into
+/// memory as JSON values would take many times its size.
+pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
+    if body.len() > MAX_ERROR_JSON_BYTES {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -435,5 +464,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn excerpt_of_bytes_reads_only_the_start() {
+        let mut body = vec![b'x'; 4 << 20];
+        body[0] = b'<';
+        let cut = excerpt_bytes(&body).unwrap();
+        assert_eq!(cut.chars().count(), crate::error::MAX_EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(excerpt_bytes(b"  short  ").as_deref(), Some("short"));
+        assert!(error_json(&body).is_none());
+        assert!(error_json(br#"{"a":1}"#).is_some());
     }
 }
