@@ -527,7 +527,7 @@ mod tests {
         assert!(!again.unwrap().changed());
         let body = serde_json::json!({"address.city": "Oslo", "external_reference": null, "tags": ["vip"]});
         let write = PlannedRequest::new("PATCH", "memory://1", Some(body));
-        assert_eq!(out.writes, [write.clone()]);
+        assert_eq!(out.writes, std::slice::from_ref(&write));
         assert_eq!(dry.unwrap().writes, out.writes);
         let lines: Vec<String> = store.requests().iter().map(|r| r.to_string()).collect();
         assert_eq!(
