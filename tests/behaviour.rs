@@ -3,11 +3,19 @@
 //! Each scenario is written once, against `Arc<dyn CustomerUpdater>` built
 //! from configuration; the macro at the bottom instantiates it per
 //! backend. A scenario never asks which backend it runs on: it chooses
-//! fields from `capabilities()`.
+//! fields from `capabilities()`, and reads the vendor's side (stored
+//! records, the journal of requests) through [`common::Vendor`], which the
+//! sandbox's emulators and the `demo` backend's in-memory store (feature
+//! `demo`, added by `tests/demo-backend/check.sh`) both provide.
 
 // With no backend compiled in, the scenarios have nothing to run against.
 #![cfg_attr(
-    not(any(feature = "chartmogul", feature = "fusebill", feature = "everlytic")),
+    not(any(
+        feature = "chartmogul",
+        feature = "fusebill",
+        feature = "everlytic",
+        feature = "demo"
+    )),
     allow(dead_code, unused_imports)
 )]
 
@@ -322,9 +330,7 @@ async fn not_found_is_neutral(fx: Fixture) {
 }
 
 async fn unauthorized_is_neutral(fx: Fixture) {
-    let bad = common::bad_key_config(&fx.sandbox, fx.backend)
-        .build()
-        .unwrap();
+    let bad = fx.bad_key_config().build().unwrap();
     let e = bad.get(&fx.seed_id()).await.unwrap_err();
     assert!(
         matches!(e, Error::Unauthorized { .. }),
@@ -352,9 +358,24 @@ async fn unauthorized_is_neutral(fx: Fixture) {
     );
 }
 
+/// Why a scenario cannot run on a vendor without HTTP fault injection.
+const NO_HTTP_FAULTS: &str = "needs HTTP faults (429, 503), which an in-memory store cannot answer";
+
+/// The vendor's fault injection, or `None` after saying why the scenario
+/// is skipped.
+fn faults<'a>(fx: &'a Fixture, scenario: &str) -> Option<&'a unibill_sandbox::VendorHandle> {
+    let faults = fx.faults();
+    if faults.is_none() {
+        eprintln!("{scenario} skipped on {}: {NO_HTTP_FAULTS}", fx.backend);
+    }
+    faults
+}
+
 async fn rate_limit_retried_transparently(fx: Fixture) {
-    fx.vendor()
-        .inject(Fault::status(429).retry_after_secs(1).times(1));
+    let Some(vendor) = faults(&fx, "rate_limit_retried_transparently") else {
+        return;
+    };
+    vendor.inject(Fault::status(429).retry_after_secs(1).times(1));
     let fields = settable(&fx);
     let c = fx
         .updater
@@ -375,6 +396,9 @@ async fn rate_limit_retried_transparently(fx: Fixture) {
 /// `max_attempts` from the config is what the client does: as many
 /// attempts as configured, then the vendor's refusal, typed.
 async fn configured_attempts_are_made_and_no_more(fx: Fixture) {
+    let Some(vendor) = faults(&fx, "configured_attempts_are_made_and_no_more") else {
+        return;
+    };
     for attempts in [1u32, 3] {
         let settings: unibill::Settings = serde_json::from_value(json!({
             "initial_backoff": "1ms",
@@ -382,12 +406,9 @@ async fn configured_attempts_are_made_and_no_more(fx: Fixture) {
             "rate_limit": "off"
         }))
         .unwrap();
-        let updater = common::config(&fx.sandbox, fx.backend)
-            .with_settings(settings)
-            .build()
-            .unwrap();
+        let updater = fx.config().with_settings(settings).build().unwrap();
         fx.vendor().clear_journal();
-        fx.vendor().inject(Fault::status(503).times(5));
+        vendor.inject(Fault::status(503).times(5));
         let e = updater.get(&fx.seed_id()).await.unwrap_err();
         assert!(e.is_retryable(), "{}: {e}", fx.backend);
         let statuses: Vec<u16> = fx.vendor().journal().iter().map(|e| e.status).collect();
@@ -398,7 +419,7 @@ async fn configured_attempts_are_made_and_no_more(fx: Fixture) {
             fx.backend
         );
         assert_eq!(updater.retries(), u64::from(attempts - 1));
-        fx.vendor().clear_faults();
+        vendor.clear_faults();
     }
 }
 
@@ -555,11 +576,7 @@ async fn concurrent_updates_of_one_customer_lose_nothing(fx: Fixture) {
     let fields = rotating_fields(&fx);
     assert!(fields.len() >= 4, "{}: {fields:?}", fx.backend);
     let separately_built: Vec<_> = (0..8)
-        .map(|_| {
-            common::config(&fx.sandbox, fx.backend)
-                .build()
-                .expect("updater builds")
-        })
+        .map(|_| fx.config().build().expect("updater builds"))
         .collect();
     for (round, clients) in [vec![fx.updater.clone()], separately_built]
         .into_iter()
@@ -729,7 +746,7 @@ async fn assert_lookup_refused(fx: &Fixture, reference: &CustomerRef, kind: Look
 /// seeds, which share other emails and references), with no write; where
 /// it does not, every call is refused before any request.
 async fn lookup_finds_the_seeded_customer_where_declared(fx: Fixture) {
-    fx.sandbox.add_lookup_seeds();
+    fx.vendor().add_lookup_seeds();
     let caps = fx.updater.capabilities().clone();
     for (kind, reference) in seed_references(&fx).await {
         if !caps.can_lookup(kind) {
@@ -761,7 +778,7 @@ async fn lookup_finds_the_seeded_customer_where_declared(fx: Fixture) {
 /// the vendor's record shows it, and `dry_run` by reference plans the same
 /// write without sending it.
 async fn update_by_reference_lands(fx: Fixture) {
-    fx.sandbox.add_lookup_seeds();
+    fx.vendor().add_lookup_seeds();
     let caps = fx.updater.capabilities().clone();
     // A field to change that leaves the email and the reference as they
     // are, so the reference still names the customer afterwards.
@@ -822,7 +839,7 @@ async fn update_by_reference_lands(fx: Fixture) {
 /// changed. A lookup the backend does not declare is refused instead,
 /// before any request.
 async fn ambiguous_and_missing_references_write_nothing(fx: Fixture) {
-    fx.sandbox.add_lookup_seeds();
+    fx.vendor().add_lookup_seeds();
     let caps = fx.updater.capabilities().clone();
     let patch = CustomerPatch::new().email("never@example.com");
     let records = |ids: &[&str]| -> Vec<Option<Value>> {
@@ -905,8 +922,12 @@ async fn ambiguous_and_missing_references_write_nothing(fx: Fixture) {
     }
 }
 
+/// Instantiates every scenario per enabled backend. A scenario the demo
+/// backend cannot run is marked `[demo: "why"]`: on demo it is ignored
+/// with that reason (`cargo test` prints it), and, run anyway, says so and
+/// returns.
 macro_rules! behaviour {
-    ($($scenario:ident),* $(,)?) => {
+    ($($scenario:ident $([demo: $skip:literal])?),* $(,)?) => {
         #[cfg(feature = "chartmogul")]
         mod chartmogul {
             $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("chartmogul").await).await } )*
@@ -919,6 +940,10 @@ macro_rules! behaviour {
         mod everlytic {
             $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("everlytic").await).await } )*
         }
+        #[cfg(feature = "demo")]
+        mod demo {
+            $( #[tokio::test] $(#[ignore = $skip])? async fn $scenario() { super::$scenario(super::Fixture::start("demo").await).await } )*
+        }
     };
 }
 
@@ -930,8 +955,8 @@ behaviour!(
     invalid_input_refused_before_any_request,
     not_found_is_neutral,
     unauthorized_is_neutral,
-    rate_limit_retried_transparently,
-    configured_attempts_are_made_and_no_more,
+    rate_limit_retried_transparently [demo: "needs HTTP faults (429 with Retry-After), which an in-memory store cannot answer"],
+    configured_attempts_are_made_and_no_more [demo: "needs HTTP faults (503), which an in-memory store cannot answer"],
     dry_run_sends_no_write_and_matches_the_update,
     noop_patch_sends_no_write,
     concurrent_updates_of_one_customer_lose_nothing,

@@ -52,13 +52,17 @@ pub const STORED: [Field; 6] = [
 /// How [`InMemory`] spells ids.
 pub type CanonicalId = fn(&CustomerId) -> Result<CustomerId>;
 
-/// A [`Backend`] that keeps customers in memory and logs every hook call.
+/// A [`Backend`] that keeps customers in memory, logs every hook call and
+/// journals the requests a vendor would have received.
 ///
 /// - Every id exists: an id never stored reads as a blank customer (its
-///   `raw` is `null`), and an update stores it.
+///   `raw` is `null`), and an update stores it; unless the store is
+///   [`Self::only_stored`], where such an id is [`Error::NotFound`].
 /// - `apply` checks the lock is held, yields to the runtime once, applies the text fields and tag
-///   changes of the patch, and reports one write `PUT memory://{id}`, or
-///   none when the customer did not change. When the update named the
+///   changes of the patch, and reports one write `PATCH memory://{id}`
+///   whose body is the change as a JSON merge patch (each text field the
+///   patch sets or clears by its neutral name, and the whole `tags` list
+///   when it changed), or none when the customer did not change. When the update named the
 ///   customer by a reference that no longer matches the stored record, it
 ///   writes nothing and fails with [`Error::Conflict`], as the vendors'
 ///   backends do.
@@ -66,6 +70,10 @@ pub type CanonicalId = fn(&CustomerId) -> Result<CustomerId>;
 ///   customers, unless answers were scripted ([`Self::with_lookups`]).
 /// - Capabilities: [`STORED`] readable, settable and clearable, tags
 ///   settable, both lookups; replace them with [`Self::with_capabilities`].
+/// - [`Self::requests`]: what a vendor's journal would hold, in order: a
+///   `GET memory://{id}` per read, a `GET memory://?{lookup}={value}` per
+///   lookup and each write as `apply` reported it (a dry run's plan is
+///   no request).
 #[derive(Debug)]
 pub struct InMemory {
     caps: Capabilities,
@@ -74,9 +82,11 @@ pub struct InMemory {
     customers: Mutex<BTreeMap<CustomerId, Customer>>,
     script: Mutex<VecDeque<Vec<CustomerId>>>,
     log: Mutex<Vec<String>>,
+    requests: Mutex<Vec<PlannedRequest>>,
     applied: AtomicUsize,
     retries: AtomicU64,
     keep: bool,
+    only_stored: bool,
 }
 
 impl Default for InMemory {
@@ -101,9 +111,11 @@ impl InMemory {
             customers: Mutex::new(BTreeMap::new()),
             script: Mutex::new(VecDeque::new()),
             log: Mutex::new(Vec::new()),
+            requests: Mutex::new(Vec::new()),
             applied: AtomicUsize::new(0),
             retries: AtomicU64::new(0),
             keep: true,
+            only_stored: false,
         }
     }
 
@@ -126,7 +138,15 @@ impl InMemory {
         self
     }
 
-    /// Keeps nothing: no log, and updates are not stored (so every update
+    /// Knows only the customers stored: reading, planning or applying an
+    /// update to an id never stored is [`Error::NotFound`] (naming the
+    /// capabilities' backend), as at a vendor.
+    pub fn only_stored(mut self) -> Self {
+        self.only_stored = true;
+        self
+    }
+
+    /// Keeps nothing: no log, no journal, and updates are not stored (so every update
     /// reports its write). For benchmarks, where the store would
     /// otherwise grow with the run and count as the caller path's memory.
     pub fn forgetful(mut self) -> Self {
@@ -174,6 +194,28 @@ impl InMemory {
         self.log.lock().unwrap().clone()
     }
 
+    /// The requests a vendor would have received so far, in order (see
+    /// [`InMemory`]).
+    pub fn requests(&self) -> Vec<PlannedRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The writes among [`Self::requests`], in order.
+    pub fn writes(&self) -> Vec<PlannedRequest> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .cloned()
+            .collect()
+    }
+
+    /// Empties the journal of [`Self::requests`].
+    pub fn clear_requests(&self) {
+        self.requests.lock().unwrap().clear();
+    }
+
     /// How many times `apply` was called.
     pub fn applied(&self) -> usize {
         self.applied.load(Ordering::SeqCst)
@@ -190,21 +232,38 @@ impl InMemory {
         }
     }
 
-    /// The stored customer `id`, or a blank one; and whether it is stored.
-    fn read(&self, id: &CustomerId) -> (Customer, bool) {
-        match self.customers.lock().unwrap().get(id) {
-            Some(c) => (c.clone(), true),
-            None => (Customer::new(id.clone(), Value::Null), false),
+    /// Journals `request` (unless the store keeps nothing).
+    fn journal(&self, request: impl FnOnce() -> PlannedRequest) {
+        if self.keep {
+            self.requests.lock().unwrap().push(request());
         }
     }
 
-    /// `customer` with the patch's text fields and tag changes applied.
-    fn patched(customer: &Customer, patch: &CheckedPatch) -> Customer {
+    /// The stored customer `id`, or a blank one; and whether it is stored.
+    /// [`Error::NotFound`] for an id never stored when the store is
+    /// [`Self::only_stored`].
+    fn read(&self, id: &CustomerId) -> Result<(Customer, bool)> {
+        match self.customers.lock().unwrap().get(id) {
+            Some(c) => Ok((c.clone(), true)),
+            None if self.only_stored => Err(Error::NotFound {
+                backend: self.caps.backend(),
+                id: id.to_string(),
+            }),
+            None => Ok((Customer::new(id.clone(), Value::Null), false)),
+        }
+    }
+
+    /// `customer` with the patch's text fields and tag changes applied,
+    /// and the write that makes the change: a JSON merge patch of the text
+    /// fields the patch sets or clears, and `tags` (the whole list) when
+    /// they changed. `None` when the customer does not change.
+    fn patched(customer: &Customer, patch: &CheckedPatch) -> (Customer, Option<Value>) {
         let mut next = customer.clone();
         let mut raw = match &next.raw {
             Value::Object(map) => map.clone(),
             _ => Map::new(),
         };
+        let mut body = Map::new();
         for field in Field::ALL {
             let Some(change) = patch.text(*field) else {
                 continue;
@@ -213,10 +272,12 @@ impl InMemory {
                 Change::Keep => continue,
                 Change::Set(v) => {
                     raw.insert(field.name().to_owned(), Value::from(v.as_str()));
+                    body.insert(field.name().to_owned(), Value::from(v.as_str()));
                     Some(v.clone())
                 }
                 Change::Clear => {
                     raw.remove(field.name());
+                    body.insert(field.name().to_owned(), Value::Null);
                     None
                 }
             };
@@ -230,10 +291,24 @@ impl InMemory {
                 next.tags.push(tag.clone());
             }
         }
+        if next.tags != customer.tags {
+            body.insert(
+                Field::Tags.name().to_owned(),
+                Value::from(next.tags.clone()),
+            );
+        }
         if !raw.is_empty() {
             next.raw = Value::Object(raw);
         }
-        next
+        if next == *customer {
+            return (next, None);
+        }
+        (next, Some(Value::Object(body)))
+    }
+
+    /// The write of `body` to customer `id`.
+    fn write(id: &CustomerId, body: Value) -> PlannedRequest {
+        PlannedRequest::new("PATCH", format!("memory://{id}"), Some(body))
     }
 }
 
@@ -284,11 +359,16 @@ impl Backend for InMemory {
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         self.note(|| format!("fetch {id}"));
-        Ok(self.read(id).0)
+        self.journal(|| PlannedRequest::new("GET", format!("memory://{id}"), None));
+        Ok(self.read(id)?.0)
     }
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
         self.note(|| format!("lookup {kind} {value}"));
+        self.journal(|| {
+            let query = format!("memory://?{}={value}", kind.name());
+            PlannedRequest::new("GET", query, None)
+        });
         {
             let mut script = self.script.lock().unwrap();
             if script.len() > 1 {
@@ -318,7 +398,7 @@ impl Backend for InMemory {
         self.applied.fetch_add(1, Ordering::SeqCst);
         self.note(|| format!("apply {id} locked {}", lock.key().customer()));
         lock.ensure_held()?;
-        let (before, stored) = self.read(id);
+        let (before, stored) = self.read(id)?;
         if let Some(reference) = patch.resolved_from() {
             if stored && !matches(&before, reference) {
                 return Err(Error::Conflict {
@@ -327,29 +407,28 @@ impl Backend for InMemory {
                 });
             }
         }
-        let after = Self::patched(&before, patch);
-        if after == before {
+        let (after, body) = Self::patched(&before, patch);
+        let Some(body) = body else {
             return Ok(UpdateOutcome::new(after, Vec::new()));
-        }
+        };
         // A vendor call yields to the runtime at least once.
         tokio::task::yield_now().await;
+        let write = Self::write(id, body);
         if self.keep {
-            self.insert(after.clone());
+            // Stored and journaled together, so the journal's order is
+            // the order the writes took effect in.
+            let mut customers = self.customers.lock().unwrap();
+            customers.insert(after.id.clone(), after.clone());
+            self.requests.lock().unwrap().push(write.clone());
         }
-        Ok(UpdateOutcome::new(
-            after,
-            vec![PlannedRequest::new("PUT", format!("memory://{id}"), None)],
-        ))
+        Ok(UpdateOutcome::new(after, vec![write]))
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
         self.note(|| format!("plan {id}"));
-        let (before, _) = self.read(id);
-        Ok(if Self::patched(&before, patch) == before {
-            Vec::new()
-        } else {
-            vec![PlannedRequest::new("PUT", format!("memory://{id}"), None)]
-        })
+        let (before, _) = self.read(id)?;
+        let (_, body) = Self::patched(&before, patch);
+        Ok(body.map(|b| Self::write(id, b)).into_iter().collect())
     }
 
     fn retries(&self) -> u64 {
@@ -425,6 +504,72 @@ mod tests {
         assert_eq!(store.customer("1").unwrap().address.city, None);
     }
 
+    /// The journal holds what a vendor would have received: reads,
+    /// lookups and each write with its body, which is the body the dry run
+    /// planned; no-op updates and plans are no requests.
+    #[tokio::test]
+    async fn the_journal_holds_reads_lookups_and_writes_with_their_bodies() {
+        let store = InMemory::new().with_customer(ada());
+        let one = CustomerId::from("1");
+        store.get(&one).await.unwrap();
+        store
+            .find(&CustomerRef::email("ada@example.com"))
+            .await
+            .unwrap();
+        let patch = CustomerPatch::new()
+            .city("Oslo")
+            .clear(Field::ExternalReference)
+            .add_tag("vip");
+        let options = UpdateOptions::default();
+        let dry = store.dry_run(&one, &patch, &options).await;
+        let out = store.update_with(&one, &patch, &options).await.unwrap();
+        let again = store.update_with(&one, &patch, &options).await;
+        assert!(!again.unwrap().changed());
+        let body = serde_json::json!({"address.city": "Oslo", "external_reference": null, "tags": ["vip"]});
+        let write = PlannedRequest::new("PATCH", "memory://1", Some(body));
+        assert_eq!(out.writes, std::slice::from_ref(&write));
+        assert_eq!(dry.unwrap().writes, out.writes);
+        let lines: Vec<String> = store.requests().iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            lines[..2],
+            ["GET memory://1", "GET memory://?email=ada@example.com"]
+        );
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert_eq!(store.writes(), [write]);
+        store.clear_requests();
+        assert!(store.requests().is_empty());
+        assert_eq!(store.customer("1").unwrap().raw["address.city"], "Oslo");
+    }
+
+    /// A store of known ids only answers like a vendor for any other id:
+    /// not found, from a read, a dry run and an update, and nothing is
+    /// stored or written.
+    #[tokio::test]
+    async fn an_only_stored_store_does_not_find_an_id_never_stored() {
+        let caps = Capabilities::new(BackendKind::new("shop")).with_all(&STORED, FieldCaps::ALL);
+        let store = InMemory::new()
+            .with_capabilities(caps)
+            .only_stored()
+            .with_customer(ada());
+        let nine = CustomerId::from("9");
+        let patch = CustomerPatch::new().city("Oslo");
+        let options = UpdateOptions::default();
+        let errors = [
+            store.get(&nine).await.unwrap_err(),
+            store.dry_run(&nine, &patch, &options).await.unwrap_err(),
+            store.update(&nine, &patch).await.unwrap_err(),
+        ];
+        for e in errors {
+            assert!(
+                matches!(&e, Error::NotFound { backend, id } if backend.as_str() == "shop" && id == "9"),
+                "{e:?}"
+            );
+        }
+        assert!(store.customer("9").is_none());
+        assert!(store.writes().is_empty());
+        assert!(store.update(&CustomerId::from("1"), &patch).await.is_ok());
+    }
+
     #[tokio::test]
     async fn a_forgetful_store_keeps_nothing() {
         let store = InMemory::new().forgetful();
@@ -438,5 +583,6 @@ mod tests {
         }
         assert!(store.log().is_empty());
         assert!(store.customer("3").is_none());
+        assert!(store.requests().is_empty());
     }
 }

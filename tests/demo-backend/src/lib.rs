@@ -17,6 +17,11 @@
 //! (timeouts, retries, rate limit) have nothing to act on here, since no
 //! request leaves the process, and writes are locked per store within the
 //! process whatever `write_locking` says.
+//!
+//! Like a vendor, a store knows only the customers stored in it (any other
+//! id is [`Error::NotFound`]), refuses a malformed id before looking
+//! ([`check_id`]), and journals what it was asked
+//! ([`InMemory::requests`]).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -80,10 +85,31 @@ pub fn store(base_url: &str, api_key: &str) -> (Arc<InMemory>, bool) {
         let account = AccountId::of(base_url, b"");
         let store = InMemory::new()
             .with_capabilities(capabilities())
-            .with_locks(CustomerLocks::in_process(KIND, account));
+            .with_locks(CustomerLocks::in_process(KIND, account))
+            .only_stored();
         (SecretString::from(api_key), Arc::new(store))
     });
     (Arc::clone(store), key.expose_secret() == api_key)
+}
+
+/// Checks a customer id: 1 to 64 ASCII letters, digits, `-` or `_`, so
+/// that an id is a name and never a path; else [`Error::Validation`]
+/// naming `id`.
+pub fn check_id(id: &CustomerId) -> Result<()> {
+    let s = id.as_str();
+    let ok = (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        return Ok(());
+    }
+    Err(Error::validation(
+        "id",
+        format!(
+            "`{}` is not a demo customer id (1 to 64 letters, digits, `-` or `_`)",
+            unibill_core::error::clip(s)
+        ),
+    ))
 }
 
 /// The demo backend's config: `{"backend": "demo", "api_key": "...",
@@ -233,18 +259,14 @@ impl Backend for Demo {
     }
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {
+        check_id(id)?;
         self.store.canonical_id(id)
     }
 
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
+        check_id(id)?;
         self.check()?;
-        match self.store.customer(id.as_str()) {
-            Some(c) => Ok(c),
-            None => Err(Error::NotFound {
-                backend: KIND,
-                id: id.to_string(),
-            }),
-        }
+        self.store.fetch(id).await
     }
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
@@ -258,14 +280,14 @@ impl Backend for Demo {
         patch: &CheckedPatch,
         lock: &LockGuard,
     ) -> Result<UpdateOutcome> {
+        check_id(id)?;
         self.check()?;
-        self.fetch(id).await?;
         self.store.apply(id, patch, lock).await
     }
 
     async fn plan(&self, id: &CustomerId, patch: &CheckedPatch) -> Result<Vec<PlannedRequest>> {
+        check_id(id)?;
         self.check()?;
-        self.fetch(id).await?;
         self.store.plan(id, patch).await
     }
 
