@@ -660,12 +660,17 @@ pub(crate) mod de {
             .ok_or_else(|| D::Error::custom(format!("{v} is not a number")))
     }
 
+    /// A whole number, at least 1, given as a number or as text.
+    fn count(v: &Value) -> Option<u32> {
+        text_or_number(v)
+            .and_then(|t| t.parse::<u32>().ok())
+            .filter(|n| *n > 0)
+    }
+
     /// Attempts per request: a whole number, at least 1.
     pub(crate) fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         let v = Value::deserialize(d)?;
-        text_or_number(&v)
-            .and_then(|t| t.parse::<u32>().ok())
-            .filter(|n| *n > 0)
+        count(&v)
             .ok_or_else(|| D::Error::custom(format!("{v} is not a whole number of at least 1")))
     }
 
@@ -716,10 +721,7 @@ pub(crate) mod de {
             }
             _ => return Err(malformed()),
         };
-        let requests = text_or_number(&requests)
-            .and_then(|t| t.parse::<u32>().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(malformed)?;
+        let requests = count(&requests).ok_or_else(malformed)?;
         Ok(Some(Some(RateLimit { requests, per })))
     }
 }
@@ -785,16 +787,14 @@ impl ConflictCheck {
 /// assert_eq!(read("off").unwrap(), ConflictCheck::Off);
 /// assert_eq!(read("reread").unwrap(), ConflictCheck::default());
 /// assert_eq!(read(" reread:5 ").unwrap(), ConflictCheck::Reread { max_rounds: 5 });
-/// assert_eq!("reread:2".parse(), Ok(ConflictCheck::Reread { max_rounds: 2 }));
 /// for bad in ["reread:0", "sometimes"] {
 ///     let e = read(bad).unwrap_err().to_string();
 ///     assert!(e.contains(&format!("`{bad}`")), "{e}");
 /// }
 /// ```
-impl std::str::FromStr for ConflictCheck {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<Self, String> {
+impl<'de> Deserialize<'de> for ConflictCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
         let t = text.trim().to_ascii_lowercase();
         let check = match t.as_str() {
             "off" | "none" => Some(ConflictCheck::Off),
@@ -805,15 +805,11 @@ impl std::str::FromStr for ConflictCheck {
                 .filter(|n| *n > 0)
                 .map(|max_rounds| ConflictCheck::Reread { max_rounds }),
         };
-        check.ok_or_else(|| format!("`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"))
-    }
-}
-
-impl<'de> Deserialize<'de> for ConflictCheck {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        check.ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
+            ))
+        })
     }
 }
 
