@@ -165,14 +165,14 @@ macro_rules! config_items {
             /// The shared settings.
             pub fn settings(&self) -> &Settings {
                 match *self {
-                    $(#[cfg(feature = $feature)] Config::$variant(ref c) => c.settings(),)*
+                    $(#[cfg(feature = $feature)] Config::$variant(ref c) => &c.common().settings,)*
                 }
             }
 
             /// The shared settings, to change.
             pub fn settings_mut(&mut self) -> &mut Settings {
                 match *self {
-                    $(#[cfg(feature = $feature)] Config::$variant(ref mut c) => c.settings_mut(),)*
+                    $(#[cfg(feature = $feature)] Config::$variant(ref mut c) => &mut c.common_mut().settings,)*
                 }
             }
 
@@ -181,7 +181,7 @@ macro_rules! config_items {
             #[allow(unreachable_code, unused_mut, unused_variables)] // with no backend compiled in
             pub fn with_base_url(mut self, url: impl Into<String>) -> Self {
                 match self {
-                    $(#[cfg(feature = $feature)] Config::$variant(ref mut c) => c.set_base_url(url.into()),)*
+                    $(#[cfg(feature = $feature)] Config::$variant(ref mut c) => c.common_mut().base_url = Some(url.into()),)*
                 }
                 self
             }
@@ -259,7 +259,7 @@ type Registered = (
 #[allow(dead_code)] // with no backend compiled in
 fn build<C: BackendConfig>(c: &C) -> Result<<C::Builder as BackendBuilder>::Client> {
     let b = c.configured();
-    let Some(redis) = &c.settings().redis else {
+    let Some(redis) = &c.common().settings.redis else {
         return b.build();
     };
     #[cfg(feature = "redis")]
@@ -412,7 +412,7 @@ impl Config {
 fn warn_unknown_vars<'a>(names: impl IntoIterator<Item = &'a str>) {
     let known = || std::iter::once(&BACKEND_VAR).chain(Settings::ENV);
     for name in names {
-        if !name.starts_with(Settings::ENV_PREFIX) || known().any(|k| *k == name) {
+        if !name.starts_with("UNIBILL_") || known().any(|k| *k == name) {
             continue;
         }
         let closest = known()
@@ -790,7 +790,7 @@ mod tests {
         match &c {
             Config::Fusebill(f) => {
                 assert_eq!(f.api_key.expose_secret(), "k==");
-                assert_eq!(f.base_url, None);
+                assert_eq!(f.common.base_url, None);
             }
             other => panic!("{other:?}"),
         }
@@ -896,7 +896,7 @@ mod tests {
         ] {
             let d = format!("{c:?} {c:#?}");
             assert!(!d.contains("secret"), "{d}");
-            assert!(d.contains("***"));
+            assert!(d.contains("REDACTED"), "{d}");
         }
         // Nor a key put in a base URL by mistake.
         for c in [

@@ -3,12 +3,10 @@
 //! ([`env`](mod@env)).
 
 use secrecy::{ExposeSecret, SecretString};
-use std::fmt;
 
 use serde::Deserialize;
-use unibill_core::builder::{required_secret, BackendConfig, Settings};
+use unibill_core::builder::{required_secret, BackendConfig, CommonConfig};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::redacted_url;
 use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, Result};
 
@@ -16,8 +14,8 @@ use crate::client::{ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 use crate::KIND;
 
 /// The environment variables [`ChartMogulConfig`] reads (with the shared
-/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
-/// `UNIBILL_BACKEND=chartmogul`).
+/// ones of [`Settings::ENV`](unibill_core::Settings::ENV); the `unibill`
+/// facade reads them when `UNIBILL_BACKEND=chartmogul`).
 pub mod env {
     /// The API key (required).
     pub const API_KEY: &str = "CHARTMOGUL_API_KEY";
@@ -97,30 +95,29 @@ impl BackendBuilder for ChartMogulBuilder {
 }
 /// A ChartMogul client's config, as a file (`{"backend": "chartmogul",
 /// "api_key": "...", "settings": {...}}` through `unibill::Config`) or the
-/// environment ([`env`](mod@env) and [`Settings::ENV`]) writes it.
+/// environment ([`env`](mod@env) and the shared
+/// [`Settings::ENV`](unibill_core::Settings::ENV)) writes it.
 ///
 /// ```
 /// use unibill_chartmogul::{builder::env, BackendConfig, ChartMogulConfig};
 ///
 /// let vars = [(env::API_KEY.to_string(), "k".to_string())];
 /// let config = ChartMogulConfig::from_map(&vars).unwrap();
-/// assert_eq!(config.base_url, None); // the default host
+/// assert_eq!(config.common.base_url, None); // the default host
 /// assert!(config.build().is_ok());
 /// let e = ChartMogulConfig::from_map(&[]).unwrap_err();
 /// assert!(e.to_string().contains(env::API_KEY), "{e}");
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct ChartMogulConfig {
     /// The account's API key (sent as the Basic user name).
     pub api_key: SecretString,
-    /// Base URL; default [`DEFAULT_BASE_URL`].
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// The shared connection settings.
-    #[serde(default)]
-    pub settings: Settings,
+    /// The base URL (default [`DEFAULT_BASE_URL`]) and the shared
+    /// connection settings.
+    #[serde(flatten)]
+    pub common: CommonConfig,
 }
 
 impl ChartMogulConfig {
@@ -128,19 +125,8 @@ impl ChartMogulConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api_key: SecretString::from(api_key.into()),
-            base_url: None,
-            settings: Settings::default(),
+            common: CommonConfig::default(),
         }
-    }
-}
-
-impl fmt::Debug for ChartMogulConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ChartMogulConfig")
-            .field("api_key", &"***")
-            .field("base_url", &self.base_url.as_deref().map(redacted_url))
-            .field("settings", &self.settings)
-            .finish()
     }
 }
 
@@ -153,23 +139,15 @@ impl BackendConfig for ChartMogulConfig {
         Self::new("placeholder")
     }
 
-    fn settings(&self) -> &Settings {
-        &self.settings
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
-    fn set_base_url(&mut self, url: String) {
-        self.base_url = Some(url);
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
     fn builder(&self) -> ChartMogulBuilder {
-        let b = ChartMogulBuilder::default().api_key(self.api_key.expose_secret());
-        match &self.base_url {
-            Some(url) => b.base_url(url.clone()),
-            None => b,
-        }
+        ChartMogulBuilder::default().api_key(self.api_key.expose_secret())
     }
 }

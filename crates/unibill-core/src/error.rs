@@ -55,9 +55,8 @@ pub enum Error {
 
     /// A [`crate::CustomerRef`] (an email, an external reference) matches
     /// several customers, so none was picked: nothing was written. `Display`
-    /// gives the count and lists the first [`MAX_MESSAGES`] matches. Not
-    /// retryable.
-    #[error("{backend}: {reference} matches {} customers: {}", shown_count(matches.len(), *count), shown_matches(matches, *count))]
+    /// gives the count and lists the first 10 matches. Not retryable.
+    #[error("{backend}: {reference} matches {}", shown_matches(matches, *count))]
     Ambiguous {
         /// The backend that answered.
         backend: BackendKind,
@@ -114,7 +113,7 @@ pub enum Error {
     },
 
     /// The vendor is rate limiting us and retries did not get through.
-    #[error("{backend}: rate limited{}", fmt_retry_after(*.retry_after))]
+    #[error("{backend}: rate limited{}", retry_after.map(|d| format!(" (retry after {:.3}s)", d.as_secs_f64())).unwrap_or_default())]
     RateLimited {
         /// The backend that answered.
         backend: BackendKind,
@@ -240,11 +239,12 @@ pub enum Error {
 
 /// The most characters of one text field an error's `Display` shows
 /// (a vendor's messages joined, a reason); the rest is cut with `…`.
-pub const MAX_SHOWN_CHARS: usize = 4 * MAX_EXCERPT_CHARS;
+const MAX_SHOWN_CHARS: usize = 4 * MAX_EXCERPT_CHARS;
 
-/// How many of a vendor's messages an error keeps; more are counted in a
-/// last message (`"… and 12 more"`).
-pub const MAX_MESSAGES: usize = 10;
+/// How many of a vendor's messages an error keeps (and of the matches an
+/// [`Error::Ambiguous`] lists); more are counted in a last message
+/// (`"… and 12 more"`).
+const MAX_MESSAGES: usize = 10;
 
 /// Text as an error's `Display` shows it: control characters (ESC, NUL,
 /// newline, ...) and invisible formatting characters (bidi overrides,
@@ -272,7 +272,7 @@ pub(crate) fn shown_id(text: &str) -> Shown<'_> {
 /// Whether `c` is invisible formatting that can reorder or hide text:
 /// bidi embeddings, overrides and isolates, zero-width characters and the
 /// byte order mark.
-pub fn is_invisible_format(c: char) -> bool {
+fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
         | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
@@ -358,18 +358,10 @@ fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String
     format!("request failed{detail}")
 }
 
-/// The count of [`Error::Ambiguous`]: exact when every match is listed,
-/// else "at least" the matches counted.
-fn shown_count(listed: usize, count: usize) -> String {
-    if count > listed {
-        format!("at least {count}")
-    } else {
-        listed.to_string()
-    }
-}
-
-/// The matches of [`Error::Ambiguous`] as its `Display` lists them:
-/// each quoted, escaped and cut like an id, at most [`MAX_MESSAGES`].
+/// The count and matches of [`Error::Ambiguous`] as its `Display` gives
+/// them: the count exact when every match is listed, else "at least" the
+/// matches counted; then each match quoted, escaped and cut like an id, at
+/// most [`MAX_MESSAGES`].
 fn shown_matches(matches: &[crate::kind::CustomerId], count: usize) -> String {
     let mut out: Vec<String> = matches
         .iter()
@@ -381,14 +373,12 @@ fn shown_matches(matches: &[crate::kind::CustomerId], count: usize) -> String {
     if total > shown {
         out.push(format!("… and {} more", total - shown));
     }
-    out.join(", ")
-}
-
-fn fmt_retry_after(d: Option<Duration>) -> String {
-    match d {
-        Some(d) => format!(" (retry after {:.3}s)", d.as_secs_f64()),
-        None => String::new(),
-    }
+    let at_least = if count > matches.len() {
+        "at least "
+    } else {
+        ""
+    };
+    format!("{at_least}{total} customers: {}", out.join(", "))
 }
 
 /// The kind of an [`Error`], without its data: handy for counting failures
@@ -449,24 +439,21 @@ pub const MAX_EXCERPT_CHARS: usize = 300;
 /// ```
 pub fn excerpt(text: &str) -> Option<String> {
     let text = text.trim();
-    if text.is_empty() {
-        return None;
-    }
-    let mut cut: String = text.chars().take(MAX_EXCERPT_CHARS).collect();
-    if cut.len() < text.len() {
-        cut.push('…');
-    }
-    Some(cut)
+    (!text.is_empty()).then(|| cut(text, MAX_EXCERPT_CHARS))
 }
 
-/// The most characters of a caller's value (an id, a key) quoted in an
-/// error's reason by [`clip`].
-pub const MAX_QUOTED_CHARS: usize = 64;
+/// `text` cut after `max` characters, then ending in `…`.
+fn cut(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
 
-/// A caller's value as an error's reason quotes it: cut after
-/// [`MAX_QUOTED_CHARS`] characters (then ending in `…`), so a 10 KB id
-/// gives a short message. Control characters are escaped when the error
-/// is displayed.
+/// A caller's value as an error's reason quotes it: cut after 64
+/// characters (then ending in `…`), so a 10 KB id gives a short message.
+/// Control characters are escaped when the error is displayed.
 ///
 /// ```
 /// use unibill_core::error::clip;
@@ -474,16 +461,12 @@ pub const MAX_QUOTED_CHARS: usize = 64;
 /// assert_eq!(clip(&"9".repeat(10_000)).chars().count(), 65);
 /// ```
 pub fn clip(value: &str) -> String {
-    let mut out: String = value.chars().take(MAX_QUOTED_CHARS).collect();
-    if out.len() < value.len() {
-        out.push('…');
-    }
-    out
+    cut(value, 64)
 }
 
 /// A vendor's messages as an error keeps them: each an [`excerpt`] (blank
 /// ones dropped), at most [`MAX_MESSAGES`], then one counting the rest.
-pub fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
+fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
     let mut kept = Vec::new();
     let mut more = 0usize;
     for m in messages {
@@ -500,8 +483,9 @@ pub fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 impl Error {
-    /// [`Error::Vendor`] with the vendor's messages capped as
-    /// [`cap_messages`] does.
+    /// [`Error::Vendor`] with the vendor's messages capped: each cut as an
+    /// [`excerpt`] (blank ones dropped), at most 10, then one counting the
+    /// rest.
     pub fn vendor(backend: BackendKind, status: u16, messages: Vec<String>) -> Self {
         Error::Vendor {
             backend,

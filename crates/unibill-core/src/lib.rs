@@ -20,10 +20,11 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
-/// The crate README's example, compiled as a doc test so it cannot rot.
+// The crate README's example, compiled as a doc test so it cannot rot
+// (rustdoc runs the doc tests of private items too).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
-pub struct ReadmeDoctests;
+struct ReadmeDoctests;
 
 // Three roles, one folder each: `model` (what a caller builds and reads),
 // `backend` (the kit a backend implements and builds on), `runtime` (the

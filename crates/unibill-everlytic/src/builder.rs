@@ -3,13 +3,11 @@
 //! and this backend's own environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
-use std::fmt;
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use unibill_core::builder::{required_secret, BackendConfig, Settings};
+use unibill_core::builder::{required_secret, BackendConfig, CommonConfig};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::redacted_url;
 use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Error, Result};
 
@@ -17,8 +15,8 @@ use crate::client::Everlytic;
 use crate::KIND;
 
 /// The environment variables [`EverlyticConfig`] reads (with the shared
-/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
-/// `UNIBILL_BACKEND=everlytic`).
+/// ones of [`Settings::ENV`](unibill_core::Settings::ENV); the `unibill`
+/// facade reads them when `UNIBILL_BACKEND=everlytic`).
 pub mod env {
     /// The install's URL (required: there is no default host).
     pub const URL: &str = "EVERLYTIC_URL";
@@ -155,7 +153,8 @@ impl BackendBuilder for EverlyticBuilder {
 /// An Everlytic client's config, as a file (`{"backend": "everlytic",
 /// "base_url": "https://mail.example.com", "username": "...", "api_key":
 /// "...", "settings": {...}}` through `unibill::Config`) or the
-/// environment ([`env`](mod@env) and [`Settings::ENV`]) writes it.
+/// environment ([`env`](mod@env) and the shared
+/// [`Settings::ENV`](unibill_core::Settings::ENV)) writes it.
 ///
 /// ```
 /// use unibill_everlytic::{builder::env, BackendConfig, EverlyticConfig};
@@ -167,13 +166,10 @@ impl BackendBuilder for EverlyticBuilder {
 /// let e = EverlyticConfig::from_map(&vars).unwrap_err();
 /// assert!(e.to_string().contains(env::API_KEY), "{e}");
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct EverlyticConfig {
-    /// The install's address (required: there is no default host).
-    #[serde(alias = "url")]
-    pub base_url: String,
     /// The API user's name.
     pub username: String,
     /// The user's API key.
@@ -181,11 +177,12 @@ pub struct EverlyticConfig {
     /// How an update guards against edits made outside unibill between
     /// its read and its write: `"reread"` (default, 3 rounds),
     /// `"reread:N"` or `"off"`.
-    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
-    pub conflict_check: ConflictCheck,
-    /// The shared connection settings.
     #[serde(default)]
-    pub settings: Settings,
+    pub conflict_check: ConflictCheck,
+    /// The install's address (`base_url`, also read as `url`; required:
+    /// there is no default host) and the shared connection settings.
+    #[serde(flatten)]
+    pub common: CommonConfig,
 }
 
 impl EverlyticConfig {
@@ -195,25 +192,14 @@ impl EverlyticConfig {
         username: impl Into<String>,
         api_key: impl Into<String>,
     ) -> Self {
-        Self {
-            base_url: base_url.into(),
+        let mut config = Self {
             username: username.into(),
             api_key: SecretString::from(api_key.into()),
             conflict_check: ConflictCheck::default(),
-            settings: Settings::default(),
-        }
-    }
-}
-
-impl fmt::Debug for EverlyticConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EverlyticConfig")
-            .field("api_key", &"***")
-            .field("base_url", &redacted_url(&self.base_url))
-            .field("username", &self.username)
-            .field("conflict_check", &self.conflict_check)
-            .field("settings", &self.settings)
-            .finish()
+            common: CommonConfig::default(),
+        };
+        config.common.base_url = Some(base_url.into());
+        config
     }
 }
 
@@ -226,21 +212,16 @@ impl BackendConfig for EverlyticConfig {
         Self::new("https://install.example.com", "placeholder", "placeholder")
     }
 
-    fn settings(&self) -> &Settings {
-        &self.settings
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
-    fn set_base_url(&mut self, url: String) {
-        self.base_url = url;
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
     fn builder(&self) -> EverlyticBuilder {
         EverlyticBuilder::default()
-            .base_url(self.base_url.clone())
             .username(self.username.clone())
             .api_key(self.api_key.expose_secret())
             .conflict_check(self.conflict_check)

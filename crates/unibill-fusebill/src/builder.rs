@@ -3,13 +3,11 @@
 //! environment variables ([`env`](mod@env)).
 
 use secrecy::SecretString;
-use std::fmt;
 
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use unibill_core::builder::{required_secret, BackendConfig, Settings};
+use unibill_core::builder::{required_secret, BackendConfig, CommonConfig};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::redacted_url;
 use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Result};
 
@@ -17,8 +15,8 @@ use crate::client::{Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 use crate::{error, KIND};
 
 /// The environment variables [`FusebillConfig`] reads (with the shared
-/// ones of [`Settings::ENV`]; the `unibill` facade reads them when
-/// `UNIBILL_BACKEND=fusebill`).
+/// ones of [`Settings::ENV`](unibill_core::Settings::ENV); the `unibill`
+/// facade reads them when `UNIBILL_BACKEND=fusebill`).
 pub mod env {
     /// The API key, exactly as issued (required).
     pub const API_KEY: &str = "FUSEBILL_API_KEY";
@@ -112,7 +110,7 @@ impl BackendBuilder for FusebillBuilder {
 /// A Fusebill client's config, as a file (`{"backend": "fusebill",
 /// "api_key": "...", "conflict_check": "reread:5", "settings": {...}}`
 /// through `unibill::Config`) or the environment ([`env`](mod@env) and
-/// [`Settings::ENV`]) writes it.
+/// the shared [`Settings::ENV`](unibill_core::Settings::ENV)) writes it.
 ///
 /// ```
 /// use unibill_fusebill::{builder::env, BackendConfig, ConflictCheck, FusebillConfig};
@@ -125,24 +123,22 @@ impl BackendBuilder for FusebillBuilder {
 /// assert_eq!(config.conflict_check, ConflictCheck::Off);
 /// assert!(config.build().is_ok());
 /// ```
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct FusebillConfig {
     /// The API key, exactly as issued (already base64 text, sent
     /// verbatim).
     pub api_key: SecretString,
-    /// Base URL; default [`DEFAULT_BASE_URL`].
-    #[serde(default)]
-    pub base_url: Option<String>,
     /// How an update guards against edits made outside unibill between
     /// its read and its write: `"reread"` (default, 3 rounds),
     /// `"reread:N"` or `"off"`.
-    #[serde(default, deserialize_with = "unibill_core::builder::conflict_check")]
-    pub conflict_check: ConflictCheck,
-    /// The shared connection settings.
     #[serde(default)]
-    pub settings: Settings,
+    pub conflict_check: ConflictCheck,
+    /// The base URL (default [`DEFAULT_BASE_URL`]) and the shared
+    /// connection settings.
+    #[serde(flatten)]
+    pub common: CommonConfig,
 }
 
 impl FusebillConfig {
@@ -150,21 +146,9 @@ impl FusebillConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api_key: SecretString::from(api_key.into()),
-            base_url: None,
             conflict_check: ConflictCheck::default(),
-            settings: Settings::default(),
+            common: CommonConfig::default(),
         }
-    }
-}
-
-impl fmt::Debug for FusebillConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FusebillConfig")
-            .field("api_key", &"***")
-            .field("base_url", &self.base_url.as_deref().map(redacted_url))
-            .field("conflict_check", &self.conflict_check)
-            .field("settings", &self.settings)
-            .finish()
     }
 }
 
@@ -177,26 +161,18 @@ impl BackendConfig for FusebillConfig {
         Self::new("placeholder")
     }
 
-    fn settings(&self) -> &Settings {
-        &self.settings
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
-    fn set_base_url(&mut self, url: String) {
-        self.base_url = Some(url);
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
     fn builder(&self) -> FusebillBuilder {
-        let b = FusebillBuilder::default()
+        FusebillBuilder::default()
             .api_key(self.api_key.expose_secret())
-            .conflict_check(self.conflict_check);
-        match &self.base_url {
-            Some(url) => b.base_url(url.clone()),
-            None => b,
-        }
+            .conflict_check(self.conflict_check)
     }
 }
 

@@ -238,50 +238,6 @@ pub fn required_secret(
     }
 }
 
-/// Reads a [`ConflictCheck`] as configuration files and environment
-/// variables write it (a serde `deserialize_with` helper for a backend's
-/// config): `off`, `reread` (3 rounds) or `reread:N` (`N` ≥ 1 rounds).
-///
-/// ```
-/// use unibill_core::ConflictCheck;
-///
-/// #[derive(serde::Deserialize)]
-/// struct C {
-///     #[serde(deserialize_with = "unibill_core::builder::conflict_check")]
-///     check: ConflictCheck,
-/// }
-/// let read = |text: &str| {
-///     serde_json::from_value::<C>(serde_json::json!({ "check": text })).map(|c| c.check)
-/// };
-/// assert_eq!(read("off").unwrap(), ConflictCheck::Off);
-/// assert_eq!(read("reread").unwrap(), ConflictCheck::default());
-/// assert_eq!(read(" reread:5 ").unwrap(), ConflictCheck::Reread { max_rounds: 5 });
-/// for bad in ["reread:0", "sometimes"] {
-///     let e = read(bad).unwrap_err().to_string();
-///     assert!(e.contains(&format!("`{bad}`")), "{e}");
-/// }
-/// ```
-pub fn conflict_check<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<ConflictCheck, D::Error> {
-    let text = String::deserialize(d)?;
-    let t = text.trim().to_ascii_lowercase();
-    let check = match t.as_str() {
-        "off" | "none" => Some(ConflictCheck::Off),
-        "reread" => Some(ConflictCheck::default()),
-        _ => t
-            .strip_prefix("reread:")
-            .and_then(|n| n.trim().parse::<u32>().ok())
-            .filter(|n| *n > 0)
-            .map(|max_rounds| ConflictCheck::Reread { max_rounds }),
-    };
-    check.ok_or_else(|| {
-        serde::de::Error::custom(format!(
-            "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
-        ))
-    })
-}
-
 /// The connection settings every backend shares, as a config file or the
 /// environment writes them (`settings` in a backend's config, `UNIBILL_*`
 /// variables); what is not given keeps the default.
@@ -363,11 +319,10 @@ impl Default for Settings {
 
 impl Settings {
     /// The prefix of the environment variables of the settings.
-    pub const ENV_PREFIX: &'static str = "UNIBILL_";
+    const ENV_PREFIX: &'static str = "UNIBILL_";
 
     /// Every environment variable the settings are read from (the key,
-    /// upper-cased, after [`Settings::ENV_PREFIX`]; `redis_*` fill the
-    /// `redis` object).
+    /// upper-cased, after `UNIBILL_`; `redis_*` fill the `redis` object).
     pub const ENV: &'static [&'static str] = &[
         "UNIBILL_TIMEOUT",
         "UNIBILL_TIMEOUT_SECS",
@@ -396,7 +351,7 @@ impl Settings {
     /// The settings from name-value pairs (the environment's), reading
     /// the variables of [`Settings::ENV`] and ignoring every other one.
     /// [`Error::Config`] names the variable and says why.
-    pub fn from_map(vars: &[(String, String)]) -> Result<Self> {
+    fn from_map(vars: &[(String, String)]) -> Result<Self> {
         from_map("the settings", Self::ENV_PREFIX, Self::ENV, vars, |map| {
             let redis: serde_json::Map<_, _> = map
                 .iter()
@@ -407,27 +362,6 @@ impl Settings {
                 map.insert("redis".into(), redis.into());
             }
         })
-    }
-
-    /// Applies these settings to any backend's builder through the shared
-    /// setters of [`BackendBuilder`]; the backend's own default rate limit
-    /// stays unless [`Settings::rate_limit`] names one. (`redis` is the
-    /// facade's to apply: core knows no Redis.)
-    pub fn apply<B: BackendBuilder>(&self, b: B) -> B {
-        let mut b = b
-            .timeouts(self.connect_timeout, self.timeout)
-            .retry(self.retry.clone())
-            .lock_wait(self.lock_wait);
-        if let Some(limit) = self.rate_limit {
-            b = b.rate_limit(limit);
-        }
-        if let Some(deadline) = self.lookup_deadline {
-            b = b.lookup_deadline(deadline);
-        }
-        if let Some(name) = &self.account {
-            b = b.account(name.clone());
-        }
-        b
     }
 }
 
@@ -477,12 +411,56 @@ impl fmt::Debug for RedisSetting {
     }
 }
 
+/// What every backend's config holds beside its own values: the base URL
+/// and the shared [`Settings`]. A backend's config takes it in with
+/// `#[serde(flatten)]`, so that its keys (`base_url`, also read as `url`,
+/// and `settings`) sit beside the backend's own, and returns it from
+/// [`BackendConfig::common`].
+///
+/// ```
+/// use unibill_core::builder::CommonConfig;
+///
+/// #[derive(serde::Deserialize)]
+/// struct DemoConfig {
+///     api_key: String,
+///     #[serde(flatten)]
+///     common: CommonConfig,
+/// }
+/// let c: DemoConfig = serde_json::from_str(
+///     r#"{"api_key": "k", "base_url": "https://u:pw@x.example", "settings": {"timeout": "2s"}}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(c.common.settings.timeout, std::time::Duration::from_secs(2));
+/// assert!(!format!("{:?}", c.common).contains("pw"), "the URL's password is hidden");
+/// ```
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct CommonConfig {
+    /// The API's base URL (for a backend with no default host, such as
+    /// Everlytic, the install's address); `None` keeps the backend's
+    /// default host.
+    #[serde(default, alias = "url")]
+    pub base_url: Option<String>,
+    /// The shared connection settings.
+    #[serde(default)]
+    pub settings: Settings,
+}
+
+impl fmt::Debug for CommonConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CommonConfig")
+            .field("base_url", &self.base_url.as_deref().map(redacted_url))
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
 /// What a backend crate's serde config implements: its own values
-/// (credentials, base URL, options such as a conflict check), its
-/// environment variables, and its builder from them. With it, the config
-/// reads itself from the environment ([`BackendConfig::from_map`]) and
-/// builds its client with the shared [`Settings`]
-/// ([`BackendConfig::build`]).
+/// (credentials, options such as a conflict check, and a flattened
+/// [`CommonConfig`]), its environment variables, and its builder from
+/// them. With it, the config reads itself from the environment
+/// ([`BackendConfig::from_map`]) and builds its client with its base URL
+/// and the shared [`Settings`] ([`BackendConfig::build`]).
 pub trait BackendConfig: DeserializeOwned + Clone + fmt::Debug + Send + Sync + 'static {
     /// The backend's builder.
     type Builder: BackendBuilder;
@@ -498,27 +476,32 @@ pub trait BackendConfig: DeserializeOwned + Clone + fmt::Debug + Send + Sync + '
     /// network call is made with it).
     fn placeholder() -> Self;
 
-    /// The shared settings.
-    fn settings(&self) -> &Settings;
+    /// The base URL and the shared settings.
+    fn common(&self) -> &CommonConfig;
 
-    /// The shared settings, to change.
-    fn settings_mut(&mut self) -> &mut Settings;
+    /// The base URL and the shared settings, to change.
+    fn common_mut(&mut self) -> &mut CommonConfig;
 
-    /// Replaces the base URL (the install's address where there is no
-    /// default host).
-    fn set_base_url(&mut self, url: String);
-
-    /// The builder given the config's own values (not yet the settings).
+    /// The builder given the config's own values (not yet the base URL and
+    /// the settings of [`BackendConfig::common`]).
     fn builder(&self) -> Self::Builder;
 
     /// The config from name-value pairs (the environment's): the
     /// backend's variables of [`BackendConfig::ENV`] and the shared ones
     /// of [`Settings::ENV`]; blank values count as unset, other variables
-    /// are ignored. [`Error::Config`] names the variable and says why.
+    /// are ignored. [`Error::Config`] names the variable and says why,
+    /// including a missing base URL for a backend with no default host.
     fn from_map(vars: &[(String, String)]) -> Result<Self> {
         let owner = format!("backend `{}`", <Self::Builder as BackendBuilder>::KIND);
         let mut config: Self = from_map(&owner, Self::ENV_PREFIX, Self::ENV, vars, |_| {})?;
-        *config.settings_mut() = Settings::from_map(vars)?;
+        config.common_mut().settings = Settings::from_map(vars)?;
+        if config.common().base_url.is_none() && config.builder().options_mut().base_url.is_none() {
+            let var = variable(Self::ENV_PREFIX, Self::ENV, "base_url");
+            return Err(Error::config(
+                var,
+                format!("is not set (required by {owner})"),
+            ));
+        }
         Ok(config)
     }
 
@@ -527,9 +510,30 @@ pub trait BackendConfig: DeserializeOwned + Clone + fmt::Debug + Send + Sync + '
         Self::from_map(&std::env::vars().collect::<Vec<_>>())
     }
 
-    /// The builder with the config's own values and its settings.
+    /// The builder with the config's own values, its base URL and its
+    /// settings, through the setters of [`BackendBuilder`]. The backend's
+    /// own default rate limit stays unless [`Settings::rate_limit`] names
+    /// one. (`redis` is the facade's to apply: core knows no Redis.)
     fn configured(&self) -> Self::Builder {
-        self.settings().apply(self.builder())
+        let CommonConfig { base_url, settings } = self.common();
+        let mut b = self
+            .builder()
+            .timeouts(settings.connect_timeout, settings.timeout)
+            .retry(settings.retry.clone())
+            .lock_wait(settings.lock_wait);
+        if let Some(url) = base_url {
+            b = b.base_url(url.clone());
+        }
+        if let Some(limit) = settings.rate_limit {
+            b = b.rate_limit(limit);
+        }
+        if let Some(deadline) = settings.lookup_deadline {
+            b = b.lookup_deadline(deadline);
+        }
+        if let Some(name) = &settings.account {
+            b = b.account(name.clone());
+        }
+        b
     }
 
     /// Builds the client (no network call).
@@ -572,20 +576,7 @@ fn from_map<T: DeserializeOwned>(
         }
         let key = match reason.strip_prefix("missing field `") {
             Some(rest) if path == "." || path.is_empty() => {
-                let field = rest.trim_end_matches('`');
-                // The variable of the field, or of its alias (`URL` for
-                // `base_url`).
-                let var = |k: &str| format!("{prefix}{}", k.to_ascii_uppercase());
-                let exact = var(field);
-                known
-                    .iter()
-                    .find(|v| **v == exact)
-                    .or_else(|| {
-                        known
-                            .iter()
-                            .find(|v| field.ends_with(&v[prefix.len()..].to_ascii_lowercase()))
-                    })
-                    .map_or(exact, |v| (*v).to_owned())
+                variable(prefix, known, rest.trim_end_matches('`'))
             }
             _ => format!("{prefix}{}", path.replace('.', "_").to_ascii_uppercase()),
         };
@@ -598,6 +589,21 @@ fn from_map<T: DeserializeOwned>(
     })
 }
 
+/// The variable of `field` among `known`, or of its alias (`URL` for
+/// `base_url`).
+fn variable(prefix: &str, known: &[&str], field: &str) -> String {
+    let exact = format!("{prefix}{}", field.to_ascii_uppercase());
+    known
+        .iter()
+        .find(|v| **v == exact)
+        .or_else(|| {
+            known
+                .iter()
+                .find(|v| field.ends_with(&v[prefix.len()..].to_ascii_lowercase()))
+        })
+        .map_or(exact, |v| (*v).to_owned())
+}
+
 /// Serde helpers for values a config file or an environment variable
 /// writes as a number or as text.
 pub(crate) mod de {
@@ -608,12 +614,9 @@ pub(crate) mod de {
     use serde_json::Value;
 
     use crate::transport::RateLimit;
-    /// The value, however the format hands it over (a number of
-    /// `serde_json` with `arbitrary_precision` passing through a buffer,
-    /// a TOML number, text from the environment).
-    fn value<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
+    // Each helper reads the value as a `Value`, however the format hands
+    // it over (a number of `serde_json` with `arbitrary_precision` passing
+    // through a buffer, a TOML number, text from the environment).
 
     fn text_or_number(v: &Value) -> Option<String> {
         match v {
@@ -637,7 +640,7 @@ pub(crate) mod de {
 
     /// A positive duration: a number of seconds or text like `"2.5s"`.
     pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        parse_duration(&value(d)?).map_err(D::Error::custom)
+        parse_duration(&Value::deserialize(d)?).map_err(D::Error::custom)
     }
 
     /// [`duration`], for an optional field.
@@ -649,7 +652,7 @@ pub(crate) mod de {
 
     /// A finite number, given as a number or as text.
     pub(crate) fn some_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-        let v = value(d)?;
+        let v = Value::deserialize(d)?;
         text_or_number(&v)
             .and_then(|t| t.parse::<f64>().ok())
             .filter(|n| n.is_finite())
@@ -657,12 +660,17 @@ pub(crate) mod de {
             .ok_or_else(|| D::Error::custom(format!("{v} is not a number")))
     }
 
-    /// Attempts per request: a whole number, at least 1.
-    pub(crate) fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
-        let v = value(d)?;
-        text_or_number(&v)
+    /// A whole number, at least 1, given as a number or as text.
+    fn count(v: &Value) -> Option<u32> {
+        text_or_number(v)
             .and_then(|t| t.parse::<u32>().ok())
             .filter(|n| *n > 0)
+    }
+
+    /// Attempts per request: a whole number, at least 1.
+    pub(crate) fn attempts<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        let v = Value::deserialize(d)?;
+        count(&v)
             .ok_or_else(|| D::Error::custom(format!("{v} is not a whole number of at least 1")))
     }
 
@@ -672,7 +680,7 @@ pub(crate) mod de {
     pub(crate) fn rate_limit<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<Option<RateLimit>>, D::Error> {
-        let v = value(d)?;
+        let v = Value::deserialize(d)?;
         let shown = match &v {
             Value::String(t) => format!("`{t}`"),
             other => other.to_string(),
@@ -713,10 +721,7 @@ pub(crate) mod de {
             }
             _ => return Err(malformed()),
         };
-        let requests = text_or_number(&requests)
-            .and_then(|t| t.parse::<u32>().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(malformed)?;
+        let requests = count(&requests).ok_or_else(malformed)?;
         Ok(Some(Some(RateLimit { requests, per })))
     }
 }
@@ -762,6 +767,49 @@ impl ConflictCheck {
             ConflictCheck::Reread { max_rounds } => Some((*max_rounds).max(1)),
             ConflictCheck::Off => None,
         }
+    }
+}
+
+/// Reads a [`ConflictCheck`] as configuration files and environment
+/// variables write it: `off`, `reread` (3 rounds) or `reread:N` (`N` ≥ 1
+/// rounds).
+///
+/// ```
+/// use unibill_core::ConflictCheck;
+///
+/// #[derive(serde::Deserialize)]
+/// struct C {
+///     check: ConflictCheck,
+/// }
+/// let read = |text: &str| {
+///     serde_json::from_value::<C>(serde_json::json!({ "check": text })).map(|c| c.check)
+/// };
+/// assert_eq!(read("off").unwrap(), ConflictCheck::Off);
+/// assert_eq!(read("reread").unwrap(), ConflictCheck::default());
+/// assert_eq!(read(" reread:5 ").unwrap(), ConflictCheck::Reread { max_rounds: 5 });
+/// for bad in ["reread:0", "sometimes"] {
+///     let e = read(bad).unwrap_err().to_string();
+///     assert!(e.contains(&format!("`{bad}`")), "{e}");
+/// }
+/// ```
+impl<'de> Deserialize<'de> for ConflictCheck {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let t = text.trim().to_ascii_lowercase();
+        let check = match t.as_str() {
+            "off" | "none" => Some(ConflictCheck::Off),
+            "reread" => Some(ConflictCheck::default()),
+            _ => t
+                .strip_prefix("reread:")
+                .and_then(|n| n.trim().parse::<u32>().ok())
+                .filter(|n| *n > 0)
+                .map(|max_rounds| ConflictCheck::Reread { max_rounds }),
+        };
+        check.ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not `reread`, `reread:N` (N at least 1) or `off`"
+            ))
+        })
     }
 }
 
@@ -902,21 +950,62 @@ mod tests {
         }
     }
 
-    #[test]
-    fn settings_apply_keeps_the_backend_default_rate_limit() {
-        let b = || {
+    /// A config of the test builder: its rate limit stands for a
+    /// backend's own default.
+    #[derive(Clone, Debug, Deserialize)]
+    struct DemoConfig {
+        #[serde(flatten)]
+        common: CommonConfig,
+    }
+
+    impl BackendConfig for DemoConfig {
+        type Builder = Demo;
+        const ENV_PREFIX: &'static str = "DEMO_";
+        const ENV: &'static [&'static str] = &["DEMO_URL"];
+        fn placeholder() -> Self {
+            DemoConfig {
+                common: CommonConfig::default(),
+            }
+        }
+        fn common(&self) -> &CommonConfig {
+            &self.common
+        }
+        fn common_mut(&mut self) -> &mut CommonConfig {
+            &mut self.common
+        }
+        fn builder(&self) -> Demo {
             let mut d = Demo::default();
             d.options.config.rate_limit = Some(RateLimit::per_second(7));
             d
-        };
-        let kept = Settings::default().apply(b()).build().unwrap();
+        }
+    }
+
+    #[test]
+    fn configured_keeps_the_backend_default_rate_limit() {
+        let kept = DemoConfig::placeholder().build().unwrap();
         assert_eq!(kept.config.rate_limit, Some(RateLimit::per_second(7)));
-        let s: Settings =
-            serde_json::from_str(r#"{"rate_limit": "off", "max_attempts": 1, "timeout": 3}"#)
-                .unwrap();
-        let o = s.apply(b()).build().unwrap();
+        let c: DemoConfig = serde_json::from_str(
+            r#"{"url": "https://x.example",
+                "settings": {"rate_limit": "off", "max_attempts": 1, "timeout": 3}}"#,
+        )
+        .unwrap();
+        let o = c.build().unwrap();
+        assert_eq!(o.base_url.as_deref(), Some("https://x.example"));
         assert_eq!(o.config.rate_limit, None);
         assert_eq!(o.config.retry.max_attempts, 1);
         assert_eq!(o.config.request_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn a_backend_without_a_default_host_needs_its_base_url() {
+        match DemoConfig::from_map(&vars(&[("UNIBILL_TIMEOUT", "2")])) {
+            Err(Error::Config { field, reason }) => {
+                assert_eq!(field, "DEMO_URL");
+                assert!(reason.contains("backend `demo`"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let c = DemoConfig::from_map(&vars(&[("DEMO_URL", "https://x.example")])).unwrap();
+        assert_eq!(c.common.base_url.as_deref(), Some("https://x.example"));
     }
 }
