@@ -24,12 +24,11 @@
 //! ([`InMemory::requests`]).
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use unibill_core::builder::Settings;
+use unibill_core::builder::CommonConfig;
 use unibill_core::lock::AccountId;
 use unibill_core::transport::ClientOptions;
 use unibill_core::{
@@ -114,18 +113,16 @@ pub fn check_id(id: &CustomerId) -> Result<()> {
 
 /// The demo backend's config: `{"backend": "demo", "api_key": "...",
 /// "base_url": "memory://shop"}`, or `DEMO_API_KEY` and `DEMO_BASE_URL`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct DemoConfig {
     /// The store's API key.
     pub api_key: SecretString,
-    /// The store's name (default [`DEFAULT_BASE_URL`]).
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// The shared settings.
-    #[serde(default)]
-    pub settings: Settings,
+    /// The store's name (`base_url`, default [`DEFAULT_BASE_URL`]) and
+    /// the shared settings.
+    #[serde(flatten)]
+    pub common: CommonConfig,
 }
 
 impl DemoConfig {
@@ -133,19 +130,8 @@ impl DemoConfig {
     pub fn new(api_key: impl Into<String>) -> Self {
         Self {
             api_key: SecretString::from(api_key.into()),
-            base_url: None,
-            settings: Settings::default(),
+            common: CommonConfig::default(),
         }
-    }
-}
-
-impl fmt::Debug for DemoConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DemoConfig")
-            .field("api_key", &"***")
-            .field("base_url", &self.base_url)
-            .field("settings", &self.settings)
-            .finish()
     }
 }
 
@@ -158,24 +144,16 @@ impl BackendConfig for DemoConfig {
         Self::new("placeholder")
     }
 
-    fn settings(&self) -> &Settings {
-        &self.settings
+    fn common(&self) -> &CommonConfig {
+        &self.common
     }
 
-    fn settings_mut(&mut self) -> &mut Settings {
-        &mut self.settings
-    }
-
-    fn set_base_url(&mut self, url: String) {
-        self.base_url = Some(url);
+    fn common_mut(&mut self) -> &mut CommonConfig {
+        &mut self.common
     }
 
     fn builder(&self) -> DemoBuilder {
-        let b = DemoBuilder::default().api_key(self.api_key.expose_secret());
-        match &self.base_url {
-            Some(url) => b.base_url(url.clone()),
-            None => b,
-        }
+        DemoBuilder::default().api_key(self.api_key.expose_secret())
     }
 }
 
