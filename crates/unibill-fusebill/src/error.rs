@@ -55,10 +55,10 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
 }
 
 /// How Fusebill's error answers map to the neutral error: its messages
-/// ([`vendor_messages`]), [`Error::from_status`], and the wait of a final
-/// 429 read from `Retry-After` or else [`rate_limit_wait`].
-pub const ERRORS: VendorErrors =
-    VendorErrors::new(KIND, vendor_messages).with_retry_hint(rate_limit_wait);
+/// ([`vendor_messages`]) and [`Error::from_status`]. Sent through
+/// [`VendorErrors::send`], a final 429 carries the wait read from
+/// `Retry-After` or else [`rate_limit_wait`] (the transport's retry hint).
+pub const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
 
 /// The neutral error for a non-2xx answer. `id` is the customer the
 /// request was about, for [`Error::NotFound`].

@@ -14,7 +14,8 @@ use super::Idempotency;
 ///
 /// let retry = RetryConfig { max_attempts: 6, deadline: Duration::from_secs(120), ..RetryConfig::default() };
 /// assert_eq!(retry.initial_backoff, Duration::from_millis(100));
-/// assert_eq!(RetryConfig::disabled().max_attempts, 1);
+/// // No retries: every request is attempted exactly once.
+/// let once = RetryConfig { max_attempts: 1, ..RetryConfig::default() };
 /// ```
 ///
 /// In a config ([`Settings`](crate::builder::Settings)) its fields are
@@ -72,14 +73,6 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// No retries: every request is attempted exactly once.
-    pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
     /// The upper bound of the backoff before retry number `retry` (0 for
     /// the first retry): `min(max_backoff, initial_backoff * 2^retry)`,
     /// where a `max_backoff` shorter than `initial_backoff` counts as
@@ -93,7 +86,7 @@ impl RetryConfig {
 
     /// A "full jitter" backoff before retry number `retry` (0 for the
     /// first retry): uniformly random in `[0, backoff_ceiling(retry)]`.
-    pub fn backoff(&self, retry: u32) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let ceiling = self.backoff_ceiling(retry);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(fastrand::u64(0..=nanos))
