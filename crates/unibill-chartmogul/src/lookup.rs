@@ -77,7 +77,7 @@ pub(crate) async fn find_ids(
     let mut lookup = LookupPages::new(transport, kind, value);
     let mut path = first.clone();
     let mut previous_cursor: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    for page_number in 1..=MAX_PAGES {
         let Some(resp) = lookup.page(read_page(transport, kind, path)).await? else {
             return lookup.finish();
         };
@@ -107,7 +107,7 @@ pub(crate) async fn find_ids(
                 "customer list",
                 format!(
                     "ChartMogul answered `has_more: true` with no customers on page {} (cursor {}): the list is cut short",
-                    lookup.pages(),
+                    page_number,
                     cursor.as_deref().map_or("null".into(), |c| format!("`{}`", unibill_core::error::clip(c)))
                 ),
             ));

@@ -1157,7 +1157,7 @@ async fn a_shared_limiter_is_asked_for_every_attempt_and_its_failure_sends_nothi
         // The budget is the transport's limit for its backend and account,
         // the account never being the key.
         assert_eq!(asked[0].limit.requests, 7);
-        assert_eq!(asked[0].backend, t.backend());
+        assert_eq!(asked[0].backend, KIND);
         assert_eq!(&asked[0].account, t.locks().account());
     }
     // No permit: the request is refused before it is sent.

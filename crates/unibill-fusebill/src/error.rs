@@ -16,7 +16,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::backend::{error_json, excerpt_bytes};
+use unibill_core::backend::{error_json, error_text};
 use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -51,7 +51,7 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
             return messages;
         }
     }
-    excerpt_bytes(body).into_iter().collect()
+    excerpt(&error_text(body)).into_iter().collect()
 }
 
 /// How Fusebill's error answers map to the neutral error: its messages

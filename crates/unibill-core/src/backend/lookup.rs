@@ -133,11 +133,6 @@ impl LookupPages {
         self.seen.len() > MAX_MATCHES
     }
 
-    /// The pages read so far.
-    pub fn pages(&self) -> usize {
-        self.pages
-    }
-
     /// The matches, in the vendor's order; [`Error::Ambiguous`] with the
     /// first [`MAX_MATCHES`] and the count when more matched.
     pub fn finish(self) -> Result<Vec<CustomerId>> {

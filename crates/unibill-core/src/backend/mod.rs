@@ -180,9 +180,7 @@ impl VendorErrors {
     /// the wait `hint` reads from the vendor's headers.
     fn error_for(&self, response: &Response, id: Option<&str>, hint: Option<RetryHint>) -> Error {
         let retry_after = match response.status {
-            429 => response
-                .retry_after()
-                .or_else(|| hint.and_then(|hint| hint(&response.headers))),
+            429 => response.asked_wait(hint),
             _ => None,
         };
         let messages = (self.messages)(&response.body);
@@ -332,33 +330,33 @@ macro_rules! transport_backend {
     };
 }
 
-/// [`excerpt`](crate::error::excerpt) of a body given as bytes, reading only as many bytes as
-/// the excerpt can keep (invalid UTF-8 replaced): a huge body costs no
-/// more than a short one.
-pub fn excerpt_bytes(body: &[u8]) -> Option<String> {
-    // A character is at most 4 bytes; leading white space is trimmed, so
-    // read a little more than the excerpt needs.
-    let head = &body[..body.len().min(8 * crate::error::MAX_EXCERPT_CHARS)];
+/// The most of an error body read to find the vendor's messages, as JSON
+/// ([`error_json`]) or as text ([`error_text`]): a huge body costs no more
+/// than a 64 KiB one.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// An error body read as JSON, when it is JSON and at most 64 KiB long:
+/// reading a 4 MiB array of messages into memory as JSON values would
+/// take many times its size. Otherwise read it with [`error_text`].
+pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
+    if body.len() > MAX_ERROR_BODY_BYTES {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+/// The start of an error body as text (its first 64 KiB, invalid UTF-8
+/// replaced, ending in ` …` when the body is longer), for a body that is
+/// not in the vendor's error shape; [`excerpt`](crate::error::excerpt)
+/// cuts it to what a message shows.
+pub fn error_text(body: &[u8]) -> String {
+    let head = &body[..body.len().min(MAX_ERROR_BODY_BYTES)];
     let mut text = String::from_utf8_lossy(head).into_owned();
     if head.len() < body.len() {
         // Make sure the excerpt is marked as cut.
         text.push_str(" …");
     }
-    crate::error::excerpt(&text)
-}
-
-/// The largest error body read as JSON to find the vendor's messages
-/// ([`error_json`]); a bigger one is shown as an [`excerpt_bytes`].
-pub const MAX_ERROR_JSON_BYTES: usize = 64 * 1024;
-
-/// An error body read as JSON, when it is JSON and at most
-/// [`MAX_ERROR_JSON_BYTES`] long: reading a 4 MiB array of messages into
-/// memory as JSON values would take many times its size.
-pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
-    if body.len() > MAX_ERROR_JSON_BYTES {
-        return None;
-    }
-    serde_json::from_slice(body).ok()
+    text
 }
 
 #[cfg(test)]
@@ -486,13 +484,15 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_of_bytes_reads_only_the_start() {
+    fn error_text_reads_only_the_start() {
         let mut body = vec![b'x'; 4 << 20];
         body[0] = b'<';
-        let cut = excerpt_bytes(&body).unwrap();
+        let text = error_text(&body);
+        assert_eq!(text.len(), MAX_ERROR_BODY_BYTES + " …".len());
+        let cut = crate::error::excerpt(&text).unwrap();
         assert_eq!(cut.chars().count(), crate::error::MAX_EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
-        assert_eq!(excerpt_bytes(b"  short  ").as_deref(), Some("short"));
+        assert_eq!(error_text(b"  short \xff"), "  short \u{fffd}");
         assert!(error_json(&body).is_none());
         assert!(error_json(br#"{"a":1}"#).is_some());
     }

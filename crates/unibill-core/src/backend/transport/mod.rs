@@ -198,15 +198,12 @@ impl Request {
     /// PUT, PATCH, DELETE, OPTIONS and TRACE are idempotent, anything else
     /// (POST) is not.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        let idempotency = match method {
-            Method::GET
-            | Method::HEAD
-            | Method::PUT
-            | Method::PATCH
-            | Method::DELETE
-            | Method::OPTIONS
-            | Method::TRACE => Idempotency::Idempotent,
-            _ => Idempotency::NonIdempotent,
+        // `Method::is_idempotent` (RFC 9110) leaves PATCH out; every
+        // vendor's PATCH sets fields, so sending it twice changes nothing.
+        let idempotency = if method.is_idempotent() || method == Method::PATCH {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NonIdempotent
         };
         Self {
             method,
@@ -277,13 +274,18 @@ impl Response {
     /// an HTTP-date (a past date gives zero). `None` when absent or
     /// unreadable.
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after_of(&self.headers)
+        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
+        retry::parse_retry_after(value, SystemTime::now())
     }
-}
 
-fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    retry::parse_retry_after(value, SystemTime::now())
+    /// The wait the vendor asks for: its `Retry-After`, or for a 429
+    /// without one, what `hint` reads from its headers.
+    pub(crate) fn asked_wait(&self, hint: Option<RetryHint>) -> Option<Duration> {
+        self.retry_after().or_else(|| {
+            let hint = hint.filter(|_| self.status == 429)?;
+            hint(&self.headers)
+        })
+    }
 }
 
 /// Characters left as they are in a path segment: RFC 3986 unreserved.
@@ -355,8 +357,9 @@ pub fn query_value(value: &str) -> String {
 /// use unibill_core::BackendKind;
 ///
 /// # async fn run() -> Result<(), unibill_core::Error> {
+/// const KIND: BackendKind = BackendKind::new("chartmogul");
 /// let transport = Transport::new(
-///     BackendKind::new("chartmogul"),
+///     KIND,
 ///     "https://api.chartmogul.com",
 ///     Auth::KeyAsUser("my-api-key".into()),
 ///     TransportConfig::default(),
@@ -366,7 +369,7 @@ pub fn query_value(value: &str) -> String {
 /// let response = transport.send(Request::new(Method::GET, path)).await?;
 /// if response.is_success() {
 ///     let customer: serde_json::Value =
-///         decode(transport.backend(), &response, "customer response").await?;
+///         decode(KIND, &response, "customer response").await?;
 ///     println!("{}", customer["name"]);
 /// }
 /// # Ok(())
@@ -518,7 +521,7 @@ impl Transport {
     }
 
     /// The backend this transport talks to.
-    pub fn backend(&self) -> BackendKind {
+    pub(crate) fn backend(&self) -> BackendKind {
         self.inner.backend
     }
 
@@ -652,11 +655,11 @@ impl Transport {
             if let Some(deadline) = deadline {
                 let resume = Instant::now().checked_add(wait);
                 if resume.is_none_or(|r| r >= deadline) {
-                    tracing::debug!(reason = %reason, wait_ms = millis(wait), "not retrying: deadline");
+                    tracing::debug!(reason = ?reason, wait_ms = millis(wait), "not retrying: deadline");
                     return outcome;
                 }
             }
-            tracing::debug!(reason = %reason, wait_ms = millis(wait), attempt, "retrying");
+            tracing::debug!(reason = ?reason, wait_ms = millis(wait), attempt, "retrying");
             tokio::time::sleep(wait).await;
             if let Some((limiter, budget)) = &inner.limiter {
                 // No permit, no attempt: the limiter's error is returned
@@ -664,7 +667,7 @@ impl Transport {
                 limiter.acquire(budget).await?;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                tracing::debug!(reason = %reason, "not retrying: deadline passed while rate limited");
+                tracing::debug!(reason = ?reason, "not retrying: deadline passed while rate limited");
                 return outcome;
             }
             inner.retries.fetch_add(1, Ordering::Relaxed);
@@ -676,19 +679,13 @@ impl Transport {
     /// the server asked for more than [`RetryConfig::max_retry_after`].
     fn wait_before_retry(&self, outcome: &Attempt, reason: Reason, retry: u32) -> Option<Duration> {
         let config = &self.inner.config;
-        let asked = match outcome {
-            Ok(response) => match retry_after_of(&response.headers) {
-                Some(d) => Some(d),
-                None if response.status == 429 => {
-                    config.retry_hint.and_then(|hint| hint(&response.headers))
-                }
-                None => None,
-            },
-            Err(_) => None,
-        };
+        let asked = outcome
+            .as_ref()
+            .ok()
+            .and_then(|response| response.asked_wait(config.retry_hint));
         match asked {
             Some(d) if d > config.retry.max_retry_after => {
-                tracing::debug!(reason = %reason, wait_ms = millis(d), "not retrying: server asks to wait too long");
+                tracing::debug!(reason = ?reason, wait_ms = millis(d), "not retrying: server asks to wait too long");
                 None
             }
             Some(d) => Some(d),
