@@ -86,10 +86,9 @@ impl LookupPages {
             tokio::task::yield_now().await;
         }
         let answer = match self.deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
-                Ok(answer) => answer,
-                Err(_) => return Err(self.timeout()),
-            },
+            Some(deadline) => tokio::time::timeout_at(deadline, read)
+                .await
+                .map_err(|_| self.timeout())?,
             None => read.await,
         }?;
         self.pages += 1;
@@ -118,13 +117,9 @@ impl LookupPages {
     /// Records a match (a repeated id is counted once); only the first
     /// [`MAX_MATCHES`] distinct ones are kept.
     pub fn add(&mut self, id: CustomerId) {
-        if self.seen.contains(&id) {
-            return;
+        if self.seen.insert(id.clone()) && self.kept.len() < MAX_MATCHES {
+            self.kept.push(id);
         }
-        if self.kept.len() < MAX_MATCHES {
-            self.kept.push(id.clone());
-        }
-        self.seen.insert(id);
     }
 
     /// Whether more than [`MAX_MATCHES`] customers matched: reading

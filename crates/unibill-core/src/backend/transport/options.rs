@@ -64,12 +64,10 @@ impl ClientOptions {
             )
         })?;
         let mut config = self.config;
-        if config.retry_hint.is_none() {
-            config.retry_hint = self.default_retry_hint;
-        }
-        if config.account_scope.is_none() {
-            config.account_scope = Some(self.default_account_scope);
-        }
+        config.retry_hint = config.retry_hint.or(self.default_retry_hint);
+        config
+            .account_scope
+            .get_or_insert(self.default_account_scope);
         let client = self.client.map(|f| f(Transport::client_builder(&config)));
         Transport::new(backend, &base_url, auth, config, client)
     }
