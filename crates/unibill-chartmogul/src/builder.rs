@@ -52,12 +52,13 @@ impl Default for ChartMogulBuilder {
             // A ChartMogul API key belongs to one account wherever it is
             // sent: the key identifies the account, not the host name.
             options: ClientOptions {
+                base_url: Some(DEFAULT_BASE_URL.to_owned()),
                 config: TransportConfig {
                     rate_limit: Some(DEFAULT_RATE_LIMIT),
                     ..TransportConfig::default()
                 },
                 default_account_scope: AccountScope::Credentials,
-                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+                ..ClientOptions::default()
             },
         }
     }

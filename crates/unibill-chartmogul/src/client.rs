@@ -189,14 +189,19 @@ impl ChartMogul {
 
     /// Decodes an answer that must be a JSON object (every answer this
     /// backend reads is one; see [`backend::decode_object`]).
-    fn decode<T: serde::de::DeserializeOwned>(resp: &Response, what: &str) -> Result<T> {
-        backend::decode_object(KIND, resp, what)
+    async fn decode<T>(resp: &Response, what: &str) -> Result<T>
+    where
+        T: serde::de::DeserializeOwned + Send + 'static,
+    {
+        backend::decode_object(KIND, resp, what).await
     }
 
     /// `GET` of the customer at `path` (its [`Self::customer_path`]).
     async fn read_raw(&self, id: &CustomerId, path: &str) -> Result<Value> {
-        let resp = self.send_ok(Request::get(path), id.as_str()).await?;
-        Self::decode(&resp, "customer response")
+        let resp = self
+            .send_ok(Request::new(Method::GET, path), id.as_str())
+            .await?;
+        Self::decode(&resp, "customer response").await
     }
 
     async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
@@ -270,7 +275,7 @@ impl ChartMogul {
         let resp = self
             .send_ok(write_request(Method::POST, path, &body), email)
             .await?;
-        Self::entries(&resp, "custom attributes by email response")
+        Self::entries(&resp, "custom attributes by email response").await
     }
 
     /// Adds tags to **every** customer with this email
@@ -297,12 +302,12 @@ impl ChartMogul {
         let resp = self
             .send_ok(write_request(Method::POST, path, &body), email)
             .await?;
-        Self::entries(&resp, "tags by email response")
+        Self::entries(&resp, "tags by email response").await
     }
 
     /// Decodes a by-email answer: `{"entries": [customer summary, ..]}`.
-    fn entries(resp: &Response, what: &str) -> Result<Vec<Customer>> {
-        let entries: EntriesResponse = Self::decode(resp, what)?;
+    async fn entries(resp: &Response, what: &str) -> Result<Vec<Customer>> {
+        let entries: EntriesResponse = Self::decode(resp, what).await?;
         entries
             .entries
             .into_iter()
@@ -336,7 +341,8 @@ impl ChartMogul {
         // Released and awaited before answering, as `update` does, so a
         // process that ends right after this call leaves the customer free.
         lock.release().await;
-        let answer: CustomAttributesResponse = Self::decode(&sent?, "custom attributes response")?;
+        let answer: CustomAttributesResponse =
+            Self::decode(&sent?, "custom attributes response").await?;
         Ok(answer.custom)
     }
 
@@ -376,7 +382,7 @@ impl ChartMogul {
             .send_ok(write_request(method, path, &body), id.as_str())
             .await;
         lock.release().await;
-        let answer: TagsResponse = Self::decode(&sent?, "tags response")?;
+        let answer: TagsResponse = Self::decode(&sent?, "tags response").await?;
         Ok(answer.tags)
     }
 }
@@ -432,10 +438,11 @@ impl Backend for ChartMogul {
         // The PATCH answers the whole customer: when it was the only call
         // and its answer reads as a customer, that answer is the result.
         let patched = match (prepared.as_slice(), answer) {
-            ([only], Some(resp)) if only.call.method == Method::PATCH => resp
-                .json::<Value>()
-                .ok()
-                .and_then(|raw| mapping::customer_from_json(raw, Some(id)).ok()),
+            ([only], Some(resp)) if only.call.method == Method::PATCH => {
+                serde_json::from_slice::<Value>(&resp.body)
+                    .ok()
+                    .and_then(|raw| mapping::customer_from_json(raw, Some(id)).ok())
+            }
             _ => None,
         };
         if let Some(customer) = patched {
@@ -485,21 +492,28 @@ mod tests {
         }
     }
 
-    #[test]
-    fn answers_must_be_objects_holding_what_they_answer() {
-        let ok: TagsResponse = ChartMogul::decode(&answer(r#"{"tags":["a"]}"#), "tags").unwrap();
+    #[tokio::test]
+    async fn answers_must_be_objects_holding_what_they_answer() {
+        let ok: TagsResponse = ChartMogul::decode(&answer(r#"{"tags":["a"]}"#), "tags")
+            .await
+            .unwrap();
         assert_eq!(ok.tags, vec!["a"]);
         // An array would otherwise be read field by field, and a missing
         // field as "no tags": both are undecodable answers.
         for body in ["[]", r#"[["a"]]"#, "{}", r#"{"tags":null}"#, "\"x\""] {
-            let e = ChartMogul::decode::<TagsResponse>(&answer(body), "tags").unwrap_err();
+            let e = ChartMogul::decode::<TagsResponse>(&answer(body), "tags")
+                .await
+                .unwrap_err();
             assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
         }
         for body in ["[]", "{}"] {
             let e = ChartMogul::decode::<CustomAttributesResponse>(&answer(body), "custom")
+                .await
                 .unwrap_err();
             assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
-            let e = ChartMogul::decode::<EntriesResponse>(&answer(body), "entries").unwrap_err();
+            let e = ChartMogul::decode::<EntriesResponse>(&answer(body), "entries")
+                .await
+                .unwrap_err();
             assert!(matches!(e, Error::Decode { .. }), "{body}: {e:?}");
         }
     }

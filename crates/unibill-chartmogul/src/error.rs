@@ -17,7 +17,7 @@
 
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::backend::{error_json, MAX_ERROR_JSON_BYTES};
+use unibill_core::backend::{error_json, error_text};
 use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -30,11 +30,7 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
     match error_json(body) {
         Some(v) => json_messages(&v),
         // Not JSON, or too long to read as JSON: the text of its start.
-        None => text_message(&String::from_utf8_lossy(
-            &body[..body.len().min(MAX_ERROR_JSON_BYTES)],
-        ))
-        .into_iter()
-        .collect(),
+        None => text_message(&error_text(body)).into_iter().collect(),
     }
 }
 

@@ -21,12 +21,13 @@
 //! [`MAX_MATCHES`](unibill_core::reference::MAX_MATCHES), one overall
 //! deadline).
 
+use unibill_core::backend::decode_object;
 use unibill_core::customer::json_text;
 use unibill_core::lookup::LookupPages;
-use unibill_core::transport::{Request, Response, Transport};
+use unibill_core::transport::{Method, Request, Response, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 
-use crate::error::ERRORS;
+use crate::error::{vendor_messages, ERRORS};
 use crate::wire::{CustomerEntry, CustomerPage};
 use crate::KIND;
 
@@ -76,11 +77,11 @@ pub(crate) async fn find_ids(
     let mut lookup = LookupPages::new(transport, kind, value);
     let mut path = first.clone();
     let mut previous_cursor: Option<String> = None;
-    for _ in 0..MAX_PAGES {
+    for page_number in 1..=MAX_PAGES {
         let Some(resp) = lookup.page(read_page(transport, kind, path)).await? else {
             return lookup.finish();
         };
-        let page: CustomerPage = lookup.decode(&resp, "customer list", true).await?;
+        let page: CustomerPage = decode_object(KIND, &resp, "customer list").await?;
         let CustomerPage {
             entries,
             has_more,
@@ -106,7 +107,7 @@ pub(crate) async fn find_ids(
                 "customer list",
                 format!(
                     "ChartMogul answered `has_more: true` with no customers on page {} (cursor {}): the list is cut short",
-                    lookup.pages(),
+                    page_number,
                     cursor.as_deref().map_or("null".into(), |c| format!("`{}`", unibill_core::error::clip(c)))
                 ),
             ));
@@ -138,12 +139,11 @@ async fn read_page(
     kind: LookupKind,
     path: String,
 ) -> Result<Option<Response>> {
-    let resp = transport.send(Request::get(path)).await?;
+    let resp = transport.send(Request::new(Method::GET, path)).await?;
     if !resp.is_success() {
         if kind == LookupKind::Email
             && resp.status == 404
-            && ERRORS
-                .messages(&resp.body)
+            && vendor_messages(&resp.body)
                 .iter()
                 .any(|m| m.starts_with(NO_MATCH))
         {

@@ -393,7 +393,11 @@ async fn a_429_with_retry_after_is_retried_and_succeeds() {
 
 #[tokio::test]
 async fn server_errors_keep_the_plain_text_page() {
-    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let (sb, cm) = start_with(RetryConfig {
+        max_attempts: 1,
+        ..RetryConfig::default()
+    })
+    .await;
     let h = sb.chartmogul();
     for status in [500u16, 502, 503, 504] {
         h.inject(Fault::status(status));
@@ -420,7 +424,11 @@ async fn garbage_answer_is_a_decode_error() {
 
 #[tokio::test]
 async fn a_failure_between_two_calls_is_a_partial_update() {
-    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let (sb, cm) = start_with(RetryConfig {
+        max_attempts: 1,
+        ..RetryConfig::default()
+    })
+    .await;
     let h = sb.chartmogul();
     h.inject(Fault::status(500).matching("POST", &seed_path("/attributes/custom")));
     let patch = CustomerPatch::new()
@@ -469,7 +477,11 @@ async fn a_failure_between_two_calls_is_a_partial_update() {
 
 #[tokio::test]
 async fn partial_update_names_every_applied_call() {
-    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let (sb, cm) = start_with(RetryConfig {
+        max_attempts: 1,
+        ..RetryConfig::default()
+    })
+    .await;
     let h = sb.chartmogul();
     h.inject(Fault::drop_connection().matching("DELETE", &seed_path("/attributes/tags")));
     let patch = CustomerPatch::new()
@@ -532,7 +544,11 @@ async fn attribute_posts_are_retried_after_a_5xx() {
 
 #[tokio::test]
 async fn a_failing_final_read_reports_every_write_as_applied() {
-    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let (sb, cm) = start_with(RetryConfig {
+        max_attempts: 1,
+        ..RetryConfig::default()
+    })
+    .await;
     let h = sb.chartmogul();
     h.inject(Fault::status(503).matching("GET", "/v1/customers/"));
     match cm
@@ -583,7 +599,11 @@ async fn an_unreadable_patch_answer_is_followed_by_a_read() {
 
 #[tokio::test]
 async fn an_unreadable_patch_answer_and_a_failing_read_is_a_partial_update() {
-    let (sb, cm) = start_with(RetryConfig::disabled()).await;
+    let (sb, cm) = start_with(RetryConfig {
+        max_attempts: 1,
+        ..RetryConfig::default()
+    })
+    .await;
     let h = sb.chartmogul();
     h.inject(Fault::garbage_body().matching("PATCH", "/v1/customers/"));
     h.inject(Fault::status(503).matching("GET", "/v1/customers/"));

@@ -5,7 +5,7 @@ use std::fmt;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use unibill_core::backend::{decode, read_back};
-use unibill_core::transport::{Request, Transport};
+use unibill_core::transport::{Method, Request, Transport};
 use unibill_core::Backend;
 use unibill_core::{
     Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerPatch,
@@ -149,9 +149,13 @@ impl Everlytic {
     /// as JSON, not yet checked or mapped ([`decode_read`] does both).
     async fn read_answer(&self, id: &CustomerId, path: &str) -> Result<(u16, Value)> {
         let resp = ERRORS
-            .send(&self.transport, Request::get(path), Some(id.as_str()))
+            .send(
+                &self.transport,
+                Request::new(Method::GET, path),
+                Some(id.as_str()),
+            )
             .await?;
-        let raw: Value = decode(KIND, &resp, "customer response")?;
+        let raw: Value = decode(KIND, &resp, "customer response").await?;
         Ok((resp.status, raw))
     }
 
@@ -325,13 +329,13 @@ impl Backend for Everlytic {
         let resp = ERRORS
             .send(
                 &self.transport,
-                Request::put(&path).json(&body),
+                Request::new(Method::PUT, &path).json(&body),
                 Some(id.as_str()),
             )
             .await?;
         let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body));
         // The answer is read once, for both checks below.
-        let answer: Option<Value> = resp.json().ok();
+        let answer: Option<Value> = serde_json::from_slice(&resp.body).ok();
         if let Some(answer) = &answer {
             reported_error(resp.status, answer)?;
         }

@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::backend::{error_json, excerpt_bytes};
+use unibill_core::backend::{error_json, error_text};
 use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -36,7 +36,7 @@ pub(crate) fn vendor_messages(body: &[u8]) -> Vec<String> {
         }
         // Not JSON (an HTML error page from a proxy, say), or too long to
         // read as JSON.
-        None => excerpt_bytes(body).into_iter().collect(),
+        None => excerpt(&error_text(body)).into_iter().collect(),
     }
 }
 

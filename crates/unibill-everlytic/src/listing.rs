@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 use unibill_core::backend::decode;
-use unibill_core::transport::Request;
+use unibill_core::transport::{Method, Request};
 use unibill_core::{Customer, CustomerId, Error, Result};
 
 use crate::client::Everlytic;
@@ -84,9 +84,9 @@ impl Everlytic {
             }
         };
         let resp = ERRORS
-            .send(self.transport(), Request::get(&path), None)
+            .send(self.transport(), Request::new(Method::GET, &path), None)
             .await?;
-        let answer: Value = decode(KIND, &resp, WHAT)?;
+        let answer: Value = decode(KIND, &resp, WHAT).await?;
         if let Some(messages) = error_in_success(&answer) {
             return Err(Error::vendor(KIND, resp.status, messages));
         }

@@ -687,7 +687,10 @@ async fn failed_read_after_the_put_is_a_partial_update() {
         .base_url(ev.base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key(EVERLYTIC_API_KEY)
-        .retry(RetryConfig::disabled())
+        .retry(RetryConfig {
+            max_attempts: 1,
+            ..RetryConfig::default()
+        })
         .build()
         .unwrap();
     let patch = seed_name_and_email().postal_code("8005");

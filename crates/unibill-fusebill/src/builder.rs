@@ -54,6 +54,7 @@ impl Default for FusebillBuilder {
         Self {
             api_key: None,
             options: ClientOptions {
+                base_url: Some(DEFAULT_BASE_URL.to_owned()),
                 config: TransportConfig {
                     rate_limit: Some(DEFAULT_RATE_LIMIT),
                     ..TransportConfig::default()
@@ -62,7 +63,7 @@ impl Default for FusebillBuilder {
                 // A Fusebill API key belongs to one account wherever it is
                 // sent: the key identifies the account, not the host name.
                 default_account_scope: AccountScope::Credentials,
-                ..ClientOptions::new(Some(DEFAULT_BASE_URL))
+                ..ClientOptions::default()
             },
             conflict: ConflictCheck::default(),
         }

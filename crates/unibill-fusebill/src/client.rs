@@ -4,7 +4,7 @@
 use serde_json::Value;
 use tracing::debug;
 use unibill_core::backend::{decode, read_back};
-use unibill_core::transport::{Idempotency, RateLimit, Request, Transport};
+use unibill_core::transport::{Idempotency, Method, RateLimit, Request, Transport};
 use unibill_core::Backend;
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, Error, Field,
@@ -187,9 +187,13 @@ impl Fusebill {
     async fn read(&self, id: &CustomerId) -> Result<Value> {
         let path = self.customer_path(id)?;
         let response = ERRORS
-            .send(&self.transport, Request::get(path), Some(id.as_str()))
+            .send(
+                &self.transport,
+                Request::new(Method::GET, path),
+                Some(id.as_str()),
+            )
             .await?;
-        let raw: Value = decode(KIND, &response, "customer")?;
+        let raw: Value = decode(KIND, &response, "customer").await?;
         mapping::check_record(id, &raw)?;
         Ok(raw)
     }
@@ -215,7 +219,7 @@ impl Fusebill {
     async fn put(&self, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
         // Not re-sent after a 5xx or a timeout: it may have applied, and a
         // late copy of a read-modify-write could overwrite a newer edit.
-        let request = Request::put(CUSTOMERS_PATH)
+        let request = Request::new(Method::PUT, CUSTOMERS_PATH)
             .json(&body)
             .idempotency(Idempotency::NonIdempotent);
         let response = ERRORS
@@ -223,6 +227,7 @@ impl Fusebill {
             .await?;
         let written = vec![self.planned_put(body)];
         let answer = decode::<Value>(KIND, &response, "PUT answer")
+            .await
             .and_then(|raw| mapping::customer_from_json(id, raw));
         match answer {
             Ok(customer) => Ok(UpdateOutcome::new(customer, written)),

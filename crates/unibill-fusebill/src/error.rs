@@ -16,7 +16,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
-use unibill_core::backend::{error_json, excerpt_bytes};
+use unibill_core::backend::{error_json, error_text};
 use unibill_core::error::excerpt;
 use unibill_core::transport::Response;
 use unibill_core::Error;
@@ -51,14 +51,14 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
             return messages;
         }
     }
-    excerpt_bytes(body).into_iter().collect()
+    excerpt(&error_text(body)).into_iter().collect()
 }
 
 /// How Fusebill's error answers map to the neutral error: its messages
-/// ([`vendor_messages`]), [`Error::from_status`], and the wait of a final
-/// 429 read from `Retry-After` or else [`rate_limit_wait`].
-pub const ERRORS: VendorErrors =
-    VendorErrors::new(KIND, vendor_messages).with_retry_hint(rate_limit_wait);
+/// ([`vendor_messages`]) and [`Error::from_status`]. Sent through
+/// [`VendorErrors::send`], a final 429 carries the wait read from
+/// `Retry-After` or else [`rate_limit_wait`] (the transport's retry hint).
+pub const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
 
 /// The neutral error for a non-2xx answer. `id` is the customer the
 /// request was about, for [`Error::NotFound`].

@@ -30,9 +30,10 @@
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
+use unibill_core::backend::decode;
 use unibill_core::customer::json_text;
 use unibill_core::lookup::LookupPages;
-use unibill_core::transport::{Request, Transport};
+use unibill_core::transport::{Method, Request, Transport};
 use unibill_core::{check, CustomerId, Error, LookupKind, Result};
 
 use crate::error::ERRORS;
@@ -179,9 +180,9 @@ pub(crate) async fn find_ids(
             enc(&filter)
         );
         let resp = lookup
-            .page(ERRORS.send(transport, Request::get(path), None))
+            .page(ERRORS.send(transport, Request::new(Method::GET, path), None))
             .await?;
-        let page: CustomerListPage = lookup.decode(&resp, "customer list", false).await?;
+        let page: CustomerListPage = decode(KIND, &resp, "customer list").await?;
         let headers = resp.headers;
         let len = page.customers.len();
         for customer in page.customers {

@@ -608,8 +608,7 @@ impl RateLimiter for RedisLimiter {
     async fn acquire(&self, budget: &Budget) -> Result<()> {
         let c = &self.coordinator;
         if let Some(share) = c.fallback_share().filter(|_| !c.ask_redis()) {
-            c.fallback_window(budget, share).wait().await;
-            return Ok(());
+            return c.fallback_window(budget, share).acquire(budget).await;
         }
         let key = c.key("pace", &budget.key());
         let (interval, tolerance) = pacing(budget.limit);
@@ -629,8 +628,7 @@ impl RateLimiter for RedisLimiter {
                 Some(share) => {
                     tracing::warn!(reason = %why, "redis unreachable: local rate limit fallback");
                     c.redis_failed();
-                    c.fallback_window(budget, share).wait().await;
-                    Ok(())
+                    c.fallback_window(budget, share).acquire(budget).await
                 }
                 None => Err(Error::Limiter {
                     backend: budget.backend,

@@ -7,17 +7,12 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::kind::{BackendKind, CustomerId};
 use crate::reference::{LookupKind, MAX_MATCHES};
-use crate::transport::{Response, Transport};
-
-/// The largest page body [`LookupPages::decode`] parses on the executor
-/// thread; a larger one is parsed on tokio's blocking pool.
-pub(crate) const DECODE_INLINE_BYTES: usize = 64 * 1024;
+use crate::transport::Transport;
 
 /// Entries a lookup compares between two yields to the executor, so that
 /// a page of many thousand customers never holds an executor thread for
@@ -29,7 +24,9 @@ pub(crate) const ENTRIES_PER_YIELD: usize = 1024;
 /// the pages read, and the matches (deduplicated with a hash set, at most
 /// [`MAX_MATCHES`] kept).
 ///
-/// A backend reads each page through [`Self::page`], records each match
+/// A backend reads each page through [`Self::page`] (decoding it with
+/// [`crate::backend::decode`], which parses a large page off the executor
+/// thread), records each match
 /// with [`Self::add`] (yielding with [`Self::tick`] while it walks a long
 /// page), stops paging when [`Self::is_full`], and ends with
 /// [`Self::finish`].
@@ -89,48 +86,13 @@ impl LookupPages {
             tokio::task::yield_now().await;
         }
         let answer = match self.deadline {
-            Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
-                Ok(answer) => answer,
-                Err(_) => return Err(self.timeout()),
-            },
+            Some(deadline) => tokio::time::timeout_at(deadline, read)
+                .await
+                .map_err(|_| self.timeout())?,
             None => read.await,
         }?;
         self.pages += 1;
         Ok(answer)
-    }
-
-    /// Decodes one page's JSON answer like [`crate::backend::decode`]
-    /// (or [`crate::backend::decode_object`] when `object`), on tokio's
-    /// blocking pool when the body is larger than 64 KiB,
-    /// so that parsing a page of many thousand customers does not hold an
-    /// executor thread.
-    pub async fn decode<T>(&self, response: &Response, what: &str, object: bool) -> Result<T>
-    where
-        T: DeserializeOwned + Send + 'static,
-    {
-        let backend = self.backend;
-        let run = move |response: &Response, what: &str| {
-            if object {
-                crate::backend::decode_object(backend, response, what)
-            } else {
-                crate::backend::decode(backend, response, what)
-            }
-        };
-        if response.body.len() <= DECODE_INLINE_BYTES {
-            return run(response, what);
-        }
-        // Cheap: the body is `Bytes` (shared, not copied); only the
-        // headers are cloned.
-        let response = response.clone();
-        let owned = what.to_owned();
-        match tokio::task::spawn_blocking(move || run(&response, &owned)).await {
-            Ok(decoded) => decoded,
-            Err(join) => Err(Error::decode(
-                backend,
-                what,
-                format!("decoding stopped: {join}"),
-            )),
-        }
     }
 
     /// The error of a lookup past its deadline.
@@ -155,24 +117,15 @@ impl LookupPages {
     /// Records a match (a repeated id is counted once); only the first
     /// [`MAX_MATCHES`] distinct ones are kept.
     pub fn add(&mut self, id: CustomerId) {
-        if self.seen.contains(&id) {
-            return;
+        if self.seen.insert(id.clone()) && self.kept.len() < MAX_MATCHES {
+            self.kept.push(id);
         }
-        if self.kept.len() < MAX_MATCHES {
-            self.kept.push(id.clone());
-        }
-        self.seen.insert(id);
     }
 
     /// Whether more than [`MAX_MATCHES`] customers matched: reading
     /// further pages cannot change the answer ([`Error::Ambiguous`]).
     pub fn is_full(&self) -> bool {
         self.seen.len() > MAX_MATCHES
-    }
-
-    /// The pages read so far.
-    pub fn pages(&self) -> usize {
-        self.pages
     }
 
     /// The matches, in the vendor's order; [`Error::Ambiguous`] with the

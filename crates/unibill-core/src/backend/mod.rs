@@ -30,8 +30,10 @@
 //!     attempts: 1,
 //! };
 //! assert!(matches!(ERRORS.from_response(&answer, Some("c1")), Error::NotFound { .. }));
-//! let e = decode::<serde_json::Value>(KIND, &answer, "customer").unwrap_err();
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let e = decode::<serde_json::Value>(KIND, &answer, "customer").await.unwrap_err();
 //! assert!(matches!(e, Error::Decode { .. }));
+//! # });
 //! ```
 
 pub mod builder;
@@ -53,6 +55,10 @@ use crate::kind::{BackendKind, CustomerId};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::reference::LookupKind;
 use crate::transport::{Request, Response, RetryHint, Transport};
+
+/// The largest body [`decode`] parses on the executor thread; a larger one
+/// is parsed on tokio's blocking pool.
+const DECODE_INLINE_BYTES: usize = 64 * 1024;
 use crate::update::{CheckedPatch, PlannedRequest, UpdateOutcome};
 
 /// What a backend implements: the hooks that read one customer, look
@@ -142,14 +148,16 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 }
 
-/// How one vendor's error answers map to [`Error`]: its backend kind, its
-/// message extractor and, optionally, how to read the wait of a 429 that
-/// has no `Retry-After` (e.g. Fusebill's `X-Rate-Limit-Reset-Minute`).
+/// How one vendor's error answers map to [`Error`]: its backend kind and
+/// its message extractor. The wait of a final 429 without `Retry-After`
+/// is read by the transport's
+/// [`retry_hint`](crate::transport::TransportConfig::retry_hint) (e.g.
+/// Fusebill's `X-Rate-Limit-Reset-Minute`), the one place a backend gives
+/// it.
 #[derive(Clone, Copy, Debug)]
 pub struct VendorErrors {
     kind: BackendKind,
     messages: fn(&[u8]) -> Vec<String>,
-    retry_hint: Option<RetryHint>,
 }
 
 impl VendorErrors {
@@ -157,48 +165,34 @@ impl VendorErrors {
     /// `messages`: the vendor's own messages in an error body (JSON or
     /// not), in the order given; empty when there are none.
     pub const fn new(kind: BackendKind, messages: fn(&[u8]) -> Vec<String>) -> Self {
-        Self {
-            kind,
-            messages,
-            retry_hint: None,
-        }
-    }
-
-    /// Reads the wait of a final 429 without `Retry-After` from the
-    /// vendor's own headers.
-    pub const fn with_retry_hint(mut self, hint: RetryHint) -> Self {
-        self.retry_hint = Some(hint);
-        self
-    }
-
-    /// The vendor's messages in an error body.
-    pub fn messages(&self, body: &[u8]) -> Vec<String> {
-        (self.messages)(body)
+        Self { kind, messages }
     }
 
     /// The neutral error for a non-2xx answer, through
     /// [`Error::from_status`]: `id` names the customer (or email) asked
     /// for, so that a 404 becomes [`Error::NotFound`]; a 429 carries its
-    /// `Retry-After` (or, without one, the retry hint's reading).
+    /// `Retry-After`.
     pub fn from_response(&self, response: &Response, id: Option<&str>) -> Error {
+        self.error_for(response, id, None)
+    }
+
+    /// [`Self::from_response`], where a 429 without `Retry-After` carries
+    /// the wait `hint` reads from the vendor's headers.
+    fn error_for(&self, response: &Response, id: Option<&str>, hint: Option<RetryHint>) -> Error {
         let retry_after = match response.status {
-            429 => response
-                .retry_after()
-                .or_else(|| self.retry_hint.and_then(|hint| hint(&response.headers))),
+            429 => response.asked_wait(hint),
             _ => None,
         };
-        Error::from_status(
-            self.kind,
-            response.status,
-            self.messages(&response.body),
-            retry_after,
-            id,
-        )
+        let messages = (self.messages)(&response.body);
+        Error::from_status(self.kind, response.status, messages, retry_after, id)
     }
 
     /// Sends `req` through `transport` (with its retries) and answers the
     /// response when its status is 2xx, else the neutral error for it
-    /// ([`Self::from_response`], `id` naming whom the request was about).
+    /// ([`Self::from_response`], `id` naming whom the request was about;
+    /// a final 429 without `Retry-After` carries the wait the transport's
+    /// [`retry_hint`](crate::transport::TransportConfig::retry_hint)
+    /// reads).
     pub async fn send(
         &self,
         transport: &Transport,
@@ -209,38 +203,54 @@ impl VendorErrors {
         if response.is_success() {
             Ok(response)
         } else {
-            Err(self.from_response(&response, id))
+            let hint = transport.config().retry_hint;
+            Err(self.error_for(&response, id, hint))
         }
     }
 }
 
 /// Decodes an answer's JSON body as `T`; [`Error::Decode`] saying `what`
-/// could not be read when it does not parse as one.
-pub fn decode<T: DeserializeOwned>(
-    kind: BackendKind,
-    response: &Response,
-    what: &str,
-) -> Result<T> {
-    response.json().map_err(|source| Error::Decode {
-        backend: kind,
-        what: what.to_owned(),
-        source,
-    })
+/// could not be read when it does not parse as one. A body larger than
+/// 64 KiB is parsed on tokio's blocking pool, so that parsing a page of
+/// many thousand customers does not hold an executor thread.
+pub async fn decode<T>(kind: BackendKind, response: &Response, what: &str) -> Result<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let parse = move |body: &[u8], what: &str| {
+        serde_json::from_slice(body).map_err(|source| Error::Decode {
+            backend: kind,
+            what: what.to_owned(),
+            source,
+        })
+    };
+    if response.body.len() <= DECODE_INLINE_BYTES {
+        return parse(&response.body, what);
+    }
+    // Cheap: the body is `Bytes` (shared, not copied).
+    let (body, owned) = (response.body.clone(), what.to_owned());
+    match tokio::task::spawn_blocking(move || parse(&body, &owned)).await {
+        Ok(decoded) => decoded,
+        Err(join) => Err(Error::decode(
+            kind,
+            what,
+            format!("decoding stopped: {join}"),
+        )),
+    }
 }
 
 /// Like [`decode`], for an answer that must be a JSON object: serde would
 /// otherwise read a struct from an array, field by field, so `[]` would
 /// pass as an empty answer. The first non-blank character decides, and
 /// the body is parsed once.
-pub fn decode_object<T: DeserializeOwned>(
-    kind: BackendKind,
-    response: &Response,
-    what: &str,
-) -> Result<T> {
+pub async fn decode_object<T>(kind: BackendKind, response: &Response, what: &str) -> Result<T>
+where
+    T: DeserializeOwned + Send + 'static,
+{
     if response.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Error::decode(kind, what, "not a JSON object"));
     }
-    decode(kind, response, what)
+    decode(kind, response, what).await
 }
 
 /// After writes that applied (`applied`, each as `"METHOD path"`), reads
@@ -320,33 +330,33 @@ macro_rules! transport_backend {
     };
 }
 
-/// [`excerpt`](crate::error::excerpt) of a body given as bytes, reading only as many bytes as
-/// the excerpt can keep (invalid UTF-8 replaced): a huge body costs no
-/// more than a short one.
-pub fn excerpt_bytes(body: &[u8]) -> Option<String> {
-    // A character is at most 4 bytes; leading white space is trimmed, so
-    // read a little more than the excerpt needs.
-    let head = &body[..body.len().min(8 * crate::error::MAX_EXCERPT_CHARS)];
+/// The most of an error body read to find the vendor's messages, as JSON
+/// ([`error_json`]) or as text ([`error_text`]): a huge body costs no more
+/// than a 64 KiB one.
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+/// An error body read as JSON, when it is JSON and at most 64 KiB long:
+/// reading a 4 MiB array of messages into memory as JSON values would
+/// take many times its size. Otherwise read it with [`error_text`].
+pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
+    if body.len() > MAX_ERROR_BODY_BYTES {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
+}
+
+/// The start of an error body as text (its first 64 KiB, invalid UTF-8
+/// replaced, ending in ` …` when the body is longer), for a body that is
+/// not in the vendor's error shape; [`excerpt`](crate::error::excerpt)
+/// cuts it to what a message shows.
+pub fn error_text(body: &[u8]) -> String {
+    let head = &body[..body.len().min(MAX_ERROR_BODY_BYTES)];
     let mut text = String::from_utf8_lossy(head).into_owned();
     if head.len() < body.len() {
         // Make sure the excerpt is marked as cut.
         text.push_str(" …");
     }
-    crate::error::excerpt(&text)
-}
-
-/// The largest error body read as JSON to find the vendor's messages
-/// ([`error_json`]); a bigger one is shown as an [`excerpt_bytes`].
-pub const MAX_ERROR_JSON_BYTES: usize = 64 * 1024;
-
-/// An error body read as JSON, when it is JSON and at most
-/// [`MAX_ERROR_JSON_BYTES`] long: reading a 4 MiB array of messages into
-/// memory as JSON values would take many times its size.
-pub fn error_json(body: &[u8]) -> Option<serde_json::Value> {
-    if body.len() > MAX_ERROR_JSON_BYTES {
-        return None;
-    }
-    serde_json::from_slice(body).ok()
+    text
 }
 
 #[cfg(test)]
@@ -406,31 +416,36 @@ mod tests {
 
     #[test]
     fn retry_after_wins_over_the_hint_and_only_for_429() {
-        let errors = VendorErrors::new(KIND, lines).with_retry_hint(ten_seconds);
-        let e = errors.from_response(&answer(429, "", HeaderMap::new()), None);
+        let errors = VendorErrors::new(KIND, lines);
+        let from_response =
+            |response: &Response| errors.error_for(response, None, Some(ten_seconds));
+        let e = from_response(&answer(429, "", HeaderMap::new()));
         assert!(
             matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(10)),
             "{e:?}"
         );
         let mut headers = HeaderMap::new();
         headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
-        let e = errors.from_response(&answer(429, "", headers), None);
+        let e = from_response(&answer(429, "", headers));
         assert!(
             matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(2)),
             "{e:?}"
         );
-        let e = errors.from_response(&answer(503, "down", HeaderMap::new()), None);
+        let e = from_response(&answer(503, "down", HeaderMap::new()));
         assert!(matches!(e, Error::Vendor { status: 503, .. }), "{e:?}");
     }
 
-    #[test]
-    fn decode_object_refuses_what_is_not_an_object() {
+    #[tokio::test]
+    async fn decode_object_refuses_what_is_not_an_object() {
         let ok: serde_json::Value =
-            decode_object(KIND, &answer(200, " {\"a\":1}", HeaderMap::new()), "x").unwrap();
+            decode_object(KIND, &answer(200, " {\"a\":1}", HeaderMap::new()), "x")
+                .await
+                .unwrap();
         assert_eq!(ok["a"], 1);
         for body in ["[]", "", "1", "\"x\"", "{"] {
             let e =
                 decode_object::<serde_json::Value>(KIND, &answer(200, body, HeaderMap::new()), "x")
+                    .await
                     .unwrap_err();
             assert!(
                 matches!(&e, Error::Decode { what, .. } if what == "x"),
@@ -438,7 +453,9 @@ mod tests {
             );
         }
         // Plain decode takes any JSON.
-        let list: Vec<u8> = decode(KIND, &answer(200, "[1,2]", HeaderMap::new()), "x").unwrap();
+        let list: Vec<u8> = decode(KIND, &answer(200, "[1,2]", HeaderMap::new()), "x")
+            .await
+            .unwrap();
         assert_eq!(list, [1, 2]);
     }
 
@@ -467,13 +484,15 @@ mod tests {
     }
 
     #[test]
-    fn excerpt_of_bytes_reads_only_the_start() {
+    fn error_text_reads_only_the_start() {
         let mut body = vec![b'x'; 4 << 20];
         body[0] = b'<';
-        let cut = excerpt_bytes(&body).unwrap();
+        let text = error_text(&body);
+        assert_eq!(text.len(), MAX_ERROR_BODY_BYTES + " …".len());
+        let cut = crate::error::excerpt(&text).unwrap();
         assert_eq!(cut.chars().count(), crate::error::MAX_EXCERPT_CHARS + 1);
         assert!(cut.ends_with('…'));
-        assert_eq!(excerpt_bytes(b"  short  ").as_deref(), Some("short"));
+        assert_eq!(error_text(b"  short \xff"), "  short \u{fffd}");
         assert!(error_json(&body).is_none());
         assert!(error_json(br#"{"a":1}"#).is_some());
     }

@@ -21,7 +21,7 @@ use std::time::{Duration, SystemTime};
 use bytes::{Bytes, BytesMut};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{StatusCode, Url};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -32,6 +32,7 @@ use crate::lock::{AccountId, AccountScope, CustomerLocks, WriteLocking, DEFAULT_
 pub use auth::Auth;
 pub use options::{redacted_url, ClientOptions, HttpClientFn};
 pub use rate_limit::{Budget, RateLimit, RateLimiter, SlidingWindow};
+pub use reqwest::Method;
 pub use retry::RetryConfig;
 
 use retry::Reason;
@@ -57,7 +58,7 @@ pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 /// };
 /// assert_eq!(config.request_timeout, Duration::from_secs(30));
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct TransportConfig {
     /// Time allowed to open a connection (TCP and TLS). Default 10 s.
     /// Set on the client builder before a caller's
@@ -99,9 +100,8 @@ pub struct TransportConfig {
     /// The overall time one lookup by email or external reference may
     /// take, every page and retry included (see
     /// [`crate::lookup::LookupPages`]); then
-    /// [`Error::LookupTimeout`]. `None` (the default):
-    /// [`LOOKUP_DEADLINE_FACTOR`] × [`RetryConfig::deadline`] (300 s with
-    /// the default retry policy).
+    /// [`Error::LookupTimeout`]. `None` (the default): five times
+    /// [`RetryConfig::deadline`] (300 s with the default retry policy).
     pub lookup_deadline: Option<Duration>,
     /// What identifies the account this client writes to (see
     /// [`AccountScope`]); `None` (the default) takes the backend's rule
@@ -120,7 +120,7 @@ pub struct TransportConfig {
 /// The default [`TransportConfig::lookup_deadline`], in
 /// [`RetryConfig::deadline`]s: a lookup may take as long as five requests
 /// that each use their whole retry budget.
-pub const LOOKUP_DEADLINE_FACTOR: u32 = 5;
+const LOOKUP_DEADLINE_FACTOR: u32 = 5;
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -139,26 +139,6 @@ impl Default for TransportConfig {
             account_scope: None,
             account: None,
         }
-    }
-}
-
-impl fmt::Debug for TransportConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportConfig")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("retry", &self.retry)
-            .field("rate_limit", &self.rate_limit)
-            .field("rate_limiter", &self.rate_limiter)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("user_agent", &self.user_agent)
-            .field("retry_hint", &self.retry_hint.map(|_| "fn"))
-            .field("write_locking", &self.write_locking)
-            .field("lock_wait", &self.lock_wait)
-            .field("lookup_deadline", &self.lookup_deadline)
-            .field("account_scope", &self.account_scope)
-            .field("account", &self.account)
-            .finish()
     }
 }
 
@@ -181,22 +161,19 @@ pub enum Idempotency {
 /// JSON body and extra non-secret headers.
 ///
 /// ```
-/// use unibill_core::transport::{Idempotency, Request};
+/// use unibill_core::transport::{Idempotency, Method, Request};
 ///
-/// let req = Request::post("/v1/customers/cus_1/attributes/tags")
+/// let req = Request::new(Method::POST, "/v1/customers/cus_1/attributes/tags")
 ///     .json(&serde_json::json!({ "tags": ["vip"] }))
 ///     .idempotency(Idempotency::RetrySafe);
-/// assert_eq!(req.method(), &reqwest::Method::POST);
-/// assert_eq!(req.body(), Some(&serde_json::json!({ "tags": ["vip"] })));
+/// assert!(format!("{req:?}").contains("RetrySafe"));
 /// ```
 #[derive(Clone)]
 pub struct Request {
     method: Method,
     path: String,
-    /// The body as sent, and the value it was serialized from, parsed
-    /// back only when [`Request::body`] asks (a copy of the tree on every
-    /// write would be waste: the transport sends the bytes).
-    body: Option<(std::sync::OnceLock<serde_json::Value>, Bytes)>,
+    /// The body as sent: serde_json's compact serialization.
+    body: Option<Bytes>,
     idempotency: Idempotency,
     headers: Vec<(&'static str, String)>,
 }
@@ -211,7 +188,7 @@ impl fmt::Debug for Request {
             .field("path", &self.path)
             .field("idempotency", &self.idempotency)
             .field("headers", &names)
-            .field("body_bytes", &self.body.as_ref().map(|(_, b)| b.len()))
+            .field("body_bytes", &self.body.as_ref().map(Bytes::len))
             .finish()
     }
 }
@@ -221,15 +198,12 @@ impl Request {
     /// PUT, PATCH, DELETE, OPTIONS and TRACE are idempotent, anything else
     /// (POST) is not.
     pub fn new(method: Method, path: impl Into<String>) -> Self {
-        let idempotency = match method {
-            Method::GET
-            | Method::HEAD
-            | Method::PUT
-            | Method::PATCH
-            | Method::DELETE
-            | Method::OPTIONS
-            | Method::TRACE => Idempotency::Idempotent,
-            _ => Idempotency::NonIdempotent,
+        // `Method::is_idempotent` (RFC 9110) leaves PATCH out; every
+        // vendor's PATCH sets fields, so sending it twice changes nothing.
+        let idempotency = if method.is_idempotent() || method == Method::PATCH {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NonIdempotent
         };
         Self {
             method,
@@ -240,32 +214,11 @@ impl Request {
         }
     }
 
-    /// A `GET` request.
-    pub fn get(path: impl Into<String>) -> Self {
-        Self::new(Method::GET, path)
-    }
-
-    /// A `PUT` request.
-    pub fn put(path: impl Into<String>) -> Self {
-        Self::new(Method::PUT, path)
-    }
-
-    /// A `PATCH` request.
-    pub fn patch(path: impl Into<String>) -> Self {
-        Self::new(Method::PATCH, path)
-    }
-
-    /// A `POST` request ([`Idempotency::NonIdempotent`] unless changed).
-    pub fn post(path: impl Into<String>) -> Self {
-        Self::new(Method::POST, path)
-    }
-
     /// Sets a JSON body and `Content-Type: application/json`.
     pub fn json(mut self, body: &serde_json::Value) -> Self {
         // The same compact text as `Value`'s `Display`, without the
         // formatter in between; serializing a `Value` cannot fail.
-        let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
-        self.body = Some((std::sync::OnceLock::new(), bytes));
+        self.body = Some(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
         self
     }
 
@@ -280,25 +233,6 @@ impl Request {
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
-    }
-
-    /// The method.
-    pub fn method(&self) -> &Method {
-        &self.method
-    }
-
-    /// The path (below the base URL), as given.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// The JSON body, if any.
-    pub fn body(&self) -> Option<&serde_json::Value> {
-        self.body.as_ref().map(|(v, bytes)| {
-            // The bytes are serde_json's own serialization of a `Value`:
-            // they parse back to an equal value.
-            v.get_or_init(|| serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null))
-        })
     }
 }
 
@@ -336,22 +270,22 @@ impl Response {
         (200..300).contains(&self.status)
     }
 
-    /// Decodes the body as JSON.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
-    }
-
     /// The `Retry-After` header as a duration from now: delta-seconds or
     /// an HTTP-date (a past date gives zero). `None` when absent or
     /// unreadable.
     pub fn retry_after(&self) -> Option<Duration> {
-        retry_after_of(&self.headers)
+        let value = self.headers.get(RETRY_AFTER)?.to_str().ok()?;
+        retry::parse_retry_after(value, SystemTime::now())
     }
-}
 
-fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
-    retry::parse_retry_after(value, SystemTime::now())
+    /// The wait the vendor asks for: its `Retry-After`, or for a 429
+    /// without one, what `hint` reads from its headers.
+    pub(crate) fn asked_wait(&self, hint: Option<RetryHint>) -> Option<Duration> {
+        self.retry_after().or_else(|| {
+            let hint = hint.filter(|_| self.status == 429)?;
+            hint(&self.headers)
+        })
+    }
 }
 
 /// Characters left as they are in a path segment: RFC 3986 unreserved.
@@ -418,23 +352,24 @@ pub fn query_value(value: &str) -> String {
 /// # Example
 ///
 /// ```no_run
-/// use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
+/// use unibill_core::backend::decode;
+/// use unibill_core::transport::{Auth, Method, Request, Transport, TransportConfig};
 /// use unibill_core::BackendKind;
 ///
 /// # async fn run() -> Result<(), unibill_core::Error> {
+/// const KIND: BackendKind = BackendKind::new("chartmogul");
 /// let transport = Transport::new(
-///     BackendKind::new("chartmogul"),
+///     KIND,
 ///     "https://api.chartmogul.com",
 ///     Auth::KeyAsUser("my-api-key".into()),
 ///     TransportConfig::default(),
 ///     None,
 /// )?;
 /// let path = transport.path(&["v1", "customers", "cus_00000000-0000-0000-0000-000000000000"])?;
-/// let response = transport.send(Request::get(path)).await?;
+/// let response = transport.send(Request::new(Method::GET, path)).await?;
 /// if response.is_success() {
-///     let customer: serde_json::Value = response.json().map_err(|e| {
-///         unibill_core::Error::decode(transport.backend(), "customer response", e)
-///     })?;
+///     let customer: serde_json::Value =
+///         decode(KIND, &response, "customer response").await?;
 ///     println!("{}", customer["name"]);
 /// }
 /// # Ok(())
@@ -447,9 +382,8 @@ pub struct Transport {
 
 struct Inner {
     backend: BackendKind,
-    base_url: String,
-    /// `base_url` parsed once: every request goes below it, so its origin
-    /// is the one every answer must come from.
+    /// The base URL: every request goes below it, so its origin is the one
+    /// every answer must come from.
     base: Url,
     auth: Auth,
     auth_header: Option<HeaderValue>,
@@ -465,7 +399,7 @@ impl fmt::Debug for Transport {
         let inner = &*self.inner;
         f.debug_struct("Transport")
             .field("backend", &inner.backend)
-            .field("base_url", &inner.base_url)
+            .field("base_url", &self.base_url())
             .field("auth", &inner.auth)
             .field("config", &inner.config)
             .field("retries", &inner.retries.load(Ordering::Relaxed))
@@ -491,7 +425,7 @@ impl Transport {
     ///
     /// The `reqwest` client is built from `client`, a builder the caller
     /// prepared (proxy, root certificates, ...), or without one from
-    /// [`Self::client_builder`] (rustls,
+    /// unibill's own (rustls,
     /// [`TransportConfig::connect_timeout`], [`TransportConfig::user_agent`]).
     /// Either way the transport sets `redirect::Policy::none()` on it last,
     /// whatever the builder said: a redirect is never followed, so a body
@@ -505,32 +439,36 @@ impl Transport {
         config: TransportConfig,
         client: Option<reqwest::ClientBuilder>,
     ) -> Result<Self, Error> {
-        let base_url = validate_base_url(base_url)?;
-        let base = Url::parse(&base_url)
-            .map_err(|e| Error::config("base_url", format!("not a valid URL: {e}")))?;
+        let base = validate_base_url(base_url)?;
+        let base_url = base.as_str().trim_end_matches('/');
         let auth_header = auth.header_value()?;
-        if config.rate_limit.is_some_and(|l| l.requests == 0) {
-            return Err(Error::config(
+        let timeout = "must be longer than zero: every request would time out";
+        let refusals = [
+            (
                 "rate_limit",
+                config.rate_limit.is_some_and(|l| l.requests == 0),
                 "must allow at least one request per window",
-            ));
-        }
-        if config.rate_limit.is_some_and(|l| l.per.is_zero()) {
-            return Err(Error::config(
+            ),
+            (
                 "rate_limit",
+                config.rate_limit.is_some_and(|l| l.per.is_zero()),
                 "the window must be longer than zero (use no rate limit to turn pacing off)",
-            ));
-        }
-        for (field, timeout) in [
-            ("connect_timeout", config.connect_timeout),
-            ("request_timeout", config.request_timeout),
-        ] {
-            if timeout.is_zero() {
-                return Err(Error::config(
-                    field,
-                    "must be longer than zero: every request would time out",
-                ));
-            }
+            ),
+            ("connect_timeout", config.connect_timeout.is_zero(), timeout),
+            ("request_timeout", config.request_timeout.is_zero(), timeout),
+            (
+                "lookup_deadline",
+                config.lookup_deadline.is_some_and(|d| d.is_zero()),
+                "must be longer than zero: every lookup by email or reference would fail at once",
+            ),
+            (
+                "lock_wait",
+                config.lock_wait.is_zero(),
+                "must be longer than zero: an update of a customer another update is writing would fail at once",
+            ),
+        ];
+        if let Some((field, _, reason)) = refusals.into_iter().find(|(_, refused, _)| *refused) {
+            return Err(Error::config(field, reason));
         }
         let client = client
             .unwrap_or_else(|| Self::client_builder(&config))
@@ -541,19 +479,7 @@ impl Transport {
                 timeout: None,
                 source,
             })?;
-        if config.lookup_deadline.is_some_and(|d| d.is_zero()) {
-            return Err(Error::config(
-                "lookup_deadline",
-                "must be longer than zero: every lookup by email or reference would fail at once",
-            ));
-        }
-        if config.lock_wait.is_zero() {
-            return Err(Error::config(
-                "lock_wait",
-                "must be longer than zero: an update of a customer another update is writing would fail at once",
-            ));
-        }
-        let account = account_id(&config, &base_url, auth_header.as_ref())?;
+        let account = account_id(&config, base_url, auth_header.as_ref())?;
         let limiter = config.rate_limit.map(|limit| {
             let limiter: Arc<dyn RateLimiter> = match &config.rate_limiter {
                 None => Arc::new(SlidingWindow::new(limit)),
@@ -570,7 +496,6 @@ impl Transport {
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
-                base_url,
                 base,
                 auth,
                 auth_header,
@@ -588,7 +513,7 @@ impl Transport {
     /// [`TransportConfig::user_agent`]. A caller adjusts it through
     /// [`ClientOptions::client`]; [`Self::new`] then turns
     /// redirects off.
-    pub fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
+    pub(crate) fn client_builder(config: &TransportConfig) -> reqwest::ClientBuilder {
         reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(config.connect_timeout)
@@ -596,13 +521,13 @@ impl Transport {
     }
 
     /// The backend this transport talks to.
-    pub fn backend(&self) -> BackendKind {
+    pub(crate) fn backend(&self) -> BackendKind {
         self.inner.backend
     }
 
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.inner.base_url
+        self.inner.base.as_str().trim_end_matches('/')
     }
 
     /// The settings in use.
@@ -631,7 +556,7 @@ impl Transport {
     /// The full URL of `path`: the base URL followed by `path` (a missing
     /// leading `/` is added). Used for dry-run listings.
     pub fn url(&self, path: &str) -> String {
-        let base = &self.inner.base_url;
+        let base = self.base_url();
         if path.starts_with('/') {
             format!("{base}{path}")
         } else {
@@ -649,8 +574,8 @@ impl Transport {
     }
 
     /// The overall time one lookup may take:
-    /// [`TransportConfig::lookup_deadline`], or by default
-    /// [`LOOKUP_DEADLINE_FACTOR`] × [`RetryConfig::deadline`].
+    /// [`TransportConfig::lookup_deadline`], or by default five times
+    /// [`RetryConfig::deadline`].
     pub fn lookup_deadline(&self) -> Duration {
         let config = &self.inner.config;
         config
@@ -730,11 +655,11 @@ impl Transport {
             if let Some(deadline) = deadline {
                 let resume = Instant::now().checked_add(wait);
                 if resume.is_none_or(|r| r >= deadline) {
-                    tracing::debug!(reason = %reason, wait_ms = millis(wait), "not retrying: deadline");
+                    tracing::debug!(reason = ?reason, wait_ms = millis(wait), "not retrying: deadline");
                     return outcome;
                 }
             }
-            tracing::debug!(reason = %reason, wait_ms = millis(wait), attempt, "retrying");
+            tracing::debug!(reason = ?reason, wait_ms = millis(wait), attempt, "retrying");
             tokio::time::sleep(wait).await;
             if let Some((limiter, budget)) = &inner.limiter {
                 // No permit, no attempt: the limiter's error is returned
@@ -742,7 +667,7 @@ impl Transport {
                 limiter.acquire(budget).await?;
             }
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                tracing::debug!(reason = %reason, "not retrying: deadline passed while rate limited");
+                tracing::debug!(reason = ?reason, "not retrying: deadline passed while rate limited");
                 return outcome;
             }
             inner.retries.fetch_add(1, Ordering::Relaxed);
@@ -754,19 +679,13 @@ impl Transport {
     /// the server asked for more than [`RetryConfig::max_retry_after`].
     fn wait_before_retry(&self, outcome: &Attempt, reason: Reason, retry: u32) -> Option<Duration> {
         let config = &self.inner.config;
-        let asked = match outcome {
-            Ok(response) => match retry_after_of(&response.headers) {
-                Some(d) => Some(d),
-                None if response.status == 429 => {
-                    config.retry_hint.and_then(|hint| hint(&response.headers))
-                }
-                None => None,
-            },
-            Err(_) => None,
-        };
+        let asked = outcome
+            .as_ref()
+            .ok()
+            .and_then(|response| response.asked_wait(config.retry_hint));
         match asked {
             Some(d) if d > config.retry.max_retry_after => {
-                tracing::debug!(reason = %reason, wait_ms = millis(d), "not retrying: server asks to wait too long");
+                tracing::debug!(reason = ?reason, wait_ms = millis(d), "not retrying: server asks to wait too long");
                 None
             }
             Some(d) => Some(d),
@@ -795,7 +714,7 @@ impl Transport {
         for (name, value) in &req.headers {
             builder = builder.header(*name, value.as_str());
         }
-        if let Some((_, bytes)) = &req.body {
+        if let Some(bytes) = &req.body {
             builder = builder
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(bytes.clone());
@@ -930,7 +849,7 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn validate_base_url(raw: &str) -> Result<String, Error> {
+fn validate_base_url(raw: &str) -> Result<Url, Error> {
     let bad = |reason: &str| Error::config("base_url", reason);
     let url = Url::parse(raw.trim()).map_err(|e| bad(&format!("not a valid URL: {e}")))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -959,7 +878,7 @@ fn validate_base_url(raw: &str) -> Result<String, Error> {
         }
         other => return Err(bad(&format!("unsupported scheme `{other}`: use https"))),
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok(url)
 }
 
 fn encode_path(segments: &[&str]) -> Result<String, Error> {
@@ -984,6 +903,8 @@ fn encode_path(segments: &[&str]) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const KIND: BackendKind = BackendKind::new("test");
 
     #[test]
     fn encodes_segments() {
@@ -1028,14 +949,12 @@ mod tests {
 
     #[test]
     fn base_url_rules() {
-        assert_eq!(
-            validate_base_url("https://h.example/p/").unwrap(),
-            "https://h.example/p"
-        );
-        assert_eq!(
-            validate_base_url("https://h.example").unwrap(),
-            "https://h.example"
-        );
+        let base_url = |raw: &str| {
+            let t = Transport::new(KIND, raw, Auth::None, TransportConfig::default(), None);
+            t.unwrap().base_url().to_owned()
+        };
+        assert_eq!(base_url("https://h.example/p/"), "https://h.example/p");
+        assert_eq!(base_url("https://h.example"), "https://h.example");
         assert!(validate_base_url("http://h.example").is_err());
         assert!(validate_base_url("http://localhost.h.example").is_err());
         assert!(validate_base_url("http://127.0.0.1.nip.io").is_err());

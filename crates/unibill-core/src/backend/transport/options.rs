@@ -10,9 +10,9 @@ use crate::kind::BackendKind;
 use crate::lock::AccountScope;
 
 /// A caller's adjustment of the `reqwest` client builder (a proxy, root
-/// certificates, ...): given the builder [`Transport::client_builder`]
-/// makes, it returns the builder to use. Redirects are turned off after
-/// it, whatever it sets.
+/// certificates, ...): given the builder [`Transport`] starts from
+/// (rustls, the connect timeout, the user agent), it returns the builder
+/// to use. Redirects are turned off after it, whatever it sets.
 pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
 
 /// The connection settings every backend builder shares: the base URL, the
@@ -23,17 +23,19 @@ pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBui
 /// configured with the same methods and the same defaults rules.
 ///
 /// ```
-/// use unibill_core::transport::{Auth, ClientOptions, RateLimit, TransportConfig};
+/// use unibill_core::transport::{Auth, ClientOptions};
 /// use unibill_core::{BackendKind, SecretString};
 ///
-/// let mut options = ClientOptions::new(Some("https://api.example.com"));
-/// options.config.rate_limit = Some(RateLimit::per_second(40));
+/// let options = ClientOptions {
+///     base_url: Some("https://api.example.com".into()),
+///     ..ClientOptions::default()
+/// };
 /// let transport = options
 ///     .transport(BackendKind::new("demo"), Auth::KeyAsUser(SecretString::from("key".to_string())))
 ///     .unwrap();
 /// assert_eq!(transport.base_url(), "https://api.example.com");
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct ClientOptions {
     /// The API's base URL; `None` when the backend has no default host and
     /// none was given.
@@ -51,26 +53,7 @@ pub struct ClientOptions {
     pub default_account_scope: AccountScope,
 }
 
-impl Default for ClientOptions {
-    /// No default host, default transport settings.
-    fn default() -> Self {
-        Self::new(None)
-    }
-}
-
 impl ClientOptions {
-    /// Options with the backend's default host (if it has one) and the
-    /// default transport settings.
-    pub fn new(default_base_url: Option<&str>) -> Self {
-        Self {
-            base_url: default_base_url.map(str::to_owned),
-            config: TransportConfig::default(),
-            client: None,
-            default_retry_hint: None,
-            default_account_scope: AccountScope::default(),
-        }
-    }
-
     /// Builds the transport: [`Error::Config`] naming `base_url` when
     /// there is none, or whatever [`Transport::new`] refuses.
     pub fn transport(self, backend: BackendKind, auth: Auth) -> Result<Transport> {
@@ -81,12 +64,10 @@ impl ClientOptions {
             )
         })?;
         let mut config = self.config;
-        if config.retry_hint.is_none() {
-            config.retry_hint = self.default_retry_hint;
-        }
-        if config.account_scope.is_none() {
-            config.account_scope = Some(self.default_account_scope);
-        }
+        config.retry_hint = config.retry_hint.or(self.default_retry_hint);
+        config
+            .account_scope
+            .get_or_insert(self.default_account_scope);
         let client = self.client.map(|f| f(Transport::client_builder(&config)));
         Transport::new(backend, &base_url, auth, config, client)
     }
@@ -145,13 +126,20 @@ mod tests {
     use secrecy::SecretString;
     use std::time::Duration;
 
+    fn options(base_url: &str) -> ClientOptions {
+        ClientOptions {
+            base_url: Some(base_url.to_owned()),
+            ..ClientOptions::default()
+        }
+    }
+
     fn hint(_: &reqwest::header::HeaderMap) -> Option<Duration> {
         Some(Duration::from_secs(7))
     }
 
     #[test]
     fn missing_base_url_is_a_config_error() {
-        let e = ClientOptions::new(None)
+        let e = ClientOptions::default()
             .transport(BackendKind::new("demo"), Auth::None)
             .unwrap_err();
         assert!(
@@ -162,7 +150,7 @@ mod tests {
 
     #[test]
     fn backend_hint_survives_a_replaced_config() {
-        let mut o = ClientOptions::new(Some("https://x.example"));
+        let mut o = options("https://x.example");
         o.default_retry_hint = Some(hint);
         o.config = TransportConfig::default();
         let t = o
@@ -187,18 +175,18 @@ mod tests {
             "https://api.example.com/p#SECRET",
             "sk_live_SECRET@api.example.com",
         ] {
-            let d = format!("{:?}", ClientOptions::new(Some(url)));
+            let d = format!("{:?}", options(url));
             assert!(!d.contains("SECRET"), "{d}");
         }
         for shown in ["https://x.example/api/", "x.example"] {
-            let d = format!("{:?}", ClientOptions::new(Some(shown)));
+            let d = format!("{:?}", options(shown));
             assert!(d.contains(&format!("{shown:?}")), "{d}");
         }
     }
 
     #[test]
     fn debug_shows_no_client_internals() {
-        let mut o = ClientOptions::new(Some("https://x.example"));
+        let mut o = options("https://x.example");
         o.client = Some(Arc::new(|b: reqwest::ClientBuilder| {
             b.pool_max_idle_per_host(1)
         }));

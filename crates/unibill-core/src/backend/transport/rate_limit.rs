@@ -128,17 +128,6 @@ impl SlidingWindow {
         }
     }
 
-    /// Waits for a permit. The slot is reserved under the lock and the wait
-    /// happens outside it, so concurrent callers queue in arrival order.
-    /// A caller dropped while waiting forfeits its slot (the limiter errs on
-    /// the slow side).
-    pub async fn wait(&self) {
-        let at = self.reserve(Instant::now());
-        if at > Instant::now() {
-            tokio::time::sleep_until(at).await;
-        }
-    }
-
     /// Reserves the next grant for a caller arriving at `now` and returns
     /// when it may proceed.
     pub(crate) fn reserve(&self, now: Instant) -> Instant {
@@ -175,8 +164,15 @@ impl SlidingWindow {
 
 #[async_trait]
 impl RateLimiter for SlidingWindow {
+    /// Waits for a permit; never fails. The slot is reserved under the
+    /// lock and the wait happens outside it, so concurrent callers queue in
+    /// arrival order. A caller dropped while waiting forfeits its slot (the
+    /// limiter errs on the slow side).
     async fn acquire(&self, _budget: &Budget) -> Result<()> {
-        self.wait().await;
+        let at = self.reserve(Instant::now());
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
         Ok(())
     }
 }

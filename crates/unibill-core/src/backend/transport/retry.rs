@@ -14,7 +14,8 @@ use super::Idempotency;
 ///
 /// let retry = RetryConfig { max_attempts: 6, deadline: Duration::from_secs(120), ..RetryConfig::default() };
 /// assert_eq!(retry.initial_backoff, Duration::from_millis(100));
-/// assert_eq!(RetryConfig::disabled().max_attempts, 1);
+/// // No retries: every request is attempted exactly once.
+/// let once = RetryConfig { max_attempts: 1, ..RetryConfig::default() };
 /// ```
 ///
 /// In a config ([`Settings`](crate::builder::Settings)) its fields are
@@ -72,14 +73,6 @@ impl Default for RetryConfig {
 }
 
 impl RetryConfig {
-    /// No retries: every request is attempted exactly once.
-    pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::default()
-        }
-    }
-
     /// The upper bound of the backoff before retry number `retry` (0 for
     /// the first retry): `min(max_backoff, initial_backoff * 2^retry)`,
     /// where a `max_backoff` shorter than `initial_backoff` counts as
@@ -93,7 +86,7 @@ impl RetryConfig {
 
     /// A "full jitter" backoff before retry number `retry` (0 for the
     /// first retry): uniformly random in `[0, backoff_ceiling(retry)]`.
-    pub fn backoff(&self, retry: u32) -> Duration {
+    pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let ceiling = self.backoff_ceiling(retry);
         let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
         Duration::from_nanos(fastrand::u64(0..=nanos))
@@ -111,16 +104,6 @@ pub(crate) enum Reason {
     Connect,
     /// Timeout or a connection lost after the request may have been sent.
     Interrupted,
-}
-
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Reason::Refused(s) | Reason::ServerError(s) => write!(f, "HTTP {s}"),
-            Reason::Connect => f.write_str("connect failed"),
-            Reason::Interrupted => f.write_str("timeout or connection lost"),
-        }
-    }
 }
 
 fn repeatable(idempotency: Idempotency) -> bool {
@@ -156,7 +139,10 @@ pub(crate) fn classify_error(err: &reqwest::Error, idempotency: Idempotency) -> 
 }
 
 /// Parses a `Retry-After` value: delta-seconds or an HTTP-date (IMF-fixdate,
-/// RFC 850 or asctime form). A date in the past means "now" (zero).
+/// RFC 850 or asctime form, read by `httpdate`). A date in the past means
+/// "now" (zero); `httpdate` knows no year before 1970, so such a date (from
+/// a server with a wrong clock; no vendor documents one) is unreadable and
+/// the transport backs off as without a `Retry-After`.
 pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -167,27 +153,8 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
                 .map_or(Duration::MAX, Duration::from_secs),
         );
     }
-    let at = parse_http_date(value)?;
+    let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// An HTTP-date in any of its three forms, read by `httpdate`. That crate
-/// knows no year before 1970, which RFC 9110 still allows (a server with
-/// a wrong clock sends one; no vendor documents it). chrono reads such an
-/// IMF-fixdate or asctime date, weekday checked; it is in the past all the
-/// same, so it is clamped to the epoch.
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    if let Ok(at) = httpdate::parse_http_date(value) {
-        return Some(at);
-    }
-    let before_1970 = chrono::DateTime::parse_from_rfc2822(value)
-        .map(|at| at.timestamp())
-        .or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(value, "%a %b %e %H:%M:%S %Y")
-                .map(|at| at.and_utc().timestamp())
-        })
-        .is_ok_and(|secs| secs < 0);
-    before_1970.then_some(SystemTime::UNIX_EPOCH)
 }
 
 #[cfg(test)]
@@ -273,23 +240,15 @@ mod tests {
             parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now),
             Some(s(0))
         );
-        // Any past date is "now", even one before the Unix epoch.
-        assert_eq!(
-            parse_retry_after("Fri, 01 Jan 1960 00:00:00 GMT", now),
-            Some(s(0))
-        );
-        assert_eq!(
-            parse_retry_after("Thu Jan  1 00:00:00 1570", now),
-            Some(s(0))
-        );
         for bad in [
             "",
             "-1",
             "1.5",
             "soon",
             "Sun, 99 Nov 1994 08:49:37 GMT",
-            // Pre-1970 dates must still be valid dates (1 Jan 1960 was a Friday).
-            "Sat, 01 Jan 1960 00:00:00 GMT",
+            // Before 1970: unreadable to `httpdate`, so backoff applies.
+            "Fri, 01 Jan 1960 00:00:00 GMT",
+            "Thu Jan  1 00:00:00 1570",
             "Fri, 01 Jan 19x0 00:00:00 GMT",
         ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad:?}");
