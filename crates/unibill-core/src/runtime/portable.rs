@@ -414,8 +414,7 @@ mod tests {
         impl crate::PatchExtension for PortaExt {
             const KEY: &'static str = "porta";
         }
-        let mut patch = CustomerPatch::new();
-        patch.extensions.insert(&PortaExt { x: 1 }).unwrap();
+        let patch = CustomerPatch::new().extension(PortaExt { x: 1 });
         let report = patch.portability([&a, &b]);
         assert!(report.refused(a.backend()).is_empty());
         let extensions = [Ignored {
