@@ -105,14 +105,6 @@ impl FieldCaps {
         Self { read, set, clear }
     }
 
-    /// Whether `op` is allowed.
-    pub fn allows(&self, op: Op) -> bool {
-        match op {
-            Op::Set => self.set,
-            Op::Clear => self.clear,
-        }
-    }
-
     /// `"read set clear"`-style summary, `-` for nothing.
     pub fn summary(&self) -> String {
         let parts: Vec<&str> = [
@@ -142,8 +134,8 @@ impl FieldCaps {
 /// let caps = Capabilities::new(BackendKind::new("demo"))
 ///     .with(Field::City, FieldCaps::ALL)
 ///     .with(Field::Mrr, FieldCaps::READ);
-/// assert!(caps.get(Field::City).allows(Op::Clear));
-/// assert!(!caps.get(Field::Mrr).allows(Op::Set));
+/// assert!(caps.allows(Field::City, Op::Clear));
+/// assert!(!caps.allows(Field::Mrr, Op::Set));
 /// assert_eq!(caps.get(Field::Tags), FieldCaps::NONE);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,7 +210,11 @@ impl Capabilities {
 
     /// Whether the backend can do `op` on `field`.
     pub fn allows(&self, field: Field, op: Op) -> bool {
-        self.get(field).allows(op)
+        let caps = self.get(field);
+        match op {
+            Op::Set => caps.set,
+            Op::Clear => caps.clear,
+        }
     }
 
     /// Every field with its capabilities, in [`Field::ALL`] order.
@@ -227,8 +223,9 @@ impl Capabilities {
     }
 
     /// Checks a patch: the first field it touches that this backend cannot
-    /// honour is returned as [`crate::Error::Unsupported`].
-    pub fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
+    /// honour is returned as [`crate::Error::Unsupported`] (the fields' part
+    /// of [`crate::CheckedPatch::check`]).
+    pub(crate) fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
         match patch.first_touched_where(|f, op| !self.allows(f, op)) {
             Some((field, op)) => Err(crate::Error::Unsupported {
                 backend: self.backend,

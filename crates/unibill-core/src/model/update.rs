@@ -169,17 +169,13 @@ impl CheckedPatch {
         self
     }
 
-    /// The patch to apply.
-    pub fn patch(&self) -> &CustomerPatch {
-        &self.patch
-    }
-
-    /// What was dropped.
-    pub fn ignored(&self) -> &[Ignored] {
+    /// What was dropped (the caller path copies it into the outcome).
+    pub(crate) fn ignored(&self) -> &[Ignored] {
         &self.ignored
     }
 }
 
+/// The patch to apply.
 impl std::ops::Deref for CheckedPatch {
     type Target = CustomerPatch;
     fn deref(&self) -> &CustomerPatch {
