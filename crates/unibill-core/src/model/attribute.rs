@@ -240,7 +240,7 @@ impl AttributeValue {
                 AttributeValue::Integer(n.as_i64().ok_or_else(mismatch)?)
             }
             (AttributeType::Decimal, Value::Number(n)) => {
-                AttributeValue::Decimal(Decimal::from_json_number(n).map_err(|_| mismatch())?)
+                AttributeValue::Decimal(n.to_string().parse().map_err(|_| mismatch())?)
             }
             (AttributeType::Boolean, Value::Bool(b)) => AttributeValue::Boolean(*b),
             (AttributeType::Boolean, Value::Number(n)) => match n.as_u64() {
