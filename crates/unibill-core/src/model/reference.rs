@@ -159,25 +159,18 @@ impl Serialize for CustomerRef {
 impl<'de> Deserialize<'de> for CustomerRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Tagged {
-            id: Option<IdText>,
-            email: Option<String>,
-            external: Option<String>,
-        }
-        #[derive(Deserialize)]
         #[serde(untagged)]
         enum IdText {
             Text(String),
             Number(u64),
         }
-        impl IdText {
-            fn into_id(self) -> CustomerId {
-                match self {
-                    IdText::Text(s) => CustomerId::new(s),
-                    IdText::Number(n) => CustomerId::from(n),
-                }
-            }
+        /// An object with exactly one key (serde's external tagging).
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Tagged {
+            Id(IdText),
+            Email(String),
+            External(String),
         }
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -187,20 +180,19 @@ impl<'de> Deserialize<'de> for CustomerRef {
         }
         let repr = Repr::deserialize(d).map_err(|_| {
             serde::de::Error::custom(
-                "a customer reference is an id (string or number) or an object with one of `id`, `email`, `external`",
+                "a customer reference is an id (string or number) or an object with exactly one of `id`, `email`, `external`",
             )
         })?;
-        match repr {
-            Repr::Plain(id) => Ok(CustomerRef::Id(id.into_id())),
-            Repr::Tagged(t) => match (t.id, t.email, t.external) {
-                (Some(id), None, None) => Ok(CustomerRef::Id(id.into_id())),
-                (None, Some(e), None) => Ok(CustomerRef::Email(e)),
-                (None, None, Some(r)) => Ok(CustomerRef::External(r)),
-                _ => Err(serde::de::Error::custom(
-                    "a customer reference object needs exactly one of `id`, `email`, `external`",
-                )),
-            },
-        }
+        Ok(match repr {
+            Repr::Plain(IdText::Text(s)) | Repr::Tagged(Tagged::Id(IdText::Text(s))) => {
+                CustomerRef::Id(CustomerId::new(s))
+            }
+            Repr::Plain(IdText::Number(n)) | Repr::Tagged(Tagged::Id(IdText::Number(n))) => {
+                CustomerRef::Id(CustomerId::from(n))
+            }
+            Repr::Tagged(Tagged::Email(e)) => CustomerRef::Email(e),
+            Repr::Tagged(Tagged::External(r)) => CustomerRef::External(r),
+        })
     }
 }
 
