@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use unibill::{
     Capabilities, CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, Field, FieldKind,
-    Ignored, LookupKind, Op, UpdateOptions, UpdateOutcome,
+    Ignored, LookupKind, Op, Target, UpdateOptions, UpdateOutcome,
 };
 use unibill_sandbox::Sandbox;
 
@@ -164,10 +164,10 @@ async fn readme_switching_example_runs_on_every_backend() {
         let sent = &vendor.journal()[before..];
         assert!(sent.iter().any(|e| e.is_write()), "{backend}: no write");
         for skip in &outcome.ignored {
-            let value = match skip.field.field() {
-                Some(Field::FirstName) => "Katelyn",
-                Some(Field::Company) => "Acme",
-                Some(Field::Phone) => "+1 555 0100",
+            let value = match skip.field {
+                Target::Field(Field::FirstName) => "Katelyn",
+                Target::Field(Field::Company) => "Acme",
+                Target::Field(Field::Phone) => "+1 555 0100",
                 _ => panic!("unexpected {}", skip.field),
             };
             for e in sent {

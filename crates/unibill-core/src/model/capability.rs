@@ -23,17 +23,12 @@ pub enum Target {
 }
 
 impl Target {
-    /// The field, when the target is one.
-    pub fn field(self) -> Option<Field> {
-        match self {
-            Target::Field(f) => Some(f),
-            Target::Extensions => None,
-        }
-    }
-
     /// The field's name, or `"extensions"`.
     pub fn name(self) -> &'static str {
-        self.field().map_or("extensions", Field::name)
+        match self {
+            Target::Field(f) => f.name(),
+            Target::Extensions => "extensions",
+        }
     }
 }
 
@@ -104,9 +99,11 @@ impl FieldCaps {
     const fn of(read: bool, set: bool, clear: bool) -> Self {
         Self { read, set, clear }
     }
+}
 
+impl fmt::Display for FieldCaps {
     /// `"read set clear"`-style summary, `-` for nothing.
-    pub fn summary(&self) -> String {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<&str> = [
             (self.read, "read"),
             (self.set, "set"),
@@ -116,9 +113,9 @@ impl FieldCaps {
         .filter_map(|(on, name)| on.then_some(name))
         .collect();
         if parts.is_empty() {
-            "-".into()
+            f.write_str("-")
         } else {
-            parts.join(" ")
+            f.write_str(&parts.join(" "))
         }
     }
 }
@@ -252,7 +249,7 @@ pub fn markdown_table(backends: &[&Capabilities]) -> String {
     for f in Field::ALL {
         out.push_str(&format!("| `{}` |", f.name()));
         for c in backends {
-            out.push_str(&format!(" {} |", c.get(*f).summary()));
+            out.push_str(&format!(" {} |", c.get(*f)));
         }
         out.push('\n');
     }
@@ -291,10 +288,8 @@ mod tests {
     fn targets_are_named_like_fields() {
         for field in Field::ALL.iter().copied() {
             let t = Target::from(field);
-            assert_eq!(
-                (t.to_string(), t.field()),
-                (field.name().into(), Some(field))
-            );
+            assert_eq!(t.to_string(), field.name());
+            assert_eq!(t, Target::Field(field));
             assert_eq!(t, field);
             assert_eq!(serde_json::to_value(t).unwrap(), field.name());
         }
@@ -303,7 +298,6 @@ mod tests {
             serde_json::to_value(Target::Extensions).unwrap(),
             "extensions"
         );
-        assert_eq!(Target::Extensions.field(), None);
     }
 
     /// Building capabilities is plain data: it registers no extension key
@@ -317,8 +311,8 @@ mod tests {
 
     #[test]
     fn summary() {
-        assert_eq!(FieldCaps::ALL.summary(), "read set clear");
-        assert_eq!(FieldCaps::READ.summary(), "read");
-        assert_eq!(FieldCaps::NONE.summary(), "-");
+        assert_eq!(FieldCaps::ALL.to_string(), "read set clear");
+        assert_eq!(FieldCaps::READ.to_string(), "read");
+        assert_eq!(FieldCaps::NONE.to_string(), "-");
     }
 }
