@@ -98,51 +98,38 @@ impl CheckedPatch {
             }
         };
         let own = caps.backend().as_str();
-        let keys: Vec<String> = patch
-            .extensions
-            .keys()
-            .filter(|k| *k != own)
-            .map(str::to_owned)
-            .collect();
-        // Read (under its lock) only when a foreign key needs it; the
-        // backend's own key is always known.
-        let mut known = Vec::new();
-        if !keys.is_empty() {
-            known = crate::patch::known_extension_keys();
+        let foreign: Vec<&str> = patch.extensions.keys().filter(|k| *k != own).collect();
+        if !foreign.is_empty() {
+            // Read (under its lock) only when a foreign key needs it; the
+            // backend's own key is always known.
+            let mut known = crate::patch::known_extension_keys();
             if let Err(at) = known.binary_search(&own) {
                 known.insert(at, own);
             }
-        }
-        for key in keys {
-            if !known.contains(&key.as_str()) {
+            if let Some(key) = foreign.iter().find(|k| !known.contains(k)) {
                 return Err(crate::Error::validation(
-                    format!("extensions.{}", crate::error::clip(&key)),
+                    format!("extensions.{}", crate::error::clip(key)),
                     format!(
                         "unknown extension `{}`: the known backends are {}",
-                        crate::error::clip(&key),
+                        crate::error::clip(key),
                         known.join(", ")
                     ),
                 ));
             }
-            match options.unsupported {
-                UnsupportedPolicy::Fail => {
-                    return Err(crate::Error::Unsupported {
-                        backend: caps.backend(),
-                        field: Target::Extensions,
-                        op: Op::Set,
-                    })
-                }
-                UnsupportedPolicy::Ignore => {
-                    effective.extensions.remove(&key);
-                    let entry = Ignored {
-                        field: Target::Extensions,
-                        op: Op::Set,
-                    };
-                    if !ignored.contains(&entry) {
-                        ignored.push(entry);
-                    }
-                }
+            if options.unsupported == UnsupportedPolicy::Fail {
+                return Err(crate::Error::Unsupported {
+                    backend: caps.backend(),
+                    field: Target::Extensions,
+                    op: Op::Set,
+                });
             }
+            for key in foreign {
+                effective.extensions.remove(key);
+            }
+            ignored.push(Ignored {
+                field: Target::Extensions,
+                op: Op::Set,
+            });
         }
         effective.validate()?;
         Ok(Self {
