@@ -130,12 +130,6 @@ impl From<&CustomerId> for CustomerRef {
     }
 }
 
-impl From<&CustomerRef> for CustomerRef {
-    fn from(r: &CustomerRef) -> Self {
-        r.clone()
-    }
-}
-
 impl PartialEq<CustomerId> for CustomerRef {
     fn eq(&self, other: &CustomerId) -> bool {
         matches!(self, CustomerRef::Id(id) if id == other)
@@ -239,14 +233,6 @@ impl LookupKind {
     /// Every lookup kind.
     pub const ALL: &'static [LookupKind] = &[LookupKind::Email, LookupKind::External];
 
-    /// `"email"` or `"external reference"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LookupKind::Email => "email",
-            LookupKind::External => "external reference",
-        }
-    }
-
     /// The field an [`Error::Validation`](crate::Error::Validation) about
     /// such a value names: `"email"` or `"external"`.
     pub fn field(&self) -> &'static str {
@@ -269,8 +255,12 @@ impl LookupKind {
 }
 
 impl fmt::Display for LookupKind {
+    /// `email` or `external reference`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(match self {
+            LookupKind::Email => "email",
+            LookupKind::External => "external reference",
+        })
     }
 }
 
