@@ -579,23 +579,17 @@ macro_rules! field_model {
     (@slot_mut $p:ident []) => { None };
     (@slot_mut $p:ident [$($pp:ident).+]) => { Some(&mut $p.$($pp).+ as &mut dyn PatchSlot) };
 
-    // Setters: `impl Into<String>` for text, a code parsed by its type's
-    // `new` (a bad code kept for `validate`), the value otherwise.
+    // Setters: a code read as `set_text` reads it (a bad code kept for
+    // `validate`), `impl Into` the field's type otherwise.
     (@setter [$($pp:ident).*] $v:ident $kind:ident $mode:ident $(#[$m:meta])*) => {};
     (@setter [$($pp:ident).+] $v:ident Text set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
-        $(#[$m])*
-        pub fn $set(mut self, value: impl Into<String>) -> Self {
-            self.$($pp).+ = Change::Set(value.into());
-            self
-        }
-        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
+        field_model!(@value [$($pp).+] $v (String) $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Country set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v CountryCode $set $clear $(#[$m])*);
+        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Currency set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v Currency $set $clear $(#[$m])*);
+        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Status set($set:ident, $clear:ident) $(#[$m:meta])*) => {
         field_model!(@value [$($pp).+] $v (CustomerStatus) $set $clear $(#[$m])*);
@@ -603,23 +597,19 @@ macro_rules! field_model {
     (@setter [$($pp:ident).+] $v:ident Timestamp set($set:ident, $clear:ident) $(#[$m:meta])*) => {
         field_model!(@value [$($pp).+] $v (DateTime<Utc>) $set $clear $(#[$m])*);
     };
-    (@code [$($pp:ident).+] $v:ident $ty:ident $set:ident $clear:ident $(#[$m:meta])*) => {
+    (@code [$($pp:ident).+] $v:ident $set:ident $clear:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`] (a bad code is reported by [`Self::validate`]): ")]
         $(#[$m])*
-        pub fn $set(mut self, code: &str) -> Self {
-            match $ty::new(code) {
-                Ok(c) => self.$($pp).+ = Change::Set(c),
-                Err(e) => self.defer(e),
-            }
-            self
+        pub fn $set(self, code: &str) -> Self {
+            self.set_text(Field::$v, code)
         }
         field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
     (@value [$($pp:ident).+] $v:ident ($($ty:tt)*) $set:ident $clear:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
         $(#[$m])*
-        pub fn $set(mut self, value: $($ty)*) -> Self {
-            self.$($pp).+ = Change::Set(value);
+        pub fn $set(mut self, value: impl Into<$($ty)*>) -> Self {
+            self.$($pp).+ = Change::Set(value.into());
             self
         }
         field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
