@@ -22,16 +22,6 @@ pub enum Target {
     Extensions,
 }
 
-impl Target {
-    /// The field's name, or `"extensions"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Target::Field(f) => f.name(),
-            Target::Extensions => "extensions",
-        }
-    }
-}
-
 impl From<Field> for Target {
     fn from(field: Field) -> Self {
         Target::Field(field)
@@ -45,14 +35,18 @@ impl PartialEq<Field> for Target {
 }
 
 impl fmt::Display for Target {
+    /// The field's name, or `extensions`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(match self {
+            Target::Field(field) => field.name(),
+            Target::Extensions => "extensions",
+        })
     }
 }
 
 impl Serialize for Target {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
+        s.collect_str(self)
     }
 }
 
