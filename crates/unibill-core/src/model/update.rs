@@ -240,3 +240,35 @@ pub struct DryRun {
     /// Changes that would be left out under [`UnsupportedPolicy::Ignore`].
     pub ignored: Vec<Ignored>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::BackendKind;
+    use serde_json::json;
+
+    /// A misspelt extension key is reported as such whatever other keys
+    /// the patch holds: a known foreign key sorting before it must not
+    /// turn the answer into "unsupported" (or, when ignoring, drop it).
+    #[test]
+    fn an_unknown_extension_key_is_reported_before_a_known_foreign_one() {
+        crate::patch::register_extension_key(BackendKind::new("alpha-known"));
+        let caps = Capabilities::new(BackendKind::new("own"));
+        let patch: CustomerPatch = serde_json::from_value(json!({
+            "extensions": {"alpha-known": {}, "beta-misspelt": {}}
+        }))
+        .unwrap();
+        for options in [
+            UpdateOptions::default(),
+            UpdateOptions::ignore_unsupported(),
+        ] {
+            match CheckedPatch::check(&caps, &patch, &options) {
+                Err(crate::Error::Validation { field, reason }) => {
+                    assert_eq!(field, "extensions.beta-misspelt");
+                    assert!(reason.contains("alpha-known"), "{reason}");
+                }
+                other => panic!("{options:?}: {other:?}"),
+            }
+        }
+    }
+}
