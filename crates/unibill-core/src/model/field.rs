@@ -82,14 +82,6 @@ impl FieldValue<'_> {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
-
-    /// The text, for [`FieldValue::Text`].
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            FieldValue::Text(s) => Some(s),
-            _ => None,
-        }
-    }
 }
 
 /// A value type a [`CustomerPatch`] holds as a [`Change`]: how it is read
