@@ -35,7 +35,7 @@ fn lookup_table() -> String {
             unibill::LookupKind::Email => "CustomerRef::email",
             _ => "CustomerRef::external",
         };
-        out.push_str(&format!("| {} (`{constructor}`) |", kind.name()));
+        out.push_str(&format!("| {kind} (`{constructor}`) |"));
         for c in &all {
             out.push_str(if c.can_lookup(*kind) {
                 " yes |"

@@ -63,15 +63,7 @@ async fn every_validation_error_is_raised_before_any_request() {
         (CustomerPatch::new().custom("bad-key", 1), "custom.bad-key"),
         (CustomerPatch::new().custom("s", long.as_str()), "custom.s"),
         (
-            CustomerPatch::new().custom_parsed("pro", unibill_core::AttributeType::Boolean, "yes"),
-            "custom.pro",
-        ),
-        (
-            CustomerPatch::new().custom_parsed("n", unibill_core::AttributeType::Integer, "2.5"),
-            "custom.n",
-        ),
-        (
-            CustomerPatch::new().custom_with_source("CAC", 1, " "),
+            CustomerPatch::new().custom_attribute("CAC", CustomAttribute::new(1).with_source(" ")),
             "custom.CAC.source",
         ),
         // ISO 8601 writes years 0001-9999 only (RFC 3339 text of year
@@ -108,6 +100,15 @@ async fn every_validation_error_is_raised_before_any_request() {
             .await
             .unwrap_err();
         assert_validation(err, field);
+    }
+    // Text a custom attribute's type refuses is refused as it is read,
+    // naming the attribute: no patch holding it can be built.
+    for (key, ty, text) in [
+        ("pro", unibill_core::AttributeType::Boolean, "yes"),
+        ("n", unibill_core::AttributeType::Integer, "2.5"),
+    ] {
+        let err = unibill_core::AttributeValue::parse(key, ty, text).unwrap_err();
+        assert_validation(err, &format!("custom.{key}"));
     }
     // A malformed extension (unknown field) names the extension.
     let bad: CustomerPatch = serde_json::from_value(serde_json::json!({

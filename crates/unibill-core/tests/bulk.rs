@@ -11,7 +11,7 @@ use futures_util::stream::{self, FusedStream};
 use futures_util::StreamExt;
 use unibill_core::bulk::{bulk_update_stream, run_bulk, BulkOptions, BulkSummary};
 use unibill_core::{
-    async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
+    async_trait, Backend, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
     PlannedRequest, Result, UpdateOptions, UpdateOutcome,
 };
@@ -123,10 +123,11 @@ impl Backend for Memory {
             self.overlapped.fetch_add(1, Ordering::SeqCst);
         }
         let _busy = Busy(&self.busy, key.to_owned());
-        self.started
-            .lock()
-            .unwrap()
-            .push((key.to_owned(), patch.address.city.as_set().cloned()));
+        let city = match &patch.address.city {
+            Change::Set(city) => Some(city.clone()),
+            _ => None,
+        };
+        self.started.lock().unwrap().push((key.to_owned(), city));
         if let (Some(n), true) = (self.x_waits_for, key.starts_with('x')) {
             let mut waited = 0;
             while self.other_done.load(Ordering::SeqCst) < n {

@@ -121,7 +121,8 @@ async fn checked_patch_only_from_check() {
     )
     .unwrap();
     assert_eq!(c.address.city, Change::Set("Paris".into()));
-    assert!(caps.check(&CustomerPatch::new().custom("k", 1)).is_err());
+    let refused = CustomerPatch::new().custom("k", 1);
+    assert!(CheckedPatch::check(&caps, &refused, &UpdateOptions::default()).is_err());
 }
 
 #[tokio::test]

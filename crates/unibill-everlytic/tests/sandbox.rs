@@ -946,7 +946,7 @@ fn capabilities_are_true_to_the_platform() {
     let table: Vec<(Field, String)> = caps
         .iter()
         .filter(|(_, c)| c.read || c.set || c.clear)
-        .map(|(f, c)| (f, c.summary()))
+        .map(|(f, c)| (f, c.to_string()))
         .collect();
     let rs = "read set".to_string();
     let all = "read set clear".to_string();

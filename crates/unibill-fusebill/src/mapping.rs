@@ -381,7 +381,7 @@ pub fn customer_from_json(id: &CustomerId, raw: Value) -> Result<Customer> {
 /// units (never rounded; [`Customer::raw`] keeps it).
 fn mrr(id: &CustomerId, v: Option<&Value>, currency: Option<Currency>) -> Option<Money> {
     let amount = match v? {
-        Value::Number(n) => Decimal::from_json_number(n).ok(),
+        Value::Number(n) => n.to_string().parse::<Decimal>().ok(),
         Value::String(s) => s.parse::<Decimal>().ok(),
         _ => None,
     };

@@ -366,7 +366,7 @@ impl Backend for InMemory {
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
         self.note(|| format!("lookup {kind} {value}"));
         self.journal(|| {
-            let query = format!("memory://?{}={value}", kind.name());
+            let query = format!("memory://?{kind}={value}");
             PlannedRequest::new("GET", query, None)
         });
         {

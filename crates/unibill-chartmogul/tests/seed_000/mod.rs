@@ -6,7 +6,7 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::json;
-use unibill_core::CustomerPatch;
+use unibill_core::{CustomAttribute, CustomerPatch};
 
 /// The example of the "Update a Customer" page (seed 000): location,
 /// lead and trial timestamps, custom `CAC` and `channel` (with a source)
@@ -19,7 +19,10 @@ pub fn seed_000_patch() -> CustomerPatch {
         .country("US")
         .region("CA")
         .custom("CAC", 25)
-        .custom_with_source("channel", "Twitter", "integration2")
+        .custom_attribute(
+            "channel",
+            CustomAttribute::new("Twitter").with_source("integration2"),
+        )
         .add_tag("high-value")
 }
 

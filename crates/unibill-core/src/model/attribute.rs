@@ -240,7 +240,7 @@ impl AttributeValue {
                 AttributeValue::Integer(n.as_i64().ok_or_else(mismatch)?)
             }
             (AttributeType::Decimal, Value::Number(n)) => {
-                AttributeValue::Decimal(Decimal::from_json_number(n).map_err(|_| mismatch())?)
+                AttributeValue::Decimal(n.to_string().parse().map_err(|_| mismatch())?)
             }
             (AttributeType::Boolean, Value::Bool(b)) => AttributeValue::Boolean(*b),
             (AttributeType::Boolean, Value::Number(n)) => match n.as_u64() {
@@ -285,51 +285,28 @@ impl AttributeValue {
     }
 }
 
-impl From<&str> for AttributeValue {
-    fn from(s: &str) -> Self {
-        AttributeValue::String(s.to_owned())
-    }
+/// `From` each Rust type a custom attribute value is built from, into the
+/// variant holding it.
+macro_rules! attribute_value_from {
+    ($($ty:ty => $variant:ident),* $(,)?) => {$(
+        impl From<$ty> for AttributeValue {
+            fn from(v: $ty) -> Self {
+                AttributeValue::$variant(v.into())
+            }
+        }
+    )*};
 }
-impl From<String> for AttributeValue {
-    fn from(s: String) -> Self {
-        AttributeValue::String(s)
-    }
-}
-impl From<i64> for AttributeValue {
-    fn from(n: i64) -> Self {
-        AttributeValue::Integer(n)
-    }
-}
-impl From<i32> for AttributeValue {
-    fn from(n: i32) -> Self {
-        AttributeValue::Integer(n.into())
-    }
-}
-impl From<u32> for AttributeValue {
-    fn from(n: u32) -> Self {
-        AttributeValue::Integer(n.into())
-    }
-}
-impl From<bool> for AttributeValue {
-    fn from(b: bool) -> Self {
-        AttributeValue::Boolean(b)
-    }
-}
-impl From<Decimal> for AttributeValue {
-    fn from(d: Decimal) -> Self {
-        AttributeValue::Decimal(d)
-    }
-}
-impl From<DateTime<FixedOffset>> for AttributeValue {
-    fn from(t: DateTime<FixedOffset>) -> Self {
-        AttributeValue::Timestamp(t)
-    }
-}
-impl From<DateTime<Utc>> for AttributeValue {
-    fn from(t: DateTime<Utc>) -> Self {
-        AttributeValue::Timestamp(t.fixed_offset())
-    }
-}
+attribute_value_from!(
+    &str => String,
+    String => String,
+    i64 => Integer,
+    i32 => Integer,
+    u32 => Integer,
+    bool => Boolean,
+    Decimal => Decimal,
+    DateTime<FixedOffset> => Timestamp,
+    DateTime<Utc> => Timestamp,
+);
 
 /// A custom attribute to set: a typed value and, optionally, the `source`
 /// the vendor shows for it (ChartMogul defaults it to `"API"`).

@@ -22,21 +22,6 @@ pub enum Target {
     Extensions,
 }
 
-impl Target {
-    /// The field, when the target is one.
-    pub fn field(self) -> Option<Field> {
-        match self {
-            Target::Field(f) => Some(f),
-            Target::Extensions => None,
-        }
-    }
-
-    /// The field's name, or `"extensions"`.
-    pub fn name(self) -> &'static str {
-        self.field().map_or("extensions", Field::name)
-    }
-}
-
 impl From<Field> for Target {
     fn from(field: Field) -> Self {
         Target::Field(field)
@@ -50,14 +35,18 @@ impl PartialEq<Field> for Target {
 }
 
 impl fmt::Display for Target {
+    /// The field's name, or `extensions`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(match self {
+            Target::Field(field) => field.name(),
+            Target::Extensions => "extensions",
+        })
     }
 }
 
 impl Serialize for Target {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
+        s.collect_str(self)
     }
 }
 
@@ -104,17 +93,11 @@ impl FieldCaps {
     const fn of(read: bool, set: bool, clear: bool) -> Self {
         Self { read, set, clear }
     }
+}
 
-    /// Whether `op` is allowed.
-    pub fn allows(&self, op: Op) -> bool {
-        match op {
-            Op::Set => self.set,
-            Op::Clear => self.clear,
-        }
-    }
-
+impl fmt::Display for FieldCaps {
     /// `"read set clear"`-style summary, `-` for nothing.
-    pub fn summary(&self) -> String {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let parts: Vec<&str> = [
             (self.read, "read"),
             (self.set, "set"),
@@ -124,9 +107,9 @@ impl FieldCaps {
         .filter_map(|(on, name)| on.then_some(name))
         .collect();
         if parts.is_empty() {
-            "-".into()
+            f.write_str("-")
         } else {
-            parts.join(" ")
+            f.write_str(&parts.join(" "))
         }
     }
 }
@@ -142,8 +125,8 @@ impl FieldCaps {
 /// let caps = Capabilities::new(BackendKind::new("demo"))
 ///     .with(Field::City, FieldCaps::ALL)
 ///     .with(Field::Mrr, FieldCaps::READ);
-/// assert!(caps.get(Field::City).allows(Op::Clear));
-/// assert!(!caps.get(Field::Mrr).allows(Op::Set));
+/// assert!(caps.allows(Field::City, Op::Clear));
+/// assert!(!caps.allows(Field::Mrr, Op::Set));
 /// assert_eq!(caps.get(Field::Tags), FieldCaps::NONE);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,7 +201,11 @@ impl Capabilities {
 
     /// Whether the backend can do `op` on `field`.
     pub fn allows(&self, field: Field, op: Op) -> bool {
-        self.get(field).allows(op)
+        let caps = self.get(field);
+        match op {
+            Op::Set => caps.set,
+            Op::Clear => caps.clear,
+        }
     }
 
     /// Every field with its capabilities, in [`Field::ALL`] order.
@@ -227,8 +214,9 @@ impl Capabilities {
     }
 
     /// Checks a patch: the first field it touches that this backend cannot
-    /// honour is returned as [`crate::Error::Unsupported`].
-    pub fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
+    /// honour is returned as [`crate::Error::Unsupported`] (the fields' part
+    /// of [`crate::CheckedPatch::check`]).
+    pub(crate) fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
         match patch.first_touched_where(|f, op| !self.allows(f, op)) {
             Some((field, op)) => Err(crate::Error::Unsupported {
                 backend: self.backend,
@@ -255,7 +243,7 @@ pub fn markdown_table(backends: &[&Capabilities]) -> String {
     for f in Field::ALL {
         out.push_str(&format!("| `{}` |", f.name()));
         for c in backends {
-            out.push_str(&format!(" {} |", c.get(*f).summary()));
+            out.push_str(&format!(" {} |", c.get(*f)));
         }
         out.push('\n');
     }
@@ -294,10 +282,8 @@ mod tests {
     fn targets_are_named_like_fields() {
         for field in Field::ALL.iter().copied() {
             let t = Target::from(field);
-            assert_eq!(
-                (t.to_string(), t.field()),
-                (field.name().into(), Some(field))
-            );
+            assert_eq!(t.to_string(), field.name());
+            assert_eq!(t, Target::Field(field));
             assert_eq!(t, field);
             assert_eq!(serde_json::to_value(t).unwrap(), field.name());
         }
@@ -306,7 +292,6 @@ mod tests {
             serde_json::to_value(Target::Extensions).unwrap(),
             "extensions"
         );
-        assert_eq!(Target::Extensions.field(), None);
     }
 
     /// Building capabilities is plain data: it registers no extension key
@@ -320,8 +305,8 @@ mod tests {
 
     #[test]
     fn summary() {
-        assert_eq!(FieldCaps::ALL.summary(), "read set clear");
-        assert_eq!(FieldCaps::READ.summary(), "read");
-        assert_eq!(FieldCaps::NONE.summary(), "-");
+        assert_eq!(FieldCaps::ALL.to_string(), "read set clear");
+        assert_eq!(FieldCaps::READ.to_string(), "read");
+        assert_eq!(FieldCaps::NONE.to_string(), "-");
     }
 }

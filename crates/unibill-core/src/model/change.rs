@@ -39,14 +39,6 @@ impl<T> Change<T> {
         matches!(self, Change::Keep)
     }
 
-    /// The value of a [`Change::Set`].
-    pub fn as_set(&self) -> Option<&T> {
-        match self {
-            Change::Set(v) => Some(v),
-            _ => None,
-        }
-    }
-
     /// Maps the value of a [`Change::Set`].
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Change<U> {
         match self {

@@ -33,7 +33,7 @@ pub fn text(field: &str, s: &str) -> Result<()> {
 }
 
 /// [`text`] with another length limit, in characters.
-pub fn text_within(field: &str, s: &str, max_chars: usize) -> Result<()> {
+pub(crate) fn text_within(field: &str, s: &str, max_chars: usize) -> Result<()> {
     if s.trim().is_empty() {
         return Err(Error::validation(
             field,
@@ -91,7 +91,10 @@ pub fn tag(tag: &str) -> Result<()> {
 /// no vendor stores leap seconds, and sending one as is (or as a
 /// "fraction") would be refused or moved by the vendor. The same rule for
 /// every timestamp, neutral fields and custom attributes alike.
-pub fn timestamp<Tz: chrono::TimeZone>(field: &str, at: &chrono::DateTime<Tz>) -> Result<()> {
+pub(crate) fn timestamp<Tz: chrono::TimeZone>(
+    field: &str,
+    at: &chrono::DateTime<Tz>,
+) -> Result<()> {
     use chrono::Timelike;
     if at.nanosecond() >= 1_000_000_000 {
         return Err(Error::validation(

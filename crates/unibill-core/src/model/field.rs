@@ -3,9 +3,9 @@
 //! fields (and docs) of [`Customer`] and [`CustomerPatch`] and of their
 //! address and acquisition groups, [`Customer::new`], the groups'
 //! `is_empty`, the [`CustomerPatch`] setters, access by field on a patch
-//! ([`CustomerPatch::touches`], [`CustomerPatch::remove`],
-//! [`CustomerPatch::set_text`], [`CustomerPatch::clear`]) and on a
-//! customer ([`Customer::get`]).
+//! ([`CustomerPatch::touched`], [`CustomerPatch::without`],
+//! [`CustomerPatch::set_text`], [`CustomerPatch::clear`],
+//! [`CustomerPatch::text`]) and on a customer ([`Customer::get`]).
 //!
 //! Adding a neutral field is one row in the table below: `touched`,
 //! `without`, the per-field part of `validate`, the capability table and
@@ -34,8 +34,8 @@ use crate::values::{CountryCode, Currency, Money};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FieldKind {
-    /// Free text (names, emails, address lines, ...), checked by
-    /// [`crate::check::text_within`] with [`Field::max_chars`].
+    /// Free text (names, emails, address lines, ...), checked by the rule
+    /// of [`crate::check::text`] with [`Field::max_chars`] as the limit.
     Text,
     /// An ISO 3166-1 alpha-2 country code ([`CountryCode`]); a customer
     /// reports it as the vendor wrote it.
@@ -81,14 +81,6 @@ impl FieldValue<'_> {
     /// whole [`Customer`] puts at [`Field::name`].
     pub fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
-    }
-
-    /// The text, for [`FieldValue::Text`].
-    pub fn as_text(&self) -> Option<&str> {
-        match self {
-            FieldValue::Text(s) => Some(s),
-            _ => None,
-        }
     }
 }
 
@@ -159,7 +151,7 @@ impl SlotValue for DateTime<Utc> {
 /// One field's place in a [`CustomerPatch`], whatever its type.
 trait PatchSlot {
     fn touches(&self, op: Op) -> bool;
-    fn remove(&mut self, op: Op) -> bool;
+    fn remove(&mut self, op: Op);
     fn set_text(&mut self, field: Field, text: &str) -> Result<(), Error>;
     fn clear(&mut self, field: Field) -> Result<(), Error>;
     fn check(&self, field: Field) -> Result<(), Error>;
@@ -179,12 +171,10 @@ impl<T: SlotValue> PatchSlot for Change<T> {
     fn touches(&self, op: Op) -> bool {
         matches_op(self, op)
     }
-    fn remove(&mut self, op: Op) -> bool {
-        let hit = matches_op(self, op);
-        if hit {
+    fn remove(&mut self, op: Op) {
+        if matches_op(self, op) {
             *self = Change::Keep;
         }
-        hit
     }
     fn set_text(&mut self, field: Field, text: &str) -> Result<(), Error> {
         *self = Change::Set(T::parse(field, text)?);
@@ -212,13 +202,11 @@ impl PatchSlot for TagChanges {
             Op::Clear => !self.remove.is_empty(),
         }
     }
-    fn remove(&mut self, op: Op) -> bool {
-        let hit = self.touches(op);
+    fn remove(&mut self, op: Op) {
         match op {
             Op::Set => self.add.clear(),
             Op::Clear => self.remove.clear(),
         }
-        hit
     }
     fn set_text(&mut self, _: Field, text: &str) -> Result<(), Error> {
         self.add.insert(text.to_owned());
@@ -248,10 +236,8 @@ impl PatchSlot for BTreeMap<String, Change<CustomAttribute>> {
     fn touches(&self, op: Op) -> bool {
         self.values().any(|c| matches_op(c, op))
     }
-    fn remove(&mut self, op: Op) -> bool {
-        let before = self.len();
+    fn remove(&mut self, op: Op) {
         self.retain(|_, c| !matches_op(c, op));
-        self.len() != before
     }
     fn set_text(&mut self, field: Field, _: &str) -> Result<(), Error> {
         Err(Error::validation(
@@ -585,23 +571,17 @@ macro_rules! field_model {
     (@slot_mut $p:ident []) => { None };
     (@slot_mut $p:ident [$($pp:ident).+]) => { Some(&mut $p.$($pp).+ as &mut dyn PatchSlot) };
 
-    // Setters: `impl Into<String>` for text, a code parsed by its type's
-    // `new` (a bad code kept for `validate`), the value otherwise.
+    // Setters: a code read as `set_text` reads it (a bad code kept for
+    // `validate`), `impl Into` the field's type otherwise.
     (@setter [$($pp:ident).*] $v:ident $kind:ident $mode:ident $(#[$m:meta])*) => {};
     (@setter [$($pp:ident).+] $v:ident Text set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
-        $(#[$m])*
-        pub fn $set(mut self, value: impl Into<String>) -> Self {
-            self.$($pp).+ = Change::Set(value.into());
-            self
-        }
-        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
+        field_model!(@value [$($pp).+] $v (String) $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Country set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v CountryCode $set $clear $(#[$m])*);
+        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Currency set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v Currency $set $clear $(#[$m])*);
+        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
     };
     (@setter [$($pp:ident).+] $v:ident Status set($set:ident, $clear:ident) $(#[$m:meta])*) => {
         field_model!(@value [$($pp).+] $v (CustomerStatus) $set $clear $(#[$m])*);
@@ -609,23 +589,19 @@ macro_rules! field_model {
     (@setter [$($pp:ident).+] $v:ident Timestamp set($set:ident, $clear:ident) $(#[$m:meta])*) => {
         field_model!(@value [$($pp).+] $v (DateTime<Utc>) $set $clear $(#[$m])*);
     };
-    (@code [$($pp:ident).+] $v:ident $ty:ident $set:ident $clear:ident $(#[$m:meta])*) => {
+    (@code [$($pp:ident).+] $v:ident $set:ident $clear:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`] (a bad code is reported by [`Self::validate`]): ")]
         $(#[$m])*
-        pub fn $set(mut self, code: &str) -> Self {
-            match $ty::new(code) {
-                Ok(c) => self.$($pp).+ = Change::Set(c),
-                Err(e) => self.defer(e),
-            }
-            self
+        pub fn $set(self, code: &str) -> Self {
+            self.set_text(Field::$v, code)
         }
         field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
     (@value [$($pp:ident).+] $v:ident ($($ty:tt)*) $set:ident $clear:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
         $(#[$m])*
-        pub fn $set(mut self, value: $($ty)*) -> Self {
-            self.$($pp).+ = Change::Set(value);
+        pub fn $set(mut self, value: impl Into<$($ty)*>) -> Self {
+            self.$($pp).+ = Change::Set(value.into());
             self
         }
         field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
@@ -640,20 +616,6 @@ macro_rules! field_model {
     };
 }
 neutral_table!(field_model);
-
-impl Field {
-    /// The field named `name` (its path in the neutral JSON, as
-    /// [`Field::name`] spells it).
-    ///
-    /// ```
-    /// use unibill_core::Field;
-    /// assert_eq!(Field::from_name("address.city"), Some(Field::City));
-    /// assert_eq!(Field::from_name("citty"), None);
-    /// ```
-    pub fn from_name(name: &str) -> Option<Field> {
-        Field::ALL.iter().copied().find(|f| f.name() == name)
-    }
-}
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -682,34 +644,23 @@ impl CustomerPatch {
     /// Whether the patch does `op` to `field` (for tags: adds any with
     /// `Set`, removes any with `Clear`; for custom attributes: sets any,
     /// deletes any). Always false for read-only fields.
-    ///
-    /// ```
-    /// use unibill_core::{CustomerPatch, Field, Op};
-    /// let p = CustomerPatch::new().city("Paris").clear_phone();
-    /// assert!(p.touches(Field::City, Op::Set));
-    /// assert!(p.touches(Field::Phone, Op::Clear));
-    /// assert!(!p.touches(Field::Phone, Op::Set));
-    /// assert_eq!(p.ops(Field::City).collect::<Vec<_>>(), [Op::Set]);
-    /// ```
-    pub fn touches(&self, field: Field, op: Op) -> bool {
+    pub(crate) fn touches(&self, field: Field, op: Op) -> bool {
         patch_slot(self, field).is_some_and(|s| s.touches(op))
-    }
-
-    /// What the patch does to `field`: nothing, `Set` or `Clear`, or for
-    /// tags and custom attributes possibly both (`Set` first).
-    pub fn ops(&self, field: Field) -> impl Iterator<Item = Op> + '_ {
-        [Op::Set, Op::Clear]
-            .into_iter()
-            .filter(move |op| self.touches(field, *op))
     }
 
     /// Every neutral field the patch touches, with what it does to it (a
     /// field may appear twice: tags added and removed). Single-valued
     /// fields come first in [`Field::ALL`] order, then tags and custom
     /// attributes (set before clear).
+    ///
+    /// ```
+    /// use unibill_core::{CustomerPatch, Field, Op};
+    /// let p = CustomerPatch::new().city("Paris").clear_phone();
+    /// assert_eq!(p.touched(), [(Field::Phone, Op::Clear), (Field::City, Op::Set)]);
+    /// ```
     pub fn touched(&self) -> Vec<(Field, Op)> {
         touch_order()
-            .flat_map(|f| self.ops(f).map(move |op| (f, op)))
+            .filter(|&(f, op)| self.touches(f, op))
             .collect()
     }
 
@@ -720,25 +671,18 @@ impl CustomerPatch {
         &self,
         mut refused: impl FnMut(Field, Op) -> bool,
     ) -> Option<(Field, Op)> {
-        touch_order()
-            .flat_map(|f| [Op::Set, Op::Clear].map(|op| (f, op)))
-            .find(|&(f, op)| refused(f, op) && self.touches(f, op))
+        touch_order().find(|&(f, op)| refused(f, op) && self.touches(f, op))
     }
 
-    /// Drops the change `op` makes to `field` (for tags: every added tag
-    /// with `Set`, every removed one with `Clear`; for custom attributes:
-    /// every set, or every delete); a change with the other op stays.
-    /// Returns whether something was dropped. Read-only fields are never
-    /// dropped (remove extensions by key with
-    /// [`crate::Extensions::remove`]).
-    pub fn remove(&mut self, field: Field, op: Op) -> bool {
-        patch_slot_mut(self, field).is_some_and(|s| s.remove(op))
-    }
-
-    /// The same patch without the given change (used when a caller opts to
-    /// ignore what a backend cannot do); see [`Self::remove`].
+    /// The same patch without the change `op` makes to `field` (for tags:
+    /// every added tag with `Set`, every removed one with `Clear`; for
+    /// custom attributes: every set, or every delete); a change with the
+    /// other op stays. Used when a caller opts to ignore what a backend
+    /// cannot do. Read-only fields are never touched, so never dropped.
     pub fn without(mut self, field: Field, op: Op) -> Self {
-        self.remove(field, op);
+        if let Some(slot) = patch_slot_mut(&mut self, field) {
+            slot.remove(op);
+        }
         self
     }
 
@@ -757,15 +701,8 @@ impl CustomerPatch {
     /// let bad = CustomerPatch::new().set_text(Field::Mrr, "100");
     /// assert!(bad.validate().unwrap_err().to_string().contains("mrr"));
     /// ```
-    pub fn set_text(mut self, field: Field, text: impl AsRef<str>) -> Self {
-        let result = match patch_slot_mut(&mut self, field) {
-            Some(slot) => slot.set_text(field, text.as_ref()),
-            None => Err(not_in_a_patch(field)),
-        };
-        if let Err(e) = result {
-            self.defer(e);
-        }
-        self
+    pub fn set_text(self, field: Field, text: impl AsRef<str>) -> Self {
+        self.by_field(field, |slot| slot.set_text(field, text.as_ref()))
     }
 
     /// Clears `field` (JSON `null` in the merge patch). Tags and custom
@@ -773,10 +710,24 @@ impl CustomerPatch {
     /// [`Self::clear_custom`]); clearing them or a read-only field here
     /// is kept as an error naming the field and reported by
     /// [`Self::validate`].
-    pub fn clear(mut self, field: Field) -> Self {
+    pub fn clear(self, field: Field) -> Self {
+        self.by_field(field, |slot| slot.clear(field))
+    }
+
+    /// Applies `change` to `field`'s place in the patch, keeping its error
+    /// (or, for a read-only field, that it is not in a patch) for
+    /// [`Self::validate`].
+    fn by_field(
+        mut self,
+        field: Field,
+        change: impl FnOnce(&mut dyn PatchSlot) -> Result<(), Error>,
+    ) -> Self {
         let result = match patch_slot_mut(&mut self, field) {
-            Some(slot) => slot.clear(field),
-            None => Err(not_in_a_patch(field)),
+            Some(slot) => change(slot),
+            None => Err(Error::validation(
+                field.name(),
+                "read only: a patch cannot set or clear it",
+            )),
         };
         if let Err(e) = result {
             self.defer(e);
@@ -805,17 +756,16 @@ impl CustomerPatch {
     }
 }
 
-/// [`Field::ALL`] in the order [`CustomerPatch::touched`] lists fields:
-/// single-valued ones first, then tags and custom attributes.
-fn touch_order() -> impl Iterator<Item = Field> {
+/// Every `(field, op)` pair in the order [`CustomerPatch::touched`] lists
+/// them: single-valued fields first, then tags and custom attributes, each
+/// with `Set` before `Clear`.
+fn touch_order() -> impl Iterator<Item = (Field, Op)> {
     let collection = |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
     let single = Field::ALL.iter().filter(move |f| !collection(f));
     let many = Field::ALL.iter().filter(move |f| collection(f));
-    single.chain(many).copied()
-}
-
-fn not_in_a_patch(field: Field) -> Error {
-    Error::validation(field.name(), "read only: a patch cannot set or clear it")
+    single
+        .chain(many)
+        .flat_map(|&f| [Op::Set, Op::Clear].map(|op| (f, op)))
 }
 
 #[cfg(test)]
@@ -858,7 +808,6 @@ mod tests {
     fn every_field_through_every_accessor() {
         for field in Field::ALL.iter().copied() {
             let name = field.name();
-            assert_eq!(Field::from_name(name), Some(field), "{name}");
             // Writable exactly when the neutral JSON merge patch (serde,
             // not the table) has the path.
             let mut probe = json!({});
@@ -967,11 +916,11 @@ mod tests {
             } else if let Some(s) = slot.downcast_mut::<Option<CustomerStatus>>() {
                 *s = Some(CustomerStatus::Active);
             } else if let Some(s) = slot.downcast_mut::<Option<Currency>>() {
-                *s = Some(Currency::EUR);
+                *s = Some(Currency::USD);
             } else if let Some(s) = slot.downcast_mut::<Option<DateTime<FixedOffset>>>() {
                 *s = Some(at(n as u32 + 1));
             } else if let Some(s) = slot.downcast_mut::<Option<Money>>() {
-                *s = Some(Money::from_minor(100 * n as i64, Currency::EUR));
+                *s = Some(Money::from_minor(100 * n as i64, Currency::USD));
             } else if let Some(s) = slot.downcast_mut::<Vec<String>>() {
                 *s = vec!["vip".into()];
             } else if let Some(s) = slot.downcast_mut::<BTreeMap<String, Value>>() {

@@ -83,12 +83,6 @@ impl From<String> for CustomerId {
     }
 }
 
-impl From<&String> for CustomerId {
-    fn from(s: &String) -> Self {
-        Self(s.clone())
-    }
-}
-
 impl From<u64> for CustomerId {
     fn from(n: u64) -> Self {
         Self(n.to_string())

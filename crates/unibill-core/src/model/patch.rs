@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attribute::{AttributeType, AttributeValue, CustomAttribute};
+use crate::attribute::{AttributeValue, CustomAttribute};
 use crate::change::Change;
 use crate::error::Error;
 use crate::field::neutral_table;
@@ -21,13 +21,6 @@ pub struct TagChanges {
     /// Tags to remove (removing an absent tag is a no-op).
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub remove: BTreeSet<String>,
-}
-
-impl TagChanges {
-    /// True when no tag changes.
-    pub fn is_empty(&self) -> bool {
-        self.add.is_empty() && self.remove.is_empty()
-    }
 }
 
 /// The extension keys known in this process besides a backend's own: the
@@ -94,40 +87,20 @@ impl Extensions {
         self.0.is_empty()
     }
 
-    /// Stores an extension, replacing one of the same type.
-    pub fn insert<E: PatchExtension>(&mut self, ext: &E) -> Result<(), Error> {
-        let v = serde_json::to_value(ext)
-            .map_err(|e| Error::validation(format!("extensions.{}", E::KEY), e.to_string()))?;
-        self.0.insert(E::KEY.to_owned(), v);
-        Ok(())
-    }
-
-    /// Reads the extension of type `E`, if the patch has one; a malformed
-    /// one (e.g. from JSON) is a validation error naming its field.
-    pub fn get<E: PatchExtension>(&self) -> Result<Option<E>, Error> {
-        self.0
-            .get(E::KEY)
-            .map(|v| {
-                E::deserialize(v)
-                    .map_err(|e| Error::validation(format!("extensions.{}", E::KEY), e.to_string()))
-            })
-            .transpose()
-    }
-
     /// Removes the extension stored under `key`, if any.
-    pub fn remove(&mut self, key: &str) {
+    pub(crate) fn remove(&mut self, key: &str) {
         self.0.remove(key);
     }
 
-    /// Whether an extension is stored under `key`.
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.0.contains_key(key)
-    }
-
     /// The keys of the stored extensions.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
     }
+}
+
+/// A validation error on `extensions.{key}` of `E`.
+fn extension_error<E: PatchExtension>(e: serde_json::Error) -> Error {
+    Error::validation(format!("extensions.{}", E::KEY), e.to_string())
 }
 
 /// Whether a patch field changes nothing (its default: `Keep`, no tags,
@@ -231,30 +204,6 @@ impl CustomerPatch {
         self.custom_attribute(key, CustomAttribute::new(value))
     }
 
-    /// Sets a custom attribute with the `source` the vendor displays.
-    pub fn custom_with_source(
-        self,
-        key: impl Into<String>,
-        value: impl Into<AttributeValue>,
-        source: impl Into<String>,
-    ) -> Self {
-        self.custom_attribute(key, CustomAttribute::new(value).with_source(source))
-    }
-
-    /// Sets a custom attribute from text read as `ty` (`"t"` as a Boolean,
-    /// `"2022-09-08 00:00:00"` as a Timestamp). Text the type does not
-    /// accept is reported by [`Self::validate`].
-    pub fn custom_parsed(mut self, key: impl Into<String>, ty: AttributeType, text: &str) -> Self {
-        let key = key.into();
-        match AttributeValue::parse(&key, ty, text) {
-            Ok(v) => self.custom_attribute(key, CustomAttribute::new(v)),
-            Err(e) => {
-                self.defer(e);
-                self
-            }
-        }
-    }
-
     /// Sets a custom attribute.
     pub fn custom_attribute(mut self, key: impl Into<String>, attr: CustomAttribute) -> Self {
         self.custom.insert(key.into(), Change::Set(attr));
@@ -267,17 +216,26 @@ impl CustomerPatch {
         self
     }
 
-    /// Attaches a backend's extension (replacing one of the same type).
+    /// Attaches a backend's extension (replacing one of the same type); an
+    /// extension that cannot be stored is reported by [`Self::validate`].
     pub fn extension<E: PatchExtension>(mut self, ext: E) -> Self {
-        if let Err(e) = self.extensions.insert(&ext) {
-            self.defer(e);
+        match serde_json::to_value(&ext) {
+            Ok(v) => {
+                self.extensions.0.insert(E::KEY.to_owned(), v);
+            }
+            Err(e) => self.defer(extension_error::<E>(e)),
         }
         self
     }
 
-    /// Reads the extension of type `E`, if any.
+    /// Reads the extension of type `E`, if the patch has one; a malformed
+    /// one (e.g. from JSON) is a validation error naming its field.
     pub fn get_extension<E: PatchExtension>(&self) -> Result<Option<E>, Error> {
-        self.extensions.get::<E>()
+        self.extensions
+            .0
+            .get(E::KEY)
+            .map(|v| E::deserialize(v).map_err(extension_error::<E>))
+            .transpose()
     }
 
     pub(crate) fn defer(&mut self, e: Error) {
@@ -385,10 +343,7 @@ mod tests {
             matches!(&e, Error::Validation { field, .. } if field == "currency"),
             "{e}"
         );
-        let e = CustomerPatch::new()
-            .custom_parsed("pro", AttributeType::Boolean, "yes")
-            .validate()
-            .unwrap_err();
+        let e = AttributeValue::parse("pro", crate::AttributeType::Boolean, "yes").unwrap_err();
         assert!(
             matches!(&e, Error::Validation { field, .. } if field == "custom.pro"),
             "{e}"

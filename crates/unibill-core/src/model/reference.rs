@@ -130,12 +130,6 @@ impl From<&CustomerId> for CustomerRef {
     }
 }
 
-impl From<&CustomerRef> for CustomerRef {
-    fn from(r: &CustomerRef) -> Self {
-        r.clone()
-    }
-}
-
 impl PartialEq<CustomerId> for CustomerRef {
     fn eq(&self, other: &CustomerId) -> bool {
         matches!(self, CustomerRef::Id(id) if id == other)
@@ -159,25 +153,18 @@ impl Serialize for CustomerRef {
 impl<'de> Deserialize<'de> for CustomerRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Tagged {
-            id: Option<IdText>,
-            email: Option<String>,
-            external: Option<String>,
-        }
-        #[derive(Deserialize)]
         #[serde(untagged)]
         enum IdText {
             Text(String),
             Number(u64),
         }
-        impl IdText {
-            fn into_id(self) -> CustomerId {
-                match self {
-                    IdText::Text(s) => CustomerId::new(s),
-                    IdText::Number(n) => CustomerId::from(n),
-                }
-            }
+        /// An object with exactly one key (serde's external tagging).
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Tagged {
+            Id(IdText),
+            Email(String),
+            External(String),
         }
         #[derive(Deserialize)]
         #[serde(untagged)]
@@ -187,20 +174,19 @@ impl<'de> Deserialize<'de> for CustomerRef {
         }
         let repr = Repr::deserialize(d).map_err(|_| {
             serde::de::Error::custom(
-                "a customer reference is an id (string or number) or an object with one of `id`, `email`, `external`",
+                "a customer reference is an id (string or number) or an object with exactly one of `id`, `email`, `external`",
             )
         })?;
-        match repr {
-            Repr::Plain(id) => Ok(CustomerRef::Id(id.into_id())),
-            Repr::Tagged(t) => match (t.id, t.email, t.external) {
-                (Some(id), None, None) => Ok(CustomerRef::Id(id.into_id())),
-                (None, Some(e), None) => Ok(CustomerRef::Email(e)),
-                (None, None, Some(r)) => Ok(CustomerRef::External(r)),
-                _ => Err(serde::de::Error::custom(
-                    "a customer reference object needs exactly one of `id`, `email`, `external`",
-                )),
-            },
-        }
+        Ok(match repr {
+            Repr::Plain(IdText::Text(s)) | Repr::Tagged(Tagged::Id(IdText::Text(s))) => {
+                CustomerRef::Id(CustomerId::new(s))
+            }
+            Repr::Plain(IdText::Number(n)) | Repr::Tagged(Tagged::Id(IdText::Number(n))) => {
+                CustomerRef::Id(CustomerId::from(n))
+            }
+            Repr::Tagged(Tagged::Email(e)) => CustomerRef::Email(e),
+            Repr::Tagged(Tagged::External(r)) => CustomerRef::External(r),
+        })
     }
 }
 
@@ -247,14 +233,6 @@ impl LookupKind {
     /// Every lookup kind.
     pub const ALL: &'static [LookupKind] = &[LookupKind::Email, LookupKind::External];
 
-    /// `"email"` or `"external reference"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            LookupKind::Email => "email",
-            LookupKind::External => "external reference",
-        }
-    }
-
     /// The field an [`Error::Validation`](crate::Error::Validation) about
     /// such a value names: `"email"` or `"external"`.
     pub fn field(&self) -> &'static str {
@@ -277,8 +255,12 @@ impl LookupKind {
 }
 
 impl fmt::Display for LookupKind {
+    /// `email` or `external reference`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(match self {
+            LookupKind::Email => "email",
+            LookupKind::External => "external reference",
+        })
     }
 }
 

@@ -98,51 +98,38 @@ impl CheckedPatch {
             }
         };
         let own = caps.backend().as_str();
-        let keys: Vec<String> = patch
-            .extensions
-            .keys()
-            .filter(|k| *k != own)
-            .map(str::to_owned)
-            .collect();
-        // Read (under its lock) only when a foreign key needs it; the
-        // backend's own key is always known.
-        let mut known = Vec::new();
-        if !keys.is_empty() {
-            known = crate::patch::known_extension_keys();
+        let foreign: Vec<&str> = patch.extensions.keys().filter(|k| *k != own).collect();
+        if !foreign.is_empty() {
+            // Read (under its lock) only when a foreign key needs it; the
+            // backend's own key is always known.
+            let mut known = crate::patch::known_extension_keys();
             if let Err(at) = known.binary_search(&own) {
                 known.insert(at, own);
             }
-        }
-        for key in keys {
-            if !known.contains(&key.as_str()) {
+            if let Some(key) = foreign.iter().find(|k| !known.contains(k)) {
                 return Err(crate::Error::validation(
-                    format!("extensions.{}", crate::error::clip(&key)),
+                    format!("extensions.{}", crate::error::clip(key)),
                     format!(
                         "unknown extension `{}`: the known backends are {}",
-                        crate::error::clip(&key),
+                        crate::error::clip(key),
                         known.join(", ")
                     ),
                 ));
             }
-            match options.unsupported {
-                UnsupportedPolicy::Fail => {
-                    return Err(crate::Error::Unsupported {
-                        backend: caps.backend(),
-                        field: Target::Extensions,
-                        op: Op::Set,
-                    })
-                }
-                UnsupportedPolicy::Ignore => {
-                    effective.extensions.remove(&key);
-                    let entry = Ignored {
-                        field: Target::Extensions,
-                        op: Op::Set,
-                    };
-                    if !ignored.contains(&entry) {
-                        ignored.push(entry);
-                    }
-                }
+            if options.unsupported == UnsupportedPolicy::Fail {
+                return Err(crate::Error::Unsupported {
+                    backend: caps.backend(),
+                    field: Target::Extensions,
+                    op: Op::Set,
+                });
             }
+            for key in foreign {
+                effective.extensions.remove(key);
+            }
+            ignored.push(Ignored {
+                field: Target::Extensions,
+                op: Op::Set,
+            });
         }
         effective.validate()?;
         Ok(Self {
@@ -169,17 +156,13 @@ impl CheckedPatch {
         self
     }
 
-    /// The patch to apply.
-    pub fn patch(&self) -> &CustomerPatch {
-        &self.patch
-    }
-
-    /// What was dropped.
-    pub fn ignored(&self) -> &[Ignored] {
+    /// What was dropped (the caller path copies it into the outcome).
+    pub(crate) fn ignored(&self) -> &[Ignored] {
         &self.ignored
     }
 }
 
+/// The patch to apply.
 impl std::ops::Deref for CheckedPatch {
     type Target = CustomerPatch;
     fn deref(&self) -> &CustomerPatch {
@@ -256,4 +239,36 @@ pub struct DryRun {
     pub writes: Vec<PlannedRequest>,
     /// Changes that would be left out under [`UnsupportedPolicy::Ignore`].
     pub ignored: Vec<Ignored>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::BackendKind;
+    use serde_json::json;
+
+    /// A misspelt extension key is reported as such whatever other keys
+    /// the patch holds: a known foreign key sorting before it must not
+    /// turn the answer into "unsupported" (or, when ignoring, drop it).
+    #[test]
+    fn an_unknown_extension_key_is_reported_before_a_known_foreign_one() {
+        crate::patch::register_extension_key(BackendKind::new("alpha-known"));
+        let caps = Capabilities::new(BackendKind::new("own"));
+        let patch: CustomerPatch = serde_json::from_value(json!({
+            "extensions": {"alpha-known": {}, "beta-misspelt": {}}
+        }))
+        .unwrap();
+        for options in [
+            UpdateOptions::default(),
+            UpdateOptions::ignore_unsupported(),
+        ] {
+            match CheckedPatch::check(&caps, &patch, &options) {
+                Err(crate::Error::Validation { field, reason }) => {
+                    assert_eq!(field, "extensions.beta-misspelt");
+                    assert!(reason.contains("alpha-known"), "{reason}");
+                }
+                other => panic!("{options:?}: {other:?}"),
+            }
+        }
+    }
 }

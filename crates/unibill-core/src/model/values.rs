@@ -83,12 +83,6 @@ macro_rules! code_type {
                 Self::new(s)
             }
         }
-        impl TryFrom<&str> for $name {
-            type Error = Error;
-            fn try_from(s: &str) -> Result<Self, Error> {
-                Self::new(s)
-            }
-        }
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
@@ -135,8 +129,6 @@ pub struct Currency([u8; 3]);
 impl Currency {
     /// US dollar.
     pub const USD: Currency = Currency(*b"USD");
-    /// Euro.
-    pub const EUR: Currency = Currency(*b"EUR");
 
     /// Parses a code; the error names `currency` and the rule.
     pub fn new(code: &str) -> Result<Self, Error> {
@@ -155,7 +147,7 @@ impl Currency {
 
     /// How many decimal digits the currency's minor unit has (2 for USD,
     /// 0 for JPY, 3 for KWD).
-    pub fn minor_exponent(&self) -> u32 {
+    pub(crate) fn minor_exponent(&self) -> u32 {
         currency_minor_unit(self.as_str()).unwrap_or(2)
     }
 }
@@ -168,8 +160,7 @@ code_type!(Currency, 3);
 /// use unibill_core::Decimal;
 /// let d: Decimal = "12.50".parse().unwrap();
 /// assert_eq!(d.to_string(), "12.50");
-/// assert_eq!(d.mantissa(), 1250);
-/// assert_eq!(d.scale(), 2);
+/// assert_eq!(d, unibill_core::Decimal::new(1250, 2).unwrap());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Decimal {
@@ -190,16 +181,6 @@ impl Decimal {
             ));
         }
         Ok(Self { mantissa, scale })
-    }
-
-    /// The digits as an integer.
-    pub fn mantissa(&self) -> i128 {
-        self.mantissa
-    }
-
-    /// How many of the digits are after the point.
-    pub fn scale(&self) -> u32 {
-        self.scale
     }
 
     /// The same number without trailing fractional zeros (`2.50` -> `2.5`).
@@ -235,11 +216,6 @@ impl Decimal {
         (back.normalized() == self.normalized())
             .then(|| serde_json::from_str(&text).ok())
             .flatten()
-    }
-
-    /// Reads a JSON number exactly (from its textual form).
-    pub fn from_json_number(n: &serde_json::Number) -> Result<Self, Error> {
-        n.to_string().parse()
     }
 }
 
@@ -337,9 +313,7 @@ impl<'de> Deserialize<'de> for Decimal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match serde_json::Value::deserialize(d)? {
             serde_json::Value::String(s) => s.parse().map_err(serde::de::Error::custom),
-            serde_json::Value::Number(n) => {
-                Decimal::from_json_number(&n).map_err(serde::de::Error::custom)
-            }
+            serde_json::Value::Number(n) => n.to_string().parse().map_err(serde::de::Error::custom),
             other => Err(serde::de::Error::custom(format!(
                 "expected a decimal number, found {other}"
             ))),
@@ -353,8 +327,8 @@ impl<'de> Deserialize<'de> for Decimal {
 /// convert into this one form so the two can never be mixed up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
-    /// The amount in the currency's minor unit (see
-    /// [`Currency::minor_exponent`]).
+    /// The amount in the currency's minor unit (cents for USD, yen for
+    /// JPY, fils for KWD: the exponent ISO 4217 lists for the currency).
     pub minor_units: i64,
     /// The currency.
     pub currency: Currency,
@@ -468,7 +442,7 @@ mod tests {
         }
         assert_eq!(Currency::new("BHD").unwrap().minor_exponent(), 3);
         assert_eq!(Currency::new("XOF").unwrap().minor_exponent(), 0);
-        assert_eq!(Currency::EUR.minor_exponent(), 2);
+        assert_eq!(Currency::new("EUR").unwrap().minor_exponent(), 2);
     }
 
     #[test]
@@ -494,7 +468,7 @@ mod tests {
     #[test]
     fn decimal_parses_exactly() {
         let d: Decimal = "0.1".parse().unwrap();
-        assert_eq!((d.mantissa(), d.scale()), (1, 1));
+        assert_eq!((d.mantissa, d.scale), (1, 1));
         assert_eq!(
             "250".parse::<Decimal>().unwrap().to_scaled_integer(2),
             Some(25000)
@@ -531,7 +505,7 @@ mod tests {
         let parsed = rx
             .recv_timeout(std::time::Duration::from_secs(5))
             .expect("parsing zero must not loop over the exponent");
-        let scales: Vec<(i128, u32)> = parsed.iter().map(|d| (d.mantissa(), d.scale())).collect();
+        let scales: Vec<(i128, u32)> = parsed.iter().map(|d| (d.mantissa, d.scale)).collect();
         assert_eq!(
             scales,
             [
@@ -549,7 +523,10 @@ mod tests {
         assert_eq!(d.to_json_number().unwrap().to_string(), "12.345");
         let n: serde_json::Number = serde_json::from_str("250.0").unwrap();
         assert_eq!(
-            Decimal::from_json_number(&n).unwrap().to_scaled_integer(2),
+            n.to_string()
+                .parse::<Decimal>()
+                .unwrap()
+                .to_scaled_integer(2),
             Some(25000)
         );
         // 30 significant digits cannot be an f64 without change.

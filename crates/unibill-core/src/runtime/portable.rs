@@ -65,9 +65,10 @@ impl AsRef<Capabilities> for Capabilities {
 impl Capabilities {
     /// What every one of `backends` can do: per field, a read, set or
     /// clear is allowed only when each backend allows it. A patch that
-    /// passes [`Capabilities::check`] on the result is accepted by each of
-    /// them (as far as capabilities go: values are still validated, and
-    /// extensions are never common; see [`CustomerPatch::portability`]).
+    /// [`CheckedPatch::check`](crate::CheckedPatch::check) accepts for the
+    /// result is accepted by each of them (as far as capabilities go:
+    /// values are still validated, and extensions are never common; see
+    /// [`CustomerPatch::portability`]).
     ///
     /// Takes `&[&Capabilities]`, `&[Capabilities]`, `Vec<Capabilities>`
     /// or any iterator of them. With no backends the result allows
@@ -414,8 +415,7 @@ mod tests {
         impl crate::PatchExtension for PortaExt {
             const KEY: &'static str = "porta";
         }
-        let mut patch = CustomerPatch::new();
-        patch.extensions.insert(&PortaExt { x: 1 }).unwrap();
+        let patch = CustomerPatch::new().extension(PortaExt { x: 1 });
         let report = patch.portability([&a, &b]);
         assert!(report.refused(a.backend()).is_empty());
         let extensions = [Ignored {

@@ -129,7 +129,7 @@ pub trait CustomerUpdater: Backend {
         if value.trim().is_empty() {
             return Err(Error::validation(
                 kind.field(),
-                format!("a customer cannot be looked up by a blank {}", kind.name()),
+                format!("a customer cannot be looked up by a blank {kind}"),
             ));
         }
         let found = self.lookup(kind, value).await?;
