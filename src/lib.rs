@@ -65,7 +65,7 @@ pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update_stream, capability, change, check, customer, error,
     kind, patch, portable, reference, run_bulk, status, transport, update, updater, values,
     Acquisition, AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType,
-    AttributeValue, Backend, BackendBuilder, BackendConfig, BackendKind, BackendPortability,
+    AttributeValue, Backend, BackendBuilder, BackendConfig, BackendKind,
     BulkItemResult, BulkOptions, BulkStream, BulkSummary, Capabilities, Change, CheckedPatch,
     CountryCode, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef,
     CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions,

@@ -57,7 +57,7 @@ pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
-pub use portable::{BackendPortability, Portability};
+pub use portable::Portability;
 pub use reference::{AsCustomerRef, CustomerRef, LookupKind};
 pub use status::CustomerStatus;
 pub use transport::{
