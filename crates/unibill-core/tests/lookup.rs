@@ -2,7 +2,7 @@
 //! `dry_run`/bulk by reference) over the in-memory backend with scripted lookups: which hooks run,
 //! in which order, and the typed errors.
 
-use unibill_core::bulk::{run_bulk, BulkOptions};
+use unibill_core::bulk::{bulk_update_stream, BulkOptions};
 use unibill_core::lock::AccountId;
 use unibill_core::{
     Capabilities, CustomerId, CustomerLocks, CustomerPatch, CustomerRef, CustomerUpdater, Error,
@@ -284,9 +284,15 @@ async fn bulk_items_may_be_references_or_ids() {
         (CustomerRef::external("X"), city()),
     ];
     let mut results = Vec::new();
-    let summary = run_bulk(&b, items, BulkOptions::new().ordered(true), |r| {
-        results.push(r)
-    })
+    let summary = bulk_update_stream(
+        &b,
+        futures_util::stream::iter(items),
+        BulkOptions {
+            ordered: true,
+            ..BulkOptions::default()
+        },
+    )
+    .for_each_result(|r| results.push(r))
     .await;
     assert_eq!(summary.applied, 2);
     assert_eq!(summary.failed_with(ErrorKind::Unsupported), 1);
@@ -299,6 +305,8 @@ async fn bulk_items_may_be_references_or_ids() {
     assert_eq!(results[1].id.as_str(), "6");
     // Items given as plain ids still work.
     let ids = vec![(CustomerId::from("8"), city())];
-    let summary = run_bulk(&b, ids, BulkOptions::new(), |_| {}).await;
+    let summary = bulk_update_stream(&b, futures_util::stream::iter(ids), BulkOptions::default())
+        .for_each_result(|_| {})
+        .await;
     assert_eq!(summary.applied, 1);
 }
