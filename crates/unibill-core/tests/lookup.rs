@@ -3,7 +3,7 @@
 //! in which order, and the typed errors.
 
 use unibill_core::bulk::{bulk_update_stream, BulkOptions};
-use unibill_core::lock::AccountId;
+use unibill_core::lock::{AccountId, WriteLocking, DEFAULT_LOCK_WAIT};
 use unibill_core::{
     Capabilities, CustomerId, CustomerLocks, CustomerPatch, CustomerRef, CustomerUpdater, Error,
     ErrorKind, Field, FieldCaps, LookupKind, UpdateOptions,
@@ -20,9 +20,11 @@ fn scripted(answers: &[&[&str]]) -> InMemory {
                 .with(Field::City, FieldCaps::ALL)
                 .with_lookup(LookupKind::Email),
         )
-        .with_locks(CustomerLocks::in_process(
+        .with_locks(CustomerLocks::new(
             KIND,
             AccountId::of("memory://lookup", b""),
+            &WriteLocking::InProcess,
+            DEFAULT_LOCK_WAIT,
         ))
         .with_canonical_id(|id| {
             let n: u64 = id

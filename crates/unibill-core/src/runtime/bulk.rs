@@ -63,7 +63,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -241,8 +241,8 @@ impl<'a> BulkStream<'a> {
 
     /// Brings the summary's elapsed time and retries up to now.
     fn refresh(&mut self) {
-        if let Some((elapsed, retries)) = self.live() {
-            (self.summary.elapsed, self.summary.retries) = (elapsed, retries);
+        if let Some(live) = self.live() {
+            (self.summary.elapsed, self.summary.retries) = live;
         }
     }
 
@@ -250,8 +250,8 @@ impl<'a> BulkStream<'a> {
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
         let mut summary = self.summary.clone();
-        if let Some((elapsed, retries)) = self.live() {
-            (summary.elapsed, summary.retries) = (elapsed, retries);
+        if let Some(live) = self.live() {
+            (summary.elapsed, summary.retries) = live;
         }
         summary
     }
@@ -273,10 +273,8 @@ impl<'a> BulkStream<'a> {
             Ok(_) => summary.unchanged += 1,
             Err(e) => *summary.failed_by_kind.entry(e.kind()).or_insert(0) += 1,
         }
-        if self.progress_fn.is_some() {
+        if let Some(f) = self.progress_fn.clone() {
             self.refresh();
-        }
-        if let Some(f) = &self.progress_fn {
             f(&self.summary);
         }
     }
@@ -315,7 +313,8 @@ impl Stream for BulkStream<'_> {
     }
 }
 
-/// How many input items a run may hold beyond those in flight, per unit of
+/// How many input items a run may hold (in flight, queued behind their
+/// customer's earlier items, or held back for input order), per unit of
 /// concurrency: room to queue later updates of a customer that is being
 /// updated without holding up the other customers.
 const LOOKAHEAD_PER_SLOT: usize = 4;
@@ -324,8 +323,7 @@ const LOOKAHEAD_PER_SLOT: usize = 4;
 /// item's index and the signal the customer's next item waits for (its
 /// sender is dropped when that item finishes). An entry goes when its
 /// item finishes with no later one queued, so memory stays flat.
-type Turns = Mutex<TurnMap>;
-type TurnMap = HashMap<CustomerId, (u64, oneshot::Receiver<()>)>;
+type Turns = Mutex<HashMap<CustomerId, (u64, oneshot::Receiver<()>)>>;
 
 /// Runs one update per item of `items` (a [`Stream`]; an iterator through
 /// [`futures_util::stream::iter`]) through `updater`, at most
@@ -359,7 +357,8 @@ where
         let held = Arc::clone(&room).acquire_owned().await.ok()?;
         let slot = Arc::clone(&slots).acquire_owned().await.ok()?;
         let (id, patch) = items.next().await?;
-        Some(((id.into(), patch, held, slot), (items, slots, room)))
+        let id: CustomerRef = id.into();
+        Some(((id, patch, held, slot), (items, slots, room)))
     });
     // Checked, then (for an email or external reference) looked up in the
     // item's slot, and yielded in input order: a patch the backend refuses
@@ -370,7 +369,6 @@ where
         .map(move |((id, patch, held, slot), index)| {
             let options = Arc::clone(&update_options);
             async move {
-                let id: CustomerRef = id;
                 let ready = async {
                     let checked = CheckedPatch::check(updater.capabilities(), &patch, &options)?;
                     // The key of the customer's turns: its canonical id (an
@@ -398,7 +396,10 @@ where
         let (slots, turns) = (Arc::clone(&slots), Arc::clone(&turns));
         let turn = ready.map(|(checked, resolved, key)| {
             let (done, next) = oneshot::channel::<()>();
-            let before = lock(&turns).insert(key.clone(), (index, next));
+            let before = turns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key.clone(), (index, next));
             (checked, resolved, key, done, before)
         });
         async move {
@@ -417,7 +418,9 @@ where
                     }
                     let result = update_as(updater, &id, resolved, checked).await;
                     drop((slot, done));
-                    let mut turns = lock(&turns);
+                    // A panicking update cannot leave the map half changed (each
+                    // change is one insert or remove): poisoning is ignored.
+                    let mut turns = turns.lock().unwrap_or_else(PoisonError::into_inner);
                     if turns.get(&key).is_some_and(|(last, _)| *last == index) {
                         turns.remove(&key);
                     }
@@ -441,10 +444,4 @@ where
         finished: false,
         summary: BulkSummary::default(),
     }
-}
-
-/// The turns, whatever a panicking update left behind: each change is
-/// one insert or remove, so the map is never half changed.
-fn lock(turns: &Turns) -> MutexGuard<'_, TurnMap> {
-    turns.lock().unwrap_or_else(PoisonError::into_inner)
 }

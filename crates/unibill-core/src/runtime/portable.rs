@@ -246,15 +246,13 @@ impl fmt::Display for Portability {
         if self.is_portable() {
             return f.write_str("portable");
         }
-        let mut first = true;
-        for b in &self.backends {
-            for i in &b.refused {
-                if !first {
-                    f.write_str("; ")?;
-                }
-                first = false;
-                write!(f, "{} cannot {} `{}`", b.backend, i.op, i.field)?;
-            }
+        let refusals = self
+            .backends
+            .iter()
+            .flat_map(|b| b.refused.iter().map(move |i| (b.backend, i)));
+        for (n, (backend, i)) in refusals.enumerate() {
+            let sep = if n == 0 { "" } else { "; " };
+            write!(f, "{sep}{backend} cannot {} `{}`", i.op, i.field)?;
         }
         Ok(())
     }

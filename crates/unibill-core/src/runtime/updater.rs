@@ -184,10 +184,7 @@ pub trait CustomerUpdater: Backend {
         let reference = customer.customer_ref();
         match &*reference {
             CustomerRef::Id(id) => self.fetch(id).await,
-            other => {
-                let id = self.resolve(other).await?;
-                self.fetch(&id).await
-            }
+            other => self.fetch(&self.resolve(other).await?).await,
         }
     }
 
@@ -273,6 +270,7 @@ pub(crate) async fn update_as<U: Backend + ?Sized>(
             (id.clone(), lock)
         }
         other => {
+            checked = checked.with_resolved_from(other.clone());
             let mut found = None;
             for _ in 0..MAX_RESOLVE_ROUNDS {
                 let id = match resolved.take() {
@@ -287,18 +285,12 @@ pub(crate) async fn update_as<U: Backend + ?Sized>(
                 }
                 lock.release().await;
             }
-            checked = checked.with_resolved_from(other.clone());
-            match found {
-                Some(found) => found,
-                None => {
-                    return Err(Error::Conflict {
-                        backend: updater.kind(),
-                        message: format!(
-                            "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
-                        ),
-                    })
-                }
-            }
+            found.ok_or_else(|| Error::Conflict {
+                backend: updater.kind(),
+                message: format!(
+                    "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
+                ),
+            })?
         }
     };
     let applied = updater.apply(&id, &checked, &lock).await;
