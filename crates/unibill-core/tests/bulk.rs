@@ -288,6 +288,21 @@ async fn zero_concurrency_counts_as_one() {
     assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 1);
 }
 
+/// A concurrency too large to count slots for is capped, never a panic.
+#[tokio::test]
+async fn the_largest_concurrency_runs_every_item() {
+    let m = Memory::new();
+    let options = BulkOptions {
+        concurrency: usize::MAX,
+        ..BulkOptions::default()
+    };
+    let summary = bulk_update_stream(&m, stream::iter((0..10).map(city)), options)
+        .for_each_result(|_| {})
+        .await;
+    assert_eq!(summary.applied, 10);
+    assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 10);
+}
+
 #[tokio::test]
 async fn failures_are_counted_by_kind_and_do_not_stop_the_batch() {
     let m = Memory::new();

@@ -341,16 +341,17 @@ where
     S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
     R: Into<CustomerRef>,
 {
-    let concurrency = options.concurrency.max(1);
+    // 0 counts as 1; past what a semaphore can count, the bound is moot.
+    let concurrency = options
+        .concurrency
+        .clamp(1, Semaphore::MAX_PERMITS / LOOKAHEAD_PER_SLOT);
     let update_options = Arc::new(options.update_options);
     // A slot is one update or lookup in flight. An item takes one before it
     // is pulled from the input (so the input is pulled only when something
     // can start) and gives it back while it waits for its customer's turn.
     let slots = Arc::new(Semaphore::new(concurrency));
     // Room for one item pulled from the input and not yet yielded.
-    let room = Arc::new(Semaphore::new(
-        concurrency.saturating_mul(LOOKAHEAD_PER_SLOT),
-    ));
+    let room = Arc::new(Semaphore::new(concurrency * LOOKAHEAD_PER_SLOT));
     let turns = Arc::new(Turns::default());
     let gate = (Box::pin(items), Arc::clone(&slots), room);
     let pulled = stream::unfold(gate, |(mut items, slots, room)| async move {
