@@ -312,3 +312,41 @@ async fn bulk_items_may_be_references_or_ids() {
         .await;
     assert_eq!(summary.applied, 1);
 }
+
+/// One customer's items named by id and by email, with ordered output and
+/// one or two slots: every item yields once, in input order, and the last
+/// edit of each customer in the input wins (queued items give their slot
+/// back while lookups keep theirs, and neither stalls the run).
+#[tokio::test]
+async fn bulk_orders_a_customers_items_by_id_and_by_email_with_few_slots() {
+    for concurrency in [1, 2] {
+        let b = scripted(&[&["5"]]);
+        let mut five = unibill_core::Customer::new("5", serde_json::Value::Null);
+        five.email = Some("a@b.example".into());
+        b.insert(five);
+        let items: Vec<(CustomerRef, CustomerPatch)> = (0..40u64)
+            .map(|n| {
+                let customer = match (n % 3, n % 2) {
+                    (0, _) => email(),
+                    (_, 0) => CustomerRef::id("5"),
+                    _ => CustomerRef::id("6"),
+                };
+                (customer, CustomerPatch::new().city(format!("City {n}")))
+            })
+            .collect();
+        let options = BulkOptions {
+            concurrency,
+            ordered: true,
+            ..BulkOptions::default()
+        };
+        let mut indexes = Vec::new();
+        let summary = bulk_update_stream(&b, futures_util::stream::iter(items), options)
+            .for_each_result(|item| indexes.push(item.index))
+            .await;
+        assert_eq!(indexes, (0..40).collect::<Vec<u64>>(), "{concurrency}");
+        assert_eq!(summary.applied, 40, "{summary}");
+        let city = |id: &str| b.customer(id).and_then(|c| c.address.city);
+        assert_eq!(city("5").as_deref(), Some("City 39"));
+        assert_eq!(city("6").as_deref(), Some("City 37"));
+    }
+}
