@@ -29,7 +29,7 @@ mod support;
 
 use std::time::Instant;
 
-use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::bulk::{bulk_update_stream, BulkOptions};
 use unibill::{Capabilities, CustomerUpdater, Field, FieldCaps};
 use unibill_sandbox::Sandbox;
 use unibill_testkit::heap;
@@ -64,14 +64,17 @@ async fn measure(
 ) -> isize {
     let base = start_measuring();
     let started = Instant::now();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         updater,
-        (0..items).map(|n| support::item(backend, n)),
-        BulkOptions::new().concurrency(concurrency),
-        |r| {
-            std::hint::black_box(r);
+        futures_util::stream::iter((0..items).map(|n| support::item(backend, n))),
+        BulkOptions {
+            concurrency,
+            ..BulkOptions::default()
         },
     )
+    .for_each_result(|r| {
+        std::hint::black_box(r);
+    })
     .await;
     let elapsed = started.elapsed();
     let peak = heap::peak() - base;
@@ -145,12 +148,17 @@ fn main() {
         let updater = support::updater(&sandbox, backend, false);
         let concurrency = support::concurrency(backend);
         // Warm up: connections, lazily built state.
-        let _ = client.block_on(run_bulk(
-            &*updater,
-            (0..64).map(|n| support::item(backend, n)),
-            BulkOptions::new().concurrency(concurrency),
-            |_| {},
-        ));
+        let _ = client.block_on(
+            bulk_update_stream(
+                &*updater,
+                futures_util::stream::iter((0..64).map(|n| support::item(backend, n))),
+                BulkOptions {
+                    concurrency,
+                    ..BulkOptions::default()
+                },
+            )
+            .for_each_result(|_| {}),
+        );
         let peaks: Vec<isize> = sizes
             .iter()
             .map(|&items| client.block_on(measure(backend, &*updater, backend, items, concurrency)))

@@ -38,7 +38,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::bulk::{bulk_update_stream, BulkOptions};
 use unibill::ErrorKind;
 use unibill_sandbox::{RateLimit, Sandbox};
 
@@ -103,20 +103,23 @@ async fn run(backend: &'static str, items: u64, concurrency: usize, latency: Dur
     let customers = vendor.add_customers(concurrency * 4);
     let started = Instant::now();
     let mut surfaced = std::collections::BTreeMap::<ErrorKind, u64>::new();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &*updater,
-        (0..items).map(|n| {
+        futures_util::stream::iter((0..items).map(|n| {
             let (_, patch) = support::item(backend, n);
             let id = customers[n as usize % customers.len()].as_str();
             (unibill::CustomerId::from(id), patch)
-        }),
-        BulkOptions::new().concurrency(concurrency),
-        |r| {
-            if let Err(e) = &r.result {
-                *surfaced.entry(e.kind()).or_default() += 1;
-            }
+        })),
+        BulkOptions {
+            concurrency,
+            ..BulkOptions::default()
         },
     )
+    .for_each_result(|r| {
+        if let Err(e) = &r.result {
+            *surfaced.entry(e.kind()).or_default() += 1;
+        }
+    })
     .await;
     let elapsed = started.elapsed().as_secs_f64();
     let journal = vendor.journal();

@@ -52,7 +52,7 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::bulk::{bulk_update_stream, BulkOptions};
 use unibill::{Config, CustomerPatch, ErrorKind};
 use unibill_sandbox::{RateLimit, Sandbox};
 
@@ -460,9 +460,9 @@ fn worker() {
             // All updates on one customer, each worker on a field of its
             // own, 50 in flight: only the lock keeps them from losing
             // each other's edits.
-            run_bulk(
+            bulk_update_stream(
                 &*updater,
-                (0..items).map(|i| {
+                futures_util::stream::iter((0..items).map(|i| {
                     let id = unibill::CustomerId::from(unibill_sandbox::fusebill::SEED_CUSTOMER_ID);
                     let v = format!("w{n}-{i}");
                     let p = CustomerPatch::new();
@@ -473,22 +473,28 @@ fn worker() {
                         _ => p.phone(v),
                     };
                     (id, p)
-                }),
-                BulkOptions::new().concurrency(50),
-                |_| {},
+                })),
+                BulkOptions {
+                    concurrency: 50,
+                    ..BulkOptions::default()
+                },
             )
+            .for_each_result(|_| {})
             .await
         } else {
-            run_bulk(
+            bulk_update_stream(
                 &*updater,
-                (0..items).map(|i| {
+                futures_util::stream::iter((0..items).map(|i| {
                     let k = (n * items + i) as usize % ids.len();
                     let id = unibill::CustomerId::from(ids[k].as_str());
                     (id, CustomerPatch::new().city(format!("City {n}-{i}")))
-                }),
-                BulkOptions::new().concurrency(8),
-                |_| {},
+                })),
+                BulkOptions {
+                    concurrency: 8,
+                    ..BulkOptions::default()
+                },
             )
+            .for_each_result(|_| {})
             .await
         };
         let end = unix_ms();

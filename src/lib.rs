@@ -63,15 +63,15 @@ pub use unibill_core::*;
 #[doc(inline)]
 pub use unibill_core::{
     async_trait, attribute, bulk, bulk_update_stream, capability, change, check, customer, error,
-    kind, patch, portable, reference, run_bulk, status, transport, update, updater, values,
-    Acquisition, AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType,
-    AttributeValue, Backend, BackendBuilder, BackendConfig, BackendKind, BackendPortability,
-    BulkItemResult, BulkOptions, BulkStream, BulkSummary, Capabilities, Change, CheckedPatch,
-    CountryCode, Currency, CustomAttribute, Customer, CustomerId, CustomerPatch, CustomerRef,
-    CustomerStatus, CustomerUpdater, Decimal, DryRun, Error, ErrorKind, ExposeSecret, Extensions,
-    Field, FieldCaps, Ignored, LookupKind, Money, Op, PatchExtension, PlannedRequest, Portability,
-    RateLimit, Result, RetryConfig, SecretString, TagChanges, Target, TransportConfig,
-    UnsupportedPolicy, UpdateOptions, UpdateOutcome,
+    kind, patch, portable, reference, status, transport, update, updater, values, Acquisition,
+    AcquisitionPatch, Address, AddressPatch, AsCustomerRef, AttributeType, AttributeValue, Backend,
+    BackendBuilder, BackendConfig, BackendKind, BulkItemResult, BulkOptions, BulkStream,
+    BulkSummary, Capabilities, Change, CheckedPatch, CountryCode, Currency, CustomAttribute,
+    Customer, CustomerId, CustomerPatch, CustomerRef, CustomerStatus, CustomerUpdater, Decimal,
+    DryRun, Error, ErrorKind, ExposeSecret, Extensions, Field, FieldCaps, Ignored, LookupKind,
+    Money, Op, PatchExtension, PlannedRequest, Portability, RateLimit, Result, RetryConfig,
+    SecretString, TagChanges, Target, TransportConfig, UnsupportedPolicy, UpdateOptions,
+    UpdateOutcome,
 };
 
 /// The crate of each backend compiled in, under its name

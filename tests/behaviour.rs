@@ -615,14 +615,16 @@ async fn concurrent_updates_of_one_customer_lose_nothing(fx: Fixture) {
 /// Runs one single-field item per `(field, value)` on the seeded customer
 /// through `bulk` with default options; all must be applied.
 async fn bulk_on_seed(fx: &Fixture, items: &[(Field, Value)]) {
-    let summary = unibill::bulk::run_bulk(
+    let summary = unibill::bulk::bulk_update_stream(
         &*fx.updater,
-        items
-            .iter()
-            .map(|(f, v)| (fx.seed_id(), patch_from(&[(*f, v.clone())]))),
-        unibill::bulk::BulkOptions::new(),
-        |_| {},
+        futures_util::stream::iter(
+            items
+                .iter()
+                .map(|(f, v)| (fx.seed_id(), patch_from(&[(*f, v.clone())]))),
+        ),
+        unibill::bulk::BulkOptions::default(),
     )
+    .for_each_result(|_| {})
     .await;
     let n = items.len() as u64;
     assert_eq!(
@@ -725,12 +727,12 @@ async fn assert_lookup_refused(fx: &Fixture, reference: &CustomerRef, kind: Look
             .err(),
     );
     let mut results = Vec::new();
-    unibill::bulk::run_bulk(
+    unibill::bulk::bulk_update_stream(
         &*fx.updater,
-        [(reference.clone(), patch.clone())],
-        unibill::bulk::BulkOptions::new(),
-        |r| results.push(r),
+        futures_util::stream::iter([(reference.clone(), patch.clone())]),
+        unibill::bulk::BulkOptions::default(),
     )
+    .for_each_result(|r| results.push(r))
     .await;
     assert_eq!(results.len(), 1);
     refused("bulk", results.pop().and_then(|r| r.result.err()));
@@ -897,12 +899,12 @@ async fn ambiguous_and_missing_references_write_nothing(fx: Fixture) {
         check("get", fx.updater.get(&reference).await.err());
         check("update", fx.updater.update(&reference, &patch).await.err());
         let mut results = Vec::new();
-        let summary = unibill::bulk::run_bulk(
+        let summary = unibill::bulk::bulk_update_stream(
             &*fx.updater,
-            [(reference.clone(), patch.clone())],
-            unibill::bulk::BulkOptions::new(),
-            |r| results.push(r),
+            futures_util::stream::iter([(reference.clone(), patch.clone())]),
+            unibill::bulk::BulkOptions::default(),
         )
+        .for_each_result(|r| results.push(r))
         .await;
         assert_eq!((summary.total, summary.failed()), (1, 1), "{}", fx.backend);
         let item = results.pop().expect("one result");

@@ -10,7 +10,7 @@
 
 mod common;
 
-use unibill::bulk::{run_bulk, BulkOptions};
+use unibill::bulk::{bulk_update_stream, BulkOptions};
 use unibill::{ErrorKind, Settings};
 use unibill_sandbox::Sandbox;
 
@@ -40,18 +40,23 @@ async fn connections_per_round(backend: &'static str) -> Vec<(usize, usize)> {
     for concurrency in [1usize, 4, 8] {
         let before = vendor.connections_accepted();
         for first in [0, ITEMS] {
-            let summary = run_bulk(
+            let summary = bulk_update_stream(
                 &*updater,
-                (first..first + ITEMS).map(|n| common::item(backend, n)),
-                BulkOptions::new().concurrency(concurrency),
-                |r| match &r.result {
-                    // Two customers, several updates in flight: Fusebill's
-                    // concurrent-edit check may refuse to overwrite.
-                    Err(e) if e.kind() == ErrorKind::Conflict && backend == "fusebill" => {}
-                    Err(e) => panic!("{backend} item {}: {e}", r.index),
-                    Ok(_) => {}
+                futures_util::stream::iter(
+                    (first..first + ITEMS).map(|n| common::item(backend, n)),
+                ),
+                BulkOptions {
+                    concurrency,
+                    ..BulkOptions::default()
                 },
             )
+            .for_each_result(|r| match &r.result {
+                // Two customers, several updates in flight: Fusebill's
+                // concurrent-edit check may refuse to overwrite.
+                Err(e) if e.kind() == ErrorKind::Conflict && backend == "fusebill" => {}
+                Err(e) => panic!("{backend} item {}: {e}", r.index),
+                Ok(_) => {}
+            })
             .await;
             assert_eq!(
                 summary.applied + summary.failed_with(ErrorKind::Conflict),

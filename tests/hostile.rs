@@ -731,11 +731,13 @@ async fn bulk_keeps_input_order_across_reference_kinds() {
                 (refs[1].clone(), CustomerPatch::new().set_text(field, &last)),
             ];
             let mut results = Vec::new();
-            let summary =
-                unibill::bulk::run_bulk(&*u, items, unibill::bulk::BulkOptions::new(), |item| {
-                    results.push(item)
-                })
-                .await;
+            let summary = unibill::bulk::bulk_update_stream(
+                &*u,
+                futures_util::stream::iter(items),
+                unibill::bulk::BulkOptions::default(),
+            )
+            .for_each_result(|item| results.push(item))
+            .await;
             assert_eq!(summary.failed(), 0, "{backend} run {run}: {results:?}");
             let stored = common::vendor(&sandbox, backend)
                 .customer(id.as_str())

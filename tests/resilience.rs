@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use serde_json::Value;
-use unibill::bulk::{run_bulk, BulkOptions, BulkSummary};
+use unibill::bulk::{bulk_update_stream, BulkOptions, BulkSummary};
 use unibill::BackendBuilder;
 use unibill::{CustomerId, CustomerPatch, CustomerUpdater, ErrorKind, Settings};
 use unibill_sandbox::{Fault, Sandbox, VendorHandle};
@@ -284,66 +284,69 @@ async fn resilience_run(w: Workload) {
         let updater = updater.clone();
         let backend = w.backend;
         async move {
-            run_bulk(
+            bulk_update_stream(
                 &*updater,
-                pairs,
-                BulkOptions::new().concurrency(1),
-                move |r| {
-                    let it = &items[r.index as usize];
-                    let ok = match &r.result {
-                        Ok(outcome) => {
-                            if !outcome.changed() {
-                                bad.lock().unwrap().push(format!(
-                                    "{customer} #{}: succeeded without a write",
-                                    r.index
-                                ));
-                            }
-                            true
-                        }
-                        Err(e) => {
-                            let typed = matches!(
-                                e.kind(),
-                                ErrorKind::RateLimited
-                                    | ErrorKind::Vendor
-                                    | ErrorKind::Transport
-                                    | ErrorKind::Decode
-                                    | ErrorKind::PartialUpdate
-                            );
-                            let says_why = e.to_string();
-                            if !typed
-                                || !says_why.contains(backend)
-                                || e.backend().map(|b| b.as_str()) != Some(backend)
-                            {
-                                bad.lock().unwrap().push(format!(
-                                    "{customer} #{}: unexpected error {:?}: {says_why}",
-                                    r.index,
-                                    e.kind()
-                                ));
-                            }
-                            false
-                        }
-                    };
-                    records
-                        .lock()
-                        .unwrap()
-                        .entry(customer)
-                        .or_default()
-                        .push(Record {
-                            seq: r.index,
-                            slot: it.slot.clone(),
-                            value: it.value.clone(),
-                            ok,
-                        });
-                    let mut rng = rng.lock().unwrap();
-                    let mut chance = fault_chance;
-                    while chance > 0.0 {
-                        if rng.chance(chance.min(1.0)) {
-                            inject_one(&vendor, &mut rng);
-                        }
-                        chance -= 1.0;
-                    }
+                futures_util::stream::iter(pairs),
+                BulkOptions {
+                    concurrency: 1,
+                    ..BulkOptions::default()
                 },
             )
+            .for_each_result(move |r| {
+                let it = &items[r.index as usize];
+                let ok = match &r.result {
+                    Ok(outcome) => {
+                        if !outcome.changed() {
+                            bad.lock().unwrap().push(format!(
+                                "{customer} #{}: succeeded without a write",
+                                r.index
+                            ));
+                        }
+                        true
+                    }
+                    Err(e) => {
+                        let typed = matches!(
+                            e.kind(),
+                            ErrorKind::RateLimited
+                                | ErrorKind::Vendor
+                                | ErrorKind::Transport
+                                | ErrorKind::Decode
+                                | ErrorKind::PartialUpdate
+                        );
+                        let says_why = e.to_string();
+                        if !typed
+                            || !says_why.contains(backend)
+                            || e.backend().map(|b| b.as_str()) != Some(backend)
+                        {
+                            bad.lock().unwrap().push(format!(
+                                "{customer} #{}: unexpected error {:?}: {says_why}",
+                                r.index,
+                                e.kind()
+                            ));
+                        }
+                        false
+                    }
+                };
+                records
+                    .lock()
+                    .unwrap()
+                    .entry(customer)
+                    .or_default()
+                    .push(Record {
+                        seq: r.index,
+                        slot: it.slot.clone(),
+                        value: it.value.clone(),
+                        ok,
+                    });
+                let mut rng = rng.lock().unwrap();
+                let mut chance = fault_chance;
+                while chance > 0.0 {
+                    if rng.chance(chance.min(1.0)) {
+                        inject_one(&vendor, &mut rng);
+                    }
+                    chance -= 1.0;
+                }
+            })
             .await
         }
     };

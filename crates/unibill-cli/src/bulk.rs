@@ -407,9 +407,11 @@ pub async fn run(updater: &dyn CustomerUpdater, args: BulkArgs) -> Result<u8, Fa
         let gate = Gate::new(updater, &control);
         // The library numbers items from 0 in input order, as `items` does.
         let items = stream::iter(items.map(|(_, customer, patch)| (customer, patch)));
-        let bulk_options = BulkOptions::new()
-            .concurrency(args.concurrency)
-            .update_options(options);
+        let bulk_options = BulkOptions {
+            concurrency: args.concurrency,
+            update_options: options,
+            ..BulkOptions::default()
+        };
         let results = bulk_update_stream(&gate, items, bulk_options);
         tokio::pin!(results);
         let report = |item: unibill::BulkItemResult| match &item.result {

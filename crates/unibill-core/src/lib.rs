@@ -44,9 +44,7 @@ pub use runtime::{bulk, portable, updater};
 pub use attribute::{AttributeType, AttributeValue, CustomAttribute};
 pub use backend::Backend;
 pub use builder::{BackendBuilder, BackendConfig, ConflictCheck, Settings};
-pub use bulk::{
-    bulk_update_stream, run_bulk, BulkItemResult, BulkOptions, BulkStream, BulkSummary,
-};
+pub use bulk::{bulk_update_stream, BulkItemResult, BulkOptions, BulkStream, BulkSummary};
 pub use capability::{Capabilities, FieldCaps, Op, Target};
 pub use change::Change;
 pub use customer::{Acquisition, Address, Customer};
@@ -57,7 +55,7 @@ pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,
 };
-pub use portable::{BackendPortability, Portability};
+pub use portable::Portability;
 pub use reference::{AsCustomerRef, CustomerRef, LookupKind};
 pub use status::CustomerStatus;
 pub use transport::{

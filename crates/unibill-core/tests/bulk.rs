@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, FusedStream};
 use futures_util::StreamExt;
-use unibill_core::bulk::{bulk_update_stream, run_bulk, BulkOptions, BulkSummary};
+use unibill_core::bulk::{bulk_update_stream, BulkOptions, BulkSummary};
 use unibill_core::{
     async_trait, Backend, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerPatch, CustomerUpdater, Error, ErrorKind, Field, FieldCaps, LockGuard,
@@ -192,7 +192,15 @@ async fn every_item_yields_one_result_tagged_with_its_index() {
     let items: Vec<_> = (0..200).map(city).collect();
     let mut seen = Vec::new();
     let mut completion_order = Vec::new();
-    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(8), |item| {
+    let summary = bulk_update_stream(
+        &m,
+        stream::iter(items),
+        BulkOptions {
+            concurrency: 8,
+            ..BulkOptions::default()
+        },
+    )
+    .for_each_result(|item| {
         let outcome = item.result.as_ref().expect("in-memory update succeeds");
         // The result belongs to the item at `index`.
         assert_eq!(item.id.as_str(), format!("c{}", item.index));
@@ -224,7 +232,11 @@ async fn ordered_mode_yields_in_input_order() {
     let results: Vec<u64> = bulk_update_stream(
         &m,
         stream::iter((0..200).map(city)),
-        BulkOptions::new().concurrency(8).ordered(true),
+        BulkOptions {
+            concurrency: 8,
+            ordered: true,
+            ..BulkOptions::default()
+        },
     )
     .map(|item| {
         assert!(item.result.is_ok());
@@ -240,12 +252,15 @@ async fn ordered_mode_yields_in_input_order() {
 async fn concurrency_bound_is_reached_and_never_exceeded() {
     for concurrency in [1usize, 3, 16] {
         let m = Memory::sleeping(Duration::from_millis(2));
-        let summary = run_bulk(
+        let summary = bulk_update_stream(
             &m,
-            (0..64).map(city),
-            BulkOptions::new().concurrency(concurrency),
-            |_| {},
+            stream::iter((0..64).map(city)),
+            BulkOptions {
+                concurrency,
+                ..BulkOptions::default()
+            },
         )
+        .for_each_result(|_| {})
         .await;
         assert_eq!(summary.applied, 64);
         assert_eq!(
@@ -259,15 +274,33 @@ async fn concurrency_bound_is_reached_and_never_exceeded() {
 #[tokio::test]
 async fn zero_concurrency_counts_as_one() {
     let m = Memory::new();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &m,
-        (0..10).map(city),
-        BulkOptions::new().concurrency(0),
-        |_| {},
+        stream::iter((0..10).map(city)),
+        BulkOptions {
+            concurrency: 0,
+            ..BulkOptions::default()
+        },
     )
+    .for_each_result(|_| {})
     .await;
     assert_eq!(summary.applied, 10);
     assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 1);
+}
+
+/// A concurrency too large to count slots for is capped, never a panic.
+#[tokio::test]
+async fn the_largest_concurrency_runs_every_item() {
+    let m = Memory::new();
+    let options = BulkOptions {
+        concurrency: usize::MAX,
+        ..BulkOptions::default()
+    };
+    let summary = bulk_update_stream(&m, stream::iter((0..10).map(city)), options)
+        .for_each_result(|_| {})
+        .await;
+    assert_eq!(summary.applied, 10);
+    assert_eq!(m.max_in_flight.load(Ordering::SeqCst), 10);
 }
 
 #[tokio::test]
@@ -283,7 +316,15 @@ async fn failures_are_counted_by_kind_and_do_not_stop_the_batch() {
         (CustomerId::from(id), CustomerPatch::new().city("Oslo"))
     });
     let mut errors = BTreeMap::new();
-    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(4), |item| {
+    let summary = bulk_update_stream(
+        &m,
+        stream::iter(items),
+        BulkOptions {
+            concurrency: 4,
+            ..BulkOptions::default()
+        },
+    )
+    .for_each_result(|item| {
         if let Err(e) = &item.result {
             // The error is the typed one the backend raised for this item.
             match (item.index % 10, e) {
@@ -324,7 +365,9 @@ async fn retries_are_counted_from_the_start_of_the_run() {
         (CustomerId::from("limit-1"), CustomerPatch::new().city("A")),
         (CustomerId::from("c2"), CustomerPatch::new().city("B")),
     ];
-    let summary = run_bulk(&m, items, BulkOptions::new(), |_| {}).await;
+    let summary = bulk_update_stream(&m, stream::iter(items), BulkOptions::default())
+        .for_each_result(|_| {})
+        .await;
     assert_eq!(summary.retries, 3);
 }
 
@@ -332,7 +375,7 @@ async fn retries_are_counted_from_the_start_of_the_run() {
 async fn retries_are_frozen_when_the_stream_ends() {
     let m = Memory::new();
     let items = vec![(CustomerId::from("limit-1"), CustomerPatch::new().city("A"))];
-    let mut results = bulk_update_stream(&m, stream::iter(items), BulkOptions::new());
+    let mut results = bulk_update_stream(&m, stream::iter(items), BulkOptions::default());
     while results.next().await.is_some() {}
     assert!(results.is_terminated());
     assert_eq!(results.summary().retries, 3);
@@ -349,19 +392,25 @@ async fn retries_are_frozen_when_the_stream_ends() {
 async fn unchanged_items_are_told_apart_from_applied_ones() {
     let m = Memory::new();
     // First run stores City n for every even n.
-    let first = run_bulk(
+    let first = bulk_update_stream(
         &m,
-        (0..50u64).filter(|n| n % 2 == 0).map(city),
-        BulkOptions::new(),
-        |_| {},
+        stream::iter((0..50u64).filter(|n| n % 2 == 0).map(city)),
+        BulkOptions::default(),
     )
+    .for_each_result(|_| {})
     .await;
     assert_eq!((first.applied, first.unchanged), (25, 0));
     // Second run: even ids already hold their city (no write), odd ids don't.
     let mut unchanged = HashSet::new();
-    let second = run_bulk(&m, (0..50u64).map(city), BulkOptions::new(), |item| {
-        assert_eq!(item.applied(), item.index % 2 == 1);
-        if item.unchanged() {
+    let second = bulk_update_stream(
+        &m,
+        stream::iter((0..50u64).map(city)),
+        BulkOptions::default(),
+    )
+    .for_each_result(|item| {
+        let changed = item.result.as_ref().unwrap().changed();
+        assert_eq!(changed, item.index % 2 == 1);
+        if !changed {
             unchanged.insert(item.index);
         }
     })
@@ -394,7 +443,9 @@ async fn patches_are_checked_against_capabilities_per_item() {
             CustomerPatch::new().city("Lyon").country("FRANCE"),
         ),
     ];
-    let summary = run_bulk(&m, items.clone(), BulkOptions::new(), |_| {}).await;
+    let summary = bulk_update_stream(&m, stream::iter(items.clone()), BulkOptions::default())
+        .for_each_result(|_| {})
+        .await;
     assert_eq!(summary.applied, 1);
     assert_eq!(summary.failed_with(ErrorKind::Unsupported), 1);
     assert_eq!(summary.failed_with(ErrorKind::Validation), 1);
@@ -407,16 +458,19 @@ async fn patches_are_checked_against_capabilities_per_item() {
     // Ignoring unsupported fields turns c2 into a no-op; c3 is still invalid.
     let m = Memory::new();
     let mut ignored = Vec::new();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &m,
-        items,
-        BulkOptions::new().update_options(UpdateOptions::ignore_unsupported()),
-        |item| {
-            if let Ok(o) = &item.result {
-                ignored.push((item.index, o.ignored.len()));
-            }
+        stream::iter(items),
+        BulkOptions {
+            update_options: UpdateOptions::ignore_unsupported(),
+            ..BulkOptions::default()
         },
     )
+    .for_each_result(|item| {
+        if let Ok(o) = &item.result {
+            ignored.push((item.index, o.ignored.len()));
+        }
+    })
     .await;
     ignored.sort_unstable();
     assert_eq!(ignored, vec![(0, 0), (1, 1)]);
@@ -440,18 +494,21 @@ async fn a_lazy_input_of_100k_items_is_pulled_at_most_concurrency_ahead() {
     let mut yielded = 0u64;
     let mut max_ahead = 0u64;
     let mut index_sum = 0u64;
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &m,
-        generator,
-        BulkOptions::new().concurrency(CONCURRENCY as usize),
-        |item| {
-            yielded += 1;
-            index_sum += item.index;
-            let ahead = pulled.load(Ordering::SeqCst) - yielded;
-            max_ahead = max_ahead.max(ahead);
-            assert!(ahead < CONCURRENCY, "generator pulled {ahead} items ahead");
+        stream::iter(generator),
+        BulkOptions {
+            concurrency: CONCURRENCY as usize,
+            ..BulkOptions::default()
         },
     )
+    .for_each_result(|item| {
+        yielded += 1;
+        index_sum += item.index;
+        let ahead = pulled.load(Ordering::SeqCst) - yielded;
+        max_ahead = max_ahead.max(ahead);
+        assert!(ahead < CONCURRENCY, "generator pulled {ahead} items ahead");
+    })
     .await;
     assert_eq!(pulled.load(Ordering::SeqCst), N);
     assert_eq!(yielded, N);
@@ -468,14 +525,18 @@ async fn progress_callback_sees_running_counts() {
     let options = {
         let last = last.clone();
         let calls = calls.clone();
-        BulkOptions::new().concurrency(5).on_progress(move |p| {
-            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
-            assert_eq!(p.total, n);
-            assert_eq!(p.total, p.applied + p.unchanged + p.failed());
-            if n == 30 {
-                last.lock().unwrap().push(p.clone());
-            }
-        })
+        BulkOptions {
+            concurrency: 5,
+            progress: Some(Arc::new(move |p| {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                assert_eq!(p.total, n);
+                assert_eq!(p.total, p.applied + p.unchanged + p.failed());
+                if n == 30 {
+                    last.lock().unwrap().push(p.clone());
+                }
+            })),
+            ..BulkOptions::default()
+        }
     };
     let items = (0..30u64).map(|n| {
         if n % 3 == 0 {
@@ -487,7 +548,9 @@ async fn progress_callback_sees_running_counts() {
             city(n)
         }
     });
-    let summary = run_bulk(&m, items, options, |_| {}).await;
+    let summary = bulk_update_stream(&m, stream::iter(items), options)
+        .for_each_result(|_| {})
+        .await;
     assert_eq!(calls.load(Ordering::SeqCst), 30);
     let final_progress = last.lock().unwrap()[0].clone();
     assert_eq!(
@@ -505,7 +568,14 @@ async fn progress_callback_sees_running_counts() {
 async fn the_stream_form_exposes_the_summary_as_it_goes() {
     let m = Memory::new();
     let input = futures_util::stream::iter((0..20u64).map(city));
-    let mut results = bulk_update_stream(&m, input, BulkOptions::new().concurrency(2));
+    let mut results = bulk_update_stream(
+        &m,
+        input,
+        BulkOptions {
+            concurrency: 2,
+            ..BulkOptions::default()
+        },
+    );
     assert_eq!(results.summary().total, 0);
     let mut count = 0;
     while let Some(item) = results.next().await {
@@ -531,12 +601,12 @@ async fn the_stream_form_exposes_the_summary_as_it_goes() {
 #[tokio::test]
 async fn an_empty_input_gives_an_empty_summary() {
     let m = Memory::new();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &m,
-        Vec::<(CustomerId, CustomerPatch)>::new(),
-        BulkOptions::new(),
-        |_| panic!("no items"),
+        stream::iter(Vec::<(CustomerId, CustomerPatch)>::new()),
+        BulkOptions::default(),
     )
+    .for_each_result(|_| panic!("no items"))
     .await;
     assert_eq!(summary.total, 0);
     assert_eq!(summary.failed(), 0);
@@ -548,7 +618,15 @@ async fn works_through_an_arc_dyn_updater_and_in_a_spawned_task() {
     let updater: Arc<dyn CustomerUpdater> = Arc::new(Memory::new());
     let task = tokio::spawn({
         let updater = updater.clone();
-        async move { run_bulk(&*updater, (0..40u64).map(city), BulkOptions::new(), |_| {}).await }
+        async move {
+            bulk_update_stream(
+                &*updater,
+                stream::iter((0..40u64).map(city)),
+                BulkOptions::default(),
+            )
+            .for_each_result(|_| {})
+            .await
+        }
     });
     let summary = task.await.unwrap();
     assert_eq!(summary.applied, 40);
@@ -573,7 +651,16 @@ async fn one_customers_items_run_in_input_order_without_holding_up_others() {
         })
         .chain((0..8).map(city))
         .collect();
-    let summary = run_bulk(&m, items, BulkOptions::new().concurrency(8), |_| {}).await;
+    let summary = bulk_update_stream(
+        &m,
+        stream::iter(items),
+        BulkOptions {
+            concurrency: 8,
+            ..BulkOptions::default()
+        },
+    )
+    .for_each_result(|_| {})
+    .await;
     assert_eq!(summary.failed(), 0, "{summary}");
     assert_eq!((summary.total, summary.applied), (24, 24));
     assert_eq!(
@@ -608,12 +695,16 @@ async fn ordered_mode_with_repeated_customers_yields_in_input_order() {
         })
         .collect();
     let mut indexes = Vec::new();
-    let summary = run_bulk(
+    let summary = bulk_update_stream(
         &m,
-        items,
-        BulkOptions::new().concurrency(4).ordered(true),
-        |item| indexes.push(item.index),
+        stream::iter(items),
+        BulkOptions {
+            concurrency: 4,
+            ordered: true,
+            ..BulkOptions::default()
+        },
     )
+    .for_each_result(|item| indexes.push(item.index))
     .await;
     assert_eq!(indexes, (0..60).collect::<Vec<u64>>());
     assert_eq!(summary.applied, 60);

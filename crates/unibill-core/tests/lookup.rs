@@ -2,8 +2,8 @@
 //! `dry_run`/bulk by reference) over the in-memory backend with scripted lookups: which hooks run,
 //! in which order, and the typed errors.
 
-use unibill_core::bulk::{run_bulk, BulkOptions};
-use unibill_core::lock::AccountId;
+use unibill_core::bulk::{bulk_update_stream, BulkOptions};
+use unibill_core::lock::{AccountId, WriteLocking, DEFAULT_LOCK_WAIT};
 use unibill_core::{
     Capabilities, CustomerId, CustomerLocks, CustomerPatch, CustomerRef, CustomerUpdater, Error,
     ErrorKind, Field, FieldCaps, LookupKind, UpdateOptions,
@@ -20,9 +20,11 @@ fn scripted(answers: &[&[&str]]) -> InMemory {
                 .with(Field::City, FieldCaps::ALL)
                 .with_lookup(LookupKind::Email),
         )
-        .with_locks(CustomerLocks::in_process(
+        .with_locks(CustomerLocks::new(
             KIND,
             AccountId::of("memory://lookup", b""),
+            &WriteLocking::InProcess,
+            DEFAULT_LOCK_WAIT,
         ))
         .with_canonical_id(|id| {
             let n: u64 = id
@@ -284,9 +286,15 @@ async fn bulk_items_may_be_references_or_ids() {
         (CustomerRef::external("X"), city()),
     ];
     let mut results = Vec::new();
-    let summary = run_bulk(&b, items, BulkOptions::new().ordered(true), |r| {
-        results.push(r)
-    })
+    let summary = bulk_update_stream(
+        &b,
+        futures_util::stream::iter(items),
+        BulkOptions {
+            ordered: true,
+            ..BulkOptions::default()
+        },
+    )
+    .for_each_result(|r| results.push(r))
     .await;
     assert_eq!(summary.applied, 2);
     assert_eq!(summary.failed_with(ErrorKind::Unsupported), 1);
@@ -299,6 +307,46 @@ async fn bulk_items_may_be_references_or_ids() {
     assert_eq!(results[1].id.as_str(), "6");
     // Items given as plain ids still work.
     let ids = vec![(CustomerId::from("8"), city())];
-    let summary = run_bulk(&b, ids, BulkOptions::new(), |_| {}).await;
+    let summary = bulk_update_stream(&b, futures_util::stream::iter(ids), BulkOptions::default())
+        .for_each_result(|_| {})
+        .await;
     assert_eq!(summary.applied, 1);
+}
+
+/// One customer's items named by id and by email, with ordered output and
+/// one or two slots: every item yields once, in input order, and the last
+/// edit of each customer in the input wins (queued items give their slot
+/// back while lookups keep theirs, and neither stalls the run).
+#[tokio::test]
+async fn bulk_orders_a_customers_items_by_id_and_by_email_with_few_slots() {
+    for concurrency in [1, 2] {
+        let b = scripted(&[&["5"]]);
+        let mut five = unibill_core::Customer::new("5", serde_json::Value::Null);
+        five.email = Some("a@b.example".into());
+        b.insert(five);
+        let items: Vec<(CustomerRef, CustomerPatch)> = (0..40u64)
+            .map(|n| {
+                let customer = match (n % 3, n % 2) {
+                    (0, _) => email(),
+                    (_, 0) => CustomerRef::id("5"),
+                    _ => CustomerRef::id("6"),
+                };
+                (customer, CustomerPatch::new().city(format!("City {n}")))
+            })
+            .collect();
+        let options = BulkOptions {
+            concurrency,
+            ordered: true,
+            ..BulkOptions::default()
+        };
+        let mut indexes = Vec::new();
+        let summary = bulk_update_stream(&b, futures_util::stream::iter(items), options)
+            .for_each_result(|item| indexes.push(item.index))
+            .await;
+        assert_eq!(indexes, (0..40).collect::<Vec<u64>>(), "{concurrency}");
+        assert_eq!(summary.applied, 40, "{summary}");
+        let city = |id: &str| b.customer(id).and_then(|c| c.address.city);
+        assert_eq!(city("5").as_deref(), Some("City 39"));
+        assert_eq!(city("6").as_deref(), Some("City 37"));
+    }
 }

@@ -1464,5 +1464,5 @@ fn the_account_follows_the_scope_and_the_name() {
         account("https://a.example", key("k1"), c, Some("other"))
     );
     // No account id shows the key.
-    assert!(!a.as_str().contains("k1"));
+    assert!(!a.to_string().contains("k1"));
 }

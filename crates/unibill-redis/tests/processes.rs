@@ -1228,7 +1228,10 @@ mod worker {
                 }
             })
         };
-        let options = unibill_core::bulk::BulkOptions::new().concurrency(concurrency);
+        let options = unibill_core::bulk::BulkOptions {
+            concurrency,
+            ..unibill_core::bulk::BulkOptions::default()
+        };
         unibill_core::bulk::bulk_update_stream(client, items, options)
             .for_each_result(|r| {
                 let finished = phase.load(Ordering::SeqCst);

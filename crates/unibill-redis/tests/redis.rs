@@ -136,7 +136,7 @@ async fn a_dead_holders_lock_frees_after_its_lease() {
     .join()
     .unwrap();
     let mut conn = raw(&url).await;
-    let redis_key = format!("{}lock:{}", s.prefix, key("dead"));
+    let redis_key = format!("{}lock:{}", s.prefix, key("dead").as_str());
     let ttl: i64 = redis::cmd("PTTL")
         .arg(&redis_key)
         .query_async(&mut conn)
@@ -163,7 +163,7 @@ async fn release_never_deletes_another_holders_lock_and_the_loser_sees_lost() {
     let a = coordinator(&s).lock();
     let b = coordinator(&s).lock();
     let held_a = a.acquire(&key("x"), Duration::from_secs(1)).await.unwrap();
-    let redis_key = format!("{}lock:{}", s.prefix, key("x"));
+    let redis_key = format!("{}lock:{}", s.prefix, key("x").as_str());
     let mut conn = raw(&url).await;
     // A's lease vanishes (as after a long pause past its expiry) and B
     // takes the lock.
@@ -231,7 +231,7 @@ async fn an_awaited_release_frees_the_key_before_it_returns() {
     };
     let s = settings(&url, Duration::from_secs(10));
     let c = coordinator(&s);
-    let redis_key = format!("{}lock:{}", s.prefix, key("r"));
+    let redis_key = format!("{}lock:{}", s.prefix, key("r").as_str());
     let mut conn = raw(&url).await;
     for _ in 0..3 {
         let held = c

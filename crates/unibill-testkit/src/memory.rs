@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use serde_json::{Map, Value};
-use unibill_core::lock::AccountId;
+use unibill_core::lock::{AccountId, WriteLocking, DEFAULT_LOCK_WAIT};
 use unibill_core::{
     async_trait, Backend, BackendKind, Capabilities, Change, CheckedPatch, Customer, CustomerId,
     CustomerLocks, CustomerRef, Error, Field, FieldCaps, LockGuard, LookupKind, PlannedRequest,
@@ -106,7 +106,12 @@ impl InMemory {
                 .with(Field::Tags, FieldCaps::ALL)
                 .with_lookup(LookupKind::Email)
                 .with_lookup(LookupKind::External),
-            locks: CustomerLocks::in_process(KIND, AccountId::of("memory://", b"")),
+            locks: CustomerLocks::new(
+                KIND,
+                AccountId::of("memory://", b""),
+                &WriteLocking::InProcess,
+                DEFAULT_LOCK_WAIT,
+            ),
             canonical: None,
             customers: Mutex::new(BTreeMap::new()),
             script: Mutex::new(VecDeque::new()),

@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use unibill_core::builder::CommonConfig;
-use unibill_core::lock::AccountId;
+use unibill_core::lock::{AccountId, WriteLocking, DEFAULT_LOCK_WAIT};
 use unibill_core::transport::ClientOptions;
 use unibill_core::{
     async_trait, Backend, BackendKind, Capabilities, CheckedPatch, Customer, CustomerId,
@@ -84,7 +84,12 @@ pub fn store(base_url: &str, api_key: &str) -> (Arc<InMemory>, bool) {
         let account = AccountId::of(base_url, b"");
         let store = InMemory::new()
             .with_capabilities(capabilities())
-            .with_locks(CustomerLocks::in_process(KIND, account))
+            .with_locks(CustomerLocks::new(
+                KIND,
+                account,
+                &WriteLocking::InProcess,
+                DEFAULT_LOCK_WAIT,
+            ))
             .only_stored();
         (SecretString::from(api_key), Arc::new(store))
     });

@@ -93,8 +93,8 @@ pub enum AccountScope {
 /// The base URL that goes into it is normalised first (as
 /// [`Transport::new`](crate::transport::Transport::new) does: scheme and
 /// host in lower case, no default port, no trailing slash), so spellings
-/// of one address are one account.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// of one address are one account. `Display` shows the 32 hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AccountId(String);
 
 impl AccountId {
@@ -108,8 +108,8 @@ impl AccountId {
     /// let a = AccountId::of("https://x.example", b"Basic a2V5Og==");
     /// assert_eq!(a, AccountId::of("https://x.example", b"Basic a2V5Og=="));
     /// assert_ne!(a, AccountId::of("https://y.example", b"Basic a2V5Og=="));
-    /// assert_eq!(a.as_str().len(), 32);
-    /// assert!(!a.as_str().contains("a2V5"));
+    /// assert_eq!(a.to_string().len(), 32);
+    /// assert!(!a.to_string().contains("a2V5"));
     /// ```
     pub fn of(base_url: &str, credentials: &[u8]) -> Self {
         Self::digest(&[
@@ -148,17 +148,6 @@ impl AccountId {
             .collect();
         Self(hex)
     }
-
-    /// The id as 32 hex digits.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.0, f)
-    }
 }
 
 impl fmt::Display for AccountId {
@@ -177,7 +166,7 @@ impl fmt::Display for AccountId {
 /// assert_eq!(key.as_str(), format!("demo:{account}:42"));
 /// assert_eq!(key.customer(), "42");
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LockKey {
     text: String,
     customer_at: usize,
@@ -213,18 +202,6 @@ impl LockKey {
             customer: excerpt(self.customer()).unwrap_or_default(),
             reason,
         }
-    }
-}
-
-impl fmt::Debug for LockKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.text, f)
-    }
-}
-
-impl fmt::Display for LockKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
     }
 }
 
@@ -339,7 +316,7 @@ pub trait WriteLock: Send + Sync + fmt::Debug {
 }
 
 /// Which lock serialises the writes of a client.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub enum WriteLocking {
     /// The process-wide [`InProcessLock::global`] (the default): every
@@ -356,23 +333,13 @@ pub enum WriteLocking {
     Off,
 }
 
-impl fmt::Debug for WriteLocking {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WriteLocking::InProcess => f.write_str("InProcess"),
-            WriteLocking::Shared(lock) => f.debug_tuple("Shared").field(lock).finish(),
-            WriteLocking::Off => f.write_str("Off"),
-        }
-    }
-}
-
 /// The write locks of one client: which lock, for which backend and
 /// account, and how long to wait. Every backend holds one (built with its
 /// transport) and [`CustomerUpdater::update_with`] takes the customer's
 /// lock from it around the backend's read-modify-write.
 ///
 /// [`CustomerUpdater::update_with`]: crate::CustomerUpdater::update_with
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CustomerLocks {
     backend: BackendKind,
     account: AccountId,
@@ -380,19 +347,10 @@ pub struct CustomerLocks {
     wait: Duration,
 }
 
-impl fmt::Debug for CustomerLocks {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CustomerLocks")
-            .field("backend", &self.backend)
-            .field("account", &self.account)
-            .field("lock", &self.lock)
-            .field("wait", &self.wait)
-            .finish()
-    }
-}
-
 impl CustomerLocks {
-    /// The locks of a client of `backend` on `account`, per `locking`.
+    /// The locks of a client of `backend` on `account`, per `locking`
+    /// (what a client gets unless configured otherwise:
+    /// [`WriteLocking::InProcess`] and [`DEFAULT_LOCK_WAIT`]).
     pub fn new(
         backend: BackendKind,
         account: AccountId,
@@ -412,17 +370,6 @@ impl CustomerLocks {
             lock,
             wait,
         }
-    }
-
-    /// The process-wide in-memory locks of `backend` on `account`, with
-    /// the default wait: what a client gets unless configured otherwise.
-    pub fn in_process(backend: BackendKind, account: AccountId) -> Self {
-        Self::new(
-            backend,
-            account,
-            &WriteLocking::InProcess,
-            DEFAULT_LOCK_WAIT,
-        )
     }
 
     /// The account the locks are scoped to.

@@ -3,18 +3,25 @@
 //!
 //! ```no_run
 //! # async fn demo(updater: &dyn unibill_core::CustomerUpdater) {
-//! use unibill_core::bulk::{run_bulk, BulkOptions};
+//! use futures_util::stream;
+//! use unibill_core::bulk::{bulk_update_stream, BulkOptions};
 //! use unibill_core::{CustomerId, CustomerPatch};
 //!
 //! // A lazily generated input: nothing is collected, whatever its size.
-//! let items = (1..=10_000u64)
-//!     .map(|n| (CustomerId::from(n), CustomerPatch::new().city("Paris")));
-//! let summary = run_bulk(updater, items, BulkOptions::new().concurrency(8), |item| {
-//!     if let Err(e) = &item.result {
-//!         eprintln!("#{} {}: {e}", item.index, item.id);
-//!     }
-//! })
-//! .await;
+//! let items = stream::iter(
+//!     (1..=10_000u64).map(|n| (CustomerId::from(n), CustomerPatch::new().city("Paris"))),
+//! );
+//! let options = BulkOptions {
+//!     concurrency: 8,
+//!     ..BulkOptions::default()
+//! };
+//! let summary = bulk_update_stream(updater, items, options)
+//!     .for_each_result(|item| {
+//!         if let Err(e) = &item.result {
+//!             eprintln!("#{} {}: {e}", item.index, item.id);
+//!         }
+//!     })
+//!     .await;
 //! println!("{summary}");
 //! # }
 //! ```
@@ -44,7 +51,8 @@
 //!   [`BulkOptions::ordered`].
 //! - **A summary**: applied, unchanged (no write was needed), failed by
 //!   [`ErrorKind`], the transport retries spent and the elapsed time
-//!   ([`BulkStream::summary`], or the return value of [`run_bulk`]).
+//!   ([`BulkStream::summary`], or the return value of
+//!   [`BulkStream::for_each_result`]).
 //!
 //! Rate limiting is the backend's job: its transport holds one limiter
 //! shared by every request of that client, so a bulk run goes as fast as
@@ -52,14 +60,16 @@
 //! on it at once. Pick a concurrency of roughly *rate limit × latency ×
 //! requests per update* (plus a little headroom) to keep the limiter busy.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, FusedStream, FuturesUnordered, Stream, StreamExt};
+use futures_util::stream::{self, BoxStream, FusedStream, Stream, StreamExt};
+use tokio::sync::oneshot::{self, error::TryRecvError};
+use tokio::sync::Semaphore;
 
 use crate::error::{Error, ErrorKind};
 use crate::kind::CustomerId;
@@ -68,34 +78,35 @@ use crate::reference::CustomerRef;
 use crate::update::{CheckedPatch, UpdateOptions, UpdateOutcome};
 use crate::updater::{update_as, CustomerUpdater};
 
-/// The default number of updates in flight at once.
-const DEFAULT_CONCURRENCY: usize = 8;
-
 /// A progress callback: called once per finished item with the running
 /// summary (borrowed: nothing is allocated per call).
 type ProgressFn = Arc<dyn Fn(&BulkSummary) + Send + Sync>;
 
-/// How to run a bulk update.
+/// How to run a bulk update: the defaults, with the fields you need set
+/// (`BulkOptions { concurrency: 16, ..BulkOptions::default() }`).
 #[derive(Clone)]
-#[non_exhaustive]
 pub struct BulkOptions {
-    /// How many updates may be in flight at once (at least 1; default 8).
+    /// How many updates (and lookups of references) may be in flight at
+    /// once (default 8; 0 counts as 1).
     pub concurrency: usize,
-    /// Yield results in input order instead of completion order. Ordered
-    /// output holds finished results back behind a slow item (still at most
-    /// `concurrency` of them), so it can be slower; unordered results
-    /// carry their input position in [`BulkItemResult::index`] anyway.
+    /// Yield results in input order instead of completion order (the
+    /// default). Ordered output holds finished results back behind a slow
+    /// item (still within the items the run pulls ahead), so it can be
+    /// slower; unordered results carry their input position in
+    /// [`BulkItemResult::index`] anyway.
     pub ordered: bool,
     /// Options applied to every update (e.g. ignoring unsupported fields).
     pub update_options: UpdateOptions,
-    /// Called after each item with the running summary.
+    /// Called after each finished item with the running summary (the
+    /// items finished so far, the retries and the time since the start);
+    /// none by default.
     pub progress: Option<ProgressFn>,
 }
 
 impl Default for BulkOptions {
     fn default() -> Self {
         Self {
-            concurrency: DEFAULT_CONCURRENCY,
+            concurrency: 8,
             ordered: false,
             update_options: UpdateOptions::default(),
             progress: None,
@@ -117,38 +128,6 @@ impl fmt::Debug for BulkOptions {
     }
 }
 
-impl BulkOptions {
-    /// The defaults: 8 in flight, completion order, no progress callback.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets how many updates may be in flight at once (0 counts as 1).
-    pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
-        self
-    }
-
-    /// Yields results in input order.
-    pub fn ordered(mut self, ordered: bool) -> Self {
-        self.ordered = ordered;
-        self
-    }
-
-    /// Options for every update of the run.
-    pub fn update_options(mut self, options: UpdateOptions) -> Self {
-        self.update_options = options;
-        self
-    }
-
-    /// Calls `f` after each finished item with the running summary (the
-    /// items finished so far, the retries and the time since the start).
-    pub fn on_progress(mut self, f: impl Fn(&BulkSummary) + Send + Sync + 'static) -> Self {
-        self.progress = Some(Arc::new(f));
-        self
-    }
-}
-
 /// The result of one item of a bulk run.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -158,20 +137,9 @@ pub struct BulkItemResult {
     /// The customer the item named (an id, or an email or external
     /// reference as given: see [`crate::CustomerRef`]).
     pub id: CustomerRef,
-    /// What the update did, or why it failed.
+    /// What the update did ([`UpdateOutcome::changed`]: whether it sent a
+    /// write), or why it failed.
     pub result: Result<UpdateOutcome, Error>,
-}
-
-impl BulkItemResult {
-    /// Whether the update sent at least one write.
-    pub fn applied(&self) -> bool {
-        matches!(&self.result, Ok(o) if o.changed())
-    }
-
-    /// Whether the update succeeded without needing any write.
-    pub fn unchanged(&self) -> bool {
-        matches!(&self.result, Ok(o) if !o.changed())
-    }
 }
 
 /// The outcome of a whole bulk run, or of the part of it finished so far
@@ -231,15 +199,13 @@ impl fmt::Display for BulkSummary {
     }
 }
 
-type ResultStream<'a> = Pin<Box<dyn Stream<Item = BulkItemResult> + Send + 'a>>;
-
 /// The results of a bulk run, as a stream: one [`BulkItemResult`] per
 /// input item. Nothing runs until it is polled; dropping it cancels the
 /// updates still in flight. [`Self::summary`] gives the counts so far, and
 /// the final summary once the stream has ended.
 #[must_use = "a bulk run does nothing until its stream is polled"]
 pub struct BulkStream<'a> {
-    inner: ResultStream<'a>,
+    inner: BoxStream<'a, BulkItemResult>,
     updater: &'a dyn CustomerUpdater,
     progress_fn: Option<ProgressFn>,
     started: Option<(Instant, u64)>,
@@ -275,8 +241,8 @@ impl<'a> BulkStream<'a> {
 
     /// Brings the summary's elapsed time and retries up to now.
     fn refresh(&mut self) {
-        if let Some((elapsed, retries)) = self.live() {
-            (self.summary.elapsed, self.summary.retries) = (elapsed, retries);
+        if let Some(live) = self.live() {
+            (self.summary.elapsed, self.summary.retries) = live;
         }
     }
 
@@ -284,8 +250,8 @@ impl<'a> BulkStream<'a> {
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
         let mut summary = self.summary.clone();
-        if let Some((elapsed, retries)) = self.live() {
-            (summary.elapsed, summary.retries) = (elapsed, retries);
+        if let Some(live) = self.live() {
+            (summary.elapsed, summary.retries) = live;
         }
         summary
     }
@@ -307,10 +273,8 @@ impl<'a> BulkStream<'a> {
             Ok(_) => summary.unchanged += 1,
             Err(e) => *summary.failed_by_kind.entry(e.kind()).or_insert(0) += 1,
         }
-        if self.progress_fn.is_some() {
+        if let Some(f) = self.progress_fn.clone() {
             self.refresh();
-        }
-        if let Some(f) = &self.progress_fn {
             f(&self.summary);
         }
     }
@@ -347,324 +311,24 @@ impl Stream for BulkStream<'_> {
             Poll::Pending => Poll::Pending,
         }
     }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        if self.finished {
-            (0, Some(0))
-        } else {
-            self.inner.size_hint()
-        }
-    }
 }
 
-/// How many input items a run may hold beyond those in flight, per unit of
+/// How many input items a run may hold (in flight, queued behind their
+/// customer's earlier items, or held back for input order), per unit of
 /// concurrency: room to queue later updates of a customer that is being
 /// updated without holding up the other customers.
 const LOOKAHEAD_PER_SLOT: usize = 4;
 
-/// One input item, numbered, not started yet.
-struct Pending {
-    index: u64,
-    id: CustomerRef,
-    /// The customer an email or external reference was found to name when
-    /// the item arrived (`None` for an id).
-    resolved: Option<CustomerId>,
-    patch: CustomerPatch,
-}
+/// The customers with an item queued or running, each with the last such
+/// item's index and the signal the customer's next item waits for (its
+/// sender is dropped when that item finishes). An entry goes when its
+/// item finishes with no later one queued, so memory stays flat.
+type Turns = Mutex<HashMap<CustomerId, (u64, oneshot::Receiver<()>)>>;
 
-/// What an item pulled from the input is waiting for before it can be
-/// ordered among its customer's items.
-enum Key {
-    /// Its customer is known: the key of the customer's queue.
-    Known(String),
-    /// Its reference is being looked up.
-    Resolving,
-    /// It cannot run: the error is its result.
-    Failed(Error),
-}
-
-/// An item pulled from the input and not yet ordered. Items are ordered
-/// (queued behind their customer's earlier items) strictly in input
-/// order, each once its customer is known.
-struct Arrival {
-    item: Pending,
-    key: Key,
-}
-
-/// What a future of [`Scheduler::running`] ends with. Never stored: it
-/// is moved out of the finished future once, so the size difference of
-/// its variants costs nothing (boxing the result would cost an allocation
-/// per item).
-#[allow(clippy::large_enum_variant)]
-enum Done {
-    /// An update finished: its customer's key and its result.
-    Updated(String, BulkItemResult),
-    /// The lookup of item `.0`'s reference finished.
-    Resolved(u64, Result<CustomerId, Error>),
-}
-
-type Running<'a> = Pin<Box<dyn std::future::Future<Output = Done> + Send + 'a>>;
-
-/// The scheduler behind [`bulk_update_stream`]: at most `concurrency`
-/// updates and lookups in flight, never two updates of the same customer,
-/// and the updates of one customer started in input order, however the
-/// items name it.
-struct Scheduler<'a, S> {
-    updater: &'a dyn CustomerUpdater,
-    options: UpdateOptions,
-    input: Pin<Box<S>>,
-    input_done: bool,
-    concurrency: usize,
-    /// Most items pulled from the input and not yet yielded.
-    window: usize,
-    /// Items pulled from the input and not yet yielded.
-    outstanding: usize,
-    next_index: u64,
-    running: FuturesUnordered<Running<'a>>,
-    /// Items pulled but not yet ordered, in input order.
-    arrivals: VecDeque<Arrival>,
-    /// Customers with an update running or about to start, each with the
-    /// later items for it, in input order.
-    busy: HashMap<String, VecDeque<Pending>>,
-    /// Items whose customer is free (its previous update finished, or it
-    /// had none): they start before any new input.
-    ready: VecDeque<(String, Pending)>,
-    /// Results of items that never ran (their reference could not be
-    /// resolved, or their patch was refused before any request).
-    failed: VecDeque<BulkItemResult>,
-    /// Input order: finished results held until every earlier one is out.
-    ordered: Option<(u64, BTreeMap<u64, BulkItemResult>)>,
-}
-
-impl<'a, S, R> Scheduler<'a, S>
-where
-    S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
-    R: Into<CustomerRef>,
-{
-    /// The key that keeps the updates of one customer apart: its canonical
-    /// id (an id the backend refuses fails in its update anyway). An email
-    /// or external reference is looked up first ([`CustomerUpdater::resolve`])
-    /// and keyed by the id it names, so items naming one customer by id,
-    /// by email and by reference share one queue, in input order.
-    fn id_key(&self, id: &CustomerId) -> String {
-        match self.updater.canonical_id(id) {
-            Ok(c) => format!("id:{c}"),
-            Err(_) => format!("id:{id}"),
-        }
-    }
-
-    fn start(&mut self, key: String, item: Pending) {
-        let updater = self.updater;
-        let options = self.options.clone();
-        self.running.push(Box::pin(async move {
-            let result = update_as(
-                updater,
-                &item.id,
-                item.resolved.clone(),
-                &item.patch,
-                &options,
-            )
-            .await;
-            Done::Updated(
-                key,
-                BulkItemResult {
-                    index: item.index,
-                    id: item.id,
-                    result,
-                },
-            )
-        }));
-    }
-
-    /// A new item from the input: keyed at once when it names an id,
-    /// otherwise looked up (after checking its patch, so that a patch the
-    /// backend refuses costs no request, as with
-    /// [`CustomerUpdater::update_with`]).
-    fn arrive(&mut self, item: Pending) {
-        let key = match &item.id {
-            CustomerRef::Id(id) => Key::Known(self.id_key(id)),
-            reference => {
-                match CheckedPatch::check(self.updater.capabilities(), &item.patch, &self.options) {
-                    Err(e) => Key::Failed(e),
-                    Ok(_) => {
-                        let (updater, index, reference) =
-                            (self.updater, item.index, reference.clone());
-                        self.running.push(Box::pin(async move {
-                            Done::Resolved(index, updater.resolve(&reference).await)
-                        }));
-                        Key::Resolving
-                    }
-                }
-            }
-        };
-        self.arrivals.push_back(Arrival { item, key });
-    }
-
-    /// The lookup of item `index` finished.
-    fn resolved(&mut self, index: u64, result: Result<CustomerId, Error>) {
-        let result = result.map(|id| (self.id_key(&id), id));
-        let first = self.arrivals.front().map_or(index, |a| a.item.index);
-        let Some(arrival) = index
-            .checked_sub(first)
-            .and_then(|at| usize::try_from(at).ok())
-            .and_then(|at| self.arrivals.get_mut(at))
-        else {
-            return;
-        };
-        arrival.key = match result {
-            Ok((key, id)) => {
-                arrival.item.resolved = Some(id);
-                Key::Known(key)
-            }
-            Err(e) => Key::Failed(e),
-        };
-    }
-
-    /// Orders the arrivals whose customer is known, up to the first one
-    /// still being looked up: each joins its customer's queue, or starts
-    /// it.
-    fn order(&mut self) {
-        while self
-            .arrivals
-            .front()
-            .is_some_and(|a| !matches!(a.key, Key::Resolving))
-        {
-            let Some(Arrival { item, key }) = self.arrivals.pop_front() else {
-                return;
-            };
-            match key {
-                Key::Known(key) => match self.busy.get_mut(&key) {
-                    Some(queue) => queue.push_back(item),
-                    None => {
-                        self.busy.insert(key.clone(), VecDeque::new());
-                        self.ready.push_back((key, item));
-                    }
-                },
-                Key::Failed(error) => self.failed.push_back(BulkItemResult {
-                    index: item.index,
-                    id: item.id,
-                    result: Err(error),
-                }),
-                Key::Resolving => {}
-            }
-        }
-    }
-
-    /// Starts what may start: items whose customer is free first, then new
-    /// input.
-    fn fill(&mut self, cx: &mut Context<'_>) {
-        loop {
-            self.order();
-            if self.running.len() >= self.concurrency {
-                return;
-            }
-            if let Some((key, item)) = self.ready.pop_front() {
-                self.start(key, item);
-                continue;
-            }
-            if self.input_done || self.outstanding >= self.window {
-                return;
-            }
-            match self.input.as_mut().poll_next(cx) {
-                Poll::Ready(Some((id, patch))) => {
-                    let item = Pending {
-                        index: self.next_index,
-                        id: id.into(),
-                        resolved: None,
-                        patch,
-                    };
-                    self.next_index += 1;
-                    self.outstanding += 1;
-                    self.arrive(item);
-                }
-                Poll::Ready(None) => self.input_done = true,
-                Poll::Pending => return,
-            }
-        }
-    }
-
-    /// A customer's update finished: its next item (if any) may start.
-    fn finished(&mut self, key: String) {
-        let next = self.busy.get_mut(&key).and_then(VecDeque::pop_front);
-        match next {
-            Some(item) => self.ready.push_back((key, item)),
-            None => {
-                self.busy.remove(&key);
-            }
-        }
-    }
-
-    /// A finished item: yielded now (`Some`), or held for input order.
-    fn out(&mut self, item: BulkItemResult) -> Option<BulkItemResult> {
-        match &mut self.ordered {
-            Some((_, held)) => {
-                held.insert(item.index, item);
-                None
-            }
-            None => {
-                self.outstanding -= 1;
-                Some(item)
-            }
-        }
-    }
-}
-
-impl<'a, S, R> Stream for Scheduler<'a, S>
-where
-    S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
-    R: Into<CustomerRef>,
-{
-    type Item = BulkItemResult;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<BulkItemResult>> {
-        let this = &mut *self;
-        loop {
-            if let Some((next, held)) = &mut this.ordered {
-                if let Some(item) = held.remove(next) {
-                    *next += 1;
-                    this.outstanding -= 1;
-                    return Poll::Ready(Some(item));
-                }
-            }
-            if let Some(item) = this.failed.pop_front() {
-                match this.out(item) {
-                    Some(item) => return Poll::Ready(Some(item)),
-                    None => continue,
-                }
-            }
-            this.fill(cx);
-            if !this.failed.is_empty() {
-                continue;
-            }
-            match Pin::new(&mut this.running).poll_next(cx) {
-                Poll::Ready(Some(Done::Updated(key, item))) => {
-                    this.finished(key);
-                    if let Some(item) = this.out(item) {
-                        return Poll::Ready(Some(item));
-                    }
-                }
-                Poll::Ready(Some(Done::Resolved(index, result))) => this.resolved(index, result),
-                // Nothing running: either everything is out, or the input
-                // has nothing yet (it will wake us).
-                Poll::Ready(None) if this.ready.is_empty() && this.arrivals.is_empty() => {
-                    let held = this.ordered.as_ref().is_some_and(|(_, h)| !h.is_empty());
-                    if this.input_done && !held {
-                        return Poll::Ready(None);
-                    }
-                    if !held {
-                        return Poll::Pending;
-                    }
-                }
-                Poll::Ready(None) => {}
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    }
-}
-
-/// Runs one update per item of `items` (a [`Stream`]) through `updater`,
-/// at most `options.concurrency` at a time, and yields one result per
-/// item. Items naming the same customer (by the backend's
+/// Runs one update per item of `items` (a [`Stream`]; an iterator through
+/// [`futures_util::stream::iter`]) through `updater`, at most
+/// `options.concurrency` at a time, and yields one result per item. Items
+/// naming the same customer (by the backend's
 /// [`canonical_id`](crate::Backend::canonical_id), references resolved
 /// first) run one after the other in input order, while other customers'
 /// items go on. See the [module docs](self).
@@ -677,53 +341,108 @@ where
     S: Stream<Item = (R, CustomerPatch)> + Send + 'a,
     R: Into<CustomerRef>,
 {
-    let BulkOptions {
-        concurrency,
-        ordered,
-        update_options,
-        progress,
-    } = options;
-    let concurrency = concurrency.max(1);
-    let inner: ResultStream<'a> = Box::pin(Scheduler {
-        updater,
-        options: update_options,
-        input: Box::pin(items),
-        input_done: false,
-        concurrency,
-        window: concurrency.saturating_mul(LOOKAHEAD_PER_SLOT),
-        outstanding: 0,
-        next_index: 0,
-        running: FuturesUnordered::new(),
-        arrivals: VecDeque::new(),
-        busy: HashMap::new(),
-        ready: VecDeque::new(),
-        failed: VecDeque::new(),
-        ordered: ordered.then(|| (0, BTreeMap::new())),
+    // 0 counts as 1; past what a semaphore can count, the bound is moot.
+    let concurrency = options
+        .concurrency
+        .clamp(1, Semaphore::MAX_PERMITS / LOOKAHEAD_PER_SLOT);
+    let update_options = Arc::new(options.update_options);
+    // A slot is one update or lookup in flight. An item takes one before it
+    // is pulled from the input (so the input is pulled only when something
+    // can start) and gives it back while it waits for its customer's turn.
+    let slots = Arc::new(Semaphore::new(concurrency));
+    // Room for one item pulled from the input and not yet yielded.
+    let room = Arc::new(Semaphore::new(concurrency * LOOKAHEAD_PER_SLOT));
+    let turns = Arc::new(Turns::default());
+    let gate = (Box::pin(items), Arc::clone(&slots), room);
+    let pulled = stream::unfold(gate, |(mut items, slots, room)| async move {
+        let held = Arc::clone(&room).acquire_owned().await.ok()?;
+        let slot = Arc::clone(&slots).acquire_owned().await.ok()?;
+        let (id, patch) = items.next().await?;
+        let id: CustomerRef = id.into();
+        Some(((id, patch, held, slot), (items, slots, room)))
     });
+    // Checked, then (for an email or external reference) looked up in the
+    // item's slot, and yielded in input order: a patch the backend refuses
+    // costs no request, as with `update_with`, and later items wait for an
+    // earlier item's lookup before they are ordered.
+    let prepared = pulled
+        .zip(stream::iter(0u64..))
+        .map(move |((id, patch, held, slot), index)| {
+            let options = Arc::clone(&update_options);
+            async move {
+                let ready = async {
+                    let checked = CheckedPatch::check(updater.capabilities(), &patch, &options)?;
+                    // The key of the customer's turns: its canonical id (an
+                    // id the backend refuses fails in its update anyway).
+                    Ok::<_, Error>(match &id {
+                        CustomerRef::Id(raw) => {
+                            let key = updater.canonical_id(raw).unwrap_or_else(|_| raw.clone());
+                            (checked, None, key)
+                        }
+                        reference => {
+                            let found = updater.resolve(reference).await?;
+                            (checked, Some(found.clone()), found)
+                        }
+                    })
+                }
+                .await;
+                (index, id, ready, held, slot)
+            }
+        })
+        .buffered(usize::MAX);
+    // Each item takes its turn among its customer's items here, in input
+    // order, then waits (outside any slot) until the one before it has
+    // finished.
+    let updates = prepared.map(move |(index, id, ready, held, slot)| {
+        let (slots, turns) = (Arc::clone(&slots), Arc::clone(&turns));
+        let turn = ready.map(|(checked, resolved, key)| {
+            let (done, next) = oneshot::channel::<()>();
+            let before = turns
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key.clone(), (index, next));
+            (checked, resolved, key, done, before)
+        });
+        async move {
+            let result = match turn {
+                Err(e) => Err(e),
+                Ok((checked, resolved, key, done, before)) => {
+                    // Still running (or queued) before this one: its slot
+                    // goes to other customers' items meanwhile.
+                    let mut slot = Some(slot);
+                    if let Some((_, mut before)) = before {
+                        if matches!(before.try_recv(), Err(TryRecvError::Empty)) {
+                            drop(slot.take());
+                            let _finished = before.await;
+                            slot = slots.acquire_owned().await.ok();
+                        }
+                    }
+                    let result = update_as(updater, &id, resolved, checked).await;
+                    drop((slot, done));
+                    // A panicking update cannot leave the map half changed (each
+                    // change is one insert or remove): poisoning is ignored.
+                    let mut turns = turns.lock().unwrap_or_else(PoisonError::into_inner);
+                    if turns.get(&key).is_some_and(|(last, _)| *last == index) {
+                        turns.remove(&key);
+                    }
+                    result
+                }
+            };
+            (BulkItemResult { index, id, result }, held)
+        }
+    });
+    let results = if options.ordered {
+        updates.buffered(usize::MAX).boxed()
+    } else {
+        updates.buffer_unordered(usize::MAX).boxed()
+    };
     BulkStream {
-        inner,
+        // The item's room is given back as it is yielded.
+        inner: results.map(|(item, _room)| item).boxed(),
         updater,
-        progress_fn: progress,
+        progress_fn: options.progress,
         started: None,
         finished: false,
         summary: BulkSummary::default(),
     }
-}
-
-/// Runs a whole bulk update over an iterator, hands each result to
-/// `on_item` as it arrives, and returns the summary.
-pub async fn run_bulk<'a, I, R>(
-    updater: &'a dyn CustomerUpdater,
-    items: I,
-    options: BulkOptions,
-    on_item: impl FnMut(BulkItemResult),
-) -> BulkSummary
-where
-    I: IntoIterator<Item = (R, CustomerPatch)>,
-    R: Into<CustomerRef>,
-    I::IntoIter: Send + 'a,
-{
-    bulk_update_stream(updater, stream::iter(items), options)
-        .for_each_result(on_item)
-        .await
 }

@@ -54,7 +54,7 @@ use crate::update::Ignored;
 
 /// The backend name of [`Capabilities::common`]'s result. It names no
 /// real backend and is not registered as an extension key.
-pub const COMMON: BackendKind = BackendKind::new("common");
+pub(crate) const COMMON: BackendKind = BackendKind::new("common");
 
 impl AsRef<Capabilities> for Capabilities {
     fn as_ref(&self) -> &Capabilities {
@@ -72,7 +72,7 @@ impl Capabilities {
     ///
     /// Takes `&[&Capabilities]`, `&[Capabilities]`, `Vec<Capabilities>`
     /// or any iterator of them. With no backends the result allows
-    /// nothing. Its [`Capabilities::backend`] is [`COMMON`].
+    /// nothing. Its [`Capabilities::backend`] is `common`.
     ///
     /// ```
     /// use unibill_core::{BackendKind, Capabilities, Field, FieldCaps};
@@ -88,25 +88,23 @@ impl Capabilities {
     {
         let backends: Vec<I::Item> = backends.into_iter().collect();
         let mut out = Capabilities::new(COMMON);
-        let Some((first, rest)) = backends.split_first() else {
+        if backends.is_empty() {
             return out;
-        };
+        }
         for &lookup in LookupKind::ALL {
             if backends.iter().all(|caps| caps.as_ref().can_lookup(lookup)) {
                 out = out.with_lookup(lookup);
             }
         }
-        let mut fields: Vec<(Field, FieldCaps)> = first.as_ref().iter().collect();
-        for caps in rest {
-            let caps = caps.as_ref();
-            for (field, acc) in &mut fields {
-                let other = caps.get(*field);
-                acc.read &= other.read;
-                acc.set &= other.set;
-                acc.clear &= other.clear;
-            }
-        }
-        for (field, caps) in fields {
+        for &field in Field::ALL {
+            let each = |op: fn(FieldCaps) -> bool| {
+                backends.iter().all(|caps| op(caps.as_ref().get(field)))
+            };
+            let caps = FieldCaps {
+                read: each(|caps| caps.read),
+                set: each(|caps| caps.set),
+                clear: each(|caps| caps.clear),
+            };
             out = out.with(field, caps);
         }
         out
@@ -118,8 +116,9 @@ impl Capabilities {
     /// in the order [`crate::CheckedPatch::check`] meets them: every
     /// touched field and op it does not allow ([`CustomerPatch::touched`]
     /// order), then [`Target::Extensions`] when the patch carries another
-    /// known backend's extension. Empty: nothing is refused.
-    pub fn unsupported_in(&self, patch: &CustomerPatch) -> Vec<Ignored> {
+    /// known backend's extension. Empty: nothing is refused. Callers ask
+    /// [`CustomerPatch::portability`].
+    pub(crate) fn unsupported_in(&self, patch: &CustomerPatch) -> Vec<Ignored> {
         let mut out: Vec<Ignored> = patch
             .touched()
             .into_iter()
@@ -188,27 +187,39 @@ impl CustomerPatch {
         I: IntoIterator,
         I::Item: AsRef<Capabilities>,
     {
-        self.portability(backends).into_result()
+        let refused = self
+            .portability(backends)
+            .backends
+            .into_iter()
+            .find_map(|b| {
+                let first = b.refused.first()?;
+                Some((b.backend, *first))
+            });
+        match refused {
+            Some((backend, Ignored { field, op })) => {
+                Err(Error::Unsupported { backend, field, op })
+            }
+            None => Ok(()),
+        }
     }
 }
 
-/// What one backend would refuse of a patch (see
-/// [`CustomerPatch::portability`]).
+/// What one backend would refuse of a patch.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct BackendPortability {
+struct BackendPortability {
     /// The backend.
-    pub backend: BackendKind,
+    backend: BackendKind,
     /// The fields and ops it would refuse (or skip when told to), in the
     /// order its check meets them; empty when it can apply the patch.
-    pub refused: Vec<Ignored>,
+    refused: Vec<Ignored>,
 }
 
 /// Per backend, the parts of a patch it could not apply: the answer of
 /// [`CustomerPatch::portability`], known before any request.
 ///
 /// `Display` reads `chartmogul cannot set `phone`; everlytic cannot set
-/// `company`` (or `portable` when nothing is refused).
+/// `company`` (or `portable` when nothing is refused). It serialises as
+/// `{"backends": [{"backend": "chartmogul", "refused": [...]}, ...]}`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Portability {
     backends: Vec<BackendPortability>,
@@ -220,11 +231,6 @@ impl Portability {
         self.backends.iter().all(|b| b.refused.is_empty())
     }
 
-    /// Every backend asked about, in the order given, with what it refuses.
-    pub fn backends(&self) -> &[BackendPortability] {
-        &self.backends
-    }
-
     /// What `backend` would refuse (empty when it can apply the whole
     /// patch, or was not asked about).
     pub fn refused(&self, backend: BackendKind) -> &[Ignored] {
@@ -233,34 +239,6 @@ impl Portability {
             .find(|b| b.backend == backend)
             .map_or(&[], |b| b.refused.as_slice())
     }
-
-    /// Every refused field and op, each once, whichever backend refuses
-    /// it: what to leave out of the patch to make it portable.
-    pub fn not_portable(&self) -> Vec<Ignored> {
-        let mut out: Vec<Ignored> = Vec::new();
-        for entry in self.backends.iter().flat_map(|b| &b.refused) {
-            if !out.contains(entry) {
-                out.push(*entry);
-            }
-        }
-        out
-    }
-
-    /// `Ok` when portable, otherwise [`Error::Unsupported`] for the first
-    /// refusing backend's first refusal: the error `update` on that
-    /// backend returns.
-    pub fn into_result(self) -> Result<()> {
-        match self
-            .backends
-            .into_iter()
-            .find_map(|b| b.refused.first().map(|i| (b.backend, *i)))
-        {
-            Some((backend, Ignored { field, op })) => {
-                Err(Error::Unsupported { backend, field, op })
-            }
-            None => Ok(()),
-        }
-    }
 }
 
 impl fmt::Display for Portability {
@@ -268,15 +246,13 @@ impl fmt::Display for Portability {
         if self.is_portable() {
             return f.write_str("portable");
         }
-        let mut first = true;
-        for b in &self.backends {
-            for i in &b.refused {
-                if !first {
-                    f.write_str("; ")?;
-                }
-                first = false;
-                write!(f, "{} cannot {} `{}`", b.backend, i.op, i.field)?;
-            }
+        let refusals = self
+            .backends
+            .iter()
+            .flat_map(|b| b.refused.iter().map(move |i| (b.backend, i)));
+        for (n, (backend, i)) in refusals.enumerate() {
+            let sep = if n == 0 { "" } else { "; " };
+            write!(f, "{sep}{backend} cannot {} `{}`", i.op, i.field)?;
         }
         Ok(())
     }
@@ -387,8 +363,7 @@ mod tests {
             report.to_string(),
             "porta cannot clear `phone`; porta cannot set `address.city`; portb cannot clear `phone`"
         );
-        assert_eq!(report.not_portable().len(), 2);
-        match report.into_result() {
+        match patch.check_portable([a(), b()]) {
             Err(Error::Unsupported { backend, field, op }) => {
                 assert_eq!(backend.as_str(), "porta");
                 assert_eq!((field, op), (Field::Phone.into(), Op::Clear));

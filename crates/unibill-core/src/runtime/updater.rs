@@ -18,7 +18,7 @@ use crate::update::{CheckedPatch, DryRun, UpdateOptions, UpdateOutcome};
 /// How many times [`CustomerUpdater::update_with`] looks a reference up
 /// again when it no longer names the customer it named before the lock
 /// was taken, before failing with [`Error::Conflict`].
-pub const MAX_RESOLVE_ROUNDS: u32 = 3;
+const MAX_RESOLVE_ROUNDS: u32 = 3;
 
 /// Reads and updates customers at one vendor: what callers call.
 ///
@@ -184,10 +184,7 @@ pub trait CustomerUpdater: Backend {
         let reference = customer.customer_ref();
         match &*reference {
             CustomerRef::Id(id) => self.fetch(id).await,
-            other => {
-                let id = self.resolve(other).await?;
-                self.fetch(&id).await
-            }
+            other => self.fetch(&self.resolve(other).await?).await,
         }
     }
 
@@ -215,8 +212,8 @@ pub trait CustomerUpdater: Backend {
     /// still names that customer (an update that changed its email in
     /// between would otherwise make us write a customer that no longer
     /// matches). When it names another one, the lock is released and the
-    /// whole resolution starts again, at most [`MAX_RESOLVE_ROUNDS`]
-    /// rounds, then [`Error::Conflict`]. An update by reference therefore
+    /// whole resolution starts again, at most three rounds, then
+    /// [`Error::Conflict`]. An update by reference therefore
     /// costs two lookups more than the same update by id. Ambiguous and
     /// missing matches (at either lookup) fail with nothing written.
     async fn update_with(
@@ -225,7 +222,8 @@ pub trait CustomerUpdater: Backend {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<UpdateOutcome> {
-        update_as(self, &customer.customer_ref(), None, patch, options).await
+        let checked = CheckedPatch::check(self.capabilities(), patch, options)?;
+        update_as(self, &customer.customer_ref(), None, checked).await
     }
 
     /// Lists the writes an update would send, without writing. A
@@ -254,18 +252,17 @@ pub trait CustomerUpdater: Backend {
 /// with the methods above, which it cannot override.
 impl<T: Backend + ?Sized> CustomerUpdater for T {}
 
-/// [`CustomerUpdater::update_with`], for a reference already resolved once
-/// to `resolved` (bulk runs resolve before ordering their items): that
-/// first resolution stands in for the first lookup, and the confirming
-/// lookup under the lock is made as always. `None` resolves first.
+/// [`CustomerUpdater::update_with`] of a patch already checked, for a
+/// reference already resolved once to `resolved` (bulk runs check and
+/// resolve before ordering their items): that first resolution stands in
+/// for the first lookup, and the confirming lookup under the lock is made
+/// as always. `None` resolves first.
 pub(crate) async fn update_as<U: Backend + ?Sized>(
     updater: &U,
     reference: &CustomerRef,
     mut resolved: Option<CustomerId>,
-    patch: &CustomerPatch,
-    options: &UpdateOptions,
+    mut checked: CheckedPatch,
 ) -> Result<UpdateOutcome> {
-    let mut checked = CheckedPatch::check(updater.capabilities(), patch, options)?;
     let (id, lock) = match reference {
         CustomerRef::Id(id) => {
             let canonical = updater.canonical_id(id)?;
@@ -273,6 +270,7 @@ pub(crate) async fn update_as<U: Backend + ?Sized>(
             (id.clone(), lock)
         }
         other => {
+            checked = checked.with_resolved_from(other.clone());
             let mut found = None;
             for _ in 0..MAX_RESOLVE_ROUNDS {
                 let id = match resolved.take() {
@@ -287,18 +285,12 @@ pub(crate) async fn update_as<U: Backend + ?Sized>(
                 }
                 lock.release().await;
             }
-            checked = checked.with_resolved_from(other.clone());
-            match found {
-                Some(found) => found,
-                None => {
-                    return Err(Error::Conflict {
-                        backend: updater.kind(),
-                        message: format!(
-                            "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
-                        ),
-                    })
-                }
-            }
+            found.ok_or_else(|| Error::Conflict {
+                backend: updater.kind(),
+                message: format!(
+                    "{other} named another customer at each of {MAX_RESOLVE_ROUNDS} lookups; nothing was written"
+                ),
+            })?
         }
     };
     let applied = updater.apply(&id, &checked, &lock).await;
