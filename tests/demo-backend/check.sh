@@ -14,13 +14,16 @@
 set -euo pipefail
 
 root=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
-# The main target dir: its registry crates are reused. The scratch tree
-# lives in it, at one path per target dir: cargo tracks sources inside the
-# target dir by their path relative to it, so two scratch trees sharing a
-# target dir would be taken for each other.
-CARGO_TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")
+# The scratch tree lives under the repository's target dir, and builds in a
+# target dir of its own beside it. Its crates sit at the same paths
+# relative to its workspace root as the repository's, so cargo gives their
+# builds the same names: in one target dir, the scratch tree's builds would
+# replace the repository's, and a later build of the repository would take
+# them for fresh, tracking the scratch tree's files instead of its own.
+main_target=$(realpath -m "${CARGO_TARGET_DIR:-$root/target}")
+scratch="$main_target/demo-check/repo"
+CARGO_TARGET_DIR="$main_target/demo-check/target"
 export CARGO_TARGET_DIR
-scratch="$CARGO_TARGET_DIR/demo-check/repo"
 export CARGO_INCREMENTAL=0
 
 row="${DEMO_ROW:-demo(api_key) => Demo(DemoConfig) in unibill_demo, feature = \"demo\", as_demo;}"
@@ -53,7 +56,7 @@ cargo fmt --all -- --check
 timeout 1800 cargo clippy -p unibill-demo -p unibill --features demo --lib --test demo --test behaviour -- -D warnings
 RUSTDOCFLAGS="-D warnings" timeout 1800 cargo doc -p unibill-demo --no-deps
 timeout 1800 cargo test --features demo --test demo
-log="$CARGO_TARGET_DIR/demo-check/behaviour.log"
+log="$main_target/demo-check/behaviour.log"
 timeout 1800 cargo test --features demo --test behaviour 2>&1 | tee "$log"
 # The scenarios ran on the demo backend too; a skipped one is listed as
 # ignored, with its reason.
