@@ -373,7 +373,7 @@ pub fn customer_update(
 /// where that is exact, else as decimal text).
 pub fn new_custom_attribute(key: &str, attr: &CustomAttribute) -> NewCustomAttribute {
     NewCustomAttribute {
-        ty: attr.value.attribute_type().as_str(),
+        ty: attr.value.attribute_type(),
         key: key.to_owned(),
         value: attr.value.to_json(),
         source: attr.source.clone(),

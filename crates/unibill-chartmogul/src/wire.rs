@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use unibill_core::Change;
+use unibill_core::{AttributeType, Change};
 
 /// A customer as `GET`/`PATCH /v1/customers/{uuid}` answer it (and, with
 /// fewer fields, as the entries of the by-email answer).
@@ -186,7 +186,7 @@ impl CustomerUpdate {
 pub struct NewCustomAttribute {
     /// `String`, `Integer`, `Decimal`, `Timestamp` or `Boolean`.
     #[serde(rename = "type")]
-    pub ty: &'static str,
+    pub ty: AttributeType,
     /// `[A-Za-z0-9_]+`.
     pub key: String,
     /// The value in the JSON form of its type.

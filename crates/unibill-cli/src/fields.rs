@@ -81,11 +81,11 @@ pub fn parse_type(text: &str) -> Result<AttributeType, String> {
         AttributeType::Boolean,
     ];
     all.into_iter()
-        .find(|t| t.as_str().eq_ignore_ascii_case(text.trim()))
+        .find(|t| t.to_string().eq_ignore_ascii_case(text.trim()))
         .ok_or_else(|| {
             format!(
                 "unknown custom attribute type `{text}`; valid types: {}",
-                all.map(|t| t.as_str()).join(", ")
+                all.map(|t| t.to_string()).join(", ")
             )
         })
 }

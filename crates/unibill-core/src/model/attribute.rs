@@ -32,22 +32,10 @@ pub enum AttributeType {
     Boolean,
 }
 
-impl AttributeType {
-    /// The vendor's name for the type (`"Integer"`).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AttributeType::String => "String",
-            AttributeType::Integer => "Integer",
-            AttributeType::Decimal => "Decimal",
-            AttributeType::Timestamp => "Timestamp",
-            AttributeType::Boolean => "Boolean",
-        }
-    }
-}
-
 impl fmt::Display for AttributeType {
+    /// The vendor's name for the type (`Integer`), as in JSON.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.serialize(f)
     }
 }
 

@@ -61,11 +61,9 @@ pub enum Op {
 }
 
 impl fmt::Display for Op {
+    /// `set` or `clear`, as in JSON.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Op::Set => "set",
-            Op::Clear => "clear",
-        })
+        self.serialize(f)
     }
 }
 

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Serialize;
+use serde::de::IntoDeserializer;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attribute::{check_attribute_key, CustomAttribute};
@@ -122,8 +123,10 @@ impl SlotValue for Currency {
 }
 
 impl SlotValue for CustomerStatus {
-    fn parse(_: Field, text: &str) -> Result<Self, Error> {
-        Ok(CustomerStatus::from_name(text))
+    fn parse(field: Field, text: &str) -> Result<Self, Error> {
+        // Its JSON form: a neutral name, or any other text as `Other`.
+        CustomerStatus::deserialize(text.into_deserializer())
+            .map_err(|e: serde::de::value::Error| Error::validation(field.name(), e.to_string()))
     }
     fn check(&self, field: Field) -> Result<(), Error> {
         match self {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// A customer's status, one enum for every vendor.
 ///
@@ -22,7 +22,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A value a backend does not know is kept as [`CustomerStatus::Other`]
 /// with the vendor's text, never dropped or guessed. In JSON the neutral
 /// names are snake case (`"past_due"`); any other string is `Other`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// Shown ([`fmt::Display`]) as in JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CustomerStatus {
     /// A lead, without a finer stage (ChartMogul).
     Lead,
@@ -51,63 +53,14 @@ pub enum CustomerStatus {
     /// Deleted (Everlytic).
     Deleted,
     /// A vendor value unknown to unibill, verbatim.
+    #[serde(untagged)]
     Other(String),
 }
 
-const NAMES: &[(CustomerStatus, &str)] = &[
-    (CustomerStatus::Lead, "lead"),
-    (CustomerStatus::NewLead, "new_lead"),
-    (CustomerStatus::WorkingLead, "working_lead"),
-    (CustomerStatus::QualifiedLead, "qualified_lead"),
-    (CustomerStatus::UnqualifiedLead, "unqualified_lead"),
-    (CustomerStatus::Draft, "draft"),
-    (CustomerStatus::Active, "active"),
-    (CustomerStatus::PastDue, "past_due"),
-    (CustomerStatus::Hold, "hold"),
-    (CustomerStatus::Suspended, "suspended"),
-    (CustomerStatus::Inactive, "inactive"),
-    (CustomerStatus::Cancelled, "cancelled"),
-    (CustomerStatus::Deleted, "deleted"),
-];
-
-impl CustomerStatus {
-    /// The neutral snake-case name, or the vendor's text for `Other`.
-    pub fn as_str(&self) -> &str {
-        if let CustomerStatus::Other(s) = self {
-            return s;
-        }
-        NAMES
-            .iter()
-            .find(|(s, _)| s == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("other")
-    }
-
-    /// The status for a neutral name; unknown names become `Other`.
-    pub(crate) fn from_name(name: &str) -> Self {
-        NAMES
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(s, _)| s.clone())
-            .unwrap_or_else(|| CustomerStatus::Other(name.to_owned()))
-    }
-}
-
 impl fmt::Display for CustomerStatus {
+    /// The neutral snake-case name, or the vendor's text for `Other`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl Serialize for CustomerStatus {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CustomerStatus {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(CustomerStatus::from_name(&String::deserialize(d)?))
+        self.serialize(f)
     }
 }
 
@@ -117,12 +70,35 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_survives() {
-        for (s, n) in NAMES {
-            assert_eq!(CustomerStatus::from_name(n), *s);
-            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(n));
+        use CustomerStatus::*;
+        for (s, n) in [
+            (Lead, "lead"),
+            (NewLead, "new_lead"),
+            (WorkingLead, "working_lead"),
+            (QualifiedLead, "qualified_lead"),
+            (UnqualifiedLead, "unqualified_lead"),
+            (Draft, "draft"),
+            (Active, "active"),
+            (PastDue, "past_due"),
+            (Hold, "hold"),
+            (Suspended, "suspended"),
+            (Inactive, "inactive"),
+            (Cancelled, "cancelled"),
+            (Deleted, "deleted"),
+        ] {
+            assert_eq!(
+                serde_json::from_value::<CustomerStatus>(n.into()).unwrap(),
+                s
+            );
+            assert_eq!(serde_json::to_value(&s).unwrap(), serde_json::json!(n));
+            assert_eq!(s.to_string(), n);
         }
-        let o: CustomerStatus = serde_json::from_str("\"Frozen\"").unwrap();
-        assert_eq!(o, CustomerStatus::Other("Frozen".into()));
-        assert_eq!(serde_json::to_string(&o).unwrap(), "\"Frozen\"");
+        for text in ["Frozen", "other", "Past due", ""] {
+            let o: CustomerStatus = serde_json::from_value(text.into()).unwrap();
+            assert_eq!(o, Other(text.into()));
+            assert_eq!(serde_json::to_value(&o).unwrap(), text);
+            assert_eq!(o.to_string(), text);
+        }
+        assert!(serde_json::from_str::<CustomerStatus>("5").is_err());
     }
 }
