@@ -210,20 +210,6 @@ impl Capabilities {
     pub fn iter(&self) -> impl Iterator<Item = (Field, FieldCaps)> + '_ {
         Field::ALL.iter().map(move |f| (*f, self.get(*f)))
     }
-
-    /// Checks a patch: the first field it touches that this backend cannot
-    /// honour is returned as [`crate::Error::Unsupported`] (the fields' part
-    /// of [`crate::CheckedPatch::check`]).
-    pub(crate) fn check(&self, patch: &crate::CustomerPatch) -> Result<(), crate::Error> {
-        match patch.first_touched_where(|f, op| !self.allows(f, op)) {
-            Some((field, op)) => Err(crate::Error::Unsupported {
-                backend: self.backend,
-                field: field.into(),
-                op,
-            }),
-            None => Ok(()),
-        }
-    }
 }
 
 /// A Markdown table of several backends' capabilities, one row per

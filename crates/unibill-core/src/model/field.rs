@@ -662,19 +662,16 @@ impl CustomerPatch {
     /// assert_eq!(p.touched(), [(Field::Phone, Op::Clear), (Field::City, Op::Set)]);
     /// ```
     pub fn touched(&self) -> Vec<(Field, Op)> {
-        touch_order()
+        let mut touched: Vec<(Field, Op)> = Field::ALL
+            .iter()
+            .flat_map(|&f| [Op::Set, Op::Clear].map(|op| (f, op)))
             .filter(|&(f, op)| self.touches(f, op))
-            .collect()
-    }
-
-    /// The first `(field, op)` of [`Self::touched`]'s list for which
-    /// `refused` holds, without building the list; `refused` is asked
-    /// first, so only the fields it refuses are looked up in the patch.
-    pub(crate) fn first_touched_where(
-        &self,
-        mut refused: impl FnMut(Field, Op) -> bool,
-    ) -> Option<(Field, Op)> {
-        touch_order().find(|&(f, op)| refused(f, op) && self.touches(f, op))
+            .collect();
+        // Tags and custom attributes last; a stable sort keeps the rest.
+        touched.sort_by_key(|(f, _)| {
+            matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes)
+        });
+        touched
     }
 
     /// The same patch without the change `op` makes to `field` (for tags:
@@ -757,18 +754,6 @@ impl CustomerPatch {
         }
         Ok(())
     }
-}
-
-/// Every `(field, op)` pair in the order [`CustomerPatch::touched`] lists
-/// them: single-valued fields first, then tags and custom attributes, each
-/// with `Set` before `Clear`.
-fn touch_order() -> impl Iterator<Item = (Field, Op)> {
-    let collection = |f: &Field| matches!(f.kind(), FieldKind::Tags | FieldKind::CustomAttributes);
-    let single = Field::ALL.iter().filter(move |f| !collection(f));
-    let many = Field::ALL.iter().filter(move |f| collection(f));
-    single
-        .chain(many)
-        .flat_map(|&f| [Op::Set, Op::Clear].map(|op| (f, op)))
 }
 
 #[cfg(test)]

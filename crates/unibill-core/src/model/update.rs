@@ -76,32 +76,26 @@ impl CheckedPatch {
         patch: &CustomerPatch,
         options: &UpdateOptions,
     ) -> Result<Self> {
-        let (mut effective, mut ignored) = match options.unsupported {
-            UnsupportedPolicy::Fail => {
-                caps.check(patch)?;
-                (patch.clone(), Vec::new())
-            }
-            UnsupportedPolicy::Ignore => {
-                // The same rule as the portability check: one list of what
-                // this backend refuses (foreign extensions handled below,
-                // with the unknown-key check).
-                let ignored: Vec<Ignored> = caps
-                    .unsupported_in(patch)
-                    .into_iter()
-                    .filter(|i| i.field != Target::Extensions)
-                    .collect();
-                let effective = ignored.iter().fold(patch.clone(), |p, i| match i.field {
-                    Target::Field(f) => p.without(f, i.op),
-                    Target::Extensions => p,
-                });
-                (effective, ignored)
-            }
+        // One list of what this backend refuses, the one the portability
+        // check gives: fields first, then another known backend's
+        // extension, which comes after a misspelt extension key (below).
+        let ignored = caps.unsupported_in(patch);
+        let fail = options.unsupported == UnsupportedPolicy::Fail;
+        let refuse = |i: &Ignored| crate::Error::Unsupported {
+            backend: caps.backend(),
+            field: i.field,
+            op: i.op,
         };
+        if let Some(first) = ignored
+            .first()
+            .filter(|i| fail && i.field != Target::Extensions)
+        {
+            return Err(refuse(first));
+        }
         let own = caps.backend().as_str();
         let foreign: Vec<&str> = patch.extensions.keys().filter(|k| *k != own).collect();
         if !foreign.is_empty() {
-            // Read (under its lock) only when a foreign key needs it; the
-            // backend's own key is always known.
+            // The backend's own key is always known.
             let mut known = crate::patch::known_extension_keys();
             if let Err(at) = known.binary_search(&own) {
                 known.insert(at, own);
@@ -116,20 +110,16 @@ impl CheckedPatch {
                     ),
                 ));
             }
-            if options.unsupported == UnsupportedPolicy::Fail {
-                return Err(crate::Error::Unsupported {
-                    backend: caps.backend(),
-                    field: Target::Extensions,
-                    op: Op::Set,
-                });
-            }
-            for key in foreign {
-                effective.extensions.remove(key);
-            }
-            ignored.push(Ignored {
-                field: Target::Extensions,
-                op: Op::Set,
-            });
+        }
+        if let Some(first) = ignored.first().filter(|_| fail) {
+            return Err(refuse(first));
+        }
+        let mut effective = ignored.iter().fold(patch.clone(), |p, i| match i.field {
+            Target::Field(f) => p.without(f, i.op),
+            Target::Extensions => p,
+        });
+        for key in foreign {
+            effective.extensions.remove(key);
         }
         effective.validate()?;
         Ok(Self {
