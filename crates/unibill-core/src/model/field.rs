@@ -11,6 +11,7 @@
 //! `without`, the per-field part of `validate`, the capability table and
 //! the tests that walk [`Field::ALL`] follow from the row.
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -92,9 +93,6 @@ trait SlotValue: Sized {
     fn check(&self, _field: Field) -> Result<(), Error> {
         Ok(())
     }
-    fn as_text(_change: &Change<Self>) -> Option<&Change<String>> {
-        None
-    }
 }
 
 impl SlotValue for String {
@@ -104,9 +102,6 @@ impl SlotValue for String {
     fn check(&self, field: Field) -> Result<(), Error> {
         let max = field.max_chars().unwrap_or(crate::check::MAX_TEXT_CHARS);
         crate::check::text_within(field.name(), self, max)
-    }
-    fn as_text(change: &Change<Self>) -> Option<&Change<String>> {
-        Some(change)
     }
 }
 
@@ -152,15 +147,12 @@ impl SlotValue for DateTime<Utc> {
 }
 
 /// One field's place in a [`CustomerPatch`], whatever its type.
-trait PatchSlot {
+trait PatchSlot: Any {
     fn touches(&self, op: Op) -> bool;
     fn remove(&mut self, op: Op);
     fn set_text(&mut self, field: Field, text: &str) -> Result<(), Error>;
     fn clear(&mut self, field: Field) -> Result<(), Error>;
     fn check(&self, field: Field) -> Result<(), Error>;
-    fn as_text(&self) -> Option<&Change<String>> {
-        None
-    }
 }
 
 fn matches_op<T>(c: &Change<T>, op: Op) -> bool {
@@ -170,7 +162,7 @@ fn matches_op<T>(c: &Change<T>, op: Op) -> bool {
     )
 }
 
-impl<T: SlotValue> PatchSlot for Change<T> {
+impl<T: SlotValue + 'static> PatchSlot for Change<T> {
     fn touches(&self, op: Op) -> bool {
         matches_op(self, op)
     }
@@ -192,9 +184,6 @@ impl<T: SlotValue> PatchSlot for Change<T> {
             Change::Set(v) => v.check(field),
             _ => Ok(()),
         }
-    }
-    fn as_text(&self) -> Option<&Change<String>> {
-        T::as_text(self)
     }
 }
 
@@ -737,7 +726,9 @@ impl CustomerPatch {
 
     /// The change to a text field (`None` when `field` is not text).
     pub fn text(&self, field: Field) -> Option<&Change<String>> {
-        patch_slot(self, field).and_then(|s| s.as_text())
+        // A text field's place is a `Change<String>`.
+        let slot: &dyn Any = patch_slot(self, field)?;
+        slot.downcast_ref()
     }
 
     /// The per-field part of [`Self::validate`]: timestamps, then texts
