@@ -1,5 +1,6 @@
 //! What each backend can do with the neutral fields.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::Serialize;
@@ -130,8 +131,9 @@ impl fmt::Display for FieldCaps {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     backend: BackendKind,
-    fields: Vec<FieldCaps>,
-    lookups: Vec<LookupKind>,
+    /// By [`Field`] (its discriminant is its place in [`Field::ALL`]).
+    fields: [FieldCaps; Field::ALL.len()],
+    lookups: BTreeSet<LookupKind>,
 }
 
 impl Capabilities {
@@ -142,16 +144,14 @@ impl Capabilities {
     pub fn new(backend: BackendKind) -> Self {
         Self {
             backend,
-            fields: vec![FieldCaps::NONE; Field::ALL.len()],
-            lookups: Vec::new(),
+            fields: [FieldCaps::NONE; Field::ALL.len()],
+            lookups: BTreeSet::new(),
         }
     }
 
     /// Sets one field's capabilities.
     pub fn with(mut self, field: Field, caps: FieldCaps) -> Self {
-        if let Some(slot) = self.fields.get_mut(field as usize) {
-            *slot = caps;
-        }
+        self.fields[field as usize] = caps;
         self
     }
 
@@ -170,9 +170,7 @@ impl Capabilities {
     /// assert!(!caps.can_lookup(LookupKind::External));
     /// ```
     pub fn with_lookup(mut self, lookup: LookupKind) -> Self {
-        if !self.lookups.contains(&lookup) {
-            self.lookups.push(lookup);
-        }
+        self.lookups.insert(lookup);
         self
     }
 
@@ -191,10 +189,7 @@ impl Capabilities {
 
     /// One field's capabilities.
     pub fn get(&self, field: Field) -> FieldCaps {
-        self.fields
-            .get(field as usize)
-            .copied()
-            .unwrap_or(FieldCaps::NONE)
+        self.fields[field as usize]
     }
 
     /// Whether the backend can do `op` on `field`.
