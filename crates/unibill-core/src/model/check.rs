@@ -40,10 +40,13 @@ pub(crate) fn text_within(field: &str, s: &str, max_chars: usize) -> Result<()> 
             "empty value; clear the field instead of setting it to an empty string",
         ));
     }
-    if has_control(s) {
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
         return Err(Error::validation(field, "contains control characters"));
     }
-    if has_bidi_control(s) {
+    // Explicit bidi formatting: embeddings, overrides and isolates.
+    if s.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
         return Err(Error::validation(
             field,
             "contains bidi embedding, override or isolate characters (U+202A-U+202E, U+2066-U+2069)",
@@ -57,18 +60,6 @@ pub(crate) fn text_within(field: &str, s: &str, max_chars: usize) -> Result<()> 
         ));
     }
     Ok(())
-}
-
-/// Whether `s` holds control characters other than newline and tab.
-fn has_control(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
-}
-
-/// Whether `s` holds explicit bidi formatting: embeddings, overrides and
-/// isolates.
-fn has_bidi_control(s: &str) -> bool {
-    s.chars()
-        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
 }
 
 /// A tag to add or remove: the rule of [`text`], at most 255
