@@ -28,64 +28,51 @@ fn records<const N: usize>(file: &'static str) -> &'static [[u8; N]] {
 }
 
 /// The record of a data file that starts with `code` (`width` bytes), by
-/// a binary search; `None` when the code is not listed.
-fn lookup<const N: usize>(file: &'static str, width: usize, code: &str) -> Option<[u8; N]> {
+/// a binary search, borrowed from the file; `None` when the code is not
+/// listed.
+fn lookup<const N: usize>(file: &'static str, width: usize, code: &str) -> Option<&'static str> {
     let list = records::<N>(file);
     let i = list
         .binary_search_by(|r| r[..width].cmp(code.as_bytes()))
         .ok()?;
-    Some(list[i])
+    std::str::from_utf8(&list[i]).ok()
 }
 
 /// The minor unit of a listed currency code; `None` when the code is not
 /// listed.
 fn currency_minor_unit(code: &str) -> Option<u32> {
-    lookup::<6>(ISO_4217, 3, code).and_then(|r| char::from(r[4]).to_digit(10))
+    lookup::<6>(ISO_4217, 3, code).and_then(|record| record[4..5].parse().ok())
 }
 
-/// Whether `code` is an assigned ISO 3166-1 alpha-2 code.
-fn is_country(code: &str) -> bool {
-    lookup::<3>(ISO_3166, 2, code).is_some()
+/// Whether `code` is `n` ASCII upper-case letters.
+fn upper_letters(code: &str, n: usize) -> bool {
+    code.len() == n && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-fn two_or_three_upper(s: &str, n: usize) -> Option<[u8; 3]> {
-    let b = s.as_bytes();
-    if b.len() != n || !b.iter().all(u8::is_ascii_uppercase) {
-        return None;
-    }
-    let mut out = [0u8; 3];
-    out[..n].copy_from_slice(b);
-    Some(out)
-}
-
+/// What the two code types share: the code, borrowed from its data file,
+/// is how they show and serialize, and text is read through `new`.
 macro_rules! code_type {
-    ($name:ident, $len:expr) => {
+    ($name:ident) => {
         impl $name {
             /// The code as text.
-            pub fn as_str(&self) -> &str {
-                // Only ASCII upper-case letters are ever stored.
-                std::str::from_utf8(&self.0[..$len]).unwrap_or_default()
+            pub fn as_str(&self) -> &'static str {
+                self.0
             }
         }
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(self.as_str(), f)
+                fmt::Debug::fmt(self.0, f)
             }
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                f.write_str(self.0)
             }
         }
         impl FromStr for $name {
             type Err = Error;
             fn from_str(s: &str) -> Result<Self, Error> {
                 Self::new(s)
-            }
-        }
-        impl Serialize for $name {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
             }
         }
         impl<'de> Deserialize<'de> for $name {
@@ -100,58 +87,53 @@ macro_rules! code_type {
 /// An ISO 3166-1 alpha-2 country code such as `US`, checked against the
 /// list of officially assigned codes. Lower case is refused rather than
 /// guessed at: `"us"` is an error.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct CountryCode([u8; 3]);
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct CountryCode(&'static str);
 
 impl CountryCode {
     /// Parses a code; the error names `address.country` and the rule.
     pub fn new(code: &str) -> Result<Self, Error> {
-        match two_or_three_upper(code, 2) {
-            Some(b) if is_country(code) => Ok(Self(b)),
-            Some(_) => Err(Error::validation(
-                "address.country",
-                format!("`{code}` is not an assigned ISO 3166-1 alpha-2 code"),
-            )),
-            None => Err(Error::validation(
-                "address.country",
-                format!("`{code}` is not two upper-case letters (ISO 3166-1 alpha-2)"),
-            )),
-        }
+        let reason = match lookup::<3>(ISO_3166, 2, code) {
+            Some(record) => return Ok(Self(&record[..2])),
+            None if upper_letters(code, 2) => "is not an assigned ISO 3166-1 alpha-2 code",
+            None => "is not two upper-case letters (ISO 3166-1 alpha-2)",
+        };
+        Err(Error::validation(
+            "address.country",
+            format!("`{code}` {reason}"),
+        ))
     }
 }
-code_type!(CountryCode, 2);
+code_type!(CountryCode);
 
 /// An ISO 4217 currency code such as `USD`, checked against the list in
 /// `data/iso4217.txt` (currencies in use; no funds, metal or test codes).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Currency(&'static str);
 
 impl Currency {
     /// US dollar.
-    pub const USD: Currency = Currency(*b"USD");
+    pub const USD: Currency = Currency("USD");
 
     /// Parses a code; the error names `currency` and the rule.
     pub fn new(code: &str) -> Result<Self, Error> {
-        match two_or_three_upper(code, 3) {
-            Some(b) if currency_minor_unit(code).is_some() => Ok(Self(b)),
-            Some(_) => Err(Error::validation(
-                "currency",
-                format!("`{code}` is not an active ISO 4217 currency code"),
-            )),
-            None => Err(Error::validation(
-                "currency",
-                format!("`{code}` is not three upper-case letters (ISO 4217)"),
-            )),
-        }
+        let reason = match lookup::<6>(ISO_4217, 3, code) {
+            Some(record) => return Ok(Self(&record[..3])),
+            None if upper_letters(code, 3) => "is not an active ISO 4217 currency code",
+            None => "is not three upper-case letters (ISO 4217)",
+        };
+        Err(Error::validation("currency", format!("`{code}` {reason}")))
     }
 
     /// How many decimal digits the currency's minor unit has (2 for USD,
     /// 0 for JPY, 3 for KWD).
     pub(crate) fn minor_exponent(&self) -> u32 {
-        currency_minor_unit(self.as_str()).unwrap_or(2)
+        currency_minor_unit(self.0).unwrap_or(2)
     }
 }
-code_type!(Currency, 3);
+code_type!(Currency);
 
 /// An exact decimal number (mantissa and scale), so that `0.1` stays `0.1`
 /// and `250.00` converts to `25000` cents without float rounding.
@@ -400,7 +382,7 @@ mod tests {
         assert_eq!(countries.len(), 249);
         for code in &countries {
             assert!(code.bytes().all(|b| b.is_ascii_uppercase()), "{code}");
-            assert!(is_country(code), "{code}");
+            assert_eq!(CountryCode::new(code).unwrap().as_str(), *code);
         }
         let currencies = checked_body::<6>(ISO_4217, "ISO 4217");
         assert_eq!(currencies.len(), 160);
@@ -414,11 +396,11 @@ mod tests {
             assert_eq!(Currency::new(&line[..3]).unwrap().minor_exponent(), exp);
         }
         for absent in ["", "A", "AA", "ZZ", "ZZZ", "AAA", "usd", "US ", "AD\n", "é"] {
-            assert!(!is_country(absent), "{absent:?}");
+            assert!(CountryCode::new(absent).is_err(), "{absent:?}");
             assert!(currency_minor_unit(absent).is_none(), "{absent:?}");
         }
         // The first and last records are found too.
-        assert!(is_country("AD") && is_country("ZW"));
+        assert!(CountryCode::new("AD").is_ok() && CountryCode::new("ZW").is_ok());
         assert_eq!(currency_minor_unit("AED"), Some(2));
         assert_eq!(currency_minor_unit("ZWL"), Some(2));
     }
