@@ -563,46 +563,36 @@ macro_rules! field_model {
     (@slot_mut $p:ident []) => { None };
     (@slot_mut $p:ident [$($pp:ident).+]) => { Some(&mut $p.$($pp).+ as &mut dyn PatchSlot) };
 
-    // Setters: a code read as `set_text` reads it (a bad code kept for
-    // `validate`), `impl Into` the field's type otherwise.
+    // Setters: a setter and a clearer per `set(..)` row; the setter reads
+    // a code as `set_text` reads it (a bad code kept for `validate`), and
+    // takes `impl Into` the field's type otherwise.
     (@setter [$($pp:ident).*] $v:ident $kind:ident $mode:ident $(#[$m:meta])*) => {};
-    (@setter [$($pp:ident).+] $v:ident Text set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@value [$($pp).+] $v (String) $set $clear $(#[$m])*);
+    (@setter [$($pp:ident).+] $v:ident $kind:ident set($set:ident, $clear:ident) $(#[$m:meta])*) => {
+        field_model!(@set $kind [$($pp).+] $v $set $(#[$m])*);
+        #[doc = concat!("Clears [`Field::", stringify!($v), "`]: ")]
+        $(#[$m])*
+        pub fn $clear(mut self) -> Self {
+            self.$($pp).+ = Change::Clear;
+            self
+        }
     };
-    (@setter [$($pp:ident).+] $v:ident Country set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
-    };
-    (@setter [$($pp:ident).+] $v:ident Currency set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@code [$($pp).+] $v $set $clear $(#[$m])*);
-    };
-    (@setter [$($pp:ident).+] $v:ident Status set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@value [$($pp).+] $v (CustomerStatus) $set $clear $(#[$m])*);
-    };
-    (@setter [$($pp:ident).+] $v:ident Timestamp set($set:ident, $clear:ident) $(#[$m:meta])*) => {
-        field_model!(@value [$($pp).+] $v (DateTime<Utc>) $set $clear $(#[$m])*);
-    };
-    (@code [$($pp:ident).+] $v:ident $set:ident $clear:ident $(#[$m:meta])*) => {
+    (@set Text $($row:tt)*) => { field_model!(@value (String) $($row)*); };
+    (@set Status $($row:tt)*) => { field_model!(@value (CustomerStatus) $($row)*); };
+    (@set Timestamp $($row:tt)*) => { field_model!(@value (DateTime<Utc>) $($row)*); };
+    (@set Country $($row:tt)*) => { field_model!(@code $($row)*); };
+    (@set Currency $($row:tt)*) => { field_model!(@code $($row)*); };
+    (@code [$($pp:ident).+] $v:ident $set:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`] (a bad code is reported by [`Self::validate`]): ")]
         $(#[$m])*
         pub fn $set(self, code: &str) -> Self {
             self.set_text(Field::$v, code)
         }
-        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
     };
-    (@value [$($pp:ident).+] $v:ident ($($ty:tt)*) $set:ident $clear:ident $(#[$m:meta])*) => {
+    (@value ($($ty:tt)*) [$($pp:ident).+] $v:ident $set:ident $(#[$m:meta])*) => {
         #[doc = concat!("Sets [`Field::", stringify!($v), "`]: ")]
         $(#[$m])*
         pub fn $set(mut self, value: impl Into<$($ty)*>) -> Self {
             self.$($pp).+ = Change::Set(value.into());
-            self
-        }
-        field_model!(@clear [$($pp).+] $v $clear $(#[$m])*);
-    };
-    (@clear [$($pp:ident).+] $v:ident $clear:ident $(#[$m:meta])*) => {
-        #[doc = concat!("Clears [`Field::", stringify!($v), "`]: ")]
-        $(#[$m])*
-        pub fn $clear(mut self) -> Self {
-            self.$($pp).+ = Change::Clear;
             self
         }
     };
