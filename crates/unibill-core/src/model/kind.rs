@@ -88,9 +88,3 @@ impl From<u64> for CustomerId {
         Self(n.to_string())
     }
 }
-
-impl AsRef<str> for CustomerId {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}

@@ -124,12 +124,6 @@ impl From<CustomerId> for CustomerRef {
     }
 }
 
-impl From<&CustomerId> for CustomerRef {
-    fn from(id: &CustomerId) -> Self {
-        CustomerRef::Id(id.clone())
-    }
-}
-
 impl PartialEq<CustomerId> for CustomerRef {
     fn eq(&self, other: &CustomerId) -> bool {
         matches!(self, CustomerRef::Id(id) if id == other)
