@@ -235,9 +235,7 @@ impl LookupKind {
             LookupKind::External => "external",
         }
     }
-}
 
-impl LookupKind {
     /// The reference of this kind for `value` ([`CustomerRef::Email`] or
     /// [`CustomerRef::External`]).
     pub fn reference(&self, value: &str) -> CustomerRef {
