@@ -274,15 +274,6 @@ impl fmt::Display for Decimal {
     }
 }
 
-impl From<i64> for Decimal {
-    fn from(n: i64) -> Self {
-        Decimal {
-            mantissa: i128::from(n),
-            scale: 0,
-        }
-    }
-}
-
 impl Serialize for Decimal {
     /// As a string, so no JSON reader can round it.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
