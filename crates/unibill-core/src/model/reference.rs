@@ -132,20 +132,18 @@ impl PartialEq<CustomerId> for CustomerRef {
 
 impl Serialize for CustomerRef {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
         let (key, value) = match self {
             CustomerRef::Id(id) => return s.serialize_str(id.as_str()),
             CustomerRef::Email(e) => ("email", e),
             CustomerRef::External(r) => ("external", r),
         };
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry(key, value)?;
-        m.end()
+        s.collect_map([(key, value)])
     }
 }
 
 impl<'de> Deserialize<'de> for CustomerRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// An id: text, or a number (vendors' integer ids).
         #[derive(Deserialize)]
         #[serde(untagged)]
         enum IdText {
@@ -172,12 +170,10 @@ impl<'de> Deserialize<'de> for CustomerRef {
             )
         })?;
         Ok(match repr {
-            Repr::Plain(IdText::Text(s)) | Repr::Tagged(Tagged::Id(IdText::Text(s))) => {
-                CustomerRef::Id(CustomerId::new(s))
-            }
-            Repr::Plain(IdText::Number(n)) | Repr::Tagged(Tagged::Id(IdText::Number(n))) => {
-                CustomerRef::Id(CustomerId::from(n))
-            }
+            Repr::Plain(id) | Repr::Tagged(Tagged::Id(id)) => CustomerRef::Id(match id {
+                IdText::Text(s) => CustomerId::new(s),
+                IdText::Number(n) => CustomerId::from(n),
+            }),
             Repr::Tagged(Tagged::Email(e)) => CustomerRef::Email(e),
             Repr::Tagged(Tagged::External(r)) => CustomerRef::External(r),
         })
