@@ -171,32 +171,21 @@ impl AttributeValue {
 
     /// Reads a JSON value as the given type: the JSON type the vendor
     /// accepts for it, or its text form (`"25"` for an Integer, `"t"` for a
-    /// Boolean).
+    /// Boolean). A JSON number is read from its exact text by the type's
+    /// rule (`1` and `0` are Boolean spellings).
     pub(crate) fn from_json(key: &str, ty: AttributeType, value: &Value) -> Result<Self, Error> {
-        let mismatch = || {
-            Error::validation(
+        match (ty, value) {
+            (_, Value::String(s)) => Self::parse(key, ty, s),
+            (AttributeType::Boolean, Value::Bool(b)) => Ok(AttributeValue::Boolean(*b)),
+            (
+                AttributeType::Integer | AttributeType::Decimal | AttributeType::Boolean,
+                Value::Number(n),
+            ) => Self::parse(key, ty, &n.to_string()),
+            _ => Err(Error::validation(
                 field(key),
                 format!("{ty} attribute cannot take the JSON value {value}"),
-            )
-        };
-        let v = match (ty, value) {
-            (_, Value::String(s)) => return Self::parse(key, ty, s),
-            (AttributeType::Integer, Value::Number(n)) => {
-                AttributeValue::Integer(n.as_i64().ok_or_else(mismatch)?)
-            }
-            (AttributeType::Decimal, Value::Number(n)) => {
-                AttributeValue::Decimal(n.to_string().parse().map_err(|_| mismatch())?)
-            }
-            (AttributeType::Boolean, Value::Bool(b)) => AttributeValue::Boolean(*b),
-            (AttributeType::Boolean, Value::Number(n)) => match n.as_u64() {
-                Some(1) => AttributeValue::Boolean(true),
-                Some(0) => AttributeValue::Boolean(false),
-                _ => return Err(mismatch()),
-            },
-            _ => return Err(mismatch()),
-        };
-        v.check(key)?;
-        Ok(v)
+            )),
+        }
     }
 
     /// Applies the rules that construction through `From` cannot: a
@@ -401,6 +390,12 @@ mod tests {
             AttributeValue::Boolean(true)
         );
         assert!(AttributeValue::from_json("b", AttributeType::Boolean, &json!(2)).is_err());
+        assert!(AttributeValue::from_json("b", AttributeType::Boolean, &json!(1.0)).is_err());
+        assert_eq!(
+            AttributeValue::from_json("b", AttributeType::Boolean, &json!(0)).unwrap(),
+            AttributeValue::Boolean(false)
+        );
+        assert!(AttributeValue::from_json("s", AttributeType::String, &json!(1)).is_err());
     }
 
     #[test]
@@ -420,6 +415,13 @@ mod tests {
             );
         }
         assert!(AttributeValue::from_json("n", AttributeType::Integer, &json!(2.5)).is_err());
+        assert!(AttributeValue::from_json("n", AttributeType::Integer, &json!(1e3)).is_err());
+        let huge: Value = serde_json::from_str("99999999999999999999").unwrap();
+        assert!(AttributeValue::from_json("n", AttributeType::Integer, &huge).is_err());
+        assert_eq!(
+            AttributeValue::from_json("n", AttributeType::Integer, &json!(-3)).unwrap(),
+            AttributeValue::Integer(-3)
+        );
         assert!(AttributeValue::from_json("n", AttributeType::Integer, &json!(true)).is_err());
     }
 
