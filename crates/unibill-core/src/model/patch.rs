@@ -48,7 +48,7 @@ pub fn register_extension_key(backend: crate::BackendKind) {
 
 /// The extension keys known in this process, sorted (see
 /// [`register_extension_key`]).
-pub fn known_extension_keys() -> Vec<&'static str> {
+pub(crate) fn known_extension_keys() -> Vec<&'static str> {
     KNOWN_EXTENSION_KEYS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
