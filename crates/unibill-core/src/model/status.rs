@@ -24,7 +24,10 @@ use serde::{Deserialize, Serialize};
 /// names are snake case (`"past_due"`); any other string is `Other`.
 /// Shown ([`fmt::Display`]) as in JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(
+    rename_all = "snake_case",
+    expecting = "a customer status: a string (a neutral name such as `past_due`, or the vendor's text)"
+)]
 pub enum CustomerStatus {
     /// A lead, without a finer stage (ChartMogul).
     Lead,
@@ -99,6 +102,10 @@ mod tests {
             assert_eq!(serde_json::to_value(&o).unwrap(), text);
             assert_eq!(o.to_string(), text);
         }
-        assert!(serde_json::from_str::<CustomerStatus>("5").is_err());
+        let e = serde_json::from_str::<CustomerStatus>("5").unwrap_err();
+        assert!(
+            e.to_string().starts_with("a customer status: a string"),
+            "{e}"
+        );
     }
 }
