@@ -277,17 +277,7 @@ fn build<C: BackendConfig>(c: &C) -> Result<<C::Builder as BackendBuilder>::Clie
 /// errors name the field (`redis.url`, ...).
 #[cfg(feature = "redis")]
 fn coordinator(r: &RedisSetting) -> Result<unibill_redis::RedisCoordinator> {
-    let mut s = unibill_redis::RedisSettings::new(r.url.clone())?;
-    if let Some(prefix) = &r.prefix {
-        s.prefix = prefix.clone();
-    }
-    if let Some(share) = r.fallback_share {
-        s.unreachable = unibill_redis::Unreachable::LocalFallback { share };
-    }
-    if let Some(lease) = r.lease {
-        s.lease = lease;
-    }
-    unibill_redis::RedisCoordinator::new(s)
+    unibill_redis::RedisCoordinator::new(r.clone())
 }
 
 /// Without the `redis` feature, Redis in the settings is refused rather

@@ -346,6 +346,8 @@ impl Settings {
         "UNIBILL_REDIS_PREFIX",
         "UNIBILL_REDIS_FALLBACK_SHARE",
         "UNIBILL_REDIS_LEASE",
+        "UNIBILL_REDIS_TIMEOUT",
+        "UNIBILL_REDIS_FALLBACK_PROBE",
     ];
 
     /// The settings from name-value pairs (the environment's), reading
@@ -365,37 +367,72 @@ impl Settings {
     }
 }
 
-/// Redis in the settings (`{"url": "rediss://:password@cache:6380",
-/// "prefix": "billing:"}`), read here and connected by the `unibill`
-/// facade's `redis` feature (`unibill_redis`).
+/// Where and how to reach Redis, in the settings (`{"url":
+/// "rediss://:password@cache:6380", "prefix": "billing:"}`) as in code:
+/// the one description of Redis that the `unibill-redis` crate's
+/// `RedisCoordinator::new` takes, and that the `unibill` facade's `redis`
+/// feature connects. What is `None` keeps the default named on its field.
+/// `RedisCoordinator::new` checks the values and refuses a bad one with
+/// `Error::Config` naming the key (`redis.url`, `redis.lease`, ...).
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_core::builder::RedisSetting;
+///
+/// let mut redis = RedisSetting::new("redis://:s3cret@127.0.0.1:6379/0");
+/// redis.prefix = Some("billing:".into());
+/// redis.fallback_share = Some(0.25);
+/// assert!(!format!("{redis:?}").contains("s3cret"));
+/// let read: RedisSetting = serde_json::from_str(
+///     r#"{"url": "redis://127.0.0.1", "lease": "30s", "timeout": 1}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(read.lease, Some(Duration::from_secs(30)));
+/// ```
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RedisSetting {
     /// `redis://` or `rediss://` (TLS); its password is never shown.
     pub url: String,
-    /// Key prefix (default `unibill:`).
+    /// Prefix of every key unibill writes (default `unibill:`), so that
+    /// several deployments can share one Redis.
     #[serde(default)]
     pub prefix: Option<String>,
     /// Opt-in local fallback when Redis is unreachable: this process's
-    /// share of each limit, in `(0, 1]`. Unset: fail closed.
+    /// share of each limit, in `(0, 1]` (e.g. `0.25` for four processes),
+    /// with the in-process lock. Unset: fail closed (a retryable error;
+    /// nothing is sent unlimited or written unlocked).
     #[serde(default, deserialize_with = "de::some_number")]
     pub fallback_share: Option<f64>,
-    /// Lease of a customer lock (default 10 s): how long a dead holder
-    /// blocks the customer.
+    /// Lease of a customer lock (default 10 s, at least 100 ms): how long
+    /// a dead holder blocks the customer.
     #[serde(default, alias = "lease_secs", deserialize_with = "de::some_duration")]
     pub lease: Option<Duration>,
+    /// Time allowed to connect, and for each command's answer (default
+    /// 2 s); beyond it Redis counts as unreachable.
+    #[serde(default, deserialize_with = "de::some_duration")]
+    pub timeout: Option<Duration>,
+    /// With [`fallback_share`](Self::fallback_share) only: once Redis
+    /// failed to answer, operations go straight to the fallback for this
+    /// long instead of each trying Redis first (up to the timeout); then
+    /// one operation asks Redis again (default 1 s; zero, set in code,
+    /// asks Redis every time).
+    #[serde(default, deserialize_with = "de::some_duration")]
+    pub fallback_probe: Option<Duration>,
 }
 
 impl RedisSetting {
-    /// Redis at this URL, with the default prefix, lease and fail-closed
-    /// behaviour.
+    /// Redis at this URL, with every default: prefix `unibill:`, fail
+    /// closed, 10 s lease, 2 s timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             prefix: None,
             fallback_share: None,
             lease: None,
+            timeout: None,
+            fallback_probe: None,
         }
     }
 }
@@ -407,6 +444,8 @@ impl fmt::Debug for RedisSetting {
             .field("prefix", &self.prefix)
             .field("fallback_share", &self.fallback_share)
             .field("lease", &self.lease)
+            .field("timeout", &self.timeout)
+            .field("fallback_probe", &self.fallback_probe)
             .finish()
     }
 }
@@ -918,6 +957,8 @@ mod tests {
             ("UNIBILL_RATE_LIMIT", "off"),
             ("UNIBILL_REDIS_URL", "redis://127.0.0.1"),
             ("UNIBILL_REDIS_FALLBACK_SHARE", "0.5"),
+            ("UNIBILL_REDIS_TIMEOUT", "750ms"),
+            ("UNIBILL_REDIS_FALLBACK_PROBE", "3"),
             ("UNIBILL_LOCK_WAIT", " "),
             ("UNIBILL_BACKEND", "anything: not a setting"),
         ]))
@@ -929,6 +970,8 @@ mod tests {
         let redis = s.redis.unwrap();
         assert_eq!(redis.url, "redis://127.0.0.1");
         assert_eq!(redis.fallback_share, Some(0.5));
+        assert_eq!(redis.timeout, Some(Duration::from_millis(750)));
+        assert_eq!(redis.fallback_probe, Some(Duration::from_secs(3)));
         for (var, value) in [
             ("UNIBILL_TIMEOUT_SECS", "-1"),
             ("UNIBILL_MAX_ATTEMPTS", "0"),
