@@ -42,7 +42,14 @@ use retry::Reason;
 /// `X-Rate-Limit-Reset-Minute`).
 pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 
-/// Settings of a [`Transport`].
+/// Settings of a [`Transport`]: what [`Transport::new`] takes.
+///
+/// A backend's users never need it: they set the same values through
+/// [`Settings`](crate::Settings), given to the builder with
+/// [`BackendBuilder::settings`](crate::BackendBuilder::settings), and
+/// [`ClientOptions::transport`] turns those (with the backend's defaults
+/// and runtime objects) into this config. It is the backend kit's type,
+/// for a backend author or a test building a [`Transport`] directly.
 ///
 /// ```
 /// use std::time::Duration;
@@ -420,8 +427,10 @@ impl Transport {
     /// `base_url`; a key unusable in a header gives [`Error::Config`] with
     /// field `auth` (never showing the key), a rate limit of zero
     /// requests or a zero window [`Error::Config`] with field `rate_limit`,
-    /// and a zero timeout [`Error::Config`] naming `connect_timeout` or
-    /// `request_timeout`.
+    /// a zero timeout [`Error::Config`] naming `connect_timeout` or
+    /// `request_timeout`, a zero response cap one naming
+    /// `max_response_bytes`, and a user agent unusable in a header one
+    /// naming `user_agent`.
     ///
     /// The `reqwest` client is built from `client`, a builder the caller
     /// prepared (proxy, root certificates, ...), or without one from
@@ -465,6 +474,16 @@ impl Transport {
                 "lock_wait",
                 config.lock_wait.is_zero(),
                 "must be longer than zero: an update of a customer another update is writing would fail at once",
+            ),
+            (
+                "max_response_bytes",
+                config.max_response_bytes == 0,
+                "must be at least 1: every response would be refused as too large",
+            ),
+            (
+                "user_agent",
+                HeaderValue::from_bytes(config.user_agent.as_bytes()).is_err(),
+                "is not a valid header value (control characters are not allowed)",
             ),
         ];
         if let Some((field, _, reason)) = refusals.into_iter().find(|(_, refused, _)| *refused) {
