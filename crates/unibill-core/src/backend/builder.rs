@@ -643,24 +643,21 @@ pub(crate) mod de {
     }
 
     /// A whole number, at least 1, given as a number or as text.
-    fn count(v: &Value) -> Option<u32> {
+    fn count<T: std::str::FromStr + PartialOrd + Default>(v: &Value) -> Option<T> {
         text_or_number(v)
-            .and_then(|t| t.parse::<u32>().ok())
-            .filter(|n| *n > 0)
+            .and_then(|t| t.parse::<T>().ok())
+            .filter(|n| *n > T::default())
     }
 
     /// A response cap in bytes: a whole number, at least 1; the error
     /// names the key (`max_response_bytes`).
     pub(crate) fn byte_cap<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         let v = Value::deserialize(d)?;
-        text_or_number(&v)
-            .and_then(|t| t.parse::<usize>().ok())
-            .filter(|n| *n > 0)
-            .ok_or_else(|| {
-                D::Error::custom(format!(
-                    "`max_response_bytes` must be a whole number of bytes of at least 1, not {v}"
-                ))
-            })
+        count(&v).ok_or_else(|| {
+            D::Error::custom(format!(
+                "`max_response_bytes` must be a whole number of bytes of at least 1, not {v}"
+            ))
+        })
     }
 
     /// A `User-Agent`: text usable as a header value; the error names
@@ -707,14 +704,13 @@ pub(crate) mod de {
             }
             Value::String(t) => {
                 let (n, unit) = t.split_once('/').ok_or_else(malformed)?;
-                let per = match unit.trim() {
-                    "s" | "sec" | "second" => 1,
-                    "m" | "min" | "minute" => 60,
-                    "h" | "hour" => 3600,
-                    "d" | "day" => 86400,
-                    _ => return Err(malformed()),
-                };
-                (Value::String(n.trim().into()), Duration::from_secs(per))
+                // One unit of time as `humantime` names it (`s`, `sec`,
+                // `m`, `min`, `minute`, `h`, `hour`, `d`, `day`, ...).
+                let per = Some(unit.trim())
+                    .filter(|u| u.chars().all(|c| c.is_ascii_alphabetic()))
+                    .and_then(|u| humantime::parse_duration(&format!("1{u}")).ok())
+                    .ok_or_else(malformed)?;
+                (Value::String(n.trim().into()), per)
             }
             Value::Object(m) if m.len() == 2 => {
                 let per = m
@@ -903,6 +899,21 @@ mod tests {
                 .unwrap();
         assert_eq!(capped.max_response_bytes, 1024);
         assert_eq!(capped.user_agent, "billing/2");
+        for (units, secs) in [
+            (["s", "sec", "second"], 1),
+            (["m", "min", "minute"], 60),
+            (["h", "hour", "hour"], 3600),
+            (["d", "day", " day "], 86400),
+        ] {
+            for unit in units {
+                let s: Settings = serde_json::from_value(
+                    serde_json::json!({ "rate_limit": format!("40/{unit}") }),
+                )
+                .unwrap();
+                let per = Duration::from_secs(secs);
+                assert_eq!(s.rate_limit, Some(Some(RateLimit { requests: 40, per })));
+            }
+        }
         let off: Settings = serde_json::from_str(r#"{"rate_limit": null}"#).unwrap();
         assert_eq!(off.rate_limit, Some(None));
         assert_eq!(Settings::default().rate_limit, None);
@@ -916,6 +927,9 @@ mod tests {
             (r#"{"max_attempts": 0}"#, "at least 1"),
             (r#"{"rate_limit": "fast"}"#, "40/s"),
             (r#"{"rate_limit": "0/s"}"#, "40/s"),
+            (r#"{"rate_limit": "40/2s"}"#, "40/s"),
+            (r#"{"rate_limit": "40/"}"#, "40/s"),
+            (r#"{"rate_limit": "40/fortnight"}"#, "40/s"),
             (r#"{"timout": 3}"#, "timout"),
             (r#"{"max_response_bytes": 0}"#, "max_response_bytes"),
             (r#"{"max_response_bytes": "lots"}"#, "max_response_bytes"),
