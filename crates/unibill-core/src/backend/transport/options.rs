@@ -10,12 +10,6 @@ use crate::error::{Error, Result};
 use crate::kind::BackendKind;
 use crate::lock::{AccountScope, WriteLocking};
 
-/// A caller's adjustment of the `reqwest` client builder (a proxy, root
-/// certificates, ...): given the builder [`Transport`] starts from
-/// (rustls, the connect timeout, the user agent), it returns the builder
-/// to use. Redirects are turned off after it, whatever it sets.
-pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
-
 /// The connection settings every backend builder shares: the base URL, the
 /// [`Settings`], the runtime objects (rate limiter, write locking, an
 /// adjustment of the `reqwest` client) and the backend's defaults;
@@ -52,9 +46,12 @@ pub struct ClientOptions {
     pub rate_limiter: Option<Arc<dyn RateLimiter>>,
     /// Which lock keeps concurrent updates of one customer apart.
     pub write_locking: WriteLocking,
-    /// The caller's adjustment of the client builder, if any (redirects
-    /// stay off whatever it does).
-    pub client: Option<HttpClientFn>,
+    /// The caller's adjustment of the `reqwest` client builder (a proxy,
+    /// root certificates, ...), if any: given the builder [`Transport`]
+    /// starts from (rustls, the connect timeout, the user agent), it
+    /// returns the builder to use. Redirects are turned off after it,
+    /// whatever it sets.
+    pub client: Option<Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>>,
     /// The backend's own rate limit (its vendor's documented one), used
     /// unless [`Settings::rate_limit`] names one (or `Some(None)`, none).
     pub default_rate_limit: Option<RateLimit>,
