@@ -48,6 +48,7 @@ use std::time::{Duration, Instant};
 use unibill_core::lock::LockFailure;
 use unibill_core::transport::RateLimit;
 use unibill_core::BackendBuilder;
+use unibill_core::Settings;
 use unibill_core::{CustomerId, CustomerPatch, CustomerUpdater, Error};
 use unibill_fusebill::Fusebill;
 use unibill_redis::{RedisCoordinator, RedisSetting};
@@ -1102,10 +1103,13 @@ mod worker {
             let client = Fusebill::builder()
                 .base_url(var("UNIBILL_REDIS_TEST_FUSEBILL"))
                 .api_key(unibill_sandbox::FUSEBILL_API_KEY)
-                .rate_limit(Some(limit))
+                .settings(Settings {
+                    rate_limit: Some(Some(limit)),
+                    lock_wait: Duration::from_secs(60),
+                    ..Settings::default()
+                })
                 .rate_limiter(redis.rate_limiter())
                 .write_locking(redis.write_locking())
-                .lock_wait(Duration::from_secs(60))
                 .build()
                 .expect("client");
             if mode == "once" {
