@@ -304,6 +304,12 @@ impl fmt::Display for Shown<'_> {
 /// of `source` (never its URL).
 fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String {
     use std::error::Error as _;
+    if source.is_timeout() {
+        return match timeout {
+            Some(t) => format!("timed out after {} s", t.as_secs_f64()),
+            None => "timed out".to_owned(),
+        };
+    }
     let mut innermost: Option<String> = None;
     let mut chain = String::new();
     let mut refused = false;
@@ -318,44 +324,36 @@ fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String
         innermost = Some(text);
         next = e.source();
     }
+    let cause = if source.is_connect() {
+        if refused || chain.contains("connection refused") {
+            return "connection refused".to_owned();
+        } else if chain.contains("dns error") || chain.contains("lookup") {
+            "DNS lookup failed"
+        } else if ["tls", "certificate", "handshake", "rustls"]
+            .iter()
+            .any(|w| chain.contains(w))
+        {
+            "TLS handshake failed"
+        } else {
+            "could not connect"
+        }
+    } else if source.is_body() || source.is_decode() {
+        "connection lost while reading the response body"
+    } else if source.is_builder() {
+        "invalid request"
+    } else if source.is_redirect() {
+        "redirect refused"
+    } else if source.is_request() {
+        "connection lost before an answer"
+    } else {
+        "request failed"
+    };
     let detail = innermost
         .as_deref()
         .and_then(excerpt)
         .map(|d| format!(": {}", shown(&d)))
         .unwrap_or_default();
-    if source.is_timeout() {
-        return match timeout {
-            Some(t) => format!("timed out after {} s", t.as_secs_f64()),
-            None => "timed out".to_owned(),
-        };
-    }
-    if source.is_connect() {
-        return if refused || chain.contains("connection refused") {
-            "connection refused".to_owned()
-        } else if chain.contains("dns error") || chain.contains("lookup") {
-            format!("DNS lookup failed{detail}")
-        } else if ["tls", "certificate", "handshake", "rustls"]
-            .iter()
-            .any(|w| chain.contains(w))
-        {
-            format!("TLS handshake failed{detail}")
-        } else {
-            format!("could not connect{detail}")
-        };
-    }
-    if source.is_body() || source.is_decode() {
-        return format!("connection lost while reading the response body{detail}");
-    }
-    if source.is_builder() {
-        return format!("invalid request{detail}");
-    }
-    if source.is_redirect() {
-        return format!("redirect refused{detail}");
-    }
-    if source.is_request() {
-        return format!("connection lost before an answer{detail}");
-    }
-    format!("request failed{detail}")
+    format!("{cause}{detail}")
 }
 
 /// The count and matches of [`Error::Ambiguous`] as its `Display` gives

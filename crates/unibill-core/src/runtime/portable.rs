@@ -187,16 +187,13 @@ impl CustomerPatch {
         I: IntoIterator,
         I::Item: AsRef<Capabilities>,
     {
-        let refused = self
-            .portability(backends)
+        let report = self.portability(backends);
+        let first = report
             .backends
-            .into_iter()
-            .find_map(|b| {
-                let first = b.refused.first()?;
-                Some((b.backend, *first))
-            });
-        match refused {
-            Some((backend, Ignored { field, op })) => {
+            .iter()
+            .find_map(|b| Some((b.backend, b.refused.first()?)));
+        match first {
+            Some((backend, &Ignored { field, op })) => {
                 Err(Error::Unsupported { backend, field, op })
             }
             None => Ok(()),
