@@ -107,10 +107,7 @@ pub(crate) enum Reason {
 }
 
 fn repeatable(idempotency: Idempotency) -> bool {
-    matches!(
-        idempotency,
-        Idempotency::Idempotent | Idempotency::RetrySafe
-    )
+    idempotency != Idempotency::NonIdempotent
 }
 
 /// Whether an answer with this status may be retried.
