@@ -242,7 +242,7 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {}
 /// reference already resolved once to `resolved` (bulk runs check and
 /// resolve before ordering their items): that first resolution stands in
 /// for the first lookup, and the confirming lookup under the lock is made
-/// as always. `None` resolves first.
+/// as always. `None` resolves first; for an id, `resolved` is not read.
 pub(crate) async fn update_as<U: Backend + ?Sized>(
     updater: &U,
     reference: &CustomerRef,
