@@ -447,29 +447,24 @@ impl InProcessLock {
     }
 }
 
-/// A reference to a slot of the map that forgets the key when the last
-/// reference goes (also when a waiting task is cancelled).
-struct SlotRef {
+/// The lease of an in-process lock: the key's mutex guard once it is had.
+/// Dropping it, or a wait for it that timed out or was cancelled, forgets
+/// the key when nobody holds or waits for it any more (the wait's own
+/// reference to the mutex is gone by then).
+struct InProcessLease {
     lock: InProcessLock,
     key: String,
-    slot: Option<Slot>,
+    guard: Option<OwnedMutexGuard<()>>,
 }
 
-impl Drop for SlotRef {
+impl Drop for InProcessLease {
     fn drop(&mut self) {
-        drop(self.slot.take());
+        drop(self.guard.take());
         let mut slots = self.lock.slots();
         if slots.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
             slots.remove(&self.key);
         }
     }
-}
-
-/// The lease of an in-process lock: the mutex guard, then the slot
-/// reference (dropped in that order).
-struct InProcessLease {
-    _guard: OwnedMutexGuard<()>,
-    _slot: SlotRef,
 }
 
 impl Lease for InProcessLease {
@@ -482,19 +477,17 @@ impl Lease for InProcessLease {
 impl WriteLock for InProcessLock {
     async fn acquire(&self, key: &LockKey, wait: Duration) -> Result<LockGuard> {
         let slot = self.slot(key.as_str());
-        let slot_ref = SlotRef {
+        let mut lease = InProcessLease {
             lock: self.clone(),
             key: key.as_str().to_owned(),
-            slot: Some(Arc::clone(&slot)),
+            guard: None,
         };
-        match tokio::time::timeout(wait, slot.lock_owned()).await {
-            Ok(guard) => Ok(LockGuard::new(
-                key.clone(),
-                Box::new(InProcessLease {
-                    _guard: guard,
-                    _slot: slot_ref,
-                }),
-            )),
+        let locked = tokio::time::timeout(wait, slot.lock_owned()).await;
+        match locked {
+            Ok(guard) => {
+                lease.guard = Some(guard);
+                Ok(LockGuard::new(key.clone(), Box::new(lease)))
+            }
             Err(_) => Err(key.error(LockFailure::TimedOut(wait))),
         }
     }
