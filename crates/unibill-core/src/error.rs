@@ -353,6 +353,14 @@ fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String
     format!("{cause}{detail}")
 }
 
+/// Whether a request that failed with `source` may go through when sent
+/// again: every failure to complete it (connect, timeout, a connection
+/// lost, a body cut short) may; a request that could not be built, a
+/// redirect or a status error cannot.
+pub(crate) fn may_complete(source: &reqwest::Error) -> bool {
+    !(source.is_builder() || source.is_redirect() || source.is_status())
+}
+
 /// The count and matches of [`Error::Ambiguous`] as its `Display` gives
 /// them: the count exact when every match is listed, else "at least" the
 /// matches counted; then each match quoted, escaped and cut like an id, at
@@ -567,12 +575,7 @@ impl Error {
             | Error::Lock { .. }
             | Error::LookupTimeout { .. }
             | Error::Limiter { .. } => true,
-            // Every failure to complete a request (connect, timeout, a
-            // connection lost, a body cut short) may go through next
-            // time; only a request that could not be built cannot.
-            Error::Transport { source, .. } => {
-                !(source.is_builder() || source.is_redirect() || source.is_status())
-            }
+            Error::Transport { source, .. } => may_complete(source),
             Error::Vendor { status, .. } => *status >= 500,
             Error::PartialUpdate { source, .. } => source.is_retryable(),
             _ => false,

@@ -18,9 +18,9 @@
 //!   the same account serialise too. A lock shared by several processes
 //!   (on Redis, say) implements the same trait and is plugged in through
 //!   [`WriteLocking::Shared`];
-//! - waiting is bounded (the wait given to [`CustomerLocks::new`]): a lock
-//!   that cannot be had in time is [`Error::Lock`] with
-//!   [`LockFailure::TimedOut`], never an unlocked write.
+//! - waiting is bounded ([`CustomerLocks::wait`]): a lock that cannot be had
+//!   in time is [`Error::Lock`] with [`LockFailure::TimedOut`], never an
+//!   unlocked write.
 //!
 //! ```
 //! # async fn demo() -> unibill_core::Result<()> {
@@ -376,8 +376,13 @@ impl CustomerLocks {
         &self.account
     }
 
+    /// How long [`Self::acquire`] waits.
+    pub fn wait(&self) -> Duration {
+        self.wait
+    }
+
     /// Takes `customer`'s lock (keyed by its canonical id), waiting at
-    /// most the wait the locks were built with.
+    /// most [`Self::wait`].
     pub async fn acquire(&self, customer: &CustomerId) -> Result<LockGuard> {
         let key = LockKey::new(self.backend, &self.account, customer);
         match &self.lock {

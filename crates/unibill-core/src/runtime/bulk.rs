@@ -64,7 +64,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, BoxStream, FusedStream, Stream, StreamExt};
@@ -290,21 +290,17 @@ impl Stream for BulkStream<'_> {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.started.is_none() {
-            this.started = Some((Instant::now(), this.updater.retries()));
-        }
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                this.record(&item);
-                Poll::Ready(Some(item))
-            }
-            Poll::Ready(None) => {
+        this.started
+            .get_or_insert_with(|| (Instant::now(), this.updater.retries()));
+        let item = ready!(this.inner.as_mut().poll_next(cx));
+        match &item {
+            Some(item) => this.record(item),
+            None => {
                 this.refresh();
                 this.finished = true;
-                Poll::Ready(None)
             }
-            Poll::Pending => Poll::Pending,
         }
+        Poll::Ready(item)
     }
 }
 
