@@ -136,11 +136,7 @@ impl AccountId {
     }
 
     fn digest(parts: &[&[u8]]) -> Self {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        for part in parts {
-            ctx.update(part);
-        }
-        let digest = ctx.finish();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &parts.concat());
         let hex = digest.as_ref()[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
