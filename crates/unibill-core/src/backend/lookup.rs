@@ -47,8 +47,7 @@ pub(crate) const ENTRIES_PER_YIELD: usize = 1024;
 #[derive(Debug)]
 pub struct LookupPages {
     backend: BackendKind,
-    kind: LookupKind,
-    value: String,
+    reference: CustomerRef,
     limit: Duration,
     deadline: Option<Instant>,
     pages: usize,
@@ -64,8 +63,7 @@ impl LookupPages {
         let limit = transport.lookup_deadline();
         Self {
             backend: transport.backend(),
-            kind,
-            value: value.to_owned(),
+            reference: kind.reference(value),
             limit,
             deadline: Instant::now().checked_add(limit),
             pages: 0,
@@ -97,7 +95,7 @@ impl LookupPages {
     fn timeout(&self) -> Error {
         Error::LookupTimeout {
             backend: self.backend,
-            reference: self.kind.reference(&self.value),
+            reference: self.reference.clone(),
             pages: self.pages,
             deadline: self.limit,
         }
@@ -127,8 +125,7 @@ impl LookupPages {
     /// The matches, in the vendor's order; [`Error::Ambiguous`] with the
     /// first [`MAX_MATCHES`] and the count when more matched.
     pub fn finish(self) -> Result<Vec<CustomerId>> {
-        let reference = self.kind.reference(&self.value);
-        self.matches.finish(self.backend, reference)
+        self.matches.finish(self.backend, self.reference)
     }
 }
 
