@@ -38,7 +38,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use tokio::runtime::Runtime;
 use unibill::BackendBuilder;
-use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, WriteLocking};
+use unibill::{BackendKind, CustomerId, CustomerPatch, CustomerUpdater, Settings, WriteLocking};
 use unibill_core::transport::{Auth, Request, Transport, TransportConfig};
 use unibill_sandbox::{Sandbox, VendorHandle};
 
@@ -84,6 +84,15 @@ fn runtime() -> Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// The settings of the clients measured without the write lock: no
+/// client-side pacing, the rest as default.
+fn unpaced() -> Settings {
+    Settings {
+        rate_limit: Some(None),
+        ..Settings::default()
+    }
 }
 
 fn basic(user: &str, password: &str) -> HeaderValue {
@@ -273,7 +282,7 @@ fn chartmogul(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
     let unlocked = unibill::chartmogul::ChartMogul::builder()
         .api_key(unibill_sandbox::CHARTMOGUL_API_KEY)
         .base_url(vendor.base_url())
-        .rate_limit(None)
+        .settings(unpaced())
         .write_locking(WriteLocking::Off)
         .build()
         .expect("client");
@@ -335,7 +344,7 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         Fusebill::builder()
             .api_key(unibill_sandbox::FUSEBILL_API_KEY)
             .base_url(vendor.base_url())
-            .rate_limit(None)
+            .settings(unpaced())
     };
     let unlocked = builder()
         .write_locking(WriteLocking::Off)
@@ -379,7 +388,7 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
         .base_url(vendor.base_url())
         .username(unibill_sandbox::EVERLYTIC_USERNAME)
         .api_key(unibill_sandbox::EVERLYTIC_API_KEY)
-        .rate_limit(None)
+        .settings(unpaced())
         .write_locking(WriteLocking::Off)
         .build()
         .expect("client");

@@ -151,8 +151,8 @@ async fn cost(redis_url: &str, rounds: u32) {
         limit,
     };
     let key = LockKey::new(budget.backend, &budget.account, &"cus_1".into());
-    let mut settings = unibill::redis::RedisSettings::new(redis_url).expect("url");
-    settings.prefix = format!("unibill-bench:{:016x}:", run_id());
+    let mut settings = unibill::redis::RedisSetting::new(redis_url);
+    settings.prefix = Some(format!("unibill-bench:{:016x}:", run_id()));
     let redis = unibill::redis::RedisCoordinator::new(settings).expect("coordinator");
     let pairs: [Pair; 2] = [
         (

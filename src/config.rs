@@ -277,17 +277,7 @@ fn build<C: BackendConfig>(c: &C) -> Result<<C::Builder as BackendBuilder>::Clie
 /// errors name the field (`redis.url`, ...).
 #[cfg(feature = "redis")]
 fn coordinator(r: &RedisSetting) -> Result<unibill_redis::RedisCoordinator> {
-    let mut s = unibill_redis::RedisSettings::new(r.url.clone())?;
-    if let Some(prefix) = &r.prefix {
-        s.prefix = prefix.clone();
-    }
-    if let Some(share) = r.fallback_share {
-        s.unreachable = unibill_redis::Unreachable::LocalFallback { share };
-    }
-    if let Some(lease) = r.lease {
-        s.lease = lease;
-    }
-    unibill_redis::RedisCoordinator::new(s)
+    unibill_redis::RedisCoordinator::new(r.clone())
 }
 
 /// Without the `redis` feature, Redis in the settings is refused rather
@@ -650,19 +640,25 @@ mod tests {
             ),
         ];
         let _ = std::fs::remove_file(&path);
-        let mut expected = Settings::default();
-        expected.timeout = Duration::from_secs_f64(2.5);
-        expected.connect_timeout = Duration::from_secs_f64(1.25);
-        expected.lock_wait = Duration::from_millis(500);
-        expected.rate_limit = Some(Some(RateLimit {
-            requests: 3,
-            per: Duration::from_millis(1500),
-        }));
-        expected.retry.deadline = Duration::from_secs_f64(7.5);
-        expected.retry.max_retry_after = Duration::from_secs_f64(3.5);
-        expected.retry.max_attempts = 3;
-        expected.retry.initial_backoff = Duration::from_millis(20);
-        expected.lookup_deadline = Some(Duration::from_secs_f64(12.5));
+        #[allow(unused_mut)] // without the `redis` feature
+        let mut expected = Settings {
+            timeout: Duration::from_secs_f64(2.5),
+            connect_timeout: Duration::from_secs_f64(1.25),
+            lock_wait: Duration::from_millis(500),
+            rate_limit: Some(Some(RateLimit {
+                requests: 3,
+                per: Duration::from_millis(1500),
+            })),
+            retry: RetryConfig {
+                deadline: Duration::from_secs_f64(7.5),
+                max_retry_after: Duration::from_secs_f64(3.5),
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(20),
+                ..RetryConfig::default()
+            },
+            lookup_deadline: Some(Duration::from_secs_f64(12.5)),
+            ..Settings::default()
+        };
         #[cfg(feature = "redis")]
         {
             let mut redis = RedisSetting::new("redis://127.0.0.1:6379");
@@ -1070,6 +1066,28 @@ mod tests {
             )),
             "{d}"
         );
+        // The response cap and user agent, from the environment as from
+        // a file.
+        let from_env = Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "chartmogul"),
+            ("CHARTMOGUL_API_KEY", "k"),
+            ("UNIBILL_MAX_RESPONSE_BYTES", "65536"),
+            ("UNIBILL_USER_AGENT", "billing-sync/3"),
+        ]))
+        .unwrap();
+        let d = build(r#"{"max_response_bytes":65536,"user_agent":"billing-sync/3"}"#);
+        for d in [d, format!("{:?}", from_env.build().unwrap())] {
+            assert!(d.contains("max_response_bytes: 65536"), "{d}");
+            assert!(d.contains(r#"user_agent: "billing-sync/3""#), "{d}");
+        }
+        match Config::from_lookup(lookup(&[
+            ("UNIBILL_BACKEND", "chartmogul"),
+            ("CHARTMOGUL_API_KEY", "k"),
+            ("UNIBILL_MAX_RESPONSE_BYTES", "0"),
+        ])) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "UNIBILL_MAX_RESPONSE_BYTES"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[cfg(feature = "fusebill")]
@@ -1106,8 +1124,10 @@ mod tests {
             assert_eq!(fusebill.transport().config().retry, expected, "{c:?}");
         }
         // The same policy, given as a value in the settings.
-        let mut s = Settings::default();
-        s.retry = expected.clone();
+        let s = Settings {
+            retry: expected.clone(),
+            ..Settings::default()
+        };
         let built = Config::fusebill("k")
             .with_settings(s)
             .build_client()
@@ -1208,8 +1228,10 @@ mod tests {
             let e = settings(json).unwrap_err().to_string();
             assert!(e.contains(key), "{json}: {e}");
         }
-        let mut s = Settings::default();
-        s.lock_wait = Duration::ZERO;
+        let s = Settings {
+            lock_wait: Duration::ZERO,
+            ..Settings::default()
+        };
         match Config::chartmogul("k").with_settings(s).build() {
             Err(Error::Config { field, .. }) => assert_eq!(field, "lock_wait"),
             other => panic!("{other:?}"),

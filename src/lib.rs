@@ -29,10 +29,11 @@
 //!   [`Config::from_env`] reads [`config::BACKEND_VAR`], the backend's
 //!   own variables and the shared [`Settings::ENV`].
 //! - [`Settings`]: the connection settings every backend shares (timeouts,
-//!   retry, rate limit, lock wait, ...), one serde value.
-//! - [`BackendBuilder`]: the same settings as builder setters
-//!   (`base_url`, `timeouts`, `retry`, `rate_limit`, ...) on
-//!   `ChartMogul::builder()` and the others.
+//!   retry, rate limit, lock wait, ...), one plain struct with public
+//!   fields and `Default`, read by serde from files and the environment.
+//! - [`BackendBuilder`]: the builder setters of `ChartMogul::builder()` and
+//!   the others: `base_url`, `settings` (a whole [`Settings`]) and the
+//!   runtime objects (`rate_limiter`, `write_locking`, `http_client`).
 //! - [`bulk`]: many updates at the vendor's rate limit.
 //!
 //! Backends are behind cargo features `chartmogul`, `fusebill` and

@@ -71,8 +71,11 @@ fn build(sandbox: &Sandbox, backend: &str) -> Arc<dyn CustomerUpdater> {
         let client = Fusebill::builder()
             .api_key(unibill_sandbox::FUSEBILL_API_KEY)
             .base_url(sandbox.fusebill().base_url())
-            .retry(retry)
-            .rate_limit(None)
+            .settings(Settings {
+                retry,
+                rate_limit: Some(None),
+                ..Settings::default()
+            })
             .build()
             .expect("client builds");
         return Arc::new(client);

@@ -7,7 +7,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use unibill_core::builder::{required_secret, BackendConfig, CommonConfig};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
+use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, Result};
 
 use crate::client::{ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
@@ -25,16 +25,21 @@ pub mod env {
     pub const ALL: &[&str] = &[API_KEY, BASE_URL];
 }
 
-/// Builds a [`ChartMogul`] client. The shared settings (`base_url`,
-/// `timeouts`, `retry`, `rate_limit`, ...) come with [`BackendBuilder`].
+/// Builds a [`ChartMogul`] client. The shared setters (`base_url`,
+/// `settings` with the timeouts, retry policy, rate limit, ...) come with
+/// [`BackendBuilder`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use unibill_chartmogul::{BackendBuilder, ChartMogul};
+/// use unibill_chartmogul::{BackendBuilder, ChartMogul, Settings};
 ///
 /// let cm = ChartMogul::builder()
 ///     .api_key("my-secret-key")
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .settings(Settings {
+///         connect_timeout: Duration::from_secs(5),
+///         timeout: Duration::from_secs(20),
+///         ..Settings::default()
+///     })
 ///     .build()
 ///     .unwrap();
 /// assert!(!format!("{cm:?}").contains("my-secret-key"));
@@ -53,10 +58,7 @@ impl Default for ChartMogulBuilder {
             // sent: the key identifies the account, not the host name.
             options: ClientOptions {
                 base_url: Some(DEFAULT_BASE_URL.to_owned()),
-                config: TransportConfig {
-                    rate_limit: Some(DEFAULT_RATE_LIMIT),
-                    ..TransportConfig::default()
-                },
+                default_rate_limit: Some(DEFAULT_RATE_LIMIT),
                 default_account_scope: AccountScope::Credentials,
                 ..ClientOptions::default()
             },

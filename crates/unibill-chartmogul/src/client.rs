@@ -38,7 +38,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.chartmogul.com";
 /// 10,000-update run on the sandbox with 50 ms latency, 6.9% of requests
 /// were refused with 429 (and retried). With this margin refusals fell to
 /// 0.1% and useful throughput rose from 0.93 to 0.98 of the limit (see
-/// `docs/performance.md`). Set `rate_limit` on the builder to change it.
+/// `docs/performance.md`). Set `rate_limit` in the builder's
+/// [`Settings`](unibill_core::Settings) to change it.
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit {
     requests: 40,
     per: Duration::from_millis(1020),

@@ -11,9 +11,9 @@
 //! | plain text / HTML (5xx pages of the load balancers) | the page's title or its text, whitespace collapsed |
 //!
 //! The status then picks the neutral variant through
-//! [`Error::from_status`]: 401/403 -> `Unauthorized`, 404 -> `NotFound`,
-//! 409 -> `Conflict`, 429 -> `RateLimited`, anything else (400, 402, 422,
-//! 5xx) -> `Vendor` with the messages.
+//! [`VendorErrors::from_response`]: 401/403 -> `Unauthorized`, 404 ->
+//! `NotFound`, 409 -> `Conflict`, 429 -> `RateLimited`, anything else
+//! (400, 402, 422, 5xx) -> `Vendor` with the messages.
 
 use serde_json::Value;
 use unibill_core::backend::VendorErrors;
@@ -133,7 +133,7 @@ fn strip_tags(text: &str) -> String {
 }
 
 /// How ChartMogul's error answers map to the neutral error: its messages
-/// ([`vendor_messages`]) and [`Error::from_status`].
+/// ([`vendor_messages`]) and [`VendorErrors::from_response`].
 pub const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
 
 /// The neutral error for an error answer. `id` names the customer (or

@@ -61,9 +61,10 @@ pub mod wire;
 pub use builder::{ChartMogulBuilder, ChartMogulConfig};
 pub use client::{capabilities, ChartMogul, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{ChartMogulExtension, PrimaryContactPatch};
-/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
-/// bring it into scope to call them.
-pub use unibill_core::{BackendBuilder, BackendConfig};
+/// The shared builder setters (`base_url`, `settings`, `rate_limiter`,
+/// ...; bring the trait into scope to call them) and the shared
+/// [`Settings`] (timeouts, retry policy, rate limit, ...) they take.
+pub use unibill_core::{BackendBuilder, BackendConfig, Settings};
 
 /// The name of this backend: `"chartmogul"`.
 pub const KIND: BackendKind = BackendKind::new("chartmogul");

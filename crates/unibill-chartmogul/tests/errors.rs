@@ -273,7 +273,7 @@ async fn unauthorized_key_is_401() {
     let cm = ChartMogul::builder()
         .api_key("wrong-key")
         .base_url(sb.chartmogul().base_url())
-        .retry(fast_retry())
+        .settings(fast_settings())
         .build()
         .unwrap();
     match cm.get(&seed_id()).await.unwrap_err() {

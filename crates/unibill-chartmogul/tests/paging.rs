@@ -9,8 +9,9 @@ use serde_json::json;
 use unibill_chartmogul::ChartMogul;
 use unibill_core::reference::MAX_MATCHES;
 use unibill_core::BackendBuilder;
+use unibill_core::Settings;
 use unibill_core::{CustomerRef, CustomerUpdater, Error, ErrorKind};
-use unibill_testkit::fast_retry;
+use unibill_testkit::fast_settings;
 use unibill_testkit::scripted::{param, scripted};
 
 const EMAIL: &str = "shared@example.com";
@@ -19,8 +20,10 @@ fn client(base: &str) -> ChartMogul {
     ChartMogul::builder()
         .api_key("k")
         .base_url(base)
-        .retry(fast_retry())
-        .rate_limit(None)
+        .settings(Settings {
+            rate_limit: Some(None),
+            ..fast_settings()
+        })
         .build()
         .unwrap()
 }
@@ -89,9 +92,11 @@ async fn a_lookup_stops_at_its_deadline_naming_the_pages_read() {
     let cm = ChartMogul::builder()
         .api_key("k")
         .base_url(&server.base)
-        .retry(fast_retry())
-        .rate_limit(None)
-        .lookup_deadline(Duration::from_millis(500))
+        .settings(Settings {
+            rate_limit: Some(None),
+            lookup_deadline: Some(Duration::from_millis(500)),
+            ..fast_settings()
+        })
         .build()
         .unwrap();
     let e = cm.find(&CustomerRef::email(EMAIL)).await.unwrap_err();

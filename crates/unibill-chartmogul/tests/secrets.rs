@@ -11,6 +11,7 @@ use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
+use unibill_core::Settings;
 use unibill_core::{CustomerPatch, CustomerUpdater};
 use unibill_sandbox::{Fault, Sandbox, CHARTMOGUL_API_KEY};
 
@@ -106,7 +107,7 @@ async fn key_not_in_debug_errors_or_logs() {
     let builder = ChartMogul::builder()
         .api_key(CHARTMOGUL_API_KEY)
         .base_url(sb.chartmogul().base_url())
-        .retry(fast_retry());
+        .settings(fast_settings());
     assert_clean("builder Debug", &format!("{builder:?} {builder:#?}"));
     let cm = builder.build().unwrap();
     assert_clean("client Debug", &format!("{cm:?} {cm:#?}"));
@@ -146,9 +147,12 @@ async fn key_not_in_debug_errors_or_logs() {
     let closed = ChartMogul::builder()
         .api_key(CHARTMOGUL_API_KEY)
         .base_url("http://127.0.0.1:9")
-        .retry(RetryConfig {
-            max_attempts: 1,
-            ..RetryConfig::default()
+        .settings(Settings {
+            retry: RetryConfig {
+                max_attempts: 1,
+                ..RetryConfig::default()
+            },
+            ..Settings::default()
         })
         .build()
         .unwrap();

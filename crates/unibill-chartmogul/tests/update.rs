@@ -444,7 +444,7 @@ async fn vendor_only_calls_release_their_lock_awaited_before_answering() {
     let cm = unibill_chartmogul::ChartMogul::builder()
         .api_key(unibill_sandbox::CHARTMOGUL_API_KEY)
         .base_url(sb.chartmogul().base_url())
-        .retry(fast_retry())
+        .settings(fast_settings())
         .write_locking(unibill_core::lock::WriteLocking::Shared(
             std::sync::Arc::new(lock.clone()),
         ))

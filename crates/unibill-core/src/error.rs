@@ -304,58 +304,61 @@ impl fmt::Display for Shown<'_> {
 /// of `source` (never its URL).
 fn transport_cause(source: &reqwest::Error, timeout: Option<Duration>) -> String {
     use std::error::Error as _;
-    let mut innermost: Option<String> = None;
-    let mut chain = String::new();
-    let mut refused = false;
-    let mut next = source.source();
-    while let Some(e) = next {
-        let text = e.to_string();
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
-        }
-        chain.push_str(&text.to_ascii_lowercase());
-        chain.push(' ');
-        innermost = Some(text);
-        next = e.source();
-    }
-    let detail = innermost
-        .as_deref()
-        .and_then(excerpt)
-        .map(|d| format!(": {}", shown(&d)))
-        .unwrap_or_default();
     if source.is_timeout() {
         return match timeout {
             Some(t) => format!("timed out after {} s", t.as_secs_f64()),
             None => "timed out".to_owned(),
         };
     }
-    if source.is_connect() {
-        return if refused || chain.contains("connection refused") {
-            "connection refused".to_owned()
+    let causes: Vec<&(dyn std::error::Error + 'static)> =
+        std::iter::successors(source.source(), |&e| e.source()).collect();
+    let refused = causes.iter().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+    });
+    let chain: Vec<String> = causes
+        .iter()
+        .map(|e| e.to_string().to_ascii_lowercase())
+        .collect();
+    let chain = chain.join(" ");
+    let cause = if source.is_connect() {
+        if refused || chain.contains("connection refused") {
+            return "connection refused".to_owned();
         } else if chain.contains("dns error") || chain.contains("lookup") {
-            format!("DNS lookup failed{detail}")
+            "DNS lookup failed"
         } else if ["tls", "certificate", "handshake", "rustls"]
             .iter()
             .any(|w| chain.contains(w))
         {
-            format!("TLS handshake failed{detail}")
+            "TLS handshake failed"
         } else {
-            format!("could not connect{detail}")
-        };
-    }
-    if source.is_body() || source.is_decode() {
-        return format!("connection lost while reading the response body{detail}");
-    }
-    if source.is_builder() {
-        return format!("invalid request{detail}");
-    }
-    if source.is_redirect() {
-        return format!("redirect refused{detail}");
-    }
-    if source.is_request() {
-        return format!("connection lost before an answer{detail}");
-    }
-    format!("request failed{detail}")
+            "could not connect"
+        }
+    } else if source.is_body() || source.is_decode() {
+        "connection lost while reading the response body"
+    } else if source.is_builder() {
+        "invalid request"
+    } else if source.is_redirect() {
+        "redirect refused"
+    } else if source.is_request() {
+        "connection lost before an answer"
+    } else {
+        "request failed"
+    };
+    let detail = causes
+        .last()
+        .and_then(|e| excerpt(&e.to_string()))
+        .map(|d| format!(": {}", shown(&d)))
+        .unwrap_or_default();
+    format!("{cause}{detail}")
+}
+
+/// Whether a request that failed with `source` may go through when sent
+/// again: every failure to complete it (connect, timeout, a connection
+/// lost, a body cut short) may; a request that could not be built, a
+/// redirect or a status error cannot.
+pub(crate) fn may_complete(source: &reqwest::Error) -> bool {
+    !(source.is_builder() || source.is_redirect() || source.is_status())
 }
 
 /// The count and matches of [`Error::Ambiguous`] as its `Display` gives
@@ -466,16 +469,14 @@ pub fn clip(value: &str) -> String {
 
 /// A vendor's messages as an error keeps them: each an [`excerpt`] (blank
 /// ones dropped), at most [`MAX_MESSAGES`], then one counting the rest.
-fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut kept = Vec::new();
-    let mut more = 0usize;
-    for m in messages {
-        if kept.len() == MAX_MESSAGES {
-            more += 1;
-        } else if let Some(m) = excerpt(&m) {
-            kept.push(m);
-        }
-    }
+pub(crate) fn cap_messages(messages: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut messages = messages.into_iter();
+    let mut kept: Vec<String> = messages
+        .by_ref()
+        .filter_map(|m| excerpt(&m))
+        .take(MAX_MESSAGES)
+        .collect();
+    let more = messages.count();
     if more > 0 {
         kept.push(format!("… and {more} more"));
     }
@@ -574,12 +575,7 @@ impl Error {
             | Error::Lock { .. }
             | Error::LookupTimeout { .. }
             | Error::Limiter { .. } => true,
-            // Every failure to complete a request (connect, timeout, a
-            // connection lost, a body cut short) may go through next
-            // time; only a request that could not be built cannot.
-            Error::Transport { source, .. } => {
-                !(source.is_builder() || source.is_redirect() || source.is_status())
-            }
+            Error::Transport { source, .. } => may_complete(source),
             Error::Vendor { status, .. } => *status >= 500,
             Error::PartialUpdate { source, .. } => source.is_retryable(),
             _ => false,
@@ -607,52 +603,6 @@ impl Error {
             Error::Validation { .. } | Error::Config { .. } => None,
         }
     }
-
-    /// Maps an HTTP error status to the neutral error every backend uses:
-    /// 401/403 -> [`Error::Unauthorized`], 404 -> [`Error::NotFound`] (with
-    /// `id`), 409 -> [`Error::Conflict`], 429 -> [`Error::RateLimited`],
-    /// anything else -> [`Error::Vendor`]. `messages` are the vendor's own
-    /// texts, extracted by the backend from its error body.
-    pub fn from_status(
-        backend: BackendKind,
-        status: u16,
-        messages: Vec<String>,
-        retry_after: Option<Duration>,
-        id: Option<&str>,
-    ) -> Self {
-        let messages = cap_messages(messages);
-        let joined = || {
-            if messages.is_empty() {
-                format!("HTTP {status}")
-            } else {
-                messages.join("; ")
-            }
-        };
-        match (status, id) {
-            (401 | 403, _) => Error::Unauthorized {
-                backend,
-                status,
-                message: joined(),
-            },
-            (404, Some(id)) => Error::NotFound {
-                backend,
-                id: id.to_owned(),
-            },
-            (409, _) => Error::Conflict {
-                backend,
-                message: joined(),
-            },
-            (429, _) => Error::RateLimited {
-                backend,
-                retry_after,
-            },
-            _ => Error::Vendor {
-                backend,
-                status,
-                messages,
-            },
-        }
-    }
 }
 
 #[cfg(test)]
@@ -661,9 +611,30 @@ mod tests {
 
     const KIND: BackendKind = BackendKind::new("demo");
 
+    /// The error an answer with `status` and the vendor's `messages` maps
+    /// to, through the mapping every backend uses.
+    fn from_status(status: u16, messages: Vec<String>, id: Option<&str>) -> Error {
+        fn split(body: &[u8]) -> Vec<String> {
+            match body {
+                [] => Vec::new(),
+                _ => String::from_utf8_lossy(body)
+                    .split('\0')
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        }
+        let answer = crate::transport::Response {
+            status,
+            headers: Default::default(),
+            body: messages.join("\0").into(),
+            attempts: 1,
+        };
+        crate::backend::VendorErrors::new(KIND, split).from_response(&answer, id)
+    }
+
     #[test]
     fn from_status_maps_the_same_for_every_backend() {
-        let map = |status, id| Error::from_status(KIND, status, vec![], None, id).kind();
+        let map = |status, id| from_status(status, vec![], id).kind();
         assert_eq!(map(401, None), ErrorKind::Unauthorized);
         assert_eq!(map(403, Some("7")), ErrorKind::Unauthorized);
         assert_eq!(map(404, Some("7")), ErrorKind::NotFound);
@@ -672,26 +643,20 @@ mod tests {
         assert_eq!(map(409, None), ErrorKind::Conflict);
         assert_eq!(map(429, None), ErrorKind::RateLimited);
         assert_eq!(map(500, Some("7")), ErrorKind::Vendor);
-        match Error::from_status(KIND, 404, vec![], None, Some("cus_1")) {
+        match from_status(404, vec![], Some("cus_1")) {
             Error::NotFound { backend, id } => assert_eq!((backend, id.as_str()), (KIND, "cus_1")),
             other => panic!("{other:?}"),
         }
-        let e = Error::from_status(KIND, 401, vec![], None, None);
+        let e = from_status(401, vec![], None);
         assert_eq!(e.to_string(), "demo: unauthorized (HTTP 401): HTTP 401");
     }
 
     #[test]
     fn display_escapes_control_and_invisible_characters() {
-        let e = Error::from_status(
-            KIND,
-            400,
-            vec!["a\u{1b}[31mred\nnext\u{202e}x".into()],
-            None,
-            None,
-        );
+        let e = from_status(400, vec!["a\u{1b}[31mred\nnext\u{202e}x".into()], None);
         let shown = e.to_string();
         assert_eq!(shown, "demo: HTTP 400: a\\u{1b}[31mred\\u{a}next\\u{202e}x");
-        let e = Error::from_status(KIND, 404, vec![], None, Some("1\u{0}\n2"));
+        let e = from_status(404, vec![], Some("1\u{0}\n2"));
         assert_eq!(e.to_string(), "demo: customer `1\\u{0}\\u{a}2` not found");
         let e = Error::validation("custom.a\u{7}", "bad\r");
         assert_eq!(e.to_string(), "invalid `custom.a\\u{7}`: bad\\u{d}");
@@ -700,7 +665,7 @@ mod tests {
     #[test]
     fn vendor_text_and_ids_are_capped() {
         let huge = "v".repeat(3_000_000);
-        let e = Error::from_status(KIND, 400, vec![huge.clone()], None, None);
+        let e = from_status(400, vec![huge.clone()], None);
         match &e {
             Error::Vendor { messages, .. } => {
                 assert_eq!(messages[0].chars().count(), MAX_EXCERPT_CHARS + 1)
@@ -708,7 +673,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let many = (0..100_000).map(|n| format!("e{n}")).collect();
-        let e = Error::from_status(KIND, 400, many, None, None);
+        let e = from_status(400, many, None);
         match &e {
             Error::Vendor { messages, .. } => {
                 assert_eq!(messages.len(), MAX_MESSAGES + 1);
@@ -716,7 +681,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let e = Error::from_status(KIND, 404, vec![], None, Some(&"9".repeat(10_000)));
+        let e = from_status(404, vec![], Some(&"9".repeat(10_000)));
         assert!(e.to_string().len() < 400, "{e}");
         assert!(e.to_string().len() < MAX_SHOWN_CHARS);
     }

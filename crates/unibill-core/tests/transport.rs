@@ -1242,6 +1242,18 @@ fn zero_windows_and_timeouts_are_config_errors() {
     });
     assert_eq!(field, "request_timeout");
     assert!(reason.contains("longer than zero"), "{reason}");
+    let (field, reason) = refused(TransportConfig {
+        max_response_bytes: 0,
+        ..TransportConfig::default()
+    });
+    assert_eq!(field, "max_response_bytes");
+    assert!(reason.contains("at least 1"), "{reason}");
+    let (field, reason) = refused(TransportConfig {
+        user_agent: "unibill\r\nX-Injected: 1".into(),
+        ..TransportConfig::default()
+    });
+    assert_eq!(field, "user_agent");
+    assert!(!reason.contains("X-Injected"), "{reason}");
     // The smallest non-zero settings are accepted.
     let tiny = TransportConfig {
         connect_timeout: Duration::from_millis(1),
@@ -1250,6 +1262,7 @@ fn zero_windows_and_timeouts_are_config_errors() {
             requests: 1,
             per: Duration::from_millis(1),
         }),
+        max_response_bytes: 1,
         ..TransportConfig::default()
     };
     assert!(Transport::new(KIND, "https://example.com", Auth::None, tiny, None).is_ok());

@@ -31,8 +31,8 @@ pub mod env {
 }
 
 /// Builds an [`Everlytic`] client. The install's address, the user name
-/// and the API key are required; the shared settings (`timeouts`, `retry`,
-/// `rate_limit`, ...) come with [`BackendBuilder`].
+/// and the API key are required; the shared setters (`settings` with the
+/// timeouts, retry policy, rate limit, ...) come with [`BackendBuilder`].
 ///
 /// The address is your install's (`https://mail.example.com`, optionally
 /// with a path prefix for installs served below one), not the API's:
@@ -41,12 +41,16 @@ pub mod env {
 ///
 /// ```
 /// use std::time::Duration;
-/// use unibill_everlytic::{BackendBuilder, Everlytic};
+/// use unibill_everlytic::{BackendBuilder, Everlytic, Settings};
 /// let client = Everlytic::builder()
 ///     .base_url("https://mail.example.com")
 ///     .username("acme-admin")
 ///     .api_key("not-a-real-key")
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .settings(Settings {
+///         connect_timeout: Duration::from_secs(5),
+///         timeout: Duration::from_secs(20),
+///         ..Settings::default()
+///     })
 ///     .build()
 ///     .unwrap();
 /// assert!(!format!("{client:?}").contains("not-a-real-key"));

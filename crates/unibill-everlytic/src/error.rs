@@ -102,9 +102,9 @@ pub(crate) fn error_in_success(answer: &Value) -> Option<Vec<String>> {
 }
 
 /// How the platform's error answers map to the neutral error: its
-/// messages and [`Error::from_status`] (401/403 -> `Unauthorized`, 404 ->
-/// `NotFound`, 409 -> `Conflict`, 429 -> `RateLimited`, anything else ->
-/// `Vendor`).
+/// messages and [`VendorErrors::from_response`] (401/403 ->
+/// `Unauthorized`, 404 -> `NotFound`, 409 -> `Conflict`, 429 ->
+/// `RateLimited`, anything else -> `Vendor`).
 pub(crate) const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);
 
 /// The neutral error for a non-2xx answer: 401/403 -> `Unauthorized`,

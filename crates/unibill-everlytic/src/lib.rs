@@ -59,9 +59,10 @@ pub use mapping::EverlyticFields;
 /// outside unibill before its `PUT` (the platform has no conditional
 /// write); shared with the other backends that read before they write.
 pub use unibill_core::ConflictCheck;
-/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
-/// bring it into scope to call them.
-pub use unibill_core::{BackendBuilder, BackendConfig};
+/// The shared builder setters (`base_url`, `settings`, `rate_limiter`,
+/// ...; bring the trait into scope to call them) and the shared
+/// [`Settings`] (timeouts, retry policy, rate limit, ...) they take.
+pub use unibill_core::{BackendBuilder, BackendConfig, Settings};
 pub use wire::{Industry, IndustryValue, UnknownIndustry};
 
 pub use unibill_core::{CustomerUpdater, PatchExtension};

@@ -7,7 +7,7 @@ use unibill_core::{Backend, BackendBuilder};
 use unibill_everlytic::Everlytic;
 use unibill_sandbox::everlytic::{LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_UNIQUE_ID};
 use unibill_sandbox::{Sandbox, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME};
-use unibill_testkit::fast_retry;
+use unibill_testkit::fast_settings;
 use unibill_testkit::lookup::{self, LookupFixture};
 
 async fn seeded() -> (Sandbox, Everlytic) {
@@ -17,7 +17,7 @@ async fn seeded() -> (Sandbox, Everlytic) {
         .base_url(sb.everlytic().base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key(EVERLYTIC_API_KEY)
-        .retry(fast_retry())
+        .settings(fast_settings())
         .build()
         .unwrap();
     (sb, ev)

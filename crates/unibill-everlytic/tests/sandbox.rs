@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
 use unibill_core::Backend;
+use unibill_core::Settings;
 use unibill_core::{
     Change, ConflictCheck, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun,
     Error, Field, Op, UpdateOptions,
@@ -14,9 +15,10 @@ use unibill_sandbox::{
     Fault, JournalEntry, PutShape, RequestMatcher, Sandbox, VendorHandle, EVERLYTIC_API_KEY,
     EVERLYTIC_USERNAME,
 };
+use unibill_testkit::fast_settings;
 
 use unibill_core::BackendBuilder;
-use unibill_testkit::{calls_in, fast_retry};
+use unibill_testkit::calls_in;
 
 const SEED_NAME: &str = "Cape Mailers (Pty) Ltd";
 
@@ -40,7 +42,7 @@ fn builder(ev: &VendorHandle) -> unibill_everlytic::EverlyticBuilder {
         .base_url(ev.base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key(EVERLYTIC_API_KEY)
-        .retry(fast_retry())
+        .settings(fast_settings())
 }
 
 fn seed() -> CustomerId {
@@ -517,7 +519,7 @@ async fn bad_credentials_are_unauthorized_with_the_platform_message() {
         .base_url(ev.base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key("wrong-key")
-        .retry(fast_retry())
+        .settings(fast_settings())
         .build()
         .unwrap();
     match everlytic.get(&seed()).await {
@@ -687,9 +689,12 @@ async fn failed_read_after_the_put_is_a_partial_update() {
         .base_url(ev.base_url())
         .username(EVERLYTIC_USERNAME)
         .api_key(EVERLYTIC_API_KEY)
-        .retry(RetryConfig {
-            max_attempts: 1,
-            ..RetryConfig::default()
+        .settings(Settings {
+            retry: RetryConfig {
+                max_attempts: 1,
+                ..RetryConfig::default()
+            },
+            ..Settings::default()
         })
         .build()
         .unwrap();

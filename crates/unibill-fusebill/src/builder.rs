@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use unibill_core::builder::{required_secret, BackendConfig, CommonConfig};
 use unibill_core::lock::AccountScope;
-use unibill_core::transport::{Auth, ClientOptions, TransportConfig};
+use unibill_core::transport::{Auth, ClientOptions};
 use unibill_core::{BackendBuilder, BackendKind, ConflictCheck, Result};
 
 use crate::client::{Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
@@ -29,15 +29,19 @@ pub mod env {
 }
 
 /// Builds a [`Fusebill`] client. Only the API key is required; the shared
-/// settings (`base_url`, `timeouts`, `retry`, `rate_limit`, ...) come with
-/// [`BackendBuilder`].
+/// setters (`base_url`, `settings` with the timeouts, retry policy, rate
+/// limit, ...) come with [`BackendBuilder`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use unibill_fusebill::{BackendBuilder, Fusebill};
+/// use unibill_fusebill::{BackendBuilder, Fusebill, Settings};
 /// let fusebill = Fusebill::builder()
 ///     .api_key("MDp1bmliaWxs...") // exactly as Fusebill issued it
-///     .timeouts(Duration::from_secs(5), Duration::from_secs(20))
+///     .settings(Settings {
+///         connect_timeout: Duration::from_secs(5),
+///         timeout: Duration::from_secs(20),
+///         ..Settings::default()
+///     })
 ///     .build()
 ///     .unwrap();
 /// assert!(!format!("{fusebill:?}").contains("MDp1bmliaWxs"));
@@ -55,10 +59,7 @@ impl Default for FusebillBuilder {
             api_key: None,
             options: ClientOptions {
                 base_url: Some(DEFAULT_BASE_URL.to_owned()),
-                config: TransportConfig {
-                    rate_limit: Some(DEFAULT_RATE_LIMIT),
-                    ..TransportConfig::default()
-                },
+                default_rate_limit: Some(DEFAULT_RATE_LIMIT),
                 default_retry_hint: Some(error::rate_limit_wait),
                 // A Fusebill API key belongs to one account wherever it is
                 // sent: the key identifies the account, not the host name.
@@ -224,8 +225,10 @@ mod tests {
         assert!(f.transport().config().retry_hint.is_some());
         let custom = Fusebill::builder()
             .api_key("k")
-            .transport_config(unibill_core::TransportConfig::default())
-            .rate_limit(None)
+            .settings(unibill_core::Settings {
+                rate_limit: Some(None),
+                ..unibill_core::Settings::default()
+            })
             .build()
             .unwrap();
         assert!(custom.transport().config().retry_hint.is_some());

@@ -20,7 +20,7 @@ use crate::{mapping, KIND};
 pub const DEFAULT_BASE_URL: &str = "https://secure.fusebill.com";
 
 /// Fusebill's limit on live accounts: 1,000 requests per minute (sandbox
-/// accounts get 50: set [`BackendBuilder::rate_limit`](unibill_core::BackendBuilder::rate_limit)
+/// accounts get 50: set [`Settings::rate_limit`](unibill_core::Settings::rate_limit)
 /// accordingly).
 pub const DEFAULT_RATE_LIMIT: RateLimit = RateLimit::per_minute(1000);
 

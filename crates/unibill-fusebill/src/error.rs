@@ -55,7 +55,7 @@ pub fn vendor_messages(body: &[u8]) -> Vec<String> {
 }
 
 /// How Fusebill's error answers map to the neutral error: its messages
-/// ([`vendor_messages`]) and [`Error::from_status`]. Sent through
+/// ([`vendor_messages`]) and [`VendorErrors::from_response`]. Sent through
 /// [`VendorErrors::send`], a final 429 carries the wait read from
 /// `Retry-After` or else [`rate_limit_wait`] (the transport's retry hint).
 pub const ERRORS: VendorErrors = VendorErrors::new(KIND, vendor_messages);

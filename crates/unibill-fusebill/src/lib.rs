@@ -63,9 +63,10 @@ pub use unibill_core::ConflictCheck;
 pub use builder::{FusebillBuilder, FusebillConfig};
 pub use client::{capabilities, Fusebill, DEFAULT_BASE_URL, DEFAULT_RATE_LIMIT};
 pub use extension::{FusebillExtension, QuickBooksLatchType, SalesTrackingCode};
-/// The shared builder settings (`base_url`, `timeouts`, `retry`, ...):
-/// bring it into scope to call them.
-pub use unibill_core::{BackendBuilder, BackendConfig};
+/// The shared builder setters (`base_url`, `settings`, `rate_limiter`,
+/// ...; bring the trait into scope to call them) and the shared
+/// [`Settings`] (timeouts, retry policy, rate limit, ...) they take.
+pub use unibill_core::{BackendBuilder, BackendConfig, Settings};
 
 /// The Fusebill backend's name: `"fusebill"`.
 pub const KIND: BackendKind = BackendKind::new("fusebill");

@@ -12,8 +12,9 @@ use unibill_sandbox::fusebill::{
     SEED_CUSTOMER_ID,
 };
 use unibill_sandbox::{Sandbox, VendorHandle, FUSEBILL_API_KEY};
+use unibill_testkit::call;
+use unibill_testkit::fast_settings;
 use unibill_testkit::lookup::{self, LookupFixture, Search};
-use unibill_testkit::{call, fast_retry};
 
 async fn seeded() -> (Sandbox, Fusebill) {
     let sb = Sandbox::start().await.unwrap();
@@ -21,7 +22,7 @@ async fn seeded() -> (Sandbox, Fusebill) {
     let f = Fusebill::builder()
         .api_key(FUSEBILL_API_KEY)
         .base_url(sb.fusebill().base_url())
-        .retry(fast_retry())
+        .settings(fast_settings())
         .build()
         .unwrap();
     (sb, f)

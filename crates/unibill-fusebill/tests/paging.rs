@@ -6,21 +6,24 @@
 
 use serde_json::json;
 use unibill_core::BackendBuilder;
+use unibill_core::Settings;
 use unibill_core::{
     ConflictCheck, CustomerId, CustomerPatch, CustomerRef, CustomerUpdater, Error, ErrorKind,
 };
 use unibill_fusebill::Fusebill;
 use unibill_sandbox::fusebill::{LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE};
 use unibill_sandbox::{RequestMatcher, Sandbox, FUSEBILL_API_KEY};
-use unibill_testkit::fast_retry;
+use unibill_testkit::fast_settings;
 use unibill_testkit::scripted::{param, scripted, Scripted};
 
 fn client(base: &str) -> Fusebill {
     Fusebill::builder()
         .api_key("k")
         .base_url(base)
-        .retry(fast_retry())
-        .rate_limit(None)
+        .settings(Settings {
+            rate_limit: Some(None),
+            ..fast_settings()
+        })
         .build()
         .unwrap()
 }
@@ -178,7 +181,7 @@ async fn an_update_by_reference_whose_reference_moves_away_writes_nothing() {
         let f = Fusebill::builder()
             .api_key(FUSEBILL_API_KEY)
             .base_url(h.base_url())
-            .retry(fast_retry())
+            .settings(fast_settings())
             .conflict_check(conflict)
             .build()
             .unwrap();

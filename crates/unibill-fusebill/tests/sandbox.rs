@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use unibill_core::transport::RetryConfig;
+use unibill_core::Settings;
 use unibill_core::{Backend, BackendBuilder};
 use unibill_core::{
     CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, Error, Field, Op, UpdateOptions,
@@ -16,12 +17,15 @@ use unibill_testkit::{call, calls};
 
 const GET_SEED: &str = "/v1/customers/12000750";
 
-/// The shared fast retries, with one more attempt (fault tests here fail
+/// The shared fast settings, with one more attempt (fault tests here fail
 /// up to three attempts in a row).
-fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 4,
-        ..unibill_testkit::fast_retry()
+fn fast_settings() -> Settings {
+    Settings {
+        retry: RetryConfig {
+            max_attempts: 4,
+            ..unibill_testkit::fast_retry()
+        },
+        ..unibill_testkit::fast_settings()
     }
 }
 
@@ -29,7 +33,7 @@ fn client_with(sb: &Sandbox, key: &str, conflict: ConflictCheck) -> Fusebill {
     Fusebill::builder()
         .api_key(key)
         .base_url(sb.fusebill().base_url())
-        .retry(fast_retry())
+        .settings(fast_settings())
         .conflict_check(conflict)
         .build()
         .expect("client")
@@ -596,8 +600,10 @@ async fn a_429_without_retry_after_waits_for_the_reset_header() {
     let f = Fusebill::builder()
         .api_key(FUSEBILL_API_KEY)
         .base_url(fb.base_url())
-        .retry(fast_retry())
-        .rate_limit(None)
+        .settings(Settings {
+            rate_limit: Some(None),
+            ..fast_settings()
+        })
         .build()
         .unwrap();
     // One request a second: the re-read is refused with 429 and

@@ -42,21 +42,21 @@
 //!
 //! ## When Redis is unreachable
 //!
-//! [`Unreachable`] decides, explicitly:
+//! [`RedisSetting::fallback_share`] decides, explicitly:
 //!
-//! - [`Unreachable::FailClosed`] (the default): the request fails with a
+//! - unset (the default): fail closed. The request fails with a
 //!   retryable [`Error::Limiter`] or [`Error::Lock`] with
 //!   [`LockFailure::Unavailable`], and nothing is written unlocked or
 //!   unlimited. Once Redis answers again the same clients carry on (each
 //!   operation reconnects when the connection was lost).
-//! - [`Unreachable::LocalFallback`] (opt-in): the process falls back to an
-//!   in-process sliding window at `share` of the limit (e.g. 0.25 for four
-//!   workers) and to the in-process lock. Processes then no longer exclude
-//!   each other on a customer: a deployment that needs that guarantee
-//!   keeps the default. Once Redis failed, operations skip it for
-//!   [`RedisSettings::fallback_probe`] (1 s) instead of each waiting for
-//!   it first; then one operation asks again, and when Redis answers
-//!   the process is back on the shared limiter and lock.
+//! - a share (opt-in): the process falls back to an in-process sliding
+//!   window at that share of the limit (e.g. 0.25 for four workers) and to
+//!   the in-process lock. Processes then no longer exclude each other on a
+//!   customer: a deployment that needs that guarantee keeps the default.
+//!   Once Redis failed, operations skip it for
+//!   [`RedisSetting::fallback_probe`] (1 s) instead of each waiting for
+//!   it first; then one operation asks again, and when Redis answers the
+//!   process is back on the shared limiter and lock.
 //!
 //! ## Why `redis` (redis-rs)
 //!
@@ -71,10 +71,13 @@
 //!
 //! ```no_run
 //! # async fn run() -> unibill_core::Result<()> {
-//! use unibill_redis::{RedisCoordinator, RedisSettings};
+//! use unibill_redis::{RedisCoordinator, RedisSetting};
 //!
-//! // UNIBILL_REDIS_URL=redis://127.0.0.1:6379, UNIBILL_REDIS_PREFIX=billing:
-//! let redis = RedisCoordinator::new(RedisSettings::from_env()?.expect("UNIBILL_REDIS_URL"))?;
+//! // The same value a config file's `settings.redis` or the facade's
+//! // UNIBILL_REDIS_URL / UNIBILL_REDIS_PREFIX variables give.
+//! let mut setting = RedisSetting::new("redis://127.0.0.1:6379");
+//! setting.prefix = Some("billing:".into());
+//! let redis = RedisCoordinator::new(setting)?;
 //! // Give the same coordinator to every client of every process:
 //! // builder.rate_limiter(redis.rate_limiter()).write_locking(redis.write_locking())
 //! # let _ = redis; Ok(()) }
@@ -98,138 +101,33 @@ use unibill_core::lock::{InProcessLock, Lease, LockFailure, LockGuard, LockKey, 
 use unibill_core::transport::{redacted_url, Budget, RateLimit, RateLimiter, SlidingWindow};
 use unibill_core::{lock::WriteLocking, Error, Result};
 
-/// Environment variables read by [`RedisSettings::from_env`].
-pub mod vars {
-    /// The Redis URL: `redis://[:password@]host[:port][/db]`, or
-    /// `rediss://` for TLS. Its password is never shown.
-    pub const URL: &str = "UNIBILL_REDIS_URL";
-    /// The prefix of every key unibill writes (default `unibill:`), so
-    /// several deployments can share one Redis.
-    pub const PREFIX: &str = "UNIBILL_REDIS_PREFIX";
-    /// Opt-in local fallback when Redis is unreachable: the share of each
-    /// limit one process may use alone, in `(0, 1]` (e.g. `0.25` for four
-    /// processes). Unset: fail closed.
-    pub const FALLBACK_SHARE: &str = "UNIBILL_REDIS_FALLBACK_SHARE";
-}
+/// Where and how to reach Redis: core's one description of it, which a
+/// config file's `redis` settings also give.
+pub use unibill_core::builder::RedisSetting;
 
-/// The default key prefix.
-pub const DEFAULT_PREFIX: &str = "unibill:";
-
-/// What to do when Redis cannot be reached.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-#[non_exhaustive]
-pub enum Unreachable {
-    /// Fail the request with a retryable typed error; nothing is sent
-    /// unlimited or written unlocked. The default.
-    #[default]
-    FailClosed,
-    /// Fall back to this process's own sliding window at `share` of the
-    /// limit (at least one request per window) and to the in-process lock.
-    /// Processes no longer exclude each other while Redis is away.
-    /// Redis is skipped for [`RedisSettings::fallback_probe`] after each
-    /// failure.
-    LocalFallback {
-        /// The share of each limit this process may use alone, in `(0, 1]`.
-        share: f64,
-    },
-}
-
-/// Where and how to reach Redis.
-#[derive(Clone)]
-pub struct RedisSettings {
+/// The settings with their defaults filled in, checked once.
+struct Resolved {
     url: String,
-    /// Prefix of every key (default [`DEFAULT_PREFIX`]).
-    pub prefix: String,
-    /// The policy when Redis is unreachable (default fail closed).
-    pub unreachable: Unreachable,
-    /// Time allowed to connect, and for each command's answer; beyond it
-    /// Redis counts as unreachable. Default 2 s.
-    pub timeout: Duration,
-    /// How long a lock outlives its holder's last renewal. Default 10 s:
-    /// a dead holder's customer is free again after at most that.
-    pub lease: Duration,
-    /// With [`Unreachable::LocalFallback`] only: once Redis failed to
-    /// answer, operations go straight to the fallback for this long
-    /// instead of each trying Redis first (up to [`Self::timeout`]); then
-    /// one operation asks Redis again, and the others keep to the fallback
-    /// until it answers. Default 1 s; zero asks Redis every time.
-    pub fallback_probe: Duration,
+    prefix: String,
+    fallback_share: Option<f64>,
+    timeout: Duration,
+    lease: Duration,
+    fallback_probe: Duration,
 }
 
-impl fmt::Debug for RedisSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSettings")
-            .field("url", &redacted_url(&self.url))
-            .field("prefix", &self.prefix)
-            .field("unreachable", &self.unreachable)
-            .field("timeout", &self.timeout)
-            .field("lease", &self.lease)
-            .field("fallback_probe", &self.fallback_probe)
-            .finish()
-    }
-}
-
-impl RedisSettings {
-    /// Settings for `url` (`redis://` or `rediss://`), with the default
-    /// prefix, fail-closed policy, 2 s timeout and 10 s lease. A URL of
-    /// another scheme is [`Error::Config`] naming `redis.url` (without the
-    /// URL, which may hold a password).
-    ///
-    /// ```
-    /// use unibill_redis::RedisSettings;
-    /// let s = RedisSettings::new("redis://:s3cret@127.0.0.1:6379/0").unwrap();
-    /// assert!(!format!("{s:?}").contains("s3cret"));
-    /// assert!(RedisSettings::new("http://127.0.0.1").is_err());
-    /// ```
-    pub fn new(url: impl Into<String>) -> Result<Self> {
-        let url = url.into();
-        let url = url.trim().to_owned();
+impl Resolved {
+    /// `setting`'s values, or their defaults; a bad one is
+    /// [`Error::Config`] naming its key (never showing the URL, which may
+    /// hold a password).
+    fn new(setting: RedisSetting) -> Result<Self> {
+        let url = setting.url.trim().to_owned();
         if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
             return Err(Error::config(
                 "redis.url",
                 "must start with redis:// or rediss:// (TLS)",
             ));
         }
-        Ok(Self {
-            url,
-            prefix: DEFAULT_PREFIX.to_owned(),
-            unreachable: Unreachable::FailClosed,
-            timeout: Duration::from_secs(2),
-            lease: Duration::from_secs(10),
-            fallback_probe: Duration::from_secs(1),
-        })
-    }
-
-    /// The settings named by [`vars`]; `None` when `UNIBILL_REDIS_URL` is
-    /// unset or empty.
-    pub fn from_env() -> Result<Option<Self>> {
-        let get = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let Some(url) = get(vars::URL) else {
-            return Ok(None);
-        };
-        let mut s = Self::new(url)
-            .map_err(|_| Error::config(vars::URL, "must start with redis:// or rediss:// (TLS)"))?;
-        if let Some(prefix) = get(vars::PREFIX) {
-            s.prefix = prefix;
-        }
-        if let Some(share) = get(vars::FALLBACK_SHARE) {
-            let share = share
-                .trim()
-                .parse::<f64>()
-                .map_err(|_| Error::config(vars::FALLBACK_SHARE, "must be a number in (0, 1]"))?;
-            s.unreachable = Unreachable::LocalFallback { share };
-        }
-        s.validate()?;
-        Ok(Some(s))
-    }
-
-    /// The URL with any password hidden.
-    pub fn redacted_url(&self) -> String {
-        redacted_url(&self.url).into_owned()
-    }
-
-    fn validate(&self) -> Result<()> {
-        if let Unreachable::LocalFallback { share } = self.unreachable {
+        if let Some(share) = setting.fallback_share {
             if !(share > 0.0 && share <= 1.0) {
                 return Err(Error::config(
                     "redis.fallback_share",
@@ -237,16 +135,25 @@ impl RedisSettings {
                 ));
             }
         }
-        if self.timeout.is_zero() {
+        let timeout = setting.timeout.unwrap_or(Duration::from_secs(2));
+        if timeout.is_zero() {
             return Err(Error::config("redis.timeout", "must be longer than zero"));
         }
-        if self.lease < Duration::from_millis(100) {
+        let lease = setting.lease.unwrap_or(Duration::from_secs(10));
+        if lease < Duration::from_millis(100) {
             return Err(Error::config(
                 "redis.lease",
                 "must be at least 100 ms (it is renewed every third of it)",
             ));
         }
-        Ok(())
+        Ok(Self {
+            url,
+            prefix: setting.prefix.unwrap_or_else(|| "unibill:".to_owned()),
+            fallback_share: setting.fallback_share,
+            timeout,
+            lease,
+            fallback_probe: setting.fallback_probe.unwrap_or(Duration::from_secs(1)),
+        })
     }
 }
 
@@ -321,7 +228,7 @@ pub struct RedisCoordinator {
 
 struct Inner {
     client: redis::Client,
-    settings: RedisSettings,
+    settings: Resolved,
     /// The current connection and its number; `None` until the first
     /// operation and after a failure that may have broken it.
     conn: Mutex<Option<(u64, MultiplexedConnection)>>,
@@ -352,8 +259,9 @@ struct Inner {
 impl fmt::Debug for RedisCoordinator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisCoordinator")
-            .field("settings", &self.inner.settings)
-            .finish()
+            .field("url", &redacted_url(&self.inner.settings.url))
+            .field("prefix", &self.inner.settings.prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -385,10 +293,18 @@ fn reason(e: &redis::RedisError) -> String {
 impl RedisCoordinator {
     /// A coordinator for `settings`. Nothing is connected yet: the first
     /// operation connects, and any operation after a lost connection
-    /// connects again. A malformed URL is [`Error::Config`] naming
-    /// `redis.url`.
-    pub fn new(settings: RedisSettings) -> Result<Self> {
-        settings.validate()?;
+    /// connects again. A bad value is [`Error::Config`] naming its key
+    /// (`redis.url`, `redis.fallback_share`, `redis.timeout`,
+    /// `redis.lease`), without showing the URL.
+    ///
+    /// ```
+    /// use unibill_redis::{RedisCoordinator, RedisSetting};
+    /// assert!(RedisCoordinator::new(RedisSetting::new("redis://:pw@127.0.0.1:6379")).is_ok());
+    /// let e = RedisCoordinator::new(RedisSetting::new("http://:pw@127.0.0.1")).err().unwrap();
+    /// assert!(e.to_string().contains("redis.url") && !e.to_string().contains("pw"));
+    /// ```
+    pub fn new(settings: RedisSetting) -> Result<Self> {
+        let settings = Resolved::new(settings)?;
         let client = redis::Client::open(settings.url.as_str())
             .map_err(|_| Error::config("redis.url", "is not a valid redis:// or rediss:// URL"))?;
         Ok(Self {
@@ -410,11 +326,6 @@ impl RedisCoordinator {
                 skip_until: Mutex::new(None),
             }),
         })
-    }
-
-    /// The settings.
-    pub fn settings(&self) -> &RedisSettings {
-        &self.inner.settings
     }
 
     /// The shared limiter.
@@ -529,10 +440,7 @@ impl RedisCoordinator {
     }
 
     fn fallback_share(&self) -> Option<f64> {
-        match self.inner.settings.unreachable {
-            Unreachable::FailClosed => None,
-            Unreachable::LocalFallback { share } => Some(share),
-        }
+        self.inner.settings.fallback_share
     }
 
     /// Whether this operation asks Redis. Always when failing closed. With

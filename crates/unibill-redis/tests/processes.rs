@@ -48,9 +48,10 @@ use std::time::{Duration, Instant};
 use unibill_core::lock::LockFailure;
 use unibill_core::transport::RateLimit;
 use unibill_core::BackendBuilder;
+use unibill_core::Settings;
 use unibill_core::{CustomerId, CustomerPatch, CustomerUpdater, Error};
 use unibill_fusebill::Fusebill;
-use unibill_redis::{RedisCoordinator, RedisSettings, Unreachable};
+use unibill_redis::{RedisCoordinator, RedisSetting};
 use unibill_sandbox::{JournalEntry, Sandbox, VendorHandle};
 
 const WORKERS: usize = 4;
@@ -215,7 +216,7 @@ impl Drop for OwnRedis {
 }
 
 async fn until_up(url: &str) {
-    let c = RedisCoordinator::new(RedisSettings::new(url).unwrap()).unwrap();
+    let c = RedisCoordinator::new(RedisSetting::new(url)).unwrap();
     let started = Instant::now();
     while c.ping().await.is_err() {
         assert!(started.elapsed() < HANG, "redis-server did not come up");
@@ -1079,15 +1080,13 @@ mod worker {
             .split(',')
             .map(str::to_owned)
             .collect();
-        let mut settings = RedisSettings::new(var("UNIBILL_REDIS_TEST_URL")).expect("url");
-        settings.prefix = var("UNIBILL_REDIS_TEST_PREFIX");
-        settings.timeout = Duration::from_millis(500);
-        settings.lease = Duration::from_secs(2);
+        let mut settings = RedisSetting::new(var("UNIBILL_REDIS_TEST_URL"));
+        settings.prefix = Some(var("UNIBILL_REDIS_TEST_PREFIX"));
+        settings.timeout = Some(Duration::from_millis(500));
+        settings.lease = Some(Duration::from_secs(2));
         let (limit, concurrency) = match mode.as_str() {
             "fallback" => {
-                settings.unreachable = Unreachable::LocalFallback {
-                    share: FALLBACK_SHARE,
-                };
+                settings.fallback_share = Some(FALLBACK_SHARE);
                 (FALLBACK_LIMIT, FALLBACK_CUSTOMERS)
             }
             "fault" => (RateLimit::per_second(2_000), FAULT_CONCURRENCY),
@@ -1104,10 +1103,13 @@ mod worker {
             let client = Fusebill::builder()
                 .base_url(var("UNIBILL_REDIS_TEST_FUSEBILL"))
                 .api_key(unibill_sandbox::FUSEBILL_API_KEY)
-                .rate_limit(Some(limit))
+                .settings(Settings {
+                    rate_limit: Some(Some(limit)),
+                    lock_wait: Duration::from_secs(60),
+                    ..Settings::default()
+                })
                 .rate_limiter(redis.rate_limiter())
                 .write_locking(redis.write_locking())
-                .lock_wait(Duration::from_secs(60))
                 .build()
                 .expect("client");
             if mode == "once" {

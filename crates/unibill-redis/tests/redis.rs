@@ -9,7 +9,7 @@ use std::time::Duration;
 use unibill_core::lock::{AccountId, LockFailure, LockKey, WriteLock};
 use unibill_core::transport::{Budget, RateLimit, RateLimiter};
 use unibill_core::{BackendKind, Error, ErrorKind};
-use unibill_redis::{RedisCoordinator, RedisSettings, Unreachable};
+use unibill_redis::{RedisCoordinator, RedisSetting};
 
 fn redis_url(test: &str) -> Option<String> {
     match std::env::var("UNIBILL_REDIS_URL") {
@@ -26,14 +26,14 @@ fn redis_url(test: &str) -> Option<String> {
 }
 
 /// Settings with a prefix of their own, so tests never share keys.
-fn settings(url: &str, lease: Duration) -> RedisSettings {
-    let mut s = RedisSettings::new(url).unwrap();
-    s.prefix = format!("unibill-test:{:016x}:", fastrand::u64(..));
-    s.lease = lease;
+fn settings(url: &str, lease: Duration) -> RedisSetting {
+    let mut s = RedisSetting::new(url);
+    s.prefix = Some(format!("unibill-test:{:016x}:", fastrand::u64(..)));
+    s.lease = Some(lease);
     s
 }
 
-fn coordinator(s: &RedisSettings) -> RedisCoordinator {
+fn coordinator(s: &RedisSetting) -> RedisCoordinator {
     RedisCoordinator::new(s.clone()).unwrap()
 }
 
@@ -136,7 +136,11 @@ async fn a_dead_holders_lock_frees_after_its_lease() {
     .join()
     .unwrap();
     let mut conn = raw(&url).await;
-    let redis_key = format!("{}lock:{}", s.prefix, key("dead").as_str());
+    let redis_key = format!(
+        "{}lock:{}",
+        s.prefix.as_deref().unwrap(),
+        key("dead").as_str()
+    );
     let ttl: i64 = redis::cmd("PTTL")
         .arg(&redis_key)
         .query_async(&mut conn)
@@ -163,7 +167,7 @@ async fn release_never_deletes_another_holders_lock_and_the_loser_sees_lost() {
     let a = coordinator(&s).lock();
     let b = coordinator(&s).lock();
     let held_a = a.acquire(&key("x"), Duration::from_secs(1)).await.unwrap();
-    let redis_key = format!("{}lock:{}", s.prefix, key("x").as_str());
+    let redis_key = format!("{}lock:{}", s.prefix.as_deref().unwrap(), key("x").as_str());
     let mut conn = raw(&url).await;
     // A's lease vanishes (as after a long pause past its expiry) and B
     // takes the lock.
@@ -231,7 +235,7 @@ async fn an_awaited_release_frees_the_key_before_it_returns() {
     };
     let s = settings(&url, Duration::from_secs(10));
     let c = coordinator(&s);
-    let redis_key = format!("{}lock:{}", s.prefix, key("r").as_str());
+    let redis_key = format!("{}lock:{}", s.prefix.as_deref().unwrap(), key("r").as_str());
     let mut conn = raw(&url).await;
     for _ in 0..3 {
         let held = c
@@ -307,7 +311,7 @@ async fn the_limiter_paces_permits_instead_of_granting_a_window_at_once() {
     // vendor and the account hash, never a credential.
     let mut conn = raw(&url).await;
     let ttl: i64 = redis::cmd("PTTL")
-        .arg(format!("{}pace:{}", s.prefix, b.key()))
+        .arg(format!("{}pace:{}", s.prefix.as_deref().unwrap(), b.key()))
         .query_async(&mut conn)
         .await
         .unwrap();
@@ -339,17 +343,18 @@ async fn the_limiter_lets_waiting_requests_through_as_the_window_slides() {
     assert!(started.elapsed() >= per * 2, "{:?}", started.elapsed());
 }
 
-fn unreachable_settings(policy: Unreachable) -> RedisSettings {
+/// `fallback_share`: `None` fails closed.
+fn unreachable_settings(fallback_share: Option<f64>) -> RedisSetting {
     // Port 1 on loopback: nothing listens, the connection is refused.
-    let mut s = RedisSettings::new("redis://:pw-never-shown@127.0.0.1:1").unwrap();
-    s.unreachable = policy;
-    s.timeout = Duration::from_millis(500);
+    let mut s = RedisSetting::new("redis://:pw-never-shown@127.0.0.1:1");
+    s.fallback_share = fallback_share;
+    s.timeout = Some(Duration::from_millis(500));
     s
 }
 
 #[tokio::test]
 async fn unreachable_redis_fails_closed_with_typed_retryable_errors() {
-    let c = RedisCoordinator::new(unreachable_settings(Unreachable::FailClosed)).unwrap();
+    let c = RedisCoordinator::new(unreachable_settings(None)).unwrap();
     let err = c
         .lock()
         .acquire(&key("1"), Duration::from_secs(1))
@@ -380,10 +385,7 @@ async fn unreachable_redis_fails_closed_with_typed_retryable_errors() {
 
 #[tokio::test]
 async fn local_fallback_uses_the_in_process_lock_and_its_share_of_the_limit() {
-    let c = RedisCoordinator::new(unreachable_settings(Unreachable::LocalFallback {
-        share: 0.5,
-    }))
-    .unwrap();
+    let c = RedisCoordinator::new(unreachable_settings(Some(0.5))).unwrap();
     let lock = c.lock();
     let held = lock
         .acquire(&key("f"), Duration::from_secs(1))
@@ -421,14 +423,24 @@ async fn local_fallback_uses_the_in_process_lock_and_its_share_of_the_limit() {
 
 #[test]
 fn settings_refuse_other_schemes_and_bad_shares() {
-    let e = RedisSettings::new("http://127.0.0.1:6379").unwrap_err();
+    let e = RedisCoordinator::new(RedisSetting::new("http://:pw@127.0.0.1:6379"))
+        .err()
+        .unwrap();
     assert!(format!("{e}").contains("redis.url"), "{e}");
-    let mut s = unreachable_settings(Unreachable::LocalFallback { share: 1.5 });
-    let e = RedisCoordinator::new(s.clone()).unwrap_err();
+    assert!(!format!("{e} {e:?}").contains("pw"), "{e:?}");
+    let mut s = unreachable_settings(Some(1.5));
+    let e = RedisCoordinator::new(s.clone()).err().unwrap();
     assert!(format!("{e}").contains("fallback_share"), "{e}");
-    s.unreachable = Unreachable::LocalFallback { share: 0.25 };
-    assert!(RedisCoordinator::new(s).is_ok());
-    assert!(RedisSettings::new("rediss://:x@cache.example:6380/1").is_ok());
+    s.fallback_share = Some(0.25);
+    assert!(RedisCoordinator::new(s.clone()).is_ok());
+    s.lease = Some(Duration::from_millis(99));
+    let e = RedisCoordinator::new(s.clone()).err().unwrap();
+    assert!(format!("{e}").contains("redis.lease"), "{e}");
+    s.lease = None;
+    s.timeout = Some(Duration::ZERO);
+    let e = RedisCoordinator::new(s).err().unwrap();
+    assert!(format!("{e}").contains("redis.timeout"), "{e}");
+    assert!(RedisCoordinator::new(RedisSetting::new("rediss://:x@cache.example:6380/1")).is_ok());
 }
 
 /// A `redis-server` of the test's own on `port`, stopped on drop.
@@ -482,7 +494,7 @@ async fn killed_redis_fails_closed_and_the_same_coordinator_carries_on_after_res
         &format!("redis://127.0.0.1:{port}"),
         Duration::from_millis(900),
     );
-    s.timeout = Duration::from_millis(500);
+    s.timeout = Some(Duration::from_millis(500));
     let c = coordinator(&s);
     until_up(&c).await;
     let (lock, limiter) = (c.lock(), c.limiter());
@@ -551,10 +563,10 @@ async fn silent_redis() -> (String, Arc<AtomicU64>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_fallback_skips_a_known_down_redis_until_its_probe_pause_is_over() {
     let (url, accepted) = silent_redis().await;
-    let mut s = RedisSettings::new(url).unwrap();
-    s.unreachable = Unreachable::LocalFallback { share: 1.0 };
-    s.timeout = Duration::from_millis(200);
-    s.fallback_probe = Duration::from_secs(3600);
+    let mut s = RedisSetting::new(url);
+    s.fallback_share = Some(1.0);
+    s.timeout = Some(Duration::from_millis(200));
+    s.fallback_probe = Some(Duration::from_secs(3600));
     let c = RedisCoordinator::new(s.clone()).unwrap();
     let (lock, limiter) = (c.lock(), c.limiter());
     let b = budget(1000, Duration::from_secs(1));
@@ -576,7 +588,7 @@ async fn local_fallback_skips_a_known_down_redis_until_its_probe_pause_is_over()
     );
 
     // Once the pause is over, one operation asks Redis again.
-    s.fallback_probe = Duration::from_millis(100);
+    s.fallback_probe = Some(Duration::from_millis(100));
     let c = RedisCoordinator::new(s).unwrap();
     let (lock, limiter) = (c.lock(), c.limiter());
     limiter.acquire(&b).await.unwrap();
@@ -603,8 +615,8 @@ async fn local_fallback_skips_a_known_down_redis_until_its_probe_pause_is_over()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_closed_asks_redis_every_time() {
     let (url, accepted) = silent_redis().await;
-    let mut s = RedisSettings::new(url).unwrap();
-    s.timeout = Duration::from_millis(100);
+    let mut s = RedisSetting::new(url);
+    s.timeout = Some(Duration::from_millis(100));
     let c = RedisCoordinator::new(s).unwrap();
     let b = budget(1000, Duration::from_secs(1));
     for n in 1..=3 {

@@ -25,6 +25,7 @@ pub mod scripted;
 use std::time::Duration;
 
 use unibill_core::transport::RetryConfig;
+use unibill_core::Settings;
 use unibill_sandbox::{JournalEntry, VendorHandle};
 
 /// Retries for tests against the sandbox: 3 attempts, 10 ms first backoff
@@ -38,6 +39,16 @@ pub fn fast_retry() -> RetryConfig {
         max_backoff: Duration::from_millis(40),
         deadline: Duration::from_secs(20),
         max_retry_after: Duration::from_secs(5),
+    }
+}
+
+/// The shared settings of a test client: [`fast_retry`], the rest as
+/// default. Change a field for a test that needs another value:
+/// `Settings { rate_limit: Some(None), ..fast_settings() }`.
+pub fn fast_settings() -> Settings {
+    Settings {
+        retry: fast_retry(),
+        ..Settings::default()
     }
 }
 

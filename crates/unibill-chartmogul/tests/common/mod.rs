@@ -5,10 +5,11 @@
 use unibill_chartmogul::ChartMogul;
 use unibill_core::transport::RetryConfig;
 use unibill_core::BackendBuilder;
+use unibill_core::Settings;
 use unibill_core::{CustomerId, Error};
 use unibill_sandbox::{chartmogul, JournalEntry, Sandbox, VendorHandle, CHARTMOGUL_API_KEY};
 #[allow(unused_imports)] // each test file uses some of them
-pub use unibill_testkit::{call, calls, fast_retry};
+pub use unibill_testkit::{call, calls, fast_retry, fast_settings};
 
 pub fn client(sb: &Sandbox) -> ChartMogul {
     client_with(sb, fast_retry())
@@ -30,7 +31,10 @@ pub fn client_with(sb: &Sandbox, retry: RetryConfig) -> ChartMogul {
     ChartMogul::builder()
         .api_key(CHARTMOGUL_API_KEY)
         .base_url(sb.chartmogul().base_url())
-        .retry(retry)
+        .settings(Settings {
+            retry,
+            ..Settings::default()
+        })
         .build()
         .expect("client")
 }

@@ -1,12 +1,18 @@
 //! How a backend is configured and built.
 //!
 //! - [`BackendBuilder`]: the one trait every backend's builder implements.
-//!   It carries the settings every backend shares (base URL, timeouts,
-//!   retry policy, rate limit and limiter, write locking, HTTP client) as
-//!   provided setters over the builder's [`ClientOptions`].
-//! - [`Settings`]: those shared settings as one serde value (typed
-//!   [`Duration`]s and a [`RetryConfig`], durations written as seconds or
-//!   as `"2.5s"`, `"500ms"`), validated as they are read.
+//!   Its provided setters carry what every backend shares over the
+//!   builder's [`ClientOptions`]: the base URL, the [`Settings`] (whole,
+//!   through [`BackendBuilder::settings`]), and the runtime objects (a
+//!   shared rate limiter, the write locking, an adjustment of the HTTP
+//!   client).
+//! - [`Settings`]: the shared connection settings (timeouts, retry
+//!   policy, rate limit, lock wait, lookup deadline, account, response
+//!   cap, user agent), the one way to set them, in code (a plain struct
+//!   with public fields and `Default`) as in a config file or the
+//!   environment (serde: typed [`Duration`]s and a [`RetryConfig`],
+//!   durations written as seconds or as `"2.5s"`, `"500ms"`), validated
+//!   as they are read.
 //! - [`BackendConfig`]: what each backend crate's serde config (its
 //!   credentials, base URL and own options, plus the [`Settings`])
 //!   implements, so that it reads itself from a file or from its own
@@ -21,7 +27,7 @@
 //! ```
 //! use std::time::Duration;
 //! use unibill_core::transport::{ClientOptions, RateLimit};
-//! use unibill_core::{BackendBuilder, BackendKind, Result};
+//! use unibill_core::{BackendBuilder, BackendKind, Result, Settings};
 //!
 //! #[derive(Default)]
 //! struct DemoBuilder {
@@ -41,12 +47,16 @@
 //!
 //! let options = DemoBuilder::default()
 //!     .base_url("https://x.example")
-//!     .timeouts(Duration::from_secs(2), Duration::from_secs(9))
-//!     .rate_limit(Some(RateLimit::per_second(5)))
+//!     .settings(Settings {
+//!         connect_timeout: Duration::from_secs(2),
+//!         timeout: Duration::from_secs(9),
+//!         rate_limit: Some(Some(RateLimit::per_second(5))),
+//!         ..Settings::default()
+//!     })
 //!     .build()
 //!     .unwrap();
 //! assert_eq!(options.base_url.as_deref(), Some("https://x.example"));
-//! assert_eq!(options.config.request_timeout, Duration::from_secs(9));
+//! assert_eq!(options.settings.timeout, Duration::from_secs(9));
 //! ```
 
 use std::fmt;
@@ -69,10 +79,12 @@ use crate::transport::{
 /// A backend implements [`options_mut`](BackendBuilder::options_mut) and
 /// [`build`](BackendBuilder::build); every other setter comes with the
 /// trait, so all backends take the same settings with the same names and
-/// defaults rules. These setters are the one way to set them in code (each
-/// backend crate re-exports the trait: `use unibill_fusebill::BackendBuilder`);
-/// a config file or the environment sets the same values through
-/// [`Settings`].
+/// defaults rules (each backend crate re-exports the trait:
+/// `use unibill_fusebill::BackendBuilder`). Plain values (timeouts, retry
+/// policy, rate limit, ...) are set through one [`Settings`], whole, with
+/// [`settings`](BackendBuilder::settings), in code as from a config file
+/// or the environment; the other setters take the base URL and runtime
+/// objects.
 pub trait BackendBuilder: Sized {
     /// What [`build`](BackendBuilder::build) returns.
     type Client;
@@ -94,24 +106,14 @@ pub trait BackendBuilder: Sized {
         self
     }
 
-    /// Replaces every transport setting at once (timeouts, retry, rate
-    /// limit, response cap, user agent). The backend's reading of its
-    /// rate-limit headers still applies when the config has no
-    /// `retry_hint`.
-    fn transport_config(mut self, config: TransportConfig) -> Self {
-        self.options_mut().config = config;
-        self
-    }
-
-    /// The retry policy.
-    fn retry(mut self, retry: RetryConfig) -> Self {
-        self.options_mut().config.retry = retry;
-        self
-    }
-
-    /// The client-side rate limit (`None` sends without pacing).
-    fn rate_limit(mut self, limit: Option<RateLimit>) -> Self {
-        self.options_mut().config.rate_limit = limit;
+    /// The shared connection settings, whole: timeouts, retry policy,
+    /// rate limit, lock wait, lookup deadline, account, response cap and
+    /// user agent (see [`Settings`]; what is left at its default keeps the
+    /// default, and a [`Settings::rate_limit`] of `None` keeps the
+    /// backend's own limit). The same value a config file or the
+    /// environment gives; a second call replaces the first.
+    fn settings(mut self, settings: Settings) -> Self {
+        self.options_mut().settings = settings;
         self
     }
 
@@ -120,51 +122,14 @@ pub trait BackendBuilder: Sized {
     /// (e.g. `unibill::redis`), which may fail a request with a retryable
     /// `Error::Limiter` rather than send it unlimited.
     fn rate_limiter(mut self, limiter: std::sync::Arc<dyn RateLimiter>) -> Self {
-        self.options_mut().config.rate_limiter = Some(limiter);
-        self
-    }
-
-    /// Connect and per-attempt request timeouts.
-    fn timeouts(mut self, connect: Duration, request: Duration) -> Self {
-        let config = &mut self.options_mut().config;
-        config.connect_timeout = connect;
-        config.request_timeout = request;
+        self.options_mut().rate_limiter = Some(limiter);
         self
     }
 
     /// Which lock keeps concurrent updates of one customer apart
     /// (default: the process-wide in-memory lock; see [`crate::lock`]).
     fn write_locking(mut self, locking: WriteLocking) -> Self {
-        self.options_mut().config.write_locking = locking;
-        self
-    }
-
-    /// How long an update waits while other updates of the same customer
-    /// hold its write lock (default 120 s), before failing with a
-    /// retryable `Error::Lock`.
-    fn lock_wait(mut self, wait: Duration) -> Self {
-        self.options_mut().config.lock_wait = wait;
-        self
-    }
-
-    /// The overall time one lookup by email or external reference may
-    /// take, every page and retry included (default 5 × the retry
-    /// deadline, 300 s), before failing with a retryable
-    /// `Error::LookupTimeout` naming the pages read.
-    fn lookup_deadline(mut self, deadline: Duration) -> Self {
-        self.options_mut().config.lookup_deadline = Some(deadline);
-        self
-    }
-
-    /// Names the account this client writes to, so that every client of
-    /// the backend given the same name shares its customers' write locks
-    /// (and a shared rate budget), whatever its base URL or key: for two
-    /// keys of one account during a key rotation, or one account reached
-    /// through a proxy. Without it the backend's rule applies (see
-    /// [`AccountScope`](crate::lock::AccountScope)). A blank name is
-    /// refused by `build` with `Error::Config` naming `account`.
-    fn account(mut self, name: impl Into<String>) -> Self {
-        self.options_mut().config.account = Some(name.into());
+        self.options_mut().write_locking = locking;
         self
     }
 
@@ -238,9 +203,11 @@ pub fn required_secret(
     }
 }
 
-/// The connection settings every backend shares, as a config file or the
-/// environment writes them (`settings` in a backend's config, `UNIBILL_*`
-/// variables); what is not given keeps the default.
+/// The connection settings every backend shares: the one way to set
+/// them, in code (public fields and `Default`, given whole to
+/// [`BackendBuilder::settings`]) as in a config file or the environment
+/// (`settings` in a backend's config, `UNIBILL_*` variables); what is not
+/// given keeps the default.
 ///
 /// Durations are a number of seconds (`2.5`) or text `humantime` reads
 /// (`"2.5s"`, `"500ms"`, `"2m"`); zero and negative durations, zero
@@ -248,8 +215,10 @@ pub fn required_secret(
 /// naming the key. Keys: `timeout`, `connect_timeout`, the fields of
 /// [`RetryConfig`] (`max_attempts`, `initial_backoff`, `max_backoff`,
 /// `deadline` or `retry_deadline`, `max_retry_after`), `rate_limit`, `lock_wait`,
-/// `lookup_deadline`, `account` and `redis`; the `_secs` names of earlier
-/// versions (`timeout_secs`, `retry_deadline_secs`, ...) are read too.
+/// `lookup_deadline`, `account`, `max_response_bytes`, `user_agent` and
+/// `redis`; the `_secs` names of earlier versions (`timeout_secs`,
+/// `retry_deadline_secs`, ...) are read too. A zero `max_response_bytes`
+/// and a `user_agent` with control characters are refused naming the key.
 ///
 /// ```
 /// use std::time::Duration;
@@ -263,10 +232,17 @@ pub fn required_secret(
 /// assert_eq!(s.rate_limit, Some(Some(unibill_core::RateLimit::per_minute(1000))));
 /// assert_eq!(s.lock_wait, Duration::from_secs(30));
 /// assert!(serde_json::from_str::<Settings>(r#"{"timeout": 0}"#).is_err());
+///
+/// // In code: the same struct, given whole to a builder.
+/// let fast = Settings {
+///     timeout: Duration::from_secs(5),
+///     rate_limit: Some(None),
+///     ..Settings::default()
+/// };
+/// assert_eq!(fast.retry, Settings::default().retry);
 /// ```
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-#[non_exhaustive]
 pub struct Settings {
     /// Per-attempt request timeout (default 30 s).
     #[serde(alias = "timeout_secs", deserialize_with = "de::duration")]
@@ -293,11 +269,26 @@ pub struct Settings {
     pub lookup_deadline: Option<Duration>,
     /// The account's name: clients of a backend given the same name share
     /// their customers' write locks and rate budget, whatever their base
-    /// URL or key (see [`BackendBuilder::account`]).
+    /// URL or key. For two keys of one account during a key rotation, or
+    /// one account reached through a proxy. `None`: the backend's rule
+    /// applies (see [`AccountScope`](crate::lock::AccountScope)). A blank
+    /// name is refused by `build` with `Error::Config` naming `account`.
     pub account: Option<String>,
+    /// Largest response body accepted, in bytes (default 4 MiB); a bigger
+    /// one fails with `Error::ResponseTooLarge` without being read into
+    /// memory. At least 1.
+    #[serde(deserialize_with = "de::byte_cap")]
+    pub max_response_bytes: usize,
+    /// `User-Agent` of every request (default `unibill/<version>`); text
+    /// without control characters.
+    #[serde(deserialize_with = "de::user_agent")]
+    pub user_agent: String,
     /// A rate budget and write locks shared with the deployment's other
     /// processes through Redis (the `unibill` facade's `redis` feature;
     /// see `docs/scaling.md`). Unset: this process limits and locks alone.
+    /// Connected by the facade's `Config::build`: a builder given these
+    /// settings in code leaves it alone (give it the coordinator's
+    /// `rate_limiter` and `write_locking` instead).
     pub redis: Option<RedisSetting>,
 }
 
@@ -312,6 +303,8 @@ impl Default for Settings {
             lock_wait: t.lock_wait,
             lookup_deadline: None,
             account: None,
+            max_response_bytes: t.max_response_bytes,
+            user_agent: t.user_agent,
             redis: None,
         }
     }
@@ -342,10 +335,14 @@ impl Settings {
         "UNIBILL_LOOKUP_DEADLINE",
         "UNIBILL_LOOKUP_DEADLINE_SECS",
         "UNIBILL_ACCOUNT",
+        "UNIBILL_MAX_RESPONSE_BYTES",
+        "UNIBILL_USER_AGENT",
         "UNIBILL_REDIS_URL",
         "UNIBILL_REDIS_PREFIX",
         "UNIBILL_REDIS_FALLBACK_SHARE",
         "UNIBILL_REDIS_LEASE",
+        "UNIBILL_REDIS_TIMEOUT",
+        "UNIBILL_REDIS_FALLBACK_PROBE",
     ];
 
     /// The settings from name-value pairs (the environment's), reading
@@ -365,37 +362,72 @@ impl Settings {
     }
 }
 
-/// Redis in the settings (`{"url": "rediss://:password@cache:6380",
-/// "prefix": "billing:"}`), read here and connected by the `unibill`
-/// facade's `redis` feature (`unibill_redis`).
+/// Where and how to reach Redis, in the settings (`{"url":
+/// "rediss://:password@cache:6380", "prefix": "billing:"}`) as in code:
+/// the one description of Redis that the `unibill-redis` crate's
+/// `RedisCoordinator::new` takes, and that the `unibill` facade's `redis`
+/// feature connects. What is `None` keeps the default named on its field.
+/// `RedisCoordinator::new` checks the values and refuses a bad one with
+/// `Error::Config` naming the key (`redis.url`, `redis.lease`, ...).
+///
+/// ```
+/// use std::time::Duration;
+/// use unibill_core::builder::RedisSetting;
+///
+/// let mut redis = RedisSetting::new("redis://:s3cret@127.0.0.1:6379/0");
+/// redis.prefix = Some("billing:".into());
+/// redis.fallback_share = Some(0.25);
+/// assert!(!format!("{redis:?}").contains("s3cret"));
+/// let read: RedisSetting = serde_json::from_str(
+///     r#"{"url": "redis://127.0.0.1", "lease": "30s", "timeout": 1}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(read.lease, Some(Duration::from_secs(30)));
+/// ```
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct RedisSetting {
     /// `redis://` or `rediss://` (TLS); its password is never shown.
     pub url: String,
-    /// Key prefix (default `unibill:`).
+    /// Prefix of every key unibill writes (default `unibill:`), so that
+    /// several deployments can share one Redis.
     #[serde(default)]
     pub prefix: Option<String>,
     /// Opt-in local fallback when Redis is unreachable: this process's
-    /// share of each limit, in `(0, 1]`. Unset: fail closed.
+    /// share of each limit, in `(0, 1]` (e.g. `0.25` for four processes),
+    /// with the in-process lock. Unset: fail closed (a retryable error;
+    /// nothing is sent unlimited or written unlocked).
     #[serde(default, deserialize_with = "de::some_number")]
     pub fallback_share: Option<f64>,
-    /// Lease of a customer lock (default 10 s): how long a dead holder
-    /// blocks the customer.
+    /// Lease of a customer lock (default 10 s, at least 100 ms): how long
+    /// a dead holder blocks the customer.
     #[serde(default, alias = "lease_secs", deserialize_with = "de::some_duration")]
     pub lease: Option<Duration>,
+    /// Time allowed to connect, and for each command's answer (default
+    /// 2 s); beyond it Redis counts as unreachable.
+    #[serde(default, deserialize_with = "de::some_duration")]
+    pub timeout: Option<Duration>,
+    /// With [`fallback_share`](Self::fallback_share) only: once Redis
+    /// failed to answer, operations go straight to the fallback for this
+    /// long instead of each trying Redis first (up to the timeout); then
+    /// one operation asks Redis again (default 1 s; zero, set in code,
+    /// asks Redis every time).
+    #[serde(default, deserialize_with = "de::some_duration")]
+    pub fallback_probe: Option<Duration>,
 }
 
 impl RedisSetting {
-    /// Redis at this URL, with the default prefix, lease and fail-closed
-    /// behaviour.
+    /// Redis at this URL, with every default: prefix `unibill:`, fail
+    /// closed, 10 s lease, 2 s timeout.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             prefix: None,
             fallback_share: None,
             lease: None,
+            timeout: None,
+            fallback_probe: None,
         }
     }
 }
@@ -407,6 +439,8 @@ impl fmt::Debug for RedisSetting {
             .field("prefix", &self.prefix)
             .field("fallback_share", &self.fallback_share)
             .field("lease", &self.lease)
+            .field("timeout", &self.timeout)
+            .field("fallback_probe", &self.fallback_probe)
             .finish()
     }
 }
@@ -511,29 +545,16 @@ pub trait BackendConfig: DeserializeOwned + Clone + fmt::Debug + Send + Sync + '
     }
 
     /// The builder with the config's own values, its base URL and its
-    /// settings, through the setters of [`BackendBuilder`]. The backend's
-    /// own default rate limit stays unless [`Settings::rate_limit`] names
-    /// one. (`redis` is the facade's to apply: core knows no Redis.)
+    /// [`Settings`] ([`BackendBuilder::settings`]). The backend's own
+    /// default rate limit stays unless [`Settings::rate_limit`] names one.
+    /// (`redis` is the facade's to apply: core knows no Redis.)
     fn configured(&self) -> Self::Builder {
         let CommonConfig { base_url, settings } = self.common();
-        let mut b = self
-            .builder()
-            .timeouts(settings.connect_timeout, settings.timeout)
-            .retry(settings.retry.clone())
-            .lock_wait(settings.lock_wait);
-        if let Some(url) = base_url {
-            b = b.base_url(url.clone());
+        let b = self.builder().settings(settings.clone());
+        match base_url {
+            Some(url) => b.base_url(url.clone()),
+            None => b,
         }
-        if let Some(limit) = settings.rate_limit {
-            b = b.rate_limit(limit);
-        }
-        if let Some(deadline) = settings.lookup_deadline {
-            b = b.lookup_deadline(deadline);
-        }
-        if let Some(name) = &settings.account {
-            b = b.account(name.clone());
-        }
-        b
     }
 
     /// Builds the client (no network call).
@@ -661,10 +682,33 @@ pub(crate) mod de {
     }
 
     /// A whole number, at least 1, given as a number or as text.
-    fn count(v: &Value) -> Option<u32> {
+    fn count<T: std::str::FromStr + PartialOrd + Default>(v: &Value) -> Option<T> {
         text_or_number(v)
-            .and_then(|t| t.parse::<u32>().ok())
-            .filter(|n| *n > 0)
+            .and_then(|t| t.parse::<T>().ok())
+            .filter(|n| *n > T::default())
+    }
+
+    /// A response cap in bytes: a whole number, at least 1; the error
+    /// names the key (`max_response_bytes`).
+    pub(crate) fn byte_cap<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        let v = Value::deserialize(d)?;
+        count(&v).ok_or_else(|| {
+            D::Error::custom(format!(
+                "`max_response_bytes` must be a whole number of bytes of at least 1, not {v}"
+            ))
+        })
+    }
+
+    /// A `User-Agent`: text usable as a header value; the error names
+    /// the key (`user_agent`).
+    pub(crate) fn user_agent<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let text = String::deserialize(d)?;
+        match reqwest::header::HeaderValue::from_bytes(text.as_bytes()) {
+            Ok(_) => Ok(text),
+            Err(_) => Err(D::Error::custom(
+                "`user_agent` is not a valid header value (control characters are not allowed)",
+            )),
+        }
     }
 
     /// Attempts per request: a whole number, at least 1.
@@ -699,14 +743,13 @@ pub(crate) mod de {
             }
             Value::String(t) => {
                 let (n, unit) = t.split_once('/').ok_or_else(malformed)?;
-                let per = match unit.trim() {
-                    "s" | "sec" | "second" => 1,
-                    "m" | "min" | "minute" => 60,
-                    "h" | "hour" => 3600,
-                    "d" | "day" => 86400,
-                    _ => return Err(malformed()),
-                };
-                (Value::String(n.trim().into()), Duration::from_secs(per))
+                // One unit of time as `humantime` names it (`s`, `sec`,
+                // `m`, `min`, `minute`, `h`, `hour`, `d`, `day`, ...).
+                let per = Some(unit.trim())
+                    .filter(|u| u.chars().all(|c| c.is_ascii_alphabetic()))
+                    .and_then(|u| humantime::parse_duration(&format!("1{u}")).ok())
+                    .ok_or_else(malformed)?;
+                (Value::String(n.trim().into()), per)
             }
             Value::Object(m) if m.len() == 2 => {
                 let per = m
@@ -839,23 +882,24 @@ mod tests {
             max_attempts: 7,
             ..RetryConfig::default()
         };
+        let settings = Settings {
+            retry: retry.clone(),
+            rate_limit: Some(None),
+            lock_wait: Duration::from_secs(3),
+            lookup_deadline: Some(Duration::from_secs(4)),
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            ..Settings::default()
+        };
         let o = Demo::default()
             .base_url("https://x.example")
-            .retry(retry.clone())
-            .rate_limit(None)
+            .settings(settings.clone())
             .write_locking(WriteLocking::Off)
-            .lock_wait(Duration::from_secs(3))
-            .lookup_deadline(Duration::from_secs(4))
-            .timeouts(Duration::from_secs(1), Duration::from_secs(2))
             .build()
             .unwrap();
         assert_eq!(o.base_url.as_deref(), Some("https://x.example"));
-        assert_eq!(o.config.retry, retry);
-        assert_eq!(o.config.rate_limit, None);
-        assert_eq!(o.config.lock_wait, Duration::from_secs(3));
-        assert_eq!(o.config.lookup_deadline, Some(Duration::from_secs(4)));
-        assert_eq!(o.config.connect_timeout, Duration::from_secs(1));
-        assert_eq!(o.config.request_timeout, Duration::from_secs(2));
+        assert_eq!(o.settings, settings);
+        assert!(matches!(o.write_locking, WriteLocking::Off));
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -888,6 +932,27 @@ mod tests {
             }))
         );
         assert_eq!(s.account.as_deref(), Some("acme"));
+        assert_eq!(s.max_response_bytes, Settings::default().max_response_bytes);
+        let capped: Settings =
+            serde_json::from_str(r#"{"max_response_bytes": "1024", "user_agent": "billing/2"}"#)
+                .unwrap();
+        assert_eq!(capped.max_response_bytes, 1024);
+        assert_eq!(capped.user_agent, "billing/2");
+        for (units, secs) in [
+            (["s", "sec", "second"], 1),
+            (["m", "min", "minute"], 60),
+            (["h", "hour", "hour"], 3600),
+            (["d", "day", " day "], 86400),
+        ] {
+            for unit in units {
+                let s: Settings = serde_json::from_value(
+                    serde_json::json!({ "rate_limit": format!("40/{unit}") }),
+                )
+                .unwrap();
+                let per = Duration::from_secs(secs);
+                assert_eq!(s.rate_limit, Some(Some(RateLimit { requests: 40, per })));
+            }
+        }
         let off: Settings = serde_json::from_str(r#"{"rate_limit": null}"#).unwrap();
         assert_eq!(off.rate_limit, Some(None));
         assert_eq!(Settings::default().rate_limit, None);
@@ -901,7 +966,13 @@ mod tests {
             (r#"{"max_attempts": 0}"#, "at least 1"),
             (r#"{"rate_limit": "fast"}"#, "40/s"),
             (r#"{"rate_limit": "0/s"}"#, "40/s"),
+            (r#"{"rate_limit": "40/2s"}"#, "40/s"),
+            (r#"{"rate_limit": "40/"}"#, "40/s"),
+            (r#"{"rate_limit": "40/fortnight"}"#, "40/s"),
             (r#"{"timout": 3}"#, "timout"),
+            (r#"{"max_response_bytes": 0}"#, "max_response_bytes"),
+            (r#"{"max_response_bytes": "lots"}"#, "max_response_bytes"),
+            (r#"{"user_agent": "a\r\nX-Injected: 1"}"#, "user_agent"),
         ] {
             let e = serde_json::from_str::<Settings>(json)
                 .unwrap_err()
@@ -918,6 +989,8 @@ mod tests {
             ("UNIBILL_RATE_LIMIT", "off"),
             ("UNIBILL_REDIS_URL", "redis://127.0.0.1"),
             ("UNIBILL_REDIS_FALLBACK_SHARE", "0.5"),
+            ("UNIBILL_REDIS_TIMEOUT", "750ms"),
+            ("UNIBILL_REDIS_FALLBACK_PROBE", "3"),
             ("UNIBILL_LOCK_WAIT", " "),
             ("UNIBILL_BACKEND", "anything: not a setting"),
         ]))
@@ -929,6 +1002,8 @@ mod tests {
         let redis = s.redis.unwrap();
         assert_eq!(redis.url, "redis://127.0.0.1");
         assert_eq!(redis.fallback_share, Some(0.5));
+        assert_eq!(redis.timeout, Some(Duration::from_millis(750)));
+        assert_eq!(redis.fallback_probe, Some(Duration::from_secs(3)));
         for (var, value) in [
             ("UNIBILL_TIMEOUT_SECS", "-1"),
             ("UNIBILL_MAX_ATTEMPTS", "0"),
@@ -975,15 +1050,25 @@ mod tests {
         }
         fn builder(&self) -> Demo {
             let mut d = Demo::default();
-            d.options.config.rate_limit = Some(RateLimit::per_second(7));
+            d.options.default_rate_limit = Some(RateLimit::per_second(7));
             d
         }
     }
 
     #[test]
     fn configured_keeps_the_backend_default_rate_limit() {
+        // What the transport is given, once the settings meet the
+        // backend's defaults.
+        let transport_config = |mut o: ClientOptions| {
+            o.base_url.get_or_insert_with(|| "https://x.example".into());
+            let t = o.transport(Demo::KIND, crate::transport::Auth::None);
+            t.unwrap().config().clone()
+        };
         let kept = DemoConfig::placeholder().build().unwrap();
-        assert_eq!(kept.config.rate_limit, Some(RateLimit::per_second(7)));
+        assert_eq!(
+            transport_config(kept).rate_limit,
+            Some(RateLimit::per_second(7))
+        );
         let c: DemoConfig = serde_json::from_str(
             r#"{"url": "https://x.example",
                 "settings": {"rate_limit": "off", "max_attempts": 1, "timeout": 3}}"#,
@@ -991,9 +1076,62 @@ mod tests {
         .unwrap();
         let o = c.build().unwrap();
         assert_eq!(o.base_url.as_deref(), Some("https://x.example"));
-        assert_eq!(o.config.rate_limit, None);
-        assert_eq!(o.config.retry.max_attempts, 1);
-        assert_eq!(o.config.request_timeout, Duration::from_secs(3));
+        let config = transport_config(o);
+        assert_eq!(config.rate_limit, None);
+        assert_eq!(config.retry.max_attempts, 1);
+        assert_eq!(config.request_timeout, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn settings_become_the_transport_config() {
+        let settings = Settings {
+            timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+            retry: RetryConfig {
+                max_attempts: 7,
+                ..RetryConfig::default()
+            },
+            rate_limit: Some(Some(RateLimit::per_minute(50))),
+            lock_wait: Duration::from_secs(3),
+            lookup_deadline: Some(Duration::from_secs(4)),
+            account: Some("acme".into()),
+            max_response_bytes: 1024,
+            user_agent: "billing/2".into(),
+            redis: None,
+        };
+        let mut o = Demo::default()
+            .base_url("https://x.example")
+            .settings(settings.clone())
+            .build()
+            .unwrap();
+        o.default_rate_limit = Some(RateLimit::per_second(7));
+        let t = o
+            .transport(Demo::KIND, crate::transport::Auth::None)
+            .unwrap();
+        let c = t.config();
+        assert_eq!(c.request_timeout, settings.timeout);
+        assert_eq!(c.connect_timeout, settings.connect_timeout);
+        assert_eq!(c.retry, settings.retry);
+        assert_eq!(c.rate_limit, Some(RateLimit::per_minute(50)));
+        assert_eq!(c.lock_wait, settings.lock_wait);
+        assert_eq!(t.lookup_deadline(), Duration::from_secs(4));
+        assert_eq!(c.account.as_deref(), Some("acme"));
+        assert_eq!(c.max_response_bytes, 1024);
+        assert_eq!(c.user_agent, "billing/2");
+        // A zero cap given in code is refused by the build, naming it.
+        let zero = Demo::default()
+            .base_url("https://x.example")
+            .settings(Settings {
+                max_response_bytes: 0,
+                ..Settings::default()
+            })
+            .build()
+            .unwrap()
+            .transport(Demo::KIND, crate::transport::Auth::None);
+        assert!(
+            matches!(&zero, Err(Error::Config { field, .. }) if field == "max_response_bytes"),
+            "{zero:?}"
+        );
     }
 
     #[test]

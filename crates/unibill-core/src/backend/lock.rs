@@ -42,7 +42,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -137,11 +136,7 @@ impl AccountId {
     }
 
     fn digest(parts: &[&[u8]]) -> Self {
-        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        for part in parts {
-            ctx.update(part);
-        }
-        let digest = ctx.finish();
+        let digest = ring::digest::digest(&ring::digest::SHA256, &parts.concat());
         let hex = digest.as_ref()[..16]
             .iter()
             .map(|b| format!("{b:02x}"))
@@ -393,28 +388,19 @@ impl CustomerLocks {
     }
 }
 
-/// How many shards the in-process registry splits its map into, so that
-/// updates of different customers rarely touch the same mutex.
-const SHARDS: usize = 16;
-
+/// The mutex of one key, shared by its holder and its waiters.
 type Slot = Arc<tokio::sync::Mutex<()>>;
-type Shard = Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>;
 
 /// The in-process [`WriteLock`]: one fair (first come, first served) async
-/// mutex per key, kept in a sharded map only while some update holds or
-/// waits for it, so memory stays flat however many customers are updated.
-/// Clones share the registry.
+/// mutex per key, kept in a map only while some update holds or waits for
+/// it, so memory stays flat however many customers are updated. Clones
+/// share the map.
 ///
 /// A holder cannot disappear without dropping its guard (a cancelled or
 /// panicking task drops it), so no lease is needed in one process.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct InProcessLock {
-    registry: Arc<Registry>,
-}
-
-struct Registry {
-    shards: Box<[Shard]>,
-    hasher: RandomState,
+    slots: Arc<Mutex<HashMap<String, Weak<tokio::sync::Mutex<()>>>>>,
 }
 
 impl fmt::Debug for InProcessLock {
@@ -425,24 +411,13 @@ impl fmt::Debug for InProcessLock {
     }
 }
 
-impl Default for InProcessLock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 static GLOBAL: LazyLock<InProcessLock> = LazyLock::new(InProcessLock::new);
 
 impl InProcessLock {
     /// A registry of its own (two of them do not exclude each other: use
     /// [`Self::global`] unless you mean to keep a set of clients apart).
     pub fn new() -> Self {
-        Self {
-            registry: Arc::new(Registry {
-                shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-                hasher: RandomState::new(),
-            }),
-        }
+        Self::default()
     }
 
     /// The registry every client of this process uses by default.
@@ -452,61 +427,45 @@ impl InProcessLock {
 
     /// How many keys are held or waited for right now.
     pub(crate) fn len(&self) -> usize {
-        (0..SHARDS).map(|i| self.registry.shard(i).len()).sum()
-    }
-}
-
-impl Registry {
-    fn shard(&self, i: usize) -> MutexGuard<'_, HashMap<String, Weak<tokio::sync::Mutex<()>>>> {
-        // A panic while holding a shard cannot leave the map inconsistent
-        // (each operation is one insert or remove), so poisoning is ignored.
-        self.shards[i].lock().unwrap_or_else(|p| p.into_inner())
+        self.slots().len()
     }
 
-    fn shard_of(&self, key: &str) -> usize {
-        (self.hasher.hash_one(key) as usize) % SHARDS
+    fn slots(&self) -> MutexGuard<'_, HashMap<String, Weak<tokio::sync::Mutex<()>>>> {
+        // A panic while holding the map cannot leave it inconsistent (each
+        // operation is one insert or remove), so poisoning is ignored.
+        self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The mutex of `key`, created if nobody holds or waits for it.
     fn slot(&self, key: &str) -> Slot {
-        let mut shard = self.shard(self.shard_of(key));
-        if let Some(live) = shard.get(key).and_then(Weak::upgrade) {
+        let mut slots = self.slots();
+        if let Some(live) = slots.get(key).and_then(Weak::upgrade) {
             return live;
         }
-        let slot: Slot = Arc::new(tokio::sync::Mutex::new(()));
-        shard.insert(key.to_owned(), Arc::downgrade(&slot));
+        let slot = Slot::default();
+        slots.insert(key.to_owned(), Arc::downgrade(&slot));
         slot
     }
+}
 
-    /// Forgets `key` when nobody holds or waits for it any more.
-    fn forget(&self, key: &str) {
-        let mut shard = self.shard(self.shard_of(key));
-        if shard.get(key).is_some_and(|w| w.strong_count() == 0) {
-            shard.remove(key);
+/// The lease of an in-process lock: the key's mutex guard once it is had.
+/// Dropping it, or a wait for it that timed out or was cancelled, forgets
+/// the key when nobody holds or waits for it any more (the wait's own
+/// reference to the mutex is gone by then).
+struct InProcessLease {
+    lock: InProcessLock,
+    key: String,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl Drop for InProcessLease {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut slots = self.lock.slots();
+        if slots.get(&self.key).is_some_and(|w| w.strong_count() == 0) {
+            slots.remove(&self.key);
         }
     }
-}
-
-/// A reference to a registry slot that forgets the key when the last
-/// reference goes (also when a waiting task is cancelled).
-struct SlotRef {
-    registry: Arc<Registry>,
-    key: String,
-    slot: Option<Slot>,
-}
-
-impl Drop for SlotRef {
-    fn drop(&mut self) {
-        drop(self.slot.take());
-        self.registry.forget(&self.key);
-    }
-}
-
-/// The lease of an in-process lock: the mutex guard, then the slot
-/// reference (dropped in that order).
-struct InProcessLease {
-    _guard: OwnedMutexGuard<()>,
-    _slot: SlotRef,
 }
 
 impl Lease for InProcessLease {
@@ -518,20 +477,18 @@ impl Lease for InProcessLease {
 #[async_trait]
 impl WriteLock for InProcessLock {
     async fn acquire(&self, key: &LockKey, wait: Duration) -> Result<LockGuard> {
-        let slot = self.registry.slot(key.as_str());
-        let slot_ref = SlotRef {
-            registry: Arc::clone(&self.registry),
+        let slot = self.slot(key.as_str());
+        let mut lease = InProcessLease {
+            lock: self.clone(),
             key: key.as_str().to_owned(),
-            slot: Some(Arc::clone(&slot)),
+            guard: None,
         };
-        match tokio::time::timeout(wait, slot.lock_owned()).await {
-            Ok(guard) => Ok(LockGuard::new(
-                key.clone(),
-                Box::new(InProcessLease {
-                    _guard: guard,
-                    _slot: slot_ref,
-                }),
-            )),
+        let locked = tokio::time::timeout(wait, slot.lock_owned()).await;
+        match locked {
+            Ok(guard) => {
+                lease.guard = Some(guard);
+                Ok(LockGuard::new(key.clone(), Box::new(lease)))
+            }
             Err(_) => Err(key.error(LockFailure::TimedOut(wait))),
         }
     }

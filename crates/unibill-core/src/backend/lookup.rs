@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::kind::{BackendKind, CustomerId};
-use crate::reference::{LookupKind, MAX_MATCHES};
+use crate::reference::{CustomerRef, LookupKind, MAX_MATCHES};
 use crate::transport::Transport;
 
 /// Entries a lookup compares between two yields to the executor, so that
@@ -47,14 +47,12 @@ pub(crate) const ENTRIES_PER_YIELD: usize = 1024;
 #[derive(Debug)]
 pub struct LookupPages {
     backend: BackendKind,
-    kind: LookupKind,
-    value: String,
+    reference: CustomerRef,
     limit: Duration,
     deadline: Option<Instant>,
     pages: usize,
     walked: usize,
-    seen: HashSet<CustomerId>,
-    kept: Vec<CustomerId>,
+    matches: Matches,
 }
 
 impl LookupPages {
@@ -65,14 +63,12 @@ impl LookupPages {
         let limit = transport.lookup_deadline();
         Self {
             backend: transport.backend(),
-            kind,
-            value: value.to_owned(),
+            reference: kind.reference(value),
             limit,
             deadline: Instant::now().checked_add(limit),
             pages: 0,
             walked: 0,
-            seen: HashSet::new(),
-            kept: Vec::new(),
+            matches: Matches::default(),
         }
     }
 
@@ -99,7 +95,7 @@ impl LookupPages {
     fn timeout(&self) -> Error {
         Error::LookupTimeout {
             backend: self.backend,
-            reference: self.kind.reference(&self.value),
+            reference: self.reference.clone(),
             pages: self.pages,
             deadline: self.limit,
         }
@@ -117,24 +113,56 @@ impl LookupPages {
     /// Records a match (a repeated id is counted once); only the first
     /// [`MAX_MATCHES`] distinct ones are kept.
     pub fn add(&mut self, id: CustomerId) {
-        if self.seen.insert(id.clone()) && self.kept.len() < MAX_MATCHES {
-            self.kept.push(id);
-        }
+        self.matches.add(id);
     }
 
     /// Whether more than [`MAX_MATCHES`] customers matched: reading
     /// further pages cannot change the answer ([`Error::Ambiguous`]).
     pub fn is_full(&self) -> bool {
-        self.seen.len() > MAX_MATCHES
+        self.matches.is_full()
     }
 
     /// The matches, in the vendor's order; [`Error::Ambiguous`] with the
     /// first [`MAX_MATCHES`] and the count when more matched.
     pub fn finish(self) -> Result<Vec<CustomerId>> {
+        self.matches.finish(self.backend, self.reference)
+    }
+}
+
+/// The distinct matches of a lookup, in the order met: every one counted,
+/// the first [`MAX_MATCHES`] kept. Shared by [`LookupPages`] (the vendor's
+/// ids) and [`CustomerUpdater::find`](crate::CustomerUpdater::find) (the
+/// canonical ids).
+#[derive(Debug, Default)]
+pub(crate) struct Matches {
+    seen: HashSet<CustomerId>,
+    kept: Vec<CustomerId>,
+}
+
+impl Matches {
+    /// Records a match (a repeated id is counted once).
+    pub(crate) fn add(&mut self, id: CustomerId) {
+        if self.seen.insert(id.clone()) && self.kept.len() < MAX_MATCHES {
+            self.kept.push(id);
+        }
+    }
+
+    /// Whether more than [`MAX_MATCHES`] customers matched.
+    pub(crate) fn is_full(&self) -> bool {
+        self.seen.len() > MAX_MATCHES
+    }
+
+    /// The matches kept; [`Error::Ambiguous`] for `reference` at `backend`,
+    /// with the first [`MAX_MATCHES`] and the count, when more matched.
+    pub(crate) fn finish(
+        self,
+        backend: BackendKind,
+        reference: CustomerRef,
+    ) -> Result<Vec<CustomerId>> {
         if self.is_full() {
             return Err(Error::Ambiguous {
-                backend: self.backend,
-                reference: self.kind.reference(&self.value),
+                backend,
+                reference,
                 count: self.seen.len(),
                 matches: self.kept,
             });

@@ -50,7 +50,7 @@ use async_trait::async_trait;
 
 use crate::capability::Capabilities;
 use crate::customer::Customer;
-use crate::error::{Error, Result};
+use crate::error::{cap_messages, Error, Result};
 use crate::kind::{BackendKind, CustomerId};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::reference::LookupKind;
@@ -168,10 +168,12 @@ impl VendorErrors {
         Self { kind, messages }
     }
 
-    /// The neutral error for a non-2xx answer, through
-    /// [`Error::from_status`]: `id` names the customer (or email) asked
-    /// for, so that a 404 becomes [`Error::NotFound`]; a 429 carries its
-    /// `Retry-After`.
+    /// The neutral error for a non-2xx answer, the same for every
+    /// backend: 401/403 -> [`Error::Unauthorized`], 404 ->
+    /// [`Error::NotFound`] when `id` names the customer (or email) asked
+    /// for, 409 -> [`Error::Conflict`], 429 -> [`Error::RateLimited`] with
+    /// its `Retry-After`, anything else -> [`Error::Vendor`]; each keeps
+    /// the vendor's messages, capped like [`Error::vendor`]'s.
     pub fn from_response(&self, response: &Response, id: Option<&str>) -> Error {
         self.error_for(response, id, None)
     }
@@ -179,12 +181,39 @@ impl VendorErrors {
     /// [`Self::from_response`], where a 429 without `Retry-After` carries
     /// the wait `hint` reads from the vendor's headers.
     fn error_for(&self, response: &Response, id: Option<&str>, hint: Option<RetryHint>) -> Error {
-        let retry_after = match response.status {
-            429 => response.asked_wait(hint),
-            _ => None,
+        let (backend, status) = (self.kind, response.status);
+        let messages = cap_messages((self.messages)(&response.body));
+        let joined = || {
+            if messages.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                messages.join("; ")
+            }
         };
-        let messages = (self.messages)(&response.body);
-        Error::from_status(self.kind, response.status, messages, retry_after, id)
+        match (status, id) {
+            (401 | 403, _) => Error::Unauthorized {
+                backend,
+                status,
+                message: joined(),
+            },
+            (404, Some(id)) => Error::NotFound {
+                backend,
+                id: id.to_owned(),
+            },
+            (409, _) => Error::Conflict {
+                backend,
+                message: joined(),
+            },
+            (429, _) => Error::RateLimited {
+                backend,
+                retry_after: response.asked_wait(hint),
+            },
+            _ => Error::Vendor {
+                backend,
+                status,
+                messages,
+            },
+        }
     }
 
     /// Sends `req` through `transport` (with its retries) and answers the

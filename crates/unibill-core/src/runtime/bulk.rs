@@ -64,7 +64,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, BoxStream, FusedStream, Stream, StreamExt};
@@ -228,32 +228,27 @@ impl fmt::Debug for BulkStream<'_> {
 }
 
 impl<'a> BulkStream<'a> {
-    /// The elapsed time and retries now, while the run goes on (`None`
-    /// before its first poll and once it has ended: they are then frozen).
-    fn live(&self) -> Option<(Duration, u64)> {
-        match (self.finished, self.started) {
-            (false, Some((at, retries))) => {
-                Some((at.elapsed(), self.updater.retries().saturating_sub(retries)))
-            }
-            _ => None,
+    /// `summary` with its elapsed time and retries brought up to now while
+    /// the run goes on (before its first poll and once it has ended they
+    /// are frozen).
+    fn stamped(&self, mut summary: BulkSummary) -> BulkSummary {
+        if let (false, Some((at, retries))) = (self.finished, self.started) {
+            summary.elapsed = at.elapsed();
+            summary.retries = self.updater.retries().saturating_sub(retries);
         }
+        summary
     }
 
     /// Brings the summary's elapsed time and retries up to now.
     fn refresh(&mut self) {
-        if let Some(live) = self.live() {
-            (self.summary.elapsed, self.summary.retries) = live;
-        }
+        let summary = std::mem::take(&mut self.summary);
+        self.summary = self.stamped(summary);
     }
 
     /// The summary of the items yielded so far (the whole run once the
     /// stream has ended).
     pub fn summary(&self) -> BulkSummary {
-        let mut summary = self.summary.clone();
-        if let Some(live) = self.live() {
-            (summary.elapsed, summary.retries) = live;
-        }
-        summary
+        self.stamped(self.summary.clone())
     }
 
     /// Drains the stream, handing each result to `on_item`, and returns
@@ -295,21 +290,17 @@ impl Stream for BulkStream<'_> {
         if this.finished {
             return Poll::Ready(None);
         }
-        if this.started.is_none() {
-            this.started = Some((Instant::now(), this.updater.retries()));
-        }
-        match this.inner.as_mut().poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                this.record(&item);
-                Poll::Ready(Some(item))
-            }
-            Poll::Ready(None) => {
+        this.started
+            .get_or_insert_with(|| (Instant::now(), this.updater.retries()));
+        let item = ready!(this.inner.as_mut().poll_next(cx));
+        match &item {
+            Some(item) => this.record(item),
+            None => {
                 this.refresh();
                 this.finished = true;
-                Poll::Ready(None)
             }
-            Poll::Pending => Poll::Pending,
         }
+        Poll::Ready(item)
     }
 }
 
@@ -373,17 +364,15 @@ where
                 let ready = async {
                     let checked = CheckedPatch::check(updater.capabilities(), &patch, &options)?;
                     // The key of the customer's turns: its canonical id (an
-                    // id the backend refuses fails in its update anyway).
-                    Ok::<_, Error>(match &id {
+                    // id the backend refuses fails in its update anyway), or
+                    // the id a reference was resolved to.
+                    let key = match &id {
                         CustomerRef::Id(raw) => {
-                            let key = updater.canonical_id(raw).unwrap_or_else(|_| raw.clone());
-                            (checked, None, key)
+                            updater.canonical_id(raw).unwrap_or_else(|_| raw.clone())
                         }
-                        reference => {
-                            let found = updater.resolve(reference).await?;
-                            (checked, Some(found.clone()), found)
-                        }
-                    })
+                        reference => updater.resolve(reference).await?,
+                    };
+                    Ok::<_, Error>((checked, key))
                 }
                 .await;
                 (index, id, ready, held, slot)
@@ -395,18 +384,18 @@ where
     // finished.
     let updates = prepared.map(move |(index, id, ready, held, slot)| {
         let (slots, turns) = (Arc::clone(&slots), Arc::clone(&turns));
-        let turn = ready.map(|(checked, resolved, key)| {
+        let turn = ready.map(|(checked, key)| {
             let (done, next) = oneshot::channel::<()>();
             let before = turns
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(key.clone(), (index, next));
-            (checked, resolved, key, done, before)
+            (checked, key, done, before)
         });
         async move {
             let result = match turn {
                 Err(e) => Err(e),
-                Ok((checked, resolved, key, done, before)) => {
+                Ok((checked, key, done, before)) => {
                     // Still running (or queued) before this one: its slot
                     // goes to other customers' items meanwhile.
                     let mut slot = Some(slot);
@@ -417,7 +406,7 @@ where
                             slot = slots.acquire_owned().await.ok();
                         }
                     }
-                    let result = update_as(updater, &id, resolved, checked).await;
+                    let result = update_as(updater, &id, Some(key.clone()), checked).await;
                     drop((slot, done));
                     // A panicking update cannot leave the map half changed (each
                     // change is one insert or remove): poisoning is ignored.

@@ -81,12 +81,8 @@ impl Capabilities {
     /// assert_eq!(Capabilities::common(&[&a, &b]).get(Field::City), FieldCaps::READ);
     /// assert_eq!(Capabilities::common(Vec::<Capabilities>::new()).get(Field::City), FieldCaps::NONE);
     /// ```
-    pub fn common<I>(backends: I) -> Capabilities
-    where
-        I: IntoIterator,
-        I::Item: AsRef<Capabilities>,
-    {
-        let backends: Vec<I::Item> = backends.into_iter().collect();
+    pub fn common(backends: impl IntoIterator<Item = impl AsRef<Capabilities>>) -> Capabilities {
+        let backends: Vec<_> = backends.into_iter().collect();
         let mut out = Capabilities::new(COMMON);
         if backends.is_empty() {
             return out;
@@ -159,11 +155,10 @@ impl CustomerPatch {
     /// [`Error::Validation`].
     ///
     /// See the [module documentation](crate::portable) for an example.
-    pub fn portability<I>(&self, backends: I) -> Portability
-    where
-        I: IntoIterator,
-        I::Item: AsRef<Capabilities>,
-    {
+    pub fn portability(
+        &self,
+        backends: impl IntoIterator<Item = impl AsRef<Capabilities>>,
+    ) -> Portability {
         Portability {
             backends: backends
                 .into_iter()
@@ -182,21 +177,17 @@ impl CustomerPatch {
     /// apply the whole patch, otherwise the [`Error::Unsupported`] that an
     /// update on the first backend (in the order given) that cannot would
     /// return, naming that backend, the field and the op.
-    pub fn check_portable<I>(&self, backends: I) -> Result<()>
-    where
-        I: IntoIterator,
-        I::Item: AsRef<Capabilities>,
-    {
-        let refused = self
-            .portability(backends)
+    pub fn check_portable(
+        &self,
+        backends: impl IntoIterator<Item = impl AsRef<Capabilities>>,
+    ) -> Result<()> {
+        let report = self.portability(backends);
+        let first = report
             .backends
-            .into_iter()
-            .find_map(|b| {
-                let first = b.refused.first()?;
-                Some((b.backend, *first))
-            });
-        match refused {
-            Some((backend, Ignored { field, op })) => {
+            .iter()
+            .find_map(|b| Some((b.backend, b.refused.first()?)));
+        match first {
+            Some((backend, &Ignored { field, op })) => {
                 Err(Error::Unsupported { backend, field, op })
             }
             None => Ok(()),

@@ -2,17 +2,15 @@
 //! dry run, find, resolve), with the write-lock contract, over any
 //! [`Backend`].
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 
 use crate::backend::Backend;
 use crate::customer::Customer;
 use crate::error::{Error, Result};
 use crate::kind::CustomerId;
-use crate::lookup::ENTRIES_PER_YIELD;
+use crate::lookup::{Matches, ENTRIES_PER_YIELD};
 use crate::patch::CustomerPatch;
-use crate::reference::{AsCustomerRef, CustomerRef, LookupKind, MAX_MATCHES};
+use crate::reference::{AsCustomerRef, CustomerRef, LookupKind};
 use crate::update::{CheckedPatch, DryRun, UpdateOptions, UpdateOutcome};
 
 /// How many times [`CustomerUpdater::update_with`] looks a reference up
@@ -113,6 +111,8 @@ pub trait CustomerUpdater: Backend {
     /// the vendor's answer), after refusing before any request a blank
     /// value ([`Error::Validation`]) or a lookup the backend does not offer
     /// ([`Error::UnsupportedLookup`]).
+    ///
+    /// [`MAX_MATCHES`]: crate::reference::MAX_MATCHES
     async fn find(&self, customer: &dyn AsCustomerRef) -> Result<Vec<CustomerId>> {
         let reference = customer.customer_ref();
         let (kind, value) = match &*reference {
@@ -132,28 +132,14 @@ pub trait CustomerUpdater: Backend {
                 format!("a customer cannot be looked up by a blank {kind}"),
             ));
         }
-        let found = self.lookup(kind, value).await?;
-        let mut seen: HashSet<CustomerId> =
-            HashSet::with_capacity(found.len().min(MAX_MATCHES + 1));
-        let mut ids: Vec<CustomerId> = Vec::new();
-        for (n, id) in found.into_iter().enumerate() {
-            let id = self.canonical_id(&id)?;
-            if seen.insert(id.clone()) && ids.len() < MAX_MATCHES {
-                ids.push(id);
-            }
+        let mut matches = Matches::default();
+        for (n, id) in self.lookup(kind, value).await?.iter().enumerate() {
+            matches.add(self.canonical_id(id)?);
             if (n + 1).is_multiple_of(ENTRIES_PER_YIELD) {
                 tokio::task::yield_now().await;
             }
         }
-        if seen.len() > MAX_MATCHES {
-            return Err(Error::Ambiguous {
-                backend: self.kind(),
-                reference: reference.into_owned(),
-                count: seen.len(),
-                matches: ids,
-            });
-        }
-        Ok(ids)
+        matches.finish(self.kind(), reference.into_owned())
     }
 
     /// The one customer `customer` names, as a canonical id: like
@@ -256,7 +242,7 @@ impl<T: Backend + ?Sized> CustomerUpdater for T {}
 /// reference already resolved once to `resolved` (bulk runs check and
 /// resolve before ordering their items): that first resolution stands in
 /// for the first lookup, and the confirming lookup under the lock is made
-/// as always. `None` resolves first.
+/// as always. `None` resolves first; for an id, `resolved` is not read.
 pub(crate) async fn update_as<U: Backend + ?Sized>(
     updater: &U,
     reference: &CustomerRef,

@@ -81,31 +81,37 @@ impl Auth {
         let basic = |user: &str, password: &str| {
             format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
         };
-        let text = match self {
+        let refuse = |reason: &str| Err(Error::config("auth", reason));
+        // An empty password is legal Basic auth; an empty user name with
+        // it is not useful, nor is a blank key or token.
+        let (text, empty) = match self {
             Auth::None => return Ok(None),
             Auth::Basic { username, password } => {
                 if username.contains(':') {
-                    return Err(Error::config(
-                        "auth",
-                        "a Basic user name must not contain `:`",
-                    ));
+                    return refuse("a Basic user name must not contain `:`");
                 }
-                basic(username, password.expose_secret())
+                let password = password.expose_secret();
+                let empty = username.is_empty() && password.is_empty();
+                (basic(username, password), empty)
             }
             Auth::KeyAsUser(key) => {
-                if key.expose_secret().contains(':') {
-                    return Err(Error::config(
-                        "auth",
-                        "an API key used as user name must not contain `:`",
-                    ));
+                let key = key.expose_secret();
+                if key.contains(':') {
+                    return refuse("an API key used as user name must not contain `:`");
                 }
-                basic(key.expose_secret(), "")
+                (basic(key, ""), key.trim().is_empty())
             }
-            Auth::PreEncoded(key) => format!("Basic {}", key.expose_secret()),
-            Auth::Bearer(token) => format!("Bearer {}", token.expose_secret()),
+            Auth::PreEncoded(key) => {
+                let key = key.expose_secret();
+                (format!("Basic {key}"), key.trim().is_empty())
+            }
+            Auth::Bearer(token) => {
+                let token = token.expose_secret();
+                (format!("Bearer {token}"), token.trim().is_empty())
+            }
         };
-        if self.secret_is_empty() {
-            return Err(Error::config("auth", "the API key is empty"));
+        if empty {
+            return refuse("the API key is empty");
         }
         let mut value = HeaderValue::from_str(&text).map_err(|_| {
             Error::config(
@@ -115,19 +121,6 @@ impl Auth {
         })?;
         value.set_sensitive(true);
         Ok(Some(value))
-    }
-
-    fn secret_is_empty(&self) -> bool {
-        match self {
-            Auth::None => false,
-            // An empty password is legal Basic auth; an empty user name is not useful.
-            Auth::Basic { username, password } => {
-                username.is_empty() && password.expose_secret().is_empty()
-            }
-            Auth::KeyAsUser(s) | Auth::PreEncoded(s) | Auth::Bearer(s) => {
-                s.expose_secret().trim().is_empty()
-            }
-        }
     }
 }
 

@@ -4,19 +4,17 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Auth, RetryHint, Transport, TransportConfig};
+use super::{Auth, RateLimit, RateLimiter, RetryHint, Transport, TransportConfig};
+use crate::builder::Settings;
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
-use crate::lock::AccountScope;
-
-/// A caller's adjustment of the `reqwest` client builder (a proxy, root
-/// certificates, ...): given the builder [`Transport`] starts from
-/// (rustls, the connect timeout, the user agent), it returns the builder
-/// to use. Redirects are turned off after it, whatever it sets.
-pub type HttpClientFn = Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>;
+use crate::lock::{AccountScope, WriteLocking};
 
 /// The connection settings every backend builder shares: the base URL, the
-/// [`TransportConfig`] and an optional adjustment of the `reqwest` client.
+/// [`Settings`], the runtime objects (rate limiter, write locking, an
+/// adjustment of the `reqwest` client) and the backend's defaults;
+/// [`ClientOptions::transport`] turns them into the [`TransportConfig`]
+/// of the backend's [`Transport`].
 ///
 /// A backend builder holds one and implements
 /// [`BackendBuilder`](crate::BackendBuilder) over it, so every backend is
@@ -40,22 +38,36 @@ pub struct ClientOptions {
     /// The API's base URL; `None` when the backend has no default host and
     /// none was given.
     pub base_url: Option<String>,
-    /// Timeouts, retries, rate limit, response cap, user agent.
-    pub config: TransportConfig,
-    /// The caller's adjustment of the client builder, if any (redirects
-    /// stay off whatever it does).
-    pub client: Option<HttpClientFn>,
-    /// The backend's reading of its rate-limit headers, used whenever the
-    /// config names no `retry_hint` of its own.
+    /// Timeouts, retries, rate limit, lock wait, lookup deadline,
+    /// account, response cap, user agent.
+    pub settings: Settings,
+    /// The limiter that applies the rate limit (see
+    /// [`TransportConfig::rate_limiter`]); `None`: in-process.
+    pub rate_limiter: Option<Arc<dyn RateLimiter>>,
+    /// Which lock keeps concurrent updates of one customer apart.
+    pub write_locking: WriteLocking,
+    /// The caller's adjustment of the `reqwest` client builder (a proxy,
+    /// root certificates, ...), if any: given the builder [`Transport`]
+    /// starts from (rustls, the connect timeout, the user agent), it
+    /// returns the builder to use. Redirects are turned off after it,
+    /// whatever it sets.
+    pub client: Option<Arc<dyn Fn(reqwest::ClientBuilder) -> reqwest::ClientBuilder + Send + Sync>>,
+    /// The backend's own rate limit (its vendor's documented one), used
+    /// unless [`Settings::rate_limit`] names one (or `Some(None)`, none).
+    pub default_rate_limit: Option<RateLimit>,
+    /// The backend's reading of its rate-limit headers on a 429 without
+    /// `Retry-After` ([`TransportConfig::retry_hint`]).
     pub default_retry_hint: Option<RetryHint>,
-    /// The backend's rule for what identifies an account at its vendor,
-    /// used whenever the config names no `account_scope` of its own.
+    /// The backend's rule for what identifies an account at its vendor
+    /// ([`TransportConfig::account_scope`]).
     pub default_account_scope: AccountScope,
 }
 
 impl ClientOptions {
-    /// Builds the transport: [`Error::Config`] naming `base_url` when
-    /// there is none, or whatever [`Transport::new`] refuses.
+    /// Builds the transport: the one place the [`Settings`] and the
+    /// backend's defaults become its [`TransportConfig`].
+    /// [`Error::Config`] naming `base_url` when there is none, or whatever
+    /// [`Transport::new`] refuses.
     pub fn transport(self, backend: BackendKind, auth: Auth) -> Result<Transport> {
         let base_url = self.base_url.ok_or_else(|| {
             Error::config(
@@ -63,11 +75,35 @@ impl ClientOptions {
                 format!("{backend} has no default host: give the base URL"),
             )
         })?;
-        let mut config = self.config;
-        config.retry_hint = config.retry_hint.or(self.default_retry_hint);
-        config
-            .account_scope
-            .get_or_insert(self.default_account_scope);
+        let Settings {
+            timeout,
+            connect_timeout,
+            retry,
+            rate_limit,
+            lock_wait,
+            lookup_deadline,
+            account,
+            max_response_bytes,
+            user_agent,
+            // Applied by the `unibill` facade, through `rate_limiter` and
+            // `write_locking`.
+            redis: _,
+        } = self.settings;
+        let config = TransportConfig {
+            connect_timeout,
+            request_timeout: timeout,
+            retry,
+            rate_limit: rate_limit.unwrap_or(self.default_rate_limit),
+            rate_limiter: self.rate_limiter,
+            max_response_bytes,
+            user_agent,
+            retry_hint: self.default_retry_hint,
+            write_locking: self.write_locking,
+            lock_wait,
+            lookup_deadline,
+            account_scope: Some(self.default_account_scope),
+            account,
+        };
         let client = self.client.map(|f| f(Transport::client_builder(&config)));
         Transport::new(backend, &base_url, auth, config, client)
     }
@@ -77,8 +113,11 @@ impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
             .field("base_url", &self.base_url.as_deref().map(redacted_url))
-            .field("config", &self.config)
+            .field("settings", &self.settings)
+            .field("rate_limiter", &self.rate_limiter)
+            .field("write_locking", &self.write_locking)
             .field("http_client", &self.client.as_ref().map(|_| "custom"))
+            .field("default_rate_limit", &self.default_rate_limit)
             .finish()
     }
 }
@@ -149,10 +188,10 @@ mod tests {
     }
 
     #[test]
-    fn backend_hint_survives_a_replaced_config() {
+    fn backend_hint_survives_replaced_settings() {
         let mut o = options("https://x.example");
         o.default_retry_hint = Some(hint);
-        o.config = TransportConfig::default();
+        o.settings = Settings::default();
         let t = o
             .transport(
                 BackendKind::new("demo"),

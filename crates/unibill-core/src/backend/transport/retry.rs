@@ -107,10 +107,7 @@ pub(crate) enum Reason {
 }
 
 fn repeatable(idempotency: Idempotency) -> bool {
-    matches!(
-        idempotency,
-        Idempotency::Idempotent | Idempotency::RetrySafe
-    )
+    idempotency != Idempotency::NonIdempotent
 }
 
 /// Whether an answer with this status may be retried.
@@ -127,7 +124,7 @@ pub(crate) fn classify_status(status: u16, idempotency: Idempotency) -> Option<R
 
 /// Whether a failed attempt may be retried.
 pub(crate) fn classify_error(err: &reqwest::Error, idempotency: Idempotency) -> Option<Reason> {
-    if err.is_builder() || err.is_redirect() || err.is_status() {
+    if !crate::error::may_complete(err) {
         None
     } else if err.is_connect() {
         Some(Reason::Connect)
