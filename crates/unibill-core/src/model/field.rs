@@ -1,8 +1,8 @@
 //! The neutral field table: one row per field, from which the neutral
 //! model is generated: [`Field`] with its names and kinds, the struct
 //! fields (and docs) of [`Customer`] and [`CustomerPatch`] and of their
-//! address and acquisition groups, [`Customer::new`], the
-//! [`CustomerPatch`] setters, access by field on a patch
+//! address and acquisition groups, [`Customer::new`], the groups'
+//! `is_empty`, the [`CustomerPatch`] setters, access by field on a patch
 //! ([`CustomerPatch::touched`], [`CustomerPatch::without`],
 //! [`CustomerPatch::set_text`], [`CustomerPatch::clear`],
 //! [`CustomerPatch::text`]) and on a customer ([`Customer::get`]).

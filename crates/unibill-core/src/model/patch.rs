@@ -129,6 +129,13 @@ macro_rules! patch_model {
                     pub $f: neutral_table!(@write $kind),
                 )*
             }
+
+            impl $GP {
+                /// True when no field of the group changes.
+                pub fn is_empty(&self) -> bool {
+                    unchanged(self)
+                }
+            }
         )*
 
         /// A neutral update of a customer: every field is a [`Change`]
