@@ -7,7 +7,9 @@ use serde::Serialize;
 
 use crate::field::Field;
 use crate::kind::BackendKind;
+use crate::patch::CustomerPatch;
 use crate::reference::LookupKind;
+use crate::update::Ignored;
 
 /// What a refusal ([`crate::Error::Unsupported`]) or an ignored change
 /// ([`crate::Ignored`]) names: a neutral [`Field`], or another backend's
@@ -204,6 +206,39 @@ impl Capabilities {
     /// Every field with its capabilities, in [`Field::ALL`] order.
     pub fn iter(&self) -> impl Iterator<Item = (Field, FieldCaps)> + '_ {
         Field::ALL.iter().map(move |f| (*f, self.get(*f)))
+    }
+
+    /// The parts of `patch` this backend would refuse under the default
+    /// policy, and skip under
+    /// [`UpdateOptions::ignore_unsupported`](crate::UpdateOptions::ignore_unsupported),
+    /// in the order [`crate::CheckedPatch::check`] meets them: every
+    /// touched field and op it does not allow ([`CustomerPatch::touched`]
+    /// order), then [`Target::Extensions`] when the patch carries another
+    /// known backend's extension. Empty: nothing is refused. Callers ask
+    /// [`CustomerPatch::portability`].
+    pub(crate) fn unsupported_in(&self, patch: &CustomerPatch) -> Vec<Ignored> {
+        let mut out: Vec<Ignored> = patch
+            .touched()
+            .into_iter()
+            .filter(|(field, op)| !self.allows(*field, *op))
+            .map(|(field, op)| Ignored {
+                field: field.into(),
+                op,
+            })
+            .collect();
+        let own = self.backend().as_str();
+        let known = crate::patch::known_extension_keys();
+        if patch
+            .extensions
+            .keys()
+            .any(|key| key != own && known.contains(&key))
+        {
+            out.push(Ignored {
+                field: Target::Extensions,
+                op: Op::Set,
+            });
+        }
+        out
     }
 }
 

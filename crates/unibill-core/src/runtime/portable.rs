@@ -44,7 +44,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::capability::{Capabilities, FieldCaps, Op, Target};
+use crate::capability::{Capabilities, FieldCaps};
 use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::kind::BackendKind;
@@ -102,39 +102,6 @@ impl Capabilities {
                 clear: each(|caps| caps.clear),
             };
             out = out.with(field, caps);
-        }
-        out
-    }
-
-    /// The parts of `patch` this backend would refuse under the default
-    /// policy, and skip under
-    /// [`UpdateOptions::ignore_unsupported`](crate::UpdateOptions::ignore_unsupported),
-    /// in the order [`crate::CheckedPatch::check`] meets them: every
-    /// touched field and op it does not allow ([`CustomerPatch::touched`]
-    /// order), then [`Target::Extensions`] when the patch carries another
-    /// known backend's extension. Empty: nothing is refused. Callers ask
-    /// [`CustomerPatch::portability`].
-    pub(crate) fn unsupported_in(&self, patch: &CustomerPatch) -> Vec<Ignored> {
-        let mut out: Vec<Ignored> = patch
-            .touched()
-            .into_iter()
-            .filter(|(field, op)| !self.allows(*field, *op))
-            .map(|(field, op)| Ignored {
-                field: field.into(),
-                op,
-            })
-            .collect();
-        let own = self.backend().as_str();
-        let known = crate::patch::known_extension_keys();
-        if patch
-            .extensions
-            .keys()
-            .any(|key| key != own && known.contains(&key))
-        {
-            out.push(Ignored {
-                field: Target::Extensions,
-                op: Op::Set,
-            });
         }
         out
     }
@@ -252,6 +219,7 @@ impl fmt::Display for Portability {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capability::{Op, Target};
     use crate::{CheckedPatch, UpdateOptions};
 
     fn a() -> Capabilities {
