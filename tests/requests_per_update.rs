@@ -2,7 +2,10 @@
 //! sandbox's journal: the figure that decides how fast a bulk run can go
 //! under a vendor's rate limit.
 //!
-//! - ChartMogul: a plain-field patch is one `PATCH`.
+//! - ChartMogul: a plain-field patch is one `PATCH`; each kind of custom
+//!   attribute or tag change adds its call, and no read when a `PATCH` is
+//!   sent (2 for a `PATCH` and one attribute call); attribute or tag calls
+//!   alone are followed by one `GET` (2 for one call).
 //! - Fusebill: `GET` then `PUT` of the whole record; a no-op patch stops
 //!   after the `GET`. The client's default concurrent-edit check reads once
 //!   more just before the `PUT` (3 requests); `ConflictCheck::Off` gives 2.
@@ -64,6 +67,122 @@ async fn chartmogul_plain_field_patch_is_one_request() {
     vendor.clear_journal();
     updater.update(&id, &patch).await.expect("update succeeds");
     assert_eq!(calls(vendor), vec![format!("PATCH /v1/customers/{ID}")]);
+}
+
+/// Custom attributes and tags cost one call per kind of change and no
+/// read-back when a `PATCH` is sent too: the `PATCH` answers the whole
+/// customer and each attribute call the whole map it changed, so the
+/// outcome's customer is built from the answers. Without a `PATCH` there
+/// is no record to start from: one `GET` after the writes. Either way the
+/// outcome's customer is the one a fresh read returns, field by field.
+#[cfg(feature = "chartmogul")]
+#[tokio::test]
+async fn chartmogul_attribute_and_tag_calls_need_no_read_back_after_a_patch() {
+    use unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID as ID;
+    let (sandbox, updater) = setup("chartmogul").await;
+    let vendor = sandbox.chartmogul();
+    let id = CustomerId::from(ID);
+    let path = format!("/v1/customers/{ID}");
+    let patch = format!("PATCH {path}");
+    let get = format!("GET {path}");
+    let (post_custom, delete_custom) = (
+        format!("POST {path}/attributes/custom"),
+        format!("DELETE {path}/attributes/custom"),
+    );
+    let (post_tags, delete_tags) = (
+        format!("POST {path}/attributes/tags"),
+        format!("DELETE {path}/attributes/tags"),
+    );
+    let cases: Vec<(&str, CustomerPatch, Vec<String>)> = vec![
+        (
+            "plain field and a custom attribute",
+            CustomerPatch::new().city("Porto").custom("CAC", 31),
+            vec![patch.clone(), post_custom.clone()],
+        ),
+        (
+            "plain field and a new tag",
+            CustomerPatch::new().city("Braga").add_tag("vip"),
+            vec![patch.clone(), post_tags.clone()],
+        ),
+        (
+            "plain field and a removed tag",
+            CustomerPatch::new()
+                .company("Ben Ltd")
+                .remove_tag("high-value"),
+            vec![patch.clone(), delete_tags.clone()],
+        ),
+        (
+            "plain field and a cleared custom attribute",
+            CustomerPatch::new()
+                .company("Ben plc")
+                .clear_custom("SalesRep"),
+            vec![patch.clone(), delete_custom.clone()],
+        ),
+        (
+            "every kind at once",
+            CustomerPatch::new()
+                .city("Faro")
+                .custom("seats", 12)
+                .custom("channel", "Referral")
+                .clear_custom("CAC")
+                .add_tag("priority")
+                .add_tag("renewal")
+                .remove_tag("vip"),
+            vec![
+                patch.clone(),
+                post_custom.clone(),
+                delete_custom,
+                post_tags.clone(),
+                delete_tags,
+            ],
+        ),
+        (
+            "a custom attribute alone",
+            CustomerPatch::new().custom("seats", 14),
+            vec![post_custom, get.clone()],
+        ),
+        (
+            "a tag alone",
+            CustomerPatch::new().add_tag("expansion"),
+            vec![post_tags, get.clone()],
+        ),
+    ];
+    for (case, patch, want) in cases {
+        vendor.clear_journal();
+        let outcome = updater
+            .update_with(&id, &patch, &Default::default())
+            .await
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        assert_eq!(calls(vendor), want, "{case}: requests");
+        assert_eq!(
+            outcome.writes.len(),
+            want.iter().filter(|l| !l.starts_with("GET ")).count(),
+            "{case}: writes"
+        );
+
+        // The outcome's customer is the one a fresh read returns.
+        let fresh = updater.get(&id).await.expect("fresh read");
+        let (ours, theirs) = (
+            serde_json::to_value(&outcome.customer).expect("JSON"),
+            serde_json::to_value(&fresh).expect("JSON"),
+        );
+        assert_eq!(outcome.customer.custom, fresh.custom, "{case}: custom");
+        assert_eq!(outcome.customer.tags, fresh.tags, "{case}: tags");
+        let fields = ours.as_object().expect("an object").keys();
+        for field in fields {
+            assert_eq!(ours[field], theirs[field], "{case}: field `{field}`");
+        }
+        assert_eq!(outcome.customer, fresh, "{case}");
+    }
+    let stored = vendor.customer(ID).expect("seeded customer");
+    assert_eq!(
+        stored["attributes"]["tags"],
+        serde_json::json!(["priority", "renewal", "expansion"])
+    );
+    assert_eq!(
+        stored["attributes"]["custom"],
+        serde_json::json!({"seats": 14, "channel": "Referral"})
+    );
 }
 
 #[cfg(feature = "fusebill")]

@@ -419,7 +419,12 @@ impl Backend for ChartMogul {
         }
         let mut applied: Vec<String> = Vec::with_capacity(prepared.len());
         let mut writes = Vec::with_capacity(prepared.len());
-        let mut answer: Option<Response> = None;
+        // The customer as the answers so far show it: the PATCH answers the
+        // whole customer, and each attribute call answers the whole map it
+        // changed (custom attributes, or tags), written into that record.
+        // `None` once an answer does not carry what it documents, or when
+        // there was no PATCH to start from.
+        let mut record: Option<Value> = None;
         for p in &prepared {
             tracing::debug!(backend = %KIND, call = %p.label(), "chartmogul update call");
             let sent = match lock.ensure_held() {
@@ -430,28 +435,28 @@ impl Backend for ChartMogul {
                 Ok(resp) => {
                     applied.push(p.label());
                     writes.push(self.planned(p));
-                    answer = Some(resp);
+                    record = match (p.call.target, record) {
+                        (Target::Customer, _) => serde_json::from_slice::<Value>(&resp.body).ok(),
+                        (target, Some(mut raw)) => {
+                            mapping::merge_attribute_answer(&mut raw, target, &resp.body)
+                                .then_some(raw)
+                        }
+                        (_, None) => None,
+                    };
                 }
                 Err(source) if applied.is_empty() => return Err(source),
                 Err(source) => return Err(Error::partial_update(KIND, applied, p.label(), source)),
             }
         }
-        // The PATCH answers the whole customer: when it was the only call
-        // and its answer reads as a customer, that answer is the result.
-        let patched = match (prepared.as_slice(), answer) {
-            ([only], Some(resp)) if only.call.method == Method::PATCH => {
-                serde_json::from_slice::<Value>(&resp.body)
-                    .ok()
-                    .and_then(|raw| mapping::customer_from_json(raw, Some(id)).ok())
-            }
-            _ => None,
-        };
-        if let Some(customer) = patched {
+        if let Some(customer) =
+            record.and_then(|raw| mapping::customer_from_json(raw, Some(id)).ok())
+        {
             return Ok(UpdateOutcome::new(customer, writes));
         }
-        // The attribute calls answer fragments (or nothing), and an
-        // unreadable PATCH answer says nothing: the writes applied, so read
-        // the customer once to return it as ChartMogul now holds it.
+        // Without a PATCH there is no record to start from (the attribute
+        // calls answer only their map), and an unreadable answer says
+        // nothing: the writes applied, so read the customer once to return
+        // it as ChartMogul now holds it.
         tracing::debug!(backend = %KIND, "reading the customer after the update");
         let customer =
             read_back(KIND, applied, format!("GET {path}"), self.read(id, &path)).await?;

@@ -193,6 +193,45 @@ pub fn customer_from_json(raw: Value, fallback_id: Option<&CustomerId>) -> Resul
     Ok(c)
 }
 
+/// Writes the answer of an attribute call into a customer answer, so the
+/// customer reads as ChartMogul holds it after that call: the custom
+/// attribute calls answer the customer's whole custom map
+/// (`{"custom": {..}}`), the tag calls every tag now on the customer
+/// (`{"tags": [..]}`), and the answer replaces `attributes.custom` or
+/// `attributes.tags` of `customer` (ChartMogul's own Ruby client keeps a
+/// customer current the same way; see `docs/chartmogul.md`).
+///
+/// Returns `false`, leaving `customer` as it was, when the answer does not
+/// carry what it documents (an empty `204`, a body that is not JSON, a
+/// `custom` that is not an object, a `tags` that is not a list of text), or
+/// when `customer` has no `attributes` object to write into (its other
+/// attributes would then be unknown): the caller reads the customer
+/// instead.
+pub fn merge_attribute_answer(customer: &mut Value, target: Target, answer: &[u8]) -> bool {
+    let key = match target {
+        Target::Custom => "custom",
+        Target::Tags => "tags",
+        Target::Customer => return false,
+    };
+    let Ok(Value::Object(mut answer)) = serde_json::from_slice::<Value>(answer) else {
+        return false;
+    };
+    let value = match answer.remove(key) {
+        Some(v @ Value::Object(_)) if target == Target::Custom => v,
+        Some(Value::Array(tags)) if target == Target::Tags && tags.iter().all(Value::is_string) => {
+            Value::Array(tags)
+        }
+        _ => return false,
+    };
+    match customer.get_mut("attributes") {
+        Some(Value::Object(attributes)) => {
+            attributes.insert(key.to_owned(), value);
+            true
+        }
+        _ => false,
+    }
+}
+
 // ----- validation ----------------------------------------------------------
 
 /// The ChartMogul label of a lead stage; any other status is refused:

@@ -599,6 +599,43 @@ async fn an_unreadable_patch_answer_is_followed_by_a_read() {
 }
 
 #[tokio::test]
+async fn an_attribute_answer_without_its_map_is_followed_by_a_read() {
+    // After a PATCH the answers build the customer, but only while each
+    // carries what it documents: a garbage answer to the tags call (the
+    // tags applied) says nothing about the tags, so the customer is read
+    // once, and the outcome holds the tags ChartMogul now has.
+    let (sb, cm) = start().await;
+    let h = sb.chartmogul();
+    h.inject(Fault::garbage_body().matching("POST", &seed_path("/attributes/tags")));
+    let outcome = cm
+        .update_with(
+            &seed_id(),
+            &CustomerPatch::new().city("Boston").add_tag("vip"),
+            &UpdateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        calls(h),
+        vec![
+            call("PATCH", &seed_path("")),
+            call("POST", &seed_path("/attributes/tags")),
+            call("GET", &seed_path("")),
+        ]
+    );
+    assert_eq!(
+        outcome.customer.tags,
+        vec!["high-value".to_string(), "vip".to_string()]
+    );
+    assert_eq!(outcome.customer.address.city.as_deref(), Some("Boston"));
+    assert_eq!(
+        outcome.customer.raw,
+        h.customer(chartmogul::SEED_CUSTOMER_UUID).unwrap()
+    );
+    assert_eq!(outcome.writes.len(), 2);
+}
+
+#[tokio::test]
 async fn an_unreadable_patch_answer_and_a_failing_read_is_a_partial_update() {
     let (sb, cm) = start_with(RetryConfig {
         max_attempts: 1,

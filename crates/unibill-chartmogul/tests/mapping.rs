@@ -269,3 +269,69 @@ fn cents_are_hundredths_whatever_the_currency_s_minor_unit() {
         "overflow is no amount, not a panic"
     );
 }
+
+/// The attribute calls' answers, as ChartMogul documents them, replace the
+/// map they answer in a customer answer; an answer that does not carry it,
+/// or a customer without `attributes`, leaves the record untouched (the
+/// client then reads the customer).
+#[test]
+fn attribute_answers_replace_their_map_in_the_customer_or_are_refused() {
+    let seed: Value = serde_json::from_str(SEED_000_RESPONSE).unwrap();
+    // Seed 001: the custom attribute calls answer every attribute now on
+    // the customer.
+    let custom = br#"{"custom": {"CAC": 213, "convertedAt": "2022-09-08 00:00:00", "pro": true}}"#;
+    let mut raw = seed.clone();
+    assert!(mapping::merge_attribute_answer(
+        &mut raw,
+        Target::Custom,
+        custom
+    ));
+    assert_eq!(
+        raw["attributes"]["custom"],
+        json!({"CAC": 213, "convertedAt": "2022-09-08 00:00:00", "pro": true})
+    );
+    assert_eq!(raw["attributes"]["tags"], seed["attributes"]["tags"]);
+    // The tag calls answer every tag now on the customer.
+    let tags = br#"{"tags": ["engage", "unit loss", "important"]}"#;
+    assert!(mapping::merge_attribute_answer(
+        &mut raw,
+        Target::Tags,
+        tags
+    ));
+    let c = customer_from_json(raw.clone(), None).unwrap();
+    assert_eq!(c.tags, vec!["engage", "unit loss", "important"]);
+    assert_eq!(c.custom.get("CAC"), Some(&json!(213)));
+    // Everything else is the customer answer as it was.
+    let mut rest = raw.clone();
+    rest["attributes"] = seed["attributes"].clone();
+    assert_eq!(rest, seed);
+
+    for (target, answer) in [
+        (Target::Custom, &b""[..]),
+        (Target::Custom, b"not json"),
+        (Target::Custom, b"{}"),
+        (Target::Custom, br#"{"custom": ["CAC"]}"#),
+        (Target::Custom, br#"{"tags": ["a"]}"#),
+        (Target::Tags, br#"{"tags": "a"}"#),
+        (Target::Tags, br#"{"tags": ["a", 1]}"#),
+        (Target::Tags, br#"[["a"]]"#),
+        (Target::Customer, br#"{"tags": ["a"]}"#),
+    ] {
+        let mut untouched = raw.clone();
+        assert!(
+            !mapping::merge_attribute_answer(&mut untouched, target, answer),
+            "{target:?} {}",
+            String::from_utf8_lossy(answer)
+        );
+        assert_eq!(untouched, raw);
+    }
+    // A customer answer without `attributes` holds no other attributes to
+    // keep: refused.
+    let mut bare = json!({"uuid": "cus_1", "name": "Ben"});
+    assert!(!mapping::merge_attribute_answer(
+        &mut bare,
+        Target::Tags,
+        tags
+    ));
+    assert_eq!(bare, json!({"uuid": "cus_1", "name": "Ben"}));
+}
