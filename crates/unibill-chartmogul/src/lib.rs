@@ -11,9 +11,12 @@
 //! 4. `POST /v1/customers/{uuid}/attributes/tags`: tags to add;
 //! 5. `DELETE /v1/customers/{uuid}/attributes/tags`: tags to remove;
 //!
-//! then, when the last call was not the PATCH, one `GET` of the customer so
-//! the result is the customer as ChartMogul holds it. A patch of plain
-//! fields is exactly one request; a failure after a call has applied is an
+//! The result is the customer as ChartMogul holds it: the PATCH's answer
+//! (the whole customer) with the custom map and the tags the later calls
+//! answered, or, when no PATCH was sent or an answer does not carry what
+//! it documents, one `GET` after the writes. A patch of plain fields is
+//! exactly one request, with one attribute or tag change two; a failure
+//! after a call has applied is an
 //! [`Error::PartialUpdate`](unibill_core::Error::PartialUpdate) naming the
 //! calls that did. Everything ChartMogul would refuse (lead-only status,
 //! timestamps, attribute keys and types, emails) is refused before the
