@@ -97,7 +97,9 @@ impl EverlyticBuilder {
     /// How an update that reads the customer first (to send its current
     /// `name` and `email`) guards against an edit made outside unibill
     /// before its `PUT` (default [`ConflictCheck::Reread`] with 3 rounds:
-    /// one more `GET` per such update).
+    /// one more `GET` when the read is older than
+    /// [`Settings::max_read_age`](unibill_core::Settings::max_read_age)
+    /// once the `PUT` may go).
     pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
         self.conflict = check;
         self

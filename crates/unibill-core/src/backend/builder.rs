@@ -814,15 +814,17 @@ pub(crate) mod de {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConflictCheck {
-    /// Read the customer again just before the write and compare it, as a
-    /// whole, with the record the write was worked out from. When it
+    /// The freshness rule: once the write's rate-limit permit is taken,
+    /// when the read the write was worked out from is older than
+    /// [`Settings::max_read_age`] (default 1 s; zero: always), read the
+    /// customer again and compare it, as a whole, with that record. When it
     /// changed, work the write out again from the fresh record (patches are
     /// declarative, so this is safe) and check again, for at most
-    /// `max_rounds` rounds, then fail with
+    /// `max_rounds` rounds that see a change, then fail with
     /// [`Error::Conflict`] (unless the patch changes
     /// nothing on the last record read: then nothing is written and the
-    /// update succeeds). Costs one more `GET` per update that reads and
-    /// writes. The default, with 3 rounds.
+    /// update succeeds). Costs one more `GET` only for an update whose
+    /// write was held back past the bound. The default, with 3 rounds.
     Reread {
         /// Rounds before giving up (at least 1).
         max_rounds: u32,
