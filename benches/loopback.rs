@@ -338,7 +338,8 @@ fn fusebill(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
             ),
         ]
     };
-    // As configured by default: GET, GET (concurrent-edit check), PUT.
+    // As configured by default: GET, PUT (the concurrent-edit re-read
+    // comes only when the PUT is held back past `max_read_age`).
     let updater = support::updater(sandbox, "fusebill", false);
     let builder = || {
         Fusebill::builder()
@@ -402,7 +403,8 @@ fn everlytic(c: &mut Criterion, rt: &Runtime, sandbox: &Sandbox) {
             password: unibill_sandbox::EVERLYTIC_API_KEY.into(),
         },
     );
-    // Without name and email: GET, GET (concurrent-edit check), then PUT.
+    // Without name and email: GET, then PUT (re-read only past
+    // `max_read_age`).
     let items = [
         (ID.into(), CustomerPatch::new().postal_code("8002")),
         (ID.into(), CustomerPatch::new().postal_code("8001")),

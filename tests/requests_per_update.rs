@@ -6,13 +6,15 @@
 //!   attribute or tag change adds its call, and no read when a `PATCH` is
 //!   sent (2 for a `PATCH` and one attribute call); attribute or tag calls
 //!   alone are followed by one `GET` (2 for one call).
-//! - Fusebill: `GET` then `PUT` of the whole record; a no-op patch stops
-//!   after the `GET`. The client's default concurrent-edit check reads once
-//!   more just before the `PUT` (3 requests); `ConflictCheck::Off` gives 2.
+//! - Fusebill: `GET` then `PUT` of the whole record (2 requests); a no-op
+//!   patch stops after the `GET`. The client's default concurrent-edit
+//!   check reads once more only when the `GET` is older than
+//!   `max_read_age` (default 1 s) once the `PUT`'s rate-limit slot comes,
+//!   which nothing here delays.
 //! - Everlytic: one `PUT` when the patch carries `name` and `email` (the
 //!   two fields every update must send); otherwise `GET` then `PUT`, with
-//!   the same concurrent-edit check as Fusebill by default (`GET`, `GET`,
-//!   `PUT`; `ConflictCheck::Off` gives 2).
+//!   the same freshness rule as Fusebill (a zero `max_read_age` reads
+//!   again before every write: `GET`, `GET`, `PUT`).
 //! - By email or external reference: two lookups (each one `GET` when the
 //!   matches fit on one page; the second under the customer's write lock)
 //!   before the same requests as by id; `get` and `dry_run` by reference
@@ -225,22 +227,42 @@ async fn fusebill_update_is_get_then_put_and_a_no_op_is_one_get() {
     assert_eq!(calls(vendor), vec![get.clone()]);
     assert!(!outcome.changed(), "a no-op reports no write");
 
-    // The default (as built from config) reads once more just before the
-    // PUT to catch an edit made in between: 3 requests for a change, still
-    // 1 for a no-op (see docs/fusebill.md, "Requests per update").
+    // The default (as built from config) reads once more before the PUT
+    // only when the GET is older than `max_read_age` once the PUT may go:
+    // nothing delays it here, so 2 requests for a change, still 1 for a
+    // no-op (see docs/fusebill.md, "Requests per update").
     let updater = common::config(&sandbox, "fusebill")
         .build()
         .expect("updater builds");
     vendor.clear_journal();
     let patch = CustomerPatch::new().first_name("Katelyn");
     updater.update(&id, &patch).await.expect("update succeeds");
-    assert_eq!(calls(vendor), vec![get.clone(), get.clone(), put]);
+    assert_eq!(calls(vendor), vec![get.clone(), put.clone()]);
     vendor.clear_journal();
     updater
         .update(&id, &patch)
         .await
         .expect("no-op update succeeds");
-    assert_eq!(calls(vendor), vec![get]);
+    assert_eq!(calls(vendor), vec![get.clone()]);
+
+    // A zero bound reads again before every write: today's unconditional
+    // re-read, 3 requests.
+    let rereading = Fusebill::builder()
+        .api_key(unibill_sandbox::FUSEBILL_API_KEY)
+        .base_url(vendor.base_url())
+        .settings(unibill::Settings {
+            max_read_age: std::time::Duration::ZERO,
+            ..unibill::Settings::default()
+        })
+        .build()
+        .expect("client builds");
+    vendor.clear_journal();
+    let patch = CustomerPatch::new().first_name("Kit");
+    rereading
+        .update(&id, &patch)
+        .await
+        .expect("update succeeds");
+    assert_eq!(calls(vendor), vec![get.clone(), get, put]);
 }
 
 #[cfg(feature = "everlytic")]
@@ -264,14 +286,15 @@ async fn everlytic_update_is_one_put_with_name_and_email_else_get_then_put() {
     assert_eq!(stored["postal_code"], "8002");
 
     // Without them, the current name and email are read and sent back;
-    // the default reads once more just before the PUT to catch an edit
-    // made in between.
+    // the default reads once more before the PUT only when that read is
+    // older than `max_read_age` once the PUT may go, which nothing delays
+    // here.
     vendor.clear_journal();
     let patch = CustomerPatch::new().postal_code("8003");
     updater.update(&id, &patch).await.expect("update succeeds");
     let (get, put) = (format!("GET {path}"), format!("PUT {path}"));
-    assert_eq!(calls(vendor), vec![get.clone(), get.clone(), put.clone()]);
-    let put_body = vendor.journal()[2].body.clone().expect("JSON body");
+    assert_eq!(calls(vendor), vec![get.clone(), put.clone()]);
+    let put_body = vendor.journal()[1].body.clone().expect("JSON body");
     let sent = serde_json::to_string(&put_body).expect("JSON");
     assert!(
         sent.contains("Cape Mailers Group"),
@@ -303,6 +326,25 @@ async fn everlytic_update_is_one_put_with_name_and_email_else_get_then_put() {
     vendor.clear_journal();
     let patch = CustomerPatch::new().name("Cape Mailers");
     updater.update(&id, &patch).await.expect("update succeeds");
+    assert_eq!(calls(vendor), vec![get.clone(), put.clone()]);
+
+    // A zero bound reads again before every write (3 requests).
+    let rereading = unibill::everlytic::Everlytic::builder()
+        .base_url(vendor.base_url())
+        .username(unibill_sandbox::EVERLYTIC_USERNAME)
+        .api_key(unibill_sandbox::EVERLYTIC_API_KEY)
+        .settings(unibill::Settings {
+            max_read_age: std::time::Duration::ZERO,
+            ..unibill::Settings::default()
+        })
+        .build()
+        .expect("client builds");
+    vendor.clear_journal();
+    let patch = CustomerPatch::new().postal_code("8005");
+    rereading
+        .update(&id, &patch)
+        .await
+        .expect("update succeeds");
     assert_eq!(calls(vendor), vec![get.clone(), get, put]);
 }
 
@@ -424,8 +466,8 @@ async fn update_by_email_or_reference_is_two_lookups_then_the_update_by_id() {
         table,
         [
             ("chartmogul", vec![1, 3, 3]),
-            ("fusebill", vec![3, 5, 5]),
-            ("everlytic", vec![3, 0, 0]),
+            ("fusebill", vec![2, 4, 4]),
+            ("everlytic", vec![2, 0, 0]),
         ]
     );
     // The external-id lookups, as sent.

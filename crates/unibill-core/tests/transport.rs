@@ -1172,6 +1172,50 @@ async fn a_shared_limiter_is_asked_for_every_attempt_and_its_failure_sends_nothi
     );
 }
 
+/// A permit taken ahead (`Transport::permit`) is the first attempt's:
+/// `send_permitted` asks the limiter for no second one (retries still ask),
+/// and a limiter that refuses the permit leaves nothing sent.
+#[tokio::test]
+async fn a_permit_taken_ahead_is_spent_by_the_request_not_taken_twice() {
+    let server = Server::start(vec![ok(), status(503), ok()]).await;
+    let limiter = Arc::new(CountingLimiter {
+        asked: Mutex::new(Vec::new()),
+        grants: 4,
+    });
+    let config = TransportConfig {
+        rate_limiter: Some(limiter.clone()),
+        ..with_attempts(3)
+    };
+    let t = transport(&server, rate_limited_with(config, 7));
+    let permit = t.permit().await.unwrap();
+    assert_eq!(limiter.asked.lock().unwrap().len(), 1);
+    assert_eq!(server.request_count(), 0, "a permit sends nothing");
+    let res = t
+        .send_permitted(Request::new(Method::GET, "/a"), permit)
+        .await
+        .unwrap();
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        limiter.asked.lock().unwrap().len(),
+        1,
+        "one permit, one request"
+    );
+    // A retry after a 503 takes its own permit as usual.
+    let permit = t.permit().await.unwrap();
+    let res = t
+        .send_permitted(Request::new(Method::GET, "/b"), permit)
+        .await
+        .unwrap();
+    assert_eq!((res.status, res.attempts), (200, 2));
+    assert_eq!(limiter.asked.lock().unwrap().len(), 3);
+    // The limiter's refusal comes from `permit`, before anything is sent.
+    let _ = t.permit().await.unwrap();
+    let before = server.request_count();
+    let err = t.permit().await.unwrap_err();
+    assert!(matches!(err, Error::Limiter { .. }), "{err:?}");
+    assert_eq!(server.request_count(), before);
+}
+
 fn rate_limited_with(mut config: TransportConfig, requests: u32) -> TransportConfig {
     config.rate_limit = Some(RateLimit {
         requests,

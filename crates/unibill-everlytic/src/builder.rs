@@ -97,7 +97,9 @@ impl EverlyticBuilder {
     /// How an update that reads the customer first (to send its current
     /// `name` and `email`) guards against an edit made outside unibill
     /// before its `PUT` (default [`ConflictCheck::Reread`] with 3 rounds:
-    /// one more `GET` per such update).
+    /// one more `GET` when the read is older than
+    /// [`Settings::max_read_age`](unibill_core::Settings::max_read_age)
+    /// once the `PUT` may go).
     pub fn conflict_check(mut self, check: ConflictCheck) -> Self {
         self.conflict = check;
         self
@@ -137,8 +139,14 @@ impl EverlyticBuilder {
             password: key,
         };
         self.options.base_url = Some(base);
+        let max_read_age = self.options.settings.max_read_age;
         let transport = self.options.transport(KIND, auth)?;
-        Ok(Everlytic::new(transport, username, self.conflict))
+        Ok(Everlytic::new(
+            transport,
+            username,
+            self.conflict,
+            max_read_age,
+        ))
     }
 }
 
@@ -229,5 +237,43 @@ impl BackendConfig for EverlyticConfig {
             .username(self.username.clone())
             .api_key(self.api_key.expose_secret())
             .conflict_check(self.conflict_check)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_freshness_bound_reaches_the_client() {
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let base = [
+            pair(env::URL, "http://127.0.0.1:9"),
+            pair(env::USERNAME, "u"),
+            pair(env::API_KEY, "k"),
+        ];
+        let config = EverlyticConfig::from_map(&base).unwrap();
+        assert_eq!(config.build().unwrap().max_read_age, Duration::from_secs(1));
+        let mut vars = base.to_vec();
+        vars.push(pair("UNIBILL_MAX_READ_AGE", "750ms"));
+        let config = EverlyticConfig::from_map(&vars).unwrap();
+        assert_eq!(
+            config.build().unwrap().max_read_age,
+            Duration::from_millis(750)
+        );
+        let file: EverlyticConfig = serde_json::from_str(
+            r#"{"base_url": "http://127.0.0.1:9", "username": "u", "api_key": "k",
+                "settings": {"max_read_age": 0}}"#,
+        )
+        .unwrap();
+        assert_eq!(file.build().unwrap().max_read_age, Duration::ZERO);
+        vars.push(pair("UNIBILL_MAX_READ_AGE", "whenever"));
+        vars.swap_remove(3);
+        match EverlyticConfig::from_map(&vars) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "UNIBILL_MAX_READ_AGE"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! The [`Everlytic`] client (its builder is in [`crate::builder`]).
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use serde_json::{Map, Value};
-use unibill_core::backend::{decode, read_back};
-use unibill_core::transport::{Method, Request, Transport};
+use unibill_core::backend::{decode, fresh_enough, read_back};
+use unibill_core::transport::{Method, Permit, Request, Transport};
 use unibill_core::Backend;
 use unibill_core::{
     Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerPatch,
@@ -78,6 +79,7 @@ pub struct Everlytic {
     caps: Capabilities,
     username: String,
     conflict: ConflictCheck,
+    pub(crate) max_read_age: Duration,
 }
 
 impl fmt::Debug for Everlytic {
@@ -101,16 +103,24 @@ struct Prepared {
     current: Option<Customer>,
     /// The write, if any: the `PUT` body.
     put: Option<Value>,
+    /// When the read of `current` was answered.
+    answered: Option<Instant>,
 }
 
 impl Everlytic {
     /// The client over a built transport (see [`EverlyticBuilder`]).
-    pub(crate) fn new(transport: Transport, username: String, conflict: ConflictCheck) -> Self {
+    pub(crate) fn new(
+        transport: Transport,
+        username: String,
+        conflict: ConflictCheck,
+        max_read_age: Duration,
+    ) -> Self {
         Everlytic {
             transport,
             caps: capabilities(),
             username,
             conflict,
+            max_read_age,
         }
     }
 
@@ -141,20 +151,31 @@ impl Everlytic {
     }
 
     async fn read(&self, id: &CustomerId, path: &str) -> Result<Customer> {
-        let (status, raw) = self.read_answer(id, path).await?;
+        let (status, raw) = self.read_answer(id, path, None).await?;
         decode_read(id, status, raw)
     }
 
     /// The `GET` of the customer at `path`: its status and its answer read
     /// as JSON, not yet checked or mapped ([`decode_read`] does both).
-    async fn read_answer(&self, id: &CustomerId, path: &str) -> Result<(u16, Value)> {
-        let resp = ERRORS
-            .send(
-                &self.transport,
-                Request::new(Method::GET, path),
-                Some(id.as_str()),
-            )
-            .await?;
+    async fn read_answer(
+        &self,
+        id: &CustomerId,
+        path: &str,
+        permit: Option<Permit>,
+    ) -> Result<(u16, Value)> {
+        let request = Request::new(Method::GET, path);
+        let resp = match permit {
+            Some(p) => {
+                ERRORS
+                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
+                    .await?
+            }
+            None => {
+                ERRORS
+                    .send(&self.transport, request, Some(id.as_str()))
+                    .await?
+            }
+        };
         let raw: Value = decode(KIND, &resp, "customer response").await?;
         Ok((resp.status, raw))
     }
@@ -171,6 +192,7 @@ impl Everlytic {
                 changes,
                 current: None,
                 put: None,
+                answered: None,
             });
         }
         if mapping::sets_name_and_email(&changes) {
@@ -180,15 +202,18 @@ impl Everlytic {
                 changes,
                 current: None,
                 put: Some(body),
+                answered: None,
             });
         }
         let current = self.read(id, &path).await?;
+        let answered = Instant::now();
         let put = Self::write_for(&changes, &current)?;
         Ok(Prepared {
             path,
             changes,
             current: Some(current),
             put,
+            answered: Some(answered),
         })
     }
 
@@ -285,19 +310,32 @@ impl Backend for Everlytic {
             changes,
             mut current,
             mut put,
+            answered,
         } = self.prepare(id, patch).await?;
         // The current `name` and `email` (and what the patch need not
-        // send) came from a read: with `ConflictCheck::Reread`, read again
-        // just before the `PUT` and work the write out anew from the fresh
-        // record when someone else changed it in between.
-        if let (Some(_), Some(max_rounds)) = (&put, self.conflict.reread_rounds()) {
+        // send) came from a read: with `ConflictCheck::Reread`, once the
+        // `PUT`'s rate-limit permit is taken, when that read is older than
+        // `max_read_age`, read again and work the write out anew from the
+        // fresh record when someone else changed it in between.
+        let mut permit = None;
+        if let (Some(_), Some(max_rounds), Some(mut answered)) =
+            (&put, self.conflict.reread_rounds(), answered)
+        {
             let mut round = 0;
+            let mut confirmed = false;
             while let Some(base) = &current {
+                let slot = self.transport.permit().await?;
+                if confirmed || fresh_enough(answered, self.max_read_age) {
+                    permit = Some(slot);
+                    break;
+                }
                 // Compared before it is mapped: an answer equal to the one
                 // `base` was mapped from would map (and check) the same.
-                let (status, raw) = self.read_answer(id, &path).await?;
+                let (status, raw) = self.read_answer(id, &path, Some(slot)).await?;
+                answered = Instant::now();
                 if raw == base.raw {
-                    break;
+                    confirmed = true;
+                    continue;
                 }
                 let fresh = decode_read(id, status, raw)?;
                 round += 1;
@@ -326,13 +364,19 @@ impl Backend for Everlytic {
             return Ok(UpdateOutcome::new(customer, Vec::new()));
         };
         lock.ensure_held()?;
-        let resp = ERRORS
-            .send(
-                &self.transport,
-                Request::new(Method::PUT, &path).json(&body),
-                Some(id.as_str()),
-            )
-            .await?;
+        let request = Request::new(Method::PUT, &path).json(&body);
+        let resp = match permit {
+            Some(p) => {
+                ERRORS
+                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
+                    .await?
+            }
+            None => {
+                ERRORS
+                    .send(&self.transport, request, Some(id.as_str()))
+                    .await?
+            }
+        };
         let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body));
         // The answer is read once, for both checks below.
         let answer: Option<Value> = serde_json::from_slice(&resp.body).ok();

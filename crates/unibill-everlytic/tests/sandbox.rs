@@ -32,9 +32,17 @@ fn client(ev: &VendorHandle) -> Everlytic {
         .unwrap()
 }
 
-/// A client with the default concurrent-edit check.
+/// A client with the default concurrent-edit check that reads the
+/// customer again before every write (a zero `max_read_age`), for the
+/// tests of what the re-read does.
 fn checked_client(ev: &VendorHandle) -> Everlytic {
-    builder(ev).build().unwrap()
+    builder(ev)
+        .settings(Settings {
+            max_read_age: std::time::Duration::ZERO,
+            ..fast_settings()
+        })
+        .build()
+        .unwrap()
 }
 
 fn builder(ev: &VendorHandle) -> unibill_everlytic::EverlyticBuilder {
@@ -1011,6 +1019,61 @@ async fn an_outside_edit_between_read_and_put_is_merged_not_overwritten() {
         ]
     );
     assert_eq!(j[3].body.as_ref().unwrap()["name"], "Renamed Elsewhere");
+}
+
+/// An outside edit lands right after the update's read, and the client's
+/// rate limit holds the `PUT` back past `max_read_age`: the age is checked
+/// after that wait, so the customer is read again and the write worked
+/// out over the edit (or the update is a `Conflict`), never an `Ok` that
+/// overwrote it.
+#[tokio::test]
+async fn an_edit_before_a_write_delayed_past_the_bound_is_merged() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let ev = sandbox.everlytic();
+    let everlytic = builder(ev)
+        .settings(Settings {
+            // One request per 300 ms: the `PUT` waits about 300 ms for its
+            // slot, three times the bound.
+            rate_limit: Some(Some(unibill_core::transport::RateLimit {
+                requests: 1,
+                per: std::time::Duration::from_millis(300),
+            })),
+            max_read_age: std::time::Duration::from_millis(100),
+            ..fast_settings()
+        })
+        .build()
+        .unwrap();
+    ev.on_next_request(RequestMatcher::new("GET", &path(SEED_CUSTOMER_ID)), |ev| {
+        ev.update_customer(SEED_CUSTOMER_ID, |c| {
+            c["name"] = json!("Renamed Elsewhere");
+        })
+    });
+    let result = everlytic
+        .update(&seed(), &CustomerPatch::new().postal_code("7700"))
+        .await;
+    let stored = stored_seed(ev);
+    assert_eq!(
+        stored["name"], "Renamed Elsewhere",
+        "the outside edit was lost"
+    );
+    match result {
+        Ok(out) => {
+            assert_eq!(stored["postal_code"], "7700", "{stored}");
+            assert_eq!(out.name.as_deref(), Some("Renamed Elsewhere"));
+            // GET (then the outside edit), GET (differs), GET (its slot
+            // came after the bound too; same), PUT.
+            assert_eq!(
+                calls_in(&ev.journal()),
+                vec![
+                    call("GET", SEED_CUSTOMER_ID),
+                    call("GET", SEED_CUSTOMER_ID),
+                    call("GET", SEED_CUSTOMER_ID),
+                    call("PUT", SEED_CUSTOMER_ID),
+                ]
+            );
+        }
+        Err(e) => assert!(matches!(e, Error::Conflict { .. }), "{e:?}"),
+    }
 }
 
 /// A customer edited outside unibill before every re-read: after the

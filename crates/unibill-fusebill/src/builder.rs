@@ -91,8 +91,9 @@ impl FusebillBuilder {
     /// is missing or blank, or the base URL is not usable.
     pub fn build(self) -> Result<Fusebill> {
         let key = required_secret(KIND, "api_key", self.api_key)?;
+        let max_read_age = self.options.settings.max_read_age;
         let transport = self.options.transport(KIND, Auth::PreEncoded(key))?;
-        Ok(Fusebill::new(transport, self.conflict))
+        Ok(Fusebill::new(transport, self.conflict, max_read_age))
     }
 }
 
@@ -267,5 +268,41 @@ mod tests {
         let file: FusebillConfig =
             serde_json::from_str(r#"{"api_key": "k", "conflict_check": "off"}"#).unwrap();
         assert_eq!(file.builder().conflict, ConflictCheck::Off);
+    }
+
+    #[test]
+    fn the_freshness_bound_reaches_the_client() {
+        assert_eq!(
+            Fusebill::builder()
+                .api_key("k")
+                .build()
+                .unwrap()
+                .max_read_age,
+            std::time::Duration::from_secs(1)
+        );
+        let file: FusebillConfig =
+            serde_json::from_str(r#"{"api_key": "k", "settings": {"max_read_age": "250ms"}}"#)
+                .unwrap();
+        let f = file.build().unwrap();
+        assert_eq!(f.max_read_age, std::time::Duration::from_millis(250));
+        let env = FusebillConfig::from_map(&[
+            (env::API_KEY.to_owned(), "k".to_owned()),
+            ("UNIBILL_MAX_READ_AGE".to_owned(), "0".to_owned()),
+        ])
+        .unwrap();
+        assert_eq!(env.build().unwrap().max_read_age, std::time::Duration::ZERO);
+        match FusebillConfig::from_map(&[
+            (env::API_KEY.to_owned(), "k".to_owned()),
+            ("UNIBILL_MAX_READ_AGE".to_owned(), "later".to_owned()),
+        ]) {
+            Err(Error::Config { field, .. }) => assert_eq!(field, "UNIBILL_MAX_READ_AGE"),
+            other => panic!("{other:?}"),
+        }
+        let e = serde_json::from_str::<FusebillConfig>(
+            r#"{"api_key": "k", "settings": {"max_read_age": "-1s"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("max_read_age"), "{e}");
     }
 }

@@ -2,9 +2,11 @@
 //! and Fusebill-only methods.
 
 use serde_json::Value;
+use std::time::{Duration, Instant};
 use tracing::debug;
-use unibill_core::backend::{decode, read_back};
-use unibill_core::transport::{Idempotency, Method, RateLimit, Request, Transport};
+use unibill_core::backend::{decode, fresh_enough, read_back};
+
+use unibill_core::transport::{Idempotency, Method, Permit, RateLimit, Request, Transport};
 use unibill_core::Backend;
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, Error, Field,
@@ -80,21 +82,23 @@ pub fn capabilities() -> Capabilities {
 ///    property is sent back, known or not, with its JSON type; only the
 ///    patched ones change. If the merged body equals the record, nothing
 ///    is written and the update ends here (1 request);
-/// 3. with [`ConflictCheck::Reread`] (the default), `GET` again and
-///    compare: on a difference, merge again onto the fresh record and
-///    repeat (at most 3 rounds, then [`Error::Conflict`]);
+/// 3. the `PUT`'s rate-limit permit is taken; then, with
+///    [`ConflictCheck::Reread`] (the default), when the `GET` was answered
+///    longer ago than [`Settings::max_read_age`] (default 1 s: a
+///    rate-limit wait delayed the write), `GET` again and compare: on a
+///    difference, merge again onto the fresh record and repeat (at most 3
+///    rounds, then [`Error::Conflict`]);
 /// 4. `PUT /v1/customers` with the merged object.
 ///
-/// An update that writes thus costs 3 requests (2 with
-/// [`ConflictCheck::Off`]); one that changes nothing costs 1.
+/// An update that writes thus costs 2 requests when nothing delayed the
+/// write (3 when it had to read again); one that changes nothing costs 1.
 ///
 /// **Remaining race window**: Fusebill offers no conditional write, so an
 /// edit made by someone else after the last `GET` and before the `PUT`
-/// lands (about one round trip, plus any client-side rate-limit wait) is
-/// overwritten. The re-read catches and merges edits made between the
-/// first read and itself, but leaves a window as long as a plain
-/// `GET`+`PUT` has; it helps most when the read and the write are far
-/// apart. If Fusebill answers the
+/// lands is overwritten. That window is at most
+/// [`Settings::max_read_age`] plus the `PUT`'s round trip; after a
+/// re-read (the bound was passed), it is one rate-limit wait plus a round
+/// trip, as a plain `GET`+`PUT` has. If Fusebill answers the
 /// `PUT` with 429 or 503 (not processed), the transport waits and sends
 /// the same body again: the window then also spans that wait (at most
 /// [`RetryConfig::max_retry_after`]). A `PUT` that fails with another 5xx
@@ -102,11 +106,13 @@ pub fn capabilities() -> Capabilities {
 /// update is safe, since it reads again.
 ///
 /// [`RetryConfig::max_retry_after`]: unibill_core::transport::RetryConfig::max_retry_after
+/// [`Settings::max_read_age`]: unibill_core::Settings::max_read_age
 #[derive(Clone, Debug)]
 pub struct Fusebill {
     transport: Transport,
     caps: Capabilities,
     conflict: ConflictCheck,
+    pub(crate) max_read_age: Duration,
 }
 
 /// The customer collection: `PUT` target and list endpoint.
@@ -114,11 +120,16 @@ const CUSTOMERS_PATH: &str = "/v1/customers";
 
 impl Fusebill {
     /// The client over a built transport (see [`FusebillBuilder`]).
-    pub(crate) fn new(transport: Transport, conflict: ConflictCheck) -> Self {
+    pub(crate) fn new(
+        transport: Transport,
+        conflict: ConflictCheck,
+        max_read_age: Duration,
+    ) -> Self {
         Fusebill {
             transport,
             caps: capabilities(),
             conflict,
+            max_read_age,
         }
     }
 
@@ -185,14 +196,25 @@ impl Fusebill {
     }
 
     async fn read(&self, id: &CustomerId) -> Result<Value> {
+        self.read_on(id, None).await
+    }
+
+    /// [`Self::read`], on a rate-limit permit already taken when given.
+    async fn read_on(&self, id: &CustomerId, permit: Option<Permit>) -> Result<Value> {
         let path = self.customer_path(id)?;
-        let response = ERRORS
-            .send(
-                &self.transport,
-                Request::new(Method::GET, path),
-                Some(id.as_str()),
-            )
-            .await?;
+        let request = Request::new(Method::GET, path);
+        let response = match permit {
+            Some(p) => {
+                ERRORS
+                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
+                    .await?
+            }
+            None => {
+                ERRORS
+                    .send(&self.transport, request, Some(id.as_str()))
+                    .await?
+            }
+        };
         let raw: Value = decode(KIND, &response, "customer").await?;
         mapping::check_record(id, &raw)?;
         Ok(raw)
@@ -216,15 +238,29 @@ impl Fusebill {
         PlannedRequest::new("PUT", self.transport.url(CUSTOMERS_PATH), Some(body))
     }
 
-    async fn put(&self, id: &CustomerId, body: Value) -> Result<UpdateOutcome> {
+    async fn put(
+        &self,
+        id: &CustomerId,
+        body: Value,
+        permit: Option<Permit>,
+    ) -> Result<UpdateOutcome> {
         // Not re-sent after a 5xx or a timeout: it may have applied, and a
         // late copy of a read-modify-write could overwrite a newer edit.
         let request = Request::new(Method::PUT, CUSTOMERS_PATH)
             .json(&body)
             .idempotency(Idempotency::NonIdempotent);
-        let response = ERRORS
-            .send(&self.transport, request, Some(id.as_str()))
-            .await?;
+        let response = match permit {
+            Some(p) => {
+                ERRORS
+                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
+                    .await?
+            }
+            None => {
+                ERRORS
+                    .send(&self.transport, request, Some(id.as_str()))
+                    .await?
+            }
+        };
         let written = vec![self.planned_put(body)];
         let answer = decode::<Value>(KIND, &response, "PUT answer")
             .await
@@ -297,11 +333,25 @@ impl Backend for Fusebill {
         lock: &LockGuard,
     ) -> Result<UpdateOutcome> {
         let edits = self.prepare(id, patch)?;
-        let reread = self.conflict.reread_rounds();
-        let rounds = reread.unwrap_or(1);
+        let Some(rounds) = self.conflict.reread_rounds() else {
+            let base = self.read(id).await?;
+            still_named(id, &base, patch)?;
+            let Some(body) = self.write_for(&base, &edits)? else {
+                return Ok(UpdateOutcome::new(
+                    mapping::customer_from_json(id, base)?,
+                    Vec::new(),
+                ));
+            };
+            lock.ensure_held()?;
+            return self.put(id, body, None).await;
+        };
         let mut base = self.read(id).await?;
+        let mut answered = Instant::now();
         still_named(id, &base, patch)?;
-        let mut round = 0;
+        // Re-reads that found the record changed, and whether the last
+        // one found it unchanged (then the write goes without another).
+        let mut changed = 0;
+        let mut confirmed = false;
         loop {
             // Merged onto every record read, the last included: when the
             // record already holds what the patch sets (another writer
@@ -312,21 +362,27 @@ impl Backend for Fusebill {
                     Vec::new(),
                 ));
             };
-            round += 1;
-            if round > rounds {
+            if changed >= rounds {
                 break;
             }
-            if reread.is_some() {
-                let fresh = self.read(id).await?;
-                still_named(id, &fresh, patch)?;
-                if fresh != base {
-                    debug!(backend = %KIND, customer = %id, round, "customer changed since it was read; merging again");
-                    base = fresh;
-                    continue;
-                }
+            // The write's slot first, then the age of the read it was
+            // worked out from: a rate-limit wait counts.
+            let permit = self.transport.permit().await?;
+            if confirmed || fresh_enough(answered, self.max_read_age) {
+                lock.ensure_held()?;
+                return self.put(id, body, Some(permit)).await;
             }
-            lock.ensure_held()?;
-            return self.put(id, body).await;
+            // Older than the bound: read again, on the write's slot.
+            let fresh = self.read_on(id, Some(permit)).await?;
+            answered = Instant::now();
+            still_named(id, &fresh, patch)?;
+            if fresh == base {
+                confirmed = true;
+            } else {
+                changed += 1;
+                debug!(backend = %KIND, customer = %id, round = changed, "customer changed since it was read; merging again");
+                base = fresh;
+            }
         }
         Err(Error::Conflict {
             backend: KIND,

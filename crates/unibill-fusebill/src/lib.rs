@@ -8,8 +8,9 @@
 //! objects and the JSON types Fusebill used (its answers put numbers where
 //! its documentation says String) all survive. A patch that changes
 //! nothing sends no `PUT`, and an edit made by someone else between the
-//! read and the write is detected by reading again and merged over (see
-//! [`ConflictCheck`]).
+//! read and a write held back past
+//! [`Settings::max_read_age`](unibill_core::Settings::max_read_age) is
+//! detected by reading again and merged over (see [`ConflictCheck`]).
 //!
 //! ```no_run
 //! use unibill_core::{CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater};

@@ -160,8 +160,8 @@ async fn a_wildcard_in_a_lookup_value_is_refused_before_any_request() {
 
 /// The email (or reference) an update was resolved by moves to another
 /// value between the confirming lookup and the `PUT`: the re-read right
-/// before the write shows it, nothing is written, and the update ends in
-/// `Conflict`. With the re-read off, the one read is checked the same way.
+/// before the write (a zero `max_read_age`: always) shows it, nothing is
+/// written, and the update ends in `Conflict`. With the re-read off, the one read is checked the same way.
 #[tokio::test]
 async fn an_update_by_reference_whose_reference_moves_away_writes_nothing() {
     for (reference, conflict) in [
@@ -181,7 +181,12 @@ async fn an_update_by_reference_whose_reference_moves_away_writes_nothing() {
         let f = Fusebill::builder()
             .api_key(FUSEBILL_API_KEY)
             .base_url(h.base_url())
-            .settings(fast_settings())
+            .settings(Settings {
+                // Re-read before every write, so the one before the `PUT`
+                // sees the move.
+                max_read_age: std::time::Duration::ZERO,
+                ..fast_settings()
+            })
             .conflict_check(conflict)
             .build()
             .unwrap();

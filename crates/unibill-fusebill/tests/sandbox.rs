@@ -39,6 +39,21 @@ fn client_with(sb: &Sandbox, key: &str, conflict: ConflictCheck) -> Fusebill {
         .expect("client")
 }
 
+/// A client that reads the customer again before every write (a zero
+/// `max_read_age`), for the tests of what the re-read does.
+fn client_rereading(sb: &Sandbox, conflict: ConflictCheck) -> Fusebill {
+    Fusebill::builder()
+        .api_key(FUSEBILL_API_KEY)
+        .base_url(sb.fusebill().base_url())
+        .settings(Settings {
+            max_read_age: Duration::ZERO,
+            ..fast_settings()
+        })
+        .conflict_check(conflict)
+        .build()
+        .expect("client")
+}
+
 fn client(sb: &Sandbox) -> Fusebill {
     client_with(sb, FUSEBILL_API_KEY, ConflictCheck::default())
 }
@@ -110,7 +125,8 @@ async fn first_name_update_sends_back_the_get_answer_except_first_name() {
         .await
         .unwrap();
 
-    assert_eq!(calls(fb), vec![get_seed(), get_seed(), put()]);
+    // Nothing delayed the write: no second read.
+    assert_eq!(calls(fb), vec![get_seed(), put()]);
     let mut expected = before.clone();
     expected["firstName"] = json!("Kate");
     let puts = put_bodies(fb);
@@ -218,7 +234,8 @@ async fn setting_the_text_of_a_number_fusebill_holds_changes_nothing() {
 
 #[tokio::test]
 async fn concurrent_edit_between_get_and_put_is_merged_over() {
-    let (sb, f) = start().await;
+    let sb = Sandbox::start().await.unwrap();
+    let f = client_rereading(&sb, ConflictCheck::default());
     let fb = sb.fusebill();
     fb.on_next_request(RequestMatcher::new("GET", GET_SEED), |h| {
         h.update_customer(SEED_CUSTOMER_ID, |c| {
@@ -264,7 +281,8 @@ fn churn(h: &VendorHandle) {
 
 #[tokio::test]
 async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
-    let (sb, f) = start().await;
+    let sb = Sandbox::start().await.unwrap();
+    let f = client_rereading(&sb, ConflictCheck::default());
     let fb = sb.fusebill();
     fb.on_next_request(RequestMatcher::new("GET", GET_SEED), churn);
 
@@ -284,6 +302,53 @@ async fn a_customer_that_keeps_changing_is_a_conflict_and_nothing_is_written() {
     assert_eq!(stored_seed(fb)["firstName"], json!("Katelyn"));
 }
 
+/// An outside edit lands right after unibill's read, and the client's
+/// rate limit holds the `PUT` back past `max_read_age`: the age is checked
+/// after that wait, so the customer is read again and the edit merged (or
+/// the update is a `Conflict`), never overwritten by an `Ok` update.
+#[tokio::test]
+async fn an_edit_before_a_write_delayed_past_the_bound_is_merged() {
+    let sb = Sandbox::start().await.unwrap();
+    let fb = sb.fusebill();
+    let f = Fusebill::builder()
+        .api_key(FUSEBILL_API_KEY)
+        .base_url(fb.base_url())
+        .settings(Settings {
+            // One request per 300 ms: the `PUT` waits about 300 ms for its
+            // slot, three times the bound.
+            rate_limit: Some(Some(unibill_core::transport::RateLimit {
+                requests: 1,
+                per: Duration::from_millis(300),
+            })),
+            max_read_age: Duration::from_millis(100),
+            ..fast_settings()
+        })
+        .build()
+        .unwrap();
+    fb.on_next_request(RequestMatcher::new("GET", GET_SEED), |h| {
+        h.update_customer(SEED_CUSTOMER_ID, |c| c["lastName"] = json!("Floyd-Smith"));
+    });
+    let result = f
+        .update(&seed_id(), &CustomerPatch::new().first_name("Kate"))
+        .await;
+    let stored = stored_seed(fb);
+    assert_eq!(
+        stored["lastName"],
+        json!("Floyd-Smith"),
+        "the outside edit was lost"
+    );
+    match result {
+        Ok(customer) => {
+            assert_eq!(stored["firstName"], json!("Kate"));
+            assert_eq!(customer.last_name.as_deref(), Some("Floyd-Smith"));
+            // Read, re-read (changed), re-read (its slot came after the
+            // bound too; unchanged), write.
+            assert_eq!(calls(fb), vec![get_seed(), get_seed(), get_seed(), put()]);
+        }
+        Err(e) => assert!(matches!(e, Error::Conflict { .. }), "{e:?}"),
+    }
+}
+
 #[tokio::test]
 async fn a_concurrent_edit_that_already_made_the_change_is_a_no_op_not_a_conflict() {
     // Someone else writes the very value this patch sets between the read
@@ -293,11 +358,7 @@ async fn a_concurrent_edit_that_already_made_the_change_is_a_no_op_not_a_conflic
     for rounds in [1, 3] {
         let sb = Sandbox::start().await.unwrap();
         let fb = sb.fusebill();
-        let f = client_with(
-            &sb,
-            FUSEBILL_API_KEY,
-            ConflictCheck::Reread { max_rounds: rounds },
-        );
+        let f = client_rereading(&sb, ConflictCheck::Reread { max_rounds: rounds });
         // Every read but the last is followed by an unrelated edit; the
         // last by the same edit the patch makes.
         fn same_edit(h: &VendorHandle) {
@@ -725,7 +786,7 @@ async fn an_unreadable_put_answer_is_read_back() {
         .await
         .unwrap();
     assert_eq!(customer.first_name.as_deref(), Some("Kate"));
-    assert_eq!(calls(fb), vec![get_seed(), get_seed(), put(), get_seed()]);
+    assert_eq!(calls(fb), vec![get_seed(), put(), get_seed()]);
 
     // Read-back failing too (a 404 injected once the PUT is handled): a
     // partial update naming what applied.

@@ -7,7 +7,7 @@
 //!   shared rate limiter, the write locking, an adjustment of the HTTP
 //!   client).
 //! - [`Settings`]: the shared connection settings (timeouts, retry
-//!   policy, rate limit, lock wait, lookup deadline, account, response
+//!   policy, rate limit, lock wait, freshness bound, lookup deadline, account, response
 //!   cap, user agent), the one way to set them, in code (a plain struct
 //!   with public fields and `Default`) as in a config file or the
 //!   environment (serde: typed [`Duration`]s and a [`RetryConfig`],
@@ -215,7 +215,7 @@ pub fn required_secret(
 /// naming the key. Keys: `timeout`, `connect_timeout`, the fields of
 /// [`RetryConfig`] (`max_attempts`, `initial_backoff`, `max_backoff`,
 /// `deadline` or `retry_deadline`, `max_retry_after`), `rate_limit`, `lock_wait`,
-/// `lookup_deadline`, `account`, `max_response_bytes`, `user_agent` and
+/// `max_read_age` (zero allowed), `lookup_deadline`, `account`, `max_response_bytes`, `user_agent` and
 /// `redis`; the `_secs` names of earlier versions (`timeout_secs`,
 /// `retry_deadline_secs`, ...) are read too. A zero `max_response_bytes`
 /// and a `user_agent` with control characters are refused naming the key.
@@ -263,6 +263,16 @@ pub struct Settings {
     /// Longest wait for a customer's write lock (default 120 s).
     #[serde(alias = "lock_wait_secs", deserialize_with = "de::duration")]
     pub lock_wait: Duration,
+    /// The freshness bound of a read-modify-write (Fusebill, Everlytic;
+    /// default 1 s): just before a write is sent (after its rate-limit
+    /// wait), when the read it was worked out from was answered longer
+    /// ago than this, the customer is read again and the write worked out
+    /// anew if it changed; otherwise the write goes without a second read.
+    /// Zero re-reads before every write. Applies under
+    /// [`ConflictCheck::Reread`]; [`ConflictCheck::Off`] never re-reads.
+    /// See `docs/consistency.md`.
+    #[serde(alias = "max_read_age_secs", deserialize_with = "de::read_age")]
+    pub max_read_age: Duration,
     /// Longest time one lookup by email or external reference may take,
     /// every page and retry included (default 5 × the retry deadline).
     #[serde(alias = "lookup_deadline_secs", deserialize_with = "de::some_duration")]
@@ -292,6 +302,9 @@ pub struct Settings {
     pub redis: Option<RedisSetting>,
 }
 
+/// The default [`Settings::max_read_age`]: 1 s.
+pub const DEFAULT_MAX_READ_AGE: Duration = Duration::from_secs(1);
+
 impl Default for Settings {
     fn default() -> Self {
         let t = TransportConfig::default();
@@ -301,6 +314,7 @@ impl Default for Settings {
             retry: t.retry,
             rate_limit: None,
             lock_wait: t.lock_wait,
+            max_read_age: DEFAULT_MAX_READ_AGE,
             lookup_deadline: None,
             account: None,
             max_response_bytes: t.max_response_bytes,
@@ -332,6 +346,8 @@ impl Settings {
         "UNIBILL_RATE_LIMIT",
         "UNIBILL_LOCK_WAIT",
         "UNIBILL_LOCK_WAIT_SECS",
+        "UNIBILL_MAX_READ_AGE",
+        "UNIBILL_MAX_READ_AGE_SECS",
         "UNIBILL_LOOKUP_DEADLINE",
         "UNIBILL_LOOKUP_DEADLINE_SECS",
         "UNIBILL_ACCOUNT",
@@ -648,15 +664,35 @@ pub(crate) mod de {
     }
 
     fn parse_duration(v: &Value) -> Result<Duration, String> {
+        let (text, d) = read_duration(v)?;
+        d.filter(|d| !d.is_zero()).ok_or_else(|| {
+            format!("`{text}` is not a positive duration (seconds, or text like `2.5s`, `500ms`)")
+        })
+    }
+
+    /// The text of `v` and the duration it reads as, if any (zero
+    /// included).
+    fn read_duration(v: &Value) -> Result<(String, Option<Duration>), String> {
         let text = text_or_number(v)
             .ok_or_else(|| format!("{v} is not a duration (seconds, or text like `2.5s`)"))?;
         let d = match text.parse::<f64>() {
             Ok(secs) => Duration::try_from_secs_f64(secs).ok(),
             Err(_) => humantime::parse_duration(&text).ok(),
         };
-        d.filter(|d| !d.is_zero()).ok_or_else(|| {
-            format!("`{text}` is not a positive duration (seconds, or text like `2.5s`, `500ms`)")
-        })
+        Ok((text, d))
+    }
+
+    /// The freshness bound ([`super::Settings::max_read_age`]): a duration,
+    /// zero allowed; the error names the key (`max_read_age`).
+    pub(crate) fn read_age<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let v = Value::deserialize(d)?;
+        let shown = text_or_number(&v).unwrap_or_else(|| v.to_string());
+        match read_duration(&v) {
+            Ok((_, Some(d))) => Ok(d),
+            _ => Err(D::Error::custom(format!(
+                "`max_read_age` must be a duration of zero or more (seconds, or text like `1s`, `500ms`), not `{shown}`"
+            ))),
+        }
     }
 
     /// A positive duration: a number of seconds or text like `"2.5s"`.
@@ -778,15 +814,17 @@ pub(crate) mod de {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConflictCheck {
-    /// Read the customer again just before the write and compare it, as a
-    /// whole, with the record the write was worked out from. When it
+    /// The freshness rule: once the write's rate-limit permit is taken,
+    /// when the read the write was worked out from is older than
+    /// [`Settings::max_read_age`] (default 1 s; zero: always), read the
+    /// customer again and compare it, as a whole, with that record. When it
     /// changed, work the write out again from the fresh record (patches are
     /// declarative, so this is safe) and check again, for at most
-    /// `max_rounds` rounds, then fail with
+    /// `max_rounds` rounds that see a change, then fail with
     /// [`Error::Conflict`] (unless the patch changes
     /// nothing on the last record read: then nothing is written and the
-    /// update succeeds). Costs one more `GET` per update that reads and
-    /// writes. The default, with 3 rounds.
+    /// update succeeds). Costs one more `GET` only for an update whose
+    /// write was held back past the bound. The default, with 3 rounds.
     Reread {
         /// Rounds before giving up (at least 1).
         max_rounds: u32,
@@ -982,6 +1020,49 @@ mod tests {
     }
 
     #[test]
+    fn the_freshness_bound_is_read_from_a_file_and_the_environment() {
+        assert_eq!(Settings::default().max_read_age, Duration::from_secs(1));
+        for (json, expected) in [
+            (r#"{"max_read_age": "250ms"}"#, Duration::from_millis(250)),
+            (r#"{"max_read_age": 2}"#, Duration::from_secs(2)),
+            (r#"{"max_read_age": 0}"#, Duration::ZERO),
+            (
+                r#"{"max_read_age_secs": "0.5"}"#,
+                Duration::from_millis(500),
+            ),
+        ] {
+            let s: Settings = serde_json::from_str(json).unwrap();
+            assert_eq!(s.max_read_age, expected, "{json}");
+        }
+        for json in [
+            r#"{"max_read_age": "-1s"}"#,
+            r#"{"max_read_age": "soon"}"#,
+            r#"{"max_read_age": true}"#,
+        ] {
+            let e = serde_json::from_str::<Settings>(json)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("max_read_age"), "{json}: {e}");
+        }
+        let s = Settings::from_map(&vars(&[("UNIBILL_MAX_READ_AGE", "3s")])).unwrap();
+        assert_eq!(s.max_read_age, Duration::from_secs(3));
+        let s = Settings::from_map(&vars(&[("UNIBILL_MAX_READ_AGE", "0")])).unwrap();
+        assert_eq!(s.max_read_age, Duration::ZERO, "zero: always read again");
+        for (var, value) in [
+            ("UNIBILL_MAX_READ_AGE", "-2"),
+            ("UNIBILL_MAX_READ_AGE_SECS", "a while"),
+        ] {
+            match Settings::from_map(&vars(&[(var, value)])) {
+                Err(Error::Config { field, reason }) => {
+                    assert_eq!(field, var);
+                    assert!(reason.contains(value), "{reason}");
+                }
+                other => panic!("{var}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn settings_from_the_environment_name_the_variable() {
         let s = Settings::from_map(&vars(&[
             ("UNIBILL_TIMEOUT_SECS", "5"),
@@ -1093,6 +1174,7 @@ mod tests {
             },
             rate_limit: Some(Some(RateLimit::per_minute(50))),
             lock_wait: Duration::from_secs(3),
+            max_read_age: Duration::from_millis(200),
             lookup_deadline: Some(Duration::from_secs(4)),
             account: Some("acme".into()),
             max_response_bytes: 1024,

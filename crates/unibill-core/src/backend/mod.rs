@@ -229,6 +229,29 @@ impl VendorErrors {
         id: Option<&str>,
     ) -> Result<Response> {
         let response = transport.send(req).await?;
+        self.check(transport, response, id)
+    }
+
+    /// [`Self::send`] on a rate-limiter permit already taken
+    /// ([`Transport::send_permitted`]).
+    pub async fn send_permitted(
+        &self,
+        transport: &Transport,
+        req: Request,
+        permit: crate::transport::Permit,
+        id: Option<&str>,
+    ) -> Result<Response> {
+        let response = transport.send_permitted(req, permit).await?;
+        self.check(transport, response, id)
+    }
+
+    /// The response when its status is 2xx, else the neutral error for it.
+    fn check(
+        &self,
+        transport: &Transport,
+        response: Response,
+        id: Option<&str>,
+    ) -> Result<Response> {
         if response.is_success() {
             Ok(response)
         } else {
@@ -236,6 +259,25 @@ impl VendorErrors {
             Err(self.error_for(&response, id, hint))
         }
     }
+}
+
+/// The freshness rule of a read-modify-write, checked once the write's
+/// rate-limit permit is taken ([`Transport::permit`]): whether the read
+/// the write was worked out from, answered at `answered`, may be written
+/// from without reading again, i.e. is at most `max_read_age` old
+/// ([`Settings::max_read_age`](crate::Settings::max_read_age)). A zero
+/// bound is never met: read again before every write.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use unibill_core::backend::fresh_enough;
+///
+/// let now = Instant::now();
+/// assert!(fresh_enough(now, Duration::from_secs(60)));
+/// assert!(!fresh_enough(now, Duration::ZERO));
+/// ```
+pub fn fresh_enough(answered: std::time::Instant, max_read_age: std::time::Duration) -> bool {
+    !max_read_age.is_zero() && answered.elapsed() <= max_read_age
 }
 
 /// Decodes an answer's JSON body as `T`; [`Error::Decode`] saying `what`

@@ -414,6 +414,16 @@ impl fmt::Debug for Transport {
     }
 }
 
+/// The rate limiter's permit for one request, taken ahead with
+/// [`Transport::permit`] and spent by [`Transport::send_permitted`].
+/// Dropping it unspent forfeits the slot (the limiter errs on the slow
+/// side).
+#[derive(Debug)]
+#[must_use = "a permit is spent by `Transport::send_permitted`"]
+pub struct Permit {
+    _taken: (),
+}
+
 /// What one attempt produced.
 type Attempt = Result<Response, Error>;
 
@@ -611,6 +621,37 @@ impl Transport {
     /// [`Error::ResponseTooLarge`], and [`Error::Vendor`] for a redirect
     /// (see the [policy](Transport#retry-policy)).
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
+        self.send_maybe_permitted(req, None).await
+    }
+
+    /// Waits for the rate limiter's permit for one request (at once
+    /// without a rate limit), to be spent by [`Transport::send_permitted`].
+    /// For a check that must run after the limiter's wait and just before
+    /// the request goes out: a read-modify-write takes the permit of its
+    /// write, then checks that the record it read is still fresh enough
+    /// (see [`Settings::max_read_age`](crate::Settings::max_read_age)).
+    /// A permit held long before it is spent delays that request past its
+    /// slot, never ahead of it. Fails as the limiter fails (e.g.
+    /// [`Error::Limiter`]).
+    pub async fn permit(&self) -> Result<Permit, Error> {
+        if let Some((limiter, budget)) = &self.inner.limiter {
+            limiter.acquire(budget).await?;
+        }
+        Ok(Permit { _taken: () })
+    }
+
+    /// [`Transport::send`] on a permit already taken with
+    /// [`Transport::permit`]: the first attempt goes out without waiting
+    /// for the limiter again (retries take permits as usual).
+    pub async fn send_permitted(&self, req: Request, permit: Permit) -> Result<Response, Error> {
+        self.send_maybe_permitted(req, Some(permit)).await
+    }
+
+    async fn send_maybe_permitted(
+        &self,
+        req: Request,
+        permit: Option<Permit>,
+    ) -> Result<Response, Error> {
         let span = tracing::debug_span!(
             "unibill.request",
             backend = %self.inner.backend,
@@ -620,17 +661,26 @@ impl Transport {
             status = tracing::field::Empty,
             elapsed_ms = tracing::field::Empty,
         );
-        self.send_inner(req, span.clone()).instrument(span).await
+        self.send_inner(req, span.clone(), permit)
+            .instrument(span)
+            .await
     }
 
-    async fn send_inner(&self, req: Request, span: tracing::Span) -> Result<Response, Error> {
+    async fn send_inner(
+        &self,
+        req: Request,
+        span: tracing::Span,
+        permit: Option<Permit>,
+    ) -> Result<Response, Error> {
         let inner = &*self.inner;
         let retry = &inner.config.retry;
         let max_attempts = retry.max_attempts.max(1);
         let url = self.url(&req.path);
 
-        if let Some((limiter, budget)) = &inner.limiter {
-            limiter.acquire(budget).await?;
+        if permit.is_none() {
+            if let Some((limiter, budget)) = &inner.limiter {
+                limiter.acquire(budget).await?;
+            }
         }
         let started = Instant::now();
         let deadline = started.checked_add(retry.deadline);

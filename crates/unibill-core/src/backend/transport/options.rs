@@ -81,6 +81,9 @@ impl ClientOptions {
             retry,
             rate_limit,
             lock_wait,
+            // Read by the backends that re-read before a write, from
+            // `ClientOptions::settings` before this call.
+            max_read_age: _,
             lookup_deadline,
             account,
             max_response_bytes,
