@@ -164,18 +164,9 @@ impl Everlytic {
         permit: Option<Permit>,
     ) -> Result<(u16, Value)> {
         let request = Request::new(Method::GET, path);
-        let resp = match permit {
-            Some(p) => {
-                ERRORS
-                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
-                    .await?
-            }
-            None => {
-                ERRORS
-                    .send(&self.transport, request, Some(id.as_str()))
-                    .await?
-            }
-        };
+        let resp = ERRORS
+            .send_permitted(&self.transport, request, permit, Some(id.as_str()))
+            .await?;
         let raw: Value = decode(KIND, &resp, "customer response").await?;
         Ok((resp.status, raw))
     }
@@ -365,18 +356,9 @@ impl Backend for Everlytic {
         };
         lock.ensure_held()?;
         let request = Request::new(Method::PUT, &path).json(&body);
-        let resp = match permit {
-            Some(p) => {
-                ERRORS
-                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
-                    .await?
-            }
-            None => {
-                ERRORS
-                    .send(&self.transport, request, Some(id.as_str()))
-                    .await?
-            }
-        };
+        let resp = ERRORS
+            .send_permitted(&self.transport, request, permit, Some(id.as_str()))
+            .await?;
         let planned = PlannedRequest::new("PUT", self.transport.url(&path), Some(body));
         // The answer is read once, for both checks below.
         let answer: Option<Value> = serde_json::from_slice(&resp.body).ok();

@@ -203,18 +203,9 @@ impl Fusebill {
     async fn read_on(&self, id: &CustomerId, permit: Option<Permit>) -> Result<Value> {
         let path = self.customer_path(id)?;
         let request = Request::new(Method::GET, path);
-        let response = match permit {
-            Some(p) => {
-                ERRORS
-                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
-                    .await?
-            }
-            None => {
-                ERRORS
-                    .send(&self.transport, request, Some(id.as_str()))
-                    .await?
-            }
-        };
+        let response = ERRORS
+            .send_permitted(&self.transport, request, permit, Some(id.as_str()))
+            .await?;
         let raw: Value = decode(KIND, &response, "customer").await?;
         mapping::check_record(id, &raw)?;
         Ok(raw)
@@ -249,18 +240,9 @@ impl Fusebill {
         let request = Request::new(Method::PUT, CUSTOMERS_PATH)
             .json(&body)
             .idempotency(Idempotency::NonIdempotent);
-        let response = match permit {
-            Some(p) => {
-                ERRORS
-                    .send_permitted(&self.transport, request, p, Some(id.as_str()))
-                    .await?
-            }
-            None => {
-                ERRORS
-                    .send(&self.transport, request, Some(id.as_str()))
-                    .await?
-            }
-        };
+        let response = ERRORS
+            .send_permitted(&self.transport, request, permit, Some(id.as_str()))
+            .await?;
         let written = vec![self.planned_put(body)];
         let answer = decode::<Value>(KIND, &response, "PUT answer")
             .await

@@ -233,15 +233,19 @@ impl VendorErrors {
     }
 
     /// [`Self::send`] on a rate-limiter permit already taken
-    /// ([`Transport::send_permitted`]).
+    /// ([`Transport::send_permitted`]), or, given `None`, on one taken now
+    /// as [`Self::send`] does.
     pub async fn send_permitted(
         &self,
         transport: &Transport,
         req: Request,
-        permit: crate::transport::Permit,
+        permit: Option<crate::transport::Permit>,
         id: Option<&str>,
     ) -> Result<Response> {
-        let response = transport.send_permitted(req, permit).await?;
+        let response = match permit {
+            Some(permit) => transport.send_permitted(req, permit).await?,
+            None => transport.send(req).await?,
+        };
         self.check(transport, response, id)
     }
 
