@@ -1191,7 +1191,7 @@ async fn a_permit_taken_ahead_is_spent_by_the_request_not_taken_twice() {
     assert_eq!(limiter.asked.lock().unwrap().len(), 1);
     assert_eq!(server.request_count(), 0, "a permit sends nothing");
     let res = t
-        .send_permitted(Request::new(Method::GET, "/a"), permit)
+        .send_permitted(Request::new(Method::GET, "/a"), Some(permit))
         .await
         .unwrap();
     assert_eq!(res.status, 200);
@@ -1203,7 +1203,7 @@ async fn a_permit_taken_ahead_is_spent_by_the_request_not_taken_twice() {
     // A retry after a 503 takes its own permit as usual.
     let permit = t.permit().await.unwrap();
     let res = t
-        .send_permitted(Request::new(Method::GET, "/b"), permit)
+        .send_permitted(Request::new(Method::GET, "/b"), Some(permit))
         .await
         .unwrap();
     assert_eq!((res.status, res.attempts), (200, 2));

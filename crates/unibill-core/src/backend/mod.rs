@@ -242,10 +242,7 @@ impl VendorErrors {
         permit: Option<crate::transport::Permit>,
         id: Option<&str>,
     ) -> Result<Response> {
-        let response = match permit {
-            Some(permit) => transport.send_permitted(req, permit).await?,
-            None => transport.send(req).await?,
-        };
+        let response = transport.send_permitted(req, permit).await?;
         self.check(transport, response, id)
     }
 

@@ -621,7 +621,7 @@ impl Transport {
     /// [`Error::ResponseTooLarge`], and [`Error::Vendor`] for a redirect
     /// (see the [policy](Transport#retry-policy)).
     pub async fn send(&self, req: Request) -> Result<Response, Error> {
-        self.send_maybe_permitted(req, None).await
+        self.send_permitted(req, None).await
     }
 
     /// Waits for the rate limiter's permit for one request (at once
@@ -642,12 +642,9 @@ impl Transport {
 
     /// [`Transport::send`] on a permit already taken with
     /// [`Transport::permit`]: the first attempt goes out without waiting
-    /// for the limiter again (retries take permits as usual).
-    pub async fn send_permitted(&self, req: Request, permit: Permit) -> Result<Response, Error> {
-        self.send_maybe_permitted(req, Some(permit)).await
-    }
-
-    async fn send_maybe_permitted(
+    /// for the limiter again (retries take permits as usual). `None`
+    /// takes one first, as [`Transport::send`] does.
+    pub async fn send_permitted(
         &self,
         req: Request,
         permit: Option<Permit>,
