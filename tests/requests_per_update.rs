@@ -19,6 +19,9 @@
 //!   matches fit on one page; the second under the customer's write lock)
 //!   before the same requests as by id; `get` and `dry_run` by reference
 //!   make one lookup. Everlytic has no lookup: zero requests, refused.
+//! - In a bulk run, each distinct reference is looked up once, and each
+//!   item makes the lookup under the lock: ChartMogul's `PATCH` by a
+//!   reference that repeats is 2 requests per item.
 
 // With only some backends compiled in, helpers for the others go unused.
 #![cfg_attr(
@@ -534,4 +537,121 @@ async fn get_and_dry_run_by_reference_are_one_lookup() {
         assert_eq!(get_ref[0], dry_ref[0], "{backend}: the same lookup");
         sandbox.shutdown().await;
     }
+}
+
+/// A bulk run looks each distinct reference up once, however many items
+/// name it, and still confirms under the lock for every item: per item,
+/// one lookup and the update by id, plus one lookup per distinct
+/// reference. ChartMogul's `PATCH` by reference in bulk is 2 requests per
+/// item once a reference repeats (3 alone).
+#[cfg(all(feature = "chartmogul", feature = "fusebill"))]
+#[tokio::test]
+async fn a_bulk_run_looks_each_reference_up_once_and_confirms_every_item() {
+    use unibill::bulk::{bulk_update_stream, BulkOptions};
+    use unibill::CustomerRef;
+    for backend in ["chartmogul", "fusebill"] {
+        let (id, email, external) = unique_seed(backend);
+        let by_id = update_calls(backend, &CustomerRef::id(id), 1)
+            .await
+            .expect("by id")
+            .len();
+        let sandbox = Sandbox::start().await.expect("sandbox starts");
+        sandbox.add_lookup_seeds();
+        let updater = common::config(&sandbox, backend).build().expect("builds");
+        let vendor = common::vendor(&sandbox, backend);
+        vendor.clear_journal();
+        // Six items, three by email and three by reference, interleaved,
+        // each with its own patch (so each writes).
+        let items = (0..6u64).map(|n| {
+            let reference = if n % 2 == 0 {
+                CustomerRef::email(email)
+            } else {
+                CustomerRef::external(external)
+            };
+            (reference, common::item(backend, n).1)
+        });
+        let options = BulkOptions {
+            concurrency: 4,
+            ..BulkOptions::default()
+        };
+        let summary = bulk_update_stream(&*updater, futures_util::stream::iter(items), options)
+            .for_each_result(|r| {
+                let outcome = r.result.unwrap_or_else(|e| panic!("{backend}: {e}"));
+                assert_eq!(outcome.customer.id.as_str(), id, "{backend}");
+            })
+            .await;
+        assert_eq!(summary.applied, 6, "{backend}: {summary}");
+        let lines = calls(vendor);
+        let lookups = lines.iter().filter(|l| l.contains("?")).count();
+        // Two distinct references resolved once each, and six confirmations.
+        assert_eq!(lookups, 2 + 6, "{backend}: {lines:#?}");
+        assert_eq!(lines.len(), 2 + 6 + 6 * by_id, "{backend}: {lines:#?}");
+        if backend == "chartmogul" {
+            assert_eq!(by_id, 1, "a PATCH");
+            assert_eq!(lines.len(), 14, "(2 + 6 × 2) for six items");
+        }
+        sandbox.shutdown().await;
+    }
+}
+
+/// A reference a bulk run has already resolved, which comes to name
+/// another customer during the run (an earlier item moves the email), is
+/// not trusted: the lookup under the lock finds the new customer, and the
+/// later items update that one, in input order.
+#[cfg(feature = "chartmogul")]
+#[tokio::test]
+async fn a_bulk_run_follows_a_reference_that_moved_to_another_customer() {
+    use unibill::bulk::{bulk_update_stream, BulkOptions};
+    use unibill::CustomerRef;
+    let sandbox = Sandbox::start().await.expect("sandbox starts");
+    let vendor = sandbox.chartmogul();
+    let ids = vendor.add_customers(2);
+    let (x, y) = (
+        CustomerId::from(ids[0].as_str()),
+        CustomerId::from(ids[1].as_str()),
+    );
+    let updater = common::config(&sandbox, "chartmogul")
+        .build()
+        .expect("builds");
+    let moving = "moving@lisbon.example.com";
+    updater
+        .update(&x, &CustomerPatch::new().email(moving))
+        .await
+        .expect("x gets the email");
+    updater
+        .update(&y, &CustomerPatch::new().email("other@lisbon.example.com"))
+        .await
+        .expect("y gets another");
+    let by_email = || CustomerRef::email(moving);
+    let items: Vec<(CustomerRef, CustomerPatch)> = vec![
+        (by_email(), CustomerPatch::new().city("First")),
+        (
+            x.clone().into(),
+            CustomerPatch::new().email("gone@lisbon.example.com"),
+        ),
+        (y.clone().into(), CustomerPatch::new().email(moving)),
+        (by_email(), CustomerPatch::new().city("Second")),
+        (by_email(), CustomerPatch::new().city("Third")),
+    ];
+    let options = BulkOptions {
+        concurrency: 1,
+        ordered: true,
+        ..BulkOptions::default()
+    };
+    let mut updated = Vec::new();
+    bulk_update_stream(&*updater, futures_util::stream::iter(items), options)
+        .for_each_result(|r| {
+            let outcome = r.result.expect("each item succeeds");
+            updated.push(outcome.customer.id.to_string());
+        })
+        .await;
+    assert_eq!(
+        updated,
+        [&ids[0], &ids[0], &ids[1], &ids[1], &ids[1]].map(|s| s.to_string())
+    );
+    let y_now = updater.get(&y).await.expect("y");
+    assert_eq!(y_now.address.city.as_deref(), Some("Third"));
+    let x_now = updater.get(&x).await.expect("x");
+    assert_eq!(x_now.address.city.as_deref(), Some("First"));
+    sandbox.shutdown().await;
 }
