@@ -208,6 +208,8 @@ type Hook = Box<dyn FnOnce(&VendorHandle) + Send + 'static>;
 pub(crate) struct Inner {
     pub(crate) vendor: Vendor,
     pub(crate) base_url: String,
+    /// When the emulator started ([`JournalEntry::served_at`] counts from it).
+    started: Instant,
     state: Mutex<VendorState>,
     journal: Mutex<Journal>,
     seq: AtomicU64,
@@ -277,6 +279,7 @@ impl Inner {
             vendor,
             state: Mutex::new(VendorState::new(vendor, &base_url)),
             base_url,
+            started: Instant::now(),
             journal: Mutex::new(Journal::default()),
             seq: AtomicU64::new(0),
             faults: Mutex::new(VecDeque::new()),
@@ -325,16 +328,24 @@ impl Inner {
             raw_body,
             status: 0,
             fault: None,
+            served_at: None,
         };
         lock(&self.journal).push(seq, entry);
         seq
     }
 
-    fn complete_entry(&self, seq: u64, status: u16, fault: Option<String>) {
+    fn complete_entry(
+        &self,
+        seq: u64,
+        status: u16,
+        fault: Option<String>,
+        served_at: Option<Duration>,
+    ) {
         let mut journal = lock(&self.journal);
         if let Some((_, entry)) = journal.entries.iter_mut().rev().find(|(s, _)| *s == seq) {
             entry.status = status;
             entry.fault = fault;
+            entry.served_at = served_at;
         }
     }
 
@@ -363,7 +374,12 @@ impl Inner {
             if running > max {
                 let mut resp = lock(&self.state).error_response(503, "too many parallel requests");
                 self.add_vendor_headers(&mut resp);
-                self.complete_entry(seq, resp.status, Some("concurrency_limit".to_string()));
+                self.complete_entry(
+                    seq,
+                    resp.status,
+                    Some("concurrency_limit".to_string()),
+                    None,
+                );
                 return Outcome::Respond(resp);
             }
         }
@@ -380,7 +396,7 @@ impl Inner {
                 crate::fault::FaultKind::Delay(d) => tokio::time::sleep(d).await,
                 crate::fault::FaultKind::GarbageBody => garbage = true,
                 crate::fault::FaultKind::DropConnection => {
-                    self.complete_entry(seq, 0, fault_text);
+                    self.complete_entry(seq, 0, fault_text, None);
                     return Outcome::Drop;
                 }
                 crate::fault::FaultKind::Status(code) => {
@@ -395,7 +411,7 @@ impl Inner {
                         None => {}
                     }
                     self.add_vendor_headers(&mut resp);
-                    self.complete_entry(seq, resp.status, fault_text);
+                    self.complete_entry(seq, resp.status, fault_text, None);
                     return Outcome::Respond(resp);
                 }
             }
@@ -409,15 +425,16 @@ impl Inner {
                 Some(f) => format!("{f}; rate_limit"),
                 None => "rate_limit".to_string(),
             };
-            self.complete_entry(seq, 429, Some(text));
+            self.complete_entry(seq, 429, Some(text), None);
             return Outcome::Respond(resp);
         }
         let mut resp = lock(&self.state).handle(&req);
+        let served_at = self.started.elapsed();
         self.add_vendor_headers(&mut resp);
         if garbage {
             resp.body = GARBAGE.to_vec();
         }
-        self.complete_entry(seq, resp.status, fault_text);
+        self.complete_entry(seq, resp.status, fault_text, Some(served_at));
         self.run_hooks(&req.method, &path);
         Outcome::Respond(resp)
     }
@@ -427,7 +444,7 @@ impl Inner {
         let seq = self.reserve_entry(&req);
         let mut resp = lock(&self.state).error_response(status, message);
         self.add_vendor_headers(&mut resp);
-        self.complete_entry(seq, resp.status, None);
+        self.complete_entry(seq, resp.status, None, None);
         resp
     }
 

@@ -32,6 +32,13 @@ pub struct JournalEntry {
     /// [`VendorHandle::set_max_in_flight`](crate::VendorHandle::set_max_in_flight);
     /// `None` otherwise.
     pub fault: Option<String>,
+    /// When the emulator served the request from its store (read or
+    /// wrote the customer), as time since the emulator started; `None`
+    /// when it never got there (a fault, the rate limiter, a dropped
+    /// connection, a body that could not be read). The time from a read to
+    /// the write that follows it is the window in which an outside edit
+    /// could be overwritten.
+    pub served_at: Option<std::time::Duration>,
 }
 
 impl JournalEntry {
