@@ -12,7 +12,8 @@ use unibill_core::transport::{Idempotency, RateLimit, Request, Response, Transpo
 use unibill_core::Backend;
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, CustomAttribute, Customer, CustomerId, Error, Field,
-    FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
+    FieldCaps, ListOptions, ListPage, Listing, LockGuard, LookupKind, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::builder::ChartMogulBuilder;
@@ -86,6 +87,7 @@ pub fn capabilities() -> Capabilities {
         .with(Field::Status, FieldCaps::READ_SET)
         .with_lookup(LookupKind::Email)
         .with_lookup(LookupKind::External)
+        .with_listing(Listing::All)
         .with_all(
             &[
                 Field::ExternalReference,
@@ -399,6 +401,10 @@ impl Backend for ChartMogul {
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
         crate::lookup::find_ids(&self.transport, kind, value, crate::lookup::PAGE_SIZE).await
+    }
+
+    async fn list_page(&self, options: &ListOptions) -> Result<ListPage> {
+        crate::list::page(&self.transport, options).await
     }
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {

@@ -57,6 +57,7 @@ pub mod builder;
 pub mod client;
 pub mod error;
 pub mod extension;
+mod list;
 pub mod lookup;
 pub mod mapping;
 pub mod wire;

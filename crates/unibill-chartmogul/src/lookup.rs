@@ -98,29 +98,18 @@ pub(crate) async fn find_ids(
             }
             lookup.tick().await;
         }
-        if lookup.is_full() || has_more != Some(true) {
+        if lookup.is_full() {
             return lookup.finish();
         }
-        if listed == 0 {
-            return Err(Error::decode(
-                KIND,
-                "customer list",
-                format!(
-                    "ChartMogul answered `has_more: true` with no customers on page {} (cursor {}): the list is cut short",
-                    page_number,
-                    cursor.as_deref().map_or("null".into(), |c| format!("`{}`", unibill_core::error::clip(c)))
-                ),
-            ));
-        }
-        let cursor = match cursor {
-            Some(c) if !c.is_empty() && previous_cursor.as_deref() != Some(c.as_str()) => c,
-            _ => {
-                return Err(Error::decode(
-                    KIND,
-                    "customer list",
-                    "`has_more` is true but the cursor is missing or repeated",
-                ))
-            }
+        let Some(cursor) = next_cursor(
+            &format!("page {page_number}"),
+            listed,
+            has_more,
+            cursor,
+            previous_cursor.as_deref(),
+        )?
+        else {
+            return lookup.finish();
         };
         path = format!("{first}&cursor={}", enc(&cursor));
         previous_cursor = Some(cursor);
@@ -130,6 +119,42 @@ pub(crate) async fn find_ids(
         "customer list",
         format!("more than {MAX_PAGES} pages"),
     ))
+}
+
+/// The cursor of the page after the one described by `page` (which listed
+/// `listed` customers and said `has_more` and `cursor`), or `None` when it
+/// was the last. `has_more: true` with nobody listed, or with a cursor that is
+/// missing or the same as the one just read (`previous`), is
+/// [`Error::Decode`]: the list would be cut short or never end.
+pub(crate) fn next_cursor(
+    page: &str,
+    listed: usize,
+    has_more: Option<bool>,
+    cursor: Option<String>,
+    previous: Option<&str>,
+) -> Result<Option<String>> {
+    if has_more != Some(true) {
+        return Ok(None);
+    }
+    if listed == 0 {
+        return Err(Error::decode(
+            KIND,
+            "customer list",
+            format!(
+                "ChartMogul answered `has_more: true` with no customers on {} (cursor {}): the list is cut short",
+                page,
+                cursor.as_deref().map_or("null".into(), |c| format!("`{}`", unibill_core::error::clip(c)))
+            ),
+        ));
+    }
+    match cursor {
+        Some(c) if !c.is_empty() && previous != Some(c.as_str()) => Ok(Some(c)),
+        _ => Err(Error::decode(
+            KIND,
+            "customer list",
+            "`has_more` is true but the cursor is missing or repeated",
+        )),
+    }
 }
 
 /// One page's answer (a success); `None` for the search's "no match"

@@ -282,12 +282,14 @@ pub struct EntriesResponse {
 /// search (`GET /v1/customers/search`): the customers and the cursor to
 /// the next page. The first page also carries `current_page`,
 /// `total_pages`, `per_page` and `page`, which the client does not read;
-/// pages fetched with `cursor=` carry only these three keys.
+/// pages fetched with `cursor=` carry only these three keys. A lookup
+/// reads each entry as a [`CustomerEntry`] (the default); a listing reads
+/// whole customers (`CustomerPage<Value>`).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[non_exhaustive]
-pub struct CustomerPage {
+pub struct CustomerPage<E = CustomerEntry> {
     /// The customers of this page. Required.
-    pub entries: Vec<CustomerEntry>,
+    pub entries: Vec<E>,
     /// Whether another page follows.
     #[serde(default)]
     pub has_more: Option<bool>,

@@ -53,6 +53,18 @@ pub enum Error {
         lookup: crate::reference::LookupKind,
     },
 
+    /// A listing ([`crate::CustomerUpdater::list`]) the backend's vendor
+    /// cannot give (see [`crate::Capabilities::listing`]); raised before
+    /// any request.
+    #[error("{backend} cannot list customers{}", if *changed_since { " changed since a given time" } else { "" })]
+    UnsupportedListing {
+        /// The backend that refused.
+        backend: BackendKind,
+        /// Whether it was the "changed since" filter that it cannot apply
+        /// (it may list every customer).
+        changed_since: bool,
+    },
+
     /// A [`crate::CustomerRef`] (an email, an external reference) matches
     /// several customers, so none was picked: nothing was written. `Display`
     /// gives the count and lists the first 10 matches. Not retryable.
@@ -544,7 +556,9 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Validation { .. } => ErrorKind::Validation,
-            Error::Unsupported { .. } | Error::UnsupportedLookup { .. } => ErrorKind::Unsupported,
+            Error::Unsupported { .. }
+            | Error::UnsupportedLookup { .. }
+            | Error::UnsupportedListing { .. } => ErrorKind::Unsupported,
             Error::Ambiguous { .. } => ErrorKind::Ambiguous,
             Error::LookupTimeout { .. } => ErrorKind::LookupTimeout,
             Error::NotFound { .. } => ErrorKind::NotFound,
@@ -587,6 +601,7 @@ impl Error {
         match self {
             Error::Unsupported { backend, .. }
             | Error::UnsupportedLookup { backend, .. }
+            | Error::UnsupportedListing { backend, .. }
             | Error::Ambiguous { backend, .. }
             | Error::LookupTimeout { backend, .. }
             | Error::NotFound { backend, .. }

@@ -36,8 +36,8 @@ mod runtime;
 
 pub use backend::{builder, lock, lookup, transport};
 pub use model::{
-    attribute, capability, change, check, customer, field, kind, patch, reference, status, update,
-    values,
+    attribute, capability, change, check, customer, field, kind, listing, patch, reference, status,
+    update, values,
 };
 pub use runtime::{bulk, portable, updater};
 
@@ -51,6 +51,7 @@ pub use customer::{Acquisition, Address, Customer};
 pub use error::{Error, ErrorKind, Result};
 pub use field::{Field, FieldKind, FieldValue};
 pub use kind::{BackendKind, CustomerId};
+pub use listing::{ListOptions, ListPage, ListPosition, Listing};
 pub use lock::{CustomerLocks, LockFailure, LockGuard, WriteLock, WriteLocking};
 pub use patch::{
     AcquisitionPatch, AddressPatch, CustomerPatch, Extensions, PatchExtension, TagChanges,

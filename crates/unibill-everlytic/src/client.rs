@@ -10,7 +10,8 @@ use unibill_core::transport::{Method, Permit, Request, Transport};
 use unibill_core::Backend;
 use unibill_core::{
     Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, CustomerPatch,
-    CustomerUpdater, Error, Field, FieldCaps, LockGuard, PlannedRequest, Result, UpdateOutcome,
+    CustomerUpdater, Error, Field, FieldCaps, ListOptions, ListPage, Listing, LockGuard,
+    PlannedRequest, Result, UpdateOutcome,
 };
 
 use crate::builder::EverlyticBuilder;
@@ -52,6 +53,7 @@ pub fn capabilities() -> Capabilities {
             ],
             FieldCaps::ALL,
         )
+        .with_listing(Listing::All)
 }
 
 /// An Everlytic install's customers behind the neutral
@@ -67,8 +69,7 @@ pub fn capabilities() -> Capabilities {
 ///   `PUT`. When the `PUT` answers something other than a customer (the
 ///   XML-RPC-style integer, an empty body), the customer is read again so
 ///   the result is what the platform holds afterwards.
-/// * [`customers_page`](Everlytic::customers_page) and
-///   [`all_customers`](Everlytic::all_customers) read the customer
+/// * [`list`](unibill_core::CustomerUpdater::list) reads the customer
 ///   collection page by page, following its `next` links.
 ///
 /// Cloning is cheap and clones share the connection pool, the rate limit
@@ -283,6 +284,10 @@ impl Backend for Everlytic {
     async fn fetch(&self, id: &CustomerId) -> Result<Customer> {
         let path = self.customer_path(id)?;
         self.read(id, &path).await
+    }
+
+    async fn list_page(&self, options: &ListOptions) -> Result<ListPage> {
+        self.list_page_at(options).await
     }
 
     fn canonical_id(&self, id: &CustomerId) -> Result<CustomerId> {

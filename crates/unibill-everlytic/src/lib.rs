@@ -53,7 +53,6 @@ use unibill_core::BackendKind;
 pub use builder::{EverlyticBuilder, EverlyticConfig};
 pub use client::{capabilities, Everlytic};
 pub use extension::{EverlyticExtension, MAX_INTEGER};
-pub use listing::{CustomerPage, NextPage};
 pub use mapping::EverlyticFields;
 /// How an update that reads the customer first guards against edits made
 /// outside unibill before its `PUT` (the platform has no conditional

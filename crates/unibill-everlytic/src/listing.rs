@@ -1,19 +1,23 @@
-//! Reading the customer collection page by page: `GET /api/2.0/customers`
-//! and the `next` links of its answers.
+//! Reading the customer collection page by page (behind
+//! [`CustomerUpdater::list`](unibill_core::CustomerUpdater::list)):
+//! `GET /api/2.0/customers` and the `next` links of its answers.
 //!
-//! This is Everlytic's own listing, what a neutral listing of customers
-//! builds on: the platform pages its collections and names the following
-//! page in the answer's `links` (`rel: "next"`), so a client follows that
-//! link rather than counting pages itself. Every page is one request
-//! through the client's transport, so it is paced by the same rate limit
-//! and retried like any other read.
-
-use std::collections::HashSet;
+//! The platform pages its collections and names the following page in
+//! the answer's `links` (`rel: "next"`, "The REST API"), so the client
+//! follows that link rather than counting pages itself; the position of a
+//! page ([`ListPosition`]) is its path and query under the install's
+//! address (`/api/2.0/customers?page=2&count=100`). A link, or a position
+//! given back to resume, is followed only when it leads to the customer
+//! collection under this client's base URL (absolute, or a path):
+//! credentials are never sent elsewhere. Every page is one request
+//! through the client's transport, paced by the same rate limit and
+//! retried like any other read. No filter by modification time is
+//! documented ([`Listing::All`](unibill_core::Listing::All)).
 
 use serde_json::Value;
 use unibill_core::backend::decode;
 use unibill_core::transport::{Method, Request};
-use unibill_core::{Customer, CustomerId, Error, Result};
+use unibill_core::{CustomerId, Error, ListOptions, ListPage, ListPosition, Result};
 
 use crate::client::Everlytic;
 use crate::error::{error_in_success, ERRORS};
@@ -22,62 +26,25 @@ use crate::{mapping, wire, KIND};
 /// What a page is called in errors.
 const WHAT: &str = "customer list";
 
-/// Where the following page of the collection is: the `next` link of a
-/// page, checked to lead to the customer collection of the same install.
-///
-/// Only [`Everlytic::customers_page`] makes one, from an answer; pass it
-/// back to read that page.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NextPage {
-    /// The path and query under the install's address
-    /// (`/api/2.0/customers?page=2&count=100`).
-    path: String,
-}
-
-impl NextPage {
-    /// The path and query of the page under the install's address, e.g.
-    /// `/api/2.0/customers?page=2&count=100`.
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-}
-
-/// One page of the customer collection.
-#[derive(Debug, Clone)]
-pub struct CustomerPage {
-    /// The customers of this page, in the platform's order, each mapped as
-    /// [`get`](unibill_core::CustomerUpdater::get) maps one.
-    pub customers: Vec<Customer>,
-    /// The following page, when the answer links one.
-    pub next: Option<NextPage>,
-}
-
 impl Everlytic {
-    /// Reads one page of `GET /api/2.0/customers`: the first page for
-    /// `None`, else the page `next` names (from an earlier
-    /// [`CustomerPage::next`]). Answers its customers and the link to the
-    /// following page.
-    ///
-    /// A `next` link is followed only when it leads to the customer
-    /// collection under this client's base URL (absolute, or a path):
-    /// credentials are never sent elsewhere. A link elsewhere, an entry
-    /// without an `id`, an answer without a `collection`, or a page that
-    /// lists no customers but links to a next one is [`Error::Decode`];
-    /// error answers map as for every other call.
-    ///
-    /// ```no_run
-    /// # async fn demo(everlytic: unibill_everlytic::Everlytic) -> unibill_core::Result<()> {
-    /// let first = everlytic.customers_page(None).await?;
-    /// if let Some(next) = &first.next {
-    ///     let second = everlytic.customers_page(Some(next)).await?;
-    ///     println!("{} more", second.customers.len());
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub async fn customers_page(&self, next: Option<&NextPage>) -> Result<CustomerPage> {
-        let path = match next {
-            Some(n) => n.path.clone(),
+    /// The page of `GET /api/2.0/customers` at `options.from` (the first
+    /// for `None`). A position that does not lead to the customer
+    /// collection of this install is [`Error::Validation`] on `from`,
+    /// before any request. A `next` link elsewhere, an entry without an
+    /// `id`, an answer without a `collection`, or a page that lists no
+    /// customers but links to a next one is [`Error::Decode`]; error
+    /// answers map as for every other call.
+    pub(crate) async fn list_page_at(&self, options: &ListOptions) -> Result<ListPage> {
+        let path = match &options.from {
+            Some(position) => self.next_page(position.as_str()).map_err(|_| {
+                Error::validation(
+                    "from",
+                    format!(
+                        "`{}` is not a page of this install's customer collection",
+                        unibill_core::error::clip(position.as_str())
+                    ),
+                )
+            })?,
             None => {
                 let [a, b, c] = wire::CUSTOMERS;
                 self.transport().path(&[a, b, c])?
@@ -93,32 +60,8 @@ impl Everlytic {
         self.page_from_answer(&answer)
     }
 
-    /// Every customer of the collection: the first page, then each `next`
-    /// link until a page has none ([`Everlytic::customers_page`]). A `next`
-    /// link that leads back to a page already read is
-    /// [`Error::Decode`] rather than an endless loop.
-    pub async fn all_customers(&self) -> Result<Vec<Customer>> {
-        let mut out = Vec::new();
-        let mut seen: HashSet<NextPage> = HashSet::new();
-        let mut page = self.customers_page(None).await?;
-        loop {
-            out.append(&mut page.customers);
-            let Some(next) = page.next.take() else {
-                return Ok(out);
-            };
-            if !seen.insert(next.clone()) {
-                return Err(Error::decode(
-                    KIND,
-                    WHAT,
-                    format!("the next link leads back to {}", next.path),
-                ));
-            }
-            page = self.customers_page(Some(&next)).await?;
-        }
-    }
-
     /// The customers and `next` link of a page's answer.
-    fn page_from_answer(&self, answer: &Value) -> Result<CustomerPage> {
+    fn page_from_answer(&self, answer: &Value) -> Result<ListPage> {
         let entries: Vec<&Value> = match answer.get("collection") {
             Some(Value::Array(items)) => items.iter().collect(),
             // A PHP encoder answers an associative array as an object.
@@ -153,14 +96,15 @@ impl Everlytic {
                     "a page that lists no customers links to a next one",
                 ))
             }
-            Some(href) => Some(self.next_page(href)?),
+            Some(href) => Some(ListPosition::new(self.next_page(href)?)),
             None => None,
         };
-        Ok(CustomerPage { customers, next })
+        Ok(ListPage::new(customers, next))
     }
 
-    /// `href` as a page of the customer collection of this install.
-    fn next_page(&self, href: &str) -> Result<NextPage> {
+    /// `href` as the path and query of a page of the customer collection
+    /// of this install.
+    fn next_page(&self, href: &str) -> Result<String> {
         let base = self.base_url();
         let path = if let Some(rest) = href.strip_prefix(base) {
             rest
@@ -184,9 +128,7 @@ impl Everlytic {
                 "the next link does not lead to the customer collection; it was not followed",
             ));
         }
-        Ok(NextPage {
-            path: path.to_owned(),
-        })
+        Ok(path.to_owned())
     }
 }
 
@@ -230,7 +172,7 @@ mod tests {
                 "/api/2.0/customers",
             ),
         ] {
-            assert_eq!(c.next_page(href).unwrap().path(), path, "{href}");
+            assert_eq!(c.next_page(href).unwrap(), path, "{href}");
         }
         for href in [
             "https://evil.example/api/2.0/customers?page=2",
@@ -261,7 +203,7 @@ mod tests {
         let ids: Vec<&str> = page.customers.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["7", "8"]);
         assert_eq!(page.customers[1].name.as_deref(), Some("B"));
-        assert_eq!(page.next.unwrap().path(), "/api/2.0/customers?page=2");
+        assert_eq!(page.next.unwrap().as_str(), "/api/2.0/customers?page=2");
         let last = c
             .page_from_answer(&json!({"links": [], "collection": {"a": {"id": 9}}}))
             .unwrap();

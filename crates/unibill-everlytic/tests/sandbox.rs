@@ -9,6 +9,7 @@ use unibill_core::{
     Change, ConflictCheck, CustomerId, CustomerPatch, CustomerStatus, CustomerUpdater, DryRun,
     Error, Field, Op, UpdateOptions,
 };
+use unibill_core::{ListOptions, ListPage};
 use unibill_everlytic::{Everlytic, EverlyticExtension, EverlyticFields, Industry, IndustryValue};
 use unibill_sandbox::everlytic::{SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_ID};
 use unibill_sandbox::{
@@ -1118,18 +1119,25 @@ fn edit_on_each_read(ev: &VendorHandle, n: u32) {
     );
 }
 
+/// Every page of the listing, read in order.
+async fn all_pages(everlytic: &Everlytic, options: ListOptions) -> Result<Vec<ListPage>, Error> {
+    use futures_util::TryStreamExt;
+    everlytic.list(options).try_collect().await
+}
+
 /// The paged listing follows the collection's `next` links to the end:
 /// every customer once, in the platform's order, one `GET` per page, the
 /// pages after the first read at the address the previous one linked.
 #[tokio::test]
-async fn all_customers_follows_next_links_to_the_last_page() {
+async fn the_listing_follows_next_links_to_the_last_page() {
     let sb = Sandbox::start().await.unwrap();
     let ev = sb.everlytic();
     // 2 seeded + 250 copies: three pages of the emulator's default 100.
     let added = ev.add_customers(250);
     assert_eq!(added.len(), 250);
     let everlytic = client(ev);
-    let all = everlytic.all_customers().await.unwrap();
+    let pages = all_pages(&everlytic, ListOptions::new()).await.unwrap();
+    let all: Vec<_> = pages.iter().flat_map(|p| p.customers.clone()).collect();
     assert_eq!(all.len(), 252);
     let ids: Vec<u64> = all.iter().map(|c| c.id.as_str().parse().unwrap()).collect();
     let mut sorted = ids.clone();
@@ -1157,20 +1165,41 @@ async fn all_customers_follows_next_links_to_the_last_page() {
             ),
         ]
     );
+    let positions: Vec<Option<&str>> = pages
+        .iter()
+        .map(|p| p.next.as_ref().map(|n| n.as_str()))
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            Some("/api/2.0/customers?page=2&count=100"),
+            Some("/api/2.0/customers?page=3&count=100"),
+            None
+        ]
+    );
 
-    // Page by page: the same customers, the last page without a next link.
-    let first = everlytic.customers_page(None).await.unwrap();
-    assert_eq!(first.customers.len(), 100);
-    let next = first.next.expect("a second page");
-    assert_eq!(next.path(), "/api/2.0/customers?page=2&count=100");
-    let second = everlytic.customers_page(Some(&next)).await.unwrap();
-    assert_eq!(second.customers[0].id, all[100].id);
-    let third = everlytic
-        .customers_page(second.next.as_ref())
+    // Resumed from the second page's position: the rest, as before.
+    let from = pages[0].next.clone().unwrap();
+    let rest = all_pages(&everlytic, ListOptions::new().from(from))
         .await
         .unwrap();
-    assert_eq!(third.customers.len(), 52);
-    assert!(third.next.is_none());
+    assert_eq!(rest.len(), 2);
+    assert_eq!(rest[0].customers[0].id, all[100].id);
+    assert_eq!(rest[1].customers.len(), 52);
+
+    // A position that leads elsewhere is refused before any request.
+    ev.clear_journal();
+    for bad in [
+        "https://evil.example/api/2.0/customers?page=2",
+        "/api/2.0/lists?page=2",
+    ] {
+        let from = unibill_core::ListPosition::new(bad);
+        match all_pages(&everlytic, ListOptions::new().from(from)).await {
+            Err(Error::Validation { field, .. }) => assert_eq!(field, "from"),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    assert!(ev.journal().is_empty());
 }
 
 #[tokio::test]
@@ -1178,7 +1207,7 @@ async fn listing_errors_map_like_every_other_call() {
     let sb = Sandbox::start().await.unwrap();
     let ev = sb.everlytic();
     ev.inject(Fault::status(400).matching("GET", "/api/2.0/customers"));
-    match client(ev).all_customers().await {
+    match all_pages(&client(ev), ListOptions::new()).await {
         Err(Error::Vendor {
             status, messages, ..
         }) => {

@@ -10,7 +10,8 @@ use unibill_core::transport::{Idempotency, Method, Permit, RateLimit, Request, T
 use unibill_core::Backend;
 use unibill_core::{
     async_trait, Capabilities, CheckedPatch, ConflictCheck, Customer, CustomerId, Error, Field,
-    FieldCaps, LockGuard, LookupKind, PlannedRequest, Result, UpdateOutcome,
+    FieldCaps, ListOptions, ListPage, Listing, LockGuard, LookupKind, PlannedRequest, Result,
+    UpdateOutcome,
 };
 
 use crate::builder::FusebillBuilder;
@@ -70,6 +71,7 @@ pub fn capabilities() -> Capabilities {
         .with(Field::Mrr, FieldCaps::READ)
         .with_lookup(LookupKind::Email)
         .with_lookup(LookupKind::External)
+        .with_listing(Listing::ChangedSince)
 }
 
 /// A Fusebill account, as a [`CustomerUpdater`](unibill_core::CustomerUpdater).
@@ -306,6 +308,10 @@ impl Backend for Fusebill {
 
     async fn lookup(&self, kind: LookupKind, value: &str) -> Result<Vec<CustomerId>> {
         crate::lookup::find_ids(&self.transport, kind, value, crate::lookup::PAGE_SIZE).await
+    }
+
+    async fn list_page(&self, options: &ListOptions) -> Result<ListPage> {
+        crate::list::page(&self.transport, options).await
     }
 
     async fn apply(

@@ -49,6 +49,7 @@ pub mod builder;
 mod client;
 pub mod error;
 mod extension;
+mod list;
 pub mod lookup;
 pub mod mapping;
 pub mod merge;

@@ -235,7 +235,12 @@ fn header(headers: &HeaderMap, name: &str) -> Option<i64> {
 /// 4. Without any of them, a page shorter than the page size is the last.
 ///
 /// An empty page is always the last when no header promises more.
-fn next_page(headers: &HeaderMap, current: u32, len: usize, page_size: u32) -> Result<Option<u32>> {
+pub(crate) fn next_page(
+    headers: &HeaderMap,
+    current: u32,
+    len: usize,
+    page_size: u32,
+) -> Result<Option<u32>> {
     let now = i64::from(current);
     let advance = |n: i64| -> Result<Option<u32>> {
         u32::try_from(n)

@@ -52,6 +52,7 @@ use crate::capability::Capabilities;
 use crate::customer::Customer;
 use crate::error::{cap_messages, Error, Result};
 use crate::kind::{BackendKind, CustomerId};
+use crate::listing::{ListOptions, ListPage};
 use crate::lock::{CustomerLocks, LockGuard};
 use crate::reference::LookupKind;
 use crate::transport::{Request, Response, RetryHint, Transport};
@@ -118,6 +119,19 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Err(Error::UnsupportedLookup {
             backend: self.kind(),
             lookup: kind,
+        })
+    }
+
+    /// One page of the customer list: the page at `options.from` (the
+    /// first when `None`), filtered by `options.changed_since` when set,
+    /// with the position of the page after it. Called only for what
+    /// [`Self::capabilities`] declares ([`Capabilities::listing`]); the
+    /// default (no listing) refuses with [`Error::UnsupportedListing`].
+    /// Callers use [`CustomerUpdater::list`](crate::CustomerUpdater::list).
+    async fn list_page(&self, options: &ListOptions) -> Result<ListPage> {
+        Err(Error::UnsupportedListing {
+            backend: self.kind(),
+            changed_since: options.changed_since.is_some(),
         })
     }
 

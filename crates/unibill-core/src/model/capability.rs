@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::field::Field;
 use crate::kind::BackendKind;
+use crate::listing::Listing;
 use crate::patch::CustomerPatch;
 use crate::reference::LookupKind;
 use crate::update::Ignored;
@@ -136,6 +137,7 @@ pub struct Capabilities {
     /// By [`Field`] (its discriminant is its place in [`Field::ALL`]).
     fields: [FieldCaps; Field::ALL.len()],
     lookups: BTreeSet<LookupKind>,
+    listing: Listing,
 }
 
 impl Capabilities {
@@ -148,6 +150,7 @@ impl Capabilities {
             backend,
             fields: [FieldCaps::NONE; Field::ALL.len()],
             lookups: BTreeSet::new(),
+            listing: Listing::None,
         }
     }
 
@@ -182,6 +185,26 @@ impl Capabilities {
     /// any request.
     pub fn can_lookup(&self, lookup: LookupKind) -> bool {
         self.lookups.contains(&lookup)
+    }
+
+    /// Declares how the backend can list its customers; a backend lists
+    /// nothing until it says so.
+    ///
+    /// ```
+    /// use unibill_core::{BackendKind, Capabilities, Listing};
+    /// let caps = Capabilities::new(BackendKind::new("demo"));
+    /// assert_eq!(caps.listing(), Listing::None);
+    /// assert_eq!(caps.with_listing(Listing::All).listing(), Listing::All);
+    /// ```
+    pub fn with_listing(mut self, listing: Listing) -> Self {
+        self.listing = listing;
+        self
+    }
+
+    /// How the backend can list its customers
+    /// ([`CustomerUpdater::list`](crate::CustomerUpdater::list)).
+    pub fn listing(&self) -> Listing {
+        self.listing
     }
 
     /// The backend these capabilities describe.

@@ -9,6 +9,7 @@ pub mod check;
 pub mod customer;
 pub mod field;
 pub mod kind;
+pub mod listing;
 pub mod patch;
 pub mod reference;
 pub mod status;

@@ -2,12 +2,17 @@
 //! dry run, find, resolve), with the write-lock contract, over any
 //! [`Backend`].
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
+use futures_util::future;
+use futures_util::stream::{self, BoxStream, StreamExt};
 
 use crate::backend::Backend;
 use crate::customer::Customer;
 use crate::error::{Error, Result};
 use crate::kind::CustomerId;
+use crate::listing::{ListOptions, ListPage, Listing};
 use crate::lookup::{Matches, ENTRIES_PER_YIELD};
 use crate::patch::CustomerPatch;
 use crate::reference::{AsCustomerRef, CustomerRef, LookupKind};
@@ -162,6 +167,81 @@ pub trait CustomerUpdater: Backend {
                 count,
             }),
         }
+    }
+
+    /// Lists the backend's customers, one [`ListPage`] at a time, as a
+    /// stream: each page is read when the stream is polled for it, so
+    /// memory holds one page whatever the number of customers, and each
+    /// read goes through the client's transport (rate limit, retries).
+    /// A page's [`ListPage::next`] resumes the listing there
+    /// ([`ListOptions::from`]): a listing cut short by an error (the
+    /// stream's last item) can go on from the last page received.
+    ///
+    /// A listing the backend does not offer ([`Capabilities::listing`](crate::Capabilities::listing):
+    /// any, or one filtered by [`ListOptions::changed_since`]) is one
+    /// [`Error::UnsupportedListing`], before any request. A vendor that
+    /// answers the same position twice is [`Error::Decode`] (a list that
+    /// would never end). Pages are read by position (a cursor or a page
+    /// number), so customers added or removed while a long listing runs
+    /// may be missed or listed twice, as with the vendor's own paging.
+    ///
+    /// ```no_run
+    /// # async fn demo(updater: &dyn unibill_core::CustomerUpdater) -> unibill_core::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// use unibill_core::ListOptions;
+    /// let mut pages = updater.list(ListOptions::new());
+    /// while let Some(page) = pages.try_next().await? {
+    ///     for customer in &page.customers {
+    ///         println!("{} {:?}", customer.id, customer.email);
+    ///     }
+    ///     // Save `page.next` to resume from here later.
+    /// }
+    /// # Ok(()) }
+    /// ```
+    fn list(&self, options: ListOptions) -> BoxStream<'_, Result<ListPage>> {
+        let listing = self.capabilities().listing();
+        let refused = match listing {
+            Listing::None => true,
+            Listing::All => options.changed_since.is_some(),
+            _ => false,
+        };
+        if refused {
+            return stream::once(future::ready(Err(Error::UnsupportedListing {
+                backend: self.kind(),
+                changed_since: options.changed_since.is_some(),
+            })))
+            .boxed();
+        }
+        // (options of the next page, positions already read); `None` once
+        // the last page or an error was yielded.
+        let start = (Some(options), HashSet::new());
+        stream::unfold(start, move |(options, mut seen)| async move {
+            let mut options = options?;
+            let page = match self.list_page(&options).await {
+                Ok(page) => page,
+                Err(e) => return Some((Err(e), (None, seen))),
+            };
+            if let Some(from) = options.from.take() {
+                seen.insert(from);
+            }
+            let next = match page.next.clone() {
+                Some(next) if seen.contains(&next) => {
+                    let e = Error::decode(
+                        self.kind(),
+                        "customer list",
+                        format!(
+                            "the vendor named page `{}` again: the list would never end",
+                            crate::error::clip(next.as_str())
+                        ),
+                    );
+                    return Some((Err(e), (None, seen)));
+                }
+                Some(next) => Some(options.from(next)),
+                None => None,
+            };
+            Some((Ok(page), (next, seen)))
+        })
+        .boxed()
     }
 
     /// Reads one customer: by id with one read, by email or external
