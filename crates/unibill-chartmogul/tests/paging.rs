@@ -107,3 +107,37 @@ async fn a_lookup_stops_at_its_deadline_naming_the_pages_read() {
     assert!(e.is_retryable());
     assert!(e.to_string().contains("1 page(s) read"), "{e}");
 }
+
+/// A listing whose cursors go round (`c1`, `c2`, `c1`, ...): the page that
+/// names a position already read ends the stream with a decode error
+/// instead of reading forever; the pages before it were yielded.
+#[tokio::test]
+async fn a_listing_whose_cursors_go_round_ends_with_a_decode_error() {
+    use futures_util::StreamExt;
+    let server = scripted(|target| match param(target, "cursor").as_deref() {
+        None => ("200 OK", vec![], page(0, 2, true, Some("c1"))),
+        Some("c1") => ("200 OK", vec![], page(2, 4, true, Some("c2"))),
+        Some(_) => ("200 OK", vec![], page(4, 6, true, Some("c1"))),
+    });
+    let cm = client(&server.base);
+    let results: Vec<_> = cm.list(unibill_core::ListOptions::new()).collect().await;
+    assert_eq!(results.len(), 3, "{results:?}");
+    assert!(results[..2].iter().all(Result::is_ok));
+    let e = results[2].as_ref().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode, "{e}");
+    assert!(e.to_string().contains("`c1` again"), "{e}");
+    assert_eq!(server.seen().len(), 3);
+    // A page that promises more but lists nobody is cut short, as in a
+    // lookup.
+    let server = scripted(|_| ("200 OK", vec![], page(0, 0, true, Some("c9"))));
+    let results: Vec<_> = client(&server.base)
+        .list(unibill_core::ListOptions::new())
+        .collect()
+        .await;
+    assert_eq!(results.len(), 1);
+    assert!(results[0]
+        .as_ref()
+        .unwrap_err()
+        .to_string()
+        .contains("`has_more: true`"));
+}
