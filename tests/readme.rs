@@ -19,7 +19,7 @@ fn readme_capability_table_matches_the_code() {
 }
 
 /// The README's lookup table, rebuilt from each compiled-in backend's
-/// `capabilities().can_lookup(..)`.
+/// `capabilities().can_lookup(..)` and `capabilities().listing()`.
 #[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
 fn lookup_table() -> String {
     let all = unibill::backend_capabilities();
@@ -45,6 +45,19 @@ fn lookup_table() -> String {
         }
         out.push('\n');
     }
+    for (row, needs) in [
+        ("every customer (`list`)", unibill::Listing::All),
+        (
+            "changed since (`ListOptions::changed_since`)",
+            unibill::Listing::ChangedSince,
+        ),
+    ] {
+        out.push_str(&format!("| {row} |"));
+        for c in &all {
+            out.push_str(if c.listing() >= needs { " yes |" } else { " - |" });
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -63,7 +76,7 @@ fn readme_lookup_table_matches_the_code() {
         "README lookup table is stale; the code declares:\n{table}"
     );
     // Every row is a lookup kind, every column a backend.
-    assert_eq!(table.lines().count(), unibill::LookupKind::ALL.len() + 2);
+    assert_eq!(table.lines().count(), unibill::LookupKind::ALL.len() + 4);
 }
 
 /// The quickstart, compiled into this test so that the first of the two

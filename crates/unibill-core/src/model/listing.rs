@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
 
-/// How a backend can list its customers.
+/// How a backend can list its customers. Ordered: each variant can do
+/// what the ones before it can (`listing >= Listing::All` lists).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Listing {
