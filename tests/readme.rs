@@ -54,7 +54,11 @@ fn lookup_table() -> String {
     ] {
         out.push_str(&format!("| {row} |"));
         for c in &all {
-            out.push_str(if c.listing() >= needs { " yes |" } else { " - |" });
+            out.push_str(if c.listing() >= needs {
+                " yes |"
+            } else {
+                " - |"
+            });
         }
         out.push('\n');
     }
