@@ -1,4 +1,4 @@
-//! Benchmark 6: listing every customer (`CustomerUpdater::list`) of a
+//! Benchmark 7: listing every customer (`CustomerUpdater::list`) of a
 //! sandbox holding 10,000 and then 100,000 customers, with each backend's
 //! default client (its own rate limiter at the vendor's documented limit)
 //! and the vendor's limit enforced by the emulator.
