@@ -116,6 +116,13 @@ config::registry!(backend_items);
 #[doc(inline)]
 pub use unibill_redis as redis;
 
+/// Comparing and repairing customers between two backends: pairing by
+/// reference, email or an id map, and drift reports (feature `migrate`,
+/// off by default).
+#[cfg(feature = "migrate")]
+#[doc(inline)]
+pub use unibill_migrate as migrate;
+
 /// The [`Capabilities`] of the compiled-in backend named `backend`
 /// (`"chartmogul"`, `"fusebill"`, `"everlytic"`, as in `UNIBILL_BACKEND`);
 /// `None` for any other name or a backend whose feature is off.

@@ -1,0 +1,33 @@
+//! Comparing and repairing customer records between two unibill backends,
+//! for teams moving from one billing vendor to another or keeping several
+//! in step.
+//!
+//! - [`MatchBy`] pairs the customers of two backends: by your own
+//!   reference (the default), by email, or by an explicit [`IdMap`]
+//!   (`left_id,right_id`). A key held by several customers on a side is
+//!   reported as [`Ambiguous`], never guessed; customers without a
+//!   partner are reported as [`Unmatched`].
+//! - [`diff`] lists both backends ([`CustomerUpdater::list`]), pairs
+//!   them and compares every field both can read, one [`Difference`] per
+//!   field that differs (a line of a drift report), with a
+//!   [`DiffSummary`].
+//!
+//! ```no_run
+//! # async fn demo(fusebill: &dyn unibill_core::CustomerUpdater, chartmogul: &dyn unibill_core::CustomerUpdater) -> unibill_core::Result<()> {
+//! use unibill_migrate::{diff, DiffOptions, MatchBy};
+//! let summary = diff(fusebill, chartmogul, &DiffOptions::new(MatchBy::External), |d| {
+//!     println!("{}", serde_json::to_string(d).unwrap());
+//! })
+//! .await?;
+//! println!("{} pairs, {} equal", summary.pairs, summary.equal);
+//! # Ok(()) }
+//! ```
+//!
+//! [`CustomerUpdater::list`]: unibill_core::CustomerUpdater::list
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod diff;
+mod matching;
+
+pub use diff::{diff, Ambiguous, DiffOptions, DiffSummary, Difference, Unmatched};
+pub use matching::{IdMap, MatchBy};
