@@ -11,6 +11,10 @@
 //!   them and compares every field both can read, one [`Difference`] per
 //!   field that differs (a line of a drift report), with a
 //!   [`DiffSummary`].
+//! - [`sync`] makes a target agree with a source of truth on the fields
+//!   the target can set, through the ordinary update path (dry run by
+//!   default), listing what it cannot set. It never creates or deletes
+//!   customers.
 //!
 //! ```no_run
 //! # async fn demo(fusebill: &dyn unibill_core::CustomerUpdater, chartmogul: &dyn unibill_core::CustomerUpdater) -> unibill_core::Result<()> {
@@ -28,6 +32,8 @@
 
 mod diff;
 mod matching;
+mod sync;
 
 pub use diff::{diff, Ambiguous, DiffOptions, DiffSummary, Difference, Unmatched};
 pub use matching::{IdMap, MatchBy};
+pub use sync::{sync, SyncItem, SyncOptions, SyncSummary};

@@ -216,3 +216,94 @@ async fn an_id_map_pairs_by_id_and_reports_a_right_id_mapped_twice() {
     want.sort();
     assert_eq!(ambiguous, want);
 }
+
+/// Writes the target received (its `PUT`s), counted in its journal.
+fn puts(sandbox: &Sandbox) -> usize {
+    sandbox
+        .fusebill()
+        .journal()
+        .iter()
+        .filter(|e| e.method == "PUT")
+        .count()
+}
+
+#[tokio::test]
+async fn sync_repairs_what_the_target_can_set_lists_the_rest_and_then_writes_nothing() {
+    use unibill_migrate::{sync, SyncOptions};
+    let (_ls, l, _lids, rs, r, rids) = two_sides().await;
+    set(&r, &rids[3], CustomerPatch::new().first_name("Drifted")).await;
+    set(&r, &rids[5], CustomerPatch::new().company("Elsewhere Ltd")).await;
+    set(
+        &r,
+        &rids[9],
+        CustomerPatch::new().email("someone.else@example.com"),
+    )
+    .await;
+    // A difference no patch can repair: the MRR is read only.
+    rs.fusebill().update_customer(&rids[11], |c| {
+        c["monthlyRecurringRevenue"] = serde_json::json!(12345.5);
+    });
+
+    // Dry run: nothing written, three repairs planned, the MRR listed.
+    rs.fusebill().clear_journal();
+    let mut planned = Vec::new();
+    let dry = sync(&l, &r, &SyncOptions::new(MatchBy::External), |item| {
+        planned.push((
+            item.key.clone(),
+            item.repaired.clone(),
+            item.cannot_set.clone(),
+        ))
+    })
+    .await
+    .expect("dry run");
+    assert_eq!(puts(&rs), 0, "a dry run writes nothing");
+    assert_eq!(
+        planned,
+        [
+            ("M-11".to_string(), vec![], vec![Field::Mrr]),
+            ("M-3".to_string(), vec![Field::FirstName], vec![]),
+            ("M-5".to_string(), vec![Field::Company], vec![]),
+            ("M-9".to_string(), vec![Field::Email], vec![]),
+        ]
+    );
+    assert_eq!((dry.to_repair, dry.written, dry.failed), (3, 0, 0));
+    assert_eq!(dry.cannot_set.get(&Field::Mrr), Some(&1));
+
+    // Applied: three writes, through the update path.
+    rs.fusebill().clear_journal();
+    let applied = sync(
+        &l,
+        &r,
+        &SyncOptions::new(MatchBy::External).apply(true),
+        |_| {},
+    )
+    .await
+    .expect("sync");
+    assert_eq!(
+        (applied.to_repair, applied.written, applied.failed),
+        (3, 3, 0)
+    );
+    assert_eq!(puts(&rs), 3);
+
+    // Then only what the target cannot set still differs.
+    let mut left_over = Vec::new();
+    diff(&l, &r, &DiffOptions::new(MatchBy::External), |d| {
+        left_over.push((d.key.clone(), d.field))
+    })
+    .await
+    .unwrap();
+    assert_eq!(left_over, [("M-11".to_string(), Field::Mrr)]);
+
+    // A second sync writes nothing.
+    rs.fusebill().clear_journal();
+    let again = sync(
+        &l,
+        &r,
+        &SyncOptions::new(MatchBy::External).apply(true),
+        |_| {},
+    )
+    .await
+    .expect("sync again");
+    assert_eq!((again.to_repair, again.written), (0, 0));
+    assert_eq!(puts(&rs), 0, "nothing left to write");
+}

@@ -1,0 +1,320 @@
+//! One-way repair: making a target backend agree with a source of truth
+//! ([`sync`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures_util::stream;
+use serde::Serialize;
+use serde_json::Value;
+use unibill_core::{
+    bulk_update_stream, BulkOptions, CheckedPatch, CustomerId, CustomerPatch, CustomerUpdater,
+    Error, Field, FieldKind, Op, Result, UpdateOptions,
+};
+
+use crate::diff::{compared_fields, index, pair_up, same, DiffSummary, Pair};
+use crate::matching::{MatchBy, Side};
+
+/// What to repair, and whether to write.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SyncOptions {
+    /// How customers are paired (default: your own reference).
+    pub match_by: MatchBy,
+    /// Only these fields (default: every field both backends can read).
+    pub fields: Option<Vec<Field>>,
+    /// Write the repairs (default `false`: a dry run that writes nothing
+    /// and reports what it would set).
+    pub apply: bool,
+    /// Repairs in flight at once when applying (default 8), through
+    /// [`bulk_update_stream`]: the target's rate limit, locks and retries.
+    pub concurrency: usize,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            match_by: MatchBy::default(),
+            fields: None,
+            apply: false,
+            concurrency: 8,
+        }
+    }
+}
+
+impl SyncOptions {
+    /// A dry run pairing by `match_by`.
+    pub fn new(match_by: MatchBy) -> Self {
+        Self {
+            match_by,
+            ..Self::default()
+        }
+    }
+
+    /// Writes the repairs instead of only reporting them.
+    pub fn apply(mut self, apply: bool) -> Self {
+        self.apply = apply;
+        self
+    }
+
+    /// Repairs only `fields`.
+    pub fn fields(mut self, fields: impl IntoIterator<Item = Field>) -> Self {
+        self.fields = Some(fields.into_iter().collect());
+        self
+    }
+}
+
+/// What happened to one pair that differed.
+#[derive(Debug, Serialize)]
+#[non_exhaustive]
+pub struct SyncItem {
+    /// The match key of the pair.
+    pub key: String,
+    /// The customer at the source.
+    pub source_id: CustomerId,
+    /// The customer at the target.
+    pub target_id: CustomerId,
+    /// The fields the repair sets or clears at the target.
+    pub repaired: Vec<Field>,
+    /// The fields that differ but the target cannot set (read only there,
+    /// or a change it does not offer): listed, never skipped silently.
+    pub cannot_set: Vec<Field>,
+    /// What the repair did: `Ok(true)` when a write was sent, `Ok(false)`
+    /// when none was needed or in a dry run; the update's error otherwise.
+    #[serde(serialize_with = "result_text")]
+    pub result: std::result::Result<bool, Error>,
+}
+
+fn result_text<S: serde::Serializer>(
+    r: &std::result::Result<bool, Error>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match r {
+        Ok(true) => s.serialize_str("written"),
+        Ok(false) => s.serialize_str("not written"),
+        Err(e) => s.serialize_str(&format!("failed: {e}")),
+    }
+}
+
+/// The outcome of a sync: the comparison it started from and what it did.
+#[derive(Clone, Debug, Default, Serialize)]
+#[non_exhaustive]
+pub struct SyncSummary {
+    /// The comparison of source and target before any repair.
+    pub diff: DiffSummary,
+    /// Pairs with a repair to make.
+    pub to_repair: u64,
+    /// Pairs whose repair sent a write.
+    pub written: u64,
+    /// Repairs that failed (each reported in its [`SyncItem`]).
+    pub failed: u64,
+    /// Differences the target cannot set, by field.
+    pub cannot_set: BTreeMap<Field, u64>,
+}
+
+/// Makes `target` agree with `source` on every field both read and the
+/// target can set: lists and pairs both sides as [`crate::diff`] does,
+/// and for each pair that differs builds the patch that sets (or clears)
+/// each differing field to the source's value, tags added and removed one
+/// by one. Fields the target cannot set are listed in the item's
+/// [`SyncItem::cannot_set`] and the summary.
+///
+/// A dry run (the default) writes nothing. With [`SyncOptions::apply`]
+/// every repair goes through [`bulk_update_stream`] by the target's id:
+/// the same update path as any other (the customer's write lock, the
+/// rate limit, retries, and no write when the target already holds the
+/// values), so a second sync after a successful one writes nothing. Sync
+/// never creates or deletes customers: the unmatched and the ambiguous
+/// are in [`SyncSummary::diff`]. `on_item` gets each pair that differed,
+/// in key order for a dry run, as repairs finish when applying.
+pub async fn sync(
+    source: &dyn CustomerUpdater,
+    target: &dyn CustomerUpdater,
+    options: &SyncOptions,
+    mut on_item: impl FnMut(&SyncItem),
+) -> Result<SyncSummary> {
+    let fields = compared_fields(source, target, options.fields.as_deref());
+    let s = index(source, &options.match_by, Side::Left, &fields).await?;
+    let t = index(target, &options.match_by, Side::Right, &fields).await?;
+    let caps = target.capabilities();
+    let mut plans: Vec<(SyncItem, CustomerPatch)> = Vec::new();
+    let (mut pairs, mut equal) = (0, 0);
+    let mut differing: BTreeMap<Field, u64> = BTreeMap::new();
+    let mut diff = pair_up(&s, &t, &fields, |Pair { key, left, right }| {
+        pairs += 1;
+        let mut patch = CustomerPatch::new();
+        let (mut repaired, mut cannot_set) = (Vec::new(), Vec::new());
+        for (i, field) in fields.iter().enumerate() {
+            let (from, to) = (left.values[i].as_ref(), right.values[i].as_ref());
+            if same(*field, from, to) {
+                continue;
+            }
+            *differing.entry(*field).or_default() += 1;
+            match repair(patch, *field, from, to, caps) {
+                Ok(p) => {
+                    patch = p;
+                    repaired.push(*field);
+                }
+                Err(p) => {
+                    patch = p;
+                    cannot_set.push(*field);
+                }
+            }
+        }
+        if repaired.is_empty() && cannot_set.is_empty() {
+            equal += 1;
+            return;
+        }
+        plans.push((
+            SyncItem {
+                key: key.to_string(),
+                source_id: left.id.clone(),
+                target_id: right.id.clone(),
+                repaired,
+                cannot_set,
+                result: Ok(false),
+            },
+            patch,
+        ));
+    });
+    diff.pairs = pairs;
+    diff.equal = equal;
+    diff.differing = differing;
+    let mut summary = SyncSummary {
+        diff,
+        ..SyncSummary::default()
+    };
+    for (item, _) in &plans {
+        for f in &item.cannot_set {
+            *summary.cannot_set.entry(*f).or_default() += 1;
+        }
+    }
+    let (mut items, patches): (Vec<Option<SyncItem>>, Vec<CustomerPatch>) = plans
+        .into_iter()
+        .map(|(item, patch)| (Some(item), patch))
+        .unzip();
+    summary.to_repair = items
+        .iter()
+        .flatten()
+        .filter(|i| !i.repaired.is_empty())
+        .count() as u64;
+    if !options.apply {
+        // A dry run writes nothing, but says which repairs the target
+        // would refuse (a value its rules do not accept).
+        for (item, patch) in items.iter_mut().flatten().zip(&patches) {
+            if !item.repaired.is_empty() {
+                item.result =
+                    CheckedPatch::check(caps, patch, &UpdateOptions::default()).map(|_| false);
+                if item.result.is_err() {
+                    summary.failed += 1;
+                }
+            }
+            on_item(item);
+        }
+        return Ok(summary);
+    }
+    // Only pairs with something to set are written; the others are
+    // reported as they are.
+    let work: Vec<(CustomerId, CustomerPatch, usize)> = items
+        .iter()
+        .zip(patches)
+        .enumerate()
+        .filter_map(|(n, (item, patch))| {
+            let item = item.as_ref().filter(|i| !i.repaired.is_empty())?;
+            Some((item.target_id.clone(), patch, n))
+        })
+        .collect();
+    for item in items.iter().flatten().filter(|i| i.repaired.is_empty()) {
+        on_item(item);
+    }
+    let positions: Vec<usize> = work.iter().map(|(_, _, n)| *n).collect();
+    let run = bulk_update_stream(
+        target,
+        stream::iter(work.into_iter().map(|(id, patch, _)| (id, patch))),
+        BulkOptions {
+            concurrency: options.concurrency,
+            ..BulkOptions::default()
+        },
+    );
+    run.for_each_result(|done| {
+        let Some(item) = positions
+            .get(done.index as usize)
+            .and_then(|n| items.get_mut(*n))
+            .and_then(Option::take)
+        else {
+            return;
+        };
+        let mut item = item;
+        item.result = done.result.map(|outcome| outcome.changed());
+        match &item.result {
+            Ok(true) => summary.written += 1,
+            Ok(false) => {}
+            Err(_) => summary.failed += 1,
+        }
+        on_item(&item);
+    })
+    .await;
+    Ok(summary)
+}
+
+/// `patch` with `field` set to the source's value `from` (cleared when the
+/// source has none; tags added and removed to match `to`'s set), or, as
+/// `Err`, unchanged when the target cannot make that change.
+fn repair(
+    patch: CustomerPatch,
+    field: Field,
+    from: Option<&Value>,
+    to: Option<&Value>,
+    caps: &unibill_core::Capabilities,
+) -> std::result::Result<CustomerPatch, CustomerPatch> {
+    if !field.is_writable() {
+        return Err(patch);
+    }
+    match field.kind() {
+        FieldKind::Tags => {
+            let tags = |v: Option<&Value>| -> BTreeSet<String> {
+                v.and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty())
+                    .collect()
+            };
+            let lower = |set: &BTreeSet<String>| -> BTreeSet<String> {
+                set.iter().map(|t| t.to_ascii_lowercase()).collect()
+            };
+            let (want, have) = (tags(from), tags(to));
+            let (want_l, have_l) = (lower(&want), lower(&have));
+            let add: Vec<&String> = want
+                .iter()
+                .filter(|t| !have_l.contains(&t.to_ascii_lowercase()))
+                .collect();
+            let remove: Vec<&String> = have
+                .iter()
+                .filter(|t| !want_l.contains(&t.to_ascii_lowercase()))
+                .collect();
+            if (!add.is_empty() && !caps.allows(field, Op::Set))
+                || (!remove.is_empty() && !caps.allows(field, Op::Clear))
+            {
+                return Err(patch);
+            }
+            let patch = add.into_iter().fold(patch, |p, t| p.add_tag(t.clone()));
+            Ok(remove
+                .into_iter()
+                .fold(patch, |p, t| p.remove_tag(t.clone())))
+        }
+        // Typed values by key: not repaired field by field here.
+        FieldKind::CustomAttributes | FieldKind::Money => Err(patch),
+        _ => match from {
+            Some(value) if caps.allows(field, Op::Set) => {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Ok(patch.set_text(field, text))
+            }
+            None if caps.allows(field, Op::Clear) => Ok(patch.clear(field)),
+            _ => Err(patch),
+        },
+    }
+}
