@@ -63,7 +63,8 @@ pub use transport::{
     Auth, Idempotency, RateLimit, Request, Response, RetryConfig, Transport, TransportConfig,
 };
 pub use update::{
-    CheckedPatch, DryRun, Ignored, PlannedRequest, UnsupportedPolicy, UpdateOptions, UpdateOutcome,
+    CheckedPatch, DryRun, Ignored, Mirrored, PlannedRequest, UnsupportedPolicy, UpdateOptions,
+    UpdateOutcome,
 };
 pub use updater::CustomerUpdater;
 pub use values::{CountryCode, Currency, Decimal, Money};

@@ -15,6 +15,10 @@
 //!   the target can set, through the ordinary update path (dry run by
 //!   default), listing what it cannot set. It never creates or deletes
 //!   customers.
+//! - [`Mirror`] is a [`CustomerUpdater`](unibill_core::CustomerUpdater)
+//!   over one primary backend and N secondaries: each update goes to the
+//!   primary, then to every secondary, with one result per backend
+//!   ([`UpdateOutcome::mirrored`](unibill_core::UpdateOutcome::mirrored)).
 //!
 //! ```no_run
 //! # async fn demo(fusebill: &dyn unibill_core::CustomerUpdater, chartmogul: &dyn unibill_core::CustomerUpdater) -> unibill_core::Result<()> {
@@ -32,8 +36,10 @@
 
 mod diff;
 mod matching;
+mod mirror;
 mod sync;
 
 pub use diff::{diff, Ambiguous, DiffOptions, DiffSummary, Difference, Unmatched};
 pub use matching::{IdMap, MatchBy};
+pub use mirror::{Mirror, MirrorPolicy};
 pub use sync::{sync, SyncItem, SyncOptions, SyncSummary};

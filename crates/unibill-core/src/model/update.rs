@@ -203,6 +203,45 @@ pub struct UpdateOutcome {
     pub writes: Vec<PlannedRequest>,
     /// Changes left out under [`UnsupportedPolicy::Ignore`].
     pub ignored: Vec<Ignored>,
+    /// When the update went through a mirror (`unibill-migrate`'s
+    /// `Mirror`): the same patch at each secondary backend, one result
+    /// each, in order. Empty otherwise.
+    pub mirrored: Vec<Mirrored>,
+}
+
+/// The same update at a secondary backend of a mirror: what it did, or
+/// why it failed (drift to repair: the primary's write stands).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Mirrored {
+    /// The secondary backend.
+    pub backend: crate::kind::BackendKind,
+    /// Its outcome, or its error (shared, so that the outcome stays
+    /// `Clone`).
+    pub result: Result<UpdateOutcome, std::sync::Arc<crate::Error>>,
+}
+
+impl Mirrored {
+    /// The result of the update at `backend`.
+    pub fn new(backend: crate::kind::BackendKind, result: crate::Result<UpdateOutcome>) -> Self {
+        Self {
+            backend,
+            result: result.map_err(std::sync::Arc::new),
+        }
+    }
+}
+
+/// Equal when the backends are, and both succeeded with equal outcomes or
+/// both failed with the same error text.
+impl PartialEq for Mirrored {
+    fn eq(&self, other: &Self) -> bool {
+        self.backend == other.backend
+            && match (&self.result, &other.result) {
+                (Ok(a), Ok(b)) => a == b,
+                (Err(a), Err(b)) => a.to_string() == b.to_string(),
+                _ => false,
+            }
+    }
 }
 
 impl UpdateOutcome {
@@ -212,6 +251,7 @@ impl UpdateOutcome {
             customer,
             writes,
             ignored: Vec::new(),
+            mirrored: Vec::new(),
         }
     }
 
