@@ -149,15 +149,10 @@ pub async fn sync(
                 continue;
             }
             *differing.entry(*field).or_default() += 1;
-            match repair(patch, *field, from, to, caps) {
-                Ok(p) => {
-                    patch = p;
-                    repaired.push(*field);
-                }
-                Err(p) => {
-                    patch = p;
-                    cannot_set.push(*field);
-                }
+            if repair(&mut patch, *field, from, to, caps) {
+                repaired.push(*field);
+            } else {
+                cannot_set.push(*field);
             }
         }
         if repaired.is_empty() && cannot_set.is_empty() {
@@ -256,19 +251,24 @@ pub async fn sync(
     Ok(summary)
 }
 
-/// `patch` with `field` set to the source's value `from` (cleared when the
-/// source has none; tags added and removed to match `to`'s set), or, as
-/// `Err`, unchanged when the target cannot make that change.
+/// Adds to `patch` the change that sets `field` to the source's value
+/// `from` (a clear when the source has none; tags added and removed to
+/// match `to`'s set); `false`, with `patch` unchanged, when the target
+/// cannot make that change.
 fn repair(
-    patch: CustomerPatch,
+    patch: &mut CustomerPatch,
     field: Field,
     from: Option<&Value>,
     to: Option<&Value>,
     caps: &unibill_core::Capabilities,
-) -> std::result::Result<CustomerPatch, CustomerPatch> {
+) -> bool {
     if !field.is_writable() {
-        return Err(patch);
+        return false;
     }
+    let mut edit = |f: &dyn Fn(CustomerPatch) -> CustomerPatch| {
+        *patch = f(std::mem::take(patch));
+        true
+    };
     match field.kind() {
         FieldKind::Tags => {
             let tags = |v: Option<&Value>| -> BTreeSet<String> {
@@ -285,36 +285,38 @@ fn repair(
             };
             let (want, have) = (tags(from), tags(to));
             let (want_l, have_l) = (lower(&want), lower(&have));
-            let add: Vec<&String> = want
+            let add: Vec<String> = want
                 .iter()
                 .filter(|t| !have_l.contains(&t.to_ascii_lowercase()))
+                .cloned()
                 .collect();
-            let remove: Vec<&String> = have
+            let remove: Vec<String> = have
                 .iter()
                 .filter(|t| !want_l.contains(&t.to_ascii_lowercase()))
+                .cloned()
                 .collect();
             if (!add.is_empty() && !caps.allows(field, Op::Set))
                 || (!remove.is_empty() && !caps.allows(field, Op::Clear))
             {
-                return Err(patch);
+                return false;
             }
-            let patch = add.into_iter().fold(patch, |p, t| p.add_tag(t.clone()));
-            Ok(remove
-                .into_iter()
-                .fold(patch, |p, t| p.remove_tag(t.clone())))
+            edit(&|p| {
+                let p = add.iter().fold(p, |p, t| p.add_tag(t.clone()));
+                remove.iter().fold(p, |p, t| p.remove_tag(t.clone()))
+            })
         }
         // Typed values by key: not repaired field by field here.
-        FieldKind::CustomAttributes | FieldKind::Money => Err(patch),
+        FieldKind::CustomAttributes | FieldKind::Money => false,
         _ => match from {
             Some(value) if caps.allows(field, Op::Set) => {
                 let text = match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                Ok(patch.set_text(field, text))
+                edit(&|p| p.set_text(field, &text))
             }
-            None if caps.allows(field, Op::Clear) => Ok(patch.clear(field)),
-            _ => Err(patch),
+            None if caps.allows(field, Op::Clear) => edit(&|p| p.clear(field)),
+            _ => false,
         },
     }
 }
