@@ -67,18 +67,23 @@ async fn two_sides() -> (
     (ls, l, lids, rs, r, rids)
 }
 
-#[tokio::test]
-async fn diff_reports_exactly_the_drift_the_unmatched_and_the_ambiguous() {
-    let (_ls, l, lids, _rs, r, rids) = two_sides().await;
-    // Drift on the right, and one change the rules call equal.
-    set(&r, &rids[3], CustomerPatch::new().first_name("Drifted")).await;
-    set(&r, &rids[5], CustomerPatch::new().company("Elsewhere Ltd")).await;
+/// Drift on the right: a first name (M-3), a company (M-5), an email (M-9).
+async fn drift(r: &Fusebill, rids: &[String]) {
+    set(r, &rids[3], CustomerPatch::new().first_name("Drifted")).await;
+    set(r, &rids[5], CustomerPatch::new().company("Elsewhere Ltd")).await;
     set(
-        &r,
+        r,
         &rids[9],
         CustomerPatch::new().email("someone.else@example.com"),
     )
     .await;
+}
+
+#[tokio::test]
+async fn diff_reports_exactly_the_drift_the_unmatched_and_the_ambiguous() {
+    let (_ls, l, lids, _rs, r, rids) = two_sides().await;
+    // Drift on the right, and one change the rules call equal.
+    drift(&r, &rids).await;
     let left_email = l
         .get(&CustomerId::from(lids[7].as_str()))
         .await
@@ -231,14 +236,7 @@ fn puts(sandbox: &Sandbox) -> usize {
 async fn sync_repairs_what_the_target_can_set_lists_the_rest_and_then_writes_nothing() {
     use unibill_migrate::{sync, SyncOptions};
     let (_ls, l, _lids, rs, r, rids) = two_sides().await;
-    set(&r, &rids[3], CustomerPatch::new().first_name("Drifted")).await;
-    set(&r, &rids[5], CustomerPatch::new().company("Elsewhere Ltd")).await;
-    set(
-        &r,
-        &rids[9],
-        CustomerPatch::new().email("someone.else@example.com"),
-    )
-    .await;
+    drift(&r, &rids).await;
     // A difference no patch can repair: the MRR is read only.
     rs.fusebill().update_customer(&rids[11], |c| {
         c["monthlyRecurringRevenue"] = serde_json::json!(12345.5);
