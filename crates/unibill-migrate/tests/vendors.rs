@@ -1,0 +1,126 @@
+//! `diff` and `sync` across two vendors: Fusebill as the source of truth,
+//! ChartMogul as the target, paired by own reference (Fusebill's
+//! `reference`, ChartMogul's `external_id`). The two emulators seed
+//! different people, so every pair differs on some fields; a sync repairs
+//! what ChartMogul can set, lists the rest, and a second sync writes
+//! nothing.
+
+use unibill_chartmogul::ChartMogul;
+use unibill_core::{Backend, BackendBuilder, Field};
+use unibill_fusebill::Fusebill;
+use unibill_migrate::{diff, sync, DiffOptions, MatchBy, SyncOptions};
+use unibill_sandbox::{Sandbox, CHARTMOGUL_API_KEY, FUSEBILL_API_KEY};
+use unibill_testkit::fast_settings;
+
+/// ChartMogul's writes (anything but a `GET`), counted in its journal.
+fn writes(sandbox: &Sandbox) -> usize {
+    sandbox
+        .chartmogul()
+        .journal()
+        .iter()
+        .filter(|e| e.method != "GET")
+        .count()
+}
+
+#[tokio::test]
+async fn fusebill_to_chartmogul_sync_repairs_what_chartmogul_can_set_then_writes_nothing() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let fb = Fusebill::builder()
+        .api_key(FUSEBILL_API_KEY)
+        .base_url(sandbox.fusebill().base_url())
+        .settings(fast_settings())
+        .build()
+        .unwrap();
+    let cm = ChartMogul::builder()
+        .api_key(CHARTMOGUL_API_KEY)
+        .base_url(sandbox.chartmogul().base_url())
+        .settings(fast_settings())
+        .build()
+        .unwrap();
+    let n = 12;
+    let (fids, cids) = (
+        sandbox.fusebill().add_customers(n),
+        sandbox.chartmogul().add_customers(n),
+    );
+    for i in 0..n {
+        let reference = format!("MOVE-{i}");
+        let r = reference.clone();
+        sandbox
+            .fusebill()
+            .update_customer(&fids[i], move |c| c["reference"] = r.into());
+        sandbox.chartmogul().update_customer(&cids[i], move |c| {
+            c["external_id"] = reference.clone().into();
+            c["external_ids"] = serde_json::json!([reference]);
+        });
+    }
+
+    // Compared: what both read. Paired: the twelve copies (the seeded
+    // customers' references differ between the emulators).
+    let mut before = Vec::new();
+    let first = diff(&fb, &cm, &DiffOptions::new(MatchBy::External), |d| {
+        before.push(d.clone())
+    })
+    .await
+    .unwrap();
+    let both_read: Vec<Field> = Field::ALL
+        .iter()
+        .copied()
+        .filter(|f| fb.capabilities().get(*f).read && cm.capabilities().get(*f).read)
+        .collect();
+    assert_eq!(first.fields, both_read);
+    let paired: Vec<&str> = before.iter().map(|d| d.key.as_str()).collect();
+    assert!(paired.iter().all(|k| k.starts_with("MOVE-")), "{paired:?}");
+    assert_eq!(first.pairs, n as u64, "{first:?}");
+    assert!(first.differences() > 0);
+
+    // Sync: every pair repaired on what ChartMogul can set.
+    sandbox.chartmogul().clear_journal();
+    let mut cannot = std::collections::BTreeSet::new();
+    let synced = sync(
+        &fb,
+        &cm,
+        &SyncOptions::new(MatchBy::External).apply(true),
+        |item| {
+            assert!(item.result.is_ok(), "{}: {:?}", item.key, item.result);
+            cannot.extend(item.cannot_set.iter().copied());
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(synced.failed, 0);
+    assert_eq!(synced.written, synced.to_repair);
+    assert!(writes(&sandbox) > 0);
+
+    // Then only fields ChartMogul cannot set still differ.
+    let mut after = Vec::new();
+    diff(&fb, &cm, &DiffOptions::new(MatchBy::External), |d| {
+        after.push(d.field)
+    })
+    .await
+    .unwrap();
+    for field in &after {
+        assert!(
+            cannot.contains(field),
+            "{field} still differs but was not listed as unsettable"
+        );
+        assert!(
+            !cm.capabilities().allows(*field, unibill_core::Op::Set)
+                || !cm.capabilities().allows(*field, unibill_core::Op::Clear)
+                || !field.is_writable(),
+            "{field}"
+        );
+    }
+
+    // A second sync sends no write.
+    sandbox.chartmogul().clear_journal();
+    let again = sync(
+        &fb,
+        &cm,
+        &SyncOptions::new(MatchBy::External).apply(true),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!((again.to_repair, again.written), (0, 0));
+    assert_eq!(writes(&sandbox), 0);
+}
