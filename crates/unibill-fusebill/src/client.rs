@@ -224,6 +224,7 @@ impl Fusebill {
     fn write_for(&self, record: &Value, edits: &[Edit]) -> Result<Option<Value>> {
         let merged =
             merge(record, edits).map_err(|e| Error::decode(KIND, "customer", e.to_string()))?;
+        currency_kept(record, &merged)?;
         Ok((merged != *record).then_some(merged))
     }
 
@@ -267,6 +268,38 @@ impl Fusebill {
                 ))
             }
         }
+    }
+}
+
+/// A customer's `currency` as read (its key matched ignoring ASCII case,
+/// as Fusebill matches it); `None` when absent, `null` or blank.
+fn currency_of(record: &Value) -> Option<&str> {
+    record
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("currency"))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+}
+
+/// [`Error::Validation`] on `currency`, before anything is sent, when the
+/// merged body would change the currency the customer already has:
+/// Fusebill sets a customer's currency when it is created and refuses to
+/// change it afterwards (`docs/fusebill.md`). Setting the same code, or a
+/// currency where the customer has none, passes.
+fn currency_kept(record: &Value, merged: &Value) -> Result<()> {
+    match (currency_of(record), currency_of(merged)) {
+        (Some(held), Some(wanted)) if !held.eq_ignore_ascii_case(wanted) => {
+            Err(Error::validation(
+                Field::Currency.name(),
+                format!(
+                    "the customer's currency is {}; Fusebill does not change a customer's currency after it is created",
+                    unibill_core::error::clip(held)
+                ),
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -395,6 +428,22 @@ impl Backend for Fusebill {
 mod tests {
     use super::*;
     use unibill_core::Op;
+
+    #[test]
+    fn a_held_currency_is_never_changed_but_may_be_set_where_none_is() {
+        let eur = serde_json::json!({"id": 1, "Currency": "EUR"});
+        let usd = serde_json::json!({"id": 1, "Currency": "USD"});
+        match currency_kept(&eur, &usd) {
+            Err(Error::Validation { field, reason }) => {
+                assert_eq!(field, "currency");
+                assert!(reason.contains("EUR"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(currency_kept(&eur, &serde_json::json!({"currency": "eur"})).is_ok());
+        assert!(currency_kept(&serde_json::json!({"currency": null}), &usd).is_ok());
+        assert!(currency_kept(&serde_json::json!({}), &usd).is_ok());
+    }
 
     #[test]
     fn capability_table() {

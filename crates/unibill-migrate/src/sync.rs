@@ -75,8 +75,10 @@ pub struct SyncItem {
     pub target_id: CustomerId,
     /// The fields the repair sets or clears at the target.
     pub repaired: Vec<Field>,
-    /// The fields that differ but the target cannot set (read only there,
-    /// or a change it does not offer): listed, never skipped silently.
+    /// The fields that differ but the target cannot set: read only there,
+    /// a change it does not offer, or (when applying) a value it refuses
+    /// before sending anything, such as a status ChartMogul does not let
+    /// a client set. Listed, never skipped silently.
     pub cannot_set: Vec<Field>,
     /// What the repair did: `Ok(true)` when a write was sent, `Ok(false)`
     /// when none was needed or in a dry run; the update's error otherwise.
@@ -101,7 +103,8 @@ fn result_text<S: serde::Serializer>(
 pub struct SyncSummary {
     /// The comparison of source and target before any repair.
     pub diff: DiffSummary,
-    /// Pairs with a repair to make.
+    /// Pairs with a repair to make (less, when applying, those whose
+    /// every repair the target refused).
     pub to_repair: u64,
     /// Pairs whose repair sent a write.
     pub written: u64,
@@ -136,12 +139,12 @@ pub async fn sync(
     let s = index(source, &options.match_by, Side::Left, &fields).await?;
     let t = index(target, &options.match_by, Side::Right, &fields).await?;
     let caps = target.capabilities();
-    let mut plans: Vec<(SyncItem, CustomerPatch)> = Vec::new();
+    let mut plans: Vec<Plan> = Vec::new();
     let (mut pairs, mut equal) = (0, 0);
     let mut differing: BTreeMap<Field, u64> = BTreeMap::new();
     let mut diff = pair_up(&s, &t, &fields, |Pair { key, left, right }| {
         pairs += 1;
-        let mut patch = CustomerPatch::new();
+        let mut values = BTreeMap::new();
         let (mut repaired, mut cannot_set) = (Vec::new(), Vec::new());
         for (i, field) in fields.iter().enumerate() {
             let (from, to) = (left.values[i].as_ref(), right.values[i].as_ref());
@@ -149,8 +152,9 @@ pub async fn sync(
                 continue;
             }
             *differing.entry(*field).or_default() += 1;
-            if repair(&mut patch, *field, from, to, caps) {
+            if repair(&mut CustomerPatch::new(), *field, from, to, caps) {
                 repaired.push(*field);
+                values.insert(*field, (from.cloned(), to.cloned()));
             } else {
                 cannot_set.push(*field);
             }
@@ -159,8 +163,8 @@ pub async fn sync(
             equal += 1;
             return;
         }
-        plans.push((
-            SyncItem {
+        plans.push(Plan {
+            item: SyncItem {
                 key: key.to_string(),
                 source_id: left.id.clone(),
                 target_id: right.id.clone(),
@@ -168,8 +172,8 @@ pub async fn sync(
                 cannot_set,
                 result: Ok(false),
             },
-            patch,
-        ));
+            values,
+        });
     });
     diff.pairs = pairs;
     diff.equal = equal;
@@ -178,77 +182,122 @@ pub async fn sync(
         diff,
         ..SyncSummary::default()
     };
-    for (item, _) in &plans {
-        for f in &item.cannot_set {
-            *summary.cannot_set.entry(*f).or_default() += 1;
-        }
-    }
-    let (mut items, patches): (Vec<Option<SyncItem>>, Vec<CustomerPatch>) = plans
-        .into_iter()
-        .map(|(item, patch)| (Some(item), patch))
-        .unzip();
-    summary.to_repair = items
-        .iter()
-        .flatten()
-        .filter(|i| !i.repaired.is_empty())
-        .count() as u64;
+    summary.to_repair = plans.iter().filter(|p| !p.item.repaired.is_empty()).count() as u64;
     if !options.apply {
         // A dry run writes nothing, but says which repairs the target
         // would refuse (a value its rules do not accept).
-        for (item, patch) in items.iter_mut().flatten().zip(&patches) {
-            if !item.repaired.is_empty() {
-                item.result =
-                    CheckedPatch::check(caps, patch, &UpdateOptions::default()).map(|_| false);
-                if item.result.is_err() {
+        for plan in &mut plans {
+            if !plan.item.repaired.is_empty() {
+                plan.item.result =
+                    CheckedPatch::check(caps, &plan.patch(caps), &UpdateOptions::default())
+                        .map(|_| false);
+                if plan.item.result.is_err() {
                     summary.failed += 1;
                 }
             }
-            on_item(item);
+            summary.count_cannot_set(&plan.item);
+            on_item(&plan.item);
         }
         return Ok(summary);
     }
     // Only pairs with something to set are written; the others are
     // reported as they are.
-    let work: Vec<(CustomerId, CustomerPatch, usize)> = items
-        .iter()
-        .zip(patches)
-        .enumerate()
-        .filter_map(|(n, (item, patch))| {
-            let item = item.as_ref().filter(|i| !i.repaired.is_empty())?;
-            Some((item.target_id.clone(), patch, n))
-        })
-        .collect();
-    for item in items.iter().flatten().filter(|i| i.repaired.is_empty()) {
-        on_item(item);
+    let (mut work, rest): (Vec<Plan>, Vec<Plan>) =
+        plans.into_iter().partition(|p| !p.item.repaired.is_empty());
+    for plan in &rest {
+        summary.count_cannot_set(&plan.item);
+        on_item(&plan.item);
     }
-    let positions: Vec<usize> = work.iter().map(|(_, _, n)| *n).collect();
-    let run = bulk_update_stream(
-        target,
-        stream::iter(work.into_iter().map(|(id, patch, _)| (id, patch))),
-        BulkOptions {
-            concurrency: options.concurrency,
-            ..BulkOptions::default()
-        },
-    );
-    run.for_each_result(|done| {
-        let Some(item) = positions
-            .get(done.index as usize)
-            .and_then(|n| items.get_mut(*n))
-            .and_then(Option::take)
-        else {
-            return;
-        };
-        let mut item = item;
-        item.result = done.result.map(|outcome| outcome.changed());
-        match &item.result {
-            Ok(true) => summary.written += 1,
-            Ok(false) => {}
-            Err(_) => summary.failed += 1,
-        }
-        on_item(&item);
-    })
-    .await;
+    // A value the target refuses before sending anything (a status
+    // ChartMogul cannot set, say) moves its field to `cannot_set`, and the
+    // pair's other repairs go again without it: one refused value never
+    // blocks the rest. Each round removes a field, so this ends.
+    while !work.is_empty() {
+        let patches: Vec<(CustomerId, CustomerPatch)> = work
+            .iter()
+            .map(|p| (p.item.target_id.clone(), p.patch(caps)))
+            .collect();
+        let mut slots: Vec<Option<Plan>> = work.into_iter().map(Some).collect();
+        let mut again = Vec::new();
+        bulk_update_stream(
+            target,
+            stream::iter(patches),
+            BulkOptions {
+                concurrency: options.concurrency,
+                ..BulkOptions::default()
+            },
+        )
+        .for_each_result(|done| {
+            let Some(mut plan) = slots.get_mut(done.index as usize).and_then(Option::take) else {
+                return;
+            };
+            match done.result {
+                Err(Error::Validation { field, .. }) if plan.refuse(&field) => {
+                    if plan.item.repaired.is_empty() {
+                        summary.to_repair -= 1;
+                        summary.count_cannot_set(&plan.item);
+                        on_item(&plan.item);
+                    } else {
+                        again.push(plan);
+                    }
+                }
+                result => {
+                    plan.item.result = result.map(|outcome| outcome.changed());
+                    match &plan.item.result {
+                        Ok(true) => summary.written += 1,
+                        Ok(false) => {}
+                        Err(_) => summary.failed += 1,
+                    }
+                    summary.count_cannot_set(&plan.item);
+                    on_item(&plan.item);
+                }
+            }
+        })
+        .await;
+        work = again;
+    }
     Ok(summary)
+}
+
+/// A pair that differs: its item, and the source's and target's values
+/// of each field to repair.
+struct Plan {
+    item: SyncItem,
+    values: BTreeMap<Field, (Option<Value>, Option<Value>)>,
+}
+
+impl Plan {
+    /// The patch that repairs the fields still in `repaired`.
+    fn patch(&self, caps: &unibill_core::Capabilities) -> CustomerPatch {
+        let mut patch = CustomerPatch::new();
+        for field in &self.item.repaired {
+            if let Some((from, to)) = self.values.get(field) {
+                repair(&mut patch, *field, from.as_ref(), to.as_ref(), caps);
+            }
+        }
+        patch
+    }
+
+    /// Moves the repaired field named `name` to `cannot_set`; `false` when
+    /// no repaired field has that name (the refusal is then the update's
+    /// error).
+    fn refuse(&mut self, name: &str) -> bool {
+        let Some(at) = self.item.repaired.iter().position(|f| f.name() == name) else {
+            return false;
+        };
+        let field = self.item.repaired.remove(at);
+        self.item.cannot_set.push(field);
+        self.item.cannot_set.sort();
+        true
+    }
+}
+
+impl SyncSummary {
+    fn count_cannot_set(&mut self, item: &SyncItem) {
+        for f in &item.cannot_set {
+            *self.cannot_set.entry(*f).or_default() += 1;
+        }
+    }
 }
 
 /// Adds to `patch` the change that sets `field` to the source's value

@@ -51,6 +51,7 @@ pub mod fusebill;
 mod handle;
 mod http;
 mod journal;
+mod migration;
 mod not_emulated;
 mod seed;
 mod server;
@@ -67,6 +68,7 @@ pub use everlytic::PutShape;
 pub use fault::{Fault, RateLimit, RequestMatcher};
 pub use handle::{Vendor, VendorHandle};
 pub use journal::JournalEntry;
+pub use migration::{MigrationScenario, SeededDifference, SeededDrift};
 pub use not_emulated::{NOT_EMULATED_HEADER, NOT_EMULATED_STATUS, NOT_EMULATED_VALUE};
 
 /// The ChartMogul API key the emulator accepts (as the Basic user name; the
