@@ -10,6 +10,7 @@ use unibill_core::{
 };
 
 use crate::matching::{MatchBy, Side};
+use crate::progress::{OnProgress, Progress};
 
 /// What to compare.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +21,8 @@ pub struct DiffOptions {
     /// Only these fields (default: every field both backends can read).
     /// A field one side cannot read is never compared.
     pub fields: Option<Vec<Field>>,
+    /// Called as each page is listed (default: none).
+    pub on_progress: Option<OnProgress>,
 }
 
 impl DiffOptions {
@@ -27,8 +30,14 @@ impl DiffOptions {
     pub fn new(match_by: MatchBy) -> Self {
         Self {
             match_by,
-            fields: None,
+            ..Self::default()
         }
+    }
+
+    /// Reports each listed page to `on_progress`.
+    pub fn on_progress(mut self, on_progress: OnProgress) -> Self {
+        self.on_progress = Some(on_progress);
+        self
     }
 
     /// Compares only `fields` (those both sides can read).
@@ -224,10 +233,14 @@ pub(crate) async fn index(
     match_by: &MatchBy,
     side: Side,
     fields: &[Field],
+    on_progress: Option<&OnProgress>,
 ) -> Result<Indexed> {
     let mut out = Indexed::default();
+    let mut customers = 0u64;
     let mut pages = updater.list(ListOptions::new());
     while let Some(page) = pages.try_next().await? {
+        customers += page.customers.len() as u64;
+        OnProgress::report(on_progress, Progress::Listed { side, customers });
         for customer in &page.customers {
             let snapshot = Snapshot::of(customer, fields);
             let keys = match_by.keys(customer, side);
@@ -337,8 +350,9 @@ pub async fn diff(
     mut on_difference: impl FnMut(&Difference),
 ) -> Result<DiffSummary> {
     let fields = compared_fields(left, right, options.fields.as_deref());
-    let l = index(left, &options.match_by, Side::Left, &fields).await?;
-    let r = index(right, &options.match_by, Side::Right, &fields).await?;
+    let progress = options.on_progress.as_ref();
+    let l = index(left, &options.match_by, Side::Left, &fields, progress).await?;
+    let r = index(right, &options.match_by, Side::Right, &fields, progress).await?;
     let (mut pairs, mut equal) = (0, 0);
     let mut differing: BTreeMap<Field, u64> = BTreeMap::new();
     let mut summary = pair_up(&l, &r, &fields, |pair| {

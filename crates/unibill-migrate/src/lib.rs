@@ -37,9 +37,11 @@
 mod diff;
 mod matching;
 mod mirror;
+mod progress;
 mod sync;
 
 pub use diff::{diff, Ambiguous, DiffOptions, DiffSummary, Difference, Unmatched};
-pub use matching::{IdMap, MatchBy};
+pub use matching::{IdMap, MatchBy, Side};
 pub use mirror::{Mirror, MirrorPolicy};
+pub use progress::{OnProgress, Progress};
 pub use sync::{sync, SyncItem, SyncOptions, SyncSummary};

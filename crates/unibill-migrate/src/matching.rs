@@ -21,10 +21,13 @@ pub enum MatchBy {
     Map(IdMap),
 }
 
-/// Which side of a comparison a customer is on.
+/// Which side of a comparison: the left (a sync's source of truth) or
+/// the right (a sync's target).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Side {
+pub enum Side {
+    /// The first backend given (`--from`).
     Left,
+    /// The second backend given (`--to`).
     Right,
 }
 

@@ -13,6 +13,7 @@ use unibill_core::{
 
 use crate::diff::{compared_fields, index, pair_up, same, DiffSummary, Pair};
 use crate::matching::{MatchBy, Side};
+use crate::progress::{OnProgress, Progress};
 
 /// What to repair, and whether to write.
 #[derive(Clone, Debug)]
@@ -28,6 +29,13 @@ pub struct SyncOptions {
     /// Repairs in flight at once when applying (default 8), through
     /// [`bulk_update_stream`]: the target's rate limit, locks and retries.
     pub concurrency: usize,
+    /// Match keys of pairs to leave alone: those an earlier, interrupted
+    /// run already repaired (a resumed run). Counted in
+    /// [`SyncSummary::skipped`], neither compared nor written.
+    pub skip_keys: BTreeSet<String>,
+    /// Called as each page is listed and each repair finishes (default:
+    /// none).
+    pub on_progress: Option<OnProgress>,
 }
 
 impl Default for SyncOptions {
@@ -37,6 +45,8 @@ impl Default for SyncOptions {
             fields: None,
             apply: false,
             concurrency: 8,
+            skip_keys: BTreeSet::new(),
+            on_progress: None,
         }
     }
 }
@@ -59,6 +69,25 @@ impl SyncOptions {
     /// Repairs only `fields`.
     pub fn fields(mut self, fields: impl IntoIterator<Item = Field>) -> Self {
         self.fields = Some(fields.into_iter().collect());
+        self
+    }
+
+    /// Repairs in flight at once when applying (at least 1).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Leaves alone the pairs with these match keys (see
+    /// [`Self::skip_keys`](SyncOptions::skip_keys)).
+    pub fn skip_keys(mut self, keys: impl IntoIterator<Item = String>) -> Self {
+        self.skip_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// Reports each listed page and each finished repair to `on_progress`.
+    pub fn on_progress(mut self, on_progress: OnProgress) -> Self {
+        self.on_progress = Some(on_progress);
         self
     }
 }
@@ -112,6 +141,8 @@ pub struct SyncSummary {
     pub failed: u64,
     /// Differences the target cannot set, by field.
     pub cannot_set: BTreeMap<Field, u64>,
+    /// Pairs left alone because [`SyncOptions::skip_keys`] names them.
+    pub skipped: u64,
 }
 
 /// Makes `target` agree with `source` on every field both read and the
@@ -136,13 +167,18 @@ pub async fn sync(
     mut on_item: impl FnMut(&SyncItem),
 ) -> Result<SyncSummary> {
     let fields = compared_fields(source, target, options.fields.as_deref());
-    let s = index(source, &options.match_by, Side::Left, &fields).await?;
-    let t = index(target, &options.match_by, Side::Right, &fields).await?;
+    let progress = options.on_progress.as_ref();
+    let s = index(source, &options.match_by, Side::Left, &fields, progress).await?;
+    let t = index(target, &options.match_by, Side::Right, &fields, progress).await?;
     let caps = target.capabilities();
     let mut plans: Vec<Plan> = Vec::new();
-    let (mut pairs, mut equal) = (0, 0);
+    let (mut pairs, mut equal, mut skipped) = (0, 0, 0);
     let mut differing: BTreeMap<Field, u64> = BTreeMap::new();
     let mut diff = pair_up(&s, &t, &fields, |Pair { key, left, right }| {
+        if options.skip_keys.contains(key) {
+            skipped += 1;
+            return;
+        }
         pairs += 1;
         let mut values = BTreeMap::new();
         let (mut repaired, mut cannot_set) = (Vec::new(), Vec::new());
@@ -180,6 +216,7 @@ pub async fn sync(
     diff.differing = differing;
     let mut summary = SyncSummary {
         diff,
+        skipped,
         ..SyncSummary::default()
     };
     summary.to_repair = plans.iter().filter(|p| !p.item.repaired.is_empty()).count() as u64;
@@ -212,6 +249,8 @@ pub async fn sync(
     // ChartMogul cannot set, say) moves its field to `cannot_set`, and the
     // pair's other repairs go again without it: one refused value never
     // blocks the rest. Each round removes a field, so this ends.
+    let total = work.len() as u64;
+    let mut finished = 0u64;
     while !work.is_empty() {
         let patches: Vec<(CustomerId, CustomerPatch)> = work
             .iter()
@@ -231,15 +270,19 @@ pub async fn sync(
             let Some(mut plan) = slots.get_mut(done.index as usize).and_then(Option::take) else {
                 return;
             };
+            // `refuse` moves the refused field to `cannot_set` (the
+            // guard's one side effect); the arms below see the result.
             match done.result {
-                Err(Error::Validation { field, .. }) if plan.refuse(&field) => {
-                    if plan.item.repaired.is_empty() {
-                        summary.to_repair -= 1;
-                        summary.count_cannot_set(&plan.item);
-                        on_item(&plan.item);
-                    } else {
-                        again.push(plan);
-                    }
+                Err(Error::Validation { field, .. })
+                    if plan.refuse(&field) && !plan.item.repaired.is_empty() =>
+                {
+                    // Goes again without the refused field.
+                    again.push(plan);
+                    return;
+                }
+                Err(Error::Validation { .. }) if plan.item.repaired.is_empty() => {
+                    // Every repair refused: nothing to write after all.
+                    summary.to_repair -= 1;
                 }
                 result => {
                     plan.item.result = result.map(|outcome| outcome.changed());
@@ -248,10 +291,18 @@ pub async fn sync(
                         Ok(false) => {}
                         Err(_) => summary.failed += 1,
                     }
-                    summary.count_cannot_set(&plan.item);
-                    on_item(&plan.item);
                 }
             }
+            summary.count_cannot_set(&plan.item);
+            on_item(&plan.item);
+            finished += 1;
+            OnProgress::report(
+                progress,
+                Progress::Repaired {
+                    done: finished,
+                    total,
+                },
+            );
         })
         .await;
         work = again;

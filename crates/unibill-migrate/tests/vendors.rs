@@ -124,3 +124,73 @@ async fn fusebill_to_chartmogul_sync_repairs_what_chartmogul_can_set_then_writes
     assert_eq!((again.to_repair, again.written), (0, 0));
     assert_eq!(writes(&sandbox), 0);
 }
+
+/// A resumed sync leaves alone the pairs named in `skip_keys`, and the
+/// progress callback sees every page listed and every repair finish.
+#[tokio::test]
+async fn skip_keys_leave_pairs_alone_and_progress_counts_pages_and_repairs() {
+    use std::sync::{Arc, Mutex};
+    use unibill_migrate::{OnProgress, Progress, Side};
+    use unibill_sandbox::{MigrationScenario, Vendor};
+
+    let sandbox = Sandbox::start().await.unwrap();
+    let truth = sandbox.seed_migration(
+        Vendor::Fusebill,
+        Vendor::ChartMogul,
+        &MigrationScenario {
+            matched: 250,
+            ..MigrationScenario::default()
+        },
+    );
+    let fb = Fusebill::builder()
+        .api_key(FUSEBILL_API_KEY)
+        .base_url(sandbox.fusebill().base_url())
+        .settings(fast_settings())
+        .build()
+        .unwrap();
+    let cm = ChartMogul::builder()
+        .api_key(CHARTMOGUL_API_KEY)
+        .base_url(sandbox.chartmogul().base_url())
+        .settings(fast_settings())
+        .build()
+        .unwrap();
+    let drifted: std::collections::BTreeSet<String> =
+        truth.differences.iter().map(|d| d.key.clone()).collect();
+    assert_eq!(drifted.len(), 25);
+    let skip: Vec<String> = drifted.iter().take(10).cloned().collect();
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let seen = steps.clone();
+    let options = SyncOptions::new(MatchBy::External)
+        .apply(true)
+        .skip_keys(skip.clone())
+        .on_progress(OnProgress::new(move |p| seen.lock().unwrap().push(p)));
+    let mut repaired = Vec::new();
+    let summary = sync(&fb, &cm, &options, |item| repaired.push(item.key.clone()))
+        .await
+        .unwrap();
+    assert_eq!(summary.skipped, 10);
+    assert_eq!(summary.diff.pairs, 240);
+    assert_eq!(repaired.len(), 15);
+    assert!(repaired.iter().all(|k| !skip.contains(k)), "{repaired:?}");
+
+    let steps = steps.lock().unwrap().clone();
+    let last_listed = |want: Side| {
+        steps.iter().rev().find_map(|p| match p {
+            Progress::Listed { side, customers } if *side == want => Some(*customers),
+            _ => None,
+        })
+    };
+    // Seeded on each side, plus the vendor's example customers.
+    assert!(last_listed(Side::Left).unwrap() >= 250 + 20 + 6);
+    assert!(last_listed(Side::Right).unwrap() >= 250 + 20 + 3);
+    let repairs: Vec<(u64, u64)> = steps
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Repaired { done, total } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    let total = repairs.first().map(|r| r.1).unwrap();
+    assert_eq!(repairs.len() as u64, total);
+    assert_eq!(repairs.last(), Some(&(total, total)));
+}
