@@ -49,7 +49,7 @@ pub struct BulkArgs {
 }
 
 /// Reads `--progress-secs`: a finite number of seconds above 0.
-fn parse_secs(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_secs(text: &str) -> Result<f64, String> {
     let secs: f64 = text
         .trim()
         .parse()

@@ -119,6 +119,133 @@ impl Environment {
     }
 }
 
+/// The two updaters of `diff` and `sync`, and the sandbox behind them if
+/// any.
+pub struct Pair {
+    /// The left backend (`--from`, a sync's source of truth).
+    pub from: Arc<dyn CustomerUpdater>,
+    /// The right backend (`--to`, a sync's target).
+    pub to: Arc<dyn CustomerUpdater>,
+    sandbox: Option<Sandbox>,
+}
+
+impl Pair {
+    /// Builds the updaters `--from` and `--to` name: profiles of
+    /// `--config FILE` when one is given, else backend names configured
+    /// from the environment, or from an in-process sandbox seeded for a
+    /// migration rehearsal (`--sandbox`).
+    pub async fn load(cli: &Cli, from: &str, to: &str) -> Result<Self, Fail> {
+        if cli.backend.is_some() || cli.profile.is_some() {
+            return Err(Fail::usage(
+                "--from and --to name the two backends (or profiles of --config): leave out --backend and --profile",
+            ));
+        }
+        let mut sandbox = None;
+        let mut vars = None;
+        if cli.sandbox {
+            let sb = Sandbox::start()
+                .await
+                .map_err(|e| Fail::failed(format!("cannot start the sandbox: {e}")))?;
+            sb.set_journal_capacity(Some(0));
+            vars = Some(sb.env_vars().into_iter().collect::<HashMap<&str, String>>());
+            sandbox = Some(sb);
+        }
+        let left = named_config(cli, from, "--from", vars.as_ref())?;
+        let right = named_config(cli, to, "--to", vars.as_ref())?;
+        if let Some(sb) = &sandbox {
+            let (l, r) = (vendor_of(left.backend()), vendor_of(right.backend()));
+            match (l, r) {
+                (Some(l), Some(r)) if l != r => {
+                    let truth = sb.seed_migration(l, r, &unibill_sandbox::MigrationScenario::default());
+                    crate::say(format_args!(
+                        "sandbox: {} customers at both {} and {} ({} of them drifting), {} at each alone, {} references held twice on the left",
+                        truth.pairs.len(),
+                        l.name(),
+                        r.name(),
+                        truth
+                            .differences
+                            .iter()
+                            .map(|d| d.key.as_str())
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .len(),
+                        truth.unmatched_left.len(),
+                        truth.ambiguous.len(),
+                    ));
+                }
+                _ => {
+                    return Err(Fail::usage(format!(
+                        "--sandbox needs two different backends, not {} and {}",
+                        left.backend(),
+                        right.backend()
+                    )))
+                }
+            }
+        }
+        Ok(Self {
+            from: left.build()?,
+            to: right.build()?,
+            sandbox,
+        })
+    }
+
+    /// Stops the in-process sandbox, if any.
+    pub async fn shutdown(self) {
+        drop((self.from, self.to));
+        if let Some(sb) = self.sandbox {
+            sb.shutdown().await;
+        }
+    }
+}
+
+/// The sandbox's emulator for a backend name.
+fn vendor_of(backend: &str) -> Option<unibill_sandbox::Vendor> {
+    use unibill_sandbox::Vendor;
+    [Vendor::ChartMogul, Vendor::Fusebill, Vendor::Everlytic]
+        .into_iter()
+        .find(|v| v.name() == backend)
+}
+
+/// The config `name` stands for: the profile `name` of `--config FILE`,
+/// else the backend `name` configured from the environment; in a sandbox
+/// (`vars`), the sandbox's address and keys with the profile's other
+/// settings.
+fn named_config(
+    cli: &Cli,
+    name: &str,
+    flag: &str,
+    vars: Option<&HashMap<&str, String>>,
+) -> Result<Config, Fail> {
+    let file = match &cli.config {
+        Some(path) => Some(
+            read_config_file(path, Some(name))
+                .map_err(|f| Fail::usage(format!("{flag} `{name}`: {}", f.message)))?,
+        ),
+        None => None,
+    };
+    let backend = match &file {
+        Some(f) if vars.is_none() => return Ok(f.clone()),
+        Some(f) => f.backend().to_owned(),
+        None => name.trim().to_ascii_lowercase(),
+    };
+    let config = Config::from_lookup(|var| {
+        if var == unibill::config::BACKEND_VAR {
+            return Some(backend.clone());
+        }
+        vars.and_then(|v| v.get(var).cloned())
+            .or_else(|| std::env::var(var).ok())
+    })
+    .map_err(|e| match &e {
+        unibill::Error::Config { field, reason } if field == unibill::config::BACKEND_VAR => {
+            Fail::usage(format!("{flag} `{name}`: {reason}"))
+        }
+        _ => Fail::from(e),
+    })?;
+    Ok(match file {
+        Some(f) => config.with_settings(f.settings().clone()),
+        None => config,
+    })
+}
+
 /// The variable naming the profile of the config file to use.
 pub const PROFILE_VAR: &str = "UNIBILL_PROFILE";
 

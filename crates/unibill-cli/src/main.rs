@@ -8,6 +8,7 @@ mod config;
 mod fields;
 mod gate;
 mod input;
+mod migrate;
 mod reference;
 mod report;
 mod verbose;
@@ -124,6 +125,13 @@ enum Command {
     Update(UpdateArgs),
     /// Update many customers from a CSV or JSONL file.
     Bulk(bulk::BulkArgs),
+    /// Compare the customers of two backends field by field: one JSON
+    /// line per difference, a summary on stderr; exit 0 when they agree,
+    /// 1 when they differ, 2 on trouble.
+    Diff(migrate::DiffArgs),
+    /// Make the --to backend agree with --from (the source of truth) on
+    /// the fields it can set; a dry run unless --apply.
+    Sync(migrate::SyncArgs),
     /// Print what each compiled-in backend can read, set and clear.
     Capabilities,
     /// Run the embedded sandbox until Ctrl-C and print its environment variables.
@@ -318,6 +326,8 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
             return Ok(0);
         }
         Command::Sandbox => return config::serve_sandbox().await,
+        Command::Diff(args) => return migrate::run_diff(&cli, args).await,
+        Command::Sync(args) => return migrate::run_sync(&cli, args).await,
         _ => {}
     }
     let env = config::Environment::load(&cli).await?;
@@ -326,7 +336,11 @@ async fn run(cli: Cli) -> Result<u8, Fail> {
         Command::Get { reference, raw } => get(updater, &reference, raw, output).await?,
         Command::Update(args) => update(updater, args, output).await?,
         Command::Bulk(args) => bulk::run(updater, args).await?,
-        Command::Capabilities | Command::Sandbox | Command::Completions { .. } => 0,
+        Command::Capabilities
+        | Command::Sandbox
+        | Command::Completions { .. }
+        | Command::Diff(_)
+        | Command::Sync(_) => 0,
     };
     env.shutdown().await;
     Ok(code)

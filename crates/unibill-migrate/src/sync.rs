@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use futures_util::stream;
+use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use unibill_core::{
-    bulk_update_stream, BulkOptions, CheckedPatch, CustomerId, CustomerPatch, CustomerUpdater,
+    bulk_update_stream, BulkOptions, CustomerId, CustomerPatch, CustomerUpdater,
     Error, Field, FieldKind, Op, Result, UpdateOptions,
 };
 
@@ -105,12 +105,13 @@ pub struct SyncItem {
     /// The fields the repair sets or clears at the target.
     pub repaired: Vec<Field>,
     /// The fields that differ but the target cannot set: read only there,
-    /// a change it does not offer, or (when applying) a value it refuses
-    /// before sending anything, such as a status ChartMogul does not let
-    /// a client set. Listed, never skipped silently.
+    /// a change it does not offer, or a value it refuses before sending
+    /// anything, such as a status ChartMogul does not let a client set.
+    /// Listed, never skipped silently.
     pub cannot_set: Vec<Field>,
     /// What the repair did: `Ok(true)` when a write was sent, `Ok(false)`
-    /// when none was needed or in a dry run; the update's error otherwise.
+    /// when none was needed, or in a dry run that the target accepts; the
+    /// update's (or dry run's) error otherwise.
     #[serde(serialize_with = "result_text")]
     pub result: std::result::Result<bool, Error>,
 }
@@ -132,8 +133,8 @@ fn result_text<S: serde::Serializer>(
 pub struct SyncSummary {
     /// The comparison of source and target before any repair.
     pub diff: DiffSummary,
-    /// Pairs with a repair to make (less, when applying, those whose
-    /// every repair the target refused).
+    /// Pairs with a repair to make (less those whose every repair the
+    /// target refused).
     pub to_repair: u64,
     /// Pairs whose repair sent a write.
     pub written: u64,
@@ -152,14 +153,22 @@ pub struct SyncSummary {
 /// by one. Fields the target cannot set are listed in the item's
 /// [`SyncItem::cannot_set`] and the summary.
 ///
-/// A dry run (the default) writes nothing. With [`SyncOptions::apply`]
-/// every repair goes through [`bulk_update_stream`] by the target's id:
-/// the same update path as any other (the customer's write lock, the
-/// rate limit, retries, and no write when the target already holds the
-/// values), so a second sync after a successful one writes nothing. Sync
-/// never creates or deletes customers: the unmatched and the ambiguous
-/// are in [`SyncSummary::diff`]. `on_item` gets each pair that differed,
-/// in key order for a dry run, as repairs finish when applying.
+/// A dry run (the default) writes nothing: each repair goes through the
+/// target's own [`CustomerUpdater::dry_run`], so its checks apply and its
+/// plan is worked out (with the reads a plan needs, at the target's rate
+/// limit). With [`SyncOptions::apply`] every repair goes through
+/// [`bulk_update_stream`] by the target's id: the same update path as any
+/// other (the customer's write lock, the rate limit, retries, and no write
+/// when the target already holds the values), so a second sync after a
+/// successful one writes nothing. Either way, a value the target refuses
+/// before sending anything (a status ChartMogul does not let a client
+/// set, a Fusebill currency, which is fixed once the customer exists)
+/// moves its field to [`SyncItem::cannot_set`], and the pair's other
+/// repairs go ahead without it.
+///
+/// Sync never creates or deletes customers: the unmatched and the
+/// ambiguous are in [`SyncSummary::diff`]. `on_item` gets each pair that
+/// differed, as its repair finishes.
 pub async fn sync(
     source: &dyn CustomerUpdater,
     target: &dyn CustomerUpdater,
@@ -220,25 +229,8 @@ pub async fn sync(
         ..SyncSummary::default()
     };
     summary.to_repair = plans.iter().filter(|p| !p.item.repaired.is_empty()).count() as u64;
-    if !options.apply {
-        // A dry run writes nothing, but says which repairs the target
-        // would refuse (a value its rules do not accept).
-        for plan in &mut plans {
-            if !plan.item.repaired.is_empty() {
-                plan.item.result =
-                    CheckedPatch::check(caps, &plan.patch(caps), &UpdateOptions::default())
-                        .map(|_| false);
-                if plan.item.result.is_err() {
-                    summary.failed += 1;
-                }
-            }
-            summary.count_cannot_set(&plan.item);
-            on_item(&plan.item);
-        }
-        return Ok(summary);
-    }
-    // Only pairs with something to set are written; the others are
-    // reported as they are.
+    // Only pairs with something to set are sent (written, or planned by
+    // the target's own dry run); the others are reported as they are.
     let (mut work, rest): (Vec<Plan>, Vec<Plan>) =
         plans.into_iter().partition(|p| !p.item.repaired.is_empty());
     for plan in &rest {
@@ -258,21 +250,13 @@ pub async fn sync(
             .collect();
         let mut slots: Vec<Option<Plan>> = work.into_iter().map(Some).collect();
         let mut again = Vec::new();
-        bulk_update_stream(
-            target,
-            stream::iter(patches),
-            BulkOptions {
-                concurrency: options.concurrency,
-                ..BulkOptions::default()
-            },
-        )
-        .for_each_result(|done| {
-            let Some(mut plan) = slots.get_mut(done.index as usize).and_then(Option::take) else {
+        let mut finish = |n: usize, result: Result<bool>| {
+            let Some(mut plan) = slots.get_mut(n).and_then(Option::take) else {
                 return;
             };
             // `refuse` moves the refused field to `cannot_set` (the
             // guard's one side effect); the arms below see the result.
-            match done.result {
+            match result {
                 Err(Error::Validation { field, .. })
                     if plan.refuse(&field) && !plan.item.repaired.is_empty() =>
                 {
@@ -285,7 +269,7 @@ pub async fn sync(
                     summary.to_repair -= 1;
                 }
                 result => {
-                    plan.item.result = result.map(|outcome| outcome.changed());
+                    plan.item.result = result;
                     match &plan.item.result {
                         Ok(true) => summary.written += 1,
                         Ok(false) => {}
@@ -303,8 +287,38 @@ pub async fn sync(
                     total,
                 },
             );
-        })
-        .await;
+        };
+        if options.apply {
+            bulk_update_stream(
+                target,
+                stream::iter(patches),
+                BulkOptions {
+                    concurrency: options.concurrency,
+                    ..BulkOptions::default()
+                },
+            )
+            .for_each_result(|done| {
+                finish(
+                    done.index as usize,
+                    done.result.map(|outcome| outcome.changed()),
+                )
+            })
+            .await;
+        } else {
+            // The target's own dry run: its checks and its plan (reads
+            // where it needs them, never a write).
+            let mut planned = stream::iter(patches.into_iter().enumerate())
+                .map(|(n, (id, patch))| async move {
+                    let plan = target
+                        .dry_run(&id, &patch, &UpdateOptions::default())
+                        .await;
+                    (n, plan.map(|_| false))
+                })
+                .buffer_unordered(options.concurrency.max(1));
+            while let Some((n, result)) = planned.next().await {
+                finish(n, result);
+            }
+        }
         work = again;
     }
     Ok(summary)
