@@ -156,7 +156,8 @@ impl Pair {
             let (l, r) = (vendor_of(left.backend()), vendor_of(right.backend()));
             match (l, r) {
                 (Some(l), Some(r)) if l != r => {
-                    let truth = sb.seed_migration(l, r, &unibill_sandbox::MigrationScenario::default());
+                    let truth =
+                        sb.seed_migration(l, r, &unibill_sandbox::MigrationScenario::default());
                     crate::say(format_args!(
                         "sandbox: {} customers at both {} and {} ({} of them drifting), {} at each alone, {} references held twice on the left",
                         truth.pairs.len(),

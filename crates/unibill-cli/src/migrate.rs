@@ -265,8 +265,14 @@ fn summary_table(from: &str, to: &str, by: &MatchBy, s: &DiffSummary) -> String 
     for (field, n) in &s.differing {
         row(format!("pairs differing on {}", field.name()), *n);
     }
-    row(format!("only at {from} (unmatched)"), s.unmatched_left.len() as u64);
-    row(format!("only at {to} (unmatched)"), s.unmatched_right.len() as u64);
+    row(
+        format!("only at {from} (unmatched)"),
+        s.unmatched_left.len() as u64,
+    );
+    row(
+        format!("only at {to} (unmatched)"),
+        s.unmatched_right.len() as u64,
+    );
     row("ambiguous keys".into(), s.ambiguous.len() as u64);
     let list = |t: &mut String, label: &str, items: Vec<String>| {
         if items.is_empty() {
@@ -360,7 +366,9 @@ async fn compare(
         }
     });
     let summary = until_signal(run, || {
-        crate::say(format_args!("interrupted: nothing was written to either backend"))
+        crate::say(format_args!(
+            "interrupted: nothing was written to either backend"
+        ))
     })
     .await;
     display.finish();
