@@ -7,8 +7,8 @@ use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use serde_json::Value;
 use unibill_core::{
-    bulk_update_stream, BulkOptions, CustomerId, CustomerPatch, CustomerUpdater,
-    Error, Field, FieldKind, Op, Result, UpdateOptions,
+    bulk_update_stream, BulkOptions, CustomerId, CustomerPatch, CustomerUpdater, Error, Field,
+    FieldKind, Op, Result, UpdateOptions,
 };
 
 use crate::diff::{compared_fields, index, pair_up, same, DiffSummary, Pair};
@@ -309,9 +309,7 @@ pub async fn sync(
             // where it needs them, never a write).
             let mut planned = stream::iter(patches.into_iter().enumerate())
                 .map(|(n, (id, patch))| async move {
-                    let plan = target
-                        .dry_run(&id, &patch, &UpdateOptions::default())
-                        .await;
+                    let plan = target.dry_run(&id, &patch, &UpdateOptions::default()).await;
                     (n, plan.map(|_| false))
                 })
                 .buffer_unordered(options.concurrency.max(1));
