@@ -371,6 +371,7 @@ impl State {
         }
         sync_address(customer);
         let answer = customer.clone();
+        self.reindex(idx);
         for (k, ty) in new_types {
             self.types.entry(k).or_insert(ty);
         }

@@ -12,13 +12,15 @@
 //! of `<customer-since as YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ>&<id>` of the last
 //! entry answered (`&<id>` when it has no `customer-since`), `null` when
 //! the page is empty.
-
-use std::cmp::Ordering;
-use std::collections::HashMap;
+//!
+//! The list is read off the store's ordered index from the cursor on, so a
+//! page of 100,000 customers costs a binary search and the page; only a
+//! filtered first page counts every match (for `total_pages`).
 
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
 
 use super::errors::err_code;
 use super::state::State;
@@ -29,10 +31,16 @@ use crate::time::parse_timestamp;
 pub(super) const MAX_PER_PAGE: usize = 200;
 
 /// Where a customer sorts: `customer-since` (none sorts last), then `id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Key {
-    since: Option<DateTime<Utc>>,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Key {
+    pub(super) since: Option<DateTime<Utc>>,
     id: i64,
+}
+
+impl Key {
+    pub(super) fn new(since: Option<DateTime<Utc>>, id: i64) -> Key {
+        Key { since, id }
+    }
 }
 
 impl Ord for Key {
@@ -53,21 +61,15 @@ impl PartialOrd for Key {
     }
 }
 
-/// Where `c` sorts, parsing its `customer-since` once per distinct text
-/// (`parsed` remembers them for one request).
-fn key_with<'a>(c: &'a Value, parsed: &mut HashMap<&'a str, Option<DateTime<Utc>>>) -> Key {
+/// Where `c` sorts.
+pub(super) fn key_of(c: &Value) -> Key {
     Key {
         since: c
             .get("customer-since")
             .and_then(Value::as_str)
-            .and_then(|text| *parsed.entry(text).or_insert_with(|| parse_timestamp(text))),
+            .and_then(parse_timestamp),
         id: c.get("id").and_then(Value::as_i64).unwrap_or(0),
     }
-}
-
-#[cfg(test)]
-fn key_of(c: &Value) -> Key {
-    key_with(c, &mut HashMap::new())
 }
 
 fn encode_cursor(key: &Key) -> String {
@@ -129,28 +131,17 @@ fn paging(req: &Req) -> Result<Paging, Resp> {
     Ok(Paging { per_page, after })
 }
 
-/// One page of `matches`: the first page's long shape, or the cursor
-/// page's short one when the request carried a cursor.
-///
-/// Only the page is sorted: the customers after the cursor are narrowed to
-/// the `per_page` first with a selection, and each distinct
-/// `customer-since` text is parsed once per request, so a page of a store
-/// of 100,000 customers costs one pass over it, not a sort.
-fn page(matches: Vec<&Value>, paging: &Paging, total_pages: bool) -> Value {
-    let total = matches.len();
-    let mut parsed: HashMap<&str, Option<DateTime<Utc>>> = HashMap::new();
-    let mut rest: Vec<(Key, &Value)> = matches
-        .into_iter()
-        .map(|c| (key_with(c, &mut parsed), c))
-        .filter(|(k, _)| paging.after.as_ref().is_none_or(|after| k > after))
-        .collect();
-    let has_more = rest.len() > paging.per_page;
-    if has_more {
-        rest.select_nth_unstable_by(paging.per_page, |a, b| a.0.cmp(&b.0));
-        rest.truncate(paging.per_page);
-    }
-    rest.sort_by(|a, b| a.0.cmp(&b.0));
-    let entries = rest;
+/// One page: `entries` (at most `per_page`, in order, after the cursor),
+/// whether more match after them, and how many match in all (used by the
+/// first page's `total_pages` when `total_pages` is set). The first page
+/// has the long shape, a page asked for with a cursor the short one.
+fn page(
+    entries: &[(Key, &Value)],
+    has_more: bool,
+    total: usize,
+    paging: &Paging,
+    total_pages: bool,
+) -> Value {
     let cursor = entries
         .last()
         .map(|(k, _)| Value::String(encode_cursor(k)))
@@ -199,10 +190,10 @@ impl State {
             Ok(p) => p,
             Err(resp) => return resp,
         };
-        let matches: Vec<&Value> = self
+        let mut matches: Vec<(Key, usize)> = self
             .with_email(&email)
             .into_iter()
-            .map(|i| &self.customers[i])
+            .map(|i| (self.index.key(i), i))
             .collect();
         if matches.is_empty() {
             return err_code(
@@ -211,7 +202,19 @@ impl State {
                 Some("email"),
             );
         }
-        Resp::json(200, &page(matches, &paging, false))
+        let total = matches.len();
+        matches.sort_unstable();
+        let rest = match &paging.after {
+            Some(after) => &matches[matches.partition_point(|(k, _)| k <= after)..],
+            None => &matches[..],
+        };
+        let entries: Vec<(Key, &Value)> = rest
+            .iter()
+            .take(paging.per_page)
+            .map(|(k, i)| (*k, &self.customers[*i]))
+            .collect();
+        let has_more = rest.len() > paging.per_page;
+        Resp::json(200, &page(&entries, has_more, total, &paging, false))
     }
 
     /// `GET /v1/customers`: every customer, or those matching all of
@@ -234,19 +237,125 @@ impl State {
                 filters.push((key, v));
             }
         }
-        let matches: Vec<&Value> = self
-            .customers
+        let matches = |c: &Value| filters.iter().all(|(key, v)| contains_text(c, key, v));
+        // The page is read off the list order from the cursor on: the
+        // customers it skips are the ones the filters refuse.
+        let rest = match &paging.after {
+            Some(after) => self.index.after(after),
+            None => self.index.entries(),
+        };
+        let mut found = rest
             .iter()
-            .filter(|c| filters.iter().all(|(key, v)| contains_text(c, key, v)))
-            .collect();
-        Resp::json(200, &page(matches, &paging, true))
+            .map(|(k, i)| (*k, &self.customers[*i]))
+            .filter(|(_, c)| matches(c));
+        let entries: Vec<(Key, &Value)> = found.by_ref().take(paging.per_page).collect();
+        let has_more = found.next().is_some();
+        // Only the first page counts the matches (for `total_pages`).
+        let total = if paging.after.is_some() {
+            0
+        } else if filters.is_empty() {
+            self.customers.len()
+        } else {
+            self.customers.iter().filter(|c| matches(c)).count()
+        };
+        Resp::json(200, &page(&entries, has_more, total, &paging, true))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::{decode_cursor, encode_cursor, key_of};
-    use serde_json::json;
+    use crate::chartmogul::state::State;
+    use crate::http::Req;
+    use serde_json::{json, Value};
+
+    fn get(state: &State, query: &str) -> Value {
+        let req = Req {
+            method: "GET".into(),
+            path: "/v1/customers".into(),
+            query: Some(query.into()),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let resp = state.list(&req);
+        assert_eq!(resp.status, 200);
+        serde_json::from_slice(&resp.body).unwrap()
+    }
+
+    /// Every page of `query`, following the cursors: the uuids in the
+    /// order answered, and the first page's `total_pages`.
+    fn all_pages(state: &State, query: &str) -> (Vec<String>, Value) {
+        let first = get(state, query);
+        let total_pages = first["total_pages"].clone();
+        let mut uuids = Vec::new();
+        let mut page = first;
+        loop {
+            for c in page["entries"].as_array().unwrap() {
+                uuids.push(c["uuid"].as_str().unwrap().to_string());
+            }
+            if page["has_more"] != json!(true) {
+                return (uuids, total_pages);
+            }
+            let cursor = page["cursor"].as_str().unwrap().to_string();
+            page = get(state, &format!("{query}&cursor={cursor}"));
+        }
+    }
+
+    /// What the list must answer: the customers `keep` accepts, sorted by
+    /// `customer-since` (none last) then `id`, as a pass over the whole
+    /// store finds them.
+    fn expected(state: &State, keep: impl Fn(&Value) -> bool) -> Vec<String> {
+        let mut found: Vec<&Value> = state.customers.iter().filter(|c| keep(c)).collect();
+        found.sort_by_key(|c| key_of(c));
+        found
+            .iter()
+            .map(|c| c["uuid"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn pages_keep_the_list_order_after_updates_move_customers() {
+        let mut state = State::seeded();
+        let copies = state.add_copies(40);
+        state.add_lookup_seeds();
+        // Move customers in the order: earlier, later, out of the dated
+        // ones (no customer-since), and by id among equal dates.
+        let moves: [(&str, Value, Option<i64>); 5] = [
+            (&copies[30], json!("2010-01-01T00:00:00+00:00"), None),
+            (&copies[3], json!("2030-05-01T12:00:00Z"), None),
+            (&copies[7], Value::Null, None),
+            (&copies[12], json!("2015-06-19T13:16:00-04:00"), Some(1)),
+            (&copies[20], json!("2022-06-09T13:16:00-04:00"), None),
+        ];
+        for (uuid, since, id) in moves {
+            assert!(state.update_customer(uuid, &mut |c| {
+                c["customer-since"] = since.clone();
+                if let Some(id) = id {
+                    c["id"] = json!(id);
+                }
+                c["status"] = json!("Working Lead");
+            }));
+        }
+        // And back again: the index follows every change, not the first.
+        assert!(state.update_customer(&copies[20], &mut |c| {
+            c["customer-since"] = json!("2012-02-02T00:00:00Z");
+        }));
+
+        let all = expected(&state, |_| true);
+        assert_eq!(all.len(), 2 + 40 + 3);
+        assert_eq!(all[0], copies[30]);
+        assert_eq!(all[all.len() - 1], copies[7]);
+        for per_page in [1, 7, 200] {
+            let (uuids, total_pages) = all_pages(&state, &format!("per_page={per_page}"));
+            assert_eq!(uuids, all, "per_page={per_page}");
+            assert_eq!(total_pages, json!(all.len().div_ceil(per_page)));
+        }
+        let leads = expected(&state, |c| c["status"] == json!("Working Lead"));
+        assert_eq!(leads.len(), 5);
+        let (uuids, total_pages) = all_pages(&state, "per_page=2&status=Working+Lead");
+        assert_eq!(uuids, leads);
+        assert_eq!(total_pages, json!(3));
+    }
 
     #[test]
     fn cursors_spell_like_the_recorded_ones() {

@@ -27,12 +27,15 @@
 //! The emulator is split by concern: routing here, the stored customers
 //! and their seeds in `state`, the rules of each writable `PATCH` field in
 //! `fields`, custom attributes and tags in `attributes`, value checks in
-//! `validate`, search and the filtered list in `lookup`, and the vendor's
-//! error shapes in `errors`.
+//! `validate`, search and the filtered list in `lookup`, the vendor's
+//! error shapes in `errors`, and in `index` the ordered index each
+//! emulator serves its list pages from (here by `customer-since` and
+//! `id`), so that a page costs the page, not a pass over the store.
 
 mod attributes;
 mod errors;
 mod fields;
+pub(crate) mod index;
 mod lookup;
 mod state;
 mod validate;

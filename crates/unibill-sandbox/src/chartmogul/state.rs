@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
+use super::index::SortedIndex;
+use super::lookup::{key_of, Key};
 use super::validate::AttrType;
 use super::{
     LOOKUP_SECOND_DATA_SOURCE_UUID, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_EXTERNAL_ID,
@@ -157,7 +159,12 @@ pub fn lookup_seed_customers() -> Vec<Value> {
 }
 
 pub(crate) struct State {
+    /// The customers, in the order they were added (never removed).
     pub(super) customers: Vec<Value>,
+    /// `customers` in list order (`customer-since`, then `id`): whatever
+    /// may change a customer's `customer-since` or `id` re-files it with
+    /// [`State::reindex`].
+    pub(super) index: SortedIndex<Key>,
     pub(super) types: BTreeMap<String, AttrType>,
 }
 
@@ -270,10 +277,24 @@ impl State {
             .iter()
             .filter_map(|(k, t)| AttrType::parse(t).map(|t| (k.to_string(), t)))
             .collect();
+        let customers = seed_customers();
+        let index = SortedIndex::new(customers.iter().map(key_of));
         State {
-            customers: seed_customers(),
+            customers,
+            index,
             types,
         }
+    }
+
+    /// Re-files the customer at `i` in the list order after a change.
+    pub(super) fn reindex(&mut self, i: usize) {
+        self.index.set(i, key_of(&self.customers[i]));
+    }
+
+    /// Adds `c` to the store and to the list order.
+    fn push(&mut self, c: Value) {
+        self.index.extend([key_of(&c)]);
+        self.customers.push(c);
     }
 
     pub(super) fn find(&self, uuid: &str) -> Option<usize> {
@@ -291,8 +312,9 @@ impl State {
     /// their uuids.
     pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
         let template = seed_customer();
+        let since = key_of(&template).since;
         let next_id = crate::seed::next_int_id(&self.customers);
-        (0..n)
+        let uuids = (0..n)
             .map(|k| {
                 let id = next_id + k as i64;
                 let uuid = format!("cus_00000000-0000-4000-8000-{id:012}");
@@ -303,7 +325,10 @@ impl State {
                 self.customers.push(c);
                 uuid
             })
-            .collect()
+            .collect();
+        self.index
+            .extend((0..n).map(|k| Key::new(since, next_id + k as i64)));
+        uuids
     }
 
     /// Adds the lookup seeds not yet held (by uuid); returns the uuids of
@@ -317,7 +342,7 @@ impl State {
                 .unwrap_or("")
                 .to_string();
             if self.find(&uuid).is_none() {
-                self.customers.push(c);
+                self.push(c);
             }
             uuids.push(uuid);
         }
@@ -329,6 +354,7 @@ impl State {
             Some(i) => {
                 f(&mut self.customers[i]);
                 sync_address(&mut self.customers[i]);
+                self.reindex(i);
                 true
             }
             None => false,

@@ -115,6 +115,7 @@ impl State {
             }
         }
         let item = item.clone();
+        self.reindex(idx);
         match self.put_shape {
             PutShape::Wrapped => Resp::json(200, &self.wrapped(&item)),
             PutShape::Bare => Resp::json(200, &item),

@@ -21,8 +21,9 @@
 //! [`VendorHandle::set_everlytic_put_shape`]: crate::VendorHandle::set_everlytic_put_shape
 //!
 //! The emulator is split by concern: routing and content negotiation here,
-//! the stored customers and their seeds in `state`, the property rules and
-//! the `PUT` in `fields`, and the error shape in `errors`.
+//! the stored customers, their seeds and their `id` order (an index a
+//! page is a slice of) in `state`, the property rules and the `PUT` in
+//! `fields`, and the error shape in `errors`.
 
 mod errors;
 mod fields;
@@ -152,19 +153,14 @@ impl State {
                 )
             }
         };
-        let mut ordered: Vec<&Value> = self.customers.iter().collect();
-        // Usually already in id order (customers are added with rising
-        // ids): checking is one pass, sorting a large store per page is not.
-        let id = |c: &&Value| c.get("id").and_then(Value::as_i64).unwrap_or(i64::MAX);
-        if !ordered.is_sorted_by_key(id) {
-            ordered.sort_by_key(id);
-        }
+        // A page is a slice of the list order: no pass over the store.
+        let ordered = self.order.entries();
         let total = ordered.len();
-        let collection: Vec<Value> = ordered
-            .into_iter()
-            .skip((page - 1).saturating_mul(count))
-            .take(count)
-            .cloned()
+        let start = (page - 1).saturating_mul(count).min(total);
+        let end = start.saturating_add(count).min(total);
+        let collection: Vec<Value> = ordered[start..end]
+            .iter()
+            .map(|(_, i)| self.customers[*i].clone())
             .collect();
         let base = &self.base_url;
         let href = |p: usize| format!("{base}/api/2.0/customers?page={p}&count={count}");
@@ -255,5 +251,93 @@ impl State {
             },
             _ => crate::not_emulated::answer("Everlytic", req),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::State;
+    use crate::http::Req;
+
+    const BASE: &str = "http://sandbox.test";
+
+    fn get(state: &State, query: &str) -> Value {
+        let req = Req {
+            method: "GET".into(),
+            path: "/api/2.0/customers".into(),
+            query: Some(query.into()),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let resp = state.list(&req);
+        assert_eq!(resp.status, 200, "{query}");
+        serde_json::from_slice(&resp.body).unwrap()
+    }
+
+    /// Every page at `count`, following the `next` links: the ids in the
+    /// order answered.
+    fn all_pages(state: &State, count: usize) -> Vec<i64> {
+        let mut ids = Vec::new();
+        let mut query = format!("page=1&count={count}");
+        loop {
+            let page = get(state, &query);
+            for c in page["collection"].as_array().unwrap() {
+                ids.push(c["id"].as_i64().unwrap());
+            }
+            let next = page["links"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|l| l["rel"] == json!("next"));
+            match next {
+                Some(link) => {
+                    let href = link["href"].as_str().unwrap();
+                    query = href.split_once('?').unwrap().1.to_string();
+                }
+                None => return ids,
+            }
+        }
+    }
+
+    #[test]
+    fn pages_keep_the_id_order_after_updates_move_customers() {
+        let mut state = State::seeded(BASE);
+        state.add_lookup_seeds();
+        let copies = state.add_copies(25);
+        // Move customers in the id order: to the front, to the back, and
+        // between two others, then one of them again.
+        for (id, new_id) in [
+            (&copies[10], 1),
+            (&copies[3], 9_000_000),
+            (&copies[24], 1000),
+        ] {
+            assert!(state.update_customer(id, &mut |c| c["id"] = json!(new_id)));
+        }
+        assert!(state.update_customer("1", &mut |c| c["id"] = json!(2000)));
+        // A `PUT` changes no id: the order stays as it is.
+        let body = json!({"name": "Moved Ltd", "email": "moved@example.com"});
+        let resp = state.put(state.find("9000000").unwrap(), body);
+        assert_eq!(resp.status, 200);
+
+        let mut all: Vec<i64> = state
+            .customers
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        all.sort();
+        assert_eq!(all.len(), 2 + 25 + 3);
+        assert_eq!(all[all.len() - 1], 9_000_000);
+        for count in [1, 4, 100] {
+            assert_eq!(all_pages(&state, count), all, "count={count}");
+        }
+        assert_eq!(all[0], 1000);
+        assert!(all.contains(&2000) && !all.contains(&1));
+        assert_eq!(state.customer("2000").unwrap()["id"], json!(2000));
+        assert!(state.customer("1").is_none());
+        // Past the last page: an empty collection.
+        let past = get(&state, "page=9&count=4");
+        assert_eq!(past["collection"], json!([]));
     }
 }

@@ -3,6 +3,8 @@
 
 use serde_json::{json, Value};
 
+use crate::chartmogul::index::SortedIndex;
+
 use super::{
     PutShape, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_IDS, LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID,
     LOOKUP_UNIQUE_UNIQUE_ID, SECOND_CUSTOMER_EMAIL, SEED_CUSTOMER_EMAIL,
@@ -108,15 +110,26 @@ pub fn lookup_seed_customers() -> Vec<Value> {
 }
 
 pub(crate) struct State {
+    /// The customers, in the order they were added (never removed).
     pub(super) customers: Vec<Value>,
+    /// `customers` in list order (by `id`): whatever may change a
+    /// customer's `id` re-files it with [`State::reindex`].
+    pub(super) order: SortedIndex<i64>,
     pub(crate) base_url: String,
     pub(crate) put_shape: PutShape,
 }
 
+/// Where a customer sorts in the list: its `id` (none sorts last).
+fn list_key(c: &Value) -> i64 {
+    c.get("id").and_then(Value::as_i64).unwrap_or(i64::MAX)
+}
+
 impl State {
     pub(crate) fn seeded(base_url: &str) -> State {
+        let customers = seed_items();
         State {
-            customers: seed_items(),
+            order: SortedIndex::new(customers.iter().map(list_key)),
+            customers,
             base_url: base_url.to_string(),
             put_shape: PutShape::Wrapped,
         }
@@ -124,15 +137,30 @@ impl State {
 
     pub(super) fn find(&self, id: &str) -> Option<usize> {
         let id: i64 = id.trim().parse().ok()?;
-        self.customers
+        self.order
+            .equal(&id)
             .iter()
-            .position(|c| c.get("id").and_then(Value::as_i64) == Some(id))
+            .map(|(_, i)| *i)
+            .find(|i| self.customers[*i].get("id").and_then(Value::as_i64) == Some(id))
+    }
+
+    /// Re-files the customer at `i` in the list order after a change.
+    pub(super) fn reindex(&mut self, i: usize) {
+        self.order.set(i, list_key(&self.customers[i]));
+    }
+
+    /// Files the customers added since the list order last grew.
+    fn index_added(&mut self) {
+        let added = &self.customers[self.order.len()..];
+        self.order.extend(added.iter().map(list_key));
     }
 
     /// Adds `n` copies of the first seeded customer under fresh integer
     /// ids (after the highest one held); returns their ids.
     pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
-        crate::seed::add_int_copies(&mut self.customers, &seed_items()[0], n)
+        let ids = crate::seed::add_int_copies(&mut self.customers, &seed_items()[0], n);
+        self.index_added();
+        ids
     }
 
     /// Adds the lookup seeds not yet held (by id); returns the ids of all
@@ -143,6 +171,7 @@ impl State {
             let id = c.get("id").and_then(Value::as_i64).unwrap_or(0).to_string();
             if self.find(&id).is_none() {
                 self.customers.push(c);
+                self.index_added();
             }
             ids.push(id);
         }
@@ -157,6 +186,7 @@ impl State {
         match self.find(id) {
             Some(i) => {
                 f(&mut self.customers[i]);
+                self.reindex(i);
                 true
             }
             None => false,

@@ -245,6 +245,7 @@ impl State {
         );
         let record = Value::Object(out);
         self.customers[idx] = record.clone();
+        self.reindex(idx);
         Resp::json(200, &record)
     }
 

@@ -91,27 +91,30 @@ impl State {
                 )
             }
         };
-        let mut matches: Vec<&Value> = self
-            .customers
-            .iter()
-            .filter(|c| filters.iter().all(|f| f.matches(c)))
-            .collect();
-        // Usually already in id order (customers are added with rising
-        // ids): checking is one pass, sorting a large store per page is not.
-        let id = |c: &&Value| c.get("id").and_then(Value::as_i64).unwrap_or(i64::MAX);
-        if !matches.is_sorted_by_key(id) {
-            matches.sort_by_key(id);
-        }
-        let count = matches.len();
+        let first = page.saturating_mul(page_size);
+        let (count, items): (usize, Vec<Value>) = if filters.is_empty() {
+            // The whole list: a page is a slice of the id order.
+            let ordered = self.order.entries();
+            let start = first.min(ordered.len());
+            let end = start.saturating_add(page_size).min(ordered.len());
+            let items = ordered[start..end]
+                .iter()
+                .map(|(_, i)| self.customers[*i].clone())
+                .collect();
+            (ordered.len(), items)
+        } else {
+            let matches = self.matching(&filters);
+            let items = matches
+                .iter()
+                .skip(first)
+                .take(page_size)
+                .map(|i| self.customers[*i].clone())
+                .collect();
+            (matches.len(), items)
+        };
         // "X-MaxPageIndex: Total number of pages" (the Pagination page):
         // 0 when nothing matches.
         let total_pages = count.div_ceil(page_size);
-        let items: Vec<Value> = matches
-            .into_iter()
-            .skip(page.saturating_mul(page_size))
-            .take(page_size)
-            .cloned()
-            .collect();
         let mut resp = Resp::json(200, &Value::Array(items));
         let next = if page + 1 < total_pages {
             (page + 1) as i64
@@ -133,6 +136,53 @@ impl State {
             resp.set_header(name, value);
         }
         resp
+    }
+
+    /// The positions of the customers every filter accepts, in list order
+    /// (by `id`, then by when they were added).
+    ///
+    /// A range on `modifiedTimestamp` (as an incremental sync sends,
+    /// `modifiedTimestamp:T|`) reads its customers off the timestamp order
+    /// and sorts only those; any other filter is a pass over the id order.
+    fn matching(&self, filters: &[Filter]) -> Vec<usize> {
+        let by_modified = filters
+            .iter()
+            .position(|f| matches!(f, Filter::Range { path, .. } if path == "modifiedTimestamp"));
+        let Some(at) = by_modified else {
+            return self
+                .order
+                .entries()
+                .iter()
+                .map(|(_, i)| *i)
+                .filter(|i| filters.iter().all(|f| f.matches(&self.customers[*i])))
+                .collect();
+        };
+        let Filter::Range { lower, upper, .. } = &filters[at] else {
+            unreachable!("by_modified finds a range")
+        };
+        let date = |b: &Option<Bound>| match b {
+            Some(Bound::Date(t)) => Some(Some(*t)),
+            _ => None,
+        };
+        // `None` (no timestamp) sorts first: a missing lower bound starts
+        // after it, as the filter refuses such customers.
+        let lower = date(lower).unwrap_or(Some(DateTime::<Utc>::MIN_UTC));
+        let mut found: Vec<(i64, usize)> = self
+            .modified
+            .range(Some(&lower), date(upper).as_ref())
+            .iter()
+            .map(|(_, i)| *i)
+            .filter(|i| {
+                let c = &self.customers[*i];
+                filters
+                    .iter()
+                    .enumerate()
+                    .all(|(k, f)| k == at || f.matches(c))
+            })
+            .map(|i| (self.order.key(i), i))
+            .collect();
+        found.sort_unstable();
+        found.into_iter().map(|(_, i)| i).collect()
     }
 }
 
@@ -316,4 +366,144 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::super::state::State;
+    use crate::http::Req;
+    use crate::time::parse_timestamp;
+
+    /// One page of `GET /v1/customers?{query}`: the ids answered and the
+    /// `X-Count` header.
+    fn get(state: &State, query: &str) -> (Vec<i64>, usize) {
+        let req = Req {
+            method: "GET".into(),
+            path: "/v1/customers".into(),
+            query: Some(query.into()),
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        let resp = state.list(&req);
+        assert_eq!(resp.status, 200, "{query}");
+        let body: Value = serde_json::from_slice(&resp.body).unwrap();
+        let ids = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        let count = resp
+            .headers
+            .iter()
+            .find(|(k, _)| k == "X-Count")
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap();
+        (ids, count)
+    }
+
+    /// Every page of `query` at `page_size`, in the order answered.
+    fn all_pages(state: &State, query: &str, page_size: usize) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for page in 0.. {
+            let (found, count) = get(
+                state,
+                &format!("{query}&pageSize={page_size}&pageNumber={page}"),
+            );
+            if found.is_empty() {
+                assert_eq!(ids.len(), count, "{query}");
+                return ids;
+            }
+            ids.extend(found);
+        }
+        unreachable!()
+    }
+
+    /// What the list must answer: the customers `keep` accepts, as a
+    /// pass over the whole store finds them, sorted by id.
+    fn expected(state: &State, keep: impl Fn(&Value) -> bool) -> Vec<i64> {
+        let mut ids: Vec<i64> = state
+            .customers
+            .iter()
+            .filter(|c| keep(c))
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    fn modified_at_or_after(c: &Value, t: &str) -> bool {
+        let t = parse_timestamp(t).unwrap();
+        c["modifiedTimestamp"]
+            .as_str()
+            .and_then(parse_timestamp)
+            .is_some_and(|m| m >= t)
+    }
+
+    #[test]
+    fn pages_keep_the_order_and_the_modified_filter_after_updates() {
+        let mut state = State::seeded();
+        let copies = state.add_copies(30);
+        state.add_lookup_seeds();
+        // Updates in an order that is not the id order, so the timestamp
+        // order and the id order differ: two through `PUT` (the stored
+        // record sent back), one through the handle's update.
+        let put = |state: &mut State, id: &str| {
+            let mut body = state.customer(id).unwrap();
+            body["companyName"] = json!("Moved Co");
+            let resp = state.put(body);
+            assert_eq!(resp.status, 200);
+        };
+        put(&mut state, &copies[25]);
+        put(&mut state, &copies[2]);
+        assert!(state.update_customer(&copies[14], &mut |c| {
+            c["companyName"] = json!("Moved Co");
+        }));
+        // One customer moves to the front of the id order.
+        assert!(state.update_customer(&copies[20], &mut |c| c["id"] = json!(5)));
+
+        let all = expected(&state, |_| true);
+        assert_eq!(all[0], 5);
+        for page_size in [1, 4, 1000] {
+            assert_eq!(
+                all_pages(&state, "", page_size),
+                all,
+                "pageSize={page_size}"
+            );
+        }
+
+        // Every update is newer than 2024: the filter finds exactly them,
+        // in id order, however it is paged.
+        let since = "2024-01-01T00:00:00";
+        let modified = expected(&state, |c| modified_at_or_after(c, since));
+        assert_eq!(modified.len(), 4);
+        assert_eq!(modified[0], 5);
+        for page_size in [1, 3, 1000] {
+            let query = format!("query=modifiedTimestamp:{since}|");
+            assert_eq!(all_pages(&state, &query, page_size), modified);
+        }
+        // Combined with another filter, and bounded above: nothing updated
+        // is older than 2024, everything else is.
+        let query = format!("query=companyName:Moved*;modifiedTimestamp:{since}|");
+        let moved = expected(&state, |c| c["companyName"] == json!("Moved Co"));
+        assert_eq!(all_pages(&state, &query, 2), moved);
+        assert_eq!(moved.len(), 3);
+        let query = format!("query=modifiedTimestamp:|{since}");
+        let older = expected(&state, |c| !modified_at_or_after(c, since));
+        assert_eq!(all_pages(&state, &query, 7), older);
+        assert_eq!(older.len() + modified.len(), all.len());
+
+        // A later update moves a customer from one side of the bound to
+        // the other.
+        put(&mut state, &copies[29]);
+        let moved: i64 = copies[29].parse().unwrap();
+        let newer = all_pages(&state, &format!("query=modifiedTimestamp:{since}|"), 2);
+        assert_eq!(newer, expected(&state, |c| modified_at_or_after(c, since)));
+        assert!(newer.contains(&moved));
+        let older = all_pages(&state, &format!("query=modifiedTimestamp:|{since}"), 2);
+        assert_eq!(older, expected(&state, |c| !modified_at_or_after(c, since)));
+        assert!(!older.contains(&moved));
+    }
 }

@@ -11,6 +11,7 @@ use super::{
     LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE, PARENT_CUSTOMER_EMAIL,
     SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_CUSTOMER_SECONDARY_EMAIL,
 };
+use crate::chartmogul::index::SortedIndex;
 use crate::fault::RateLimit;
 use crate::handle::RateUsage;
 use crate::time::{format_ticks_z, parse_timestamp};
@@ -217,7 +218,13 @@ pub fn lookup_seed_customers() -> Vec<Value> {
 }
 
 pub(crate) struct State {
+    /// The customers, in the order they were added (never removed).
     pub(super) customers: Vec<Value>,
+    /// `customers` in list order (by `id`).
+    pub(super) order: SortedIndex<i64>,
+    /// `customers` by `modifiedTimestamp` (`None`, first, when it does not
+    /// read as a timestamp), for `query=modifiedTimestamp:lower|upper`.
+    pub(super) modified: SortedIndex<Option<DateTime<Utc>>>,
     last_modified: DateTime<Utc>,
 }
 
@@ -225,18 +232,69 @@ pub(super) fn id_of(c: &Value) -> Option<i64> {
     c.get("id").and_then(Value::as_i64)
 }
 
+/// Where a customer sorts in the list: its `id` (none sorts last).
+pub(super) fn list_key(c: &Value) -> i64 {
+    id_of(c).unwrap_or(i64::MAX)
+}
+
+/// A customer's `modifiedTimestamp` as the range filter reads it.
+pub(super) fn modified_key(c: &Value) -> Option<DateTime<Utc>> {
+    c.get("modifiedTimestamp")
+        .and_then(Value::as_str)
+        .and_then(parse_timestamp)
+}
+
 impl State {
     pub(crate) fn seeded() -> State {
         let last_modified =
             parse_timestamp("2019-11-07T15:51:11.1915461Z").unwrap_or_else(Utc::now);
-        State {
+        let mut state = State {
             customers: seed_customers(),
+            order: SortedIndex::default(),
+            modified: SortedIndex::default(),
             last_modified,
-        }
+        };
+        state.index_added();
+        state
     }
 
     pub(super) fn find(&self, id: i64) -> Option<usize> {
-        self.customers.iter().position(|c| id_of(c) == Some(id))
+        self.order
+            .equal(&id)
+            .iter()
+            .map(|(_, i)| *i)
+            .find(|i| id_of(&self.customers[*i]) == Some(id))
+    }
+
+    /// Re-files the customer at `i` in both orders after a change: every
+    /// change of a stored customer ends here.
+    pub(super) fn reindex(&mut self, i: usize) {
+        self.order.set(i, list_key(&self.customers[i]));
+        self.modified.set(i, modified_key(&self.customers[i]));
+    }
+
+    /// Files the customers added since the orders last grew.
+    fn index_added(&mut self) {
+        let added = &self.customers[self.order.len()..];
+        self.order.extend(added.iter().map(list_key));
+        // Copies share their template's timestamp: parse each text once.
+        let mut last: Option<(&str, Option<DateTime<Utc>>)> = None;
+        let modified: Vec<Option<DateTime<Utc>>> = added
+            .iter()
+            .map(|c| {
+                let text = c.get("modifiedTimestamp").and_then(Value::as_str);
+                match (text, last) {
+                    (Some(t), Some((seen, key))) if t == seen => key,
+                    (Some(t), _) => {
+                        let key = parse_timestamp(t);
+                        last = Some((t, key));
+                        key
+                    }
+                    (None, _) => None,
+                }
+            })
+            .collect();
+        self.modified.extend(modified);
     }
 
     pub(super) fn next_timestamp(&mut self) -> String {
@@ -250,7 +308,9 @@ impl State {
     /// Adds `n` copies of the first seeded customer under fresh integer
     /// ids (after the highest one held); returns their ids.
     pub(crate) fn add_copies(&mut self, n: usize) -> Vec<String> {
-        crate::seed::add_int_copies(&mut self.customers, &seed_customers()[0], n)
+        let ids = crate::seed::add_int_copies(&mut self.customers, &seed_customers()[0], n);
+        self.index_added();
+        ids
     }
 
     /// Adds the lookup seeds not yet held (by id); returns the ids of all
@@ -261,6 +321,7 @@ impl State {
             let id = id_of(&c).unwrap_or(0);
             if self.find(id).is_none() {
                 self.customers.push(c);
+                self.index_added();
             }
             ids.push(id.to_string());
         }
@@ -284,6 +345,7 @@ impl State {
         if let Some(obj) = self.customers[i].as_object_mut() {
             obj.insert("modifiedTimestamp".into(), Value::String(ts));
         }
+        self.reindex(i);
         true
     }
 }
