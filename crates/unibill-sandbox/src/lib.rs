@@ -50,6 +50,7 @@ mod fault;
 pub mod fusebill;
 mod handle;
 mod http;
+mod index;
 mod journal;
 mod migration;
 mod not_emulated;

@@ -35,7 +35,6 @@
 mod attributes;
 mod errors;
 mod fields;
-pub(crate) mod index;
 mod lookup;
 mod state;
 mod validate;

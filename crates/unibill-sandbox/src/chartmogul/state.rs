@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use super::index::SortedIndex;
+use crate::index::SortedIndex;
 use super::lookup::{key_of, Key};
 use super::validate::AttrType;
 use super::{

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::chartmogul::index::SortedIndex;
+use crate::index::SortedIndex;
 
 use super::{
     PutShape, LOOKUP_SHARED_EMAIL, LOOKUP_SHARED_IDS, LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID,

@@ -19,7 +19,7 @@
 //! their seeds and the rate-limit headers in `state`, the writable fields
 //! and the full-replacement `PUT` in `fields`, value checks in `validate`,
 //! the filtered and paged list in `list`, and the error shape in `errors`.
-//! The store keeps two ordered indexes (`crate::chartmogul::index`): by
+//! The store keeps two ordered indexes (`crate::index`): by
 //! `id`, so an unfiltered page is a slice of the list, and by
 //! `modifiedTimestamp`, so a `modifiedTimestamp` range reads only the
 //! customers in it.

@@ -11,7 +11,7 @@ use super::{
     LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE, PARENT_CUSTOMER_EMAIL,
     SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_CUSTOMER_SECONDARY_EMAIL,
 };
-use crate::chartmogul::index::SortedIndex;
+use crate::index::SortedIndex;
 use crate::fault::RateLimit;
 use crate::handle::RateUsage;
 use crate::time::{format_ticks_z, parse_timestamp};

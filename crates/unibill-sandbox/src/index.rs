@@ -8,8 +8,7 @@
 //! the page is the slice after it.
 //!
 //! Every emulator uses it (ChartMogul by `customer-since` and `id`,
-//! Fusebill by `id` and by `modifiedTimestamp`, Everlytic by `id`); it
-//! lives here as the first of them to need it.
+//! Fusebill by `id` and by `modifiedTimestamp`, Everlytic by `id`).
 
 /// The positions of a store's customers, sorted by a key of each.
 ///
