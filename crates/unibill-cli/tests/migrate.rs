@@ -251,36 +251,28 @@ fn diff_exits_0_when_the_two_sides_agree() {
             c["reference"] = reference;
         });
     }
-    let out = env.run(
-        "fusebill",
-        &[
-            "diff",
-            "--from",
-            "everlytic",
-            "--to",
+    let diff_emails = || {
+        env.run(
             "fusebill",
-            "--fields",
-            "email",
-        ],
-    );
+            &[
+                "diff",
+                "--from",
+                "everlytic",
+                "--to",
+                "fusebill",
+                "--fields",
+                "email",
+            ],
+        )
+    };
+    let out = diff_emails();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     // One email changed: exit 1, one line.
     fb.update_customer(FB, |c| {
         c["primaryEmail"] = "someone.else@example.com".into()
     });
-    let out = env.run(
-        "fusebill",
-        &[
-            "diff",
-            "--from",
-            "everlytic",
-            "--to",
-            "fusebill",
-            "--fields",
-            "email",
-        ],
-    );
+    let out = diff_emails();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
 }

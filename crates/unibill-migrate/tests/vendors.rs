@@ -22,9 +22,8 @@ fn writes(sandbox: &Sandbox) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn fusebill_to_chartmogul_sync_repairs_what_chartmogul_can_set_then_writes_nothing() {
-    let sandbox = Sandbox::start().await.unwrap();
+/// Clients of the sandbox's Fusebill and ChartMogul.
+fn clients(sandbox: &Sandbox) -> (Fusebill, ChartMogul) {
     let fb = Fusebill::builder()
         .api_key(FUSEBILL_API_KEY)
         .base_url(sandbox.fusebill().base_url())
@@ -37,6 +36,13 @@ async fn fusebill_to_chartmogul_sync_repairs_what_chartmogul_can_set_then_writes
         .settings(fast_settings())
         .build()
         .unwrap();
+    (fb, cm)
+}
+
+#[tokio::test]
+async fn fusebill_to_chartmogul_sync_repairs_what_chartmogul_can_set_then_writes_nothing() {
+    let sandbox = Sandbox::start().await.unwrap();
+    let (fb, cm) = clients(&sandbox);
     let n = 12;
     let (fids, cids) = (
         sandbox.fusebill().add_customers(n),
@@ -142,18 +148,7 @@ async fn skip_keys_leave_pairs_alone_and_progress_counts_pages_and_repairs() {
             ..MigrationScenario::default()
         },
     );
-    let fb = Fusebill::builder()
-        .api_key(FUSEBILL_API_KEY)
-        .base_url(sandbox.fusebill().base_url())
-        .settings(fast_settings())
-        .build()
-        .unwrap();
-    let cm = ChartMogul::builder()
-        .api_key(CHARTMOGUL_API_KEY)
-        .base_url(sandbox.chartmogul().base_url())
-        .settings(fast_settings())
-        .build()
-        .unwrap();
+    let (fb, cm) = clients(&sandbox);
     let drifted: std::collections::BTreeSet<String> =
         truth.differences.iter().map(|d| d.key.clone()).collect();
     assert_eq!(drifted.len(), 25);

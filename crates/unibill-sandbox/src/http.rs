@@ -17,6 +17,19 @@ pub(crate) struct Req {
 }
 
 impl Req {
+    /// A `GET` of `path?query` with no header or body (for unit tests of
+    /// the handlers).
+    #[cfg(test)]
+    pub fn get(path: &str, query: &str) -> Req {
+        Req {
+            method: "GET".into(),
+            path: path.into(),
+            query: Some(query.into()),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -224,13 +224,18 @@ fn fields_of(vendor: Vendor) -> &'static [Field] {
 
 /// Writes `p` into `stored`, a customer in `vendor`'s own shape.
 fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
+    let mut put = |properties: Vec<(&str, Value)>| {
+        for (key, value) in properties {
+            stored[key] = value;
+        }
+    };
     match vendor {
         Vendor::ChartMogul => {
             let status = match p.status {
                 CustomerStatus::Cancelled => "Cancelled",
                 _ => "Active",
             };
-            for (key, value) in [
+            put(vec![
                 ("name", json!(p.name)),
                 ("company", json!(p.company)),
                 ("email", json!(p.email)),
@@ -244,9 +249,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 ("mrr", json!(p.mrr_cents)),
                 ("external_id", json!(p.reference)),
                 ("external_ids", json!([p.reference])),
-            ] {
-                stored[key] = value;
-            }
+            ]);
         }
         Vendor::Fusebill => {
             let status = match p.status {
@@ -256,7 +259,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
             };
             let mrr = serde_json::Number::from_f64(p.mrr_cents as f64 / 100.0)
                 .map_or(Value::Null, Value::Number);
-            for (key, value) in [
+            put(vec![
                 ("companyName", json!(p.company)),
                 ("primaryEmail", json!(p.email)),
                 ("primaryPhone", json!(p.phone)),
@@ -264,9 +267,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 ("currency", json!(p.currency)),
                 ("monthlyRecurringRevenue", mrr),
                 ("reference", json!(p.reference)),
-            ] {
-                stored[key] = value;
-            }
+            ]);
         }
         Vendor::Everlytic => {
             let status = match p.status {
@@ -274,7 +275,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 CustomerStatus::Inactive => "off",
                 _ => "on",
             };
-            for (key, value) in [
+            put(vec![
                 ("name", json!(p.name)),
                 ("email", json!(p.email)),
                 ("telephone", json!(p.phone)),
@@ -285,9 +286,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 ("country", json!(p.country)),
                 ("status", json!(status)),
                 ("unique_id", json!(p.reference)),
-            ] {
-                stored[key] = value;
-            }
+            ]);
         }
     }
 }

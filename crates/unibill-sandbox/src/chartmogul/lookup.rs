@@ -270,14 +270,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn get(state: &State, query: &str) -> Value {
-        let req = Req {
-            method: "GET".into(),
-            path: "/v1/customers".into(),
-            query: Some(query.into()),
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        let resp = state.list(&req);
+        let resp = state.list(&Req::get("/v1/customers", query));
         assert_eq!(resp.status, 200);
         serde_json::from_slice(&resp.body).unwrap()
     }

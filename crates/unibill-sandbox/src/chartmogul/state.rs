@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Map, Value};
 
-use crate::index::SortedIndex;
 use super::lookup::{key_of, Key};
 use super::validate::AttrType;
 use super::{
@@ -14,6 +13,7 @@ use super::{
     SECOND_CUSTOMER_EMAIL, SECOND_CUSTOMER_ID, SECOND_CUSTOMER_UUID, SEED_ATTRIBUTE_TYPES,
     SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_DATA_SOURCE_UUID,
 };
+use crate::index::SortedIndex;
 
 fn seed_customer() -> Value {
     let mut customer: Value =

@@ -264,14 +264,7 @@ mod tests {
     const BASE: &str = "http://sandbox.test";
 
     fn get(state: &State, query: &str) -> Value {
-        let req = Req {
-            method: "GET".into(),
-            path: "/api/2.0/customers".into(),
-            query: Some(query.into()),
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        let resp = state.list(&req);
+        let resp = state.list(&Req::get("/api/2.0/customers", query));
         assert_eq!(resp.status, 200, "{query}");
         serde_json::from_slice(&resp.body).unwrap()
     }

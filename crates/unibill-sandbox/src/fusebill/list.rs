@@ -379,14 +379,7 @@ mod tests {
     /// One page of `GET /v1/customers?{query}`: the ids answered and the
     /// `X-Count` header.
     fn get(state: &State, query: &str) -> (Vec<i64>, usize) {
-        let req = Req {
-            method: "GET".into(),
-            path: "/v1/customers".into(),
-            query: Some(query.into()),
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        let resp = state.list(&req);
+        let resp = state.list(&Req::get("/v1/customers", query));
         assert_eq!(resp.status, 200, "{query}");
         let body: Value = serde_json::from_slice(&resp.body).unwrap();
         let ids = body

@@ -11,9 +11,9 @@ use super::{
     LOOKUP_UNIQUE_EMAIL, LOOKUP_UNIQUE_ID, LOOKUP_UNIQUE_REFERENCE, PARENT_CUSTOMER_EMAIL,
     SEED_CUSTOMER_EMAIL, SEED_CUSTOMER_PAGE_JSON, SEED_CUSTOMER_SECONDARY_EMAIL,
 };
-use crate::index::SortedIndex;
 use crate::fault::RateLimit;
 use crate::handle::RateUsage;
+use crate::index::SortedIndex;
 use crate::time::{format_ticks_z, parse_timestamp};
 
 fn seed_customer() -> Value {
