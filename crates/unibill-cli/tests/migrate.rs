@@ -49,6 +49,13 @@ fn truth(seeded: &SeededDrift) -> BTreeSet<(String, String, String, String)> {
         .collect()
 }
 
+/// Runs `unibill CMD --from fusebill --to chartmogul EXTRA...`.
+fn fb_to_cm(env: &Env, cmd: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![cmd, "--from", "fusebill", "--to", "chartmogul"];
+    args.extend_from_slice(extra);
+    env.run("fusebill", &args)
+}
+
 #[test]
 fn diff_reports_the_seeded_drift_sync_repairs_it_and_a_second_sync_writes_nothing() {
     let env = Env::new("migrate-rehearsal");
@@ -57,20 +64,8 @@ fn diff_reports_the_seeded_drift_sync_repairs_it_and_a_second_sync_writes_nothin
         Vendor::ChartMogul,
         &MigrationScenario::default(),
     );
-    let pair = ["--from", "fusebill", "--to", "chartmogul"];
     let report = env.path("drift.jsonl");
-    let args = |cmd: &str, extra: &[&str]| -> Vec<String> {
-        std::iter::once(cmd)
-            .chain(pair)
-            .chain(extra.iter().copied())
-            .map(str::to_owned)
-            .collect()
-    };
-    let run = |cmd: &str, extra: &[&str]| {
-        let a = args(cmd, extra);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        env.run("fusebill", &a)
-    };
+    let run = |cmd: &str, extra: &[&str]| fb_to_cm(&env, cmd, extra);
 
     // Diff: exit 1, exactly the seeded drift, the summary on stderr.
     let out = run("diff", &["--report", &report]);
@@ -175,20 +170,7 @@ fn a_resumed_sync_leaves_alone_the_pairs_its_report_holds_as_done() {
             company[0], company[1]
         ),
     );
-    let out = env.run(
-        "fusebill",
-        &[
-            "sync",
-            "--from",
-            "fusebill",
-            "--to",
-            "chartmogul",
-            "--apply",
-            "--report",
-            &report,
-            "--resume",
-        ],
-    );
+    let out = fb_to_cm(&env, "sync", &["--apply", "--report", &report, "--resume"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let all = lines(&report);
     assert_eq!(all.len(), 2 + seeded_pairs_differing(&seeded) - 1);
@@ -201,19 +183,10 @@ fn a_resumed_sync_leaves_alone_the_pairs_its_report_holds_as_done() {
     assert!(stderr(&out).contains("pairs skipped (--resume)"));
     // The skipped pair's drift is still there.
     let drift_report = env.path("drift.jsonl");
-    let out = env.run(
-        "fusebill",
-        &[
-            "diff",
-            "--from",
-            "fusebill",
-            "--to",
-            "chartmogul",
-            "--fields",
-            "company",
-            "--report",
-            &drift_report,
-        ],
+    let out = fb_to_cm(
+        &env,
+        "diff",
+        &["--fields", "company", "--report", &drift_report],
     );
     assert_eq!(out.status.code(), Some(1));
     let keys: Vec<String> = lines(&drift_report)
@@ -405,18 +378,7 @@ fn usage_errors_exit_2_and_name_the_flag() {
     }
     // A map file with a bad row names its line.
     let bad = format!("map:{}", env.file("bad.csv", "a,b\nc\n"));
-    let out = env.run(
-        "fusebill",
-        &[
-            "diff",
-            "--from",
-            "fusebill",
-            "--to",
-            "chartmogul",
-            "--match",
-            &bad,
-        ],
-    );
+    let out = fb_to_cm(&env, "diff", &["--match", &bad]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("line 2"), "{}", stderr(&out));
     assert_eq!(env.writes("chartmogul") + env.writes("fusebill"), 0);
