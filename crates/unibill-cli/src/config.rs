@@ -153,7 +153,11 @@ impl Pair {
         let left = named_config(cli, from, "--from", vars.as_ref())?;
         let right = named_config(cli, to, "--to", vars.as_ref())?;
         if let Some(sb) = &sandbox {
-            let (l, r) = (vendor_of(left.backend()), vendor_of(right.backend()));
+            use unibill_sandbox::Vendor;
+            let (l, r) = (
+                Vendor::from_name(left.backend()),
+                Vendor::from_name(right.backend()),
+            );
             match (l, r) {
                 (Some(l), Some(r)) if l != r => {
                     let truth =
@@ -196,14 +200,6 @@ impl Pair {
             sb.shutdown().await;
         }
     }
-}
-
-/// The sandbox's emulator for a backend name.
-fn vendor_of(backend: &str) -> Option<unibill_sandbox::Vendor> {
-    use unibill_sandbox::Vendor;
-    [Vendor::ChartMogul, Vendor::Fusebill, Vendor::Everlytic]
-        .into_iter()
-        .find(|v| v.name() == backend)
 }
 
 /// The config `name` stands for: the profile `name` of `--config FILE`,

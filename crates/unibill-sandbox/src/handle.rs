@@ -25,6 +25,20 @@ pub enum Vendor {
 }
 
 impl Vendor {
+    /// Every vendor the sandbox emulates.
+    pub const ALL: &'static [Vendor] = &[Vendor::ChartMogul, Vendor::Fusebill, Vendor::Everlytic];
+
+    /// The vendor with this [`name`](Self::name) (as in `UNIBILL_BACKEND`).
+    ///
+    /// ```
+    /// use unibill_sandbox::Vendor;
+    /// assert_eq!(Vendor::from_name("fusebill"), Some(Vendor::Fusebill));
+    /// assert_eq!(Vendor::from_name("acme"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Vendor> {
+        Self::ALL.iter().copied().find(|v| v.name() == name)
+    }
+
     /// Lower-case name (`"chartmogul"`, `"fusebill"`, `"everlytic"`).
     pub fn name(self) -> &'static str {
         match self {

@@ -405,7 +405,7 @@ mod tests {
     #[test]
     fn drift_touches_every_shared_field_and_only_one_per_drifted_pair_but_currency() {
         let p = Person::new(7, "MIG-00007".into());
-        for vendor in [Vendor::ChartMogul, Vendor::Fusebill, Vendor::Everlytic] {
+        for vendor in Vendor::ALL.iter().copied() {
             for field in fields_of(vendor) {
                 if *field == Field::ExternalReference {
                     continue;
