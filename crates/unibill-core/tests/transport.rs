@@ -1007,6 +1007,21 @@ async fn standard_headers_and_json_body() {
 }
 
 #[tokio::test]
+async fn a_form_body_goes_as_sent_with_its_content_type() {
+    let server = Server::start(vec![ok()]).await;
+    let t = transport(&server, fast());
+    let req =
+        Request::new(Method::POST, "/v1/customers/cus_1").form("name=Ada&address%5Bcity%5D=Paris");
+    t.send(req).await.unwrap();
+    let got = &server.requests()[0];
+    assert_eq!(
+        got.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(&got.body[..], b"name=Ada&address%5Bcity%5D=Paris");
+}
+
+#[tokio::test]
 async fn invalid_extra_header_fails_before_sending() {
     let server = Server::start(vec![ok()]).await;
     let t = transport(&server, fast());
