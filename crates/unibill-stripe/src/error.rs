@@ -5,7 +5,7 @@
 //! "message"}}` (<https://docs.stripe.com/api/errors>); a proxy in front
 //! of it may answer plain text or HTML. One message is kept per answer:
 //! `"{field}: {message} (type: .., code: .., param: ..)"`, where `field`
-//! is the neutral name of `param` ([`mapping::neutral_field`]), each part
+//! is the neutral name of `param` ([`crate::mapping::neutral_field`]), each part
 //! only when present, cut and escaped like every vendor text
 //! ([`excerpt`], and `Display` escapes control characters).
 //!

@@ -78,7 +78,9 @@ fn empty_and_null_fields_read_as_absent() {
     assert!(c.external_reference.is_none() && c.custom.is_empty());
     let fallback = CustomerId::from("cus_2");
     assert_eq!(
-        customer_from_json(json!({}), Some(&fallback), KEY).unwrap().id,
+        customer_from_json(json!({}), Some(&fallback), KEY)
+            .unwrap()
+            .id,
         fallback
     );
 }
@@ -195,7 +197,13 @@ fn the_extension_is_written() {
         .preferred_locales(["fr", "en"])
         .invoice_footer("Merci")
         .tax_exempt(TaxExempt::Reverse)
-        .shipping(Shipping::new("Jenny").phone("+33").line1("1 rue").city("Paris").country("FR"));
+        .shipping(
+            Shipping::new("Jenny")
+                .phone("+33")
+                .line1("1 rue")
+                .city("Paris")
+                .country("FR"),
+        );
     assert_eq!(
         sent(&CustomerPatch::new(), Some(&ext)),
         pairs(&[
@@ -232,16 +240,30 @@ fn the_extension_is_written() {
 
 #[test]
 fn custom_attributes_are_text_only() {
-    assert_eq!(refused_field(&CustomerPatch::new().custom("seats", 5)), "custom.seats");
-    assert_eq!(refused_field(&CustomerPatch::new().custom("paid", true)), "custom.paid");
     assert_eq!(
-        refused_field(&CustomerPatch::new().custom("ratio", unibill_core::Decimal::new(15, 1).unwrap())),
+        refused_field(&CustomerPatch::new().custom("seats", 5)),
+        "custom.seats"
+    );
+    assert_eq!(
+        refused_field(&CustomerPatch::new().custom("paid", true)),
+        "custom.paid"
+    );
+    assert_eq!(
+        refused_field(
+            &CustomerPatch::new().custom("ratio", unibill_core::Decimal::new(15, 1).unwrap())
+        ),
         "custom.ratio"
     );
     let at = chrono_free_timestamp();
-    assert_eq!(refused_field(&CustomerPatch::new().custom("since", at)), "custom.since");
     assert_eq!(
-        refused_field(&CustomerPatch::new().custom_attribute("src", CustomAttribute::new("v").with_source("crm"))),
+        refused_field(&CustomerPatch::new().custom("since", at)),
+        "custom.since"
+    );
+    assert_eq!(
+        refused_field(
+            &CustomerPatch::new()
+                .custom_attribute("src", CustomAttribute::new("v").with_source("crm"))
+        ),
         "custom.src.source"
     );
     let e = validate(&CustomerPatch::new().custom("seats", 5), None, KEY).unwrap_err();
@@ -250,7 +272,12 @@ fn custom_attributes_are_text_only() {
 
 /// A Timestamp attribute value, parsed by core.
 fn chrono_free_timestamp() -> unibill_core::AttributeValue {
-    unibill_core::AttributeValue::parse("since", unibill_core::AttributeType::Timestamp, "2024-01-01T00:00:00Z").unwrap()
+    unibill_core::AttributeValue::parse(
+        "since",
+        unibill_core::AttributeType::Timestamp,
+        "2024-01-01T00:00:00Z",
+    )
+    .unwrap()
 }
 
 #[test]
@@ -261,8 +288,16 @@ fn metadata_limits_are_checked_before_any_request() {
         format!("custom.{long_key}")
     );
     assert!(validate(&CustomerPatch::new().custom("k".repeat(40), "v"), None, KEY).is_ok());
-    assert!(validate(&CustomerPatch::new().custom("k", "v".repeat(500)), None, KEY).is_ok());
-    assert_eq!(refused_field(&CustomerPatch::new().custom("k", "v".repeat(501))), "custom.k");
+    assert!(validate(
+        &CustomerPatch::new().custom("k", "v".repeat(500)),
+        None,
+        KEY
+    )
+    .is_ok());
+    assert_eq!(
+        refused_field(&CustomerPatch::new().custom("k", "v".repeat(501))),
+        "custom.k"
+    );
     assert_eq!(
         refused_field(&CustomerPatch::new().external_reference("r".repeat(501))),
         "external_reference"
@@ -275,12 +310,18 @@ fn metadata_limits_are_checked_before_any_request() {
     // 50 keys set by one patch pass; 51 do not, the reference counting.
     let fifty = (0..50).fold(CustomerPatch::new(), |p, i| p.custom(format!("k{i}"), "v"));
     assert!(validate(&fifty, None, KEY).is_ok());
-    assert_eq!(refused_field(&fifty.clone().external_reference("R")), "custom");
+    assert_eq!(
+        refused_field(&fifty.clone().external_reference("R")),
+        "custom"
+    );
     // Deleting keys does not count.
     let deletes = (0..60).fold(CustomerPatch::new(), |p, i| p.clear_custom(format!("k{i}")));
     assert!(validate(&deletes, None, KEY).is_ok());
     // The reference's own key is not a custom attribute.
-    assert_eq!(refused_field(&CustomerPatch::new().custom(KEY, "x")), "custom.external_id");
+    assert_eq!(
+        refused_field(&CustomerPatch::new().custom(KEY, "x")),
+        "custom.external_id"
+    );
     assert_eq!(
         refused_field(&CustomerPatch::new().clear_custom(KEY)),
         "custom.external_id"
@@ -292,8 +333,22 @@ fn ids_are_checked() {
     for good in ["cus_NffrFeUfNV2Hib", "cus_1", "cus_ABC123"] {
         assert!(check_id(&CustomerId::from(good)).is_ok(), "{good}");
     }
-    for bad in ["", "cus_", "NffrFeUfNV2Hib", "cus_a/b", "cus_a b", "cus_..", "cus_é", "sub_1", "CUS_1", "cus_a-b"] {
+    for bad in [
+        "",
+        "cus_",
+        "NffrFeUfNV2Hib",
+        "cus_a/b",
+        "cus_a b",
+        "cus_..",
+        "cus_é",
+        "sub_1",
+        "CUS_1",
+        "cus_a-b",
+    ] {
         let e = check_id(&CustomerId::from(bad)).unwrap_err();
-        assert!(matches!(&e, Error::Validation { field, .. } if field == "id"), "{bad}: {e:?}");
+        assert!(
+            matches!(&e, Error::Validation { field, .. } if field == "id"),
+            "{bad}: {e:?}"
+        );
     }
 }
