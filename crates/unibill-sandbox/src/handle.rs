@@ -11,7 +11,7 @@ use crate::everlytic::PutShape;
 use crate::fault::{Fault, RateLimit, RequestMatcher};
 use crate::http::{Req, Resp};
 use crate::journal::JournalEntry;
-use crate::{chartmogul, everlytic, fusebill};
+use crate::{chartmogul, everlytic, fusebill, stripe};
 
 /// Which vendor an emulator plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,11 +22,18 @@ pub enum Vendor {
     Fusebill,
     /// Everlytic (`/api/2.0/customers/...`, Basic `username:apikey`).
     Everlytic,
+    /// Stripe (`/v1/customers/...`, `Authorization: Bearer {secret key}`).
+    Stripe,
 }
 
 impl Vendor {
     /// Every vendor the sandbox emulates.
-    pub const ALL: &'static [Vendor] = &[Vendor::ChartMogul, Vendor::Fusebill, Vendor::Everlytic];
+    pub const ALL: &'static [Vendor] = &[
+        Vendor::ChartMogul,
+        Vendor::Fusebill,
+        Vendor::Everlytic,
+        Vendor::Stripe,
+    ];
 
     /// The vendor with this [`name`](Self::name) (as in `UNIBILL_BACKEND`).
     ///
@@ -39,12 +46,14 @@ impl Vendor {
         Self::ALL.iter().copied().find(|v| v.name() == name)
     }
 
-    /// Lower-case name (`"chartmogul"`, `"fusebill"`, `"everlytic"`).
+    /// Lower-case name (`"chartmogul"`, `"fusebill"`, `"everlytic"`,
+    /// `"stripe"`).
     pub fn name(self) -> &'static str {
         match self {
             Vendor::ChartMogul => "chartmogul",
             Vendor::Fusebill => "fusebill",
             Vendor::Everlytic => "everlytic",
+            Vendor::Stripe => "stripe",
         }
     }
 }
@@ -53,6 +62,7 @@ pub(crate) enum VendorState {
     ChartMogul(chartmogul::State),
     Fusebill(fusebill::State),
     Everlytic(everlytic::State),
+    Stripe(stripe::State),
 }
 
 impl VendorState {
@@ -61,6 +71,7 @@ impl VendorState {
             Vendor::ChartMogul => VendorState::ChartMogul(chartmogul::State::seeded()),
             Vendor::Fusebill => VendorState::Fusebill(fusebill::State::seeded()),
             Vendor::Everlytic => VendorState::Everlytic(everlytic::State::seeded(base_url)),
+            Vendor::Stripe => VendorState::Stripe(stripe::State::seeded()),
         }
     }
 
@@ -69,6 +80,7 @@ impl VendorState {
             VendorState::ChartMogul(s) => s.handle(req),
             VendorState::Fusebill(s) => s.handle(req),
             VendorState::Everlytic(s) => s.handle(req),
+            VendorState::Stripe(s) => s.handle(req),
         }
     }
 
@@ -77,6 +89,7 @@ impl VendorState {
             VendorState::ChartMogul(_) => chartmogul::error_response(status, message),
             VendorState::Fusebill(_) => fusebill::error_response(status, message),
             VendorState::Everlytic(s) => everlytic::error_response(&s.base_url, status, message),
+            VendorState::Stripe(_) => stripe::error_response(status, message),
         }
     }
 
@@ -85,6 +98,7 @@ impl VendorState {
             VendorState::ChartMogul(s) => s.customer(id),
             VendorState::Fusebill(s) => s.customer(id),
             VendorState::Everlytic(s) => s.customer(id),
+            VendorState::Stripe(s) => s.customer(id),
         }
     }
 
@@ -93,6 +107,7 @@ impl VendorState {
             VendorState::ChartMogul(s) => s.add_copies(n),
             VendorState::Fusebill(s) => s.add_copies(n),
             VendorState::Everlytic(s) => s.add_copies(n),
+            VendorState::Stripe(s) => s.add_copies(n),
         }
     }
 
@@ -101,6 +116,7 @@ impl VendorState {
             VendorState::ChartMogul(s) => s.add_lookup_seeds(),
             VendorState::Fusebill(s) => s.add_lookup_seeds(),
             VendorState::Everlytic(s) => s.add_lookup_seeds(),
+            VendorState::Stripe(s) => s.add_lookup_seeds(),
         }
     }
 
@@ -109,6 +125,7 @@ impl VendorState {
             VendorState::ChartMogul(s) => s.update_customer(id, f),
             VendorState::Fusebill(s) => s.update_customer(id, f),
             VendorState::Everlytic(s) => s.update_customer(id, f),
+            VendorState::Stripe(s) => s.update_customer(id, f),
         }
     }
 }
@@ -343,6 +360,7 @@ impl Inner {
             status: 0,
             fault: None,
             served_at: None,
+            replayed: false,
         };
         lock(&self.journal).push(seq, entry);
         seq
@@ -363,6 +381,14 @@ impl Inner {
         }
     }
 
+    /// Flags the entry of an answer replayed from an idempotency key.
+    fn mark_replayed(&self, seq: u64) {
+        let mut journal = lock(&self.journal);
+        if let Some((_, entry)) = journal.entries.iter_mut().rev().find(|(s, _)| *s == seq) {
+            entry.replayed = true;
+        }
+    }
+
     /// Headers a vendor sends on every answer (Fusebill's rate-limit
     /// headers; none for the others).
     fn add_vendor_headers(&self, resp: &mut Resp) {
@@ -370,10 +396,18 @@ impl Inner {
             Vendor::Fusebill => {
                 fusebill::rate_limit_headers(&lock(&self.rate).usage(Instant::now()))
             }
-            Vendor::ChartMogul | Vendor::Everlytic => return,
+            Vendor::ChartMogul | Vendor::Everlytic | Vendor::Stripe => return,
         };
         for (k, v) in headers {
             resp.set_header(&k, v);
+        }
+    }
+
+    /// Headers of an answer made up in place of the vendor logic (a status
+    /// fault, the in-flight limit): Stripe's `Stripe-Should-Retry`.
+    fn add_fault_headers(&self, resp: &mut Resp) {
+        if self.vendor == Vendor::Stripe {
+            stripe::add_fault_headers(resp);
         }
     }
 
@@ -388,6 +422,7 @@ impl Inner {
             if running > max {
                 let mut resp = lock(&self.state).error_response(503, "too many parallel requests");
                 self.add_vendor_headers(&mut resp);
+                self.add_fault_headers(&mut resp);
                 self.complete_entry(
                     seq,
                     resp.status,
@@ -425,6 +460,7 @@ impl Inner {
                         None => {}
                     }
                     self.add_vendor_headers(&mut resp);
+                    self.add_fault_headers(&mut resp);
                     self.complete_entry(seq, resp.status, fault_text, None);
                     return Outcome::Respond(resp);
                 }
@@ -449,6 +485,9 @@ impl Inner {
             resp.body = GARBAGE.to_vec();
         }
         self.complete_entry(seq, resp.status, fault_text, Some(served_at));
+        if resp.header(crate::stripe::IDEMPOTENT_REPLAYED_HEADER) == Some("true") {
+            self.mark_replayed(seq);
+        }
         self.run_hooks(&req.method, &path);
         Outcome::Respond(resp)
     }
@@ -531,7 +570,8 @@ impl VendorHandle {
     }
 
     /// `http://127.0.0.1:PORT`, without a trailing slash; clients append
-    /// `/v1/...` (ChartMogul, Fusebill) or `/api/2.0/...` (Everlytic).
+    /// `/v1/...` (ChartMogul, Fusebill, Stripe) or `/api/2.0/...`
+    /// (Everlytic).
     pub fn base_url(&self) -> String {
         self.inner.base_url.clone()
     }
@@ -617,14 +657,16 @@ impl VendorHandle {
 
     /// The stored customer as the vendor would answer `GET` (for Everlytic
     /// the bare item, without the `{"links","item"}` wrapper). The id is the
-    /// ChartMogul uuid, the Fusebill numeric id or the Everlytic id, as text.
+    /// ChartMogul uuid, the Fusebill numeric id or the Everlytic id, as
+    /// text, or the Stripe `cus_...` id.
     pub fn customer(&self, id: &str) -> Option<Value> {
         lock(&self.inner.state).customer(id)
     }
 
     /// Adds `n` customers, each a copy of the first seeded one under a
     /// fresh id of the vendor's form (a ChartMogul uuid, a Fusebill or
-    /// Everlytic integer), and returns their ids. For workloads that spread
+    /// Everlytic integer, a Stripe `cus_` id created now), and returns
+    /// their ids. For workloads that spread
     /// over many customers, such as bulk runs at a vendor's rate limit.
     pub fn add_customers(&self, n: usize) -> Vec<String> {
         lock(&self.inner.state).add_copies(n)
@@ -632,16 +674,18 @@ impl VendorHandle {
 
     /// Adds the lookup seeds: customers that share an email (and, on
     /// ChartMogul, an external id; on Fusebill, separately, a reference),
-    /// for the ambiguous case of a lookup, and one customer found alone by
-    /// its email and by its own reference. Returns their ids (ChartMogul
-    /// uuids, Fusebill and Everlytic ids as text); calling it again adds
-    /// nothing and returns the same ids.
+    /// for the ambiguous case of a lookup; on Stripe, separately,
+    /// `metadata[external_id]`), and one customer found alone by its
+    /// email and by its own reference. Returns their ids (ChartMogul
+    /// uuids, Fusebill and Everlytic ids as text, Stripe `cus_` ids);
+    /// calling it again adds nothing and returns the same ids.
     ///
     /// They are not seeded by default, so that the default store stays the
     /// customers printed in the vendors' pages. See
     /// [`chartmogul::lookup_seed_customers`](crate::chartmogul::lookup_seed_customers),
     /// [`fusebill::lookup_seed_customers`](crate::fusebill::lookup_seed_customers),
-    /// [`everlytic::lookup_seed_customers`](crate::everlytic::lookup_seed_customers)
+    /// [`everlytic::lookup_seed_customers`](crate::everlytic::lookup_seed_customers),
+    /// [`stripe::lookup_seed_customers`](crate::stripe::lookup_seed_customers)
     /// and the `LOOKUP_*` constants of each vendor module.
     ///
     /// ```no_run
@@ -660,7 +704,9 @@ impl VendorHandle {
     /// Edit a stored customer directly, as another user of the vendor
     /// account would: no request is journaled. On Fusebill the
     /// `modifiedTimestamp` advances; on ChartMogul the `address` object is
-    /// re-derived from the top-level `city`/`state`/`zip`/`country`.
+    /// re-derived from the top-level `city`/`state`/`zip`/`country`; on
+    /// Stripe the change reaches search after the
+    /// [search lag](Self::set_stripe_search_lag).
     /// Does nothing when the id is unknown.
     pub fn update_customer(&self, id: &str, f: impl FnOnce(&mut Value)) {
         let mut f = Some(f);
@@ -690,6 +736,32 @@ impl VendorHandle {
     pub fn set_everlytic_put_shape(&self, shape: PutShape) {
         if let VendorState::Everlytic(s) = &mut *lock(&self.inner.state) {
             s.put_shape = shape;
+        }
+    }
+
+    /// How long a Stripe customer's change (through `POST` or
+    /// [`update_customer`](Self::update_customer)) takes to reach
+    /// `GET /v1/customers/search`: until then search matches the
+    /// customer's earlier email, name, phone and metadata (the answer still
+    /// shows the customer as stored). Stripe documents search as
+    /// eventually consistent ("under normal operating conditions, data is
+    /// searchable in under 1 minute"). Default `Duration::ZERO`: at once.
+    /// Changes already made keep the lag they were made under. No effect
+    /// on the other vendors.
+    pub fn set_stripe_search_lag(&self, lag: Duration) {
+        if let VendorState::Stripe(s) = &mut *lock(&self.inner.state) {
+            s.search_lag = lag;
+        }
+    }
+
+    /// How many `POST /v1/customers/{id}` updates the Stripe emulator has
+    /// applied to `id` (a replay under an idempotency key, a refused
+    /// request and [`update_customer`](Self::update_customer) do not
+    /// count); `None` for an unknown id or another vendor.
+    pub fn stripe_update_count(&self, id: &str) -> Option<u64> {
+        match &*lock(&self.inner.state) {
+            VendorState::Stripe(s) => s.update_count(id),
+            _ => None,
         }
     }
 }

@@ -39,6 +39,10 @@ pub struct JournalEntry {
     /// the write that follows it is the window in which an outside edit
     /// could be overwritten.
     pub served_at: Option<std::time::Duration>,
+    /// Whether the answer was replayed from an earlier request with the
+    /// same idempotency key (Stripe's `Idempotent-Replayed: true`): the
+    /// request changed nothing.
+    pub replayed: bool,
 }
 
 impl JournalEntry {

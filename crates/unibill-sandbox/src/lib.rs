@@ -1,12 +1,13 @@
-//! Faithful local emulators of the ChartMogul, Fusebill and Everlytic
-//! customer APIs, for tests, examples and benchmarks (in the spirit of
-//! stripe-mock or LocalStack).
+//! Faithful local emulators of the ChartMogul, Fusebill, Everlytic and
+//! Stripe customer APIs, for tests, examples and benchmarks (in the spirit
+//! of stripe-mock or LocalStack).
 //!
-//! [`Sandbox::start`] binds three HTTP/1.1 listeners on `127.0.0.1` (free
+//! [`Sandbox::start`] binds four HTTP/1.1 listeners on `127.0.0.1` (free
 //! ports), one per vendor, each seeded with the vendors' documented example
 //! customers. The emulators are deliberately strict: they validate what the
 //! vendors' pages say they validate, null what Fusebill nulls on `PUT`,
-//! require what Everlytic requires, and answer errors in each vendor's own
+//! require what Everlytic requires, replay what Stripe replays under an
+//! idempotency key, and answer errors in each vendor's own
 //! shape. What an emulator does not model gets one distinct answer, never
 //! in a vendor's shape: [`NOT_EMULATED_STATUS`] (501) with the header
 //! [`NOT_EMULATED_HEADER`]`: not-emulated`. Each [`VendorHandle`] offers a request [`journal`], [fault
@@ -56,6 +57,7 @@ mod migration;
 mod not_emulated;
 mod seed;
 mod server;
+pub mod stripe;
 mod time;
 
 use std::sync::atomic::Ordering;
@@ -83,6 +85,10 @@ pub const FUSEBILL_API_KEY: &str = fusebill::API_KEY;
 pub const EVERLYTIC_USERNAME: &str = everlytic::USERNAME;
 /// The Everlytic API key the emulator accepts (Basic `username:apikey`).
 pub const EVERLYTIC_API_KEY: &str = everlytic::API_KEY;
+/// The Stripe secret test-mode key the emulator accepts
+/// (`Authorization: Bearer {STRIPE_API_KEY}`, or Basic with the key as
+/// user name).
+pub const STRIPE_API_KEY: &str = stripe::API_KEY;
 
 /// The credentials each emulator accepts, gathered in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +101,8 @@ pub struct Credentials {
     pub everlytic_username: &'static str,
     /// Everlytic API key ([`EVERLYTIC_API_KEY`]).
     pub everlytic_api_key: &'static str,
+    /// Stripe secret key ([`STRIPE_API_KEY`]).
+    pub stripe_api_key: &'static str,
 }
 
 /// Ports and latency for [`Sandbox::start_with`].
@@ -117,12 +125,14 @@ pub struct SandboxConfig {
     pub fusebill_port: u16,
     /// Port for the Everlytic emulator; 0 picks a free one.
     pub everlytic_port: u16,
+    /// Port for the Stripe emulator; 0 picks a free one.
+    pub stripe_port: u16,
     /// Latency added to every request of every emulator (changeable later
     /// with [`VendorHandle::set_latency`]).
     pub latency: Duration,
 }
 
-/// The three running emulators.
+/// The four running emulators.
 ///
 /// Dropping the sandbox stops the listeners and closes open connections;
 /// [`Sandbox::shutdown`] does the same and waits until it is done.
@@ -130,6 +140,7 @@ pub struct Sandbox {
     chartmogul: VendorHandle,
     fusebill: VendorHandle,
     everlytic: VendorHandle,
+    stripe: VendorHandle,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -140,25 +151,27 @@ impl std::fmt::Debug for Sandbox {
             .field("chartmogul", &self.chartmogul.base_url())
             .field("fusebill", &self.fusebill.base_url())
             .field("everlytic", &self.everlytic.base_url())
+            .field("stripe", &self.stripe.base_url())
             .finish()
     }
 }
 
 impl Sandbox {
-    /// Start all three emulators on free ports of `127.0.0.1`.
+    /// Start all four emulators on free ports of `127.0.0.1`.
     pub async fn start() -> std::io::Result<Sandbox> {
         Sandbox::start_with(SandboxConfig::default()).await
     }
 
-    /// Start all three emulators with fixed ports (0 = free) and latency.
+    /// Start all four emulators with fixed ports (0 = free) and latency.
     pub async fn start_with(config: SandboxConfig) -> std::io::Result<Sandbox> {
         let (tx, rx) = watch::channel(false);
-        let mut tasks = Vec::with_capacity(3);
-        let mut handles = Vec::with_capacity(3);
+        let mut tasks = Vec::with_capacity(Vendor::ALL.len());
+        let mut handles = Vec::with_capacity(Vendor::ALL.len());
         for (vendor, port) in [
             (Vendor::ChartMogul, config.chartmogul_port),
             (Vendor::Fusebill, config.fusebill_port),
             (Vendor::Everlytic, config.everlytic_port),
+            (Vendor::Stripe, config.stripe_port),
         ] {
             let listener = match TcpListener::bind(("127.0.0.1", port)).await {
                 Ok(l) => l,
@@ -179,14 +192,16 @@ impl Sandbox {
                 rx.clone(),
             )));
         }
+        let stripe = handles.pop();
         let everlytic = handles.pop();
         let fusebill = handles.pop();
         let chartmogul = handles.pop();
-        match (chartmogul, fusebill, everlytic) {
-            (Some(chartmogul), Some(fusebill), Some(everlytic)) => Ok(Sandbox {
+        match (chartmogul, fusebill, everlytic, stripe) {
+            (Some(chartmogul), Some(fusebill), Some(everlytic), Some(stripe)) => Ok(Sandbox {
                 chartmogul,
                 fusebill,
                 everlytic,
+                stripe,
                 shutdown: tx,
                 tasks,
             }),
@@ -211,12 +226,18 @@ impl Sandbox {
         &self.everlytic
     }
 
+    /// The Stripe emulator.
+    pub fn stripe(&self) -> &VendorHandle {
+        &self.stripe
+    }
+
     /// The emulator playing `vendor`.
     pub fn vendor(&self, vendor: Vendor) -> &VendorHandle {
         match vendor {
             Vendor::ChartMogul => &self.chartmogul,
             Vendor::Fusebill => &self.fusebill,
             Vendor::Everlytic => &self.everlytic,
+            Vendor::Stripe => &self.stripe,
         }
     }
 
@@ -224,7 +245,7 @@ impl Sandbox {
     /// ([`VendorHandle::add_lookup_seeds`]): customers sharing an email
     /// or a reference, and one found alone by each. Idempotent.
     pub fn add_lookup_seeds(&self) {
-        for handle in [&self.chartmogul, &self.fusebill, &self.everlytic] {
+        for handle in self.handles() {
             handle.add_lookup_seeds();
         }
     }
@@ -233,7 +254,7 @@ impl Sandbox {
     /// ([`VendorHandle::set_journal_capacity`]): the latest `capacity`
     /// requests each, `Some(0)` for none, `None` (the default) for all.
     pub fn set_journal_capacity(&self, capacity: Option<usize>) {
-        for handle in [&self.chartmogul, &self.fusebill, &self.everlytic] {
+        for handle in self.handles() {
             handle.set_journal_capacity(capacity);
         }
     }
@@ -245,13 +266,15 @@ impl Sandbox {
             fusebill_api_key: FUSEBILL_API_KEY,
             everlytic_username: EVERLYTIC_USERNAME,
             everlytic_api_key: EVERLYTIC_API_KEY,
+            stripe_api_key: STRIPE_API_KEY,
         }
     }
 
     /// The variables a unibill client reads to reach this sandbox
     /// (`CHARTMOGUL_BASE_URL`, `CHARTMOGUL_API_KEY`, `FUSEBILL_BASE_URL`,
     /// `FUSEBILL_API_KEY`, `EVERLYTIC_URL`, `EVERLYTIC_USERNAME`,
-    /// `EVERLYTIC_API_KEY`), as the binary prints them.
+    /// `EVERLYTIC_API_KEY`, `STRIPE_BASE_URL`, `STRIPE_API_KEY`), as the
+    /// binary prints them.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![
             ("CHARTMOGUL_BASE_URL", self.chartmogul.base_url()),
@@ -261,6 +284,18 @@ impl Sandbox {
             ("EVERLYTIC_URL", self.everlytic.base_url()),
             ("EVERLYTIC_USERNAME", EVERLYTIC_USERNAME.to_string()),
             ("EVERLYTIC_API_KEY", EVERLYTIC_API_KEY.to_string()),
+            ("STRIPE_BASE_URL", self.stripe.base_url()),
+            ("STRIPE_API_KEY", STRIPE_API_KEY.to_string()),
+        ]
+    }
+
+    /// Every emulator, in [`Vendor::ALL`] order.
+    fn handles(&self) -> [&VendorHandle; 4] {
+        [
+            &self.chartmogul,
+            &self.fusebill,
+            &self.everlytic,
+            &self.stripe,
         ]
     }
 
@@ -271,7 +306,7 @@ impl Sandbox {
         for task in std::mem::take(&mut self.tasks) {
             let _ = task.await;
         }
-        let handles = [&self.chartmogul, &self.fusebill, &self.everlytic];
+        let handles = self.handles();
         for _ in 0..200 {
             let live: usize = handles
                 .iter()

@@ -1,7 +1,7 @@
-//! `unibill-sandbox`: run the three vendor emulators until Ctrl-C.
+//! `unibill-sandbox`: run the four vendor emulators until Ctrl-C.
 //!
 //! ```text
-//! cargo run -p unibill-sandbox -- [--chartmogul-port N] [--fusebill-port N] [--everlytic-port N] [--latency-ms N]
+//! cargo run -p unibill-sandbox -- [--chartmogul-port N] [--fusebill-port N] [--everlytic-port N] [--stripe-port N] [--latency-ms N]
 //! ```
 
 use std::process::ExitCode;
@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use unibill_sandbox::{
     Sandbox, SandboxConfig, CHARTMOGUL_API_KEY, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME,
-    FUSEBILL_API_KEY,
+    FUSEBILL_API_KEY, STRIPE_API_KEY,
 };
 
-const USAGE: &str = "usage: unibill-sandbox [--chartmogul-port N] [--fusebill-port N] [--everlytic-port N] [--latency-ms N]
+const USAGE: &str = "usage: unibill-sandbox [--chartmogul-port N] [--fusebill-port N] [--everlytic-port N] [--stripe-port N] [--latency-ms N]
 
-Starts local emulators of the ChartMogul, Fusebill and Everlytic customer
-APIs on 127.0.0.1 and prints their base URLs and credentials as environment
+Starts local emulators of the ChartMogul, Fusebill, Everlytic and Stripe
+customer APIs on 127.0.0.1 and prints their base URLs and credentials as environment
 variables. Port 0 (the default) picks a free port. Stop with Ctrl-C.";
 
 fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
@@ -40,14 +40,15 @@ fn parse_args(args: &[String]) -> Result<Option<SandboxConfig>, String> {
             }
         };
         match name {
-            "--chartmogul-port" | "--fusebill-port" | "--everlytic-port" => {
+            "--chartmogul-port" | "--fusebill-port" | "--everlytic-port" | "--stripe-port" => {
                 let port: u16 = value
                     .parse()
                     .map_err(|_| format!("{name}: '{value}' is not a port number"))?;
                 match name {
                     "--chartmogul-port" => config.chartmogul_port = port,
                     "--fusebill-port" => config.fusebill_port = port,
-                    _ => config.everlytic_port = port,
+                    "--everlytic-port" => config.everlytic_port = port,
+                    _ => config.stripe_port = port,
                 }
             }
             "--latency-ms" => {
@@ -95,6 +96,8 @@ async fn main() -> ExitCode {
     println!("export EVERLYTIC_URL={}", sandbox.everlytic().base_url());
     println!("export EVERLYTIC_USERNAME={EVERLYTIC_USERNAME}");
     println!("export EVERLYTIC_API_KEY={EVERLYTIC_API_KEY}");
+    println!("export STRIPE_BASE_URL={}", sandbox.stripe().base_url());
+    println!("export STRIPE_API_KEY={STRIPE_API_KEY}");
     println!("# press Ctrl-C to stop");
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("error: cannot wait for Ctrl-C: {e}");
@@ -103,6 +106,7 @@ async fn main() -> ExitCode {
         ("chartmogul", sandbox.chartmogul().journal().len()),
         ("fusebill", sandbox.fusebill().journal().len()),
         ("everlytic", sandbox.everlytic().journal().len()),
+        ("stripe", sandbox.stripe().journal().len()),
     ];
     sandbox.shutdown().await;
     for (name, n) in journals {
@@ -127,6 +131,7 @@ mod tests {
             "--fusebill-port=8002",
             "--everlytic-port",
             "8003",
+            "--stripe-port=8004",
             "--latency-ms",
             "15",
         ]))
@@ -135,6 +140,7 @@ mod tests {
         assert_eq!(c.chartmogul_port, 8001);
         assert_eq!(c.fusebill_port, 8002);
         assert_eq!(c.everlytic_port, 8003);
+        assert_eq!(c.stripe_port, 8004);
         assert_eq!(c.latency, Duration::from_millis(15));
     }
 

@@ -4,7 +4,8 @@
 //! Each customer is first described neutrally (name, email, company, ...),
 //! then written into each vendor's store in that vendor's own shape
 //! (ChartMogul's `website_url` and cents, Fusebill's `companyName` and
-//! decimal MRR, Everlytic's `telephone` and `on`/`off` status). The truth
+//! decimal MRR, Everlytic's `telephone` and `on`/`off` status, Stripe's
+//! `address` object and `metadata[external_id]`). The truth
 //! returned is computed from the neutral descriptions, field by field,
 //! over the fields both vendors' stores carry.
 
@@ -142,7 +143,10 @@ impl Person {
             Field::Status => {
                 p.status = match vendor {
                     Vendor::Everlytic => CustomerStatus::Suspended,
-                    Vendor::ChartMogul | Vendor::Fusebill => CustomerStatus::Cancelled,
+                    // Stripe holds no status (never among its fields).
+                    Vendor::ChartMogul | Vendor::Fusebill | Vendor::Stripe => {
+                        CustomerStatus::Cancelled
+                    }
                 }
             }
             Field::Currency => p.currency = "EUR".into(),
@@ -219,6 +223,20 @@ fn fields_of(vendor: Vendor) -> &'static [Field] {
             Field::Status,
             Field::ExternalReference,
         ],
+        // Stripe's customer has no company, website, status or currency
+        // of its own (`currency` is set by its first invoice or
+        // subscription); the own reference is `metadata[external_id]`.
+        Vendor::Stripe => &[
+            Field::DisplayName,
+            Field::Email,
+            Field::Phone,
+            Field::AddressLine1,
+            Field::City,
+            Field::Region,
+            Field::PostalCode,
+            Field::Country,
+            Field::ExternalReference,
+        ],
     }
 }
 
@@ -288,6 +306,25 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 ("unique_id", json!(p.reference)),
             ]);
         }
+        Vendor::Stripe => {
+            put(vec![
+                ("name", json!(p.name)),
+                ("email", json!(p.email)),
+                ("phone", json!(p.phone)),
+                (
+                    "address",
+                    json!({
+                        "city": p.city,
+                        "country": p.country,
+                        "line1": p.line1,
+                        "line2": null,
+                        "postal_code": p.postal_code,
+                        "state": p.region,
+                    }),
+                ),
+                ("metadata", json!({"external_id": p.reference})),
+            ]);
+        }
     }
 }
 
@@ -297,7 +334,8 @@ impl Sandbox {
     ///
     /// - [`MigrationScenario::matched`] customers held by both under the
     ///   same own reference (`MIG-00001`, ...: ChartMogul's `external_id`,
-    ///   Fusebill's `reference`, Everlytic's `unique_id`), equal on every
+    ///   Fusebill's `reference`, Everlytic's `unique_id`, Stripe's
+    ///   `metadata[external_id]`), equal on every
     ///   field both carry, except one in [`MigrationScenario::drift_every`],
     ///   whose right copy differs on one field, the fields taken in turn
     ///   (so the drift covers every field both carry; a drifted currency

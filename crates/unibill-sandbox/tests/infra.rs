@@ -465,7 +465,7 @@ async fn drop_stops_listening_too() {
 #[tokio::test]
 async fn start_with_fixed_ports_and_latency() {
     let mut ports = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         ports.push(l.local_addr().unwrap().port());
     }
@@ -473,6 +473,7 @@ async fn start_with_fixed_ports_and_latency() {
         chartmogul_port: ports[0],
         fusebill_port: ports[1],
         everlytic_port: ports[2],
+        stripe_port: ports[3],
         latency: Duration::from_millis(100),
     })
     .await
@@ -488,6 +489,10 @@ async fn start_with_fixed_ports_and_latency() {
     assert_eq!(
         sb.everlytic().base_url(),
         format!("http://127.0.0.1:{}", ports[2])
+    );
+    assert_eq!(
+        sb.stripe().base_url(),
+        format!("http://127.0.0.1:{}", ports[3])
     );
     let t = Instant::now();
     assert_eq!(
@@ -564,16 +569,23 @@ async fn credentials_method_matches_the_constants() {
     assert_eq!(c.fusebill_api_key, FUSEBILL_API_KEY);
     assert_eq!(c.everlytic_api_key, EVERLYTIC_API_KEY);
     assert_eq!(c.everlytic_username, unibill_sandbox::EVERLYTIC_USERNAME);
+    assert_eq!(c.stripe_api_key, unibill_sandbox::STRIPE_API_KEY);
+    assert!(unibill_sandbox::STRIPE_API_KEY.starts_with("sk_test_"));
     // The Fusebill key looks like issued base64 text.
     assert!(FUSEBILL_API_KEY
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='));
     assert_eq!(FUSEBILL_API_KEY.len() % 4, 0);
-    for vendor in [
-        unibill_sandbox::Vendor::ChartMogul,
-        unibill_sandbox::Vendor::Fusebill,
-        unibill_sandbox::Vendor::Everlytic,
-    ] {
+    assert_eq!(unibill_sandbox::Vendor::ALL.len(), 4);
+    assert_eq!(
+        unibill_sandbox::Vendor::from_name("stripe"),
+        Some(unibill_sandbox::Vendor::Stripe)
+    );
+    let vars: std::collections::HashMap<_, _> = sb.env_vars().into_iter().collect();
+    assert_eq!(vars.len(), 9);
+    assert_eq!(vars["STRIPE_BASE_URL"], sb.stripe().base_url());
+    assert_eq!(vars["STRIPE_API_KEY"], unibill_sandbox::STRIPE_API_KEY);
+    for vendor in unibill_sandbox::Vendor::ALL.iter().copied() {
         assert_eq!(sb.vendor(vendor).vendor(), vendor);
         assert!(sb
             .vendor(vendor)
@@ -591,7 +603,8 @@ async fn added_customers_have_fresh_ids_and_answer_reads() {
     let cm_ids = sb.chartmogul().add_customers(3);
     let fb_ids = sb.fusebill().add_customers(3);
     let ev_ids = sb.everlytic().add_customers(3);
-    for ids in [&cm_ids, &fb_ids, &ev_ids] {
+    let st_ids = sb.stripe().add_customers(3);
+    for ids in [&cm_ids, &fb_ids, &ev_ids, &st_ids] {
         assert_eq!(ids.len(), 3);
         let distinct: std::collections::BTreeSet<_> = ids.iter().collect();
         assert_eq!(distinct.len(), 3, "{ids:?}");
@@ -610,6 +623,12 @@ async fn added_customers_have_fresh_ids_and_answer_reads() {
     for id in &ev_ids {
         let r = send(ev(&sb, "GET", &format!("/api/2.0/customers/{id}"))).await;
         assert_eq!(r.status, 200, "{id}: {}", r.text);
+    }
+    for id in &st_ids {
+        assert!(id.starts_with("cus_") && id.len() == 18, "{id}");
+        let r = send(common::st(&sb, "GET", &format!("/v1/customers/{id}"))).await;
+        assert_eq!(r.status, 200, "{id}: {}", r.text);
+        assert_eq!(r.json()["id"], json!(id));
     }
     // The seeded customer is untouched and still found by its own id.
     let r = send(fb(&sb, "GET", &format!("/v1/customers/{SEED_CUSTOMER_ID}"))).await;

@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::{cm, ev, fb, send, start, Res};
+use common::{cm, ev, fb, send, st, start, Res};
 use unibill_sandbox::{
-    chartmogul, everlytic, fusebill, Sandbox, NOT_EMULATED_HEADER, NOT_EMULATED_STATUS,
+    chartmogul, everlytic, fusebill, stripe, Sandbox, NOT_EMULATED_HEADER, NOT_EMULATED_STATUS,
     NOT_EMULATED_VALUE,
 };
 
@@ -336,10 +336,78 @@ fn everlytic_endpoints() -> Vec<Endpoint> {
     ]
 }
 
+fn stripe_endpoints() -> Vec<Endpoint> {
+    let c = stripe::SEED_CUSTOMER_ID;
+    let reference = "Stripe API reference, Customers";
+    let mut endpoints: Vec<Endpoint> = vec![
+        (
+            "GET",
+            "/v1/customers".into(),
+            Emulated,
+            "List all customers",
+        ),
+        (
+            "GET",
+            "/v1/customers/search?query=email%3A%27a%40example.com%27".into(),
+            Emulated,
+            "Search customers",
+        ),
+        (
+            "GET",
+            format!("/v1/customers/{c}"),
+            Emulated,
+            "Retrieve a customer",
+        ),
+        (
+            "POST",
+            format!("/v1/customers/{c}"),
+            Emulated,
+            "Update a customer",
+        ),
+        (
+            "POST",
+            "/v1/customers".into(),
+            NotEmulated,
+            "Create a customer",
+        ),
+        (
+            "DELETE",
+            format!("/v1/customers/{c}"),
+            NotEmulated,
+            "Delete a customer",
+        ),
+        (
+            "DELETE",
+            format!("/v1/customers/{c}/discount"),
+            NotEmulated,
+            "Delete a customer discount",
+        ),
+    ];
+    for (method, tail) in [
+        ("GET", "balance_transactions"),
+        ("POST", "balance_transactions"),
+        ("GET", "cash_balance"),
+        ("GET", "payment_methods"),
+        ("GET", "sources"),
+        ("GET", "tax_ids"),
+        ("POST", "tax_ids"),
+        ("POST", "funding_instructions"),
+    ] {
+        endpoints.push((
+            method,
+            format!("/v1/customers/{c}/{tail}"),
+            NotEmulated,
+            reference,
+        ));
+    }
+    endpoints
+}
+
 fn request(sb: &Sandbox, vendor: &str, method: &str, path: &str) -> reqwest::RequestBuilder {
     match vendor {
         "chartmogul" => cm(sb, method, path),
         "fusebill" => fb(sb, method, path),
+        "stripe" => st(sb, method, path),
         _ => ev(sb, method, path),
     }
 }
@@ -379,12 +447,14 @@ async fn every_documented_customer_endpoint_is_emulated_or_answered_not_emulated
         ("chartmogul", chartmogul_endpoints()),
         ("fusebill", fusebill_endpoints()),
         ("everlytic", everlytic_endpoints()),
+        ("stripe", stripe_endpoints()),
     ] {
         for (method, path, model, source) in endpoints {
             let what = format!("{vendor} {method} {path} ({source})");
             let handle = match vendor {
                 "chartmogul" => sb.chartmogul(),
                 "fusebill" => sb.fusebill(),
+                "stripe" => sb.stripe(),
                 _ => sb.everlytic(),
             };
             handle.clear_journal();
@@ -416,6 +486,8 @@ async fn unknown_paths_and_methods_get_the_not_emulated_answer_on_every_vendor()
         ("fusebill", "GET", "/v2/customers"),
         ("everlytic", "PATCH", "/api/2.0/customers/1001"),
         ("everlytic", "GET", "/api/3.0/customers"),
+        ("stripe", "PUT", "/v1/customers/cus_NffrFeUfNV2Hib"),
+        ("stripe", "GET", "/v1/charges"),
     ];
     for (vendor, method, path) in cases {
         let what = format!("{vendor} {method} {path}");
@@ -438,12 +510,21 @@ async fn unknown_paths_and_methods_get_the_not_emulated_answer_on_every_vendor()
     let r = send(ev(&sb, "GET", "/api/2.0/customers/9999")).await;
     assert_eq!(r.status, 404);
     assert!(r.json()["error"]["message"].is_string());
+    let r = send(st(&sb, "GET", "/v1/customers/cus_00000000000000")).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        r.json()["error"]["code"],
+        serde_json::json!("resource_missing")
+    );
 }
 
 #[tokio::test]
 async fn credentials_are_checked_before_the_not_emulated_answer() {
     let sb = start().await;
     let r = send(common::client().post(format!("{}/v1/customers", sb.fusebill().base_url()))).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header(NOT_EMULATED_HEADER), None);
+    let r = send(common::client().post(format!("{}/v1/customers", sb.stripe().base_url()))).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.header(NOT_EMULATED_HEADER), None);
 }

@@ -5,6 +5,7 @@ use reqwest::{Client, Method, RequestBuilder};
 use serde_json::Value;
 use unibill_sandbox::{
     Sandbox, CHARTMOGUL_API_KEY, EVERLYTIC_API_KEY, EVERLYTIC_USERNAME, FUSEBILL_API_KEY,
+    STRIPE_API_KEY,
 };
 
 pub struct Res {
@@ -67,6 +68,13 @@ pub fn ev(sb: &Sandbox, m: &str, path: &str) -> RequestBuilder {
     client()
         .request(method(m), format!("{}{}", sb.everlytic().base_url(), path))
         .basic_auth(EVERLYTIC_USERNAME, Some(EVERLYTIC_API_KEY))
+}
+
+/// A Stripe request with valid credentials (Bearer).
+pub fn st(sb: &Sandbox, m: &str, path: &str) -> RequestBuilder {
+    client()
+        .request(method(m), format!("{}{}", sb.stripe().base_url(), path))
+        .bearer_auth(STRIPE_API_KEY)
 }
 
 pub async fn start() -> Sandbox {
