@@ -330,7 +330,7 @@ mod tests {
         let req = format!("{:?}", write_request("/v1/customers/cus_1", &form, &key));
         assert!(req.contains("POST"), "{req}");
         assert!(req.contains("\"/v1/customers/cus_1\""), "{req}");
-        assert!(req.contains("body_bytes: Some(24)"), "{req}");
+        assert!(req.contains("body_bytes: Some(23)"), "{req}");
         assert!(req.contains("RetrySafe"), "{req}");
         assert!(req.contains("idempotency-key"), "{req}");
     }

@@ -31,8 +31,12 @@ impl Seen {
         self.target.split('?').next().unwrap_or_default()
     }
 
-    /// The form parameters of the query string, decoded, in order.
+    /// The form parameters, decoded, in order: the body's when there is
+    /// one (a `POST`), else the query string's.
     pub fn params(&self) -> Vec<(String, String)> {
+        if !self.body.is_empty() {
+            return serde_urlencoded::from_bytes(&self.body).unwrap();
+        }
         let query = self.target.split_once('?').map_or("", |(_, q)| q);
         serde_urlencoded::from_str(query).unwrap()
     }
