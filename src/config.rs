@@ -47,6 +47,7 @@ macro_rules! registry {
             chartmogul(api_key) => ChartMogul(ChartMogulConfig) in unibill_chartmogul, feature = "chartmogul", as_chartmogul;
             fusebill(api_key) => Fusebill(FusebillConfig) in unibill_fusebill, feature = "fusebill", as_fusebill;
             everlytic(base_url, username, api_key) => Everlytic(EverlyticConfig) in unibill_everlytic, feature = "everlytic", as_everlytic;
+            stripe(api_key) => Stripe(StripeConfig) in unibill_stripe, feature = "stripe", as_stripe;
         }
     };
 }
@@ -812,7 +813,7 @@ mod tests {
     fn env_errors_name_the_variable() {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[], "UNIBILL_BACKEND"),
-            (&[("UNIBILL_BACKEND", "stripe")], "UNIBILL_BACKEND"),
+            (&[("UNIBILL_BACKEND", "acme")], "UNIBILL_BACKEND"),
             (&[("UNIBILL_BACKEND", "chartmogul")], "CHARTMOGUL_API_KEY"),
             (
                 &[

@@ -14,6 +14,7 @@
         feature = "chartmogul",
         feature = "fusebill",
         feature = "everlytic",
+        feature = "stripe",
         feature = "demo"
     )),
     allow(dead_code, unused_imports)
@@ -941,6 +942,10 @@ macro_rules! behaviour {
         #[cfg(feature = "everlytic")]
         mod everlytic {
             $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("everlytic").await).await } )*
+        }
+        #[cfg(feature = "stripe")]
+        mod stripe {
+            $( #[tokio::test] async fn $scenario() { super::$scenario(super::Fixture::start("stripe").await).await } )*
         }
         #[cfg(feature = "demo")]
         mod demo {

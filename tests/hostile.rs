@@ -94,6 +94,8 @@ fn config(backend: &str, base: &str, timeout_secs: f64) -> Config {
         "fusebill" => Config::fusebill("k"),
         #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, "u", "k"),
+        #[cfg(feature = "stripe")]
+        "stripe" => Config::stripe("k"),
         other => panic!("{other}"),
     };
     config
@@ -181,6 +183,15 @@ async fn with_following_client(backend: &str, base: &str) -> Arc<dyn CustomerUpd
         "everlytic" => Arc::new(
             unibill::everlytic::Everlytic::builder()
                 .username("u")
+                .api_key("k")
+                .base_url(base)
+                .http_client(client)
+                .build()
+                .unwrap(),
+        ),
+        #[cfg(feature = "stripe")]
+        "stripe" => Arc::new(
+            unibill::stripe::Stripe::builder()
                 .api_key("k")
                 .base_url(base)
                 .http_client(client)
@@ -338,6 +349,8 @@ fn account_config(
         "fusebill" => Config::fusebill(key),
         #[cfg(feature = "everlytic")]
         "everlytic" => Config::everlytic(base, user, key),
+        #[cfg(feature = "stripe")]
+        "stripe" => Config::stripe(key),
         other => panic!("{other}"),
     };
     let mut settings = serde_json::json!({
@@ -671,6 +684,15 @@ async fn a_write_redirected_elsewhere_sends_nothing_there_even_with_a_following_
                         .unwrap(),
                 )
             }
+            #[cfg(feature = "stripe")]
+            "stripe" => Arc::new(
+                unibill::stripe::Stripe::builder()
+                    .api_key(key)
+                    .base_url(&server.base)
+                    .http_client(follow)
+                    .build()
+                    .unwrap(),
+            ),
             other => panic!("{other}"),
         };
         let err = update_err(&*u, backend).await;

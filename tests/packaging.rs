@@ -127,9 +127,9 @@ fn every_published_manifest_has_the_crates_io_metadata() {
         }
         published.push(name);
     }
-    // The facade, core, the three backends, Redis, migrate, the sandbox and
+    // The facade, core, the four backends, Redis, migrate, the sandbox and
     // the CLI.
-    assert_eq!(published.len(), 9, "published crates: {published:?}");
+    assert_eq!(published.len(), 10, "published crates: {published:?}");
 }
 
 #[test]

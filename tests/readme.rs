@@ -2,7 +2,12 @@
 //! declare, its two set-up commands are the ones CI runs, and the
 //! quickstart succeeds.
 
-#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[cfg(all(
+    feature = "chartmogul",
+    feature = "fusebill",
+    feature = "everlytic",
+    feature = "stripe"
+))]
 #[test]
 fn readme_capability_table_matches_the_code() {
     let readme = include_str!("../README.md");
@@ -20,7 +25,12 @@ fn readme_capability_table_matches_the_code() {
 
 /// The README's lookup table, rebuilt from each compiled-in backend's
 /// `capabilities().can_lookup(..)` and `capabilities().listing()`.
-#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[cfg(all(
+    feature = "chartmogul",
+    feature = "fusebill",
+    feature = "everlytic",
+    feature = "stripe"
+))]
 fn lookup_table() -> String {
     let all = unibill::backend_capabilities();
     let mut out = String::from("| lookup |");
@@ -65,7 +75,12 @@ fn lookup_table() -> String {
     out
 }
 
-#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[cfg(all(
+    feature = "chartmogul",
+    feature = "fusebill",
+    feature = "everlytic",
+    feature = "stripe"
+))]
 #[test]
 fn readme_lookup_table_matches_the_code() {
     let readme = include_str!("../README.md");
@@ -86,11 +101,21 @@ fn readme_lookup_table_matches_the_code() {
 /// The quickstart, compiled into this test so that the first of the two
 /// commands is run by the second (CI builds the example but does not run
 /// it).
-#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[cfg(all(
+    feature = "chartmogul",
+    feature = "fusebill",
+    feature = "everlytic",
+    feature = "stripe"
+))]
 #[path = "../examples/quickstart.rs"]
 mod quickstart;
 
-#[cfg(all(feature = "chartmogul", feature = "fusebill", feature = "everlytic"))]
+#[cfg(all(
+    feature = "chartmogul",
+    feature = "fusebill",
+    feature = "everlytic",
+    feature = "stripe"
+))]
 #[test]
 fn readme_quickstart_runs_on_the_sandbox() {
     if let Err(e) = quickstart::main() {

@@ -399,8 +399,13 @@ fn decoded(line: &str) -> String {
 /// The unique lookup seed of each emulator: its id, email and own
 /// reference.
 fn unique_seed(backend: &str) -> (&'static str, &'static str, &'static str) {
-    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
+    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb, stripe as st};
     match backend {
+        "stripe" => (
+            st::LOOKUP_UNIQUE_ID,
+            st::LOOKUP_UNIQUE_EMAIL,
+            st::LOOKUP_UNIQUE_EXTERNAL_ID,
+        ),
         "chartmogul" => (
             cm::LOOKUP_UNIQUE_UUID,
             cm::LOOKUP_UNIQUE_EMAIL,
@@ -451,6 +456,7 @@ async fn update_by_email_or_reference_is_two_lookups_then_the_update_by_id() {
                             "chartmogul" => format!(
                                 "GET /v1/customers/search?email={email}&per_page=200"
                             ),
+                            "stripe" => format!("GET /v1/customers?email={email}&limit=100"),
                             _ => format!(
                                 "GET /v1/customers?query=primaryEmail:*{email}*&pageSize=100&pageNumber=0"
                             ),
@@ -471,6 +477,8 @@ async fn update_by_email_or_reference_is_two_lookups_then_the_update_by_id() {
             ("chartmogul", vec![1, 3, 3]),
             ("fusebill", vec![2, 4, 4]),
             ("everlytic", vec![2, 0, 0]),
+            #[cfg(feature = "stripe")]
+            ("stripe", vec![1, 3, 3]),
         ]
     );
     // The external-id lookups, as sent.

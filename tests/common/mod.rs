@@ -23,6 +23,8 @@ pub const ENABLED: &[&str] = &[
     "fusebill",
     #[cfg(feature = "everlytic")]
     "everlytic",
+    #[cfg(feature = "stripe")]
+    "stripe",
 ];
 
 /// Fast retries for tests: the transport's rules, with short sleeps.
@@ -72,6 +74,7 @@ pub fn vendor<'a>(sandbox: &'a Sandbox, backend: &str) -> &'a VendorHandle {
         "chartmogul" => sandbox.chartmogul(),
         "fusebill" => sandbox.fusebill(),
         "everlytic" => sandbox.everlytic(),
+        "stripe" => sandbox.stripe(),
         other => panic!("unknown backend {other}"),
     }
 }
@@ -82,6 +85,7 @@ pub fn seed_id(backend: &str) -> CustomerId {
         "chartmogul" => unibill_sandbox::chartmogul::SEED_CUSTOMER_UUID.into(),
         "fusebill" => unibill_sandbox::fusebill::SEED_CUSTOMER_ID.into(),
         "everlytic" => unibill_sandbox::everlytic::SEED_CUSTOMER_ID.into(),
+        "stripe" => unibill_sandbox::stripe::ADDRESS_CUSTOMER_ID.into(),
         #[cfg(feature = "demo")]
         "demo" => demo::SEED_CUSTOMER_ID.into(),
         other => panic!("unknown backend {other}"),
@@ -103,6 +107,10 @@ pub fn ids(backend: &str) -> [&'static str; 2] {
             unibill_sandbox::everlytic::SEED_CUSTOMER_ID,
             unibill_sandbox::everlytic::SECOND_CUSTOMER_ID,
         ],
+        "stripe" => [
+            unibill_sandbox::stripe::ADDRESS_CUSTOMER_ID,
+            unibill_sandbox::stripe::SEED_CUSTOMER_ID,
+        ],
         #[cfg(feature = "demo")]
         "demo" => [demo::SEED_CUSTOMER_ID, demo::SECOND_CUSTOMER_ID],
         other => panic!("unknown backend {other}"),
@@ -117,6 +125,7 @@ pub fn item(backend: &str, n: u64) -> (CustomerId, CustomerPatch) {
     let patch = match backend {
         "chartmogul" => CustomerPatch::new().city(format!("City {n}")),
         "fusebill" => CustomerPatch::new().first_name(format!("Name {n}")),
+        "stripe" => CustomerPatch::new().name(format!("Name {n}")),
         _ => CustomerPatch::new().postal_code(format!("{:04}", n % 10_000)),
     };
     (id, patch)
@@ -126,6 +135,7 @@ pub fn item(backend: &str, n: u64) -> (CustomerId, CustomerPatch) {
 pub fn missing_id(backend: &str) -> CustomerId {
     match backend {
         "chartmogul" => "cus_00000000-0000-4000-8000-000000000000".into(),
+        "stripe" => "cus_NoSuchCustomer".into(),
         _ => "987654321".into(),
     }
 }
@@ -133,7 +143,7 @@ pub fn missing_id(backend: &str) -> CustomerId {
 /// The lookup seeds (`Sandbox::add_lookup_seeds`) that name several
 /// customers at each emulator: each reference with those customers' ids.
 pub fn shared_references(backend: &str) -> Vec<(CustomerRef, Vec<&'static str>)> {
-    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb};
+    use unibill_sandbox::{chartmogul as cm, everlytic as ev, fusebill as fb, stripe as st};
     match backend {
         "chartmogul" => vec![
             (
@@ -159,6 +169,16 @@ pub fn shared_references(backend: &str) -> Vec<(CustomerRef, Vec<&'static str>)>
             CustomerRef::email(ev::LOOKUP_SHARED_EMAIL),
             ev::LOOKUP_SHARED_IDS.to_vec(),
         )],
+        "stripe" => vec![
+            (
+                CustomerRef::email(st::LOOKUP_SHARED_EMAIL),
+                st::LOOKUP_SHARED_EMAIL_IDS.to_vec(),
+            ),
+            (
+                CustomerRef::external(st::LOOKUP_SHARED_EXTERNAL_ID),
+                st::LOOKUP_SHARED_EXTERNAL_ID_IDS.to_vec(),
+            ),
+        ],
         #[cfg(feature = "demo")]
         "demo" => vec![
             (

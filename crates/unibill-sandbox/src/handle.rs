@@ -346,10 +346,18 @@ impl Inner {
             .map(|(k, v)| (k.clone(), mask_header(k, v)))
             .collect();
         let raw_body = String::from_utf8_lossy(&req.body).into_owned();
-        let body = if req.has_body() {
-            serde_json::from_slice(&req.body).ok()
-        } else {
+        let body = if !req.has_body() {
             None
+        } else if is_form(req) {
+            // A form (Stripe's writes): its fields as one JSON object of
+            // text, keys as sent (`address[city]`), the last of a
+            // repeated key winning.
+            let fields: serde_json::Map<String, Value> = form_urlencoded::parse(&req.body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            Some(Value::Object(fields))
+        } else {
+            serde_json::from_slice(&req.body).ok()
         };
         let entry = JournalEntry {
             method: req.method.clone(),
@@ -764,4 +772,14 @@ impl VendorHandle {
             _ => None,
         }
     }
+}
+
+/// Whether `req`'s body is a form (`application/x-www-form-urlencoded`).
+fn is_form(req: &Req) -> bool {
+    req.header("content-type").is_some_and(|t| {
+        t.split(';').next().is_some_and(|m| {
+            m.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+    })
 }

@@ -17,7 +17,8 @@ pub struct JournalEntry {
     /// credentials of `authorization` and `proxy-authorization` are masked
     /// (`"Basic ***"`), and `cookie` values are replaced by `***`.
     pub headers: Vec<(String, String)>,
-    /// The body parsed as JSON; `None` when empty or not valid JSON.
+    /// The body parsed as JSON (a form body, as one JSON object of its
+    /// fields' text); `None` when empty or not valid JSON.
     pub body: Option<serde_json::Value>,
     /// The body as text (lossy UTF-8), empty when there was none.
     pub raw_body: String,
