@@ -427,7 +427,7 @@ fn messages_say_what_is_wrong() {
     assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("no `id` column"), "{}", stderr(&out));
 
-    let out = env.run("", &["--backend", "stripe", "get", CM]);
+    let out = env.run("", &["--backend", "acme", "get", CM]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--backend"), "{}", stderr(&out));
     assert!(
