@@ -1538,3 +1538,61 @@ fn the_account_follows_the_scope_and_the_name() {
     // No account id shows the key.
     assert!(!a.to_string().contains("k1"));
 }
+
+/// Stripe's `Stripe-Should-Retry`, read by the backend's retry advice.
+fn should_retry(headers: &reqwest::header::HeaderMap) -> Option<bool> {
+    match headers.get("stripe-should-retry")?.to_str().ok()? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn the_vendors_retry_advice_overrides_the_status_rules() {
+    let advised = || TransportConfig {
+        retry_advice: Some(should_retry),
+        ..with_attempts(3)
+    };
+    // A 409 the vendor says to retry: retried, even on a POST.
+    let server = Server::start(vec![
+        reply(409, &[("Stripe-Should-Retry", "true")], "{}"),
+        ok(),
+    ])
+    .await;
+    let res = transport(&server, advised())
+        .send(Request::new(Method::POST, "/v1/customers/cus_1"))
+        .await
+        .unwrap();
+    assert_eq!((res.status, server.requests().len()), (200, 2));
+    // A 500 the vendor says not to retry: returned at once, even when the
+    // request could be repeated.
+    let server = Server::start(vec![
+        reply(500, &[("Stripe-Should-Retry", "false")], "{}"),
+        ok(),
+    ])
+    .await;
+    let res = transport(&server, advised())
+        .send(Request::new(Method::GET, "/v1/customers/cus_1"))
+        .await
+        .unwrap();
+    assert_eq!((res.status, server.requests().len()), (500, 1));
+    // No advice: the status rules (a 500 on a GET is retried).
+    let server = Server::start(vec![reply(500, &[], "{}"), ok()]).await;
+    let res = transport(&server, advised())
+        .send(Request::new(Method::GET, "/v1/customers/cus_1"))
+        .await
+        .unwrap();
+    assert_eq!((res.status, server.requests().len()), (200, 2));
+    // Without the hook the header means nothing: a 409 is not retried.
+    let server = Server::start(vec![
+        reply(409, &[("Stripe-Should-Retry", "true")], "{}"),
+        ok(),
+    ])
+    .await;
+    let res = transport(&server, with_attempts(3))
+        .send(Request::new(Method::POST, "/v1/customers/cus_1"))
+        .await
+        .unwrap();
+    assert_eq!((res.status, server.requests().len()), (409, 1));
+}

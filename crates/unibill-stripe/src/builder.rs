@@ -66,6 +66,7 @@ impl Default for StripeBuilder {
             options: ClientOptions {
                 base_url: Some(DEFAULT_BASE_URL.to_owned()),
                 default_rate_limit: Some(DEFAULT_RATE_LIMIT),
+                default_retry_advice: Some(crate::error::retry_advice),
                 default_account_scope: AccountScope::Credentials,
                 ..ClientOptions::default()
             },
@@ -213,6 +214,18 @@ impl BackendConfig for StripeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_transport_reads_stripe_should_retry() {
+        let stripe = Stripe::builder().api_key("sk_test_x").build().unwrap();
+        let advice = stripe.transport_config().retry_advice.expect("set");
+        let mut headers = reqwest::header::HeaderMap::new();
+        assert_eq!(advice(&headers), None);
+        headers.insert("stripe-should-retry", "false".parse().unwrap());
+        assert_eq!(advice(&headers), Some(false));
+        headers.insert("stripe-should-retry", "true".parse().unwrap());
+        assert_eq!(advice(&headers), Some(true));
+    }
 
     #[test]
     fn keys_are_checked_and_never_shown() {

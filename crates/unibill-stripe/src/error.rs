@@ -43,7 +43,16 @@ pub const SHOULD_RETRY: &str = "stripe-should-retry";
 /// `Stripe-Should-Retry` of an answer: `Some(true)`, `Some(false)`, or
 /// `None` when absent or neither.
 pub fn should_retry(response: &Response) -> Option<bool> {
-    let value = response.headers.get(SHOULD_RETRY)?.to_str().ok()?.trim();
+    retry_advice(&response.headers)
+}
+
+/// `Stripe-Should-Retry` read from headers: the transport's retry advice
+/// ([`TransportConfig::retry_advice`](unibill_core::transport::TransportConfig::retry_advice)),
+/// so that an error answer Stripe says to retry is retried (a `409
+/// lock_timeout`, say) and one it says not to is not (whatever its
+/// status).
+pub fn retry_advice(headers: &reqwest::header::HeaderMap) -> Option<bool> {
+    let value = headers.get(SHOULD_RETRY)?.to_str().ok()?.trim();
     if value.eq_ignore_ascii_case("true") {
         Some(true)
     } else if value.eq_ignore_ascii_case("false") {

@@ -42,6 +42,14 @@ use retry::Reason;
 /// `X-Rate-Limit-Reset-Minute`).
 pub type RetryHint = fn(&HeaderMap) -> Option<Duration>;
 
+/// A vendor's reading of a header by which it says whether an error answer
+/// may be retried (Stripe's `Stripe-Should-Retry: true|false`): `Some(true)`
+/// retries it whatever its status and the request's [`Idempotency`] (the
+/// vendor has said repeating it is safe), `Some(false)` returns it at once,
+/// `None` leaves the status rules to decide. See
+/// [`TransportConfig::retry_advice`].
+pub type RetryAdvice = fn(&HeaderMap) -> Option<bool>;
+
 /// Settings of a [`Transport`]: what [`Transport::new`] takes.
 ///
 /// A backend's users never need it: they set the same values through
@@ -97,6 +105,10 @@ pub struct TransportConfig {
     /// default) or a `None` answer falls back to exponential backoff. A
     /// hint above [`RetryConfig::max_retry_after`] returns the 429 at once.
     pub retry_hint: Option<RetryHint>,
+    /// The vendor's own word on retrying an error answer (4xx or 5xx),
+    /// read from its headers; it overrides the status rules. `None` (the
+    /// default): the status rules alone.
+    pub retry_advice: Option<RetryAdvice>,
     /// Which lock serialises the updates of one customer (see
     /// [`crate::lock`]): the process-wide in-memory lock by default.
     pub write_locking: WriteLocking,
@@ -140,6 +152,7 @@ impl Default for TransportConfig {
             max_response_bytes: 4 * 1024 * 1024,
             user_agent: concat!("unibill/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry_hint: None,
+            retry_advice: None,
             write_locking: WriteLocking::default(),
             lock_wait: DEFAULT_LOCK_WAIT,
             lookup_deadline: None,
@@ -360,6 +373,8 @@ pub fn query_value(value: &str) -> String {
 ///   `[0, min(max_backoff, initial_backoff * 2^n)]` for retry `n` (from 0).
 ///   A `Retry-After` or hint above [`RetryConfig::max_retry_after`]
 ///   returns the answer at once.
+/// - A vendor that says whether to retry an error answer (a header read by
+///   [`TransportConfig::retry_advice`]) is followed over the rules above.
 /// - When retries are exhausted the last answer is returned as it is
 ///   (e.g. the final 429, for the backend to map to
 ///   [`Error::RateLimited`]), or the last error.
@@ -717,7 +732,14 @@ impl Transport {
             }
 
             let reason = match &outcome {
-                Ok(response) => retry::classify_status(response.status, req.idempotency),
+                Ok(response) => match inner.config.retry_advice {
+                    Some(advice) if response.status >= 400 => match advice(&response.headers) {
+                        Some(true) => Some(retry::Reason::Advised(response.status)),
+                        Some(false) => None,
+                        None => retry::classify_status(response.status, req.idempotency),
+                    },
+                    _ => retry::classify_status(response.status, req.idempotency),
+                },
                 Err(Error::Transport { source, .. }) => {
                     retry::classify_error(source, req.idempotency)
                 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::{Auth, RateLimit, RateLimiter, RetryHint, Transport, TransportConfig};
+use super::{Auth, RateLimit, RateLimiter, RetryAdvice, RetryHint, Transport, TransportConfig};
 use crate::builder::Settings;
 use crate::error::{Error, Result};
 use crate::kind::BackendKind;
@@ -58,6 +58,9 @@ pub struct ClientOptions {
     /// The backend's reading of its rate-limit headers on a 429 without
     /// `Retry-After` ([`TransportConfig::retry_hint`]).
     pub default_retry_hint: Option<RetryHint>,
+    /// The backend's reading of its vendor's retry-advice header
+    /// ([`TransportConfig::retry_advice`]).
+    pub default_retry_advice: Option<RetryAdvice>,
     /// The backend's rule for what identifies an account at its vendor
     /// ([`TransportConfig::account_scope`]).
     pub default_account_scope: AccountScope,
@@ -101,6 +104,7 @@ impl ClientOptions {
             max_response_bytes,
             user_agent,
             retry_hint: self.default_retry_hint,
+            retry_advice: self.default_retry_advice,
             write_locking: self.write_locking,
             lock_wait,
             lookup_deadline,

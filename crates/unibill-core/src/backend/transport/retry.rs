@@ -104,6 +104,9 @@ pub(crate) enum Reason {
     Connect,
     /// Timeout or a connection lost after the request may have been sent.
     Interrupted,
+    /// An error answer the vendor said may be retried
+    /// ([`super::TransportConfig::retry_advice`]).
+    Advised(u16),
 }
 
 fn repeatable(idempotency: Idempotency) -> bool {
