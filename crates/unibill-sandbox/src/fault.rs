@@ -63,6 +63,7 @@ pub(crate) enum FaultKind {
     Status(u16),
     Delay(Duration),
     DropConnection,
+    DropAfterHandling,
     GarbageBody,
 }
 
@@ -83,6 +84,9 @@ pub(crate) enum FaultKind {
 ///   normally (it is applied).
 /// * [`Fault::drop_connection`]: the request is **not** handled; the TCP
 ///   connection is closed without any response.
+/// * [`Fault::drop_after_handling`]: the request **is** handled and
+///   applied, then the connection is closed without any response: the
+///   client cannot tell whether its write took effect.
 /// * [`Fault::garbage_body`]: the request **is** handled and applied, then
 ///   the response body is replaced by non-JSON garbage (status and headers
 ///   kept).
@@ -94,6 +98,7 @@ pub(crate) enum FaultKind {
 /// let _ = Fault::status(503).matching("PUT", "/v1/customers");
 /// let _ = Fault::delay(Duration::from_millis(200));
 /// let _ = Fault::drop_connection();
+/// let _ = Fault::drop_after_handling();
 /// let _ = Fault::garbage_body();
 /// ```
 ///
@@ -130,6 +135,12 @@ impl Fault {
     /// handled).
     pub fn drop_connection() -> Fault {
         Fault::new(FaultKind::DropConnection)
+    }
+
+    /// Handle (and apply) the request, then close the connection without
+    /// answering.
+    pub fn drop_after_handling() -> Fault {
+        Fault::new(FaultKind::DropAfterHandling)
     }
 
     /// Handle the request, then replace the response body with garbage that
@@ -179,6 +190,7 @@ impl Fault {
             },
             FaultKind::Delay(d) => format!("delay {}ms", d.as_millis()),
             FaultKind::DropConnection => "drop_connection".to_string(),
+            FaultKind::DropAfterHandling => "drop_after_handling".to_string(),
             FaultKind::GarbageBody => "garbage_body".to_string(),
         }
     }

@@ -446,12 +446,14 @@ impl Inner {
             tokio::time::sleep(latency).await;
         }
         let mut garbage = false;
+        let mut drop_after = false;
         let mut fault_text = None;
         if let Some(fault) = fault {
             fault_text = Some(fault.describe());
             match fault.kind {
                 crate::fault::FaultKind::Delay(d) => tokio::time::sleep(d).await,
                 crate::fault::FaultKind::GarbageBody => garbage = true,
+                crate::fault::FaultKind::DropAfterHandling => drop_after = true,
                 crate::fault::FaultKind::DropConnection => {
                     self.complete_entry(seq, 0, fault_text, None);
                     return Outcome::Drop;
@@ -497,6 +499,9 @@ impl Inner {
             self.mark_replayed(seq);
         }
         self.run_hooks(&req.method, &path);
+        if drop_after {
+            return Outcome::Drop;
+        }
         Outcome::Respond(resp)
     }
 
