@@ -18,6 +18,8 @@
 //!   overwritten.
 //! - ChartMogul (no read before a write): a plain `PATCH`, and a `PATCH`
 //!   with a tag (2 requests: no read-back after the tag call).
+//! - Stripe (feature `stripe`; no read before a write): one `POST`, once,
+//!   at its test-mode limit of 25 requests a second.
 //!
 //! The run is spread over `4 × concurrency` customers added to the
 //! sandbox (copies of a seeded one): updates of one customer run one after
@@ -37,7 +39,7 @@
 //! ```
 //!
 //! Variables: `UNIBILL_BENCH_BULK_ITEMS` (default per run: ChartMogul
-//! 2,000, Fusebill 2,000, Everlytic 1,000; 40 in quick mode), `UNIBILL_BENCH_BULK_ITEMS_<BACKEND>` (per backend, e.g.
+//! 2,000, Fusebill 2,000, Everlytic 1,000, Stripe 10,000; 40 in quick mode), `UNIBILL_BENCH_BULK_ITEMS_<BACKEND>` (per backend, e.g.
 //! `_FUSEBILL`), `UNIBILL_BENCH_CONCURRENCY`, `UNIBILL_BENCH_LATENCY_MS`
 //! (default 50), `UNIBILL_BENCH_CLIENT_LIMIT` (the client-side limit as
 //! `requests/seconds`, e.g. `40/1`; default: the backend's own).
@@ -60,6 +62,7 @@ fn vendor_limit(backend: &str) -> Option<RateLimit> {
     match backend {
         "chartmogul" => Some(RateLimit::CHARTMOGUL),
         "fusebill" => Some(RateLimit::FUSEBILL),
+        "stripe" => Some(RateLimit::STRIPE_TEST),
         _ => None,
     }
 }
@@ -105,6 +108,7 @@ fn default_items(backend: &str) -> u64 {
     match backend {
         "fusebill" => 2_000,
         "chartmogul" => 2_000,
+        "stripe" => 10_000,
         _ => 1_000,
     }
 }
@@ -124,6 +128,7 @@ impl Mode {
     fn of(backend: &str) -> Vec<Mode> {
         match backend {
             "chartmogul" => vec![Mode::Fresh, Mode::WithTag],
+            "stripe" => vec![Mode::Fresh],
             _ => vec![Mode::Reread, Mode::Fresh],
         }
     }
@@ -132,6 +137,7 @@ impl Mode {
         match (self, backend) {
             (Mode::Reread, _) => "re-read before every write (max_read_age 0)",
             (Mode::Fresh, "chartmogul") => "a plain PATCH",
+            (Mode::Fresh, "stripe") => "one POST (with its idempotency key)",
             (Mode::Fresh, _) => "freshness rule (max_read_age 1 s, the default)",
             (Mode::WithTag, _) => "a PATCH and a tag call",
         }
@@ -250,7 +256,7 @@ async fn run(backend: &'static str, mode: Mode, items: u64, concurrency: usize, 
             );
         }
     }
-    if backend != "chartmogul" {
+    if !matches!(backend, "chartmogul" | "stripe") {
         print_windows(&windows(&journal, backend));
     }
     if !surfaced.is_empty() {
@@ -264,6 +270,7 @@ fn floor_requests(backend: &str, mode: Mode) -> f64 {
     match (backend, mode) {
         ("chartmogul", Mode::WithTag) => 2.0,
         ("chartmogul", _) => 1.0,
+        ("stripe", _) => 1.0,
         _ => 2.0,
     }
 }
@@ -271,10 +278,10 @@ fn floor_requests(backend: &str, mode: Mode) -> f64 {
 /// Whether `e` is the write that ends one update (ChartMogul: its
 /// `PATCH`; the others: their `PUT`), served.
 fn is_update_write(e: &JournalEntry, backend: &str) -> bool {
-    let method = if backend == "chartmogul" {
-        "PATCH"
-    } else {
-        "PUT"
+    let method = match backend {
+        "chartmogul" => "PATCH",
+        "stripe" => "POST",
+        _ => "PUT",
     };
     e.method == method && e.served_at.is_some() && (200..300).contains(&e.status)
 }

@@ -225,6 +225,18 @@ impl RateLimit {
         per: Duration::from_secs(60),
     };
 
+    /// Stripe's limit in test mode (a sandbox account): 25 requests per
+    /// second (<https://docs.stripe.com/rate-limits>).
+    pub const STRIPE_TEST: RateLimit = RateLimit {
+        requests: 25,
+        per: Duration::from_secs(1),
+    };
+    /// Stripe's limit in live mode: 100 requests per second.
+    pub const STRIPE_LIVE: RateLimit = RateLimit {
+        requests: 100,
+        per: Duration::from_secs(1),
+    };
+
     /// A limit of `requests` per `per`.
     pub const fn new(requests: u32, per: Duration) -> RateLimit {
         RateLimit { requests, per }
