@@ -1,6 +1,6 @@
 //! The migration rehearsal on the emulators, for every ordered pair of
 //! backends: 1,000 customers held by both (paired by own reference, the
-//! lookup key all three share), 10% of them drifting across every field
+//! lookup key all share), 10% of them drifting across every field
 //! both read, 20 on one side only each, 3 ambiguous references.
 //!
 //! - `diff` reports exactly the seeded truth, field by field;
@@ -25,11 +25,7 @@ use unibill::{CustomerUpdater, Field, ListOptions};
 use unibill_sandbox::{MigrationScenario, Sandbox, Vendor};
 
 fn vendor_of(backend: &str) -> Vendor {
-    match backend {
-        "chartmogul" => Vendor::ChartMogul,
-        "fusebill" => Vendor::Fusebill,
-        _ => Vendor::Everlytic,
-    }
+    Vendor::from_name(backend).expect("a sandbox vendor")
 }
 
 /// The ids a backend lists.
@@ -205,4 +201,10 @@ pairs! {
     everlytic_to_fusebill: "everlytic" => "fusebill", ["fusebill", "everlytic"];
     chartmogul_to_everlytic: "chartmogul" => "everlytic", ["chartmogul", "everlytic"];
     everlytic_to_chartmogul: "everlytic" => "chartmogul", ["chartmogul", "everlytic"];
+    stripe_to_chartmogul: "stripe" => "chartmogul", ["stripe", "chartmogul"];
+    chartmogul_to_stripe: "chartmogul" => "stripe", ["stripe", "chartmogul"];
+    stripe_to_fusebill: "stripe" => "fusebill", ["stripe", "fusebill"];
+    fusebill_to_stripe: "fusebill" => "stripe", ["stripe", "fusebill"];
+    stripe_to_everlytic: "stripe" => "everlytic", ["stripe", "everlytic"];
+    everlytic_to_stripe: "everlytic" => "stripe", ["stripe", "everlytic"];
 }

@@ -103,6 +103,9 @@ struct Person {
     status: CustomerStatus,
     currency: String,
     mrr_cents: i64,
+    /// The one custom attribute (`plan`), where a vendor holds custom
+    /// attributes (ChartMogul's `attributes.custom`, Stripe's metadata).
+    plan: String,
 }
 
 impl Person {
@@ -122,6 +125,7 @@ impl Person {
             status: CustomerStatus::Active,
             currency: "USD".into(),
             mrr_cents: 1_000 + (n as i64 % 50) * 100,
+            plan: "gold".into(),
         }
     }
 
@@ -151,6 +155,7 @@ impl Person {
             }
             Field::Currency => p.currency = "EUR".into(),
             Field::Mrr => p.mrr_cents += 250,
+            Field::CustomAttributes => p.plan = "silver".into(),
             _ => {}
         }
         p
@@ -179,6 +184,7 @@ impl Person {
                 Err(_) => Value::Null,
             },
             Field::ExternalReference => text(&self.reference),
+            Field::CustomAttributes => json!({ "plan": self.plan }),
             _ => Value::Null,
         }
     }
@@ -201,6 +207,7 @@ fn fields_of(vendor: Vendor) -> &'static [Field] {
             Field::Currency,
             Field::Mrr,
             Field::ExternalReference,
+            Field::CustomAttributes,
         ],
         Vendor::Fusebill => &[
             Field::Company,
@@ -223,9 +230,11 @@ fn fields_of(vendor: Vendor) -> &'static [Field] {
             Field::Status,
             Field::ExternalReference,
         ],
-        // Stripe's customer has no company, website, status or currency
-        // of its own (`currency` is set by its first invoice or
-        // subscription); the own reference is `metadata[external_id]`.
+        // Stripe's customer has no company, website or status; its
+        // `currency` (lower case at Stripe) is set by its first invoice or
+        // subscription, and read only; the own reference is
+        // `metadata[external_id]`, the other metadata its custom
+        // attributes.
         Vendor::Stripe => &[
             Field::DisplayName,
             Field::Email,
@@ -235,7 +244,9 @@ fn fields_of(vendor: Vendor) -> &'static [Field] {
             Field::Region,
             Field::PostalCode,
             Field::Country,
+            Field::Currency,
             Field::ExternalReference,
+            Field::CustomAttributes,
         ],
     }
 }
@@ -268,6 +279,7 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                 ("external_id", json!(p.reference)),
                 ("external_ids", json!([p.reference])),
             ]);
+            stored["attributes"]["custom"] = json!({ "plan": p.plan });
         }
         Vendor::Fusebill => {
             let status = match p.status {
@@ -322,7 +334,11 @@ fn write(vendor: Vendor, stored: &mut Value, p: &Person) {
                         "state": p.region,
                     }),
                 ),
-                ("metadata", json!({"external_id": p.reference})),
+                ("currency", json!(p.currency.to_ascii_lowercase())),
+                (
+                    "metadata",
+                    json!({"external_id": p.reference, "plan": p.plan}),
+                ),
             ]);
         }
     }
@@ -454,8 +470,9 @@ mod tests {
                     .copied()
                     .filter(|f| p.neutral(*f) != q.neutral(*f))
                     .collect();
+                let holds_mrr = fields_of(vendor).contains(&Field::Mrr);
                 let expected: &[Field] = match field {
-                    Field::Currency => &[Field::Currency, Field::Mrr],
+                    Field::Currency if holds_mrr => &[Field::Currency, Field::Mrr],
                     f => std::slice::from_ref(f),
                 };
                 assert_eq!(changed, expected, "{vendor:?} {field}");
