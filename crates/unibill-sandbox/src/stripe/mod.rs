@@ -42,7 +42,7 @@ use fields::Refusal;
 use form::{FormError, Param};
 pub(crate) use state::State;
 use state::Stored;
-pub use state::{lookup_seed_customers, seed_customers};
+pub use state::{lookup_seed_customers, seed_customers, MAX_IDEMPOTENCY_KEYS};
 
 use crate::http::{Req, Resp};
 
@@ -249,14 +249,14 @@ impl State {
                     &format!("Idempotency keys can be at most {MAX_IDEMPOTENCY_KEY_CHARS} characters long."),
                 );
             }
-            if let Some(stored) = self.idempotency.get(key) {
+            if let Some(stored) = self.idempotent_answer(key) {
                 return replay(stored, key, &endpoint, &fingerprint, request_id);
             }
         }
         let resp = self.update(req, id);
         if let Some(key) = key {
             if matches!(resp.status, 200 | 404) {
-                self.idempotency.insert(
+                self.keep_idempotent_answer(
                     key.clone(),
                     Stored {
                         endpoint,
@@ -265,6 +265,7 @@ impl State {
                         body: resp.body.clone(),
                         request_id: request_id.to_string(),
                     },
+                    state::MAX_IDEMPOTENCY_KEYS,
                 );
             }
             return resp.with_header("Idempotency-Key", key);

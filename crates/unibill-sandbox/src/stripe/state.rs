@@ -219,6 +219,12 @@ pub(super) struct Stored {
     pub(super) request_id: String,
 }
 
+/// How many idempotency keys the emulator remembers. Stripe keeps a key
+/// for 24 hours (<https://docs.stripe.com/api/idempotent_requests>); the
+/// emulator keeps the latest this many instead, so that a long run (both
+/// official SDKs send a key with every `POST`) stays bounded in memory.
+pub const MAX_IDEMPOTENCY_KEYS: usize = 100_000;
+
 pub(crate) struct State {
     /// The customers, in the order they were added (never removed).
     pub(super) customers: Vec<Value>,
@@ -238,7 +244,10 @@ pub(crate) struct State {
     /// Updates applied by `POST /v1/customers/{id}`, per position.
     pub(super) updates: Vec<u64>,
     /// Idempotency keys seen, with the answer kept for each.
-    pub(super) idempotency: HashMap<String, Stored>,
+    idempotency: HashMap<String, Stored>,
+    /// The keys of `idempotency`, oldest first: past
+    /// [`MAX_IDEMPOTENCY_KEYS`] the oldest is forgotten.
+    idempotency_order: std::collections::VecDeque<String>,
     /// Customers created by the emulator so far (the source of new ids).
     minted: u64,
 }
@@ -253,6 +262,23 @@ fn email_of(c: &Value) -> Option<String> {
 }
 
 impl State {
+    /// The answer kept under an idempotency key, if remembered.
+    pub(super) fn idempotent_answer(&self, key: &str) -> Option<&Stored> {
+        self.idempotency.get(key)
+    }
+
+    /// Keeps `stored` under `key`, forgetting the oldest key past `cap`.
+    pub(super) fn keep_idempotent_answer(&mut self, key: String, stored: Stored, cap: usize) {
+        if self.idempotency.insert(key.clone(), stored).is_none() {
+            self.idempotency_order.push_back(key);
+        }
+        while self.idempotency_order.len() > cap {
+            if let Some(old) = self.idempotency_order.pop_front() {
+                self.idempotency.remove(&old);
+            }
+        }
+    }
+
     pub(crate) fn seeded() -> State {
         let mut state = State {
             customers: Vec::new(),
@@ -264,6 +290,7 @@ impl State {
             search_lag: Duration::ZERO,
             updates: Vec::new(),
             idempotency: HashMap::new(),
+            idempotency_order: std::collections::VecDeque::new(),
             minted: 0,
         };
         for c in seed_items() {
@@ -442,6 +469,33 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_past_the_cap_are_forgotten_oldest_first() {
+        let mut state = State::seeded();
+        let stored = |n: u16| Stored {
+            endpoint: "POST /v1/customers/cus_1".into(),
+            params: vec![],
+            status: 200,
+            body: n.to_string().into_bytes(),
+            request_id: format!("req_{n}"),
+        };
+        for n in 0..4u16 {
+            state.keep_idempotent_answer(format!("k{n}"), stored(n), 3);
+        }
+        assert!(
+            state.idempotent_answer("k0").is_none(),
+            "the oldest is forgotten"
+        );
+        for n in 1..4u16 {
+            let kept = state.idempotent_answer(&format!("k{n}")).expect("kept");
+            assert_eq!(kept.body, n.to_string().into_bytes());
+        }
+        // A key kept again does not count twice.
+        state.keep_idempotent_answer("k3".into(), stored(9), 3);
+        assert!(state.idempotent_answer("k1").is_some());
+        assert_eq!(state.idempotency.len(), 3);
+    }
 
     #[test]
     fn ids_have_stripes_form_and_copies_sort_newest_first() {
