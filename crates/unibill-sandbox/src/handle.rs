@@ -62,7 +62,8 @@ pub(crate) enum VendorState {
     ChartMogul(chartmogul::State),
     Fusebill(fusebill::State),
     Everlytic(everlytic::State),
-    Stripe(stripe::State),
+    // Boxed: its search documents and idempotency keys make it the largest.
+    Stripe(Box<stripe::State>),
 }
 
 impl VendorState {
@@ -71,7 +72,7 @@ impl VendorState {
             Vendor::ChartMogul => VendorState::ChartMogul(chartmogul::State::seeded()),
             Vendor::Fusebill => VendorState::Fusebill(fusebill::State::seeded()),
             Vendor::Everlytic => VendorState::Everlytic(everlytic::State::seeded(base_url)),
-            Vendor::Stripe => VendorState::Stripe(stripe::State::seeded()),
+            Vendor::Stripe => VendorState::Stripe(Box::new(stripe::State::seeded())),
         }
     }
 
